@@ -1,0 +1,221 @@
+"""The ``tierwise`` command line: a thin edge over the services.
+
+Errors print as one red line (the traceback only with ``--debug``); exit codes: 0 done, 1 failed,
+2 bad usage or spec.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.text import Text
+
+from tierwise.errors import DataError, SpecError, TierwiseError
+
+app = typer.Typer(
+    help="Customer tiering: grade, explain and report customer tiers.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+console = Console()
+err = Console(stderr=True)
+_debug = False
+
+ProjectOpt = Annotated[Path, typer.Option("--project", "-p", help="project folder")]
+AsOfOpt = Annotated[str | None, typer.Option("--as-of", help="as-of date, YYYY-MM-DD")]
+LangOpt = Annotated[str, typer.Option("--lang", help="label language: en or zh")]
+
+
+@app.callback()
+def _root(debug: Annotated[bool, typer.Option("--debug", help="show tracebacks")] = False) -> None:
+    global _debug
+    _debug = debug
+
+
+def _date(text: str | None) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise SpecError(f"--as-of {text!r} is not a date; write it as YYYY-MM-DD") from None
+
+
+def _fail(exc: TierwiseError) -> None:
+    if _debug:
+        raise exc
+    if isinstance(exc, DataError) and exc.report is not None:
+        from tierwise.cli.render import quality_table
+
+        err.print(quality_table(exc.report))  # type: ignore[arg-type]
+    err.print(Text.assemble(("error: ", "red"), str(exc)), soft_wrap=True, highlight=False)
+    raise typer.Exit(2 if isinstance(exc, SpecError) else 1)
+
+
+@app.command()
+def init(
+    folder: Annotated[Path, typer.Argument(help="folder to create")] = Path("."),
+    force: Annotated[bool, typer.Option(help="overwrite an existing tierwise.yaml")] = False,
+) -> None:
+    """Write a commented starter project with sample data."""
+    from tierwise.services.starter import write_starter
+
+    try:
+        path = write_starter(folder, force=force)
+    except TierwiseError as exc:
+        _fail(exc)
+    console.print(f"wrote {path} and sample data; next: [bold]tierwise run value -p {folder}[/]")
+
+
+@app.command()
+def validate(project: ProjectOpt = Path(".")) -> None:
+    """Check tierwise.yaml and report every problem with file:line."""
+    from tierwise.services.grading import Project
+
+    try:
+        spec = Project.open(project).spec
+    except TierwiseError as exc:
+        _fail(exc)
+    console.print(
+        f"[green]ok[/green]: {len(spec.sources)} sources, {len(spec.indicators)} "
+        f"indicators, {len(spec.schemes)} schemes"
+    )
+
+
+@app.command()
+def check(project: ProjectOpt = Path("."), as_of: AsOfOpt = None) -> None:
+    """Check the data and print a data-quality report (exit 1 when a check fails)."""
+    from tierwise.cli.render import quality_table
+    from tierwise.services.grading import Project
+    from tierwise.services.grading import check as check_service
+
+    try:
+        report = check_service(Project.open(project), as_of=_date(as_of))
+    except TierwiseError as exc:
+        _fail(exc)
+    console.print(quality_table(report))
+    if report.encodings:
+        console.print("encodings: " + ", ".join(f"{k} {v}" for k, v in report.encodings.items()))
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def run(
+    scheme: Annotated[str, typer.Argument(help="scheme to run")],
+    project: ProjectOpt = Path("."),
+    as_of: AsOfOpt = None,
+    drop_bad_rows: Annotated[
+        bool,
+        typer.Option(
+            "--drop-bad-rows", help="grade without rows that fail a check (they are counted)"
+        ),
+    ] = False,
+    export: Annotated[list[str] | None, typer.Option(help="also write csv and/or xlsx")] = None,
+    lang: LangOpt = "en",
+) -> None:
+    """Grade every customer with SCHEME and print a summary per tier."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from tierwise.cli.render import analysis_table, summary_table
+    from tierwise.services.grading import Project
+    from tierwise.services.grading import run as run_service
+
+    try:
+        proj = Project.open(project)
+        with Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            TimeElapsedColumn(),
+            console=err,
+            transient=True,
+        ) as bar:
+            task = bar.add_task("starting", total=None)
+            result = run_service(
+                proj,
+                scheme,
+                as_of=_date(as_of),
+                drop_bad_rows=drop_bad_rows,
+                export=export,
+                progress=lambda s: bar.update(task, description=s),
+            )
+    except TierwiseError as exc:
+        _fail(exc)
+    spec = proj.scheme(scheme)
+    title = f"{scheme} ({spec.method}) as of {result.as_of}: {result.customers:,} customers"
+    console.print(summary_table(title, result.tiers, value=spec.value, lang=lang))
+    if result.analysis:
+        console.print(analysis_table(result.analysis))
+    for name, count in result.quality.dropped.items():
+        console.print(f"[yellow]dropped {count:,} bad rows from {name}[/yellow]")
+    console.print(f"grades: {result.folder / 'grades.parquet'}")
+    for path in result.exports:
+        console.print(f"export: {path}")
+
+
+@app.command()
+def explain(
+    customer: Annotated[str, typer.Argument(help="customer id")],
+    scheme: Annotated[str, typer.Option("--scheme", "-s", help="scheme")],
+    project: ProjectOpt = Path("."),
+    as_of: AsOfOpt = None,
+) -> None:
+    """Show one customer's grade with its reasons and the gap to the next tier."""
+    from tierwise.cli.render import explanation_table
+    from tierwise.services.grading import Project
+    from tierwise.services.grading import explain as explain_service
+
+    try:
+        exp = explain_service(Project.open(project), scheme, customer, as_of=_date(as_of))
+    except TierwiseError as exc:
+        _fail(exc)
+    console.print(explanation_table(exp))
+
+
+@app.command()
+def demo(
+    folder: Annotated[Path, typer.Option(help="where to write the demo projects")] = Path(
+        "tierwise-demo"
+    ),
+    customers: Annotated[int, typer.Option(help="retail customers")] = 5000,
+    lang: LangOpt = "en",
+) -> None:
+    """Generate synthetic data, run every example project and print its tier summaries."""
+    from tierwise.cli.render import analysis_table, quality_table, summary_table
+    from tierwise.services.demo import run_demo
+
+    try:
+        for item in run_demo(folder, customers=customers):
+            if item.kind == "quality":
+                console.rule(f"[bold]{item.title}")
+                console.print(quality_table(item.payload))
+            else:
+                result, spec = item.payload
+                console.rule(f"[bold]{item.title}")
+                title = (
+                    f"{result.scheme} ({spec.method}) as of {result.as_of}: "
+                    f"{result.customers:,} customers"
+                )
+                console.print(summary_table(title, result.tiers, value=spec.value, lang=lang))
+                if result.analysis:
+                    console.print(analysis_table(result.analysis))
+    except TierwiseError as exc:
+        _fail(exc)
+    console.print(
+        f"demo projects in {folder}; try: tierwise explain C000001 -s value -p {folder / 'retail'}"
+    )
+
+
+def main() -> None:
+    """Entry point of the ``tierwise`` script."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)

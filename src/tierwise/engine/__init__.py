@@ -1,0 +1,147 @@
+"""The adapter to the compute engines: connect, register inputs, execute, write.
+
+Only this package knows whether DuckDB or Spark runs the work; everything above it builds ibis
+expressions. It never imports indicators or methods.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tierwise.errors import EngineError
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+    import pyarrow as pa
+
+    from tierwise.spec.models import EngineSpec
+
+
+@dataclass
+class Engine:
+    """A connected ibis backend plus the few operations tierwise needs from it."""
+
+    kind: str
+    backend: Any
+    _session: Any = None
+    _tmp: list[str] = field(default_factory=list)
+
+    def register_arrow(self, name: str, table: pa.Table) -> ir.Table:
+        """Make an Arrow table available to the engine under a unique name derived from ``name``."""
+        unique = f"tw_{name}_{uuid.uuid4().hex[:8]}"
+        if self.kind == "duckdb":
+            self.backend.con.register(unique, table)
+            return self.backend.table(unique)
+        frame = self._session.createDataFrame(table.to_pandas(types_mapper=None))
+        frame.createOrReplaceTempView(unique)
+        return self.backend.table(unique)
+
+    def read_parquet(self, name: str, path: str | Path) -> ir.Table:
+        """A Parquet file or folder as a table, read lazily by the engine."""
+        unique = f"tw_{name}_{uuid.uuid4().hex[:8]}"
+        return self.backend.read_parquet(str(path), table_name=unique)
+
+    def execute(self, expr: ir.Expr) -> Any:
+        """Run an expression and return the result as a pandas object."""
+        try:
+            return self.backend.execute(expr)
+        except Exception as exc:
+            raise self._error(exc, expr) from exc
+
+    def to_arrow(self, expr: ir.Table) -> pa.Table:
+        """Run a table expression and return it as an Arrow table."""
+        try:
+            return self.backend.to_pyarrow(expr)
+        except Exception as exc:
+            raise self._error(exc, expr) from exc
+
+    def materialize(self, name: str, expr: ir.Table) -> ir.Table:
+        """Compute ``expr`` once into an engine-side temporary table, so later reads reuse it."""
+        unique = f"tw_{name}_{uuid.uuid4().hex[:8]}"
+        try:
+            if self.kind == "duckdb":
+                return self.backend.create_table(unique, expr, temp=True)
+            frame = self._session.sql(str(self.backend.compile(expr)))
+            frame.cache().createOrReplaceTempView(unique)
+            return self.backend.table(unique)
+        except Exception as exc:
+            raise self._error(exc, expr) from exc
+
+    def sql(self, expr: ir.Expr) -> str:
+        """The SQL the engine runs for ``expr`` (for error messages and golden files)."""
+        return str(self.backend.compile(expr))
+
+    def _error(self, exc: Exception, expr: ir.Expr) -> EngineError:
+        try:
+            sql = self.sql(expr)
+        except Exception:  # the compile error is the interesting one; keep the original
+            sql = "(could not compile)"
+        return EngineError(f"{self.kind} failed: {exc}\n-- generated SQL:\n{sql}")
+
+    def close(self) -> None:
+        """Release the connection (a shared Spark session is left running)."""
+        if self.kind == "duckdb":
+            self.backend.disconnect()
+
+
+def connect(spec: EngineSpec | None = None, *, base: Path | None = None) -> Engine:
+    """Connect to the engine a project asks for.
+
+    Args:
+        spec: the project's ``engine:`` section; DuckDB in memory when None.
+        base: folder that a relative DuckDB ``path`` resolves against.
+    """
+    import ibis
+
+    kind = spec.kind if spec else "duckdb"
+    if kind == "duckdb":
+        path = ":memory:"
+        if spec and spec.path:
+            path = str((base or Path()) / spec.path)
+        config: dict[str, Any] = {}
+        if spec and spec.threads:
+            config["threads"] = spec.threads
+        if spec and spec.memory_limit:
+            config["memory_limit"] = spec.memory_limit
+        return Engine("duckdb", ibis.duckdb.connect(path, **config))
+    session = spark_session(spec.master if spec else "local[2]")
+    return Engine("spark", ibis.pyspark.connect(session), _session=session)
+
+
+def spark_session(master: str = "local[2]") -> Any:
+    """A Spark session configured for tierwise (Arrow on, UI off, loopback only).
+
+    Raises:
+        EngineError: when pyspark or Java is missing, with the command that installs it.
+    """
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise EngineError(
+            "engine: spark needs pyspark; install it with "
+            "`pip install 'tierwise[spark]'` (and a Java 17 runtime)"
+        ) from None
+    warehouse = Path(tempfile.gettempdir()) / "tierwise-spark-warehouse"
+    try:
+        return (
+            SparkSession.builder.master(master)
+            .appName("tierwise")
+            .config("spark.ui.enabled", "false")
+            .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+            .config("spark.sql.session.timeZone", "UTC")
+            .config("spark.sql.shuffle.partitions", "4")
+            .config("spark.sql.warehouse.dir", str(warehouse))
+            .config("spark.driver.memory", "2g")
+            .getOrCreate()
+        )
+    except Exception as exc:  # Java missing or broken shows up here
+        raise EngineError(
+            f"could not start Spark ({exc}); install a Java 17 runtime "
+            "(Debian: apt-get install openjdk-17-jre-headless)"
+        ) from exc

@@ -1,0 +1,111 @@
+"""The one error tree of tierwise.
+
+Every error a user can meet derives from :class:`TierwiseError`. Messages say what failed, where
+(file:line, field path, table/row/column), the value seen, and how to fix it. Only the edges (CLI,
+REST API) translate errors into exit codes or HTTP statuses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+class TierwiseError(Exception):
+    """Base class of every error tierwise raises on purpose."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found in a file or a table.
+
+    Attributes:
+        message: What is wrong and how to fix it.
+        where: A location such as ``tierwise.yaml:12`` or ``orders.csv row 18``.
+        path: The field path inside a spec (``schemes.value.tiers[0].when``), if any.
+
+    """
+
+    message: str
+    where: str = ""
+    path: str = ""
+
+    def __str__(self) -> str:
+        head = ": ".join(part for part in (self.where, self.path) if part)
+        return f"{head}: {self.message}" if head else self.message
+
+
+class SpecError(TierwiseError):
+    """A project spec (``tierwise.yaml``) or an API model is invalid.
+
+    Carries every problem found, so a user fixes them all in one pass.
+    """
+
+    def __init__(self, problems: list[Problem] | Problem | str) -> None:
+        if isinstance(problems, str):
+            problems = [Problem(problems)]
+        elif isinstance(problems, Problem):
+            problems = [problems]
+        self.problems: list[Problem] = list(problems)
+        count = len(self.problems)
+        head = "1 problem" if count == 1 else f"{count} problems"
+        super().__init__(f"{head}:\n" + "\n".join(f"  - {p}" for p in self.problems))
+
+
+class ExprError(SpecError):
+    """An expression in the safe expression language does not parse or type-check."""
+
+
+class DataError(TierwiseError):
+    """Input data fails its checks; carries the data-quality report when there is one."""
+
+    def __init__(self, message: str, report: object | None = None) -> None:
+        super().__init__(message)
+        self.report = report
+
+
+class EngineError(TierwiseError):
+    """The compute engine failed; the message carries the generated SQL where it helps."""
+
+
+class MethodError(TierwiseError):
+    """A grading method cannot grade the data it was given (e.g. no variation to rank)."""
+
+
+class NotFittedError(MethodError):
+    """A model was used before it was fitted."""
+
+
+class ConvergenceError(MethodError):
+    """A model fit did not converge."""
+
+
+class StoreError(TierwiseError):
+    """The store (scheme versions, runs, history) refused an operation."""
+
+
+class NotFoundError(StoreError):
+    """The object asked for does not exist."""
+
+
+class ConflictError(StoreError):
+    """A concurrent change or an existing object conflicts with the request."""
+
+
+class PermissionDenied(StoreError):
+    """The actor may not do this."""
+
+
+@dataclass
+class ProblemList:
+    """Collects problems while validating, to raise them all at once."""
+
+    problems: list[Problem] = field(default_factory=list)
+
+    def add(self, message: str, *, where: str = "", path: str = "") -> None:
+        """Record one problem."""
+        self.problems.append(Problem(message, where=where, path=path))
+
+    def raise_if_any(self) -> None:
+        """Raise a :class:`SpecError` carrying every recorded problem, if there is one."""
+        if self.problems:
+            raise SpecError(self.problems)

@@ -1,0 +1,241 @@
+"""Compile indicator specs into one feature table per as-of date.
+
+The feature table has one row per customer (``customer_id``) and one column per indicator. All
+aggregates over one source are computed in a single grouped scan with conditional aggregates
+(``sum(...) FILTER (WHERE ...)``), so ten windowed indicators over transactions cost one pass, not
+ten. Windows are resolved to literal dates here, from the as-of date, so the engines never do
+calendar arithmetic and agree on month ends.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
+
+from dateutil.relativedelta import relativedelta
+
+from tierwise import expr
+from tierwise.errors import SpecError
+from tierwise.spec.models import (
+    AggregateIndicatorSpec,
+    AttributeIndicatorSpec,
+    DerivedIndicatorSpec,
+    ProjectSpec,
+    Window,
+)
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+CUSTOMER = "customer_id"
+_UNITS = {"d": "days", "w": "weeks", "m": "months", "y": "years"}
+_ZERO_DEFAULT = {"count", "sum", "count_distinct"}
+
+
+def window_bounds(window: Window | None, as_of: date) -> tuple[date | None, date]:
+    """The window as (exclusive start, inclusive end) dates; start is None for all history.
+
+    ``12m`` as of 2026-06-30 is (2025-06-30, 2026-06-30]: calendar months, so a window as of a
+    month end covers whole months.
+    """
+    if window is None:
+        return None, as_of
+    end = as_of - _delta(window.offset) if window.offset else as_of
+    return end - _delta(window.length), end
+
+
+def _delta(text: str) -> relativedelta:
+    match = re.match(r"^\s*(\d+)\s*([a-z])", text)
+    assert match is not None  # the spec validated the form
+    count, unit = int(match.group(1)), _UNITS[match.group(2)]
+    if unit == "days":
+        return relativedelta(days=count)
+    if unit == "weeks":
+        return relativedelta(weeks=count)
+    return relativedelta(months=count) if unit == "months" else relativedelta(years=count)
+
+
+def required_indicators(project: ProjectSpec, wanted: Iterable[str]) -> list[str]:
+    """``wanted`` plus every indicator they depend on, in dependency order."""
+    order: list[str] = []
+    seen: set[str] = set()
+
+    def visit(name: str, trail: tuple[str, ...]) -> None:
+        if name in seen:
+            return
+        if name in trail:
+            raise SpecError(f"indicators form a cycle: {' -> '.join((*trail, name))}")
+        spec = project.indicators.get(name)
+        if spec is None:
+            raise SpecError(f"unknown indicator {name!r}; declare it under `indicators:`")
+        if isinstance(spec, DerivedIndicatorSpec):
+            for ref in sorted(expr.names(expr.parse(spec.expr))):
+                visit(ref, (*trail, name))
+        seen.add(name)
+        order.append(name)
+
+    for name in wanted:
+        visit(name, ())
+    return order
+
+
+def feature_table(
+    project: ProjectSpec,
+    tables: Mapping[str, ir.Table],
+    *,
+    as_of: date,
+    indicators: Iterable[str] | None = None,
+) -> ir.Table:
+    """One row per customer with the requested indicators (all when None), as of ``as_of``.
+
+    Args:
+        project: the project spec.
+        tables: clean source tables by name (``customers`` included).
+        as_of: the date the indicators are computed for; later events are excluded.
+        indicators: names to compute (their dependencies are added).
+
+    """
+    import ibis
+
+    names = required_indicators(
+        project, indicators if indicators is not None else project.indicators
+    )
+    customers_spec = project.sources["customers"]
+    customers = tables["customers"]
+    base: dict[str, Any] = {CUSTOMER: customers[customers_spec.id]}
+    for name in names:
+        spec = project.indicators[name]
+        if isinstance(spec, AttributeIndicatorSpec):
+            value = customers[spec.attribute]
+            base[name] = value if spec.default is None else ibis.coalesce(value, spec.default)
+    features = customers.select(**base)
+
+    by_source: dict[str, list[str]] = {}
+    for name in names:
+        spec = project.indicators[name]
+        if isinstance(spec, AggregateIndicatorSpec):
+            by_source.setdefault(spec.source, []).append(name)
+    for source, members in by_source.items():
+        agg = _aggregate(project, source, tables[source], members, as_of=as_of)
+        features = features.left_join(agg, features[CUSTOMER] == agg["_key"]).drop("_key")
+        fills = {}
+        for name in members:
+            spec = project.indicators[name]
+            assert isinstance(spec, AggregateIndicatorSpec)
+            default = (
+                spec.default
+                if spec.default is not None
+                else (0 if spec.agg in _ZERO_DEFAULT else None)
+            )
+            if default is not None:
+                fills[name] = ibis.coalesce(features[name], default)
+        if fills:
+            features = features.mutate(**fills)
+
+    for name in names:
+        spec = project.indicators[name]
+        if isinstance(spec, DerivedIndicatorSpec):
+            node = expr.parse(spec.expr)
+            env = {ref: features[ref] for ref in expr.names(node)}
+            features = features.mutate(**{name: expr.compile_expr(node, env, as_of=as_of)})
+    return features.select(CUSTOMER, *names)
+
+
+def _aggregate(
+    project: ProjectSpec, source_name: str, table: ir.Table, members: list[str], *, as_of: date
+) -> ir.Table:
+    import ibis
+
+    source = project.sources[source_name]
+    assert source.time is not None  # validated: event sources have a time column
+    when = table[source.time]
+    env = {c: table[c] for c in table.columns}
+    metrics: dict[str, Any] = {}
+    post: dict[str, date] = {}
+    lasts: list[str] = []
+    for name in members:
+        spec = project.indicators[name]
+        assert isinstance(spec, AggregateIndicatorSpec)
+        start, end = window_bounds(spec.window, as_of)
+        cond = _within(when, start, end)
+        if spec.where:
+            cond = cond & ibis.coalesce(
+                expr.compile_expr(expr.parse(spec.where), env, as_of=as_of), False
+            )
+        col: Any = table[spec.column] if spec.column else None
+        if spec.agg == "count":
+            metrics[name] = table.count(where=cond)
+        elif spec.agg == "count_distinct":
+            metrics[name] = col.nunique(where=cond)
+        elif spec.agg in ("sum", "avg", "min", "max"):
+            value = col.cast("float64") if spec.agg in ("sum", "avg") else col
+            metrics[name] = getattr(value, "mean" if spec.agg == "avg" else spec.agg)(where=cond)
+        elif spec.agg in ("days_since_first", "days_since_last"):
+            edge = when.min(where=cond) if spec.agg == "days_since_first" else when.max(where=cond)
+            metrics[f"_{name}"] = edge
+            post[name] = end
+        else:  # first / last: the value on the earliest / latest event, ties by value
+            lasts.append(name)
+    key = table[source.id]
+    out = (
+        table.group_by(_key=key).aggregate(**metrics)
+        if metrics
+        else (table.select(_key=key).distinct())
+    )
+    if post:
+        out = out.mutate(
+            **{
+                name: ibis.date(end).delta(_to_date(out[f"_{name}"]), unit="day").cast("int64")
+                for name, end in post.items()
+            }
+        )
+        out = out.drop(*(f"_{name}" for name in post))
+    for name in lasts:
+        out = out.left_join(
+            _edge_value(project, table, source_name, name, as_of=as_of), "_key"
+        ).drop("_key_right")
+    return out
+
+
+def _edge_value(
+    project: ProjectSpec, table: ir.Table, source_name: str, name: str, *, as_of: date
+) -> ir.Table:
+    """Value of ``column`` on the first/last event per customer; equal times take the largest."""
+    import ibis
+
+    spec = project.indicators[name]
+    assert isinstance(spec, AggregateIndicatorSpec) and spec.column
+    source = project.sources[source_name]
+    assert source.time is not None
+    start, end = window_bounds(spec.window, as_of)
+    cond = _within(table[source.time], start, end)
+    if spec.where:
+        env = {c: table[c] for c in table.columns}
+        cond = cond & ibis.coalesce(
+            expr.compile_expr(expr.parse(spec.where), env, as_of=as_of), False
+        )
+    rows = table.filter(cond).select(
+        _key=table[source.id], _t=table[source.time], _v=table[spec.column]
+    )
+    edge = rows._t.max() if spec.agg == "last" else rows._t.min()
+    rows = rows.mutate(_edge=edge.over(group_by=rows._key))
+    return rows.filter(rows._t == rows._edge).group_by("_key").aggregate(**{name: rows._v.max()})
+
+
+def _within(when: ir.Value, start: date | None, end: date) -> ir.BooleanValue:
+    import ibis
+
+    if when.type().is_date():
+        cond = when <= ibis.date(end)
+        return cond if start is None else cond & (when > ibis.date(start))
+    # Timestamps: whole days, so an event at 15:00 on the end date is inside the window.
+    cond = when < ibis.timestamp(datetime.combine(end + timedelta(days=1), time()))
+    if start is None:
+        return cond
+    return cond & (when >= ibis.timestamp(datetime.combine(start + timedelta(days=1), time())))
+
+
+def _to_date(value: ir.Value) -> ir.Value:
+    return value if value.type().is_date() else value.cast("date")

@@ -1,0 +1,288 @@
+"""The ``rfm`` method: recency, frequency and monetary scores, an RFM code, and a segment map.
+
+Scoring rule (quantiles, the default). For frequency and monetary, a customer's score is
+
+    score = 1 + floor(n * below / N)
+
+where ``n`` is the number of scores, ``N`` the number of customers and ``below`` the number of
+customers with a strictly lower value; for recency ``below`` counts customers with strictly *more*
+days since their last purchase. Customers with equal values therefore always get equal scores
+(frequency is heavily tied: an arbitrary tie-break would grade identical customers differently),
+and the score depends only on counts per distinct value, which the engine gets from a grouped
+count: no sort of all customers. A missing value (never bought) counts as the worst value.
+
+With fixed ``cuts`` (ascending): frequency and monetary score ``1 + #{cuts <= value}``; recency
+cut points are day limits, scoring ``n - #{cuts < days}`` (with 30/90/180/365 and n = 5, a purchase
+at most 30 days ago scores 5).
+
+Segment maps:
+
+* ``standard11`` (n = 5): on R and FM = ceil((F + M) / 2), a partition of the 25 (R, FM) cells:
+  champions R5 FM4-5; loyal_customers R3-4 FM4-5; potential_loyalists R4-5 FM2-3;
+  new_customers R5 FM1; promising R4 FM1; need_attention R3 FM3; about_to_sleep R3 FM1-2;
+  cant_lose_them R1-2 FM5; at_risk R1-2 FM3-4; hibernating R2 FM1-2; lost R1 FM1-2.
+* ``cn8``, the Chinese 8-class value map (RFM 客户价值八分类): each of R, F, M is *high* when the
+  customer's score is strictly above the mean score of all graded customers, else *low*;
+  重要价值 = R F M high; 重要保持 = R low, F M high; 重要发展 = R high, F low, M high;
+  重要挽留 = R F low, M high; 一般价值 = R F high, M low; 一般保持 = R low, F high, M low;
+  一般发展 = R high, F M low; 一般挽留 = R F M low.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from tierwise.methods.base import concat, fmt, select_grades
+from tierwise.spec.models import Label, TierSpec
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+    from tierwise.spec.models import RfmSchemeSpec
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One segment of a map: its key, labels and the cells it takes."""
+
+    key: str
+    en: str
+    zh: str
+    cells: frozenset[tuple[int, ...]]
+
+
+def _grid(spec: dict[str, tuple[str, str, list[tuple[int, int]]]]) -> list[Segment]:
+    return [Segment(k, en, zh, frozenset(cells)) for k, (en, zh, cells) in spec.items()]
+
+
+def _cells(rs: range, fms: range) -> list[tuple[int, int]]:
+    return [(r, fm) for r in rs for fm in fms]
+
+
+STANDARD11 = _grid(
+    {
+        "champions": ("Champions", "冠军客户", _cells(range(5, 6), range(4, 6))),
+        "loyal_customers": ("Loyal customers", "忠诚客户", _cells(range(3, 5), range(4, 6))),
+        "potential_loyalists": (
+            "Potential loyalists",
+            "潜力忠诚客户",
+            _cells(range(4, 6), range(2, 4)),
+        ),
+        "new_customers": ("New customers", "新客户", _cells(range(5, 6), range(1, 2))),
+        "promising": ("Promising", "有潜力客户", _cells(range(4, 5), range(1, 2))),
+        "need_attention": ("Need attention", "需关注客户", _cells(range(3, 4), range(3, 4))),
+        "about_to_sleep": ("About to sleep", "即将沉睡客户", _cells(range(3, 4), range(1, 3))),
+        "cant_lose_them": ("Can't lose them", "不能失去的客户", _cells(range(1, 3), range(5, 6))),
+        "at_risk": ("At risk", "流失风险客户", _cells(range(1, 3), range(3, 5))),
+        "hibernating": ("Hibernating", "休眠客户", _cells(range(2, 3), range(1, 3))),
+        "lost": ("Lost", "已流失客户", _cells(range(1, 2), range(1, 3))),
+    }
+)
+
+# (R high, F high, M high) -> segment; 1 = high.
+CN8 = [
+    Segment("important_value", "Important value", "重要价值客户", frozenset({(1, 1, 1)})),
+    Segment("important_retain", "Important to retain", "重要保持客户", frozenset({(0, 1, 1)})),
+    Segment("important_develop", "Important to develop", "重要发展客户", frozenset({(1, 0, 1)})),
+    Segment("important_winback", "Important to win back", "重要挽留客户", frozenset({(0, 0, 1)})),
+    Segment("general_value", "General value", "一般价值客户", frozenset({(1, 1, 0)})),
+    Segment("general_retain", "General to retain", "一般保持客户", frozenset({(0, 1, 0)})),
+    Segment("general_develop", "General to develop", "一般发展客户", frozenset({(1, 0, 0)})),
+    Segment("general_winback", "General to win back", "一般挽留客户", frozenset({(0, 0, 0)})),
+]
+
+
+def segment_map(scheme: RfmSchemeSpec) -> list[Segment]:
+    """The scheme's segment map."""
+    return STANDARD11 if scheme.segments == "standard11" else CN8
+
+
+def tiers(scheme: RfmSchemeSpec) -> list[TierSpec]:
+    """The scheme's tiers: the segment map's, relabelled where the scheme lists the same keys."""
+    given = {t.key: t for t in scheme.tiers or []}
+    return [
+        given.get(s.key) or TierSpec(key=s.key, label=Label(en=s.en, zh=s.zh))
+        for s in segment_map(scheme)
+    ]
+
+
+def _scores(
+    features: ir.Table,
+    value: ir.NumericValue,
+    *,
+    n: int,
+    lower_is_better: bool,
+    cuts: list[float] | None,
+) -> tuple[ir.Table, ir.Table | None]:
+    """Per-customer scores (customer_id, _s) and, for quantile scores, the step table.
+
+    The step table maps each score to the next score reached and the smallest (oriented) value
+    that reaches it: what a customer must reach to move up.
+    """
+    import ibis
+
+    if cuts is not None:
+        if lower_is_better:
+            score = n - sum(
+                (ibis.ifelse(ibis.coalesce(value > c, True), 1, 0) for c in cuts), ibis.literal(0)
+            )
+        else:
+            score = 1 + sum(
+                (ibis.ifelse(ibis.coalesce(value >= c, False), 1, 0) for c in cuts), ibis.literal(0)
+            )
+        return features.select("customer_id", _s=score.cast("int64")), None
+    # Orient so that a larger key is better and nulls are the worst value.
+    key = (-value if lower_is_better else value).cast("float64")
+    key = ibis.coalesce(key, ibis.literal(float("-inf")))
+    keyed = features.select("customer_id", _k=key)
+    counts = keyed.group_by("_k").aggregate(_c=keyed.count())
+    total = counts._c.sum().over(ibis.window())
+    below = counts._c.sum().over(ibis.cumulative_window(order_by=counts._k)) - counts._c
+    counts = counts.mutate(_s=(1 + (n * below / total).floor()).cast("int64"))
+    steps = counts.group_by("_s").aggregate(_min=counts._k.min())
+    by_score = ibis.window(order_by=steps._s)
+    steps = steps.select(
+        "_s", _ns=steps._s.lead().over(by_score), _nk=steps._min.lead().over(by_score)
+    )
+    scored = keyed.join(counts, "_k").select("customer_id", "_s")
+    return scored, steps
+
+
+def grade(scheme: RfmSchemeSpec, features: ir.Table) -> ir.Table:
+    """Score R, F and M, build the RFM code and place each customer in the segment map."""
+    import ibis
+
+    n = scheme.scores
+    cuts = scheme.cuts or {}
+    dims = {
+        "r": (scheme.recency, True, cuts.get("recency")),
+        "f": (scheme.frequency, False, cuts.get("frequency")),
+        "m": (scheme.monetary, False, cuts.get("monetary")),
+    }
+    table = features
+    for dim, (name, lower, dim_cuts) in dims.items():
+        scored, steps = _scores(features, features[name], n=n, lower_is_better=lower, cuts=dim_cuts)
+        table = table.join(scored.rename(**{f"{dim}_score": "_s"}), "customer_id")
+        if steps is None:
+            steps = _fixed_steps(dim_cuts or [], lower=lower, n=n)
+        steps = steps.rename(**{f"{dim}_score": "_s", f"{dim}_ns": "_ns", f"{dim}_nk": "_nk"})
+        table = table.left_join(steps, f"{dim}_score").drop(f"{dim}_score_right")
+    r, f, m = table.r_score, table.f_score, table.m_score
+    code = concat([r.cast("string"), f.cast("string"), m.cast("string")])
+    segs = segment_map(scheme)
+    keys: list[Any]
+    if scheme.segments == "standard11":
+        fm = ((f + m + 1) / 2).floor().cast("int64")
+        keys = [r, fm]
+        basis = concat(
+            ["R ", r.cast("string"), ", FM ", fm.cast("string"), " (FM = ceil((F+M)/2))"]
+        )
+    else:
+        highs = [(s > s.mean().over(ibis.window())) for s in (r, f, m)]
+        keys = [ibis.ifelse(h, 1, 0) for h in highs]
+        basis = concat(
+            [
+                "R ",
+                _hl(highs[0]),
+                ", F ",
+                _hl(highs[1]),
+                ", M ",
+                _hl(highs[2]),
+                " (high = score above the mean score)",
+            ]
+        )
+    branches = []
+    for rank, seg in enumerate(segs, start=1):
+        for cell in sorted(seg.cells):
+            cond = ibis.and_(*(k == v for k, v in zip(keys, cell, strict=True)))
+            branches.append((cond, seg.key, rank))
+    tier = ibis.cases(*((c, key) for c, key, _ in branches), else_=None)
+    rank = ibis.cases(*((c, rk) for c, _, rk in branches), else_=None)
+    reasons = concat(
+        [
+            "R ",
+            r.cast("string"),
+            f" ({scheme.recency}=",
+            fmt(table[scheme.recency]),
+            "), F ",
+            f.cast("string"),
+            f" ({scheme.frequency}=",
+            fmt(table[scheme.frequency]),
+            "), M ",
+            m.cast("string"),
+            f" ({scheme.monetary}=",
+            fmt(table[scheme.monetary]),
+            "); code ",
+            code,
+            "; ",
+            basis,
+        ]
+    )
+    gap = _gap(scheme, table)
+    return select_grades(
+        table,
+        tier=tier,
+        rank=rank,
+        score=(r + f + m),
+        reasons=reasons,
+        gap=gap,
+        details={
+            "r_score": r.cast("int32"),
+            "f_score": f.cast("int32"),
+            "m_score": m.cast("int32"),
+            "rfm_code": code,
+        },
+    )
+
+
+def _hl(high: ir.BooleanValue) -> ir.StringValue:
+    import ibis
+
+    return ibis.ifelse(high, "high", "low")
+
+
+def _fixed_steps(cuts: list[float], *, lower: bool, n: int) -> ir.Table:
+    """Step table for fixed cuts: score -> (next score, oriented value that reaches it)."""
+    import ibis
+
+    if lower:  # days <= cuts[n - 1 - s] reaches score s + 1; the oriented key is -days
+        rows = [(s, s + 1, -cuts[n - 1 - s]) for s in range(1, n)]
+    else:  # value >= cuts[s - 1] reaches score s + 1
+        rows = [(s, s + 1, cuts[s - 1]) for s in range(1, n)]
+    return ibis.memtable(
+        {
+            "_s": [r[0] for r in rows],
+            "_ns": [r[1] for r in rows],
+            "_nk": [float(r[2]) for r in rows],
+        },
+        schema={"_s": "int64", "_ns": "int64", "_nk": "float64"},
+    )
+
+
+def _gap(scheme: RfmSchemeSpec, table: ir.Table) -> ir.StringValue:
+    """Per dimension below the top score, the value that reaches the next score."""
+    import ibis
+
+    parts = []
+    labels = {
+        "r": (scheme.recency, True),
+        "f": (scheme.frequency, False),
+        "m": (scheme.monetary, False),
+    }
+    for dim, (name, lower) in labels.items():
+        score, nxt, nkey = table[f"{dim}_score"], table[f"{dim}_ns"], table[f"{dim}_nk"]
+        bound = fmt(-nkey) if lower else fmt(nkey)
+        need = concat(
+            [
+                f"{dim.upper()} ",
+                score.cast("string"),
+                "->",
+                nxt.cast("string"),
+                f": {name} {'<=' if lower else '>='} ",
+                bound,
+            ]
+        )
+        parts.append(ibis.ifelse(nxt.isnull(), "", concat(["; ", need])))
+    text = concat(parts)
+    return ibis.ifelse(text == "", ibis.null("string"), text.substr(2))

@@ -1,0 +1,254 @@
+"""The ``rules`` method: ordered tiers with conditions; the first match wins; a fallback catches the rest.
+
+The conditions compile to one ``CASE`` in the engine. A customer's reason names the rule that
+matched with the indicator values it tested, and the lower-priority rules that also matched (an
+overlap the order resolved). The gap to the next tier is read off the next tier's condition in
+disjunctive normal form: for each alternative, how far each unmet comparison is from holding; the
+alternative with the fewest unmet comparisons is shown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from tierwise import expr
+from tierwise.methods.base import concat, fmt, select_grades
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+    from tierwise.spec.models import RulesSchemeSpec, TierSpec
+
+
+def conditions(
+    scheme: RulesSchemeSpec,
+    features: ir.Table,
+    *,
+    as_of: date,
+) -> list[tuple[TierSpec, ir.BooleanValue]]:
+    """Each tier with a condition, and the condition as a never-null boolean expression."""
+    import ibis
+
+    out = []
+    for tier in scheme.tiers:
+        if tier.key == scheme.fallback or tier.when is None:
+            continue
+        node = expr.parse(tier.when)
+        env = {name: features[name] for name in expr.names(node)}
+        out.append((tier, ibis.coalesce(expr.compile_expr(node, env, as_of=as_of), False)))
+    return out
+
+
+def grade(scheme: RulesSchemeSpec, features: ir.Table, *, as_of: date) -> ir.Table:
+    """Grade every customer by the first tier whose condition holds."""
+    import ibis
+
+    rank_of = {t.key: i + 1 for i, t in enumerate(scheme.tiers)}
+    conds = conditions(scheme, features, as_of=as_of)
+    tier = ibis.cases(*((cond, t.key) for t, cond in conds), else_=scheme.fallback)
+    rank = ibis.cases(
+        *((cond, rank_of[t.key]) for t, cond in conds), else_=rank_of[scheme.fallback]
+    )
+    reasons = ibis.cases(
+        *(
+            (cond, _reason(t, features, conds[i + 1 :], matched=True))
+            for i, (t, cond) in enumerate(conds)
+        ),
+        else_=_fallback_reason(scheme, conds, features),
+    )
+    gap = _gap(scheme, features, rank)
+    return select_grades(features, tier=tier, rank=rank, score=None, reasons=reasons, gap=gap)
+
+
+def _values(features: ir.Table, names: list[str]) -> ir.StringValue:
+    parts: list[Any] = []
+    for i, name in enumerate(names):
+        parts += [("; " if i else "") + f"{name}=", fmt(features[name])]
+    return concat(parts)
+
+
+def _reason(
+    tier: TierSpec,
+    features: ir.Table,
+    later: list[tuple[TierSpec, ir.BooleanValue]],
+    *,
+    matched: bool,
+) -> ir.StringValue:
+    import ibis
+
+    assert tier.when is not None
+    node = expr.parse(tier.when)
+    names = sorted(expr.names(node))
+    parts: list[Any] = [
+        f"rule {tier.key!r} matched: {expr.render(node)} [",
+        _values(features, names),
+        "]",
+    ]
+    if later:
+        also = [ibis.ifelse(cond, f", {t.key}", "") for t, cond in later]
+        also_text = concat(also)
+        parts.append(
+            ibis.ifelse(
+                also_text == "", "", concat(["; also matched lower-priority ", also_text.substr(2)])
+            )
+        )
+    return concat(parts)
+
+
+def _fallback_reason(
+    scheme: RulesSchemeSpec, conds: list[tuple[TierSpec, ir.BooleanValue]], features: ir.Table
+) -> ir.StringValue:
+    names = sorted({n for t, _ in conds for n in expr.names(expr.parse(str(t.when)))})
+    return concat(
+        [f"no rule matched; fallback {scheme.fallback!r} [", _values(features, names), "]"]
+    )
+
+
+def _gap(scheme: RulesSchemeSpec, features: ir.Table, rank: ir.IntegerValue) -> ir.Value:
+    import ibis
+
+    branches = []
+    for i, tier in enumerate(scheme.tiers[:-1]):
+        below = i + 2  # the rank of the tier just under this one
+        if tier.when is None:
+            continue
+        text = gap_text(tier, features)
+        if text is not None:
+            branches.append((rank == below, text))
+    if not branches:
+        return ibis.null("string")
+    return ibis.cases(*branches, else_=ibis.null("string"))
+
+
+def gap_text(tier: TierSpec, features: ir.Table) -> ir.StringValue | None:
+    """What a customer needs to meet ``tier``'s condition, or None when it has no numeric form."""
+    import ibis
+
+    assert tier.when is not None
+    dnf = expr.atoms(expr.parse(tier.when))
+    if not dnf:
+        return None
+    options = []
+    for conj in dnf:
+        if expr.unsatisfiable(conj):
+            continue
+        unmet = []
+        for atom in conj:
+            value = features[atom.name].cast("float64")
+            holds = ibis.coalesce(_holds(value, atom.op, atom.value), False)
+            unmet.append((holds, _step(atom, value)))
+        count = sum((ibis.ifelse(h, 0, 1) for h, _ in unmet), ibis.literal(0))
+        parts = [ibis.ifelse(h, "", concat([", ", s])) for h, s in unmet]
+        options.append((count, concat(parts).substr(2)))
+    if not options:
+        return None
+    best_count, best_text = options[0]
+    for count, text in options[1:]:
+        best_text = ibis.ifelse(count < best_count, text, best_text)
+        best_count = ibis.least(count, best_count)
+    prefix = f"to reach {tier.key!r}: "
+    return ibis.ifelse(best_count == 0, ibis.null("string"), concat([prefix, best_text]))
+
+
+def _holds(value: ir.NumericValue, op: str, bound: float) -> ir.BooleanValue:
+    return {
+        ">=": value >= bound,
+        ">": value > bound,
+        "<=": value <= bound,
+        "<": value < bound,
+        "==": value == bound,
+        "!=": value != bound,
+    }[op]
+
+
+def _step(atom: expr.Atom, value: ir.NumericValue) -> ir.StringValue:
+    import ibis
+
+    bound = ibis.literal(float(atom.value))
+    if atom.op in (">=", ">"):
+        need = concat([atom.name, " +", fmt(ibis.coalesce(bound - value, bound))])
+    elif atom.op in ("<=", "<"):
+        need = concat([atom.name, " -", fmt(ibis.coalesce(value - bound, ibis.literal(0.0)))])
+    else:
+        need = concat([atom.name, " to ", fmt(bound)])
+    return concat([need, f" ({atom.op} {_num(atom.value)})"])
+
+
+def _num(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+@dataclass(frozen=True)
+class RuleAnalysis:
+    """How a rule set behaves on the data at hand.
+
+    Attributes:
+        customers: customers graded.
+        matches: per tier, customers whose condition holds (whatever the order).
+        wins: per tier, customers who got the tier (first match, or the fallback).
+        overlaps: (tier, tier, customers) for pairs of conditions that hold together.
+        fallback_only: customers no condition caught.
+        never_match: tiers whose condition holds for nobody in the data.
+        unsatisfiable: tiers whose condition can hold for nobody at all (e.g. x >= 10 and x < 5).
+
+    """
+
+    customers: int
+    matches: dict[str, int]
+    wins: dict[str, int]
+    overlaps: list[tuple[str, str, int]]
+    fallback_only: int
+    never_match: list[str]
+    unsatisfiable: list[str]
+
+
+def analysis_expr(
+    scheme: RulesSchemeSpec,
+    features: ir.Table,
+    *,
+    as_of: date,
+) -> tuple[ir.Table, list[tuple[TierSpec, ir.BooleanValue]]]:
+    """One aggregate computing every count the analysis needs, in a single scan."""
+    import ibis
+
+    conds = conditions(scheme, features, as_of=as_of)
+    metrics: dict[str, Any] = {"n": features.count()}
+    for i, (_, cond) in enumerate(conds):
+        metrics[f"m{i}"] = features.count(where=cond)
+        for j in range(i + 1, len(conds)):
+            metrics[f"o{i}_{j}"] = features.count(where=cond & conds[j][1])
+    caught = ibis.or_(*(c for _, c in conds)) if conds else ibis.literal(False)
+    metrics["fallback_only"] = features.count(where=~caught)
+    return features.aggregate(**metrics), conds
+
+
+def analyse(
+    scheme: RulesSchemeSpec,
+    counts: dict[str, int],
+    wins: dict[str, int],
+    conds: list[tuple[TierSpec, Any]],
+) -> RuleAnalysis:
+    """Assemble the analysis from the counts of :func:`analysis_expr` and the tier counts."""
+    matches = {t.key: counts[f"m{i}"] for i, (t, _) in enumerate(conds)}
+    overlaps = [
+        (conds[i][0].key, conds[j][0].key, counts[f"o{i}_{j}"])
+        for i in range(len(conds))
+        for j in range(i + 1, len(conds))
+        if counts[f"o{i}_{j}"]
+    ]
+    unsat = []
+    for tier, _ in conds:
+        dnf = expr.atoms(expr.parse(str(tier.when)))
+        if dnf is not None and all(expr.unsatisfiable(c) for c in dnf):
+            unsat.append(tier.key)
+    return RuleAnalysis(
+        customers=counts["n"],
+        matches=matches,
+        wins={t.key: wins.get(t.key, 0) for t in scheme.tiers},
+        overlaps=overlaps,
+        fallback_only=counts["fallback_only"],
+        never_match=[k for k, v in matches.items() if v == 0],
+        unsatisfiable=unsat,
+    )

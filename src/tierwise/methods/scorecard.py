@@ -1,0 +1,195 @@
+"""The ``scorecard`` method: weighted dimensions normalised to 0..100 points, summed into a score.
+
+Normalisations (a missing value scores 0 points; ``cap`` clips the raw value first):
+
+* ``minmax``: 100 * (v - min) / (max - min); 50 when every customer has the same value.
+* ``percentile``: 100 * (customers with a strictly lower value) / (N - 1); ties score equally.
+* ``zscore``: clamp(50 + 50 * z / 3, 0, 100): three standard deviations span the scale.
+* ``bins``: the points of the last bin whose lower bound is at most the value; 0 below the first.
+
+``invert`` scores lower raw values higher (100 - points). The score is the weighted mean of the
+points (weights may add up to 1 or 100), rounded to 6 decimals so that engines agree on ties.
+Tiers take customers by ``min_score`` (first tier whose minimum the score reaches), or by
+``top_share`` (first tier whose cumulative share from the top is above the share of customers with
+a strictly higher score).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from tierwise.methods.base import concat, fmt, select_grades
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+    from tierwise.spec.models import DimensionSpec, ScorecardSchemeSpec
+
+
+def _points(dim: DimensionSpec, table: ir.Table) -> ir.Table:
+    """Add ``_p`` (points 0..100) for one dimension to ``table``, keeping every row."""
+    import ibis
+
+    norm = dim.normalize
+    value = table[dim.indicator].cast("float64")
+    if norm.cap is not None:
+        low, high = norm.cap
+        if low is not None:
+            value = ibis.greatest(value, low)
+        if high is not None:
+            value = ibis.least(value, high)
+    whole = ibis.window()
+    if norm.method == "minmax":
+        lo, hi = value.min().over(whole), value.max().over(whole)
+        pts = ibis.ifelse(hi == lo, 50.0, 100 * (value - lo) / (hi - lo))
+        table = table.mutate(_span=hi - lo)
+    elif norm.method == "zscore":
+        mean, std = value.mean().over(whole), value.std(how="pop").over(whole)
+        z = ibis.ifelse(std == 0, 0.0, (value - mean) / std)
+        pts = ibis.greatest(ibis.least(50 + 50 * z / 3, 100.0), 0.0)
+    elif norm.method == "bins":
+        assert norm.bins is not None
+        pts = ibis.cases(
+            *(
+                (value >= low, float(p)) if low is not None else (value.notnull(), float(p))
+                for low, p in reversed(norm.bins)
+            ),
+            else_=0.0,
+        )
+    else:  # percentile, from counts per distinct value: ties score equally, no global sort
+        keyed = table.mutate(_x=value)
+        present = keyed.filter(keyed._x.notnull())
+        per = present.group_by("_x").aggregate(_c=present.count())
+        n = per._c.sum().over(whole)
+        below = per._c.sum().over(ibis.cumulative_window(order_by=per._x)) - per._c
+        per = per.mutate(_p=ibis.ifelse(n <= 1, 100.0, 100 * below / (n - 1)))
+        out = keyed.left_join(per.select("_x", "_p"), "_x").drop("_x", "_x_right")
+        pts = out._p
+        if norm.invert:
+            pts = 100 - pts
+        return out.mutate(_p=ibis.coalesce(pts, 0.0))
+    if norm.invert and norm.method != "bins":
+        pts = 100 - pts
+    return table.mutate(_p=ibis.coalesce(pts, 0.0))
+
+
+def grade(scheme: ScorecardSchemeSpec, features: ir.Table) -> ir.Table:
+    """Score every customer and cut the score into tiers."""
+    import ibis
+
+    total_weight = sum(d.weight for d in scheme.dimensions)
+    table = features
+    cols = []
+    for i, dim in enumerate(scheme.dimensions):
+        table = _points(dim, table).rename(**{f"pts_{i}": "_p"})
+        if "_span" in table.columns:
+            table = table.rename(**{f"span_{i}": "_span"})
+        cols.append(f"pts_{i}")
+    score = sum(
+        (
+            table[c] * (d.weight / total_weight)
+            for c, d in zip(cols, scheme.dimensions, strict=True)
+        ),
+        ibis.literal(0.0),
+    ).round(6)
+    table = table.mutate(_score=score)
+    tiers = scheme.tiers
+    if tiers[0].min_score is not None:
+        rank = ibis.cases(
+            *((table._score >= t.min_score, i + 1) for i, t in enumerate(tiers[:-1])),
+            else_=len(tiers),
+        )
+        table = table.mutate(_rank=rank)
+    else:
+        per = table.group_by("_score").aggregate(_c=table.count())
+        n = per._c.sum().over(ibis.window())
+        above = per._c.sum().over(ibis.cumulative_window(order_by=ibis.desc(per._score))) - per._c
+        share = above / n
+        per = per.mutate(
+            _rank=ibis.cases(
+                *((share < t.top_share, i + 1) for i, t in enumerate(tiers[:-1])), else_=len(tiers)
+            )
+        )
+        table = table.join(per.select("_score", "_rank"), "_score")
+    # The lowest score of each tier: what the tier below must reach (for min_score, the cut-off).
+    if tiers[0].min_score is not None:
+        floor = table._rank.cases(
+            *(
+                (i + 2, float(t.min_score))
+                for i, t in enumerate(tiers[:-1])
+                if t.min_score is not None
+            ),
+            else_=ibis.null("float64"),
+        )
+        table = table.mutate(_floor=floor)
+    else:
+        floors = table.group_by("_rank").aggregate(_floor=table._score.min())
+        floors = floors.select(_rank=floors._rank + 1, _floor=floors._floor)
+        table = table.left_join(floors, "_rank").drop("_rank_right")
+    tier = table._rank.cases(*((i + 1, t.key) for i, t in enumerate(tiers)), else_=None)
+    reasons = _reasons(scheme, table, cols, total_weight)
+    gap = _gap(scheme, table, cols, total_weight)
+    details = {f"pts_{d.indicator}": table[c] for c, d in zip(cols, scheme.dimensions, strict=True)}
+    return select_grades(
+        table,
+        tier=tier,
+        rank=table._rank,
+        score=table._score,
+        reasons=reasons,
+        gap=gap,
+        details=details,
+    )
+
+
+def _reasons(
+    scheme: ScorecardSchemeSpec, table: ir.Table, cols: list[str], total_weight: float
+) -> ir.StringValue:
+    parts: list[Any] = ["score ", fmt(table._score), " ="]
+    for i, (col, dim) in enumerate(zip(cols, scheme.dimensions, strict=True)):
+        w = dim.weight / total_weight
+        parts += [
+            " + " if i else " ",
+            f"{dim.indicator} ",
+            fmt(table[dim.indicator]),
+            " -> ",
+            fmt(table[col].round(1)),
+            f" pts x {w:g} = ",
+            fmt((table[col] * w).round(2)),
+        ]
+    return concat(parts)
+
+
+def _gap(
+    scheme: ScorecardSchemeSpec, table: ir.Table, cols: list[str], total_weight: float
+) -> ir.StringValue:
+    """Points short of the next tier and, for min-max dimensions, the raw change that closes it."""
+    import ibis
+
+    need = table._floor - table._score
+    target = table._rank.cases(*((i + 2, t.key) for i, t in enumerate(scheme.tiers)), else_="")
+    options: list[Any] = []
+    for i, (col, dim) in enumerate(zip(cols, scheme.dimensions, strict=True)):
+        if dim.normalize.method != "minmax" or dim.normalize.invert:
+            continue
+        w = dim.weight / total_weight
+        span = table[f"span_{i}"]
+        delta = need / w * span / 100
+        # Only when the dimension has room left: its points cannot pass 100.
+        room = table[col] + need / w <= 100
+        options.append(
+            ibis.ifelse(
+                room & (span > 0), concat(["; or ", dim.indicator, " +", fmt(delta.round(2))]), ""
+            )
+        )
+    alt = concat(options) if options else ibis.literal("")
+    text = concat(
+        [
+            "to reach ",
+            target,
+            ": +",
+            fmt(need.round(2)),
+            " points",
+            ibis.ifelse(alt == "", "", concat([" (e.g. ", alt.substr(5), ")"])),
+        ]
+    )
+    return ibis.ifelse(table._floor.isnull() | (need <= 0), ibis.null("string"), text)

@@ -1,0 +1,1 @@
+"""Reports: tier summaries and rule-set analysis for people to read."""

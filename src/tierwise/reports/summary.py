@@ -1,0 +1,61 @@
+"""Per-tier summaries of a grade table: customers, share, value sum and mean, share of value."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from tierwise.spec.models import TierSpec
+
+
+@dataclass(frozen=True)
+class TierRow:
+    """One tier's line in a summary."""
+
+    rank: int
+    key: str
+    label_en: str
+    label_zh: str
+    customers: int
+    share: float
+    value_sum: float | None
+    value_mean: float | None
+    value_share: float | None
+
+
+def tier_summary(grades: pa.Table, tiers: list[TierSpec], *, value: str | None) -> list[TierRow]:
+    """Summarise ``grades`` (with a ``value`` column when ``value`` is set) per tier, best first.
+
+    Every tier of the scheme appears, with zero customers where none reached it.
+    """
+    import pyarrow.compute as pc
+
+    aggs = [("customer_id", "count")]
+    if value:
+        aggs.append(("value", "sum"))
+    grouped = grades.group_by("tier").aggregate(aggs).to_pylist()
+    by_tier = {row["tier"]: row for row in grouped}
+    total = grades.num_rows
+    total_value = pc.sum(grades["value"]).as_py() if value else None
+    rows = []
+    for rank, tier in enumerate(tiers, start=1):
+        row = by_tier.get(tier.key, {})
+        count = int(row.get("customer_id_count", 0))
+        vsum = float(row.get("value_sum") or 0.0) if value else None
+        rows.append(
+            TierRow(
+                rank=rank,
+                key=tier.key,
+                label_en=tier.label_text("en"),
+                label_zh=tier.label_text("zh"),
+                customers=count,
+                share=count / total if total else 0.0,
+                value_sum=vsum,
+                value_mean=(vsum / count if count and vsum is not None else None),
+                value_share=(vsum / total_value if vsum is not None and total_value else None),
+            )
+        )
+    return rows

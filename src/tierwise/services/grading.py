@@ -1,0 +1,379 @@
+"""The grading use cases: check the data, run a scheme, explain one customer's grade.
+
+A run loads and checks the sources, computes the scheme's indicators as of a date, grades, and
+writes the grades and the indicator values as Parquet into ``<output>/<scheme>/<as_of>/``. The files
+are written under temporary names and moved into place last, so a failed run leaves no output.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tierwise import methods
+from tierwise.engine import Engine, connect
+from tierwise.errors import DataError, NotFoundError, SpecError
+from tierwise.indicators import CUSTOMER, feature_table
+from tierwise.methods import rules as rules_method
+from tierwise.reports.summary import TierRow, tier_summary
+from tierwise.sources.checks import QualityReport, check_sources
+from tierwise.sources.read import load_source
+from tierwise.spec import load_project
+from tierwise.spec.models import ProjectSpec, RulesSchemeSpec, SchemeSpec, TierSpec
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+    import pyarrow as pa
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Project:
+    """A loaded project: its spec and the folder its relative paths start from."""
+
+    spec: ProjectSpec
+    root: Path
+
+    @classmethod
+    def open(cls, path: str | Path = ".") -> Project:
+        """Load and validate ``tierwise.yaml`` from a folder (or the file itself)."""
+        spec, root = load_project(path)
+        return cls(spec, root)
+
+    def scheme(self, name: str) -> SchemeSpec:
+        """The scheme called ``name``."""
+        try:
+            return self.spec.schemes[name]
+        except KeyError:
+            known = ", ".join(self.spec.schemes) or "none"
+            raise NotFoundError(
+                f"no scheme {name!r} in {self.root / 'tierwise.yaml'}; schemes: {known}"
+            ) from None
+
+    def as_of(self, given: date | None) -> date:
+        """The as-of date: the one given, else the project's, else today."""
+        return given or self.spec.as_of or date.today()
+
+    def output_dir(self, scheme: str, as_of: date) -> Path:
+        """Where a run of ``scheme`` as of ``as_of`` writes."""
+        return self.root / self.spec.output / scheme / as_of.isoformat()
+
+
+@dataclass
+class RunResult:
+    """What a run produced."""
+
+    scheme: str
+    as_of: date
+    folder: Path
+    customers: int
+    tiers: list[TierRow]
+    quality: QualityReport
+    analysis: rules_method.RuleAnalysis | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+    exports: list[Path] = field(default_factory=list)
+
+
+@contextmanager
+def _engine(project: Project) -> Iterator[Engine]:
+    engine = connect(project.spec.engine, base=project.root)
+    try:
+        yield engine
+    finally:
+        engine.close()
+
+
+def load_inputs(
+    project: Project,
+    engine: Engine,
+    *,
+    as_of: date,
+    drop_bad_rows: bool = False,
+    sources: list[str] | None = None,
+) -> tuple[dict[str, ir.Table], QualityReport]:
+    """Read and check the sources (all, or the named ones plus customers) into ``engine``."""
+    names = sources or list(project.spec.sources)
+    if "customers" not in names:
+        names = ["customers", *names]
+    loaded = {n: load_source(n, project.spec.sources[n], engine, base=project.root) for n in names}
+    return check_sources(loaded, engine, as_of=as_of, drop_bad_rows=drop_bad_rows)
+
+
+def check(project: Project, *, as_of: date | None = None) -> QualityReport:
+    """The data-quality report of every source; never raises for bad rows."""
+    with _engine(project) as engine:
+        try:
+            _, report = load_inputs(project, engine, as_of=project.as_of(as_of))
+        except DataError as exc:
+            if isinstance(exc.report, QualityReport):
+                return exc.report
+            raise
+        return report
+
+
+def _sources_for(project: Project, indicators: list[str]) -> list[str]:
+    from tierwise.indicators import required_indicators
+    from tierwise.spec.models import AggregateIndicatorSpec
+
+    out = []
+    for name in required_indicators(project.spec, indicators):
+        spec = project.spec.indicators[name]
+        if isinstance(spec, AggregateIndicatorSpec) and spec.source not in out:
+            out.append(spec.source)
+    return out
+
+
+def run(
+    project: Project,
+    scheme_name: str,
+    *,
+    as_of: date | None = None,
+    drop_bad_rows: bool = False,
+    export: list[str] | None = None,
+    progress: Progress | None = None,
+) -> RunResult:
+    """Grade every customer with one scheme and write the results.
+
+    Args:
+        project: the project.
+        scheme_name: the scheme to run.
+        as_of: the as-of date (default: the project's, else today).
+        drop_bad_rows: grade without rows that fail a check (counted in the report) instead of
+            refusing to grade.
+        export: extra formats to write beside the Parquet file: ``csv`` and/or ``xlsx``.
+        progress: called with the name of each step as it starts.
+
+    Raises:
+        DataError: when a source fails its checks (and bad rows are kept).
+
+    """
+    step = progress or (lambda _: None)
+    scheme = project.scheme(scheme_name)
+    day = project.as_of(as_of)
+    for fmt_name in export or []:
+        if fmt_name not in ("csv", "xlsx"):
+            raise SpecError(f"unknown export format {fmt_name!r}; use csv or xlsx")
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[name] = now - clock
+        clock = now
+
+    wanted = methods.scheme_indicators(scheme)
+    with _engine(project) as engine:
+        step("loading and checking sources")
+        tables, quality = load_inputs(
+            project,
+            engine,
+            as_of=day,
+            drop_bad_rows=drop_bad_rows,
+            sources=_sources_for(project, wanted),
+        )
+        lap("load_and_check")
+        step("computing indicators")
+        features = feature_table(project.spec, tables, as_of=day, indicators=wanted)
+        if engine.kind == "duckdb":
+            features = engine.materialize("features", features)
+        lap("indicators")
+        step("grading")
+        grades = methods.grade(scheme, features, as_of=day)
+        if scheme.value:
+            value = features.select(CUSTOMER, value=features[scheme.value].cast("float64"))
+            grades = grades.join(value, CUSTOMER)
+        grades = grades.order_by(CUSTOMER)
+        grade_table = engine.to_arrow(grades)
+        feature_arrow = engine.to_arrow(features.order_by(CUSTOMER))
+        lap("grade")
+        analysis = None
+        if isinstance(scheme, RulesSchemeSpec):
+            step("analysing rules")
+            analysis = _analyse(engine, scheme, features, grade_table, as_of=day)
+            lap("analysis")
+    _check_one_grade(grade_table)
+    tiers = methods.scheme_tiers(scheme)
+    step("writing results")
+    folder = project.output_dir(scheme_name, day)
+    exports = _write(folder, grade_table, feature_arrow, tiers, scheme_name, day, export or [])
+    lap("write")
+    summary = tier_summary(grade_table, tiers, value=scheme.value)
+    return RunResult(
+        scheme_name, day, folder, grade_table.num_rows, summary, quality, analysis, timings, exports
+    )
+
+
+def _check_one_grade(grades: pa.Table) -> None:
+    import pyarrow.compute as pc
+
+    ids = grades["customer_id"]
+    if pc.count_distinct(ids).as_py() != len(ids) or ids.null_count:
+        raise DataError(
+            "grading produced more than one grade for some customers; this is a bug "
+            "in tierwise, please report it with the scheme"
+        )
+
+
+def _analyse(
+    engine: Engine, scheme: RulesSchemeSpec, features: ir.Table, grades: pa.Table, *, as_of: date
+) -> rules_method.RuleAnalysis:
+    import pyarrow.compute as pc
+
+    counts_expr, conds = rules_method.analysis_expr(scheme, features, as_of=as_of)
+    row = engine.execute(counts_expr).iloc[0]
+    counts = {k: int(row[k]) for k in row.index}
+    values = pc.value_counts(grades["tier"]).to_pylist()
+    wins = {v["values"]: int(v["counts"]) for v in values}
+    return rules_method.analyse(scheme, counts, wins, conds)
+
+
+def labelled(grades: pa.Table, tiers: list[TierSpec]) -> pa.Table:
+    """The grade table with the tier labels in English and Chinese beside the tier key."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    keys = pa.array([t.key for t in tiers])
+    index = pc.index_in(grades["tier"], value_set=keys)
+    en = pa.array([t.label_text("en") for t in tiers]).take(index)
+    zh = pa.array([t.label_text("zh") for t in tiers]).take(index)
+    at = grades.schema.get_field_index("tier") + 1
+    return grades.add_column(at, "tier_label_zh", zh).add_column(at, "tier_label_en", en)
+
+
+def _write(
+    folder: Path,
+    grades: pa.Table,
+    features: pa.Table,
+    tiers: list[TierSpec],
+    scheme: str,
+    as_of: date,
+    export: list[str],
+) -> list[Path]:
+    import pyarrow.parquet as pq
+
+    staging = folder.with_name(f".{folder.name}.tmp-{os.getpid()}")
+    if staging.exists():
+        shutil.rmtree(staging)
+    staging.mkdir(parents=True)
+    try:
+        out = labelled(grades, tiers)
+        pq.write_table(out, staging / "grades.parquet")
+        pq.write_table(features, staging / "features.parquet")
+        names = ["grades.parquet", "features.parquet"]
+        if "csv" in export:
+            _write_csv(out, staging / "grades.csv")
+            names.append("grades.csv")
+        if "xlsx" in export:
+            _write_xlsx(out, staging / "grades.xlsx", scheme)
+            names.append("grades.xlsx")
+        (staging / "run.json").write_text(
+            json.dumps(
+                {"scheme": scheme, "as_of": as_of.isoformat(), "customers": grades.num_rows},
+                ensure_ascii=False,
+                indent=2,
+            ),
+            encoding="utf-8",
+        )
+        if folder.exists():
+            shutil.rmtree(folder)
+        staging.rename(folder)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return [folder / n for n in names[2:]]
+
+
+def _write_csv(table: pa.Table, path: Path) -> None:
+    import pyarrow.csv as pacsv
+
+    # A UTF-8 byte-order mark makes Excel open Chinese labels correctly.
+    with path.open("wb") as handle:
+        handle.write(b"\xef\xbb\xbf")
+        pacsv.write_csv(table, handle)
+
+
+def _write_xlsx(table: pa.Table, path: Path, scheme: str) -> None:
+    from openpyxl import Workbook
+
+    if table.num_rows > 1_048_575:
+        raise DataError(
+            f"{table.num_rows} rows do not fit in one Excel sheet (1,048,575 max); "
+            "export csv instead"
+        )
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(scheme[:31])
+    sheet.append(table.column_names)
+    for batch in table.to_batches(50_000):
+        for row in zip(*(col.to_pylist() for col in batch.columns), strict=True):
+            sheet.append(list(row))
+    book.save(path)
+
+
+def read_run(project: Project, scheme_name: str, as_of: date | None = None) -> tuple[Path, date]:
+    """The folder of a finished run: the given as-of date, or the latest one."""
+    project.scheme(scheme_name)
+    base = project.root / project.spec.output / scheme_name
+    if as_of is not None:
+        folder = base / as_of.isoformat()
+        if not (folder / "grades.parquet").exists():
+            raise NotFoundError(
+                f"no run of {scheme_name!r} as of {as_of}; run `tierwise run "
+                f"{scheme_name} --as-of {as_of}` first"
+            )
+        return folder, as_of
+    runs = (
+        sorted(p for p in base.glob("*") if (p / "grades.parquet").exists())
+        if base.exists()
+        else []
+    )
+    if not runs:
+        raise NotFoundError(
+            f"scheme {scheme_name!r} has not been run yet; run `tierwise run {scheme_name}` first"
+        )
+    return runs[-1], date.fromisoformat(runs[-1].name)
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """One customer's grade: tier, score, reasons, gap and the indicator values."""
+
+    scheme: str
+    as_of: date
+    customer_id: str
+    grade: dict[str, Any]
+    indicators: dict[str, Any]
+
+
+def explain(
+    project: Project, scheme_name: str, customer_id: str, *, as_of: date | None = None
+) -> Explanation:
+    """Explain a customer's grade from a finished run."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    folder, day = read_run(project, scheme_name, as_of)
+    grades = pq.read_table(folder / "grades.parquet", filters=[("customer_id", "=", customer_id)])
+    if grades.num_rows == 0:
+        raise NotFoundError(
+            f"customer {customer_id!r} has no grade in {scheme_name!r} as of {day}"
+            "; check the id (ids are case-sensitive)"
+        )
+    features = pq.read_table(folder / "features.parquet")
+    row = features.filter(pc.equal(features["customer_id"], customer_id)).to_pylist()
+    return Explanation(
+        scheme_name,
+        day,
+        customer_id,
+        grades.to_pylist()[0],
+        {k: v for k, v in (row[0] if row else {}).items() if k != "customer_id"},
+    )

@@ -1,0 +1,1 @@
+"""Reading, typing and checking the user's sources."""

@@ -1,0 +1,293 @@
+"""Data-quality checks on loaded sources, and the clean tables that grading reads.
+
+Every row-level check is a boolean flag expression; one aggregate query per source counts them
+all in a single scan, and only the checks that fired fetch sample rows. A source with an error is
+not graded unless the user opts to drop bad rows, and then every dropped row is counted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any, Literal
+
+from tierwise import expr
+from tierwise.errors import DataError
+from tierwise.sources.read import ROW, LoadedSource, raw_name, strip_raw
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+    from tierwise.engine import Engine
+
+CUSTOMERS = "customers"
+SAMPLES = 5
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One kind of problem in one column of one source, with its count and sample rows."""
+
+    source: str
+    location: str
+    check: str
+    column: str | None
+    count: int
+    message: str
+    samples: tuple[str, ...] = ()
+    severity: Literal["error", "info"] = "error"
+
+    def __str__(self) -> str:
+        lines = [f"{self.location}: {self.message} ({self.count} row{'s' * (self.count != 1)})"]
+        lines += [f"    {sample}" for sample in self.samples]
+        return "\n".join(lines)
+
+
+@dataclass
+class QualityReport:
+    """What the checks found in every source, and what was dropped."""
+
+    rows: dict[str, int] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+    dropped: dict[str, int] = field(default_factory=dict)
+    encodings: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> list[Finding]:
+        """Findings that stop grading unless bad rows are dropped."""
+        return [f for f in self.findings if f.severity == "error"]
+
+    @property
+    def ok(self) -> bool:
+        """True when no check found an error."""
+        return not self.errors
+
+    def summary(self) -> str:
+        """All errors as text, for an exception message."""
+        head = f"{len(self.errors)} data problem(s); nothing was graded"
+        tail = (
+            "Fix the data, or run with --drop-bad-rows to grade without these rows "
+            "(dropped rows are counted in the report)."
+        )
+        return "\n".join([head, *(str(f) for f in self.errors), tail])
+
+
+@dataclass(frozen=True)
+class _Flag:
+    check: str
+    column: str | None
+    flag: ir.BooleanValue
+    describe: Any  # (row dict) -> str
+    message: str
+    severity: Literal["error", "info"] = "error"
+
+
+def check_sources(
+    loaded: dict[str, LoadedSource], engine: Engine, *, as_of: date, drop_bad_rows: bool = False
+) -> tuple[dict[str, ir.Table], QualityReport]:
+    """Check every source and return the clean tables.
+
+    Args:
+        loaded: the sources, by name; ``customers`` is checked first.
+        engine: the engine holding them.
+        as_of: the as-of date; events after it are errors (or ignored where the source says so).
+        drop_bad_rows: drop rows that fail a check instead of failing, and count them.
+
+    Raises:
+        DataError: carrying the :class:`QualityReport` when a check fails and bad rows are kept.
+
+    """
+    report = QualityReport()
+    clean: dict[str, ir.Table] = {}
+    order = sorted(loaded, key=lambda n: n != CUSTOMERS)
+    for name in order:
+        source = loaded[name]
+        if source.encoding:
+            report.encodings[name] = source.encoding
+        ids = (
+            clean[CUSTOMERS][loaded[CUSTOMERS].spec.id]
+            if (name != CUSTOMERS and CUSTOMERS in clean)
+            else None
+        )
+        flags = _flags(source, as_of=as_of, customer_ids=ids)
+        table = source.typed
+        counts = _count(engine, table, flags)
+        report.rows[name] = counts.pop("__rows")
+        if report.rows[name] == 0:
+            report.findings.append(
+                Finding(
+                    name,
+                    source.location,
+                    "empty",
+                    None,
+                    0,
+                    "the source has no rows; check the path or the export",
+                )
+            )
+        bad: list[ir.BooleanValue] = []
+        dropped = 0
+        for flag in flags:
+            count = counts[flag.check + ":" + (flag.column or "")]
+            if count:
+                report.findings.append(
+                    Finding(
+                        name,
+                        source.location,
+                        flag.check,
+                        flag.column,
+                        count,
+                        flag.message,
+                        _samples(engine, table, flag, source),
+                        flag.severity,
+                    )
+                )
+            if count and (drop_bad_rows or flag.severity == "info"):
+                bad.append(flag.flag)
+        if bad:
+            import ibis
+
+            any_bad = ibis.or_(*bad)
+            dropped = int(engine.execute(table.count(where=any_bad)))
+            table = table.filter(~any_bad)
+            if drop_bad_rows:
+                report.dropped[name] = dropped
+        clean[name] = strip_raw(table)
+    if not report.ok and not drop_bad_rows:
+        raise DataError(report.summary(), report)
+    return clean, report
+
+
+def _count(engine: Engine, table: ir.Table, flags: list[_Flag]) -> dict[str, int]:
+    metrics = {"__rows": table.count()}
+    for flag in flags:
+        metrics[flag.check + ":" + (flag.column or "")] = table.count(where=flag.flag)
+    row = engine.execute(table.aggregate(**metrics)).iloc[0]
+    return {key: int(row[key]) for key in metrics}
+
+
+def _samples(
+    engine: Engine,
+    table: ir.Table,
+    flag: _Flag,
+    source: LoadedSource,
+) -> tuple[str, ...]:
+    key = ROW if ROW in table.columns else source.spec.id
+    rows = engine.execute(table.filter(flag.flag).order_by(key).limit(SAMPLES))
+    out = []
+    for record in rows.to_dict("records"):
+        where = f"row {int(record[ROW])}" if ROW in record else f"{source.spec.id} {record[key]!r}"
+        out.append(f"{where}: {flag.describe(record)}")
+    return tuple(out)
+
+
+def _flags(source: LoadedSource, *, as_of: date, customer_ids: ir.Column | None) -> list[_Flag]:
+    import ibis
+
+    spec, typed, name = source.spec, source.typed, source.name
+    flags: list[_Flag] = []
+    prefix = f"sources.{name}"
+    for col, cspec in spec.columns.items():
+        if raw_name(col) in typed.columns:
+            given = typed[raw_name(col)].notnull()
+            bad = given & typed[col].isnull()
+            hint = _parse_hint(cspec.type, prefix, col)
+            flags.append(
+                _Flag(
+                    "unparseable",
+                    col,
+                    bad,
+                    lambda r, c=col, t=cspec.type: f"{c} {r[raw_name(c)]!r} is not a valid {t}",
+                    f"{col}: values that are not a valid {cspec.type}; {hint}",
+                )
+            )
+            missing = ~given
+        else:
+            missing = typed[col].isnull()
+        if cspec.required:
+            flags.append(
+                _Flag(
+                    "missing",
+                    col,
+                    missing,
+                    lambda r, c=col: f"{c} is empty",
+                    f"{col}: empty values; fill them in or set {prefix}.columns.{col}.required: false",
+                )
+            )
+        if cspec.nonnegative and cspec.type in ("int", "float", "decimal"):
+            negative = typed[col] < 0
+            if spec.refunds:
+                refund = expr.compile_expr(
+                    expr.parse(spec.refunds), {c: typed[c] for c in spec.columns}, as_of=as_of
+                )
+                negative = negative & ~ibis.coalesce(refund, False)
+            flags.append(
+                _Flag(
+                    "negative",
+                    col,
+                    negative,
+                    lambda r, c=col: f"{c} is {r[c]}",
+                    f"{col}: negative values that are not declared refunds; declare refund rows with "
+                    f"{prefix}.refunds (e.g. \"kind == 'refund'\") or correct the amounts",
+                )
+            )
+    id_col = spec.id
+    if name == CUSTOMERS and id_col in typed.columns:
+        dupes = typed.group_by(id_col).aggregate(n=typed.count()).filter(lambda t: t.n > 1)
+        flags.append(
+            _Flag(
+                "duplicate_id",
+                id_col,
+                typed[id_col].isin(dupes[id_col]),
+                lambda r, c=id_col: f"{c} {r[c]!r} appears more than once",
+                f"{id_col}: the same customer id on several rows; merge the rows or give each "
+                "customer its own id",
+            )
+        )
+    if customer_ids is not None and id_col in typed.columns:
+        flags.append(
+            _Flag(
+                "unknown_customer",
+                id_col,
+                typed[id_col].notnull() & ~typed[id_col].isin(customer_ids),
+                lambda r, c=id_col: f"{c} {r[c]!r} is not in customers",
+                f"{id_col}: rows of customers missing from the customers source; add those "
+                "customers or remove the rows",
+            )
+        )
+    if spec.time and spec.time in typed.columns:
+        when = typed[spec.time]
+        if when.type().is_date():
+            after = when > ibis.date(as_of)
+        else:  # a timestamp on the as-of date itself is still within it
+            after = when >= ibis.timestamp(datetime.combine(as_of + timedelta(days=1), time()))
+        severity: Literal["error", "info"] = "info" if spec.future_events == "ignore" else "error"
+        flags.append(
+            _Flag(
+                "future_event",
+                spec.time,
+                after,
+                lambda r, c=spec.time: f"{c} {r[c]} is after the as-of date {as_of}",
+                f"{spec.time}: events after the as-of date {as_of}"
+                + (
+                    "; ignored as the source says"
+                    if severity == "info"
+                    else f"; fix the dates, or set {prefix}.future_events: ignore to grade a past date "
+                    "from a later extract"
+                ),
+                severity,
+            )
+        )
+    return flags
+
+
+def _parse_hint(kind: str, prefix: str, col: str) -> str:
+    if kind in ("int", "float", "decimal"):
+        return (
+            f'use a dot as decimal separator (or set {prefix}.decimal: ",") and no '
+            "thousands separators or currency signs"
+        )
+    if kind in ("date", "timestamp"):
+        return f'write dates as YYYY-MM-DD or set {prefix}.columns.{col}.format (e.g. "%d/%m/%Y")'
+    if kind == "bool":
+        return "use true/false, yes/no or 1/0"
+    return "fix the values"

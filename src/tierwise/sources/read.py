@@ -1,0 +1,335 @@
+"""Read a source into the engine: files and databases in, a raw table and a typed table out.
+
+CSV files are read by pyarrow with every column as text and a ``_row`` column holding the 1-based
+data row, so a check can name the exact row of a bad value; declared types are then applied in the
+engine with ``try_cast``, which turns an unparseable value into null instead of failing the whole
+load (the checks compare raw and typed values to report it). Parquet, DuckDB and database sources
+keep their own types and are cast only where the spec asks for another type.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import difflib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tierwise.errors import DataError
+from tierwise.spec.models import ColumnSpec, SourceSpec
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+    import pyarrow as pa
+
+    from tierwise.engine import Engine
+
+ROW = "_row"
+_IBIS_TYPES = {
+    "string": "string",
+    "int": "int64",
+    "float": "float64",
+    "decimal": "float64",
+    "date": "date",
+    "timestamp": "timestamp",
+    "bool": "boolean",
+}
+_SAMPLE_BYTES = 1 << 20
+
+
+@dataclass(frozen=True)
+class LoadedSource:
+    """One source in the engine.
+
+    Attributes:
+        name: the source's name in the project.
+        spec: its spec.
+        location: the file or table it came from, for messages.
+        raw: the table as read, columns renamed to their declared names, values uncast.
+        typed: the same rows with declared types applied (unparseable values are null).
+        encoding: the text encoding used to read a CSV file, if any.
+
+    """
+
+    name: str
+    spec: SourceSpec
+    location: str
+    raw: ir.Table
+    typed: ir.Table
+    encoding: str | None = None
+
+    @property
+    def has_rows(self) -> bool:
+        """Whether row numbers are known (CSV files)."""
+        return ROW in self.raw.columns
+
+
+def load_source(name: str, spec: SourceSpec, engine: Engine, *, base: Path) -> LoadedSource:
+    """Read one source into ``engine``.
+
+    Raises:
+        DataError: when the file is missing, unreadable, in another encoding, or lacks a declared
+            column; the message names the file, the problem and the fix.
+
+    """
+    fmt = spec.resolved_format()
+    encoding = None
+    if fmt == "csv":
+        path = _existing(base, spec, name)
+        encoding = detect_encoding(path, spec.encoding)
+        table = engine.register_arrow(name, _read_csv(path, spec, encoding))
+        location = path.name
+    elif fmt == "parquet":
+        path = _existing(base, spec, name)
+        table = engine.read_parquet(name, path)
+        location = path.name
+    else:
+        table = engine.register_arrow(name, _read_database(name, spec, base))
+        location = f"{spec.path or 'database'}:{spec.table or 'query'}"
+    raw = _rename(table, spec, location)
+    return LoadedSource(name, spec, location, raw, _typed(raw, spec), encoding)
+
+
+def _existing(base: Path, spec: SourceSpec, name: str) -> Path:
+    path = base / str(spec.path)
+    if not path.exists():
+        raise DataError(
+            f"source {name!r}: file {path} does not exist; fix `sources.{name}.path` "
+            "(relative paths start at the project folder)"
+        )
+    return path
+
+
+def detect_encoding(path: Path, declared: str = "auto") -> str:
+    """The text encoding of a CSV file: ``declared`` unless it is ``auto``.
+
+    ``auto`` accepts UTF-8 (with or without BOM), UTF-16 with BOM, and GBK/GB18030, the usual
+    encoding of Chinese spreadsheet exports.
+
+    Raises:
+        DataError: when the declared encoding is unknown or the file matches none of them.
+
+    """
+    if declared != "auto":
+        try:
+            codecs.lookup(declared)
+        except LookupError:
+            raise DataError(
+                f"{path.name}: unknown encoding {declared!r}; use utf-8, utf-8-sig, "
+                "gbk, gb18030 or another Python codec name"
+            ) from None
+        return declared
+    with path.open("rb") as handle:
+        head = handle.read(_SAMPLE_BYTES)
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    for candidate in ("utf-8", "gb18030"):
+        try:
+            # A multi-byte character may be cut at the end of the sample: decode incrementally.
+            codecs.getincrementaldecoder(candidate)().decode(head, final=False)
+            return candidate
+        except UnicodeDecodeError:
+            continue
+    raise DataError(
+        f"{path.name}: the text is neither UTF-8 nor GBK; set "
+        "`encoding:` on the source to the file's encoding (e.g. latin-1, big5)"
+    )
+
+
+def _read_csv(path: Path, spec: SourceSpec, encoding: str) -> pa.Table:
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    try:
+        with path.open(encoding=encoding, newline="") as handle:
+            header = next(csv.reader(handle, delimiter=spec.delimiter), None)
+    except UnicodeDecodeError as exc:
+        raise _encoding_error(path, encoding, exc) from None
+    if not header:
+        raise DataError(
+            f"{path.name}: the file is empty (no header row); export it again with a "
+            "header naming the columns"
+        )
+    header = [h.strip() for h in header]
+    if len(set(header)) != len(header):
+        dupes = sorted({h for h in header if header.count(h) > 1})
+        raise DataError(
+            f"{path.name}: header repeats column(s) {', '.join(dupes)}; give every "
+            "column a distinct name"
+        )
+    try:
+        table = pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(encoding=encoding, column_names=header, skip_rows=1),
+            parse_options=pacsv.ParseOptions(delimiter=spec.delimiter),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(header, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except UnicodeDecodeError as exc:
+        raise _encoding_error(path, encoding, exc) from None
+    except pa.ArrowInvalid as exc:
+        raise DataError(
+            f"{path.name}: cannot parse the CSV ({exc}); check the delimiter "
+            f"(now {spec.delimiter!r}, set `delimiter:`) and quoting"
+        ) from None
+    return table.append_column(ROW, pa.array(range(1, table.num_rows + 1), pa.int64()))
+
+
+def _encoding_error(path: Path, encoding: str, exc: UnicodeDecodeError) -> DataError:
+    return DataError(
+        f"{path.name}: bytes at offset {exc.start} are not valid {encoding} "
+        f"({exc.object[exc.start : exc.start + 4]!r}); set `encoding:` on the source "
+        "(Chinese exports are often gbk) or re-save the file as UTF-8"
+    )
+
+
+def _read_database(name: str, spec: SourceSpec, base: Path) -> pa.Table:
+    """A DuckDB file table or a SQLAlchemy URL's table/query as Arrow."""
+    import pyarrow as pa
+
+    if spec.resolved_format() == "duckdb":
+        import duckdb
+
+        path = _existing(base, spec, name)
+        try:
+            with duckdb.connect(str(path), read_only=True) as con:
+                sql = spec.query or f'SELECT * FROM "{spec.table}"'
+                return con.sql(sql).to_arrow_table()
+        except duckdb.Error as exc:
+            raise DataError(f"source {name!r}: reading {path.name} failed: {exc}") from None
+    import pandas as pd
+    import sqlalchemy as sa
+
+    try:
+        engine = sa.create_engine(str(spec.url))
+        with engine.connect() as con:
+            stmt = (
+                sa.text(spec.query)
+                if spec.query
+                else sa.select(sa.text("*")).select_from(sa.table(str(spec.table)))
+            )
+            frame = pd.read_sql(stmt, con)
+    except sa.exc.SQLAlchemyError as exc:
+        safe = sa.engine.make_url(str(spec.url)).render_as_string(hide_password=True)
+        raise DataError(
+            f"source {name!r}: reading from {safe} failed: "
+            f"{exc.__class__.__name__}: {str(exc).splitlines()[0]}"
+        ) from None
+    return pa.Table.from_pandas(frame, preserve_index=False)
+
+
+def _rename(table: ir.Table, spec: SourceSpec, location: str) -> ir.Table:
+    if not spec.columns:
+        return table
+    missing = {
+        name: col.from_ or name
+        for name, col in spec.columns.items()
+        if (col.from_ or name) not in table.columns
+    }
+    if missing:
+        have = [c for c in table.columns if c != ROW]
+        parts = []
+        for name, wanted in missing.items():
+            close = difflib.get_close_matches(wanted, have, n=1)
+            hint = f" (did you mean {close[0]!r}? set `from: {close[0]}`)" if close else ""
+            parts.append(f"{wanted!r} for {name}{hint}")
+        raise DataError(
+            f"{location}: missing column(s) {'; '.join(parts)}; the file has {', '.join(have)}"
+        )
+    keep = {name: table[col.from_ or name] for name, col in spec.columns.items()}
+    if ROW in table.columns:
+        keep = {ROW: table[ROW], **keep}
+    return table.select(**keep)
+
+
+def _typed(raw: ir.Table, spec: SourceSpec) -> ir.Table:
+    if not spec.columns:
+        return raw
+    out: dict[str, Any] = {ROW: raw[ROW]} if ROW in raw.columns else {}
+    given: dict[str, Any] = {}
+    for name, col in spec.columns.items():
+        out[name] = cast_column(raw[name], col, decimal=spec.decimal)
+        if raw[name].type().is_string() and col.type != "string":
+            # Keep the text as given, so checks can show it beside the failed cast.
+            given[raw_name(name)] = raw[name].strip().nullif("")
+    return raw.select(**out, **given)
+
+
+def raw_name(column: str) -> str:
+    """Name of the column holding ``column``'s text as given in the file."""
+    return f"__raw_{column}"
+
+
+def strip_raw(table: ir.Table) -> ir.Table:
+    """``table`` without the row-number and raw-text columns the checks use."""
+    helpers = [c for c in table.columns if c == ROW or c.startswith("__raw_")]
+    return table.drop(*helpers) if helpers else table
+
+
+def cast_column(value: ir.Value, col: ColumnSpec, *, decimal: str = ".") -> ir.Value:
+    """Cast one raw column to its declared type; values that do not parse become null."""
+    import ibis
+
+    target = _IBIS_TYPES[col.type]
+    if not value.type().is_string():
+        return value if str(value.type()).startswith(target) else value.try_cast(target)
+    text = value.strip().nullif("")
+    if col.type == "string":
+        return text
+    if col.type in ("int", "float", "decimal") and decimal == ",":
+        text = text.replace(".", "").replace(",", ".")
+    if col.type in ("date", "timestamp") and col.format:
+        pattern = _format_regex(col.format)
+        parsed = text.as_date(col.format) if col.type == "date" else text.as_timestamp(col.format)
+        # strptime fails the whole query on one bad value: parse only the values that look right.
+        return ibis.ifelse(text.re_search(pattern), parsed, ibis.null(target))
+    if col.type == "bool":
+        low = text.lower()
+        return low.cases(
+            (
+                ("true", True),
+                ("1", True),
+                ("yes", True),
+                ("y", True),
+                ("false", False),
+                ("0", False),
+                ("no", False),
+                ("n", False),
+            ),
+            else_=ibis.null("boolean"),
+        )
+    if col.type == "int":
+        # "12.0" is an integer to a spreadsheet; "12.5" is not.
+        as_float = text.try_cast("float64")
+        return ibis.ifelse(as_float == as_float.floor(), as_float.cast("int64"), ibis.null("int64"))
+    return text.try_cast(target)
+
+
+def _format_regex(fmt: str) -> str:
+    parts = {
+        "%Y": r"\d{4}",
+        "%y": r"\d{2}",
+        "%m": r"\d{1,2}",
+        "%d": r"\d{1,2}",
+        "%H": r"\d{1,2}",
+        "%M": r"\d{2}",
+        "%S": r"\d{2}",
+        "%f": r"\d+",
+    }
+    out, i = "", 0
+    while i < len(fmt):
+        token = fmt[i : i + 2]
+        if token in parts:
+            out += parts[token]
+            i += 2
+        else:
+            out += re.escape(fmt[i])
+            i += 1
+    return f"^{out}$"

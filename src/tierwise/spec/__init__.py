@@ -1,0 +1,48 @@
+"""Project specs: the pydantic models of ``tierwise.yaml`` and their loader."""
+
+from tierwise.spec.loader import PROJECT_FILE, load_project, parse_project, read_yaml
+from tierwise.spec.models import (
+    AbcSchemeSpec,
+    AggregateIndicatorSpec,
+    AttributeIndicatorSpec,
+    ColumnSpec,
+    DerivedIndicatorSpec,
+    DimensionSpec,
+    EngineSpec,
+    IndicatorSpec,
+    Label,
+    Normalize,
+    ProjectSpec,
+    RfmSchemeSpec,
+    RulesSchemeSpec,
+    SchemeSpec,
+    ScorecardSchemeSpec,
+    SourceSpec,
+    TierSpec,
+    Window,
+)
+
+__all__ = [
+    "PROJECT_FILE",
+    "AbcSchemeSpec",
+    "AggregateIndicatorSpec",
+    "AttributeIndicatorSpec",
+    "ColumnSpec",
+    "DerivedIndicatorSpec",
+    "DimensionSpec",
+    "EngineSpec",
+    "IndicatorSpec",
+    "Label",
+    "Normalize",
+    "ProjectSpec",
+    "RfmSchemeSpec",
+    "RulesSchemeSpec",
+    "SchemeSpec",
+    "ScorecardSchemeSpec",
+    "SourceSpec",
+    "TierSpec",
+    "Window",
+    "load_project",
+    "parse_project",
+    "read_yaml",
+]

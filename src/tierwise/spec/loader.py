@@ -1,0 +1,217 @@
+"""Load ``tierwise.yaml`` into a :class:`ProjectSpec`, reporting every problem with file:line.
+
+Each source, indicator and scheme is validated on its own, so one broken scheme does not hide the
+mistakes in the next; then the cross-references (expressions, indicator names, tier keys) are
+checked on everything that parsed. All problems are raised together in one :class:`SpecError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError
+
+from tierwise.errors import Problem, SpecError
+from tierwise.spec.models import (
+    EngineSpec,
+    IndicatorSpec,
+    ProjectSpec,
+    SchemeSpec,
+    SourceSpec,
+)
+
+PROJECT_FILE = "tierwise.yaml"
+_SECTIONS: dict[str, TypeAdapter[Any]] = {
+    "sources": TypeAdapter(SourceSpec),
+    "indicators": TypeAdapter(IndicatorSpec),
+    "schemes": TypeAdapter(SchemeSpec),
+}
+_TOP_KEYS = {"name", "description", "engine", "as_of", "output", "sources", "indicators", "schemes"}
+
+
+@dataclass(frozen=True)
+class Located:
+    """A parsed YAML document with the means to turn a field path into a line number."""
+
+    file: str
+    doc: Any
+
+    def line(self, path: Sequence[str | int]) -> int | None:
+        """1-based line of the deepest node of ``path`` that exists in the document."""
+        node, line = self.doc, None
+        for part in path:
+            if isinstance(node, CommentedMap) and part in node:
+                line = node.lc.key(part)[0] + 1
+                node = node[part]
+            elif isinstance(node, CommentedSeq) and isinstance(part, int) and part < len(node):
+                line = node.lc.item(part)[0] + 1
+                node = node[part]
+            else:
+                break
+        return line
+
+    def where(self, path: Sequence[str | int]) -> str:
+        """``file:line`` for a field path."""
+        line = self.line(path)
+        return f"{self.file}:{line}" if line else self.file
+
+
+def dotted(path: Sequence[str | int]) -> str:
+    """Render a field path as ``schemes.value.tiers[0].when``."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def read_yaml(path: Path) -> Located:
+    """Parse a YAML file keeping line numbers; syntax errors become a :class:`SpecError`."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise SpecError(
+            Problem(
+                f"no project file at {path}; run `tierwise init` to write a starter project",
+                where=str(path),
+            )
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise SpecError(
+            Problem(f"not UTF-8 text ({exc.reason}); save the file as UTF-8", where=str(path))
+        ) from None
+    try:
+        doc = YAML(typ="rt").load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        line = f":{mark.line + 1}" if mark is not None else ""
+        raise SpecError(
+            Problem(f"YAML syntax error: {exc.problem}", where=f"{path}{line}")
+        ) from None
+    return Located(str(path), doc)
+
+
+def _pydantic_problems(
+    err: ValidationError,
+    located: Located,
+    prefix: tuple[str | int, ...],
+) -> list[Problem]:
+    problems = []
+    for item in err.errors():
+        # Tagged-union errors carry the tag as a path step; drop steps the document does not have.
+        loc = tuple(
+            p
+            for p in item["loc"]
+            if not (
+                isinstance(p, str)
+                and p in {"aggregate", "attribute", "derived", "rules", "scorecard", "rfm", "abc"}
+            )
+        )
+        path = prefix + loc
+        msg = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            msg = f"unknown field {loc[-1]!r}; check the spelling (fields are listed in the docs)"
+        elif item["type"] == "missing":
+            msg = f"missing required field {loc[-1]!r}"
+        elif (
+            "input" in item
+            and item["type"] not in ("value_error",)
+            and not isinstance(item["input"], dict | list)
+        ):
+            msg = f"{msg} (got {item['input']!r})"
+        problems.append(Problem(msg, where=located.where(path), path=dotted(path)))
+    return problems
+
+
+def parse_project(located: Located) -> ProjectSpec:
+    """Validate a parsed document into a :class:`ProjectSpec`, collecting every problem."""
+    doc = located.doc
+    if not isinstance(doc, dict):
+        raise SpecError(
+            Problem(
+                "the project file must be a mapping with `name:` and `sources:`", where=located.file
+            )
+        )
+    problems: list[Problem] = []
+    for key in doc:
+        if key not in _TOP_KEYS:
+            problems.append(
+                Problem(
+                    f"unknown top-level field {key!r}; expected one of {', '.join(sorted(_TOP_KEYS))}",
+                    where=located.where((key,)),
+                    path=str(key),
+                )
+            )
+    parsed: dict[str, Any] = {}
+    for key in ("name", "description", "as_of", "output", "engine"):
+        if key in doc:
+            parsed[key] = _plain(doc[key])
+    for section, adapter in _SECTIONS.items():
+        items = doc.get(section) or {}
+        if not isinstance(items, dict):
+            problems.append(
+                Problem(
+                    f"`{section}` must be a mapping of name to definition",
+                    where=located.where((section,)),
+                    path=section,
+                )
+            )
+            continue
+        good = {}
+        for name, body in items.items():
+            try:
+                good[str(name)] = adapter.validate_python(_plain(body))
+            except ValidationError as exc:
+                problems.extend(_pydantic_problems(exc, located, (section, name)))
+        parsed[section] = good
+    try:
+        project = ProjectSpec.model_validate(parsed)
+    except ValidationError as exc:
+        problems.extend(_pydantic_problems(exc, located, ()))
+        raise SpecError(problems) from None
+    from tierwise.spec.validate import semantic_problems  # after parsing: needs the models
+
+    problems.extend(semantic_problems(project, located))
+    if problems:
+        raise SpecError(problems)
+    return project
+
+
+def _plain(node: Any) -> Any:
+    """Ruamel's commented containers to plain dicts and lists (pydantic wants plain types)."""
+    if isinstance(node, dict):
+        return {str(k): _plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_plain(v) for v in node]
+    return node
+
+
+def load_project(path: str | Path) -> tuple[ProjectSpec, Path]:
+    """Load a project from a folder holding ``tierwise.yaml`` or from the file itself.
+
+    Returns:
+        The validated spec and the project folder (relative paths resolve against it).
+
+    Raises:
+        SpecError: listing every problem in the file, each with file:line and field path.
+
+    """
+    path = Path(path)
+    file = path / PROJECT_FILE if path.is_dir() else path
+    return parse_project(read_yaml(file)), file.parent
+
+
+__all__ = [
+    "PROJECT_FILE",
+    "EngineSpec",
+    "Located",
+    "dotted",
+    "load_project",
+    "parse_project",
+    "read_yaml",
+]

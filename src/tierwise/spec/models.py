@@ -1,0 +1,401 @@
+"""Pydantic models of ``tierwise.yaml``: sources, indicators, schemes and tiers.
+
+Specs are data, not code: every model forbids unknown fields and is frozen, so a typo in a key is
+an error with its line number rather than a silently ignored setting. The Python API takes the same
+models.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
+
+IDENT = r"^[A-Za-z_\u4e00-\u9fff][A-Za-z0-9_\u4e00-\u9fff]*$"
+ColumnType = Literal["string", "int", "float", "decimal", "date", "timestamp", "bool"]
+WINDOW_RE = re.compile(r"^\s*(\d+)\s*(d|day|days|w|week|weeks|m|month|months|y|year|years)\s*$")
+
+
+class Spec(BaseModel):
+    """Base of every spec model: unknown keys are errors, and specs are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Label(Spec):
+    """A tier or scheme label in English and Simplified Chinese."""
+
+    en: str
+    zh: str | None = None
+
+    def text(self, lang: str = "en") -> str:
+        """The label in ``lang`` ("en" or "zh"), falling back to English."""
+        return (self.zh or self.en) if lang == "zh" else self.en
+
+
+def _label(value: Any) -> Any:
+    return {"en": value} if isinstance(value, str) else value
+
+
+# ----------------------------------------------------------------------------------------- sources
+
+
+class ColumnSpec(Spec):
+    """One column of a source after mapping: its source name, type and checks."""
+
+    from_: str | None = Field(default=None, alias="from", description="column name in the file")
+    type: ColumnType = "string"
+    format: str | None = Field(default=None, description="strptime format for dates, e.g. %d/%m/%Y")
+    required: bool = Field(default=True, description="null or empty values are errors")
+    nonnegative: bool = Field(default=False, description="negative values are errors")
+
+
+class SourceSpec(Spec):
+    """A table the user owns: a file (CSV, Parquet, DuckDB) or a database table or query.
+
+    ``customers`` is the entity source (one row per customer, ``id`` unique); every other source is
+    an event source whose rows belong to a customer through ``id`` and happen at ``time``.
+    """
+
+    path: str | None = Field(default=None, description="file path, relative to the project")
+    url: str | None = Field(default=None, description="SQLAlchemy URL of a database")
+    table: str | None = Field(default=None, description="table name in a DuckDB file or database")
+    query: str | None = Field(default=None, description="SQL query run on the database")
+    format: Literal["csv", "parquet", "duckdb", "sql"] | None = None
+    encoding: str = Field(default="auto", description="auto, utf-8, utf-8-sig, gbk, gb18030, ...")
+    delimiter: str = ","
+    decimal: Literal[".", ","] = "."
+    id: str = Field(default="customer_id", description="column holding the customer id")
+    time: str | None = Field(default=None, description="event date/time column of event sources")
+    refunds: str | None = Field(
+        default=None,
+        description="condition marking refund rows, where negative amounts are allowed",
+    )
+    future_events: Literal["error", "ignore"] = Field(
+        default="error", description="rows dated after the as-of date: an error, or ignored"
+    )
+    columns: dict[str, ColumnSpec] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _one_location(self) -> SourceSpec:
+        if not (self.path or self.url):
+            raise ValueError(
+                "a source needs `path` (a CSV, Parquet or DuckDB file) or `url` (a database)"
+            )
+        if self.path and self.url:
+            raise ValueError("give either `path` or `url`, not both")
+        if self.url and not (self.table or self.query):
+            raise ValueError("a database source needs `table` or `query`")
+        if self.table and self.query:
+            raise ValueError("give either `table` or `query`, not both")
+        if self.time is not None and self.columns and self.time not in self.columns:
+            raise ValueError(f"time column {self.time!r} is not among the declared columns")
+        if self.columns and self.id not in self.columns:
+            raise ValueError(
+                f"id column {self.id!r} is not among the declared columns; declare it or set `id:`"
+            )
+        return self
+
+    @field_validator("columns")
+    @classmethod
+    def _names(cls, value: dict[str, ColumnSpec]) -> dict[str, ColumnSpec]:
+        for name in value:
+            if not re.match(IDENT, name):
+                raise ValueError(f"column name {name!r} is not an identifier (letters, digits, _)")
+        return value
+
+    def resolved_format(self) -> str:
+        """The format, from ``format:`` or the file extension."""
+        if self.format:
+            return self.format
+        if self.url:
+            return "sql"
+        suffix = (self.path or "").lower().rsplit(".", 1)[-1]
+        return {
+            "csv": "csv",
+            "txt": "csv",
+            "tsv": "csv",
+            "parquet": "parquet",
+            "pq": "parquet",
+            "duckdb": "duckdb",
+            "db": "duckdb",
+        }.get(suffix, "csv")
+
+
+# -------------------------------------------------------------------------------------- indicators
+
+AggName = Literal[
+    "count",
+    "sum",
+    "avg",
+    "min",
+    "max",
+    "count_distinct",
+    "first",
+    "last",
+    "days_since_first",
+    "days_since_last",
+]
+
+
+class Window(Spec):
+    """A window ending at the as-of date: the last ``length`` days, weeks, months or years.
+
+    ``offset`` shifts the window back, e.g. ``length: 12m, offset: 12m`` is the year before last.
+    """
+
+    length: str
+    offset: str | None = None
+
+    @field_validator("length", "offset")
+    @classmethod
+    def _check(cls, value: str | None) -> str | None:
+        if value is not None and not WINDOW_RE.match(value):
+            raise ValueError(f"window {value!r} is not a length like 90d, 12w, 12m or 1y")
+        return value
+
+
+class AggregateIndicatorSpec(Spec):
+    """A windowed aggregate of an event source per customer."""
+
+    source: str
+    agg: AggName
+    column: str | None = Field(default=None, description="column aggregated (not for count)")
+    window: Window | None = None
+    where: str | None = Field(default=None, description="filter on the source rows")
+    default: float | None = Field(
+        default=None, description="value for customers without events (count and sum: 0)"
+    )
+    description: str | None = None
+
+    @field_validator("window", mode="before")
+    @classmethod
+    def _window(cls, value: Any) -> Any:
+        return {"length": value} if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _column_needed(self) -> AggregateIndicatorSpec:
+        needs = self.agg not in ("count", "days_since_first", "days_since_last")
+        if needs and not self.column:
+            raise ValueError(f"agg {self.agg!r} needs `column:` (the column to aggregate)")
+        return self
+
+
+class AttributeIndicatorSpec(Spec):
+    """A column of the customers source, taken as it is."""
+
+    attribute: str
+    default: Any | None = None
+    description: str | None = None
+
+
+class DerivedIndicatorSpec(Spec):
+    """An expression over other indicators, in the safe expression language."""
+
+    expr: str
+    description: str | None = None
+
+
+def _indicator_kind(value: Any) -> str:
+    if isinstance(value, dict):
+        for key, kind in (("agg", "aggregate"), ("attribute", "attribute"), ("expr", "derived")):
+            if key in value:
+                return kind
+        return "aggregate"
+    if isinstance(value, AttributeIndicatorSpec):
+        return "attribute"
+    return "derived" if isinstance(value, DerivedIndicatorSpec) else "aggregate"
+
+
+IndicatorSpec = Annotated[
+    Annotated[AggregateIndicatorSpec, Tag("aggregate")]
+    | Annotated[AttributeIndicatorSpec, Tag("attribute")]
+    | Annotated[DerivedIndicatorSpec, Tag("derived")],
+    Discriminator(_indicator_kind),
+]
+
+
+# ----------------------------------------------------------------------------------------- schemes
+
+
+class TierSpec(Spec):
+    """One ordered level of a scheme. The first tier in the list is rank 1, the best."""
+
+    key: str = Field(pattern=IDENT)
+    label: Label | None = None
+    description: str | None = None
+    strategy: str | None = Field(default=None, description="what the business does for this tier")
+    when: str | None = Field(default=None, description="rules: condition of this tier")
+    min_score: float | None = Field(default=None, description="scorecard: lowest score of the tier")
+    top_share: float | None = Field(
+        default=None,
+        gt=0,
+        le=1,
+        description="scorecard: cumulative share of customers from the top",
+    )
+    cumulative: float | None = Field(
+        default=None, gt=0, le=1, description="abc: cumulative share where the class ends"
+    )
+
+    _label_in = field_validator("label", mode="before")(lambda cls, v: _label(v))
+
+    def label_text(self, lang: str = "en") -> str:
+        """The tier's label in ``lang``, or its key when no label is given."""
+        return self.label.text(lang) if self.label else self.key
+
+
+class SchemeBase(Spec):
+    """Fields every scheme has, whatever its method."""
+
+    label: Label | None = None
+    description: str | None = None
+    value: str | None = Field(
+        default=None, description="value indicator summed per tier in reports"
+    )
+
+    _label_in = field_validator("label", mode="before")(lambda cls, v: _label(v))
+
+
+class RulesSchemeSpec(SchemeBase):
+    """Ordered tiers with conditions; the first matching tier wins; ``fallback`` catches the rest."""
+
+    method: Literal["rules"]
+    tiers: list[TierSpec] = Field(min_length=1)
+    fallback: str = Field(description="key of the tier given to customers no rule matches")
+
+
+class Normalize(Spec):
+    """How a scorecard dimension maps its raw value onto 0..100 points."""
+
+    method: Literal["minmax", "percentile", "zscore", "bins"] = "minmax"
+    bins: list[tuple[float | None, float]] | None = Field(
+        default=None, description="bins: [[lower bound or null, points], ...], ascending bounds"
+    )
+    cap: tuple[float | None, float | None] | None = Field(
+        default=None, description="clip the raw value to [low, high] before normalising"
+    )
+    invert: bool = Field(default=False, description="lower raw values are better (e.g. recency)")
+
+    @model_validator(mode="after")
+    def _bins(self) -> Normalize:
+        if self.method == "bins":
+            if not self.bins:
+                raise ValueError("method 'bins' needs `bins: [[lower, points], ...]`")
+            lows = [low for low, _ in self.bins if low is not None]
+            if lows != sorted(lows) or len(set(lows)) != len(lows):
+                raise ValueError(f"bin lower bounds must strictly increase, got {lows}")
+            if any(low is None for low, _ in self.bins[1:]):
+                raise ValueError("only the first bin may have an open (null) lower bound")
+        elif self.bins is not None:
+            raise ValueError(f"`bins` only applies to method 'bins', not {self.method!r}")
+        return self
+
+
+class DimensionSpec(Spec):
+    """One weighted dimension of a scorecard."""
+
+    indicator: str
+    weight: float = Field(gt=0)
+    normalize: Normalize = Field(default_factory=Normalize)
+    label: Label | None = None
+
+    @field_validator("normalize", mode="before")
+    @classmethod
+    def _short(cls, value: Any) -> Any:
+        return {"method": value} if isinstance(value, str) else value
+
+    _label_in = field_validator("label", mode="before")(lambda cls, v: _label(v))
+
+
+class ScorecardSchemeSpec(SchemeBase):
+    """Weighted dimensions, each normalised to 0..100, summed into a 0..100 score."""
+
+    method: Literal["scorecard"]
+    dimensions: list[DimensionSpec] = Field(min_length=1)
+    tiers: list[TierSpec] = Field(min_length=2)
+
+
+class RfmSchemeSpec(SchemeBase):
+    """Recency, frequency and monetary scores 1..n, an RFM code and a named segment map."""
+
+    method: Literal["rfm"]
+    recency: str = Field(description="indicator: days since the last purchase (lower is better)")
+    frequency: str
+    monetary: str
+    scores: int = Field(default=5, ge=2, le=10)
+    cuts: dict[Literal["recency", "frequency", "monetary"], list[float]] | None = Field(
+        default=None, description="fixed ascending cut points instead of quantiles, per dimension"
+    )
+    segments: Literal["standard11", "cn8"] = "standard11"
+    tiers: list[TierSpec] | None = Field(
+        default=None, description="optional relabelling of the segment map's tiers (same keys)"
+    )
+
+    @model_validator(mode="after")
+    def _cuts(self) -> RfmSchemeSpec:
+        for dim, cuts in (self.cuts or {}).items():
+            if len(cuts) != self.scores - 1:
+                raise ValueError(
+                    f"cuts.{dim} needs {self.scores - 1} cut points for {self.scores} scores, got {len(cuts)}"
+                )
+            if cuts != sorted(cuts) or len(set(cuts)) != len(cuts):
+                raise ValueError(f"cuts.{dim} must strictly increase, got {cuts}")
+        if self.segments == "standard11" and self.scores != 5:
+            raise ValueError("the standard11 segment map is defined on 1..5 scores; set scores: 5")
+        return self
+
+
+class AbcSchemeSpec(SchemeBase):
+    """Pareto classes by cumulative share of a value indicator, or by share of customers."""
+
+    method: Literal["abc"]
+    value: str = Field(description="value indicator ranked (e.g. spend_12m)")
+    by: Literal["value", "customers"] = "value"
+    tiers: list[TierSpec] = Field(min_length=2)
+
+
+SchemeSpec = Annotated[
+    RulesSchemeSpec | ScorecardSchemeSpec | RfmSchemeSpec | AbcSchemeSpec,
+    Field(discriminator="method"),
+]
+
+
+# ----------------------------------------------------------------------------------------- project
+
+
+class EngineSpec(Spec):
+    """Which engine computes: the embedded DuckDB (default) or Spark."""
+
+    kind: Literal["duckdb", "spark"] = "duckdb"
+    path: str | None = Field(default=None, description="DuckDB database file; in memory when unset")
+    master: str = Field(default="local[2]", description="Spark master URL")
+    threads: int | None = Field(default=None, ge=1)
+    memory_limit: str | None = Field(default=None, description="DuckDB memory limit, e.g. 8GB")
+
+
+class ProjectSpec(Spec):
+    """The whole of ``tierwise.yaml``."""
+
+    name: str
+    description: str | None = None
+    engine: EngineSpec = Field(default_factory=EngineSpec)
+    as_of: date | None = Field(default=None, description="default as-of date for runs")
+    output: str = "output"
+    sources: dict[str, SourceSpec]
+    indicators: dict[str, IndicatorSpec] = Field(default_factory=dict)
+    schemes: dict[str, SchemeSpec] = Field(default_factory=dict)
+
+    @field_validator("engine", mode="before")
+    @classmethod
+    def _engine(cls, value: Any) -> Any:
+        return {"kind": value} if isinstance(value, str) else value

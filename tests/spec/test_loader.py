@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tierwise.errors import SpecError
+from tierwise.spec import load_project
+from tierwise.spec.models import RulesSchemeSpec
+from tests.conftest import write
+
+GOOD = """
+name: shop
+as_of: 2026-06-30
+sources:
+  customers:
+    path: customers.csv
+    columns:
+      customer_id: {type: string}
+      signup_date: {type: date}
+  transactions:
+    path: orders.csv
+    time: order_date
+    columns:
+      customer_id: {type: string}
+      order_date: {type: date}
+      amount: {type: float}
+indicators:
+  orders_12m: {source: transactions, agg: count, window: 12m}
+  spend_12m: {source: transactions, agg: sum, column: amount, window: 12m}
+schemes:
+  value:
+    method: rules
+    tiers:
+      - {key: high, label: {en: High value, zh: 高价值客户}, when: "orders_12m >= 10"}
+      - {key: other}
+    fallback: other
+"""
+
+
+def test_good_project_loads(tmp_path: Path) -> None:
+    write(tmp_path, "tierwise.yaml", GOOD)
+    spec, root = load_project(tmp_path)
+    assert root == tmp_path
+    scheme = spec.schemes["value"]
+    assert isinstance(scheme, RulesSchemeSpec)
+    assert scheme.tiers[0].label_text("zh") == "高价值客户"
+
+
+def test_three_mistakes_reported_together_with_lines(tmp_path: Path) -> None:
+    text = (GOOD
+            .replace("agg: count, window: 12m", "agg: cnt, window: 12m")       # line 17
+            .replace('when: "orders_12m >= 10"', 'when: "orders_12n >= 10"')  # line 23
+            .replace("fallback: other", "fallback: othr"))                      # line 25
+    write(tmp_path, "tierwise.yaml", text)
+    with pytest.raises(SpecError) as info:
+        load_project(tmp_path)
+    problems = info.value.problems
+    assert len(problems) == 3, problems
+    where = {p.path: p.where for p in problems}
+    assert where["indicators.orders_12m.agg"].endswith("tierwise.yaml:17")
+    assert where["schemes.value.tiers[0].when"].endswith("tierwise.yaml:23")
+    assert where["schemes.value.fallback"].endswith("tierwise.yaml:25")
+    text = str(info.value)
+    assert "3 problems" in text
+    assert "'orders_12n'" in text and "orders_12m" in text  # names the typo and suggests the fix
+    assert "fallback 'othr' is not a tier key" in text
+
+
+def test_unknown_field_is_an_error_not_ignored(tmp_path: Path) -> None:
+    write(tmp_path, "tierwise.yaml", GOOD.replace("    time: order_date", "    tme: order_date"))
+    with pytest.raises(SpecError, match=r"unknown field 'tme'"):
+        load_project(tmp_path)
+
+
+def test_yaml_syntax_error_has_line(tmp_path: Path) -> None:
+    write(tmp_path, "tierwise.yaml", GOOD.replace("  value:\n", "  value\n"))
+    with pytest.raises(SpecError, match=r"tierwise.yaml:\d+"):
+        load_project(tmp_path)
+
+
+def test_missing_file_says_how_to_start(tmp_path: Path) -> None:
+    with pytest.raises(SpecError, match="tierwise init"):
+        load_project(tmp_path)
+
+
+def test_weights_must_add_up(tmp_path: Path) -> None:
+    text = GOOD + """
+  grade:
+    method: scorecard
+    dimensions:
+      - {indicator: spend_12m, weight: 0.5}
+      - {indicator: orders_12m, weight: 0.3}
+    tiers: [{key: a, min_score: 50}, {key: b}]
+"""
+    write(tmp_path, "tierwise.yaml", text)
+    with pytest.raises(SpecError, match="weights add up to 0.8"):
+        load_project(tmp_path)
+
+
+def test_derived_cycle_is_reported(tmp_path: Path) -> None:
+    text = GOOD.replace("schemes:", """  a: {expr: "b + 1"}
+  b: {expr: "a + 1"}
+schemes:""")
+    write(tmp_path, "tierwise.yaml", text)
+    with pytest.raises(SpecError, match="depends on itself"):
+        load_project(tmp_path)
