@@ -1,0 +1,51 @@
+"""Imports run one way: edges -> services -> domain -> foundations -> errors (DESIGN.md 4)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "tierwise"
+LAYER = {
+    "cli": 4, "api": 4, "web": 4,
+    "services": 3,
+    "sources": 2, "indicators": 2, "methods": 2, "policies": 2, "explain": 2, "reports": 2,
+    "actions": 2, "demo": 2,
+    "spec": 1, "expr": 1, "engine": 1, "store": 1,
+    "errors": 0,
+}
+
+
+def _package(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 and parts[0] == "tierwise" else None
+
+
+def test_imports_run_one_way() -> None:
+    bad = []
+    for path in SRC.rglob("*.py"):
+        rel = path.relative_to(SRC)
+        own = rel.parts[0].removesuffix(".py") if len(rel.parts) > 1 else rel.stem
+        if own not in LAYER:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) and node.level == 0
+                     else [])
+            for name in names:
+                other = _package(name)
+                if other is None or other == own or other not in LAYER:
+                    continue
+                # Within the foundations, spec is the shared data model and spec validates
+                # expressions: those two same-layer imports are allowed.
+                same_layer_ok = LAYER[own] == LAYER[other] == 1 and (
+                    other == "spec" or (own == "spec" and other == "expr"))
+                if LAYER[other] >= LAYER[own] and not same_layer_ok:
+                    bad.append(f"{rel} imports tierwise.{other}")
+    assert sorted(set(bad)) == []
+
+
+def test_engine_never_imports_indicators_or_methods() -> None:
+    for path in (SRC / "engine").rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert "tierwise.indicators" not in text and "tierwise.methods" not in text
