@@ -9,8 +9,8 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tierwise.methods import grade
 from tests.methods.conftest import AS_OF, scheme
+from tierwise.methods import grade
 
 CON = ibis.duckdb.connect()
 SETTINGS = settings(max_examples=25, deadline=None,

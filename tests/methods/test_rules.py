@@ -4,8 +4,8 @@ from typing import Any
 
 import pandas as pd
 
-from tierwise.methods import rules
 from tests.methods.conftest import AS_OF, scheme
+from tierwise.methods import rules
 
 RETAIL = {
     "method": "rules",

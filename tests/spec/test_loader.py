@@ -4,10 +4,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import write
 from tierwise.errors import SpecError
 from tierwise.spec import load_project
 from tierwise.spec.models import RulesSchemeSpec
-from tests.conftest import write
 
 GOOD = """
 name: shop
@@ -94,7 +94,7 @@ def test_weights_must_add_up(tmp_path: Path) -> None:
     tiers: [{key: a, min_score: 50}, {key: b}]
 """
     write(tmp_path, "tierwise.yaml", text)
-    with pytest.raises(SpecError, match="weights add up to 0.8"):
+    with pytest.raises(SpecError, match=r"weights add up to 0\.8"):
         load_project(tmp_path)
 
 
