@@ -53,9 +53,10 @@ def test_gap_is_smallest_change_to_next_tier(run_grades: Any) -> None:
     assert out.gap["b"] == "to reach 'high': orders_12m +3 (>= 10), spend_12m +4000 (>= 10000)"
     # c: 11 orders, 8000 -> high needs only spend +2000
     assert out.gap["c"] == "to reach 'high': spend_12m +2000 (>= 10000)"
-    # d (low, rank 3) -> medium: alternative 1 needs orders +2 and spend +4100; alternative 2
-    # (orders >= 10 and spend < 10000) needs one change (orders +7): fewest unmet wins.
-    assert out.gap["d"] == "to reach 'medium': orders_12m +7 (>= 10)"
+    # d (low, rank 3: 3 orders, 900 spend) -> medium has two alternatives: 5-9 orders and
+    # 5000-9999 spend (orders +2, spend +4100), or >= 10 orders and < 10000 spend (orders +7).
+    assert out.gap["d"] == ("to reach 'medium': orders_12m +2 (>= 5), spend_12m +4100 (>= 5000)"
+                            "; or orders_12m +7 (>= 10)")
     assert pd.isna(out.gap["a"])
 
 

@@ -3,8 +3,7 @@
 The conditions compile to one ``CASE`` in the engine. A customer's reason names the rule that
 matched with the indicator values it tested, and the lower-priority rules that also matched (an
 overlap the order resolved). The gap to the next tier is read off the next tier's condition in
-disjunctive normal form: for each alternative, how far each unmet comparison is from holding; the
-alternative with the fewest unmet comparisons is shown.
+disjunctive normal form: for each alternative, how far each unmet comparison is from holding.
 """
 
 from __future__ import annotations
@@ -144,12 +143,11 @@ def gap_text(tier: TierSpec, features: ir.Table) -> ir.StringValue | None:
         options.append((count, concat(parts).substr(2)))
     if not options:
         return None
-    best_count, best_text = options[0]
-    for count, text in options[1:]:
-        best_text = ibis.ifelse(count < best_count, text, best_text)
-        best_count = ibis.least(count, best_count)
-    prefix = f"to reach {tier.key!r}: "
-    return ibis.ifelse(best_count == 0, ibis.null("string"), concat([prefix, best_text]))
+    # Every alternative still open, in the order the condition lists them: units differ between
+    # indicators (orders vs. money), so which change is "smaller" is the reader's call.
+    text = concat([ibis.ifelse(count > 0, concat(["; or ", alt]), "") for count, alt in options])
+    return ibis.ifelse(text == "", ibis.null("string"),
+                       concat([f"to reach {tier.key!r}: ", text.substr(5)]))
 
 
 def _holds(value: ir.NumericValue, op: str, bound: float) -> ir.BooleanValue:
