@@ -7,7 +7,7 @@ not graded unless the user opts to drop bad rows, and then every dropped row is 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 CUSTOMERS = "customers"
 SAMPLES = 5
+WHOLE_SOURCE = frozenset({"empty"})  # findings about a source as a whole, not about rows
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,8 @@ class Finding:
     severity: Literal["error", "info"] = "error"
 
     def __str__(self) -> str:
-        lines = [f"{self.location}: {self.message} ({self.count} row{'s' * (self.count != 1)})"]
+        counted = f" ({self.count} row{'s' * (self.count != 1)})" if self.count else ""
+        lines = [f"{self.location}: {self.message}{counted}"]
         lines += [f"    {sample}" for sample in self.samples]
         return "\n".join(lines)
 
@@ -62,12 +64,19 @@ class QualityReport:
         """True when no check found an error."""
         return not self.errors
 
+    @property
+    def droppable(self) -> bool:
+        """True when dropping bad rows resolves every error (an empty source has none to drop)."""
+        return all(f.check not in WHOLE_SOURCE for f in self.errors)
+
     def summary(self) -> str:
         """All errors as text, for an exception message."""
         head = f"{len(self.errors)} data problem(s); nothing was graded"
         tail = (
             "Fix the data, or run with --drop-bad-rows to grade without these rows "
             "(dropped rows are counted in the report)."
+            if self.droppable
+            else "Fix the data; dropping bad rows does not help a source without rows."
         )
         return "\n".join([head, *(str(f) for f in self.errors), tail])
 
@@ -94,7 +103,8 @@ def check_sources(
         drop_bad_rows: drop rows that fail a check instead of failing, and count them.
 
     Raises:
-        DataError: carrying the :class:`QualityReport` when a check fails and bad rows are kept.
+        DataError: carrying the :class:`QualityReport` when a check fails and bad rows are kept,
+            or when a source has no rows at all (there is nothing to drop then).
 
     """
     report = QualityReport()
@@ -104,11 +114,12 @@ def check_sources(
         source = loaded[name]
         if source.encoding:
             report.encodings[name] = source.encoding
-        ids = (
-            clean[CUSTOMERS][loaded[CUSTOMERS].spec.id]
-            if (name != CUSTOMERS and CUSTOMERS in clean)
-            else None
-        )
+        ids = None
+        if name != CUSTOMERS and CUSTOMERS in clean:
+            customers, key = clean[CUSTOMERS], loaded[CUSTOMERS].spec.id
+            # NOT IN over a list holding a null is never true: an empty customer id (reported
+            # on its own) must not hide every unknown customer.
+            ids = customers.filter(customers[key].notnull())[key]
         flags = _flags(source, as_of=as_of, customer_ids=ids)
         table = source.typed
         counts = _count(engine, table, flags)
@@ -125,7 +136,7 @@ def check_sources(
                 )
             )
         bad: list[ir.BooleanValue] = []
-        dropped = 0
+        ignored: list[ir.BooleanValue] = []
         for flag in flags:
             count = counts[flag.check + ":" + (flag.column or "")]
             if count:
@@ -141,18 +152,23 @@ def check_sources(
                         flag.severity,
                     )
                 )
-            if count and (drop_bad_rows or flag.severity == "info"):
+            if count and flag.severity == "info":
+                ignored.append(flag.flag)
+            elif count and drop_bad_rows:
                 bad.append(flag.flag)
         if bad:
             import ibis
 
             any_bad = ibis.or_(*bad)
-            dropped = int(engine.execute(table.count(where=any_bad)))
+            # Only rows failing an error check count as dropped; ignored rows are info.
+            report.dropped[name] = int(engine.execute(table.count(where=any_bad)))
             table = table.filter(~any_bad)
-            if drop_bad_rows:
-                report.dropped[name] = dropped
+        if ignored:
+            import ibis
+
+            table = table.filter(~ibis.or_(*ignored))
         clean[name] = strip_raw(table)
-    if not report.ok and not drop_bad_rows:
+    if not report.ok and not (drop_bad_rows and report.droppable):
         raise DataError(report.summary(), report)
     return clean, report
 
@@ -171,13 +187,37 @@ def _samples(
     flag: _Flag,
     source: LoadedSource,
 ) -> tuple[str, ...]:
-    key = ROW if ROW in table.columns else source.spec.id
-    rows = engine.execute(table.filter(flag.flag).order_by(key).limit(SAMPLES))
+    spec = source.spec
+    # Without row numbers (Parquet, databases) a row is named by its customer id and event time.
+    keys = [ROW] if ROW in table.columns else [spec.id, *([spec.time] if spec.time else [])]
+    rows = engine.execute(table.filter(flag.flag).order_by(*keys).limit(SAMPLES))
     out = []
     for record in rows.to_dict("records"):
-        where = f"row {int(record[ROW])}" if ROW in record else f"{source.spec.id} {record[key]!r}"
+        if ROW in record:
+            where = f"row {int(record[ROW])}"
+        else:
+            where = ", ".join(f"{k} {_show(record[k])}" for k in keys)
         out.append(f"{where}: {flag.describe(record)}")
     return tuple(out)
+
+
+def _show(value: Any) -> str:
+    """A value for a message: text quoted, dates without a midnight time, missing as 'empty'."""
+    import pandas as pd
+
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return "empty"
+    if isinstance(value, pd.Timestamp):
+        value = value.date() if value == value.normalize() else value.to_pydatetime()
+    if isinstance(value, date | datetime):
+        return value.isoformat(sep=" ") if isinstance(value, datetime) else value.isoformat()
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def _given(record: dict[str, Any], column: str) -> str:
+    """The value of ``column`` as written in the file when known, else as typed."""
+    text = record.get(raw_name(column))
+    return repr(text) if isinstance(text, str) else _show(record[column])
 
 
 def _flags(source: LoadedSource, *, as_of: date, customer_ids: ir.Column | None) -> list[_Flag]:
@@ -190,7 +230,7 @@ def _flags(source: LoadedSource, *, as_of: date, customer_ids: ir.Column | None)
         if raw_name(col) in typed.columns:
             given = typed[raw_name(col)].notnull()
             bad = given & typed[col].isnull()
-            hint = _parse_hint(cspec.type, prefix, col)
+            hint = _parse_hint(cspec.type, prefix, col, decimal=spec.decimal)
             flags.append(
                 _Flag(
                     "unparseable",
@@ -225,7 +265,7 @@ def _flags(source: LoadedSource, *, as_of: date, customer_ids: ir.Column | None)
                     "negative",
                     col,
                     negative,
-                    lambda r, c=col: f"{c} is {r[c]}",
+                    lambda r, c=col: f"{c} {_given(r, c)} is negative",
                     f"{col}: negative values that are not declared refunds; declare refund rows with "
                     f"{prefix}.refunds (e.g. \"kind == 'refund'\") or correct the amounts",
                 )
@@ -266,7 +306,7 @@ def _flags(source: LoadedSource, *, as_of: date, customer_ids: ir.Column | None)
                 "future_event",
                 spec.time,
                 after,
-                lambda r, c=spec.time: f"{c} {r[c]} is after the as-of date {as_of}",
+                lambda r, c=spec.time: f"{c} {_show(r[c])} is after the as-of date {as_of}",
                 f"{spec.time}: events after the as-of date {as_of}"
                 + (
                     "; ignored as the source says"
@@ -277,10 +317,17 @@ def _flags(source: LoadedSource, *, as_of: date, customer_ids: ir.Column | None)
                 severity,
             )
         )
-    return flags
+    # A comparison with a null is null, and a filter on "not null" drops the row unseen: a check
+    # that cannot tell (e.g. an empty optional amount) did not fail.
+    return [replace(f, flag=ibis.coalesce(f.flag, False)) for f in flags]
 
 
-def _parse_hint(kind: str, prefix: str, col: str) -> str:
+def _parse_hint(kind: str, prefix: str, col: str, *, decimal: str = ".") -> str:
+    if kind in ("int", "float", "decimal") and decimal == ",":
+        return (
+            f'{prefix}.decimal is ",": write a comma as decimal separator and dots only between '
+            'groups of three digits (1.234,5), or set it back to "."'
+        )
     if kind in ("int", "float", "decimal"):
         return (
             f'use a dot as decimal separator (or set {prefix}.decimal: ",") and no '

@@ -87,7 +87,8 @@ def load_source(name: str, spec: SourceSpec, engine: Engine, *, base: Path) -> L
         location = path.name
     else:
         table = engine.register_arrow(name, _read_database(name, spec, base))
-        location = f"{spec.path or 'database'}:{spec.table or 'query'}"
+        where = spec.path if fmt == "duckdb" else safe_url(str(spec.url))
+        location = f"{where}:{spec.table or 'query'}"
     raw = _rename(table, spec, location)
     return LoadedSource(name, spec, location, raw, _typed(raw, spec), encoding)
 
@@ -112,31 +113,37 @@ def detect_encoding(path: Path, declared: str = "auto") -> str:
         DataError: when the declared encoding is unknown or the file matches none of them.
 
     """
+    with path.open("rb") as handle:
+        head = handle.read(_SAMPLE_BYTES)
     if declared != "auto":
         try:
-            codecs.lookup(declared)
+            name = codecs.lookup(declared).name
         except LookupError:
             raise DataError(
                 f"{path.name}: unknown encoding {declared!r}; use utf-8, utf-8-sig, "
                 "gbk, gb18030 or another Python codec name"
             ) from None
-        return declared
-    with path.open("rb") as handle:
-        head = handle.read(_SAMPLE_BYTES)
+        # Excel writes a byte-order mark; read as plain utf-8 it would stick to the first column name.
+        return "utf-8-sig" if name == "utf-8" and head.startswith(codecs.BOM_UTF8) else declared
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
+    first_error: UnicodeDecodeError | None = None
     for candidate in ("utf-8", "gb18030"):
         try:
             # A multi-byte character may be cut at the end of the sample: decode incrementally.
             codecs.getincrementaldecoder(candidate)().decode(head, final=False)
             return candidate
-        except UnicodeDecodeError:
-            continue
+        except UnicodeDecodeError as exc:
+            first_error = first_error or exc
+    assert first_error is not None
+    start = first_error.start
+    line = head.count(b"\n", 0, start) + 1
     raise DataError(
-        f"{path.name}: the text is neither UTF-8 nor GBK; set "
-        "`encoding:` on the source to the file's encoding (e.g. latin-1, big5)"
+        f"{path.name} line {line}: the text is neither UTF-8 nor GBK (bytes "
+        f"{head[start : start + 4]!r} at offset {start}); set `encoding:` on the source to the "
+        "file's encoding (e.g. latin-1, big5) or re-save the file as UTF-8"
     )
 
 
@@ -204,25 +211,75 @@ def _read_database(name: str, spec: SourceSpec, base: Path) -> pa.Table:
                 return con.sql(sql).to_arrow_table()
         except duckdb.Error as exc:
             raise DataError(f"source {name!r}: reading {path.name} failed: {exc}") from None
-    import pandas as pd
+    import sqlalchemy as sa
+
+    url = str(spec.url)
+    safe = safe_url(url)
+    try:
+        engine = sa.create_engine(url)
+    except ImportError as exc:  # the URL's driver is not installed
+        raise DataError(
+            f"source {name!r}: the database driver for {safe} is not installed ({exc}); "
+            "install it, e.g. `pip install 'tierwise[postgres]'` for PostgreSQL"
+        ) from None
+    except sa.exc.SQLAlchemyError as exc:
+        raise DataError(
+            f"source {name!r}: {safe} is not a usable database URL: {_first_line(exc, url)}; "
+            f"fix `sources.{name}.url`"
+        ) from None
+    stmt = (
+        sa.text(spec.query)
+        if spec.query
+        else sa.select(sa.text("*")).select_from(sa.table(str(spec.table)))
+    )
+    what = "the query" if spec.query else f"table {spec.table!r}"
+    try:
+        with engine.connect() as con:
+            result = con.execute(stmt)
+            names = list(result.keys())
+            rows = result.fetchall()
+    except (sa.exc.SQLAlchemyError, ImportError) as exc:
+        fix = f"`sources.{name}.query`" if spec.query else f"`sources.{name}.table`"
+        raise DataError(
+            f"source {name!r}: reading {what} from {safe} failed: {exc.__class__.__name__}: "
+            f"{_first_line(exc, url)}; check {fix} and `sources.{name}.url`"
+        ) from None
+    finally:
+        engine.dispose()
+    return pa.table({col: _arrow_column([row[i] for row in rows]) for i, col in enumerate(names)})
+
+
+def _arrow_column(values: list[Any]) -> pa.Array:
+    """A database column as Arrow; columns of mixed types (SQLite allows them) become text."""
+    import pyarrow as pa
+
+    try:
+        return pa.array(values)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        # As text, the declared type is applied by try_cast and the checks report each bad value.
+        return pa.array([None if v is None else str(v) for v in values], pa.string())
+
+
+def safe_url(url: str) -> str:
+    """A database URL fit for messages: the password replaced by ``***``."""
     import sqlalchemy as sa
 
     try:
-        engine = sa.create_engine(str(spec.url))
-        with engine.connect() as con:
-            stmt = (
-                sa.text(spec.query)
-                if spec.query
-                else sa.select(sa.text("*")).select_from(sa.table(str(spec.table)))
-            )
-            frame = pd.read_sql(stmt, con)
-    except sa.exc.SQLAlchemyError as exc:
-        safe = sa.engine.make_url(str(spec.url)).render_as_string(hide_password=True)
-        raise DataError(
-            f"source {name!r}: reading from {safe} failed: "
-            f"{exc.__class__.__name__}: {str(exc).splitlines()[0]}"
-        ) from None
-    return pa.Table.from_pandas(frame, preserve_index=False)
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return "the database URL"
+
+
+def _first_line(exc: BaseException, url: str) -> str:
+    import sqlalchemy as sa
+
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    try:
+        password = sa.engine.make_url(url).password
+    except sa.exc.ArgumentError:
+        password = None
+    # Drivers may echo the connection string back; never show the password.
+    return text.replace(str(password), "***") if password else text
 
 
 def _rename(table: ir.Table, spec: SourceSpec, location: str) -> ir.Table:
@@ -241,7 +298,8 @@ def _rename(table: ir.Table, spec: SourceSpec, location: str) -> ir.Table:
             hint = f" (did you mean {close[0]!r}? set `from: {close[0]}`)" if close else ""
             parts.append(f"{wanted!r} for {name}{hint}")
         raise DataError(
-            f"{location}: missing column(s) {'; '.join(parts)}; the file has {', '.join(have)}"
+            f"{location}: missing column(s) {'; '.join(parts)}; the columns there are "
+            f"{', '.join(have)}"
         )
     keep = {name: table[col.from_ or name] for name, col in spec.columns.items()}
     if ROW in table.columns:
@@ -284,7 +342,12 @@ def cast_column(value: ir.Value, col: ColumnSpec, *, decimal: str = ".") -> ir.V
     if col.type == "string":
         return text
     if col.type in ("int", "float", "decimal") and decimal == ",":
-        text = text.replace(".", "").replace(",", ".")
+        # A dot is then a thousands separator, valid only between groups of three digits:
+        # "1.234,5" is 1234.5, but "12.5" is a mistake, not 125.
+        comma_number = text.re_search(r"^[+-]?(\d+|\d{1,3}(\.\d{3})+)(,\d+)?$")
+        text = ibis.ifelse(
+            comma_number, text.replace(".", "").replace(",", "."), ibis.null("string")
+        )
     if col.type in ("date", "timestamp") and col.format:
         pattern = _format_regex(col.format)
         parsed = text.as_date(col.format) if col.type == "date" else text.as_timestamp(col.format)
@@ -308,7 +371,12 @@ def cast_column(value: ir.Value, col: ColumnSpec, *, decimal: str = ".") -> ir.V
     if col.type == "int":
         # "12.0" is an integer to a spreadsheet; "12.5" is not.
         as_float = text.try_cast("float64")
-        return ibis.ifelse(as_float == as_float.floor(), as_float.cast("int64"), ibis.null("int64"))
+        whole = ibis.ifelse(
+            as_float == as_float.floor(), as_float.cast("int64"), ibis.null("int64")
+        )
+        # Plain digits are cast directly: through float64, integers beyond 2**53 would round.
+        # (Not everything directly: DuckDB casts "12.5" to the integer 13.)
+        return ibis.ifelse(text.re_search(r"^[+-]?\d+$"), text.try_cast("int64"), whole)
     return text.try_cast(target)
 
 

@@ -1,0 +1,175 @@
+"""Sources without row numbers: Parquet files and databases through SQLAlchemy URLs."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from tests.sources.shop import GRADES, YAML, run_fails, shop, tiers
+from tierwise.services.grading import Project, check, run
+
+CUSTOMER_ROWS = [
+    ("c1", "Ann", "2024-01-15"),
+    ("c2", "Bob", "2024-03-02"),
+    ("c3", "Cy", "2025-07-09"),
+]
+ORDER_ROWS = [
+    ("o1", "c1", "2026-01-05", 80.0, "sale"),
+    ("o2", "c1", "2026-03-10", 50.0, "sale"),
+    ("o3", "c2", "2026-02-11", 30.0, "sale"),
+    ("o4", "c2", "2026-02-20", -10.0, "refund"),
+    ("o5", "c3", "2025-03-01", 500.0, "sale"),
+]
+
+
+def _parquet(folder: Path, rows: list[tuple[str, str, str, float, str]]) -> Path:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    columns = list(zip(*rows, strict=True))
+    table = pa.table(
+        {
+            "order_id": pa.array(columns[0]),
+            "customer_id": pa.array(columns[1]),
+            "order_date": pa.array([date.fromisoformat(d) for d in columns[2]], pa.date32()),
+            "amount": pa.array(columns[3], pa.float64()),
+            "kind": pa.array(columns[4]),
+        }
+    )
+    pq.write_table(table, folder / "orders.parquet")
+    return folder
+
+
+PARQUET_YAML = YAML.replace("path: orders.csv", "path: orders.parquet")
+
+
+def test_parquet_source_grades(tmp_path: Path) -> None:
+    folder = _parquet(shop(tmp_path, yaml=PARQUET_YAML, orders=None), ORDER_ROWS)
+    assert tiers(run(Project.open(folder), "value")) == GRADES
+
+
+def test_parquet_negative_amount_is_identified_by_customer_and_time(tmp_path: Path) -> None:
+    rows = [*ORDER_ROWS]
+    rows[2] = ("o3", "c2", "2026-02-11", -30.0, "sale")
+    folder = _parquet(shop(tmp_path, yaml=PARQUET_YAML, orders=None), rows)
+    error = run_fails(folder)
+    lines = str(error).splitlines()
+    assert lines[1].startswith(
+        "orders.parquet: amount: negative values that are not declared refunds"
+    )
+    # No row numbers in Parquet: the customer id and the event time name the row.
+    assert lines[2] == "    customer_id 'c2', order_date 2026-02-11: amount -30.0 is negative"
+    assert "row " not in str(error)
+
+
+def test_parquet_drop_bad_rows_counts_them(tmp_path: Path) -> None:
+    rows = [*ORDER_ROWS, ("o6", "c9", "2026-04-01", 15.0, "sale")]
+    folder = _parquet(shop(tmp_path, yaml=PARQUET_YAML, orders=None), rows)
+    result = run(Project.open(folder), "value", drop_bad_rows=True)
+    assert result.quality.dropped == {"transactions": 1}
+    assert tiers(result) == GRADES
+
+
+# ------------------------------------------------------------------------------------------ SQLite
+
+
+def _sqlite(folder: Path, orders: list[tuple[object, ...]] | None = None) -> Path:
+    path = folder / "shop.db"
+    with sqlite3.connect(path) as con:
+        con.execute("create table customers (customer_id text, name text, signup_date text)")
+        con.executemany("insert into customers values (?, ?, ?)", CUSTOMER_ROWS)
+        con.execute(
+            "create table orders (order_id text, customer_id text, order_date text, "
+            "amount real, kind text)"
+        )
+        con.executemany("insert into orders values (?, ?, ?, ?, ?)", orders or ORDER_ROWS)
+    con.close()
+    return path
+
+
+def _sql_yaml(url: str, orders: str) -> str:
+    return YAML.replace("path: customers.csv", f"url: {url}\n    table: customers").replace(
+        "path: orders.csv", f"url: {url}\n    {orders}"
+    )
+
+
+def test_sqlite_tables_load_and_grade(tmp_path: Path) -> None:
+    db = _sqlite(tmp_path)
+    folder = shop(
+        tmp_path, yaml=_sql_yaml(f"sqlite:///{db}", "table: orders"), customers=None, orders=None
+    )
+    result = run(Project.open(folder), "value")
+    assert tiers(result) == GRADES
+    assert result.quality.rows == {"customers": 3, "transactions": 5}
+
+
+def test_sqlite_query_loads_and_grades(tmp_path: Path) -> None:
+    db = _sqlite(tmp_path)
+    # Without the refund c2's spend is 30: still mid (orders_12m = 1, spend 30 < 100).
+    query = "query: \"select * from orders where kind = 'sale'\""
+    folder = shop(tmp_path, yaml=_sql_yaml(f"sqlite:///{db}", query), customers=None, orders=None)
+    result = run(Project.open(folder), "value")
+    assert tiers(result) == GRADES
+    assert result.quality.rows == {"customers": 3, "transactions": 4}  # o4 left out
+
+
+def test_sqlite_bad_value_in_a_loosely_typed_column_is_reported(tmp_path: Path) -> None:
+    # SQLite stores the text "12,5" in a REAL column; it reaches the checks as text.
+    orders: list[tuple[object, ...]] = [*ORDER_ROWS]
+    orders[2] = ("o3", "c2", "2026-02-11", "12,5", "sale")
+    db = _sqlite(tmp_path, orders)
+    folder = shop(
+        tmp_path, yaml=_sql_yaml(f"sqlite:///{db}", "table: orders"), customers=None, orders=None
+    )
+    error = run_fails(folder)
+    assert f"sqlite:///{db}:orders: amount: values that are not a valid float" in str(error)
+    assert (
+        "    customer_id 'c2', order_date 2026-02-11: amount '12,5' is not a valid float"
+        in str(error).splitlines()
+    )
+
+
+def test_sqlite_bad_table_names_source_and_setting(tmp_path: Path) -> None:
+    db = _sqlite(tmp_path)
+    folder = shop(
+        tmp_path, yaml=_sql_yaml(f"sqlite:///{db}", "table: ordrs"), customers=None, orders=None
+    )
+    error = run_fails(folder)
+    assert str(error) == (
+        f"source 'transactions': reading table 'ordrs' from sqlite:///{db} failed: "
+        "OperationalError: (sqlite3.OperationalError) no such table: ordrs; check "
+        "`sources.transactions.table` and `sources.transactions.url`"
+    )
+    with pytest.raises(type(error), match="no such table: ordrs"):
+        check(Project.open(folder))
+
+
+def test_sqlite_bad_query_names_the_query_setting(tmp_path: Path) -> None:
+    db = _sqlite(tmp_path)
+    yaml = _sql_yaml(f"sqlite:///{db}", 'query: "select * from orders where"')
+    error = run_fails(shop(tmp_path, yaml=yaml, customers=None, orders=None))
+    assert str(error).startswith(
+        f"source 'transactions': reading the query from sqlite:///{db} failed"
+    )
+    assert "check `sources.transactions.query`" in str(error)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        # No server listens on port 9; without the driver installed the error is the driver's.
+        "postgresql://tw:s3cret@127.0.0.1:9/shop?connect_timeout=2",
+        # SQLite takes no credentials: the URL itself is refused.
+        "sqlite://tw:s3cret@/shop.db",
+    ],
+    ids=["postgres", "sqlite"],
+)
+def test_database_errors_hide_the_password(tmp_path: Path, url: str) -> None:
+    folder = shop(tmp_path, yaml=_sql_yaml(url, "table: orders"), customers=None, orders=None)
+    error = run_fails(folder)
+    assert str(error).startswith("source 'customers': ")
+    assert "tw:***@" in str(error)
+    assert "s3cret" not in str(error)
