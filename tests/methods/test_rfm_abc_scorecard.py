@@ -117,7 +117,7 @@ def test_scorecard_min_score(run_grades: Any) -> None:
     assert out.tier["c"] == "top"
     # j: no recency -> 0 points; spend 0 -> 0 -> score 0 -> rest
     assert out.tier["j"] == "rest"
-    assert "spend 500 -> 55.60 pts x 0.6 = 33.33" in out.reasons["c"]
+    assert "spend 500 -> 55.6 pts x 0.6 = 33.33" in out.reasons["c"]
 
 
 def test_scorecard_top_share_and_gap(run_grades: Any) -> None:

@@ -37,7 +37,9 @@ class Engine:
         if self.kind == "duckdb":
             self.backend.con.register(unique, table)
             return self.backend.table(unique)
-        frame = self._session.createDataFrame(table.to_pandas(types_mapper=None))
+        # Straight from Arrow: a detour through pandas turns nullable integers into doubles,
+        # narrows decimals and reads NaN as null (and, without Arrow, missing text as 'NaN').
+        frame = self._session.createDataFrame(table)
         frame.createOrReplaceTempView(unique)
         return self.backend.table(unique)
 

@@ -4,7 +4,8 @@ The feature table has one row per customer (``customer_id``) and one column per 
 aggregates over one source are computed in a single grouped scan with conditional aggregates
 (``sum(...) FILTER (WHERE ...)``), so ten windowed indicators over transactions cost one pass, not
 ten. Windows are resolved to literal dates here, from the as-of date, so the engines never do
-calendar arithmetic and agree on month ends.
+calendar arithmetic and agree on month ends. Sums and averages add decimals, not doubles, so every
+engine and every run gets the same bits (see :func:`_exact`).
 """
 
 from __future__ import annotations
@@ -169,9 +170,15 @@ def _aggregate(
             metrics[name] = table.count(where=cond)
         elif spec.agg == "count_distinct":
             metrics[name] = col.nunique(where=cond)
-        elif spec.agg in ("sum", "avg", "min", "max"):
-            value = col.cast("float64") if spec.agg in ("sum", "avg") else col
-            metrics[name] = getattr(value, "mean" if spec.agg == "avg" else spec.agg)(where=cond)
+        elif spec.agg in ("sum", "avg"):
+            total = _exact(col).sum(where=cond).cast("float64")
+            if spec.agg == "avg":
+                total = total / ibis.ifelse(
+                    col.count(where=cond) == 0, ibis.null("int64"), col.count(where=cond)
+                )
+            metrics[name] = total
+        elif spec.agg in ("min", "max"):
+            metrics[name] = getattr(col, spec.agg)(where=cond)
         elif spec.agg in ("days_since_first", "days_since_last"):
             edge = when.min(where=cond) if spec.agg == "days_since_first" else when.max(where=cond)
             metrics[f"_{name}"] = edge
@@ -235,6 +242,17 @@ def _within(when: ir.Value, start: date | None, end: date) -> ir.BooleanValue:
     if start is None:
         return cond
     return cond & (when >= ibis.timestamp(datetime.combine(start + timedelta(days=1), time())))
+
+
+def _exact(col: ir.Value) -> ir.Value:
+    """``col`` as a type whose sums do not depend on the order of the rows.
+
+    A sum of doubles depends on the order of its additions, which Spark (and a parallel DuckDB)
+    varies from run to run: a customer's spend could differ in the last bit between two reads of
+    the same feature, and a join or tie on it then fails. Integers stay integers; other numbers
+    sum as decimals with 6 places (money is exact; finer fractions are rounded to 1e-6 per row).
+    """
+    return col if col.type().is_integer() else col.cast("decimal(38, 6)")
 
 
 def _to_date(value: ir.Value) -> ir.Value:

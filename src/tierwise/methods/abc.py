@@ -54,7 +54,7 @@ def grade(scheme: AbcSchemeSpec, features: ir.Table) -> ir.Table:
             f"{scheme.value}=",
             fmt(table._v),
             f"; share of {what} ranked above: ",
-            fmt((table._before * 100).round(2)),
+            fmt(table._before * 100),
             "% (class limit ",
             limit_text,
             ")",

@@ -29,25 +29,64 @@ if TYPE_CHECKING:
 GRADE_COLUMNS = ("customer_id", "tier", "tier_rank", "score", "reasons", "gap")
 
 
-def fmt(value: ir.Value) -> ir.StringValue:
-    """A number as text the same way on every engine: whole numbers bare, others to 2 decimals.
+def fmt(value: ir.Value, digits: int = 2) -> ir.StringValue:
+    """A number as text the same way on every engine: whole numbers bare, others to ``digits``.
 
-    Engines print doubles differently (Spark writes 1.0E7), so whole values go through int64
-    and others through a fixed-scale decimal.
+    Engines print doubles differently (Spark writes 1.0E7), so values go through a fixed-scale
+    decimal (rounded as :func:`rounded` does) and lose an all-zero fraction.
     """
     import ibis
 
     if value.type().is_integer():
         return ibis.coalesce(value.cast("string"), ibis.literal("null"))
     if value.type().is_numeric():
-        whole = value.round(0)
-        text = ibis.ifelse(
-            value == whole,
-            whole.cast("int64").cast("string"),
-            value.round(2).cast("decimal(38, 2)").cast("string"),
+        num = value.cast("float64")
+        dec = _decimal(num, digits)
+        # Beyond _DECIMAL_LIMIT the fraction is beneath notice: whole units (int64 holds 9e18).
+        big = ibis.cases(
+            (num.abs() < 9e18, num.round(0).cast("int64").cast("string")),
+            (num.isnan(), "NaN"),
+            # Not isinf(): ibis compiles it to FALSE on PySpark. Only infinity exceeds max double.
+            (num > _MAX_DOUBLE, "inf"),
+            (num < -_MAX_DOUBLE, "-inf"),
+            else_=num.cast("string"),
         )
-        return ibis.coalesce(text, ibis.literal("null"))
+        small = dec.cast("string").re_replace(r"\.0+$", "")
+        return ibis.coalesce(ibis.ifelse(dec.isnull(), big, small), ibis.literal("null"))
     return ibis.coalesce(value.cast("string"), ibis.literal("null"))
+
+
+def rounded(value: ir.NumericValue, digits: int) -> ir.NumericValue:
+    """``value`` rounded to ``digits`` decimals, half away from zero, the same on every engine.
+
+    ``round`` on a double differs between engines: DuckDB rounds the binary value (1.005 is
+    1.00499999999999989, so 1.0) and Spark its shortest decimal text (1.005, so 1.01); they also
+    disagree on the sign of zero. Through a decimal both round the decimal value, like Spark.
+    Values beyond +-1e12 are returned as they are.
+    """
+    import ibis
+
+    num = value.cast("float64")
+    return ibis.coalesce(_decimal(num, digits).cast("float64"), num)
+
+
+_DECIMAL_LIMIT = 1e12
+_MAX_DOUBLE = 1.7976931348623157e308
+
+
+def _decimal(num: ir.FloatingValue, digits: int) -> ir.DecimalValue:
+    """``num`` as a decimal rounded to ``digits``; null beyond +-1e12 (and for NaN, infinities).
+
+    Three more decimals first, then the rounding: DuckDB's cast multiplies in binary
+    (num * 10**scale), exact to a unit of that scale while the product is below 2**53, so the
+    extra digits keep its binary error away from the digit that decides the rounding. The guard
+    keeps the cast from overflowing. The precision stays well under 38 because Spark, widening two
+    decimals to compare them, drops fraction digits past 38 (281.63 would equal 282).
+    """
+    import ibis
+
+    near = ibis.ifelse(num.abs() < _DECIMAL_LIMIT, num, ibis.null("float64"))
+    return near.cast(f"decimal(24, {digits + 3})").round(digits)
 
 
 def concat(parts: Sequence[ir.StringValue | str]) -> ir.StringValue:

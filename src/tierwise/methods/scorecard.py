@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from tierwise.methods.base import concat, fmt, select_grades
+from tierwise.methods.base import concat, fmt, rounded, select_grades
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -85,13 +85,16 @@ def grade(scheme: ScorecardSchemeSpec, features: ir.Table) -> ir.Table:
         if "_span" in table.columns:
             table = table.rename(**{f"span_{i}": "_span"})
         cols.append(f"pts_{i}")
-    score = sum(
-        (
-            table[c] * (d.weight / total_weight)
-            for c, d in zip(cols, scheme.dimensions, strict=True)
+    score = rounded(
+        sum(
+            (
+                table[c] * (d.weight / total_weight)
+                for c, d in zip(cols, scheme.dimensions, strict=True)
+            ),
+            ibis.literal(0.0),
         ),
-        ibis.literal(0.0),
-    ).round(6)
+        6,
+    )
     table = table.mutate(_score=score)
     tiers = scheme.tiers
     if tiers[0].min_score is not None:
@@ -152,9 +155,9 @@ def _reasons(
             f"{dim.indicator} ",
             fmt(table[dim.indicator]),
             " -> ",
-            fmt(table[col].round(1)),
+            fmt(table[col], 1),
             f" pts x {w:g} = ",
-            fmt((table[col] * w).round(2)),
+            fmt(table[col] * w),
         ]
     return concat(parts)
 
@@ -178,7 +181,7 @@ def _gap(
         room = table[col] + need / w <= 100
         options.append(
             ibis.ifelse(
-                room & (span > 0), concat(["; or ", dim.indicator, " +", fmt(delta.round(2))]), ""
+                room & (span > 0), concat(["; or ", dim.indicator, " +", fmt(delta)]), ""
             )
         )
     alt = concat(options) if options else ibis.literal("")
@@ -187,7 +190,7 @@ def _gap(
             "to reach ",
             target,
             ": +",
-            fmt(need.round(2)),
+            fmt(need),
             " points",
             ibis.ifelse(alt == "", "", concat([" (e.g. ", alt.substr(5), ")"])),
         ]
