@@ -204,7 +204,9 @@ def write_data(folder: Path, seed: int = 20261130) -> None:
     items = rng.integers(1, 6, TRANSACTIONS)
     with (folder / "orders.csv").open("w", newline="", encoding="utf-8") as handle:
         out = csv.writer(handle)
-        out.writerow(["order_id", "customer_id", "order_date", "amount", "kind", "channel", "items"])
+        out.writerow(
+            ["order_id", "customer_id", "order_date", "amount", "kind", "channel", "items"]
+        )
         for i in range(TRANSACTIONS):
             amount = cents[i] / 100 * (-1 if refund[i] else 1)
             out.writerow(

@@ -1,18 +1,19 @@
 """The shared engine suite: every indicator and every method gives the same grades on every engine.
 
-DuckDB runs always; Spark runs under the ``spark`` marker (one session for the whole module, built
-by a module-scoped fixture). Each engine reads the same generated CSV files (see ``data.py``),
-computes one feature table with every indicator and grades it with every scheme; the tests then
-require identical tiers, ranks, reasons and gaps, and scores equal within 1e-9 relative.
-DuckDB-only tests at the end check hand-computed customers, with the arithmetic beside them.
+DuckDB runs always; Spark runs under the ``spark`` marker (one session for the whole module, from
+a module-scoped fixture). Each engine reads the same generated CSV files (see ``data.py``),
+computes the feature table with every indicator, grades every scheme and runs one scheme through
+the run service; the tests then require identical features, tiers, ranks, reasons and gaps, and
+scores equal within 1e-9 relative. DuckDB-only tests at the end check hand-computed customers,
+with the arithmetic beside them.
 """
 
 from __future__ import annotations
 
 import math
+import shutil
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -22,11 +23,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+import tierwise.engine
 from tierwise import methods
 from tierwise.engine import connect, spark_session
 from tierwise.indicators import CUSTOMER, feature_table
 from tierwise.methods.base import fmt, rounded
-from tierwise.services.grading import Project, load_inputs, run
+from tierwise.services.grading import Project, check, load_inputs, run
 from tierwise.spec.models import EngineSpec
 
 from .data import AS_OF, SCHEMES, write_data, write_project
@@ -45,8 +47,7 @@ class Outcome:
     service_grades: pa.Table
     service_features: pa.Table
     analysis: Any
-    seconds: float
-    timings: dict[str, float] = field(default_factory=dict)
+    seconds: float  # wall time of grade_all, to keep an eye on Spark's share of the suite
 
 
 def grade_all(project: Project) -> Outcome:
@@ -62,12 +63,14 @@ def grade_all(project: Project) -> Outcome:
         assert report.ok, report.summary()
         features = feature_table(project.spec, tables, as_of=AS_OF)
         feature_arrow = engine.to_arrow(features.order_by(CUSTOMER))
-        grades = {
-            name: engine.to_arrow(
-                methods.grade(project.spec.schemes[name], features, as_of=AS_OF).order_by(CUSTOMER)
-            )
-            for name in SCHEMES
-        }
+        grades = {}
+        for name in SCHEMES:
+            # Only the scheme's indicators, as a run computes them.
+            scheme = project.spec.schemes[name]
+            wanted = methods.scheme_indicators(scheme)
+            own = feature_table(project.spec, tables, as_of=AS_OF, indicators=wanted)
+            graded = methods.grade(scheme, own, as_of=AS_OF).order_by(CUSTOMER)
+            grades[name] = engine.to_arrow(graded)
     finally:
         engine.close()
     result = run(project, SERVICE_SCHEME)
@@ -78,7 +81,6 @@ def grade_all(project: Project) -> Outcome:
         service_features=pq.read_table(result.folder / "features.parquet"),
         analysis=result.analysis,
         seconds=time.perf_counter() - start,
-        timings=result.timings,
     )
 
 
@@ -128,18 +130,16 @@ def duckdb(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Outcome:
 
 
 @pytest.fixture(scope="module")
-def spark() -> Iterator[Any]:
-    """The one Spark session of this module, stopped when the module is done."""
+def spark() -> Any:
+    """The Spark session of this module (left running: other modules' getOrCreate() reuse it)."""
     pytest.importorskip("pyspark")
-    session = spark_session("local[2]")
-    yield session
-    session.stop()
+    if shutil.which("java") is None:
+        pytest.skip("Spark needs a Java 17 runtime")
+    return spark_session("local[2]")
 
 
 @pytest.fixture(scope="module")
-def spark_outcome(
-    spark: Any, tmp_path_factory: pytest.TempPathFactory, data_dir: Path
-) -> Outcome:
+def spark_outcome(spark: Any, tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Outcome:
     # The mapping form of `engine:`; connect() picks up the module's running session.
     return grade_all(_project(tmp_path_factory, data_dir, '{kind: spark, master: "local[2]"}'))
 
@@ -194,8 +194,8 @@ FMT_CASES = [
     (200.00000000000003, "200", "200", 200.0),  # a float sum that should be whole
     (1e7, "10000000", "10000000", 1e7),  # Spark would print 1.0E7
     (12345678.91, "12345678.91", "12345678.9", 12345678.91),
-    (1e14 + 0.5, "100000000000001", "100000000000001", 1e14 + 0.5),  # beyond 1e12: whole
-    (float("inf"), "inf", "inf", float("inf")),
+    (123456789012.5, "123456789012.50", "123456789012.5", 123456789012.5),
+    (1e14 + 0.5, "100000000000001", "100000000000001", 1e14 + 0.5),  # from 1e12 on: whole
     (None, "null", "null", None),
 ]
 
@@ -207,9 +207,9 @@ def _fmt_rows(engine_spec: EngineSpec) -> list[dict[str, Any]]:
     table = ibis.memtable(
         pa.table({"i": list(range(len(values))), "v": pa.array(values, pa.float64())})
     )
-    expr = table.select(
-        "i", f2=fmt(table.v), f1=fmt(table.v, 1), r2=rounded(table.v, 2)
-    ).order_by("i")
+    expr = table.select("i", f2=fmt(table.v), f1=fmt(table.v, 1), r2=rounded(table.v, 2)).order_by(
+        "i"
+    )
     engine = connect(engine_spec)
     try:
         return engine.to_arrow(expr).to_pylist()
@@ -276,8 +276,50 @@ def test_register_arrow_keeps_types_on_duckdb() -> None:
 
 
 @pytest.mark.spark
-def test_register_arrow_keeps_types_on_spark(spark: Any) -> None:
+@pytest.mark.parametrize("arrow", [True, False], ids=["createDataFrame", "parquet"])
+def test_register_arrow_keeps_types_on_spark(
+    arrow: bool, spark: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # PySpark 3.5 takes no Arrow table and gets a temporary Parquet file instead.
+    monkeypatch.setattr(tierwise.engine, "spark_takes_arrow", lambda: arrow)
     _check_roundtrip(_roundtrip("spark"))
+
+
+NAN_PROJECT = """\
+name: nan
+sources:
+  customers:
+    path: customers.csv
+    columns: {customer_id: {type: string}}
+  transactions:
+    path: orders.csv
+    time: order_date
+    columns:
+      customer_id: {type: string}
+      order_date: {type: date}
+      amount: {type: float}
+"""
+
+
+def _nan_findings(folder: Path, kind: str) -> list[str]:
+    project = Project.open(folder)
+    spec = project.spec.model_copy(update={"engine": EngineSpec(kind=kind)})
+    return [str(f) for f in check(Project(spec, project.root), as_of=AS_OF).findings]
+
+
+@pytest.mark.spark
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="ibis compiles isnull() of a PySpark double as `IS NULL OR isnan()`, so the "
+    "unparseable check flags the text 'NaN' on Spark only (tierwise/sources/checks.py)",
+)
+def test_nan_text_checked_alike_on_spark(spark: Any, tmp_path: Path) -> None:
+    (tmp_path / "tierwise.yaml").write_text(NAN_PROJECT, encoding="utf-8")
+    (tmp_path / "customers.csv").write_text("customer_id\nC1\n", encoding="utf-8")
+    orders = "customer_id,order_date,amount\nC1,2026-06-01,10.5\nC1,2026-06-02,NaN\n"
+    (tmp_path / "orders.csv").write_text(orders, encoding="utf-8")
+    assert _nan_findings(tmp_path, "spark") == _nan_findings(tmp_path, "duckdb")
 
 
 # ------------------------------------------------------------------- hand-computed (DuckDB only)

@@ -7,6 +7,7 @@ expressions. It never imports indicators or methods.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import uuid
 from dataclasses import dataclass, field
@@ -39,7 +40,15 @@ class Engine:
             return self.backend.table(unique)
         # Straight from Arrow: a detour through pandas turns nullable integers into doubles,
         # narrows decimals and reads NaN as null (and, without Arrow, missing text as 'NaN').
-        frame = self._session.createDataFrame(table)
+        if spark_takes_arrow():
+            frame = self._session.createDataFrame(table)
+        else:  # PySpark 3.5 takes no Arrow table; Parquet keeps every type too
+            import pyarrow.parquet as pq
+
+            folder = tempfile.mkdtemp(prefix="tierwise-")
+            self._tmp.append(folder)
+            pq.write_table(table, os.path.join(folder, f"{unique}.parquet"))
+            frame = self._session.read.parquet(folder)
         frame.createOrReplaceTempView(unique)
         return self.backend.table(unique)
 
@@ -89,6 +98,16 @@ class Engine:
         """Release the connection (a shared Spark session is left running)."""
         if self.kind == "duckdb":
             self.backend.disconnect()
+        for folder in self._tmp:
+            shutil.rmtree(folder, ignore_errors=True)
+        self._tmp.clear()
+
+
+def spark_takes_arrow() -> bool:
+    """Whether ``createDataFrame`` accepts an Arrow table (PySpark 4.0 and later)."""
+    import pyspark
+
+    return int(pyspark.__version__.split(".")[0]) >= 4
 
 
 def connect(spec: EngineSpec | None = None, *, base: Path | None = None) -> Engine:

@@ -171,11 +171,11 @@ def _aggregate(
         elif spec.agg == "count_distinct":
             metrics[name] = col.nunique(where=cond)
         elif spec.agg in ("sum", "avg"):
-            total = _exact(col).sum(where=cond).cast("float64")
+            exact = _exact(col)
+            total = exact.sum(where=cond).cast("float64")
             if spec.agg == "avg":
-                total = total / ibis.ifelse(
-                    col.count(where=cond) == 0, ibis.null("int64"), col.count(where=cond)
-                )
+                n = exact.count(where=cond)
+                total = total / ibis.ifelse(n == 0, ibis.null("int64"), n)
             metrics[name] = total
         elif spec.agg in ("min", "max"):
             metrics[name] = getattr(col, spec.agg)(where=cond)
@@ -251,8 +251,9 @@ def _exact(col: ir.Value) -> ir.Value:
     varies from run to run: a customer's spend could differ in the last bit between two reads of
     the same feature, and a join or tie on it then fails. Integers stay integers; other numbers
     sum as decimals with 6 places (money is exact; finer fractions are rounded to 1e-6 per row).
+    NaN and infinities have no decimal and are left out, like nulls (DuckDB's cast would fail).
     """
-    return col if col.type().is_integer() else col.cast("decimal(38, 6)")
+    return col if col.type().is_integer() else col.try_cast("decimal(38, 6)")
 
 
 def _to_date(value: ir.Value) -> ir.Value:

@@ -33,7 +33,10 @@ def fmt(value: ir.Value, digits: int = 2) -> ir.StringValue:
     """A number as text the same way on every engine: whole numbers bare, others to ``digits``.
 
     Engines print doubles differently (Spark writes 1.0E7), so values go through a fixed-scale
-    decimal (rounded as :func:`rounded` does) and lose an all-zero fraction.
+    decimal (rounded as :func:`rounded` does) and lose an all-zero fraction. From 1e12 on they
+    are shown in whole units; NaN, infinities and values from 1e15 on print as the engine
+    prints them. The expression stays small on purpose: reasons repeat it many times, and
+    Spark's code generation time grows with it.
     """
     import ibis
 
@@ -41,18 +44,10 @@ def fmt(value: ir.Value, digits: int = 2) -> ir.StringValue:
         return ibis.coalesce(value.cast("string"), ibis.literal("null"))
     if value.type().is_numeric():
         num = value.cast("float64")
-        dec = _decimal(num, digits)
-        # Beyond _DECIMAL_LIMIT the fraction is beneath notice: whole units (int64 holds 9e18).
-        big = ibis.cases(
-            (num.abs() < 9e18, num.round(0).cast("int64").cast("string")),
-            (num.isnan(), "NaN"),
-            # Not isinf(): ibis compiles it to FALSE on PySpark. Only infinity exceeds max double.
-            (num > _MAX_DOUBLE, "inf"),
-            (num < -_MAX_DOUBLE, "-inf"),
-            else_=num.cast("string"),
-        )
-        small = dec.cast("string").re_replace(r"\.0+$", "")
-        return ibis.coalesce(ibis.ifelse(dec.isnull(), big, small), ibis.literal("null"))
+        small = _decimal(num, digits).cast("string").re_replace(r"\.0+$", "")
+        huge = ibis.ifelse(num.abs() < 1e15, num, ibis.null("float64"))
+        whole = huge.round(0).cast("int64").cast("string")
+        return ibis.coalesce(small, whole, num.cast("string"), ibis.literal("null"))
     return ibis.coalesce(value.cast("string"), ibis.literal("null"))
 
 
@@ -71,7 +66,6 @@ def rounded(value: ir.NumericValue, digits: int) -> ir.NumericValue:
 
 
 _DECIMAL_LIMIT = 1e12
-_MAX_DOUBLE = 1.7976931348623157e308
 
 
 def _decimal(num: ir.FloatingValue, digits: int) -> ir.DecimalValue:
@@ -80,8 +74,8 @@ def _decimal(num: ir.FloatingValue, digits: int) -> ir.DecimalValue:
     Three more decimals first, then the rounding: DuckDB's cast multiplies in binary
     (num * 10**scale), exact to a unit of that scale while the product is below 2**53, so the
     extra digits keep its binary error away from the digit that decides the rounding. The guard
-    keeps the cast from overflowing. The precision stays well under 38 because Spark, widening two
-    decimals to compare them, drops fraction digits past 38 (281.63 would equal 282).
+    keeps the cast from overflowing. The precision stays well under 38: Spark, widening decimals
+    for arithmetic or comparison past 38 digits, drops fraction digits (281.63 would equal 282).
     """
     import ibis
 

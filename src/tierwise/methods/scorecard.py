@@ -180,9 +180,7 @@ def _gap(
         # Only when the dimension has room left: its points cannot pass 100.
         room = table[col] + need / w <= 100
         options.append(
-            ibis.ifelse(
-                room & (span > 0), concat(["; or ", dim.indicator, " +", fmt(delta)]), ""
-            )
+            ibis.ifelse(room & (span > 0), concat(["; or ", dim.indicator, " +", fmt(delta)]), "")
         )
     alt = concat(options) if options else ibis.literal("")
     text = concat(
