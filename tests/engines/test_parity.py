@@ -69,7 +69,10 @@ def grade_all(project: Project) -> Outcome:
             scheme = project.spec.schemes[name]
             wanted = methods.scheme_indicators(scheme)
             own = feature_table(project.spec, tables, as_of=AS_OF, indicators=wanted)
-            graded = methods.grade(scheme, own, as_of=AS_OF).order_by(CUSTOMER)
+            graded = methods.grade(scheme, own, as_of=AS_OF)
+            # The texts too, rendered on this engine: they must read the same on both.
+            texts = methods.with_texts(scheme, graded.join(own, CUSTOMER), as_of=AS_OF)
+            graded = texts.select(*graded.columns, "reasons", "gap").order_by(CUSTOMER)
             grades[name] = engine.to_arrow(graded)
     finally:
         engine.close()

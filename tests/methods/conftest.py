@@ -8,7 +8,7 @@ import ibis
 import pandas as pd
 import pytest
 
-from tierwise.methods import grade
+from tierwise.methods import grade, with_texts
 from tierwise.spec.loader import TypeAdapter  # type: ignore[attr-defined]
 from tierwise.spec.models import SchemeSpec
 
@@ -29,7 +29,9 @@ def con() -> Any:
 def run_grades(con: Any) -> Callable[[dict[str, Any], dict[str, list[Any]]], pd.DataFrame]:
     def _run(body: dict[str, Any], features: dict[str, list[Any]]) -> pd.DataFrame:
         table = ibis.memtable(pd.DataFrame(features))
-        out = con.execute(grade(scheme(body), table, as_of=AS_OF))
+        spec = scheme(body)
+        graded = grade(spec, table, as_of=AS_OF).join(table, "customer_id")
+        out = con.execute(with_texts(spec, graded, as_of=AS_OF))
         return out.sort_values("customer_id").set_index("customer_id")
 
     return _run

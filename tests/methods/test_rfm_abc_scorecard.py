@@ -130,3 +130,74 @@ def test_scorecard_top_share_and_gap(run_grades: Any) -> None:
     lowest_vip = out[out.tier == "vip"].score.min()
     row = out[out.score == best_mid].iloc[0]
     assert row.gap.startswith(f"to reach vip: +{round(lowest_vip - best_mid, 2):g} points")
+
+
+def _one_dimension(normalize: Any) -> dict[str, Any]:
+    return {"method": "scorecard",
+            "dimensions": [{"indicator": "x", "weight": 1, "normalize": normalize}],
+            "tiers": [{"key": "top", "min_score": 50}, {"key": "rest"}]}
+
+
+@pytest.mark.parametrize(
+    ("normalize", "values", "points"),
+    [
+        # Every present value is 5: max = min -> 50 points; c has no value -> 0 points.
+        ("minmax", [5, 5, None], [50, 50, 0]),
+        ({"method": "minmax", "invert": True}, [5, 5, None], [50, 50, 0]),  # 100 - 50 = 50
+        # Standard deviation 0 -> z = 0 -> 50 + 50 * 0 / 3 = 50; c missing -> 0.
+        ("zscore", [5, 5, None], [50, 50, 0]),
+        ({"method": "zscore", "invert": True}, [5, 5, None], [50, 50, 0]),
+        # mean of 1 and 3 = 2, population std 1: a z = -1 -> 50 - 50/3 = 33.33; b 66.67; c 0.
+        ("zscore", [1, 3, None], [100 / 3, 200 / 3, 0]),
+        # cap [2, -]: a 5 and b 5 stay 5 (c stays missing, not 2): max = min -> 50, c 0.
+        ({"method": "minmax", "cap": [2, None]}, [5, 5, None], [50, 50, 0]),
+        # cap [2, -]: a 1 -> 2, b 3: a 100 - 0 = 100, b 100 - 100 = 0 (inverted); c 0.
+        ({"method": "minmax", "cap": [2, None], "invert": True}, [1, 3, None], [100, 0, 0]),
+        # cap [6, -]: a 1 -> 6, b 3 -> 6, both in the bin from 5: 50 points; c below every bin.
+        ({"method": "bins", "bins": [[None, 10], [5, 50]], "cap": [6, None]}, [1, 3, None],
+         [50, 50, 0]),
+    ],
+)
+def test_scorecard_missing_value_scores_zero(run_grades: Any, normalize: Any, values: list[Any],
+                                             points: list[float]) -> None:
+    out = run_grades(_one_dimension(normalize), {"customer_id": list("abc"), "x": values})
+    assert out.pts_x.tolist() == pytest.approx(points, abs=1e-6)
+    assert out.tier["c"] == "rest"  # 0 points < 50
+
+
+def test_abc_refunds_hold_no_share(run_grades: Any) -> None:
+    features = {"customer_id": list("abcdef"), "spend": [900, 500, 100, -100, -300, 0]}
+    out = run_grades(ABC, features)
+    # Counted as max(spend, 0): total 900 + 500 + 100 = 1500 (not 1100 with the refunds).
+    # a: 0 above -> A; b: 900/1500 = 60% -> A; c: 1400/1500 = 93.33% -> B (< 95%);
+    # d, e (net refunders) and f (0) hold no share: C.
+    assert "".join(out.tier.tolist()) == "AABCCC"
+    assert out.share_before.max() <= 1
+    assert out.reasons["c"] == (
+        "spend=100; share of value ranked above: 93.33% (class limit < 0.95)"
+    )
+    assert out.reasons["e"] == "spend=-300; not above 0, so it holds no share of value: the last class"
+    # e needs to reach the least B value, 100: -300 + 400
+    assert out.gap["e"] == "to reach B: spend +400"
+
+
+def test_abc_by_customers_puts_no_value_last(run_grades: Any) -> None:
+    body = {**ABC, "by": "customers",
+            "tiers": [{"key": "A", "cumulative": 0.2}, {"key": "B", "cumulative": 0.5},
+                      {"key": "C"}]}
+    features = {"customer_id": list("abcdefghij"),
+                "spend": [900, 500, 300, 0, 0, 0, 0, -50, None, 0]}
+    out = run_grades(body, features)
+    # a: 0/10 above -> A; b: 1/10 -> A; c: 2/10 -> B. The six at 0 (i missing counts as 0) have
+    # 3/10 above, below the B limit, but contribute no value: C, like h at -50.
+    assert "".join(out.tier.tolist()) == "AAB" + "C" * 7
+
+
+def test_abc_without_positive_value_puts_everyone_last(run_grades: Any) -> None:
+    out = run_grades(ABC, {"customer_id": list("abc"), "spend": [0, -10, None]})
+    # Positive total 0: nothing to share out, everyone in the last class, no class to reach.
+    assert out.tier.tolist() == ["C", "C", "C"]
+    assert out.reasons["b"] == (
+        "spend=-10; no customer has a positive value: everyone is in the last class"
+    )
+    assert out.gap.isna().all()

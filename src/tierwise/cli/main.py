@@ -108,9 +108,10 @@ def check(project: ProjectOpt = Path("."), as_of: AsOfOpt = None) -> None:
 
 @app.command()
 def run(
-    scheme: Annotated[str, typer.Argument(help="scheme to run")],
+    schemes: Annotated[list[str] | None, typer.Argument(help="schemes to run")] = None,
     project: ProjectOpt = Path("."),
     as_of: AsOfOpt = None,
+    all_schemes: Annotated[bool, typer.Option("--all", help="run every scheme")] = False,
     drop_bad_rows: Annotated[
         bool,
         typer.Option(
@@ -120,15 +121,20 @@ def run(
     export: Annotated[list[str] | None, typer.Option(help="also write csv and/or xlsx")] = None,
     lang: LangOpt = "en",
 ) -> None:
-    """Grade every customer with SCHEME and print a summary per tier."""
+    """Grade every customer with SCHEMES (one data load for all) and print a summary per tier."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from tierwise.cli.render import analysis_table, summary_table
-    from tierwise.services.grading import Project
-    from tierwise.services.grading import run as run_service
+    from tierwise.services.grading import Project, run_schemes
 
     try:
         proj = Project.open(project)
+        names = list(proj.spec.schemes) if all_schemes else list(schemes or [])
+        if not names:
+            raise SpecError(
+                "name the scheme(s) to run, or pass --all; schemes: "
+                + (", ".join(proj.spec.schemes) or "none")
+            )
         with Progress(
             SpinnerColumn(),
             TextColumn("{task.description}"),
@@ -137,9 +143,9 @@ def run(
             transient=True,
         ) as bar:
             task = bar.add_task("starting", total=None)
-            result = run_service(
+            results = run_schemes(
                 proj,
-                scheme,
+                names,
                 as_of=_date(as_of),
                 drop_bad_rows=drop_bad_rows,
                 export=export,
@@ -147,16 +153,18 @@ def run(
             )
     except TierwiseError as exc:
         _fail(exc)
-    spec = proj.scheme(scheme)
-    title = f"{scheme} ({spec.method}) as of {result.as_of}: {result.customers:,} customers"
-    console.print(summary_table(title, result.tiers, value=spec.value, lang=lang))
-    if result.analysis:
-        console.print(analysis_table(result.analysis))
-    for name, count in result.quality.dropped.items():
+    for name, count in results[0].quality.dropped.items():
         console.print(f"[yellow]dropped {count:,} bad rows from {name}[/yellow]")
-    console.print(f"grades: {result.folder / 'grades.parquet'}")
-    for path in result.exports:
-        console.print(f"export: {path}")
+    for result in results:
+        spec = proj.scheme(result.scheme)
+        title = (f"{result.scheme} ({spec.method}) as of {result.as_of}: "
+                 f"{result.customers:,} customers")
+        console.print(summary_table(title, result.tiers, value=spec.value, lang=lang))
+        if result.analysis:
+            console.print(analysis_table(result.analysis))
+        console.print(f"grades: {result.folder / 'grades.parquet'}")
+        for path in result.exports:
+            console.print(f"export: {path}")
 
 
 @app.command()

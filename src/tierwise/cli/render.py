@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from rich.console import Group, RenderableType
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
@@ -23,13 +25,18 @@ def _pct(value: float | None) -> str:
 
 
 def summary_table(title: str, rows: list[TierRow], *, value: str | None, lang: str = "en") -> Table:
-    """Customers, share and value per tier."""
+    """Customers, share and value per tier.
+
+    The tier key and its label share a cell, so an 80-column terminal fits the table: the label
+    wraps under the key rather than being cut. Numbers fold instead of losing digits.
+    """
     table = Table(title=title, title_justify="left")
-    for col in ("#", "tier", "label", "customers", "share"):
-        table.add_column(col, justify="right" if col in ("#", "customers", "share") else "left")
-    if value:
-        for col in (f"{value} sum", "mean", "value share"):
-            table.add_column(col, justify="right")
+    table.add_column("#", justify="right")
+    table.add_column("tier", overflow="fold")
+    # Two-line headers leave the width to the tier cell.
+    numbers = ["customers", "share"] + ([f"{value}\nsum", "mean", "value\nshare"] if value else [])
+    for col in numbers:
+        table.add_column(col, justify="right", overflow="fold")
     for row in rows:
         label = (
             row.label_zh
@@ -38,10 +45,10 @@ def summary_table(title: str, rows: list[TierRow], *, value: str | None, lang: s
             if (row.label_zh != row.label_en)
             else row.label_en
         )
-        cells = [str(row.rank), row.key, label, f"{row.customers:,}", _pct(row.share)]
+        cells = [f"{row.customers:,}", _pct(row.share)]
         if value:
             cells += [_num(row.value_sum), _num(row.value_mean), _pct(row.value_share)]
-        table.add_row(*cells)
+        table.add_row(str(row.rank), Text.assemble((row.key, "bold"), "  ", label), *cells)
     return table
 
 
@@ -65,25 +72,42 @@ def analysis_table(analysis: RuleAnalysis) -> Table:
     return table
 
 
-def quality_table(report: QualityReport) -> Table:
-    """Counts per problem with sample rows."""
-    table = Table(title="Data-quality report", title_justify="left", show_lines=True)
-    for col in ("source", "rows", "check", "column", "count", "samples / fix"):
-        table.add_column(col, justify="right" if col in ("rows", "count") else "left")
-    for finding in report.findings:
-        severity = "" if finding.severity == "error" else " (info)"
+def quality_table(report: QualityReport) -> Group:
+    """A compact table of findings, then each finding's fix and sample rows as indented text.
+
+    The messages and samples go below the table rather than in a column, which a narrow terminal
+    would squeeze to a word per line. Everything from the data or the spec is plain ``Text``, so
+    brackets in a value are shown, not read as markup.
+    """
+    table = Table(title="Data-quality report", title_justify="left")
+    for col in ("#", "source", "check", "column", "rows affected"):
+        table.add_column(col, justify="right" if col in ("#", "rows affected") else "left")
+    details: list[RenderableType] = []
+    for i, finding in enumerate(report.findings, 1):
+        check = finding.check + ("" if finding.severity == "error" else " (info)")
         table.add_row(
-            finding.location,
-            f"{report.rows.get(finding.source, 0):,}",
-            finding.check + severity,
-            finding.column or "",
-            f"{finding.count:,}",
-            Text("\n".join([*finding.samples, finding.message])),
+            str(i),
+            Text(finding.location),
+            Text(check),
+            Text(finding.column or ""),
+            f"{finding.count:,}" if finding.count else "-",  # "-": about the whole source
         )
+        rows = report.rows.get(finding.source)
+        of = f" of {rows:,}" if rows is not None else ""
+        counted = f" ({finding.count:,}{of} rows)" if finding.count else ""
+        where = ", ".join(part for part in (finding.location, finding.column) if part)
+        details.append(Text.assemble((f"{i}. {where}: {check}", "bold"), counted))
+        details.append(_indented(finding.message, 3))
+        details += [_indented(sample, 5) for sample in finding.samples]
     if not report.findings:
         for name, rows in report.rows.items():
-            table.add_row(name, f"{rows:,}", "all checks passed", "", "0", "")
-    return table
+            table.add_row("", Text(name), f"all checks passed ({rows:,} rows)", "", "0")
+    return Group(table, *details)
+
+
+def _indented(text: str, width: int) -> Padding:
+    """Plain text indented by ``width``, wrapped lines too, without padding out the line."""
+    return Padding(Text(text), (0, 0, 0, width), expand=False)
 
 
 def explanation_table(exp: Explanation) -> Table:
@@ -99,12 +123,12 @@ def explanation_table(exp: Explanation) -> Table:
     label = g.get("tier_label_en", "")
     if g.get("tier_label_zh") and g.get("tier_label_zh") != label:
         label += f" / {g['tier_label_zh']}"
-    table.add_row("tier", f"{g['tier']} ({label}), rank {g['tier_rank']}")
+    table.add_row("tier", Text(f"{g['tier']} ({label}), rank {g['tier_rank']}"))
     if g.get("score") is not None:
         table.add_row("score", f"{g['score']:,.2f}")
     table.add_row("reasons", Text(str(g.get("reasons") or "-")))
     table.add_row("next tier", Text(str(g.get("gap") or "no tier above, or no numeric gap")))
     for name, value in exp.indicators.items():
         shown = f"{value:,.2f}" if isinstance(value, float) else str(value)
-        table.add_row(f"  {name}", shown)
+        table.add_row(f"  {name}", Text(shown))
     return table

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -88,6 +89,7 @@ def feature_table(
     *,
     as_of: date,
     indicators: Iterable[str] | None = None,
+    aggregates: Mapping[str, ir.Table] | None = None,
 ) -> ir.Table:
     """One row per customer with the requested indicators (all when None), as of ``as_of``.
 
@@ -96,6 +98,8 @@ def feature_table(
         tables: clean source tables by name (``customers`` included).
         as_of: the date the indicators are computed for; later events are excluded.
         indicators: names to compute (their dependencies are added).
+        aggregates: per event source, its indicators already aggregated (:func:`aggregate`),
+            e.g. in the same scan as the data checks.
 
     """
     import ibis
@@ -119,7 +123,9 @@ def feature_table(
         if isinstance(spec, AggregateIndicatorSpec):
             by_source.setdefault(spec.source, []).append(name)
     for source, members in by_source.items():
-        agg = _aggregate(project, source, tables[source], members, as_of=as_of)
+        agg = (aggregates or {}).get(source)
+        if agg is None:
+            agg = aggregate(project, source, tables[source], members, as_of=as_of)
         features = features.left_join(agg, features[CUSTOMER] == agg["_key"]).drop("_key")
         fills = {}
         for name in members:
@@ -144,9 +150,25 @@ def feature_table(
     return features.select(CUSTOMER, *names)
 
 
-def _aggregate(
+@dataclass(frozen=True)
+class AggregatePlan:
+    """The grouped metrics computing one source's indicators, and what finishes them.
+
+    ``metrics`` go into one ``GROUP BY`` customer (the caller may add its own, e.g. the data
+    checks, to the same scan); :func:`finish` turns the grouped table into indicator columns.
+    """
+
+    source: str
+    members: tuple[str, ...]
+    metrics: dict[str, Any]
+    post: dict[str, date]
+    lasts: tuple[str, ...]
+
+
+def plan(
     project: ProjectSpec, source_name: str, table: ir.Table, members: list[str], *, as_of: date
-) -> ir.Table:
+) -> AggregatePlan:
+    """Plan the indicators ``members`` over ``table``, one event source."""
     import ibis
 
     source = project.sources[source_name]
@@ -185,25 +207,39 @@ def _aggregate(
             post[name] = end
         else:  # first / last: the value on the earliest / latest event, ties by value
             lasts.append(name)
-    key = table[source.id]
-    out = (
-        table.group_by(_key=key).aggregate(**metrics)
-        if metrics
-        else (table.select(_key=key).distinct())
-    )
-    if post:
+    return AggregatePlan(source_name, tuple(members), metrics, post, tuple(lasts))
+
+
+def finish(
+    project: ProjectSpec, planned: AggregatePlan, grouped: ir.Table, table: ir.Table, *, as_of: date
+) -> ir.Table:
+    """Indicator columns from the grouped metrics (keyed by ``_key``) of :func:`plan`."""
+    import ibis
+
+    out = grouped.select("_key", *planned.metrics)
+    if planned.post:
         out = out.mutate(
             **{
                 name: ibis.date(end).delta(_to_date(out[f"_{name}"]), unit="day").cast("int64")
-                for name, end in post.items()
+                for name, end in planned.post.items()
             }
         )
-        out = out.drop(*(f"_{name}" for name in post))
-    for name in lasts:
+        out = out.drop(*(f"_{name}" for name in planned.post))
+    for name in planned.lasts:
         out = out.left_join(
-            _edge_value(project, table, source_name, name, as_of=as_of), "_key"
+            _edge_value(project, table, planned.source, name, as_of=as_of), "_key"
         ).drop("_key_right")
     return out
+
+
+def aggregate(
+    project: ProjectSpec, source_name: str, table: ir.Table, members: list[str], *, as_of: date
+) -> ir.Table:
+    """The indicators ``members`` of one event source, one row per customer (``_key``)."""
+    planned = plan(project, source_name, table, members, as_of=as_of)
+    key = table[project.sources[source_name].id]
+    grouped = table.group_by(_key=key).aggregate(_n=table.count(), **planned.metrics)
+    return finish(project, planned, grouped, table, as_of=as_of)
 
 
 def _edge_value(

@@ -9,7 +9,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from tierwise.methods import abc, rfm, rules, scorecard
-from tierwise.methods.base import GRADE_COLUMNS
+from tierwise.methods.base import GRADE_COLUMNS, TEXT_COLUMNS
 from tierwise.spec.models import (
     AbcSchemeSpec,
     RfmSchemeSpec,
@@ -33,6 +33,19 @@ def grade(scheme: SchemeSpec, features: ir.Table, *, as_of: date) -> ir.Table:
     if isinstance(scheme, RfmSchemeSpec):
         return rfm.grade(scheme, features)
     return abc.grade(scheme, features)
+
+
+def with_texts(scheme: SchemeSpec, table: ir.Table, *, as_of: date) -> ir.Table:
+    """``table`` (grade columns, details and indicator values) with ``reasons`` and ``gap``."""
+    if isinstance(scheme, RulesSchemeSpec):
+        reasons, gap = rules.texts(scheme, table, as_of=as_of)
+    elif isinstance(scheme, ScorecardSchemeSpec):
+        reasons, gap = scorecard.texts(scheme, table)
+    elif isinstance(scheme, RfmSchemeSpec):
+        reasons, gap = rfm.texts(scheme, table)
+    else:
+        reasons, gap = abc.texts(scheme, table)
+    return table.mutate(reasons=reasons.cast("string"), gap=gap.cast("string"))
 
 
 def scheme_tiers(scheme: SchemeSpec) -> list[TierSpec]:
@@ -62,4 +75,11 @@ def scheme_indicators(scheme: SchemeSpec) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-__all__ = ["GRADE_COLUMNS", "grade", "scheme_indicators", "scheme_tiers"]
+__all__ = [
+    "GRADE_COLUMNS",
+    "TEXT_COLUMNS",
+    "grade",
+    "scheme_indicators",
+    "scheme_tiers",
+    "with_texts",
+]

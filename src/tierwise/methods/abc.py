@@ -6,13 +6,19 @@ value (``by: value``), or the share of customers with a strictly larger value (`
 The customer takes the first class whose ``cumulative`` limit is above ``before``; the last class
 takes the rest. So with A = 0.8, A holds the customers who make the first 80% of value, including
 the one who crosses 80%, and customers with equal values always share a class.
+
+Zero and negative values. A customer's value counts as max(value, 0) in the shares: net refunders
+hold no share of value, rather than shrinking the total so that the share ranked above passes
+100%. The total is the sum of the positive values. A customer whose value is 0 or less goes to the
+last class under either ``by``: it contributes nothing to the value being classed. When no
+customer has a positive value there is nothing to share out: everyone goes to the last class, and
+(``by: value``) the reasons say that no customer has a positive value.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from tierwise.errors import MethodError
 from tierwise.methods.base import concat, fmt, select_grades
 
 if TYPE_CHECKING:
@@ -22,72 +28,87 @@ if TYPE_CHECKING:
 
 
 def grade(scheme: AbcSchemeSpec, features: ir.Table) -> ir.Table:
-    """Class every customer by its place in the cumulative value (or customer) distribution."""
+    """Class every customer by its place in the cumulative value (or customer) distribution.
+
+    Details: ``share_before`` (the share ranked above; null when no customer has a positive
+    value and ``by: value``) and ``next_at`` (the least value in the class above, if any).
+    """
     import ibis
 
     value = ibis.coalesce(features[scheme.value].cast("float64"), 0.0)
     keyed = features.mutate(_v=value)
     per = keyed.group_by("_v").aggregate(_c=keyed.count())
-    weight = per._v * per._c if scheme.by == "value" else per._c.cast("float64")
+    positive = per._v > 0
+    if scheme.by == "value":
+        weight = ibis.ifelse(positive, per._v, 0.0) * per._c
+    else:
+        weight = per._c.cast("float64")
     per = per.mutate(_w=weight)
     total = per._w.sum().over(ibis.window())
     before = per._w.sum().over(ibis.cumulative_window(order_by=ibis.desc(per._v))) - per._w
     per = per.mutate(_before=(before / ibis.ifelse(total == 0, ibis.null("float64"), total)))
     limits = [t.cumulative for t in scheme.tiers[:-1]]
-    rank = ibis.cases(
-        *((per._before < lim, i + 1) for i, lim in enumerate(limits) if lim),
-        else_=len(scheme.tiers),
+    last = len(scheme.tiers)
+    by_share = ibis.cases(
+        *((per._before < lim, i + 1) for i, lim in enumerate(limits) if lim), else_=last
     )
-    per = per.mutate(_rank=rank)
+    per = per.mutate(_rank=ibis.ifelse(positive, by_share, last))
     # The least value of each class: what a customer of the class below must reach.
     floors = per.group_by("_rank").aggregate(_floor=per._v.min())
     floors = floors.select(_rank=floors._rank + 1, _floor=floors._floor)
     table = keyed.join(per.select("_v", "_before", "_rank"), "_v")
     table = table.left_join(floors, "_rank").drop("_rank_right")
     tier = table._rank.cases(*((i + 1, t.key) for i, t in enumerate(scheme.tiers)), else_=None)
-    what = "value" if scheme.by == "value" else "customers"
-    limit_text = table._rank.cases(
-        *((i + 1, f"< {lim:g}") for i, lim in enumerate(limits) if lim), else_="the rest"
-    )
-    reasons = concat(
-        [
-            f"{scheme.value}=",
-            fmt(table._v),
-            f"; share of {what} ranked above: ",
-            fmt(table._before * 100),
-            "% (class limit ",
-            limit_text,
-            ")",
-        ]
-    )
-    gap = ibis.ifelse(
-        table._floor.isnull(),
-        ibis.null("string"),
-        concat(
-            [
-                "to reach ",
-                table._rank.cases(*((i + 2, t.key) for i, t in enumerate(scheme.tiers)), else_=""),
-                f": {scheme.value} +",
-                fmt(table._floor - table._v),
-            ]
-        ),
-    )
     return select_grades(
         table,
         tier=tier,
         rank=table._rank,
         score=table._v,
-        reasons=reasons,
-        gap=gap,
-        details={"share_before": table._before},
+        details={"share_before": table._before, "next_at": table._floor},
     )
 
 
-def check_total(total: float, scheme_value: str) -> None:
-    """Refuse to rank when no customer has any value."""
-    if total <= 0:
-        raise MethodError(
-            f"abc: the total of {scheme_value!r} is {total:g}, so no customer holds "
-            "a share of it; check the indicator's window and source, or use "
-            "`by: customers`"
-        )
+def texts(scheme: AbcSchemeSpec, table: ir.Table) -> tuple[ir.StringValue, ir.StringValue]:
+    """Reasons and gaps of graded customers (``table``: grade columns and details)."""
+    import ibis
+
+    value = table.score  # the value as ranked: a missing value is 0
+    limits = [t.cumulative for t in scheme.tiers[:-1]]
+    what = "value" if scheme.by == "value" else "customers"
+    limit_text = table.tier_rank.cases(
+        *((i + 1, f"< {lim:g}") for i, lim in enumerate(limits) if lim), else_="the rest"
+    )
+    shared = concat(
+        [
+            f"; share of {what} ranked above: ",
+            fmt(table.share_before * 100),
+            "% (class limit ",
+            limit_text,
+            ")",
+        ]
+    )
+    why = ibis.cases(
+        (value > 0, shared),
+        # By value the share is null exactly when the positive total is 0.
+        (
+            table.share_before.isnull(),
+            "; no customer has a positive value: everyone is in the last class",
+        ),
+        else_="; not above 0, so it holds no share of value: the last class",
+    )
+    reasons = concat([f"{scheme.value}=", fmt(value), why])
+    gap = ibis.ifelse(
+        table.next_at.isnull(),
+        ibis.null("string"),
+        concat(
+            [
+                "to reach ",
+                table.tier_rank.cases(
+                    *((i + 2, t.key) for i, t in enumerate(scheme.tiers)), else_=""
+                ),
+                f": {scheme.value} +",
+                fmt(table.next_at - value),
+            ]
+        ),
+    )
+    return reasons, gap

@@ -1,6 +1,12 @@
 """What every grading method shares: the grade table's columns and small expression helpers.
 
-Every method turns the feature table into the same grade table, one row per customer:
+Every method turns the feature table into the same grade table, one row per customer. Grading
+computes the structured columns (tier, rank, score and the method's details, e.g. ``r_score``,
+``pts_spend_12m``, the value that reaches the next score); the texts (``reasons``, ``gap``) are
+rendered from those columns and the indicator values by each method's ``texts`` function, when
+someone reads them (explain, exports, the dashboard). Formatting text for every one of millions
+of customers cost more than the grading itself, and the texts add nothing the structured columns
+and the stored indicator values do not already hold.
 
 =============  ==============================================================================
 column         meaning
@@ -13,7 +19,6 @@ reasons        what decided the grade, with the indicator values it used
 gap            the smallest change that would lift the customer one tier, where the method allows
 =============  ==============================================================================
 
-Methods may add detail columns (``r_score``, ``rfm_code``, ``dim_*``) after these.
 """
 
 from __future__ import annotations
@@ -26,7 +31,8 @@ if TYPE_CHECKING:
 
     from tierwise.spec.models import TierSpec
 
-GRADE_COLUMNS = ("customer_id", "tier", "tier_rank", "score", "reasons", "gap")
+GRADE_COLUMNS = ("customer_id", "tier", "tier_rank", "score")
+TEXT_COLUMNS = ("reasons", "gap")
 
 
 def fmt(value: ir.Value, digits: int = 2) -> ir.StringValue:
@@ -105,11 +111,9 @@ def select_grades(
     tier: ir.Value,
     rank: ir.Value,
     score: ir.Value | None,
-    reasons: ir.Value,
-    gap: ir.Value | None,
     details: dict[str, Any] | None = None,
 ) -> ir.Table:
-    """Project a table onto the grade columns (plus method details)."""
+    """Project a table onto the grade columns (plus the method's detail columns)."""
     import ibis
 
     return table.select(
@@ -117,7 +121,5 @@ def select_grades(
         tier=tier.cast("string"),
         tier_rank=rank.cast("int32"),
         score=(score if score is not None else ibis.null()).cast("float64"),
-        reasons=reasons.cast("string"),
-        gap=(gap if gap is not None else ibis.null()).cast("string"),
         **(details or {}),
     )

@@ -107,35 +107,23 @@ def tiers(scheme: RfmSchemeSpec) -> list[TierSpec]:
     ]
 
 
-def _scores(
-    features: ir.Table,
-    value: ir.NumericValue,
-    *,
-    n: int,
-    lower_is_better: bool,
-    cuts: list[float] | None,
-) -> tuple[ir.Table, ir.Table | None]:
-    """Per-customer scores (customer_id, _s) and, for quantile scores, the step table.
+def _oriented(value: ir.NumericValue, *, lower_is_better: bool) -> ir.FloatingValue:
+    """The value as a key where larger is better and a missing value is the worst."""
+    import ibis
 
-    The step table maps each score to the next score reached and the smallest (oriented) value
-    that reaches it: what a customer must reach to move up.
+    key = (-value if lower_is_better else value).cast("float64")
+    return ibis.coalesce(key, ibis.literal(float("-inf")))
+
+
+def _per_value(keys: ir.FloatingValue, *, n: int) -> ir.Table:
+    """Per distinct key: its score, the next score reached and the least key reaching it.
+
+    Columns ``_k``, ``_s``, ``_ns``, ``_nk``: the last two say what a customer must reach to move
+    up. Built from counts per distinct value, so the engine sorts distinct values, not customers.
     """
     import ibis
 
-    if cuts is not None:
-        if lower_is_better:
-            score = n - sum(
-                (ibis.ifelse(ibis.coalesce(value > c, True), 1, 0) for c in cuts), ibis.literal(0)
-            )
-        else:
-            score = 1 + sum(
-                (ibis.ifelse(ibis.coalesce(value >= c, False), 1, 0) for c in cuts), ibis.literal(0)
-            )
-        return features.select("customer_id", _s=score.cast("int64")), None
-    # Orient so that a larger key is better and nulls are the worst value.
-    key = (-value if lower_is_better else value).cast("float64")
-    key = ibis.coalesce(key, ibis.literal(float("-inf")))
-    keyed = features.select("customer_id", _k=key)
+    keyed = keys.name("_k").as_table()
     counts = keyed.group_by("_k").aggregate(_c=keyed.count())
     total = counts._c.sum().over(ibis.window())
     below = counts._c.sum().over(ibis.cumulative_window(order_by=counts._k)) - counts._c
@@ -145,8 +133,29 @@ def _scores(
     steps = steps.select(
         "_s", _ns=steps._s.lead().over(by_score), _nk=steps._min.lead().over(by_score)
     )
-    scored = keyed.join(counts, "_k").select("customer_id", "_s")
-    return scored, steps
+    return counts.select("_k", "_s").join(steps, "_s")
+
+
+def _fixed(value: ir.NumericValue, cuts: list[float], *, n: int, lower: bool
+           ) -> tuple[ir.IntegerValue, ir.Value, ir.Value]:
+    """Score, next score and the oriented key reaching it, under fixed cut points."""
+    import ibis
+
+    if lower:
+        score = n - sum(
+            (ibis.ifelse(ibis.coalesce(value > c, True), 1, 0) for c in cuts), ibis.literal(0)
+        )
+        # days <= cuts[n - 1 - s] reaches score s + 1; the oriented key is -days
+        steps = [(s, -cuts[n - 1 - s]) for s in range(1, n)]
+    else:
+        score = 1 + sum(
+            (ibis.ifelse(ibis.coalesce(value >= c, False), 1, 0) for c in cuts), ibis.literal(0)
+        )
+        steps = [(s, cuts[s - 1]) for s in range(1, n)]  # value >= cuts[s - 1] reaches s + 1
+    score = score.cast("int64")
+    nxt = ibis.ifelse(score < n, score + 1, ibis.null("int64"))
+    nkey = score.cases(*((s, float(k)) for s, k in steps), else_=ibis.null("float64"))
+    return score, nxt, nkey
 
 
 def grade(scheme: RfmSchemeSpec, features: ir.Table) -> ir.Table:
@@ -162,36 +171,27 @@ def grade(scheme: RfmSchemeSpec, features: ir.Table) -> ir.Table:
     }
     table = features
     for dim, (name, lower, dim_cuts) in dims.items():
-        scored, steps = _scores(features, features[name], n=n, lower_is_better=lower, cuts=dim_cuts)
-        table = table.join(scored.rename(**{f"{dim}_score": "_s"}), "customer_id")
-        if steps is None:
-            steps = _fixed_steps(dim_cuts or [], lower=lower, n=n)
-        steps = steps.rename(**{f"{dim}_score": "_s", f"{dim}_ns": "_ns", f"{dim}_nk": "_nk"})
-        table = table.left_join(steps, f"{dim}_score").drop(f"{dim}_score_right")
+        if dim_cuts is not None:
+            score, nxt, nkey = _fixed(table[name], dim_cuts, n=n, lower=lower)
+            table = table.mutate(
+                **{f"{dim}_score": score, f"{dim}_ns": nxt, f"{dim}_nk": nkey}
+            )
+            continue
+        key = _oriented(table[name], lower_is_better=lower)
+        per = _per_value(key, n=n).rename(
+            **{f"{dim}_k": "_k", f"{dim}_score": "_s", f"{dim}_ns": "_ns", f"{dim}_nk": "_nk"}
+        )
+        table = table.mutate(**{f"{dim}_k": key}).join(per, f"{dim}_k").drop(f"{dim}_k")
     r, f, m = table.r_score, table.f_score, table.m_score
-    code = concat([r.cast("string"), f.cast("string"), m.cast("string")])
     segs = segment_map(scheme)
     keys: list[Any]
+    details: dict[str, Any] = {}
     if scheme.segments == "standard11":
-        fm = ((f + m + 1) / 2).floor().cast("int64")
-        keys = [r, fm]
-        basis = concat(
-            ["R ", r.cast("string"), ", FM ", fm.cast("string"), " (FM = ceil((F+M)/2))"]
-        )
+        keys = [r, ((f + m + 1) / 2).floor().cast("int64")]
     else:
         highs = [(s > s.mean().over(ibis.window())) for s in (r, f, m)]
         keys = [ibis.ifelse(h, 1, 0) for h in highs]
-        basis = concat(
-            [
-                "R ",
-                _hl(highs[0]),
-                ", F ",
-                _hl(highs[1]),
-                ", M ",
-                _hl(highs[2]),
-                " (high = score above the mean score)",
-            ]
-        )
+        details = {f"{d}_high": h for d, h in zip("rfm", highs, strict=True)}
     branches = []
     for rank, seg in enumerate(segs, start=1):
         for cell in sorted(seg.cells):
@@ -199,6 +199,46 @@ def grade(scheme: RfmSchemeSpec, features: ir.Table) -> ir.Table:
             branches.append((cond, seg.key, rank))
     tier = ibis.cases(*((c, key) for c, key, _ in branches), else_=None)
     rank = ibis.cases(*((c, rk) for c, _, rk in branches), else_=None)
+    for dim in "rfm":
+        nkey = table[f"{dim}_nk"]
+        details[f"{dim}_next_score"] = table[f"{dim}_ns"].cast("int32")
+        # The raw value reaching the next score: days at most this for R, at least this else.
+        details[f"{dim}_next_at"] = -nkey if dim == "r" else nkey
+    return select_grades(
+        table,
+        tier=tier,
+        rank=rank,
+        score=(r + f + m),
+        details={
+            "r_score": r.cast("int32"),
+            "f_score": f.cast("int32"),
+            "m_score": m.cast("int32"),
+            "rfm_code": concat([r.cast("string"), f.cast("string"), m.cast("string")]),
+            **details,
+        },
+    )
+
+
+def texts(scheme: RfmSchemeSpec, table: ir.Table) -> tuple[ir.StringValue, ir.StringValue]:
+    """Reasons and gaps of graded customers (``table``: grade columns and indicator values)."""
+    r, f, m = table.r_score, table.f_score, table.m_score
+    if scheme.segments == "standard11":
+        fm = ((f + m + 1) / 2).floor().cast("int64")
+        basis = concat(
+            ["R ", r.cast("string"), ", FM ", fm.cast("string"), " (FM = ceil((F+M)/2))"]
+        )
+    else:
+        basis = concat(
+            [
+                "R ",
+                _hl(table.r_high),
+                ", F ",
+                _hl(table.f_high),
+                ", M ",
+                _hl(table.m_high),
+                " (high = score above the mean score)",
+            ]
+        )
     reasons = concat(
         [
             "R ",
@@ -214,26 +254,12 @@ def grade(scheme: RfmSchemeSpec, features: ir.Table) -> ir.Table:
             f" ({scheme.monetary}=",
             fmt(table[scheme.monetary]),
             "); code ",
-            code,
+            table.rfm_code,
             "; ",
             basis,
         ]
     )
-    gap = _gap(scheme, table)
-    return select_grades(
-        table,
-        tier=tier,
-        rank=rank,
-        score=(r + f + m),
-        reasons=reasons,
-        gap=gap,
-        details={
-            "r_score": r.cast("int32"),
-            "f_score": f.cast("int32"),
-            "m_score": m.cast("int32"),
-            "rfm_code": code,
-        },
-    )
+    return reasons, _gap(scheme, table)
 
 
 def _hl(high: ir.BooleanValue) -> ir.StringValue:
@@ -242,45 +268,26 @@ def _hl(high: ir.BooleanValue) -> ir.StringValue:
     return ibis.ifelse(high, "high", "low")
 
 
-def _fixed_steps(cuts: list[float], *, lower: bool, n: int) -> ir.Table:
-    """Step table for fixed cuts: score -> (next score, oriented value that reaches it)."""
-    import ibis
-
-    if lower:  # days <= cuts[n - 1 - s] reaches score s + 1; the oriented key is -days
-        rows = [(s, s + 1, -cuts[n - 1 - s]) for s in range(1, n)]
-    else:  # value >= cuts[s - 1] reaches score s + 1
-        rows = [(s, s + 1, cuts[s - 1]) for s in range(1, n)]
-    return ibis.memtable(
-        {
-            "_s": [r[0] for r in rows],
-            "_ns": [r[1] for r in rows],
-            "_nk": [float(r[2]) for r in rows],
-        },
-        schema={"_s": "int64", "_ns": "int64", "_nk": "float64"},
-    )
-
-
 def _gap(scheme: RfmSchemeSpec, table: ir.Table) -> ir.StringValue:
     """Per dimension below the top score, the value that reaches the next score."""
     import ibis
 
     parts = []
     labels = {
-        "r": (scheme.recency, True),
-        "f": (scheme.frequency, False),
-        "m": (scheme.monetary, False),
+        "r": (scheme.recency, "<="),
+        "f": (scheme.frequency, ">="),
+        "m": (scheme.monetary, ">="),
     }
-    for dim, (name, lower) in labels.items():
-        score, nxt, nkey = table[f"{dim}_score"], table[f"{dim}_ns"], table[f"{dim}_nk"]
-        bound = fmt(-nkey) if lower else fmt(nkey)
+    for dim, (name, op) in labels.items():
+        score, nxt = table[f"{dim}_score"], table[f"{dim}_next_score"]
         need = concat(
             [
                 f"{dim.upper()} ",
                 score.cast("string"),
                 "->",
                 nxt.cast("string"),
-                f": {name} {'<=' if lower else '>='} ",
-                bound,
+                f": {name} {op} ",
+                fmt(table[f"{dim}_next_at"]),
             ]
         )
         parts.append(ibis.ifelse(nxt.isnull(), "", concat(["; ", need])))

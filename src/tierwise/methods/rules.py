@@ -50,15 +50,24 @@ def grade(scheme: RulesSchemeSpec, features: ir.Table, *, as_of: date) -> ir.Tab
     rank = ibis.cases(
         *((cond, rank_of[t.key]) for t, cond in conds), else_=rank_of[scheme.fallback]
     )
+    return select_grades(features, tier=tier, rank=rank, score=None)
+
+
+def texts(
+    scheme: RulesSchemeSpec, table: ir.Table, *, as_of: date
+) -> tuple[ir.StringValue, ir.Value]:
+    """Reasons and gaps of graded customers (``table``: grade columns and indicator values)."""
+    import ibis
+
+    conds = conditions(scheme, table, as_of=as_of)
     reasons = ibis.cases(
         *(
-            (cond, _reason(t, features, conds[i + 1 :], matched=True))
-            for i, (t, cond) in enumerate(conds)
+            (table.tier == t.key, _reason(t, table, conds[i + 1 :]))
+            for i, (t, _) in enumerate(conds)
         ),
-        else_=_fallback_reason(scheme, conds, features),
+        else_=_fallback_reason(scheme, conds, table),
     )
-    gap = _gap(scheme, features, rank)
-    return select_grades(features, tier=tier, rank=rank, score=None, reasons=reasons, gap=gap)
+    return reasons, _gap(scheme, table, table.tier_rank)
 
 
 def _values(features: ir.Table, names: list[str]) -> ir.StringValue:
@@ -72,8 +81,6 @@ def _reason(
     tier: TierSpec,
     features: ir.Table,
     later: list[tuple[TierSpec, ir.BooleanValue]],
-    *,
-    matched: bool,
 ) -> ir.StringValue:
     import ibis
 

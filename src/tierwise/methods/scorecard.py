@@ -1,13 +1,16 @@
 """The ``scorecard`` method: weighted dimensions normalised to 0..100 points, summed into a score.
 
-Normalisations (a missing value scores 0 points; ``cap`` clips the raw value first):
+Normalisations (``cap`` clips the raw value first):
 
 * ``minmax``: 100 * (v - min) / (max - min); 50 when every customer has the same value.
 * ``percentile``: 100 * (customers with a strictly lower value) / (N - 1); ties score equally.
-* ``zscore``: clamp(50 + 50 * z / 3, 0, 100): three standard deviations span the scale.
+* ``zscore``: clamp(50 + 50 * z / 3, 0, 100): three standard deviations span the scale; 50 when
+  the standard deviation is 0.
 * ``bins``: the points of the last bin whose lower bound is at most the value; 0 below the first.
 
-``invert`` scores lower raw values higher (100 - points). The score is the weighted mean of the
+``invert`` scores lower raw values higher (100 - points). A missing value scores 0 points under
+every normalisation, inverted or not, capped or not; min, max, mean, standard deviation and
+percentiles are taken over the customers that have a value. The score is the weighted mean of the
 points (weights may add up to 1 or 100), rounded to 6 decimals so that engines agree on ties.
 Tiers take customers by ``min_score`` (first tier whose minimum the score reaches), or by
 ``top_share`` (first tier whose cumulative share from the top is above the share of customers with
@@ -34,10 +37,11 @@ def _points(dim: DimensionSpec, table: ir.Table) -> ir.Table:
     value = table[dim.indicator].cast("float64")
     if norm.cap is not None:
         low, high = norm.cap
+        # Not greatest/least: they skip nulls, so a missing value would become the cap.
         if low is not None:
-            value = ibis.greatest(value, low)
+            value = ibis.ifelse(value < low, float(low), value)
         if high is not None:
-            value = ibis.least(value, high)
+            value = ibis.ifelse(value > high, float(high), value)
     whole = ibis.window()
     if norm.method == "minmax":
         lo, hi = value.min().over(whole), value.max().over(whole)
@@ -70,7 +74,8 @@ def _points(dim: DimensionSpec, table: ir.Table) -> ir.Table:
         return out.mutate(_p=ibis.coalesce(pts, 0.0))
     if norm.invert and norm.method != "bins":
         pts = 100 - pts
-    return table.mutate(_p=ibis.coalesce(pts, 0.0))
+    # Checked last: the constant-value 50 and least/greatest in zscore would score a null.
+    return table.mutate(_p=ibis.ifelse(value.isnull(), 0.0, ibis.coalesce(pts, 0.0)))
 
 
 def grade(scheme: ScorecardSchemeSpec, features: ir.Table) -> ir.Table:
@@ -130,55 +135,55 @@ def grade(scheme: ScorecardSchemeSpec, features: ir.Table) -> ir.Table:
         floors = floors.select(_rank=floors._rank + 1, _floor=floors._floor)
         table = table.left_join(floors, "_rank").drop("_rank_right")
     tier = table._rank.cases(*((i + 1, t.key) for i, t in enumerate(tiers)), else_=None)
-    reasons = _reasons(scheme, table, cols, total_weight)
-    gap = _gap(scheme, table, cols, total_weight)
     details = {f"pts_{d.indicator}": table[c] for c, d in zip(cols, scheme.dimensions, strict=True)}
-    return select_grades(
-        table,
-        tier=tier,
-        rank=table._rank,
-        score=table._score,
-        reasons=reasons,
-        gap=gap,
-        details=details,
-    )
+    for i, dim in enumerate(scheme.dimensions):
+        if _closes_gap(dim):
+            details[f"span_{dim.indicator}"] = table[f"span_{i}"]
+    details["next_at"] = table._floor
+    return select_grades(table, tier=tier, rank=table._rank, score=table._score, details=details)
 
 
-def _reasons(
-    scheme: ScorecardSchemeSpec, table: ir.Table, cols: list[str], total_weight: float
-) -> ir.StringValue:
-    parts: list[Any] = ["score ", fmt(table._score), " ="]
-    for i, (col, dim) in enumerate(zip(cols, scheme.dimensions, strict=True)):
+def _closes_gap(dim: DimensionSpec) -> bool:
+    """Whether the gap names the raw change of this dimension: min-max, higher is better."""
+    return dim.normalize.method == "minmax" and not dim.normalize.invert
+
+
+def texts(scheme: ScorecardSchemeSpec, table: ir.Table) -> tuple[ir.StringValue, ir.StringValue]:
+    """Reasons and gaps of graded customers (``table``: grade columns, details, indicator values).
+
+    The reasons show each dimension's points and weighted share of the score. The gap is the
+    points short of the next tier (``next_at`` is its lowest score, or its ``min_score``) and,
+    for each min-max dimension with room left, the raw change that alone would close it.
+    """
+    import ibis
+
+    total_weight = sum(d.weight for d in scheme.dimensions)
+    parts: list[Any] = ["score ", fmt(table.score), " ="]
+    for i, dim in enumerate(scheme.dimensions):
         w = dim.weight / total_weight
+        pts = table[f"pts_{dim.indicator}"]
         parts += [
             " + " if i else " ",
             f"{dim.indicator} ",
             fmt(table[dim.indicator]),
             " -> ",
-            fmt(table[col], 1),
+            fmt(pts, 1),
             f" pts x {w:g} = ",
-            fmt(table[col] * w),
+            fmt(pts * w),
         ]
-    return concat(parts)
+    reasons = concat(parts)
 
-
-def _gap(
-    scheme: ScorecardSchemeSpec, table: ir.Table, cols: list[str], total_weight: float
-) -> ir.StringValue:
-    """Points short of the next tier and, for min-max dimensions, the raw change that closes it."""
-    import ibis
-
-    need = table._floor - table._score
-    target = table._rank.cases(*((i + 2, t.key) for i, t in enumerate(scheme.tiers)), else_="")
+    need = table.next_at - table.score
+    target = table.tier_rank.cases(*((i + 2, t.key) for i, t in enumerate(scheme.tiers)), else_="")
     options: list[Any] = []
-    for i, (col, dim) in enumerate(zip(cols, scheme.dimensions, strict=True)):
-        if dim.normalize.method != "minmax" or dim.normalize.invert:
+    for dim in scheme.dimensions:
+        if not _closes_gap(dim):
             continue
         w = dim.weight / total_weight
-        span = table[f"span_{i}"]
+        span = table[f"span_{dim.indicator}"]
         delta = need / w * span / 100
         # Only when the dimension has room left: its points cannot pass 100.
-        room = table[col] + need / w <= 100
+        room = table[f"pts_{dim.indicator}"] + need / w <= 100
         options.append(
             ibis.ifelse(room & (span > 0), concat(["; or ", dim.indicator, " +", fmt(delta)]), "")
         )
@@ -193,4 +198,5 @@ def _gap(
             ibis.ifelse(alt == "", "", concat([" (e.g. ", alt.substr(5), ")"])),
         ]
     )
-    return ibis.ifelse(table._floor.isnull() | (need <= 0), ibis.null("string"), text)
+    gap = ibis.ifelse(table.next_at.isnull() | (need <= 0), ibis.null("string"), text)
+    return reasons, gap

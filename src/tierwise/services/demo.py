@@ -54,7 +54,7 @@ def run_demo(folder: Path, *, customers: int = 5000) -> Iterator[DemoItem]:
     Yields results as they are ready, so an edge can show progress.
     """
     from tierwise.demo import write_dirty_retail
-    from tierwise.services.grading import Project, check, run
+    from tierwise.services.grading import Project, check, run_schemes
 
     writers = _writers()
     for name in EXAMPLES:
@@ -63,9 +63,9 @@ def run_demo(folder: Path, *, customers: int = 5000) -> Iterator[DemoItem]:
         size = {"customers": customers} if name == "retail" else {}
         writers[name](target / "data", **size)
         project = Project.open(target)
-        for scheme_name, spec in project.spec.schemes.items():
-            result = run(project, scheme_name)
-            yield DemoItem("run", f"{name}: {scheme_name}", (result, spec))
+        for result in run_schemes(project, list(project.spec.schemes)):
+            spec = project.spec.schemes[result.scheme]
+            yield DemoItem("run", f"{name}: {result.scheme}", (result, spec))
     dirty = folder / "retail-dirty"
     copy_example("retail", dirty)
     write_dirty_retail(dirty / "data", customers=min(customers, 500))

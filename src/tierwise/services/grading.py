@@ -18,22 +18,31 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pydantic import TypeAdapter
+
 from tierwise import methods
 from tierwise.engine import Engine, connect
 from tierwise.errors import DataError, NotFoundError, SpecError
-from tierwise.indicators import CUSTOMER, feature_table
+from tierwise.indicators import CUSTOMER, feature_table, required_indicators
 from tierwise.methods import rules as rules_method
 from tierwise.reports.summary import TierRow, tier_summary
 from tierwise.sources.checks import QualityReport, check_sources
 from tierwise.sources.read import load_source
 from tierwise.spec import load_project
-from tierwise.spec.models import ProjectSpec, RulesSchemeSpec, SchemeSpec, TierSpec
+from tierwise.spec.models import (
+    AggregateIndicatorSpec,
+    ProjectSpec,
+    RulesSchemeSpec,
+    SchemeSpec,
+    TierSpec,
+)
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
     import pyarrow as pa
 
 Progress = Callable[[str], None]
+_SCHEME: TypeAdapter[SchemeSpec] = TypeAdapter(SchemeSpec)
 
 
 @dataclass(frozen=True)
@@ -108,6 +117,59 @@ def load_inputs(
     return check_sources(loaded, engine, as_of=as_of, drop_bad_rows=drop_bad_rows)
 
 
+def prepare_features(
+    project: Project,
+    engine: Engine,
+    *,
+    as_of: date,
+    indicators: list[str],
+    drop_bad_rows: bool = False,
+) -> tuple[ir.Table, QualityReport]:
+    """Load and check the sources the indicators need, and build the feature table.
+
+    Without ``drop_bad_rows`` the checks and the indicators of each event source share one scan
+    (:func:`~tierwise.sources.checks.check_and_aggregate`). Dropping bad rows must know which
+    rows are bad before aggregating, so it checks first and aggregates the clean rows after.
+    """
+    from tierwise.indicators import features as feature_module
+    from tierwise.sources.checks import check_and_aggregate
+
+    if drop_bad_rows:
+        tables, quality = load_inputs(
+            project, engine, as_of=as_of, drop_bad_rows=True,
+            sources=_sources_for(project, indicators),
+        )
+        return feature_table(project.spec, tables, as_of=as_of, indicators=indicators), quality
+    names = _sources_for(project, indicators)
+    loaded = {n: load_source(n, project.spec.sources[n], engine, base=project.root)
+              for n in ["customers", *[n for n in names if n != "customers"]]}
+    members: dict[str, list[str]] = {}
+    for name in required_indicators(project.spec, indicators):
+        spec = project.spec.indicators[name]
+        if isinstance(spec, AggregateIndicatorSpec):
+            members.setdefault(spec.source, []).append(name)
+    plans: dict[str, feature_module.AggregatePlan] = {}
+
+    def metrics_of(source: str) -> Callable[[ir.Table], dict[str, Any]]:
+        def build(table: ir.Table) -> dict[str, Any]:
+            plans[source] = feature_module.plan(
+                project.spec, source, table, members[source], as_of=as_of)
+            return plans[source].metrics
+        return build
+
+    tables, grouped, quality = check_and_aggregate(
+        loaded, engine, as_of=as_of, metrics={s: metrics_of(s) for s in members}
+    )
+    aggregates = {
+        s: feature_module.finish(project.spec, plans[s], grouped[s], tables[s], as_of=as_of)
+        for s in members
+    }
+    features = feature_table(
+        project.spec, tables, as_of=as_of, indicators=indicators, aggregates=aggregates
+    )
+    return features, quality
+
+
 def check(project: Project, *, as_of: date | None = None) -> QualityReport:
     """The data-quality report of every source; never raises for bad rows."""
     with _engine(project) as engine:
@@ -156,61 +218,84 @@ def run(
         DataError: when a source fails its checks (and bad rows are kept).
 
     """
+    return run_schemes(project, [scheme_name], as_of=as_of, drop_bad_rows=drop_bad_rows,
+                       export=export, progress=progress)[0]
+
+
+def run_schemes(
+    project: Project,
+    scheme_names: list[str],
+    *,
+    as_of: date | None = None,
+    drop_bad_rows: bool = False,
+    export: list[str] | None = None,
+    progress: Progress | None = None,
+) -> list[RunResult]:
+    """Grade every customer with several schemes from one load, one check and one feature table.
+
+    The sources are read and checked once and the union of the schemes' indicators is computed
+    once; each scheme then grades the same feature table and writes its own results. Arguments
+    are those of :func:`run`.
+    """
     step = progress or (lambda _: None)
-    scheme = project.scheme(scheme_name)
+    if not scheme_names:
+        raise SpecError("name at least one scheme to run")
+    schemes = {name: project.scheme(name) for name in dict.fromkeys(scheme_names)}
     day = project.as_of(as_of)
     for fmt_name in export or []:
         if fmt_name not in ("csv", "xlsx"):
             raise SpecError(f"unknown export format {fmt_name!r}; use csv or xlsx")
-    timings: dict[str, float] = {}
+    shared: dict[str, float] = {}
     clock = time.perf_counter()
 
-    def lap(name: str) -> None:
+    def lap(timings: dict[str, float], name: str) -> None:
         nonlocal clock
         now = time.perf_counter()
         timings[name] = now - clock
         clock = now
 
-    wanted = methods.scheme_indicators(scheme)
+    wanted = list(dict.fromkeys(n for scheme in schemes.values()
+                                for n in methods.scheme_indicators(scheme)))
+    graded: list[tuple[str, pa.Table, rules_method.RuleAnalysis | None, dict[str, float]]] = []
     with _engine(project) as engine:
-        step("loading and checking sources")
-        tables, quality = load_inputs(
-            project,
-            engine,
-            as_of=day,
-            drop_bad_rows=drop_bad_rows,
-            sources=_sources_for(project, wanted),
+        step("loading and checking sources, computing indicators")
+        features, quality = prepare_features(
+            project, engine, as_of=day, indicators=wanted, drop_bad_rows=drop_bad_rows
         )
-        lap("load_and_check")
-        step("computing indicators")
-        features = feature_table(project.spec, tables, as_of=day, indicators=wanted)
-        if engine.kind == "duckdb":
-            features = engine.materialize("features", features)
-        lap("indicators")
-        step("grading")
-        grades = methods.grade(scheme, features, as_of=day)
-        if scheme.value:
-            value = features.select(CUSTOMER, value=features[scheme.value].cast("float64"))
-            grades = grades.join(value, CUSTOMER)
-        grades = grades.order_by(CUSTOMER)
-        grade_table = engine.to_arrow(grades)
+        features = engine.materialize("features", features)
+        lap(shared, "check_and_indicators")
         feature_arrow = engine.to_arrow(features.order_by(CUSTOMER))
-        lap("grade")
-        analysis = None
-        if isinstance(scheme, RulesSchemeSpec):
-            step("analysing rules")
-            analysis = _analyse(engine, scheme, features, grade_table, as_of=day)
-            lap("analysis")
-    _check_one_grade(grade_table)
-    tiers = methods.scheme_tiers(scheme)
-    step("writing results")
-    folder = project.output_dir(scheme_name, day)
-    exports = _write(folder, grade_table, feature_arrow, tiers, scheme_name, day, export or [])
-    lap("write")
-    summary = tier_summary(grade_table, tiers, value=scheme.value)
-    return RunResult(
-        scheme_name, day, folder, grade_table.num_rows, summary, quality, analysis, timings, exports
-    )
+        lap(shared, "fetch_features")
+        for name, scheme in schemes.items():
+            timings: dict[str, float] = {}
+            step(f"grading {name}")
+            grades = methods.grade(scheme, features, as_of=day)
+            if scheme.value:
+                value = features.select(CUSTOMER, value=features[scheme.value].cast("float64"))
+                grades = grades.join(value, CUSTOMER)
+            grade_table = engine.to_arrow(grades.order_by(CUSTOMER))
+            lap(timings, "grade")
+            analysis = None
+            if isinstance(scheme, RulesSchemeSpec):
+                step(f"analysing the rules of {name}")
+                analysis = _analyse(engine, scheme, features, grade_table, as_of=day)
+                lap(timings, "analysis")
+            _check_one_grade(grade_table)
+            graded.append((name, grade_table, analysis, timings))
+    results = []
+    for name, grade_table, analysis, timings in graded:
+        scheme = schemes[name]
+        tiers = methods.scheme_tiers(scheme)
+        step(f"writing {name}")
+        used = required_indicators(project.spec, methods.scheme_indicators(scheme))
+        folder = project.output_dir(name, day)
+        exports = _write(folder, grade_table, feature_arrow.select([CUSTOMER, *used]), scheme,
+                         name, day, export or [])
+        lap(timings, "write")
+        summary = tier_summary(grade_table, tiers, value=scheme.value)
+        results.append(RunResult(name, day, folder, grade_table.num_rows, summary, quality,
+                                 analysis, {**shared, **timings}, exports))
+    return results
 
 
 def _check_one_grade(grades: pa.Table) -> None:
@@ -254,12 +339,14 @@ def _write(
     folder: Path,
     grades: pa.Table,
     features: pa.Table,
-    tiers: list[TierSpec],
-    scheme: str,
+    scheme: SchemeSpec,
+    name: str,
     as_of: date,
     export: list[str],
 ) -> list[Path]:
     import pyarrow.parquet as pq
+
+    tiers = methods.scheme_tiers(scheme)
 
     staging = folder.with_name(f".{folder.name}.tmp-{os.getpid()}")
     if staging.exists():
@@ -270,15 +357,24 @@ def _write(
         pq.write_table(out, staging / "grades.parquet")
         pq.write_table(features, staging / "features.parquet")
         names = ["grades.parquet", "features.parquet"]
-        if "csv" in export:
-            _write_csv(out, staging / "grades.csv")
-            names.append("grades.csv")
-        if "xlsx" in export:
-            _write_xlsx(out, staging / "grades.xlsx", scheme)
-            names.append("grades.xlsx")
+        if export:
+            # Exports are for people: they carry the rendered reasons and gaps.
+            readable = render_texts(scheme, out, features, as_of=as_of)
+            if "csv" in export:
+                _write_csv(readable, staging / "grades.csv")
+                names.append("grades.csv")
+            if "xlsx" in export:
+                _write_xlsx(readable, staging / "grades.xlsx", name)
+                names.append("grades.xlsx")
         (staging / "run.json").write_text(
             json.dumps(
-                {"scheme": scheme, "as_of": as_of.isoformat(), "customers": grades.num_rows},
+                {
+                    "scheme": name,
+                    "as_of": as_of.isoformat(),
+                    "customers": grades.num_rows,
+                    # The spec as graded, so its texts render the same after the YAML changes.
+                    "spec": _SCHEME.dump_python(scheme, mode="json", by_alias=True),
+                },
                 ensure_ascii=False,
                 indent=2,
             ),
@@ -291,6 +387,25 @@ def _write(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return [folder / n for n in names[2:]]
+
+
+def render_texts(scheme: SchemeSpec, grades: pa.Table, features: pa.Table, *, as_of: date
+                 ) -> pa.Table:
+    """``grades`` with the ``reasons`` and ``gap`` texts, rendered on an embedded DuckDB.
+
+    Rendering happens here, not in the engine that graded, so the texts read the same whatever
+    engine ran and cost nothing for the customers nobody reads about.
+    """
+    engine = connect()
+    try:
+        g = engine.register_arrow("grades", grades)
+        extra = [c for c in features.column_names if c not in grades.column_names]
+        f = engine.register_arrow("features", features.select([CUSTOMER, *extra]))
+        table = methods.with_texts(scheme, g.join(f, CUSTOMER), as_of=as_of)
+        return engine.to_arrow(table.select(*grades.column_names, "reasons", "gap")
+                               .order_by(CUSTOMER))
+    finally:
+        engine.close()
 
 
 def _write_csv(table: pa.Table, path: Path) -> None:
@@ -357,8 +472,7 @@ class Explanation:
 def explain(
     project: Project, scheme_name: str, customer_id: str, *, as_of: date | None = None
 ) -> Explanation:
-    """Explain a customer's grade from a finished run."""
-    import pyarrow.compute as pc
+    """Explain a customer's grade from a finished run, with the scheme as it was graded."""
     import pyarrow.parquet as pq
 
     folder, day = read_run(project, scheme_name, as_of)
@@ -368,12 +482,17 @@ def explain(
             f"customer {customer_id!r} has no grade in {scheme_name!r} as of {day}"
             "; check the id (ids are case-sensitive)"
         )
-    features = pq.read_table(folder / "features.parquet")
-    row = features.filter(pc.equal(features["customer_id"], customer_id)).to_pylist()
+    features = pq.read_table(folder / "features.parquet",
+                             filters=[("customer_id", "=", customer_id)])
+    run_info = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+    scheme = _SCHEME.validate_python(run_info["spec"]) if "spec" in run_info else (
+        project.scheme(scheme_name))
+    graded = render_texts(scheme, grades, features, as_of=day)
+    row = features.to_pylist()
     return Explanation(
         scheme_name,
         day,
         customer_id,
-        grades.to_pylist()[0],
+        graded.to_pylist()[0],
         {k: v for k, v in (row[0] if row else {}).items() if k != "customer_id"},
     )

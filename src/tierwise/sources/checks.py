@@ -7,6 +7,7 @@ not graded unless the user opts to drop bad rows, and then every dropped row is 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, Literal
@@ -92,7 +93,13 @@ class _Flag:
 
 
 def check_sources(
-    loaded: dict[str, LoadedSource], engine: Engine, *, as_of: date, drop_bad_rows: bool = False
+    loaded: dict[str, LoadedSource],
+    engine: Engine,
+    *,
+    as_of: date,
+    drop_bad_rows: bool = False,
+    report: QualityReport | None = None,
+    raise_errors: bool = True,
 ) -> tuple[dict[str, ir.Table], QualityReport]:
     """Check every source and return the clean tables.
 
@@ -101,13 +108,15 @@ def check_sources(
         engine: the engine holding them.
         as_of: the as-of date; events after it are errors (or ignored where the source says so).
         drop_bad_rows: drop rows that fail a check instead of failing, and count them.
+        report: a report to add to (a new one when None).
+        raise_errors: raise when a check fails; else the caller reads the report.
 
     Raises:
         DataError: carrying the :class:`QualityReport` when a check fails and bad rows are kept,
             or when a source has no rows at all (there is nothing to drop then).
 
     """
-    report = QualityReport()
+    report = report if report is not None else QualityReport()
     clean: dict[str, ir.Table] = {}
     order = sorted(loaded, key=lambda n: n != CUSTOMERS)
     for name in order:
@@ -123,35 +132,17 @@ def check_sources(
         flags = _flags(source, as_of=as_of, customer_ids=ids)
         table = source.typed
         counts = _count(engine, table, flags)
-        report.rows[name] = counts.pop("__rows")
-        if report.rows[name] == 0:
-            report.findings.append(
-                Finding(
-                    name,
-                    source.location,
-                    "empty",
-                    None,
-                    0,
-                    "the source has no rows; check the path or the export",
-                )
-            )
+        _record(
+            report,
+            source,
+            engine,
+            rows=counts.pop("__rows"),
+            fired=[(f, counts[f.check + ":" + (f.column or "")]) for f in flags],
+        )
         bad: list[ir.BooleanValue] = []
         ignored: list[ir.BooleanValue] = []
         for flag in flags:
             count = counts[flag.check + ":" + (flag.column or "")]
-            if count:
-                report.findings.append(
-                    Finding(
-                        name,
-                        source.location,
-                        flag.check,
-                        flag.column,
-                        count,
-                        flag.message,
-                        _samples(engine, table, flag, source),
-                        flag.severity,
-                    )
-                )
             if count and flag.severity == "info":
                 ignored.append(flag.flag)
             elif count and drop_bad_rows:
@@ -168,9 +159,115 @@ def check_sources(
 
             table = table.filter(~ibis.or_(*ignored))
         clean[name] = strip_raw(table)
-    if not report.ok and not (drop_bad_rows and report.droppable):
+    if raise_errors and not report.ok and not (drop_bad_rows and report.droppable):
         raise DataError(report.summary(), report)
     return clean, report
+
+
+def check_and_aggregate(
+    loaded: dict[str, LoadedSource],
+    engine: Engine,
+    *,
+    as_of: date,
+    metrics: Mapping[str, Callable[[ir.Table], dict[str, Any]]],
+) -> tuple[dict[str, ir.Table], dict[str, ir.Table], QualityReport]:
+    """Check every source and aggregate the event sources per customer in the same scan.
+
+    Each event source is read once: one ``GROUP BY`` customer computes the caller's metrics
+    (``metrics[name](table)``, the indicators) beside a count per check, and the unknown-customer
+    check runs on that per-customer result (a million keys) instead of on every raw row. This is
+    :func:`check_sources` without ``drop_bad_rows``, at the cost of one scan instead of two.
+
+    Returns:
+        The clean tables, the per-customer aggregates (keyed by ``_key``, materialized in the
+        engine, holding the caller's metrics), and the report.
+
+    Raises:
+        DataError: carrying the :class:`QualityReport` when a check fails.
+
+    """
+    report = QualityReport()
+    customers = {CUSTOMERS: loaded[CUSTOMERS]}
+    clean, _ = check_sources(customers, engine, as_of=as_of, report=report, raise_errors=False)
+    key = loaded[CUSTOMERS].spec.id
+    ids = clean[CUSTOMERS].filter(clean[CUSTOMERS][key].notnull())[key]
+    aggregates: dict[str, ir.Table] = {}
+    for name, source in loaded.items():
+        if name == CUSTOMERS:
+            continue
+        if source.encoding:
+            report.encodings[name] = source.encoding
+        table = source.typed
+        flags = _flags(source, as_of=as_of, customer_ids=None)
+        checks = {f"__check{i}": table.count(where=f.flag) for i, f in enumerate(flags)}
+        own = metrics[name](table) if name in metrics else {}
+        grouped = table.group_by(_key=table[source.spec.id]).aggregate(
+            __rows=table.count(), **checks, **own
+        )
+        grouped = engine.materialize(f"{name}_per_customer", grouped)
+        unknown = grouped._key.notnull() & ~grouped._key.isin(ids)
+        sums = {c: grouped[c].sum() for c in ("__rows", *checks)}
+        sums["__unknown"] = grouped.__rows.sum(where=unknown)
+        row = engine.execute(grouped.aggregate(**sums)).iloc[0]
+        counts = {c: 0 if row[c] is None or row[c] != row[c] else int(row[c]) for c in sums}
+        unknown_flag = _flags(source, as_of=as_of, customer_ids=ids)
+        unknown_flag = [f for f in unknown_flag if f.check == "unknown_customer"]
+        _record(
+            report,
+            source,
+            engine,
+            rows=counts["__rows"],
+            fired=[(f, counts[f"__check{i}"]) for i, f in enumerate(flags)]
+            + [(f, counts["__unknown"]) for f in unknown_flag],
+        )
+        ignored = [f.flag for i, f in enumerate(flags)
+                   if f.severity == "info" and counts[f"__check{i}"]]
+        if ignored:
+            import ibis
+
+            table = table.filter(~ibis.or_(*ignored))
+        clean[name] = strip_raw(table)
+        aggregates[name] = grouped.drop("__rows", *checks)
+    if not report.ok:
+        raise DataError(report.summary(), report)
+    return clean, aggregates, report
+
+
+def _record(
+    report: QualityReport,
+    source: LoadedSource,
+    engine: Engine,
+    *,
+    rows: int,
+    fired: list[tuple[_Flag, int]],
+) -> None:
+    """Add a source's row count and the findings of its checks that fired to ``report``."""
+    report.rows[source.name] = rows
+    if rows == 0:
+        report.findings.append(
+            Finding(
+                source.name,
+                source.location,
+                "empty",
+                None,
+                0,
+                "the source has no rows; check the path or the export",
+            )
+        )
+    for flag, count in fired:
+        if count:
+            report.findings.append(
+                Finding(
+                    source.name,
+                    source.location,
+                    flag.check,
+                    flag.column,
+                    count,
+                    flag.message,
+                    _samples(engine, source.typed, flag, source),
+                    flag.severity,
+                )
+            )
 
 
 def _count(engine: Engine, table: ir.Table, flags: list[_Flag]) -> dict[str, int]:

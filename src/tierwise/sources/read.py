@@ -312,8 +312,15 @@ def _typed(raw: ir.Table, spec: SourceSpec) -> ir.Table:
         return raw
     out: dict[str, Any] = {ROW: raw[ROW]} if ROW in raw.columns else {}
     given: dict[str, Any] = {}
+    # Text files carry stray blanks ("C001 ", " 12.5"); typed sources (Parquet, databases) hold
+    # their strings as stored, and trimming every id of a large table costs a second scan's time.
+    text_file = spec.resolved_format() == "csv"
     for name, col in spec.columns.items():
-        out[name] = cast_column(raw[name], col, decimal=spec.decimal)
+        value = raw[name]
+        if value.type().is_string() and not text_file and col.type == "string":
+            out[name] = value
+            continue
+        out[name] = cast_column(value, col, decimal=spec.decimal)
         if raw[name].type().is_string() and col.type != "string":
             # Keep the text as given, so checks can show it beside the failed cast.
             given[raw_name(name)] = raw[name].strip().nullif("")

@@ -182,9 +182,11 @@ def _problems(project: ProjectSpec, located: Located) -> Iterator[Problem]:
 
     for name, scheme in project.schemes.items():
         at = ("schemes", name)
-        refs: list[tuple[str, str]] = []
+        # (field path under the scheme, indicator, what uses it): each must name a number.
+        refs: list[tuple[tuple[str | int, ...], str, str]] = []
         if scheme.value:
-            refs.append(("value", scheme.value))
+            use = "the abc value" if isinstance(scheme, AbcSchemeSpec) else "the scheme's value"
+            refs.append((("value",), scheme.value, use))
         if isinstance(scheme, RulesSchemeSpec | ScorecardSchemeSpec | AbcSchemeSpec):
             yield from _tier_key_problems(scheme.tiers, at, problem)
         if isinstance(scheme, RulesSchemeSpec):
@@ -230,14 +232,27 @@ def _problems(project: ProjectSpec, located: Located) -> Iterator[Problem]:
                     *at,
                     "dimensions",
                 )
+            seen: set[str] = set()
             for i, dim in enumerate(scheme.dimensions):
-                refs.append((f"dimensions[{i}].indicator", dim.indicator))
+                refs.append(
+                    (("dimensions", i, "indicator"), dim.indicator, "a scorecard dimension")
+                )
+                if dim.indicator in seen:
+                    # Points and reasons are kept per indicator (pts_<indicator>).
+                    yield problem(
+                        f"indicator {dim.indicator!r} is scored twice; keep one dimension "
+                        "for it and add up the weights",
+                        *at,
+                        "dimensions",
+                        i,
+                        "indicator",
+                    )
+                seen.add(dim.indicator)
             yield from _cutoff_problems(scheme.tiers, at, problem)
         elif isinstance(scheme, RfmSchemeSpec):
             refs += [
-                ("recency", scheme.recency),
-                ("frequency", scheme.frequency),
-                ("monetary", scheme.monetary),
+                ((part,), getattr(scheme, part), f"rfm {part}")
+                for part in ("recency", "frequency", "monetary")
             ]
         elif isinstance(scheme, AbcSchemeSpec):
             shares = [t.cumulative for t in scheme.tiers]
@@ -255,18 +270,21 @@ def _problems(project: ProjectSpec, located: Located) -> Iterator[Problem]:
                 )
             elif given != sorted(given) or len(set(given)) != len(given):
                 yield problem(f"cumulative shares must increase, got {given}", *at, "tiers")
-        for field, ref in refs:
+        for field, ref, use in refs:
             if ref not in project.indicators:
                 yield problem(
-                    f"unknown indicator {ref!r}{_suggest(ref, project.indicators)}",
-                    *at,
-                    *field.replace("[", ".").replace("]", "").split("."),
+                    f"unknown indicator {ref!r}{_suggest(ref, project.indicators)}", *at, *field
                 )
             elif types.get(ref, "number") != "number":
+                fix = (
+                    f"derive a number with `expr: days_since({ref})`"
+                    if types[ref] == "date"
+                    else "use a count, sum or average, or a numeric column"
+                )
                 yield problem(
-                    f"indicator {ref!r} is a {types[ref]}; this needs a number",
+                    f"indicator {ref!r} is a {types[ref]}, but {use} needs a number; {fix}",
                     *at,
-                    *field.replace("[", ".").replace("]", "").split("."),
+                    *field,
                 )
 
 

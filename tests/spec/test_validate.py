@@ -1,0 +1,120 @@
+"""Cross-reference checks: the indicators a scheme ranks or scores must be numbers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import write
+from tierwise.errors import SpecError
+from tierwise.spec import load_project
+
+PROJECT = """
+name: shop
+sources:
+  customers:
+    path: customers.csv
+    columns:
+      customer_id: {type: string}
+      region: {type: string}
+  transactions:
+    path: orders.csv
+    time: order_date
+    columns:
+      customer_id: {type: string}
+      order_date: {type: date}
+      amount: {type: float}
+      sku: {type: string}
+indicators:
+  orders_12m: {source: transactions, agg: count, window: 12m}
+  spend_12m: {source: transactions, agg: sum, column: amount, window: 12m}
+  skus: {source: transactions, agg: count_distinct, column: sku}
+  aov: {expr: "div(spend_12m, orders_12m, 0)"}
+  region: {attribute: region}
+  last_order: {source: transactions, agg: max, column: order_date}
+  big: {expr: "spend_12m > 1000"}
+schemes:
+  pareto:
+    method: abc
+    value: VALUE
+    tiers: [{key: A, cumulative: 0.8}, {key: B}]
+  grade:
+    method: scorecard
+    dimensions:
+      - {indicator: spend_12m, weight: 0.4}
+      - {indicator: DIM1, weight: 0.3}
+      - {indicator: DIM2, weight: 0.3}
+    tiers: [{key: top, min_score: 50}, {key: rest}]
+"""
+
+
+def _project(tmp_path: Path, *, value: str, dim1: str, dim2: str) -> str:
+    text = PROJECT.replace("VALUE", value).replace("DIM1", dim1).replace("DIM2", dim2)
+    write(tmp_path, "tierwise.yaml", text)
+    return text
+
+
+def _line(text: str, needle: str) -> int:
+    """1-based line of ``needle`` in the file as written (write() drops the leading newline)."""
+    lines = text.lstrip("\n").splitlines()
+    return next(i for i, line in enumerate(lines, 1) if needle in line)
+
+
+def test_numeric_indicators_pass(tmp_path: Path) -> None:
+    # A count, a sum, a count of distinct values and a derived number are all numbers.
+    _project(tmp_path, value="spend_12m", dim1="skus", dim2="aov")
+    spec, _ = load_project(tmp_path)
+    assert set(spec.schemes) == {"pareto", "grade"}
+
+
+def test_non_numeric_value_and_dimensions_reported_together(tmp_path: Path) -> None:
+    text = _project(tmp_path, value="region", dim1="last_order", dim2="big")
+    with pytest.raises(SpecError) as info:
+        load_project(tmp_path)
+    found = {p.path: p for p in info.value.problems}
+    assert sorted(found) == [
+        "schemes.grade.dimensions[1].indicator",
+        "schemes.grade.dimensions[2].indicator",
+        "schemes.pareto.value",
+    ]
+    value = found["schemes.pareto.value"]
+    assert value.message == (
+        "indicator 'region' is a string, but the abc value needs a number; "
+        "use a count, sum or average, or a numeric column"
+    )
+    assert value.where.endswith(f"tierwise.yaml:{_line(text, 'value: region')}")
+    date_dim = found["schemes.grade.dimensions[1].indicator"]
+    assert date_dim.message == (
+        "indicator 'last_order' is a date, but a scorecard dimension needs a number; "
+        "derive a number with `expr: days_since(last_order)`"
+    )
+    # Located on the dimension's own line, not on `dimensions:`.
+    assert date_dim.where.endswith(f"tierwise.yaml:{_line(text, 'indicator: last_order')}")
+    bool_dim = found["schemes.grade.dimensions[2].indicator"]
+    assert bool_dim.message.startswith("indicator 'big' is a bool, but a scorecard dimension")
+    assert bool_dim.where.endswith(f"tierwise.yaml:{_line(text, 'indicator: big')}")
+
+
+def test_unknown_dimension_indicator_is_located(tmp_path: Path) -> None:
+    text = _project(tmp_path, value="spend_12m", dim1="skus", dim2="spend_12n")
+    with pytest.raises(SpecError) as info:
+        load_project(tmp_path)
+    (problem,) = info.value.problems
+    assert problem.path == "schemes.grade.dimensions[2].indicator"
+    assert problem.message == "unknown indicator 'spend_12n'; did you mean 'spend_12m'?"
+    assert problem.where.endswith(f"tierwise.yaml:{_line(text, 'indicator: spend_12n')}")
+
+
+def test_an_indicator_scored_twice_is_reported(tmp_path: Path) -> None:
+    text = _project(tmp_path, value="spend_12m", dim1="aov", dim2="aov")
+    with pytest.raises(SpecError) as info:
+        load_project(tmp_path)
+    (problem,) = info.value.problems
+    assert problem.path == "schemes.grade.dimensions[2].indicator"
+    assert problem.message == (
+        "indicator 'aov' is scored twice; keep one dimension for it and add up the weights"
+    )
+    lines = text.lstrip("\n").splitlines()
+    second = [i for i, line in enumerate(lines, 1) if "indicator: aov" in line][1]
+    assert problem.where.endswith(f"tierwise.yaml:{second}")
