@@ -384,7 +384,12 @@ def cast_column(value: ir.Value, col: ColumnSpec, *, decimal: str = ".") -> ir.V
         # Plain digits are cast directly: through float64, integers beyond 2**53 would round.
         # (Not everything directly: DuckDB casts "12.5" to the integer 13.)
         return ibis.ifelse(text.re_search(r"^[+-]?\d+$"), text.try_cast("int64"), whole)
-    return text.try_cast(target)
+    value = text.try_cast(target)
+    if col.type in ("float", "decimal"):
+        # "NaN" and "inf" parse as doubles but are no amount: unparseable, on every engine (ibis
+        # reads a NaN as null on Spark and as a value on DuckDB).
+        return ibis.ifelse(value.isnan() | (value.abs() == float("inf")), ibis.null(target), value)
+    return value
 
 
 def _format_regex(fmt: str) -> str:
