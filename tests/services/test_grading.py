@@ -1,0 +1,69 @@
+"""The run service: several schemes from one load equal separate runs; explain and exports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+
+from tierwise.demo import write_retail
+from tierwise.errors import NotFoundError, SpecError
+from tierwise.services.demo import copy_example
+from tierwise.services.grading import Project, explain, run, run_schemes
+
+
+@pytest.fixture(scope="module")
+def retail(tmp_path_factory: pytest.TempPathFactory) -> Project:
+    folder = tmp_path_factory.mktemp("retail")
+    copy_example("retail", folder)
+    write_retail(folder / "data", customers=400)
+    return Project.open(folder)
+
+
+def test_several_schemes_equal_separate_runs(retail: Project, tmp_path: Path) -> None:
+    together = {r.scheme: pq.read_table(r.folder / "grades.parquet")
+                for r in run_schemes(retail, ["value", "rfm", "rfm_cn"])}
+    for name, table in together.items():
+        alone = pq.read_table(run(retail, name).folder / "grades.parquet")
+        assert alone.equals(table), name
+
+
+def test_outputs_hold_the_scheme_indicators_and_spec(retail: Project) -> None:
+    result = run(retail, "value")
+    features = pq.read_table(result.folder / "features.parquet")
+    # Only the indicators the scheme reads, not the whole project's.
+    assert features.column_names == ["customer_id", "orders_12m", "spend_12m", "orders_6m"]
+    assert (result.folder / "run.json").read_text(encoding="utf-8").count('"method": "rules"') == 1
+    assert "reasons" not in pq.read_table(result.folder / "grades.parquet").column_names
+
+
+def test_explain_renders_reasons_and_gap(retail: Project) -> None:
+    run(retail, "value")
+    grades = pq.read_table(retail.output_dir("value", retail.as_of(None)) / "grades.parquet")
+    low = grades.filter(pc.equal(grades["tier"], "low"))["customer_id"][0].as_py()
+    exp = explain(retail, "value", low)
+    assert exp.grade["tier"] == "low"
+    assert exp.grade["reasons"].startswith("rule 'low' matched: ")
+    assert exp.grade["gap"].startswith("to reach 'medium': ")
+    assert set(exp.indicators) == {"orders_12m", "spend_12m", "orders_6m"}
+
+
+def test_exports_carry_texts(retail: Project) -> None:
+    result = run(retail, "rfm", export=["csv", "xlsx"])
+    csv = (result.folder / "grades.csv").read_bytes()
+    assert csv.startswith(b"\xef\xbb\xbf")  # Excel reads the Chinese labels as UTF-8
+    header = csv.decode("utf-8-sig").splitlines()[0]
+    assert header.endswith('"reasons","gap"')
+    assert "冠军客户" in csv.decode("utf-8-sig") or "忠诚客户" in csv.decode("utf-8-sig")
+    assert (result.folder / "grades.xlsx").stat().st_size > 0
+
+
+def test_unknown_names_are_clear_errors(retail: Project) -> None:
+    with pytest.raises(NotFoundError, match="no scheme 'valeu'"):
+        run(retail, "valeu")
+    with pytest.raises(SpecError, match="unknown export format 'pdf'"):
+        run(retail, "value", export=["pdf"])
+    with pytest.raises(NotFoundError, match="has no grade"):
+        explain(retail, "value", "NOBODY")
