@@ -80,8 +80,8 @@ def grade_all(project: Project) -> Outcome:
     return Outcome(
         features=feature_arrow,
         grades=grades,
-        service_grades=pq.read_table(result.folder / "grades.parquet"),
-        service_features=pq.read_table(result.folder / "features.parquet"),
+        service_grades=pq.read_table(result.folder / "grades.parquet").sort_by(CUSTOMER),
+        service_features=pq.read_table(result.folder / "features.parquet").sort_by(CUSTOMER),
         analysis=result.analysis,
         seconds=time.perf_counter() - start,
     )

@@ -65,6 +65,7 @@ def grade(scheme: AbcSchemeSpec, features: ir.Table) -> ir.Table:
         rank=table._rank,
         score=table._v,
         details={"share_before": table._before, "next_at": table._floor},
+        value=scheme.value,
     )
 
 

@@ -112,14 +112,21 @@ def select_grades(
     rank: ir.Value,
     score: ir.Value | None,
     details: dict[str, Any] | None = None,
+    value: str | None = None,
 ) -> ir.Table:
-    """Project a table onto the grade columns (plus the method's detail columns)."""
+    """Project a table onto the grade columns (plus the method's detail columns).
+
+    ``value`` names the scheme's value indicator, carried as the ``value`` column for the
+    per-tier reports (taken here, from the table graded, to spare a join of every customer).
+    """
     import ibis
 
+    carried = {"value": table[value].cast("float64")} if value else {}
     return table.select(
         customer_id=table.customer_id,
         tier=tier.cast("string"),
         tier_rank=rank.cast("int32"),
         score=(score if score is not None else ibis.null()).cast("float64"),
+        **carried,
         **(details or {}),
     )

@@ -115,11 +115,11 @@ def _oriented(value: ir.NumericValue, *, lower_is_better: bool) -> ir.FloatingVa
     return ibis.coalesce(key, ibis.literal(float("-inf")))
 
 
-def _per_value(keys: ir.FloatingValue, *, n: int) -> ir.Table:
-    """Per distinct key: its score, the next score reached and the least key reaching it.
+def _thresholds(keys: ir.FloatingValue, *, n: int) -> ir.Table:
+    """One row: ``_min{s}``, the least key scoring ``s``, for each score (null when none does).
 
-    Columns ``_k``, ``_s``, ``_ns``, ``_nk``: the last two say what a customer must reach to move
-    up. Built from counts per distinct value, so the engine sorts distinct values, not customers.
+    Built from counts per distinct value, so the engine sorts distinct values, not customers;
+    scores then follow from at most ``n`` comparisons per customer, with no join of customers.
     """
     import ibis
 
@@ -128,12 +128,27 @@ def _per_value(keys: ir.FloatingValue, *, n: int) -> ir.Table:
     total = counts._c.sum().over(ibis.window())
     below = counts._c.sum().over(ibis.cumulative_window(order_by=counts._k)) - counts._c
     counts = counts.mutate(_s=(1 + (n * below / total).floor()).cast("int64"))
-    steps = counts.group_by("_s").aggregate(_min=counts._k.min())
-    by_score = ibis.window(order_by=steps._s)
-    steps = steps.select(
-        "_s", _ns=steps._s.lead().over(by_score), _nk=steps._min.lead().over(by_score)
+    return counts.aggregate(
+        **{f"_min{s}": counts._k.min(where=counts._s == s) for s in range(1, n + 1)}
     )
-    return counts.select("_k", "_s").join(steps, "_s")
+
+
+def _from_thresholds(key: ir.FloatingValue, table: ir.Table, *, n: int
+                     ) -> tuple[ir.IntegerValue, ir.Value, ir.Value]:
+    """Score, next score and the least key reaching it, from the ``_min{s}`` columns."""
+    import ibis
+
+    mins = {s: table[f"_min{s}"] for s in range(1, n + 1)}
+    score = ibis.cases(*((key >= mins[s], s) for s in range(n, 1, -1)), else_=1)
+
+    def first_after(s: int, pick: Any) -> Any:
+        later = [(mins[t].notnull(), pick(t)) for t in range(s + 1, n + 1)]
+        return ibis.cases(*later, else_=None) if later else ibis.null()
+
+    nxt = score.cases(*((s, first_after(s, lambda t: t)) for s in range(1, n)), else_=None)
+    nkey = score.cases(*((s, first_after(s, lambda t: mins[t])) for s in range(1, n)),
+                       else_=None)
+    return score.cast("int64"), nxt.cast("int64"), nkey.cast("float64")
 
 
 def _fixed(value: ir.NumericValue, cuts: list[float], *, n: int, lower: bool
@@ -177,11 +192,14 @@ def grade(scheme: RfmSchemeSpec, features: ir.Table) -> ir.Table:
                 **{f"{dim}_score": score, f"{dim}_ns": nxt, f"{dim}_nk": nkey}
             )
             continue
+        # Thresholds from the feature table itself, so each is one aggregate of it.
+        limits = _thresholds(_oriented(features[name], lower_is_better=lower), n=n)
+        table = table.cross_join(limits)
         key = _oriented(table[name], lower_is_better=lower)
-        per = _per_value(key, n=n).rename(
-            **{f"{dim}_k": "_k", f"{dim}_score": "_s", f"{dim}_ns": "_ns", f"{dim}_nk": "_nk"}
-        )
-        table = table.mutate(**{f"{dim}_k": key}).join(per, f"{dim}_k").drop(f"{dim}_k")
+        score, nxt, nkey = _from_thresholds(key, table, n=n)
+        table = table.mutate(
+            **{f"{dim}_score": score, f"{dim}_ns": nxt, f"{dim}_nk": nkey}
+        ).drop(*(f"_min{s}" for s in range(1, n + 1)))
     r, f, m = table.r_score, table.f_score, table.m_score
     segs = segment_map(scheme)
     keys: list[Any]
@@ -216,6 +234,7 @@ def grade(scheme: RfmSchemeSpec, features: ir.Table) -> ir.Table:
             "rfm_code": concat([r.cast("string"), f.cast("string"), m.cast("string")]),
             **details,
         },
+        value=scheme.value,
     )
 
 

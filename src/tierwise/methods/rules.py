@@ -50,7 +50,7 @@ def grade(scheme: RulesSchemeSpec, features: ir.Table, *, as_of: date) -> ir.Tab
     rank = ibis.cases(
         *((cond, rank_of[t.key]) for t, cond in conds), else_=rank_of[scheme.fallback]
     )
-    return select_grades(features, tier=tier, rank=rank, score=None)
+    return select_grades(features, tier=tier, rank=rank, score=None, value=scheme.value)
 
 
 def texts(

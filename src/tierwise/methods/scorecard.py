@@ -140,7 +140,14 @@ def grade(scheme: ScorecardSchemeSpec, features: ir.Table) -> ir.Table:
         if _closes_gap(dim):
             details[f"span_{dim.indicator}"] = table[f"span_{i}"]
     details["next_at"] = table._floor
-    return select_grades(table, tier=tier, rank=table._rank, score=table._score, details=details)
+    return select_grades(
+        table,
+        tier=tier,
+        rank=table._rank,
+        score=table._score,
+        details=details,
+        value=scheme.value,
+    )
 
 
 def _closes_gap(dim: DimensionSpec) -> bool:

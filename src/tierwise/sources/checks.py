@@ -137,12 +137,12 @@ def check_sources(
             source,
             engine,
             rows=counts.pop("__rows"),
-            fired=[(f, counts[f.check + ":" + (f.column or "")]) for f in flags],
+            fired=[(f, counts[_name(f)]) for f in flags],
         )
         bad: list[ir.BooleanValue] = []
         ignored: list[ir.BooleanValue] = []
         for flag in flags:
-            count = counts[flag.check + ":" + (flag.column or "")]
+            count = counts[_name(flag)]
             if count and flag.severity == "info":
                 ignored.append(flag.flag)
             elif count and drop_bad_rows:
@@ -197,9 +197,17 @@ def check_and_aggregate(
             continue
         if source.encoding:
             report.encodings[name] = source.encoding
+        import ibis
+
         table = source.typed
         flags = _flags(source, as_of=as_of, customer_ids=None)
-        checks = {f"__check{i}": table.count(where=f.flag) for i, f in enumerate(flags)}
+        # Clean data is the common case: the scan counts rows failing any error check in one
+        # column, and only when some did are the checks counted one by one.
+        errors = [f.flag for f in flags if f.severity == "error"]
+        checks = {f"__info{i}": table.count(where=f.flag)
+                  for i, f in enumerate(flags) if f.severity == "info"}
+        if errors:
+            checks["__bad"] = table.count(where=ibis.or_(*errors))
         own = metrics[name](table) if name in metrics else {}
         grouped = table.group_by(_key=table[source.spec.id]).aggregate(
             __rows=table.count(), **checks, **own
@@ -210,6 +218,11 @@ def check_and_aggregate(
         sums["__unknown"] = grouped.__rows.sum(where=unknown)
         row = engine.execute(grouped.aggregate(**sums)).iloc[0]
         counts = {c: 0 if row[c] is None or row[c] != row[c] else int(row[c]) for c in sums}
+        per_flag = (
+            _count(engine, table, flags)
+            if counts.get("__bad")
+            else {_name(f): counts.get(f"__info{i}", 0) for i, f in enumerate(flags)}
+        )
         unknown_flag = _flags(source, as_of=as_of, customer_ids=ids)
         unknown_flag = [f for f in unknown_flag if f.check == "unknown_customer"]
         _record(
@@ -217,14 +230,11 @@ def check_and_aggregate(
             source,
             engine,
             rows=counts["__rows"],
-            fired=[(f, counts[f"__check{i}"]) for i, f in enumerate(flags)]
+            fired=[(f, per_flag[_name(f)]) for f in flags]
             + [(f, counts["__unknown"]) for f in unknown_flag],
         )
-        ignored = [f.flag for i, f in enumerate(flags)
-                   if f.severity == "info" and counts[f"__check{i}"]]
+        ignored = [f.flag for f in flags if f.severity == "info" and per_flag[_name(f)]]
         if ignored:
-            import ibis
-
             table = table.filter(~ibis.or_(*ignored))
         clean[name] = strip_raw(table)
         aggregates[name] = grouped.drop("__rows", *checks)
@@ -270,10 +280,14 @@ def _record(
             )
 
 
+def _name(flag: _Flag) -> str:
+    return flag.check + ":" + (flag.column or "")
+
+
 def _count(engine: Engine, table: ir.Table, flags: list[_Flag]) -> dict[str, int]:
     metrics = {"__rows": table.count()}
     for flag in flags:
-        metrics[flag.check + ":" + (flag.column or "")] = table.count(where=flag.flag)
+        metrics[_name(flag)] = table.count(where=flag.flag)
     row = engine.execute(table.aggregate(**metrics)).iloc[0]
     return {key: int(row[key]) for key in metrics}
 
