@@ -29,7 +29,6 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
-    from tierwise.spec.models import TierSpec
 
 GRADE_COLUMNS = ("customer_id", "tier", "tier_rank", "score")
 TEXT_COLUMNS = ("reasons", "gap")
@@ -98,11 +97,6 @@ def concat(parts: Sequence[ir.StringValue | str]) -> ir.StringValue:
     for part in values[1:]:
         out = out.concat(part)
     return out
-
-
-def tier_by_rank(tiers: Sequence[TierSpec], rank: ir.IntegerValue) -> ir.StringValue:
-    """The tier key for a 1-based rank expression."""
-    return rank.cases(*((i + 1, t.key) for i, t in enumerate(tiers)), else_=None)
 
 
 def select_grades(

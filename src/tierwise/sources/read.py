@@ -60,11 +60,6 @@ class LoadedSource:
     typed: ir.Table
     encoding: str | None = None
 
-    @property
-    def has_rows(self) -> bool:
-        """Whether row numbers are known (CSV files)."""
-        return ROW in self.raw.columns
-
 
 def load_source(name: str, spec: SourceSpec, engine: Engine, *, base: Path) -> LoadedSource:
     """Read one source into ``engine``.
