@@ -153,7 +153,8 @@ def generate(size: str, *, force: bool = False, quiet: bool = False) -> Path:
     tmp = folder / ".tmp"
     tmp.mkdir(exist_ok=True)
     clock = time.perf_counter()
-    con = duckdb.connect(config={"temp_directory": str(tmp)})
+    # The sort of 100M rows spills to disk past the limit rather than take the shared machine.
+    con = duckdb.connect(config={"temp_directory": str(tmp), "memory_limit": "8GB"})
     con.execute(customers_sql(n // 10, n))
     con.execute(
         f"COPY (SELECT customer_id, signup_date FROM params ORDER BY k) "

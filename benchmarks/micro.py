@@ -10,14 +10,20 @@ on the given size, in one DuckDB connection over the Parquet files, and prints w
 
 The variants isolate one cause each:
 
-* F*: the per-customer aggregate (indicators) with and without the TRIM/NULLIF tierwise applies
-  to Parquet string columns and the DECIMAL(38, 6) sum;
-* C*: the data checks: tierwise's query, the same flags without the unknown-customer semi-join,
-  and the unknown customers found from the per-customer aggregate instead;
-* X: checks and indicators fused into one scan of the transactions;
+* F*, C0: hand-written references: the per-customer aggregate with a double or a DECIMAL(38, 6)
+  sum, and the row checks alone;
+* C1, T*: tierwise's checks and indicators: the customers check, the one scan that computes the
+  row checks and the indicators per customer, the totals with the unknown customers found among
+  that aggregate's keys, and the join to the customers;
+* S*: measured suggestions: the row-check counts in the hand aggregate, tierwise's exact sum and
+  an integer-cents sum, checks + indicators + the customer join as one statement, duplicate ids by
+  counting;
+* W*: writing the feature table: Arrow + pyarrow (as tierwise) or DuckDB's COPY;
 * G*: grading on the feature table: tierwise's value and rfm queries, the bare rules CASE, RFM by
   ntile (three sorts), by rank() (tie-aware, sorts) and by counts per distinct value (tie-aware,
-  tierwise's method without the reason and gap texts).
+  tierwise's method, bare).
+
+Statements this version of tierwise does not issue are listed as missing.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ import re
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -35,7 +42,6 @@ import generate  # noqa: E402
 import run as bench  # noqa: E402
 
 AS_OF = generate.END.isoformat()
-STRIP = "' \t\n\r\x0b\x0c'"
 
 
 def capture() -> dict[str, str]:
@@ -73,19 +79,19 @@ def capture() -> dict[str, str]:
 
 
 def local(sql: str) -> str:
-    """Point captured SQL at this connection's views: tx, cu and feat."""
+    """Point captured SQL at this connection's tables: tx, cu, percust and feat."""
+    sql = re.sub(r'"temp"\."main"\."tw_[a-z_]+_per_customer_[0-9a-f]{8}"', "percust", sql)
     sql = re.sub(r'"tw_transactions_[0-9a-f]{8}"', "tx", sql)
     sql = re.sub(r'"tw_customers_[0-9a-f]{8}"', "cu", sql)
     return re.sub(r'"temp"\."main"\."tw_features_[0-9a-f]{8}"', "feat", sql)
 
 
-def pick(calls: dict[str, str], scheme: str, kind: str, starts: str, nth: int = 0) -> str:
-    found = [
-        sql
-        for key, sql in calls.items()
-        if key.startswith(scheme + "_") and key.endswith(kind) and sql.lstrip().startswith(starts)
-    ]
-    return local(found[nth])
+def find(calls: dict[str, str], scheme: str, kind: str, *marks: str) -> str | None:
+    """The first captured statement of ``scheme`` and ``kind`` containing every mark, if any."""
+    for key, sql in calls.items():
+        if key.startswith(scheme + "_") and key.endswith(kind) and all(m in sql for m in marks):
+            return local(sql)
+    return None
 
 
 WINDOWS = f"""
@@ -106,11 +112,6 @@ SUM_DECIMAL = f"sum(amount::DECIMAL(38, 6)) FILTER (WHERE {SPEND_WINDOW})::DOUBL
 def aggregate(*, spend: str = SUM_DOUBLE, source: str = "tx") -> str:
     return f"SELECT customer_id, {WINDOWS.format(spend=spend)} FROM {source} GROUP BY customer_id"
 
-
-TRIMMED = (
-    f"(SELECT NULLIF(TRIM(customer_id, {STRIP}), '') AS customer_id, order_date, amount, "
-    f"NULLIF(TRIM(kind, {STRIP}), '') AS kind FROM tx)"
-)
 
 FLAGS = f"""
     count(*) AS rows,
@@ -161,6 +162,39 @@ def rfm_counts() -> str:
     """
 
 
+def rfm_lean() -> str:
+    """G5 plus what tierwise's rfm output carries: segment, rank, score, code (no next-score)."""
+    cells: dict[str, tuple[int, Any]] = {
+        "champions": (1, lambda r, fm: r == 5 and fm >= 4),
+        "loyal_customers": (2, lambda r, fm: r in (3, 4) and fm >= 4),
+        "potential_loyalists": (3, lambda r, fm: r >= 4 and fm in (2, 3)),
+        "new_customers": (4, lambda r, fm: r == 5 and fm == 1),
+        "promising": (5, lambda r, fm: r == 4 and fm == 1),
+        "need_attention": (6, lambda r, fm: r == 3 and fm == 3),
+        "about_to_sleep": (7, lambda r, fm: r == 3 and fm <= 2),
+        "cant_lose_them": (8, lambda r, fm: r <= 2 and fm == 5),
+        "at_risk": (9, lambda r, fm: r <= 2 and fm in (3, 4)),
+        "hibernating": (10, lambda r, fm: r == 2 and fm <= 2),
+        "lost": (11, lambda r, fm: r == 1 and fm <= 2),
+    }
+    # The 25 (r, fm) cells as a lookup table: one hash join instead of a 27-branch CASE twice.
+    values = ", ".join(
+        f"({r}, {fm}, '{key}', {rank})"
+        for r in range(1, 6)
+        for fm in range(1, 6)
+        for key, (rank, holds) in cells.items()
+        if holds(r, fm)
+    )
+    return f"""
+        WITH scores AS ({rfm_counts()}),
+        cells(r, fm, tier, tier_rank) AS (VALUES {values})
+        SELECT s.customer_id, cells.tier, cells.tier_rank, s.r + s.f + s.m AS score,
+               s.r AS r_score, s.f AS f_score, s.m AS m_score,
+               s.r::VARCHAR || s.f::VARCHAR || s.m::VARCHAR AS rfm_code
+        FROM scores AS s JOIN cells ON cells.r = s.r AND cells.fm = (s.f + s.m + 1) // 2
+    """
+
+
 RULES = """
     SELECT customer_id,
         CASE
@@ -175,48 +209,103 @@ RULES = """
 """
 
 
-def variants(calls: dict[str, str]) -> list[tuple[str, str, str]]:
-    """(id, description, SQL) of every timed statement."""
-    agg = aggregate()
+EXACT_SUM = (
+    "CAST(sum(CAST(round(CASE WHEN isnan(amount) OR abs(amount) = 'inf'::DOUBLE THEN NULL "
+    f"ELSE amount END * 1000000.0, 0) AS BIGINT)) FILTER (WHERE {SPEND_WINDOW}) AS DOUBLE) "
+    "/ 1000000.0"
+)
+CENTS_SUM = f"sum(CAST(round(amount * 100) AS BIGINT)) FILTER (WHERE {SPEND_WINDOW}) / 100.0"
+BAD = f"""count(*) AS __rows,
+    count(*) FILTER (WHERE customer_id IS NULL OR order_date IS NULL OR amount IS NULL
+        OR kind IS NULL OR (amount < 0 AND kind IS DISTINCT FROM 'refund')
+        OR order_date > DATE '{AS_OF}') AS __bad,"""
+
+
+CHEAP_FLAGS = f"""count(*) AS __rows,
+    count(*) - count(customer_id) AS missing_customer_id,
+    count(*) - count(order_date) AS missing_order_date,
+    count(*) - count(amount) AS missing_amount,
+    count(*) - count(kind) AS missing_kind,
+    count(*) FILTER (WHERE amount < 0 AND kind <> 'refund') AS negative_amount,
+    count(*) FILTER (WHERE order_date > DATE '{AS_OF}') AS future_event,"""
+
+
+def with_flags(sql: str, flags: str = BAD) -> str:
+    return sql.replace("SELECT customer_id,", f"SELECT customer_id, {flags}", 1)
+
+
+def one_statement(spend: str = SUM_DOUBLE) -> str:
+    """Checks, indicators and the join to the customers as one statement (no materialized step)."""
+    return f"""SELECT c.customer_id, a.* EXCLUDE (customer_id)
+        FROM cu AS c LEFT JOIN ({with_flags(aggregate(spend=spend))}) AS a
+        ON a.customer_id = c.customer_id"""
+
+
+def variants(calls: dict[str, str]) -> list[tuple[str, str, str | None, str]]:
+    """(id, description, SQL or None when this tierwise version has no such statement, table)."""
     return [
-        ("F1", "aggregate per customer, hand (double sum)", agg),
-        ("F2", "F1 + DECIMAL(38,6) sum", aggregate(spend=SUM_DECIMAL)),
-        ("F3", "F1 on TRIM/NULLIF'd strings", aggregate(source=TRIMMED)),
+        ("F1", "aggregate per customer, hand (double sum)", aggregate(), "result"),
+        ("F2", "F1 with the sum over DECIMAL(38,6)", aggregate(spend=SUM_DECIMAL), "result"),
+        ("C0", "transaction flags alone, one scan", f"SELECT {FLAGS} FROM tx", "result"),
         (
-            "F4",
-            "F1 + TRIM/NULLIF + DECIMAL sum",
-            aggregate(spend=SUM_DECIMAL, source=TRIMMED),
-        ),
-        ("F5", "tierwise indicators (value scheme)", pick(calls, "value", "materialize", "SELECT")),
-        ("F6", "tierwise indicators (rfm scheme)", pick(calls, "rfm", "materialize", "SELECT")),
-        ("C1", "tierwise checks: customers", pick(calls, "value", "execute", "SELECT", 0)),
-        ("C2", "tierwise checks: transactions", pick(calls, "value", "execute", "SELECT", 1)),
-        ("C3", "transaction flags, no unknown-customer join", f"SELECT {FLAGS} FROM tx"),
-        ("C4", "C3 on TRIM/NULLIF'd strings", f"SELECT {FLAGS} FROM {TRIMMED}"),
-        (
-            "C5",
-            "unknown customers from the aggregate (anti-join)",
-            """SELECT count(*) AS unknown_customers, coalesce(sum(n), 0) AS unknown_rows
-                FROM (SELECT customer_id, count(*) AS n FROM tx GROUP BY ALL) AS a
-                WHERE customer_id IS NOT NULL
-                  AND NOT EXISTS (SELECT 1 FROM cu WHERE cu.customer_id = a.customer_id)""",
+            "C1",
+            "tierwise checks: customers (duplicate ids)",
+            find(calls, "value", "execute", '"duplicate_id:'),
+            "result",
         ),
         (
-            "X1",
-            "checks + indicators fused: one scan, FULL JOIN",
-            f"""SELECT coalesce(c.customer_id, a.customer_id) AS customer_id,
-                       c.customer_id IS NULL AS unknown, a.* EXCLUDE (customer_id)
-                FROM cu AS c FULL JOIN (
-                    SELECT customer_id, {FLAGS}, {WINDOWS.format(spend=SUM_DOUBLE)}
-                    FROM tx GROUP BY customer_id) AS a
-                ON a.customer_id = c.customer_id""",
+            "T1",
+            "tierwise per-customer aggregate: checks + indicators, one scan",
+            find(calls, "value", "materialize", '"__bad"'),
+            "percust",
         ),
-        ("G1", "rules: tier CASE only", RULES),
-        ("G2", "tierwise value grades (with reasons, gap)", pick(calls, "value", "to_arrow", "")),
-        ("G3", "RFM by ntile (3 sorts), hand", RFM_NTILE),
-        ("G4", "RFM tie-aware by rank() (3 sorts)", RFM_RANK),
-        ("G5", "RFM tie-aware by counts per value, bare", rfm_counts()),
-        ("G6", "tierwise rfm grades (with reasons, gap)", pick(calls, "rfm", "to_arrow", "")),
+        (
+            "T2",
+            "tierwise check totals + unknown customers from T1's keys",
+            find(calls, "value", "execute", '"__unknown"'),
+            "result",
+        ),
+        (
+            "T3",
+            "tierwise features: customers LEFT JOIN T1",
+            find(calls, "value", "materialize", "LEFT OUTER JOIN"),
+            "result",
+        ),
+        ("S1", "F1 + the row-check counts (__rows, __bad)", with_flags(aggregate()), "result"),
+        (
+            "S1b",
+            "F1 + per-check counts, nulls by count(*) - count(col)",
+            with_flags(aggregate(), CHEAP_FLAGS),
+            "result",
+        ),
+        ("S2", "F1 with tierwise's exact sum (millionths)", aggregate(spend=EXACT_SUM), "result"),
+        ("S3", "F1 with an integer-cents sum", aggregate(spend=CENTS_SUM), "result"),
+        (
+            "S4",
+            "S1 + LEFT JOIN customers in one statement (T1 + T3 fused)",
+            one_statement(),
+            "result",
+        ),
+        (
+            "S5",
+            "S4 with the exact (millionths) sum",
+            one_statement(spend=EXACT_SUM),
+            "result",
+        ),
+        (
+            "S6",
+            "duplicate customer ids by count(*) - count(DISTINCT id)",
+            "SELECT count(*) - count(DISTINCT customer_id) AS duplicates, "
+            "count(*) FILTER (WHERE customer_id IS NULL) AS missing FROM cu",
+            "result",
+        ),
+        ("G1", "rules: tier CASE only, hand", RULES, "result"),
+        ("G2", "tierwise value grades", find(calls, "value", "to_arrow", '"tier"'), "result"),
+        ("G3", "RFM by ntile (3 sorts), hand", RFM_NTILE, "result"),
+        ("G4", "RFM tie-aware by rank() (3 sorts)", RFM_RANK, "result"),
+        ("G5", "RFM tie-aware by counts per value, bare", rfm_counts(), "result"),
+        ("G6", "tierwise rfm grades", find(calls, "rfm", "to_arrow", '"tier"'), "result"),
+        ("G7", "G5 + segment by a 25-cell lookup, score, code", rfm_lean(), "result"),
     ]
 
 
@@ -228,12 +317,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--only", help="run the variants whose id starts with this, e.g. G")
     parser.add_argument("--no-wait", action="store_true", help="do not wait for a quiet machine")
+    parser.add_argument("--set", action="append", default=[], help="DuckDB setting, e.g. threads=1")
     args = parser.parse_args(argv)
     calls = capture()
     generate.generate(args.size, quiet=True)
     folder = generate.size_dir(args.size)
     bench.warm(folder)
     con = duckdb.connect()
+    for setting in args.set:
+        key, value = setting.split("=", 1)
+        con.execute(f"SET {key} = '{value}'")
     con.execute(f"CREATE VIEW tx AS SELECT * FROM read_parquet('{folder}/transactions.parquet')")
     con.execute(f"CREATE VIEW cu AS SELECT * FROM read_parquet('{folder}/customers.parquet')")
     con.execute(
@@ -243,21 +336,56 @@ def main(argv: list[str] | None = None) -> int:
                    coalesce(a.orders_6m, 0) AS orders_6m
             FROM cu AS c LEFT JOIN ({aggregate()}) AS a ON a.customer_id = c.customer_id"""
     )
-    print(f"{args.size}: best of {args.repeat}; wall s, CPU s (both threads)")
-    for ident, text, sql in variants(calls):
-        if args.only and not ident.startswith(args.only):
+    extra = f"; settings {', '.join(args.set)}" if args.set else ""
+    print(f"{args.size}: best of {args.repeat}; wall s, CPU s (both threads){extra}")
+    for ident, text, sql, table in variants(calls):
+        if args.only and not ident.startswith(args.only) and table != "percust":
+            continue
+        if sql is None:
+            print(f"  {ident:3s}       -       -  {text}: no such statement in this version")
             continue
         best: tuple[float, float] | None = None
         for _ in range(args.repeat):
             if not args.no_wait:
                 bench.wait_quiet(limit=300)
             clock, cpu = time.perf_counter(), time.process_time()
-            con.execute(f"CREATE OR REPLACE TEMP TABLE result AS {sql}")
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {sql}")
             took = (time.perf_counter() - clock, time.process_time() - cpu)
             best = took if best is None or took[0] < best[0] else best
         assert best is not None
         print(f"  {ident:3s} {best[0]:7.2f} {best[1]:7.2f}  {text}", flush=True)
+    if not args.only or args.only.startswith("W"):
+        writes(con, folder, repeat=args.repeat, wait=not args.no_wait)
     return 0
+
+
+def writes(con: Any, folder: Path, *, repeat: int, wait: bool) -> None:
+    """The feature table to Parquet: fetched to Arrow and written by pyarrow (tierwise), or COPY."""
+    import pyarrow.parquet as pq
+
+    out = folder / "micro"
+    out.mkdir(exist_ok=True)
+
+    def arrow() -> None:
+        pq.write_table(con.execute("SELECT * FROM feat").to_arrow_table(), out / "a.parquet")
+
+    def copy() -> None:
+        con.execute(f"COPY feat TO '{out / 'b.parquet'}' (FORMAT parquet)")
+
+    for ident, text, work in (
+        ("W1", "feature table: fetch to Arrow + pyarrow write_table", arrow),
+        ("W2", "feature table: DuckDB COPY TO parquet", copy),
+    ):
+        best: tuple[float, float] | None = None
+        for _ in range(repeat):
+            if wait:
+                bench.wait_quiet(limit=300)
+            clock, cpu = time.perf_counter(), time.process_time()
+            work()
+            took = (time.perf_counter() - clock, time.process_time() - cpu)
+            best = took if best is None or took[0] < best[0] else best
+        assert best is not None
+        print(f"  {ident:3s} {best[0]:7.2f} {best[1]:7.2f}  {text}", flush=True)
 
 
 if __name__ == "__main__":

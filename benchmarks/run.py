@@ -6,16 +6,22 @@ Generates the data when missing (benchmarks/generate.py), writes the project for
 ``benchmarks/data/<size>/tierwise.yaml``, then runs, each in a fresh Python process:
 
 * ``hand``: benchmarks/hand.sql through the duckdb module (one query, written to Parquet);
-* ``tierwise``: ``tierwise.services.grading.run`` for the schemes ``value`` and ``rfm``, the
-  product path (load and check the sources, indicators, grade, rule analysis, write).
+* ``tierwise``: ``tierwise.services.grading.run_schemes(project, ["value", "rfm"])``, the product
+  path of ``tierwise run value rfm`` (read and check the sources once, indicators once, grade
+  both schemes, rule analysis, write);
+* ``tierwise-separate`` (with ``--separate``): one ``grading.run`` call per scheme.
 
-Wall time and peak RSS are those of the child process (``os.wait4``), so interpreter start-up and
-imports are included. The files are read once before timing so every round reads from the page
-cache. The machine may be shared: each child starts when the cores have been idle for two seconds,
-and a round during which other processes used more than 10% of the child's CPU time is run again. Then the outputs are compared: the value tiers must be identical per customer; the RFM
-scores differ where ntile() split tied values, and the script counts those customers and checks
-that tierwise's scores equal the tie-aware rule ``1 + floor(5 * below / N)`` exactly.
-Results are also written to ``benchmarks/results/<size>.json``.
+Wall time, CPU time and peak RSS are those of the child process (``os.wait4``), so interpreter
+start-up and imports are included. The files are read once before timing so every round reads
+from the page cache. The machine may be shared: each child starts when the cores have been idle
+for two seconds, and a round during which other processes used more than 10% of the child's CPU
+time is run again (up to three times).
+
+Then the outputs are compared: indicator values and value tiers must be identical per customer;
+tierwise's R/F/M scores must equal the tie-aware rule ``1 + floor(5 * below / N)`` recomputed with
+``rank()``; the hand query's ntile() scores differ where a quintile boundary splits tied values,
+and the script counts those customers (and, from the second run on, how many of the hand query's
+own scores changed since its previous run). Results are also written to ``benchmarks/results/<size>.json``.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -127,6 +134,8 @@ def child_hand(folder: Path) -> dict[str, object]:
 
     out = folder / "hand" / "grades.parquet"
     out.parent.mkdir(exist_ok=True)
+    if out.exists():  # kept to show that ntile's tie-break changes from run to run
+        out.replace(out.with_name("previous.parquet"))
     sql = HAND_SQL.read_text(encoding="utf-8").format(
         transactions=folder / "transactions.parquet",
         customers=folder / "customers.parquet",
@@ -140,17 +149,33 @@ def child_hand(folder: Path) -> dict[str, object]:
     return {"query": time.perf_counter() - clock}
 
 
-def child_tierwise(folder: Path) -> dict[str, object]:
+def child_tierwise(folder: Path, *, separate: bool = False) -> dict[str, object]:
+    """Both schemes through the grading service: one ``run_schemes`` call (one read, one check,
+    one feature table, as ``tierwise run value rfm`` does), or with ``separate`` one ``run`` per
+    scheme (the sources read and checked once per scheme)."""
     clock = time.perf_counter()
-    from tierwise.services.grading import Project, run
+    from tierwise.services import grading
 
     result: dict[str, object] = {"import": time.perf_counter() - clock}
-    project = Project.open(folder)
-    for scheme in SCHEMES:
-        start = time.perf_counter()
-        done = run(project, scheme)
-        result[scheme] = {"total": time.perf_counter() - start, **done.timings}
+    project = grading.Project.open(folder)
+    start = time.perf_counter()
+    if separate or not hasattr(grading, "run_schemes"):
+        for scheme in SCHEMES:
+            begin = time.perf_counter()
+            done = grading.run(project, scheme)
+            result[scheme] = {**done.timings, "total": time.perf_counter() - begin}
+    else:
+        for done in grading.run_schemes(project, list(SCHEMES)):
+            result[done.scheme] = dict(done.timings)
+    result["service"] = time.perf_counter() - start
     return result
+
+
+TOOLS = {
+    "hand": lambda folder: child_hand(folder),
+    "tierwise": lambda folder: child_tierwise(folder),
+    "tierwise-separate": lambda folder: child_tierwise(folder, separate=True),
+}
 
 
 def spawn(tool: str, size: str) -> dict[str, object]:
@@ -228,13 +253,15 @@ def verify(folder: Path, as_of: str) -> dict[str, object]:
         con.execute("SELECT tier, count(*) FROM v GROUP BY tier ORDER BY min(tier_rank)").fetchall()
     )
     # The tie-aware rule, in SQL: rank() - 1 customers are strictly below (above, for recency).
+    # On tierwise's own indicator values: its spend is an exact decimal sum, the hand query's a
+    # double sum, and a last-bit difference between two equal spends changes their ranks.
     con.execute(
         """CREATE TABLE tie AS SELECT customer_id,
                1 + floor(5 * (rank() OVER (ORDER BY coalesce(-days_since_last_order, '-inf'::DOUBLE)) - 1)
                          / count(*) OVER ()) AS r,
                1 + floor(5 * (rank() OVER (ORDER BY orders_12m) - 1) / count(*) OVER ()) AS f,
                1 + floor(5 * (rank() OVER (ORDER BY spend_12m) - 1) / count(*) OVER ()) AS m
-           FROM h"""
+           FROM rf"""
     )
     result["rfm_vs_tie_rule_differ"] = one(
         "SELECT count(*) FROM r JOIN tie USING (customer_id) "
@@ -268,6 +295,21 @@ def verify(folder: Path, as_of: str) -> dict[str, object]:
     result["ntile_split_values"] = {
         dim: {"values": v, "customers": c, "largest_tie": big} for dim, (v, c, big) in split.items()
     }
+    previous = folder / "hand" / "previous.parquet"
+    if previous.exists():
+        result["hand_vs_previous_run"] = dict(
+            zip(
+                ("customers", "scores_differ", "segments_differ"),
+                one(
+                    f"""SELECT count(*),
+                           count(*) FILTER (WHERE h.r_score <> p.r_score OR h.f_score <> p.f_score
+                                            OR h.m_score <> p.m_score),
+                           count(*) FILTER (WHERE h.rfm_segment <> p.rfm_segment)
+                        FROM h JOIN read_parquet('{previous}') AS p USING (customer_id)"""
+                ),
+                strict=True,
+            )
+        )
     example = con.execute(
         """SELECT orders_12m, h.f_score AS ntile_score, r.f_score AS tierwise_score, count(*)
            FROM h JOIN r USING (customer_id)
@@ -289,18 +331,78 @@ def fmt_table(rows: list[list[str]], head: list[str]) -> str:
     return "\n".join([line(head), line(["-" * w for w in widths]), *(line(r) for r in rows)])
 
 
+def print_checks(c: dict[str, Any]) -> None:
+    n = c["customers"]
+    diff = c["rfm_vs_ntile_differ"]
+    total = n["hand"] or 1
+    print("\nverification (hand query vs tierwise outputs, joined on customer_id):")
+    print(f"  customers: hand {n['hand']:,}, value {n['value']:,}, rfm {n['rfm']:,}")
+    print(f"  indicator values differing (spend beyond 0.005): {c['features_differ']:,}")
+    tiers = ", ".join(f"{k} {v:,}" for k, v in c["value_tiers"].items())
+    print(f"  value tiers differing per customer: {c['value_tiers_differ']:,}  ({tiers})")
+    print(
+        "  tierwise R/F/M scores vs the tie-aware rule 1 + floor(5 * below / N), recomputed with "
+        f"rank() on tierwise's indicators: {c['rfm_vs_tie_rule_differ']:,} differ"
+    )
+    print(
+        f"  hand ntile vs tierwise: R differs for {diff['r_score']:,}, F {diff['f_score']:,}, "
+        f"M {diff['m_score']:,} customers; any score {diff['any_score']:,} "
+        f"({diff['any_score'] / total:.1%}); segment {diff['segment']:,} ({diff['segment'] / total:.1%})"
+    )
+    for dim, split in c["ntile_split_values"].items():
+        print(
+            f"    {dim}: ntile gave {split['values']} tied value(s) two scores; they hold "
+            f"{split['customers']:,} customers (largest tie {split['largest_tie']:,})"
+        )
+    print(
+        "    orders_12m, ntile F score, tierwise F score, customers (tied values split by ntile):"
+    )
+    for value, ntile, tie, count in c["f_example"]:
+        print(f"      {value:>3}  {ntile}  {tie}  {count:,}")
+    again = c.get("hand_vs_previous_run")
+    if again:
+        print(
+            f"  hand query vs its previous run on the same data: RFM scores differ for "
+            f"{again['scores_differ']:,} customers, segments for {again['segments_differ']:,} "
+            "(ntile breaks ties in whatever order the threads deliver the rows)"
+        )
+
+
+def print_steps(tool: str, runs: list[dict[str, object]], median: float) -> None:
+    """Per-step timings (``RunResult.timings``) of the run closest to the median."""
+    mid = min(runs, key=lambda r: abs(float(r["wall"]) - median))  # type: ignore[arg-type]
+    report = mid["report"]
+    assert isinstance(report, dict)
+    steps: list[str] = []
+    for scheme in SCHEMES:
+        steps += [k for k in report[scheme] if k not in steps]
+    rows = [[scheme, *(f"{report[scheme].get(k, 0.0):.2f}" for k in steps)] for scheme in SCHEMES]
+    print(
+        f"\n{tool} steps (s) of the {mid['wall']:.2f} s run: import {report['import']:.2f}, "
+        f"grading service {report['service']:.2f} (the rest is interpreter start and exit)"
+    )
+    print(fmt_table(rows, ["scheme", *steps]))
+    shared = [k for k in steps if report[SCHEMES[0]].get(k) == report[SCHEMES[1]].get(k)]
+    if shared and tool == "tierwise":
+        print(f"({', '.join(shared)}: shared by both schemes, spent once)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", choices=list(generate.SIZES), required=True)
     parser.add_argument("--repeat", type=int, default=1, help="timed rounds (median reported)")
-    parser.add_argument("--child", choices=("hand", "tierwise"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--separate",
+        action="store_true",
+        help="also time one grading.run call per scheme (sources read and checked per scheme)",
+    )
+    parser.add_argument("--child", choices=list(TOOLS), help=argparse.SUPPRESS)
     parser.add_argument("--no-verify", action="store_true", help="skip the output comparison")
     args = parser.parse_args(argv)
     folder = generate.size_dir(args.size)
 
     if args.child:
-        work = child_hand if args.child == "hand" else child_tierwise
-        print(json.dumps(work(folder)))
+        print(json.dumps(TOOLS[args.child](folder)))
         return 0
 
     clock = time.perf_counter()
@@ -316,15 +418,16 @@ def main(argv: list[str] | None = None) -> int:
     print(f"data: {folder} ({disk:.0f} MiB Parquet), as of {as_of}, {os.cpu_count()} cores")
     print(f"tierwise code: {code}")
 
-    runs: dict[str, list[dict[str, object]]] = {"hand": [], "tierwise": []}
+    tools = ["hand", "tierwise", *(["tierwise-separate"] if args.separate else [])]
+    runs: dict[str, list[dict[str, object]]] = {tool: [] for tool in tools}
     discarded: list[dict[str, object]] = []
     for round_ in range(args.repeat):
-        for tool in ("hand", "tierwise"):
+        for tool in tools:
             for attempt in range(RETRIES + 1):
                 res = spawn(tool, args.size)
                 contaminated = float(res["other_cpu"]) > 0.1 * float(res["cpu"]) + 1.0  # type: ignore[arg-type]
                 print(
-                    f"round {round_ + 1} {tool:8s}: {res['wall']:7.2f} s wall, "
+                    f"round {round_ + 1} {tool:17s}: {res['wall']:7.2f} s wall, "
                     f"{res['cpu']:7.2f} s CPU, {res['peak_mib']:6.0f} MiB; other processes used "
                     f"{res['other_cpu']:.1f} CPU s (waited {res['waited']:.0f} s for a quiet "
                     "machine)"
@@ -353,7 +456,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{wall[t] / wall['hand']:.2f}",
             f"{other[t]:.1f}",
         ]
-        for t in ("hand", "tierwise")
+        for t in tools
     ]
     print()
     print(
@@ -366,22 +469,12 @@ def main(argv: list[str] | None = None) -> int:
         f"(medians of {args.repeat} round(s))"
     )
 
-    # Per-step timings of the tierwise run closest to the median.
-    mid = min(runs["tierwise"], key=lambda r: abs(float(r["wall"]) - wall["tierwise"]))  # type: ignore[arg-type]
-    report = mid["report"]
-    assert isinstance(report, dict)
-    print(f"\ntierwise steps (s), import {report['import']:.2f}:")
-    steps = ["load_and_check", "indicators", "grade", "analysis", "write", "total"]
-    step_rows = [
-        [scheme, *(f"{report[scheme].get(s, 0.0):.2f}" for s in steps)] for scheme in SCHEMES
-    ]
-    print(fmt_table(step_rows, ["scheme", *steps]))
-
+    for tool in tools[1:]:
+        print_steps(tool, runs[tool], wall[tool])
     checks = None
     if not args.no_verify:
         checks = verify(folder, as_of)
-        print("\nverification:")
-        print(json.dumps(checks, indent=2, default=str))
+        print_checks(checks)
         if checks["value_tiers_differ"] or checks["features_differ"]:
             print("MISMATCH: value tiers or indicators differ between hand and tierwise")
         if checks["rfm_vs_tie_rule_differ"]:
