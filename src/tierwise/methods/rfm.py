@@ -210,13 +210,17 @@ def grade(scheme: RfmSchemeSpec, features: ir.Table) -> ir.Table:
         highs = [(s > s.mean().over(ibis.window())) for s in (r, f, m)]
         keys = [ibis.ifelse(h, 1, 0) for h in highs]
         details = {f"{d}_high": h for d, h in zip("rfm", highs, strict=True)}
-    branches = []
-    for rank, seg in enumerate(segs, start=1):
-        for cell in sorted(seg.cells):
-            cond = ibis.and_(*(k == v for k, v in zip(keys, cell, strict=True)))
-            branches.append((cond, seg.key, rank))
-    tier = ibis.cases(*((c, key) for c, key, _ in branches), else_=None)
-    rank = ibis.cases(*((c, rk) for c, _, rk in branches), else_=None)
+    # One integer per cell (keys are below 16), then one lookup for the rank and a short one
+    # for the tier: a CASE of conjunctions per cell, evaluated twice, cost a second at 10M.
+    def code_of(cell: tuple[int, ...]) -> int:
+        return sum(v * 16**i for i, v in enumerate(reversed(cell)))
+
+    code = sum((k * 16**i for i, k in enumerate(reversed(keys))), ibis.literal(0))
+    rank = code.cases(
+        *((code_of(cell), rk) for rk, seg in enumerate(segs, start=1) for cell in seg.cells),
+        else_=None,
+    )
+    tier = rank.cases(*((rk, seg.key) for rk, seg in enumerate(segs, start=1)), else_=None)
     for dim in "rfm":
         nkey = table[f"{dim}_nk"]
         details[f"{dim}_next_score"] = table[f"{dim}_ns"].cast("int32")
