@@ -7,7 +7,7 @@ REST API) translate errors into exit codes or HTTP statuses.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 class TierwiseError(Exception):
@@ -93,19 +93,3 @@ class ConflictError(StoreError):
 
 class PermissionDenied(StoreError):
     """The actor may not do this."""
-
-
-@dataclass
-class ProblemList:
-    """Collects problems while validating, to raise them all at once."""
-
-    problems: list[Problem] = field(default_factory=list)
-
-    def add(self, message: str, *, where: str = "", path: str = "") -> None:
-        """Record one problem."""
-        self.problems.append(Problem(message, where=where, path=path))
-
-    def raise_if_any(self) -> None:
-        """Raise a :class:`SpecError` carrying every recorded problem, if there is one."""
-        if self.problems:
-            raise SpecError(self.problems)
