@@ -254,6 +254,39 @@ class TierSpec(Spec):
         return self.label.text(lang) if self.label else self.key
 
 
+class StabilitySpec(Spec):
+    """A scheme's stability policy: how the computed tier becomes the tier a customer holds.
+
+    Runs are the scheme's official runs in as-of order. Each decision is shown in the grade's
+    reasons, e.g. "held in gold: grace period 1 of 2".
+    """
+
+    upgrade_after: int = Field(
+        default=1, ge=1, description="runs in a row above the held tier before an upgrade (1 = at once)"
+    )
+    downgrade_after: int = Field(
+        default=1, ge=1,
+        description="runs in a row below the held tier before a downgrade (the grace period)",
+    )
+    min_days_in_tier: int = Field(
+        default=0, ge=0, description="days a customer keeps a tier before any downgrade"
+    )
+    cooldown_days: int = Field(default=0, ge=0, description="days between two tier changes")
+    downgrade_margin: float = Field(
+        default=0.0, ge=0.0, lt=1.0,
+        description="rules and score cut-offs: a customer is below the held tier only when "
+        "below its thresholds loosened by this share (0.1 = 10%)",
+    )
+
+
+class OverridePolicySpec(Spec):
+    """How manual overrides of a scheme are governed."""
+
+    require_approval: bool = Field(
+        default=False, description="an override applies only once a second person approves it"
+    )
+
+
 class SchemeBase(Spec):
     """Fields every scheme has, whatever its method."""
 
@@ -262,6 +295,10 @@ class SchemeBase(Spec):
     value: str | None = Field(
         default=None, description="value indicator summed per tier in reports"
     )
+    stability: StabilitySpec | None = Field(
+        default=None, description="grace periods, confirmations, cooldown (none: tiers as computed)"
+    )
+    overrides: OverridePolicySpec = Field(default_factory=OverridePolicySpec)
 
     _label_in = field_validator("label", mode="before")(lambda cls, v: _label(v))
 
@@ -391,6 +428,11 @@ class ProjectSpec(Spec):
     engine: EngineSpec = Field(default_factory=EngineSpec)
     as_of: date | None = Field(default=None, description="default as-of date for runs")
     output: str = "output"
+    store: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the store (default: sqlite file .tierwise/store.db; "
+        "the TIERWISE_STORE_URL environment variable wins)",
+    )
     sources: dict[str, SourceSpec]
     indicators: dict[str, IndicatorSpec] = Field(default_factory=dict)
     schemes: dict[str, SchemeSpec] = Field(default_factory=dict)

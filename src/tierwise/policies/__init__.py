@@ -1,0 +1,1 @@
+"""Stability policies and overrides: how computed tiers become the tiers customers hold."""

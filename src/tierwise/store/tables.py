@@ -1,0 +1,152 @@
+"""The store's tables (SQLAlchemy Core), the single description the migrations follow.
+
+The store holds what is small and must be transactional: schemes and their versions, activations,
+runs with their per-tier counts, overrides and the audit log. A run's grades, features and tier
+changes are large and append-only, so they live as Parquet files in the run's folder; a run is
+visible only once its ``runs`` row says ``done``, which is committed after the files are in place.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+    }
+)
+
+Timestamp = sa.DateTime(timezone=True)
+
+schemes = sa.Table(
+    "schemes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False, unique=True),
+    sa.Column("created_at", Timestamp, nullable=False),
+)
+
+scheme_versions = sa.Table(
+    "scheme_versions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("scheme_id", sa.ForeignKey("schemes.id"), nullable=False),
+    sa.Column("number", sa.Integer, nullable=False),
+    # sha256 of what decides grades: the scheme without labels and texts, plus its indicators.
+    sa.Column("fingerprint", sa.String(64), nullable=False),
+    sa.Column("spec", sa.JSON, nullable=False),
+    sa.Column("indicators", sa.JSON, nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("created_by", sa.String(200), nullable=False),
+    sa.Column("note", sa.Text),
+    # Optimistic concurrency: bumped by every edit of the texts.
+    sa.Column("revision", sa.Integer, nullable=False, server_default="1"),
+    sa.UniqueConstraint("scheme_id", "number"),
+    sa.UniqueConstraint("scheme_id", "fingerprint"),
+)
+
+# Append-only: the active version on a date is the latest activation effective on or before it.
+activations = sa.Table(
+    "activations",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("scheme_id", sa.ForeignKey("schemes.id"), nullable=False),
+    sa.Column("version_id", sa.ForeignKey("scheme_versions.id"), nullable=False),
+    sa.Column("effective_from", sa.Date, nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("created_by", sa.String(200), nullable=False),
+    sa.Column("kind", sa.String(20), nullable=False),  # activate | rollback | schedule
+    sa.Index(None, "scheme_id", "effective_from"),
+)
+
+runs = sa.Table(
+    "runs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("scheme_id", sa.ForeignKey("schemes.id"), nullable=False),
+    sa.Column("version_id", sa.ForeignKey("scheme_versions.id"), nullable=False),
+    sa.Column("as_of", sa.Date, nullable=False),
+    # running -> done | failed; done -> superseded when a forced re-run of the date lands.
+    sa.Column("status", sa.String(20), nullable=False),
+    # Official runs (the active version) make the history; others answer "what would V give".
+    sa.Column("official", sa.Boolean, nullable=False),
+    sa.Column("forced", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("data_fingerprint", sa.String(64)),
+    sa.Column("started_by", sa.String(200), nullable=False),
+    sa.Column("started_at", Timestamp, nullable=False),
+    sa.Column("finished_at", Timestamp),
+    sa.Column("host", sa.String(200)),
+    sa.Column("pid", sa.Integer),
+    sa.Column("folder", sa.String(1000)),
+    sa.Column("customers", sa.BigInteger),
+    sa.Column("counts", sa.JSON),
+    sa.Column("timings", sa.JSON),
+    sa.Column("error", sa.Text),
+    sa.Column("superseded_by", sa.Integer),
+    sa.Index(None, "scheme_id", "as_of"),
+)
+
+run_tiers = sa.Table(
+    "run_tiers",
+    metadata,
+    sa.Column("run_id", sa.ForeignKey("runs.id"), primary_key=True),
+    sa.Column("tier", sa.String(200), primary_key=True),
+    sa.Column("tier_rank", sa.Integer, nullable=False),
+    sa.Column("customers", sa.BigInteger, nullable=False),
+    sa.Column("computed", sa.BigInteger, nullable=False),
+    sa.Column("held", sa.BigInteger, nullable=False),
+    sa.Column("overridden", sa.BigInteger, nullable=False),
+    sa.Column("value_sum", sa.Float),
+    sa.Column("entered", sa.BigInteger, nullable=False),
+    sa.Column("left", sa.BigInteger, nullable=False),
+)
+
+audit_events = sa.Table(
+    "audit_events",
+    metadata,
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("at", sa.String(40), nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("action", sa.String(100), nullable=False),
+    sa.Column("object_type", sa.String(50), nullable=False),
+    sa.Column("object_id", sa.String(200), nullable=False),
+    sa.Column("before", sa.Text),
+    sa.Column("after", sa.Text),
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+)
+
+# One row: the last sequence number and hash, updated with every append, so a deleted tail shows.
+audit_head = sa.Table(
+    "audit_head",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+)
+
+overrides = sa.Table(
+    "overrides",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("scheme_id", sa.ForeignKey("schemes.id"), nullable=False),
+    sa.Column("customer_id", sa.String(200), nullable=False),
+    sa.Column("kind", sa.String(20), nullable=False),  # pin | floor | ceiling | exclude
+    sa.Column("tier", sa.String(200)),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("author", sa.String(200), nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("valid_from", sa.Date, nullable=False),
+    sa.Column("expires", sa.Date),
+    # pending -> active | rejected; active -> revoked
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("decided_by", sa.String(200)),
+    sa.Column("decided_at", Timestamp),
+    sa.Column("decision_note", sa.Text),
+    sa.Column("revision", sa.Integer, nullable=False, server_default="1"),
+    sa.Index(None, "scheme_id", "customer_id"),
+)
