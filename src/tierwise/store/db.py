@@ -105,8 +105,10 @@ class Store:
     @contextmanager
     def begin(self) -> Iterator[sa.Connection]:
         """A write transaction: committed when the block ends, rolled back on error."""
-        with self.engine.begin() as connection:
-            yield connection
+        with self.engine.connect() as connection:
+            connection.execution_options(tierwise_write=True)
+            with connection.begin():
+                yield connection
 
     @contextmanager
     def connect(self) -> Iterator[sa.Connection]:
@@ -129,7 +131,7 @@ def _alembic_config(connection: sa.Connection) -> Any:
 
 
 def _sqlite_settings(engine: sa.Engine) -> None:
-    """WAL, foreign keys, and write transactions that lock at BEGIN.
+    """WAL, foreign keys, and write transactions (:meth:`Store.begin`) that lock at BEGIN.
 
     WAL lets readers work beside a writer; taking the write lock at BEGIN makes two writers
     queue instead of one failing half-way through its transaction.
@@ -146,4 +148,6 @@ def _sqlite_settings(engine: sa.Engine) -> None:
 
     @sa.event.listens_for(engine, "begin")
     def _begin(connection: sa.Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Readers begin deferred, so they never wait for (or hold up) a writer.
+        write = connection.get_execution_options().get("tierwise_write", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")

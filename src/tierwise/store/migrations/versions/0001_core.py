@@ -100,7 +100,7 @@ def upgrade() -> None:
         sa.Column("as_of", sa.Date(), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("official", sa.Boolean(), nullable=False),
-        sa.Column("forced", sa.Boolean(), server_default=sa.text("0"), nullable=False),
+        sa.Column("forced", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column("data_fingerprint", sa.String(length=64), nullable=True),
         sa.Column("started_by", sa.String(length=200), nullable=False),
         sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),

@@ -1,0 +1,212 @@
+"""Manual overrides in the store: create, approve, reject, revoke, and which apply on a date.
+
+An override pins, floors, ceilings or excludes one customer in one scheme, with a reason, an author,
+a start date and an optional expiry (the first date it no longer applies). When the scheme requires
+approval it waits as ``pending`` until a second person approves it; the approver can never be the
+author. A customer has at most one pending or active override per scheme, so which one applies is
+never ambiguous. Every change is audited with its before and after.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from tierwise.errors import ConflictError, NotFoundError, PermissionDenied, StoreError
+from tierwise.store import audit
+from tierwise.store.schemes import now, scheme_id
+from tierwise.store.tables import overrides, schemes
+
+KINDS = ("pin", "floor", "ceiling", "exclude")
+PENDING, ACTIVE, REJECTED, REVOKED = "pending", "active", "rejected", "revoked"
+
+
+@dataclass(frozen=True)
+class Override:
+    """One override of one customer's grade in one scheme."""
+
+    id: int
+    scheme: str
+    customer_id: str
+    kind: str
+    tier: str | None
+    reason: str
+    author: str
+    created_at: datetime
+    valid_from: date
+    expires: date | None
+    status: str
+    decided_by: str | None
+    decided_at: datetime | None
+    decision_note: str | None
+    revision: int
+
+    def applies_on(self, day: date) -> bool:
+        """Whether the override is in force on ``day``."""
+        return (self.status == ACTIVE and self.valid_from <= day
+                and (self.expires is None or day < self.expires))
+
+
+def _select() -> sa.Select[Any]:
+    return sa.select(overrides, schemes.c.name.label("scheme")).join(schemes)
+
+
+def _row(row: sa.Row[Any]) -> Override:
+    return Override(row.id, row.scheme, row.customer_id, row.kind, row.tier, row.reason,
+                    row.author, row.created_at, row.valid_from, row.expires, row.status,
+                    row.decided_by, row.decided_at, row.decision_note, row.revision)
+
+
+def _public(o: Override) -> dict[str, Any]:
+    return {k: v for k, v in asdict(o).items() if k not in ("created_at", "decided_at")}
+
+
+def create(
+    conn: sa.Connection,
+    scheme: str,
+    customer_id: str,
+    *,
+    kind: str,
+    tier: str | None,
+    reason: str,
+    author: str,
+    tiers: list[str],
+    require_approval: bool,
+    valid_from: date | None = None,
+    expires: date | None = None,
+) -> Override:
+    """Record an override; ``tiers`` are the scheme's tier keys, to check ``tier`` against.
+
+    Raises:
+        StoreError: for a missing reason, an unknown kind or tier, or an expiry before the start.
+        ConflictError: when the customer already has a pending or active override.
+
+    """
+    start = valid_from or date.today()
+    if not reason or not reason.strip():
+        raise StoreError("an override needs a reason: say why this customer's grade is changed")
+    if kind not in KINDS:
+        raise StoreError(f"override kind {kind!r} is unknown; use one of {', '.join(KINDS)}")
+    if kind == "exclude":
+        if tier is not None:
+            raise StoreError("an exclude override takes no tier; leave the tier out")
+    elif tier not in tiers:
+        raise StoreError(
+            f"tier {tier!r} is not a tier of {scheme!r}; tiers: {', '.join(tiers)}"
+        )
+    if expires is not None and expires <= start:
+        raise StoreError(
+            f"the override expires on {expires}, not after it starts ({start}); give a later "
+            "expiry or none"
+        )
+    sid = scheme_id(conn, scheme)
+    current = conn.execute(
+        _select().where(overrides.c.scheme_id == sid, overrides.c.customer_id == customer_id,
+                        overrides.c.status.in_((PENDING, ACTIVE)))
+    ).all()
+    live = [o for o in map(_row, current) if o.expires is None or o.expires > date.today()]
+    if live:
+        o = live[0]
+        raise ConflictError(
+            f"customer {customer_id!r} already has override #{o.id} in {scheme!r} ({o.kind}"
+            f"{' ' + o.tier if o.tier else ''}, {o.status}); revoke it first "
+            f"(`tierwise override revoke {o.id}`)"
+        )
+    oid = conn.execute(
+        sa.insert(overrides).values(
+            scheme_id=sid, customer_id=customer_id, kind=kind, tier=tier, reason=reason.strip(),
+            author=author, created_at=now(), valid_from=start, expires=expires,
+            status=PENDING if require_approval else ACTIVE,
+        ).returning(overrides.c.id)
+    ).scalar_one()
+    made = get(conn, int(oid))
+    audit.append(conn, actor=author, action="override.created", object_type="override",
+                 object_id=str(oid), after=_public(made))
+    return made
+
+
+def get(conn: sa.Connection, override_id: int) -> Override:
+    """The override with id ``override_id``."""
+    row = conn.execute(_select().where(overrides.c.id == override_id)).first()
+    if row is None:
+        raise NotFoundError(f"no override #{override_id}; `tierwise override list` shows them")
+    return _row(row)
+
+
+def _decide(conn: sa.Connection, override_id: int, *, actor: str, status: str, note: str | None,
+            allowed_from: tuple[str, ...], action: str, revision: int | None) -> Override:
+    before = get(conn, override_id)
+    if revision is not None and revision != before.revision:
+        raise ConflictError(
+            f"override #{override_id} changed since you read it (revision {revision}, now "
+            f"{before.revision}); reload it and decide again"
+        )
+    if before.status not in allowed_from:
+        raise ConflictError(
+            f"override #{override_id} is {before.status}; only a {' or '.join(allowed_from)} "
+            f"override can be {status}"
+        )
+    if status in (ACTIVE, REJECTED) and actor == before.author:
+        raise PermissionDenied(
+            f"{actor!r} wrote override #{override_id} and cannot approve or reject it; "
+            "a second person must decide"
+        )
+    updated = conn.execute(
+        sa.update(overrides)
+        .where(overrides.c.id == override_id, overrides.c.revision == before.revision)
+        .values(status=status, decided_by=actor, decided_at=now(), decision_note=note,
+                revision=before.revision + 1)
+    )
+    if updated.rowcount != 1:
+        raise ConflictError(f"override #{override_id} changed while deciding; try again")
+    after = get(conn, override_id)
+    audit.append(conn, actor=actor, action=action, object_type="override",
+                 object_id=str(override_id), before=_public(before), after=_public(after))
+    return after
+
+
+def approve(conn: sa.Connection, override_id: int, *, approver: str, note: str | None = None,
+            revision: int | None = None) -> Override:
+    """Approve a pending override (not by its author)."""
+    return _decide(conn, override_id, actor=approver, status=ACTIVE, note=note,
+                   allowed_from=(PENDING,), action="override.approved", revision=revision)
+
+
+def reject(conn: sa.Connection, override_id: int, *, approver: str, note: str | None = None,
+           revision: int | None = None) -> Override:
+    """Reject a pending override (not by its author)."""
+    return _decide(conn, override_id, actor=approver, status=REJECTED, note=note,
+                   allowed_from=(PENDING,), action="override.rejected", revision=revision)
+
+
+def revoke(conn: sa.Connection, override_id: int, *, actor: str, note: str | None = None,
+           revision: int | None = None) -> Override:
+    """End a pending or active override now."""
+    return _decide(conn, override_id, actor=actor, status=REVOKED, note=note,
+                   allowed_from=(PENDING, ACTIVE), action="override.revoked", revision=revision)
+
+
+def listing(
+    conn: sa.Connection,
+    *,
+    scheme: str | None = None,
+    customer_id: str | None = None,
+    status: str | None = None,
+) -> list[Override]:
+    """Overrides, newest first, optionally of one scheme, customer or status."""
+    query = _select()
+    if scheme is not None:
+        query = query.where(overrides.c.scheme_id == scheme_id(conn, scheme))
+    if customer_id is not None:
+        query = query.where(overrides.c.customer_id == customer_id)
+    if status is not None:
+        query = query.where(overrides.c.status == status)
+    return [_row(r) for r in conn.execute(query.order_by(overrides.c.id.desc()))]
+
+
+def in_force(conn: sa.Connection, scheme: str, day: date) -> list[Override]:
+    """The overrides of ``scheme`` that apply to a run as of ``day``."""
+    return [o for o in listing(conn, scheme=scheme, status=ACTIVE) if o.applies_on(day)]

@@ -1,0 +1,220 @@
+"""Schemes, their versions and activations in the store.
+
+A version is identified by a fingerprint of what decides grades (the scheme without its labels and
+texts, plus the indicators it uses). Saving a scheme whose fingerprint is known records no new
+version; if only its texts changed, the version's texts are updated (and audited). Activations are
+append-only: the version active on a date is the latest activation effective on or before it, so
+activating, rolling back and scheduling a go-live date are all one kind of row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from tierwise.errors import ConflictError, NotFoundError, StoreError
+from tierwise.store import audit
+from tierwise.store.tables import activations, scheme_versions, schemes
+
+FOREVER = date(1900, 1, 1)
+
+
+def now() -> datetime:
+    """The current time in UTC."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Version:
+    """One stored version of a scheme."""
+
+    id: int
+    scheme: str
+    number: int
+    fingerprint: str
+    spec: dict[str, Any]
+    indicators: dict[str, Any]
+    created_at: datetime
+    created_by: str
+    note: str | None
+    revision: int
+
+
+@dataclass(frozen=True)
+class Activation:
+    """One activation: ``version`` is active from ``effective_from`` on."""
+
+    id: int
+    scheme: str
+    version: int
+    effective_from: date
+    created_at: datetime
+    created_by: str
+    kind: str
+
+
+def scheme_id(conn: sa.Connection, name: str, *, create: bool = False) -> int:
+    """The id of scheme ``name``; created when ``create`` and unknown."""
+    found = conn.execute(sa.select(schemes.c.id).where(schemes.c.name == name)).scalar()
+    if found is not None:
+        return int(found)
+    if not create:
+        raise NotFoundError(
+            f"scheme {name!r} is not in the store yet; run it or save it "
+            f"(`tierwise scheme save {name}`) first"
+        )
+    return int(conn.execute(
+        sa.insert(schemes).values(name=name, created_at=now()).returning(schemes.c.id)
+    ).scalar_one())
+
+
+def _version(row: sa.Row[Any], scheme: str) -> Version:
+    return Version(row.id, scheme, row.number, row.fingerprint, row.spec, row.indicators,
+                   row.created_at, row.created_by, row.note, row.revision)
+
+
+def save_version(
+    conn: sa.Connection,
+    scheme: str,
+    *,
+    spec: dict[str, Any],
+    indicators: dict[str, Any],
+    fingerprint: str,
+    actor: str,
+    note: str | None = None,
+) -> tuple[Version, bool]:
+    """Record ``spec`` as a version of ``scheme``; returns the version and whether it is new."""
+    sid = scheme_id(conn, scheme, create=True)
+    row = conn.execute(
+        sa.select(scheme_versions).where(scheme_versions.c.scheme_id == sid,
+                                         scheme_versions.c.fingerprint == fingerprint)
+    ).first()
+    if row is not None:
+        if row.spec != spec:
+            # Same grades, new texts (labels, descriptions, strategies): not a new version.
+            conn.execute(
+                sa.update(scheme_versions).where(scheme_versions.c.id == row.id)
+                .values(spec=spec, revision=row.revision + 1)
+            )
+            audit.append(conn, actor=actor, action="version.texts_updated",
+                         object_type="scheme_version", object_id=f"{scheme}/{row.number}",
+                         before=row.spec, after=spec)
+            row = conn.execute(
+                sa.select(scheme_versions).where(scheme_versions.c.id == row.id)).one()
+        return _version(row, scheme), False
+    number = (conn.execute(
+        sa.select(sa.func.max(scheme_versions.c.number)).where(scheme_versions.c.scheme_id == sid)
+    ).scalar() or 0) + 1
+    vid = conn.execute(
+        sa.insert(scheme_versions).values(
+            scheme_id=sid, number=number, fingerprint=fingerprint, spec=spec,
+            indicators=indicators, created_at=now(), created_by=actor, note=note,
+        ).returning(scheme_versions.c.id)
+    ).scalar_one()
+    audit.append(conn, actor=actor, action="version.created", object_type="scheme_version",
+                 object_id=f"{scheme}/{number}", before=None,
+                 after={"fingerprint": fingerprint, "spec": spec, "indicators": indicators,
+                        "note": note})
+    row = conn.execute(sa.select(scheme_versions).where(scheme_versions.c.id == vid)).one()
+    return _version(row, scheme), True
+
+
+def versions(conn: sa.Connection, scheme: str) -> list[Version]:
+    """Every version of ``scheme``, oldest first."""
+    sid = scheme_id(conn, scheme)
+    rows = conn.execute(
+        sa.select(scheme_versions).where(scheme_versions.c.scheme_id == sid)
+        .order_by(scheme_versions.c.number)
+    ).all()
+    return [_version(r, scheme) for r in rows]
+
+
+def version(conn: sa.Connection, scheme: str, number: int) -> Version:
+    """Version ``number`` of ``scheme``."""
+    sid = scheme_id(conn, scheme)
+    row = conn.execute(
+        sa.select(scheme_versions).where(scheme_versions.c.scheme_id == sid,
+                                         scheme_versions.c.number == number)
+    ).first()
+    if row is None:
+        known = ", ".join(str(v.number) for v in versions(conn, scheme)) or "none"
+        raise NotFoundError(f"scheme {scheme!r} has no version {number}; versions: {known}")
+    return _version(row, scheme)
+
+
+def version_by_id(conn: sa.Connection, version_id: int) -> Version:
+    """The version with the store id ``version_id``."""
+    row = conn.execute(
+        sa.select(scheme_versions, schemes.c.name).join(schemes)
+        .where(scheme_versions.c.id == version_id)
+    ).one()
+    return _version(row, row.name)
+
+
+def activate(
+    conn: sa.Connection,
+    scheme: str,
+    number: int,
+    *,
+    actor: str,
+    effective_from: date | None = None,
+    kind: str = "activate",
+) -> Activation:
+    """Make version ``number`` active from ``effective_from`` (default: today)."""
+    target = version(conn, scheme, number)
+    day = effective_from or date.today()
+    before = active_version(conn, scheme, day)
+    aid = conn.execute(
+        sa.insert(activations).values(
+            scheme_id=scheme_id(conn, scheme), version_id=target.id, effective_from=day,
+            created_at=now(), created_by=actor, kind=kind,
+        ).returning(activations.c.id)
+    ).scalar_one()
+    audit.append(conn, actor=actor, action=f"scheme.{kind}", object_type="scheme",
+                 object_id=scheme,
+                 before={"version": before.number if before else None},
+                 after={"version": number, "effective_from": day.isoformat()})
+    return Activation(aid, scheme, number, day, now(), actor, kind)
+
+
+def activation_list(conn: sa.Connection, scheme: str) -> list[Activation]:
+    """The activations of ``scheme``, in the order they take effect."""
+    rows = conn.execute(
+        sa.select(activations, scheme_versions.c.number)
+        .join(scheme_versions, activations.c.version_id == scheme_versions.c.id)
+        .where(activations.c.scheme_id == scheme_id(conn, scheme))
+        .order_by(activations.c.effective_from, activations.c.id)
+    ).all()
+    return [Activation(r.id, scheme, r.number, r.effective_from, r.created_at, r.created_by,
+                       r.kind) for r in rows]
+
+
+def active_version(conn: sa.Connection, scheme: str, on: date | None = None) -> Version | None:
+    """The version of ``scheme`` active on ``on`` (default today), or None."""
+    day = on or date.today()
+    effective = [a for a in activation_list(conn, scheme) if a.effective_from <= day]
+    return version(conn, scheme, effective[-1].version) if effective else None
+
+
+def rollback(conn: sa.Connection, scheme: str, *, actor: str) -> Activation:
+    """Re-activate, from today, the version that was active before the current one."""
+    today = date.today()
+    current = active_version(conn, scheme, today)
+    if current is None:
+        raise StoreError(f"scheme {scheme!r} has no active version to roll back from")
+    earlier = [a.version for a in activation_list(conn, scheme)
+               if a.effective_from <= today and a.version != current.number]
+    if not earlier:
+        raise ConflictError(
+            f"scheme {scheme!r} has had no other active version than {current.number}; "
+            "nothing to roll back to"
+        )
+    return activate(conn, scheme, earlier[-1], actor=actor, effective_from=today, kind="rollback")
+
+
+def scheme_names(conn: sa.Connection) -> list[str]:
+    """The names of every scheme in the store."""
+    return list(conn.execute(sa.select(schemes.c.name).order_by(schemes.c.name)).scalars())
