@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from tierwise.methods import abc, rfm, rules, scorecard
 from tierwise.methods.base import GRADE_COLUMNS, TEXT_COLUMNS
+from tierwise.methods.margin import within_margin as within_margin
 from tierwise.spec.models import (
     AbcSchemeSpec,
     RfmSchemeSpec,

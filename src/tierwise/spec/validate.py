@@ -270,6 +270,7 @@ def _problems(project: ProjectSpec, located: Located) -> Iterator[Problem]:
                 )
             elif given != sorted(given) or len(set(given)) != len(given):
                 yield problem(f"cumulative shares must increase, got {given}", *at, "tiers")
+        yield from _margin_problems(scheme, at, problem)
         for field, ref, use in refs:
             if ref not in project.indicators:
                 yield problem(
@@ -380,3 +381,29 @@ def _cutoff_problems(
     if given != ordered or len(set(given)) != len(given):
         want = "decrease" if cut is scores else "increase"
         yield problem(f"{name} values must {want} down the tier list, got {given}", *at, "tiers")
+
+
+def _margin_problems(
+    scheme: RulesSchemeSpec | ScorecardSchemeSpec | RfmSchemeSpec | AbcSchemeSpec,
+    at: tuple[str, ...],
+    problem: Callable[..., Problem],
+) -> Iterator[Problem]:
+    """A downgrade margin loosens fixed thresholds: rules conditions or scorecard ``min_score``."""
+    if scheme.stability is None or scheme.stability.downgrade_margin <= 0:
+        return
+    if isinstance(scheme, RulesSchemeSpec):
+        return
+    if isinstance(scheme, ScorecardSchemeSpec):
+        if all(t.top_share is None for t in scheme.tiers):
+            return
+        how = "a scorecard cut by `top_share` ranks customers"
+    else:
+        how = f"method {scheme.method!r} ranks customers"
+    yield problem(
+        f"downgrade_margin needs fixed thresholds (rules conditions or scorecard `min_score` "
+        f"cut-offs), but {how}, so there is no threshold to loosen; remove "
+        "`downgrade_margin` and use `downgrade_after: 2` (a grace period of runs) instead",
+        *at,
+        "stability",
+        "downgrade_margin",
+    )
