@@ -14,7 +14,8 @@ from tests.conftest import write
 from tierwise.cli import main
 from tierwise.demo import DirtyRow, write_dirty_retail
 from tierwise.services.demo import copy_example
-from tierwise.services.grading import Project, explain
+from tierwise.services.explain_run import explain
+from tierwise.services.grading import Project
 from tierwise.spec import load_project
 
 runner = CliRunner()
@@ -158,7 +159,7 @@ def test_explain_prints_reasons_and_gap(starter: tuple[Path, Result]) -> None:
     assert ran.exit_code == 0, ran.output
     project = Project.open(folder)
     # The first customers in id order until one has a tier above to reach.
-    ids = pq.read_table(next((folder / "output" / "value").glob("*/grades.parquet")))
+    ids = pq.read_table(next((folder / "output" / "value").glob("runs/*/grades.parquet")))
     for customer in ids["customer_id"].to_pylist()[:50]:
         grade = explain(project, "value", customer).grade
         if grade["gap"]:

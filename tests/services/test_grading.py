@@ -11,8 +11,10 @@ import pytest
 
 from tierwise.demo import write_retail
 from tierwise.errors import NotFoundError, SpecError
+from tierwise.services import runs as recorded
 from tierwise.services.demo import copy_example
-from tierwise.services.grading import Project, explain, run, run_schemes
+from tierwise.services.explain_run import explain
+from tierwise.services.grading import Project, run, run_schemes
 
 
 @pytest.fixture(scope="module")
@@ -42,8 +44,9 @@ def test_outputs_hold_the_scheme_indicators_and_spec(retail: Project) -> None:
 
 
 def test_explain_renders_reasons_and_gap(retail: Project) -> None:
-    run(retail, "value")
-    grades = pq.read_table(retail.output_dir("value", retail.as_of(None)) / "grades.parquet")
+    outcome = recorded.run(retail, ["value"], force=True)[0]
+    assert outcome.folder is not None
+    grades = pq.read_table(outcome.folder / "grades.parquet")
     low = grades.filter(pc.equal(grades["tier"], "low"))["customer_id"][0].as_py()
     exp = explain(retail, "value", low)
     assert exp.grade["tier"] == "low"
@@ -67,5 +70,6 @@ def test_unknown_names_are_clear_errors(retail: Project) -> None:
         run(retail, "valeu")
     with pytest.raises(SpecError, match="unknown export format 'pdf'"):
         run(retail, "value", export=["pdf"])
+    recorded.run(retail, ["value"], force=True)
     with pytest.raises(NotFoundError, match="has no grade"):
         explain(retail, "value", "NOBODY")

@@ -1,7 +1,8 @@
 """The ``tierwise`` command line: a thin edge over the services.
 
-Errors print as one red line (the traceback only with ``--debug``); exit codes: 0 done, 1 failed,
-2 bad usage or spec.
+Errors print as one red line (the traceback only with ``--debug``). Exit codes, for schedulers:
+0 done, 1 failed (bad data, store or engine error), 2 bad usage or spec, 3 skipped (every scheme
+named was already done for the date; ``--force`` runs it again).
 """
 
 from __future__ import annotations
@@ -106,12 +107,19 @@ def check(project: ProjectOpt = Path("."), as_of: AsOfOpt = None) -> None:
         raise typer.Exit(1)
 
 
+EXIT_SKIPPED = 3
+
+
 @app.command()
 def run(
     schemes: Annotated[list[str] | None, typer.Argument(help="schemes to run")] = None,
     project: ProjectOpt = Path("."),
     as_of: AsOfOpt = None,
     all_schemes: Annotated[bool, typer.Option("--all", help="run every scheme")] = False,
+    force: Annotated[bool, typer.Option(help="run again a date that is already done")] = False,
+    version: Annotated[int | None, typer.Option(
+        help="grade with this version (one scheme); an inactive version makes an unofficial "
+             "run that stays out of the history")] = None,
     drop_bad_rows: Annotated[
         bool,
         typer.Option(
@@ -120,12 +128,19 @@ def run(
     ] = False,
     export: Annotated[list[str] | None, typer.Option(help="also write csv and/or xlsx")] = None,
     lang: LangOpt = "en",
+    actor: Annotated[str | None, typer.Option(help="who runs it (default: TIERWISE_USER or "
+                                                    "the OS user)")] = None,
 ) -> None:
-    """Grade every customer with SCHEMES (one data load for all) and print a summary per tier."""
+    """Grade every customer with SCHEMES (one data load for all), record the runs, summarise.
+
+    Exit code 0 when done, 3 when every scheme was already done for the date (skipped), 1 when
+    the run failed, 2 for a bad spec or usage.
+    """
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from tierwise.cli.render import analysis_table, summary_table
-    from tierwise.services.grading import Project, run_schemes
+    from tierwise.services.grading import Project
+    from tierwise.services.runs import run as run_service
 
     try:
         proj = Project.open(project)
@@ -143,28 +158,47 @@ def run(
             transient=True,
         ) as bar:
             task = bar.add_task("starting", total=None)
-            results = run_schemes(
+            outcomes = run_service(
                 proj,
                 names,
                 as_of=_date(as_of),
+                force=force,
+                version=version,
                 drop_bad_rows=drop_bad_rows,
                 export=export,
+                actor=actor,
                 progress=lambda s: bar.update(task, description=s),
             )
     except TierwiseError as exc:
         _fail(exc)
-    for name, count in results[0].quality.dropped.items():
-        console.print(f"[yellow]dropped {count:,} bad rows from {name}[/yellow]")
-    for result in results:
-        spec = proj.scheme(result.scheme)
-        title = (f"{result.scheme} ({spec.method}) as of {result.as_of}: "
-                 f"{result.customers:,} customers")
-        console.print(summary_table(title, result.tiers, value=spec.value, lang=lang))
-        if result.analysis:
-            console.print(analysis_table(result.analysis))
-        console.print(f"grades: {result.folder / 'grades.parquet'}")
-        for path in result.exports:
+    done = [o for o in outcomes if o.status == "done"]
+    if done and done[0].quality is not None:
+        for name, count in done[0].quality.dropped.items():
+            console.print(f"[yellow]dropped {count:,} bad rows from {name}[/yellow]")
+    for outcome in outcomes:
+        for note in outcome.notes:
+            console.print(f"[yellow]{note}[/yellow]", highlight=False)
+        if outcome.status == "skipped":
+            continue
+        spec = proj.scheme(outcome.scheme) if outcome.scheme in proj.spec.schemes else None
+        kind = "" if outcome.run.official else ", unofficial"
+        title = (f"{outcome.scheme} ({spec.method if spec else '?'}) as of {outcome.as_of}: "
+                 f"{outcome.run.customers or 0:,} customers; version {outcome.version}, run "
+                 f"{outcome.run.id}{kind}")
+        console.print(summary_table(title, outcome.tiers, value=spec.value if spec else None,
+                                    lang=lang))
+        held = sum(c.held for c in outcome.counts)
+        overridden = sum(c.overridden for c in outcome.counts)
+        if held or overridden:
+            console.print(f"held by the stability policy: {held:,}; overridden: {overridden:,}")
+        if outcome.analysis:
+            console.print(analysis_table(outcome.analysis))
+        if outcome.folder:
+            console.print(f"grades: {outcome.folder / 'grades.parquet'}")
+        for path in outcome.exports:
             console.print(f"export: {path}")
+    if not done:
+        raise typer.Exit(EXIT_SKIPPED)
 
 
 @app.command()
@@ -176,8 +210,8 @@ def explain(
 ) -> None:
     """Show one customer's grade with its reasons and the gap to the next tier."""
     from tierwise.cli.render import explanation_table
+    from tierwise.services.explain_run import explain as explain_service
     from tierwise.services.grading import Project
-    from tierwise.services.grading import explain as explain_service
 
     try:
         exp = explain_service(Project.open(project), scheme, customer, as_of=_date(as_of))
@@ -208,7 +242,8 @@ def demo(
                 console.rule(f"[bold]{item.title}")
                 title = (
                     f"{result.scheme} ({spec.method}) as of {result.as_of}: "
-                    f"{result.customers:,} customers"
+                    f"{result.run.customers or 0:,} customers; version {result.version}, run "
+                    f"{result.run.id}"
                 )
                 console.print(summary_table(title, result.tiers, value=spec.value, lang=lang))
                 if result.analysis:
@@ -218,6 +253,10 @@ def demo(
     console.print(
         f"demo projects in {folder}; try: tierwise explain C000001 -s value -p {folder / 'retail'}"
     )
+
+
+# The store commands register themselves on ``app``.
+from tierwise.cli import store_commands as _store_commands  # noqa: E402, F401
 
 
 def main() -> None:

@@ -57,6 +57,24 @@ class Engine:
         unique = f"tw_{name}_{uuid.uuid4().hex[:8]}"
         return self.backend.read_parquet(str(path), table_name=unique)
 
+    def parquet_rows(self, paths: list[str], column: str, value: Any) -> pa.Table:
+        """The rows of Parquet files whose ``column`` equals ``value``.
+
+        For point lookups (one customer's history): files sorted by ``column`` let the engine
+        skip every row group whose statistics exclude the value.
+        """
+        if self.kind == "duckdb":
+            quoted = '"' + column.replace('"', '""') + '"'
+            result = self.backend.con.execute(
+                f"SELECT * FROM read_parquet($paths, union_by_name = true) WHERE {quoted} = $v",
+                {"paths": paths, "v": value},
+            )
+            table = result.to_arrow_table() if hasattr(result, "to_arrow_table") else (
+                result.fetch_arrow_table())
+            return table
+        table = self.backend.read_parquet(paths)
+        return self.to_arrow(table.filter(table[column] == value))
+
     def execute(self, expr: ir.Expr) -> Any:
         """Run an expression and return the result as a pandas object."""
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -51,10 +52,13 @@ def _writers() -> dict[str, Callable[..., None]]:
 def run_demo(folder: Path, *, customers: int = 5000) -> Iterator[DemoItem]:
     """Write each example with fresh synthetic data, run all its schemes, then check dirty data.
 
-    Yields results as they are ready, so an edge can show progress.
+    Every run is recorded in the example's store. The retail value scheme is also backfilled for
+    the six month-ends before the as-of date, so its history and transitions have something to
+    show. Yields results as they are ready, so an edge can show progress.
     """
     from tierwise.demo import write_dirty_retail
-    from tierwise.services.grading import Project, check, run_schemes
+    from tierwise.services.grading import Project, check
+    from tierwise.services.runs import backfill, backfill_dates, run
 
     writers = _writers()
     for name in EXAMPLES:
@@ -63,7 +67,16 @@ def run_demo(folder: Path, *, customers: int = 5000) -> Iterator[DemoItem]:
         size = {"customers": customers} if name == "retail" else {}
         writers[name](target / "data", **size)
         project = Project.open(target)
-        for result in run_schemes(project, list(project.spec.schemes)):
+        day = project.as_of(None)
+        names = list(project.spec.schemes)
+        history = []
+        if name == "retail":
+            start = date(day.year - (day.month <= 6), (day.month - 7) % 12 + 1, 1)
+            history = backfill(project, ["value"], backfill_dates(start, day), force=True,
+                               actor="demo")[-1:]
+            names.remove("value")
+        outcomes = history + run(project, names, force=True, actor="demo")
+        for result in sorted(outcomes, key=lambda o: list(project.spec.schemes).index(o.scheme)):
             spec = project.spec.schemes[result.scheme]
             yield DemoItem("run", f"{name}: {result.scheme}", (result, spec))
     dirty = folder / "retail-dirty"

@@ -347,8 +347,19 @@ def _write(
     name: str,
     as_of: date,
     export: list[str],
+    *,
+    extra: dict[str, pa.Table] | None = None,
+    info: dict[str, Any] | None = None,
+    fault: Callable[[str], None] | None = None,
 ) -> list[Path]:
+    """Write a run's files into ``folder`` through a staging folder renamed into place.
+
+    ``extra`` are further Parquet files by name, ``info`` further facts for ``run.json``, and
+    ``fault`` is called between the files with the name of the point reached (crash tests).
+    """
     import pyarrow.parquet as pq
+
+    point = fault or (lambda _: None)
 
     tiers = methods.scheme_tiers(scheme)
 
@@ -363,7 +374,11 @@ def _write(
             pending = pool.submit(pq.write_table, features, staging / "features.parquet")
             pq.write_table(out, staging / "grades.parquet")
             pending.result()
-        names = ["grades.parquet", "features.parquet"]
+        point(f"written_grades:{name}")
+        for file_name, table in (extra or {}).items():
+            pq.write_table(table, staging / file_name, row_group_size=65_536)
+            point(f"written_{file_name}:{name}")
+        names = ["grades.parquet", "features.parquet", *(extra or {})]
         if export:
             # Exports are for people: they carry the rendered reasons and gaps.
             readable = render_texts(scheme, out, features, as_of=as_of)
@@ -379,6 +394,7 @@ def _write(
                     "scheme": name,
                     "as_of": as_of.isoformat(),
                     "customers": grades.num_rows,
+                    **(info or {}),
                     # The spec as graded, so its texts render the same after the YAML changes.
                     "spec": _SCHEME.dump_python(scheme, mode="json", by_alias=True),
                 },
@@ -387,13 +403,14 @@ def _write(
             ),
             encoding="utf-8",
         )
+        point(f"before_rename:{name}")
         if folder.exists():
             shutil.rmtree(folder)
         staging.rename(folder)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return [folder / n for n in names[2:]]
+    return [folder / n for n in names if not n.endswith(".parquet")]
 
 
 def render_texts(scheme: SchemeSpec, grades: pa.Table, features: pa.Table, *, as_of: date
@@ -441,30 +458,6 @@ def _write_xlsx(table: pa.Table, path: Path, scheme: str) -> None:
     book.save(path)
 
 
-def read_run(project: Project, scheme_name: str, as_of: date | None = None) -> tuple[Path, date]:
-    """The folder of a finished run: the given as-of date, or the latest one."""
-    project.scheme(scheme_name)
-    base = project.root / project.spec.output / scheme_name
-    if as_of is not None:
-        folder = base / as_of.isoformat()
-        if not (folder / "grades.parquet").exists():
-            raise NotFoundError(
-                f"no run of {scheme_name!r} as of {as_of}; run `tierwise run "
-                f"{scheme_name} --as-of {as_of}` first"
-            )
-        return folder, as_of
-    runs = (
-        sorted(p for p in base.glob("*") if (p / "grades.parquet").exists())
-        if base.exists()
-        else []
-    )
-    if not runs:
-        raise NotFoundError(
-            f"scheme {scheme_name!r} has not been run yet; run `tierwise run {scheme_name}` first"
-        )
-    return runs[-1], date.fromisoformat(runs[-1].name)
-
-
 @dataclass(frozen=True)
 class Explanation:
     """One customer's grade: tier, score, reasons, gap and the indicator values."""
@@ -474,32 +467,3 @@ class Explanation:
     customer_id: str
     grade: dict[str, Any]
     indicators: dict[str, Any]
-
-
-def explain(
-    project: Project, scheme_name: str, customer_id: str, *, as_of: date | None = None
-) -> Explanation:
-    """Explain a customer's grade from a finished run, with the scheme as it was graded."""
-    import pyarrow.parquet as pq
-
-    folder, day = read_run(project, scheme_name, as_of)
-    grades = pq.read_table(folder / "grades.parquet", filters=[("customer_id", "=", customer_id)])
-    if grades.num_rows == 0:
-        raise NotFoundError(
-            f"customer {customer_id!r} has no grade in {scheme_name!r} as of {day}"
-            "; check the id (ids are case-sensitive)"
-        )
-    features = pq.read_table(folder / "features.parquet",
-                             filters=[("customer_id", "=", customer_id)])
-    run_info = json.loads((folder / "run.json").read_text(encoding="utf-8"))
-    scheme = _SCHEME.validate_python(run_info["spec"]) if "spec" in run_info else (
-        project.scheme(scheme_name))
-    graded = render_texts(scheme, grades, features, as_of=day)
-    row = features.to_pylist()
-    return Explanation(
-        scheme_name,
-        day,
-        customer_id,
-        graded.to_pylist()[0],
-        {k: v for k, v in (row[0] if row else {}).items() if k != "customer_id"},
-    )

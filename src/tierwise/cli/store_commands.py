@@ -1,0 +1,508 @@
+"""CLI commands over the store: scheme versions, runs, history, transitions, overrides, audit."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from tierwise.cli.main import AsOfOpt, ProjectOpt, _date, _fail, app, console
+from tierwise.errors import SpecError, TierwiseError
+
+scheme_app = typer.Typer(help="Scheme versions: save, list, diff, preview, activate, roll back.",
+                         no_args_is_help=True)
+runs_app = typer.Typer(help="Recorded runs: list and summarise.", no_args_is_help=True)
+override_app = typer.Typer(help="Manual overrides: add, list, approve, reject, revoke.",
+                           no_args_is_help=True)
+audit_app = typer.Typer(help="The audit log: list events, verify the hash chain.",
+                        no_args_is_help=True)
+app.add_typer(scheme_app, name="scheme")
+app.add_typer(runs_app, name="runs")
+app.add_typer(override_app, name="override")
+app.add_typer(audit_app, name="audit")
+
+ActorOpt = Annotated[str | None, typer.Option("--actor", help="who acts (default: TIERWISE_USER "
+                                                               "or the OS user)")]
+
+
+def _project(path: Path) -> Any:
+    from tierwise.services.grading import Project
+
+    return Project.open(path)
+
+
+def _store(path: Path) -> Any:
+    from tierwise.services.runs import open_store
+
+    return open_store(_project(path))
+
+
+def _required_date(text: str, option: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise SpecError(f"{option} {text!r} is not a date; write it as YYYY-MM-DD") from None
+
+
+# -- schemes -----------------------------------------------------------------------------------
+
+
+@scheme_app.command("save")
+def scheme_save(
+    name: Annotated[str, typer.Argument(help="scheme in tierwise.yaml")],
+    project: ProjectOpt = Path("."),
+    note: Annotated[str | None, typer.Option(help="what changed and why")] = None,
+    actor: ActorOpt = None,
+) -> None:
+    """Save tierwise.yaml's scheme as a version (a new one only when grading changed)."""
+    from tierwise.services import versions
+    from tierwise.services.runs import actor_name, open_store
+
+    try:
+        proj = _project(project)
+        store = open_store(proj)
+        saved, created = versions.save(store, proj, name, actor=actor_name(actor), note=note)
+    except TierwiseError as exc:
+        _fail(exc)
+    state = "new version" if created else "unchanged grading: version"
+    console.print(f"{name}: {state} {saved.number} (fingerprint {saved.fingerprint[:12]})")
+
+
+@scheme_app.command("list")
+def scheme_list(name: Annotated[str, typer.Argument()], project: ProjectOpt = Path(".")) -> None:
+    """List a scheme's versions and activations."""
+    from tierwise.services import versions
+
+    try:
+        found, acts = versions.listing(_store(project), name)
+    except TierwiseError as exc:
+        _fail(exc)
+    today = date.today()
+    active = [a.version for a in acts if a.effective_from <= today]
+    table = Table(title=f"versions of {name}", title_justify="left")
+    for col in ("version", "fingerprint", "created", "by", "note", "state"):
+        table.add_column(col)
+    for v in found:
+        state = "active" if active and active[-1] == v.number else ""
+        scheduled = [a for a in acts if a.version == v.number and a.effective_from > today]
+        if scheduled:
+            state = f"goes live {scheduled[-1].effective_from}"
+        table.add_row(str(v.number), v.fingerprint[:12], f"{v.created_at:%Y-%m-%d %H:%M}",
+                      v.created_by, Text(v.note or ""), state)
+    console.print(table)
+
+
+@scheme_app.command("diff")
+def scheme_diff(
+    name: Annotated[str, typer.Argument()],
+    a: Annotated[int, typer.Argument(help="version")],
+    b: Annotated[int, typer.Argument(help="version")],
+    project: ProjectOpt = Path("."),
+) -> None:
+    """Show what differs between two versions of a scheme."""
+    from tierwise.services import versions
+    from tierwise.store import schemes as store_schemes
+
+    try:
+        store = _store(project)
+        with store.connect() as conn:
+            va, vb = store_schemes.version(conn, name, a), store_schemes.version(conn, name, b)
+        changes = versions.diff(va, vb)
+    except TierwiseError as exc:
+        _fail(exc)
+    if not changes:
+        console.print(f"versions {a} and {b} of {name} are identical")
+        return
+    table = Table(title=f"{name}: version {a} -> {b}", title_justify="left")
+    for col in ("field", f"v{a}", f"v{b}", "grading"):
+        table.add_column(col)
+    for d in changes:
+        table.add_row(d.path, Text(json.dumps(d.before, ensure_ascii=False)),
+                      Text(json.dumps(d.after, ensure_ascii=False)), "yes" if d.grading else "texts")
+    console.print(table)
+
+
+@scheme_app.command("activate")
+def scheme_activate(
+    name: Annotated[str, typer.Argument()],
+    version: Annotated[int, typer.Argument()],
+    project: ProjectOpt = Path("."),
+    on: Annotated[str | None, typer.Option("--on", help="go-live date (default today)")] = None,
+    actor: ActorOpt = None,
+) -> None:
+    """Activate a version now, or schedule its go-live date with --on."""
+    from tierwise.services import versions
+    from tierwise.services.runs import actor_name
+
+    try:
+        act = versions.activate(_store(project), name, version, actor=actor_name(actor),
+                                effective_from=_date(on))
+    except TierwiseError as exc:
+        _fail(exc)
+    console.print(f"{name}: version {act.version} active from {act.effective_from} ({act.kind})")
+
+
+@scheme_app.command("rollback")
+def scheme_rollback(name: Annotated[str, typer.Argument()], project: ProjectOpt = Path("."),
+                    actor: ActorOpt = None) -> None:
+    """Re-activate the version that was active before the current one."""
+    from tierwise.services import versions
+    from tierwise.services.runs import actor_name
+
+    try:
+        act = versions.rollback(_store(project), name, actor=actor_name(actor))
+    except TierwiseError as exc:
+        _fail(exc)
+    console.print(f"{name}: rolled back to version {act.version} from {act.effective_from}")
+
+
+@scheme_app.command("preview")
+def scheme_preview(
+    name: Annotated[str, typer.Argument()],
+    project: ProjectOpt = Path("."),
+    version: Annotated[int | None, typer.Option(help="candidate (default: tierwise.yaml's)")
+                       ] = None,
+    as_of: AsOfOpt = None,
+    actor: ActorOpt = None,
+) -> None:
+    """Compare a candidate version with the active one on the same data, before activating."""
+    from tierwise.services.history import preview
+
+    try:
+        p = preview(_project(project), name, candidate=version, as_of=_date(as_of), actor=actor)
+    except TierwiseError as exc:
+        _fail(exc)
+    console.print(f"{name} as of {p.as_of}: version {p.candidate} against active version "
+                  f"{p.active}: {p.transitions.headline()}")
+    _matrix(p.transitions, p.tiers, f"active v{p.active} (rows) -> v{p.candidate} (columns)")
+    for (src, dst), ids in sorted(p.transitions.samples.items(), key=lambda kv: str(kv[0])):
+        console.print(f"  {src or '-'} -> {dst or '-'}: {', '.join(ids)}")
+
+
+def _matrix(moves: Any, tiers: list[str], title: str) -> None:
+    table = Table(title=title, title_justify="left")
+    table.add_column("from \\ to")
+    labels = [*tiers, "(none)"]
+    for key in labels:
+        table.add_column(key, justify="right")
+    for key, row in zip(labels, moves.matrix(tiers), strict=True):
+        table.add_row(key, *[f"{n:,}" if n else "." for n in row])
+    console.print(table)
+
+
+# -- runs, backfill, history, transitions ------------------------------------------------------
+
+
+@app.command()
+def backfill(
+    schemes: Annotated[list[str], typer.Argument(help="schemes")],
+    start: Annotated[str, typer.Option("--from", help="first as-of date")],
+    end: Annotated[str, typer.Option("--to", help="last as-of date")],
+    every: Annotated[str, typer.Option(help="month (month ends) or a number of days, e.g. 7d")
+                     ] = "month",
+    force: Annotated[bool, typer.Option(help="re-run dates already done, and every later one")
+                     ] = False,
+    project: ProjectOpt = Path("."),
+    actor: ActorOpt = None,
+) -> None:
+    """Run schemes for a series of as-of dates, oldest first, building their history."""
+    from tierwise.services.runs import backfill as backfill_service
+    from tierwise.services.runs import backfill_dates
+
+    try:
+        dates = backfill_dates(_required_date(start, "--from"), _required_date(end, "--to"),
+                               every)
+        outcomes = backfill_service(_project(project), schemes, dates, force=force, actor=actor,
+                                    progress=lambda s: console.print(f"[dim]{s}[/dim]")
+                                    if s.startswith("as of") else None)
+    except TierwiseError as exc:
+        _fail(exc)
+    done = sum(o.status == "done" for o in outcomes)
+    console.print(f"{len(dates)} dates: {done} runs done, {len(outcomes) - done} skipped "
+                  "(already done; --force re-runs them)")
+
+
+@runs_app.command("list")
+def runs_list(name: Annotated[str, typer.Argument()], project: ProjectOpt = Path("."),
+              all_runs: Annotated[bool, typer.Option("--all", help="also failed, superseded "
+                                                                  "and unofficial runs")] = False
+              ) -> None:
+    """List a scheme's runs."""
+    from tierwise.store import runs as store_runs
+
+    try:
+        store = _store(project)
+        with store.connect() as conn:
+            found = (store_runs.listing(conn, name) if all_runs
+                     else store_runs.history_runs(conn, name))
+    except TierwiseError as exc:
+        _fail(exc)
+    table = Table(title=f"runs of {name}", title_justify="left")
+    for col in ("run", "as of", "version", "status", "official", "customers", "by", "finished"):
+        table.add_column(col)
+    for r in found:
+        table.add_row(str(r.id), str(r.as_of), str(r.version), r.status,
+                      "yes" if r.official else "no", f"{r.customers:,}" if r.customers else "",
+                      r.started_by, f"{r.finished_at:%Y-%m-%d %H:%M}" if r.finished_at else "")
+    console.print(table)
+
+
+@runs_app.command("show")
+def runs_show(run_id: Annotated[int, typer.Argument()], project: ProjectOpt = Path(".")) -> None:
+    """A run's summary: per tier, customers by how they got their tier."""
+    from tierwise.services.history import summary
+
+    try:
+        s = summary(_store(project), run_id)
+    except TierwiseError as exc:
+        _fail(exc)
+    r = s.run
+    console.print(f"run {r.id}: {r.scheme} v{r.version} as of {r.as_of}, {r.status}, "
+                  f"{'official' if r.official else 'unofficial'}, by {r.started_by}; data "
+                  f"{(r.data_fingerprint or '')[:12]}")
+    table = Table(title_justify="left")
+    for col in ("tier", "customers", "computed", "held by policy", "overridden", "entered",
+                "left", "value"):
+        table.add_column(col, justify="right")
+    for t in s.tiers:
+        table.add_row(t.tier, f"{t.customers:,}", f"{t.computed:,}", f"{t.held:,}",
+                      f"{t.overridden:,}", f"{t.entered:,}", f"{t.left:,}",
+                      f"{t.value_sum:,.0f}" if t.value_sum is not None else "")
+    console.print(table)
+
+
+@app.command()
+def history(
+    customer: Annotated[str, typer.Argument(help="customer id")],
+    scheme: Annotated[str, typer.Option("--scheme", "-s")],
+    project: ProjectOpt = Path("."),
+    on: Annotated[str | None, typer.Option("--on", help="only the tier held on this date")
+                  ] = None,
+    version: Annotated[int | None, typer.Option(
+        help="with --on: what this version gives on that date (graded if never run)")] = None,
+    actor: ActorOpt = None,
+) -> None:
+    """A customer's tiers over time (valid from / to), or on one date."""
+    from tierwise.services import history as history_service
+    from tierwise.services.runs import open_store
+
+    try:
+        proj = _project(project)
+        day = _date(on)
+        if version is not None:
+            if day is None:
+                raise SpecError("--version needs --on DATE: the date to grade the version as of")
+            run, grade = history_service.what_version_gives(proj, scheme, version, customer, day,
+                                                            actor=actor)
+            shown = f"{grade['tier']} (rank {grade['tier_rank']})" if grade else "not graded"
+            console.print(f"{customer} in {scheme} version {version} as of {run.as_of} "
+                          f"(run {run.id}): {shown}")
+            return
+        store = open_store(proj)
+        spells = history_service.history(store, scheme, customer)
+    except TierwiseError as exc:
+        _fail(exc)
+    if day is not None:
+        now = [s for s in spells if s.valid_from <= day and (s.valid_to is None or
+                                                              day < s.valid_to)]
+        if not now:
+            console.print(f"{customer} had no grade in {scheme} on {day}")
+            raise typer.Exit(1)
+        s = now[0]
+        console.print(f"{customer} in {scheme} on {day}: {s.tier} (since {s.valid_from}, run "
+                      f"{s.run_id}, version {s.version}, {s.source})")
+        return
+    if not spells:
+        console.print(f"{customer} has no history in {scheme}")
+        raise typer.Exit(1)
+    table = Table(title=f"{customer} in {scheme}", title_justify="left")
+    for col in ("tier", "valid from", "valid to", "change", "source", "run", "version"):
+        table.add_column(col)
+    for s in spells:
+        table.add_row(s.tier, str(s.valid_from), str(s.valid_to or ""), s.change, s.source,
+                      str(s.run_id), str(s.version))
+    console.print(table)
+
+
+@app.command()
+def transitions(
+    scheme: Annotated[str, typer.Argument()],
+    project: ProjectOpt = Path("."),
+    from_run: Annotated[int | None, typer.Option("--from", help="run id (default: the one "
+                                                                 "before --to)")] = None,
+    to_run: Annotated[int | None, typer.Option("--to", help="run id (default: latest)")] = None,
+    limit: Annotated[int, typer.Option(help="customers listed per kind of move")] = 10,
+) -> None:
+    """Who moved between two runs: the tier matrix and the movers with their indicator changes."""
+    from tierwise import methods
+    from tierwise.services import history as history_service
+    from tierwise.services.versions import scheme_of
+    from tierwise.store import runs as store_runs
+    from tierwise.store import schemes as store_schemes
+
+    try:
+        store = _store(project)
+        with store.connect() as conn:
+            new = (store_runs.get(conn, to_run) if to_run
+                   else history_service.latest_run(store, scheme))
+            old = (store_runs.get(conn, from_run) if from_run
+                   else history_service.previous_run(store, new))
+            spec = scheme_of(store_schemes.version_by_id(conn, new.version_id))
+        moves = history_service.compare_runs(store, old, new, limit=limit)
+    except TierwiseError as exc:
+        _fail(exc)
+    console.print(f"{scheme}: run {old.id} ({old.as_of}) -> run {new.id} ({new.as_of}): "
+                  f"{moves.headline()}")
+    _matrix(moves, [t.key for t in methods.scheme_tiers(spec)], "from (rows) -> to (columns)")
+    for kind, rows in moves.movers.items():
+        if not rows:
+            continue
+        table = Table(title=f"{kind}", title_justify="left")
+        cols = [c for c in rows[0] if c not in ("kind", "from_rank", "to_rank")]
+        for c in cols:
+            table.add_column(c)
+        for r in rows:
+            table.add_row(*[Text("" if r[c] is None else (f"{r[c]:,.2f}" if isinstance(r[c], float)
+                                                         else str(r[c]))) for c in cols])
+        console.print(table)
+
+
+# -- overrides ---------------------------------------------------------------------------------
+
+
+@override_app.command("add")
+def override_add(
+    customer: Annotated[str, typer.Argument()],
+    scheme: Annotated[str, typer.Option("--scheme", "-s")],
+    kind: Annotated[str, typer.Option(help="pin, floor, ceiling or exclude")],
+    reason: Annotated[str, typer.Option(help="why (required)")],
+    tier: Annotated[str | None, typer.Option(help="tier key (not for exclude)")] = None,
+    start: Annotated[str | None, typer.Option("--from", help="first date (default today)")
+                     ] = None,
+    expires: Annotated[str | None, typer.Option(help="first date it no longer applies")] = None,
+    project: ProjectOpt = Path("."),
+    actor: ActorOpt = None,
+) -> None:
+    """Override one customer's grade, with a reason; pending when the scheme needs approval."""
+    from tierwise.services.overrides import create
+
+    try:
+        o = create(_project(project), scheme, customer, kind=kind, tier=tier, reason=reason,
+                   actor=actor, valid_from=_date(start), expires=_date(expires))
+    except TierwiseError as exc:
+        _fail(exc)
+    console.print(f"override #{o.id}: {customer} {o.kind} {o.tier or ''} in {scheme}, {o.status}")
+
+
+@override_app.command("list")
+def override_list(
+    project: ProjectOpt = Path("."),
+    scheme: Annotated[str | None, typer.Option("--scheme", "-s")] = None,
+    status: Annotated[str | None, typer.Option(help="pending, active, rejected, revoked")
+                      ] = None,
+) -> None:
+    """List overrides, newest first (the approval queue: --status pending)."""
+    from tierwise.store import overrides as store_overrides
+
+    try:
+        store = _store(project)
+        with store.connect() as conn:
+            found = store_overrides.listing(conn, scheme=scheme, status=status)
+    except TierwiseError as exc:
+        _fail(exc)
+    table = Table(title="overrides", title_justify="left")
+    for col in ("#", "scheme", "customer", "kind", "tier", "status", "from", "expires", "author",
+                "decided by", "reason"):
+        table.add_column(col)
+    for o in found:
+        table.add_row(str(o.id), o.scheme, o.customer_id, o.kind, o.tier or "", o.status,
+                      str(o.valid_from), str(o.expires or ""), o.author, o.decided_by or "",
+                      Text(o.reason))
+    console.print(table)
+
+
+def _decide(action: str, override_id: int, project: Path, note: str | None,
+            actor: str | None) -> None:
+    from tierwise.services import overrides as override_service
+
+    try:
+        o = getattr(override_service, action)(_project(project), override_id, note=note,
+                                              actor=actor)
+    except TierwiseError as exc:
+        _fail(exc)
+    console.print(f"override #{o.id}: {o.status} by {o.decided_by}")
+
+
+NoteOpt = Annotated[str | None, typer.Option(help="a note for the record")]
+
+
+@override_app.command("approve")
+def override_approve(override_id: int, project: ProjectOpt = Path("."), note: NoteOpt = None,
+                     actor: ActorOpt = None) -> None:
+    """Approve a pending override (never by its author)."""
+    _decide("approve", override_id, project, note, actor)
+
+
+@override_app.command("reject")
+def override_reject(override_id: int, project: ProjectOpt = Path("."), note: NoteOpt = None,
+                    actor: ActorOpt = None) -> None:
+    """Reject a pending override (never by its author)."""
+    _decide("reject", override_id, project, note, actor)
+
+
+@override_app.command("revoke")
+def override_revoke(override_id: int, project: ProjectOpt = Path("."), note: NoteOpt = None,
+                    actor: ActorOpt = None) -> None:
+    """End a pending or active override now."""
+    _decide("revoke", override_id, project, note, actor)
+
+
+# -- audit -------------------------------------------------------------------------------------
+
+
+@audit_app.command("verify")
+def audit_verify(project: ProjectOpt = Path(".")) -> None:
+    """Check the audit log's hash chain: exit 1 when any event was edited or deleted."""
+    from tierwise.store import audit
+
+    try:
+        store = _store(project)
+        with store.connect() as conn:
+            report = audit.verify(conn)
+    except TierwiseError as exc:
+        _fail(exc)
+    if report.ok:
+        console.print(f"audit log intact: {report.events:,} events, hash chain verified")
+        return
+    for problem in report.problems:
+        console.print(Text.assemble(("tampered: ", "red"), str(problem)))
+    raise typer.Exit(1)
+
+
+@audit_app.command("list")
+def audit_list(
+    project: ProjectOpt = Path("."),
+    object_type: Annotated[str | None, typer.Option("--type")] = None,
+    object_id: Annotated[str | None, typer.Option("--id")] = None,
+    limit: int = 50,
+) -> None:
+    """The latest audit events, newest first."""
+    from tierwise.store import audit
+
+    try:
+        store = _store(project)
+        with store.connect() as conn:
+            found = audit.events(conn, object_type=object_type, object_id=object_id, limit=limit)
+    except TierwiseError as exc:
+        _fail(exc)
+    table = Table(title="audit log", title_justify="left")
+    for col in ("#", "at", "actor", "action", "object"):
+        table.add_column(col)
+    for e in found:
+        table.add_row(str(e.seq), f"{e.at:%Y-%m-%d %H:%M:%S}", e.actor, e.action, f"{e.object_type} {e.object_id}")
+    console.print(table)

@@ -1,0 +1,119 @@
+"""Transitions between two gradings of the same customers: the matrix, the movers and why.
+
+Works on any two grade tables with ``customer_id``, ``tier`` and ``tier_rank``: two runs of a scheme
+(who moved from one month to the next) or two versions graded on the same data (impact preview).
+With the feature tables of both sides, each listed mover carries the change of every indicator.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from tierwise.engine import Engine
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+CUSTOMER = "customer_id"
+KINDS = ("up", "down", "entry", "exit")
+
+
+@dataclass(frozen=True)
+class Cell:
+    """Customers moving from one tier to another (None: not graded on that side)."""
+
+    from_tier: str | None
+    to_tier: str | None
+    customers: int
+
+
+@dataclass
+class Transitions:
+    """The from-tier x to-tier matrix, the counts per kind of move, and sample movers."""
+
+    cells: list[Cell]
+    counts: dict[str, int]
+    movers: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    samples: dict[tuple[str | None, str | None], list[str]] = field(default_factory=dict)
+
+    def matrix(self, tiers: list[str]) -> list[list[int]]:
+        """Counts with rows = from tiers and columns = to tiers, ``tiers`` + not graded last."""
+        keys: list[str | None] = [*tiers, None]
+        index = {k: i for i, k in enumerate(keys)}
+        out = [[0] * len(keys) for _ in keys]
+        for c in self.cells:
+            if c.from_tier in index and c.to_tier in index:
+                out[index[c.from_tier]][index[c.to_tier]] += c.customers
+        return out
+
+    def headline(self) -> str:
+        """E.g. "1,203 up, 340 down, 12 new, 3 gone, 9,442 unchanged"."""
+        c = self.counts
+        return (f"{c['up']:,} up, {c['down']:,} down, {c['entry']:,} new, {c['exit']:,} gone, "
+                f"{c['same']:,} unchanged")
+
+
+def _moves(old: ir.Table, new: ir.Table) -> ir.Table:
+    import ibis
+
+    o = old.select(_oid=old[CUSTOMER], from_tier=old.tier, from_rank=old.tier_rank.cast("int64"))
+    n = new.select(_nid=new[CUSTOMER], to_tier=new.tier, to_rank=new.tier_rank.cast("int64"))
+    j = o.outer_join(n, o._oid == n._nid)
+    kind = ibis.cases(
+        (j.from_tier.isnull(), "entry"),
+        (j.to_tier.isnull(), "exit"),
+        (j.from_tier == j.to_tier, "same"),
+        (j.to_rank < j.from_rank, "up"),
+        else_="down",
+    )
+    return j.select(customer_id=ibis.coalesce(j._oid, j._nid), from_tier=j.from_tier,
+                    to_tier=j.to_tier, from_rank=j.from_rank, to_rank=j.to_rank, kind=kind)
+
+
+def transitions(
+    engine: Engine,
+    old: ir.Table,
+    new: ir.Table,
+    *,
+    old_features: ir.Table | None = None,
+    new_features: ir.Table | None = None,
+    indicators: list[str] | None = None,
+    limit: int = 20,
+    samples: int = 5,
+) -> Transitions:
+    """Compare two gradings; ``limit`` movers per kind and ``samples`` ids per matrix cell."""
+    import ibis
+
+    moves = engine.materialize("tw_moves", _moves(old, new))
+    grouped = engine.to_arrow(
+        moves.group_by(["from_tier", "to_tier", "kind"]).aggregate(n=moves.count())
+    ).to_pylist()
+    cells = [Cell(r["from_tier"], r["to_tier"], int(r["n"])) for r in grouped]
+    counts = dict.fromkeys((*KINDS, "same"), 0)
+    for r in grouped:
+        counts[r["kind"]] += int(r["n"])
+    ranked = moves.mutate(_pick=ibis.row_number().over(
+        group_by=[moves.from_tier, moves.to_tier], order_by=moves[CUSTOMER]))
+    sample_rows = engine.to_arrow(
+        ranked.filter((ranked._pick < samples) & (ranked.kind != "same"))
+        .select(CUSTOMER, "from_tier", "to_tier").order_by(CUSTOMER)
+    ).to_pylist()
+    picked: dict[tuple[str | None, str | None], list[str]] = {}
+    for r in sample_rows:
+        picked.setdefault((r["from_tier"], r["to_tier"]), []).append(r[CUSTOMER])
+    movers: dict[str, list[dict[str, Any]]] = {}
+    names = [i for i in indicators or []
+             if old_features is not None and new_features is not None
+             and i in old_features.columns and i in new_features.columns]
+    for kind in KINDS:
+        chosen = moves.filter(moves.kind == kind)
+        if names and old_features is not None and new_features is not None:
+            of = old_features.select(_ofid=old_features[CUSTOMER],
+                                     **{f"{i}_before": old_features[i] for i in names})
+            nf = new_features.select(_nfid=new_features[CUSTOMER],
+                                     **{f"{i}_after": new_features[i] for i in names})
+            chosen = chosen.left_join(of, chosen[CUSTOMER] == of._ofid)
+            chosen = chosen.left_join(nf, chosen[CUSTOMER] == nf._nfid).drop("_ofid", "_nfid")
+        movers[kind] = engine.to_arrow(chosen.order_by(CUSTOMER).limit(limit)).to_pylist()
+    return Transitions(cells, counts, movers, picked)

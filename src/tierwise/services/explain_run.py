@@ -1,0 +1,65 @@
+"""Explain a recorded grade: reasons, gap, policy decision and override, from the run's files."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+from tierwise import methods
+from tierwise.errors import NotFoundError
+from tierwise.indicators import CUSTOMER
+from tierwise.policies.stability import policy_text
+from tierwise.services.grading import _SCHEME, Explanation, Project, render_texts
+from tierwise.services.history import latest_run
+from tierwise.services.runs import open_store
+from tierwise.store import overrides as store_overrides
+
+
+def explain(project: Project, scheme_name: str, customer_id: str, *, as_of: date | None = None
+            ) -> Explanation:
+    """Explain ``customer_id``'s grade in the official run of ``scheme_name`` (latest or as of)."""
+    import pyarrow.parquet as pq
+
+    project.scheme(scheme_name)
+    store = open_store(project)
+    try:
+        run = latest_run(store, scheme_name, as_of)
+        folder = Path(run.folder or "")
+        grades = pq.read_table(folder / "grades.parquet", filters=[(CUSTOMER, "=", customer_id)])
+        if grades.num_rows == 0:
+            raise NotFoundError(
+                f"customer {customer_id!r} has no grade in {scheme_name!r} as of {run.as_of}"
+                "; check the id (ids are case-sensitive)"
+            )
+        features = pq.read_table(folder / "features.parquet",
+                                 filters=[(CUSTOMER, "=", customer_id)])
+        info = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+        scheme = _SCHEME.validate_python(info["spec"])
+        graded = render_texts(scheme, grades, features, as_of=run.as_of).to_pylist()[0]
+        notes = []
+        if graded.get("policy"):
+            labels = {t.key: t.label_text("en") for t in methods.scheme_tiers(scheme)}
+            text = policy_text(graded["policy"], graded.get("policy_n"), graded.get("policy_of"),
+                               labels.get(graded["policy_tier"], graded["policy_tier"]))
+            if text:
+                notes.append(f"{text} (computed: {graded.get('computed_tier')})")
+        if graded.get("override_id") is not None:
+            with store.connect() as conn:
+                o = store_overrides.get(conn, int(graded["override_id"]))
+            approved = f", approved by {o.decided_by}" if o.decided_by else ""
+            notes.append(
+                f"override #{o.id} ({o.kind}{' ' + o.tier if o.tier else ''}) by {o.author}"
+                f"{approved}: {o.reason}"
+                + (f"; without it the grade would be {graded.get('policy_tier')}, more than one "
+                   "tier away" if graded.get("override_flag") else "")
+            )
+        if notes:
+            graded["reasons"] = "; ".join([*notes, str(graded.get("reasons") or "")]).rstrip("; ")
+        graded["run_id"] = run.id
+        graded["version"] = run.version
+        row = features.to_pylist()
+        return Explanation(scheme_name, run.as_of, customer_id, graded,
+                           {k: v for k, v in (row[0] if row else {}).items() if k != CUSTOMER})
+    finally:
+        store.close()

@@ -1,0 +1,228 @@
+"""History, point-in-time answers, run summaries, transitions and the impact preview.
+
+A scheme's history is made of its done official runs in as-of order. Each of them wrote a
+``changes.parquet`` with one row per customer whose tier changed (entries and exits included),
+sorted by customer id, so one customer's whole history is a filtered read of a few row groups per
+run. A grade is valid from its run's as-of date up to (not including) the as-of date of the next
+change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from tierwise import methods
+from tierwise.engine import connect
+from tierwise.errors import NotFoundError, TierwiseError
+from tierwise.indicators import CUSTOMER
+from tierwise.reports.transitions import Transitions, transitions
+from tierwise.services import versions as version_service
+from tierwise.services.grading import Project, _engine, prepare_features
+from tierwise.services.runs import actor_name, open_store
+from tierwise.services.runs import run as recorded_run
+from tierwise.store import Store
+from tierwise.store import runs as store_runs
+from tierwise.store import schemes as store_schemes
+from tierwise.store.runs import Run, TierCount
+
+
+@dataclass(frozen=True)
+class Spell:
+    """One tier a customer held: valid from ``valid_from`` up to, not including, ``valid_to``."""
+
+    tier: str
+    tier_rank: int
+    valid_from: date
+    valid_to: date | None
+    run_id: int
+    version: int
+    source: str
+    change: str
+    override_id: int | None
+
+
+def history(store: Store, scheme: str, customer_id: str) -> list[Spell]:
+    """Every tier ``customer_id`` held in ``scheme``, oldest first."""
+    with store.connect() as conn:
+        runs = store_runs.history_runs(conn, scheme)
+    files = [str(Path(r.folder) / "changes.parquet") for r in runs if r.folder]
+    if not files:
+        return []
+    by_id = {r.id: r for r in runs}
+    engine = connect()
+    try:
+        found = engine.parquet_rows(files, CUSTOMER, customer_id).to_pylist()
+    finally:
+        engine.close()
+    rows = sorted((r for r in found if r["run_id"] in by_id),
+                  key=lambda r: (r["as_of"], r["run_id"]))
+    spells: list[Spell] = []
+    for i, r in enumerate(rows):
+        if r["tier"] is None:
+            continue
+        end = rows[i + 1]["as_of"] if i + 1 < len(rows) else None
+        spells.append(Spell(r["tier"], int(r["tier_rank"]), r["as_of"], end, int(r["run_id"]),
+                            by_id[r["run_id"]].version, r["source"], r["change"],
+                            r["override_id"]))
+    return spells
+
+
+def tier_on(store: Store, scheme: str, customer_id: str, day: date) -> Spell | None:
+    """The tier ``customer_id`` held in ``scheme`` on ``day`` (None: not graded then)."""
+    for spell in history(store, scheme, customer_id):
+        if spell.valid_from <= day and (spell.valid_to is None or day < spell.valid_to):
+            return spell
+    return None
+
+
+def grade_in_run(run: Run, customer_id: str) -> dict[str, Any] | None:
+    """The stored grade of one customer in one run."""
+    import pyarrow.parquet as pq
+
+    if not run.folder:
+        return None
+    table = pq.read_table(Path(run.folder) / "grades.parquet",
+                          filters=[(CUSTOMER, "=", customer_id)])
+    rows = table.to_pylist()
+    return rows[0] if rows else None
+
+
+def what_version_gives(project: Project, scheme: str, number: int, customer_id: str, day: date,
+                       *, actor: str | None = None) -> tuple[Run, dict[str, Any] | None]:
+    """What version ``number`` gives ``customer_id`` as of the history date covering ``day``.
+
+    The as-of date is that of the official run in force on ``day`` (or ``day`` itself when the
+    history has none). An existing run of the version on that date answers; otherwise the version
+    is graded now as an unofficial run, which is recorded but never enters the history.
+    """
+    store = open_store(project)
+    try:
+        with store.connect() as conn:
+            history_runs = [r for r in store_runs.history_runs(conn, scheme) if r.as_of <= day]
+            as_of = history_runs[-1].as_of if history_runs else day
+            target = store_schemes.version(conn, scheme, number)
+            done = store_runs.listing(conn, scheme, statuses=(store_runs.DONE,),
+                                      version_id=target.id, as_of=as_of)
+        if done:
+            found = done[-1]
+        else:
+            found = recorded_run(project, [scheme], as_of=as_of, version=number, store=store,
+                                 actor=actor)[0].run
+        return found, grade_in_run(found, customer_id)
+    finally:
+        store.close()
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """A run with its per-tier counts."""
+
+    run: Run
+    tiers: list[TierCount]
+
+
+def summary(store: Store, run_id: int) -> RunSummary:
+    """A run's summary, read from the store (no Parquet file is opened)."""
+    with store.connect() as conn:
+        return RunSummary(store_runs.get(conn, run_id), store_runs.tier_counts(conn, run_id))
+
+
+def latest_run(store: Store, scheme: str, as_of: date | None = None) -> Run:
+    """The official run of ``scheme`` as of ``as_of``, or its latest."""
+    with store.connect() as conn:
+        runs = store_runs.history_runs(conn, scheme)
+    if as_of is not None:
+        runs = [r for r in runs if r.as_of == as_of]
+    if not runs:
+        when = f" as of {as_of}" if as_of else ""
+        raise NotFoundError(
+            f"scheme {scheme!r} has no finished run{when}; run `tierwise run {scheme}"
+            f"{' --as-of ' + str(as_of) if as_of else ''}` first"
+        )
+    return runs[-1]
+
+
+def compare_runs(store: Store, old: Run, new: Run, *, limit: int = 20) -> Transitions:
+    """Transitions from run ``old`` to run ``new``, with the indicator changes of the movers."""
+    if not old.folder or not new.folder:
+        raise TierwiseError("both runs must be finished to compare them")
+    with store.connect() as conn:
+        spec = version_service.scheme_of(store_schemes.version_by_id(conn, new.version_id))
+    indicators = list(dict.fromkeys(methods.scheme_indicators(spec)))
+    engine = connect()
+    try:
+        a = engine.read_parquet("old_grades", Path(old.folder) / "grades.parquet")
+        b = engine.read_parquet("new_grades", Path(new.folder) / "grades.parquet")
+        fa = engine.read_parquet("old_features", Path(old.folder) / "features.parquet")
+        fb = engine.read_parquet("new_features", Path(new.folder) / "features.parquet")
+        return transitions(engine, a, b, old_features=fa, new_features=fb,
+                           indicators=indicators, limit=limit)
+    finally:
+        engine.close()
+
+
+def previous_run(store: Store, run: Run) -> Run:
+    """The official run before ``run`` in its scheme's history."""
+    with store.connect() as conn:
+        earlier = [r for r in store_runs.history_runs(conn, run.scheme) if r.as_of < run.as_of]
+    if not earlier:
+        raise NotFoundError(f"run {run.id} is the first run of {run.scheme!r}; nothing before it")
+    return earlier[-1]
+
+
+@dataclass
+class Preview:
+    """A candidate version against the active one on the same data."""
+
+    scheme: str
+    as_of: date
+    active: int
+    candidate: int
+    transitions: Transitions
+    tiers: list[str]
+
+
+def preview(project: Project, scheme: str, *, candidate: int | None = None,
+            as_of: date | None = None, actor: str | None = None, samples: int = 5) -> Preview:
+    """Compare a candidate version with the active one, both graded on the same data.
+
+    The candidate defaults to tierwise.yaml's version. The result reads "1,203 up, 340 down",
+    with the matrix and sample customers per cell.
+
+    Both sides are computed tiers, before stability policies and overrides, so the preview shows
+    what the rules themselves change.
+    """
+    day = project.as_of(as_of)
+    store = open_store(project)
+    try:
+        saved, _ = version_service.save(store, project, scheme, actor=actor_name(actor))
+        with store.connect() as conn:
+            active = store_schemes.active_version(conn, scheme, day)
+            chosen = store_schemes.version(conn, scheme, candidate) if candidate else saved
+    finally:
+        store.close()
+    assert active is not None
+    old_spec, new_spec = version_service.scheme_of(active), version_service.scheme_of(chosen)
+    sides = []
+    with _engine(project) as engine:
+        for tag, version in (("old", active), ("new", chosen)):
+            spec = version_service.scheme_of(version)
+            indicators = version_service.indicators_of(version)
+            graded = Project(project.spec.model_copy(
+                update={"indicators": {**project.spec.indicators, **indicators}}), project.root)
+            features, _ = prepare_features(graded, engine, as_of=day,
+                                           indicators=methods.scheme_indicators(spec))
+            features = engine.materialize(f"features_{tag}", features)
+            grades = engine.materialize(f"grades_{tag}",
+                                        methods.grade(spec, features, as_of=day))
+            sides.append((grades, features))
+        names = list(dict.fromkeys([*methods.scheme_indicators(old_spec),
+                                    *methods.scheme_indicators(new_spec)]))
+        moved = transitions(engine, sides[0][0], sides[1][0], old_features=sides[0][1],
+                            new_features=sides[1][1], indicators=names, samples=samples)
+    keys = [t.key for t in methods.scheme_tiers(new_spec)]
+    keys += [t.key for t in methods.scheme_tiers(old_spec) if t.key not in keys]
+    return Preview(scheme, day, active.number, chosen.number, moved, keys)

@@ -1,0 +1,144 @@
+"""Scheme versions: save the project's schemes, list, diff, activate, roll back, schedule.
+
+The version of a scheme is fixed by a fingerprint of what decides its grades: the scheme without its
+labels, descriptions and strategy texts (and without its override governance), plus the definitions
+of every indicator it uses. Editing a label therefore updates the texts of the current version
+instead of making a new one, while changing a threshold or an indicator's window makes a new one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from pydantic import TypeAdapter
+
+from tierwise import methods
+from tierwise.indicators import required_indicators
+from tierwise.services.grading import Project
+from tierwise.spec.models import IndicatorSpec, SchemeSpec
+from tierwise.store import Store
+from tierwise.store import schemes as store_schemes
+from tierwise.store.schemes import Activation, Version
+
+_SCHEME: TypeAdapter[SchemeSpec] = TypeAdapter(SchemeSpec)
+_INDICATOR: TypeAdapter[IndicatorSpec] = TypeAdapter(IndicatorSpec)
+# Texts and governance: changing them never changes a grade.
+_DISPLAY = frozenset({"label", "description", "strategy", "overrides"})
+
+
+def _strip(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _strip(v) for k, v in value.items() if k not in _DISPLAY}
+    if isinstance(value, list):
+        return [_strip(v) for v in value]
+    return value
+
+
+def dump_scheme(scheme: SchemeSpec) -> dict[str, Any]:
+    """The scheme as stored: JSON without defaults, so new optional fields keep fingerprints."""
+    out: dict[str, Any] = _SCHEME.dump_python(scheme, mode="json", by_alias=True,
+                                              exclude_defaults=True)
+    return out
+
+
+def grading_content(project: Project, name: str) -> tuple[dict[str, Any], dict[str, Any], str]:
+    """The stored spec, the indicators it uses, and the fingerprint of scheme ``name``."""
+    scheme = project.scheme(name)
+    spec = dump_scheme(scheme)
+    used = required_indicators(project.spec, methods.scheme_indicators(scheme))
+    indicators = {
+        n: _INDICATOR.dump_python(project.spec.indicators[n], mode="json", by_alias=True,
+                                  exclude_defaults=True)
+        for n in sorted(used) if n in project.spec.indicators
+    }
+    return spec, indicators, fingerprint(spec, indicators)
+
+
+def fingerprint(spec: dict[str, Any], indicators: dict[str, Any]) -> str:
+    """sha256 of the grading content of a scheme and its indicators."""
+    text = json.dumps({"scheme": _strip(spec), "indicators": _strip(indicators)},
+                      sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def scheme_of(version: Version) -> SchemeSpec:
+    """The scheme spec stored in a version."""
+    return _SCHEME.validate_python(version.spec)
+
+
+def indicators_of(version: Version) -> dict[str, IndicatorSpec]:
+    """The indicator definitions stored with a version."""
+    return {n: _INDICATOR.validate_python(v) for n, v in version.indicators.items()}
+
+
+def save(store: Store, project: Project, name: str, *, actor: str, note: str | None = None,
+         activate_first: bool = True) -> tuple[Version, bool]:
+    """Save the project's scheme ``name`` as a version; the first version becomes active.
+
+    Returns the version and whether it is new. The first version of a scheme is active for every
+    date, so a backfill of past dates grades with it.
+    """
+    spec, indicators, print_ = grading_content(project, name)
+    with store.begin() as conn:
+        saved, created = store_schemes.save_version(
+            conn, name, spec=spec, indicators=indicators, fingerprint=print_, actor=actor,
+            note=note)
+        if activate_first and not store_schemes.activation_list(conn, name):
+            store_schemes.activate(conn, name, saved.number, actor=actor,
+                                   effective_from=store_schemes.FOREVER, kind="activate")
+    return saved, created
+
+
+def listing(store: Store, name: str) -> tuple[list[Version], list[Activation]]:
+    """The versions of a scheme and its activations."""
+    with store.connect() as conn:
+        return store_schemes.versions(conn, name), store_schemes.activation_list(conn, name)
+
+
+def activate(store: Store, name: str, number: int, *, actor: str,
+             effective_from: date | None = None) -> Activation:
+    """Activate version ``number`` from ``effective_from`` (today by default; later = scheduled)."""
+    kind = "schedule" if effective_from and effective_from > date.today() else "activate"
+    with store.begin() as conn:
+        return store_schemes.activate(conn, name, number, actor=actor,
+                                      effective_from=effective_from, kind=kind)
+
+
+def rollback(store: Store, name: str, *, actor: str) -> Activation:
+    """Re-activate the version active before the current one."""
+    with store.begin() as conn:
+        return store_schemes.rollback(conn, name, actor=actor)
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One field that differs between two versions."""
+
+    path: str
+    before: Any
+    after: Any
+    grading: bool
+
+
+def diff(a: Version, b: Version) -> list[Difference]:
+    """The fields that differ from version ``a`` to ``b``; ``grading`` marks grade-deciding ones."""
+    out: list[Difference] = []
+
+    def walk(path: str, x: Any, y: Any, grading: bool) -> None:
+        if isinstance(x, dict) and isinstance(y, dict):
+            for key in sorted(set(x) | set(y), key=str):
+                walk(f"{path}.{key}" if path else str(key), x.get(key), y.get(key),
+                     grading and key not in _DISPLAY)
+        elif isinstance(x, list) and isinstance(y, list) and len(x) == len(y):
+            for i, (p, q) in enumerate(zip(x, y, strict=True)):
+                walk(f"{path}[{i}]", p, q, grading)
+        elif x != y:
+            out.append(Difference(path, x, y, grading))
+
+    walk("", {"scheme": a.spec, "indicators": a.indicators},
+         {"scheme": b.spec, "indicators": b.indicators}, True)
+    return out
