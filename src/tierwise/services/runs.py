@@ -240,6 +240,7 @@ def _run(project: Project, names: list[str], day: date, force: bool, version: in
                                            as_of=day, official=plan.official, forced=force,
                                            actor=who)
             todo.append(plan)
+        fault_point("in_start")
     fault_point("after_start")
     if not todo:
         return outcomes
@@ -383,6 +384,7 @@ def _grade_one(engine: Engine, st: Store, plan: _Plan, features: ir.Table, day: 
             excludes.semi_join(features, excludes[CUSTOMER] == features[CUSTOMER]).count()))
     final = engine.materialize(f"final_{plan.run_id}",
                                apply_overrides(stable, overrides, tiers))
+    fault_point(f"after_policy:{plan.name}")
     grades = engine.to_arrow(final)
     changes = None
     if plan.official:

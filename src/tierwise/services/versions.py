@@ -99,19 +99,37 @@ def listing(store: Store, name: str) -> tuple[list[Version], list[Activation]]:
         return store_schemes.versions(conn, name), store_schemes.activation_list(conn, name)
 
 
+def _now_effective(conn: Any, name: str) -> date:
+    """When "now" starts for a scheme's grading: the as-of date of its latest official run.
+
+    Versions take effect by as-of date. Activating "now" therefore means: for a re-run of the
+    latest date and every later one, while the earlier history keeps the version it had. A
+    scheme never run takes the new version for every date.
+    """
+    from tierwise.store import runs as store_runs
+
+    history = store_runs.history_runs(conn, name)
+    return history[-1].as_of if history else store_schemes.FOREVER
+
+
 def activate(store: Store, name: str, number: int, *, actor: str,
              effective_from: date | None = None) -> Activation:
-    """Activate version ``number`` from ``effective_from`` (today by default; later = scheduled)."""
+    """Activate version ``number``: now (see :func:`_now_effective`), or from a go-live date.
+
+    A go-live date after today is recorded as scheduled.
+    """
     kind = "schedule" if effective_from and effective_from > date.today() else "activate"
     with store.begin() as conn:
-        return store_schemes.activate(conn, name, number, actor=actor,
-                                      effective_from=effective_from, kind=kind)
+        day = effective_from or _now_effective(conn, name)
+        return store_schemes.activate(conn, name, number, actor=actor, effective_from=day,
+                                      kind=kind)
 
 
 def rollback(store: Store, name: str, *, actor: str) -> Activation:
-    """Re-activate the version active before the current one."""
+    """Re-activate the version active before the current one, now."""
     with store.begin() as conn:
-        return store_schemes.rollback(conn, name, actor=actor)
+        return store_schemes.rollback(conn, name, actor=actor,
+                                      effective_from=_now_effective(conn, name))
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,8 @@
 An override pins, floors, ceilings or excludes one customer in one scheme, with a reason, an author,
 a start date and an optional expiry (the first date it no longer applies). When the scheme requires
 approval it waits as ``pending`` until a second person approves it; the approver can never be the
-author. A customer has at most one pending or active override per scheme, so which one applies is
-never ambiguous. Every change is audited with its before and after.
+author. A customer has at most one pending or active override per scheme in force on any day, so which
+one applies is never ambiguous. Every change is audited with its before and after.
 """
 
 from __future__ import annotations
@@ -107,7 +107,10 @@ def create(
         _select().where(overrides.c.scheme_id == sid, overrides.c.customer_id == customer_id,
                         overrides.c.status.in_((PENDING, ACTIVE)))
     ).all()
-    live = [o for o in map(_row, current) if o.expires is None or o.expires > date.today()]
+    # Two overrides of one customer may not be in force on the same day.
+    end = expires or date.max
+    live = [o for o in map(_row, current)
+            if start < (o.expires or date.max) and o.valid_from < end]
     if live:
         o = live[0]
         raise ConflictError(

@@ -199,9 +199,10 @@ def active_version(conn: sa.Connection, scheme: str, on: date | None = None) -> 
     return version(conn, scheme, effective[-1].version) if effective else None
 
 
-def rollback(conn: sa.Connection, scheme: str, *, actor: str) -> Activation:
-    """Re-activate, from today, the version that was active before the current one."""
-    today = date.today()
+def rollback(conn: sa.Connection, scheme: str, *, actor: str,
+             effective_from: date | None = None) -> Activation:
+    """Re-activate the version active before the current one, from ``effective_from`` (today)."""
+    today = effective_from or date.today()
     current = active_version(conn, scheme, today)
     if current is None:
         raise StoreError(f"scheme {scheme!r} has no active version to roll back from")

@@ -1,0 +1,97 @@
+"""The store commands end to end: run exit codes, versions, history, overrides, audit verify."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from tests.services.conftest import write_months
+from tierwise.cli import main
+
+runner = CliRunner()
+
+
+def invoke(*args: object) -> Result:
+    return runner.invoke(main.app, [str(a) for a in args], catch_exceptions=False)
+
+
+def flat(text: str) -> str:
+    """The words of the output, table borders removed."""
+    return " ".join(text.translate({ord(c): " " for c in "│┃┏┓┗┛┡┩━─└┘┌┐╇┳┻╋┴┬┼"}).split())
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.delenv("TIERWISE_STORE_URL", raising=False)
+    monkeypatch.setenv("TIERWISE_USER", "analyst")
+    monkeypatch.setattr(main.console, "width", 200)
+    return write_months(tmp_path / "months")
+
+
+def test_run_exit_codes_and_history(project: Path) -> None:
+    done = invoke("backfill", "tier", "--from", "2026-04-01", "--to", "2026-06-30", "-p", project)
+    assert done.exit_code == 0, done.output
+    assert "3 dates: 3 runs done" in flat(done.output)
+    skipped = invoke("run", "tier", "-p", project)
+    assert skipped.exit_code == main.EXIT_SKIPPED == 3
+    assert "already done" in flat(skipped.output)
+    forced = invoke("run", "tier", "--force", "-p", project)
+    assert forced.exit_code == 0 and "version 1, run 4" in flat(forced.output)
+    shown = invoke("history", "C4", "-s", "tier", "-p", project)
+    assert shown.exit_code == 0
+    assert "silver 2026-04-30 2026-06-30 entry" in flat(shown.output)
+    assert "bronze 2026-06-30" in flat(shown.output)
+    on = invoke("history", "C4", "-s", "tier", "--on", "2026-05-15", "-p", project)
+    assert "C4 in tier on 2026-05-15: silver (since 2026-04-30" in flat(on.output)
+    moved = invoke("transitions", "tier", "-p", project)
+    assert moved.exit_code == 0, moved.output
+    assert "0 up, 1 down, 0 new, 0 gone, 4 unchanged" in flat(moved.output)
+    listed = invoke("runs", "list", "tier", "--all", "-p", project)
+    assert "superseded" in listed.output
+    summary = invoke("runs", "show", "4", "-p", project)
+    assert "run 4: tier v1 as of 2026-06-30, done, official" in flat(summary.output)
+
+
+def test_versions_and_overrides(project: Path) -> None:
+    assert invoke("scheme", "save", "tier", "-p", project).exit_code == 0
+    yaml = project / "tierwise.yaml"
+    yaml.write_text(yaml.read_text(encoding="utf-8").replace('">= 3"', '">= 3"').replace(
+        'orders_3m >= 3"}', 'orders_3m >= 2"}', 1), encoding="utf-8")
+    saved = invoke("scheme", "save", "tier", "-p", project, "--note", "looser gold")
+    assert "new version 2" in saved.output
+    diff = invoke("scheme", "diff", "tier", "1", "2", "-p", project)
+    assert "scheme.tiers[0].when" in diff.output and "orders_3m >= 2" in diff.output
+    activated = invoke("scheme", "activate", "tier", "2", "-p", project)
+    assert "version 2 active from" in activated.output
+    listing = invoke("scheme", "list", "tier", "-p", project)
+    assert "looser gold" in listing.output and "active" in listing.output
+    added = invoke("override", "add", "C5", "-s", "steady", "--kind", "pin", "--tier", "gold",
+                   "--reason", "key account", "-p", project)
+    assert added.exit_code == 0 and "pending" in added.output
+    own = invoke("override", "approve", "1", "-p", project)
+    assert own.exit_code == 1 and "cannot approve" in flat(own.output)
+    other = invoke("override", "approve", "1", "-p", project, "--actor", "supervisor")
+    assert other.exit_code == 0 and "active by supervisor" in other.output
+    queue = invoke("override", "list", "--status", "active", "-p", project)
+    assert "key account" in queue.output
+
+
+def test_audit_verify_finds_an_edited_and_a_deleted_event(project: Path) -> None:
+    invoke("backfill", "tier", "--from", "2026-06-01", "--to", "2026-06-30", "-p", project)
+    ok = invoke("audit", "verify", "-p", project)
+    assert ok.exit_code == 0 and "hash chain verified" in ok.output
+    db = project / ".tierwise" / "store.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE audit_events SET actor = 'someone else' WHERE seq = 2")
+    edited = invoke("audit", "verify", "-p", project)
+    assert edited.exit_code == 1 and "edited" in edited.output
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE audit_events SET actor = 'analyst' WHERE seq = 2")
+    assert invoke("audit", "verify", "-p", project).exit_code == 0  # restored
+    with sqlite3.connect(db) as conn:
+        conn.execute("DELETE FROM audit_events WHERE seq = 3")
+    deleted = invoke("audit", "verify", "-p", project)
+    assert deleted.exit_code == 1 and "deleted" in deleted.output
