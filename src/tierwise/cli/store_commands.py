@@ -359,17 +359,26 @@ def transitions(
     console.print(f"{scheme}: run {old.id} ({old.as_of}) -> run {new.id} ({new.as_of}): "
                   f"{moves.headline()}")
     _matrix(moves, [t.key for t in methods.scheme_tiers(spec)], "from (rows) -> to (columns)")
+    names = list(dict.fromkeys(methods.scheme_indicators(spec)))
     for kind, rows in moves.movers.items():
         if not rows:
             continue
-        table = Table(title=f"{kind}", title_justify="left")
-        cols = [c for c in rows[0] if c not in ("kind", "from_rank", "to_rank")]
-        for c in cols:
-            table.add_column(c)
+        table = Table(title=f"{kind}: first {len(rows)} by id", title_justify="left")
+        for col in ("customer", "move", *names):
+            table.add_column(col)
         for r in rows:
-            table.add_row(*[Text("" if r[c] is None else (f"{r[c]:,.2f}" if isinstance(r[c], float)
-                                                         else str(r[c]))) for c in cols])
+            table.add_row(r["customer_id"], f"{r['from_tier'] or '-'} -> {r['to_tier'] or '-'}",
+                          *[f"{_show(r.get(f'{n}_before'))} -> {_show(r.get(f'{n}_after'))}"
+                            for n in names])
         console.print(table)
+
+
+def _show(value: object) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    return str(value)
 
 
 # -- overrides ---------------------------------------------------------------------------------
