@@ -6,10 +6,8 @@ import json
 from datetime import date
 from pathlib import Path
 
-from tierwise import methods
 from tierwise.errors import NotFoundError
 from tierwise.indicators import CUSTOMER
-from tierwise.policies.stability import policy_text
 from tierwise.services.grading import _SCHEME, Explanation, Project, render_texts
 from tierwise.services.history import latest_run
 from tierwise.services.runs import open_store
@@ -38,12 +36,6 @@ def explain(project: Project, scheme_name: str, customer_id: str, *, as_of: date
         scheme = _SCHEME.validate_python(info["spec"])
         graded = render_texts(scheme, grades, features, as_of=run.as_of).to_pylist()[0]
         notes = []
-        if graded.get("policy"):
-            labels = {t.key: t.label_text("en") for t in methods.scheme_tiers(scheme)}
-            text = policy_text(graded["policy"], graded.get("policy_n"), graded.get("policy_of"),
-                               labels.get(graded["policy_tier"], graded["policy_tier"]))
-            if text:
-                notes.append(f"{text} (computed: {graded.get('computed_tier')})")
         if graded.get("override_id") is not None:
             with store.connect() as conn:
                 o = store_overrides.get(conn, int(graded["override_id"]))

@@ -420,12 +420,23 @@ def render_texts(scheme: SchemeSpec, grades: pa.Table, features: pa.Table, *, as
     Rendering happens here, not in the engine that graded, so the texts read the same whatever
     engine ran and cost nothing for the customers nobody reads about.
     """
+    import ibis
+
     engine = connect()
     try:
         g = engine.register_arrow("grades", grades)
         extra = [c for c in features.column_names if c not in grades.column_names]
         f = engine.register_arrow("features", features.select([CUSTOMER, *extra]))
         table = methods.with_texts(scheme, g.join(f, CUSTOMER), as_of=as_of)
+        if "policy" in grades.column_names:
+            # A tier held by the stability policy says so first: "held in Gold: grace ...".
+            from tierwise.policies.stability import policy_texts
+
+            held = policy_texts(table, methods.scheme_tiers(scheme))
+            table = table.mutate(reasons=ibis.ifelse(
+                held.isnull(), table.reasons,
+                held.concat(" (computed: ", table.computed_tier, "); ",
+                            table.reasons.fill_null(""))))
         return engine.to_arrow(table.select(*grades.column_names, "reasons", "gap")
                                .order_by(CUSTOMER))
     finally:
