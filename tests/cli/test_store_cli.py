@@ -35,6 +35,9 @@ def test_run_exit_codes_and_history(project: Path) -> None:
     done = invoke("backfill", "tier", "--from", "2026-04-01", "--to", "2026-06-30", "-p", project)
     assert done.exit_code == 0, done.output
     assert "3 dates: 3 runs done" in flat(done.output)
+    repeated = invoke("backfill", "tier", "--from", "2026-04-01", "--to", "2026-06-30", "-p",
+                      project)
+    assert repeated.exit_code == 3 and "0 runs done, 3 skipped" in flat(repeated.output)
     skipped = invoke("run", "tier", "-p", project)
     assert skipped.exit_code == main.EXIT_SKIPPED == 3
     assert "already done" in flat(skipped.output)

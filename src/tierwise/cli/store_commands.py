@@ -225,6 +225,10 @@ def backfill(
     done = sum(o.status == "done" for o in outcomes)
     console.print(f"{len(dates)} dates: {done} runs done, {len(outcomes) - done} skipped "
                   "(already done; --force re-runs them)")
+    if not done:
+        from tierwise.cli.main import EXIT_SKIPPED
+
+        raise typer.Exit(EXIT_SKIPPED)
 
 
 @runs_app.command("list")
@@ -265,6 +269,8 @@ def runs_show(run_id: Annotated[int, typer.Argument()], project: ProjectOpt = Pa
     console.print(f"run {r.id}: {r.scheme} v{r.version} as of {r.as_of}, {r.status}, "
                   f"{'official' if r.official else 'unofficial'}, by {r.started_by}; data "
                   f"{(r.data_fingerprint or '')[:12]}")
+    if r.error:
+        console.print(Text.assemble(("error: ", "red"), r.error))
     table = Table(title_justify="left")
     for col in ("tier", "customers", "computed", "held by policy", "overridden", "entered",
                 "left", "value"):
