@@ -130,3 +130,26 @@ def test_history_is_built_forward(months: Path) -> None:
                             (date(2025, 6, 30), "superseded")]
     finally:
         store.close()
+
+
+def test_a_shared_scan_backfill_equals_one_scan_per_date(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.services.conftest import write_months
+
+    monkeypatch.delenv("TIERWISE_STORE_URL", raising=False)
+    dates = DATES[-9:]
+    tables: dict[str, list[tuple[list[dict[str, object]], list[dict[str, object]]]]] = {}
+    for label, per_scan in (("shared", 32), ("alone", 1)):
+        monkeypatch.setattr(runs, "_METRICS_PER_SCAN", per_scan)
+        project = Project.open(write_months(tmp_path / label))
+        assert len(runs._batches(project, ["tier", "steady"], dates)) == (
+            1 if per_scan == 32 else 9)
+        outcomes = runs.backfill(project, ["tier", "steady"], dates)
+        tables[label] = [
+            (pq.read_table(Path(o.folder or "") / "grades.parquet").sort_by(
+                "customer_id").to_pylist(),
+             pq.read_table(Path(o.folder or "") / "features.parquet").sort_by(
+                 "customer_id").to_pylist())
+            for o in outcomes]
+    assert len(tables["shared"]) == 18
+    assert tables["shared"] == tables["alone"]

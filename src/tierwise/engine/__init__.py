@@ -10,6 +10,8 @@ import os
 import shutil
 import tempfile
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,6 +33,7 @@ class Engine:
     backend: Any
     _session: Any = None
     _tmp: list[str] = field(default_factory=list)
+    _made: list[str] = field(default_factory=list)
 
     def register_arrow(self, name: str, table: pa.Table) -> ir.Table:
         """Make an Arrow table available to the engine under a unique name derived from ``name``."""
@@ -94,12 +97,30 @@ class Engine:
         unique = f"tw_{name}_{uuid.uuid4().hex[:8]}"
         try:
             if self.kind == "duckdb":
-                return self.backend.create_table(unique, expr, temp=True)
+                made = self.backend.create_table(unique, expr, temp=True)
+                self._made.append(unique)
+                return made
             frame = self._session.sql(str(self.backend.compile(expr)))
             frame.cache().createOrReplaceTempView(unique)
+            self._made.append(unique)
             return self.backend.table(unique)
         except Exception as exc:
             raise self._error(exc, expr) from exc
+
+    @contextmanager
+    def scope(self) -> Iterator[None]:
+        """Drop the tables materialized inside the block when it ends, to free their memory."""
+        start = len(self._made)
+        try:
+            yield
+        finally:
+            for name in self._made[start:]:
+                if self.kind == "duckdb":
+                    self.backend.con.execute(f'DROP TABLE IF EXISTS "{name}"')
+                else:
+                    self._session.catalog.uncacheTable(name)
+                    self._session.catalog.dropTempView(name)
+            del self._made[start:]
 
     def sql(self, expr: ir.Expr) -> str:
         """The SQL the engine runs for ``expr`` (for error messages and golden files)."""
