@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -31,20 +32,25 @@ def tier_summary(grades: pa.Table, tiers: list[TierSpec], *, value: str | None) 
 
     Every tier of the scheme appears, with zero customers where none reached it.
     """
-    import pyarrow.compute as pc
-
     aggs = [("customer_id", "count")]
     if value:
         aggs.append(("value", "sum"))
     grouped = grades.group_by("tier").aggregate(aggs).to_pylist()
-    by_tier = {row["tier"]: row for row in grouped}
-    total = grades.num_rows
-    total_value = pc.sum(grades["value"]).as_py() if value else None
+    counts = {row["tier"]: (int(row["customer_id_count"]),
+                            float(row["value_sum"] or 0.0) if value else None)
+              for row in grouped}
+    return summary_from_counts(counts, tiers, value=value)
+
+
+def summary_from_counts(counts: Mapping[str, tuple[int, float | None]], tiers: list[TierSpec],
+                        *, value: str | None) -> list[TierRow]:
+    """The summary from customers and value sum per tier key (tiers missing there have none)."""
+    total = sum(n for n, _ in counts.values())
+    total_value = sum(v or 0.0 for _, v in counts.values()) if value else None
     rows = []
     for rank, tier in enumerate(tiers, start=1):
-        row = by_tier.get(tier.key, {})
-        count = int(row.get("customer_id_count", 0))
-        vsum = float(row.get("value_sum") or 0.0) if value else None
+        count, vsum = counts.get(tier.key, (0, 0.0 if value else None))
+        vsum = (vsum or 0.0) if value else None
         rows.append(
             TierRow(
                 rank=rank,

@@ -12,7 +12,6 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -26,7 +25,7 @@ from tierwise.engine import Engine, connect
 from tierwise.errors import DataError, NotFoundError, SpecError
 from tierwise.indicators import CUSTOMER, feature_table, required_indicators
 from tierwise.methods import rules as rules_method
-from tierwise.reports.summary import TierRow, tier_summary
+from tierwise.reports.summary import TierRow, summary_from_counts
 from tierwise.sources.checks import QualityReport, check_sources
 from tierwise.sources.read import load_source
 from tierwise.spec import load_project
@@ -313,72 +312,128 @@ def run_schemes(
 
     wanted = list(dict.fromkeys(n for scheme in schemes.values()
                                 for n in methods.scheme_indicators(scheme)))
-    graded: list[tuple[str, pa.Table, rules_method.RuleAnalysis | None, dict[str, float]]] = []
+    results = []
     with _engine(project) as engine:
         step("loading and checking sources, computing indicators")
         features, quality = prepare_features(
             project, engine, as_of=day, indicators=wanted, drop_bad_rows=drop_bad_rows
         )
         features = engine.materialize("features", features)
+        customers = int(engine.execute(features.count()))
         lap(shared, "check_and_indicators")
-        # Unsorted: sorting millions of ids costs seconds and no reader needs the order.
-        feature_arrow = engine.to_arrow(features)
-        lap(shared, "fetch_features")
         for name, scheme in schemes.items():
             timings: dict[str, float] = {}
             step(f"grading {name}")
-            grades = methods.grade(scheme, features, as_of=day)
-            grade_table = engine.to_arrow(grades)
+            grades = engine.materialize(f"grades_{name}",
+                                        methods.grade(scheme, features, as_of=day))
+            facts = grade_facts(engine, grades, value=scheme.value is not None)
+            _check_one_grade(facts, customers=customers)
             lap(timings, "grade")
             analysis = None
             if isinstance(scheme, RulesSchemeSpec):
                 step(f"analysing the rules of {name}")
-                analysis = _analyse(engine, scheme, features, grade_table, as_of=day)
+                analysis = _analyse(engine, scheme, features, facts.wins(), as_of=day)
                 lap(timings, "analysis")
-            _check_one_grade(grade_table, customers=feature_arrow.num_rows)
-            graded.append((name, grade_table, analysis, timings))
-    results = []
-    for name, grade_table, analysis, timings in graded:
-        scheme = schemes[name]
-        tiers = methods.scheme_tiers(scheme)
-        step(f"writing {name}")
-        used = required_indicators(project.spec, methods.scheme_indicators(scheme))
-        folder = project.output_dir(name, day)
-        exports = _write(folder, grade_table, feature_arrow.select([CUSTOMER, *used]), scheme,
-                         name, day, export or [])
-        lap(timings, "write")
-        summary = tier_summary(grade_table, tiers, value=scheme.value)
-        results.append(RunResult(name, day, folder, grade_table.num_rows, summary, quality,
-                                 analysis, {**shared, **timings}, exports))
+            step(f"writing {name}")
+            used = required_indicators(project.spec, methods.scheme_indicators(scheme))
+            folder = project.output_dir(name, day)
+            exports = _write(folder, engine, grades, features.select(CUSTOMER, *used), scheme,
+                             name, day, export or [], info={"customers": facts.rows})
+            lap(timings, "write")
+            summary = summary_from_counts(facts.by_tier, methods.scheme_tiers(scheme),
+                                          value=scheme.value)
+            results.append(RunResult(name, day, folder, facts.rows, summary, quality,
+                                     analysis, {**shared, **timings}, exports))
     return results
 
 
-def _check_one_grade(grades: pa.Table, *, customers: int) -> None:
-    """One grade per customer: as many grades as customers, none without an id.
+@dataclass(frozen=True)
+class GradeFacts:
+    """What a grade table holds, counted in the engine: rows, gaps, customers per tier.
+
+    Attributes:
+        rows: grades.
+        missing_ids: grades without a customer id.
+        missing_tiers: grades without a tier.
+        by_tier: customers and the sum of the value indicator per tier key.
+        by_source: customers per (tier, source) where grades say how the tier was reached.
+
+    """
+
+    rows: int
+    missing_ids: int
+    missing_tiers: int
+    by_tier: dict[str, tuple[int, float | None]]
+    by_source: dict[tuple[str, str], int]
+
+    def wins(self) -> dict[str, int]:
+        """Customers per tier."""
+        return {k: n for k, (n, _) in self.by_tier.items()}
+
+
+def grade_facts(engine: Engine, grades: ir.Table, *, value: bool) -> GradeFacts:
+    """Count a grade table in the engine, in one grouped query over its tiers."""
+    keys = ["tier", *(["source"] if "source" in grades.columns else [])]
+    aggs: dict[str, Any] = {"_n": grades.count(),
+                            "_no_id": grades.count(where=grades[CUSTOMER].isnull())}
+    if value:
+        aggs["_v"] = grades.value.sum()
+    rows = engine.to_arrow(grades.group_by(keys).aggregate(**aggs)).to_pylist()
+    by_tier: dict[str, tuple[int, float | None]] = {}
+    by_source: dict[tuple[str, str], int] = {}
+    missing_tiers = 0
+    for row in rows:
+        n = int(row["_n"])
+        if row["tier"] is None:
+            missing_tiers += n
+            continue
+        count, total = by_tier.get(row["tier"], (0, 0.0 if value else None))
+        by_tier[row["tier"]] = (count + n, (total or 0.0) + float(row["_v"] or 0.0)
+                                if value else None)
+        if "source" in row:
+            by_source[(row["tier"], row["source"])] = n
+    return GradeFacts(sum(int(r["_n"]) for r in rows), sum(int(r["_no_id"]) for r in rows),
+                      missing_tiers, by_tier, by_source)
+
+
+def _check_one_grade(facts: GradeFacts, *, customers: int) -> None:
+    """One grade per customer: as many grades as customers, none without an id or a tier.
 
     The customers are unique (a checked source), so equal counts mean one grade each; counting
     distinct ids of millions of customers would cost a second per scheme to say the same.
     """
-    ids = grades["customer_id"]
-    if len(ids) != customers or ids.null_count or grades["tier"].null_count:
+    if facts.rows != customers or facts.missing_ids or facts.missing_tiers:
         raise DataError(
-            f"grading produced {len(ids)} grades ({ids.null_count} without a customer, "
-            f"{grades['tier'].null_count} without a tier) for {customers} customers; this is a "
+            f"grading produced {facts.rows} grades ({facts.missing_ids} without a customer, "
+            f"{facts.missing_tiers} without a tier) for {customers} customers; this is a "
             "bug in tierwise, please report it with the scheme"
         )
 
 
 def _analyse(
-    engine: Engine, scheme: RulesSchemeSpec, features: ir.Table, grades: pa.Table, *, as_of: date
+    engine: Engine, scheme: RulesSchemeSpec, features: ir.Table, wins: dict[str, int], *,
+    as_of: date
 ) -> rules_method.RuleAnalysis:
-    import pyarrow.compute as pc
-
     counts_expr, conds = rules_method.analysis_expr(scheme, features, as_of=as_of)
     row = engine.execute(counts_expr).iloc[0]
     counts = {k: int(row[k]) for k in row.index}
-    values = pc.value_counts(grades["tier"]).to_pylist()
-    wins = {v["values"]: int(v["counts"]) for v in values}
     return rules_method.analyse(scheme, counts, wins, conds)
+
+
+def labelled_expr(grades: ir.Table, tiers: list[TierSpec]) -> ir.Table:
+    """The grade table with the tier labels in English and Chinese beside the tier key."""
+    import ibis
+
+    def label(lang: str) -> ir.Value:
+        return grades.tier.cases(*((t.key, t.label_text(lang)) for t in tiers),
+                                 else_=ibis.null("string"))
+
+    columns: list[Any] = []
+    for name in grades.columns:
+        columns.append(grades[name])
+        if name == "tier":
+            columns += [label("en").name("tier_label_en"), label("zh").name("tier_label_zh")]
+    return grades.select(*columns)
 
 
 def labelled(grades: pa.Table, tiers: list[TierSpec]) -> pa.Table:
@@ -397,47 +452,45 @@ def labelled(grades: pa.Table, tiers: list[TierSpec]) -> pa.Table:
 
 def _write(
     folder: Path,
-    grades: pa.Table,
-    features: pa.Table,
+    engine: Engine,
+    grades: ir.Table,
+    features: ir.Table,
     scheme: SchemeSpec,
     name: str,
     as_of: date,
     export: list[str],
     *,
-    extra: dict[str, pa.Table] | None = None,
+    extra: dict[str, ir.Table] | None = None,
     info: dict[str, Any] | None = None,
     fault: Callable[[str], None] | None = None,
 ) -> list[Path]:
     """Write a run's files into ``folder`` through a staging folder renamed into place.
 
-    ``extra`` are further Parquet files by name, ``info`` further facts for ``run.json``, and
+    The engine computes and encodes each file (grades with their tier labels, the features, and
+    ``extra`` tables by file name, written in row groups of 64k rows in their own order), so no
+    table of millions of rows passes through Python. ``info`` adds facts to ``run.json``;
     ``fault`` is called between the files with the name of the point reached (crash tests).
     """
     import pyarrow.parquet as pq
 
     point = fault or (lambda _: None)
-
     tiers = methods.scheme_tiers(scheme)
-
     staging = folder.with_name(f".{folder.name}.tmp-{os.getpid()}")
     if staging.exists():
         shutil.rmtree(staging)
     staging.mkdir(parents=True)
     try:
-        out = labelled(grades, tiers)
-        # Two files, two cores: pyarrow encodes without holding the GIL.
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            pending = pool.submit(pq.write_table, features, staging / "features.parquet")
-            pq.write_table(out, staging / "grades.parquet")
-            pending.result()
+        engine.write_parquet(labelled_expr(grades, tiers), staging / "grades.parquet")
+        engine.write_parquet(features, staging / "features.parquet")
         point(f"written_grades:{name}")
         for file_name, table in (extra or {}).items():
-            pq.write_table(table, staging / file_name, row_group_size=65_536)
+            engine.write_parquet(table, staging / file_name, row_group_size=65_536)
             point(f"written_{file_name}:{name}")
         names = ["grades.parquet", "features.parquet", *(extra or {})]
         if export:
             # Exports are for people: they carry the rendered reasons and gaps.
-            readable = render_texts(scheme, out, features, as_of=as_of)
+            readable = render_texts(scheme, pq.read_table(staging / "grades.parquet"),
+                                    pq.read_table(staging / "features.parquet"), as_of=as_of)
             if "csv" in export:
                 _write_csv(readable, staging / "grades.csv")
                 names.append("grades.csv")
@@ -449,7 +502,6 @@ def _write(
                 {
                     "scheme": name,
                     "as_of": as_of.isoformat(),
-                    "customers": grades.num_rows,
                     **(info or {}),
                     # The spec as graded, so its texts render the same after the YAML changes.
                     "spec": _SCHEME.dump_python(scheme, mode="json", by_alias=True),

@@ -37,14 +37,16 @@ from tierwise.indicators import CUSTOMER, required_indicators
 from tierwise.methods.margin import within_margin
 from tierwise.policies.overrides import apply_overrides
 from tierwise.policies.stability import apply_stability
-from tierwise.reports.summary import TierRow, tier_summary
+from tierwise.reports.summary import TierRow, summary_from_counts
 from tierwise.services import versions as version_service
 from tierwise.services.grading import (
+    GradeFacts,
     Project,
     _analyse,
     _check_one_grade,
     _engine,
     _write,
+    grade_facts,
     prepare_features,
     prepare_features_many,
 )
@@ -58,7 +60,6 @@ from tierwise.store.schemes import Version
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
-    import pyarrow as pa
 
     from tierwise.engine import Engine
     from tierwise.methods.rules import RuleAnalysis
@@ -313,49 +314,52 @@ def _grade_and_record(project: Project, plans: list[_Plan], day: date, export: l
             features = engine.materialize("features", features)
             fault_point("after_features")
             lap(shared, "check_and_indicators")
-            feature_arrow = engine.to_arrow(features)
-            lap(shared, "fetch_features")
+            customers = int(engine.execute(features.count()))
             data_print = data_fingerprint(graded_project)
             for plan in plans:
                 timings: dict[str, float] = {}
                 step(f"grading {plan.name}")
                 grades, changes, analysis, excluded = _grade_one(engine, st, plan, features, day)
+                facts = grade_facts(engine, grades, value=plan.scheme.value is not None)
                 fault_point(f"after_grade:{plan.name}")
-                _check_one_grade(grades, customers=feature_arrow.num_rows - excluded)
+                _check_one_grade(facts, customers=customers - excluded)
                 lap(timings, "grade")
                 step(f"writing {plan.name}")
                 used = required_indicators(graded_project.spec,
                                            methods.scheme_indicators(plan.scheme))
                 folder = project.root / project.spec.output / plan.name / "runs" / str(plan.run_id)
                 info = {"run_id": plan.run_id, "version": plan.version.number,
-                        "official": plan.official, "data_fingerprint": data_print}
-                extra = {"changes.parquet": changes} if changes is not None else {}
-                exports = _write(folder, grades, feature_arrow.select([CUSTOMER, *used]),
+                        "official": plan.official, "data_fingerprint": data_print,
+                        "customers": facts.rows}
+                extra = ({"changes.parquet": changes.order_by(CUSTOMER)}
+                         if changes is not None else {})
+                exports = _write(folder, engine, grades, features.select(CUSTOMER, *used),
                                  plan.scheme, plan.name, day, export, extra=extra, info=info,
                                  fault=fault_point)
                 fault_point(f"after_write:{plan.name}")
                 lap(timings, "write")
-                counts = _tier_counts(grades, changes, plan.scheme)
+                counts = _tier_counts(engine, facts, changes, plan.scheme)
                 with st.begin() as conn:
                     fault_point(f"in_commit:{plan.name}")
                     finished = store_runs.finish(
                         conn, plan.run_id, actor=who,
-                        folder=str(folder), customers=grades.num_rows,
+                        folder=str(folder), customers=facts.rows,
                         data_fingerprint=data_print,
-                        counts={"rows": quality.rows, "customers": grades.num_rows,
-                                **_sources(grades)},
+                        counts={"rows": quality.rows, "customers": facts.rows,
+                                **_sources(facts)},
                         timings={**shared, **timings}, tiers=counts)
                     fault_point(f"before_commit:{plan.name}")
                 fault_point(f"after_commit:{plan.name}")
                 outcomes.append(RunOutcome(
                     plan.name, day, "done", finished, plan.version.number, folder,
-                    tier_summary(grades, methods.scheme_tiers(plan.scheme), value=plan.scheme.value),
+                    summary_from_counts(facts.by_tier, methods.scheme_tiers(plan.scheme),
+                                        value=plan.scheme.value),
                     counts, quality, analysis, plan.notes, {**shared, **timings}, exports))
     return outcomes
 
 
 def _grade_one(engine: Engine, st: Store, plan: _Plan, features: ir.Table, day: date
-               ) -> tuple[pa.Table, pa.Table | None, RuleAnalysis | None, int]:
+               ) -> tuple[ir.Table, ir.Table | None, RuleAnalysis | None, int]:
     """Grade, apply the stability policy and the overrides; the grades, changes and exclusions."""
     import ibis
 
@@ -364,7 +368,8 @@ def _grade_one(engine: Engine, st: Store, plan: _Plan, features: ir.Table, day: 
     raw = engine.materialize(f"raw_{plan.run_id}", methods.grade(scheme, features, as_of=day))
     analysis = None
     if isinstance(scheme, RulesSchemeSpec):
-        analysis = _analyse(engine, scheme, features, engine.to_arrow(raw.select("tier")),
+        wins = engine.to_arrow(raw.group_by("tier").aggregate(n=raw.count())).to_pylist()
+        analysis = _analyse(engine, scheme, features, {w["tier"]: int(w["n"]) for w in wins},
                             as_of=day)
     previous = None
     if plan.previous is not None and plan.previous.folder:
@@ -403,11 +408,11 @@ def _grade_one(engine: Engine, st: Store, plan: _Plan, features: ir.Table, day: 
     final = engine.materialize(f"final_{plan.run_id}",
                                apply_overrides(stable, overrides, tiers))
     fault_point(f"after_policy:{plan.name}")
-    grades = engine.to_arrow(final)
     changes = None
     if plan.official:
-        changes = engine.to_arrow(_changes(final, previous, plan, day).order_by(CUSTOMER))
-    return grades, changes, analysis, excluded
+        changes = engine.materialize(f"changes_{plan.run_id}",
+                                     _changes(final, previous, plan, day))
+    return final, changes, analysis, excluded
 
 
 def _changes(final: ir.Table, previous: ir.Table | None, plan: _Plan, day: date) -> ir.Table:
@@ -443,39 +448,29 @@ def _changes(final: ir.Table, previous: ir.Table | None, plan: _Plan, day: date)
     )
 
 
-def _sources(grades: pa.Table) -> dict[str, int]:
-    import pyarrow.compute as pc
+def _sources(facts: GradeFacts) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for (_, source), n in facts.by_source.items():
+        out[f"source_{source}"] = out.get(f"source_{source}", 0) + n
+    return out
 
-    counts = pc.value_counts(grades["source"]).to_pylist()
-    return {f"source_{c['values']}": int(c["counts"]) for c in counts}
 
-
-def _tier_counts(grades: pa.Table, changes: pa.Table | None, scheme: SchemeSpec
-                 ) -> list[TierCount]:
-    import pyarrow.compute as pc
-
-    tiers = methods.scheme_tiers(scheme)
-    out = []
+def _tier_counts(engine: Engine, facts: GradeFacts, changes: ir.Table | None,
+                 scheme: SchemeSpec) -> list[TierCount]:
+    """Per tier: customers by how they got the tier, value, and moves in and out."""
     entered: dict[str, int] = {}
     left: dict[str, int] = {}
     if changes is not None:
-        for row in pc.value_counts(changes["tier"].drop_null()).to_pylist():
-            entered[row["values"]] = int(row["counts"])
-        for row in pc.value_counts(changes["prev_tier"].drop_null()).to_pylist():
-            left[row["values"]] = int(row["counts"])
-    aggs = [("customer_id", "count")]
-    if scheme.value and "value" in grades.column_names:
-        aggs.append(("value", "sum"))
-    by_tier_source = grades.group_by(["tier", "source"]).aggregate(aggs).to_pylist()
-    for rank, tier in enumerate(tiers, start=1):
-        rows = [r for r in by_tier_source if r["tier"] == tier.key]
-        n = {s: sum(int(r["customer_id_count"]) for r in rows if r["source"] == s)
-             for s in ("computed", "policy", "override")}
-        value = (sum(float(r.get("value_sum") or 0.0) for r in rows)
-                 if scheme.value and "value" in grades.column_names else None)
-        out.append(TierCount(tier.key, rank, sum(n.values()), n["computed"], n["policy"],
-                             n["override"], value, entered.get(tier.key, 0),
-                             left.get(tier.key, 0)))
+        for key, into in (("tier", entered), ("prev_tier", left)):
+            moved = changes.filter(changes[key].notnull())
+            rows = engine.to_arrow(moved.group_by(key).aggregate(n=moved.count())).to_pylist()
+            into.update({r[key]: int(r["n"]) for r in rows})
+    out = []
+    for rank, tier in enumerate(methods.scheme_tiers(scheme), start=1):
+        n = {s: facts.by_source.get((tier.key, s), 0) for s in ("computed", "policy", "override")}
+        count, value = facts.by_tier.get(tier.key, (0, 0.0 if scheme.value else None))
+        out.append(TierCount(tier.key, rank, count, n["computed"], n["policy"], n["override"],
+                             value, entered.get(tier.key, 0), left.get(tier.key, 0)))
     return out
 
 
