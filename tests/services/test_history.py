@@ -153,3 +153,31 @@ def test_a_shared_scan_backfill_equals_one_scan_per_date(tmp_path: Path,
             for o in outcomes]
     assert len(tables["shared"]) == 18
     assert tables["shared"] == tables["alone"]
+
+
+def test_compacted_history_answers_like_the_change_files(months: Path) -> None:
+    from tierwise.services.history_files import COMPACT_AFTER, history_files
+
+    project = Project.open(months)
+    dates = DATES[:COMPACT_AFTER + 1]
+    runs.backfill(project, ["tier"], dates)
+    store = runs.open_store(project)
+    try:
+        with store.connect() as conn:
+            history_runs = store_runs.history_runs(conn, "tier")
+        files = history_files(history_runs)
+        # One merged file for the first eight runs, one change file for the ninth.
+        assert len(files) == 2 and Path(files[0]).parent.name == "history"
+        # Re-grade from the eighth date: its merged run is superseded, the new runs are read
+        # from their own files, and the superseded rows in the merged file are ignored.
+        runs.backfill(project, ["tier"], [dates[-2]], force=True)
+        with store.connect() as conn:
+            history_runs = store_runs.history_runs(conn, "tier")
+        assert len(history_files(history_runs)) == 3
+        for customer in CUSTOMERS:
+            for day in dates:
+                got = history_service.tier_on(store, "tier", customer, day)
+                assert got is not None and got.tier == expected_tier(customer, day)
+                assert got.run_id in {r.id for r in history_runs}
+    finally:
+        store.close()

@@ -15,12 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from tierwise import methods
-from tierwise.engine import connect
+from tierwise.engine import connect, lookup_parquet
 from tierwise.errors import NotFoundError, TierwiseError
 from tierwise.indicators import CUSTOMER
 from tierwise.reports.transitions import Transitions, transitions
 from tierwise.services import versions as version_service
 from tierwise.services.grading import Project, _engine, prepare_features
+from tierwise.services.history_files import history_files
 from tierwise.services.runs import actor_name, open_store
 from tierwise.services.runs import run as recorded_run
 from tierwise.store import Store
@@ -48,15 +49,12 @@ def history(store: Store, scheme: str, customer_id: str) -> list[Spell]:
     """Every tier ``customer_id`` held in ``scheme``, oldest first."""
     with store.connect() as conn:
         runs = store_runs.history_runs(conn, scheme)
-    files = [str(Path(r.folder) / "changes.parquet") for r in runs if r.folder]
+    by_id = {r.id: r for r in runs}
+    files = history_files(runs)
     if not files:
         return []
-    by_id = {r.id: r for r in runs}
-    engine = connect()
-    try:
-        found = engine.parquet_rows(files, CUSTOMER, customer_id).to_pylist()
-    finally:
-        engine.close()
+    found = lookup_parquet(files, CUSTOMER, customer_id).to_pylist()
+    # Rows of runs no longer in the history (superseded since a compaction) are left out.
     rows = sorted((r for r in found if r["run_id"] in by_id),
                   key=lambda r: (r["as_of"], r["run_id"]))
     spells: list[Spell] = []

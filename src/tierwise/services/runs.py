@@ -50,6 +50,7 @@ from tierwise.services.grading import (
     prepare_features,
     prepare_features_many,
 )
+from tierwise.services.history_files import compact
 from tierwise.sources.checks import QualityReport
 from tierwise.spec.models import AggregateIndicatorSpec, RulesSchemeSpec, SchemeSpec
 from tierwise.store import Store, default_url
@@ -350,6 +351,13 @@ def _grade_and_record(project: Project, plans: list[_Plan], day: date, export: l
                         timings={**shared, **timings}, tiers=counts)
                     fault_point(f"before_commit:{plan.name}")
                 fault_point(f"after_commit:{plan.name}")
+                if plan.official:
+                    step(f"compacting the history of {plan.name}")
+                    try:
+                        compact(st, plan.name)
+                    except Exception as exc:  # the run is done; lookups read the change files
+                        plan.notes.append(f"{plan.name}: merging the history files failed "
+                                          f"({exc}); history stays complete, lookups are slower")
                 outcomes.append(RunOutcome(
                     plan.name, day, "done", finished, plan.version.number, folder,
                     summary_from_counts(facts.by_tier, methods.scheme_tiers(plan.scheme),
