@@ -318,52 +318,64 @@ def _grade_and_record(project: Project, plans: list[_Plan], day: date, export: l
             customers = int(engine.execute(features.count()))
             data_print = data_fingerprint(graded_project)
             for plan in plans:
-                timings: dict[str, float] = {}
-                step(f"grading {plan.name}")
-                grades, changes, analysis, excluded = _grade_one(engine, st, plan, features, day)
-                facts = grade_facts(engine, grades, value=plan.scheme.value is not None)
-                fault_point(f"after_grade:{plan.name}")
-                _check_one_grade(facts, customers=customers - excluded)
-                lap(timings, "grade")
-                step(f"writing {plan.name}")
-                used = required_indicators(graded_project.spec,
-                                           methods.scheme_indicators(plan.scheme))
-                folder = project.root / project.spec.output / plan.name / "runs" / str(plan.run_id)
-                info = {"run_id": plan.run_id, "version": plan.version.number,
-                        "official": plan.official, "data_fingerprint": data_print,
-                        "customers": facts.rows}
-                extra = ({"changes.parquet": changes.order_by(CUSTOMER)}
-                         if changes is not None else {})
-                exports = _write(folder, engine, grades, features.select(CUSTOMER, *used),
-                                 plan.scheme, plan.name, day, export, extra=extra, info=info,
-                                 fault=fault_point)
-                fault_point(f"after_write:{plan.name}")
-                lap(timings, "write")
-                counts = _tier_counts(engine, facts, changes, plan.scheme)
-                with st.begin() as conn:
-                    fault_point(f"in_commit:{plan.name}")
-                    finished = store_runs.finish(
-                        conn, plan.run_id, actor=who,
-                        folder=str(folder), customers=facts.rows,
-                        data_fingerprint=data_print,
-                        counts={"rows": quality.rows, "customers": facts.rows,
-                                **_sources(facts)},
-                        timings={**shared, **timings}, tiers=counts)
-                    fault_point(f"before_commit:{plan.name}")
-                fault_point(f"after_commit:{plan.name}")
-                if plan.official:
-                    step(f"compacting the history of {plan.name}")
-                    try:
-                        compact(st, plan.name)
-                    except Exception as exc:  # the run is done; lookups read the change files
-                        plan.notes.append(f"{plan.name}: merging the history files failed "
-                                          f"({exc}); history stays complete, lookups are slower")
-                outcomes.append(RunOutcome(
-                    plan.name, day, "done", finished, plan.version.number, folder,
-                    summary_from_counts(facts.by_tier, methods.scheme_tiers(plan.scheme),
-                                        value=plan.scheme.value),
-                    counts, quality, analysis, plan.notes, {**shared, **timings}, exports))
+                with engine.scope():  # this scheme's tables go when it is recorded
+                    outcomes.append(_record_one(
+                        engine, st, plan, features, day, customers, quality, export, step,
+                        who, project, graded_project, data_print, shared, lap))
     return outcomes
+
+
+def _record_one(engine: Engine, st: Store, plan: _Plan, features: ir.Table, day: date,
+                customers: int, quality: QualityReport, export: list[str], step: Progress,
+                who: str, project: Project, graded_project: Project, data_print: str,
+                shared: dict[str, float], lap: Callable[[dict[str, float], str], None]
+                ) -> RunOutcome:
+    """Grade one scheme, write its files and commit its run."""
+    timings: dict[str, float] = {}
+    step(f"grading {plan.name}")
+    grades, changes, analysis, excluded = _grade_one(engine, st, plan, features, day)
+    facts = grade_facts(engine, grades, value=plan.scheme.value is not None)
+    fault_point(f"after_grade:{plan.name}")
+    _check_one_grade(facts, customers=customers - excluded)
+    lap(timings, "grade")
+    step(f"writing {plan.name}")
+    used = required_indicators(graded_project.spec,
+                               methods.scheme_indicators(plan.scheme))
+    folder = project.root / project.spec.output / plan.name / "runs" / str(plan.run_id)
+    info = {"run_id": plan.run_id, "version": plan.version.number,
+            "official": plan.official, "data_fingerprint": data_print,
+            "customers": facts.rows}
+    extra = ({"changes.parquet": changes.order_by(CUSTOMER)}
+             if changes is not None else {})
+    exports = _write(folder, engine, grades, features.select(CUSTOMER, *used),
+                     plan.scheme, plan.name, day, export, extra=extra, info=info,
+                     fault=fault_point)
+    fault_point(f"after_write:{plan.name}")
+    lap(timings, "write")
+    counts = _tier_counts(engine, facts, changes, plan.scheme)
+    with st.begin() as conn:
+        fault_point(f"in_commit:{plan.name}")
+        finished = store_runs.finish(
+            conn, plan.run_id, actor=who,
+            folder=str(folder), customers=facts.rows,
+            data_fingerprint=data_print,
+            counts={"rows": quality.rows, "customers": facts.rows,
+                    **_sources(facts)},
+            timings={**shared, **timings}, tiers=counts)
+        fault_point(f"before_commit:{plan.name}")
+    fault_point(f"after_commit:{plan.name}")
+    if plan.official:
+        step(f"compacting the history of {plan.name}")
+        try:
+            compact(st, plan.name)
+        except Exception as exc:  # the run is done; lookups read the change files
+            plan.notes.append(f"{plan.name}: merging the history files failed "
+                              f"({exc}); history stays complete, lookups are slower")
+    return RunOutcome(
+        plan.name, day, "done", finished, plan.version.number, folder,
+        summary_from_counts(facts.by_tier, methods.scheme_tiers(plan.scheme),
+                            value=plan.scheme.value),
+        counts, quality, analysis, plan.notes, {**shared, **timings}, exports)
 
 
 def _grade_one(engine: Engine, st: Store, plan: _Plan, features: ir.Table, day: date
@@ -373,19 +385,17 @@ def _grade_one(engine: Engine, st: Store, plan: _Plan, features: ir.Table, day: 
 
     scheme = plan.scheme
     tiers = methods.scheme_tiers(scheme)
-    raw = engine.materialize(f"raw_{plan.run_id}", methods.grade(scheme, features, as_of=day))
-    analysis = None
-    if isinstance(scheme, RulesSchemeSpec):
-        wins = engine.to_arrow(raw.group_by("tier").aggregate(n=raw.count())).to_pylist()
-        analysis = _analyse(engine, scheme, features, {w["tier"]: int(w["n"]) for w in wins},
-                            as_of=day)
     previous = None
     if plan.previous is not None and plan.previous.folder:
         previous = engine.read_parquet(f"previous_{plan.run_id}",
                                        Path(plan.previous.folder) / "grades.parquet")
     margin = None
     policy = scheme.stability
+    raw = methods.grade(scheme, features, as_of=day)
     if previous is not None and policy is not None and policy.downgrade_margin > 0:
+        # Read twice (policy and margin): computed once. Otherwise the method's grades flow
+        # straight into the one table this run materializes.
+        raw = engine.materialize(f"raw_{plan.run_id}", raw)
         ranks = ibis.memtable({"_key": [t.key for t in tiers],
                                "_rank": list(range(1, len(tiers) + 1))})
         prev = previous.select(_pid=previous[CUSTOMER], held_tier=previous.policy_tier)
@@ -416,10 +426,19 @@ def _grade_one(engine: Engine, st: Store, plan: _Plan, features: ir.Table, day: 
     final = engine.materialize(f"final_{plan.run_id}",
                                apply_overrides(stable, overrides, tiers))
     fault_point(f"after_policy:{plan.name}")
+    analysis = None
+    if isinstance(scheme, RulesSchemeSpec):
+        wins = engine.to_arrow(final.group_by("computed_tier").aggregate(n=final.count()))
+        analysis = _analyse(engine, scheme, features,
+                            {w["computed_tier"]: int(w["n"]) for w in wins.to_pylist()},
+                            as_of=day)
     changes = None
     if plan.official:
-        changes = engine.materialize(f"changes_{plan.run_id}",
-                                     _changes(final, previous, plan, day))
+        changes = _changes(final, previous, plan, day)
+        if previous is not None:
+            # A join with the previous run: computed once for the file and the counts. A first
+            # run's changes are its grades, cheaper to select again than to store twice.
+            changes = engine.materialize(f"changes_{plan.run_id}", changes)
     return final, changes, analysis, excluded
 
 
