@@ -150,3 +150,60 @@ overrides = sa.Table(
     sa.Column("revision", sa.Integer, nullable=False, server_default="1"),
     sa.Index(None, "scheme_id", "customer_id"),
 )
+
+# -- people: users, their credentials and sessions, and the customers assigned to managers ----
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("username", sa.String(200), nullable=False, unique=True),
+    sa.Column("display_name", sa.String(200)),
+    sa.Column("role", sa.String(20), nullable=False),  # admin | supervisor | manager | auditor
+    # scrypt: "scrypt$n$r$p$salt$hash" (base64); never the password.
+    sa.Column("password_hash", sa.String(300), nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("disabled", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("revision", sa.Integer, nullable=False, server_default="1"),
+)
+
+# Tokens and sessions are stored as sha256 of the secret: a copy of the store grants nothing.
+api_tokens = sa.Table(
+    "api_tokens",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("user_id", sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("last_used_at", Timestamp),
+    sa.Column("revoked_at", Timestamp),
+)
+
+sessions = sa.Table(
+    "sessions",
+    metadata,
+    sa.Column("id_hash", sa.String(64), primary_key=True),
+    sa.Column("user_id", sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("csrf", sa.String(64), nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("expires_at", Timestamp, nullable=False),
+)
+
+assignments = sa.Table(
+    "assignments",
+    metadata,
+    sa.Column("customer_id", sa.String(200), primary_key=True),
+    sa.Column("user_id", sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("assigned_at", Timestamp, nullable=False),
+    sa.Index(None, "user_id"),
+)
+
+login_failures = sa.Table(
+    "login_failures",
+    metadata,
+    sa.Column("key", sa.String(300), primary_key=True),  # username and client address
+    sa.Column("failures", sa.Integer, nullable=False),
+    sa.Column("first_at", Timestamp, nullable=False),
+    sa.Column("locked_until", Timestamp),
+)

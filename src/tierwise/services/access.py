@@ -1,0 +1,74 @@
+"""Who may do what: roles, actions, and which customers a manager sees.
+
+Every edge (REST API, dashboard) asks these functions before it calls a use case, so the rules
+live in one place:
+
+* admin: everything, including users;
+* supervisor: edits and activates schemes, starts runs, creates and decides overrides;
+* manager: reads and acts (overrides, exports) only on the customers assigned to them;
+* auditor: reads everything, including the audit log, and changes nothing.
+"""
+
+from __future__ import annotations
+
+from tierwise.errors import PermissionDenied
+from tierwise.store import Store
+from tierwise.store import users as store_users
+from tierwise.store.users import User
+
+READ = "read"                    # schemes, versions, runs, summaries, transitions
+READ_CUSTOMERS = "read_customers"
+READ_AUDIT = "read_audit"
+EDIT_SCHEMES = "edit_schemes"    # save, activate, roll back, preview
+RUN = "run"
+OVERRIDE = "override"            # create and revoke one's own
+DECIDE = "decide"                # approve, reject, revoke anyone's
+EXPORT = "export"
+USERS = "users"
+
+ALLOWED: dict[str, frozenset[str]] = {
+    "admin": frozenset({READ, READ_CUSTOMERS, READ_AUDIT, EDIT_SCHEMES, RUN, OVERRIDE, DECIDE,
+                        EXPORT, USERS}),
+    "supervisor": frozenset({READ, READ_CUSTOMERS, EDIT_SCHEMES, RUN, OVERRIDE, DECIDE,
+                             EXPORT}),
+    "manager": frozenset({READ, READ_CUSTOMERS, OVERRIDE, EXPORT}),
+    "auditor": frozenset({READ, READ_CUSTOMERS, READ_AUDIT, EXPORT}),
+}
+
+
+def allowed(user: User, action: str) -> bool:
+    """Whether ``user``'s role may do ``action`` at all."""
+    return action in ALLOWED.get(user.role, frozenset())
+
+
+def require(user: User, action: str) -> None:
+    """Refuse ``action`` unless the user's role allows it."""
+    if not allowed(user, action):
+        raise PermissionDenied(f"a {user.role} may not {action.replace('_', ' ')}")
+
+
+def sees_all_customers(user: User) -> bool:
+    """Managers see only their customers; every other role sees all."""
+    return user.role != "manager"
+
+
+def visible_customers(store: Store, user: User) -> set[str] | None:
+    """The customers ``user`` may see: None for all, else the assigned ones."""
+    if sees_all_customers(user):
+        return None
+    with store.connect() as conn:
+        return store_users.assigned(conn, user)
+
+
+def require_customer(store: Store, user: User, customer_id: str) -> None:
+    """Refuse unless ``user`` may see ``customer_id``.
+
+    The refusal reads like a missing customer, so a manager cannot probe which ids exist.
+    """
+    if sees_all_customers(user):
+        return
+    with store.connect() as conn:
+        if not store_users.is_assigned(conn, user, customer_id):
+            from tierwise.errors import NotFoundError
+
+            raise NotFoundError(f"customer {customer_id!r} is not among your customers")
