@@ -256,6 +256,7 @@ def demo(
 
 
 # The store commands register themselves on ``app``.
+from tierwise.cli import serve as _serve  # noqa: E402, F401
 from tierwise.cli import store_commands as _store_commands  # noqa: E402, F401
 from tierwise.cli import users as _users  # noqa: E402, F401
 

@@ -1,0 +1,418 @@
+"""The FastAPI application: ``/api/v1`` over the services, OpenAPI at ``/openapi.json``.
+
+Every route authenticates the caller, checks the role for the action and, for customer data,
+that a manager's customer is theirs; then it calls one service and shapes its answer. Objects
+that people edit concurrently (overrides) carry an ``ETag`` with their revision; a write must send
+it back in ``If-Match`` and gets 412 when someone else changed the object first.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request, Response
+from pydantic import BaseModel, Field
+
+from tierwise.api import errors
+from tierwise.api.auth import SESSION_COOKIE, current_user, requires, store_of
+from tierwise.errors import NotFoundError
+from tierwise.services import access
+from tierwise.services import history as history_service
+from tierwise.services import overrides as override_service
+from tierwise.services import versions as version_service
+from tierwise.services.customers import detail
+from tierwise.services.grading import Project
+from tierwise.services.runs import open_store
+from tierwise.store import Store, audit
+from tierwise.store import overrides as store_overrides
+from tierwise.store import runs as store_runs
+from tierwise.store import schemes as store_schemes
+from tierwise.store import users as store_users
+from tierwise.store.overrides import Override
+from tierwise.store.users import User
+
+api = APIRouter(prefix="/api/v1")
+Reader = Annotated[User, Depends(requires(access.READ))]
+CustomerReader = Annotated[User, Depends(requires(access.READ_CUSTOMERS))]
+Editor = Annotated[User, Depends(requires(access.EDIT_SCHEMES))]
+Overrider = Annotated[User, Depends(requires(access.OVERRIDE))]
+Auditor = Annotated[User, Depends(requires(access.READ_AUDIT))]
+
+
+def project_of(request: Request) -> Project:
+    """The project the app serves."""
+    project: Project = request.app.state.project
+    return project
+
+
+# -- auth --------------------------------------------------------------------------------------
+
+
+class Login(BaseModel):
+    """Credentials."""
+
+    username: str = Field(min_length=1, max_length=200)
+    password: str = Field(min_length=1, max_length=1000)
+
+
+class Me(BaseModel):
+    """The caller."""
+
+    username: str
+    display_name: str | None
+    role: str
+    csrf: str | None = None
+
+
+@api.post("/auth/login", response_model=Me, tags=["auth"])
+def login(body: Login, request: Request, response: Response) -> Me:
+    """Log in with a password: sets the session cookie and returns the CSRF token."""
+    store = store_of(request)
+    client = request.client.host if request.client else "unknown"
+    with store.begin() as conn:
+        user = store_users.authenticate(conn, body.username, body.password, client=client)
+        sid, csrf = store_users.new_session(conn, user)
+    response.set_cookie(SESSION_COOKIE, sid, httponly=True, samesite="strict",
+                        secure=request.url.scheme == "https",
+                        max_age=store_users.SESSION_HOURS * 3600)
+    return Me(username=user.username, display_name=user.display_name, role=user.role, csrf=csrf)
+
+
+@api.post("/auth/logout", status_code=204, tags=["auth"])
+def logout(request: Request, response: Response,
+           user: Annotated[User, Depends(current_user)]) -> None:
+    """End the session."""
+    sid = request.cookies.get(SESSION_COOKIE)
+    if sid:
+        with store_of(request).begin() as conn:
+            store_users.end_session(conn, sid)
+    response.delete_cookie(SESSION_COOKIE)
+
+
+@api.get("/me", response_model=Me, tags=["auth"])
+def me(user: Annotated[User, Depends(current_user)]) -> Me:
+    """Who the caller is."""
+    return Me(username=user.username, display_name=user.display_name, role=user.role)
+
+
+# -- schemes -----------------------------------------------------------------------------------
+
+
+class VersionOut(BaseModel):
+    """A scheme version."""
+
+    number: int
+    fingerprint: str
+    created_at: str
+    created_by: str
+    note: str | None
+    active: bool
+    spec: dict[str, Any]
+
+
+class SchemeOut(BaseModel):
+    """A scheme with its active version."""
+
+    name: str
+    active_version: int | None
+
+
+@api.get("/schemes", response_model=list[SchemeOut], tags=["schemes"])
+def schemes(request: Request, user: Reader) -> list[SchemeOut]:
+    """Every scheme in the store and its active version."""
+    with store_of(request).connect() as conn:
+        out = []
+        for name in store_schemes.scheme_names(conn):
+            active = store_schemes.active_version(conn, name)
+            out.append(SchemeOut(name=name, active_version=active.number if active else None))
+    return out
+
+
+@api.get("/schemes/{name}/versions", response_model=list[VersionOut], tags=["schemes"])
+def versions(name: str, request: Request, user: Reader) -> list[VersionOut]:
+    """The versions of a scheme, oldest first."""
+    with store_of(request).connect() as conn:
+        found = store_schemes.versions(conn, name)
+        active = store_schemes.active_version(conn, name)
+    return [VersionOut(number=v.number, fingerprint=v.fingerprint,
+                       created_at=v.created_at.isoformat(), created_by=v.created_by, note=v.note,
+                       active=active is not None and active.number == v.number, spec=v.spec)
+            for v in found]
+
+
+class Activate(BaseModel):
+    """Which version, from when."""
+
+    version: int = Field(ge=1)
+    effective_from: date | None = None
+
+
+@api.post("/schemes/{name}/activate", tags=["schemes"])
+def activate(name: str, body: Activate, request: Request, user: Editor) -> dict[str, Any]:
+    """Activate a version now, or schedule it from a date."""
+    act = version_service.activate(store_of(request), name, body.version, actor=user.username,
+                                   effective_from=body.effective_from)
+    return {"version": act.version, "effective_from": act.effective_from, "kind": act.kind}
+
+
+@api.post("/schemes/{name}/rollback", tags=["schemes"])
+def rollback(name: str, request: Request, user: Editor) -> dict[str, Any]:
+    """Re-activate the version that was active before the current one."""
+    act = version_service.rollback(store_of(request), name, actor=user.username)
+    return {"version": act.version, "effective_from": act.effective_from, "kind": act.kind}
+
+
+# -- runs --------------------------------------------------------------------------------------
+
+
+class TierCountOut(BaseModel):
+    """Customers of one tier in a run."""
+
+    tier: str
+    tier_rank: int
+    customers: int
+    computed: int
+    held: int
+    overridden: int
+    value_sum: float | None
+    entered: int
+    left: int
+
+
+class RunOut(BaseModel):
+    """A run and its per-tier counts."""
+
+    id: int
+    scheme: str
+    version: int
+    as_of: date
+    status: str
+    official: bool
+    customers: int | None
+    started_by: str
+    error: str | None
+    tiers: list[TierCountOut] = []
+
+
+@api.get("/schemes/{name}/runs", response_model=list[RunOut], tags=["runs"])
+def runs(name: str, request: Request, user: Reader) -> list[RunOut]:
+    """A scheme's runs that make its history, by as-of date."""
+    with store_of(request).connect() as conn:
+        found = store_runs.history_runs(conn, name)
+    return [_run_out(r) for r in found]
+
+
+def _run_out(r: store_runs.Run, tiers: list[store_runs.TierCount] | None = None) -> RunOut:
+    return RunOut(id=r.id, scheme=r.scheme, version=r.version, as_of=r.as_of, status=r.status,
+                  official=r.official, customers=r.customers, started_by=r.started_by,
+                  error=r.error, tiers=[TierCountOut(**t.__dict__) for t in tiers or []])
+
+
+@api.get("/runs/{run_id}", response_model=RunOut, tags=["runs"])
+def run_summary(run_id: int, request: Request, user: Reader) -> RunOut:
+    """A run's summary: customers per tier, by how they got it."""
+    s = history_service.summary(store_of(request), run_id)
+    return _run_out(s.run, s.tiers)
+
+
+@api.get("/runs/{run_id}/transitions", tags=["runs"])
+def run_transitions(run_id: int, request: Request, user: Reader,
+                    since: Annotated[int | None, Query(alias="from")] = None,
+                    limit: Annotated[int, Query(ge=0, le=500)] = 20) -> dict[str, Any]:
+    """Moves from the previous run (or run ``from``) to this one: matrix, counts, movers."""
+    store = store_of(request)
+    with store.connect() as conn:
+        new = store_runs.get(conn, run_id)
+        old = store_runs.get(conn, since) if since else None
+    old = old or history_service.previous_run(store, new)
+    moves = history_service.compare_runs(store, old, new, limit=limit)
+    movers = moves.movers
+    visible = access.visible_customers(store, user)
+    if visible is not None:  # a manager sees counts, but only their own movers
+        movers = {k: [m for m in v if m["customer_id"] in visible] for k, v in movers.items()}
+    return {"from_run": old.id, "to_run": new.id, "counts": moves.counts,
+            "cells": [c.__dict__ for c in moves.cells], "movers": movers}
+
+
+# -- customers ---------------------------------------------------------------------------------
+
+
+@api.get("/customers/{customer_id}", tags=["customers"])
+def customer(customer_id: str, scheme: str, request: Request, user: CustomerReader,
+             as_of: date | None = None) -> dict[str, Any]:
+    """One customer: grade, reasons, gap to the next tier, indicators, history, overrides."""
+    store = store_of(request)
+    access.require_customer(store, user, customer_id)
+    found = detail(project_of(request), store, scheme, customer_id, as_of=as_of)
+    return {
+        "customer_id": customer_id, "scheme": scheme, "as_of": found.explanation.as_of,
+        "grade": found.explanation.grade, "indicators": found.explanation.indicators,
+        "history": [s.__dict__ for s in found.history],
+        "overrides": [_override_out(o) for o in found.overrides],
+    }
+
+
+# -- overrides ---------------------------------------------------------------------------------
+
+
+class OverrideIn(BaseModel):
+    """A new override."""
+
+    scheme: str
+    customer_id: str = Field(min_length=1, max_length=200)
+    kind: str = Field(pattern="^(pin|floor|ceiling|exclude)$")
+    tier: str | None = None
+    reason: str = Field(min_length=1, max_length=4000)
+    valid_from: date | None = None
+    expires: date | None = None
+
+
+class Decision(BaseModel):
+    """A note with a decision."""
+
+    note: str | None = Field(default=None, max_length=4000)
+
+
+def _override_out(o: Override) -> dict[str, Any]:
+    return {**o.__dict__, "created_at": o.created_at.isoformat(),
+            "decided_at": o.decided_at.isoformat() if o.decided_at else None}
+
+
+def _etag(o: Override) -> str:
+    return f'"override-{o.id}-{o.revision}"'
+
+
+def _revision(if_match: str | None, override_id: int) -> int:
+    """The revision an ``If-Match`` header names; writes without one are refused."""
+    if not if_match:
+        raise errors.PreconditionFailed(
+            f"send If-Match with the ETag of override #{override_id} you read, so a change "
+            "made by someone else in between is not overwritten")
+    try:
+        return int(if_match.strip().strip('"').rsplit("-", 1)[1])
+    except (IndexError, ValueError):
+        raise errors.PreconditionFailed(f"If-Match {if_match!r} is not an ETag of override "
+                                        f"#{override_id}") from None
+
+
+@api.get("/overrides", tags=["overrides"])
+def overrides(request: Request, user: CustomerReader, scheme: str | None = None,
+              status: str | None = None) -> list[dict[str, Any]]:
+    """Overrides, newest first (status=pending: the approval queue)."""
+    store = store_of(request)
+    with store.connect() as conn:
+        found = store_overrides.listing(conn, scheme=scheme, status=status)
+    visible = access.visible_customers(store, user)
+    return [_override_out(o) for o in found if visible is None or o.customer_id in visible]
+
+
+def _visible_override(store: Store, user: User, override_id: int) -> Override:
+    with store.connect() as conn:
+        found = store_overrides.get(conn, override_id)
+    try:
+        access.require_customer(store, user, found.customer_id)
+    except NotFoundError:
+        raise NotFoundError(f"no override #{override_id}") from None
+    return found
+
+
+@api.get("/overrides/{override_id}", tags=["overrides"])
+def override(override_id: int, request: Request, response: Response,
+             user: CustomerReader) -> dict[str, Any]:
+    """One override, with its ETag."""
+    found = _visible_override(store_of(request), user, override_id)
+    response.headers["ETag"] = _etag(found)
+    return _override_out(found)
+
+
+@api.post("/overrides", status_code=201, tags=["overrides"])
+def create_override(body: OverrideIn, request: Request, response: Response,
+                    user: Overrider) -> dict[str, Any]:
+    """Override one customer's grade, with a reason (pending when the scheme needs approval)."""
+    access.require_customer(store_of(request), user, body.customer_id)
+    made = override_service.create(project_of(request), body.scheme, body.customer_id,
+                                   kind=body.kind, tier=body.tier, reason=body.reason,
+                                   actor=user.username, valid_from=body.valid_from,
+                                   expires=body.expires)
+    response.headers["ETag"] = _etag(made)
+    return _override_out(made)
+
+
+def _decide(action: str, override_id: int, body: Decision, request: Request,
+            response: Response, user: User, if_match: str | None) -> dict[str, Any]:
+    store = store_of(request)
+    found = _visible_override(store, user, override_id)
+    # Approving and rejecting need a decider; revoking one's own override does not.
+    if action != "revoke" or found.author != user.username:
+        access.require(user, access.DECIDE)
+    revision = _revision(if_match, override_id)
+    if revision != found.revision:
+        raise errors.PreconditionFailed(
+            f"override #{override_id} changed since you read it (revision {revision}, now "
+            f"{found.revision}); reload it and decide again")
+    done = getattr(override_service, action)(project_of(request), override_id, note=body.note,
+                                             actor=user.username, revision=revision)
+    response.headers["ETag"] = _etag(done)
+    return _override_out(done)
+
+
+IfMatch = Annotated[str | None, Header(alias="If-Match")]
+
+
+@api.post("/overrides/{override_id}/approve", tags=["overrides"])
+def approve(override_id: int, body: Decision, request: Request, response: Response,
+            user: Overrider, if_match: IfMatch = None) -> dict[str, Any]:
+    """Approve a pending override (never its author)."""
+    return _decide("approve", override_id, body, request, response, user, if_match)
+
+
+@api.post("/overrides/{override_id}/reject", tags=["overrides"])
+def reject(override_id: int, body: Decision, request: Request, response: Response,
+           user: Overrider, if_match: IfMatch = None) -> dict[str, Any]:
+    """Reject a pending override (never its author)."""
+    return _decide("reject", override_id, body, request, response, user, if_match)
+
+
+@api.post("/overrides/{override_id}/revoke", tags=["overrides"])
+def revoke(override_id: int, body: Decision, request: Request, response: Response,
+           user: Overrider, if_match: IfMatch = None) -> dict[str, Any]:
+    """End an override now (its author, or a supervisor)."""
+    return _decide("revoke", override_id, body, request, response, user, if_match)
+
+
+# -- audit -------------------------------------------------------------------------------------
+
+
+@api.get("/audit", tags=["audit"])
+def audit_events(request: Request, user: Auditor,
+                 object_type: str | None = None, object_id: str | None = None,
+                 limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+                 offset: Annotated[int, Query(ge=0)] = 0) -> list[dict[str, Any]]:
+    """Audit events, newest first."""
+    with store_of(request).connect() as conn:
+        found = audit.events(conn, object_type=object_type, object_id=object_id, limit=limit,
+                             offset=offset)
+    return [{**e.__dict__, "at": e.at.isoformat()} for e in found]
+
+
+@api.get("/audit/verify", tags=["audit"])
+def audit_verify(request: Request, user: Auditor) -> dict[str, Any]:
+    """Check the audit log's hash chain."""
+    with store_of(request).connect() as conn:
+        report = audit.verify(conn)
+    return {"ok": report.ok, "events": report.events,
+            "problems": [p._asdict() for p in report.problems]}
+
+
+def create_app(project_path: str | Path = ".") -> FastAPI:
+    """The app serving the project at ``project_path`` and its store."""
+    project = Project.open(project_path)
+    app = FastAPI(title="tierwise", version="1", openapi_url="/openapi.json",
+                  description="Customer tiers: schemes, runs, customers, overrides, audit.")
+    app.state.project = project
+    app.state.store = open_store(project)
+    errors.install(app)
+    app.include_router(api)
+    return app

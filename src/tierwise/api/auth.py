@@ -1,0 +1,63 @@
+"""Who is calling: a session cookie (with a CSRF token on writes) or a bearer API token."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable
+
+from fastapi import Depends, Request
+
+from tierwise.api.errors import Unauthenticated
+from tierwise.errors import PermissionDenied
+from tierwise.services import access
+from tierwise.store import Store
+from tierwise.store import users as store_users
+from tierwise.store.users import User
+
+SESSION_COOKIE = "tw_session"
+CSRF_HEADER = "X-CSRF-Token"
+_SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def store_of(request: Request) -> Store:
+    """The store the app serves."""
+    store: Store = request.app.state.store
+    return store
+
+
+def current_user(request: Request) -> User:
+    """The caller, from ``Authorization: Bearer <token>`` or the session cookie.
+
+    Cookie-authenticated writes must echo the session's CSRF token in ``X-CSRF-Token``: a page
+    on another site can make the browser send the cookie, but cannot read the token.
+    """
+    store = store_of(request)
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("bearer "):
+        with store.connect() as conn:
+            user = store_users.user_for_token(conn, header[7:].strip())
+        if user is None:
+            raise Unauthenticated("the API token is unknown or revoked")
+        return user
+    sid = request.cookies.get(SESSION_COOKIE)
+    if sid:
+        with store.connect() as conn:
+            found = store_users.session_user(conn, sid)
+        if found is not None:
+            user, csrf = found
+            if request.method not in _SAFE and not hmac.compare_digest(
+                    request.headers.get(CSRF_HEADER, ""), csrf):
+                raise PermissionDenied(
+                    f"missing or wrong {CSRF_HEADER} header; send the token /auth/login gave")
+            return user
+    raise Unauthenticated("log in (POST /api/v1/auth/login) or send an API token")
+
+
+def requires(action: str) -> Callable[[User], User]:
+    """A dependency giving the caller, refused unless their role may do ``action``."""
+
+    def check(user: User = Depends(current_user)) -> User:  # noqa: B008
+        access.require(user, action)
+        return user
+
+    return check

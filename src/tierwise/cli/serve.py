@@ -1,0 +1,35 @@
+"""``tierwise serve``: the REST API (and, as it grows, the dashboard) over a project."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tierwise.cli.main import ProjectOpt, _fail, app, err
+from tierwise.errors import TierwiseError
+
+
+@app.command()
+def serve(
+    project: ProjectOpt = Path("."),
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port")] = 8000,
+) -> None:
+    """Serve the REST API at http://HOST:PORT/api/v1 (OpenAPI at /openapi.json)."""
+    try:
+        import uvicorn
+
+        from tierwise.api.app import create_app
+    except ModuleNotFoundError as exc:
+        err.print(f"error: the server needs its extra ({exc.name} is missing): "
+                  "pip install 'tierwise[server]'")
+        raise typer.Exit(1) from None
+    try:
+        application = create_app(project)
+    except TierwiseError as exc:
+        _fail(exc)
+    err.print(f"tierwise API on http://{host}:{port}/api/v1 (docs: http://{host}:{port}/docs); "
+              "add users with `tierwise user add`")
+    uvicorn.run(application, host=host, port=port, log_level="info")

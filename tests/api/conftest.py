@@ -1,0 +1,3 @@
+"""API fixtures: the hand-made months project (tests/services/conftest.py)."""
+
+from tests.services.conftest import months  # noqa: F401
