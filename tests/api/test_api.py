@@ -154,3 +154,64 @@ def test_access_control_matrix(client: TestClient) -> None:
             if got.status_code != status:
                 unexpected.append((method, url, user, status, got.status_code, got.text[:120]))
     assert unexpected == []
+
+
+def test_search_filters_and_scopes_customers(client: TestClient) -> None:
+    aud, mgr = token(client, "aud"), token(client, "max")
+    page = client.get("/api/v1/customers", params={"scheme": "tier", "limit": 2},
+                      headers=aud).json()
+    assert page["total"] == 5 and [r["customer_id"] for r in page["rows"]] == ["C1", "C2"]
+    gold = client.get("/api/v1/customers", params={"scheme": "tier", "tier": "gold"},
+                      headers=aud).json()
+    assert [r["customer_id"] for r in gold["rows"]] == ["C1"]
+    cond = client.get("/api/v1/customers", headers=aud, params={
+        "scheme": "tier", "where": "orders_3m >= 1 and spend_3m < 1000"}).json()
+    assert [r["customer_id"] for r in cond["rows"]] == ["C1"]
+    bad = client.get("/api/v1/customers", headers=aud,
+                     params={"scheme": "tier", "where": "orders_3mm > 1"})
+    assert bad.status_code == 422 and "orders_3m" in bad.json()["message"]
+    mine = client.get("/api/v1/customers", params={"scheme": "tier"}, headers=mgr).json()
+    assert mine["total"] == 2 and {r["customer_id"] for r in mine["rows"]} == {"C1", "C2"}
+    run_id = client.get("/api/v1/schemes/tier/runs", headers=aud).json()[-1]["id"]
+    csv = client.get(f"/api/v1/runs/{run_id}/export", headers=mgr)
+    assert csv.status_code == 200 and csv.content.startswith(b"\xef\xbb\xbf")
+    lines = csv.content.decode("utf-8-sig").splitlines()
+    assert len(lines) == 3 and lines[0].endswith('"reasons","gap"')  # header + C1, C2
+    assert client.get(f"/api/v1/runs/{run_id}/export", params={"format": "xlsx"},
+                      headers=aud).content[:2] == b"PK"
+
+
+def test_edit_validate_preview_and_run_in_the_background(client: TestClient) -> None:
+    import time
+
+    sam, ada = token(client, "sam"), token(client, "ada")
+    listed = client.get("/api/v1/schemes/tier/versions", headers=sam)
+    etag, spec = listed.headers["ETag"], listed.json()[-1]["spec"]
+    spec["tiers"][0]["when"] = "orders_3m >= 2"
+    broken = {**spec, "tiers": [{**spec["tiers"][0], "when": "orders_3m >= 'x'"},
+                                *spec["tiers"][1:]]}
+    invalid = client.post("/api/v1/schemes/tier/validate", json={"spec": broken}, headers=sam)
+    assert invalid.status_code == 422
+    assert invalid.json()["issues"][0]["path"] == "schemes.tier.tiers[0].when"
+    saved = client.post("/api/v1/schemes/tier/versions", json={"spec": spec, "note": "2 orders"},
+                        headers={**sam, "If-Match": etag})
+    assert saved.status_code == 201 and saved.json() == {
+        "number": 2, "created": True, "fingerprint": saved.json()["fingerprint"]}
+    stale = client.post("/api/v1/schemes/tier/versions", json={"spec": spec},
+                        headers={**ada, "If-Match": etag})
+    assert stale.status_code == 409 and "has version 2 now" in stale.json()["message"]
+    shown = client.post("/api/v1/schemes/tier/preview", json={"version": 2}, headers=sam).json()
+    assert (shown["active"], shown["candidate"]) == (1, 2)
+    assert sum(sum(row) for row in shown["matrix"]) == 5
+    started = client.post("/api/v1/runs", json={"schemes": ["tier"], "force": True},
+                          headers=sam)
+    assert started.status_code == 202
+    for _ in range(120):
+        job = client.get(f"/api/v1/jobs/{started.json()['id']}", headers=sam).json()
+        if job["state"] in ("done", "failed"):
+            break
+        time.sleep(0.25)
+    assert job["state"] == "done", job
+    assert job["runs"][0]["status"] == "done" and job["steps"]
+    assert client.post("/api/v1/runs", json={"schemes": ["tier"]},
+                       headers=token(client, "max")).status_code == 403

@@ -22,8 +22,10 @@ from tierwise.services import access
 from tierwise.services import history as history_service
 from tierwise.services import overrides as override_service
 from tierwise.services import versions as version_service
-from tierwise.services.customers import detail
+from tierwise.services.customers import detail, search
+from tierwise.services.exports import export_run
 from tierwise.services.grading import Project
+from tierwise.services.jobs import Jobs
 from tierwise.services.runs import open_store
 from tierwise.store import Store, audit
 from tierwise.store import overrides as store_overrides
@@ -131,11 +133,13 @@ def schemes(request: Request, user: Reader) -> list[SchemeOut]:
 
 
 @api.get("/schemes/{name}/versions", response_model=list[VersionOut], tags=["schemes"])
-def versions(name: str, request: Request, user: Reader) -> list[VersionOut]:
-    """The versions of a scheme, oldest first."""
+def versions(name: str, request: Request, response: Response, user: Reader
+             ) -> list[VersionOut]:
+    """The versions of a scheme, oldest first; the ETag names the latest for edits."""
     with store_of(request).connect() as conn:
         found = store_schemes.versions(conn, name)
         active = store_schemes.active_version(conn, name)
+    response.headers["ETag"] = _scheme_etag(found[-1].number if found else None)
     return [VersionOut(number=v.number, fingerprint=v.fingerprint,
                        created_at=v.created_at.isoformat(), created_by=v.created_by, note=v.note,
                        active=active is not None and active.number == v.number, spec=v.spec)
@@ -162,6 +166,67 @@ def rollback(name: str, request: Request, user: Editor) -> dict[str, Any]:
     """Re-activate the version that was active before the current one."""
     act = version_service.rollback(store_of(request), name, actor=user.username)
     return {"version": act.version, "effective_from": act.effective_from, "kind": act.kind}
+
+
+class SchemeEdit(BaseModel):
+    """An edited scheme, as in tierwise.yaml but as JSON."""
+
+    spec: dict[str, Any]
+    note: str | None = Field(default=None, max_length=4000)
+
+
+def _scheme_etag(number: int | None) -> str:
+    return f'"scheme-v{number or 0}"'
+
+
+@api.post("/schemes/{name}/validate", tags=["schemes"])
+def validate(name: str, body: SchemeEdit, request: Request, user: Editor) -> dict[str, Any]:
+    """Check an edited scheme: every problem at once, with its field path."""
+    version_service.with_scheme(project_of(request), name, body.spec)
+    return {"ok": True, "issues": []}
+
+
+@api.post("/schemes/{name}/versions", status_code=201, tags=["schemes"])
+def save_version(name: str, body: SchemeEdit, request: Request, response: Response,
+                 user: Editor, if_match: Annotated[str | None, Header(alias="If-Match")] = None
+                 ) -> dict[str, Any]:
+    """Save an edited scheme as a new version (not active until activated).
+
+    Send ``If-Match`` with the ETag of the versions list the edit started from; 409 when a
+    newer version was saved in between.
+    """
+    base = None
+    if if_match:
+        try:
+            base = int(if_match.strip().strip('"').removeprefix("scheme-v")) or None
+        except ValueError:
+            raise errors.PreconditionFailed(f"If-Match {if_match!r} is not a scheme ETag"
+                                            ) from None
+    saved, created = version_service.save_edit(store_of(request), project_of(request), name,
+                                               body.spec, actor=user.username, base=base,
+                                               note=body.note)
+    response.headers["ETag"] = _scheme_etag(saved.number)
+    return {"number": saved.number, "created": created, "fingerprint": saved.fingerprint}
+
+
+class PreviewIn(BaseModel):
+    """Which version to compare with the active one."""
+
+    version: int = Field(ge=1)
+    as_of: date | None = None
+
+
+@api.post("/schemes/{name}/preview", tags=["schemes"])
+def preview(name: str, body: PreviewIn, request: Request, user: Editor) -> dict[str, Any]:
+    """Grade a version and the active one on the same data: counts, matrix, samples."""
+    p = history_service.preview(project_of(request), name, candidate=body.version,
+                                as_of=body.as_of, actor=user.username)
+    moves = p.transitions
+    return {"as_of": p.as_of, "active": p.active, "candidate": p.candidate,
+            "headline": moves.headline(), "counts": moves.counts, "tiers": p.tiers,
+            "matrix": moves.matrix(p.tiers),
+            "samples": [{"from": k[0], "to": k[1], "customers": v}
+                        for k, v in moves.samples.items()]}
 
 
 # -- runs --------------------------------------------------------------------------------------
@@ -252,6 +317,59 @@ def customer(customer_id: str, scheme: str, request: Request, user: CustomerRead
         "history": [s.__dict__ for s in found.history],
         "overrides": [_override_out(o) for o in found.overrides],
     }
+
+
+@api.get("/customers", tags=["customers"])
+def customers(request: Request, user: CustomerReader, scheme: str,
+              tier: str | None = None, q: Annotated[str | None, Query(max_length=200)] = None,
+              where: Annotated[str | None, Query(max_length=2000)] = None,
+              as_of: date | None = None,
+              limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+              offset: Annotated[int, Query(ge=0)] = 0) -> dict[str, Any]:
+    """Search a run's customers: by tier, id prefix ``q`` and a condition on indicators."""
+    store = store_of(request)
+    page = search(store, scheme, tier=tier, prefix=q, where=where, as_of=as_of,
+                  visible=access.visible_customers(store, user), limit=limit, offset=offset)
+    return {"total": page.total, "limit": limit, "offset": offset, "rows": page.rows}
+
+
+@api.get("/runs/{run_id}/export", tags=["runs"])
+def export(run_id: int, request: Request,
+           user: Annotated[User, Depends(requires(access.EXPORT))],
+           format: Annotated[str, Query(pattern="^(csv|xlsx)$")] = "csv") -> Response:
+    """A run's grades with reasons and gaps, as CSV (UTF-8 with BOM) or Excel."""
+    store = store_of(request)
+    data = export_run(store, run_id, fmt=format,
+                      visible=access.visible_customers(store, user))
+    media = ("text/csv; charset=utf-8" if format == "csv" else
+             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return Response(data, media_type=media, headers={
+        "Content-Disposition": f'attachment; filename="run-{run_id}.{format}"'})
+
+
+class StartRun(BaseModel):
+    """Schemes to run and the date."""
+
+    schemes: list[str] = Field(min_length=1, max_length=50)
+    as_of: date | None = None
+    force: bool = False
+
+
+@api.post("/runs", status_code=202, tags=["runs"])
+def start_run(body: StartRun, request: Request,
+              user: Annotated[User, Depends(requires(access.RUN))]) -> dict[str, Any]:
+    """Start a recorded run in the background; poll ``/jobs/{id}`` for its progress."""
+    jobs: Jobs = request.app.state.jobs
+    started = jobs.start(project_of(request), body.schemes, as_of=body.as_of, force=body.force,
+                         actor=user.username)
+    return started.view()
+
+
+@api.get("/jobs/{job_id}", tags=["runs"])
+def job(job_id: str, request: Request, user: Reader) -> dict[str, Any]:
+    """A background run: its steps so far, then its runs or its error."""
+    jobs: Jobs = request.app.state.jobs
+    return jobs.get(job_id).view()
 
 
 # -- overrides ---------------------------------------------------------------------------------
@@ -413,6 +531,7 @@ def create_app(project_path: str | Path = ".") -> FastAPI:
                   description="Customer tiers: schemes, runs, customers, overrides, audit.")
     app.state.project = project
     app.state.store = open_store(project)
+    app.state.jobs = Jobs()
     errors.install(app)
     app.include_router(api)
     return app

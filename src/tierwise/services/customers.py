@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
+from typing import Any
 
+from tierwise.engine import connect
 from tierwise.services import history as history_service
 from tierwise.services.explain_run import explain
 from tierwise.services.grading import Explanation, Project
@@ -30,3 +33,80 @@ def detail(project: Project, store: Store, scheme: str, customer_id: str, *,
     with store.connect() as conn:
         found = store_overrides.listing(conn, scheme=scheme, customer_id=customer_id)
     return CustomerDetail(exp, spells, found)
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of customers and how many match in all."""
+
+    total: int
+    rows: list[dict[str, Any]]
+
+
+def search(store: Store, scheme: str, *, tier: str | None = None, prefix: str | None = None,
+           where: str | None = None, visible: set[str] | None = None,
+           as_of: date | None = None, limit: int = 50, offset: int = 0) -> Page:
+    """Customers of the scheme's latest (or as-of) run, filtered and paginated by id.
+
+    Args:
+        store: the store.
+        scheme: the scheme.
+        tier: only this tier.
+        prefix: only ids starting with it.
+        where: a condition on the run's indicators in the expression language, e.g.
+            ``spend_12m >= 5000 and orders_12m < 3``.
+        visible: only these ids (a manager's customers); None for all.
+        as_of: the run's as-of date (default the latest).
+        limit: rows per page.
+        offset: rows skipped.
+
+    """
+    import ibis
+
+    from tierwise import expr
+    from tierwise.indicators import CUSTOMER
+
+    run = history_service.latest_run(store, scheme, as_of)
+    folder = Path(run.folder or "")
+    engine = connect()
+    try:
+        grades = engine.read_parquet("grades", folder / "grades.parquet")
+        features = engine.read_parquet("features", folder / "features.parquet")
+        table = grades.join(features, CUSTOMER)
+        if tier is not None:
+            table = table.filter(table.tier == tier)
+        if prefix:
+            table = table.filter(table[CUSTOMER].startswith(prefix))
+        if where:
+            node = expr.parse(where)
+            types = {c: _kind(features[c].type()) for c in features.columns if c != CUSTOMER}
+            expr.check(node, types)
+            env = {n: table[n] for n in expr.names(node)}
+            table = table.filter(ibis.coalesce(expr.compile_expr(node, env, as_of=run.as_of),
+                                               False))
+        if visible is not None:
+            allowed = engine.register_arrow("visible", _ids(visible))
+            table = table.semi_join(allowed, table[CUSTOMER] == allowed[CUSTOMER])
+        total = int(engine.execute(table.count()))
+        rows = engine.to_arrow(table.order_by(CUSTOMER).limit(limit, offset=offset)).to_pylist()
+    finally:
+        engine.close()
+    return Page(total, rows)
+
+
+def _kind(dtype: Any) -> str:
+    if dtype.is_numeric():
+        return "number"
+    if dtype.is_temporal():
+        return "date"
+    if dtype.is_boolean():
+        return "bool"
+    return "string"
+
+
+def _ids(ids: set[str]) -> Any:
+    import pyarrow as pa
+
+    from tierwise.indicators import CUSTOMER
+
+    return pa.table({CUSTOMER: pa.array(sorted(ids), pa.string())})

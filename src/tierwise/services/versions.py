@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from tierwise import methods
+from tierwise.errors import TierwiseError
 from tierwise.indicators import required_indicators
 from tierwise.services.grading import Project
 from tierwise.spec.models import IndicatorSpec, SchemeSpec
@@ -160,3 +161,51 @@ def diff(a: Version, b: Version) -> list[Difference]:
     walk("", {"scheme": a.spec, "indicators": a.indicators},
          {"scheme": b.spec, "indicators": b.indicators}, True)
     return out
+
+
+def with_scheme(project: Project, name: str, spec: dict[str, Any]) -> Project:
+    """The project with scheme ``name`` replaced by ``spec``, validated like the YAML file.
+
+    Raises:
+        SpecError: every problem of the scheme, with its field path (``schemes.<name>...``),
+            including references to indicators the project does not declare.
+
+    """
+    from tierwise.spec import PROJECT_FILE, parse_project, read_yaml
+    from tierwise.spec.loader import Located
+
+    located = read_yaml(project.root / PROJECT_FILE)
+    doc = json.loads(json.dumps(located.doc, default=str))
+    doc.setdefault("schemes", {})[name] = spec
+    edited = parse_project(Located(f"{name} (edited)", doc))
+    return Project(edited, project.root)
+
+
+def save_edit(store: Store, project: Project, name: str, spec: dict[str, Any], *, actor: str,
+              base: int | None, note: str | None = None) -> tuple[Version, bool]:
+    """Save an edited scheme (e.g. from the dashboard) as a version of ``name``.
+
+    ``base`` is the version number the edit started from: when a newer version was saved in
+    between, the edit is refused rather than silently replacing someone else's change.
+
+    Raises:
+        ConflictError: ``base`` is not the scheme's latest version.
+        SpecError: the scheme is invalid.
+
+    """
+    from tierwise.errors import ConflictError
+
+    edited = with_scheme(project, name, spec)
+    content, indicators, print_ = grading_content(edited, name)
+    with store.begin() as conn:
+        try:
+            latest = store_schemes.versions(conn, name)[-1].number
+        except TierwiseError:
+            latest = None
+        if latest is not None and base != latest:
+            raise ConflictError(
+                f"scheme {name!r} has version {latest} now, but the edit started from "
+                f"{'version ' + str(base) if base else 'no version'}; reload it, redo the "
+                "edit on the latest version and save again")
+        return store_schemes.save_version(conn, name, spec=content, indicators=indicators,
+                                          fingerprint=print_, actor=actor, note=note)

@@ -1,0 +1,46 @@
+"""Exports of a recorded run for people: grades with rendered reasons and gaps, CSV or Excel."""
+
+from __future__ import annotations
+
+import io
+import json
+import tempfile
+from pathlib import Path
+
+from tierwise.errors import SpecError
+from tierwise.services.grading import _SCHEME, _write_csv, _write_xlsx, render_texts
+from tierwise.store import Store
+from tierwise.store import runs as store_runs
+
+
+def export_run(store: Store, run_id: int, *, fmt: str = "csv",
+               visible: set[str] | None = None) -> bytes:
+    """The run's grades (only ``visible`` customers when given) as CSV or Excel bytes."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    if fmt not in ("csv", "xlsx"):
+        raise SpecError(f"unknown export format {fmt!r}; use csv or xlsx")
+    with store.connect() as conn:
+        run = store_runs.get(conn, run_id)
+    if run.status != store_runs.DONE or not run.folder:
+        raise SpecError(f"run {run_id} is {run.status}; only a done run can be exported")
+    folder = Path(run.folder)
+    grades = pq.read_table(folder / "grades.parquet")
+    features = pq.read_table(folder / "features.parquet")
+    if visible is not None:
+        keep = pa.array(sorted(visible), pa.string())
+        grades = grades.filter(pc.is_in(grades["customer_id"], value_set=keep))
+        features = features.filter(pc.is_in(features["customer_id"], value_set=keep))
+    info = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+    scheme = _SCHEME.validate_python(info["spec"])
+    readable = render_texts(scheme, grades, features, as_of=run.as_of)
+    with tempfile.TemporaryDirectory(prefix="tierwise-export-") as tmp:
+        path = Path(tmp) / f"export.{fmt}"
+        if fmt == "csv":
+            _write_csv(readable, path)
+        else:
+            _write_xlsx(readable, path, run.scheme)
+        buffer = io.BytesIO(path.read_bytes())
+    return buffer.getvalue()
