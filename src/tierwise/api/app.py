@@ -453,7 +453,7 @@ def create_override(body: OverrideIn, request: Request, response: Response,
     made = override_service.create(project_of(request), body.scheme, body.customer_id,
                                    kind=body.kind, tier=body.tier, reason=body.reason,
                                    actor=user.username, valid_from=body.valid_from,
-                                   expires=body.expires)
+                                   expires=body.expires, store=store_of(request))
     response.headers["ETag"] = _etag(made)
     return _override_out(made)
 
@@ -471,7 +471,8 @@ def _decide(action: str, override_id: int, body: Decision, request: Request,
             f"override #{override_id} changed since you read it (revision {revision}, now "
             f"{found.revision}); reload it and decide again")
     done = getattr(override_service, action)(project_of(request), override_id, note=body.note,
-                                             actor=user.username, revision=revision)
+                                             actor=user.username, revision=revision,
+                                             store=store)
     response.headers["ETag"] = _etag(done)
     return _override_out(done)
 

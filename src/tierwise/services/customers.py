@@ -28,7 +28,7 @@ class CustomerDetail:
 def detail(project: Project, store: Store, scheme: str, customer_id: str, *,
            as_of: date | None = None) -> CustomerDetail:
     """The customer's grade in the scheme's latest (or as-of) run, history and overrides."""
-    exp = explain(project, scheme, customer_id, as_of=as_of)
+    exp = explain(project, scheme, customer_id, as_of=as_of, store=store)
     spells = history_service.history(store, scheme, customer_id)
     with store.connect() as conn:
         found = store_overrides.listing(conn, scheme=scheme, customer_id=customer_id)

@@ -11,16 +11,18 @@ from tierwise.indicators import CUSTOMER
 from tierwise.services.grading import _SCHEME, Explanation, Project, render_texts
 from tierwise.services.history import latest_run
 from tierwise.services.runs import open_store
+from tierwise.store import Store
 from tierwise.store import overrides as store_overrides
 
 
-def explain(project: Project, scheme_name: str, customer_id: str, *, as_of: date | None = None
-            ) -> Explanation:
+def explain(project: Project, scheme_name: str, customer_id: str, *, as_of: date | None = None,
+            store: Store | None = None) -> Explanation:
     """Explain ``customer_id``'s grade in the official run of ``scheme_name`` (latest or as of)."""
     import pyarrow.parquet as pq
 
     project.scheme(scheme_name)
-    store = open_store(project)
+    own = store is None
+    store = store or open_store(project)
     try:
         run = latest_run(store, scheme_name, as_of)
         folder = Path(run.folder or "")
@@ -54,4 +56,5 @@ def explain(project: Project, scheme_name: str, customer_id: str, *, as_of: date
         return Explanation(scheme_name, run.as_of, customer_id, graded,
                            {k: v for k, v in (row[0] if row else {}).items() if k != CUSTOMER})
     finally:
-        store.close()
+        if own:
+            store.close()

@@ -13,6 +13,7 @@ from tierwise.errors import NotFoundError
 from tierwise.services import versions as version_service
 from tierwise.services.grading import Project
 from tierwise.services.runs import actor_name, open_store
+from tierwise.store import Store
 from tierwise.store import overrides as store_overrides
 from tierwise.store import schemes as store_schemes
 from tierwise.store.overrides import Override
@@ -29,9 +30,14 @@ def create(
     actor: str | None = None,
     valid_from: date | None = None,
     expires: date | None = None,
+    store: Store | None = None,
 ) -> Override:
-    """Record an override; it is pending when the scheme requires approval, else active."""
-    store = open_store(project)
+    """Record an override; it is pending when the scheme requires approval, else active.
+
+    ``store`` is an open store to use (default: open the project's for this call).
+    """
+    own = store is None
+    store = store or open_store(project)
     try:
         version_service.save(store, project, scheme, actor=actor_name(actor))
         with store.begin() as conn:
@@ -45,12 +51,14 @@ def create(
                 require_approval=spec.overrides.require_approval, valid_from=valid_from,
                 expires=expires)
     finally:
-        store.close()
+        if own:
+            store.close()
 
 
 def _decide(project: Project, action: str, override_id: int, note: str | None,
-            actor: str | None, revision: int | None) -> Override:
-    store = open_store(project)
+            actor: str | None, revision: int | None, store: Store | None) -> Override:
+    own = store is None
+    store = store or open_store(project)
     try:
         with store.begin() as conn:
             decide = getattr(store_overrides, action)
@@ -62,22 +70,26 @@ def _decide(project: Project, action: str, override_id: int, note: str | None,
                                 revision=revision)
             return result
     finally:
-        store.close()
+        if own:
+            store.close()
 
 
 def approve(project: Project, override_id: int, *, note: str | None = None,
-            actor: str | None = None, revision: int | None = None) -> Override:
+            actor: str | None = None, revision: int | None = None,
+            store: Store | None = None) -> Override:
     """Approve a pending override; the approver can never be its author."""
-    return _decide(project, "approve", override_id, note, actor, revision)
+    return _decide(project, "approve", override_id, note, actor, revision, store)
 
 
 def reject(project: Project, override_id: int, *, note: str | None = None,
-           actor: str | None = None, revision: int | None = None) -> Override:
+           actor: str | None = None, revision: int | None = None,
+           store: Store | None = None) -> Override:
     """Reject a pending override; never by its author."""
-    return _decide(project, "reject", override_id, note, actor, revision)
+    return _decide(project, "reject", override_id, note, actor, revision, store)
 
 
 def revoke(project: Project, override_id: int, *, note: str | None = None,
-           actor: str | None = None, revision: int | None = None) -> Override:
+           actor: str | None = None, revision: int | None = None,
+           store: Store | None = None) -> Override:
     """End an override now."""
-    return _decide(project, "revoke", override_id, note, actor, revision)
+    return _decide(project, "revoke", override_id, note, actor, revision, store)

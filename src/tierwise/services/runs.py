@@ -56,6 +56,7 @@ from tierwise.spec.models import AggregateIndicatorSpec, RulesSchemeSpec, Scheme
 from tierwise.store import Store, default_url
 from tierwise.store import overrides as store_overrides
 from tierwise.store import runs as store_runs
+from tierwise.store import schemes as store_schemes
 from tierwise.store.runs import Run, TierCount
 from tierwise.store.schemes import Version
 
@@ -177,7 +178,6 @@ def run(
 
 def _plan(project: Project, st: Store, name: str, day: date, version: int | None, who: str
           ) -> _Plan:
-    from tierwise.store import schemes as store_schemes
 
     saved, created = version_service.save(st, project, name, actor=who)
     notes = [f"saved tierwise.yaml's {name} as version {saved.number}"] if created else []
@@ -219,6 +219,7 @@ def _run(project: Project, names: list[str], day: date, force: bool, version: in
     todo: list[_Plan] = []
     with st.begin() as conn:
         for plan in plans:
+            store_schemes.lock(conn, plan.name)  # two starts of one scheme queue here
             alive = store_runs.abandon_dead(conn, plan.name, actor=who)
             same_day = [r for r in alive if r.as_of == day]
             if same_day:

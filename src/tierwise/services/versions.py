@@ -17,7 +17,6 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from tierwise import methods
-from tierwise.errors import TierwiseError
 from tierwise.indicators import required_indicators
 from tierwise.services.grading import Project
 from tierwise.spec.models import IndicatorSpec, SchemeSpec
@@ -198,10 +197,9 @@ def save_edit(store: Store, project: Project, name: str, spec: dict[str, Any], *
     edited = with_scheme(project, name, spec)
     content, indicators, print_ = grading_content(edited, name)
     with store.begin() as conn:
-        try:
-            latest = store_schemes.versions(conn, name)[-1].number
-        except TierwiseError:
-            latest = None
+        store_schemes.lock(conn, name, create=True)
+        found = store_schemes.versions(conn, name)
+        latest = found[-1].number if found else None
         if latest is not None and base != latest:
             raise ConflictError(
                 f"scheme {name!r} has version {latest} now, but the edit started from "

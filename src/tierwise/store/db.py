@@ -9,6 +9,7 @@ working after an upgrade.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +20,8 @@ import sqlalchemy as sa
 from tierwise.errors import StoreError
 
 ENV_URL = "TIERWISE_STORE_URL"
+_MIGRATE_LOCK = threading.Lock()
+_MIGRATED: set[str] = set()
 _HEAD = "head"
 
 
@@ -78,7 +81,12 @@ class Store:
             _sqlite_settings(engine)
         store = cls(engine, url)
         if migrate:
-            store.migrate()
+            # Alembic keeps its context in module globals: one migration at a time per process,
+            # and a store checked once per process is not checked again on every open.
+            with _MIGRATE_LOCK:
+                if url not in _MIGRATED:
+                    store.migrate()
+                    _MIGRATED.add(url)
         return store
 
     def migrate(self, revision: str = _HEAD) -> None:

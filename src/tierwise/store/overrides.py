@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from tierwise.errors import ConflictError, NotFoundError, PermissionDenied, StoreError
 from tierwise.store import audit
-from tierwise.store.schemes import now, scheme_id
+from tierwise.store.schemes import lock, now, scheme_id
 from tierwise.store.tables import overrides, schemes
 
 KINDS = ("pin", "floor", "ceiling", "exclude")
@@ -102,7 +102,7 @@ def create(
             f"the override expires on {expires}, not after it starts ({start}); give a later "
             "expiry or none"
         )
-    sid = scheme_id(conn, scheme)
+    sid = lock(conn, scheme)
     current = conn.execute(
         _select().where(overrides.c.scheme_id == sid, overrides.c.customer_id == customer_id,
                         overrides.c.status.in_((PENDING, ACTIVE)))

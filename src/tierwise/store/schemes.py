@@ -66,9 +66,26 @@ def scheme_id(conn: sa.Connection, name: str, *, create: bool = False) -> int:
             f"scheme {name!r} is not in the store yet; run it or save it "
             f"(`tierwise scheme save {name}`) first"
         )
-    return int(conn.execute(
-        sa.insert(schemes).values(name=name, created_at=now()).returning(schemes.c.id)
-    ).scalar_one())
+    try:
+        with conn.begin_nested():
+            return int(conn.execute(
+                sa.insert(schemes).values(name=name, created_at=now()).returning(schemes.c.id)
+            ).scalar_one())
+    except sa.exc.IntegrityError:  # another writer created it a moment ago
+        return int(conn.execute(
+            sa.select(schemes.c.id).where(schemes.c.name == name)).scalar_one())
+
+
+def lock(conn: sa.Connection, name: str, *, create: bool = False) -> int:
+    """Lock scheme ``name`` for the rest of the transaction and return its id.
+
+    Writers that read and then write a scheme's versions or overrides take this lock first, so
+    two of them never both act on the same reading (PostgreSQL runs transactions side by side;
+    SQLite's write transactions already queue).
+    """
+    sid = scheme_id(conn, name, create=create)
+    conn.execute(sa.select(schemes.c.id).where(schemes.c.id == sid).with_for_update())
+    return sid
 
 
 def _version(row: sa.Row[Any], scheme: str) -> Version:
@@ -87,7 +104,7 @@ def save_version(
     note: str | None = None,
 ) -> tuple[Version, bool]:
     """Record ``spec`` as a version of ``scheme``; returns the version and whether it is new."""
-    sid = scheme_id(conn, scheme, create=True)
+    sid = lock(conn, scheme, create=True)
     row = conn.execute(
         sa.select(scheme_versions).where(scheme_versions.c.scheme_id == sid,
                                          scheme_versions.c.fingerprint == fingerprint)
