@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request, Response
+from fastapi import Path as FastPath
 from pydantic import BaseModel, Field
 
 from tierwise.api import errors
@@ -36,6 +37,9 @@ from tierwise.store.overrides import Override
 from tierwise.store.users import User
 
 api = APIRouter(prefix="/api/v1")
+# Ids fit the store's 32-bit integer columns; larger numbers are a 422, not a database error.
+MAX_ID = 2**31 - 1
+Id = Annotated[int, FastPath(ge=1, le=MAX_ID)]
 Reader = Annotated[User, Depends(requires(access.READ))]
 CustomerReader = Annotated[User, Depends(requires(access.READ_CUSTOMERS))]
 Editor = Annotated[User, Depends(requires(access.EDIT_SCHEMES))]
@@ -149,7 +153,7 @@ def versions(name: str, request: Request, response: Response, user: Reader
 class Activate(BaseModel):
     """Which version, from when."""
 
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=2**31 - 1)
     effective_from: date | None = None
 
 
@@ -212,7 +216,7 @@ def save_version(name: str, body: SchemeEdit, request: Request, response: Respon
 class PreviewIn(BaseModel):
     """Which version to compare with the active one."""
 
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=2**31 - 1)
     as_of: date | None = None
 
 
@@ -276,15 +280,15 @@ def _run_out(r: store_runs.Run, tiers: list[store_runs.TierCount] | None = None)
 
 
 @api.get("/runs/{run_id}", response_model=RunOut, tags=["runs"])
-def run_summary(run_id: int, request: Request, user: Reader) -> RunOut:
+def run_summary(run_id: Id, request: Request, user: Reader) -> RunOut:
     """A run's summary: customers per tier, by how they got it."""
     s = history_service.summary(store_of(request), run_id)
     return _run_out(s.run, s.tiers)
 
 
 @api.get("/runs/{run_id}/transitions", tags=["runs"])
-def run_transitions(run_id: int, request: Request, user: Reader,
-                    since: Annotated[int | None, Query(alias="from")] = None,
+def run_transitions(run_id: Id, request: Request, user: Reader,
+                    since: Annotated[int | None, Query(alias="from", ge=1, le=MAX_ID)] = None,
                     limit: Annotated[int, Query(ge=0, le=500)] = 20) -> dict[str, Any]:
     """Moves from the previous run (or run ``from``) to this one: matrix, counts, movers."""
     store = store_of(request)
@@ -325,7 +329,7 @@ def customers(request: Request, user: CustomerReader, scheme: str,
               where: Annotated[str | None, Query(max_length=2000)] = None,
               as_of: date | None = None,
               limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-              offset: Annotated[int, Query(ge=0)] = 0) -> dict[str, Any]:
+              offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0) -> dict[str, Any]:
     """Search a run's customers: by tier, id prefix ``q`` and a condition on indicators."""
     store = store_of(request)
     page = search(store, scheme, tier=tier, prefix=q, where=where, as_of=as_of,
@@ -334,7 +338,7 @@ def customers(request: Request, user: CustomerReader, scheme: str,
 
 
 @api.get("/runs/{run_id}/export", tags=["runs"])
-def export(run_id: int, request: Request,
+def export(run_id: Id, request: Request,
            user: Annotated[User, Depends(requires(access.EXPORT))],
            format: Annotated[str, Query(pattern="^(csv|xlsx)$")] = "csv") -> Response:
     """A run's grades with reasons and gaps, as CSV (UTF-8 with BOM) or Excel."""
@@ -437,7 +441,7 @@ def _visible_override(store: Store, user: User, override_id: int) -> Override:
 
 
 @api.get("/overrides/{override_id}", tags=["overrides"])
-def override(override_id: int, request: Request, response: Response,
+def override(override_id: Id, request: Request, response: Response,
              user: CustomerReader) -> dict[str, Any]:
     """One override, with its ETag."""
     found = _visible_override(store_of(request), user, override_id)
@@ -458,7 +462,7 @@ def create_override(body: OverrideIn, request: Request, response: Response,
     return _override_out(made)
 
 
-def _decide(action: str, override_id: int, body: Decision, request: Request,
+def _decide(action: str, override_id: Id, body: Decision, request: Request,
             response: Response, user: User, if_match: str | None) -> dict[str, Any]:
     store = store_of(request)
     found = _visible_override(store, user, override_id)
@@ -481,21 +485,21 @@ IfMatch = Annotated[str | None, Header(alias="If-Match")]
 
 
 @api.post("/overrides/{override_id}/approve", tags=["overrides"])
-def approve(override_id: int, body: Decision, request: Request, response: Response,
+def approve(override_id: Id, body: Decision, request: Request, response: Response,
             user: Overrider, if_match: IfMatch = None) -> dict[str, Any]:
     """Approve a pending override (never its author)."""
     return _decide("approve", override_id, body, request, response, user, if_match)
 
 
 @api.post("/overrides/{override_id}/reject", tags=["overrides"])
-def reject(override_id: int, body: Decision, request: Request, response: Response,
+def reject(override_id: Id, body: Decision, request: Request, response: Response,
            user: Overrider, if_match: IfMatch = None) -> dict[str, Any]:
     """Reject a pending override (never its author)."""
     return _decide("reject", override_id, body, request, response, user, if_match)
 
 
 @api.post("/overrides/{override_id}/revoke", tags=["overrides"])
-def revoke(override_id: int, body: Decision, request: Request, response: Response,
+def revoke(override_id: Id, body: Decision, request: Request, response: Response,
            user: Overrider, if_match: IfMatch = None) -> dict[str, Any]:
     """End an override now (its author, or a supervisor)."""
     return _decide("revoke", override_id, body, request, response, user, if_match)
@@ -508,7 +512,7 @@ def revoke(override_id: int, body: Decision, request: Request, response: Respons
 def audit_events(request: Request, user: Auditor,
                  object_type: str | None = None, object_id: str | None = None,
                  limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-                 offset: Annotated[int, Query(ge=0)] = 0) -> list[dict[str, Any]]:
+                 offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0) -> list[dict[str, Any]]:
     """Audit events, newest first."""
     with store_of(request).connect() as conn:
         found = audit.events(conn, object_type=object_type, object_id=object_id, limit=limit,
