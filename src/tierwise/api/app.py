@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request, Respons
 from fastapi import Path as FastPath
 from pydantic import BaseModel, Field
 
+from tierwise import web
 from tierwise.api import errors
 from tierwise.api.auth import SESSION_COOKIE, current_user, requires, store_of
 from tierwise.errors import NotFoundError
@@ -539,4 +540,6 @@ def create_app(project_path: str | Path = ".") -> FastAPI:
     app.state.jobs = Jobs()
     errors.install(app)
     app.include_router(api)
+    app.include_router(web.router)
+    app.mount("/static", web.static_files(), name="static")
     return app

@@ -1,0 +1,89 @@
+"""What the overview page shows for one scheme, read through the history service.
+
+Only shaping happens here (shares, chart series, labels); the numbers are the store's run
+summaries and the history service's transitions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from tierwise import methods
+from tierwise.errors import NotFoundError
+from tierwise.services import history as history_service
+from tierwise.services import versions as version_service
+from tierwise.store import Store
+from tierwise.store import runs as store_runs
+from tierwise.store import schemes as store_schemes
+from tierwise.store.runs import Run
+from tierwise.web import charts
+
+
+def tier_labels(store: Store, scheme: str, lang: str) -> dict[str, str]:
+    """Tier key -> label in ``lang``, best tier first, from the scheme's active version."""
+    with store.connect() as conn:
+        version = store_schemes.active_version(conn, scheme)
+    if version is None:
+        return {}
+    spec = version_service.scheme_of(version)
+    return {t.key: t.label_text(lang) for t in methods.scheme_tiers(spec)}
+
+
+@dataclass
+class Overview:
+    """One scheme's latest run, trend and moves."""
+
+    run: Run | None = None
+    mix: list[dict[str, Any]] = field(default_factory=list)
+    total: int = 0
+    total_value: float | None = None
+    mix_chart: str = ""
+    trend_chart: str = ""
+    matrix: list[tuple[str, list[int]]] = field(default_factory=list)
+    matrix_columns: list[str] = field(default_factory=list)
+    first_run: bool = False
+
+
+def overview(store: Store, scheme: str, labels: dict[str, str], *, words: dict[str, str]
+             ) -> Overview:
+    """The overview of ``scheme``; an empty one when it has no official run yet."""
+    try:
+        run = history_service.latest_run(store, scheme)
+    except NotFoundError:
+        return Overview()
+    out = Overview(run=run)
+    counts = sorted(history_service.summary(store, run.id).tiers, key=lambda t: t.tier_rank)
+    out.total = sum(t.customers for t in counts)
+    values = [t.value_sum for t in counts if t.value_sum is not None]
+    out.total_value = sum(values) if values else None
+    for t in counts:
+        out.mix.append({
+            "tier": t.tier, "label": labels.get(t.tier, t.tier), "customers": t.customers,
+            "share": t.customers / out.total if out.total else None, "value_sum": t.value_sum,
+            "value_share": (t.value_sum / out.total_value
+                            if t.value_sum is not None and out.total_value else None)})
+    out.mix_chart = charts.bars([(m["label"], m["customers"]) for m in out.mix],
+                                title=words["tier_mix"])
+    out.trend_chart = _trend(store, scheme, labels, words)
+    keys = [*labels, *(t.tier for t in counts if t.tier not in labels)]
+    try:
+        previous = history_service.previous_run(store, run)
+    except NotFoundError:
+        out.first_run = True
+        return out
+    moves = history_service.compare_runs(store, previous, run, limit=0)
+    names = [labels.get(k, k) for k in keys] + [words["not_graded"]]
+    out.matrix_columns = names
+    out.matrix = list(zip(names, moves.matrix(keys), strict=True))
+    return out
+
+
+def _trend(store: Store, scheme: str, labels: dict[str, str], words: dict[str, str]) -> str:
+    with store.connect() as conn:
+        runs = store_runs.history_runs(conn, scheme)
+        per_run = [{c.tier: c.customers for c in store_runs.tier_counts(conn, r.id)}
+                   for r in runs]
+    keys = [*labels, *sorted({k for counts in per_run for k in counts} - set(labels))]
+    series = {labels.get(k, k): [float(counts.get(k, 0)) for counts in per_run] for k in keys}
+    return charts.lines([r.as_of.isoformat() for r in runs], series, title=words["trend"])

@@ -1,0 +1,77 @@
+"""Rendering pages: the Jinja2 templates, the chosen language, and error pages."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
+
+from tierwise.errors import NotFoundError, PermissionDenied, TierwiseError
+from tierwise.store.users import User
+from tierwise.web import i18n
+from tierwise.web.session import LANG_COOKIE, set_cookie
+
+HERE = Path(__file__).resolve().parent
+TEMPLATES = HERE / "templates"
+STATIC = HERE / "static"
+
+
+@cache
+def environment() -> Environment:
+    """The template environment; HTML is escaped unless marked safe (only our own SVG is)."""
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(),
+                      trim_blocks=True, lstrip_blocks=True)
+    env.globals["svg"] = Markup
+    return env
+
+
+def lang_of(request: Request) -> str:
+    """The page language: ``?lang=`` first, then the ``tw_lang`` cookie, then English."""
+    asked = request.query_params.get("lang")
+    if asked in i18n.LANGS:
+        return asked
+    kept = request.cookies.get(LANG_COOKIE)
+    return kept if kept in i18n.LANGS else i18n.DEFAULT
+
+
+def render(request: Request, template: str, *, user: User | None = None, csrf: str | None = None,
+           status: int = 200, **context: Any) -> HTMLResponse:
+    """Render ``template`` in the page's language; remembers a language chosen by link."""
+    lang = lang_of(request)
+    other = "en" if lang == "zh" else "zh"
+
+    def num(value: float | int | None, digits: int = 0) -> str:
+        return i18n.number(value, lang, digits=digits)
+
+    def pct(share: float | None) -> str:
+        return i18n.percent(share, lang)
+
+    html = environment().get_template(template).render(
+        t=i18n.words(lang), lang=lang, user=user, csrf=csrf, num=num, pct=pct,
+        switch_url=str(request.url.include_query_params(lang=other)), **context)
+    response = HTMLResponse(html, status_code=status)
+    if request.query_params.get("lang") in i18n.LANGS:
+        set_cookie(response, request, LANG_COOKIE, lang, max_age=365 * 24 * 3600)
+    return response
+
+
+def status_of(exc: TierwiseError) -> tuple[int, str]:
+    """The HTTP status of a refused action and the page's lead-in key."""
+    if isinstance(exc, NotFoundError):
+        return 404, "not_found"
+    if isinstance(exc, PermissionDenied):
+        return 403, "forbidden"
+    return 400, "error"
+
+
+def error_page(request: Request, exc: TierwiseError, *, user: User | None = None,
+               csrf: str | None = None) -> HTMLResponse:
+    """A page saying what was refused, with the status of its kind."""
+    status, key = status_of(exc)
+    return render(request, "error.html", user=user, csrf=csrf, status=status, lead=key,
+                  message=str(exc))

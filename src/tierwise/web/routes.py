@@ -1,0 +1,346 @@
+"""The dashboard's pages: login, overview, customers, approvals, audit.
+
+Each page finds the logged-in user, asks ``services.access`` whether they may see it, then calls
+the same services as the REST API. Refusals become pages with the status of their kind (403,
+404), never a server error; every form is checked against the session's CSRF token.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+from urllib.parse import parse_qs, urlencode
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi import Path as FastPath
+from fastapi.responses import RedirectResponse
+
+from tierwise.errors import NotFoundError, PermissionDenied, TierwiseError
+from tierwise.services import access
+from tierwise.services import overrides as override_service
+from tierwise.services.customers import detail, search
+from tierwise.store import audit
+from tierwise.store import overrides as store_overrides
+from tierwise.store import schemes as store_schemes
+from tierwise.store import users as store_users
+from tierwise.store.users import User
+from tierwise.web import i18n
+from tierwise.web.overview import overview, tier_labels
+from tierwise.web.pages import error_page, lang_of, render, status_of
+from tierwise.web.session import (
+    LOGIN_COOKIE,
+    SESSION_COOKIE,
+    csrf_ok,
+    log_in,
+    log_out,
+    new_login_token,
+    page_user,
+    project_of,
+    set_cookie,
+    store_of,
+)
+
+router = APIRouter(include_in_schema=False)
+PAGE_SIZE = 50
+MAX_FORM = 64 * 1024
+KINDS = ("pin", "floor", "ceiling", "exclude")
+Id = Annotated[int, FastPath(ge=1, le=2**31 - 1)]
+
+
+async def form_of(request: Request) -> dict[str, str]:
+    """A URL-encoded form's fields (the last value of each); other bodies give no fields."""
+    if not request.headers.get("content-type", "").startswith(
+            "application/x-www-form-urlencoded"):
+        return {}
+    body = await request.body()
+    if len(body) > MAX_FORM:
+        return {}
+    fields = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
+    return {k: v[-1] for k, v in fields.items()}
+
+
+Form = Annotated[dict[str, str], Depends(form_of)]
+
+
+def _to_login() -> RedirectResponse:
+    return RedirectResponse("/login", status_code=303)
+
+
+def _refused_csrf(request: Request, user: User | None, csrf: str | None) -> Response:
+    return render(request, "error.html", user=user, csrf=csrf, status=403, lead="csrf",
+                  message="")
+
+
+def _schemes(request: Request) -> list[str]:
+    with store_of(request).connect() as conn:
+        return store_schemes.scheme_names(conn)
+
+
+def _scheme_param(request: Request, names: list[str]) -> str | None:
+    asked = request.query_params.get("scheme")
+    return asked if asked else (names[0] if names else None)
+
+
+# -- login -------------------------------------------------------------------------------------
+
+
+@router.get("/")
+def home(request: Request) -> Response:
+    """The overview when logged in, else the login form."""
+    return RedirectResponse("/overview" if page_user(request) else "/login", status_code=303)
+
+
+def _login_form(request: Request, *, failed: bool = False, status: int = 200) -> Response:
+    token = new_login_token()
+    response = render(request, "login.html", login_csrf=token, failed=failed, status=status)
+    set_cookie(response, request, LOGIN_COOKIE, token, max_age=3600)
+    return response
+
+
+@router.get("/login")
+def login_page(request: Request) -> Response:
+    """The login form."""
+    return _login_form(request)
+
+
+@router.post("/login")
+def login(request: Request, form: Form) -> Response:
+    """Check the password; on success set the session cookie and go to the overview."""
+    if not csrf_ok(form.get("csrf"), request.cookies.get(LOGIN_COOKIE)):
+        return _refused_csrf(request, None, None)
+    try:
+        sid = log_in(request, form.get("username", ""), form.get("password", ""))
+    except PermissionDenied:
+        return _login_form(request, failed=True, status=403)
+    response = RedirectResponse("/overview", status_code=303)
+    set_cookie(response, request, SESSION_COOKIE, sid,
+               max_age=store_users.SESSION_HOURS * 3600)
+    response.delete_cookie(LOGIN_COOKIE)
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, form: Form) -> Response:
+    """End the session and go back to the login form."""
+    found = page_user(request)
+    if found is None:
+        return _to_login()
+    if not csrf_ok(form.get("csrf"), found[1]):
+        return _refused_csrf(request, *found)
+    log_out(request)
+    response = _to_login()
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+# -- overview ----------------------------------------------------------------------------------
+
+
+@router.get("/overview")
+def overview_page(request: Request) -> Response:
+    """Per scheme: the latest run's tier mix, the trend across runs, and the moves."""
+    found = page_user(request)
+    if found is None:
+        return _to_login()
+    user, csrf = found
+    try:
+        access.require(user, access.READ)
+        names = _schemes(request)
+        scheme = _scheme_param(request, names)
+        if scheme is not None and scheme not in names:
+            raise NotFoundError(f"no scheme {scheme!r}")
+        store = store_of(request)
+        lang = lang_of(request)
+        labels = tier_labels(store, scheme, lang) if scheme else {}
+        view = overview(store, scheme, labels, words=i18n.words(lang)) if scheme else None
+    except TierwiseError as exc:
+        return error_page(request, exc, user=user, csrf=csrf)
+    return render(request, "overview.html", user=user, csrf=csrf, schemes=names, scheme=scheme,
+                  view=view)
+
+
+# -- customers ---------------------------------------------------------------------------------
+
+
+@router.get("/customers")
+def customers_page(request: Request) -> Response:
+    """Search a scheme's latest run by tier, id prefix and a condition; 50 a page."""
+    found = page_user(request)
+    if found is None:
+        return _to_login()
+    user, csrf = found
+    q = request.query_params
+    try:
+        access.require(user, access.READ_CUSTOMERS)
+        names = _schemes(request)
+        scheme = _scheme_param(request, names)
+        store = store_of(request)
+        labels = tier_labels(store, scheme, lang_of(request)) if scheme else {}
+    except TierwiseError as exc:
+        return error_page(request, exc, user=user, csrf=csrf)
+    try:
+        number = max(1, int(q.get("page", "1")))
+    except ValueError:
+        number = 1
+    tier, prefix, where = q.get("tier") or None, q.get("q") or None, q.get("where") or None
+    context: dict[str, Any] = {"schemes": names, "scheme": scheme, "labels": labels, "tier": tier or "",
+               "prefix": prefix or "", "where": where or "", "page": number, "rows": [],
+               "total": 0, "message": None}
+    status = 200
+    if scheme:
+        try:
+            found_page = search(store, scheme, tier=tier, prefix=prefix, where=where,
+                                visible=access.visible_customers(store, user),
+                                limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE)
+            context.update(rows=found_page.rows, total=found_page.total)
+        except TierwiseError as exc:
+            status = status_of(exc)[0] if status_of(exc)[0] != 400 else 422
+            context["message"] = str(exc)
+    base = {"scheme": scheme or "", "tier": tier or "", "q": prefix or "", "where": where or ""}
+    context["prev_url"] = (f"/customers?{urlencode({**base, 'page': number - 1})}"
+                           if number > 1 else None)
+    context["next_url"] = (f"/customers?{urlencode({**base, 'page': number + 1})}"
+                           if number * PAGE_SIZE < context["total"] else None)
+    return render(request, "customers.html", user=user, csrf=csrf, status=status, **context)
+
+
+@router.get("/customers/{customer_id}")
+def customer_page(customer_id: str, request: Request) -> Response:
+    """One customer: tier, reasons, gap, indicators, history, overrides, override form."""
+    found = page_user(request)
+    if found is None:
+        return _to_login()
+    user, csrf = found
+    try:
+        access.require(user, access.READ_CUSTOMERS)
+        store = store_of(request)
+        access.require_customer(store, user, customer_id)
+        scheme = _scheme_param(request, _schemes(request))
+        if scheme is None:
+            raise NotFoundError("the store has no schemes yet")
+        labels = tier_labels(store, scheme, lang_of(request))
+        info = detail(project_of(request), store, scheme, customer_id)
+    except TierwiseError as exc:
+        return error_page(request, exc, user=user, csrf=csrf)
+    return render(request, "customer.html", user=user, csrf=csrf, customer_id=customer_id,
+                  scheme=scheme, labels=labels, info=info, kinds=KINDS,
+                  can_override=access.allowed(user, access.OVERRIDE),
+                  done=request.query_params.get("done"))
+
+
+@router.post("/customers/{customer_id}/overrides")
+def create_override(customer_id: str, request: Request, form: Form) -> Response:
+    """Record an override from the customer page's form (pending when approval is required)."""
+    found = page_user(request)
+    if found is None:
+        return _to_login()
+    user, csrf = found
+    if not csrf_ok(form.get("csrf"), csrf):
+        return _refused_csrf(request, user, csrf)
+    scheme, kind = form.get("scheme", ""), form.get("kind", "")
+    reason = form.get("reason", "").strip()
+    try:
+        expires = date.fromisoformat(form["expires"]) if form.get("expires") else None
+    except ValueError:
+        expires = None
+        kind = ""  # refused below as an invalid form
+    if kind not in KINDS or not reason or len(reason) > 4000 or not scheme:
+        return render(request, "error.html", user=user, csrf=csrf, status=400,
+                      lead="bad_request", message="")
+    try:
+        access.require(user, access.OVERRIDE)
+        store = store_of(request)
+        access.require_customer(store, user, customer_id)
+        made = override_service.create(project_of(request), scheme, customer_id, kind=kind,
+                                       tier=form.get("tier") or None, reason=reason,
+                                       actor=user.username, expires=expires, store=store)
+    except TierwiseError as exc:
+        return error_page(request, exc, user=user, csrf=csrf)
+    done = "pending" if made.status == "pending" else "saved"
+    query = urlencode({"scheme": scheme, "done": done})
+    return RedirectResponse(f"/customers/{customer_id}?{query}", status_code=303)
+
+
+# -- approvals ---------------------------------------------------------------------------------
+
+
+def _approvals(request: Request, user: User, csrf: str, *, message: str | None = None,
+               status: int = 200) -> Response:
+    store = store_of(request)
+    with store.connect() as conn:
+        pending = store_overrides.listing(conn, status=store_overrides.PENDING)
+    visible = access.visible_customers(store, user)
+    pending = [o for o in pending if visible is None or o.customer_id in visible]
+    lang = lang_of(request)
+    labels = {s: tier_labels(store, s, lang) for s in {o.scheme for o in pending}}
+    return render(request, "approvals.html", user=user, csrf=csrf, status=status,
+                  pending=pending, labels=labels, message=message,
+                  can_decide=access.allowed(user, access.DECIDE),
+                  done=request.query_params.get("done"))
+
+
+@router.get("/approvals")
+def approvals_page(request: Request) -> Response:
+    """Pending overrides (a manager's: only their customers'), with approve and reject."""
+    found = page_user(request)
+    if found is None:
+        return _to_login()
+    user, csrf = found
+    try:
+        access.require(user, access.READ_CUSTOMERS)
+    except TierwiseError as exc:
+        return error_page(request, exc, user=user, csrf=csrf)
+    return _approvals(request, user, csrf)
+
+
+@router.post("/approvals/{override_id}")
+def decide(override_id: Id, request: Request, form: Form) -> Response:
+    """Approve or reject a pending override at the revision the page showed."""
+    found = page_user(request)
+    if found is None:
+        return _to_login()
+    user, csrf = found
+    if not csrf_ok(form.get("csrf"), csrf):
+        return _refused_csrf(request, user, csrf)
+    action = form.get("action")
+    try:
+        revision = int(form.get("revision", ""))
+    except ValueError:
+        action = None
+    if action not in ("approve", "reject"):
+        return render(request, "error.html", user=user, csrf=csrf, status=400,
+                      lead="bad_request", message="")
+    store = store_of(request)
+    try:
+        access.require(user, access.DECIDE)
+        with store.connect() as conn:
+            target = store_overrides.get(conn, override_id)
+        access.require_customer(store, user, target.customer_id)
+        decide_with = override_service.approve if action == "approve" else override_service.reject
+        decide_with(project_of(request), override_id, note=form.get("note") or None,
+                    actor=user.username, revision=revision, store=store)
+    except TierwiseError as exc:
+        status = status_of(exc)[0]
+        return _approvals(request, user, csrf, message=str(exc),
+                          status=409 if status == 400 else status)
+    return RedirectResponse("/approvals?done=decided", status_code=303)
+
+
+# -- audit -------------------------------------------------------------------------------------
+
+
+@router.get("/audit")
+def audit_page(request: Request) -> Response:
+    """The latest 100 audit events and whether the hash chain is intact."""
+    found = page_user(request)
+    if found is None:
+        return _to_login()
+    user, csrf = found
+    try:
+        access.require(user, access.READ_AUDIT)
+    except TierwiseError as exc:
+        return error_page(request, exc, user=user, csrf=csrf)
+    with store_of(request).connect() as conn:
+        events = audit.events(conn, limit=100)
+        report = audit.verify(conn)
+    return render(request, "audit.html", user=user, csrf=csrf, events=events, report=report)

@@ -1,0 +1,78 @@
+"""Who is looking at a page: the session cookie the API's login sets, and CSRF on forms.
+
+The dashboard shares the ``tw_session`` cookie with the REST API (both read it through
+``store.users``), so logging in on either works for both. Every form posts the session's CSRF
+token in a hidden ``csrf`` field; the login form, made before any session exists, uses a
+double-submit token kept in its own short-lived cookie.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+
+from fastapi import Request, Response
+
+from tierwise.services.grading import Project
+from tierwise.store import Store
+from tierwise.store import users as store_users
+from tierwise.store.users import User
+
+SESSION_COOKIE = "tw_session"  # the same cookie as the REST API's /auth/login
+LOGIN_COOKIE = "tw_login_csrf"
+LANG_COOKIE = "tw_lang"
+
+
+def store_of(request: Request) -> Store:
+    """The store the app serves."""
+    store: Store = request.app.state.store
+    return store
+
+
+def project_of(request: Request) -> Project:
+    """The project the app serves."""
+    project: Project = request.app.state.project
+    return project
+
+
+def page_user(request: Request) -> tuple[User, str] | None:
+    """The logged-in user and their session's CSRF token, or None."""
+    sid = request.cookies.get(SESSION_COOKIE)
+    if not sid:
+        return None
+    with store_of(request).connect() as conn:
+        return store_users.session_user(conn, sid)
+
+
+def csrf_ok(sent: str | None, expected: str | None) -> bool:
+    """Whether a form's token matches, compared in constant time."""
+    return bool(sent) and bool(expected) and hmac.compare_digest(str(sent), str(expected))
+
+
+def new_login_token() -> str:
+    """A fresh token for the login form."""
+    return secrets.token_urlsafe(24)
+
+
+def log_in(request: Request, username: str, password: str) -> str:
+    """Check the password and open a session; returns the session id for the cookie."""
+    client = request.client.host if request.client else "unknown"
+    with store_of(request).begin() as conn:
+        user = store_users.authenticate(conn, username, password, client=client)
+        sid, _ = store_users.new_session(conn, user)
+    return sid
+
+
+def log_out(request: Request) -> None:
+    """End the caller's session, if any."""
+    sid = request.cookies.get(SESSION_COOKIE)
+    if sid:
+        with store_of(request).begin() as conn:
+            store_users.end_session(conn, sid)
+
+
+def set_cookie(response: Response, request: Request, name: str, value: str, *,
+               max_age: int) -> None:
+    """Set a cookie with the API's flags: HTTP-only, same-site strict, secure on HTTPS."""
+    response.set_cookie(name, value, max_age=max_age, httponly=True, samesite="strict",
+                        secure=request.url.scheme == "https")
