@@ -122,3 +122,30 @@ def test_override_and_approval_in_the_browser(server: str, browser: Any, lang: s
     page.goto(f"{server}/customers/C2?scheme=steady")
     assert "sam" in page.content()  # the override shows who approved it
     page.close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_scheme_editor_in_the_browser(server: str, browser: Any, lang: str) -> None:
+    t = STRINGS[lang]
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    _login(page, server, "sam", lang)
+    page.click("nav a[href='/schemes']")
+    page.wait_for_url(f"{server}/schemes/**")
+    page.goto(f"{server}/schemes/tier")
+    page.fill("input[name='tiers[0].when']", "orders_3m >= 4")
+    page.fill("input[name=note]", "stricter gold")
+    page.click("button[name=action][value=preview]")
+    page.wait_for_load_state()
+    assert t["preview_title"] in page.content()
+    assert "C1" in page.locator("small.samples").all_inner_texts()
+    assert page.input_value("input[name='tiers[0].when']") == "orders_3m >= 4"
+    _shot(page, f"scheme-{lang}")
+    page.click("button[name=action][value=save]")
+    page.wait_for_url("**saved=2**")
+    assert t["saved_version"].format(version=2) in page.content()
+    page.click(f"text={t['activate_version'].format(version=2)}")
+    page.wait_for_url("**activated=2**")
+    assert t["activated"].format(version=2) in page.content()
+    assert page.input_value("input[name='tiers[0].when']") == "orders_3m >= 4"
+    page.close()

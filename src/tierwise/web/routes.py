@@ -24,7 +24,7 @@ from tierwise.store import overrides as store_overrides
 from tierwise.store import schemes as store_schemes
 from tierwise.store import users as store_users
 from tierwise.store.users import User
-from tierwise.web import i18n
+from tierwise.web import editor, i18n
 from tierwise.web.overview import overview, tier_labels
 from tierwise.web.pages import error_page, lang_of, render, status_of
 from tierwise.web.session import (
@@ -41,6 +41,7 @@ from tierwise.web.session import (
 )
 
 router = APIRouter(include_in_schema=False)
+router.include_router(editor.router)  # the scheme editor: /schemes
 PAGE_SIZE = 50
 MAX_FORM = 64 * 1024
 KINDS = ("pin", "floor", "ceiling", "exclude")

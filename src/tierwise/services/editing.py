@@ -1,0 +1,73 @@
+"""Editing a scheme before saving it: the impact of an unsaved edit on the active version's grades.
+
+:func:`tierwise.services.history.preview` compares two *stored* versions. An editor wants to see
+what an edit would change before anything is saved, so :func:`preview_spec` grades the edited
+spec (validated like the YAML file, see :func:`tierwise.services.versions.with_scheme`) and the
+active version on the same features, and compares them. Nothing is written to the store.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from tierwise import methods
+from tierwise.errors import NotFoundError
+from tierwise.reports.transitions import Transitions, transitions
+from tierwise.services import versions as version_service
+from tierwise.services.grading import Project, _engine, prepare_features
+from tierwise.store import Store
+from tierwise.store import schemes as store_schemes
+
+
+@dataclass
+class SpecPreview:
+    """An unsaved edit of a scheme against its active version on the same data."""
+
+    scheme: str
+    as_of: date
+    active: int
+    transitions: Transitions
+    tiers: list[str]
+
+
+def preview_spec(project: Project, store: Store, name: str, spec: dict[str, Any], *,
+                 as_of: date | None = None, samples: int = 5) -> SpecPreview:
+    """Compare the edited ``spec`` of scheme ``name`` with its active version; saves nothing.
+
+    Both sides are computed tiers, before stability policies and overrides, as in
+    :func:`tierwise.services.history.preview`.
+
+    Raises:
+        SpecError: the edited scheme is invalid (every problem with its field path).
+        NotFoundError: the scheme has no active version on the as-of date.
+
+    """
+    edited = version_service.with_scheme(project, name, spec)
+    new_spec = edited.scheme(name)
+    day = project.as_of(as_of)
+    with store.connect() as conn:
+        active = store_schemes.active_version(conn, name, day)
+    if active is None:
+        raise NotFoundError(f"scheme {name!r} has no active version on {day}; save and "
+                            "activate one first")
+    old_spec = version_service.scheme_of(active)
+    old_project = Project(project.spec.model_copy(update={"indicators": {
+        **project.spec.indicators, **version_service.indicators_of(active)}}), project.root)
+    sides = []
+    with _engine(project) as engine:
+        for tag, graded, scheme in (("old", old_project, old_spec), ("new", edited, new_spec)):
+            features, _ = prepare_features(graded, engine, as_of=day,
+                                           indicators=methods.scheme_indicators(scheme))
+            features = engine.materialize(f"edit_features_{tag}", features)
+            grades = engine.materialize(f"edit_grades_{tag}",
+                                        methods.grade(scheme, features, as_of=day))
+            sides.append((grades, features))
+        names = list(dict.fromkeys([*methods.scheme_indicators(old_spec),
+                                    *methods.scheme_indicators(new_spec)]))
+        moved = transitions(engine, sides[0][0], sides[1][0], old_features=sides[0][1],
+                            new_features=sides[1][1], indicators=names, samples=samples)
+    keys = [t.key for t in methods.scheme_tiers(new_spec)]
+    keys += [t.key for t in methods.scheme_tiers(old_spec) if t.key not in keys]
+    return SpecPreview(name, day, active.number, moved, keys)

@@ -1,0 +1,317 @@
+"""The scheme editor: a scheme's active version as a form, check, preview, save, activate.
+
+Anyone who may read sees the form read-only with the version history; supervisors and admins
+(``access.EDIT_SCHEMES``) may check an edit (every problem next to its field path), preview its
+impact on the active version's grades (nothing saved), save it as a new version (never
+activated; refused when someone saved another version since the page was read), and activate a
+version. Every form posts the session's CSRF token.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import RedirectResponse
+
+from tierwise.errors import ConflictError, NotFoundError, SpecError, TierwiseError
+from tierwise.services import access
+from tierwise.services import versions as version_service
+from tierwise.services.editing import SpecPreview, preview_spec
+from tierwise.store import schemes as store_schemes
+from tierwise.store.schemes import Version
+from tierwise.store.users import User
+from tierwise.web import i18n
+from tierwise.web.overview import tier_labels
+from tierwise.web.pages import error_page, lang_of, render, status_of
+from tierwise.web.session import csrf_ok, page_user, project_of, store_of
+
+router = APIRouter(include_in_schema=False)
+
+EDITABLE = ("rules", "scorecard")
+STABILITY = ("upgrade_after", "downgrade_after", "min_days_in_tier", "cooldown_days")
+ACTIONS = ("check", "preview", "save")
+MAX_FIELD = 4000
+
+
+def _url(name: str, **query: str | int) -> str:
+    tail = f"?{urlencode(query)}" if query else ""
+    return f"/schemes/{quote(name, safe='')}{tail}"
+
+
+def _text(value: Any) -> str:
+    """A spec value as a form shows it: integral floats without ``.0``, None as empty."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _shown(value: Any) -> str:
+    """A diffed value as text: strings as they are, other values as JSON, None as empty."""
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def _number(text: str, *, integer: bool) -> int | float | str:
+    """A number typed in a form; text that is no number stays text, for validation to report."""
+    try:
+        return int(text) if integer else float(text)
+    except ValueError:
+        return text
+
+
+def form_values(spec: dict[str, Any]) -> dict[str, str]:
+    """The form fields of a stored scheme spec, by field path (``tiers[0].when``)."""
+    values: dict[str, str] = {}
+    for i, tier in enumerate(spec.get("tiers") or []):
+        label = tier.get("label")
+        if isinstance(label, str):
+            label = {"en": label}
+        label = label or {}
+        values[f"tiers[{i}].label.en"] = _text(label.get("en"))
+        values[f"tiers[{i}].label.zh"] = _text(label.get("zh"))
+        for key in ("when", "min_score", "top_share"):
+            values[f"tiers[{i}].{key}"] = _text(tier.get(key))
+    stability = spec.get("stability") or {}
+    for key in STABILITY:
+        values[f"stability.{key}"] = _text(stability.get(key))
+    return values
+
+
+def _set(target: dict[str, Any], key: str, value: Any) -> None:
+    if value is None or value == "":
+        target.pop(key, None)
+    else:
+        target[key] = value
+
+
+def edited_spec(spec: dict[str, Any], form: dict[str, str]) -> dict[str, Any]:
+    """``spec`` with the form's fields applied; fields the form does not carry stay as they were.
+
+    Blank fields remove the setting; the result is validated by the services, not here.
+    """
+    out = copy.deepcopy(spec)
+    method = out.get("method")
+    for i, tier in enumerate(out.get("tiers") or []):
+        at = f"tiers[{i}]"
+        if f"{at}.label.en" in form or f"{at}.label.zh" in form:
+            label = {k: form.get(f"{at}.label.{k}", "").strip() for k in ("en", "zh")}
+            _set(tier, "label", {k: v for k, v in label.items() if v} or None)
+        if method == "rules" and f"{at}.when" in form:
+            _set(tier, "when", form[f"{at}.when"].strip())
+        if method == "scorecard":
+            for key in ("min_score", "top_share"):
+                if f"{at}.{key}" in form:
+                    text = form[f"{at}.{key}"].strip()
+                    _set(tier, key, _number(text, integer=False) if text else None)
+    typed = {k: form.get(f"stability.{k}", "").strip() for k in STABILITY
+             if f"stability.{k}" in form}
+    if "stability" in out or any(typed.values()):
+        stability = dict(out.get("stability") or {})
+        for key, text in typed.items():
+            _set(stability, key, _number(text, integer=True) if text else None)
+        out["stability"] = stability
+    return out
+
+
+def problems_of(exc: SpecError, name: str) -> list[tuple[str, str]]:
+    """Each problem as (field path inside the scheme, message)."""
+    prefix = f"schemes.{name}"
+    out = []
+    for p in exc.problems:
+        path = p.path
+        if path == prefix:
+            path = ""
+        elif path.startswith(prefix + "."):
+            path = path[len(prefix) + 1:]
+        out.append((path, p.message))
+    return out
+
+
+def _versions(request: Request, name: str) -> tuple[list[Version], Version | None]:
+    with store_of(request).connect() as conn:
+        if name not in store_schemes.scheme_names(conn):
+            raise NotFoundError(f"no scheme {name!r}")
+        return store_schemes.versions(conn, name), store_schemes.active_version(conn, name)
+
+
+def _page(request: Request, user: User, csrf: str, name: str, *,
+          form: dict[str, str] | None = None, base: int | None = None,
+          problems: list[tuple[str, str]] | None = None, checked: bool = False,
+          preview: SpecPreview | None = None, message: str | None = None,
+          status: int = 200) -> Response:
+    """The editor page; ``form`` keeps what the user typed, else the active version's values."""
+    try:
+        found, active = _versions(request, name)
+        if active is None:
+            raise NotFoundError(f"scheme {name!r} has no active version")
+        with store_of(request).connect() as conn:
+            names = store_schemes.scheme_names(conn)
+            activations = store_schemes.activation_list(conn, name)
+        labels = tier_labels(store_of(request), name, lang_of(request))
+    except TierwiseError as exc:
+        return error_page(request, exc, user=user, csrf=csrf)
+    latest = found[-1].number if found else None
+    by_number = {v.number: v for v in found}
+    try:
+        chosen = int(request.query_params.get("diff", ""))
+    except ValueError:
+        chosen = latest if latest is not None and latest != active.number else 0
+    compare = by_number.get(chosen) if chosen else None
+    differences = [
+        {"path": d.path, "before": _shown(d.before), "after": _shown(d.after),
+         "grading": d.grading}
+        for d in (version_service.diff(active, compare) if compare else [])]
+    try:
+        saved = int(request.query_params.get("saved", ""))
+    except ValueError:
+        saved = 0
+    by_field: dict[str, list[str]] = {}
+    for path, text in problems or []:
+        by_field.setdefault(path, []).append(text)
+    values = form_values(active.spec)
+    if form is not None:
+        values.update({k: v for k, v in form.items() if k in values})
+    method = str(active.spec.get("method", ""))
+    return render(
+        request, "scheme.html", user=user, csrf=csrf, status=status, scheme=name,
+        schemes=names, method=method, editable=method in EDITABLE,
+        can_edit=access.allowed(user, access.EDIT_SCHEMES), active=active,
+        tiers=active.spec.get("tiers") or [], values=values, stability=STABILITY,
+        note=(form or {}).get("note", ""), base=base if base is not None else latest,
+        source=active.number, spec_json=json.dumps(active.spec, indent=2, ensure_ascii=False),
+        problems=problems or [], by_field=by_field, checked=checked, preview=preview,
+        labels=labels, message=message, versions=list(reversed(found)),
+        activations=activations, compare=compare, differences=differences,
+        saved=by_number.get(saved), same=request.query_params.get("same") == "1",
+        activated=request.query_params.get("activated"),
+        url=_url(name))
+
+
+@router.get("/schemes")
+def schemes_page(request: Request) -> Response:
+    """The first scheme's editor (each editor page links the others)."""
+    found = page_user(request)
+    if found is None:
+        return RedirectResponse("/login", status_code=303)
+    user, csrf = found
+    try:
+        access.require(user, access.READ)
+        with store_of(request).connect() as conn:
+            names = store_schemes.scheme_names(conn)
+        if not names:
+            raise NotFoundError("the store has no schemes yet")
+    except TierwiseError as exc:
+        return error_page(request, exc, user=user, csrf=csrf)
+    return RedirectResponse(_url(names[0]), status_code=303)
+
+
+@router.get("/schemes/{name}")
+def scheme_page(name: str, request: Request) -> Response:
+    """The active version as a form (read-only without ``EDIT_SCHEMES``) and the history."""
+    found = page_user(request)
+    if found is None:
+        return RedirectResponse("/login", status_code=303)
+    user, csrf = found
+    try:
+        access.require(user, access.READ)
+    except TierwiseError as exc:
+        return error_page(request, exc, user=user, csrf=csrf)
+    return _page(request, user, csrf, name)
+
+
+async def _form(request: Request) -> dict[str, str]:
+    from tierwise.web.routes import form_of  # the dashboard's one form parser
+
+    return await form_of(request)
+
+
+def _refused(request: Request, user: User, csrf: str, lead: str) -> Response:
+    return render(request, "error.html", user=user, csrf=csrf, status=403 if lead == "csrf"
+                  else 400, lead=lead, message="")
+
+
+@router.post("/schemes/{name}")
+async def edit_scheme(name: str, request: Request) -> Response:
+    """Check, preview or save the edited form, by the button pressed (``action``)."""
+    found = page_user(request)
+    if found is None:
+        return RedirectResponse("/login", status_code=303)
+    user, csrf = found
+    form = await _form(request)
+    if not csrf_ok(form.get("csrf"), csrf):
+        return _refused(request, user, csrf, "csrf")
+    action = form.get("action", "")
+    try:
+        source = int(form.get("source", ""))
+        base = int(form["base"]) if form.get("base") else None
+    except ValueError:
+        action = ""
+    if action not in ACTIONS or any(len(v) > MAX_FIELD for v in form.values()):
+        return _refused(request, user, csrf, "bad_request")
+    try:
+        access.require(user, access.EDIT_SCHEMES)
+        with store_of(request).connect() as conn:
+            if name not in store_schemes.scheme_names(conn):
+                raise NotFoundError(f"no scheme {name!r}")
+            start = store_schemes.version(conn, name, source)
+    except TierwiseError as exc:
+        return error_page(request, exc, user=user, csrf=csrf)
+    spec = edited_spec(start.spec, form)
+    project, store = project_of(request), store_of(request)
+    note = form.get("note", "").strip() or None
+
+    def again(**context: Any) -> Response:
+        return _page(request, user, csrf, name, form=form, base=base, **context)
+
+    try:
+        if action == "check":
+            version_service.with_scheme(project, name, spec)
+            return again(checked=True)
+        if action == "preview":
+            return again(preview=preview_spec(project, store, name, spec))
+        saved, created = version_service.save_edit(store, project, name, spec,
+                                                   actor=user.username, base=base, note=note)
+    except SpecError as exc:
+        return again(problems=problems_of(exc, name), status=422)
+    except ConflictError:
+        latest = _versions(request, name)[0]
+        number = latest[-1].number if latest else 0
+        text = i18n.words(lang_of(request))["conflict"].format(version=number)
+        return again(message=text, status=409)
+    except TierwiseError as exc:
+        status = status_of(exc)[0]
+        return again(message=str(exc), status=422 if status == 400 else status)
+    query: dict[str, str | int] = {"saved": saved.number}
+    if not created:
+        query["same"] = 1
+    return RedirectResponse(_url(name, **query), status_code=303)
+
+
+@router.post("/schemes/{name}/activate")
+async def activate_version(name: str, request: Request) -> Response:
+    """Activate a version of the scheme now."""
+    found = page_user(request)
+    if found is None:
+        return RedirectResponse("/login", status_code=303)
+    user, csrf = found
+    form = await _form(request)
+    if not csrf_ok(form.get("csrf"), csrf):
+        return _refused(request, user, csrf, "csrf")
+    try:
+        number = int(form.get("version", ""))
+    except ValueError:
+        return _refused(request, user, csrf, "bad_request")
+    try:
+        access.require(user, access.EDIT_SCHEMES)
+        _versions(request, name)
+        version_service.activate(store_of(request), name, number, actor=user.username)
+    except TierwiseError as exc:
+        return error_page(request, exc, user=user, csrf=csrf)
+    return RedirectResponse(_url(name, activated=number), status_code=303)

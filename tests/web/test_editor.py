@@ -1,0 +1,220 @@
+"""The scheme editor on the real app: check, preview, save, conflict, activate, diff, roles."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tierwise.api.app import create_app
+from tierwise.services import runs
+from tierwise.services.grading import Project
+from tierwise.store import schemes as store_schemes
+from tierwise.store import users as store_users
+from tierwise.web import editor
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def client(months: Path) -> Iterator[TestClient]:
+    yaml = months / "tierwise.yaml"
+    yaml.write_text(yaml.read_text(encoding="utf-8").replace(
+        "label: Gold", "label: {en: Gold, zh: 金卡}"), encoding="utf-8")
+    project = Project.open(months)
+    runs.backfill(project, ["tier", "steady"], [date(2026, 5, 31), date(2026, 6, 30)])
+    store = runs.open_store(project)
+    with store.begin() as conn:
+        for name, role in (("sam", "supervisor"), ("sue", "supervisor"), ("max", "manager")):
+            store_users.create(conn, name, role=role, password=PASSWORD, actor="setup")
+    store.close()
+    with TestClient(create_app(months), follow_redirects=False) as test_client:
+        yield test_client
+
+
+def _hidden(text: str, name: str) -> str:
+    found = re.search(rf'name="{re.escape(name)}" type="hidden" value="([^"]*)"', text) or \
+        re.search(rf'type="hidden" name="{re.escape(name)}" value="([^"]*)"', text)
+    assert found, f"no hidden {name} field in the page"
+    return html.unescape(found.group(1))
+
+
+def _login(client: TestClient, user: str) -> str:
+    form = client.get("/login")
+    done = client.post("/login", data={"username": user, "password": PASSWORD,
+                                       "csrf": _hidden(form.text, "csrf")})
+    assert done.status_code == 303
+    return _hidden(client.get("/overview").text, "csrf")
+
+
+def _form(client: TestClient, scheme: str = "tier") -> dict[str, str]:
+    """The editor's fields as the page renders them, ready to post back."""
+    page = client.get(f"/schemes/{scheme}")
+    assert page.status_code == 200, page.text
+    fields = {html.unescape(n): html.unescape(v) for n, v in
+              re.findall(r'<input name="([^"]+)" type="(?:text|number)" value="([^"]*)"',
+                         page.text)}
+    for name in ("csrf", "base", "source"):
+        fields[name] = _hidden(page.text, name)
+    return fields
+
+
+def _active(client: TestClient, scheme: str = "tier") -> int:
+    store = client.app.state.store  # type: ignore[attr-defined]
+    with store.connect() as conn:
+        found = store_schemes.active_version(conn, scheme)
+    assert found is not None
+    return found.number
+
+
+def test_editor_shows_the_active_version(client: TestClient) -> None:
+    _login(client, "sam")
+    assert client.get("/schemes").headers["location"] == "/schemes/steady"
+    fields = _form(client)
+    assert fields["tiers[0].when"] == "orders_3m >= 3"
+    assert fields["tiers[0].label.en"] == "Gold" and fields["tiers[0].label.zh"] == "金卡"
+    assert fields["base"] == "1" and fields["source"] == "1"
+    assert "stability.cooldown_days" in fields
+    page = client.get("/schemes/steady")
+    assert 'name="stability.downgrade_after" type="number" value="2"' in page.text
+    assert 'value="save"' in page.text and "readonly" not in page.text
+    zh = client.get("/schemes/tier", params={"lang": "zh"})
+    assert "另存为新版本" in zh.text and "版本历史" in zh.text
+    assert client.get("/schemes/nope").status_code == 404
+
+
+def test_check_shows_every_problem_at_its_path(client: TestClient) -> None:
+    _login(client, "sam")
+    fields = _form(client)
+    fields.update({"tiers[0].when": "orders_3m >>> 3", "tiers[1].when": "nope > 1",
+                   "action": "check"})
+    checked = client.post("/schemes/tier", data=fields)
+    assert checked.status_code == 422
+    assert "tiers[0].when" in checked.text and "tiers[1].when" in checked.text
+    assert "unknown name &#39;nope&#39;" in checked.text
+    # The form keeps what the user typed (escaped).
+    assert 'value="orders_3m &gt;&gt;&gt; 3"' in checked.text
+    fields.update({"tiers[0].when": "orders_3m >= 3", "tiers[1].when": "orders_3m >= 1",
+                   "stability.cooldown_days": "x"})
+    bad_number = client.post("/schemes/tier", data=fields)
+    assert bad_number.status_code == 422 and "stability.cooldown_days" in bad_number.text
+    fields["stability.cooldown_days"] = ""
+    ok = client.post("/schemes/tier", data=fields)
+    assert ok.status_code == 200 and "No problems found." in ok.text
+
+
+def test_preview_of_a_stricter_gold(client: TestClient) -> None:
+    _login(client, "sam")
+    fields = _form(client)
+    fields.update({"tiers[0].when": "orders_3m >= 4", "action": "preview"})
+    shown = client.post("/schemes/tier", data=fields)
+    assert shown.status_code == 200, shown.text
+    # C1 has 3 orders in the window at 2026-06-30: gold before, silver with the edit.
+    assert "0 up, 1 down, 0 new, 0 gone, 4 unchanged" in shown.text
+    assert re.search(r'<small class="samples">C1</small>', shown.text)
+    assert 'value="orders_3m &gt;= 4"' in shown.text
+    # Nothing was saved.
+    store = client.app.state.store  # type: ignore[attr-defined]
+    with store.connect() as conn:
+        assert [v.number for v in store_schemes.versions(conn, "tier")] == [1]
+
+
+def test_save_conflict_activate_and_diff(client: TestClient) -> None:
+    csrf = _login(client, "sam")
+    first, stale = _form(client), _form(client)
+    first.update({"tiers[0].when": "orders_3m >= 4", "note": "stricter gold",
+                  "action": "save"})
+    saved = client.post("/schemes/tier", data=first)
+    assert saved.status_code == 303 and saved.headers["location"] == "/schemes/tier?saved=2"
+    page = client.get(saved.headers["location"])
+    assert "Version 2 saved; it is not active yet." in page.text
+    assert "Activate version 2" in page.text and "stricter gold" in page.text
+    assert _active(client) == 1
+    # A second edit from the page read before version 2 was saved.
+    stale.update({"tiers[0].when": "orders_3m >= 5", "action": "save"})
+    conflict = client.post("/schemes/tier", data=stale)
+    assert conflict.status_code == 409
+    assert "Someone saved version 2 meanwhile; reload" in conflict.text
+    assert 'value="orders_3m &gt;= 5"' in conflict.text
+    # The diff between version 2 and the active version 1 (shown by default).
+    diff = client.get("/schemes/tier")
+    assert "<code>scheme.tiers[0].when</code>" in diff.text
+    assert "<td>orders_3m &gt;= 3</td><td>orders_3m &gt;= 4</td><td>yes</td>" in diff.text
+    assert client.post("/schemes/tier/activate", data={"version": "2"}).status_code == 403
+    done = client.post("/schemes/tier/activate", data={"csrf": csrf, "version": "2"})
+    assert done.status_code == 303 and done.headers["location"] == "/schemes/tier?activated=2"
+    assert _active(client) == 2
+    after = client.get(done.headers["location"])
+    assert "Version 2 is now active." in after.text
+    assert _form(client)["tiers[0].when"] == "orders_3m >= 4"
+    back = client.get("/schemes/tier", params={"diff": "1"})
+    assert "<td>orders_3m &gt;= 4</td><td>orders_3m &gt;= 3</td><td>yes</td>" in back.text
+
+
+def test_label_only_edit_updates_texts_not_a_new_version(client: TestClient) -> None:
+    _login(client, "sue")
+    fields = _form(client)
+    fields.update({"tiers[1].label.zh": "银卡", "action": "save"})
+    saved = client.post("/schemes/tier", data=fields)
+    assert saved.status_code == 303 and "same=1" in saved.headers["location"]
+    assert "changes no grade" in client.get(saved.headers["location"]).text
+    assert _form(client)["tiers[1].label.zh"] == "银卡"
+
+
+def test_manager_reads_but_may_not_edit(client: TestClient) -> None:
+    csrf = _login(client, "max")
+    page = client.get("/schemes/tier")
+    assert page.status_code == 200
+    assert 'name="tiers[0].when" type="text" value="orders_3m &gt;= 3" readonly' in page.text
+    assert 'value="save"' not in page.text and "Activate version" not in page.text
+    fields = _form(client)
+    fields["action"] = "check"
+    assert client.post("/schemes/tier", data=fields).status_code == 403
+    assert client.post("/schemes/tier/activate",
+                       data={"csrf": csrf, "version": "1"}).status_code == 403
+    client.cookies.clear()
+    _login(client, "sam")
+    fields = _form(client)
+    del fields["csrf"]
+    fields["action"] = "save"
+    assert client.post("/schemes/tier", data=fields).status_code == 403
+
+
+def test_edited_spec_from_a_form() -> None:
+    spec = {"method": "rules", "tiers": [{"key": "a", "label": {"en": "A"}, "when": "x > 1"},
+                                         {"key": "b"}], "fallback": "b"}
+    form = {"tiers[0].label.en": "", "tiers[0].label.zh": "甲", "tiers[0].when": " x > 2 ",
+            "tiers[1].when": "", "stability.upgrade_after": "2",
+            "stability.cooldown_days": ""}
+    out = editor.edited_spec(spec, form)
+    assert out["tiers"][0] == {"key": "a", "label": {"zh": "甲"}, "when": "x > 2"}
+    assert out["tiers"][1] == {"key": "b"}
+    assert out["stability"] == {"upgrade_after": 2}
+    assert spec["tiers"][0]["when"] == "x > 1"  # the stored spec is not changed
+    assert "stability" not in editor.edited_spec(spec, {"stability.cooldown_days": ""})
+    card = {"method": "scorecard", "tiers": [{"key": "a", "min_score": 60}, {"key": "b"}]}
+    edited = editor.edited_spec(card, {"tiers[0].min_score": "70.5", "tiers[0].top_share": "",
+                                       "tiers[1].min_score": "lots", "tiers[0].when": "x"})
+    assert edited["tiers"] == [{"key": "a", "min_score": 70.5}, {"key": "b", "min_score": "lots"}]
+    assert editor.form_values(card)["tiers[0].min_score"] == "60"
+
+
+def test_other_methods_are_shown_read_only(client: TestClient) -> None:
+    store = client.app.state.store  # type: ignore[attr-defined]
+    spec = {"method": "abc", "value": "spend_3m",
+            "tiers": [{"key": "a", "label": {"en": "<A>"}, "cumulative": 0.8}, {"key": "c"}]}
+    with store.begin() as conn:
+        store_schemes.save_version(conn, "value", spec=spec, indicators={}, fingerprint="x",
+                                   actor="setup")
+        store_schemes.activate(conn, "value", 1, actor="setup",
+                               effective_from=store_schemes.FOREVER)
+    _login(client, "sam")
+    page = client.get("/schemes/value")
+    assert page.status_code == 200
+    assert "cannot be edited here" in page.text and "&#34;cumulative&#34;: 0.8" in page.text
+    assert 'name="tiers[0].when"' not in page.text and "&lt;A&gt;" in page.text
