@@ -184,6 +184,28 @@ def lookup_parquet(paths: list[str], column: str, value: Any) -> pa.Table:
         cursor.close()
 
 
+def compile_sql(expr: ir.Table) -> str:
+    """DuckDB SQL for an expression over unbound tables (``ibis.table(schema, name=...)``)."""
+    import ibis
+
+    return str(ibis.to_sql(expr, dialect="duckdb"))
+
+
+def run_sql(sql: str, tables: dict[str, pa.Table]) -> pa.Table:
+    """Run ``sql`` (from :func:`compile_sql`) on a fresh embedded DuckDB over Arrow ``tables``."""
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        for name, table in tables.items():
+            con.register(name, table)
+        result = con.execute(sql)
+        return result.to_arrow_table() if hasattr(result, "to_arrow_table") else (
+            result.fetch_arrow_table())
+    finally:
+        con.close()
+
+
 def connect(spec: EngineSpec | None = None, *, base: Path | None = None) -> Engine:
     """Connect to the engine a project asks for.
 
