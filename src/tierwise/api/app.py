@@ -543,3 +543,13 @@ def create_app(project_path: str | Path = ".") -> FastAPI:
     app.include_router(web.router)
     app.mount("/static", web.static_files(), name="static")
     return app
+
+
+PROJECT_ENV = "TIERWISE_PROJECT"
+
+
+def create_app_from_env() -> FastAPI:
+    """The app for the project named by ``TIERWISE_PROJECT`` (for server worker processes)."""
+    import os
+
+    return create_app(os.environ.get(PROJECT_ENV, "."))

@@ -16,6 +16,8 @@ def serve(
     project: ProjectOpt = Path("."),
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port")] = 8000,
+    workers: Annotated[int, typer.Option(
+        help="server processes; one per core serves concurrent users fastest")] = 1,
 ) -> None:
     """Serve the REST API at http://HOST:PORT/api/v1 (OpenAPI at /openapi.json)."""
     try:
@@ -32,4 +34,14 @@ def serve(
         _fail(exc)
     err.print(f"tierwise API on http://{host}:{port}/api/v1 (docs: http://{host}:{port}/docs); "
               "add users with `tierwise user add`")
+    if workers > 1:
+        import os
+
+        from tierwise.api.app import PROJECT_ENV
+
+        # Each worker process builds its own app (and store connections) from the project path.
+        os.environ[PROJECT_ENV] = str(project.resolve())
+        uvicorn.run("tierwise.api.app:create_app_from_env", factory=True, host=host, port=port,
+                    workers=workers, log_level="info")
+        return
     uvicorn.run(application, host=host, port=port, log_level="info")

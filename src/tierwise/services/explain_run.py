@@ -6,6 +6,7 @@ import json
 from datetime import date
 from pathlib import Path
 
+from tierwise.engine import lookup_parquet
 from tierwise.errors import NotFoundError
 from tierwise.indicators import CUSTOMER
 from tierwise.services.grading import _SCHEME, Explanation, Project, render_texts
@@ -18,22 +19,20 @@ from tierwise.store import overrides as store_overrides
 def explain(project: Project, scheme_name: str, customer_id: str, *, as_of: date | None = None,
             store: Store | None = None) -> Explanation:
     """Explain ``customer_id``'s grade in the official run of ``scheme_name`` (latest or as of)."""
-    import pyarrow.parquet as pq
-
     project.scheme(scheme_name)
     own = store is None
     store = store or open_store(project)
     try:
         run = latest_run(store, scheme_name, as_of)
         folder = Path(run.folder or "")
-        grades = pq.read_table(folder / "grades.parquet", filters=[(CUSTOMER, "=", customer_id)])
+        # One shared DuckDB reads the row groups in parallel and caches the files' footers.
+        grades = lookup_parquet([str(folder / "grades.parquet")], CUSTOMER, customer_id)
         if grades.num_rows == 0:
             raise NotFoundError(
                 f"customer {customer_id!r} has no grade in {scheme_name!r} as of {run.as_of}"
                 "; check the id (ids are case-sensitive)"
             )
-        features = pq.read_table(folder / "features.parquet",
-                                 filters=[(CUSTOMER, "=", customer_id)])
+        features = lookup_parquet([str(folder / "features.parquet")], CUSTOMER, customer_id)
         info = json.loads((folder / "run.json").read_text(encoding="utf-8"))
         scheme = _SCHEME.validate_python(info["spec"])
         graded = render_texts(scheme, grades, features, as_of=run.as_of).to_pylist()[0]
