@@ -72,7 +72,10 @@ def test_runs_summary_and_transitions(client: TestClient) -> None:
     assert moves["from_run"] == listed[0]["id"]
     assert sum(moves["counts"].values()) == 5
     assert client.get("/api/v1/runs/999", headers=headers).status_code == 404
-    assert client.get("/openapi.json").json()["info"]["title"] == "tierwise"
+    schema = client.get("/openapi.json")
+    assert schema.json()["info"]["title"] == "tierwise"
+    assert "script-src 'none'" in schema.headers["Content-Security-Policy"]
+    assert client.get("/docs").status_code == 404  # its page would load scripts from a CDN
 
 
 def test_managers_see_and_act_only_on_their_customers(client: TestClient) -> None:

@@ -533,8 +533,24 @@ def audit_verify(request: Request, user: Auditor) -> dict[str, Any]:
 def create_app(project_path: str | Path = ".") -> FastAPI:
     """The app serving the project at ``project_path`` and its store."""
     project = Project.open(project_path)
-    app = FastAPI(title="tierwise", version="1", openapi_url="/openapi.json",
+    # No /docs or /redoc: FastAPI's pages load their scripts from a CDN, and nothing here may
+    # load from a network at runtime. The schema is at /openapi.json.
+    app = FastAPI(title="tierwise", version="1", openapi_url="/openapi.json", docs_url=None,
+                  redoc_url=None,
                   description="Customer tiers: schemes, runs, customers, overrides, audit.")
+
+    @app.middleware("http")
+    async def _security_headers(request: Request, call_next: Any) -> Any:
+        response = await call_next(request)
+        # Pages use only our own stylesheet and inline SVG: nothing else may load or frame them.
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'none'; "
+            "frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
     app.state.project = project
     app.state.store = open_store(project)
     app.state.jobs = Jobs()

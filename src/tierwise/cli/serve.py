@@ -32,8 +32,8 @@ def serve(
         application = create_app(project)
     except TierwiseError as exc:
         _fail(exc)
-    err.print(f"tierwise API on http://{host}:{port}/api/v1 (docs: http://{host}:{port}/docs); "
-              "add users with `tierwise user add`")
+    err.print(f"tierwise on http://{host}:{port} (dashboard), API at /api/v1, schema at "
+              "/openapi.json; add users with `tierwise user add`")
     if workers > 1:
         import os
 
