@@ -232,3 +232,21 @@ def test_audit_page_for_auditors_only(client: TestClient) -> None:
 def test_static_css_is_served(client: TestClient) -> None:
     css = client.get("/static/app.css")
     assert css.status_code == 200 and "font-family" in css.text
+
+
+def test_the_author_or_a_supervisor_revokes_an_override(client: TestClient) -> None:
+    csrf = login(client, "max")
+    override_id = _override(client, csrf)
+    page = client.get("/customers/C1", params={"scheme": "steady"})
+    url = f"/customers/C1/overrides/{override_id}/revoke"
+    assert f'action="{url}"' in page.text  # the author sees the button
+    stale = client.post(url, data={"csrf": csrf, "scheme": "steady", "revision": "9"})
+    assert stale.status_code == 409
+    assert client.post(url, data={"scheme": "steady", "revision": "1"}).status_code == 403
+    done = client.post(url, data={"csrf": csrf, "scheme": "steady", "revision": "1"})
+    assert done.status_code == 303 and "done=revoked" in done.headers["location"]
+    assert "Override revoked" in client.get(done.headers["location"]).text
+    store = client.app.state.store  # type: ignore[attr-defined]
+    with store.connect() as conn:
+        assert store_overrides.get(conn, override_id).status == "revoked"
+        assert store_overrides.get(conn, override_id).decided_by == "max"

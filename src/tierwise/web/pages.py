@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
-from tierwise.errors import NotFoundError, PermissionDenied, TierwiseError
+from tierwise.errors import ConflictError, NotFoundError, PermissionDenied, TierwiseError
 from tierwise.store.users import User
 from tierwise.web import i18n
 from tierwise.web.session import LANG_COOKIE, set_cookie
@@ -66,6 +66,8 @@ def status_of(exc: TierwiseError) -> tuple[int, str]:
         return 404, "not_found"
     if isinstance(exc, PermissionDenied):
         return 403, "forbidden"
+    if isinstance(exc, ConflictError):
+        return 409, "error"
     return 400, "error"
 
 

@@ -226,6 +226,7 @@ def customer_page(customer_id: str, request: Request) -> Response:
     return render(request, "customer.html", user=user, csrf=csrf, customer_id=customer_id,
                   scheme=scheme, labels=labels, info=info, kinds=KINDS,
                   can_override=access.allowed(user, access.OVERRIDE),
+                  can_decide=access.allowed(user, access.DECIDE),
                   done=request.query_params.get("done"))
 
 
@@ -259,6 +260,38 @@ def create_override(customer_id: str, request: Request, form: Form) -> Response:
         return error_page(request, exc, user=user, csrf=csrf)
     done = "pending" if made.status == "pending" else "saved"
     query = urlencode({"scheme": scheme, "done": done})
+    return RedirectResponse(f"/customers/{customer_id}?{query}", status_code=303)
+
+
+@router.post("/customers/{customer_id}/overrides/{override_id}/revoke")
+def revoke_override(customer_id: str, override_id: Id, request: Request, form: Form) -> Response:
+    """End an override now: its author, or a supervisor, at the revision the page showed."""
+    found = page_user(request)
+    if found is None:
+        return _to_login()
+    user, csrf = found
+    if not csrf_ok(form.get("csrf"), csrf):
+        return _refused_csrf(request, user, csrf)
+    try:
+        revision = int(form.get("revision", ""))
+    except ValueError:
+        return render(request, "error.html", user=user, csrf=csrf, status=400,
+                      lead="bad_request", message="")
+    store = store_of(request)
+    try:
+        access.require(user, access.OVERRIDE)
+        with store.connect() as conn:
+            target = store_overrides.get(conn, override_id)
+        access.require_customer(store, user, target.customer_id)
+        if target.customer_id != customer_id:
+            raise NotFoundError(f"override #{override_id} is not one of {customer_id}'s")
+        if target.author != user.username:
+            access.require(user, access.DECIDE)
+        override_service.revoke(project_of(request), override_id, actor=user.username,
+                                revision=revision, store=store)
+    except TierwiseError as exc:
+        return error_page(request, exc, user=user, csrf=csrf)
+    query = urlencode({"scheme": form.get("scheme", ""), "done": "revoked"})
     return RedirectResponse(f"/customers/{customer_id}?{query}", status_code=303)
 
 
