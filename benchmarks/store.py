@@ -1,8 +1,12 @@
 """Time the store at scale: a 24-month backfill, history lookups, run summaries, size on disk.
 
-    python benchmarks/store.py --size 100M            # 10M customers x 24 monthly runs
+    python benchmarks/store.py --size 100M --head     # 10M customers x 24 monthly runs
     python benchmarks/store.py --size 10M --runs 3    # a quick check (1M customers)
     python benchmarks/store.py --size 100M --reuse    # keep a complete earlier backfill
+
+``--head`` measures HEAD's ``src/`` exported with ``git archive`` (put first on ``PYTHONPATH``),
+so concurrent edits of the work tree do not leak into the figures; without it the work tree is
+measured, as ``run.py`` does.
 
 DESIGN.md section 5 asks for a per-customer history lookup under 50 ms and a run summary under
 200 ms at 10M customers x 24 runs. The script works in its own project folder,
