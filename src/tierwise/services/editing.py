@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from tierwise import methods
 from tierwise.errors import NotFoundError
-from tierwise.reports.transitions import Transitions, transitions
+from tierwise.reports.transitions import Transitions
 from tierwise.services import versions as version_service
-from tierwise.services.grading import Project, _engine, prepare_features
+from tierwise.services.grading import Project
+from tierwise.services.history import compare_schemes, with_indicators
 from tierwise.store import Store
 from tierwise.store import schemes as store_schemes
 
@@ -52,22 +52,7 @@ def preview_spec(project: Project, store: Store, name: str, spec: dict[str, Any]
     if active is None:
         raise NotFoundError(f"scheme {name!r} has no active version on {day}; save and "
                             "activate one first")
-    old_spec = version_service.scheme_of(active)
-    old_project = Project(project.spec.model_copy(update={"indicators": {
-        **project.spec.indicators, **version_service.indicators_of(active)}}), project.root)
-    sides = []
-    with _engine(project) as engine:
-        for tag, graded, scheme in (("old", old_project, old_spec), ("new", edited, new_spec)):
-            features, _ = prepare_features(graded, engine, as_of=day,
-                                           indicators=methods.scheme_indicators(scheme))
-            features = engine.materialize(f"edit_features_{tag}", features)
-            grades = engine.materialize(f"edit_grades_{tag}",
-                                        methods.grade(scheme, features, as_of=day))
-            sides.append((grades, features))
-        names = list(dict.fromkeys([*methods.scheme_indicators(old_spec),
-                                    *methods.scheme_indicators(new_spec)]))
-        moved = transitions(engine, sides[0][0], sides[1][0], old_features=sides[0][1],
-                            new_features=sides[1][1], indicators=names, samples=samples)
-    keys = [t.key for t in methods.scheme_tiers(new_spec)]
-    keys += [t.key for t in methods.scheme_tiers(old_spec) if t.key not in keys]
+    moved, keys = compare_schemes(with_indicators(project, active),
+                                  version_service.scheme_of(active), edited, new_spec,
+                                  as_of=day, samples=samples)
     return SpecPreview(name, day, active.number, moved, keys)

@@ -24,6 +24,7 @@ from tierwise.services.grading import Project, _engine, prepare_features
 from tierwise.services.history_files import history_files
 from tierwise.services.runs import actor_name, open_store
 from tierwise.services.runs import run as recorded_run
+from tierwise.spec.models import SchemeSpec
 from tierwise.store import Store
 from tierwise.store import runs as store_runs
 from tierwise.store import schemes as store_schemes
@@ -171,6 +172,38 @@ def previous_run(store: Store, run: Run) -> Run:
     return earlier[-1]
 
 
+def with_indicators(project: Project, version: Any) -> Project:
+    """The project with the indicator definitions a version was saved with."""
+    return Project(project.spec.model_copy(update={"indicators": {
+        **project.spec.indicators, **version_service.indicators_of(version)}}), project.root)
+
+
+def compare_schemes(old_project: Project, old_spec: SchemeSpec, new_project: Project,
+                    new_spec: SchemeSpec, *, as_of: date, samples: int = 5
+                    ) -> tuple[Transitions, list[str]]:
+    """Grade two schemes on the same data and compare the computed tiers.
+
+    Each side computes its features with its own project (its indicator definitions). Returns
+    the transitions and the tier keys of both, the new scheme's first.
+    """
+    sides = []
+    with _engine(new_project) as engine:
+        for tag, graded, spec in (("old", old_project, old_spec), ("new", new_project, new_spec)):
+            features, _ = prepare_features(graded, engine, as_of=as_of,
+                                           indicators=methods.scheme_indicators(spec))
+            features = engine.materialize(f"features_{tag}", features)
+            grades = engine.materialize(f"grades_{tag}",
+                                        methods.grade(spec, features, as_of=as_of))
+            sides.append((grades, features))
+        names = list(dict.fromkeys([*methods.scheme_indicators(old_spec),
+                                    *methods.scheme_indicators(new_spec)]))
+        moved = transitions(engine, sides[0][0], sides[1][0], old_features=sides[0][1],
+                            new_features=sides[1][1], indicators=names, samples=samples)
+    keys = [t.key for t in methods.scheme_tiers(new_spec)]
+    keys += [t.key for t in methods.scheme_tiers(old_spec) if t.key not in keys]
+    return moved, keys
+
+
 @dataclass
 class Preview:
     """A candidate version against the active one on the same data."""
@@ -203,24 +236,8 @@ def preview(project: Project, scheme: str, *, candidate: int | None = None,
     finally:
         store.close()
     assert active is not None
-    old_spec, new_spec = version_service.scheme_of(active), version_service.scheme_of(chosen)
-    sides = []
-    with _engine(project) as engine:
-        for tag, version in (("old", active), ("new", chosen)):
-            spec = version_service.scheme_of(version)
-            indicators = version_service.indicators_of(version)
-            graded = Project(project.spec.model_copy(
-                update={"indicators": {**project.spec.indicators, **indicators}}), project.root)
-            features, _ = prepare_features(graded, engine, as_of=day,
-                                           indicators=methods.scheme_indicators(spec))
-            features = engine.materialize(f"features_{tag}", features)
-            grades = engine.materialize(f"grades_{tag}",
-                                        methods.grade(spec, features, as_of=day))
-            sides.append((grades, features))
-        names = list(dict.fromkeys([*methods.scheme_indicators(old_spec),
-                                    *methods.scheme_indicators(new_spec)]))
-        moved = transitions(engine, sides[0][0], sides[1][0], old_features=sides[0][1],
-                            new_features=sides[1][1], indicators=names, samples=samples)
-    keys = [t.key for t in methods.scheme_tiers(new_spec)]
-    keys += [t.key for t in methods.scheme_tiers(old_spec) if t.key not in keys]
+    moved, keys = compare_schemes(
+        with_indicators(project, active), version_service.scheme_of(active),
+        with_indicators(project, chosen), version_service.scheme_of(chosen),
+        as_of=day, samples=samples)
     return Preview(scheme, day, active.number, chosen.number, moved, keys)
