@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -63,6 +63,22 @@ def test_both_languages_have_the_same_words() -> None:
     assert i18n.percent(0.125, "zh") == "12.5%"
 
 
+def test_numbers_and_dates_follow_the_language() -> None:
+    assert i18n.compact(1_234_567, "en") == "1.23M"
+    assert i18n.compact(1_234_567, "zh") == "123万"
+    assert i18n.compact(250_000_000, "zh") == "2.5亿"
+    assert i18n.compact(12_500, "en") == "12.5K"
+    assert i18n.compact(9_999, "zh") == "9,999"
+    assert i18n.compact(-45_000, "zh") == "-4.5万"
+    assert i18n.compact(3.25, "en") == "3.2"
+    assert i18n.day(date(2026, 6, 30), "en") == "30 Jun 2026"
+    assert i18n.day(date(2026, 6, 30), "zh") == "2026年6月30日"
+    assert i18n.moment(datetime(2026, 6, 30, 9, 5, 7), "zh", seconds=True) == (
+        "2026年6月30日 09:05:07 UTC")
+    later = datetime(2026, 7, 1, 1, 30, tzinfo=timezone(timedelta(hours=8)))
+    assert i18n.moment(later, "en") == "30 Jun 2026 17:30 UTC"
+
+
 def test_charts_are_svg_and_escape_text() -> None:
     bar = charts.bars([("<b>gold</b>", 3), ("silver & co", 0)], title='"mix"')
     assert bar.startswith("<svg") and "<b>" not in bar and "&lt;b&gt;gold" in bar
@@ -105,7 +121,7 @@ def test_overview_shows_mix_trend_and_moves(client: TestClient) -> None:
     assert text.count("<svg") == 2
     for key, label in (("gold", "Gold"), ("silver", "Silver"), ("bronze", "Bronze")):
         assert f">{key}</a>" in text and f"<td>{label}</td>" in text
-    assert "2026-05-31" in text and "2026-06-30" in text  # the trend's x axis
+    assert "31 May 2026" in text and "30 Jun 2026" in text  # the trend's x axis
     assert "Moves since the previous run" in text and "not graded" in text
     # 5 customers in all (months fixture), shown in the total row.
     assert re.search(r"Total</th><th class=\"num\">5<", text)
@@ -122,6 +138,7 @@ def test_chinese_pages(client: TestClient) -> None:
     # Tier labels in Chinese where the scheme has one, in the table and the chart.
     assert "<td>金卡</td>" in page.text and ">金卡</text>" in page.text
     assert "<td>Silver</td>" in page.text  # no Chinese label: the English one
+    assert "2026年5月31日" in page.text and "2026年6月30日" in page.text  # dates in Chinese
     # The choice is kept in a cookie for the next pages.
     assert client.cookies.get("tw_lang") == "zh"
     assert "客户" in client.get("/customers", params={"scheme": "tier"}).text
@@ -135,7 +152,9 @@ def test_customer_page_shows_reasons_and_history(client: TestClient) -> None:
     assert page.status_code == 200
     assert "Reasons" in page.text and "orders_3m" in page.text
     assert "<strong>Gold</strong>" in page.text
-    assert "2026-05-31" in page.text  # the first spell of the timeline
+    assert "<td>31 May 2026</td>" in page.text  # the first spell of the timeline
+    zh = client.get("/customers/C1", params={"scheme": "tier", "lang": "zh"}).text
+    assert "<td>2026年5月31日</td>" in zh
     # An auditor reads but may not override: no form.
     assert "New override" not in page.text
     assert client.get("/customers/C404", params={"scheme": "tier"}).status_code == 404

@@ -55,7 +55,7 @@ def bars(items: Sequence[tuple[str, float]], *, title: str, width: int = 480,
 
 
 def lines(x_labels: Sequence[str], series: Mapping[str, Sequence[float]], *, title: str,
-          width: int = 480, height: int = 220) -> str:
+          width: int = 480, height: int = 220, fmt: Callable[[float], str] = _number) -> str:
     """A line chart: one line per series over the same x labels, with a legend.
 
     Args:
@@ -64,6 +64,7 @@ def lines(x_labels: Sequence[str], series: Mapping[str, Sequence[float]], *, tit
         title: the chart's accessible title.
         width: the SVG width in pixels.
         height: the SVG height in pixels.
+        fmt: how the axis' top value is written.
 
     """
     left, right, top_pad, bottom = 50, 110, 10, 30
@@ -83,7 +84,7 @@ def lines(x_labels: Sequence[str], series: Mapping[str, Sequence[float]], *, tit
              f'<line x1="{left}" y1="{y(0):.1f}" x2="{left + plot_w}" y2="{y(0):.1f}" '
              'stroke="#888"/>',
              f'<text x="{left - 6}" y="{y(top) + 4:.1f}" text-anchor="end">'
-             f"{_text(_number(top))}</text>",
+             f"{_text(fmt(top))}</text>",
              f'<text x="{left - 6}" y="{y(0) + 4:.1f}" text-anchor="end">0</text>']
     for i, label in enumerate(x_labels):
         parts.append(f'<text x="{x(i):.1f}" y="{height - 10}" text-anchor="middle">'

@@ -7,6 +7,8 @@ stay in English; pages show them after a translated lead-in.
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+
 LANGS = ("en", "zh")
 DEFAULT = "en"
 
@@ -277,8 +279,12 @@ STRINGS: dict[str, dict[str, str]] = {
     },
 }
 
-# Digit grouping and decimal mark per language (both group by thousands with a comma).
+# Digit grouping and decimal mark per language. Both group by thousands with a comma: mainland
+# Chinese financial tables do too. Where space is short (chart labels) Chinese counts in 万
+# (10^4) and 亿 (10^8), English in K, M and B.
 _SEPARATORS = {"en": (",", "."), "zh": (",", ".")}
+_COMPACT = {"en": ((1e9, "B"), (1e6, "M"), (1e3, "K")), "zh": ((1e8, "亿"), (1e4, "万"))}
+_MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def words(lang: str) -> dict[str, str]:
@@ -295,6 +301,44 @@ def number(value: float | int | None, lang: str, *, digits: int = 0) -> str:
     return text.replace(",", "\0").replace(".", decimal).replace("\0", group)
 
 
+def compact(value: float | int | None, lang: str) -> str:
+    """``value`` shortened for a chart label: 1.2M / 12.5K in English, 120万 / 1.2亿 in Chinese.
+
+    Three significant digits at most; values below the smallest unit print whole (or with
+    one decimal when they have a fraction).
+    """
+    if value is None:
+        return ""
+    for size, unit in _COMPACT.get(lang, _COMPACT[DEFAULT]):
+        if abs(value) >= size:
+            scaled = value / size
+            digits = 0 if abs(scaled) >= 100 else 1 if abs(scaled) >= 10 else 2
+            text = number(scaled, lang, digits=digits)
+            if "." in text:
+                text = text.rstrip("0").rstrip(".")
+            return text + unit
+    return number(value, lang, digits=0 if float(value).is_integer() else 1)
+
+
 def percent(share: float | None, lang: str) -> str:
     """A share (0..1) as a percentage with one decimal."""
     return "" if share is None else number(share * 100, lang, digits=1) + "%"
+
+
+def day(value: date | None, lang: str) -> str:
+    """A date as people of ``lang`` write it: 30 Nov 2026, 2026年11月30日."""
+    if value is None:
+        return ""
+    if lang == "zh":
+        return f"{value.year}年{value.month}月{value.day}日"
+    return f"{value.day} {_MONTHS_EN[value.month - 1]} {value.year}"
+
+
+def moment(value: datetime | None, lang: str, *, seconds: bool = False) -> str:
+    """A stored time (UTC; naive values are UTC) in ``lang``'s date format, to the minute."""
+    if value is None:
+        return ""
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC)
+    clock = f"{value:%H:%M:%S}" if seconds else f"{value:%H:%M}"
+    return f"{day(value.date(), lang)} {clock} UTC"

@@ -17,7 +17,7 @@ from tierwise.store import Store
 from tierwise.store import runs as store_runs
 from tierwise.store import schemes as store_schemes
 from tierwise.store.runs import Run
-from tierwise.web import charts
+from tierwise.web import charts, i18n
 
 
 def tier_labels(store: Store, scheme: str, lang: str) -> dict[str, str]:
@@ -45,8 +45,7 @@ class Overview:
     first_run: bool = False
 
 
-def overview(store: Store, scheme: str, labels: dict[str, str], *, words: dict[str, str]
-             ) -> Overview:
+def overview(store: Store, scheme: str, labels: dict[str, str], *, lang: str) -> Overview:
     """The overview of ``scheme``; an empty one when it has no official run yet."""
     try:
         run = history_service.latest_run(store, scheme)
@@ -63,9 +62,10 @@ def overview(store: Store, scheme: str, labels: dict[str, str], *, words: dict[s
             "share": t.customers / out.total if out.total else None, "value_sum": t.value_sum,
             "value_share": (t.value_sum / out.total_value
                             if t.value_sum is not None and out.total_value else None)})
+    words = i18n.words(lang)
     out.mix_chart = charts.bars([(m["label"], m["customers"]) for m in out.mix],
-                                title=words["tier_mix"])
-    out.trend_chart = _trend(store, scheme, labels, words)
+                                title=words["tier_mix"], fmt=lambda v: i18n.compact(v, lang))
+    out.trend_chart = _trend(store, scheme, labels, lang)
     keys = [*labels, *(t.tier for t in counts if t.tier not in labels)]
     try:
         previous = history_service.previous_run(store, run)
@@ -79,11 +79,12 @@ def overview(store: Store, scheme: str, labels: dict[str, str], *, words: dict[s
     return out
 
 
-def _trend(store: Store, scheme: str, labels: dict[str, str], words: dict[str, str]) -> str:
+def _trend(store: Store, scheme: str, labels: dict[str, str], lang: str) -> str:
     with store.connect() as conn:
         runs = store_runs.history_runs(conn, scheme)
         per_run = [{c.tier: c.customers for c in store_runs.tier_counts(conn, r.id)}
                    for r in runs]
     keys = [*labels, *sorted({k for counts in per_run for k in counts} - set(labels))]
     series = {labels.get(k, k): [float(counts.get(k, 0)) for counts in per_run] for k in keys}
-    return charts.lines([r.as_of.isoformat() for r in runs], series, title=words["trend"])
+    return charts.lines([i18n.day(r.as_of, lang) for r in runs], series,
+                        title=i18n.words(lang)["trend"], fmt=lambda v: i18n.compact(v, lang))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -51,8 +52,15 @@ def render(request: Request, template: str, *, user: User | None = None, csrf: s
     def pct(share: float | None) -> str:
         return i18n.percent(share, lang)
 
+    def day(value: date | None) -> str:
+        return i18n.day(value, lang)
+
+    def moment(value: datetime | None, seconds: bool = False) -> str:
+        return i18n.moment(value, lang, seconds=seconds)
+
     html = environment().get_template(template).render(
-        t=i18n.words(lang), lang=lang, user=user, csrf=csrf, num=num, pct=pct,
+        t=i18n.words(lang), lang=lang, user=user, csrf=csrf, num=num, pct=pct, day=day,
+        moment=moment,
         switch_url=str(request.url.include_query_params(lang=other)), **context)
     response = HTMLResponse(html, status_code=status)
     if request.query_params.get("lang") in i18n.LANGS:

@@ -24,7 +24,7 @@ from tierwise.store import overrides as store_overrides
 from tierwise.store import schemes as store_schemes
 from tierwise.store import users as store_users
 from tierwise.store.users import User
-from tierwise.web import editor, i18n
+from tierwise.web import editor
 from tierwise.web.overview import overview, tier_labels
 from tierwise.web.pages import error_page, lang_of, render, status_of
 from tierwise.web.session import (
@@ -153,7 +153,7 @@ def overview_page(request: Request) -> Response:
         store = store_of(request)
         lang = lang_of(request)
         labels = tier_labels(store, scheme, lang) if scheme else {}
-        view = overview(store, scheme, labels, words=i18n.words(lang)) if scheme else None
+        view = overview(store, scheme, labels, lang=lang) if scheme else None
     except TierwiseError as exc:
         return error_page(request, exc, user=user, csrf=csrf)
     return render(request, "overview.html", user=user, csrf=csrf, schemes=names, scheme=scheme,
