@@ -33,7 +33,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from tierwise.methods.base import concat, fmt, select_grades
+from tierwise.methods.base import concat, drop_lead, fmt, select_grades
 from tierwise.spec.models import Label, TierSpec
 
 if TYPE_CHECKING:
@@ -314,5 +314,4 @@ def _gap(scheme: RfmSchemeSpec, table: ir.Table) -> ir.StringValue:
             ]
         )
         parts.append(ibis.ifelse(nxt.isnull(), "", concat(["; ", need])))
-    text = concat(parts)
-    return ibis.ifelse(text == "", ibis.null("string"), text.substr(2))
+    return drop_lead(concat(parts), "; ")

@@ -13,7 +13,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from tierwise import expr
-from tierwise.methods.base import concat, fmt, select_grades
+from tierwise.methods.base import concat, drop_lead, fmt, select_grades
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -94,12 +94,10 @@ def _reason(
     ]
     if later:
         also = [ibis.ifelse(cond, f", {t.key}", "") for t, cond in later]
-        also_text = concat(also)
-        parts.append(
-            ibis.ifelse(
-                also_text == "", "", concat(["; also matched lower-priority ", also_text.substr(2)])
-            )
-        )
+        # coalesce over a null instead of "if empty then ... else ...": each text is then
+        # written once in the SQL (see drop_lead).
+        also_text = drop_lead(concat(also), ", ")
+        parts.append(ibis.coalesce(concat(["; also matched lower-priority ", also_text]), ""))
     return concat(parts)
 
 
@@ -140,21 +138,19 @@ def gap_text(tier: TierSpec, features: ir.Table) -> ir.StringValue | None:
     for conj in dnf:
         if expr.unsatisfiable(conj):
             continue
-        unmet = []
+        parts = []
         for atom in conj:
             value = features[atom.name].cast("float64")
             holds = ibis.coalesce(_holds(value, atom.op, atom.value), False)
-            unmet.append((holds, _step(atom, value)))
-        count = sum((ibis.ifelse(h, 0, 1) for h, _ in unmet), ibis.literal(0))
-        parts = [ibis.ifelse(h, "", concat([", ", s])) for h, s in unmet]
-        options.append((count, concat(parts).substr(2)))
+            parts.append(ibis.ifelse(holds, "", concat([", ", _step(atom, value)])))
+        # Empty when every condition of the alternative holds already (nothing to say).
+        unmet = drop_lead(concat(parts), ", ")
+        options.append(ibis.coalesce(concat(["; or ", unmet]), ""))
     if not options:
         return None
     # Every alternative still open, in the order the condition lists them: units differ between
     # indicators (orders vs. money), so which change is "smaller" is the reader's call.
-    text = concat([ibis.ifelse(count > 0, concat(["; or ", alt]), "") for count, alt in options])
-    return ibis.ifelse(text == "", ibis.null("string"),
-                       concat([f"to reach {tier.key!r}: ", text.substr(5)]))
+    return concat([f"to reach {tier.key!r}: ", drop_lead(concat(options), "; or ")])
 
 
 def _holds(value: ir.NumericValue, op: str, bound: float) -> ir.BooleanValue:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from tierwise.methods.base import concat, fmt, rounded, select_grades
+from tierwise.methods.base import concat, drop_lead, fmt, rounded, select_grades
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -202,7 +202,7 @@ def texts(scheme: ScorecardSchemeSpec, table: ir.Table) -> tuple[ir.StringValue,
             ": +",
             fmt(need),
             " points",
-            ibis.ifelse(alt == "", "", concat([" (e.g. ", alt.substr(5), ")"])),
+            ibis.coalesce(concat([" (e.g. ", drop_lead(alt, "; or "), ")"]), ""),
         ]
     )
     gap = ibis.ifelse(table.next_at.isnull() | (need <= 0), ibis.null("string"), text)

@@ -562,10 +562,10 @@ def _text_sql(scheme: SchemeSpec, grades: pa.Table, features: pa.Table, *, as_of
         from tierwise.policies.stability import policy_texts
 
         held = policy_texts(table, methods.scheme_tiers(scheme))
-        table = table.mutate(reasons=ibis.ifelse(
-            held.isnull(), table.reasons,
-            held.concat(" (computed: ", table.computed_tier, "); ",
-                        table.reasons.fill_null(""))))
+        table = table.mutate(reasons=ibis.coalesce(
+            held.concat(" (computed: ", table.computed_tier.fill_null(""), "); ",
+                        table.reasons.fill_null("")),
+            table.reasons))
     expr = table.select(*grades.column_names, "reasons", "gap").order_by(CUSTOMER)
     return compile_sql(expr)
 
