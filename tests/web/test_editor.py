@@ -61,6 +61,28 @@ def _form(client: TestClient, scheme: str = "tier") -> dict[str, str]:
                          page.text)}
     for name in ("csrf", "base", "source"):
         fields[name] = _hidden(page.text, name)
+    fields.update(_structure(page.text))
+    return fields
+
+
+def _structure(text: str) -> dict[str, str]:
+    """The tier list's hidden fields and the selected fallback, as the page carries them."""
+    fields = {html.unescape(n): html.unescape(v) for n, v in re.findall(
+        r'<input type="hidden" name="(tiers[^"]*)" value="([^"]*)"', text)}
+    chosen = re.search(r'<select name="fallback"[^>]*>.*?<option value="([^"]*)" selected',
+                       text, re.S)
+    if chosen:
+        fields["fallback"] = html.unescape(chosen.group(1))
+    return fields
+
+
+def _fields(text: str) -> dict[str, str]:
+    """Every field of a re-rendered editor form (after adding, removing or moving a tier)."""
+    fields = {html.unescape(n): html.unescape(v) for n, v in
+              re.findall(r'<input name="([^"]+)" type="(?:text|number)" value="([^"]*)"', text)}
+    for name in ("csrf", "base", "source"):
+        fields[name] = _hidden(text, name)
+    fields.update(_structure(text))
     return fields
 
 
@@ -218,3 +240,102 @@ def test_other_methods_are_shown_read_only(client: TestClient) -> None:
     assert page.status_code == 200
     assert "cannot be edited here" in page.text and "&#34;cumulative&#34;: 0.8" in page.text
     assert 'name="tiers[0].when"' not in page.text and "&lt;A&gt;" in page.text
+
+
+def test_add_move_and_remove_tiers_then_save(client: TestClient) -> None:
+    _login(client, "sam")
+    fields = _form(client)
+    assert fields["tiers.count"] == "3" and fields["tiers[2].key"] == "bronze"
+    assert fields["fallback"] == "bronze"
+    fields["tiers[1].when"] = "orders_3m >= 2"  # typed before pressing "Add a tier"
+    added = client.post("/schemes/tier", data={**fields, "action": "add_tier"})
+    assert added.status_code == 200, added.text
+    # The new tier goes above the fallback, with an empty key field; the typed text is kept.
+    form = _fields(added.text)
+    assert form["tiers.count"] == "4" and form["tiers[2].key"] == "" and \
+        form["tiers[3].key"] == "bronze" and form["tiers[1].when"] == "orders_3m >= 2"
+    form.update({"tiers[2].key": "platinum", "tiers[2].when": "orders_3m >= 5",
+                 "tiers[2].label.en": "Platinum"})
+    form = _fields(client.post("/schemes/tier", data={**form, "action": "up:2"}).text)
+    assert [form[f"tiers[{i}].key"] for i in range(4)] == ["gold", "platinum", "silver",
+                                                             "bronze"]
+    # A new tier's key stays editable until saved; a stored tier's key is fixed.
+    page = client.post("/schemes/tier", data={**form, "action": "up:1"}).text
+    assert 'name="tiers[0].key" type="text" value="platinum"' in page
+    assert '<input type="hidden" name="tiers[1].key" value="gold">' in page
+    form = _fields(page)
+    assert [form[f"tiers[{i}].key"] for i in range(4)] == ["platinum", "gold", "silver",
+                                                             "bronze"]
+    shown = client.post("/schemes/tier", data={**form, "action": "preview"})
+    assert shown.status_code == 200, shown.text
+    assert re.search(r"\d+ up, \d+ down, 0 new, 0 gone, \d+ unchanged", shown.text)
+    saved = client.post("/schemes/tier", data={**form, "action": "save", "note": "platinum"})
+    assert saved.status_code == 303, saved.text
+    store = client.app.state.store  # type: ignore[attr-defined]
+    with store.connect() as conn:
+        spec = store_schemes.versions(conn, "tier")[-1].spec
+    assert [t["key"] for t in spec["tiers"]] == ["platinum", "gold", "silver", "bronze"]
+    assert spec["tiers"][0] == {"key": "platinum", "label": {"en": "Platinum"},
+                                "when": "orders_3m >= 5"}
+    assert spec["tiers"][1]["label"] == {"en": "Gold", "zh": "金卡"}  # kept by key
+    assert spec["tiers"][2]["when"] == "orders_3m >= 2" and spec["fallback"] == "bronze"
+
+
+def test_removing_the_fallback_tier_is_reported(client: TestClient) -> None:
+    _login(client, "sam")
+    fields = _form(client)
+    removed = client.post("/schemes/tier", data={**fields, "action": "remove:2"})
+    form = _fields(removed.text)
+    assert form["tiers.count"] == "2" and "bronze" not in removed.text.split("<select")[1] \
+        .split("</select>")[0]
+    # The fallback select no longer offers bronze; a stale value is reported by the check.
+    checked = client.post("/schemes/tier", data={**form, "fallback": "bronze",
+                                                 "action": "check"})
+    assert checked.status_code == 422 and "fallback" in checked.text
+    # Choosing silver as the fallback, with silver's condition removed, passes.
+    form.update({"fallback": "silver", "tiers[1].when": "", "action": "check"})
+    ok = client.post("/schemes/tier", data=form)
+    assert ok.status_code == 200 and "No problems found." in ok.text, ok.text
+    new_key = client.post("/schemes/tier", data={**form, "action": "add_tier"})
+    form = _fields(new_key.text)
+    form.update({"tiers[1].key": "Bad Key!", "action": "check"})
+    bad = client.post("/schemes/tier", data=form)
+    assert bad.status_code == 422 and "tiers[1].key" in bad.text
+
+
+def test_go_live_date_schedules_a_version(client: TestClient) -> None:
+    csrf = _login(client, "sam")
+    fields = _form(client)
+    fields.update({"tiers[0].when": "orders_3m >= 4", "action": "save"})
+    assert client.post("/schemes/tier", data=fields).status_code == 303
+    later = date.today().replace(year=date.today().year + 1)
+    done = client.post("/schemes/tier/activate",
+                       data={"csrf": csrf, "version": "2", "go_live": later.isoformat()})
+    assert done.status_code == 303 and "scheduled=2" in done.headers["location"]
+    page = client.get(done.headers["location"])
+    assert f"Version 2 goes live on {later.day} " in page.text
+    assert f"goes live {later.day} " in page.text  # in the versions table
+    assert _active(client) == 1  # still version 1 today
+    zh = client.get(done.headers["location"] + "&lang=zh")
+    assert f"版本 2 将于 {later.year}年{later.month}月{later.day}日 生效。" in zh.text
+    bad = client.post("/schemes/tier/activate",
+                      data={"csrf": csrf, "version": "2", "go_live": "next week"})
+    assert bad.status_code == 400
+
+
+def test_weights_and_margin_from_the_form() -> None:
+    card = {"method": "scorecard", "dimensions": [{"indicator": "x", "weight": 2.0},
+                                                  {"indicator": "y", "weight": 1}],
+            "tiers": [{"key": "a", "min_score": 60}, {"key": "b"}]}
+    values = editor.form_values(card)
+    assert values["dimensions[0].weight"] == "2" and "fallback" not in values
+    edited = editor.edited_spec(card, {"dimensions[1].weight": "3.5",
+                                       "stability.downgrade_margin": "0.1",
+                                       "stability.cooldown_days": "30"})
+    assert [d["weight"] for d in edited["dimensions"]] == [2.0, 3.5]
+    assert edited["stability"] == {"downgrade_margin": 0.1, "cooldown_days": 30}
+    reshaped = editor.reshape({"tiers.count": "2", "tiers[0].key": "a", "tiers[1].key": "b",
+                               "tiers[1].min_score": "", "x": "1"}, "down:0")
+    assert reshaped["tiers[0].key"] == "b" and reshaped["tiers[1].key"] == "a"
+    assert reshaped["x"] == "1"
+    assert editor.reshape(reshaped, "remove:7") == reshaped  # out of range: unchanged

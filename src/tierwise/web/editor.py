@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import copy
 import json
+import re
+from datetime import date
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -32,9 +34,16 @@ from tierwise.web.session import csrf_ok, page_user, project_of, store_of
 router = APIRouter(include_in_schema=False)
 
 EDITABLE = ("rules", "scorecard")
-STABILITY = ("upgrade_after", "downgrade_after", "min_days_in_tier", "cooldown_days")
+STABILITY = ("upgrade_after", "downgrade_after", "min_days_in_tier", "cooldown_days",
+             "downgrade_margin")
+# Whole numbers; the margin is a share (0.1 = 10%).
+WHOLE = frozenset(STABILITY) - {"downgrade_margin"}
 ACTIONS = ("check", "preview", "save")
+# Buttons that change the form's tier list and show it again (no JavaScript on the page).
+RESHAPE = re.compile(r"^(add_tier|(?:remove|up|down):\d{1,3})$")
 MAX_FIELD = 4000
+MAX_TIERS = 50
+TIER_FIELDS = ("label.en", "label.zh", "when", "min_score", "top_share")
 
 
 def _url(name: str, **query: str | int) -> str:
@@ -67,21 +76,65 @@ def _number(text: str, *, integer: bool) -> int | float | str:
 
 
 def form_values(spec: dict[str, Any]) -> dict[str, str]:
-    """The form fields of a stored scheme spec, by field path (``tiers[0].when``)."""
+    """The form fields of a stored scheme spec, by field path (``tiers[0].when``).
+
+    ``tiers.count`` and each ``tiers[i].key`` carry the tier list itself, so that tiers can be
+    added, removed and reordered; ``fallback`` and scorecard weights are fields too.
+    """
     values: dict[str, str] = {}
-    for i, tier in enumerate(spec.get("tiers") or []):
+    tiers = spec.get("tiers") or []
+    values["tiers.count"] = str(len(tiers))
+    for i, tier in enumerate(tiers):
         label = tier.get("label")
         if isinstance(label, str):
             label = {"en": label}
         label = label or {}
+        values[f"tiers[{i}].key"] = _text(tier.get("key"))
         values[f"tiers[{i}].label.en"] = _text(label.get("en"))
         values[f"tiers[{i}].label.zh"] = _text(label.get("zh"))
         for key in ("when", "min_score", "top_share"):
             values[f"tiers[{i}].{key}"] = _text(tier.get(key))
+    if spec.get("method") == "rules":
+        values["fallback"] = _text(spec.get("fallback"))
+    for i, dim in enumerate(spec.get("dimensions") or []):
+        values[f"dimensions[{i}].weight"] = _text(dim.get("weight"))
     stability = spec.get("stability") or {}
     for key in STABILITY:
         values[f"stability.{key}"] = _text(stability.get(key))
     return values
+
+
+def reshape(form: dict[str, str], action: str) -> dict[str, str]:
+    """``form`` with its tier list changed by a button: add a tier, remove or move tier ``i``.
+
+    The tiers' fields are renumbered; every other field, and what the user typed, is kept.
+    """
+    try:
+        count = min(int(form.get("tiers.count", "0")), MAX_TIERS)
+    except ValueError:
+        count = 0
+    rows = [{f: form.get(f"tiers[{i}].{f}", "") for f in ("key", *TIER_FIELDS)}
+            for i in range(count)]
+    if action == "add_tier":
+        if count < MAX_TIERS:
+            # A new rule goes above the last tier: the last one is usually the fallback.
+            at = count - 1 if form.get("fallback") and count else count
+            rows.insert(at, {f: "" for f in ("key", *TIER_FIELDS)})
+    else:
+        op, _, index = action.partition(":")
+        i = int(index)
+        if 0 <= i < count:
+            if op == "remove":
+                rows.pop(i)
+            elif op == "up" and i > 0:
+                rows[i - 1], rows[i] = rows[i], rows[i - 1]
+            elif op == "down" and i < count - 1:
+                rows[i], rows[i + 1] = rows[i + 1], rows[i]
+    out = {k: v for k, v in form.items() if not k.startswith("tiers[")}
+    out["tiers.count"] = str(len(rows))
+    for i, row in enumerate(rows):
+        out.update({f"tiers[{i}].{f}": v for f, v in row.items()})
+    return out
 
 
 def _set(target: dict[str, Any], key: str, value: Any) -> None:
@@ -94,11 +147,27 @@ def _set(target: dict[str, Any], key: str, value: Any) -> None:
 def edited_spec(spec: dict[str, Any], form: dict[str, str]) -> dict[str, Any]:
     """``spec`` with the form's fields applied; fields the form does not carry stay as they were.
 
-    Blank fields remove the setting; the result is validated by the services, not here.
+    With ``tiers.count`` the form gives the tier list: each tier by its key, keeping what the
+    form does not show (descriptions, strategies) from the stored tier of that key; a new key
+    starts a new tier. Blank fields remove the setting; the result is validated by the
+    services, not here.
     """
     out = copy.deepcopy(spec)
     method = out.get("method")
-    for i, tier in enumerate(out.get("tiers") or []):
+    tiers = out.get("tiers") or []
+    if "tiers.count" in form:
+        try:
+            count = min(int(form["tiers.count"]), MAX_TIERS)
+        except ValueError:
+            count = len(tiers)
+        stored = {t.get("key"): t for t in tiers}
+        tiers = []
+        for i in range(count):
+            key = form.get(f"tiers[{i}].key", "").strip()
+            tiers.append(copy.deepcopy(stored.get(key)) or {"key": key})
+        if "tiers" in out or tiers:
+            out["tiers"] = tiers
+    for i, tier in enumerate(tiers):
         at = f"tiers[{i}]"
         if f"{at}.label.en" in form or f"{at}.label.zh" in form:
             label = {k: form.get(f"{at}.label.{k}", "").strip() for k in ("en", "zh")}
@@ -110,12 +179,18 @@ def edited_spec(spec: dict[str, Any], form: dict[str, str]) -> dict[str, Any]:
                 if f"{at}.{key}" in form:
                     text = form[f"{at}.{key}"].strip()
                     _set(tier, key, _number(text, integer=False) if text else None)
+    if method == "rules" and "fallback" in form:
+        out["fallback"] = form["fallback"].strip()
+    for i, dim in enumerate(out.get("dimensions") or []):
+        if f"dimensions[{i}].weight" in form:
+            text = form[f"dimensions[{i}].weight"].strip()
+            dim["weight"] = _number(text, integer=False) if text else text
     typed = {k: form.get(f"stability.{k}", "").strip() for k in STABILITY
              if f"stability.{k}" in form}
     if "stability" in out or any(typed.values()):
         stability = dict(out.get("stability") or {})
         for key, text in typed.items():
-            _set(stability, key, _number(text, integer=True) if text else None)
+            _set(stability, key, _number(text, integer=key in WHOLE) if text else None)
         out["stability"] = stability
     return out
 
@@ -132,6 +207,13 @@ def problems_of(exc: SpecError, name: str) -> list[tuple[str, str]]:
             path = path[len(prefix) + 1:]
         out.append((path, p.message))
     return out
+
+
+def _day(request: Request, name: str) -> date | None:
+    try:
+        return date.fromisoformat(request.query_params.get(name, ""))
+    except ValueError:
+        return None
 
 
 def _versions(request: Request, name: str) -> tuple[list[Version], Version | None]:
@@ -177,13 +259,25 @@ def _page(request: Request, user: User, csrf: str, name: str, *,
         by_field.setdefault(path, []).append(text)
     values = form_values(active.spec)
     if form is not None:
+        if "tiers.count" in form:  # the form's own tier list (maybe added to or reordered)
+            values = {k: v for k, v in values.items() if not k.startswith("tiers")}
+            values.update({k: v for k, v in form.items() if k.startswith("tiers")})
         values.update({k: v for k, v in form.items() if k in values})
+    stored = {t.get("key") for t in active.spec.get("tiers") or []}
+    try:
+        count = min(int(values.get("tiers.count", "0")), MAX_TIERS)
+    except ValueError:
+        count = 0
+    keys = [values.get(f"tiers[{i}].key", "") for i in range(count)]
+    tiers = [{"key": k, "new": k not in stored or keys.index(k) != i}
+             for i, k in enumerate(keys)]
     method = str(active.spec.get("method", ""))
     return render(
         request, "scheme.html", user=user, csrf=csrf, status=status, scheme=name,
         schemes=names, method=method, editable=method in EDITABLE,
         can_edit=access.allowed(user, access.EDIT_SCHEMES), active=active,
-        tiers=active.spec.get("tiers") or [], values=values, stability=STABILITY,
+        tiers=tiers, dimensions=active.spec.get("dimensions") or [], values=values,
+        stability=STABILITY, whole=WHOLE, today=date.today().isoformat(),
         note=(form or {}).get("note", ""), base=base if base is not None else latest,
         source=active.number, spec_json=json.dumps(active.spec, indent=2, ensure_ascii=False),
         problems=problems or [], by_field=by_field, checked=checked, preview=preview,
@@ -191,6 +285,7 @@ def _page(request: Request, user: User, csrf: str, name: str, *,
         activations=activations, compare=compare, differences=differences,
         saved=by_number.get(saved), same=request.query_params.get("same") == "1",
         activated=request.query_params.get("activated"),
+        scheduled=request.query_params.get("scheduled"), on=_day(request, "on"),
         url=_url(name))
 
 
@@ -253,7 +348,8 @@ async def edit_scheme(name: str, request: Request) -> Response:
         base = int(form["base"]) if form.get("base") else None
     except ValueError:
         action = ""
-    if action not in ACTIONS or any(len(v) > MAX_FIELD for v in form.values()):
+    if (action not in ACTIONS and not RESHAPE.match(action)) or len(form) > 40 * MAX_TIERS \
+            or any(len(v) > MAX_FIELD for v in form.values()):
         return _refused(request, user, csrf, "bad_request")
     try:
         access.require(user, access.EDIT_SCHEMES)
@@ -263,6 +359,9 @@ async def edit_scheme(name: str, request: Request) -> Response:
             start = store_schemes.version(conn, name, source)
     except TierwiseError as exc:
         return error_page(request, exc, user=user, csrf=csrf)
+    if RESHAPE.match(action):
+        # Add, remove or move a tier: the same form again, nothing checked or saved.
+        return _page(request, user, csrf, name, form=reshape(form, action), base=base)
     spec = edited_spec(start.spec, form)
     project, store = project_of(request), store_of(request)
     note = form.get("note", "").strip() or None
@@ -306,12 +405,17 @@ async def activate_version(name: str, request: Request) -> Response:
         return _refused(request, user, csrf, "csrf")
     try:
         number = int(form.get("version", ""))
+        go_live = date.fromisoformat(form["go_live"]) if form.get("go_live") else None
     except ValueError:
         return _refused(request, user, csrf, "bad_request")
     try:
         access.require(user, access.EDIT_SCHEMES)
         _versions(request, name)
-        version_service.activate(store_of(request), name, number, actor=user.username)
+        done = version_service.activate(store_of(request), name, number, actor=user.username,
+                                        effective_from=go_live)
     except TierwiseError as exc:
         return error_page(request, exc, user=user, csrf=csrf)
+    if done.kind == "schedule":
+        return RedirectResponse(_url(name, scheduled=number, on=done.effective_from.isoformat()),
+                                status_code=303)
     return RedirectResponse(_url(name, activated=number), status_code=303)
