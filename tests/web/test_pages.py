@@ -170,6 +170,18 @@ def test_manager_sees_only_assigned_customers(client: TestClient) -> None:
     assert refused.status_code == 404 and "not among your customers" in refused.text
     assert client.get("/customers/C1", params={"scheme": "tier"}).status_code == 200
     assert client.get("/audit").status_code == 403
+    # The overview adds the mix of their own two customers; C1 is gold with 300.00 of value.
+    own = client.get("/overview", params={"scheme": "tier"}).text
+    mine = own.split('<table class="own">')[1].split("</table>")[0]
+    assert re.search(r"Total</th><th class=\"num\">2<", mine)
+    assert re.search(r'>gold</a></td><td>Gold</td><td class="num">1</td><td class="num">50.0%'
+                     r'</td><td class="num">300.00</td>', mine)
+    assert "count every customer of the book" in own
+
+
+def test_overview_of_other_roles_has_no_own_section(client: TestClient) -> None:
+    login(client, "aud")
+    assert "Your customers" not in client.get("/overview", params={"scheme": "tier"}).text
 
 
 def test_bad_condition_is_a_message(client: TestClient) -> None:

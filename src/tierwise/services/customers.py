@@ -94,6 +94,30 @@ def search(store: Store, scheme: str, *, tier: str | None = None, prefix: str | 
     return Page(total, rows)
 
 
+def tier_counts(store: Store, scheme: str, ids: set[str], *, as_of: date | None = None
+                ) -> dict[str, tuple[int, float | None]]:
+    """Customers and value per tier among ``ids`` (a manager's book) in the latest run.
+
+    Tiers none of ``ids`` holds are left out; the value is None when the scheme has none.
+    """
+    from tierwise.indicators import CUSTOMER
+
+    run = history_service.latest_run(store, scheme, as_of)
+    engine = connect()
+    try:
+        grades = engine.read_parquet("grades", Path(run.folder or "") / "grades.parquet")
+        allowed = engine.register_arrow("visible", _ids(ids))
+        mine = grades.semi_join(allowed, grades[CUSTOMER] == allowed[CUSTOMER])
+        has_value = "value" in grades.columns
+        counts = mine.group_by("tier").aggregate(
+            n=mine.count(), **({"v": mine.value.sum()} if has_value else {}))
+        rows = engine.to_arrow(counts).to_pylist()
+    finally:
+        engine.close()
+    return {r["tier"]: (int(r["n"]), float(r["v"]) if has_value and r["v"] is not None
+                        else None) for r in rows}
+
+
 def _kind(dtype: Any) -> str:
     if dtype.is_numeric():
         return "number"

@@ -11,6 +11,7 @@ from typing import Any
 
 from tierwise import methods
 from tierwise.errors import NotFoundError
+from tierwise.services import customers as customer_service
 from tierwise.services import history as history_service
 from tierwise.services import versions as version_service
 from tierwise.store import Store
@@ -43,10 +44,17 @@ class Overview:
     matrix: list[tuple[str, list[int]]] = field(default_factory=list)
     matrix_columns: list[str] = field(default_factory=list)
     first_run: bool = False
+    own: list[dict[str, Any]] | None = None
+    own_total: int = 0
 
 
-def overview(store: Store, scheme: str, labels: dict[str, str], *, lang: str) -> Overview:
-    """The overview of ``scheme``; an empty one when it has no official run yet."""
+def overview(store: Store, scheme: str, labels: dict[str, str], *, lang: str,
+             visible: set[str] | None = None) -> Overview:
+    """The overview of ``scheme``; an empty one when it has no official run yet.
+
+    For a manager (``visible``: their customers) it adds the tier mix of their own customers;
+    the book's mix, trend and moves stay counts of every customer, with no customer in them.
+    """
     try:
         run = history_service.latest_run(store, scheme)
     except NotFoundError:
@@ -66,6 +74,13 @@ def overview(store: Store, scheme: str, labels: dict[str, str], *, lang: str) ->
     out.mix_chart = charts.bars([(m["label"], m["customers"]) for m in out.mix],
                                 title=words["tier_mix"], fmt=lambda v: i18n.compact(v, lang))
     out.trend_chart = _trend(store, scheme, labels, lang)
+    if visible is not None:
+        mine = customer_service.tier_counts(store, scheme, visible, as_of=run.as_of)
+        out.own_total = sum(n for n, _ in mine.values())
+        order = [*labels, *sorted(set(mine) - set(labels))]
+        out.own = [{"tier": k, "label": labels.get(k, k), "customers": mine[k][0],
+                    "share": mine[k][0] / out.own_total, "value_sum": mine[k][1]}
+                   for k in order if k in mine]
     keys = [*labels, *(t.tier for t in counts if t.tier not in labels)]
     try:
         previous = history_service.previous_run(store, run)

@@ -153,7 +153,8 @@ def overview_page(request: Request) -> Response:
         store = store_of(request)
         lang = lang_of(request)
         labels = tier_labels(store, scheme, lang) if scheme else {}
-        view = overview(store, scheme, labels, lang=lang) if scheme else None
+        view = overview(store, scheme, labels, lang=lang,
+                        visible=access.visible_customers(store, user)) if scheme else None
     except TierwiseError as exc:
         return error_page(request, exc, user=user, csrf=csrf)
     return render(request, "overview.html", user=user, csrf=csrf, schemes=names, scheme=scheme,
