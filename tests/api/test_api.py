@@ -72,6 +72,20 @@ def test_runs_summary_and_transitions(client: TestClient) -> None:
     assert moves["from_run"] == listed[0]["id"]
     assert sum(moves["counts"].values()) == 5
     assert client.get("/api/v1/runs/999", headers=headers).status_code == 404
+    # A manager gets the same counts but only their own customers among the movers (chosen in
+    # the engine before the limit). C4 is the one mover (down) and not theirs, until assigned.
+    assert {k: [m["customer_id"] for m in v] for k, v in moves["movers"].items()} == {
+        "up": [], "down": ["C4"], "entry": [], "exit": []}
+    url = f"/api/v1/runs/{listed[1]['id']}/transitions"
+    manager = token(client, "max")
+    theirs = client.get(url, headers=manager, params={"limit": 1}).json()
+    assert theirs["counts"] == moves["counts"] and theirs["cells"] == moves["cells"]
+    assert all(v == [] for v in theirs["movers"].values())
+    store = client.app.state.store  # type: ignore[attr-defined]
+    with store.begin() as conn:
+        store_users.assign(conn, ["C4"], "max", actor="setup")
+    theirs = client.get(url, headers=manager, params={"limit": 1}).json()
+    assert [m["customer_id"] for m in theirs["movers"]["down"]] == ["C4"]
     schema = client.get("/openapi.json")
     assert schema.json()["info"]["title"] == "tierwise"
     assert "script-src 'none'" in schema.headers["Content-Security-Policy"]

@@ -297,13 +297,11 @@ def run_transitions(run_id: Id, request: Request, user: Reader,
         new = store_runs.get(conn, run_id)
         old = store_runs.get(conn, since) if since else None
     old = old or history_service.previous_run(store, new)
-    moves = history_service.compare_runs(store, old, new, limit=limit)
-    movers = moves.movers
-    visible = access.visible_customers(store, user)
-    if visible is not None:  # a manager sees counts, but only their own movers
-        movers = {k: [m for m in v if m["customer_id"] in visible] for k, v in movers.items()}
+    # A manager sees the counts, but only their own customers among the movers.
+    moves = history_service.compare_runs(store, old, new, limit=limit,
+                                         movers_of=access.visible_customers(store, user))
     return {"from_run": old.id, "to_run": new.id, "counts": moves.counts,
-            "cells": [c.__dict__ for c in moves.cells], "movers": movers}
+            "cells": [c.__dict__ for c in moves.cells], "movers": moves.movers}
 
 
 # -- customers ---------------------------------------------------------------------------------

@@ -81,8 +81,13 @@ def transitions(
     indicators: list[str] | None = None,
     limit: int = 20,
     samples: int = 5,
+    movers_of: ir.Table | None = None,
 ) -> Transitions:
-    """Compare two gradings; ``limit`` movers per kind and ``samples`` ids per matrix cell."""
+    """Compare two gradings; ``limit`` movers per kind and ``samples`` ids per matrix cell.
+
+    ``movers_of`` (a table of customer ids) limits the movers listed to those customers, e.g.
+    a manager's; the counts and the matrix still cover everyone.
+    """
     import ibis
 
     moves = engine.materialize("tw_moves", _moves(old, new))
@@ -108,6 +113,8 @@ def transitions(
              and i in old_features.columns and i in new_features.columns]
     for kind in KINDS:
         chosen = moves.filter(moves.kind == kind)
+        if movers_of is not None:
+            chosen = chosen.semi_join(movers_of, chosen[CUSTOMER] == movers_of[CUSTOMER])
         if names and old_features is not None and new_features is not None:
             of = old_features.select(_ofid=old_features[CUSTOMER],
                                      **{f"{i}_before": old_features[i] for i in names})

@@ -144,8 +144,12 @@ def latest_run(store: Store, scheme: str, as_of: date | None = None) -> Run:
     return runs[-1]
 
 
-def compare_runs(store: Store, old: Run, new: Run, *, limit: int = 20) -> Transitions:
-    """Transitions from run ``old`` to run ``new``, with the indicator changes of the movers."""
+def compare_runs(store: Store, old: Run, new: Run, *, limit: int = 20,
+                 movers_of: set[str] | None = None) -> Transitions:
+    """Transitions from run ``old`` to run ``new``, with the indicator changes of the movers.
+
+    ``movers_of``: list only these customers as movers (a manager's); counts cover everyone.
+    """
     if not old.folder or not new.folder:
         raise TierwiseError("both runs must be finished to compare them")
     with store.connect() as conn:
@@ -157,8 +161,14 @@ def compare_runs(store: Store, old: Run, new: Run, *, limit: int = 20) -> Transi
         b = engine.read_parquet("new_grades", Path(new.folder) / "grades.parquet")
         fa = engine.read_parquet("old_features", Path(old.folder) / "features.parquet")
         fb = engine.read_parquet("new_features", Path(new.folder) / "features.parquet")
+        only = None
+        if movers_of is not None:
+            import pyarrow as pa
+
+            only = engine.register_arrow("movers_of", pa.table(
+                {CUSTOMER: pa.array(sorted(movers_of), pa.string())}))
         return transitions(engine, a, b, old_features=fa, new_features=fb,
-                           indicators=indicators, limit=limit)
+                           indicators=indicators, limit=limit, movers_of=only)
     finally:
         engine.close()
 
