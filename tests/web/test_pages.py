@@ -12,11 +12,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tierwise.api.app import create_app
+from tierwise.reports import charts
 from tierwise.services import runs
 from tierwise.services.grading import Project
 from tierwise.store import overrides as store_overrides
 from tierwise.store import users as store_users
-from tierwise.web import charts, i18n
+from tierwise.web import i18n
 
 PASSWORD = "correct horse battery staple"
 ROLES = {"ada": "admin", "sam": "supervisor", "sue": "supervisor", "max": "manager",

@@ -268,3 +268,4 @@ def main() -> None:
     except KeyboardInterrupt:
         err.print("interrupted")
         sys.exit(130)
+from tierwise.cli import evaluate as _evaluate  # noqa: E402, F401

@@ -48,6 +48,13 @@ def window_bounds(window: Window | None, as_of: date) -> tuple[date | None, date
     return end - _delta(window.length), end
 
 
+def after(as_of: date, length: str) -> date:
+    """The date ``length`` (e.g. ``12m``, ``39w``) after ``as_of``, in calendar units."""
+    if not re.match(r"^\s*\d+\s*[dwmy]", length):
+        raise ValueError(f"{length!r} is not a length like 90d, 12w, 12m or 1y")
+    return as_of + _delta(length)
+
+
 def _delta(text: str) -> relativedelta:
     match = re.match(r"^\s*(\d+)\s*([a-z])", text)
     assert match is not None  # the spec validated the form

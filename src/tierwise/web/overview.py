@@ -11,6 +11,7 @@ from typing import Any
 
 from tierwise import methods
 from tierwise.errors import NotFoundError
+from tierwise.reports import charts
 from tierwise.services import customers as customer_service
 from tierwise.services import history as history_service
 from tierwise.services import versions as version_service
@@ -18,7 +19,7 @@ from tierwise.store import Store
 from tierwise.store import runs as store_runs
 from tierwise.store import schemes as store_schemes
 from tierwise.store.runs import Run
-from tierwise.web import charts, i18n
+from tierwise.web import i18n
 
 
 def tier_labels(store: Store, scheme: str, lang: str) -> dict[str, str]:

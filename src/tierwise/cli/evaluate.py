@@ -1,0 +1,80 @@
+"""``tierwise evaluate``: schemes graded at a past date against what customers did next."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from tierwise.cli.main import AsOfOpt, ProjectOpt, _date, _fail, app, console
+from tierwise.errors import SpecError, TierwiseError
+
+
+@app.command()
+def evaluate(
+    schemes: Annotated[list[str], typer.Argument(help="schemes compared side by side")],
+    project: ProjectOpt = Path("."),
+    as_of: AsOfOpt = None,
+    horizon: Annotated[str, typer.Option(help="future measured after --as-of, e.g. 12m, 39w")]
+    = "12m",
+    outcome: Annotated[str, typer.Option(
+        help="realised value: an aggregate indicator whose window equals the horizon")] = "",
+    top_share: Annotated[float, typer.Option(help="share counted as the future top")] = 0.2,
+    recency: Annotated[str | None, typer.Option(
+        help="days-since-last indicator of the baseline (default: the project's first)")] = None,
+    out: Annotated[Path | None, typer.Option(
+        help="folder for evaluation.json, .html and .png")] = None,
+) -> None:
+    """Grade SCHEMES as of --as-of and measure them against the next --horizon.
+
+    Compares each scheme's top tier with the customers who turned out to be the top
+    --top-share by --outcome (precision, recall), lift and value share per tier, AUC, Gini and
+    rank correlation, always beside a recency baseline.
+    """
+    from tierwise.reports import evaluation_output
+    from tierwise.services.evaluation import evaluate as evaluate_service
+    from tierwise.services.grading import Project
+
+    try:
+        if not outcome:
+            raise SpecError("name the realised value with --outcome, an aggregate indicator "
+                            "whose window equals --horizon (e.g. --outcome spend_12m)")
+        day = _date(as_of)
+        if day is None:
+            raise SpecError("give the date to grade at with --as-of YYYY-MM-DD; the data must "
+                            "reach --horizon past it")
+        result = evaluate_service(Project.open(project), schemes, as_of=day, horizon=horizon,
+                                  outcome=outcome, top_share=top_share, recency=recency)
+        written = evaluation_output.write(result, out) if out else []
+    except TierwiseError as exc:
+        _fail(exc)
+    console.print(evaluation_output.headline(result), soft_wrap=True)
+    table = Table(title="Schemes against the future")
+    for name in ("scheme", "top tier", "customers", "precision", "recall", "AUC", "Gini",
+                 "Spearman"):
+        table.add_column(name, justify="left" if name in ("scheme", "top tier") else "right")
+    for s in [*result.schemes, result.baseline]:
+        table.add_row(s.name, s.top_tier, f"{s.top_tier_customers:,}",
+                      _pct(s.precision), _pct(s.recall), _dec(s.auc), _dec(s.gini),
+                      _dec(s.spearman))
+    console.print(table)
+    for s in [*result.schemes, result.baseline]:
+        tiers = Table(title=f"{s.name}: realised {result.outcome} per tier")
+        for name in ("tier", "customers", "value share", "mean", "lift", "future top"):
+            tiers.add_column(name, justify="left" if name == "tier" else "right")
+        for t in s.tiers:
+            tiers.add_row(t.tier, f"{t.customers:,}", _pct(t.value_share), f"{t.mean:,.2f}",
+                          _dec(t.lift, 2), _pct(t.top_share))
+        console.print(tiers)
+    for path in written:
+        console.print(f"wrote {path}")
+
+
+def _pct(value: float | None) -> str:
+    return "" if value is None else f"{value * 100:.1f}%"
+
+
+def _dec(value: float | None, digits: int = 3) -> str:
+    return "" if value is None else f"{value:.{digits}f}"
