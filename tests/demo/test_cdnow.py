@@ -1,0 +1,49 @@
+"""The CDNOW project: its data from the lifetimes package, and its indicators against the
+published customer summaries (frequency, recency and age in weeks at the end of week 39)."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from tierwise.demo.cdnow import cdnow_file, write_cdnow
+from tierwise.errors import DataError
+from tierwise.services.grading import Project, _engine, prepare_features
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "cdnow" / "tierwise.yaml"
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
+    folder = tmp_path_factory.mktemp("cdnow")
+    shutil.copy(EXAMPLE, folder / "tierwise.yaml")
+    assert write_cdnow(folder / "data") == (2357, 6919)
+    return Project.open(folder)
+
+
+def test_indicators_match_the_published_summary(project: Project) -> None:
+    with _engine(project) as engine:
+        features, _ = prepare_features(
+            project, engine, as_of=date(1997, 9, 30),
+            indicators=["purchase_days", "days_since_first", "days_since_last"])
+        rows = {r["customer_id"]: r for r in engine.to_arrow(features).to_pylist()}
+    with cdnow_file("cdnow_customers_summary.csv").open(encoding="ascii") as handle:
+        published = list(csv.DictReader(handle))
+    assert len(published) == len(rows) == 2357
+    for p in published:
+        ours = rows[f"C{int(p['ID']):04d}"]
+        assert ours["purchase_days"] - 1 == int(p["frequency"]), p
+        weeks = (ours["days_since_first"] - ours["days_since_last"]) / 7
+        assert round(weeks, 2) == pytest.approx(float(p["recency"]), abs=0.006), p
+        assert round(ours["days_since_first"] / 7, 2) == pytest.approx(float(p["T"]), abs=0.006)
+
+
+def test_a_malformed_file_names_its_line(tmp_path: Path) -> None:
+    bad = tmp_path / "cdnow.txt"
+    bad.write_text(" 00001 0001 19970101  1   11.77\n 00002 0002 19970112 1\n", encoding="ascii")
+    with pytest.raises(DataError, match=r"cdnow.txt:2: expected 5 fields"):
+        write_cdnow(tmp_path / "data", source=bad)
