@@ -554,8 +554,7 @@ def create_app(project_path: str | Path = ".") -> FastAPI:
     app.state.jobs = Jobs()
     errors.install(app)
     app.include_router(api)
-    app.include_router(web.router)
-    app.mount("/static", web.static_files(), name="static")
+    web.install(app)
     return app
 
 

@@ -2,14 +2,6 @@
 
 from __future__ import annotations
 
-from starlette.staticfiles import StaticFiles
+from tierwise.web.routes import install, router
 
-from tierwise.web.pages import STATIC
-from tierwise.web.routes import router
-
-__all__ = ["router", "static_files"]
-
-
-def static_files() -> StaticFiles:
-    """The dashboard's own CSS, to mount at ``/static``."""
-    return StaticFiles(directory=STATIC)
+__all__ = ["install", "router"]

@@ -29,7 +29,7 @@ from tierwise.store.users import User
 from tierwise.web import i18n
 from tierwise.web.overview import tier_labels
 from tierwise.web.pages import error_page, lang_of, render, status_of
-from tierwise.web.session import csrf_ok, page_user, project_of, store_of
+from tierwise.web.session import Page, Posted, project_of, store_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -290,12 +290,9 @@ def _page(request: Request, user: User, csrf: str, name: str, *,
 
 
 @router.get("/schemes")
-def schemes_page(request: Request) -> Response:
+def schemes_page(request: Request, who: Page) -> Response:
     """The first scheme's editor (each editor page links the others)."""
-    found = page_user(request)
-    if found is None:
-        return RedirectResponse("/login", status_code=303)
-    user, csrf = found
+    user, csrf = who.user, who.csrf
     try:
         access.require(user, access.READ)
         with store_of(request).connect() as conn:
@@ -308,23 +305,14 @@ def schemes_page(request: Request) -> Response:
 
 
 @router.get("/schemes/{name}")
-def scheme_page(name: str, request: Request) -> Response:
+def scheme_page(name: str, request: Request, who: Page) -> Response:
     """The active version as a form (read-only without ``EDIT_SCHEMES``) and the history."""
-    found = page_user(request)
-    if found is None:
-        return RedirectResponse("/login", status_code=303)
-    user, csrf = found
+    user, csrf = who.user, who.csrf
     try:
         access.require(user, access.READ)
     except TierwiseError as exc:
         return error_page(request, exc, user=user, csrf=csrf)
     return _page(request, user, csrf, name)
-
-
-async def _form(request: Request) -> dict[str, str]:
-    from tierwise.web.routes import form_of  # the dashboard's one form parser
-
-    return await form_of(request)
 
 
 def _refused(request: Request, user: User, csrf: str, lead: str) -> Response:
@@ -333,15 +321,9 @@ def _refused(request: Request, user: User, csrf: str, lead: str) -> Response:
 
 
 @router.post("/schemes/{name}")
-async def edit_scheme(name: str, request: Request) -> Response:
+def edit_scheme(name: str, request: Request, post: Posted) -> Response:
     """Check, preview or save the edited form, by the button pressed (``action``)."""
-    found = page_user(request)
-    if found is None:
-        return RedirectResponse("/login", status_code=303)
-    user, csrf = found
-    form = await _form(request)
-    if not csrf_ok(form.get("csrf"), csrf):
-        return _refused(request, user, csrf, "csrf")
+    user, csrf, form = post.user, post.csrf, post.form
     action = form.get("action", "")
     try:
         source = int(form.get("source", ""))
@@ -394,15 +376,9 @@ async def edit_scheme(name: str, request: Request) -> Response:
 
 
 @router.post("/schemes/{name}/activate")
-async def activate_version(name: str, request: Request) -> Response:
+def activate_version(name: str, request: Request, post: Posted) -> Response:
     """Activate a version of the scheme now."""
-    found = page_user(request)
-    if found is None:
-        return RedirectResponse("/login", status_code=303)
-    user, csrf = found
-    form = await _form(request)
-    if not csrf_ok(form.get("csrf"), csrf):
-        return _refused(request, user, csrf, "csrf")
+    user, csrf, form = post.user, post.csrf, post.form
     try:
         number = int(form.get("version", ""))
         go_live = date.fromisoformat(form["go_live"]) if form.get("go_live") else None

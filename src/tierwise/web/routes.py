@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated, Any
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi import Path as FastPath
 from fastapi.responses import RedirectResponse
+from starlette.staticfiles import StaticFiles
 
 from tierwise.errors import NotFoundError, PermissionDenied, TierwiseError
 from tierwise.services import access
@@ -26,11 +27,16 @@ from tierwise.store import users as store_users
 from tierwise.store.users import User
 from tierwise.web import editor
 from tierwise.web.overview import overview, tier_labels
-from tierwise.web.pages import error_page, lang_of, render, status_of
+from tierwise.web.pages import STATIC, error_page, lang_of, render, status_of
 from tierwise.web.session import (
     LOGIN_COOKIE,
     SESSION_COOKIE,
+    CsrfRefused,
+    LoginRequired,
+    Page,
+    Posted,
     csrf_ok,
+    form_of,
     log_in,
     log_out,
     new_login_token,
@@ -43,21 +49,8 @@ from tierwise.web.session import (
 router = APIRouter(include_in_schema=False)
 router.include_router(editor.router)  # the scheme editor: /schemes
 PAGE_SIZE = 50
-MAX_FORM = 64 * 1024
 KINDS = ("pin", "floor", "ceiling", "exclude")
 Id = Annotated[int, FastPath(ge=1, le=2**31 - 1)]
-
-
-async def form_of(request: Request) -> dict[str, str]:
-    """A URL-encoded form's fields (the last value of each); other bodies give no fields."""
-    if not request.headers.get("content-type", "").startswith(
-            "application/x-www-form-urlencoded"):
-        return {}
-    body = await request.body()
-    if len(body) > MAX_FORM:
-        return {}
-    fields = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
-    return {k: v[-1] for k, v in fields.items()}
 
 
 Form = Annotated[dict[str, str], Depends(form_of)]
@@ -70,6 +63,26 @@ def _to_login() -> RedirectResponse:
 def _refused_csrf(request: Request, user: User | None, csrf: str | None) -> Response:
     return render(request, "error.html", user=user, csrf=csrf, status=403, lead="csrf",
                   message="")
+
+
+def install(app: FastAPI) -> None:
+    """Serve the dashboard on ``app``: its pages and its CSS at /static.
+
+    A page without a session goes to the login form; a form without the session's CSRF token
+    gets a 403 page (the ``Page`` and ``Posted`` dependencies raise, these handlers answer).
+    """
+
+    async def to_login(request: Request, exc: Exception) -> Response:
+        return _to_login()
+
+    async def refused(request: Request, exc: Exception) -> Response:
+        who = exc.viewer if isinstance(exc, CsrfRefused) else None
+        return _refused_csrf(request, who.user if who else None, who.csrf if who else None)
+
+    app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_exception_handler(LoginRequired, to_login)
+    app.add_exception_handler(CsrfRefused, refused)
 
 
 def _schemes(request: Request) -> list[str]:
@@ -121,13 +134,8 @@ def login(request: Request, form: Form) -> Response:
 
 
 @router.post("/logout")
-def logout(request: Request, form: Form) -> Response:
+def logout(request: Request, post: Posted) -> Response:
     """End the session and go back to the login form."""
-    found = page_user(request)
-    if found is None:
-        return _to_login()
-    if not csrf_ok(form.get("csrf"), found[1]):
-        return _refused_csrf(request, *found)
     log_out(request)
     response = _to_login()
     response.delete_cookie(SESSION_COOKIE)
@@ -138,12 +146,9 @@ def logout(request: Request, form: Form) -> Response:
 
 
 @router.get("/overview")
-def overview_page(request: Request) -> Response:
+def overview_page(request: Request, who: Page) -> Response:
     """Per scheme: the latest run's tier mix, the trend across runs, and the moves."""
-    found = page_user(request)
-    if found is None:
-        return _to_login()
-    user, csrf = found
+    user, csrf = who.user, who.csrf
     try:
         access.require(user, access.READ)
         names = _schemes(request)
@@ -165,12 +170,9 @@ def overview_page(request: Request) -> Response:
 
 
 @router.get("/customers")
-def customers_page(request: Request) -> Response:
+def customers_page(request: Request, who: Page) -> Response:
     """Search a scheme's latest run by tier, id prefix and a condition; 50 a page."""
-    found = page_user(request)
-    if found is None:
-        return _to_login()
-    user, csrf = found
+    user, csrf = who.user, who.csrf
     q = request.query_params
     try:
         access.require(user, access.READ_CUSTOMERS)
@@ -207,12 +209,9 @@ def customers_page(request: Request) -> Response:
 
 
 @router.get("/customers/{customer_id}")
-def customer_page(customer_id: str, request: Request) -> Response:
+def customer_page(customer_id: str, request: Request, who: Page) -> Response:
     """One customer: tier, reasons, gap, indicators, history, overrides, override form."""
-    found = page_user(request)
-    if found is None:
-        return _to_login()
-    user, csrf = found
+    user, csrf = who.user, who.csrf
     try:
         access.require(user, access.READ_CUSTOMERS)
         store = store_of(request)
@@ -232,14 +231,9 @@ def customer_page(customer_id: str, request: Request) -> Response:
 
 
 @router.post("/customers/{customer_id}/overrides")
-def create_override(customer_id: str, request: Request, form: Form) -> Response:
+def create_override(customer_id: str, request: Request, post: Posted) -> Response:
     """Record an override from the customer page's form (pending when approval is required)."""
-    found = page_user(request)
-    if found is None:
-        return _to_login()
-    user, csrf = found
-    if not csrf_ok(form.get("csrf"), csrf):
-        return _refused_csrf(request, user, csrf)
+    user, csrf, form = post.user, post.csrf, post.form
     scheme, kind = form.get("scheme", ""), form.get("kind", "")
     reason = form.get("reason", "").strip()
     try:
@@ -265,14 +259,9 @@ def create_override(customer_id: str, request: Request, form: Form) -> Response:
 
 
 @router.post("/customers/{customer_id}/overrides/{override_id}/revoke")
-def revoke_override(customer_id: str, override_id: Id, request: Request, form: Form) -> Response:
+def revoke_override(customer_id: str, override_id: Id, request: Request, post: Posted) -> Response:
     """End an override now: its author, or a supervisor, at the revision the page showed."""
-    found = page_user(request)
-    if found is None:
-        return _to_login()
-    user, csrf = found
-    if not csrf_ok(form.get("csrf"), csrf):
-        return _refused_csrf(request, user, csrf)
+    user, csrf, form = post.user, post.csrf, post.form
     try:
         revision = int(form.get("revision", ""))
     except ValueError:
@@ -315,12 +304,9 @@ def _approvals(request: Request, user: User, csrf: str, *, message: str | None =
 
 
 @router.get("/approvals")
-def approvals_page(request: Request) -> Response:
+def approvals_page(request: Request, who: Page) -> Response:
     """Pending overrides (a manager's: only their customers'), with approve and reject."""
-    found = page_user(request)
-    if found is None:
-        return _to_login()
-    user, csrf = found
+    user, csrf = who.user, who.csrf
     try:
         access.require(user, access.READ_CUSTOMERS)
     except TierwiseError as exc:
@@ -329,14 +315,9 @@ def approvals_page(request: Request) -> Response:
 
 
 @router.post("/approvals/{override_id}")
-def decide(override_id: Id, request: Request, form: Form) -> Response:
+def decide(override_id: Id, request: Request, post: Posted) -> Response:
     """Approve or reject a pending override at the revision the page showed."""
-    found = page_user(request)
-    if found is None:
-        return _to_login()
-    user, csrf = found
-    if not csrf_ok(form.get("csrf"), csrf):
-        return _refused_csrf(request, user, csrf)
+    user, csrf, form = post.user, post.csrf, post.form
     action = form.get("action")
     try:
         revision = int(form.get("revision", ""))
@@ -365,12 +346,9 @@ def decide(override_id: Id, request: Request, form: Form) -> Response:
 
 
 @router.get("/audit")
-def audit_page(request: Request) -> Response:
+def audit_page(request: Request, who: Page) -> Response:
     """The latest 100 audit events and whether the hash chain is intact."""
-    found = page_user(request)
-    if found is None:
-        return _to_login()
-    user, csrf = found
+    user, csrf = who.user, who.csrf
     try:
         access.require(user, access.READ_AUDIT)
     except TierwiseError as exc:

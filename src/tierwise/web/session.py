@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from dataclasses import dataclass, field
+from typing import Annotated
+from urllib.parse import parse_qs
 
-from fastapi import Request, Response
+from fastapi import Depends, Request, Response
 
 from tierwise.services.grading import Project
 from tierwise.store import Store
@@ -21,6 +24,40 @@ from tierwise.store.users import User
 SESSION_COOKIE = "tw_session"  # the same cookie as the REST API's /auth/login
 LOGIN_COOKIE = "tw_login_csrf"
 LANG_COOKIE = "tw_lang"
+MAX_FORM = 64 * 1024
+
+
+class LoginRequired(Exception):
+    """No session: the app sends the browser to the login form."""
+
+
+class CsrfRefused(Exception):
+    """A form without the session's CSRF token: the app answers 403 with a page saying so."""
+
+    def __init__(self, viewer: Viewer | None) -> None:
+        super().__init__("the form's CSRF token is missing or wrong")
+        self.viewer = viewer
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The logged-in user of a page, the session's CSRF token, and a posted form's fields."""
+
+    user: User
+    csrf: str
+    form: dict[str, str] = field(default_factory=dict)
+
+
+async def form_of(request: Request) -> dict[str, str]:
+    """A URL-encoded form's fields (the last value of each); other bodies give no fields."""
+    if not request.headers.get("content-type", "").startswith(
+            "application/x-www-form-urlencoded"):
+        return {}
+    body = await request.body()
+    if len(body) > MAX_FORM:
+        return {}
+    fields = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
+    return {k: v[-1] for k, v in fields.items()}
 
 
 def store_of(request: Request) -> Store:
@@ -42,6 +79,27 @@ def page_user(request: Request) -> tuple[User, str] | None:
         return None
     with store_of(request).connect() as conn:
         return store_users.session_user(conn, sid)
+
+
+def viewer(request: Request) -> Viewer:
+    """The page's user (a dependency); :class:`LoginRequired` without a session."""
+    found = page_user(request)
+    if found is None:
+        raise LoginRequired
+    return Viewer(*found)
+
+
+async def poster(request: Request) -> Viewer:
+    """The user of a posted form with its fields (a dependency), after the CSRF check."""
+    who = viewer(request)
+    form = await form_of(request)
+    if not csrf_ok(form.get("csrf"), who.csrf):
+        raise CsrfRefused(who)
+    return Viewer(who.user, who.csrf, form)
+
+
+Page = Annotated[Viewer, Depends(viewer)]
+Posted = Annotated[Viewer, Depends(poster)]
 
 
 def csrf_ok(sent: str | None, expected: str | None) -> bool:
