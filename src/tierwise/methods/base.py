@@ -29,6 +29,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
+    from tierwise.spec.models import TierSpec
+
 
 GRADE_COLUMNS = ("customer_id", "tier", "tier_rank", "score")
 TEXT_COLUMNS = ("reasons", "gap")
@@ -110,6 +112,42 @@ def drop_lead(text: ir.StringValue, lead: str) -> ir.StringValue:
     import re
 
     return text.re_replace("^" + re.escape(lead), "").nullif("")
+
+
+def cut_by_score(table: ir.Table, tiers: Sequence[TierSpec]) -> ir.Table:
+    """``table`` (with a ``_score`` column) with ``_rank`` and ``_floor``: tiers cut the score.
+
+    Tiers give ``min_score`` (the lowest score of each tier but the last) or ``top_share`` (the
+    cumulative share of customers from the top; equal scores always share a tier). ``_floor`` is
+    the lowest score of the tier above, what a customer must reach to move up (null at the top).
+    """
+    import ibis
+
+    if tiers[0].min_score is not None:
+        rank = ibis.cases(
+            *((table._score >= t.min_score, i + 1) for i, t in enumerate(tiers[:-1])),
+            else_=len(tiers),
+        )
+        table = table.mutate(_rank=rank)
+        floor = table._rank.cases(
+            *((i + 2, float(t.min_score)) for i, t in enumerate(tiers[:-1])
+              if t.min_score is not None),
+            else_=ibis.null("float64"),
+        )
+        return table.mutate(_floor=floor)
+    per = table.group_by("_score").aggregate(_c=table.count())
+    n = per._c.sum().over(ibis.window())
+    above = per._c.sum().over(ibis.cumulative_window(order_by=ibis.desc(per._score))) - per._c
+    share = above / n
+    per = per.mutate(
+        _rank=ibis.cases(
+            *((share < t.top_share, i + 1) for i, t in enumerate(tiers[:-1])), else_=len(tiers)
+        )
+    )
+    table = table.join(per.select("_score", "_rank"), "_score")
+    floors = table.group_by("_rank").aggregate(_floor=table._score.min())
+    floors = floors.select(_rank=floors._rank + 1, _floor=floors._floor)
+    return table.left_join(floors, "_rank").drop("_rank_right")
 
 
 def select_grades(

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from tierwise.methods.base import concat, drop_lead, fmt, rounded, select_grades
+from tierwise.methods.base import concat, cut_by_score, drop_lead, fmt, rounded, select_grades
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -102,38 +102,8 @@ def grade(scheme: ScorecardSchemeSpec, features: ir.Table) -> ir.Table:
     )
     table = table.mutate(_score=score)
     tiers = scheme.tiers
-    if tiers[0].min_score is not None:
-        rank = ibis.cases(
-            *((table._score >= t.min_score, i + 1) for i, t in enumerate(tiers[:-1])),
-            else_=len(tiers),
-        )
-        table = table.mutate(_rank=rank)
-    else:
-        per = table.group_by("_score").aggregate(_c=table.count())
-        n = per._c.sum().over(ibis.window())
-        above = per._c.sum().over(ibis.cumulative_window(order_by=ibis.desc(per._score))) - per._c
-        share = above / n
-        per = per.mutate(
-            _rank=ibis.cases(
-                *((share < t.top_share, i + 1) for i, t in enumerate(tiers[:-1])), else_=len(tiers)
-            )
-        )
-        table = table.join(per.select("_score", "_rank"), "_score")
-    # The lowest score of each tier: what the tier below must reach (for min_score, the cut-off).
-    if tiers[0].min_score is not None:
-        floor = table._rank.cases(
-            *(
-                (i + 2, float(t.min_score))
-                for i, t in enumerate(tiers[:-1])
-                if t.min_score is not None
-            ),
-            else_=ibis.null("float64"),
-        )
-        table = table.mutate(_floor=floor)
-    else:
-        floors = table.group_by("_rank").aggregate(_floor=table._score.min())
-        floors = floors.select(_rank=floors._rank + 1, _floor=floors._floor)
-        table = table.left_join(floors, "_rank").drop("_rank_right")
+    # The lowest score of each tier is what the tier below must reach (``_floor``).
+    table = cut_by_score(table, tiers)
     tier = table._rank.cases(*((i + 1, t.key) for i, t in enumerate(tiers)), else_=None)
     details = {f"pts_{d.indicator}": table[c] for c, d in zip(cols, scheme.dimensions, strict=True)}
     for i, dim in enumerate(scheme.dimensions):
