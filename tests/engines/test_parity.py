@@ -22,6 +22,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from pydantic import TypeAdapter
 
 import tierwise.engine
 from tierwise import methods
@@ -29,13 +30,28 @@ from tierwise.engine import connect, spark_session
 from tierwise.indicators import CUSTOMER, feature_table
 from tierwise.methods.base import fmt, rounded
 from tierwise.services.grading import Project, check, load_inputs, run
-from tierwise.spec.models import EngineSpec
+from tierwise.spec.models import EngineSpec, SchemeSpec
 
 from .data import AS_OF, SCHEMES, write_data, write_project
 
 REL = 1e-9
 # The scheme the tests also run through the whole run service (it has the rule analysis too).
 SERVICE_SCHEME = "rules"
+# Cluster schemes over the fixture's indicators: each engine fits its own model (the fit pulls
+# the features in customer order, so both fit the same data) and assigns every customer in the
+# engine. recency is missing for customers without a sale: the fitted fill takes its place.
+_SCHEME_ADAPTER: TypeAdapter[SchemeSpec] = TypeAdapter(SchemeSpec)
+CLUSTER_SCHEMES = {
+    "cluster_kmeans": {
+        "method": "cluster", "indicators": ["spend_12m", "orders_12m", "recency", "visits_30d"],
+        "log": True, "k_range": [2, 5], "value": "spend_12m", "sample": 250,  # streamed, sampled
+    },
+    "cluster_gmm": {
+        "method": "cluster", "algorithm": "gmm", "covariance": "full", "k": 3,
+        "indicators": ["spend_12m", "orders_12m", "channels"], "transform": {"spend_12m": "log1p"},
+        "value": "spend_12m",
+    },
+}
 
 
 @dataclass
@@ -48,6 +64,7 @@ class Outcome:
     service_features: pa.Table
     analysis: Any
     seconds: float  # wall time of grade_all, to keep an eye on Spark's share of the suite
+    models: dict[str, Any]  # the cluster schemes' fitted models
 
 
 def grade_all(project: Project) -> Outcome:
@@ -74,6 +91,16 @@ def grade_all(project: Project) -> Outcome:
             texts = methods.with_texts(scheme, graded.join(own, CUSTOMER), as_of=AS_OF)
             graded = texts.select(*graded.columns, "reasons", "gap").order_by(CUSTOMER)
             grades[name] = engine.to_arrow(graded)
+        models = {}
+        for name, body in CLUSTER_SCHEMES.items():
+            scheme = _SCHEME_ADAPTER.validate_python(body)
+            own = feature_table(project.spec, tables, as_of=AS_OF,
+                                indicators=methods.scheme_indicators(scheme))
+            models[name] = methods.fit(scheme, own, as_of=AS_OF)
+            graded = methods.grade(scheme, own, as_of=AS_OF, model=models[name])
+            texts = methods.with_texts(scheme, graded.join(own, CUSTOMER), as_of=AS_OF)
+            graded = texts.select(*graded.columns, "reasons", "gap").order_by(CUSTOMER)
+            grades[name] = engine.to_arrow(graded)
     finally:
         engine.close()
     result = run(project, SERVICE_SCHEME)
@@ -84,6 +111,7 @@ def grade_all(project: Project) -> Outcome:
         service_features=pq.read_table(result.folder / "features.parquet").sort_by(CUSTOMER),
         analysis=result.analysis,
         seconds=time.perf_counter() - start,
+        models=models,
     )
 
 
@@ -157,9 +185,32 @@ def test_features_identical_on_spark(duckdb: Outcome, spark_outcome: Outcome) ->
 
 
 @pytest.mark.spark
-@pytest.mark.parametrize("scheme", SCHEMES)
+@pytest.mark.parametrize("scheme", [*SCHEMES, *CLUSTER_SCHEMES])
 def test_grades_identical_on_spark(scheme: str, duckdb: Outcome, spark_outcome: Outcome) -> None:
     assert differences(duckdb.grades[scheme], spark_outcome.grades[scheme]) == []
+
+
+def _same_model(a: Any, b: Any, path: str = "model") -> list[str]:
+    """Where two fitted models differ: floats beyond ``REL`` relative, anything else unequal."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        if a.keys() != b.keys():
+            return [f"{path}: keys {sorted(a)} != {sorted(b)}"]
+        return [d for k in a for d in _same_model(a[k], b[k], f"{path}.{k}")]
+    if isinstance(a, list) and isinstance(b, list):
+        if len(a) != len(b):
+            return [f"{path}: {len(a)} items != {len(b)}"]
+        return [d for i, (x, y) in enumerate(zip(a, b, strict=True))
+                for d in _same_model(x, y, f"{path}[{i}]")]
+    if isinstance(a, float) and isinstance(b, float):
+        return [] if math.isclose(a, b, rel_tol=REL, abs_tol=1e-12) else [f"{path}: {a} != {b}"]
+    return [] if a == b else [f"{path}: {a!r} != {b!r}"]
+
+
+@pytest.mark.spark
+@pytest.mark.parametrize("scheme", CLUSTER_SCHEMES)
+def test_cluster_models_alike_on_spark(scheme: str, duckdb: Outcome,
+                                       spark_outcome: Outcome) -> None:
+    assert _same_model(duckdb.models[scheme], spark_outcome.models[scheme]) == []
 
 
 @pytest.mark.spark
@@ -180,6 +231,12 @@ def test_every_tier_of_the_fixture_is_exercised(duckdb: Outcome) -> None:
         assert len(set(duckdb.grades[scheme]["tier"].to_pylist())) >= 3, scheme
     assert len(set(duckdb.grades["rfm"]["tier"].to_pylist())) >= 8
     assert len(set(duckdb.grades["rfm_cn8"]["tier"].to_pylist())) == 8
+    kmeans = duckdb.grades["cluster_kmeans"]
+    assert duckdb.models["cluster_kmeans"]["chosen_by"]["criterion"] == "silhouette"
+    assert duckdb.models["cluster_kmeans"]["rows"] == {"customers": 303, "fitted": 250}
+    assert len(set(kmeans["tier"].to_pylist())) == duckdb.models["cluster_kmeans"]["k"] >= 2
+    assert len(set(duckdb.grades["cluster_gmm"]["tier"].to_pylist())) == 3
+    assert duckdb.features["recency"].null_count > 0  # the cluster fill is exercised
     # Frequency ties: most customers share their 12-month order count with others.
     orders = duckdb.features["orders_12m"].to_pylist()
     assert sum(orders.count(v) > 1 for v in orders) > 250

@@ -6,13 +6,14 @@ See :mod:`tierwise.methods.base` for the grade table's columns.
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from tierwise.methods import abc, rfm, rules, scorecard
+from tierwise.methods import abc, cluster, rfm, rules, scorecard
 from tierwise.methods.base import GRADE_COLUMNS, TEXT_COLUMNS
 from tierwise.methods.margin import within_margin as within_margin
 from tierwise.spec.models import (
     AbcSchemeSpec,
+    ClusterSchemeSpec,
     RfmSchemeSpec,
     RulesSchemeSpec,
     ScorecardSchemeSpec,
@@ -25,14 +26,52 @@ if TYPE_CHECKING:
     from tierwise.spec.models import SchemeSpec
 
 
-def grade(scheme: SchemeSpec, features: ir.Table, *, as_of: date) -> ir.Table:
-    """Grade every customer of ``features`` with ``scheme``'s method."""
+def fit(
+    scheme: SchemeSpec,
+    features: ir.Table,
+    *,
+    as_of: date,
+    previous_model: dict[str, Any] | None = None,
+) -> dict[str, Any] | None:
+    """Fit what ``scheme``'s method learns from the data; None for methods that learn nothing.
+
+    Only ``cluster`` learns (its clusters); the model is JSON-ready, saved in the run's
+    ``run.json`` and passed back as ``previous_model`` to the next run, whose clusters keep
+    their tiers where they match (see :mod:`tierwise.methods.cluster`).
+
+    Args:
+        scheme: The scheme.
+        features: The feature table (one row per customer).
+        as_of: The as-of date.
+        previous_model: The model of the previous official run, if any.
+    """
+    del as_of  # part of the signature: a method may learn from dates (e.g. CLV)
+    if isinstance(scheme, ClusterSchemeSpec):
+        return cluster.fit(scheme, features, previous_model=previous_model)
+    return None
+
+
+def grade(
+    scheme: SchemeSpec,
+    features: ir.Table,
+    *,
+    as_of: date,
+    model: dict[str, Any] | None = None,
+) -> ir.Table:
+    """Grade every customer of ``features`` with ``scheme``'s method.
+
+    ``model`` is :func:`fit`'s result; a method that learns and gets none fits on ``features``
+    first (without a previous model).
+    """
     if isinstance(scheme, RulesSchemeSpec):
         return rules.grade(scheme, features, as_of=as_of)
     if isinstance(scheme, ScorecardSchemeSpec):
         return scorecard.grade(scheme, features)
     if isinstance(scheme, RfmSchemeSpec):
         return rfm.grade(scheme, features)
+    if isinstance(scheme, ClusterSchemeSpec):
+        fitted = model if model is not None else cluster.fit(scheme, features)
+        return cluster.grade(scheme, features, fitted)
     return abc.grade(scheme, features)
 
 
@@ -44,15 +83,19 @@ def with_texts(scheme: SchemeSpec, table: ir.Table, *, as_of: date) -> ir.Table:
         reasons, gap = scorecard.texts(scheme, table)
     elif isinstance(scheme, RfmSchemeSpec):
         reasons, gap = rfm.texts(scheme, table)
+    elif isinstance(scheme, ClusterSchemeSpec):
+        reasons, gap = cluster.texts(scheme, table)
     else:
         reasons, gap = abc.texts(scheme, table)
     return table.mutate(reasons=reasons.cast("string"), gap=gap.cast("string"))
 
 
 def scheme_tiers(scheme: SchemeSpec) -> list[TierSpec]:
-    """The scheme's tiers, best first (RFM tiers come from its segment map)."""
+    """The scheme's tiers, best first (RFM: its segment map; cluster: c1..ck unless given)."""
     if isinstance(scheme, RfmSchemeSpec):
         return rfm.tiers(scheme)
+    if isinstance(scheme, ClusterSchemeSpec):
+        return cluster.tiers(scheme)
     return list(scheme.tiers)
 
 
@@ -71,6 +114,8 @@ def scheme_indicators(scheme: SchemeSpec) -> list[str]:
         names += [scheme.recency, scheme.frequency, scheme.monetary]
     elif isinstance(scheme, AbcSchemeSpec):
         names.append(scheme.value)
+    elif isinstance(scheme, ClusterSchemeSpec):
+        names += scheme.indicators
     if scheme.value:
         names.append(scheme.value)
     return list(dict.fromkeys(names))
@@ -79,6 +124,7 @@ def scheme_indicators(scheme: SchemeSpec) -> list[str]:
 __all__ = [
     "GRADE_COLUMNS",
     "TEXT_COLUMNS",
+    "fit",
     "grade",
     "scheme_indicators",
     "scheme_tiers",

@@ -325,8 +325,11 @@ def run_schemes(
         for name, scheme in schemes.items():
             timings: dict[str, float] = {}
             step(f"grading {name}")
+            # A method that learns (cluster) fits on the feature table first; a run without
+            # the store has no previous run to keep cluster identities from.
+            model = methods.fit(scheme, features, as_of=day, previous_model=None)
             grades = engine.materialize(f"grades_{name}",
-                                        methods.grade(scheme, features, as_of=day))
+                                        methods.grade(scheme, features, as_of=day, model=model))
             facts = grade_facts(engine, grades, value=scheme.value is not None)
             _check_one_grade(facts, customers=customers)
             lap(timings, "grade")
@@ -338,8 +341,11 @@ def run_schemes(
             step(f"writing {name}")
             used = required_indicators(project.spec, methods.scheme_indicators(scheme))
             folder = project.output_dir(name, day)
+            info: dict[str, Any] = {"customers": facts.rows}
+            if model is not None:
+                info["model"] = model
             exports = _write(folder, engine, grades, features.select(CUSTOMER, *used), scheme,
-                             name, day, export or [], info={"customers": facts.rows})
+                             name, day, export or [], info=info)
             lap(timings, "write")
             summary = summary_from_counts(facts.by_tier, methods.scheme_tiers(scheme),
                                           value=scheme.value)
@@ -469,7 +475,8 @@ def _write(
 
     The engine computes and encodes each file (grades with their tier labels, the features, and
     ``extra`` tables by file name, written in row groups of 64k rows in their own order), so no
-    table of millions of rows passes through Python. ``info`` adds facts to ``run.json``;
+    table of millions of rows passes through Python. ``info`` adds facts to ``run.json``
+    (``model``: what a learning method fitted, read back by the next recorded run);
     ``fault`` is called between the files with the name of the point reached (crash tests).
     """
     import pyarrow.parquet as pq

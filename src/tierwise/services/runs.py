@@ -6,9 +6,11 @@ A recorded run:
    changed) and picks the version to grade: the one active on the as-of date, or the one asked for;
 2. skips a date already done (unless forced) and refuses to run beside a live run of the same date;
 3. inserts its ``running`` rows, invisible to every reader;
-4. loads, checks and computes the indicators once for all schemes, grades each scheme, applies its
-   stability policy against the previous official run, then the overrides in force;
-5. writes grades, features and tier changes as Parquet into a staging folder renamed into place;
+4. loads, checks and computes the indicators once for all schemes, grades each scheme (a method
+   that learns, ``cluster``, first fits its model, matching the previous official run's model),
+   applies its stability policy against the previous official run, then the overrides in force;
+5. writes grades, features and tier changes as Parquet into a staging folder renamed into place,
+   with ``run.json`` (the spec as graded and any fitted model);
 6. commits ``done`` with the per-tier counts in one transaction, superseding an earlier run of the
    same date.
 
@@ -334,7 +336,7 @@ def _record_one(engine: Engine, st: Store, plan: _Plan, features: ir.Table, day:
     """Grade one scheme, write its files and commit its run."""
     timings: dict[str, float] = {}
     step(f"grading {plan.name}")
-    grades, changes, analysis, excluded = _grade_one(engine, st, plan, features, day)
+    grades, changes, analysis, excluded, model = _grade_one(engine, st, plan, features, day)
     facts = grade_facts(engine, grades, value=plan.scheme.value is not None)
     fault_point(f"after_grade:{plan.name}")
     _check_one_grade(facts, customers=customers - excluded)
@@ -346,6 +348,8 @@ def _record_one(engine: Engine, st: Store, plan: _Plan, features: ir.Table, day:
     info = {"run_id": plan.run_id, "version": plan.version.number,
             "official": plan.official, "data_fingerprint": data_print,
             "customers": facts.rows}
+    if model is not None:
+        info["model"] = model
     extra = ({"changes.parquet": changes.order_by(CUSTOMER)}
              if changes is not None else {})
     exports = _write(folder, engine, grades, features.select(CUSTOMER, *used),
@@ -380,8 +384,13 @@ def _record_one(engine: Engine, st: Store, plan: _Plan, features: ir.Table, day:
 
 
 def _grade_one(engine: Engine, st: Store, plan: _Plan, features: ir.Table, day: date
-               ) -> tuple[ir.Table, ir.Table | None, RuleAnalysis | None, int]:
-    """Grade, apply the stability policy and the overrides; the grades, changes and exclusions."""
+               ) -> tuple[ir.Table, ir.Table | None, RuleAnalysis | None, int,
+                          dict[str, Any] | None]:
+    """Grade, apply the stability policy and the overrides.
+
+    Returns the grades, changes, rule analysis, exclusions, and the model the method fitted
+    (None for methods that learn nothing), for the run's ``run.json``.
+    """
     import ibis
 
     scheme = plan.scheme
@@ -392,7 +401,8 @@ def _grade_one(engine: Engine, st: Store, plan: _Plan, features: ir.Table, day: 
                                        Path(plan.previous.folder) / "grades.parquet")
     margin = None
     policy = scheme.stability
-    raw = methods.grade(scheme, features, as_of=day)
+    model = methods.fit(scheme, features, as_of=day, previous_model=_previous_model(plan))
+    raw = methods.grade(scheme, features, as_of=day, model=model)
     if previous is not None and policy is not None and policy.downgrade_margin > 0:
         # Read twice (policy and margin): computed once. Otherwise the method's grades flow
         # straight into the one table this run materializes.
@@ -440,7 +450,24 @@ def _grade_one(engine: Engine, st: Store, plan: _Plan, features: ir.Table, day: 
             # A join with the previous run: computed once for the file and the counts. A first
             # run's changes are its grades, cheaper to select again than to store twice.
             changes = engine.materialize(f"changes_{plan.run_id}", changes)
-    return final, changes, analysis, excluded
+    return final, changes, analysis, excluded, model
+
+
+def _previous_model(plan: _Plan) -> dict[str, Any] | None:
+    """The model saved in the previous official run's ``run.json``, if it has one.
+
+    A cluster scheme passes it to its fit, so its clusters keep their tiers across runs. A
+    previous run without a readable ``run.json`` (or without a model) gives None: the fit then
+    keys its clusters afresh, and says so in its model.
+    """
+    if plan.previous is None or not plan.previous.folder:
+        return None
+    try:
+        info = json.loads((Path(plan.previous.folder) / "run.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    model = info.get("model") if isinstance(info, dict) else None
+    return model if isinstance(model, dict) else None
 
 
 def _changes(final: ir.Table, previous: ir.Table | None, plan: _Plan, day: date) -> ir.Table:

@@ -109,7 +109,8 @@ def _pydantic_problems(
             for p in item["loc"]
             if not (
                 isinstance(p, str)
-                and p in {"aggregate", "attribute", "derived", "rules", "scorecard", "rfm", "abc"}
+                and p in {"aggregate", "attribute", "derived", "rules", "scorecard", "rfm", "abc",
+                          "cluster"}
             )
         )
         path = prefix + loc

@@ -401,8 +401,131 @@ class AbcSchemeSpec(SchemeBase):
     tiers: list[TierSpec] = Field(min_length=2)
 
 
+#: The most clusters a cluster scheme may have (``k`` and the top of ``k_range``).
+MAX_CLUSTERS = 20
+
+
+class ClusterSchemeSpec(SchemeBase):
+    """Clusters of customers learned from their indicators, ranked by the mean of a value.
+
+    The clusters are fitted on the feature table (k-means or a Gaussian mixture, see
+    :mod:`tierwise.methods.cluster`) and named by the mean of ``value`` per cluster, best first:
+    ``tiers`` label them in that order, or the tiers are generated as ``c1`` .. ``ck``.
+    """
+
+    method: Literal["cluster"]
+    indicators: list[str] = Field(min_length=1, description="indicators the clusters are fitted on")
+    algorithm: Literal["kmeans", "gmm"] = Field(
+        default="kmeans", description="kmeans, or gmm (a Gaussian mixture)"
+    )
+    k: int | None = Field(
+        default=None,
+        ge=2,
+        le=MAX_CLUSTERS,
+        description="number of clusters; null: chosen in k_range (silhouette for kmeans, BIC for gmm)",
+    )
+    k_range: tuple[int, int] | None = Field(
+        default=None, description="[least, most] clusters tried when k is null (default [2, 8])"
+    )
+    transform: dict[str, Literal["log1p", "none"]] | None = Field(
+        default=None, description="per indicator: log1p (signed) or none; overrides `log`"
+    )
+    log: bool = Field(default=False, description="log1p-transform every indicator")
+    scale: Literal["standard", "robust", "none"] = Field(
+        default="standard",
+        description="standard (mean, standard deviation), robust (median, IQR) or none",
+    )
+    covariance: Literal["full", "diag"] | None = Field(
+        default=None, description="gmm: covariance of each component (default full)"
+    )
+    seed: int = Field(default=0, ge=0, description="seed of the sample and of the fit")
+    value: str = Field(description="value indicator: clusters are ranked by its mean, best first")
+    tiers: list[TierSpec] | None = Field(
+        default=None,
+        description="labels of the clusters in value order (needs a fixed k; default c1..ck)",
+    )
+    sample: int = Field(
+        default=200_000, ge=20, description="most customers the clusters are fitted on (seeded)"
+    )
+
+    @field_validator("indicators")
+    @classmethod
+    def _unique(cls, value: list[str]) -> list[str]:
+        twice = sorted({n for n in value if value.count(n) > 1})
+        if twice:
+            raise ValueError(f"indicator {twice[0]!r} is listed twice; list each indicator once")
+        return value
+
+    @field_validator("k_range")
+    @classmethod
+    def _range(cls, value: tuple[int, int] | None) -> tuple[int, int] | None:
+        if value is not None:
+            low, high = value
+            if not 2 <= low <= high <= MAX_CLUSTERS:
+                raise ValueError(
+                    f"k_range must be [least, most] with 2 <= least <= most <= {MAX_CLUSTERS}, "
+                    f"got [{low}, {high}]"
+                )
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ClusterSchemeSpec:
+        if self.k is not None and self.k_range is not None:
+            raise ValueError(
+                "give `k` (a fixed number of clusters) or `k_range` (the numbers tried), not both"
+            )
+        for name in self.transform or {}:
+            if name not in self.indicators:
+                raise ValueError(
+                    f"transform names {name!r}, which is not among the clustered `indicators` "
+                    f"({', '.join(self.indicators)}); add it there or remove the transform"
+                )
+        if self.covariance is not None and self.algorithm != "gmm":
+            raise ValueError("`covariance` applies to algorithm gmm only; remove it for kmeans")
+        if self.tiers is not None:
+            if self.k is None:
+                raise ValueError(
+                    "`tiers` label the clusters in value order, so they need a fixed `k`; set "
+                    f"k: {len(self.tiers)} or remove `tiers` (generated tiers are c1..ck)"
+                )
+            if len(self.tiers) != self.k:
+                raise ValueError(
+                    f"tiers: {len(self.tiers)} tier{'s' if len(self.tiers) != 1 else ''} for "
+                    f"k: {self.k} clusters; give one tier per "
+                    "cluster, best (highest mean value) first"
+                )
+            for i, tier in enumerate(self.tiers):
+                used = [f for f in ("when", "min_score", "top_share", "cumulative")
+                        if getattr(tier, f) is not None]
+                if used:
+                    raise ValueError(
+                        f"tiers[{i}].{used[0]}: a cluster tier takes no threshold (its customers "
+                        "are those nearest its cluster); remove it"
+                    )
+        if self.stability is not None and self.stability.downgrade_margin > 0:
+            raise ValueError(
+                "stability.downgrade_margin needs fixed thresholds, but method 'cluster' assigns "
+                "each customer to the nearest learned cluster, so there is no threshold to "
+                "loosen; remove `downgrade_margin` and use `downgrade_after: 2` instead"
+            )
+        return self
+
+    def clusters_range(self) -> tuple[int, int]:
+        """The numbers of clusters tried: ``(k, k)`` when fixed, else ``k_range`` ([2, 8])."""
+        if self.k is not None:
+            return (self.k, self.k)
+        return self.k_range or (2, 8)
+
+    def transform_of(self, indicator: str) -> Literal["log1p", "none"]:
+        """The transform of a clustered indicator (``transform``, else ``log``)."""
+        given = (self.transform or {}).get(indicator)
+        if given is not None:
+            return given
+        return "log1p" if self.log else "none"
+
+
 SchemeSpec = Annotated[
-    RulesSchemeSpec | ScorecardSchemeSpec | RfmSchemeSpec | AbcSchemeSpec,
+    RulesSchemeSpec | ScorecardSchemeSpec | RfmSchemeSpec | AbcSchemeSpec | ClusterSchemeSpec,
     Field(discriminator="method"),
 ]
 

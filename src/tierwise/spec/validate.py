@@ -16,10 +16,12 @@ from tierwise.spec.models import (
     AbcSchemeSpec,
     AggregateIndicatorSpec,
     AttributeIndicatorSpec,
+    ClusterSchemeSpec,
     DerivedIndicatorSpec,
     ProjectSpec,
     RfmSchemeSpec,
     RulesSchemeSpec,
+    SchemeSpec,
     ScorecardSchemeSpec,
     SourceSpec,
     TierSpec,
@@ -189,6 +191,10 @@ def _problems(project: ProjectSpec, located: Located) -> Iterator[Problem]:
             refs.append((("value",), scheme.value, use))
         if isinstance(scheme, RulesSchemeSpec | ScorecardSchemeSpec | AbcSchemeSpec):
             yield from _tier_key_problems(scheme.tiers, at, problem)
+        if isinstance(scheme, ClusterSchemeSpec):
+            yield from _tier_key_problems(scheme.tiers or [], at, problem)
+            refs += [(("indicators", i), name, "a clustered indicator")
+                     for i, name in enumerate(scheme.indicators)]
         if isinstance(scheme, RulesSchemeSpec):
             keys = [t.key for t in scheme.tiers]
             if scheme.fallback not in keys:
@@ -384,7 +390,7 @@ def _cutoff_problems(
 
 
 def _margin_problems(
-    scheme: RulesSchemeSpec | ScorecardSchemeSpec | RfmSchemeSpec | AbcSchemeSpec,
+    scheme: SchemeSpec,
     at: tuple[str, ...],
     problem: Callable[..., Problem],
 ) -> Iterator[Problem]:
