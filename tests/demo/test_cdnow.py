@@ -47,3 +47,23 @@ def test_a_malformed_file_names_its_line(tmp_path: Path) -> None:
     bad.write_text(" 00001 0001 19970101  1   11.77\n 00002 0002 19970112 1\n", encoding="ascii")
     with pytest.raises(DataError, match=r"cdnow.txt:2: expected 5 fields"):
         write_cdnow(tmp_path / "data", source=bad)
+
+
+def test_clv_scheme_reproduces_the_published_bgnbd(project: Project) -> None:
+    """Through tierwise's own indicators: r, alpha, a, b of FHL 2005 (0.243, 4.414, 0.793,
+    2.426) within 1%, the same figures the fitter tests reach from lifetimes' summary file."""
+    from tierwise.methods import fit
+
+    scheme = project.scheme("clv")
+    with _engine(project) as engine:
+        from tierwise import methods
+
+        features, _ = prepare_features(project, engine, as_of=date(1997, 9, 30),
+                                       indicators=methods.scheme_indicators(scheme))
+        model = fit(scheme, engine.materialize("f", features), as_of=date(1997, 9, 30))
+    assert model is not None
+    got = model["transactions"]["params"]
+    for name, published in {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}.items():
+        assert got[name] == pytest.approx(published, rel=0.01), name
+    assert model["customers"] == 2357 and model["repeat_buyers"] == 946
+    assert "no repeat purchase" in model["notes"][0]

@@ -8,12 +8,13 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from tierwise.methods import abc, cluster, rfm, rules, scorecard
+from tierwise.methods import abc, cluster, clv, rfm, rules, scorecard
 from tierwise.methods.base import GRADE_COLUMNS, TEXT_COLUMNS
 from tierwise.methods.margin import within_margin as within_margin
 from tierwise.spec.models import (
     AbcSchemeSpec,
     ClusterSchemeSpec,
+    ClvSchemeSpec,
     RfmSchemeSpec,
     RulesSchemeSpec,
     ScorecardSchemeSpec,
@@ -35,9 +36,10 @@ def fit(
 ) -> dict[str, Any] | None:
     """Fit what ``scheme``'s method learns from the data; None for methods that learn nothing.
 
-    Only ``cluster`` learns (its clusters); the model is JSON-ready, saved in the run's
-    ``run.json`` and passed back as ``previous_model`` to the next run, whose clusters keep
-    their tiers where they match (see :mod:`tierwise.methods.cluster`).
+    ``cluster`` learns its clusters and ``clv`` its lifetime models' parameters. The model is
+    JSON-ready and saved in the run's ``run.json``; it is passed back as ``previous_model`` to
+    the next run, whose clusters keep their tiers where they match (see
+    :mod:`tierwise.methods.cluster`). A CLV model is refitted on every run's data.
 
     Args:
         scheme: The scheme.
@@ -48,6 +50,8 @@ def fit(
     del as_of  # part of the signature: a method may learn from dates (e.g. CLV)
     if isinstance(scheme, ClusterSchemeSpec):
         return cluster.fit(scheme, features, previous_model=previous_model)
+    if isinstance(scheme, ClvSchemeSpec):
+        return clv.fit(scheme, features)
     return None
 
 
@@ -72,6 +76,8 @@ def grade(
     if isinstance(scheme, ClusterSchemeSpec):
         fitted = model if model is not None else cluster.fit(scheme, features)
         return cluster.grade(scheme, features, fitted)
+    if isinstance(scheme, ClvSchemeSpec):
+        return clv.grade(scheme, features, model if model is not None else clv.fit(scheme, features))
     return abc.grade(scheme, features)
 
 
@@ -85,9 +91,20 @@ def with_texts(scheme: SchemeSpec, table: ir.Table, *, as_of: date) -> ir.Table:
         reasons, gap = rfm.texts(scheme, table)
     elif isinstance(scheme, ClusterSchemeSpec):
         reasons, gap = cluster.texts(scheme, table)
+    elif isinstance(scheme, ClvSchemeSpec):
+        reasons, gap = clv.texts(scheme, table)
     else:
         reasons, gap = abc.texts(scheme, table)
     return table.mutate(reasons=reasons.cast("string"), gap=gap.cast("string"))
+
+
+def score_ranks(scheme: SchemeSpec) -> bool:
+    """Whether a higher ``score`` means a better customer (it orders customers within tiers).
+
+    Scorecard points, RFM sums, ABC values and CLV do; a cluster's score is the distance to
+    its centre (or the mixture's probability), which says how typical, not how good.
+    """
+    return not isinstance(scheme, RulesSchemeSpec | ClusterSchemeSpec)
 
 
 def scheme_tiers(scheme: SchemeSpec) -> list[TierSpec]:
@@ -116,6 +133,9 @@ def scheme_indicators(scheme: SchemeSpec) -> list[str]:
         names.append(scheme.value)
     elif isinstance(scheme, ClusterSchemeSpec):
         names += scheme.indicators
+    elif isinstance(scheme, ClvSchemeSpec):
+        names += [scheme.purchases, scheme.first, scheme.last, scheme.spend]
+        names += [scheme.first_spend] if scheme.first_spend else []
     if scheme.value:
         names.append(scheme.value)
     return list(dict.fromkeys(names))
@@ -128,5 +148,6 @@ __all__ = [
     "grade",
     "scheme_indicators",
     "scheme_tiers",
+    "score_ranks",
     "with_texts",
 ]

@@ -102,7 +102,7 @@ def evaluate(project: Project, scheme_names: list[str], *, as_of: date, horizon:
                     *(c for c in PREDICTED if c in graded.columns)]
             table = engine.to_arrow(graded.select(CUSTOMER, *cols).order_by(CUSTOMER))
             results.append(_measure(name, [t.key for t in methods.scheme_tiers(scheme)],
-                                    table, values, top))
+                                    table, values, top, by_score=methods.score_ranks(scheme)))
         recent = engine.to_arrow(known.select(CUSTOMER, recency).order_by(CUSTOMER))
         days = recent.column(recency).to_numpy(zero_copy_only=False).astype(np.float64)
     return Evaluation(as_of, horizon, end, outcome, top_share, len(values), int(top.sum()), cut,
@@ -110,7 +110,7 @@ def evaluate(project: Project, scheme_names: list[str], *, as_of: date, horizon:
 
 
 def _measure(name: str, tiers: list[str], table: Any, values: np.ndarray[Any, Any],
-             top: np.ndarray[Any, Any]) -> SchemeEvaluation:
+             top: np.ndarray[Any, Any], *, by_score: bool) -> SchemeEvaluation:
     tier = np.asarray(table.column("tier").to_pylist(), dtype=object)
     rank = table.column("tier_rank").to_numpy(zero_copy_only=False).astype(np.int64)
     score = table.column("score").to_numpy(zero_copy_only=False).astype(np.float64)
@@ -118,8 +118,9 @@ def _measure(name: str, tiers: list[str], table: Any, values: np.ndarray[Any, An
     for column in PREDICTED:
         if column in table.column_names:
             predicted = table.column(column).to_numpy(zero_copy_only=False).astype(np.float64)
-    return evaluate_grades(name, tiers, tier, rank, score if np.isfinite(score).any() else None,
-                           values, top, predicted=predicted)
+    ordered = by_score and bool(np.isfinite(score).any())
+    return evaluate_grades(name, tiers, tier, rank, score if ordered else None, values, top,
+                           predicted=predicted)
 
 
 def _baseline(days: np.ndarray[Any, Any], values: np.ndarray[Any, Any],

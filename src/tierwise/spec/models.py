@@ -524,8 +524,59 @@ class ClusterSchemeSpec(SchemeBase):
         return "log1p" if self.log else "none"
 
 
+class ClvSchemeSpec(SchemeBase):
+    """Customer lifetime value from a buy-till-you-die model and Gamma-Gamma spend.
+
+    The indicators give each customer's history: purchase occasions, days since the first and
+    the last purchase, spend so far (and optionally the first purchase's spend, to average the
+    repeat purchases only, as Gamma-Gamma was published). See :mod:`tierwise.methods.clv`.
+    """
+
+    method: Literal["clv"]
+    model: Literal["bgnbd", "paretonbd"] = Field(
+        default="bgnbd", description="transaction model: BG/NBD or Pareto/NBD"
+    )
+    purchases: str = Field(description="indicator: purchase occasions so far (e.g. distinct days)")
+    first: str = Field(description="indicator: days since the first purchase (days_since_first)")
+    last: str = Field(description="indicator: days since the last purchase (days_since_last)")
+    spend: str = Field(description="indicator: spend over the same history")
+    first_spend: str | None = Field(
+        default=None, description="indicator: the first purchase's spend (agg: first)"
+    )
+    horizon: str = Field(default="12m", description="future valued, e.g. 12m or 39w")
+    discount_rate: float = Field(
+        default=0.01, ge=0, lt=1, description="monthly discount rate of the CLV (0.01 ~ 12.7%/year)"
+    )
+    unit_days: int = Field(default=7, ge=1, le=31, description="days in the model's time unit")
+    rank_by: Literal["clv", "p_alive", "expected_purchases", "predicted_value"] = Field(
+        default="clv", description="the figure the tiers cut (p_alive for churn risk)"
+    )
+    interval_rows: int = Field(
+        default=20_000, ge=0,
+        description="90% CLV intervals when there are at most this many distinct summaries",
+    )
+    seed: int = Field(default=0, ge=0, description="seed of the interval's parameter draws")
+    penalizer: float = Field(
+        default=0.0, ge=0, description="L2 penalty on the parameters, for data the models barely "
+        "identify (e.g. no dropout seen yet); 0 is plain maximum likelihood",
+    )
+    tiers: list[TierSpec] = Field(min_length=2)
+
+    @field_validator("horizon")
+    @classmethod
+    def _horizon(cls, value: str) -> str:
+        if not WINDOW_RE.match(value):
+            raise ValueError(f"horizon {value!r} is not a length like 90d, 39w, 12m or 1y")
+        return value
+
+
 SchemeSpec = Annotated[
-    RulesSchemeSpec | ScorecardSchemeSpec | RfmSchemeSpec | AbcSchemeSpec | ClusterSchemeSpec,
+    RulesSchemeSpec
+    | ScorecardSchemeSpec
+    | RfmSchemeSpec
+    | AbcSchemeSpec
+    | ClusterSchemeSpec
+    | ClvSchemeSpec,
     Field(discriminator="method"),
 ]
 

@@ -17,6 +17,7 @@ from tierwise.spec.models import (
     AggregateIndicatorSpec,
     AttributeIndicatorSpec,
     ClusterSchemeSpec,
+    ClvSchemeSpec,
     DerivedIndicatorSpec,
     ProjectSpec,
     RfmSchemeSpec,
@@ -191,6 +192,12 @@ def _problems(project: ProjectSpec, located: Located) -> Iterator[Problem]:
             refs.append((("value",), scheme.value, use))
         if isinstance(scheme, RulesSchemeSpec | ScorecardSchemeSpec | AbcSchemeSpec):
             yield from _tier_key_problems(scheme.tiers, at, problem)
+        if isinstance(scheme, ClvSchemeSpec):
+            yield from _tier_key_problems(scheme.tiers, at, problem)
+            yield from _cutoff_problems(scheme.tiers, at, problem)
+            refs += [((field,), name, f"the clv {field}") for field, name in (
+                ("purchases", scheme.purchases), ("first", scheme.first), ("last", scheme.last),
+                ("spend", scheme.spend), ("first_spend", scheme.first_spend)) if name]
         if isinstance(scheme, ClusterSchemeSpec):
             yield from _tier_key_problems(scheme.tiers or [], at, problem)
             refs += [(("indicators", i), name, "a clustered indicator")

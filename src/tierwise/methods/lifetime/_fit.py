@@ -495,6 +495,8 @@ class FittedModel:
 
     params_: dict[str, float]
     _se_log: dict[str, float]
+    #: Covariance of the log-parameter estimates (inverse Hessian), for parameter draws.
+    covariance_log_: Floats
 
     standard_errors_: dict[str, float]
     log_likelihood_: float
@@ -526,6 +528,7 @@ class FittedModel:
         values = np.exp(optimum.theta)
         se_log = np.sqrt(np.diag(optimum.cov))
         self._se_log = dict(zip(self.param_names, se_log.tolist(), strict=True))
+        self.covariance_log_ = np.asarray(optimum.cov, dtype=np.float64)
         self.params_ = dict(zip(self.param_names, values.tolist(), strict=True))
         self.standard_errors_ = dict(zip(self.param_names, (values * se_log).tolist(), strict=True))
         self.log_likelihood_ = log_likelihood
