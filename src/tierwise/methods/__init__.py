@@ -8,13 +8,14 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from tierwise.methods import abc, cluster, clv, rfm, rules, scorecard
+from tierwise.methods import abc, cluster, clv, model, rfm, rules, scorecard
 from tierwise.methods.base import GRADE_COLUMNS, TEXT_COLUMNS
 from tierwise.methods.margin import within_margin as within_margin
 from tierwise.spec.models import (
     AbcSchemeSpec,
     ClusterSchemeSpec,
     ClvSchemeSpec,
+    ModelSchemeSpec,
     RfmSchemeSpec,
     RulesSchemeSpec,
     ScorecardSchemeSpec,
@@ -33,6 +34,7 @@ def fit(
     *,
     as_of: date,
     previous_model: dict[str, Any] | None = None,
+    training: ir.Table | None = None,
 ) -> dict[str, Any] | None:
     """Fit what ``scheme``'s method learns from the data; None for methods that learn nothing.
 
@@ -46,12 +48,16 @@ def fit(
         features: The feature table (one row per customer).
         as_of: The as-of date.
         previous_model: The model of the previous official run, if any.
+        training: For a ``model`` scheme with an outcome target, the training table the
+            service builds (features as of T - horizon and the realised ``_label``).
     """
     del as_of  # part of the signature: a method may learn from dates (e.g. CLV)
     if isinstance(scheme, ClusterSchemeSpec):
         return cluster.fit(scheme, features, previous_model=previous_model)
     if isinstance(scheme, ClvSchemeSpec):
         return clv.fit(scheme, features)
+    if isinstance(scheme, ModelSchemeSpec):
+        return model.fit(scheme, features, training=training, previous_model=previous_model)
     return None
 
 
@@ -78,6 +84,11 @@ def grade(
         return cluster.grade(scheme, features, fitted)
     if isinstance(scheme, ClvSchemeSpec):
         return clv.grade(scheme, features, model if model is not None else clv.fit(scheme, features))
+    if isinstance(scheme, ModelSchemeSpec):
+        from tierwise.methods import model as model_method
+
+        fitted = model if model is not None else model_method.fit(scheme, features)
+        return model_method.grade(scheme, features, fitted)
     return abc.grade(scheme, features)
 
 
@@ -93,6 +104,8 @@ def with_texts(scheme: SchemeSpec, table: ir.Table, *, as_of: date) -> ir.Table:
         reasons, gap = cluster.texts(scheme, table)
     elif isinstance(scheme, ClvSchemeSpec):
         reasons, gap = clv.texts(scheme, table)
+    elif isinstance(scheme, ModelSchemeSpec):
+        reasons, gap = model.texts(scheme, table)
     else:
         reasons, gap = abc.texts(scheme, table)
     return table.mutate(reasons=reasons.cast("string"), gap=gap.cast("string"))
@@ -136,6 +149,9 @@ def scheme_indicators(scheme: SchemeSpec) -> list[str]:
     elif isinstance(scheme, ClvSchemeSpec):
         names += [scheme.purchases, scheme.first, scheme.last, scheme.spend]
         names += [scheme.first_spend] if scheme.first_spend else []
+    elif isinstance(scheme, ModelSchemeSpec):
+        names += scheme.features
+        names += [scheme.target.labels] if scheme.target.labels else []
     if scheme.value:
         names.append(scheme.value)
     return list(dict.fromkeys(names))

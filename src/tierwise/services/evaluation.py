@@ -31,7 +31,7 @@ from tierwise.reports.evaluation import (
     evaluate_grades,
     future_top,
 )
-from tierwise.services.grading import Project, _engine, prepare_features_many
+from tierwise.services.grading import Project, _engine, grade_scheme, prepare_features_many
 from tierwise.sources.read import load_source
 from tierwise.spec.models import AggregateIndicatorSpec
 
@@ -97,7 +97,7 @@ def evaluate(project: Project, scheme_names: list[str], *, as_of: date, horizon:
         top, cut = future_top(values, top_share)
         results = []
         for name, scheme in schemes.items():
-            graded = methods.grade(scheme, known, as_of=as_of)
+            graded, _ = grade_scheme(project, engine, scheme, known, as_of=as_of)
             cols = ["tier", "tier_rank", "score",
                     *(c for c in PREDICTED if c in graded.columns)]
             table = engine.to_arrow(graded.select(CUSTOMER, *cols).order_by(CUSTOMER))

@@ -32,6 +32,7 @@ from tierwise.sources.read import load_source
 from tierwise.spec import load_project
 from tierwise.spec.models import (
     AggregateIndicatorSpec,
+    ModelSchemeSpec,
     ProjectSpec,
     RulesSchemeSpec,
     SchemeSpec,
@@ -325,11 +326,10 @@ def run_schemes(
         for name, scheme in schemes.items():
             timings: dict[str, float] = {}
             step(f"grading {name}")
-            # A method that learns (cluster) fits on the feature table first; a run without
-            # the store has no previous run to keep cluster identities from.
-            model = methods.fit(scheme, features, as_of=day, previous_model=None)
-            grades = engine.materialize(f"grades_{name}",
-                                        methods.grade(scheme, features, as_of=day, model=model))
+            # A method that learns fits on the feature table first; a run without the store
+            # has no previous run to keep cluster identities (or a model artifact) from.
+            graded, model = grade_scheme(project, engine, scheme, features, as_of=day)
+            grades = engine.materialize(f"grades_{name}", graded)
             facts = grade_facts(engine, grades, value=scheme.value is not None)
             _check_one_grade(facts, customers=customers)
             lap(timings, "grade")
@@ -505,12 +505,19 @@ def _write(
             if "xlsx" in export:
                 _write_xlsx(readable, staging / "grades.xlsx", name)
                 names.append("grades.xlsx")
+        info = dict(info or {})
+        if isinstance(info.get("model"), dict) and isinstance(info["model"].get("artifact"),
+                                                               bytes):
+            # A fitted model's binary artifact lies beside run.json, which names it.
+            (staging / ARTIFACT).write_bytes(info["model"]["artifact"])
+            info["model"] = {**info["model"], "artifact": {"file": ARTIFACT}}
+            names.append(ARTIFACT)
         (staging / "run.json").write_text(
             json.dumps(
                 {
                     "scheme": name,
                     "as_of": as_of.isoformat(),
-                    **(info or {}),
+                    **info,
                     # The spec as graded, so its texts render the same after the YAML changes.
                     "spec": _SCHEME.dump_python(scheme, mode="json", by_alias=True),
                 },
@@ -527,6 +534,58 @@ def _write(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return [folder / n for n in names if not n.endswith(".parquet")]
+
+
+ARTIFACT = "model.artifact"
+
+
+def grade_scheme(project: Project, engine: Engine, scheme: SchemeSpec, features: ir.Table, *,
+                 as_of: date, previous_model: dict[str, Any] | None = None
+                 ) -> tuple[ir.Table, dict[str, Any] | None]:
+    """Fit what the scheme's method learns, then grade: how every service grades a scheme.
+
+    A ``model`` scheme with an outcome target is trained here on the features as of
+    T - horizon (the outcome's window) labelled with who reached the outcome's top share by T.
+    Returns the grades and the fitted model (None for methods that learn nothing).
+    """
+    training = None
+    if isinstance(scheme, ModelSchemeSpec) and scheme.target.outcome:
+        training = _outcome_training(project, engine, scheme, as_of)
+    model = methods.fit(scheme, features, as_of=as_of, previous_model=previous_model,
+                        training=training)
+    return methods.grade(scheme, features, as_of=as_of, model=model), model
+
+
+def _outcome_training(project: Project, engine: Engine, scheme: ModelSchemeSpec, as_of: date
+                      ) -> ir.Table:
+    """Features as of T - horizon with ``_label``: in the outcome's top share by T (1) or not."""
+    import ibis
+    import numpy as np
+    import pyarrow as pa
+
+    from tierwise.indicators import window_bounds
+    from tierwise.reports.evaluation import future_top
+
+    outcome = str(scheme.target.outcome)
+    spec = project.spec.indicators[outcome]
+    assert isinstance(spec, AggregateIndicatorSpec) and spec.window is not None  # validated
+    start, _ = window_bounds(spec.window, as_of)
+    assert start is not None
+    sources = {name: source.model_copy(update={"future_events": "ignore"}) if source.time
+               else source for name, source in project.spec.sources.items()}
+    past_project = Project(project.spec.model_copy(update={"sources": sources}), project.root)
+    tables = prepare_features_many(past_project, engine, dates=[start, as_of],
+                                   indicators=list(dict.fromkeys([*scheme.features, outcome])))
+    then = tables[start][0]
+    now = engine.to_arrow(tables[as_of][0].select(CUSTOMER, outcome).order_by(CUSTOMER))
+    values = np.nan_to_num(now.column(outcome).to_numpy(zero_copy_only=False)
+                           .astype(np.float64), nan=0.0)
+    top, _ = future_top(values, scheme.target.top_share)
+    labels = ibis.memtable(pa.table({"_lid": now.column(CUSTOMER).combine_chunks(),
+                                     "_label": pa.array(top.astype(np.int64))}))
+    joined = then.join(labels, then[CUSTOMER] == labels._lid)
+    return engine.materialize(f"training_{id(scheme)}",
+                              joined.select(CUSTOMER, *scheme.features, "_label"))
 
 
 _TEXT_SQL: dict[str, str] = {}

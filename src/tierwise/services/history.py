@@ -20,7 +20,7 @@ from tierwise.errors import NotFoundError, TierwiseError
 from tierwise.indicators import CUSTOMER
 from tierwise.reports.transitions import Transitions, transitions
 from tierwise.services import versions as version_service
-from tierwise.services.grading import Project, _engine, prepare_features
+from tierwise.services.grading import Project, _engine, grade_scheme, prepare_features
 from tierwise.services.history_files import history_files
 from tierwise.services.runs import actor_name, open_store
 from tierwise.services.runs import run as recorded_run
@@ -198,12 +198,13 @@ def compare_schemes(old_project: Project, old_spec: SchemeSpec, new_project: Pro
     """
     sides = []
     with _engine(new_project) as engine:
-        for tag, graded, spec in (("old", old_project, old_spec), ("new", new_project, new_spec)):
-            features, _ = prepare_features(graded, engine, as_of=as_of,
+        sides_in = (("old", old_project, old_spec), ("new", new_project, new_spec))
+        for tag, graded_project, spec in sides_in:
+            features, _ = prepare_features(graded_project, engine, as_of=as_of,
                                            indicators=methods.scheme_indicators(spec))
             features = engine.materialize(f"features_{tag}", features)
-            grades = engine.materialize(f"grades_{tag}",
-                                        methods.grade(spec, features, as_of=as_of))
+            graded, _ = grade_scheme(graded_project, engine, spec, features, as_of=as_of)
+            grades = engine.materialize(f"grades_{tag}", graded)
             sides.append((grades, features))
         names = list(dict.fromkeys([*methods.scheme_indicators(old_spec),
                                     *methods.scheme_indicators(new_spec)]))

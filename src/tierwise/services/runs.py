@@ -49,6 +49,7 @@ from tierwise.services.grading import (
     _engine,
     _write,
     grade_facts,
+    grade_scheme,
     prepare_features,
     prepare_features_many,
 )
@@ -336,7 +337,8 @@ def _record_one(engine: Engine, st: Store, plan: _Plan, features: ir.Table, day:
     """Grade one scheme, write its files and commit its run."""
     timings: dict[str, float] = {}
     step(f"grading {plan.name}")
-    grades, changes, analysis, excluded, model = _grade_one(engine, st, plan, features, day)
+    grades, changes, analysis, excluded, model = _grade_one(engine, st, plan, features, day,
+                                                            graded_project)
     facts = grade_facts(engine, grades, value=plan.scheme.value is not None)
     fault_point(f"after_grade:{plan.name}")
     _check_one_grade(facts, customers=customers - excluded)
@@ -383,7 +385,8 @@ def _record_one(engine: Engine, st: Store, plan: _Plan, features: ir.Table, day:
         counts, quality, analysis, plan.notes, {**shared, **timings}, exports)
 
 
-def _grade_one(engine: Engine, st: Store, plan: _Plan, features: ir.Table, day: date
+def _grade_one(engine: Engine, st: Store, plan: _Plan, features: ir.Table, day: date,
+               project: Project
                ) -> tuple[ir.Table, ir.Table | None, RuleAnalysis | None, int,
                           dict[str, Any] | None]:
     """Grade, apply the stability policy and the overrides.
@@ -401,8 +404,8 @@ def _grade_one(engine: Engine, st: Store, plan: _Plan, features: ir.Table, day: 
                                        Path(plan.previous.folder) / "grades.parquet")
     margin = None
     policy = scheme.stability
-    model = methods.fit(scheme, features, as_of=day, previous_model=_previous_model(plan))
-    raw = methods.grade(scheme, features, as_of=day, model=model)
+    raw, model = grade_scheme(project, engine, scheme, features, as_of=day,
+                              previous_model=_previous_model(plan))
     if previous is not None and policy is not None and policy.downgrade_margin > 0:
         # Read twice (policy and margin): computed once. Otherwise the method's grades flow
         # straight into the one table this run materializes.
@@ -467,7 +470,17 @@ def _previous_model(plan: _Plan) -> dict[str, Any] | None:
     except (OSError, ValueError):
         return None
     model = info.get("model") if isinstance(info, dict) else None
-    return model if isinstance(model, dict) else None
+    if not isinstance(model, dict):
+        return None
+    artifact = model.get("artifact")
+    if isinstance(artifact, dict) and isinstance(artifact.get("file"), str):
+        # The method checks the bytes against the recorded SHA-256 before it trusts them.
+        path = Path(plan.previous.folder) / Path(artifact["file"]).name
+        try:
+            model = {**model, "artifact": path.read_bytes()}
+        except OSError:
+            model = {k: v for k, v in model.items() if k != "artifact"}
+    return model
 
 
 def _changes(final: ir.Table, previous: ir.Table | None, plan: _Plan, day: date) -> ir.Table:

@@ -110,7 +110,7 @@ def _pydantic_problems(
             if not (
                 isinstance(p, str)
                 and p in {"aggregate", "attribute", "derived", "rules", "scorecard", "rfm", "abc",
-                          "cluster", "clv"}
+                          "cluster", "clv", "model"}
             )
         )
         path = prefix + loc

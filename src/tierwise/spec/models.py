@@ -570,13 +570,55 @@ class ClvSchemeSpec(SchemeBase):
         return value
 
 
+class ModelTargetSpec(Spec):
+    """What a ``model`` scheme learns: expert labels, or a future outcome's top share."""
+
+    labels: str | None = Field(
+        default=None, description="indicator with expert-assigned tier keys (training rows: "
+        "customers with a label)",
+    )
+    outcome: str | None = Field(
+        default=None, description="aggregate indicator whose window is the horizon: learn who "
+        "reaches its top `top_share` over the next window",
+    )
+    top_share: float = Field(default=0.2, gt=0, lt=1, description="outcome: the top share")
+
+    @model_validator(mode="after")
+    def _one(self) -> ModelTargetSpec:
+        if (self.labels is None) == (self.outcome is None):
+            raise ValueError("give the target as `labels:` (an indicator of tier keys) or as "
+                             "`outcome:` (an aggregate indicator), exactly one of them")
+        return self
+
+
+class ModelSchemeSpec(SchemeBase):
+    """Tiers from a supervised classifier (scikit-learn), trained on every run's data.
+
+    See :mod:`tierwise.methods.model`. With ``labels`` the tiers are the labels' classes (each
+    customer gets the most probable); with ``outcome`` they cut the probability of reaching the
+    outcome's top share by ``min_score`` or ``top_share``.
+    """
+
+    method: Literal["model"]
+    features: list[str] = Field(min_length=1, description="indicators the model reads")
+    target: ModelTargetSpec
+    algorithm: Literal["gradient_boosting", "logistic"] = "gradient_boosting"
+    calibration: Literal["sigmoid", "isotonic"] = Field(
+        default="sigmoid", description="how probabilities are calibrated (cross-validated)"
+    )
+    folds: int = Field(default=5, ge=2, le=20, description="cross-validation folds")
+    seed: int = Field(default=0, ge=0)
+    tiers: list[TierSpec] = Field(min_length=2)
+
+
 SchemeSpec = Annotated[
     RulesSchemeSpec
     | ScorecardSchemeSpec
     | RfmSchemeSpec
     | AbcSchemeSpec
     | ClusterSchemeSpec
-    | ClvSchemeSpec,
+    | ClvSchemeSpec
+    | ModelSchemeSpec,
     Field(discriminator="method"),
 ]
 

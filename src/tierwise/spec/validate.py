@@ -19,6 +19,7 @@ from tierwise.spec.models import (
     ClusterSchemeSpec,
     ClvSchemeSpec,
     DerivedIndicatorSpec,
+    ModelSchemeSpec,
     ProjectSpec,
     RfmSchemeSpec,
     RulesSchemeSpec,
@@ -192,6 +193,27 @@ def _problems(project: ProjectSpec, located: Located) -> Iterator[Problem]:
             refs.append((("value",), scheme.value, use))
         if isinstance(scheme, RulesSchemeSpec | ScorecardSchemeSpec | AbcSchemeSpec):
             yield from _tier_key_problems(scheme.tiers, at, problem)
+        if isinstance(scheme, ModelSchemeSpec):
+            yield from _tier_key_problems(scheme.tiers, at, problem)
+            refs += [(("features", i), name, "a model feature")
+                     for i, name in enumerate(scheme.features)]
+            if scheme.target.outcome:
+                yield from _cutoff_problems(scheme.tiers, at, problem)
+                outcome = project.indicators.get(scheme.target.outcome)
+                if outcome is not None and not (
+                        isinstance(outcome, AggregateIndicatorSpec) and outcome.window
+                        and not outcome.window.offset):
+                    yield problem(
+                        f"the outcome {scheme.target.outcome!r} must be an aggregate with a "
+                        "window and no offset: the window is the horizon the model predicts",
+                        *at, "target", "outcome")
+                refs.append((("target", "outcome"), scheme.target.outcome, "the outcome"))
+            elif any(t.min_score is not None or t.top_share is not None for t in scheme.tiers):
+                yield problem("with `labels` each customer gets the most probable tier; remove "
+                              "`min_score` / `top_share` from the tiers", *at, "tiers")
+            elif scheme.target.labels not in project.indicators:
+                yield problem(f"labels {scheme.target.labels!r} is not an indicator",
+                              *at, "target", "labels")
         if isinstance(scheme, ClvSchemeSpec):
             yield from _tier_key_problems(scheme.tiers, at, problem)
             yield from _cutoff_problems(scheme.tiers, at, problem)

@@ -1,0 +1,347 @@
+"""The ``model`` method: supervised classification of customers with scikit-learn.
+
+Two kinds of target:
+
+* ``labels``: an indicator holding expert-assigned tier keys (e.g. a CRM column). Customers with
+  a label train the model; every customer is then graded with the most probable tier.
+* ``outcome``: an aggregate indicator whose window is the horizon (``spend_12m``). The model
+  learns, from the features as of T - horizon, who turned out to be in the top ``top_share`` of
+  the outcome by T; it then scores every customer's probability of being there in the next
+  horizon from today's features, and tiers cut that probability like a scorecard. The service
+  builds this training table (:func:`tierwise.services.grading.grade_scheme`).
+
+Gradient boosting (scikit-learn's histogram gradient boosting, which takes missing values as
+they are) or logistic regression (median imputation, standard scaling), with probabilities
+calibrated by cross-validation (sigmoid or isotonic). Cross-validated metrics come from
+out-of-fold predictions. Each customer's top factors are measured by occlusion: how much the
+probability of their tier falls when one indicator is set to the training median.
+
+The fitted model is a versioned artifact: serialised with skops (no pickle), identified by its
+SHA-256, saved beside the run, with the fingerprint of its training data. Loading checks the hash
+first and then allows scikit-learn and NumPy types only, so an edited or foreign file is refused.
+A run whose training data did not change reuses the previous run's artifact.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import warnings
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+from tierwise.errors import DataError, MethodError
+from tierwise.methods.base import concat, cut_by_score, fmt, select_grades
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+    from tierwise.spec.models import ModelSchemeSpec, TierSpec
+
+Floats = npt.NDArray[np.float64]
+CUSTOMER = "customer_id"
+LABEL = "_label"
+FACTORS = 3
+# Module prefixes of the types a model artifact may contain.
+TRUSTED = ("sklearn.", "numpy.", "builtins.", "scipy.")
+
+
+def tiers(scheme: ModelSchemeSpec) -> list[TierSpec]:
+    """The scheme's tiers, best first."""
+    return list(scheme.tiers)
+
+
+def _sklearn() -> Any:
+    try:
+        import sklearn
+    except ImportError:
+        raise MethodError("the model method needs scikit-learn: pip install 'tierwise[ml]'; "
+                          "or use method: rules or scorecard") from None
+    return sklearn
+
+
+def _matrix(table: ir.Table, names: list[str], extra: list[str]) -> tuple[Any, Floats, Any]:
+    """Customer ids, the features as a float matrix (NaN for missing), and ``extra`` columns."""
+    cols = [table[n].cast("float64").name(n) for n in names]
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "fetch_record_batch", DeprecationWarning)
+        arrow = table.select(CUSTOMER, *cols, *extra).order_by(CUSTOMER).to_pyarrow()
+    x = np.column_stack([arrow[n].to_numpy(zero_copy_only=False).astype(np.float64)
+                         for n in names]) if names else np.zeros((arrow.num_rows, 0))
+    return arrow[CUSTOMER].combine_chunks(), x, arrow
+
+
+def _estimator(scheme: ModelSchemeSpec) -> Any:
+    _sklearn()
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    if scheme.algorithm == "gradient_boosting":
+        base: Any = HistGradientBoostingClassifier(random_state=scheme.seed, max_iter=200)
+    else:
+        base = make_pipeline(SimpleImputer(strategy="median"), StandardScaler(),
+                             LogisticRegression(max_iter=2000))
+    return CalibratedClassifierCV(base, method=scheme.calibration, cv=scheme.folds)
+
+
+def training_fingerprint(x: Floats, y: npt.NDArray[Any]) -> str:
+    """SHA-256 of the training matrix and labels: the same data gives the same fingerprint."""
+    digest = hashlib.sha256()
+    digest.update(np.ascontiguousarray(x).tobytes())
+    digest.update("\x1f".join(map(str, y.tolist())).encode("utf-8"))
+    return digest.hexdigest()
+
+
+def dump_artifact(estimator: Any) -> tuple[bytes, str]:
+    """The estimator serialised with skops, and the SHA-256 of those bytes."""
+    import skops.io as sio
+
+    data: bytes = sio.dumps(estimator)
+    return data, hashlib.sha256(data).hexdigest()
+
+
+def load_artifact(data: bytes, sha256: str) -> Any:
+    """An estimator from skops bytes, refused unless the hash matches and every type is trusted.
+
+    Raises:
+        DataError: the bytes are not the artifact recorded (edited, truncated, swapped), or they
+            hold a type outside scikit-learn, NumPy and SciPy.
+    """
+    import skops.io as sio
+
+    seen = hashlib.sha256(data).hexdigest()
+    if seen != sha256:
+        raise DataError(f"model artifact refused: its SHA-256 is {seen[:12]}..., the run recorded "
+                        f"{sha256[:12]}...; the file was changed after it was written. Grade "
+                        "again to train a new model")
+    try:
+        unknown = sio.get_untrusted_types(data=data)
+    except Exception as exc:  # skops raises several kinds on a damaged archive
+        raise DataError(f"model artifact refused: it is not a readable skops file ({exc})") from None
+    bad = [t for t in unknown if not t.startswith(TRUSTED)]
+    if bad:
+        raise DataError(f"model artifact refused: it holds types outside scikit-learn and NumPy "
+                        f"({', '.join(sorted(bad)[:3])}); train the model again")
+    return sio.loads(data, trusted=unknown)
+
+
+def _training(scheme: ModelSchemeSpec, features: ir.Table, training: ir.Table | None
+              ) -> tuple[Floats, npt.NDArray[Any]]:
+    """The training matrix and labels (tier keys, or 1/0 for the outcome's top)."""
+    keys = [t.key for t in scheme.tiers]
+    if scheme.target.labels:
+        column = scheme.target.labels
+        labelled = features.filter(features[column].notnull())
+        _, x, arrow = _matrix(labelled, scheme.features, [column])
+        y = np.asarray(arrow[column].to_pylist(), dtype=object).astype(str)
+        unknown = sorted(set(y.tolist()) - set(keys))
+        if unknown:
+            raise DataError(f"model: labels in {column!r} that are not tier keys: "
+                            f"{', '.join(unknown[:5])}; tiers are {', '.join(keys)}. Map the "
+                            "labels to tier keys, or add the tiers")
+    else:
+        if training is None:
+            raise MethodError("model: an outcome target needs the training table the service "
+                              "builds (features as of T - horizon with the realised outcome)")
+        _, x, arrow = _matrix(training, scheme.features, [LABEL])
+        y = np.asarray(arrow[LABEL].to_pylist(), dtype=np.int64)
+    classes, counts = np.unique(y, return_counts=True)
+    if len(classes) < 2:
+        raise MethodError(f"model: the training data hold one class only ({classes.tolist()}); "
+                          "a classifier needs customers of at least two tiers. Use method: rules")
+    if counts.min() < scheme.folds:
+        small = classes[int(np.argmin(counts))]
+        raise MethodError(
+            f"model: class {small!r} has {int(counts.min())} training customers, fewer than the "
+            f"{scheme.folds} cross-validation folds; label more customers, lower `folds`, or use "
+            "method: rules")
+    return x, y
+
+
+def fit(scheme: ModelSchemeSpec, features: ir.Table, *, training: ir.Table | None = None,
+        previous_model: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Train (or reuse) the classifier; the model with metrics, medians and the artifact bytes.
+
+    ``artifact`` (bytes) is written beside the run by the service, which keeps ``sha256`` and
+    the rest in ``run.json``; a previous model comes back with its bytes as ``artifact``.
+    """
+    x, y = _training(scheme, features, training)
+    fingerprint = training_fingerprint(x, y)
+    settings = {"algorithm": scheme.algorithm, "calibration": scheme.calibration,
+                "folds": scheme.folds, "seed": scheme.seed, "features": list(scheme.features)}
+    medians = [float(v) if np.isfinite(v) else 0.0 for v in np.nanmedian(
+        np.where(np.isfinite(x), x, np.nan), axis=0)] if len(x) else []
+    if (previous_model and previous_model.get("training", {}).get("fingerprint") == fingerprint
+            and previous_model.get("settings") == settings
+            and isinstance(previous_model.get("artifact"), bytes)):
+        load_artifact(previous_model["artifact"], previous_model["sha256"])  # still intact
+        return {**previous_model, "reused": True}
+    estimator = _estimator(scheme)
+    metrics = _cross_validated(scheme, estimator, x, y)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=UserWarning)
+        estimator.fit(x, y)
+    data, digest = dump_artifact(estimator)
+    classes, counts = np.unique(y, return_counts=True)
+    return {
+        "kind": "labels" if scheme.target.labels else "outcome",
+        "settings": settings,
+        "classes": [str(c) for c in estimator.classes_],
+        "training": {"rows": len(y), "fingerprint": fingerprint,
+                     "classes": {str(c): int(n) for c, n in zip(classes, counts, strict=True)}},
+        "metrics": metrics,
+        "medians": medians,
+        "sha256": digest,
+        "artifact": data,
+        "reused": False,
+    }
+
+
+def _cross_validated(scheme: ModelSchemeSpec, estimator: Any, x: Floats, y: npt.NDArray[Any]
+                     ) -> dict[str, Any]:
+    """Out-of-fold metrics: accuracy, balanced accuracy, macro F1, log loss, AUC, per class."""
+    from sklearn.base import clone
+    from sklearn.metrics import (
+        accuracy_score,
+        balanced_accuracy_score,
+        f1_score,
+        log_loss,
+        precision_recall_fscore_support,
+        roc_auc_score,
+    )
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+    folds = StratifiedKFold(n_splits=scheme.folds, shuffle=True, random_state=scheme.seed)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=UserWarning)
+        proba = cross_val_predict(clone(estimator), x, y, cv=folds, method="predict_proba")
+    classes = np.unique(y)
+    predicted = classes[np.argmax(proba, axis=1)]
+    precision, recall, _, support = precision_recall_fscore_support(
+        y, predicted, labels=classes, zero_division=0)
+    if len(classes) == 2:
+        auc = float(roc_auc_score(y, proba[:, 1]))
+    else:
+        auc = float(roc_auc_score(y, proba, multi_class="ovr", labels=classes))
+    return {
+        "folds": scheme.folds,
+        "accuracy": float(accuracy_score(y, predicted)),
+        "balanced_accuracy": float(balanced_accuracy_score(y, predicted)),
+        "f1_macro": float(f1_score(y, predicted, average="macro")),
+        "log_loss": float(log_loss(y, proba, labels=classes)),
+        "auc": auc,
+        "per_class": {str(c): {"precision": float(p), "recall": float(r), "support": int(s)}
+                      for c, p, r, s in zip(classes, precision, recall, support, strict=True)},
+    }
+
+
+def _estimator_of(model: dict[str, Any]) -> Any:
+    data = model.get("artifact")
+    if not isinstance(data, bytes):
+        raise MethodError("model: the fitted model's artifact is missing; grade again to train it")
+    return load_artifact(data, str(model["sha256"]))
+
+
+def grade(scheme: ModelSchemeSpec, features: ir.Table, model: dict[str, Any]) -> ir.Table:
+    """Predict every customer's probabilities, cut the tiers, and measure the top factors."""
+    import ibis
+    import pyarrow as pa
+
+    estimator = _estimator_of(model)
+    ids, x, _ = _matrix(features, scheme.features, [])
+    classes = [str(c) for c in estimator.classes_]
+    proba = estimator.predict_proba(x) if len(x) else np.zeros((0, len(classes)))
+    keys = [t.key for t in scheme.tiers]
+    if model["kind"] == "labels":
+        best = np.argmax(proba, axis=1)
+        chosen = proba[np.arange(len(x)), best]
+        target = best
+        columns: dict[str, Any] = {
+            "_tier": pa.array([classes[i] for i in best], pa.string()),
+            "probability": pa.array(chosen, pa.float64()),
+        }
+    else:
+        target = np.full(len(x), classes.index("1"))
+        columns = {"probability": pa.array(proba[:, target[0]] if len(x) else [], pa.float64())}
+    names, deltas = _factors(estimator, x, proba, target, model["medians"], scheme.features)
+    for i in range(FACTORS):
+        columns[f"factor{i + 1}"] = pa.array(names[i], pa.string())
+        columns[f"factor{i + 1}_effect"] = pa.array(deltas[i], pa.float64())
+    predicted = ibis.memtable(pa.table({"_cid": ids, **columns}))
+    table = features.join(predicted, features[CUSTOMER] == predicted._cid)
+    details = {"probability": table.probability, "model_sha256": ibis.literal(model["sha256"])}
+    for i in range(FACTORS):
+        details[f"factor{i + 1}"] = table[f"factor{i + 1}"]
+        details[f"factor{i + 1}_effect"] = table[f"factor{i + 1}_effect"]
+    if model["kind"] == "labels":
+        rank = table._tier.cases(*((k, i + 1) for i, k in enumerate(keys)), else_=len(keys))
+        table = table.mutate(_rank=rank)
+        details["next_at"] = ibis.null("float64")
+        return select_grades(table, tier=table._tier, rank=table._rank,
+                             score=table.probability, details=details, value=scheme.value)
+    table = cut_by_score(table.mutate(_score=table.probability), scheme.tiers)
+    tier = table._rank.cases(*((i + 1, k) for i, k in enumerate(keys)), else_=None)
+    details = {k: table[k] for k in details if k != "model_sha256"}
+    details["model_sha256"] = ibis.literal(model["sha256"])
+    details["next_at"] = table._floor
+    return select_grades(table, tier=tier, rank=table._rank, score=table._score,
+                         details=details, value=scheme.value)
+
+
+def _factors(estimator: Any, x: Floats, proba: Floats, target: npt.NDArray[np.int64],
+             medians: list[float], names: list[str]) -> tuple[list[list[str | None]],
+                                                               list[list[float | None]]]:
+    """Per customer, the indicators whose value moves the probability of ``target`` most.
+
+    Occlusion: each indicator in turn is set to its training median; the effect is the
+    probability now minus the probability then (positive: the value raises it).
+    """
+    n, k = x.shape
+    rows = np.arange(n)
+    base = proba[rows, target]
+    effects = np.zeros((n, k))
+    for j in range(k):
+        moved = x.copy()
+        moved[:, j] = medians[j]
+        effects[:, j] = base - estimator.predict_proba(moved)[rows, target]
+    order = np.argsort(-np.abs(effects), axis=1, kind="stable")
+    out_names: list[list[str | None]] = []
+    out_effects: list[list[float | None]] = []
+    for i in range(FACTORS):
+        if i < k:
+            pick = order[:, i]
+            effect = effects[rows, pick]
+            out_names.append([names[j] if abs(e) > 1e-9 else None
+                              for j, e in zip(pick, effect, strict=True)])
+            out_effects.append([float(e) if abs(e) > 1e-9 else None for e in effect])
+        else:
+            out_names.append([None] * n)
+            out_effects.append([None] * n)
+    return out_names, out_effects
+
+
+def texts(scheme: ModelSchemeSpec, table: ir.Table) -> tuple[ir.StringValue, ir.Value]:
+    """Reasons (the probability and the top factors with their values) and the gap."""
+    import ibis
+
+    what = "P(top)" if scheme.target.outcome else "P(tier)"
+    parts: list[Any] = [f"{scheme.algorithm.replace('_', ' ')} model: {what} ",
+                        fmt(table.probability, 3)]
+    for i in range(FACTORS):
+        name, effect = table[f"factor{i + 1}"], table[f"factor{i + 1}_effect"]
+        value = ibis.cases(*((name == n, fmt(table[n])) for n in scheme.features),
+                           else_=ibis.literal(""))
+        sign = ibis.ifelse(effect >= 0, "+", "")
+        piece = concat([", " if i else "; top factors: ", name, "=", value, " (", sign,
+                        fmt(effect, 3), ")"])
+        parts.append(ibis.ifelse(name.isnull(), "", piece))
+    reasons = concat(parts)
+    gap = ibis.ifelse(
+        table.next_at.isnull() | (table.next_at <= table.score), ibis.null("string"),
+        concat(["probability +", fmt(table.next_at - table.score, 3), " to the next tier"]))
+    return reasons, gap

@@ -1,0 +1,147 @@
+"""The model method: expert labels learned with cross-validated metrics, calibrated
+probabilities and top factors; an outcome learned from the past; safe, versioned artifacts."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tierwise.errors import DataError, MethodError
+from tierwise.methods import model as model_method
+
+from .conftest import scheme
+
+Grades = Callable[[dict[str, Any], dict[str, list[Any]]], pd.DataFrame]
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def labelled(n: int = 600, seed: int = 2) -> dict[str, list[Any]]:
+    """Experts call customers vip / regular / light mostly by spend and orders, with noise;
+    a third of the customers have no label yet."""
+    rng = np.random.default_rng(seed)
+    spend = rng.gamma(2.0, 800.0, n)
+    orders = rng.poisson(spend / 400 + 1)
+    noise = rng.normal(0, 300, n)
+    tier = np.where(spend + noise > 2500, "vip", np.where(spend + noise > 900, "regular", "light"))
+    label: list[Any] = [t if rng.random() > 0.33 else None for t in tier]
+    return {"customer_id": [f"C{i:04d}" for i in range(n)], "spend": spend.tolist(),
+            "orders": orders.astype(float).tolist(), "noise_feature": rng.normal(0, 1, n).tolist(),
+            "expert": label}
+
+
+def labels_scheme(**extra: Any) -> dict[str, Any]:
+    return {"method": "model", "features": ["spend", "orders", "noise_feature"],
+            "target": {"labels": "expert"}, "folds": 3,
+            "tiers": [{"key": "vip"}, {"key": "regular"}, {"key": "light"}], **extra}
+
+
+def test_labels_are_learned_with_honest_metrics(run_grades: Grades) -> None:
+    features = labelled()
+    spec = scheme(labels_scheme())
+    import ibis
+
+    fitted = model_method.fit(spec, ibis.memtable(pd.DataFrame(features)))
+    metrics = fitted["metrics"]
+    assert fitted["training"]["rows"] == sum(v is not None for v in features["expert"])
+    assert 0.75 < metrics["balanced_accuracy"] < 1.0 and metrics["auc"] > 0.9
+    assert set(metrics["per_class"]) == {"vip", "regular", "light"}
+    got = run_grades(labels_scheme(), features)
+    assert set(got["tier"]) <= {"vip", "regular", "light"}
+    rank = {"vip": 1, "regular": 2, "light": 3}
+    assert (got["tier_rank"] == got["tier"].map(rank)).all()
+    known = got[got["expert"].notna()]
+    assert (known["tier"] == known["expert"]).mean() > 0.8
+    # Calibrated probabilities; spend is the top factor for most, the pure-noise column for
+    # few (boosted trees do split on noise a little, and occlusion shows it).
+    assert got["probability"].between(0, 1).all()
+    assert (got["factor1"] == "spend").mean() > 0.6
+    assert (got["factor1"] == "noise_feature").mean() < 0.2
+    assert got["reasons"].str.contains("top factors: spend=").any()
+
+
+def test_artifacts_round_trip_and_refuse_tampering() -> None:
+    import ibis
+
+    table = ibis.memtable(pd.DataFrame(labelled(300)))
+    spec = scheme(labels_scheme(algorithm="logistic"))
+    fitted = model_method.fit(spec, table)
+    data, digest = fitted["artifact"], fitted["sha256"]
+    assert hashlib.sha256(data).hexdigest() == digest
+    again = model_method.load_artifact(data, digest)
+    x = np.array([[100.0, 1.0, 0.0], [5000.0, 12.0, 0.0]])
+    original = model_method._estimator_of(fitted)
+    assert np.allclose(again.predict_proba(x), original.predict_proba(x))
+    # One byte changed: the hash no longer matches.
+    tampered = bytearray(data)
+    tampered[len(tampered) // 2] ^= 0xFF
+    with pytest.raises(DataError, match="changed after it was written"):
+        model_method.load_artifact(bytes(tampered), digest)
+    # A file whose hash matches but that holds a foreign type is refused too.
+    import skops.io as sio
+
+    foreign = sio.dumps({"estimator": pd.Timestamp("2026-01-01")})
+    with pytest.raises(DataError, match="types outside scikit-learn"):
+        model_method.load_artifact(foreign, hashlib.sha256(foreign).hexdigest())
+    # The same training data reuses the previous artifact; a tampered one is refused.
+    reused = model_method.fit(spec, table, previous_model=fitted)
+    assert reused["reused"] is True and reused["sha256"] == digest
+    with pytest.raises(DataError):
+        model_method.fit(spec, table, previous_model={**fitted, "artifact": bytes(tampered)})
+
+
+def test_refusals() -> None:
+    import ibis
+
+    features = labelled(60)
+    features["expert"] = ["vip" if i % 2 else "gold" for i in range(60)]
+    with pytest.raises(DataError, match="not tier keys: gold"):
+        model_method.fit(scheme(labels_scheme()), ibis.memtable(pd.DataFrame(features)))
+    features["expert"] = ["vip"] * 58 + ["light"] * 2
+    with pytest.raises(MethodError, match="fewer than the 3 cross-validation folds"):
+        model_method.fit(scheme(labels_scheme()), ibis.memtable(pd.DataFrame(features)))
+    with pytest.raises(ValueError, match="exactly one"):
+        scheme(labels_scheme(target={"labels": "expert", "outcome": "spend"}))
+
+
+def test_outcome_model_in_a_run_saves_its_artifact(tmp_path: Path) -> None:
+    """Retail demo data: learn who reaches the top 20% of 12-month spend from features a year
+    earlier; the run writes the artifact beside run.json with its SHA-256."""
+    from tierwise.demo import write_retail
+    from tierwise.services.grading import Project, run_schemes
+
+    folder = tmp_path / "retail"
+    folder.mkdir()
+    shutil.copy(ROOT / "examples" / "retail" / "tierwise.yaml", folder / "tierwise.yaml")
+    write_retail(folder / "data", customers=800)
+    with (folder / "tierwise.yaml").open("a", encoding="utf-8") as handle:
+        handle.write("""
+  likely_top:
+    method: model
+    features: [orders_12m, spend_12m, orders_6m, avg_order_value, tenure_days]
+    target: {outcome: spend_12m, top_share: 0.2}
+    folds: 3
+    value: spend_12m
+    tiers:
+      - {key: likely, top_share: 0.2}
+      - {key: maybe, top_share: 0.5}
+      - {key: unlikely}
+""")
+    project = Project.open(folder)
+    (result,) = run_schemes(project, ["likely_top"])
+    info = json.loads((result.folder / "run.json").read_text(encoding="utf-8"))
+    saved = info["model"]
+    assert saved["kind"] == "outcome" and saved["artifact"] == {"file": "model.artifact"}
+    data = (result.folder / "model.artifact").read_bytes()
+    assert hashlib.sha256(data).hexdigest() == saved["sha256"]
+    assert saved["metrics"]["auc"] > 0.7  # the past predicts the future top well on this data
+    assert saved["training"]["classes"]["1"] > 0
+    counts = {row.key: row.customers for row in result.tiers}
+    assert counts["likely"] == pytest.approx(0.2 * sum(counts.values()), rel=0.05)
