@@ -145,3 +145,40 @@ def test_outcome_model_in_a_run_saves_its_artifact(tmp_path: Path) -> None:
     assert saved["training"]["classes"]["1"] > 0
     counts = {row.key: row.customers for row in result.tiers}
     assert counts["likely"] == pytest.approx(0.2 * sum(counts.values()), rel=0.05)
+
+
+def test_churn_is_no_purchase_in_the_window(tmp_path: Path) -> None:
+    """event: none learns who makes no order over the next 6 months; the churn tier holds the
+    customers the model finds most likely to stop, and they do stop more often."""
+    from tierwise.demo import write_retail
+    from tierwise.services.evaluation import evaluate
+    from tierwise.services.grading import Project
+
+    folder = tmp_path / "retail"
+    folder.mkdir()
+    shutil.copy(ROOT / "examples" / "retail" / "tierwise.yaml", folder / "tierwise.yaml")
+    write_retail(folder / "data", customers=800)
+    with (folder / "tierwise.yaml").open("a", encoding="utf-8") as handle:
+        handle.write("""
+  churn:
+    method: model
+    features: [orders_12m, orders_6m, spend_12m, days_since_last_order, tenure_days]
+    target: {outcome: orders_6m, event: none}
+    algorithm: logistic
+    folds: 3
+    tiers:
+      - {key: likely_churn, min_score: 0.6}
+      - {key: watch, min_score: 0.3}
+      - {key: safe}
+""")
+    project = Project.open(folder)
+    # Graded as of 2025-12-31 (trained on 2025-06-30 -> 2025-12-31), checked on the next 6 months.
+    from datetime import date
+
+    got = evaluate(project, ["churn"], as_of=date(2025, 12, 31), horizon="6m",
+                   outcome="orders_6m", top_share=0.2)
+    (churn,) = got.schemes
+    by_tier = {t.tier: t for t in churn.tiers}
+    # The likely churners order far less in the next 6 months than the safe ones.
+    assert by_tier["likely_churn"].customers > 0 and by_tier["safe"].customers > 0
+    assert by_tier["likely_churn"].mean < 0.5 * by_tier["safe"].mean

@@ -48,8 +48,14 @@ def test_scheme_and_baseline_by_hand(project: Project) -> None:
 
 
 def test_refusals_say_what_to_do(project: Project) -> None:
-    with pytest.raises(SpecError, match=r"window 3m.*not the horizon"):
-        evaluate(project, ["tier"], as_of=T, horizon="6m", outcome="spend_3m")
+    # An outcome declared over 3 months is measured over the horizon: June to November 2025,
+    # where C1 ordered every month (600).
+    longer = evaluate(project, ["tier"], as_of=T, horizon="6m", outcome="spend_3m")
+    assert (longer.end, longer.cut, longer.future_top) == (date(2025, 11, 30), 600, 1)
+    with pytest.raises(SpecError, match="must be an aggregate"):
+        evaluate(Project(project.spec.model_copy(update={"indicators": {
+            **project.spec.indicators, "spend_3m": {"expr": "orders_3m * 2"}}}), project.root),
+            ["tier"], as_of=T, horizon="3m", outcome="spend_3m")
     with pytest.raises(SpecError, match="not an indicator"):
         evaluate(project, ["tier"], as_of=T, horizon="3m", outcome="nope")
     with pytest.raises(DataError, match=r"last event is on 2026-06-15.*incomplete"):

@@ -7,8 +7,10 @@ Two kinds of target:
 * ``outcome``: an aggregate indicator whose window is the horizon (``spend_12m``). The model
   learns, from the features as of T - horizon, who turned out to be in the top ``top_share`` of
   the outcome by T; it then scores every customer's probability of being there in the next
-  horizon from today's features, and tiers cut that probability like a scorecard. The service
-  builds this training table (:func:`tierwise.services.grading.grade_scheme`).
+  horizon from today's features, and tiers cut that probability like a scorecard. With
+  ``event: none`` it learns who had none of the outcome instead: a supervised churn
+  probability for a churn defined as "no purchase in the window". The service builds this
+  training table (:func:`tierwise.services.grading.grade_scheme`).
 
 Gradient boosting (scikit-learn's histogram gradient boosting, which takes missing values as
 they are) or logistic regression (median imputation, standard scaling), with probabilities
@@ -329,7 +331,8 @@ def texts(scheme: ModelSchemeSpec, table: ir.Table) -> tuple[ir.StringValue, ir.
     """Reasons (the probability and the top factors with their values) and the gap."""
     import ibis
 
-    what = "P(top)" if scheme.target.outcome else "P(tier)"
+    what = ("P(tier)" if not scheme.target.outcome
+            else "P(none)" if scheme.target.event == "none" else "P(top)")
     parts: list[Any] = [f"{scheme.algorithm.replace('_', ' ')} model: {what} ",
                         fmt(table.probability, 3)]
     for i in range(FACTORS):

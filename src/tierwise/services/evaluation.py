@@ -1,9 +1,9 @@
 """Evaluate schemes against the future: grade as of T, measure what customers did in (T, T + h].
 
 ``evaluate(project, ["value", "rfm"], as_of=T, horizon="12m", outcome="spend_12m")`` grades each
-scheme with the data up to T (later events are ignored, as in a run of that date), computes the
-outcome indicator as of T + h, and compares. The outcome must be an aggregate whose window is
-the horizon, so that as of T + h it covers exactly (T, T + h]: ``spend_12m`` with ``12m``.
+scheme with the data up to T (later events are ignored, as in a run of that date), measures the
+outcome indicator (an aggregate: its source, filter and function) over exactly (T, T + h], and
+compares.
 
 Who is evaluated: the customers with an event on or before T (their recency indicator is known
 as of T). Customers who arrived later were not there to be graded.
@@ -24,7 +24,7 @@ import numpy as np
 
 from tierwise import methods
 from tierwise.errors import DataError, SpecError
-from tierwise.indicators import CUSTOMER, after, window_bounds
+from tierwise.indicators import CUSTOMER, after
 from tierwise.reports.evaluation import (
     Evaluation,
     SchemeEvaluation,
@@ -33,7 +33,7 @@ from tierwise.reports.evaluation import (
 )
 from tierwise.services.grading import Project, _engine, grade_scheme, prepare_features_many
 from tierwise.sources.read import load_source
-from tierwise.spec.models import AggregateIndicatorSpec
+from tierwise.spec.models import AggregateIndicatorSpec, Window
 
 BASELINE = "recency baseline"
 # Columns a method may carry with a predicted value over the horizon, for calibration.
@@ -70,7 +70,7 @@ def evaluate(project: Project, scheme_names: list[str], *, as_of: date, horizon:
         end = after(as_of, horizon)
     except ValueError as exc:
         raise SpecError(f"--horizon: {exc}") from None
-    source = _check_outcome(project, outcome, horizon, as_of, end)
+    source, project = _check_outcome(project, outcome, horizon, as_of, end)
     project = _looking_back(project)
     recency = recency or _recency_indicator(project)
     wanted = list(dict.fromkeys([*(n for s in schemes.values()
@@ -144,23 +144,26 @@ def _looking_back(project: Project) -> Project:
 
 
 def _check_outcome(project: Project, outcome: str, horizon: str, as_of: date, end: date
-                   ) -> str:
+                   ) -> tuple[str, Project]:
+    """The outcome's source, and the project with the outcome measured over (T, T + h] exactly.
+
+    The outcome's window becomes the horizon in days, so month ends cannot shift it by a day
+    (2025-12-31 + 6m - 6m is 2025-12-30) and an outcome declared over another window still
+    measures the horizon.
+    """
     spec = project.spec.indicators.get(outcome)
     if spec is None:
         known = ", ".join(sorted(project.spec.indicators))
         raise SpecError(f"--outcome {outcome!r} is not an indicator of the project; "
                         f"indicators: {known}")
-    if not isinstance(spec, AggregateIndicatorSpec) or spec.window is None:
-        raise SpecError(f"--outcome {outcome!r} must be an aggregate with a window equal to the "
-                        f"horizon {horizon} (e.g. agg: sum, window: {horizon})")
-    start, _ = window_bounds(spec.window, end)
-    if start != as_of or spec.window.offset:
-        raise SpecError(
-            f"--outcome {outcome!r} has window {spec.window.length}"
-            f"{' offset ' + spec.window.offset if spec.window.offset else ''}; as of {end} it "
-            f"would cover ({start}, {end}], not the horizon ({as_of}, {end}]. Use an indicator "
-            f"with window: {horizon}, or a horizon equal to its window")
-    return spec.source
+    if not isinstance(spec, AggregateIndicatorSpec):
+        raise SpecError(f"--outcome {outcome!r} must be an aggregate of events (e.g. agg: sum, "
+                        f"column: amount), measured over the horizon {horizon}")
+    exact = Window(length=f"{(end - as_of).days}d")
+    indicators = {**project.spec.indicators,
+                  outcome: spec.model_copy(update={"window": exact})}
+    return spec.source, Project(project.spec.model_copy(update={"indicators": indicators}),
+                                project.root)
 
 
 def _recency_indicator(project: Project) -> str:

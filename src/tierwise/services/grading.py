@@ -558,7 +558,11 @@ def grade_scheme(project: Project, engine: Engine, scheme: SchemeSpec, features:
 
 def _outcome_training(project: Project, engine: Engine, scheme: ModelSchemeSpec, as_of: date
                       ) -> ir.Table:
-    """Features as of T - horizon with ``_label``: in the outcome's top share by T (1) or not."""
+    """Features as of T - horizon with ``_label``, the outcome by T in 1 or 0.
+
+    1: the customer reached the outcome's top share (or, for ``event: none``, had none of the
+    outcome over the window: a churn).
+    """
     import ibis
     import numpy as np
     import pyarrow as pa
@@ -580,7 +584,10 @@ def _outcome_training(project: Project, engine: Engine, scheme: ModelSchemeSpec,
     now = engine.to_arrow(tables[as_of][0].select(CUSTOMER, outcome).order_by(CUSTOMER))
     values = np.nan_to_num(now.column(outcome).to_numpy(zero_copy_only=False)
                            .astype(np.float64), nan=0.0)
-    top, _ = future_top(values, scheme.target.top_share)
+    if scheme.target.event == "none":  # churn: nothing at all over the window
+        top = values <= 0
+    else:
+        top, _ = future_top(values, scheme.target.top_share)
     labels = ibis.memtable(pa.table({"_lid": now.column(CUSTOMER).combine_chunks(),
                                      "_label": pa.array(top.astype(np.int64))}))
     joined = then.join(labels, then[CUSTOMER] == labels._lid)

@@ -582,6 +582,10 @@ class ModelTargetSpec(Spec):
         "reaches its top `top_share` over the next window",
     )
     top_share: float = Field(default=0.2, gt=0, lt=1, description="outcome: the top share")
+    event: Literal["top", "none"] = Field(
+        default="top", description="outcome: `top` learns who reaches its top share; `none` "
+        "learns who has none of it over the window (churn: e.g. no order in 90 days)",
+    )
 
     @model_validator(mode="after")
     def _one(self) -> ModelTargetSpec:
