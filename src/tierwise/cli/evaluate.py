@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from tierwise.cli.main import AsOfOpt, ProjectOpt, _date, _fail, app, console
+from tierwise.cli.render import evaluation_tables
 from tierwise.errors import SpecError, TierwiseError
 
 
@@ -51,30 +51,7 @@ def evaluate(
     except TierwiseError as exc:
         _fail(exc)
     console.print(evaluation_output.headline(result), soft_wrap=True)
-    table = Table(title="Schemes against the future")
-    for name in ("scheme", "top tier", "customers", "precision", "recall", "AUC", "Gini",
-                 "Spearman"):
-        table.add_column(name, justify="left" if name in ("scheme", "top tier") else "right")
-    for s in [*result.schemes, result.baseline]:
-        table.add_row(s.name, s.top_tier, f"{s.top_tier_customers:,}",
-                      _pct(s.precision), _pct(s.recall), _dec(s.auc), _dec(s.gini),
-                      _dec(s.spearman))
-    console.print(table)
-    for s in [*result.schemes, result.baseline]:
-        tiers = Table(title=f"{s.name}: realised {result.outcome} per tier")
-        for name in ("tier", "customers", "value share", "mean", "lift", "future top"):
-            tiers.add_column(name, justify="left" if name == "tier" else "right")
-        for t in s.tiers:
-            tiers.add_row(t.tier, f"{t.customers:,}", _pct(t.value_share), f"{t.mean:,.2f}",
-                          _dec(t.lift, 2), _pct(t.top_share))
-        console.print(tiers)
+    for table in evaluation_tables(result):
+        console.print(table)
     for path in written:
         console.print(f"wrote {path}")
-
-
-def _pct(value: float | None) -> str:
-    return "" if value is None else f"{value * 100:.1f}%"
-
-
-def _dec(value: float | None, digits: int = 3) -> str:
-    return "" if value is None else f"{value:.{digits}f}"

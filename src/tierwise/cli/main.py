@@ -229,12 +229,22 @@ def demo(
     lang: LangOpt = "en",
 ) -> None:
     """Generate synthetic data, run every example project and print its tier summaries."""
-    from tierwise.cli.render import analysis_table, quality_table, summary_table
+    from tierwise.cli.render import (
+        analysis_table,
+        evaluation_tables,
+        quality_table,
+        summary_table,
+    )
+    from tierwise.reports.evaluation_output import headline
     from tierwise.services.demo import run_demo
 
     try:
         for item in run_demo(folder, customers=customers):
-            if item.kind == "quality":
+            if item.kind == "evaluation":
+                console.rule(f"[bold]{item.title}")
+                console.print(headline(item.payload), soft_wrap=True)
+                console.print(evaluation_tables(item.payload)[0])
+            elif item.kind == "quality":
                 console.rule(f"[bold]{item.title}")
                 console.print(quality_table(item.payload))
             else:

@@ -11,6 +11,7 @@ from rich.text import Text
 
 if TYPE_CHECKING:
     from tierwise.methods.rules import RuleAnalysis
+    from tierwise.reports.evaluation import Evaluation
     from tierwise.reports.summary import TierRow
     from tierwise.services.grading import Explanation
     from tierwise.sources.checks import QualityReport
@@ -132,3 +133,32 @@ def explanation_table(exp: Explanation) -> Table:
         shown = f"{value:,.2f}" if isinstance(value, float) else str(value)
         table.add_row(f"  {name}", Text(shown))
     return table
+
+
+def evaluation_tables(result: Evaluation) -> list[Table]:
+    """The comparison of the schemes, then each scheme's tiers against the realised outcome."""
+    def pct(value: float | None) -> str:
+        return "" if value is None else f"{value * 100:.1f}%"
+
+    def dec(value: float | None, digits: int = 3) -> str:
+        return "" if value is None else f"{value:.{digits}f}"
+
+    schemes = [*result.schemes, result.baseline]
+    table = Table(title="Schemes against the future (precision and recall of the top tier; "
+                        "AUC, Gini and Spearman's rho of the ordering)")
+    for name in ("scheme", "top tier", "in top", "prec.", "recall", "AUC", "Gini", "rho"):
+        text = name in ("scheme", "top tier")
+        table.add_column(name, justify="left" if text else "right", no_wrap=not text)
+    for s in schemes:
+        table.add_row(s.name, s.top_tier, f"{s.top_tier_customers:,}", pct(s.precision),
+                      pct(s.recall), dec(s.auc), dec(s.gini), dec(s.spearman))
+    out = [table]
+    for s in schemes:
+        tiers = Table(title=f"{s.name}: realised {result.outcome} per tier")
+        for name in ("tier", "customers", "value share", "mean", "lift", "future top"):
+            tiers.add_column(name, justify="left" if name == "tier" else "right")
+        for t in s.tiers:
+            tiers.add_row(t.tier, f"{t.customers:,}", pct(t.value_share), f"{t.mean:,.2f}",
+                          dec(t.lift, 2), pct(t.top_share))
+        out.append(tiers)
+    return out

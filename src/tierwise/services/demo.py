@@ -43,6 +43,20 @@ def copy_example(name: str, target: Path) -> Path:
     return dest
 
 
+def _evaluation(project: Any, day: date, folder: Path) -> DemoItem:
+    """Every retail scheme graded a year before the as-of date, against the year that followed."""
+    from dateutil.relativedelta import relativedelta
+
+    from tierwise.reports import evaluation_output
+    from tierwise.services.evaluation import evaluate
+
+    result = evaluate(project, list(project.spec.schemes), as_of=day - relativedelta(months=12),
+                      horizon="12m", outcome="spend_12m")
+    evaluation_output.write(result, folder)
+    return DemoItem("evaluation", f"retail: every scheme against the next 12 months ({folder})",
+                    result)
+
+
 def _writers() -> dict[str, Callable[..., None]]:
     from tierwise.demo import write_b2b, write_bank, write_retail
 
@@ -79,6 +93,8 @@ def run_demo(folder: Path, *, customers: int = 5000) -> Iterator[DemoItem]:
         for result in sorted(outcomes, key=lambda o: list(project.spec.schemes).index(o.scheme)):
             spec = project.spec.schemes[result.scheme]
             yield DemoItem("run", f"{name}: {result.scheme}", (result, spec))
+        if name == "retail":
+            yield _evaluation(project, day, target / "evaluation")
     dirty = folder / "retail-dirty"
     copy_example("retail", dirty)
     write_dirty_retail(dirty / "data", customers=min(customers, 500))
