@@ -67,3 +67,26 @@ def test_clv_scheme_reproduces_the_published_bgnbd(project: Project) -> None:
         assert got[name] == pytest.approx(published, rel=0.01), name
     assert model["customers"] == 2357 and model["repeat_buyers"] == 946
     assert "no repeat purchase" in model["notes"][0]
+
+
+def test_the_documented_evaluation_is_what_evaluate_gives(project: Project) -> None:
+    """docs/evaluation.md's CDNOW table and docs/evaluation/cdnow/evaluation.json come from
+    this evaluation: a change that moves a figure must update the docs."""
+    import json
+
+    from tierwise.services.evaluation import evaluate
+
+    docs = Path(__file__).resolve().parents[2] / "docs"
+    got = evaluate(project, ["value", "rfm", "clv"], as_of=date(1997, 9, 30), horizon="39w",
+                   outcome="spend_39w")
+    text = (docs / "evaluation.md").read_text(encoding="utf-8")
+    saved = json.loads((docs / "evaluation" / "cdnow" / "evaluation.json").read_text("utf-8"))
+    assert (got.customers, got.future_top) == (saved["customers"], saved["future_top"]) == (
+        2357, 472)
+    for s, stored in zip([*got.schemes, got.baseline],
+                         [*saved["schemes"], saved["baseline"]], strict=True):
+        assert s.precision is not None and s.recall is not None and s.auc is not None
+        row = (f"| {s.top_tier} | {s.top_tier_customers} | {s.precision:.1%} | "
+               f"{s.recall:.1%} | {s.auc:.3f} | {s.gini:.3f} | {s.spearman:.3f} |")
+        assert row in text, row
+        assert stored["auc"] == pytest.approx(s.auc, abs=1e-9), s.name
