@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import textwrap
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -72,10 +73,22 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     try:
         yield base.set(database=name).render_as_string(hide_password=False)
     finally:
-        with admin.connect() as conn:
-            # FORCE: a failed test may leave connections open.
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        _drop(admin, name)
         admin.dispose()
+
+
+def _drop(admin: sa.Engine, name: str) -> None:
+    """Drop a test database. FORCE ends connections a failed test left open; it cannot end a
+    superuser's (an autovacuum worker's) as the test role, so that case waits and retries."""
+    for attempt in range(20):
+        try:
+            with admin.connect() as conn:
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            return
+        except sa.exc.ProgrammingError:
+            if attempt == 19:
+                raise
+            time.sleep(0.5)
 
 
 @pytest.fixture
