@@ -272,6 +272,33 @@ def test_matching_also_works_when_k_is_chosen(algorithm: str) -> None:
     assert all(c["previous"]["key"] == c["key"] for c in after["clusters"])
 
 
+def test_a_near_tie_keeps_the_previous_k(monkeypatch: pytest.MonkeyPatch) -> None:
+    """k chosen afresh each run would flip on a near tie and re-key every cluster: the previous
+    k stays unless another k scores clearly better (silhouette + 0.02). The scores are set
+    here so the tie is exact, not left to the data."""
+    from tierwise.methods import cluster as cluster_method
+
+    kmeans, gmm, _, assignment = cluster_method._libraries()
+    scores = {2: 0.50, 3: 0.600, 4: 0.610}
+
+    def silhouette(z: Any, labels: Any, **_: Any) -> float:
+        return scores[len(np.unique(labels))]
+
+    monkeypatch.setattr(cluster_method, "_libraries",
+                        lambda: (kmeans, gmm, silhouette, assignment))
+    made = spec(k_range=[2, 4])
+    frame = blobs()
+    assert fit(made, frame)["k"] == 4  # fresh: the best score wins
+    scores[3] = 0.70
+    before = fit(made, frame)
+    assert before["k"] == 3
+    scores[3] = 0.60  # now 4 beats 3 by 0.01 only: keep 3
+    after = fit(made, frame, previous=before)
+    assert after["k"] == 3 and "kept k = 3" in after["previous"]["note"]
+    scores[4] = 0.65  # by 0.05: clearly better, so k changes
+    assert fit(made, frame, previous=before)["k"] == 4
+
+
 # ------------------------------------------------------------------ engine equals scikit-learn
 
 

@@ -66,6 +66,11 @@ KEEP_PREVIOUS = 0.01
 _BATCH = 262_144
 
 
+# How much better another k must score to replace the previous run's k (see fit).
+SILHOUETTE_MARGIN = 0.02
+BIC_MARGIN = 10.0
+
+
 def _ordinal(n: int) -> str:
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
     return f"{n}{suffix}"
@@ -162,6 +167,7 @@ def fit(
     seed = scheme.seed
     tried: list[dict[str, Any]] = []
     best: tuple[float, int, dict[str, Any]] | None = None
+    by_k: dict[int, tuple[float, dict[str, Any]]] = {}
     criterion = (
         "fixed" if low == high else ("silhouette" if scheme.algorithm == "kmeans" else "bic")
     )
@@ -195,11 +201,22 @@ def fit(
             else:
                 rank = entry.get("bic", 0.0)
             tried.append(entry)
+            by_k[k] = (rank, fitted)
             if best is None or rank < best[0]:
                 best = (rank, k, fitted)
     assert best is not None
     fitted = best[2]
     k = best[1]
+    kept = len(previous["keys"]) if previous else None
+    if kept is not None and kept != k and kept in by_k and criterion != "fixed":
+        # A near tie must not re-key every cluster from one run to the next: the previous k
+        # stays unless another k is clearly better (silhouette by more than 0.02, BIC by more
+        # than 10, "strong evidence" in Kass & Raftery's scale).
+        margin = SILHOUETTE_MARGIN if criterion == "silhouette" else BIC_MARGIN
+        if by_k[kept][0] - best[0] <= margin:
+            k, fitted = kept, by_k[kept][1]
+            note = (f"kept k = {k} from the previous run: k = {best[1]} scored within "
+                    f"{margin:g} of it")
     costs = _costs(z, fitted)
     labels = np.argmin(costs, axis=1)
     clusters = _profiles(scheme, names, raw, value, labels, k)
