@@ -73,3 +73,36 @@ def test_unknown_names_are_clear_errors(retail: Project) -> None:
     recorded.run(retail, ["value"], force=True)
     with pytest.raises(NotFoundError, match="has no grade"):
         explain(retail, "value", "NOBODY")
+
+
+def test_schemes_with_the_same_indicators_share_one_features_file(retail: Project) -> None:
+    # rfm and rfm_cn read the same indicators: the run writes their features once and links.
+    results = {r.scheme: r.folder / "features.parquet" for r in run_schemes(retail,
+                                                                          ["rfm", "rfm_cn", "value"])}
+    tables = {name: pq.read_table(path) for name, path in results.items()}
+    assert tables["rfm"].equals(tables["rfm_cn"])
+    assert results["rfm"].stat().st_ino == results["rfm_cn"].stat().st_ino
+    assert results["value"].stat().st_ino != results["rfm"].stat().st_ino
+    assert tables["value"].column_names == ["customer_id", "orders_12m", "spend_12m", "orders_6m"]
+    # Each folder's file stands alone: rerunning one scheme leaves the other's file intact.
+    run(retail, "rfm")
+    assert pq.read_table(results["rfm_cn"]).equals(tables["rfm_cn"])
+    outcomes = recorded.run(retail, ["rfm", "rfm_cn"], force=True)
+    files = [Path(o.folder or "") / "features.parquet" for o in outcomes]
+    assert files[0].stat().st_ino == files[1].stat().st_ino
+    assert pq.read_table(files[0]).sort_by("customer_id").equals(
+        tables["rfm"].sort_by("customer_id"))
+
+
+def test_a_failed_link_falls_back_to_a_copy(retail: Project, monkeypatch: pytest.MonkeyPatch
+                                            ) -> None:
+    import os
+
+    def no_link(*_: object) -> None:
+        raise OSError("links not supported here")
+
+    monkeypatch.setattr(os, "link", no_link)
+    results = {r.scheme: r.folder / "features.parquet" for r in run_schemes(retail,
+                                                                          ["rfm", "rfm_cn"])}
+    assert results["rfm"].stat().st_ino != results["rfm_cn"].stat().st_ino
+    assert pq.read_table(results["rfm"]).equals(pq.read_table(results["rfm_cn"]))

@@ -137,6 +137,28 @@ def test_transactions_of_unknown_customers(tmp_path: Path) -> None:
     assert "    row 6: customer_id 'c9' is not in customers" in message.splitlines()
 
 
+def test_unknown_customers_count_their_rows(tmp_path: Path) -> None:
+    # Found in the join of the customers to the per-customer aggregate: c9's rows, not c9.
+    orders = ORDERS + "o6,c9,2026-04-01,15.00,sale\no7,c9,2026-04-02,5.00,sale\n"
+    error = run_fails(shop(tmp_path, orders=orders + "o8,c8,2024-01-01,1.00,sale\n"))
+    assert isinstance(error.report, QualityReport)
+    found = {(f.source, f.check): f.count for f in error.report.findings}
+    assert found == {("transactions", "unknown_customer"): 3}
+    assert error.report.rows == {"customers": 3, "transactions": 8}
+
+
+def test_orders_without_a_customer_id_grade_no_extra_customer(tmp_path: Path) -> None:
+    # An optional customer id: rows without one are no unknown customer and no customer at all.
+    yaml = YAML.replace("      customer_id: {type: string}\n      order_date",
+                        "      customer_id: {type: string, required: false}\n      order_date")
+    assert yaml != YAML
+    result = run(Project.open(shop(tmp_path, yaml=yaml,
+                                   orders=ORDERS + "o6,,2026-04-01,15.00,sale\n")), "value")
+    assert tiers(result) == GRADES
+    assert result.quality.ok and result.quality.rows == {"customers": 3, "transactions": 6}
+    assert features(result)["c1"] == {"orders_12m": 2, "spend_12m": 130.0}
+
+
 def test_unknown_customers_are_found_even_when_a_customer_id_is_empty(tmp_path: Path) -> None:
     # SQL's NOT IN over a list holding a null is never true; the empty id must not hide c9.
     folder = shop(

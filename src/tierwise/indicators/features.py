@@ -97,6 +97,7 @@ def feature_table(
     as_of: date,
     indicators: Iterable[str] | None = None,
     aggregates: Mapping[str, ir.Table] | None = None,
+    outer: bool = False,
 ) -> ir.Table:
     """One row per customer with the requested indicators (all when None), as of ``as_of``.
 
@@ -107,6 +108,9 @@ def feature_table(
         indicators: names to compute (their dependencies are added).
         aggregates: per event source, its indicators already aggregated (:func:`aggregate`),
             e.g. in the same scan as the data checks.
+        outer: full-join the aggregates instead: their rows without a customer are kept (with
+            a null ``customer_id``), and so are their columns starting with ``__`` (e.g. check
+            counts); ``__customer`` is true on every customer's row and null on the others.
 
     """
     import ibis
@@ -117,6 +121,8 @@ def feature_table(
     customers_spec = project.sources["customers"]
     customers = tables["customers"]
     base: dict[str, Any] = {CUSTOMER: customers[customers_spec.id]}
+    if outer:
+        base["__customer"] = ibis.literal(True)
     for name in names:
         spec = project.indicators[name]
         if isinstance(spec, AttributeIndicatorSpec):
@@ -133,7 +139,8 @@ def feature_table(
         agg = (aggregates or {}).get(source)
         if agg is None:
             agg = aggregate(project, source, tables[source], members, as_of=as_of)
-        features = features.left_join(agg, features[CUSTOMER] == agg["_key"]).drop("_key")
+        join = features.outer_join if outer else features.left_join
+        features = join(agg, features[CUSTOMER] == agg["_key"]).drop("_key")
         fills = {}
         for name in members:
             spec = project.indicators[name]
@@ -154,7 +161,8 @@ def feature_table(
             node = expr.parse(spec.expr)
             env = {ref: features[ref] for ref in expr.names(node)}
             features = features.mutate(**{name: expr.compile_expr(node, env, as_of=as_of)})
-    return features.select(CUSTOMER, *names)
+    helpers = [c for c in features.columns if c.startswith("__")] if outer else []
+    return features.select(CUSTOMER, *names, *helpers)
 
 
 @dataclass(frozen=True)
@@ -218,12 +226,16 @@ def plan(
 
 
 def finish(
-    project: ProjectSpec, planned: AggregatePlan, grouped: ir.Table, table: ir.Table, *, as_of: date
+    project: ProjectSpec, planned: AggregatePlan, grouped: ir.Table, table: ir.Table, *, as_of: date,
+    keep: Iterable[str] = (),
 ) -> ir.Table:
-    """Indicator columns from the grouped metrics (keyed by ``_key``) of :func:`plan`."""
+    """Indicator columns from the grouped metrics (keyed by ``_key``) of :func:`plan`.
+
+    ``keep``: other columns of ``grouped`` to pass through (e.g. check counts).
+    """
     import ibis
 
-    out = grouped.select("_key", *planned.metrics)
+    out = grouped.select("_key", *planned.metrics, *keep)
     if planned.post:
         out = out.mutate(
             **{

@@ -129,12 +129,13 @@ def prepare_features(
 ) -> tuple[ir.Table, QualityReport]:
     """Load and check the sources the indicators need, and build the feature table.
 
-    Without ``drop_bad_rows`` the checks and the indicators of each event source share one scan
-    (:func:`~tierwise.sources.checks.check_and_aggregate`). Dropping bad rows must know which
-    rows are bad before aggregating, so it checks first and aggregates the clean rows after.
+    Without ``drop_bad_rows`` the checks, the indicators of each event source and the join to
+    the customers are one statement (:func:`~tierwise.sources.checks.check_and_build`), and the
+    feature table returned is already materialized in the engine. Dropping bad rows must know
+    which rows are bad before aggregating, so it checks first and aggregates the clean rows after.
     """
     from tierwise.indicators import features as feature_module
-    from tierwise.sources.checks import check_and_aggregate
+    from tierwise.sources.checks import check_and_build
 
     if drop_bad_rows:
         tables, quality = load_inputs(
@@ -159,15 +160,20 @@ def prepare_features(
             return plans[source].metrics
         return build
 
-    tables, grouped, quality = check_and_aggregate(
-        loaded, engine, as_of=as_of, metrics={s: metrics_of(s) for s in members}
-    )
-    aggregates = {
-        s: feature_module.finish(project.spec, plans[s], grouped[s], tables[s], as_of=as_of)
-        for s in members
-    }
-    features = feature_table(
-        project.spec, tables, as_of=as_of, indicators=indicators, aggregates=aggregates
+    def build(tables: dict[str, ir.Table], grouped: dict[str, ir.Table], outer: bool
+              ) -> ir.Table:
+        aggregates = {
+            s: feature_module.finish(
+                project.spec, plans[s], grouped[s], tables[s], as_of=as_of,
+                keep=[c for c in grouped[s].columns if c.startswith("__")] if outer else ())
+            for s in members
+        }
+        return feature_table(project.spec, tables, as_of=as_of, indicators=indicators,
+                             aggregates=aggregates, outer=outer)
+
+    # The checks, the indicators and the join to the customers in one statement.
+    _, features, quality = check_and_build(
+        loaded, engine, as_of=as_of, metrics={s: metrics_of(s) for s in members}, build=build
     )
     return features, quality
 
@@ -315,12 +321,15 @@ def run_schemes(
     wanted = list(dict.fromkeys(n for scheme in schemes.values()
                                 for n in methods.scheme_indicators(scheme)))
     results = []
+    # Schemes that use the same indicators share one features file, written once and linked.
+    written: dict[tuple[str, ...], Path] = {}
     with _engine(project) as engine:
         step("loading and checking sources, computing indicators")
         features, quality = prepare_features(
             project, engine, as_of=day, indicators=wanted, drop_bad_rows=drop_bad_rows
         )
-        features = engine.materialize("features", features)
+        if drop_bad_rows:  # else the feature table is already held by the engine
+            features = engine.materialize("features", features)
         customers = int(engine.execute(features.count()))
         lap(shared, "check_and_indicators")
         for name, scheme in schemes.items():
@@ -344,8 +353,11 @@ def run_schemes(
             info: dict[str, Any] = {"customers": facts.rows}
             if model is not None:
                 info["model"] = model
-            exports = _write(folder, engine, grades, features.select(CUSTOMER, *used), scheme,
-                             name, day, export or [], info=info)
+            columns = (CUSTOMER, *used)
+            exports = _write(folder, engine, grades, features.select(*columns), scheme,
+                             name, day, export or [], info=info,
+                             features_file=written.get(columns))
+            written.setdefault(columns, folder / "features.parquet")
             lap(timings, "write")
             summary = summary_from_counts(facts.by_tier, methods.scheme_tiers(scheme),
                                           value=scheme.value)
@@ -470,6 +482,7 @@ def _write(
     extra: dict[str, ir.Table] | None = None,
     info: dict[str, Any] | None = None,
     fault: Callable[[str], None] | None = None,
+    features_file: Path | None = None,
 ) -> list[Path]:
     """Write a run's files into ``folder`` through a staging folder renamed into place.
 
@@ -478,6 +491,8 @@ def _write(
     table of millions of rows passes through Python. ``info`` adds facts to ``run.json``
     (``model``: what a learning method fitted, read back by the next recorded run);
     ``fault`` is called between the files with the name of the point reached (crash tests).
+    ``features_file`` is a features file this run already wrote with the same columns (another
+    scheme's): it is hard-linked (or copied) instead of written again.
     """
     import pyarrow.parquet as pq
 
@@ -489,7 +504,8 @@ def _write(
     staging.mkdir(parents=True)
     try:
         engine.write_parquet(labelled_expr(grades, tiers), staging / "grades.parquet")
-        engine.write_parquet(features, staging / "features.parquet")
+        if features_file is None or not _share(features_file, staging / "features.parquet"):
+            engine.write_parquet(features, staging / "features.parquet")
         point(f"written_grades:{name}")
         for file_name, table in (extra or {}).items():
             engine.write_parquet(table, staging / file_name, row_group_size=65_536)
@@ -534,6 +550,25 @@ def _write(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return [folder / n for n in names if not n.endswith(".parquet")]
+
+
+def _share(source: Path, target: Path) -> bool:
+    """Put the file ``source`` at ``target`` too: a hard link, else a copy; False when neither.
+
+    Run files are never changed in place (a rerun writes a new folder and renames it), so two
+    folders may hold one file: removing either folder leaves the other's intact.
+    """
+    try:
+        os.link(source, target)
+        return True
+    except OSError:
+        pass
+    try:
+        shutil.copyfile(source, target)
+        return True
+    except OSError:
+        target.unlink(missing_ok=True)
+        return False
 
 
 ARTIFACT = "model.artifact"

@@ -321,20 +321,25 @@ def _grade_and_record(project: Project, plans: list[_Plan], day: date, export: l
             lap(shared, "check_and_indicators")
             customers = int(engine.execute(features.count()))
             data_print = data_fingerprint(graded_project)
+            written: dict[tuple[str, ...], Path] = {}  # features files, by their columns
             for plan in plans:
                 with engine.scope():  # this scheme's tables go when it is recorded
                     outcomes.append(_record_one(
                         engine, st, plan, features, day, customers, quality, export, step,
-                        who, project, graded_project, data_print, shared, lap))
+                        who, project, graded_project, data_print, shared, lap, written))
     return outcomes
 
 
 def _record_one(engine: Engine, st: Store, plan: _Plan, features: ir.Table, day: date,
                 customers: int, quality: QualityReport, export: list[str], step: Progress,
                 who: str, project: Project, graded_project: Project, data_print: str,
-                shared: dict[str, float], lap: Callable[[dict[str, float], str], None]
-                ) -> RunOutcome:
-    """Grade one scheme, write its files and commit its run."""
+                shared: dict[str, float], lap: Callable[[dict[str, float], str], None],
+                written: dict[tuple[str, ...], Path] | None = None) -> RunOutcome:
+    """Grade one scheme, write its files and commit its run.
+
+    ``written``: the features files already written by this run's other schemes, by their
+    columns; a scheme using the same columns links that file instead of writing it again.
+    """
     timings: dict[str, float] = {}
     step(f"grading {plan.name}")
     grades, changes, analysis, excluded, model = _grade_one(engine, st, plan, features, day,
@@ -354,9 +359,12 @@ def _record_one(engine: Engine, st: Store, plan: _Plan, features: ir.Table, day:
         info["model"] = model
     extra = ({"changes.parquet": changes.order_by(CUSTOMER)}
              if changes is not None else {})
-    exports = _write(folder, engine, grades, features.select(CUSTOMER, *used),
+    columns = (CUSTOMER, *used)
+    written = written if written is not None else {}
+    exports = _write(folder, engine, grades, features.select(*columns),
                      plan.scheme, plan.name, day, export, extra=extra, info=info,
-                     fault=fault_point)
+                     fault=fault_point, features_file=written.get(columns))
+    written.setdefault(columns, folder / "features.parquet")
     fault_point(f"after_write:{plan.name}")
     lap(timings, "write")
     counts = _tier_counts(engine, facts, changes, plan.scheme)

@@ -186,31 +186,182 @@ def check_and_aggregate(
         DataError: carrying the :class:`QualityReport` when a check fails.
 
     """
+    clean, report = _check_customers(loaded, engine, as_of=as_of)
+    aggregates = _aggregate_checked(loaded, engine, as_of=as_of, metrics=metrics,
+                                    clean=clean, report=report)
+    if not report.ok:
+        raise DataError(report.summary(), report)
+    return clean, aggregates, report
+
+
+def check_and_build(
+    loaded: dict[str, LoadedSource],
+    engine: Engine,
+    *,
+    as_of: date,
+    metrics: Mapping[str, Callable[[ir.Table], dict[str, Any]]],
+    build: Callable[[dict[str, ir.Table], dict[str, ir.Table], bool], ir.Table],
+) -> tuple[dict[str, ir.Table], ir.Table, QualityReport]:
+    """:func:`check_and_aggregate` and the feature table in one statement over the sources.
+
+    ``build(tables, aggregates, outer)`` makes the feature table from the clean tables and the
+    per-customer aggregates (keyed by ``_key``). With ``outer`` the aggregates are not
+    materialized: they carry their check counts in columns starting with ``__``, and ``build``
+    must full-join them to the customers, keep those columns, and add ``__customer`` (true on
+    every customer's row). One statement then scans the events, aggregates and joins, and its
+    result (materialized) also yields the counts: rows of unknown customers are the aggregate
+    rows with a key and no customer. When the customers fail a check (duplicate ids would repeat
+    aggregate rows in the join) or an event source computes no metrics, this falls back to
+    :func:`check_and_aggregate` and ``build(..., outer=False)``.
+
+    Returns:
+        The clean tables, the feature table (materialized in the engine), and the report.
+
+    Raises:
+        DataError: carrying the :class:`QualityReport` when a check fails.
+
+    """
+    clean, report = _check_customers(loaded, engine, as_of=as_of)
+    events = [n for n in loaded if n != CUSTOMERS]
+    if not report.ok or any(n not in metrics for n in events):
+        aggregates = _aggregate_checked(loaded, engine, as_of=as_of, metrics=metrics,
+                                        clean=clean, report=report)
+        if not report.ok:
+            raise DataError(report.summary(), report)
+        return clean, engine.materialize("features", build(clean, aggregates, False)), report
+    scans: dict[str, _Scan] = {}
+    grouped: dict[str, ir.Table] = {}
+    tables = dict(clean)
+    for i, name in enumerate(events):
+        scan = _scan(loaded[name], as_of=as_of, metrics=metrics)
+        prefix = f"__s{i}"
+        table = scan.table
+        named = {f"{prefix}{c}": v for c, v in {"rows": table.count(), **scan.checks}.items()}
+        g = table.group_by(_key=table[loaded[name].spec.id]).aggregate(**named, **scan.own)
+        grouped[name] = g.mutate(**{f"{prefix}keyed": g._key.notnull()})
+        scans[name] = scan
+        # Rows ignored by an info check fall outside every window (they are future events).
+        tables[name] = strip_raw(table)
+    wide = engine.materialize("features_checked", build(tables, grouped, True))
+    matched = wide["__customer"].notnull()
+    sums: dict[str, Any] = {}
+    for i, name in enumerate(events):
+        prefix = f"__s{i}"
+        for c in ("rows", *scans[name].checks):
+            sums[f"{prefix}{c}"] = wide[f"{prefix}{c}"].sum()
+        sums[f"{prefix}unknown"] = wide[f"{prefix}rows"].sum(where=~matched
+                                                             & wide[f"{prefix}keyed"])
+    sums["__unmatched"] = wide.count(where=~matched)
+    row = engine.execute(wide.aggregate(**sums)).iloc[0]
+    counts = {c: 0 if row[c] is None or row[c] != row[c] else int(row[c]) for c in sums}
+    ids = clean[CUSTOMERS].filter(clean[CUSTOMERS][loaded[CUSTOMERS].spec.id].notnull())[
+        loaded[CUSTOMERS].spec.id]
+    for i, name in enumerate(events):
+        prefix = f"__s{i}"
+        mine = {c: counts[f"{prefix}{c}"] for c in ("rows", *scans[name].checks, "unknown")}
+        clean[name] = _record_scan(report, loaded[name], engine, scans[name], as_of=as_of,
+                                   ids=ids, counts={f"__{c}": n for c, n in mine.items()})
+    if not report.ok:
+        raise DataError(report.summary(), report)
+    helpers = [c for c in wide.columns if c.startswith("__s") or c == "__customer"]
+    features = wide.drop(*helpers)
+    if counts["__unmatched"]:  # rows of transactions without a customer id
+        features = wide.filter(matched).drop(*helpers)
+    return clean, features, report
+
+
+def _check_customers(loaded: dict[str, LoadedSource], engine: Engine, *, as_of: date
+                     ) -> tuple[dict[str, ir.Table], QualityReport]:
     report = QualityReport()
     customers = {CUSTOMERS: loaded[CUSTOMERS]}
     clean, _ = check_sources(customers, engine, as_of=as_of, report=report, raise_errors=False)
+    return clean, report
+
+
+@dataclass(frozen=True)
+class _Scan:
+    """What one grouped scan of an event source computes: check counts and the caller's metrics.
+
+    ``checks`` counts rows failing any error check (``__bad``, one column: clean data is the
+    common case, and only when some rows fail are the checks counted one by one) and each info
+    check (``__info<i>``).
+    """
+
+    table: ir.Table
+    flags: list[_Flag]
+    checks: dict[str, Any]
+    own: dict[str, Any]
+
+
+def _scan(source: LoadedSource, *, as_of: date,
+          metrics: Mapping[str, Callable[[ir.Table], dict[str, Any]]]) -> _Scan:
+    import ibis
+
+    table = source.typed
+    flags = _flags(source, as_of=as_of, customer_ids=None)
+    errors = [f.flag for f in flags if f.severity == "error"]
+    checks = {f"info{i}": table.count(where=f.flag)
+              for i, f in enumerate(flags) if f.severity == "info"}
+    if errors:
+        checks["bad"] = table.count(where=ibis.or_(*errors))
+    own = metrics[source.name](table) if source.name in metrics else {}
+    return _Scan(table, flags, checks, own)
+
+
+def _record_scan(report: QualityReport, source: LoadedSource, engine: Engine, scan: _Scan, *,
+                 as_of: date, ids: ir.Column, counts: dict[str, int]) -> ir.Table:
+    """Record a scanned source's findings from its summed counts; returns its clean table.
+
+    ``counts`` holds ``__rows``, ``__unknown`` and ``__`` + each of ``scan.checks``.
+    """
+    import ibis
+
+    if source.encoding:
+        report.encodings[source.name] = source.encoding
+    flags = scan.flags
+    per_flag = (
+        _count(engine, scan.table, flags)
+        if counts.get("__bad")
+        else {_name(f): counts.get(f"__info{i}", 0) for i, f in enumerate(flags)}
+    )
+    unknown_flag = _flags(source, as_of=as_of, customer_ids=ids)
+    unknown_flag = [f for f in unknown_flag if f.check == "unknown_customer"]
+    _record(
+        report,
+        source,
+        engine,
+        rows=counts["__rows"],
+        fired=[(f, per_flag[_name(f)]) for f in flags]
+        + [(f, counts["__unknown"]) for f in unknown_flag],
+    )
+    table = scan.table
+    ignored = [f.flag for f in flags if f.severity == "info" and per_flag[_name(f)]]
+    if ignored:
+        table = table.filter(~ibis.or_(*ignored))
+    return strip_raw(table)
+
+
+def _aggregate_checked(
+    loaded: dict[str, LoadedSource],
+    engine: Engine,
+    *,
+    as_of: date,
+    metrics: Mapping[str, Callable[[ir.Table], dict[str, Any]]],
+    clean: dict[str, ir.Table],
+    report: QualityReport,
+) -> dict[str, ir.Table]:
+    """The event sources' checked aggregates, materialized; adds their clean tables to ``clean``."""
     key = loaded[CUSTOMERS].spec.id
     ids = clean[CUSTOMERS].filter(clean[CUSTOMERS][key].notnull())[key]
     aggregates: dict[str, ir.Table] = {}
     for name, source in loaded.items():
         if name == CUSTOMERS:
             continue
-        if source.encoding:
-            report.encodings[name] = source.encoding
-        import ibis
-
-        table = source.typed
-        flags = _flags(source, as_of=as_of, customer_ids=None)
-        # Clean data is the common case: the scan counts rows failing any error check in one
-        # column, and only when some did are the checks counted one by one.
-        errors = [f.flag for f in flags if f.severity == "error"]
-        checks = {f"__info{i}": table.count(where=f.flag)
-                  for i, f in enumerate(flags) if f.severity == "info"}
-        if errors:
-            checks["__bad"] = table.count(where=ibis.or_(*errors))
-        own = metrics[name](table) if name in metrics else {}
+        scan = _scan(source, as_of=as_of, metrics=metrics)
+        table = scan.table
+        checks = {f"__{c}": v for c, v in scan.checks.items()}
         grouped = table.group_by(_key=table[source.spec.id]).aggregate(
-            __rows=table.count(), **checks, **own
+            __rows=table.count(), **checks, **scan.own
         )
         grouped = engine.materialize(f"{name}_per_customer", grouped)
         unknown = grouped._key.notnull() & ~grouped._key.isin(ids)
@@ -218,29 +369,10 @@ def check_and_aggregate(
         sums["__unknown"] = grouped.__rows.sum(where=unknown)
         row = engine.execute(grouped.aggregate(**sums)).iloc[0]
         counts = {c: 0 if row[c] is None or row[c] != row[c] else int(row[c]) for c in sums}
-        per_flag = (
-            _count(engine, table, flags)
-            if counts.get("__bad")
-            else {_name(f): counts.get(f"__info{i}", 0) for i, f in enumerate(flags)}
-        )
-        unknown_flag = _flags(source, as_of=as_of, customer_ids=ids)
-        unknown_flag = [f for f in unknown_flag if f.check == "unknown_customer"]
-        _record(
-            report,
-            source,
-            engine,
-            rows=counts["__rows"],
-            fired=[(f, per_flag[_name(f)]) for f in flags]
-            + [(f, counts["__unknown"]) for f in unknown_flag],
-        )
-        ignored = [f.flag for f in flags if f.severity == "info" and per_flag[_name(f)]]
-        if ignored:
-            table = table.filter(~ibis.or_(*ignored))
-        clean[name] = strip_raw(table)
+        clean[name] = _record_scan(report, source, engine, scan, as_of=as_of, ids=ids,
+                                   counts=counts)
         aggregates[name] = grouped.drop("__rows", *checks)
-    if not report.ok:
-        raise DataError(report.summary(), report)
-    return clean, aggregates, report
+    return aggregates
 
 
 def _record(
