@@ -13,9 +13,9 @@ Two kinds of target:
   training table (:func:`tierwise.services.grading.grade_scheme`).
 
 Gradient boosting (scikit-learn's histogram gradient boosting, which takes missing values as
-they are) or logistic regression (median imputation, standard scaling), with probabilities
-calibrated on cross-validated predictions (sigmoid or isotonic; one model fitted on all rows). Cross-validated metrics come from
-out-of-fold predictions. Each customer's top factors are measured by occlusion: how much the
+they are) or logistic regression (median imputation, standard scaling). One model is fitted on
+all training rows; its probabilities are calibrated (sigmoid or isotonic) on cross-validated
+predictions. Cross-validated metrics come from out-of-fold predictions. Each customer's top factors are measured by occlusion: how much the
 probability of their tier falls when one indicator is set to the training median.
 
 The fitted model is a versioned artifact: serialised with skops (no pickle), identified by its
