@@ -90,3 +90,14 @@ def test_the_documented_evaluation_is_what_evaluate_gives(project: Project) -> N
                f"{s.recall:.1%} | {s.auc:.3f} | {s.gini:.3f} | {s.spearman:.3f} |")
         assert row in text, row
         assert stored["auc"] == pytest.approx(s.auc, abs=1e-9), s.name
+
+
+def test_a_run_prints_the_fitted_model(project: Project) -> None:
+    from typer.testing import CliRunner
+
+    from tierwise.cli.main import app
+
+    result = CliRunner().invoke(app, ["run", "clv", "-p", str(project.root), "--force"])
+    assert result.exit_code == 0, result.output
+    assert "Fitted model" in result.output and "r 0.2426 (se 0.013)" in result.output
+    assert "946 repeat buyers" in result.output and "P(alive) = 1" in result.output

@@ -95,6 +95,8 @@ def test_k_is_chosen_as_three_on_three_blobs(algorithm: str, criterion: str) -> 
     else:
         best = min(chosen["tried"], key=lambda t: t["bic"])
     assert best["k"] == 3
+    described = dict(cluster.describe(model))
+    assert described["clusters"].startswith(f"{algorithm}, k = 3 chosen by {criterion} (k=2: ")
     # Every blob is one cluster, whole.
     graded = grades(spec(algorithm=algorithm), blobs(), model)
     assert graded.groupby("blob").tier.nunique().max() == 1

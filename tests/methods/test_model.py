@@ -53,6 +53,8 @@ def test_labels_are_learned_with_honest_metrics(run_grades: Grades) -> None:
     assert fitted["training"]["rows"] == sum(v is not None for v in features["expert"])
     assert 0.75 < metrics["balanced_accuracy"] < 1.0 and metrics["auc"] > 0.9
     assert set(metrics["per_class"]) == {"vip", "regular", "light"}
+    described = dict(model_method.describe(fitted))
+    assert described["3-fold CV"].startswith(f"accuracy {metrics['accuracy']:.3f}")
     got = run_grades(labels_scheme(), features)
     assert set(got["tier"]) <= {"vip", "regular", "light"}
     rank = {"vip": 1, "regular": 2, "light": 3}

@@ -138,7 +138,7 @@ def run(
     """
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from tierwise.cli.render import analysis_table, summary_table
+    from tierwise.cli.render import analysis_table, model_table, summary_table
     from tierwise.services.grading import Project
     from tierwise.services.runs import run as run_service
 
@@ -193,6 +193,8 @@ def run(
             console.print(f"held by the stability policy: {held:,}; overridden: {overridden:,}")
         if outcome.analysis:
             console.print(analysis_table(outcome.analysis))
+        if outcome.model:
+            console.print(model_table(outcome.model))
         if outcome.folder:
             console.print(f"grades: {outcome.folder / 'grades.parquet'}")
         for path in outcome.exports:
@@ -232,6 +234,7 @@ def demo(
     from tierwise.cli.render import (
         analysis_table,
         evaluation_tables,
+        model_table,
         quality_table,
         summary_table,
     )
@@ -258,6 +261,8 @@ def demo(
                 console.print(summary_table(title, result.tiers, value=spec.value, lang=lang))
                 if result.analysis:
                     console.print(analysis_table(result.analysis))
+                if result.model:
+                    console.print(model_table(result.model))
     except TierwiseError as exc:
         _fail(exc)
     console.print(

@@ -135,6 +135,16 @@ def explanation_table(exp: Explanation) -> Table:
     return table
 
 
+def model_table(lines: list[tuple[str, str]]) -> Table:
+    """What a learning method fitted (``RunOutcome.model``), one labelled line each."""
+    table = Table(title="Fitted model", show_header=False)
+    table.add_column("", style="bold", no_wrap=True)
+    table.add_column("")
+    for label, text in lines:
+        table.add_row(label, text)
+    return table
+
+
 def evaluation_tables(result: Evaluation) -> list[Table]:
     """The comparison of the schemes, then each scheme's tiers against the realised outcome."""
     def pct(value: float | None) -> str:

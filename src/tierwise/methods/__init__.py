@@ -111,6 +111,19 @@ def with_texts(scheme: SchemeSpec, table: ir.Table, *, as_of: date) -> ir.Table:
     return table.mutate(reasons=reasons.cast("string"), gap=gap.cast("string"))
 
 
+def describe_model(scheme: SchemeSpec, fitted: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """A fitted model (see :func:`fit`) as (label, text) lines for people; none without one."""
+    if fitted is None:
+        return []
+    if isinstance(scheme, ClusterSchemeSpec):
+        return cluster.describe(fitted)
+    if isinstance(scheme, ClvSchemeSpec):
+        return clv.describe(fitted)
+    if isinstance(scheme, ModelSchemeSpec):
+        return model.describe(fitted)
+    return []
+
+
 def score_ranks(scheme: SchemeSpec) -> bool:
     """Whether a higher ``score`` means a better customer (it orders customers within tiers).
 
@@ -160,6 +173,7 @@ def scheme_indicators(scheme: SchemeSpec) -> list[str]:
 __all__ = [
     "GRADE_COLUMNS",
     "TEXT_COLUMNS",
+    "describe_model",
     "fit",
     "grade",
     "scheme_indicators",

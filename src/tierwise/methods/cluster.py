@@ -764,3 +764,16 @@ def texts(scheme: ClusterSchemeSpec, table: ir.Table) -> tuple[ir.StringValue, i
         ),
     )
     return reasons, gap
+
+
+def describe(model: dict[str, Any]) -> list[tuple[str, str]]:
+    """The fitted clusters in a few lines: k and how it was chosen, sizes, the previous run."""
+    chosen = model["chosen_by"]
+    how = chosen["criterion"]
+    if how in ("silhouette", "bic"):
+        scores = ", ".join(f"k={t['k']}: {t[how]:.3g}" for t in chosen["tried"])
+        how = f"{how} ({scores})"
+    sizes = ", ".join(f"{c['key']} {c['size']:,}" for c in model["clusters"])
+    chosen_how = "given" if how == "fixed" else f"chosen by {how}"
+    return [("clusters", f"{model['algorithm']}, k = {model['k']} {chosen_how}"),
+            ("sizes", sizes), ("identity", model["previous"]["note"])]

@@ -282,3 +282,17 @@ def texts(scheme: ClvSchemeSpec, table: ir.Table) -> tuple[ir.StringValue, ir.Va
         concat([f"{what} +", fmt(table.next_at - table.score), " to the next tier (",
                 fmt(table.next_at), ")"]))
     return reasons, gap
+
+
+def describe(model: dict[str, Any]) -> list[tuple[str, str]]:
+    """The fitted model in a few lines for people: estimates with standard errors, notes."""
+    def params(part: dict[str, Any]) -> str:
+        se = part["standard_errors"]
+        return ", ".join(f"{k} {v:.4g} (se {se[k]:.2g})" for k, v in part["params"].items())
+
+    name = "BG/NBD" if model["model"] == "bgnbd" else "Pareto/NBD"
+    lines = [("customers", f"{model['customers']:,} with a purchase, "
+                           f"{model['repeat_buyers']:,} repeat buyers"),
+             (name, params(model["transactions"])),
+             ("Gamma-Gamma", params(model["spend"]))]
+    return lines + [("note", note) for note in model.get("notes", [])]

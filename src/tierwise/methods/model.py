@@ -351,3 +351,17 @@ def texts(scheme: ModelSchemeSpec, table: ir.Table) -> tuple[ir.StringValue, ir.
         table.next_at.isnull() | (table.next_at <= table.score), ibis.null("string"),
         concat(["probability +", fmt(table.next_at - table.score, 3), " to the next tier"]))
     return reasons, gap
+
+
+def describe(model: dict[str, Any]) -> list[tuple[str, str]]:
+    """The trained model in a few lines: training data, cross-validated metrics, artifact."""
+    m = model["metrics"]
+    classes = ", ".join(f"{k} {v:,}" for k, v in model["training"]["classes"].items())
+    return [
+        ("trained on", f"{model['training']['rows']:,} customers ({classes})"
+                       + ("; reused from the previous run" if model.get("reused") else "")),
+        (f"{m['folds']}-fold CV", f"accuracy {m['accuracy']:.3f}, balanced accuracy "
+                                  f"{m['balanced_accuracy']:.3f}, AUC {m['auc']:.3f}, "
+                                  f"log loss {m['log_loss']:.3f}"),
+        ("artifact", f"sha256 {model['sha256'][:16]}..."),
+    ]

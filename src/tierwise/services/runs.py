@@ -115,6 +115,8 @@ class RunOutcome:
     notes: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     exports: list[Path] = field(default_factory=list)
+    #: What a learning method fitted, as (label, text) lines (``methods.describe_model``).
+    model: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -390,7 +392,8 @@ def _record_one(engine: Engine, st: Store, plan: _Plan, features: ir.Table, day:
         plan.name, day, "done", finished, plan.version.number, folder,
         summary_from_counts(facts.by_tier, methods.scheme_tiers(plan.scheme),
                             value=plan.scheme.value),
-        counts, quality, analysis, plan.notes, {**shared, **timings}, exports)
+        counts, quality, analysis, plan.notes, {**shared, **timings}, exports,
+        methods.describe_model(plan.scheme, model))
 
 
 def _grade_one(engine: Engine, st: Store, plan: _Plan, features: ir.Table, day: date,
