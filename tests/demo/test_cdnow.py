@@ -4,6 +4,7 @@ published customer summaries (frequency, recency and age in weeks at the end of 
 from __future__ import annotations
 
 import csv
+import re
 import shutil
 from datetime import date
 from pathlib import Path
@@ -101,3 +102,31 @@ def test_a_run_prints_the_fitted_model(project: Project) -> None:
     assert result.exit_code == 0, result.output
     assert "Fitted model" in result.output and "r 0.2426 (se 0.013)" in result.output
     assert "946 repeat buyers" in result.output and "P(alive) = 1" in result.output
+
+
+def test_the_api_and_the_overview_show_the_fitted_model(project: Project) -> None:
+    from fastapi.testclient import TestClient
+
+    from tierwise.api.app import create_app
+    from tierwise.services import runs
+    from tierwise.store import users as store_users
+
+    runs.run(project, ["clv"], force=True)
+    with TestClient(create_app(project.root), follow_redirects=False) as client:
+        store = client.app.state.store  # type: ignore[attr-defined]
+        with store.begin() as conn:
+            if not any(u.username == "aud" for u in store_users.listing(conn)):
+                store_users.create(conn, "aud", role="auditor", password="long enough pass",
+                                   actor="setup")
+            _, secret = store_users.new_token(conn, "aud", "test", actor="setup")
+        headers = {"Authorization": f"Bearer {secret}"}
+        (latest, *_) = reversed(client.get("/api/v1/schemes/clv/runs", headers=headers).json())
+        lines = client.get(f"/api/v1/runs/{latest['id']}", headers=headers).json()["model"]
+        assert lines[1]["label"] == "BG/NBD" and lines[1]["text"].startswith("r 0.2426")
+        login = client.get("/login")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', login.text)
+        assert csrf is not None
+        client.post("/login", data={"username": "aud", "password": "long enough pass",
+                                    "csrf": csrf.group(1)})
+        page = client.get("/overview", params={"scheme": "clv"}).text
+        assert "Fitted model" in page and "<th>Gamma-Gamma</th>" in page

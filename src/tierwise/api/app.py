@@ -251,6 +251,13 @@ class TierCountOut(BaseModel):
     left: int
 
 
+class ModelLineOut(BaseModel):
+    """One line describing what a learning method fitted (estimates, k, metrics)."""
+
+    label: str
+    text: str
+
+
 class RunOut(BaseModel):
     """A run and its per-tier counts."""
 
@@ -264,6 +271,7 @@ class RunOut(BaseModel):
     started_by: str
     error: str | None
     tiers: list[TierCountOut] = []
+    model: list[ModelLineOut] = []
 
 
 @api.get("/schemes/{name}/runs", response_model=list[RunOut], tags=["runs"])
@@ -282,9 +290,11 @@ def _run_out(r: store_runs.Run, tiers: list[store_runs.TierCount] | None = None)
 
 @api.get("/runs/{run_id}", response_model=RunOut, tags=["runs"])
 def run_summary(run_id: Id, request: Request, user: Reader) -> RunOut:
-    """A run's summary: customers per tier, by how they got it."""
+    """A run's summary: customers per tier, by how they got it, and any fitted model."""
     s = history_service.summary(store_of(request), run_id)
-    return _run_out(s.run, s.tiers)
+    out = _run_out(s.run, s.tiers)
+    out.model = [ModelLineOut(label=a, text=b) for a, b in history_service.fitted_model(s.run)]
+    return out
 
 
 @api.get("/runs/{run_id}/transitions", tags=["runs"])

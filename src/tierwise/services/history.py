@@ -129,6 +129,28 @@ def summary(store: Store, run_id: int) -> RunSummary:
         return RunSummary(store_runs.get(conn, run_id), store_runs.tier_counts(conn, run_id))
 
 
+def fitted_model(run: Run) -> list[tuple[str, str]]:
+    """What the run's method fitted, as (label, text) lines; none for methods that learn nothing.
+
+    Read from the run's ``run.json`` (the spec as graded and the model); a run whose file is
+    missing or unreadable has nothing to show.
+    """
+    import json
+
+    from tierwise.services.grading import _SCHEME
+
+    if not run.folder:
+        return []
+    try:
+        info = json.loads((Path(run.folder) / "run.json").read_text(encoding="utf-8"))
+        model = info.get("model")
+        if not isinstance(model, dict):
+            return []
+        return methods.describe_model(_SCHEME.validate_python(info["spec"]), model)
+    except (OSError, ValueError, KeyError):
+        return []
+
+
 def latest_run(store: Store, scheme: str, as_of: date | None = None) -> Run:
     """The official run of ``scheme`` as of ``as_of``, or its latest."""
     with store.connect() as conn:

@@ -47,6 +47,7 @@ class Overview:
     first_run: bool = False
     own: list[dict[str, Any]] | None = None
     own_total: int = 0
+    model: list[tuple[str, str]] = field(default_factory=list)
 
 
 def overview(store: Store, scheme: str, labels: dict[str, str], *, lang: str,
@@ -75,6 +76,7 @@ def overview(store: Store, scheme: str, labels: dict[str, str], *, lang: str,
     out.mix_chart = charts.bars([(m["label"], m["customers"]) for m in out.mix],
                                 title=words["tier_mix"], fmt=lambda v: i18n.compact(v, lang))
     out.trend_chart = _trend(store, scheme, labels, lang)
+    out.model = history_service.fitted_model(run)
     if visible is not None:
         mine = customer_service.tier_counts(store, scheme, visible, as_of=run.as_of)
         out.own_total = sum(n for n, _ in mine.values())
