@@ -247,6 +247,9 @@ def test_add_move_and_remove_tiers_then_save(client: TestClient) -> None:
     fields = _form(client)
     assert fields["tiers.count"] == "3" and fields["tiers[2].key"] == "bronze"
     assert fields["fallback"] == "bronze"
+    # The fallback tier has no condition to edit: the page says what it takes instead.
+    assert "tiers[2].when" not in fields
+    assert "it takes every customer no rule above matches" in client.get("/schemes/tier").text
     fields["tiers[1].when"] = "orders_3m >= 2"  # typed before pressing "Add a tier"
     added = client.post("/schemes/tier", data={**fields, "action": "add_tier"})
     assert added.status_code == 200, added.text
