@@ -474,10 +474,9 @@ def create_override(body: OverrideIn, request: Request, response: Response,
 def _decide(action: str, override_id: Id, body: Decision, request: Request,
             response: Response, user: User, if_match: str | None) -> dict[str, Any]:
     store = store_of(request)
-    found = _visible_override(store, user, override_id)
-    # Approving and rejecting need a decider; revoking one's own override does not.
-    if action != "revoke" or found.author != user.username:
-        access.require(user, access.DECIDE)
+    with store.connect() as conn:
+        found = store_overrides.get(conn, override_id)
+    access.require_decision(store, user, found, action)
     revision = _revision(if_match, override_id)
     if revision != found.revision:
         raise errors.PreconditionFailed(

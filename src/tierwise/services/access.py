@@ -14,6 +14,7 @@ from __future__ import annotations
 from tierwise.errors import PermissionDenied
 from tierwise.store import Store
 from tierwise.store import users as store_users
+from tierwise.store.overrides import Override
 from tierwise.store.users import User
 
 READ = "read"                    # schemes, versions, runs, summaries, transitions
@@ -72,3 +73,20 @@ def require_customer(store: Store, user: User, customer_id: str) -> None:
             from tierwise.errors import NotFoundError
 
             raise NotFoundError(f"customer {customer_id!r} is not among your customers")
+
+
+def require_decision(store: Store, user: User, override: Override, action: str) -> None:
+    """Refuse ``action`` (approve, reject or revoke) on ``override`` unless ``user`` may take it.
+
+    The override's customer must be visible to the user (else it reads as missing). Approving
+    and rejecting need a decider; revoking one's own override needs only the right to override.
+    """
+    from tierwise.errors import NotFoundError
+
+    try:
+        require_customer(store, user, override.customer_id)
+    except NotFoundError:
+        raise NotFoundError(f"no override #{override.id}") from None
+    require(user, OVERRIDE if action == "revoke" else DECIDE)
+    if action == "revoke" and override.author != user.username:
+        require(user, DECIDE)

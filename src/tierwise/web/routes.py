@@ -269,14 +269,11 @@ def revoke_override(customer_id: str, override_id: Id, request: Request, post: P
                       lead="bad_request", message="")
     store = store_of(request)
     try:
-        access.require(user, access.OVERRIDE)
         with store.connect() as conn:
             target = store_overrides.get(conn, override_id)
-        access.require_customer(store, user, target.customer_id)
+        access.require_decision(store, user, target, "revoke")
         if target.customer_id != customer_id:
             raise NotFoundError(f"override #{override_id} is not one of {customer_id}'s")
-        if target.author != user.username:
-            access.require(user, access.DECIDE)
         override_service.revoke(project_of(request), override_id, actor=user.username,
                                 revision=revision, store=store)
     except TierwiseError as exc:
@@ -328,10 +325,9 @@ def decide(override_id: Id, request: Request, post: Posted) -> Response:
                       lead="bad_request", message="")
     store = store_of(request)
     try:
-        access.require(user, access.DECIDE)
         with store.connect() as conn:
             target = store_overrides.get(conn, override_id)
-        access.require_customer(store, user, target.customer_id)
+        access.require_decision(store, user, target, action)
         decide_with = override_service.approve if action == "approve" else override_service.reject
         decide_with(project_of(request), override_id, note=form.get("note") or None,
                     actor=user.username, revision=revision, store=store)
