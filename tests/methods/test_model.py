@@ -23,6 +23,20 @@ Grades = Callable[[dict[str, Any], dict[str, list[Any]]], pd.DataFrame]
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def retail_with(tmp_path: Path, schemes: str) -> Any:
+    """The retail example on 800 customers of demo data, with ``schemes`` (YAML) appended."""
+    from tierwise.demo import write_retail
+    from tierwise.services.grading import Project
+
+    folder = tmp_path / "retail"
+    folder.mkdir()
+    shutil.copy(ROOT / "examples" / "retail" / "tierwise.yaml", folder / "tierwise.yaml")
+    write_retail(folder / "data", customers=800)
+    with (folder / "tierwise.yaml").open("a", encoding="utf-8") as handle:
+        handle.write(schemes)
+    return Project.open(folder)
+
+
 def labelled(n: int = 600, seed: int = 2) -> dict[str, list[Any]]:
     """Experts call customers vip / regular / light mostly by spend and orders, with noise;
     a third of the customers have no label yet."""
@@ -116,15 +130,9 @@ def test_refusals() -> None:
 def test_outcome_model_in_a_run_saves_its_artifact(tmp_path: Path) -> None:
     """Retail demo data: learn who reaches the top 20% of 12-month spend from features a year
     earlier; the run writes the artifact beside run.json with its SHA-256."""
-    from tierwise.demo import write_retail
-    from tierwise.services.grading import Project, run_schemes
+    from tierwise.services.grading import run_schemes
 
-    folder = tmp_path / "retail"
-    folder.mkdir()
-    shutil.copy(ROOT / "examples" / "retail" / "tierwise.yaml", folder / "tierwise.yaml")
-    write_retail(folder / "data", customers=800)
-    with (folder / "tierwise.yaml").open("a", encoding="utf-8") as handle:
-        handle.write("""
+    project = retail_with(tmp_path, """
   likely_top:
     method: model
     features: [orders_12m, spend_12m, orders_6m, avg_order_value, tenure_days]
@@ -136,7 +144,6 @@ def test_outcome_model_in_a_run_saves_its_artifact(tmp_path: Path) -> None:
       - {key: maybe, top_share: 0.5}
       - {key: unlikely}
 """)
-    project = Project.open(folder)
     (result,) = run_schemes(project, ["likely_top"])
     info = json.loads((result.folder / "run.json").read_text(encoding="utf-8"))
     saved = info["model"]
@@ -152,16 +159,9 @@ def test_outcome_model_in_a_run_saves_its_artifact(tmp_path: Path) -> None:
 def test_churn_is_no_purchase_in_the_window(tmp_path: Path) -> None:
     """event: none learns who makes no order over the next 6 months; the churn tier holds the
     customers the model finds most likely to stop, and they do stop more often."""
-    from tierwise.demo import write_retail
     from tierwise.services.evaluation import evaluate
-    from tierwise.services.grading import Project
 
-    folder = tmp_path / "retail"
-    folder.mkdir()
-    shutil.copy(ROOT / "examples" / "retail" / "tierwise.yaml", folder / "tierwise.yaml")
-    write_retail(folder / "data", customers=800)
-    with (folder / "tierwise.yaml").open("a", encoding="utf-8") as handle:
-        handle.write("""
+    project = retail_with(tmp_path, """
   churn:
     method: model
     features: [orders_12m, orders_6m, spend_12m, days_since_last_order, tenure_days]
@@ -173,7 +173,6 @@ def test_churn_is_no_purchase_in_the_window(tmp_path: Path) -> None:
       - {key: watch, min_score: 0.3}
       - {key: safe}
 """)
-    project = Project.open(folder)
     # Graded as of 2025-12-31 (trained on 2025-06-30 -> 2025-12-31), checked on the next 6 months.
     from datetime import date
 

@@ -139,8 +139,8 @@ def _described(fitted: Any) -> dict[str, Any]:
             "log_likelihood": float(fitted.log_likelihood_)}
 
 
-def _rebuilt(scheme: ClvSchemeSpec, model: dict[str, Any], transactions: dict[str, float],
-             spend: dict[str, float]) -> tuple[Any, Any]:
+def _rebuilt(model: dict[str, Any], transactions: dict[str, float], spend: dict[str, float]
+             ) -> tuple[Any, Any]:
     bgnbd, pareto, gamma = _models()
     kind = bgnbd if model["model"] == "bgnbd" else pareto
     return kind.from_params(transactions), gamma.from_params(spend)
@@ -176,7 +176,7 @@ def predict(scheme: ClvSchemeSpec, model: dict[str, Any], x: Floats, t_x: Floats
     """Per customer (buyers only): the figures of :data:`_DETAILS` but the id."""
     import pandas as pd
 
-    transactions, spend = _rebuilt(scheme, model, model["transactions"]["params"],
+    transactions, spend = _rebuilt(model, model["transactions"]["params"],
                                    model["spend"]["params"])
     unit = float(model["unit_days"])
     horizon = horizon_days(scheme.horizon)
@@ -214,7 +214,7 @@ def _interval(scheme: ClvSchemeSpec, model: dict[str, Any], ux: Floats, ut: Floa
             theta = rng.multivariate_normal(centre, np.asarray(described["covariance_log"]))
             picked.append(dict(zip(names, np.exp(theta).tolist(), strict=True)))
         try:
-            transactions, spend = _rebuilt(scheme, model, picked[0], picked[1])
+            transactions, spend = _rebuilt(model, picked[0], picked[1])
             _, discounted = _discounted(transactions, ux, ut, ua, horizon, unit, rate)
             draws.append(discounted[codes] * spend.conditional_expected_average_profit(x, m))
         except MethodError:

@@ -313,10 +313,9 @@ STRINGS: dict[str, dict[str, str]] = {
     },
 }
 
-# Digit grouping and decimal mark per language. Both group by thousands with a comma: mainland
-# Chinese financial tables do too. Where space is short (chart labels) Chinese counts in 万
+# Both languages group digits by thousands with a comma and use a point for decimals (mainland
+# Chinese financial tables do too). Where space is short (chart labels) Chinese counts in 万
 # (10^4) and 亿 (10^8), English in K, M and B.
-_SEPARATORS = {"en": (",", "."), "zh": (",", ".")}
 _COMPACT = {"en": ((1e9, "B"), (1e6, "M"), (1e3, "K")), "zh": ((1e8, "亿"), (1e4, "万"))}
 _MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -327,12 +326,10 @@ def words(lang: str) -> dict[str, str]:
 
 
 def number(value: float | int | None, lang: str, *, digits: int = 0) -> str:
-    """``value`` with thousands separators for ``lang``; an empty string for None."""
+    """``value`` with thousands separators (the same in both languages); "" for None."""
     if value is None:
         return ""
-    group, decimal = _SEPARATORS.get(lang, _SEPARATORS[DEFAULT])
-    text = f"{value:,.{digits}f}"
-    return text.replace(",", "\0").replace(".", decimal).replace("\0", group)
+    return f"{value:,.{digits}f}"
 
 
 def compact(value: float | int | None, lang: str) -> str:
