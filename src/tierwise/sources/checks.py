@@ -90,6 +90,7 @@ class _Flag:
     describe: Any  # (row dict) -> str
     message: str
     severity: Literal["error", "info"] = "error"
+    ruled_out: bool = False  # the source's file footer proves no row fails it
 
 
 def check_sources(
@@ -299,9 +300,9 @@ def _scan(source: LoadedSource, *, as_of: date,
 
     table = source.typed
     flags = _flags(source, as_of=as_of, customer_ids=None)
-    errors = [f.flag for f in flags if f.severity == "error"]
+    errors = [f.flag for f in flags if f.severity == "error" and not f.ruled_out]
     checks = {f"info{i}": table.count(where=f.flag)
-              for i, f in enumerate(flags) if f.severity == "info"}
+              for i, f in enumerate(flags) if f.severity == "info" and not f.ruled_out}
     if errors:
         checks["bad"] = table.count(where=ibis.or_(*errors))
     own = metrics[source.name](table) if source.name in metrics else {}
@@ -420,6 +421,8 @@ def _count(engine: Engine, table: ir.Table, flags: list[_Flag]) -> dict[str, int
     metrics = {"__rows": table.count()}
     duplicates = [f for f in flags if f.check == "duplicate_id"]
     for flag in flags:
+        if flag.ruled_out:
+            continue
         if flag.check == "duplicate_id":
             # Rows beyond one per id: zero in clean data, and a distinct count costs less than
             # matching every row against the repeated ids; those are counted only when needed.
@@ -429,6 +432,7 @@ def _count(engine: Engine, table: ir.Table, flags: list[_Flag]) -> dict[str, int
             metrics[_name(flag)] = table.count(where=flag.flag)
     row = engine.execute(table.aggregate(**metrics)).iloc[0]
     counts = {key: int(row[key]) for key in metrics}
+    counts.update({_name(f): 0 for f in flags if f.ruled_out})
     for flag in duplicates:
         if counts[_name(flag)]:
             counts[_name(flag)] = int(engine.execute(table.count(where=flag.flag)))
@@ -477,7 +481,7 @@ def _given(record: dict[str, Any], column: str) -> str:
 def _flags(source: LoadedSource, *, as_of: date, customer_ids: ir.Column | None) -> list[_Flag]:
     import ibis
 
-    spec, typed, name = source.spec, source.typed, source.name
+    spec, typed, name, facts = source.spec, source.typed, source.name, source.facts
     flags: list[_Flag] = []
     prefix = f"sources.{name}"
     for col, cspec in spec.columns.items():
@@ -497,6 +501,7 @@ def _flags(source: LoadedSource, *, as_of: date, customer_ids: ir.Column | None)
             missing = ~given
         else:
             missing = typed[col].isnull()
+        fact = facts.get(col)
         if cspec.required:
             flags.append(
                 _Flag(
@@ -505,6 +510,7 @@ def _flags(source: LoadedSource, *, as_of: date, customer_ids: ir.Column | None)
                     missing,
                     lambda r, c=col: f"{c} is empty",
                     f"{col}: empty values; fill them in or set {prefix}.columns.{col}.required: false",
+                    ruled_out=fact is not None and fact.no_nulls(),
                 )
             )
         if cspec.nonnegative and cspec.type in ("int", "float", "decimal"):
@@ -522,6 +528,7 @@ def _flags(source: LoadedSource, *, as_of: date, customer_ids: ir.Column | None)
                     lambda r, c=col: f"{c} {_given(r, c)} is negative",
                     f"{col}: negative values that are not declared refunds; declare refund rows with "
                     f"{prefix}.refunds (e.g. \"kind == 'refund'\") or correct the amounts",
+                    ruled_out=fact is not None and fact.never_below(0),
                 )
             )
     id_col = spec.id
@@ -550,10 +557,13 @@ def _flags(source: LoadedSource, *, as_of: date, customer_ids: ir.Column | None)
         )
     if spec.time and spec.time in typed.columns:
         when = typed[spec.time]
+        end: date | datetime = as_of
         if when.type().is_date():
             after = when > ibis.date(as_of)
         else:  # a timestamp on the as-of date itself is still within it
-            after = when >= ibis.timestamp(datetime.combine(as_of + timedelta(days=1), time()))
+            end = datetime.combine(as_of + timedelta(days=1), time())
+            after = when >= ibis.timestamp(end)
+        fact = facts.get(spec.time)
         severity: Literal["error", "info"] = "info" if spec.future_events == "ignore" else "error"
         flags.append(
             _Flag(
@@ -569,6 +579,7 @@ def _flags(source: LoadedSource, *, as_of: date, customer_ids: ir.Column | None)
                     "from a later extract"
                 ),
                 severity,
+                ruled_out=fact is not None and fact.never_after(end),
             )
         )
     # A comparison with a null is null, and a filter on "not null" drops the row unseen: a check

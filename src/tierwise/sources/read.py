@@ -13,11 +13,13 @@ import codecs
 import csv
 import difflib
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tierwise.errors import DataError
+from tierwise.sources.facts import ColumnFacts, parquet_facts
 from tierwise.spec.models import ColumnSpec, SourceSpec
 
 if TYPE_CHECKING:
@@ -50,6 +52,8 @@ class LoadedSource:
         raw: the table as read, columns renamed to their declared names, values uncast.
         typed: the same rows with declared types applied (unparseable values are null).
         encoding: the text encoding used to read a CSV file, if any.
+        facts: what a Parquet file's footer proves about the typed columns that hold the
+            stored values unchanged (see :mod:`tierwise.sources.facts`).
 
     """
 
@@ -59,6 +63,7 @@ class LoadedSource:
     raw: ir.Table
     typed: ir.Table
     encoding: str | None = None
+    facts: Mapping[str, ColumnFacts] = field(default_factory=dict)
 
 
 def load_source(name: str, spec: SourceSpec, engine: Engine, *, base: Path) -> LoadedSource:
@@ -71,6 +76,7 @@ def load_source(name: str, spec: SourceSpec, engine: Engine, *, base: Path) -> L
     """
     fmt = spec.resolved_format()
     encoding = None
+    facts: dict[str, ColumnFacts] = {}
     if fmt == "csv":
         path = _existing(base, spec, name)
         encoding = detect_encoding(path, spec.encoding)
@@ -80,12 +86,17 @@ def load_source(name: str, spec: SourceSpec, engine: Engine, *, base: Path) -> L
         path = _existing(base, spec, name)
         table = engine.read_parquet(name, path)
         location = path.name
+        if path.is_file():
+            facts = parquet_facts(path, {n: c.from_ or n for n, c in spec.columns.items()})
     else:
         table = engine.register_arrow(name, _read_database(name, spec, base))
         where = spec.path if fmt == "duckdb" else safe_url(str(spec.url))
         location = f"{where}:{spec.table or 'query'}"
     raw = _rename(table, spec, location)
-    return LoadedSource(name, spec, location, raw, _typed(raw, spec), encoding)
+    typed = _typed(raw, spec)
+    # A fact about the stored column holds for the typed one only where no cast came between.
+    facts = {n: f for n, f in facts.items() if _stored(raw[n], spec.columns[n], fmt)}
+    return LoadedSource(name, spec, location, raw, typed, encoding, facts)
 
 
 def _existing(base: Path, spec: SourceSpec, name: str) -> Path:
@@ -307,12 +318,9 @@ def _typed(raw: ir.Table, spec: SourceSpec) -> ir.Table:
         return raw
     out: dict[str, Any] = {ROW: raw[ROW]} if ROW in raw.columns else {}
     given: dict[str, Any] = {}
-    # Text files carry stray blanks ("C001 ", " 12.5"); typed sources (Parquet, databases) hold
-    # their strings as stored, and trimming every id of a large table costs a second scan's time.
-    text_file = spec.resolved_format() == "csv"
     for name, col in spec.columns.items():
         value = raw[name]
-        if value.type().is_string() and not text_file and col.type == "string":
+        if _stored(value, col, spec.resolved_format()):
             out[name] = value
             continue
         out[name] = cast_column(value, col, decimal=spec.decimal)
@@ -320,6 +328,16 @@ def _typed(raw: ir.Table, spec: SourceSpec) -> ir.Table:
             # Keep the text as given, so checks can show it beside the failed cast.
             given[raw_name(name)] = raw[name].strip().nullif("")
     return raw.select(**out, **given)
+
+
+def _stored(value: ir.Value, col: ColumnSpec, fmt: str) -> bool:
+    """True when the typed column is ``value`` as stored, with no cast or trim."""
+    if value.type().is_string():
+        # Text files carry stray blanks ("C001 ", " 12.5"); typed sources (Parquet, databases)
+        # hold their strings as stored, and trimming every id of a large table costs a second
+        # scan's time.
+        return col.type == "string" and fmt != "csv"
+    return str(value.type()).startswith(_IBIS_TYPES[col.type])
 
 
 def raw_name(column: str) -> str:

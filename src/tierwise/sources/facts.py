@@ -1,0 +1,110 @@
+"""What a Parquet file's footer proves about its columns, without reading a row.
+
+Parquet writers store, per row group and column, the number of nulls and the smallest and largest
+value. When those numbers rule a check out (no null in a required column, no value below zero in
+a nonnegative one, no date after the as-of date), the check need not be evaluated on every row:
+at 100M transactions the per-row checks cost about a second of the one scan that grading makes.
+
+A fact is only known when every row group states it; a footer that leaves anything out (an old
+writer, statistics switched off) gives no fact, and the check runs on the rows as before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ColumnFacts:
+    """What the footer says of one column over all its row groups.
+
+    Attributes:
+        nulls: the number of nulls, or None when a row group does not say.
+        low: the smallest non-null value, or None when unknown (or when every value is null).
+        high: the largest non-null value, or None likewise.
+
+    """
+
+    nulls: int | None
+    low: Any = None
+    high: Any = None
+
+    def no_nulls(self) -> bool:
+        """True when the footer proves the column holds no null."""
+        return self.nulls == 0
+
+    def never_below(self, bound: float) -> bool:
+        """True when the footer proves no value is below ``bound``."""
+        return _compare(self.low, bound, lambda a, b: a >= b)
+
+    def never_after(self, bound: date | datetime) -> bool:
+        """True when the footer proves no value is after ``bound`` (a date or a timestamp)."""
+        high = self.high
+        if isinstance(bound, datetime) and isinstance(high, datetime):
+            return _compare(high, bound, lambda a, b: a < b)  # the bound is exclusive
+        if isinstance(high, datetime) or not isinstance(high, date):
+            return False
+        return _compare(high, bound, lambda a, b: a <= b)
+
+
+def parquet_facts(path: Path, columns: Mapping[str, str]) -> dict[str, ColumnFacts]:
+    """Facts about ``columns`` (declared name -> name in the file) of one Parquet file.
+
+    Columns the footer cannot speak for (nested, missing, without statistics) are left out. A
+    file pyarrow cannot read gets no facts: the engine's own read reports it properly.
+    """
+    import pyarrow.parquet as pq
+
+    try:
+        meta = pq.read_metadata(path)
+    except (OSError, ValueError):
+        return {}
+    index = {meta.schema.column(i).path: i for i in range(meta.num_columns)}
+    facts: dict[str, ColumnFacts] = {}
+    for declared, stored in columns.items():
+        if stored not in index:
+            continue
+        nulls = 0
+        lows: list[Any] = []
+        highs: list[Any] = []
+        bounded = True
+        for group in range(meta.num_row_groups):
+            chunk = meta.row_group(group).column(index[stored])
+            stats = chunk.statistics
+            if stats is None or not stats.has_null_count:
+                break
+            nulls += stats.null_count
+            if stats.null_count == chunk.num_values:  # all null: no bounds to state
+                continue
+            if stats.has_min_max:
+                lows.append(stats.min)
+                highs.append(stats.max)
+            else:
+                bounded = False
+        else:
+            low, high = (_edge(lows, min), _edge(highs, max)) if bounded else (None, None)
+            facts[declared] = ColumnFacts(nulls, low, high)
+    return facts
+
+
+def _edge(values: list[Any], pick: Any) -> Any:
+    """``pick`` (min or max) of the row groups' bounds; None when they do not order."""
+    if any(isinstance(v, float) and v != v for v in values):  # NaN orders nothing
+        return None
+    try:
+        return pick(values, default=None)
+    except TypeError:
+        return None
+
+
+def _compare(value: Any, bound: Any, test: Any) -> bool:
+    if value is None or isinstance(value, (str, bytes)):
+        return False
+    try:
+        return bool(test(value, bound))
+    except TypeError:  # e.g. an aware timestamp against a naive bound: prove nothing
+        return False

@@ -1,0 +1,139 @@
+"""Checks a Parquet footer rules out are not evaluated on the rows; the others still are."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from tests.sources.shop import GRADES, YAML, run_fails, shop, tiers
+from tests.sources.test_databases import ORDER_ROWS, PARQUET_YAML, _parquet
+from tierwise.engine import connect
+from tierwise.services.grading import Project, run
+from tierwise.sources.checks import _flags
+from tierwise.sources.facts import ColumnFacts, parquet_facts
+from tierwise.sources.read import load_source
+
+AS_OF = date(2026, 6, 30)
+
+
+def _write(path: Path, columns: dict[str, pa.Array], **options: object) -> Path:
+    pq.write_table(pa.table(columns), path, row_group_size=2, **options)
+    return path
+
+
+def test_footer_facts_cover_every_row_group(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path / "t.parquet",
+        {
+            "id": pa.array(["a", "b", None, "d", "e"]),
+            "amount": pa.array([5.0, -2.5, 7.0, None, 1.0]),
+            # the second row group (rows 3-4) is all null: it states no bounds, the others do
+            "day": pa.array([date(2026, 1, 1), date(2026, 2, 1), None, None,
+                             date(2026, 3, 1)], pa.date32()),
+        },
+    )
+    facts = parquet_facts(path, {"customer_id": "id", "amount": "amount", "when": "day",
+                                 "gone": "missing"})
+    assert facts["customer_id"].nulls == 1 and not facts["customer_id"].no_nulls()
+    assert facts["amount"] == ColumnFacts(1, -2.5, 7.0)
+    assert facts["when"] == ColumnFacts(2, date(2026, 1, 1), date(2026, 3, 1))
+    assert "gone" not in facts
+    assert not facts["amount"].never_below(0) and facts["amount"].never_below(-2.5)
+    assert facts["when"].never_after(date(2026, 3, 1))
+    assert not facts["when"].never_after(date(2026, 2, 28))
+
+
+def test_a_footer_without_statistics_proves_nothing(tmp_path: Path) -> None:
+    path = _write(tmp_path / "t.parquet", {"amount": pa.array([1.0, 2.0, 3.0])},
+                  write_statistics=False)
+    assert parquet_facts(path, {"amount": "amount"}) == {}
+    assert parquet_facts(tmp_path / "nothing.parquet", {"amount": "amount"}) == {}
+
+
+def test_timestamps_compare_as_whole_days_and_only_when_naive(tmp_path: Path) -> None:
+    on_the_day = ColumnFacts(0, datetime(2026, 1, 1), datetime(2026, 6, 30, 15, 0))
+    next_day = ColumnFacts(0, datetime(2026, 1, 1), datetime(2026, 7, 1, 0, 0))
+    aware = ColumnFacts(0, None, datetime(2026, 1, 1, tzinfo=UTC))
+    end = datetime(2026, 7, 1)  # the exclusive end of the as-of date
+    assert on_the_day.never_after(end)
+    assert not next_day.never_after(end)
+    assert not aware.never_after(end)
+    assert not ColumnFacts(0, None, datetime(2026, 6, 1)).never_after(date(2026, 6, 30))
+    assert not ColumnFacts(0, "a", "z").never_below(0)
+
+
+def _ruled_out(folder: Path) -> set[str]:
+    project = Project.open(folder)
+    engine = connect()
+    try:
+        source = load_source("transactions", project.spec.sources["transactions"], engine,
+                             base=project.root)
+        return {f"{f.check}:{f.column}" for f in _flags(source, as_of=AS_OF, customer_ids=None)
+                if f.ruled_out}
+    finally:
+        engine.close()
+
+
+def test_clean_parquet_rules_out_nulls_and_future_dates_but_not_refund_signs(
+    tmp_path: Path,
+) -> None:
+    folder = _parquet(shop(tmp_path, yaml=PARQUET_YAML, orders=None), ORDER_ROWS)
+    # the refund's -10 leaves the negative check to the rows
+    assert _ruled_out(folder) == {
+        "missing:order_id", "missing:customer_id", "missing:order_date", "missing:amount",
+        "missing:kind", "future_event:order_date",
+    }
+    assert tiers(run(Project.open(folder), "value")) == GRADES
+
+
+def test_a_cast_column_gets_no_facts(tmp_path: Path) -> None:
+    yaml = PARQUET_YAML.replace("amount: {type: float,", "amount: {type: int,")
+    folder = _parquet(shop(tmp_path, yaml=yaml, orders=None),
+                      [r for r in ORDER_ROWS if r[3] >= 0])
+    # a double read as an integer can fail the cast: its nulls are not the file's nulls
+    assert "missing:amount" not in _ruled_out(folder)
+    assert "negative:amount" not in _ruled_out(folder)
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (("o2", "c1", "2026-07-02", 50.0, "sale"), "order_date: events after the as-of date"),
+        (("o2", "c1", "2026-03-10", -50.0, "sale"), "amount: negative values that are not"),
+        (("o2", None, "2026-03-10", 50.0, "sale"), "customer_id: empty values"),
+    ],
+)
+def test_problems_the_footer_shows_are_still_found_on_the_rows(
+    tmp_path: Path, change: tuple[object, ...], expected: str
+) -> None:
+    rows = [*ORDER_ROWS]
+    rows[1] = change  # type: ignore[assignment]
+    folder = _parquet(shop(tmp_path, yaml=PARQUET_YAML, orders=None), rows)
+    error = run_fails(folder)
+    assert f"orders.parquet: {expected}" in str(error)
+    assert "(1 row)" in str(error)
+
+
+def test_without_statistics_every_check_runs_on_the_rows(tmp_path: Path) -> None:
+    folder = shop(tmp_path, yaml=PARQUET_YAML, orders=None)
+    rows = [*ORDER_ROWS, ("o6", "c1", "2026-08-01", 5.0, "sale")]
+    columns = list(zip(*rows, strict=True))
+    table = pa.table({
+        "order_id": pa.array(columns[0]),
+        "customer_id": pa.array(columns[1]),
+        "order_date": pa.array([date.fromisoformat(str(d)) for d in columns[2]], pa.date32()),
+        "amount": pa.array(columns[3], pa.float64()),
+        "kind": pa.array(columns[4]),
+    })
+    pq.write_table(table, folder / "orders.parquet", write_statistics=False)
+    assert _ruled_out(folder) == set()
+    assert "order_date: events after the as-of date" in str(run_fails(folder))
+
+
+def test_csv_sources_have_no_facts(tmp_path: Path) -> None:
+    folder = shop(tmp_path, yaml=YAML)
+    assert _ruled_out(folder) == set()
