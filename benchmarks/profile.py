@@ -3,7 +3,7 @@
     python benchmarks/profile.py --size 10M [--scheme value] [--explain]
 
 Runs ``tierwise.services.grading.run`` for the schemes (default: value and rfm) with the engine
-adapter's ``execute``, ``to_arrow`` and ``materialize`` wrapped to time each call, prints one line
+adapter's ``execute``, ``to_arrow``, ``materialize`` and ``write_parquet`` wrapped to time each call, prints one line
 per call (seconds, kind, the query's first words) and writes each call's SQL to
 ``benchmarks/data/<size>/sql/<scheme>_<nn>_<kind>.sql``. With ``--explain``, each statement is
 first run once under ``EXPLAIN (ANALYZE, FORMAT json)`` on the same connection, the plan saved
@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         def timed(self: Engine, *a: object, **kw: object) -> object:
             expr = a[-1] if kind == "materialize" else a[0]
             sql = self.sql(expr)  # type: ignore[arg-type]
-            if args.explain and self.kind == "duckdb":
+            if args.explain and self.kind == "duckdb" and kind != "write_parquet":
                 plan = self.backend.con.execute(f"EXPLAIN (ANALYZE, FORMAT json) {sql}").fetchall()
                 name = f"{current['scheme']}_{len(calls):02d}_{kind}"
                 (sql_dir / f"{name}.plan.json").write_text(plan[0][1], encoding="utf-8")
@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
 
         setattr(Engine, kind, timed)
 
-    for kind in ("execute", "to_arrow", "materialize"):
+    for kind in ("execute", "to_arrow", "materialize", "write_parquet"):
         wrap(kind)
 
     project = Project.open(folder)

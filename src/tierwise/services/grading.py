@@ -13,7 +13,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -338,25 +338,30 @@ def run_schemes(
             # A method that learns fits on the feature table first; a run without the store
             # has no previous run to keep cluster identities (or a model artifact) from.
             graded, model = grade_scheme(project, engine, scheme, features, as_of=day)
-            grades = engine.materialize(f"grades_{name}", graded)
-            facts = grade_facts(engine, grades, value=scheme.value is not None)
-            _check_one_grade(facts, customers=customers)
-            lap(timings, "grade")
-            analysis = None
-            if isinstance(scheme, RulesSchemeSpec):
-                step(f"analysing the rules of {name}")
-                analysis = _analyse(engine, scheme, features, facts.wins(), as_of=day)
-                lap(timings, "analysis")
-            step(f"writing {name}")
-            used = required_indicators(project.spec, methods.scheme_indicators(scheme))
             folder = project.output_dir(name, day)
-            info: dict[str, Any] = {"customers": facts.rows}
-            if model is not None:
-                info["model"] = model
-            columns = (CUSTOMER, *used)
-            exports = _write(folder, engine, grades, features.select(*columns), scheme,
-                             name, day, export or [], info=info,
-                             features_file=written.get(columns))
+            with _staged(folder) as staging:
+                # The grades are computed while their file is written and counted from the
+                # file: holding 10M grades in the engine first cost 1.3 s more at 100M rows.
+                engine.write_parquet(labelled_expr(graded, methods.scheme_tiers(scheme)),
+                                     staging / "grades.parquet")
+                grades = engine.read_parquet(f"grades_{name}", staging / "grades.parquet")
+                facts = grade_facts(engine, grades, value=scheme.value is not None)
+                _check_one_grade(facts, customers=customers)
+                lap(timings, "grade")
+                analysis = None
+                if isinstance(scheme, RulesSchemeSpec):
+                    step(f"analysing the rules of {name}")
+                    analysis = _analyse(engine, scheme, features, facts.wins(), as_of=day)
+                    lap(timings, "analysis")
+                step(f"writing {name}")
+                used = required_indicators(project.spec, methods.scheme_indicators(scheme))
+                info: dict[str, Any] = {"customers": facts.rows}
+                if model is not None:
+                    info["model"] = model
+                columns = (CUSTOMER, *used)
+                exports = _write(folder, engine, grades, features.select(*columns), scheme,
+                                 name, day, export or [], info=info,
+                                 features_file=written.get(columns), staged=staging)
             written.setdefault(columns, folder / "features.parquet")
             lap(timings, "write")
             summary = summary_from_counts(facts.by_tier, methods.scheme_tiers(scheme),
@@ -469,6 +474,26 @@ def labelled(grades: pa.Table, tiers: list[TierSpec]) -> pa.Table:
     return grades.add_column(at, "tier_label_zh", zh).add_column(at, "tier_label_en", en)
 
 
+@contextmanager
+def _staged(folder: Path) -> Iterator[Path]:
+    """A staging folder beside ``folder``, renamed into its place when the block succeeds.
+
+    It is removed when the block fails: a run's folder is whole or absent, never half-written.
+    """
+    staging = folder.with_name(f".{folder.name}.tmp-{os.getpid()}")
+    if staging.exists():
+        shutil.rmtree(staging)
+    staging.mkdir(parents=True)
+    try:
+        yield staging
+        if folder.exists():
+            shutil.rmtree(folder)
+        staging.rename(folder)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
 def _write(
     folder: Path,
     engine: Engine,
@@ -483,6 +508,7 @@ def _write(
     info: dict[str, Any] | None = None,
     fault: Callable[[str], None] | None = None,
     features_file: Path | None = None,
+    staged: Path | None = None,
 ) -> list[Path]:
     """Write a run's files into ``folder`` through a staging folder renamed into place.
 
@@ -492,18 +518,17 @@ def _write(
     (``model``: what a learning method fitted, read back by the next recorded run);
     ``fault`` is called between the files with the name of the point reached (crash tests).
     ``features_file`` is a features file this run already wrote with the same columns (another
-    scheme's): it is hard-linked (or copied) instead of written again.
+    scheme's): it is hard-linked (or copied) instead of written again. ``staged`` is a staging
+    folder of the caller's :func:`_staged` block that already holds ``grades.parquet``; the
+    files are added to it and the caller's block renames it.
     """
     import pyarrow.parquet as pq
 
     point = fault or (lambda _: None)
     tiers = methods.scheme_tiers(scheme)
-    staging = folder.with_name(f".{folder.name}.tmp-{os.getpid()}")
-    if staging.exists():
-        shutil.rmtree(staging)
-    staging.mkdir(parents=True)
-    try:
-        engine.write_parquet(labelled_expr(grades, tiers), staging / "grades.parquet")
+    with nullcontext(staged) if staged is not None else _staged(folder) as staging:
+        if staged is None:
+            engine.write_parquet(labelled_expr(grades, tiers), staging / "grades.parquet")
         if features_file is None or not _share(features_file, staging / "features.parquet"):
             engine.write_parquet(features, staging / "features.parquet")
         point(f"written_grades:{name}")
@@ -543,12 +568,6 @@ def _write(
             encoding="utf-8",
         )
         point(f"before_rename:{name}")
-        if folder.exists():
-            shutil.rmtree(folder)
-        staging.rename(folder)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return [folder / n for n in names if not n.endswith(".parquet")]
 
 
