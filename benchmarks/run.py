@@ -9,6 +9,10 @@ Generates the data when missing (benchmarks/generate.py), writes the project for
 * ``tierwise``: ``tierwise.services.grading.run_schemes(project, ["value", "rfm"])``, the product
   path of ``tierwise run value rfm`` (read and check the sources once, indicators once, grade
   both schemes, rule analysis, write);
+* ``hand-tied`` (with ``--tied``): the same query with tie-aware quintiles,
+  ``1 + floor(5 * (rank() - 1) / N)`` instead of ``ntile(5)``: what a user writes by hand to get
+  tierwise's RFM scores (ntile splits tied values, so the plain hand query does not compute the
+  same result);
 * ``tierwise-separate`` (with ``--separate``): one ``grading.run`` call per scheme.
 * ``tierwise-recorded`` (with ``--recorded``): ``tierwise run value rfm`` as the CLI does it,
   recorded in a fresh store (a first run: every customer enters the history), so the figure
@@ -132,14 +136,39 @@ def wait_quiet(*, limit: float = 900.0, busy_share: float = 0.1) -> float:
 # -------------------------------------------------------------------------------------- children
 
 
-def child_hand(folder: Path) -> dict[str, object]:
+# ntile(5) splits runs of equal values between two scores; the tie-aware score gives every
+# customer 1 + floor(5 * below / N), with below = rank() - 1 customers strictly worse.
+NTILE = [
+    "ntile(5) OVER (ORDER BY days_since_last_order DESC NULLS FIRST) AS r_score",
+    "ntile(5) OVER (ORDER BY orders_12m) AS f_score",
+    "ntile(5) OVER (ORDER BY spend_12m) AS m_score",
+]
+TIED = [
+    "1 + (5 * (rank() OVER (ORDER BY days_since_last_order DESC NULLS FIRST) - 1))"
+    " // count(*) OVER () AS r_score",
+    "1 + (5 * (rank() OVER (ORDER BY orders_12m) - 1)) // count(*) OVER () AS f_score",
+    "1 + (5 * (rank() OVER (ORDER BY spend_12m) - 1)) // count(*) OVER () AS m_score",
+]
+
+
+def hand_sql(*, tied: bool = False) -> str:
+    """hand.sql, or with ``tied`` its tie-aware variant (each ntile() replaced by rank())."""
+    sql = HAND_SQL.read_text(encoding="utf-8")
+    if tied:
+        for old, new in zip(NTILE, TIED, strict=True):
+            assert old in sql, f"hand.sql no longer holds {old!r}"
+            sql = sql.replace(old, new)
+    return sql
+
+
+def child_hand(folder: Path, *, tied: bool = False) -> dict[str, object]:
     import duckdb
 
-    out = folder / "hand" / "grades.parquet"
+    out = folder / ("hand-tied" if tied else "hand") / "grades.parquet"
     out.parent.mkdir(exist_ok=True)
     if out.exists():  # kept to show that ntile's tie-break changes from run to run
         out.replace(out.with_name("previous.parquet"))
-    sql = HAND_SQL.read_text(encoding="utf-8").format(
+    sql = hand_sql(tied=tied).format(
         transactions=folder / "transactions.parquet",
         customers=folder / "customers.parquet",
         as_of=as_of_of(folder),
@@ -194,6 +223,7 @@ def child_recorded(folder: Path) -> dict[str, object]:
 
 TOOLS = {
     "hand": lambda folder: child_hand(folder),
+    "hand-tied": lambda folder: child_hand(folder, tied=True),
     "tierwise": lambda folder: child_tierwise(folder),
     "tierwise-separate": lambda folder: child_tierwise(folder, separate=True),
     "tierwise-recorded": lambda folder: child_recorded(folder),
@@ -230,7 +260,7 @@ def spawn(tool: str, size: str) -> dict[str, object]:
 # --------------------------------------------------------------------------------------- checks
 
 
-def verify(folder: Path, as_of: str) -> dict[str, object]:
+def verify(folder: Path, as_of: str, *, tied: bool = False) -> dict[str, object]:
     """Compare hand and tierwise outputs; see the module docstring."""
     import duckdb
 
@@ -340,6 +370,24 @@ def verify(folder: Path, as_of: str) -> dict[str, object]:
            GROUP BY ALL ORDER BY ALL"""
     ).fetchall()
     result["f_example"] = [list(row) for row in example]
+    if tied:
+        # The tie-aware hand query ranks its own double sums, tierwise its exact ones: a spend
+        # that differs in the last bit between two customers could change a rank, so count.
+        result["hand_tied_vs_tierwise_differ"] = dict(
+            zip(
+                ("customers", "scores_differ", "segments_differ", "value_tiers_differ"),
+                one(
+                    f"""SELECT count(*),
+                           count(*) FILTER (WHERE t.r_score <> r.r_score OR t.f_score <> r.f_score
+                                            OR t.m_score <> r.m_score),
+                           count(*) FILTER (WHERE t.rfm_segment <> r.tier),
+                           count(*) FILTER (WHERE t.value_tier <> v.tier)
+                        FROM read_parquet('{folder}/hand-tied/grades.parquet') AS t
+                        JOIN r USING (customer_id) JOIN v USING (customer_id)"""
+                ),
+                strict=True,
+            )
+        )
     con.close()
     return result
 
@@ -388,6 +436,13 @@ def print_checks(c: dict[str, Any]) -> None:
             f"{again['scores_differ']:,} customers, segments for {again['segments_differ']:,} "
             "(ntile breaks ties in whatever order the threads deliver the rows)"
         )
+    tied = c.get("hand_tied_vs_tierwise_differ")
+    if tied:
+        print(
+            f"  hand-tied (rank-based quintiles) vs tierwise on {tied['customers']:,} customers: "
+            f"R/F/M scores differ for {tied['scores_differ']:,}, segments for "
+            f"{tied['segments_differ']:,}, value tiers for {tied['value_tiers_differ']:,}"
+        )
 
 
 def print_steps(tool: str, runs: list[dict[str, object]], median: float) -> None:
@@ -420,6 +475,8 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="also time one grading.run call per scheme (sources read and checked per scheme)",
     )
+    parser.add_argument("--tied", action="store_true",
+                        help="also time the hand query with tie-aware quintiles (hand-tied)")
     parser.add_argument("--child", choices=list(TOOLS), help=argparse.SUPPRESS)
     parser.add_argument("--no-verify", action="store_true", help="skip the output comparison")
     args = parser.parse_args(argv)
@@ -442,7 +499,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"data: {folder} ({disk:.0f} MiB Parquet), as of {as_of}, {os.cpu_count()} cores")
     print(f"tierwise code: {code}")
 
-    tools = ["hand", "tierwise", *(["tierwise-separate"] if args.separate else []),
+    tools = ["hand", "tierwise", *(["hand-tied"] if args.tied else []),
+             *(["tierwise-separate"] if args.separate else []),
              *(["tierwise-recorded"] if args.recorded else [])]
     runs: dict[str, list[dict[str, object]]] = {tool: [] for tool in tools}
     discarded: list[dict[str, object]] = []
@@ -493,12 +551,19 @@ def main(argv: list[str] | None = None) -> int:
         f"\nratio tierwise/hand = {ratio:.2f} wall, {cpu['tierwise'] / cpu['hand']:.2f} CPU "
         f"(medians of {args.repeat} round(s))"
     )
+    if "hand-tied" in wall:
+        print(
+            f"ratio tierwise/hand-tied = {wall['tierwise'] / wall['hand-tied']:.2f} wall, "
+            f"{cpu['tierwise'] / cpu['hand-tied']:.2f} CPU (the hand query with tierwise's "
+            "tie-aware RFM scores)"
+        )
 
     for tool in tools[1:]:
-        print_steps(tool, runs[tool], wall[tool])
+        if tool.startswith("tierwise"):
+            print_steps(tool, runs[tool], wall[tool])
     checks = None
     if not args.no_verify:
-        checks = verify(folder, as_of)
+        checks = verify(folder, as_of, tied="hand-tied" in runs)
         print_checks(checks)
         if checks["value_tiers_differ"] or checks["features_differ"]:
             print("MISMATCH: value tiers or indicators differ between hand and tierwise")
