@@ -34,6 +34,15 @@ def test_quantile_scores_are_tie_aware(run_grades: Any) -> None:
     assert out.score["a"] == 15
 
 
+def test_rfm_code_writes_each_score_out(run_grades: Any) -> None:
+    out = run_grades({**RFM, "segments": "cn8", "scores": 10}, FEATURES)
+    # ten scores: a is best on every dimension, and each 10 keeps both digits
+    assert out.rfm_code["a"] == "101010"
+    assert out.rfm_code["j"] == f"1{out.f_score['j']}1"
+    five = run_grades({**RFM, "segments": "cn8"}, FEATURES)
+    assert five.rfm_code["j"] == f"1{five.f_score['j']}{five.m_score['j']}"
+
+
 def test_equal_values_get_equal_scores_whatever_the_order(run_grades: Any) -> None:
     shuffled = {k: list(reversed(v)) for k, v in FEATURES.items()}
     a, b = run_grades(RFM, FEATURES), run_grades(RFM, shuffled)
