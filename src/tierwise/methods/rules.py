@@ -46,10 +46,11 @@ def grade(scheme: RulesSchemeSpec, features: ir.Table, *, as_of: date) -> ir.Tab
 
     rank_of = {t.key: i + 1 for i, t in enumerate(scheme.tiers)}
     conds = conditions(scheme, features, as_of=as_of)
-    tier = ibis.cases(*((cond, t.key) for t, cond in conds), else_=scheme.fallback)
     rank = ibis.cases(
         *((cond, rank_of[t.key]) for t, cond in conds), else_=rank_of[scheme.fallback]
     )
+    # The tier from the rank: the conditions are evaluated once, not once per column.
+    tier = rank.cases(*((i, key) for key, i in rank_of.items()), else_=None)
     return select_grades(features, tier=tier, rank=rank, score=None, value=scheme.value)
 
 

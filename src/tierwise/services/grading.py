@@ -449,6 +449,8 @@ def labelled_expr(grades: ir.Table, tiers: list[TierSpec]) -> ir.Table:
     import ibis
 
     def label(lang: str) -> ir.Value:
+        if all(t.label_text(lang) == t.key for t in tiers):  # no labels given: the keys
+            return grades.tier.cast("string")
         return grades.tier.cases(*((t.key, t.label_text(lang)) for t in tiers),
                                  else_=ibis.null("string"))
 
