@@ -83,6 +83,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--hand", action="store_true", help="instead, EXPLAIN ANALYZE the hand-written query"
     )
+    parser.add_argument(
+        "--recorded", action="store_true",
+        help="profile the recorded run (tierwise run: store, change files) in a new store",
+    )
     args = parser.parse_args(argv)
     generate.generate(args.size, quiet=True)
     folder = bench.write_project(args.size)
@@ -129,12 +133,27 @@ def main(argv: list[str] | None = None) -> int:
         wrap(kind)
 
     project = Project.open(folder)
+    store = None
+    if args.recorded:
+        import os
+        import tempfile
+
+        from tierwise.services import runs
+
+        store = tempfile.TemporaryDirectory(prefix="tw-store-")
+        os.environ["TIERWISE_STORE_URL"] = f"sqlite:///{store.name}/store.db"
+
+    def grade(scheme: str) -> Any:
+        if not args.recorded:
+            return run(project, scheme)
+        return runs.run(project, [scheme], force=True, actor="benchmark")[0]
+
     for scheme in args.scheme or bench.SCHEMES:
         current["scheme"] = scheme
         waited = bench.wait_quiet()
         busy = bench.cpu_busy()
         clock, cpu = time.perf_counter(), time.process_time()
-        result = run(project, scheme)
+        result = grade(scheme)
         total, total_cpu = time.perf_counter() - clock, time.process_time() - cpu
         other = bench.cpu_busy() - busy - total_cpu
         print(
@@ -154,6 +173,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"        {line}")
         print(f"  engine calls: {engine_s:.2f} s ({engine_cpu:.2f} CPU s) of {total:.2f} s")
     print(f"\nSQL written to {sql_dir}")
+    if store is not None:
+        store.cleanup()
     return 0
 
 

@@ -47,9 +47,11 @@ from tierwise.services.grading import (
     _analyse,
     _check_one_grade,
     _engine,
+    _staged,
     _write,
     grade_facts,
     grade_scheme,
+    labelled_expr,
     prepare_features,
     prepare_features_many,
 )
@@ -344,32 +346,36 @@ def _record_one(engine: Engine, st: Store, plan: _Plan, features: ir.Table, day:
     """
     timings: dict[str, float] = {}
     step(f"grading {plan.name}")
-    grades, changes, analysis, excluded, model = _grade_one(engine, st, plan, features, day,
-                                                            graded_project)
-    facts = grade_facts(engine, grades, value=plan.scheme.value is not None)
-    fault_point(f"after_grade:{plan.name}")
-    _check_one_grade(facts, customers=customers - excluded)
-    lap(timings, "grade")
-    step(f"writing {plan.name}")
-    used = required_indicators(graded_project.spec,
-                               methods.scheme_indicators(plan.scheme))
     folder = project.root / project.spec.output / plan.name / "runs" / str(plan.run_id)
-    info = {"run_id": plan.run_id, "version": plan.version.number,
-            "official": plan.official, "data_fingerprint": data_print,
-            "customers": facts.rows}
-    if model is not None:
-        info["model"] = model
-    extra = ({"changes.parquet": changes.order_by(CUSTOMER)}
-             if changes is not None else {})
-    columns = (CUSTOMER, *used)
-    written = written if written is not None else {}
-    exports = _write(folder, engine, grades, features.select(*columns),
-                     plan.scheme, plan.name, day, export, extra=extra, info=info,
-                     fault=fault_point, features_file=written.get(columns))
+    with _staged(folder) as staging:
+        # The grades go into the run's staging folder as they are computed; the checks, the
+        # counts and the changes then read that file (no copy of them held in the engine).
+        grades, changes, analysis, excluded, model = _grade_one(
+            engine, st, plan, features, day, graded_project, staging / "grades.parquet")
+        facts = grade_facts(engine, grades, value=plan.scheme.value is not None)
+        fault_point(f"after_grade:{plan.name}")
+        _check_one_grade(facts, customers=customers - excluded)
+        lap(timings, "grade")
+        step(f"writing {plan.name}")
+        used = required_indicators(graded_project.spec,
+                                   methods.scheme_indicators(plan.scheme))
+        info = {"run_id": plan.run_id, "version": plan.version.number,
+                "official": plan.official, "data_fingerprint": data_print,
+                "customers": facts.rows}
+        if model is not None:
+            info["model"] = model
+        extra = ({"changes.parquet": changes.order_by(CUSTOMER)}
+                 if changes is not None else {})
+        columns = (CUSTOMER, *used)
+        written = written if written is not None else {}
+        exports = _write(folder, engine, grades, features.select(*columns),
+                         plan.scheme, plan.name, day, export, extra=extra, info=info,
+                         fault=fault_point, features_file=written.get(columns), staged=staging)
+        # Before the rename: a first run's changes are read from the staged grades file.
+        counts = _tier_counts(engine, facts, changes, plan.scheme)
     written.setdefault(columns, folder / "features.parquet")
     fault_point(f"after_write:{plan.name}")
     lap(timings, "write")
-    counts = _tier_counts(engine, facts, changes, plan.scheme)
     with st.begin() as conn:
         fault_point(f"in_commit:{plan.name}")
         finished = store_runs.finish(
@@ -397,13 +403,13 @@ def _record_one(engine: Engine, st: Store, plan: _Plan, features: ir.Table, day:
 
 
 def _grade_one(engine: Engine, st: Store, plan: _Plan, features: ir.Table, day: date,
-               project: Project
+               project: Project, path: Path
                ) -> tuple[ir.Table, ir.Table | None, RuleAnalysis | None, int,
                           dict[str, Any] | None]:
-    """Grade, apply the stability policy and the overrides.
+    """Grade, apply the stability policy and the overrides, and write the grades to ``path``.
 
-    Returns the grades, changes, rule analysis, exclusions, and the model the method fitted
-    (None for methods that learn nothing), for the run's ``run.json``.
+    Returns the grades (read from ``path``), changes, rule analysis, exclusions, and the model
+    the method fitted (None for methods that learn nothing), for the run's ``run.json``.
     """
     import ibis
 
@@ -448,8 +454,8 @@ def _grade_one(engine: Engine, st: Store, plan: _Plan, features: ir.Table, day: 
         excludes = overrides.filter(overrides.kind == "exclude")
         excluded = int(engine.execute(
             excludes.semi_join(features, excludes[CUSTOMER] == features[CUSTOMER]).count()))
-    final = engine.materialize(f"final_{plan.run_id}",
-                               apply_overrides(stable, overrides, tiers))
+    engine.write_parquet(labelled_expr(apply_overrides(stable, overrides, tiers), tiers), path)
+    final = engine.read_parquet(f"final_{plan.run_id}", path)
     fault_point(f"after_policy:{plan.name}")
     analysis = None
     if isinstance(scheme, RulesSchemeSpec):
