@@ -535,6 +535,48 @@ class FittedModel:
         self.n_customers_ = total
         self.n_iterations_ = optimum.iterations
 
+    def _maximise(
+        self,
+        start: Mapping[str, float],
+        log_likelihood: Callable[[Floats, bool], tuple[float, Floats | None]],
+        total: float,
+        *,
+        analytic: bool,
+    ) -> Self:
+        """Maximise the likelihood over log parameters from ``start``, and store the result.
+
+        ``log_likelihood(values, with_gradient)`` gives the log-likelihood summed over
+        customers and, with ``analytic``, its gradient in the parameters; without it the
+        optimiser takes numerical derivatives. The objective is the mean negative
+        log-likelihood plus the L2 penalty, so its scale does not grow with the data.
+        """
+        theta0 = np.log([start[name] for name in self.param_names])
+
+        def objective(theta: Floats) -> float:
+            values = np.exp(theta)
+            ll, _ = log_likelihood(values, False)
+            return -ll / total + penalty(values, self.penalizer)[0]
+
+        def gradient(theta: Floats) -> Floats:
+            values = np.exp(theta)
+            _, grad = log_likelihood(values, True)
+            assert grad is not None
+            return -grad * values / total + penalty(values, self.penalizer)[1]
+
+        optimum = minimize(
+            objective,
+            theta0,
+            grad=gradient if analytic else None,
+            names=self.param_names,
+            total=total,
+            tol=self.tol,
+            max_iter=self.max_iter,
+            model=self.model_name,
+        )
+        ll, _ = log_likelihood(np.exp(optimum.theta), False)
+        self._store(optimum, log_likelihood=ll, total=total)
+        return self
+
     @classmethod
     def from_params(cls, params: Mapping[str, float]) -> Self:
         """A model with known parameters, e.g. estimates stored from an earlier fit.

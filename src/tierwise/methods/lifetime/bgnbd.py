@@ -29,8 +29,6 @@ from tierwise.methods.lifetime._fit import (
     check_hyper,
     check_summary,
     collapse,
-    minimize,
-    penalty,
     per_customer,
     require_fit_support,
     scipy_special,
@@ -180,32 +178,9 @@ class BetaGeoFitter(FittedModel):
         mean_x = float(rows.w @ rows.x) / rows.total
         mean_T = float(rows.w @ rows.T_values[rows.T_index]) / rows.total
         start = {"r": 1.0, "alpha": mean_T / max(mean_x, 0.1), "a": 1.0, "b": 3.0} | guess
-        theta0 = np.log([start[name] for name in self.param_names])
-
-        def objective(theta: Floats) -> float:
-            values = np.exp(theta)
-            ll, _ = _log_likelihood(values, rows, with_gradient=False)
-            return -ll / rows.total + penalty(values, self.penalizer)[0]
-
-        def gradient(theta: Floats) -> Floats:
-            values = np.exp(theta)
-            _, grad = _log_likelihood(values, rows, with_gradient=True)
-            assert grad is not None
-            return -grad * values / rows.total + penalty(values, self.penalizer)[1]
-
-        optimum = minimize(
-            objective,
-            theta0,
-            grad=gradient,
-            names=self.param_names,
-            total=rows.total,
-            tol=self.tol,
-            max_iter=self.max_iter,
-            model=MODEL,
-        )
-        ll, _ = _log_likelihood(np.exp(optimum.theta), rows, with_gradient=False)
-        self._store(optimum, log_likelihood=ll, total=rows.total)
-        return self
+        return self._maximise(
+            start, lambda values, grad: _log_likelihood(values, rows, with_gradient=grad),
+            rows.total, analytic=True)
 
     def probability_alive(
         self, frequency: npt.ArrayLike, recency: npt.ArrayLike, T: npt.ArrayLike

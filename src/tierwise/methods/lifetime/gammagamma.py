@@ -33,8 +33,6 @@ from tierwise.methods.lifetime._fit import (
     check_weights,
     distinct_rows,
     floats,
-    minimize,
-    penalty,
     scipy_special,
 )
 
@@ -177,32 +175,9 @@ class GammaGammaFitter(FittedModel):
             )
         spend = _Spend.build(x, m, w)
         start = _moment_guess(m, w) | guess
-        theta0 = np.log([start[name] for name in self.param_names])
-
-        def objective(theta: Floats) -> float:
-            values = np.exp(theta)
-            ll, _ = _log_likelihood(values, spend, with_gradient=False)
-            return -ll / spend.total + penalty(values, self.penalizer)[0]
-
-        def gradient(theta: Floats) -> Floats:
-            values = np.exp(theta)
-            _, grad = _log_likelihood(values, spend, with_gradient=True)
-            assert grad is not None
-            return -grad * values / spend.total + penalty(values, self.penalizer)[1]
-
-        optimum = minimize(
-            objective,
-            theta0,
-            grad=gradient,
-            names=self.param_names,
-            total=spend.total,
-            tol=self.tol,
-            max_iter=self.max_iter,
-            model=MODEL,
-        )
-        ll, _ = _log_likelihood(np.exp(optimum.theta), spend, with_gradient=False)
-        self._store(optimum, log_likelihood=ll, total=spend.total)
-        return self
+        return self._maximise(
+            start, lambda values, grad: _log_likelihood(values, spend, with_gradient=grad),
+            spend.total, analytic=True)
 
     def conditional_expected_average_profit(
         self, frequency: npt.ArrayLike, monetary_value: npt.ArrayLike

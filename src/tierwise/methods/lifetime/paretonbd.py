@@ -32,8 +32,6 @@ from tierwise.methods.lifetime._fit import (
     check_hyper,
     check_summary,
     collapse,
-    minimize,
-    penalty,
     per_customer,
     require_fit_support,
     scipy_special,
@@ -205,26 +203,9 @@ class ParetoNBDFitter(FittedModel):
         total = float(w.sum())
         mean_x, mean_T = float(w @ x) / total, float(w @ age) / total
         start = {"r": 1.0, "alpha": mean_T / max(mean_x, 0.1), "s": 1.0, "beta": mean_T} | guess
-        theta0 = np.log([start[name] for name in self.param_names])
-
-        def objective(theta: Floats) -> float:
-            values = np.exp(theta)
-            ll = _log_likelihood(values, x, t_x, age, w)
-            return -ll / total + penalty(values, self.penalizer)[0]
-
-        optimum = minimize(
-            objective,
-            theta0,
-            grad=None,
-            names=self.param_names,
-            total=total,
-            tol=self.tol,
-            max_iter=self.max_iter,
-            model=MODEL,
-        )
-        ll = _log_likelihood(np.exp(optimum.theta), x, t_x, age, w)
-        self._store(optimum, log_likelihood=ll, total=total)
-        return self
+        return self._maximise(
+            start, lambda values, _: (_log_likelihood(values, x, t_x, age, w), None), total,
+            analytic=False)
 
     def probability_alive(
         self, frequency: npt.ArrayLike, recency: npt.ArrayLike, T: npt.ArrayLike
