@@ -8,6 +8,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.sources.shop import GRADES, YAML, run_fails, shop, tiers
 from tests.sources.test_databases import ORDER_ROWS, PARQUET_YAML, _parquet
@@ -137,3 +139,77 @@ def test_without_statistics_every_check_runs_on_the_rows(tmp_path: Path) -> None
 def test_csv_sources_have_no_facts(tmp_path: Path) -> None:
     folder = shop(tmp_path, yaml=YAML)
     assert _ruled_out(folder) == set()
+
+
+# -------------------------------------------------------------------- facts never change a report
+
+_PROPERTY_YAML = """
+name: shop
+as_of: 2026-06-30
+sources:
+  customers:
+    path: customers.csv
+    columns:
+      customer_id: {type: string}
+      name: {type: string}
+      signup_date: {type: date}
+  transactions:
+    path: orders.parquet
+    time: order_date
+    refunds: "kind == 'refund'"
+    columns:
+      order_id: {type: string}
+      customer_id: {type: string}
+      order_date: {type: date}
+      amount: {type: float, nonnegative: true}
+      kind: {type: string}
+indicators:
+  orders_12m: {source: transactions, agg: count, where: "kind == 'sale'", window: 12m}
+  spend_12m: {source: transactions, agg: sum, column: amount, window: 12m}
+schemes:
+  value:
+    method: rules
+    tiers:
+      - {key: high, when: "spend_12m >= 100"}
+      - {key: other}
+    fallback: other
+"""
+
+_ORDER = st.tuples(
+    st.sampled_from(["c1", "c2", "c3", None]),
+    st.sampled_from([date(2025, 1, 5), date(2026, 3, 1), date(2026, 6, 30), date(2026, 7, 1),
+                     None]),
+    st.sampled_from([10.0, 0.0, -5.0, 250.0, None]),
+    st.sampled_from(["sale", "refund", None]),
+)
+
+
+def _report_lines(folder: Path) -> list[str]:
+    from tierwise.services.grading import check
+
+    report = check(Project.open(folder))
+    found = sorted(f"{f.source} {f.check} {f.column} {f.count} {f.samples}"
+                   for f in report.findings)
+    return [*found, str(sorted(report.rows.items()))]
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(orders=st.lists(_ORDER, min_size=1, max_size=12), group=st.integers(1, 4))
+def test_footer_facts_never_change_the_report(
+    orders: list[tuple[object, ...]], group: int, tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    folder = shop(tmp_path_factory.mktemp("facts"), yaml=_PROPERTY_YAML, orders=None)
+    columns = list(zip(*orders, strict=True))
+    pq.write_table(pa.table({
+        "order_id": pa.array([f"o{i}" for i in range(len(orders))]),
+        "customer_id": pa.array(columns[0], pa.string()),
+        "order_date": pa.array(columns[1], pa.date32()),
+        "amount": pa.array(columns[2], pa.float64()),
+        "kind": pa.array(columns[3], pa.string()),
+    }), folder / "orders.parquet", row_group_size=group)
+    with_facts = _report_lines(folder)
+    with monkeypatch.context() as patched:
+        patched.setattr("tierwise.sources.read.parquet_facts", lambda *a, **k: {})
+        assert _report_lines(folder) == with_facts
