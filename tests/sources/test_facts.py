@@ -213,3 +213,23 @@ def test_footer_facts_never_change_the_report(
     with monkeypatch.context() as patched:
         patched.setattr("tierwise.sources.read.parquet_facts", lambda *a, **k: {})
         assert _report_lines(folder) == with_facts
+
+
+def test_a_file_replaced_after_its_footer_was_read_fails_the_run(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch
+                                                                 ) -> None:
+    folder = _parquet(shop(tmp_path, yaml=PARQUET_YAML, orders=None), ORDER_ROWS)
+    import tierwise.sources.read as read
+
+    original = read.parquet_facts
+
+    def then_replaced(path: Path, columns: dict[str, str]) -> dict[str, ColumnFacts]:
+        facts = original(path, columns)
+        # An export lands while the run is reading: a future date the old footer did not show.
+        _parquet(folder, [*ORDER_ROWS, ("o9", "c1", "2026-07-15", 5.0, "sale")])
+        return facts
+
+    monkeypatch.setattr(read, "parquet_facts", then_replaced)
+    error = run_fails(folder)
+    assert "orders.parquet: the file changed while it was being read; run again" in str(error)
+    assert not (folder / "output").exists()

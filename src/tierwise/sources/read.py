@@ -54,6 +54,7 @@ class LoadedSource:
         encoding: the text encoding used to read a CSV file, if any.
         facts: what a Parquet file's footer proves about the typed columns that hold the
             stored values unchanged (see :mod:`tierwise.sources.facts`).
+        stamp: the file's (path, size, modification time) when the facts were read.
 
     """
 
@@ -64,6 +65,31 @@ class LoadedSource:
     typed: ir.Table
     encoding: str | None = None
     facts: Mapping[str, ColumnFacts] = field(default_factory=dict)
+    stamp: tuple[Path, int, int] | None = None
+
+    def check_facts_hold(self) -> None:
+        """Fail when the file changed after its footer was read: its facts may not hold.
+
+        Called once the rows were scanned, so a file replaced in between (an export landing
+        during the run) is not graded with checks skipped on the old file's statistics.
+
+        Raises:
+            DataError: naming the file, when its size or modification time changed.
+
+        """
+        if self.stamp is None:
+            return
+        path, size, mtime = self.stamp
+        try:
+            now = path.stat()
+        except OSError:
+            now = None
+        if now is None or (now.st_size, now.st_mtime_ns) != (size, mtime):
+            raise DataError(
+                f"{self.location}: the file changed while it was being read; run again once "
+                "it is written completely (write it under another name and rename it into place "
+                "to avoid this)"
+            )
 
 
 def load_source(name: str, spec: SourceSpec, engine: Engine, *, base: Path) -> LoadedSource:
@@ -77,6 +103,7 @@ def load_source(name: str, spec: SourceSpec, engine: Engine, *, base: Path) -> L
     fmt = spec.resolved_format()
     encoding = None
     facts: dict[str, ColumnFacts] = {}
+    stamp = None
     if fmt == "csv":
         path = _existing(base, spec, name)
         encoding = detect_encoding(path, spec.encoding)
@@ -87,7 +114,9 @@ def load_source(name: str, spec: SourceSpec, engine: Engine, *, base: Path) -> L
         table = engine.read_parquet(name, path)
         location = path.name
         if path.is_file():
+            before = path.stat()
             facts = parquet_facts(path, {n: c.from_ or n for n, c in spec.columns.items()})
+            stamp = (path, before.st_size, before.st_mtime_ns)
     else:
         table = engine.register_arrow(name, _read_database(name, spec, base))
         where = spec.path if fmt == "duckdb" else safe_url(str(spec.url))
@@ -96,7 +125,8 @@ def load_source(name: str, spec: SourceSpec, engine: Engine, *, base: Path) -> L
     typed = _typed(raw, spec)
     # A fact about the stored column holds for the typed one only where no cast came between.
     facts = {n: f for n, f in facts.items() if _stored(raw[n], spec.columns[n], fmt)}
-    return LoadedSource(name, spec, location, raw, typed, encoding, facts)
+    return LoadedSource(name, spec, location, raw, typed, encoding, facts,
+                        stamp if facts else None)
 
 
 def _existing(base: Path, spec: SourceSpec, name: str) -> Path:
