@@ -233,3 +233,20 @@ def test_a_file_replaced_after_its_footer_was_read_fails_the_run(tmp_path: Path,
     error = run_fails(folder)
     assert "orders.parquet: the file changed while it was being read; run again" in str(error)
     assert not (folder / "output").exists()
+
+
+def test_the_report_says_which_checks_the_statistics_answered(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from tierwise.cli import main
+    from tierwise.services.grading import check
+
+    folder = _parquet(shop(tmp_path, yaml=PARQUET_YAML, orders=None), ORDER_ROWS)
+    report = check(Project.open(folder))
+    assert report.ok
+    assert report.by_statistics == {"transactions": [
+        "missing: order_id", "missing: customer_id", "missing: order_date", "missing: amount",
+        "missing: kind", "future_event: order_date"]}
+    printed = CliRunner().invoke(main.app, ["check", "-p", str(folder)]).output
+    assert "transactions: answered by the Parquet file's statistics, no row read:" in printed
+    assert "future_event: order_date" in " ".join(printed.split())

@@ -103,6 +103,9 @@ def check(project: ProjectOpt = Path("."), as_of: AsOfOpt = None) -> None:
     console.print(quality_table(report))
     if report.encodings:
         console.print("encodings: " + ", ".join(f"{k} {v}" for k, v in report.encodings.items()))
+    for name, answered in report.by_statistics.items():
+        console.print(Text(f"{name}: answered by the Parquet file's statistics, no row read: "
+                           + ", ".join(answered)))
     if not report.ok:
         raise typer.Exit(1)
 

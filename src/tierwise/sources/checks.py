@@ -54,6 +54,8 @@ class QualityReport:
     findings: list[Finding] = field(default_factory=list)
     dropped: dict[str, int] = field(default_factory=dict)
     encodings: dict[str, str] = field(default_factory=dict)
+    #: Per source, the checks its Parquet footer answered ("missing: amount"): no row read.
+    by_statistics: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def errors(self) -> list[Finding]:
@@ -388,6 +390,9 @@ def _record(
 ) -> None:
     """Add a source's row count and the findings of its checks that fired to ``report``."""
     report.rows[source.name] = rows
+    answered = [_name(f).rstrip(":").replace(":", ": ") for f, _ in fired if f.ruled_out]
+    if answered:
+        report.by_statistics[source.name] = answered
     if rows == 0:
         report.findings.append(
             Finding(
