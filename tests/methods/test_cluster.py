@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from tierwise import methods
 from tierwise.errors import MethodError
-from tierwise.methods import cluster
+from tierwise.methods import cluster, cluster_fit
 from tierwise.spec.models import ClusterSchemeSpec
 
 from .conftest import AS_OF, scheme
@@ -278,7 +278,7 @@ def test_a_near_tie_keeps_the_previous_k(monkeypatch: pytest.MonkeyPatch) -> Non
     """k chosen afresh each run would flip on a near tie and re-key every cluster: the previous
     k stays unless another k scores clearly better (silhouette + 0.02). The scores are set
     here so the tie is exact, not left to the data."""
-    from tierwise.methods import cluster as cluster_method
+    from tierwise.methods import cluster_fit as cluster_method
 
     kmeans, gmm, _, assignment = cluster_method._libraries()
     scores = {2: 0.50, 3: 0.600, 4: 0.610}
@@ -329,7 +329,7 @@ def test_engine_assignment_equals_kmeans_predict() -> None:
     q25, median, q75 = np.percentile(logged, [25, 50, 75])
     assert model["features"][1]["centre"] == pytest.approx(median, rel=1e-12)
     assert model["features"][1]["scale"] == pytest.approx(q75 - q25, rel=1e-12)
-    reference = KMeans(n_clusters=4, n_init=cluster.N_INIT, random_state=0).fit(z)
+    reference = KMeans(n_clusters=4, n_init=cluster_fit.N_INIT, random_state=0).fit(z)
     centroids = np.array([c["centroid"] for c in model["clusters"]])
     # The same fit: the reference's centres are the model's, in tier order.
     order = [int(np.argmin(((reference.cluster_centers_ - c) ** 2).sum(axis=1))) for c in centroids]

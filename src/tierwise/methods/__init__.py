@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from tierwise.methods import abc, cluster, clv, model, rfm, rules, scorecard
+from tierwise.methods import abc, cluster, cluster_fit, clv, model, rfm, rules, scorecard
 from tierwise.methods.base import GRADE_COLUMNS, TEXT_COLUMNS
 from tierwise.methods.margin import within_margin as within_margin
 from tierwise.spec.models import (
@@ -41,7 +41,7 @@ def fit(
     ``cluster`` learns its clusters and ``clv`` its lifetime models' parameters. The model is
     JSON-ready and saved in the run's ``run.json``; it is passed back as ``previous_model`` to
     the next run, whose clusters keep their tiers where they match (see
-    :mod:`tierwise.methods.cluster`). A CLV model is refitted on every run's data.
+    :mod:`tierwise.methods.cluster_fit`). A CLV model is refitted on every run's data.
 
     Args:
         scheme: The scheme.
@@ -53,7 +53,7 @@ def fit(
     """
     del as_of  # part of the signature: a method may learn from dates (e.g. CLV)
     if isinstance(scheme, ClusterSchemeSpec):
-        return cluster.fit(scheme, features, previous_model=previous_model)
+        return cluster_fit.fit(scheme, features, previous_model=previous_model)
     if isinstance(scheme, ClvSchemeSpec):
         return clv.fit(scheme, features)
     if isinstance(scheme, ModelSchemeSpec):
@@ -80,7 +80,7 @@ def grade(
     if isinstance(scheme, RfmSchemeSpec):
         return rfm.grade(scheme, features)
     if isinstance(scheme, ClusterSchemeSpec):
-        fitted = model if model is not None else cluster.fit(scheme, features)
+        fitted = model if model is not None else cluster_fit.fit(scheme, features)
         return cluster.grade(scheme, features, fitted)
     if isinstance(scheme, ClvSchemeSpec):
         return clv.grade(scheme, features, model if model is not None else clv.fit(scheme, features))
@@ -138,7 +138,7 @@ def scheme_tiers(scheme: SchemeSpec) -> list[TierSpec]:
     if isinstance(scheme, RfmSchemeSpec):
         return rfm.tiers(scheme)
     if isinstance(scheme, ClusterSchemeSpec):
-        return cluster.tiers(scheme)
+        return cluster_fit.tiers(scheme)
     return list(scheme.tiers)
 
 

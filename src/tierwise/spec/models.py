@@ -409,7 +409,7 @@ class ClusterSchemeSpec(SchemeBase):
     """Clusters of customers learned from their indicators, ranked by the mean of a value.
 
     The clusters are fitted on the feature table (k-means or a Gaussian mixture, see
-    :mod:`tierwise.methods.cluster`) and named by the mean of ``value`` per cluster, best first:
+    :mod:`tierwise.methods.cluster_fit`) and named by the mean of ``value`` per cluster, best first:
     ``tiers`` label them in that order, or the tiers are generated as ``c1`` .. ``ck``.
     """
 
