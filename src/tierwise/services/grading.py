@@ -13,7 +13,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -359,9 +359,9 @@ def run_schemes(
                 if model is not None:
                     info["model"] = model
                 columns = (CUSTOMER, *used)
-                exports = _write(folder, engine, grades, features.select(*columns), scheme,
+                exports = _write(staging, folder, engine, features.select(*columns), scheme,
                                  name, day, export or [], info=info,
-                                 features_file=written.get(columns), staged=staging)
+                                 features_file=written.get(columns))
             written.setdefault(columns, folder / "features.parquet")
             lap(timings, "write")
             summary = summary_from_counts(facts.by_tier, methods.scheme_tiers(scheme),
@@ -497,9 +497,9 @@ def _staged(folder: Path) -> Iterator[Path]:
 
 
 def _write(
+    staging: Path,
     folder: Path,
     engine: Engine,
-    grades: ir.Table,
     features: ir.Table,
     scheme: SchemeSpec,
     name: str,
@@ -510,66 +510,64 @@ def _write(
     info: dict[str, Any] | None = None,
     fault: Callable[[str], None] | None = None,
     features_file: Path | None = None,
-    staged: Path | None = None,
 ) -> list[Path]:
-    """Write a run's files into ``folder`` through a staging folder renamed into place.
+    """Add a run's other files to ``staging``, which already holds its ``grades.parquet``.
 
-    The engine computes and encodes each file (grades with their tier labels, the features, and
-    ``extra`` tables by file name, written in row groups of 64k rows in their own order), so no
-    table of millions of rows passes through Python. ``info`` adds facts to ``run.json``
-    (``model``: what a learning method fitted, read back by the next recorded run);
-    ``fault`` is called between the files with the name of the point reached (crash tests).
-    ``features_file`` is a features file this run already wrote with the same columns (another
-    scheme's): it is hard-linked (or copied) instead of written again. ``staged`` is a staging
-    folder of the caller's :func:`_staged` block that already holds ``grades.parquet``; the
-    files are added to it and the caller's block renames it.
+    ``staging`` is the folder of the caller's :func:`_staged` block, renamed to ``folder`` when
+    the block ends. The engine computes and encodes each file (the features, and ``extra``
+    tables by file name, written in row groups of 64k rows in their own order), so no table of
+    millions of rows passes through Python. ``info`` adds facts to ``run.json`` (``model``: what
+    a learning method fitted, read back by the next recorded run); ``fault`` is called between
+    the files with the name of the point reached (crash tests). ``features_file`` is a features
+    file this run already wrote with the same columns (another scheme's): it is hard-linked (or
+    copied) instead of written again.
+
+    Returns:
+        The export files, at their place in ``folder``.
+
     """
     import pyarrow.parquet as pq
 
     point = fault or (lambda _: None)
-    tiers = methods.scheme_tiers(scheme)
-    with nullcontext(staged) if staged is not None else _staged(folder) as staging:
-        if staged is None:
-            engine.write_parquet(labelled_expr(grades, tiers), staging / "grades.parquet")
-        if features_file is None or not _share(features_file, staging / "features.parquet"):
-            engine.write_parquet(features, staging / "features.parquet")
-        point(f"written_grades:{name}")
-        for file_name, table in (extra or {}).items():
-            engine.write_parquet(table, staging / file_name, row_group_size=65_536)
-            point(f"written_{file_name}:{name}")
-        names = ["grades.parquet", "features.parquet", *(extra or {})]
-        if export:
-            # Exports are for people: they carry the rendered reasons and gaps.
-            readable = render_texts(scheme, pq.read_table(staging / "grades.parquet"),
-                                    pq.read_table(staging / "features.parquet"), as_of=as_of)
-            if "csv" in export:
-                _write_csv(readable, staging / "grades.csv")
-                names.append("grades.csv")
-            if "xlsx" in export:
-                _write_xlsx(readable, staging / "grades.xlsx", name)
-                names.append("grades.xlsx")
-        info = dict(info or {})
-        if isinstance(info.get("model"), dict) and isinstance(info["model"].get("artifact"),
-                                                               bytes):
-            # A fitted model's binary artifact lies beside run.json, which names it.
-            (staging / ARTIFACT).write_bytes(info["model"]["artifact"])
-            info["model"] = {**info["model"], "artifact": {"file": ARTIFACT}}
-            names.append(ARTIFACT)
-        (staging / "run.json").write_text(
-            json.dumps(
-                {
-                    "scheme": name,
-                    "as_of": as_of.isoformat(),
-                    **info,
-                    # The spec as graded, so its texts render the same after the YAML changes.
-                    "spec": _SCHEME.dump_python(scheme, mode="json", by_alias=True),
-                },
-                ensure_ascii=False,
-                indent=2,
-            ),
-            encoding="utf-8",
-        )
-        point(f"before_rename:{name}")
+    if features_file is None or not _share(features_file, staging / "features.parquet"):
+        engine.write_parquet(features, staging / "features.parquet")
+    point(f"written_grades:{name}")
+    for file_name, table in (extra or {}).items():
+        engine.write_parquet(table, staging / file_name, row_group_size=65_536)
+        point(f"written_{file_name}:{name}")
+    names = ["grades.parquet", "features.parquet", *(extra or {})]
+    if export:
+        # Exports are for people: they carry the rendered reasons and gaps.
+        readable = render_texts(scheme, pq.read_table(staging / "grades.parquet"),
+                                pq.read_table(staging / "features.parquet"), as_of=as_of)
+        if "csv" in export:
+            _write_csv(readable, staging / "grades.csv")
+            names.append("grades.csv")
+        if "xlsx" in export:
+            _write_xlsx(readable, staging / "grades.xlsx", name)
+            names.append("grades.xlsx")
+    info = dict(info or {})
+    if isinstance(info.get("model"), dict) and isinstance(info["model"].get("artifact"),
+                                                           bytes):
+        # A fitted model's binary artifact lies beside run.json, which names it.
+        (staging / ARTIFACT).write_bytes(info["model"]["artifact"])
+        info["model"] = {**info["model"], "artifact": {"file": ARTIFACT}}
+        names.append(ARTIFACT)
+    (staging / "run.json").write_text(
+        json.dumps(
+            {
+                "scheme": name,
+                "as_of": as_of.isoformat(),
+                **info,
+                # The spec as graded, so its texts render the same after the YAML changes.
+                "spec": _SCHEME.dump_python(scheme, mode="json", by_alias=True),
+            },
+            ensure_ascii=False,
+            indent=2,
+        ),
+        encoding="utf-8",
+    )
+    point(f"before_rename:{name}")
     return [folder / n for n in names if not n.endswith(".parquet")]
 
 

@@ -368,9 +368,9 @@ def _record_one(engine: Engine, st: Store, plan: _Plan, features: ir.Table, day:
                  if changes is not None else {})
         columns = (CUSTOMER, *used)
         written = written if written is not None else {}
-        exports = _write(folder, engine, grades, features.select(*columns),
+        exports = _write(staging, folder, engine, features.select(*columns),
                          plan.scheme, plan.name, day, export, extra=extra, info=info,
-                         fault=fault_point, features_file=written.get(columns), staged=staging)
+                         fault=fault_point, features_file=written.get(columns))
         # Before the rename: a first run's changes are read from the staged grades file.
         counts = _tier_counts(engine, facts, changes, plan.scheme)
     written.setdefault(columns, folder / "features.parquet")
