@@ -174,7 +174,7 @@ def _discounted(model: Any, x: Floats, t_x: Floats, age: Floats, horizon: float,
 def predict(scheme: ClvSchemeSpec, model: dict[str, Any], x: Floats, t_x: Floats, age: Floats,
             m: Floats) -> dict[str, Floats]:
     """Per customer (buyers only): the figures of :data:`_DETAILS` but the id."""
-    import pandas as pd
+    from tierwise.methods.lifetime._fit import factorize_rows
 
     transactions, spend = _rebuilt(model, model["transactions"]["params"],
                                    model["spend"]["params"])
@@ -182,8 +182,8 @@ def predict(scheme: ClvSchemeSpec, model: dict[str, Any], x: Floats, t_x: Floats
     horizon = horizon_days(scheme.horizon)
     rate = scheme.discount_rate
     # Predictions depend on (x, t_x, T) only: compute each distinct summary once.
-    codes, uniques = pd.factorize(pd.MultiIndex.from_arrays([x, t_x, age]))
-    ux, ut, ua = (np.asarray(uniques.get_level_values(i), dtype=np.float64) for i in range(3))
+    codes, first = factorize_rows((x, t_x, age))
+    ux, ut, ua = x[first], t_x[first], age[first]
     purchases, discounted = _discounted(transactions, ux, ut, ua, horizon, unit, rate)
     alive = transactions.probability_alive(ux, ut, ua)
     per_purchase = spend.conditional_expected_average_profit(x, m)
