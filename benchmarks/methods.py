@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -119,27 +118,6 @@ def child(folder: Path, scheme: str) -> dict[str, object]:
             "model": [f"{k}: {v}" for k, v in model]}
 
 
-def spawn(size: str, scheme: str) -> dict[str, object]:
-    """Run one scheme in a fresh process; wall, CPU and peak RSS of that process."""
-    import os
-
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--size", size, "--child", scheme]
-    waited = bench.wait_quiet()
-    busy = bench.cpu_busy()
-    clock = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
-    assert proc.stdout is not None
-    output = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - clock
-    cpu = usage.ru_utime + usage.ru_stime
-    if os.waitstatus_to_exitcode(status):
-        raise SystemExit(f"{scheme} failed")
-    return {"wall": wall, "cpu": cpu, "other_cpu": max(0.0, bench.cpu_busy() - busy - cpu),
-            "waited": waited, "peak_mib": usage.ru_maxrss / 1024,
-            "report": json.loads(output.strip().splitlines()[-1])}
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", choices=list(generate.SIZES), required=True)
@@ -156,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"tierwise code: {bench.code_state()}")
     results = {}
     for scheme in args.scheme or SCHEMES:
-        res = spawn(args.size, scheme)
+        res = bench.spawn(scheme, args.size, script=Path(__file__))
         report = res["report"]
         assert isinstance(report, dict)
         steps = ", ".join(f"{k} {v:.2f}" for k, v in report["steps"].items())

@@ -230,9 +230,14 @@ TOOLS = {
 }
 
 
-def spawn(tool: str, size: str) -> dict[str, object]:
-    """Run one tool in a fresh process; its wall time, peak RSS and reported timings."""
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--size", size, "--child", tool]
+def spawn(tool: str, size: str, *, script: Path | None = None) -> dict[str, object]:
+    """Run one tool in a fresh process; its wall time, peak RSS and reported timings.
+
+    ``script`` is the benchmark whose ``--child`` runs the tool (this one by default); it
+    prints its report as JSON on the last line.
+    """
+    target = script or Path(__file__)
+    cmd = [sys.executable, str(target.resolve()), "--size", size, "--child", tool]
     waited = wait_quiet()
     busy = cpu_busy()
     clock = time.perf_counter()

@@ -143,38 +143,6 @@ def test_csv_sources_have_no_facts(tmp_path: Path) -> None:
 
 # -------------------------------------------------------------------- facts never change a report
 
-_PROPERTY_YAML = """
-name: shop
-as_of: 2026-06-30
-sources:
-  customers:
-    path: customers.csv
-    columns:
-      customer_id: {type: string}
-      name: {type: string}
-      signup_date: {type: date}
-  transactions:
-    path: orders.parquet
-    time: order_date
-    refunds: "kind == 'refund'"
-    columns:
-      order_id: {type: string}
-      customer_id: {type: string}
-      order_date: {type: date}
-      amount: {type: float, nonnegative: true}
-      kind: {type: string}
-indicators:
-  orders_12m: {source: transactions, agg: count, where: "kind == 'sale'", window: 12m}
-  spend_12m: {source: transactions, agg: sum, column: amount, window: 12m}
-schemes:
-  value:
-    method: rules
-    tiers:
-      - {key: high, when: "spend_12m >= 100"}
-      - {key: other}
-    fallback: other
-"""
-
 _ORDER = st.tuples(
     st.sampled_from(["c1", "c2", "c3", None]),
     st.sampled_from([date(2025, 1, 5), date(2026, 3, 1), date(2026, 6, 30), date(2026, 7, 1),
@@ -200,7 +168,7 @@ def test_footer_facts_never_change_the_report(
     orders: list[tuple[object, ...]], group: int, tmp_path_factory: pytest.TempPathFactory,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    folder = shop(tmp_path_factory.mktemp("facts"), yaml=_PROPERTY_YAML, orders=None)
+    folder = shop(tmp_path_factory.mktemp("facts"), yaml=PARQUET_YAML, orders=None)
     columns = list(zip(*orders, strict=True))
     pq.write_table(pa.table({
         "order_id": pa.array([f"o{i}" for i in range(len(orders))]),
