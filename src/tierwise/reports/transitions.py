@@ -94,6 +94,9 @@ def transitions(
     grouped = engine.to_arrow(
         moves.group_by(["from_tier", "to_tier", "kind"]).aggregate(n=moves.count())
     ).to_pylist()
+    # A GROUP BY returns its groups in whatever order the threads finish: sort here, the same
+    # way on every engine (they place nulls differently), so two reads give the same matrix.
+    grouped.sort(key=lambda r: tuple((r[k] is None, r[k] or "") for k in ("from_tier", "to_tier")))
     cells = [Cell(r["from_tier"], r["to_tier"], int(r["n"])) for r in grouped]
     counts = dict.fromkeys((*KINDS, "same"), 0)
     for r in grouped:

@@ -338,7 +338,7 @@ def _record_one(engine: Engine, st: Store, plan: _Plan, features: ir.Table, day:
                 customers: int, quality: QualityReport, export: list[str], step: Progress,
                 who: str, project: Project, graded_project: Project, data_print: str,
                 shared: dict[str, float], lap: Callable[[dict[str, float], str], None],
-                written: dict[tuple[str, ...], Path] | None = None) -> RunOutcome:
+                written: dict[tuple[str, ...], Path]) -> RunOutcome:
     """Grade one scheme, write its files and commit its run.
 
     ``written``: the features files already written by this run's other schemes, by their
@@ -367,7 +367,6 @@ def _record_one(engine: Engine, st: Store, plan: _Plan, features: ir.Table, day:
         extra = ({"changes.parquet": changes.order_by(CUSTOMER)}
                  if changes is not None else {})
         columns = (CUSTOMER, *used)
-        written = written if written is not None else {}
         exports = _write(staging, folder, engine, features.select(*columns),
                          plan.scheme, plan.name, day, export, extra=extra, info=info,
                          fault=fault_point, features_file=written.get(columns))
