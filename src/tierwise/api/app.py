@@ -18,9 +18,18 @@ from pydantic import BaseModel, Field
 
 from tierwise import web
 from tierwise.api import errors
-from tierwise.api.auth import SESSION_COOKIE, current_user, requires, store_of
+from tierwise.api.auth import (
+    SESSION_COOKIE,
+    client_of,
+    current_user,
+    requires,
+    security_of,
+    store_of,
+)
+from tierwise.api.limits import EXPENSIVE, BodyLimit, limiter_for, limits_of
 from tierwise.errors import NotFoundError
 from tierwise.services import access
+from tierwise.services import auth as auth_service
 from tierwise.services import history as history_service
 from tierwise.services import overrides as override_service
 from tierwise.services import versions as version_service
@@ -33,7 +42,6 @@ from tierwise.store import Store, audit
 from tierwise.store import overrides as store_overrides
 from tierwise.store import runs as store_runs
 from tierwise.store import schemes as store_schemes
-from tierwise.store import users as store_users
 from tierwise.store.overrides import Override
 from tierwise.store.users import User
 
@@ -46,6 +54,11 @@ CustomerReader = Annotated[User, Depends(requires(access.READ_CUSTOMERS))]
 Editor = Annotated[User, Depends(requires(access.EDIT_SCHEMES))]
 Overrider = Annotated[User, Depends(requires(access.OVERRIDE))]
 Auditor = Annotated[User, Depends(requires(access.READ_AUDIT))]
+
+
+def expensive(request: Request, user: User) -> None:
+    """Charge an expensive request (search, export, preview, run) to the caller's rate limits."""
+    limits_of(request).check(EXPENSIVE, client=client_of(request), user=user.username)
 
 
 def project_of(request: Request) -> Project:
@@ -73,18 +86,20 @@ class Me(BaseModel):
     csrf: str | None = None
 
 
-@api.post("/auth/login", response_model=Me, tags=["auth"])
+@api.post("/auth/login", response_model=Me, tags=["auth"],
+          responses={429: {"description": "too many login attempts from this address"}})
 def login(body: Login, request: Request, response: Response) -> Me:
     """Log in with a password: sets the session cookie and returns the CSRF token."""
-    store = store_of(request)
-    client = request.client.host if request.client else "unknown"
-    with store.begin() as conn:
-        user = store_users.authenticate(conn, body.username, body.password, client=client)
-        sid, csrf = store_users.new_session(conn, user)
-    response.set_cookie(SESSION_COOKIE, sid, httponly=True, samesite="strict",
+    client = client_of(request)
+    limits_of(request).check("login", client=client)
+    settings = security_of(request)
+    done = auth_service.log_in(store_of(request), settings, body.username, body.password,
+                               client=client)
+    response.set_cookie(SESSION_COOKIE, done.session_id, httponly=True, samesite="strict",
                         secure=request.url.scheme == "https",
-                        max_age=store_users.SESSION_HOURS * 3600)
-    return Me(username=user.username, display_name=user.display_name, role=user.role, csrf=csrf)
+                        max_age=settings.session_hours * 3600)
+    return Me(username=done.user.username, display_name=done.user.display_name,
+              role=done.user.role, csrf=done.csrf)
 
 
 @api.post("/auth/logout", status_code=204, tags=["auth"])
@@ -93,8 +108,7 @@ def logout(request: Request, response: Response,
     """End the session."""
     sid = request.cookies.get(SESSION_COOKIE)
     if sid:
-        with store_of(request).begin() as conn:
-            store_users.end_session(conn, sid)
+        auth_service.log_out(store_of(request), sid, user)
     response.delete_cookie(SESSION_COOKIE)
 
 
@@ -224,6 +238,7 @@ class PreviewIn(BaseModel):
 @api.post("/schemes/{name}/preview", tags=["schemes"])
 def preview(name: str, body: PreviewIn, request: Request, user: Editor) -> dict[str, Any]:
     """Grade a version and the active one on the same data: counts, matrix, samples."""
+    expensive(request, user)
     p = history_service.preview(project_of(request), name, candidate=body.version,
                                 as_of=body.as_of, actor=user.username)
     moves = p.transitions
@@ -324,6 +339,8 @@ def customer(customer_id: str, scheme: str, request: Request, user: CustomerRead
     store = store_of(request)
     access.require_customer(store, user, customer_id)
     found = detail(project_of(request), store, scheme, customer_id, as_of=as_of)
+    access.log_read(store, user, "customer.read", "customer", customer_id,
+                    client=client_of(request), detail={"scheme": scheme})
     return {
         "customer_id": customer_id, "scheme": scheme, "as_of": found.explanation.as_of,
         "grade": found.explanation.grade, "indicators": found.explanation.indicators,
@@ -340,9 +357,14 @@ def customers(request: Request, user: CustomerReader, scheme: str,
               limit: Annotated[int, Query(ge=1, le=1000)] = 50,
               offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0) -> dict[str, Any]:
     """Search a run's customers: by tier, id prefix ``q`` and a condition on indicators."""
+    expensive(request, user)
     store = store_of(request)
     page = search(store, scheme, tier=tier, prefix=q, where=where, as_of=as_of,
                   visible=access.visible_customers(store, user), limit=limit, offset=offset)
+    access.log_read(store, user, "customers.searched", "scheme", scheme,
+                    client=client_of(request),
+                    detail={"tier": tier, "q": q, "where": where, "as_of": as_of,
+                            "rows": len(page.rows), "total": page.total})
     return {"total": page.total, "limit": limit, "offset": offset, "rows": page.rows}
 
 
@@ -350,10 +372,15 @@ def customers(request: Request, user: CustomerReader, scheme: str,
 def export(run_id: Id, request: Request,
            user: Annotated[User, Depends(requires(access.EXPORT))],
            format: Annotated[str, Query(pattern="^(csv|xlsx)$")] = "csv") -> Response:
-    """A run's grades with reasons and gaps, as CSV (UTF-8 with BOM) or Excel."""
+    """A run's grades with reasons and gaps, as CSV (UTF-8 with BOM) or Excel.
+
+    Text cells that a spreadsheet would run as a formula are neutralised; the export is audited.
+    """
+    expensive(request, user)
     store = store_of(request)
     data = export_run(store, run_id, fmt=format,
-                      visible=access.visible_customers(store, user))
+                      visible=access.visible_customers(store, user), actor=user.username,
+                      client=client_of(request))
     media = ("text/csv; charset=utf-8" if format == "csv" else
              "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     return Response(data, media_type=media, headers={
@@ -372,6 +399,7 @@ class StartRun(BaseModel):
 def start_run(body: StartRun, request: Request,
               user: Annotated[User, Depends(requires(access.RUN))]) -> dict[str, Any]:
     """Start a recorded run in the background; poll ``/jobs/{id}`` for its progress."""
+    expensive(request, user)
     jobs: Jobs = request.app.state.jobs
     started = jobs.start(project_of(request), body.schemes, as_of=body.as_of, force=body.force,
                          actor=user.username)
@@ -549,18 +577,27 @@ def create_app(project_path: str | Path = ".") -> FastAPI:
     @app.middleware("http")
     async def _security_headers(request: Request, call_next: Any) -> Any:
         response = await call_next(request)
+        headers = response.headers
         # Pages use only our own stylesheet and inline SVG: nothing else may load or frame them.
-        response.headers.setdefault(
+        headers.setdefault(
             "Content-Security-Policy",
             "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'none'; "
             "frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        # Everything but the stylesheet carries customer data or a session's view of it: no
+        # browser or proxy may keep a copy (exports included).
+        if not request.url.path.startswith("/static/"):
+            headers.setdefault("Cache-Control", "no-store")
+        if request.url.scheme == "https":
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         return response
 
     app.state.project = project
     app.state.store = open_store(project)
     app.state.jobs = Jobs()
+    app.state.limiter = limiter_for(project.spec.security)
+    app.add_middleware(BodyLimit, max_bytes=project.spec.security.max_body_kb * 1024)
     errors.install(app)
     app.include_router(api)
     web.install(app)

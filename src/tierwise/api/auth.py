@@ -10,8 +10,9 @@ from fastapi import Depends, Request
 from tierwise.api.errors import Unauthenticated
 from tierwise.errors import PermissionDenied
 from tierwise.services import access
+from tierwise.services import auth as auth_service
+from tierwise.spec.models import SecuritySpec
 from tierwise.store import Store
-from tierwise.store import users as store_users
 from tierwise.store.users import User
 
 SESSION_COOKIE = "tw_session"
@@ -25,6 +26,32 @@ def store_of(request: Request) -> Store:
     return store
 
 
+def security_of(request: Request) -> SecuritySpec:
+    """The project's sign-in and request limits."""
+    settings: SecuritySpec = request.app.state.project.spec.security
+    return settings
+
+
+def client_of(request: Request) -> str:
+    """The client's address, through the project's trusted proxies.
+
+    The peer's address, or the first untrusted hop of ``X-Forwarded-For`` when the peer is one
+    of the project's ``security.trusted_proxies``.
+
+    A client cannot choose its address by sending the header itself: the header counts only
+    when it comes through a proxy the project trusts.
+    """
+    peer = request.client.host if request.client else "unknown"
+    trusted = set(security_of(request).trusted_proxies)
+    if peer not in trusted:
+        return peer
+    hops = [h.strip() for h in request.headers.get("X-Forwarded-For", "").split(",") if h.strip()]
+    for hop in reversed(hops):
+        if hop not in trusted:
+            return hop[:100]
+    return peer
+
+
 def current_user(request: Request) -> User:
     """The caller, from ``Authorization: Bearer <token>`` or the session cookie.
 
@@ -34,21 +61,21 @@ def current_user(request: Request) -> User:
     store = store_of(request)
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("bearer "):
-        with store.connect() as conn:
-            user = store_users.user_for_token(conn, header[7:].strip())
+        user = auth_service.token_of(store, header[7:].strip()[:200], client=client_of(request))
         if user is None:
-            raise Unauthenticated("the API token is unknown or revoked")
+            raise Unauthenticated("the API token is unknown, expired or revoked")
+        request.state.user = user
         return user
     sid = request.cookies.get(SESSION_COOKIE)
     if sid:
-        with store.connect() as conn:
-            found = store_users.session_user(conn, sid)
+        found = auth_service.session_of(store, security_of(request), sid[:200])
         if found is not None:
             user, csrf = found
             if request.method not in _SAFE and not hmac.compare_digest(
                     request.headers.get(CSRF_HEADER, ""), csrf):
                 raise PermissionDenied(
                     f"missing or wrong {CSRF_HEADER} header; send the token /auth/login gave")
+            request.state.user = user
             return user
     raise Unauthenticated("log in (POST /api/v1/auth/login) or send an API token")
 

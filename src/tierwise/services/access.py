@@ -37,6 +37,20 @@ ALLOWED: dict[str, frozenset[str]] = {
 }
 
 
+# What each action means, for refusals ("a manager may not manage users").
+WORDS: dict[str, str] = {
+    READ: "read schemes and runs",
+    READ_CUSTOMERS: "read customers",
+    READ_AUDIT: "read the audit log",
+    EDIT_SCHEMES: "edit or activate schemes",
+    RUN: "start runs",
+    OVERRIDE: "override grades",
+    DECIDE: "approve, reject or revoke overrides",
+    EXPORT: "export grades",
+    USERS: "manage users",
+}
+
+
 def allowed(user: User, action: str) -> bool:
     """Whether ``user``'s role may do ``action`` at all."""
     return action in ALLOWED.get(user.role, frozenset())
@@ -45,7 +59,7 @@ def allowed(user: User, action: str) -> bool:
 def require(user: User, action: str) -> None:
     """Refuse ``action`` unless the user's role allows it."""
     if not allowed(user, action):
-        raise PermissionDenied(f"a {user.role} may not {action.replace('_', ' ')}")
+        raise PermissionDenied(f"a {user.role} may not {WORDS.get(action, action)}")
 
 
 def sees_all_customers(user: User) -> bool:
@@ -90,3 +104,17 @@ def require_decision(store: Store, user: User, override: Override, action: str) 
     require(user, OVERRIDE if action == "revoke" else DECIDE)
     if action == "revoke" and override.author != user.username:
         require(user, DECIDE)
+
+
+def log_read(store: Store, user: User, action: str, object_type: str, object_id: str, *,
+             client: str | None = None, detail: object = None) -> None:
+    """Record that ``user`` read personal data (a customer page, a search) in the access log.
+
+    Reads go to the access log, not the hash-chained audit log: they are many, and a business
+    prunes them after its retention period (``tierwise audit prune-access``).
+    """
+    from tierwise.store import access_log
+
+    with store.begin() as conn:
+        access_log.record(conn, actor=user.username, action=action, object_type=object_type,
+                          object_id=object_id, client=client, detail=detail)

@@ -9,13 +9,18 @@ from pathlib import Path
 
 from tierwise.errors import SpecError
 from tierwise.services.grading import _SCHEME, _write_csv, _write_xlsx, render_texts
-from tierwise.store import Store
+from tierwise.store import Store, audit
 from tierwise.store import runs as store_runs
 
 
 def export_run(store: Store, run_id: int, *, fmt: str = "csv",
-               visible: set[str] | None = None) -> bytes:
-    """The run's grades (only ``visible`` customers when given) as CSV or Excel bytes."""
+               visible: set[str] | None = None, actor: str | None = None,
+               client: str | None = None) -> bytes:
+    """The run's grades (only ``visible`` customers when given) as CSV or Excel bytes.
+
+    With ``actor``, the export is recorded in the audit log (who took how many customers of
+    which run, in which format): exports are data leaving tierwise.
+    """
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
@@ -43,4 +48,12 @@ def export_run(store: Store, run_id: int, *, fmt: str = "csv",
         else:
             _write_xlsx(readable, path, run.scheme)
         buffer = io.BytesIO(path.read_bytes())
+    if actor is not None:
+        with store.begin() as conn:
+            audit.append(conn, actor=actor, action="run.exported", object_type="run",
+                         object_id=str(run_id),
+                         after={"format": fmt, "customers": readable.num_rows,
+                                "scheme": run.scheme, "as_of": run.as_of,
+                                "client": (client or "")[:100],
+                                "only_assigned": visible is not None})
     return buffer.getvalue()

@@ -32,7 +32,8 @@ _SECTIONS: dict[str, TypeAdapter[Any]] = {
     "indicators": TypeAdapter(IndicatorSpec),
     "schemes": TypeAdapter(SchemeSpec),
 }
-_TOP_KEYS = {"name", "description", "engine", "as_of", "output", "sources", "indicators", "schemes"}
+_TOP_KEYS = {"name", "description", "engine", "as_of", "output", "security", "store", "sources",
+             "indicators", "schemes"}
 
 
 @dataclass(frozen=True)
@@ -149,7 +150,7 @@ def parse_project(located: Located) -> ProjectSpec:
                 )
             )
     parsed: dict[str, Any] = {}
-    for key in ("name", "description", "as_of", "output", "engine"):
+    for key in ("name", "description", "as_of", "output", "engine", "security", "store"):
         if key in doc:
             parsed[key] = _plain(doc[key])
     for section, adapter in _SECTIONS.items():

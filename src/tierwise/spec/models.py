@@ -285,6 +285,11 @@ class OverridePolicySpec(Spec):
     require_approval: bool = Field(
         default=False, description="an override applies only once a second person approves it"
     )
+    max_backdate_days: int = Field(
+        default=31, ge=0, le=3660,
+        description="how far before today an override may start; a backdated override always "
+        "waits for a second person's approval",
+    )
 
 
 class SchemeBase(Spec):
@@ -640,6 +645,54 @@ class EngineSpec(Spec):
     memory_limit: str | None = Field(default=None, description="DuckDB memory limit, e.g. 8GB")
 
 
+class RateSpec(Spec):
+    """How many requests of one kind a client may make per minute (a token bucket)."""
+
+    per_minute: int = Field(ge=1, le=1_000_000)
+    burst: int | None = Field(
+        default=None, ge=1, le=1_000_000,
+        description="requests allowed at once before the rate applies (default: per_minute)")
+
+
+class SecuritySpec(Spec):
+    """Sign-in, session and request limits of the service and the command line.
+
+    The defaults follow common guidance (OWASP ASVS 2.2 and 3.3): lock an account after a few
+    failed logins for a while, end idle sessions, give API tokens an expiry, and answer floods
+    with ``429 Too Many Requests`` before any password is hashed.
+    """
+
+    lockout_after: int = Field(
+        default=5, ge=1, le=1000,
+        description="failed logins for one user name within the window that lock it")
+    address_lockout_after: int = Field(
+        default=20, ge=1, le=100_000,
+        description="failed logins from one client address within the window that lock it")
+    lockout_window_minutes: int = Field(default=15, ge=1, le=7 * 24 * 60)
+    lockout_minutes: int = Field(default=15, ge=1, le=7 * 24 * 60,
+                                 description="how long a lock lasts")
+    session_hours: int = Field(default=12, ge=1, le=24 * 30,
+                               description="a session ends this long after login")
+    session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60,
+                                      description="a session unused this long ends")
+    token_days: int = Field(default=90, ge=1, le=3650,
+                            description="default lifetime of new API tokens")
+    max_body_kb: int = Field(default=1024, ge=1, le=1024 * 1024,
+                             description="largest request body the service reads")
+    search_timeout_seconds: float = Field(
+        default=5.0, gt=0, le=600,
+        description="time limit of one customer search or preview query")
+    login_rate: RateSpec = Field(
+        default_factory=lambda: RateSpec(per_minute=10, burst=10),
+        description="login attempts per client address")
+    expensive_rate: RateSpec = Field(
+        default_factory=lambda: RateSpec(per_minute=60, burst=20),
+        description="searches, exports, previews and run starts per user and per address")
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="addresses of reverse proxies whose X-Forwarded-For names the client")
+
+
 class ProjectSpec(Spec):
     """The whole of ``tierwise.yaml``."""
 
@@ -653,6 +706,7 @@ class ProjectSpec(Spec):
         description="SQLAlchemy URL of the store (default: sqlite file .tierwise/store.db; "
         "the TIERWISE_STORE_URL environment variable wins)",
     )
+    security: SecuritySpec = Field(default_factory=SecuritySpec)
     sources: dict[str, SourceSpec]
     indicators: dict[str, IndicatorSpec] = Field(default_factory=dict)
     schemes: dict[str, SchemeSpec] = Field(default_factory=dict)

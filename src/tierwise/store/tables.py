@@ -178,6 +178,8 @@ api_tokens = sa.Table(
     sa.Column("created_at", Timestamp, nullable=False),
     sa.Column("last_used_at", Timestamp),
     sa.Column("revoked_at", Timestamp),
+    # None: never expires (tokens issued before expiry existed); new tokens always get one.
+    sa.Column("expires_at", Timestamp),
 )
 
 sessions = sa.Table(
@@ -188,6 +190,9 @@ sessions = sa.Table(
     sa.Column("csrf", sa.String(64), nullable=False),
     sa.Column("created_at", Timestamp, nullable=False),
     sa.Column("expires_at", Timestamp, nullable=False),
+    # Written at most once a minute: a session unused for the idle timeout ends.
+    sa.Column("last_seen_at", Timestamp),
+    sa.Column("client", sa.String(100)),
 )
 
 assignments = sa.Table(
@@ -199,11 +204,28 @@ assignments = sa.Table(
     sa.Index(None, "user_id"),
 )
 
+# Failed logins per key: "user:<name>" and "addr:<client address>", each locked on its own.
 login_failures = sa.Table(
     "login_failures",
     metadata,
-    sa.Column("key", sa.String(300), primary_key=True),  # username and client address
+    sa.Column("key", sa.String(300), primary_key=True),
     sa.Column("failures", sa.Integer, nullable=False),
     sa.Column("first_at", Timestamp, nullable=False),
     sa.Column("locked_until", Timestamp),
+)
+
+# Reads of personal data and token use: who saw what, kept apart from the hash-chained audit log
+# so that the chain stays small; pruned by age (`tierwise audit prune-access`).
+access_log = sa.Table(
+    "access_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("at", Timestamp, nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("action", sa.String(100), nullable=False),
+    sa.Column("object_type", sa.String(50), nullable=False),
+    sa.Column("object_id", sa.String(200), nullable=False),
+    sa.Column("client", sa.String(100)),
+    sa.Column("detail", sa.Text),
+    sa.Index(None, "at"),
 )

@@ -3,7 +3,9 @@
 Passwords are hashed with scrypt (``hashlib``: memory-hard, no extra dependency), with a random
 salt per password; checks compare in constant time. API tokens and session ids are random 256-bit
 secrets shown once and stored only as their sha256, so a copy of the store lets no one in.
-Repeated failed logins for one user and client lock that pair out for a while.
+Failed logins are counted per user name and per client address (``login_failures``); the
+login use case (``services.auth``) records them in a transaction of their own and refuses a locked
+name or address. Sessions end after a fixed time and when idle; tokens expire.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -27,7 +30,6 @@ ROLES = ("admin", "supervisor", "manager", "auditor")
 # scrypt cost: 2^15 x 8 x 128 bytes = 32 MiB and about 0.1 s per check on this machine.
 _N, _R, _P = 2**15, 8, 1
 SESSION_HOURS = 12
-LOCK_AFTER, LOCK_MINUTES = 5, 15
 
 
 @dataclass(frozen=True)
@@ -127,65 +129,114 @@ def set_password(conn: sa.Connection, username: str, password: str, *, actor: st
     user = by_name(conn, username)
     conn.execute(sa.update(users).where(users.c.id == user.id).values(
         password_hash=hash_password(password), revision=user.revision + 1))
-    conn.execute(sa.delete(sessions).where(sessions.c.user_id == user.id))
+    _end_all(conn, user)
     audit.append(conn, actor=actor, action="user.password_set", object_type="user",
                  object_id=username)
 
 
-def authenticate(conn: sa.Connection, username: str, password: str, *, client: str) -> User:
-    """The user, if the password is right and the user and client are not locked out.
+def check_credentials(conn: sa.Connection, username: str, password: str) -> User | None:
+    """The enabled user ``username`` if ``password`` is theirs, else None.
 
-    Raises:
-        PermissionDenied: the same message for an unknown user and a wrong password, so the
-            answer tells an attacker nothing; a lock-out says when to try again.
-
+    Exactly one scrypt hash is computed whatever the outcome (an unknown or disabled user is
+    checked against a dummy hash), so the answer time does not tell which user names exist.
     """
-    key = f"{username}|{client}"[:300]
-    moment = now()
-    failed = conn.execute(sa.select(login_failures).where(login_failures.c.key == key)).first()
-    if failed is not None and failed.locked_until is not None:
-        until = _aware(failed.locked_until)
-        if until > moment:
-            minutes = max(1, int((until - moment).total_seconds() // 60) + 1)
-            raise PermissionDenied(f"too many failed logins; try again in {minutes} minutes")
     row = conn.execute(sa.select(users).where(users.c.username == username)).first()
-    ok = row is not None and not row.disabled and check_password(password, row.password_hash)
-    if not ok:
-        if row is None:
-            check_password(password, hash_password("timing-equaliser"))
-        _record_failure(conn, key, failed, moment)
-        raise PermissionDenied("wrong user name or password")
-    conn.execute(sa.delete(login_failures).where(login_failures.c.key == key))
-    assert row is not None
+    stored = row.password_hash if row is not None else _dummy_hash()
+    matches = check_password(password, stored)
+    if row is None or row.disabled or not matches:
+        return None
     return _user(row)
 
 
-def _aware(value: datetime) -> datetime:
-    from datetime import UTC
+@cache
+def _dummy_hash() -> str:
+    return hash_password(secrets.token_urlsafe(16))
 
+
+def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def _record_failure(conn: sa.Connection, key: str, failed: Any, moment: datetime) -> None:
-    if failed is None or _aware(failed.first_at) < moment - timedelta(minutes=LOCK_MINUTES):
+def locked_until(conn: sa.Connection, keys: list[str], moment: datetime) -> datetime | None:
+    """The latest time until which any of ``keys`` is locked, if one is locked at ``moment``."""
+    rows = conn.execute(sa.select(login_failures.c.locked_until)
+                        .where(login_failures.c.key.in_([k[:300] for k in keys]))).scalars()
+    ends = [_aware(t) for t in rows if t is not None and _aware(t) > moment]
+    return max(ends) if ends else None
+
+
+def record_failure(conn: sa.Connection, key: str, moment: datetime, *, window: timedelta,
+                   lock_after: int, lock_for: timedelta) -> bool:
+    """Count one failed login under ``key``; True when this failure locks the key.
+
+    Failures older than ``window`` start the count afresh. Call it in a transaction of its own
+    that commits whatever the login's outcome: a count made inside the login's transaction
+    would be rolled back with it when the login is refused.
+    """
+    key = key[:300]
+    row = conn.execute(sa.select(login_failures).where(login_failures.c.key == key)).first()
+    if row is None or _aware(row.first_at) < moment - window:
         conn.execute(sa.delete(login_failures).where(login_failures.c.key == key))
-        conn.execute(sa.insert(login_failures).values(key=key, failures=1, first_at=moment))
-        return
-    count = failed.failures + 1
+        count = 1
+        conn.execute(sa.insert(login_failures).values(
+            key=key, failures=count, first_at=moment,
+            locked_until=moment + lock_for if count >= lock_after else None))
+        return count >= lock_after
+    count = row.failures + 1
+    locks = count >= lock_after and (row.locked_until is None
+                                     or _aware(row.locked_until) <= moment)
     conn.execute(sa.update(login_failures).where(login_failures.c.key == key).values(
         failures=count,
-        locked_until=moment + timedelta(minutes=LOCK_MINUTES) if count >= LOCK_AFTER else None))
+        locked_until=moment + lock_for if count >= lock_after else row.locked_until))
+    return locks
 
 
-def new_token(conn: sa.Connection, username: str, name: str, *, actor: str) -> tuple[int, str]:
-    """A new API token for ``username``: its id and the secret, shown this once."""
+def clear_failures(conn: sa.Connection, key: str) -> None:
+    """Forget the failed logins counted under ``key`` (after a successful login)."""
+    conn.execute(sa.delete(login_failures).where(login_failures.c.key == key[:300]))
+
+
+@dataclass(frozen=True)
+class Token:
+    """An API token as listed: never its secret."""
+
+    id: int
+    username: str
+    name: str
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+    def live(self, moment: datetime) -> bool:
+        """Whether the token still lets its user in at ``moment``."""
+        return self.revoked_at is None and (self.expires_at is None
+                                            or _aware(self.expires_at) > moment)
+
+
+def new_token(conn: sa.Connection, username: str, name: str, *, actor: str,
+              days: int | None = 90) -> tuple[int, str]:
+    """A new API token for ``username``: its id and the secret, shown this once.
+
+    The token ends after ``days`` (None: never; only for tokens a person renews by hand).
+    """
     user = by_name(conn, username)
+    if user.disabled:
+        raise PermissionDenied(f"user {username!r} is disabled; enable them first "
+                               f"(`tierwise user enable {username}`)")
+    if not name.strip() or len(name) > 200:
+        raise StoreError(f"token name {name[:40]!r} must be 1-200 characters; say what the "
+                         "token is for, e.g. 'nightly export'")
     secret = "tw_" + secrets.token_urlsafe(32)
+    moment = now()
+    expires = moment + timedelta(days=days) if days is not None else None
     tid = conn.execute(sa.insert(api_tokens).values(
-        user_id=user.id, name=name, token_hash=_digest(secret), created_at=now(),
+        user_id=user.id, name=name, token_hash=_digest(secret), created_at=moment,
+        expires_at=expires,
     ).returning(api_tokens.c.id)).scalar_one()
     audit.append(conn, actor=actor, action="token.created", object_type="api_token",
-                 object_id=str(tid), after={"user": username, "name": name})
+                 object_id=str(tid), after={"user": username, "name": name,
+                                            "expires_at": expires})
     return int(tid), secret
 
 
@@ -195,42 +246,189 @@ def revoke_token(conn: sa.Connection, token_id: int, *, actor: str) -> None:
                                                     api_tokens.c.revoked_at.is_(None))
                         .values(revoked_at=now()))
     if done.rowcount != 1:
-        raise NotFoundError(f"no live API token {token_id}")
+        raise NotFoundError(f"no live API token {token_id}; `tierwise user tokens` lists them")
     audit.append(conn, actor=actor, action="token.revoked", object_type="api_token",
                  object_id=str(token_id))
 
 
-def user_for_token(conn: sa.Connection, secret: str) -> User | None:
-    """The user a live API token belongs to."""
+def tokens(conn: sa.Connection, username: str | None = None) -> list[Token]:
+    """API tokens (of one user, or everyone's), newest first."""
+    query = (sa.select(api_tokens, users.c.username)
+             .join(users, users.c.id == api_tokens.c.user_id)
+             .order_by(api_tokens.c.id.desc()))
+    if username is not None:
+        query = query.where(users.c.username == username)
+    return [Token(r.id, r.username, r.name, r.created_at, r.expires_at, r.last_used_at,
+                  r.revoked_at) for r in conn.execute(query)]
+
+
+def token_user(conn: sa.Connection, secret: str) -> tuple[User, Token] | None:
+    """The enabled user a live API token belongs to, with the token."""
     row = conn.execute(sa.select(api_tokens).where(api_tokens.c.token_hash == _digest(secret),
                                                    api_tokens.c.revoked_at.is_(None))).first()
-    if row is None:
+    if row is None or (row.expires_at is not None and _aware(row.expires_at) <= now()):
         return None
     user = get(conn, row.user_id)
-    return None if user.disabled else user
+    if user.disabled:
+        return None
+    return user, Token(row.id, user.username, row.name, row.created_at, row.expires_at,
+                       row.last_used_at, row.revoked_at)
 
 
-def new_session(conn: sa.Connection, user: User) -> tuple[str, str]:
+def user_for_token(conn: sa.Connection, secret: str) -> User | None:
+    """The enabled user a live API token belongs to."""
+    found = token_user(conn, secret)
+    return found[0] if found else None
+
+
+def touch_token(conn: sa.Connection, token_id: int, moment: datetime) -> None:
+    """Record that a token was used at ``moment``."""
+    conn.execute(sa.update(api_tokens).where(api_tokens.c.id == token_id)
+                 .values(last_used_at=moment))
+
+
+@dataclass(frozen=True)
+class Session:
+    """A login session as listed: ``id`` is a public handle, never the cookie's secret."""
+
+    id: str
+    username: str
+    created_at: datetime
+    expires_at: datetime
+    last_seen_at: datetime | None
+    client: str | None
+
+
+def _session(row: Any, username: str) -> Session:
+    return Session(row.id_hash[:16], username, row.created_at, row.expires_at, row.last_seen_at,
+                   row.client)
+
+
+def new_session(conn: sa.Connection, user: User, *, hours: int = SESSION_HOURS,
+                client: str | None = None) -> tuple[str, str]:
     """A new login session: its id (for the cookie) and its CSRF token."""
     sid, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    moment = now()
     conn.execute(sa.insert(sessions).values(
-        id_hash=_digest(sid), user_id=user.id, csrf=csrf, created_at=now(),
-        expires_at=now() + timedelta(hours=SESSION_HOURS)))
+        id_hash=_digest(sid), user_id=user.id, csrf=csrf, created_at=moment,
+        expires_at=moment + timedelta(hours=hours), last_seen_at=moment,
+        client=(client or "")[:100] or None))
     return sid, csrf
 
 
-def session_user(conn: sa.Connection, sid: str) -> tuple[User, str] | None:
-    """The user and CSRF token of a live session."""
+def session_user(conn: sa.Connection, sid: str, *, idle: timedelta | None = None
+                 ) -> tuple[User, str, Session] | None:
+    """The user, CSRF token and session of a live session.
+
+    A session past its end, unused for longer than ``idle``, or of a disabled user is not live.
+    """
     row = conn.execute(sa.select(sessions).where(sessions.c.id_hash == _digest(sid))).first()
-    if row is None or _aware(row.expires_at) <= now():
+    moment = now()
+    if row is None or _aware(row.expires_at) <= moment:
+        return None
+    seen = _aware(row.last_seen_at or row.created_at)
+    if idle is not None and seen + idle <= moment:
         return None
     user = get(conn, row.user_id)
-    return None if user.disabled else (user, row.csrf)
+    if user.disabled:
+        return None
+    return user, row.csrf, _session(row, user.username)
+
+
+def touch_session(conn: sa.Connection, sid: str, moment: datetime) -> None:
+    """Record that a session was used at ``moment`` (keeps it from idling out)."""
+    conn.execute(sa.update(sessions).where(sessions.c.id_hash == _digest(sid))
+                 .values(last_seen_at=moment))
 
 
 def end_session(conn: sa.Connection, sid: str) -> None:
     """Log a session out."""
     conn.execute(sa.delete(sessions).where(sessions.c.id_hash == _digest(sid)))
+
+
+def session_list(conn: sa.Connection, username: str | None = None) -> list[Session]:
+    """Sessions that have not reached their end (of one user, or everyone's), newest first."""
+    query = (sa.select(sessions, users.c.username)
+             .join(users, users.c.id == sessions.c.user_id)
+             .where(sessions.c.expires_at > now())
+             .order_by(sessions.c.created_at.desc()))
+    if username is not None:
+        query = query.where(users.c.username == username)
+    return [_session(r, r.username) for r in conn.execute(query)]
+
+
+def revoke_session(conn: sa.Connection, session_id: str, *, actor: str) -> Session:
+    """End the session with the public id ``session_id`` (as :func:`session_list` shows it)."""
+    handle = session_id.strip().lower()
+    if len(handle) != 16 or any(c not in "0123456789abcdef" for c in handle):
+        raise NotFoundError(f"no session {session_id!r}; a session id is 16 hexadecimal "
+                            "characters, as `tierwise user sessions` shows them")
+    row = conn.execute(sa.select(sessions, users.c.username)
+                       .join(users, users.c.id == sessions.c.user_id)
+                       .where(sessions.c.id_hash.startswith(handle))).first()
+    if row is None:
+        raise NotFoundError(f"no session {session_id!r}; it may have ended already")
+    conn.execute(sa.delete(sessions).where(sessions.c.id_hash == row.id_hash))
+    audit.append(conn, actor=actor, action="session.revoked", object_type="user",
+                 object_id=row.username, after={"session": handle})
+    return _session(row, row.username)
+
+
+def _end_all(conn: sa.Connection, user: User) -> None:
+    conn.execute(sa.delete(sessions).where(sessions.c.user_id == user.id))
+
+
+def enabled_admins(conn: sa.Connection) -> list[str]:
+    """The names of the enabled admins."""
+    return list(conn.execute(sa.select(users.c.username).where(
+        users.c.role == "admin", users.c.disabled.is_(False)).order_by(users.c.username))
+        .scalars())
+
+
+def has_users(conn: sa.Connection) -> bool:
+    """Whether the store has any user at all (else the command line acts as the local admin)."""
+    return conn.execute(sa.select(users.c.id).limit(1)).first() is not None
+
+
+def _keep_an_admin(conn: sa.Connection, user: User, what: str) -> None:
+    if user.role == "admin" and not user.disabled and enabled_admins(conn) == [user.username]:
+        raise ConflictError(f"{user.username!r} is the last enabled admin; {what} would leave "
+                            "no one able to manage users. Make another admin first")
+
+
+def set_disabled(conn: sa.Connection, username: str, disabled: bool, *, actor: str) -> User:
+    """Disable a user (their sessions end, their tokens stop working) or enable them again."""
+    user = by_name(conn, username)
+    if user.disabled == disabled:
+        return user
+    if disabled:
+        _keep_an_admin(conn, user, "disabling them")
+        _end_all(conn, user)
+    conn.execute(sa.update(users).where(users.c.id == user.id).values(
+        disabled=disabled, revision=user.revision + 1))
+    audit.append(conn, actor=actor, action="user.disabled" if disabled else "user.enabled",
+                 object_type="user", object_id=username, before={"disabled": user.disabled},
+                 after={"disabled": disabled})
+    return get(conn, user.id)
+
+
+def set_role(conn: sa.Connection, username: str, role: str, *, actor: str) -> User:
+    """Give a user another role; their sessions end so that no page keeps the old rights."""
+    if role not in ROLES:
+        raise StoreError(f"role {role!r} is unknown; use one of {', '.join(ROLES)}")
+    user = by_name(conn, username)
+    if user.role == role:
+        return user
+    if role != "admin":
+        _keep_an_admin(conn, user, f"making them a {role}")
+    _end_all(conn, user)
+    if user.role == "manager":
+        conn.execute(sa.delete(assignments).where(assignments.c.user_id == user.id))
+    conn.execute(sa.update(users).where(users.c.id == user.id).values(
+        role=role, revision=user.revision + 1))
+    audit.append(conn, actor=actor, action="user.role_changed", object_type="user",
+                 object_id=username, before={"role": user.role}, after={"role": role})
+    return get(conn, user.id)
 
 
 def assign(conn: sa.Connection, customer_ids: list[str], username: str, *, actor: str) -> int:

@@ -28,7 +28,7 @@ from tierwise.store.schemes import Version
 from tierwise.store.users import User
 from tierwise.web import i18n
 from tierwise.web.overview import tier_labels
-from tierwise.web.pages import error_page, lang_of, render, status_of
+from tierwise.web.pages import error_page, lang_of, message_of, render, status_of
 from tierwise.web.session import Page, Posted, project_of, store_of
 
 router = APIRouter(include_in_schema=False)
@@ -368,7 +368,7 @@ def edit_scheme(name: str, request: Request, post: Posted) -> Response:
         return again(message=text, status=409)
     except TierwiseError as exc:
         status = status_of(exc)[0]
-        return again(message=str(exc), status=422 if status == 400 else status)
+        return again(message=message_of(exc), status=422 if status == 400 else status)
     query: dict[str, str | int] = {"saved": saved.number}
     if not created:
         query["same"] = 1

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
-from tierwise.errors import ConflictError, NotFoundError, PermissionDenied, TierwiseError
+from tierwise.errors import EngineError, TierwiseError
 from tierwise.store.users import User
 from tierwise.web import i18n
 from tierwise.web.session import LANG_COOKIE, set_cookie
@@ -61,22 +61,39 @@ def render(request: Request, template: str, *, user: User | None = None, csrf: s
     html = environment().get_template(template).render(
         t=i18n.words(lang), lang=lang, user=user, csrf=csrf, num=num, pct=pct, day=day,
         moment=moment,
-        switch_url=str(request.url.include_query_params(lang=other)), **context)
+        switch_url=switch_url(request, other), **context)
     response = HTMLResponse(html, status_code=status)
     if request.query_params.get("lang") in i18n.LANGS:
         set_cookie(response, request, LANG_COOKIE, lang, max_age=365 * 24 * 3600)
     return response
 
 
+def switch_url(request: Request, lang: str) -> str:
+    """This page in another language, as a path relative to the site.
+
+    Never an absolute URL: that would be built from the request's Host header, which the client
+    chooses, and a page must not link to wherever a forged Host points.
+    """
+    query = request.url.include_query_params(lang=lang).query
+    return f"{request.url.path}?{query}"
+
+
 def status_of(exc: TierwiseError) -> tuple[int, str]:
-    """The HTTP status of a refused action and the page's lead-in key."""
-    if isinstance(exc, NotFoundError):
-        return 404, "not_found"
-    if isinstance(exc, PermissionDenied):
-        return 403, "forbidden"
-    if isinstance(exc, ConflictError):
-        return 409, "error"
-    return 400, "error"
+    """The HTTP status of a refused action and the page's lead-in key.
+
+    The status is the REST API's, so both edges answer the same error alike.
+    """
+    from tierwise.api.errors import status_of as api_status
+
+    status = api_status(exc)[0]
+    return status, {404: "not_found", 403: "forbidden"}.get(status, "error")
+
+
+def message_of(exc: TierwiseError) -> str:
+    """What a page says of a refused action: never the engine's SQL."""
+    from tierwise.api.errors import engine_message
+
+    return engine_message(exc)[0] if isinstance(exc, EngineError) else str(exc)
 
 
 def error_page(request: Request, exc: TierwiseError, *, user: User | None = None,
@@ -84,4 +101,4 @@ def error_page(request: Request, exc: TierwiseError, *, user: User | None = None
     """A page saying what was refused, with the status of its kind."""
     status, key = status_of(exc)
     return render(request, "error.html", user=user, csrf=csrf, status=status, lead=key,
-                  message=str(exc))
+                  message=message_of(exc))

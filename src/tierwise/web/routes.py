@@ -16,18 +16,20 @@ from fastapi import Path as FastPath
 from fastapi.responses import RedirectResponse
 from starlette.staticfiles import StaticFiles
 
+from tierwise.api.auth import client_of, security_of
+from tierwise.api.limits import EXPENSIVE, RateLimited, limits_of
 from tierwise.errors import NotFoundError, PermissionDenied, TierwiseError
 from tierwise.services import access
 from tierwise.services import overrides as override_service
+from tierwise.services.auth import LockedOut
 from tierwise.services.customers import detail, search
 from tierwise.store import audit
 from tierwise.store import overrides as store_overrides
 from tierwise.store import schemes as store_schemes
-from tierwise.store import users as store_users
 from tierwise.store.users import User
 from tierwise.web import editor
 from tierwise.web.overview import overview, tier_labels
-from tierwise.web.pages import STATIC, error_page, lang_of, render, status_of
+from tierwise.web.pages import STATIC, error_page, lang_of, message_of, render, status_of
 from tierwise.web.session import (
     LOGIN_COOKIE,
     SESSION_COOKIE,
@@ -104,9 +106,11 @@ def home(request: Request) -> Response:
     return RedirectResponse("/overview" if page_user(request) else "/login", status_code=303)
 
 
-def _login_form(request: Request, *, failed: bool = False, status: int = 200) -> Response:
+def _login_form(request: Request, *, failed: bool = False, status: int = 200,
+                wait: int | None = None) -> Response:
     token = new_login_token()
-    response = render(request, "login.html", login_csrf=token, failed=failed, status=status)
+    response = render(request, "login.html", login_csrf=token, failed=failed, status=status,
+                      wait=wait)
     set_cookie(response, request, LOGIN_COOKIE, token, max_age=3600)
     return response
 
@@ -124,11 +128,15 @@ def login(request: Request, form: Form) -> Response:
         return _refused_csrf(request, None, None)
     try:
         sid = log_in(request, form.get("username", ""), form.get("password", ""))
+    except (RateLimited, LockedOut) as exc:
+        response = _login_form(request, failed=True, status=429, wait=exc.retry_after)
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     except PermissionDenied:
         return _login_form(request, failed=True, status=403)
     response = RedirectResponse("/overview", status_code=303)
     set_cookie(response, request, SESSION_COOKIE, sid,
-               max_age=store_users.SESSION_HOURS * 3600)
+               max_age=security_of(request).session_hours * 3600)
     response.delete_cookie(LOGIN_COOKIE)
     return response
 
@@ -136,7 +144,7 @@ def login(request: Request, form: Form) -> Response:
 @router.post("/logout")
 def logout(request: Request, post: Posted) -> Response:
     """End the session and go back to the login form."""
-    log_out(request)
+    log_out(request, post.user)
     response = _to_login()
     response.delete_cookie(SESSION_COOKIE)
     return response
@@ -183,7 +191,7 @@ def customers_page(request: Request, who: Page) -> Response:
     except TierwiseError as exc:
         return error_page(request, exc, user=user, csrf=csrf)
     try:
-        number = max(1, int(q.get("page", "1")))
+        number = min(max(1, int(q.get("page", "1")[:12])), 10_000_000)
     except ValueError:
         number = 1
     tier, prefix, where = q.get("tier") or None, q.get("q") or None, q.get("where") or None
@@ -193,13 +201,18 @@ def customers_page(request: Request, who: Page) -> Response:
     status = 200
     if scheme:
         try:
+            limits_of(request).check(EXPENSIVE, client=client_of(request), user=user.username)
             found_page = search(store, scheme, tier=tier, prefix=prefix, where=where,
                                 visible=access.visible_customers(store, user),
                                 limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE)
             context.update(rows=found_page.rows, total=found_page.total)
+            access.log_read(store, user, "customers.searched", "scheme", scheme,
+                            client=client_of(request),
+                            detail={"tier": tier, "q": prefix, "where": where, "page": number,
+                                    "total": found_page.total})
         except TierwiseError as exc:
             status = status_of(exc)[0] if status_of(exc)[0] != 400 else 422
-            context["message"] = str(exc)
+            context["message"] = message_of(exc)
     base = {"scheme": scheme or "", "tier": tier or "", "q": prefix or "", "where": where or ""}
     context["prev_url"] = (f"/customers?{urlencode({**base, 'page': number - 1})}"
                            if number > 1 else None)
@@ -221,6 +234,8 @@ def customer_page(customer_id: str, request: Request, who: Page) -> Response:
             raise NotFoundError("the store has no schemes yet")
         labels = tier_labels(store, scheme, lang_of(request))
         info = detail(project_of(request), store, scheme, customer_id)
+        access.log_read(store, user, "customer.read", "customer", customer_id,
+                        client=client_of(request), detail={"scheme": scheme})
     except TierwiseError as exc:
         return error_page(request, exc, user=user, csrf=csrf)
     return render(request, "customer.html", user=user, csrf=csrf, customer_id=customer_id,
@@ -333,7 +348,7 @@ def decide(override_id: Id, request: Request, post: Posted) -> Response:
                     actor=user.username, revision=revision, store=store)
     except TierwiseError as exc:
         status = status_of(exc)[0]
-        return _approvals(request, user, csrf, message=str(exc),
+        return _approvals(request, user, csrf, message=message_of(exc),
                           status=409 if status == 400 else status)
     return RedirectResponse("/approvals?done=decided", status_code=303)
 

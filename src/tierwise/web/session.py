@@ -16,9 +16,11 @@ from urllib.parse import parse_qs
 
 from fastapi import Depends, Request, Response
 
+from tierwise.api.auth import client_of, security_of
+from tierwise.api.limits import LOGIN, limits_of
+from tierwise.services import auth as auth_service
 from tierwise.services.grading import Project
 from tierwise.store import Store
-from tierwise.store import users as store_users
 from tierwise.store.users import User
 
 SESSION_COOKIE = "tw_session"  # the same cookie as the REST API's /auth/login
@@ -77,8 +79,7 @@ def page_user(request: Request) -> tuple[User, str] | None:
     sid = request.cookies.get(SESSION_COOKIE)
     if not sid:
         return None
-    with store_of(request).connect() as conn:
-        return store_users.session_user(conn, sid)
+    return auth_service.session_of(store_of(request), security_of(request), sid[:200])
 
 
 def viewer(request: Request) -> Viewer:
@@ -113,20 +114,25 @@ def new_login_token() -> str:
 
 
 def log_in(request: Request, username: str, password: str) -> str:
-    """Check the password and open a session; returns the session id for the cookie."""
-    client = request.client.host if request.client else "unknown"
-    with store_of(request).begin() as conn:
-        user = store_users.authenticate(conn, username, password, client=client)
-        sid, _ = store_users.new_session(conn, user)
-    return sid
+    """Check the password and open a session; returns the session id for the cookie.
+
+    Raises:
+        RateLimited: too many attempts from this address (nothing was checked).
+        PermissionDenied: wrong name or password, or locked out (``LockedOut``).
+
+    """
+    client = client_of(request)
+    limits_of(request).check(LOGIN, client=client)
+    done = auth_service.log_in(store_of(request), security_of(request), username[:200],
+                               password[:1000], client=client)
+    return done.session_id
 
 
-def log_out(request: Request) -> None:
+def log_out(request: Request, user: User | None = None) -> None:
     """End the caller's session, if any."""
     sid = request.cookies.get(SESSION_COOKIE)
     if sid:
-        with store_of(request).begin() as conn:
-            store_users.end_session(conn, sid)
+        auth_service.log_out(store_of(request), sid[:200], user)
 
 
 def set_cookie(response: Response, request: Request, name: str, value: str, *,
