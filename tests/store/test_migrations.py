@@ -114,3 +114,34 @@ def test_the_migrated_schema_matches_tables_py(store: Store) -> None:
     with store.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True, "compare_server_default": True})
         assert compare_metadata(context, tables.metadata) == []
+
+
+def test_0004_puts_override_governance_into_fingerprints(store_url: str) -> None:
+    """A version saved before 0004 (approval outside the fingerprint) gets the fingerprint the
+    code computes now, so tierwise.yaml still finds its version after the upgrade."""
+    from tierwise.services.versions import fingerprint
+
+    spec = {"method": "rules", "tiers": [{"key": "a", "label": {"en": "A"}}],
+            "overrides": {"require_approval": True}}
+    old = Store.open(store_url, migrate=False)
+    old.migrate("0003")
+    with old.begin() as conn:
+        conn.execute(sa.text("INSERT INTO schemes (id, name, created_at) VALUES (1, 'v', :at)"
+                             ).bindparams(_AT), {"at": CREATED})
+        conn.execute(sa.text(
+            "INSERT INTO scheme_versions (id, scheme_id, number, fingerprint, spec, indicators,"
+            " created_at, created_by) VALUES (1, 1, 1, :fp, :spec, '{}', :at, 'ann')"
+        ).bindparams(_AT), {"fp": "0" * 64, "spec": json.dumps(spec), "at": CREATED})
+        conn.execute(sa.text("INSERT INTO login_failures (key, failures, first_at) VALUES "
+                             "('ann|10.0.0.1', 3, :at)").bindparams(_AT), {"at": CREATED})
+    old.close()
+    store = Store.open(store_url)
+    try:
+        with store.connect() as conn:
+            version = conn.execute(sa.select(tables.scheme_versions)).one()
+            failures = conn.execute(sa.select(tables.login_failures)).all()
+    finally:
+        store.close()
+    assert version.fingerprint == fingerprint(spec, {})
+    assert fingerprint(spec, {}) != fingerprint({**spec, "overrides": {}}, {})
+    assert failures == []  # counted under the old key format: started afresh

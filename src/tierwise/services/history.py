@@ -262,7 +262,8 @@ def preview(project: Project, scheme: str, *, candidate: int | None = None,
     day = project.as_of(as_of)
     store = open_store(project)
     try:
-        saved, _ = version_service.save(store, project, scheme, actor=actor_name(actor))
+        saved, _ = version_service.save(store, project, scheme, actor=actor_name(actor),
+                                        update_texts=False)
         with store.connect() as conn:
             active = store_schemes.active_version(conn, scheme, day)
             chosen = store_schemes.version(conn, scheme, candidate) if candidate else saved

@@ -1,15 +1,21 @@
 """Override use cases: create one for a customer, approve, reject, revoke.
 
-The scheme's tiers and its approval rule come from its active version, so an override names a tier
-the grading actually has.
+The scheme's tiers come from the version active when the override starts, so an override names a
+tier the grading actually has; its governance (approval, how far it may be backdated) from the
+version active today. Creating an override never saves or edits a scheme version. An override
+is only for a customer the scheme's latest official run graded. One that starts before that run's
+as-of date is backdated: it rewrites grades people have already read once the past is re-run, so
+it may reach back at most ``overrides.max_backdate_days`` and always waits for a second person's
+approval.
 """
 
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 from tierwise import methods
-from tierwise.errors import NotFoundError
+from tierwise.errors import NotFoundError, SpecError
 from tierwise.services import versions as version_service
 from tierwise.services.grading import Project
 from tierwise.services.runs import actor_name, open_store
@@ -17,6 +23,7 @@ from tierwise.store import Store
 from tierwise.store import overrides as store_overrides
 from tierwise.store import schemes as store_schemes
 from tierwise.store.overrides import Override
+from tierwise.store.runs import Run
 
 
 def create(
@@ -38,21 +45,53 @@ def create(
     """
     own = store is None
     store = store or open_store(project)
+    today = date.today()
     try:
-        version_service.save(store, project, scheme, actor=actor_name(actor))
+        latest = _require_graded(store, scheme, customer_id)
         with store.begin() as conn:
-            active = store_schemes.active_version(conn, scheme, valid_from or date.today())
-            if active is None:
-                raise NotFoundError(f"scheme {scheme!r} has no active version")
+            active = store_schemes.active_version(conn, scheme, valid_from or today)
+            governing = store_schemes.active_version(conn, scheme, today)
+            if active is None or governing is None:
+                raise NotFoundError(f"scheme {scheme!r} has no active version on "
+                                    f"{valid_from or today}; activate one first")
             spec = version_service.scheme_of(active)
+            rules = version_service.scheme_of(governing).overrides
+            backdated = False
+            if valid_from is not None and valid_from < latest.as_of:
+                backdated = True
+                days = (latest.as_of - valid_from).days
+                if days > rules.max_backdate_days:
+                    raise SpecError(
+                        f"the override would start on {valid_from}, {days:,} days before the "
+                        f"latest run's as-of date {latest.as_of}; scheme {scheme!r} allows at "
+                        f"most {rules.max_backdate_days} (overrides.max_backdate_days); start it "
+                        f"on {latest.as_of} or later")
             return store_overrides.create(
                 conn, scheme, customer_id, kind=kind, tier=tier, reason=reason,
                 author=actor_name(actor), tiers=[t.key for t in methods.scheme_tiers(spec)],
-                require_approval=spec.overrides.require_approval, valid_from=valid_from,
-                expires=expires)
+                require_approval=rules.require_approval or backdated, valid_from=valid_from,
+                expires=expires, backdated=backdated)
     finally:
         if own:
             store.close()
+
+
+def _require_graded(store: Store, scheme: str, customer_id: str) -> Run:
+    """The scheme's latest official run; refused when it did not grade the customer."""
+    import pyarrow.parquet as pq
+
+    from tierwise.indicators import CUSTOMER
+    from tierwise.services.history import latest_run
+
+    run = latest_run(store, scheme)
+    found = pq.read_table(Path(run.folder or "") / "grades.parquet", columns=[CUSTOMER],
+                          filters=[(CUSTOMER, "==", customer_id)])
+    if found.num_rows == 0:
+        raise NotFoundError(
+            f"customer {customer_id!r} is not among the {run.customers or 0:,} customers of "
+            f"{scheme!r} graded as of {run.as_of} (run {run.id}); check the id, or run the "
+            "scheme on data that holds the customer first")
+    return run
 
 
 def _decide(project: Project, action: str, override_id: int, note: str | None,

@@ -186,8 +186,12 @@ def run(
 def _plan(project: Project, st: Store, name: str, day: date, version: int | None, who: str
           ) -> _Plan:
 
-    saved, created = version_service.save(st, project, name, actor=who)
+    saved, created = version_service.save(st, project, name, actor=who, update_texts=False)
     notes = [f"saved tierwise.yaml's {name} as version {saved.number}"] if created else []
+    if not created and version_service.texts_differ(saved, project, name):
+        notes.append(f"{name}: tierwise.yaml's labels or texts differ from version "
+                     f"{saved.number}'s; a run leaves them alone: record them with "
+                     f"`tierwise scheme save {name}`")
     with st.connect() as conn:
         active = store_schemes.active_version(conn, name, day)
         chosen = store_schemes.version(conn, name, version) if version is not None else active

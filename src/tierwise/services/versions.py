@@ -1,9 +1,12 @@
 """Scheme versions: save the project's schemes, list, diff, activate, roll back, schedule.
 
-The version of a scheme is fixed by a fingerprint of what decides its grades: the scheme without its
-labels, descriptions and strategy texts (and without its override governance), plus the definitions
-of every indicator it uses. Editing a label therefore updates the texts of the current version
-instead of making a new one, while changing a threshold or an indicator's window makes a new one.
+The version of a scheme is fixed by a fingerprint of what decides its grades and who may change
+them: the scheme without its labels, descriptions and strategy texts, plus the definitions of every
+indicator it uses. Override governance (``overrides: require_approval``, ``max_backdate_days``) is
+part of it, so switching approval on or off is a new version that someone with edit rights
+activates, never a silent change of the live one. Editing a label updates the texts of the current
+version (by someone with edit rights: ``tierwise scheme save``, or the editor) instead of making a
+new one, while changing a threshold or an indicator's window makes a new one.
 """
 
 from __future__ import annotations
@@ -26,8 +29,8 @@ from tierwise.store.schemes import Activation, Version
 
 _SCHEME: TypeAdapter[SchemeSpec] = TypeAdapter(SchemeSpec)
 _INDICATOR: TypeAdapter[IndicatorSpec] = TypeAdapter(IndicatorSpec)
-# Texts and governance: changing them never changes a grade.
-_DISPLAY = frozenset({"label", "description", "strategy", "overrides"})
+# Texts: changing them never changes a grade. (Migration 0004 freezes this set for old stores.)
+_DISPLAY = frozenset({"label", "description", "strategy"})
 
 
 def _strip(value: Any) -> Any:
@@ -76,21 +79,31 @@ def indicators_of(version: Version) -> dict[str, IndicatorSpec]:
 
 
 def save(store: Store, project: Project, name: str, *, actor: str, note: str | None = None,
-         activate_first: bool = True) -> tuple[Version, bool]:
+         activate_first: bool = True, update_texts: bool = True) -> tuple[Version, bool]:
     """Save the project's scheme ``name`` as a version; the first version becomes active.
 
     Returns the version and whether it is new. The first version of a scheme is active for every
-    date, so a backfill of past dates grades with it.
+    date, so a backfill of past dates grades with it. With ``update_texts`` (a person with edit
+    rights saving), an existing version takes tierwise.yaml's labels and texts; runs save
+    without it, so a run never rewrites what the service's users edited.
     """
     spec, indicators, print_ = grading_content(project, name)
     with store.begin() as conn:
         saved, created = store_schemes.save_version(
             conn, name, spec=spec, indicators=indicators, fingerprint=print_, actor=actor,
-            note=note)
+            note=note, update_texts=update_texts)
         if activate_first and not store_schemes.activation_list(conn, name):
             store_schemes.activate(conn, name, saved.number, actor=actor,
                                    effective_from=store_schemes.FOREVER, kind="activate")
     return saved, created
+
+
+def texts_differ(version: Version, project: Project, name: str) -> bool:
+    """Whether tierwise.yaml's texts of scheme ``name`` differ from those stored in ``version``.
+
+    Only meaningful for the version with the same fingerprint (same grading content).
+    """
+    return version.spec != dump_scheme(project.scheme(name))
 
 
 def listing(store: Store, name: str) -> tuple[list[Version], list[Activation]]:

@@ -77,8 +77,11 @@ def create(
     require_approval: bool,
     valid_from: date | None = None,
     expires: date | None = None,
+    backdated: bool = False,
 ) -> Override:
     """Record an override; ``tiers`` are the scheme's tier keys, to check ``tier`` against.
+
+    ``backdated`` marks an override that starts before today in its audit event.
 
     Raises:
         StoreError: for a missing reason, an unknown kind or tier, or an expiry before the start.
@@ -127,7 +130,8 @@ def create(
     ).scalar_one()
     made = get(conn, int(oid))
     audit.append(conn, actor=author, action="override.created", object_type="override",
-                 object_id=str(oid), after=_public(made))
+                 object_id=str(oid),
+                 after={**_public(made), "backdated": True} if backdated else _public(made))
     return made
 
 

@@ -102,15 +102,20 @@ def save_version(
     fingerprint: str,
     actor: str,
     note: str | None = None,
+    update_texts: bool = True,
 ) -> tuple[Version, bool]:
-    """Record ``spec`` as a version of ``scheme``; returns the version and whether it is new."""
+    """Record ``spec`` as a version of ``scheme``; returns the version and whether it is new.
+
+    A spec whose fingerprint is known is the same version; with ``update_texts`` its labels,
+    descriptions and strategies replace the stored ones (audited), else they are left alone.
+    """
     sid = lock(conn, scheme, create=True)
     row = conn.execute(
         sa.select(scheme_versions).where(scheme_versions.c.scheme_id == sid,
                                          scheme_versions.c.fingerprint == fingerprint)
     ).first()
     if row is not None:
-        if row.spec != spec:
+        if update_texts and row.spec != spec:
             # Same grades, new texts (labels, descriptions, strategies): not a new version.
             conn.execute(
                 sa.update(scheme_versions).where(scheme_versions.c.id == row.id)
