@@ -29,6 +29,14 @@ def tmp_project(tmp_path: Path) -> Path:
     return tmp_path
 
 
+@pytest.fixture(autouse=True)
+def _no_login(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test acts as the developer's own `tierwise login`, nor leaves one behind."""
+    monkeypatch.delenv("TIERWISE_TOKEN", raising=False)
+    monkeypatch.setenv("TIERWISE_TOKEN_FILE",
+                       str(tmp_path_factory.mktemp("login") / "tokens.json"))
+
+
 # Store fixtures: store tests run on SQLite and on PostgreSQL.
 # PostgreSQL comes from TIERWISE_TEST_PG_URL (scripts/test starts a throwaway server and sets
 # it); each test gets a database of its own, dropped afterwards. Without the variable the

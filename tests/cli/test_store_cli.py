@@ -71,15 +71,63 @@ def test_versions_and_overrides(project: Path) -> None:
     assert "version 2 active from" in activated.output
     listing = invoke("scheme", "list", "tier", "-p", project)
     assert "looser gold" in listing.output and "active" in listing.output
+    assert invoke("backfill", "steady", "--from", "2026-06-30", "--to", "2026-06-30", "-p",
+                  project).exit_code == 0
     added = invoke("override", "add", "C5", "-s", "steady", "--kind", "pin", "--tier", "gold",
-                   "--reason", "key account", "-p", project)
+                   "--reason", "key account", "--from", "2026-06-30", "-p", project)
     assert added.exit_code == 0 and "pending" in added.output
-    own = invoke("override", "approve", "1", "-p", project)
+    own = invoke("override", "approve", "1", "-p", project)  # the same local operator
     assert own.exit_code == 1 and "cannot approve" in flat(own.output)
-    other = invoke("override", "approve", "1", "-p", project, "--actor", "supervisor")
-    assert other.exit_code == 0 and "active by supervisor" in other.output
-    queue = invoke("override", "list", "--status", "active", "-p", project)
+    # The approver is who logged in, never a name typed on the command line.
+    typed = runner.invoke(main.app, ["override", "approve", "1", "-p", str(project),
+                                     "--actor", "supervisor"])
+    assert typed.exit_code == 2 and "No such option: --actor" in flat(typed.output)
+    queue = invoke("override", "list", "--status", "pending", "-p", project)
     assert "key account" in queue.output
+
+
+def _login(project: Path, user: str) -> Result:
+    return runner.invoke(main.app, ["login", "-p", str(project), "--user", user,
+                                    "--password-stdin"], input=PASSWORD + "\n")
+
+
+PASSWORD = "correct horse battery staple"
+
+
+def test_people_act_through_their_login(project: Path) -> None:
+    assert invoke("backfill", "steady", "--from", "2026-06-30", "--to", "2026-06-30", "-p",
+                  project).exit_code == 0
+    assert invoke("override", "add", "C5", "-s", "steady", "--kind", "pin", "--tier", "gold",
+                  "--reason", "key account", "--from", "2026-06-30", "-p", project
+                  ).exit_code == 0
+    # No users yet: the local operator makes the first admin, audited as such.
+    first = runner.invoke(main.app, ["user", "add", "ada", "--role", "admin", "-p",
+                                     str(project), "--password-stdin"], input=PASSWORD + "\n")
+    assert first.exit_code == 0 and "added by local:" in first.output
+    # From now on, acting on people or grades needs a login.
+    refused = runner.invoke(main.app, ["user", "add", "sam", "--role", "supervisor", "-p",
+                                       str(project), "--password-stdin"],
+                            input=PASSWORD + "\n")
+    assert refused.exit_code == 1 and "tierwise login" in flat(refused.output)
+    assert invoke("override", "approve", "1", "-p", project).exit_code == 1
+    wrong = runner.invoke(main.app, ["login", "-p", str(project), "--user", "ada",
+                                     "--password-stdin"], input="guess\n")
+    assert wrong.exit_code == 1 and "wrong user name or password" in flat(wrong.output)
+    assert _login(project, "ada").exit_code == 0
+    assert "ada (admin)" in invoke("whoami", "-p", project).output
+    made = runner.invoke(main.app, ["user", "add", "sam", "--role", "supervisor", "-p",
+                                    str(project), "--password-stdin"], input=PASSWORD + "\n")
+    assert made.exit_code == 0 and "added by ada" in made.output
+    assert invoke("user", "add", "max", "--role", "manager", "-p", project,
+                  "--password-stdin").exit_code == 1  # reads an empty password: refused
+    assert invoke("logout", "-p", project).output.strip() == "logged out"
+    assert _login(project, "sam").exit_code == 0
+    approved = invoke("override", "approve", "1", "-p", project)
+    assert approved.exit_code == 0 and "active by sam" in approved.output
+    assert invoke("user", "disable", "ada", "-p", project).exit_code == 1  # not an admin
+    assert "may not manage users" in flat(invoke("user", "list", "-p", project).output)
+    audit = invoke("audit", "list", "-p", project, "--limit", "40")
+    assert "user.bootstrap" in audit.output and "user.logged_in" in audit.output
 
 
 def test_audit_verify_finds_an_edited_and_a_deleted_event(project: Path) -> None:

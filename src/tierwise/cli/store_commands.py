@@ -26,8 +26,9 @@ app.add_typer(runs_app, name="runs")
 app.add_typer(override_app, name="override")
 app.add_typer(audit_app, name="audit")
 
-ActorOpt = Annotated[str | None, typer.Option("--actor", help="who acts (default: TIERWISE_USER "
-                                                               "or the OS user)")]
+ActorOpt = Annotated[str | None, typer.Option(
+    "--actor", help="who runs it, for the record, when not logged in (default: TIERWISE_USER or "
+                    "the OS user)")]
 
 
 def _project(path: Path) -> Any:
@@ -40,6 +41,16 @@ def _store(path: Path) -> Any:
     from tierwise.services.runs import open_store
 
     return open_store(_project(path))
+
+
+def _acting(path: Path, action: str) -> tuple[Any, Any, Any]:
+    """The project, its store and the logged-in user, who must be allowed to do ``action``."""
+    from tierwise.services.auth import cli_actor
+    from tierwise.services.runs import open_store
+
+    proj = _project(path)
+    store = open_store(proj)
+    return proj, store, cli_actor(store, action)
 
 
 def _required_date(text: str, option: str) -> date:
@@ -57,16 +68,17 @@ def scheme_save(
     name: Annotated[str, typer.Argument(help="scheme in tierwise.yaml")],
     project: ProjectOpt = Path("."),
     note: Annotated[str | None, typer.Option(help="what changed and why")] = None,
-    actor: ActorOpt = None,
 ) -> None:
-    """Save tierwise.yaml's scheme as a version (a new one only when grading changed)."""
-    from tierwise.services import versions
-    from tierwise.services.runs import actor_name, open_store
+    """Save tierwise.yaml's scheme as a version (a new one only when grading changed).
+
+    When only labels, descriptions or strategies changed, they replace the texts of the current
+    version. Needs the right to edit schemes (`tierwise login`).
+    """
+    from tierwise.services import access, versions
 
     try:
-        proj = _project(project)
-        store = open_store(proj)
-        saved, created = versions.save(store, proj, name, actor=actor_name(actor), note=note)
+        proj, store, actor = _acting(project, access.EDIT_SCHEMES)
+        saved, created = versions.save(store, proj, name, actor=actor.name, note=note)
     except TierwiseError as exc:
         _fail(exc)
     state = "new version" if created else "unchanged grading: version"
@@ -133,14 +145,13 @@ def scheme_activate(
     version: Annotated[int, typer.Argument()],
     project: ProjectOpt = Path("."),
     on: Annotated[str | None, typer.Option("--on", help="go-live date (default today)")] = None,
-    actor: ActorOpt = None,
 ) -> None:
     """Activate a version now, or schedule its go-live date with --on."""
-    from tierwise.services import versions
-    from tierwise.services.runs import actor_name
+    from tierwise.services import access, versions
 
     try:
-        act = versions.activate(_store(project), name, version, actor=actor_name(actor),
+        _, store, actor = _acting(project, access.EDIT_SCHEMES)
+        act = versions.activate(store, name, version, actor=actor.name,
                                 effective_from=_date(on))
     except TierwiseError as exc:
         _fail(exc)
@@ -148,14 +159,14 @@ def scheme_activate(
 
 
 @scheme_app.command("rollback")
-def scheme_rollback(name: Annotated[str, typer.Argument()], project: ProjectOpt = Path("."),
-                    actor: ActorOpt = None) -> None:
+def scheme_rollback(name: Annotated[str, typer.Argument()], project: ProjectOpt = Path(".")
+                    ) -> None:
     """Re-activate the version that was active before the current one."""
-    from tierwise.services import versions
-    from tierwise.services.runs import actor_name
+    from tierwise.services import access, versions
 
     try:
-        act = versions.rollback(_store(project), name, actor=actor_name(actor))
+        _, store, actor = _acting(project, access.EDIT_SCHEMES)
+        act = versions.rollback(store, name, actor=actor.name)
     except TierwiseError as exc:
         _fail(exc)
     console.print(f"{name}: rolled back to version {act.version} from {act.effective_from}")
@@ -401,14 +412,18 @@ def override_add(
                      ] = None,
     expires: Annotated[str | None, typer.Option(help="first date it no longer applies")] = None,
     project: ProjectOpt = Path("."),
-    actor: ActorOpt = None,
 ) -> None:
     """Override one customer's grade, with a reason; pending when the scheme needs approval."""
+    from tierwise.services import access
     from tierwise.services.overrides import create
 
     try:
-        o = create(_project(project), scheme, customer, kind=kind, tier=tier, reason=reason,
-                   actor=actor, valid_from=_date(start), expires=_date(expires))
+        proj, store, actor = _acting(project, access.OVERRIDE)
+        if actor.user is not None:
+            access.require_customer(store, actor.user, customer)
+        o = create(proj, scheme, customer, kind=kind, tier=tier, reason=reason,
+                   actor=actor.name, valid_from=_date(start), expires=_date(expires),
+                   store=store)
     except TierwiseError as exc:
         _fail(exc)
     console.print(f"override #{o.id}: {customer} {o.kind} {o.tier or ''} in {scheme}, {o.status}")
@@ -441,13 +456,19 @@ def override_list(
     console.print(table)
 
 
-def _decide(action: str, override_id: int, project: Path, note: str | None,
-            actor: str | None) -> None:
+def _decide(action: str, override_id: int, project: Path, note: str | None) -> None:
+    from tierwise.services import access
     from tierwise.services import overrides as override_service
+    from tierwise.store import overrides as store_overrides
 
     try:
-        o = getattr(override_service, action)(_project(project), override_id, note=note,
-                                              actor=actor)
+        proj, store, actor = _acting(project, access.OVERRIDE)
+        if actor.user is not None:
+            with store.connect() as conn:
+                target = store_overrides.get(conn, override_id)
+            access.require_decision(store, actor.user, target, action)
+        o = getattr(override_service, action)(proj, override_id, note=note, actor=actor.name,
+                                              store=store)
     except TierwiseError as exc:
         _fail(exc)
     console.print(f"override #{o.id}: {o.status} by {o.decided_by}")
@@ -457,24 +478,24 @@ NoteOpt = Annotated[str | None, typer.Option(help="a note for the record")]
 
 
 @override_app.command("approve")
-def override_approve(override_id: int, project: ProjectOpt = Path("."), note: NoteOpt = None,
-                     actor: ActorOpt = None) -> None:
+def override_approve(override_id: int, project: ProjectOpt = Path("."), note: NoteOpt = None
+                     ) -> None:
     """Approve a pending override (never by its author)."""
-    _decide("approve", override_id, project, note, actor)
+    _decide("approve", override_id, project, note)
 
 
 @override_app.command("reject")
-def override_reject(override_id: int, project: ProjectOpt = Path("."), note: NoteOpt = None,
-                    actor: ActorOpt = None) -> None:
+def override_reject(override_id: int, project: ProjectOpt = Path("."), note: NoteOpt = None
+                    ) -> None:
     """Reject a pending override (never by its author)."""
-    _decide("reject", override_id, project, note, actor)
+    _decide("reject", override_id, project, note)
 
 
 @override_app.command("revoke")
-def override_revoke(override_id: int, project: ProjectOpt = Path("."), note: NoteOpt = None,
-                    actor: ActorOpt = None) -> None:
+def override_revoke(override_id: int, project: ProjectOpt = Path("."), note: NoteOpt = None
+                    ) -> None:
     """End a pending or active override now."""
-    _decide("revoke", override_id, project, note, actor)
+    _decide("revoke", override_id, project, note)
 
 
 # -- audit -------------------------------------------------------------------------------------
@@ -521,3 +542,58 @@ def audit_list(
     for e in found:
         table.add_row(str(e.seq), f"{e.at:%Y-%m-%d %H:%M:%S}", e.actor, e.action, f"{e.object_type} {e.object_id}")
     console.print(table)
+
+
+@audit_app.command("access")
+def audit_access(
+    project: ProjectOpt = Path("."),
+    user: Annotated[str | None, typer.Option("--user", help="one user's reads")] = None,
+    customer: Annotated[str | None, typer.Option("--customer", help="reads of one customer")
+                        ] = None,
+    limit: int = 50,
+) -> None:
+    """The access log: who read which customers, searched, logged in or used a token."""
+    from tierwise.services import access
+    from tierwise.store import access_log
+
+    try:
+        _, store, _ = _acting(project, access.READ_AUDIT)
+        with store.connect() as conn:
+            found = access_log.entries(conn, actor=user, object_id=customer, limit=limit)
+    except TierwiseError as exc:
+        _fail(exc)
+    table = Table(title="access log", title_justify="left")
+    for col in ("at", "who", "what", "object", "client"):
+        table.add_column(col)
+    for a in found:
+        table.add_row(f"{a.at:%Y-%m-%d %H:%M:%S}", Text(a.actor), a.action,
+                      Text(f"{a.object_type} {a.object_id}"), Text(a.client or ""))
+    console.print(table)
+
+
+@audit_app.command("prune-access")
+def audit_prune_access(
+    before: Annotated[str, typer.Option("--before", help="delete entries older than this date, "
+                                                         "YYYY-MM-DD")],
+    project: ProjectOpt = Path("."),
+) -> None:
+    """Delete access-log entries older than a date (after your retention period).
+
+    The audit chain is never pruned; the pruning itself is recorded in it.
+    """
+    from datetime import UTC, datetime, time
+
+    from tierwise.services import access
+    from tierwise.store import access_log, audit
+
+    try:
+        day = _required_date(before, "--before")
+        _, store, actor = _acting(project, access.USERS)
+        with store.begin() as conn:
+            n = access_log.prune(conn, datetime.combine(day, time(), tzinfo=UTC))
+            audit.append(conn, actor=actor.name, action="access_log.pruned",
+                         object_type="access_log", object_id="before " + day.isoformat(),
+                         after={"deleted": n})
+    except TierwiseError as exc:
+        _fail(exc)
+    console.print(f"deleted {n:,} access-log entries from before {day}")

@@ -1,10 +1,15 @@
-"""``tierwise user``: add users, set passwords, issue API tokens, assign customers to managers."""
+"""``tierwise login`` and ``tierwise user``: who you are, and managing users, roles and tokens.
+
+Commands that change people act as the logged-in user (``tierwise login``, or an API token in
+``TIERWISE_TOKEN``), never as a name typed on the command line. A store without users is run by
+its local operator until the first admin is added.
+"""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -12,20 +17,91 @@ from rich.table import Table
 from tierwise.cli.main import ProjectOpt, _fail, app, console
 from tierwise.errors import SpecError, TierwiseError
 
-user_app = typer.Typer(help="Users, roles, passwords, API tokens and customer assignments.",
-                       no_args_is_help=True)
+user_app = typer.Typer(help="Users, roles, passwords, API tokens, sessions and customer "
+                            "assignments.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 
-ActorOpt = Annotated[str | None, typer.Option("--actor", help="who makes the change")]
 
-
-def _password(from_stdin: bool) -> str:
+def _password(from_stdin: bool, prompt: str = "password") -> str:
     if from_stdin:
         return sys.stdin.readline().rstrip("\n")
-    first = typer.prompt("password", hide_input=True)
+    first = typer.prompt(prompt, hide_input=True)
     if typer.prompt("again", hide_input=True) != first:
         raise SpecError("the two passwords differ; run the command again")
     return str(first)
+
+
+def _acting(project: Path, *, bootstrap: bool = False) -> tuple[Any, Any, Any]:
+    """The project, its store and the acting user (who must be allowed to manage users)."""
+    from tierwise.services import access
+    from tierwise.services.auth import cli_actor
+    from tierwise.services.grading import Project
+    from tierwise.services.runs import open_store
+
+    proj = Project.open(project)
+    store = open_store(proj)
+    return proj, store, cli_actor(store, access.USERS, bootstrap=bootstrap)
+
+
+def _when(value: Any) -> str:
+    return f"{value:%Y-%m-%d %H:%M}" if value is not None else ""
+
+
+@app.command()
+def login(
+    project: ProjectOpt = Path("."),
+    username: Annotated[str | None, typer.Option("--user", help="user name (asked if left out)")
+                        ] = None,
+    password_stdin: Annotated[bool, typer.Option(
+        "--password-stdin", help="read the password from standard input (for scripts)")] = False,
+    days: Annotated[int | None, typer.Option(
+        min=1, max=3650, help="how long the login lasts (default security.token_days)")] = None,
+) -> None:
+    """Log in to the project's store; later commands act as you until `tierwise logout`."""
+    from tierwise.services.auth import cli_log_in
+    from tierwise.services.grading import Project
+    from tierwise.services.runs import open_store
+
+    try:
+        proj = Project.open(project)
+        name = username or str(typer.prompt("user name"))
+        secret = (sys.stdin.readline().rstrip("\n") if password_stdin
+                  else str(typer.prompt("password", hide_input=True)))
+        user, path = cli_log_in(open_store(proj), proj.spec.security, name, secret, days=days)
+    except TierwiseError as exc:
+        _fail(exc)
+    console.print(f"logged in as {user.username} ({user.role}); token kept in {path}")
+
+
+@app.command()
+def logout(project: ProjectOpt = Path(".")) -> None:
+    """Log out: revoke this machine's login token for the project's store and forget it."""
+    from tierwise.services.auth import cli_log_out
+    from tierwise.services.grading import Project
+    from tierwise.services.runs import open_store
+
+    try:
+        done = cli_log_out(open_store(Project.open(project)))
+    except TierwiseError as exc:
+        _fail(exc)
+    console.print("logged out" if done else "not logged in to this project's store")
+
+
+@app.command()
+def whoami(project: ProjectOpt = Path(".")) -> None:
+    """Who the command line acts as for this project's store."""
+    from tierwise.services.auth import cli_actor
+    from tierwise.services.grading import Project
+    from tierwise.services.runs import open_store
+
+    try:
+        actor = cli_actor(open_store(Project.open(project)))
+    except TierwiseError as exc:
+        _fail(exc)
+    if actor.user is None:
+        console.print(f"{actor.name}: the store has no users, so you act as its local operator")
+    else:
+        console.print(f"{actor.name} ({actor.user.role})")
 
 
 @user_app.command("add")
@@ -36,38 +112,37 @@ def user_add(
     name: Annotated[str | None, typer.Option(help="display name")] = None,
     password_stdin: Annotated[bool, typer.Option(
         "--password-stdin", help="read the password from standard input (for scripts)")] = False,
-    actor: ActorOpt = None,
 ) -> None:
-    """Add a user; the password is asked for (twice) unless read from stdin."""
-    from tierwise.services.grading import Project
-    from tierwise.services.runs import actor_name, open_store
-    from tierwise.store import users
+    """Add a user; the password is asked for (twice) unless read from stdin.
+
+    The first admin of a store is added without a login (audited as made by the local operator);
+    after that, log in as an admin.
+    """
+    from tierwise.services import people
 
     try:
+        _, store, actor = _acting(project, bootstrap=role == "admin")
         secret = _password(password_stdin)
-        store = open_store(Project.open(project))
-        with store.begin() as conn:
-            made = users.create(conn, username, role=role, password=secret,
-                                actor=actor_name(actor), display_name=name)
+        made = people.add(store, actor, username, role=role, password=secret, display_name=name)
     except TierwiseError as exc:
         _fail(exc)
-    console.print(f"user {made.username} ({made.role}) added")
+    console.print(f"user {made.username} ({made.role}) added by {actor.name}")
 
 
 @user_app.command("passwd")
 def user_passwd(username: Annotated[str, typer.Argument()], project: ProjectOpt = Path("."),
-                password_stdin: Annotated[bool, typer.Option("--password-stdin")] = False,
-                actor: ActorOpt = None) -> None:
-    """Set a user's password (their sessions end)."""
+                password_stdin: Annotated[bool, typer.Option("--password-stdin")] = False
+                ) -> None:
+    """Set a user's password (their sessions end); yours, or anyone's as an admin."""
+    from tierwise.services import people
+    from tierwise.services.auth import cli_actor
     from tierwise.services.grading import Project
-    from tierwise.services.runs import actor_name, open_store
-    from tierwise.store import users
+    from tierwise.services.runs import open_store
 
     try:
-        secret = _password(password_stdin)
         store = open_store(Project.open(project))
-        with store.begin() as conn:
-            users.set_password(conn, username, secret, actor=actor_name(actor))
+        actor = cli_actor(store)
+        people.set_password(store, actor, username, _password(password_stdin))
     except TierwiseError as exc:
         _fail(exc)
     console.print(f"password of {username} set")
@@ -76,14 +151,11 @@ def user_passwd(username: Annotated[str, typer.Argument()], project: ProjectOpt 
 @user_app.command("list")
 def user_list(project: ProjectOpt = Path(".")) -> None:
     """List the users and their roles."""
-    from tierwise.services.grading import Project
-    from tierwise.services.runs import open_store
-    from tierwise.store import users
+    from tierwise.services import people
 
     try:
-        store = open_store(Project.open(project))
-        with store.connect() as conn:
-            found = users.listing(conn)
+        _, store, actor = _acting(project)
+        found = people.listing(store, actor)
     except TierwiseError as exc:
         _fail(exc)
     table = Table(title="users", title_justify="left")
@@ -94,19 +166,63 @@ def user_list(project: ProjectOpt = Path(".")) -> None:
     console.print(table)
 
 
+@user_app.command("role")
+def user_role(username: Annotated[str, typer.Argument()],
+              role: Annotated[str, typer.Argument(help="admin, supervisor, manager or auditor")],
+              project: ProjectOpt = Path(".")) -> None:
+    """Give a user another role (their sessions end; a manager's customers are unassigned)."""
+    from tierwise.services import people
+
+    try:
+        _, store, actor = _acting(project)
+        changed = people.set_role(store, actor, username, role)
+    except TierwiseError as exc:
+        _fail(exc)
+    console.print(f"{changed.username} is now a {changed.role}")
+
+
+@user_app.command("disable")
+def user_disable(username: Annotated[str, typer.Argument()], project: ProjectOpt = Path(".")
+                 ) -> None:
+    """Disable a user: their sessions end and their tokens stop working."""
+    from tierwise.services import people
+
+    try:
+        _, store, actor = _acting(project)
+        people.set_disabled(store, actor, username, True)
+    except TierwiseError as exc:
+        _fail(exc)
+    console.print(f"{username} disabled")
+
+
+@user_app.command("enable")
+def user_enable(username: Annotated[str, typer.Argument()], project: ProjectOpt = Path(".")
+                ) -> None:
+    """Enable a disabled user again."""
+    from tierwise.services import people
+
+    try:
+        _, store, actor = _acting(project)
+        people.set_disabled(store, actor, username, False)
+    except TierwiseError as exc:
+        _fail(exc)
+    console.print(f"{username} enabled")
+
+
 @user_app.command("token")
 def user_token(username: Annotated[str, typer.Argument()],
                name: Annotated[str, typer.Option(help="what the token is for")],
-               project: ProjectOpt = Path("."), actor: ActorOpt = None) -> None:
+               project: ProjectOpt = Path("."),
+               days: Annotated[int | None, typer.Option(
+                   min=1, max=3650, help="lifetime (default security.token_days)")] = None
+               ) -> None:
     """Issue an API token for scripts (shown once; send it as `Authorization: Bearer ...`)."""
-    from tierwise.services.grading import Project
-    from tierwise.services.runs import actor_name, open_store
-    from tierwise.store import users
+    from tierwise.services import people
 
     try:
-        store = open_store(Project.open(project))
-        with store.begin() as conn:
-            token_id, secret = users.new_token(conn, username, name, actor=actor_name(actor))
+        proj, store, actor = _acting(project)
+        token_id, secret = people.new_token(store, actor, username, name,
+                                            days=days or proj.spec.security.token_days)
     except TierwiseError as exc:
         _fail(exc)
     console.print(f"token {token_id} for {username}: {secret}")
@@ -114,21 +230,79 @@ def user_token(username: Annotated[str, typer.Argument()],
                   f"`tierwise user revoke-token {token_id}`")
 
 
+@user_app.command("tokens")
+def user_tokens(username: Annotated[str | None, typer.Argument(help="one user's")] = None,
+                project: ProjectOpt = Path(".")) -> None:
+    """List API tokens: owner, purpose, expiry and last use (never the secrets)."""
+    from tierwise.services import people
+    from tierwise.store.schemes import now
+
+    try:
+        _, store, actor = _acting(project)
+        found = people.tokens(store, actor, username)
+    except TierwiseError as exc:
+        _fail(exc)
+    moment = now()
+    table = Table(title="API tokens", title_justify="left")
+    for col in ("#", "user", "name", "created", "expires", "last used", "state"):
+        table.add_column(col)
+    for t in found:
+        state = ("revoked" if t.revoked_at else "live" if t.live(moment) else "expired")
+        table.add_row(str(t.id), t.username, t.name, _when(t.created_at), _when(t.expires_at),
+                      _when(t.last_used_at), state)
+    console.print(table)
+
+
 @user_app.command("revoke-token")
-def user_revoke_token(token_id: Annotated[int, typer.Argument()], project: ProjectOpt = Path("."),
-                      actor: ActorOpt = None) -> None:
+def user_revoke_token(token_id: Annotated[int, typer.Argument()], project: ProjectOpt = Path(".")
+                      ) -> None:
     """Revoke an API token at once."""
+    from tierwise.services import people
+    from tierwise.services.auth import cli_actor
     from tierwise.services.grading import Project
-    from tierwise.services.runs import actor_name, open_store
-    from tierwise.store import users
+    from tierwise.services.runs import open_store
 
     try:
         store = open_store(Project.open(project))
-        with store.begin() as conn:
-            users.revoke_token(conn, token_id, actor=actor_name(actor))
+        people.revoke_token(store, cli_actor(store), token_id)
     except TierwiseError as exc:
         _fail(exc)
     console.print(f"token {token_id} revoked")
+
+
+@user_app.command("sessions")
+def user_sessions(username: Annotated[str | None, typer.Argument(help="one user's")] = None,
+                  project: ProjectOpt = Path(".")) -> None:
+    """List live dashboard and API sessions: who, from where, since when, last seen."""
+    from tierwise.services import people
+
+    try:
+        _, store, actor = _acting(project)
+        found = people.sessions(store, actor, username)
+    except TierwiseError as exc:
+        _fail(exc)
+    table = Table(title="sessions", title_justify="left")
+    for col in ("id", "user", "client", "logged in", "last seen", "ends"):
+        table.add_column(col)
+    for s in found:
+        table.add_row(s.id, s.username, s.client or "", _when(s.created_at),
+                      _when(s.last_seen_at), _when(s.expires_at))
+    console.print(table)
+
+
+@user_app.command("revoke-session")
+def user_revoke_session(session_id: Annotated[str, typer.Argument(help="as `user sessions` "
+                                                                       "shows it")],
+                        project: ProjectOpt = Path(".")) -> None:
+    """End a session at once (the person is logged out)."""
+    from tierwise.services import people
+
+    try:
+        _, store, actor = _acting(project)
+        ended = people.revoke_session(store, actor, session_id)
+    except TierwiseError as exc:
+        _fail(exc)
+    console.print(f"session {ended.id} of {ended.username} ended")
 
 
 @user_app.command("assign")
@@ -138,12 +312,9 @@ def user_assign(
     from_file: Annotated[Path | None, typer.Option("--file", help="one customer id per line")
                          ] = None,
     project: ProjectOpt = Path("."),
-    actor: ActorOpt = None,
 ) -> None:
     """Assign customers to a manager, who then sees and acts on only those."""
-    from tierwise.services.grading import Project
-    from tierwise.services.runs import actor_name, open_store
-    from tierwise.store import users
+    from tierwise.services import people
 
     ids = list(customers or [])
     try:
@@ -152,9 +323,8 @@ def user_assign(
                     if line.strip()]
         if not ids:
             raise SpecError("name customer ids, or give --file with one id per line")
-        store = open_store(Project.open(project))
-        with store.begin() as conn:
-            n = users.assign(conn, ids, username, actor=actor_name(actor))
+        _, store, actor = _acting(project)
+        n = people.assign(store, actor, ids, username)
     except TierwiseError as exc:
         _fail(exc)
     console.print(f"{n:,} customers assigned to {username}")

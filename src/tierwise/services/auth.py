@@ -61,9 +61,9 @@ def _keys(username: str, client: str) -> tuple[str, str]:
     return f"user:{username}", f"addr:{client}"
 
 
-def log_in(store: Store, settings: SecuritySpec, username: str, password: str, *,
-           client: str) -> Login:
-    """Check a password and open a session.
+def verify(store: Store, settings: SecuritySpec, username: str, password: str, *,
+           client: str) -> User:
+    """The user, if the password is right and neither the name nor the address is locked.
 
     Raises:
         LockedOut: the name or the address is locked; nothing is hashed.
@@ -87,11 +87,53 @@ def log_in(store: Store, settings: SecuritySpec, username: str, password: str, *
         raise PermissionDenied("wrong user name or password")
     with store.begin() as conn:
         store_users.clear_failures(conn, user_key)
+    return user
+
+
+def log_in(store: Store, settings: SecuritySpec, username: str, password: str, *,
+           client: str) -> Login:
+    """Check a password (see :func:`verify`) and open a session."""
+    user = verify(store, settings, username, password, client=client)
+    with store.begin() as conn:
         sid, csrf = store_users.new_session(conn, user, hours=settings.session_hours,
                                             client=client)
         audit.append(conn, actor=user.username, action="user.logged_in", object_type="user",
                      object_id=user.username, after={"client": client[:100]})
     return Login(user, sid, csrf)
+
+
+def cli_log_in(store: Store, settings: SecuritySpec, username: str, password: str, *,
+               days: int | None = None) -> tuple[User, Path]:
+    """``tierwise login``: check the password, issue a token for this machine, keep it.
+
+    The token lasts ``days`` (default: the project's ``security.token_days``) and is written to
+    the token file for this store, readable by its owner only.
+    """
+    import socket
+
+    client = f"cli@{os_user()}@{socket.gethostname()}"[:100]
+    user = verify(store, settings, username, password, client=client)
+    with store.begin() as conn:
+        _, secret = store_users.new_token(conn, user.username, f"tierwise login: {client}",
+                                          actor=user.username, days=days or settings.token_days)
+        audit.append(conn, actor=user.username, action="user.logged_in", object_type="user",
+                     object_id=user.username, after={"client": client})
+    return user, save_token(store, secret)
+
+
+def cli_log_out(store: Store) -> bool:
+    """``tierwise logout``: revoke this machine's token for the store and forget it."""
+    secret = saved_token(store)
+    if secret is None:
+        return False
+    with store.connect() as conn:
+        found = store_users.token_user(conn, secret)
+    if found is not None:
+        user, token = found
+        with store.begin() as conn:
+            store_users.revoke_token(conn, token.id, actor=user.username)
+    save_token(store, None)
+    return True
 
 
 def _count_failure(store: Store, settings: SecuritySpec, username: str, client: str,
@@ -249,12 +291,15 @@ def save_token(store: Store, secret: str | None) -> Path:
     return path
 
 
-def cli_actor(store: Store, action: str | None = None) -> Actor:
+def cli_actor(store: Store, action: str | None = None, *, bootstrap: bool = False) -> Actor:
     """The user the command line acts as, refused unless their role may do ``action``.
 
     The token comes from ``TIERWISE_TOKEN``, else from the token file. A store with no users at
     all is run by its local operator (``local:<os user>``), who may do everything: that is how a
-    laptop project works before anyone else uses it, and how the first admin is made.
+    laptop project works before anyone else uses it, and how the first admin is made. With
+    ``bootstrap`` (making an admin), the local operator is also accepted when the store has no
+    enabled admin left, so a store whose admins are all gone can be recovered; every such act is
+    audited under ``local:<os user>``.
 
     Raises:
         PermissionDenied: the store has users but no valid token was given, or the user's role
@@ -272,14 +317,8 @@ def cli_actor(store: Store, action: str | None = None) -> Actor:
             access.require(user, action)
         return Actor(user.username, user)
     with store.connect() as conn:
-        if not store_users.has_users(conn):
+        if not store_users.has_users(conn) or (bootstrap and not store_users.enabled_admins(conn)):
             return Actor(LOCAL_PREFIX + os_user(), None)
     raise PermissionDenied(
         "this store has users, so this command needs to know who you are: run `tierwise login` "
         f"(or set {TOKEN_ENV} to an API token from `tierwise user token`)")
-
-
-def bootstrap_allowed(store: Store) -> bool:
-    """Whether the local operator may make an admin: the store has no enabled admin."""
-    with store.connect() as conn:
-        return not store_users.enabled_admins(conn)
