@@ -137,3 +137,30 @@ def test_reads_of_customers_are_logged_apart_from_the_chain(client: TestClient) 
     assert [r.action for r in reads][:2] == ["customers.searched", "customer.read"]
     assert reads[1].object_id == "C1" and reads[0].detail["tier"] == "gold"
     assert "customer.read" not in chain
+
+
+def test_admins_manage_roles_sessions_and_tokens(client: TestClient) -> None:
+    ada, aud = _token(client, "ada"), _token(client, "aud")
+    login = client.post("/api/v1/auth/login", json={"username": "aud", "password": PASSWORD})
+    assert login.status_code == 200
+    client.cookies.clear()
+    assert client.get("/api/v1/users", headers=aud).status_code == 403
+    own = client.get("/api/v1/sessions", headers=aud).json()
+    assert [s["username"] for s in own] == ["aud"] and own[0]["client"] == "testclient"
+    listed = client.get("/api/v1/tokens", params={"username": "aud"}, headers=ada).json()
+    assert listed and all(t["revoked"] is False and t["expires_at"] for t in listed)
+    assert "token_hash" not in listed[0]
+    promoted = client.patch("/api/v1/users/aud", json={"role": "supervisor"}, headers=ada)
+    assert promoted.status_code == 200 and promoted.json()["role"] == "supervisor"
+    assert client.get("/api/v1/sessions", params={"username": "aud"},
+                      headers=ada).json() == []  # the role change ended the session
+    last = client.patch("/api/v1/users/ada", json={"disabled": True}, headers=ada)
+    assert last.status_code == 403 and "cannot disable yourself" in last.json()["message"]
+    demote = client.patch("/api/v1/users/ada", json={"role": "auditor"}, headers=ada)
+    assert demote.status_code == 409 and "last enabled admin" in demote.json()["message"]
+    gone = client.patch("/api/v1/users/aud", json={"disabled": True}, headers=ada)
+    assert gone.json()["disabled"] is True
+    assert client.get("/api/v1/me", headers=aud).status_code == 401  # its tokens stop
+    mine = client.get("/api/v1/tokens", params={"username": "ada"}, headers=ada).json()
+    assert client.post(f"/api/v1/tokens/{mine[0]['id']}/revoke", headers=ada).status_code == 204
+    assert client.get("/api/v1/me", headers=ada).status_code == 401

@@ -28,7 +28,7 @@ from tierwise.api.auth import (
 )
 from tierwise.api.limits import EXPENSIVE, BodyLimit, limiter_for, limits_of
 from tierwise.errors import NotFoundError
-from tierwise.services import access
+from tierwise.services import access, people
 from tierwise.services import auth as auth_service
 from tierwise.services import history as history_service
 from tierwise.services import overrides as override_service
@@ -42,6 +42,7 @@ from tierwise.store import Store, audit
 from tierwise.store import overrides as store_overrides
 from tierwise.store import runs as store_runs
 from tierwise.store import schemes as store_schemes
+from tierwise.store import users as store_users
 from tierwise.store.overrides import Override
 from tierwise.store.users import User
 
@@ -116,6 +117,132 @@ def logout(request: Request, response: Response,
 def me(user: Annotated[User, Depends(current_user)]) -> Me:
     """Who the caller is."""
     return Me(username=user.username, display_name=user.display_name, role=user.role)
+
+
+# -- users -------------------------------------------------------------------------------------
+
+Admin = Annotated[User, Depends(requires(access.USERS))]
+UserName = Annotated[str, FastPath(min_length=1, max_length=200)]
+
+
+class UserOut(BaseModel):
+    """A user (never a password hash)."""
+
+    username: str
+    display_name: str | None
+    role: str
+    disabled: bool
+
+
+class UserChange(BaseModel):
+    """A new role, or disabled / enabled; leave a field out to keep it."""
+
+    role: str | None = Field(default=None, pattern="^(admin|supervisor|manager|auditor)$")
+    disabled: bool | None = None
+
+
+class SessionOut(BaseModel):
+    """A live session; ``id`` is a public handle, never the cookie."""
+
+    id: str
+    username: str
+    client: str | None
+    created_at: str
+    last_seen_at: str | None
+    expires_at: str
+
+
+class TokenOut(BaseModel):
+    """An API token (never its secret)."""
+
+    id: int
+    username: str
+    name: str
+    created_at: str
+    expires_at: str | None
+    last_used_at: str | None
+    revoked: bool
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _user_out(u: User) -> UserOut:
+    return UserOut(username=u.username, display_name=u.display_name, role=u.role,
+                   disabled=u.disabled)
+
+
+def _actor(user: User) -> auth_service.Actor:
+    return auth_service.Actor(user.username, user)
+
+
+@api.get("/users", response_model=list[UserOut], tags=["users"])
+def users_list(request: Request, user: Admin) -> list[UserOut]:
+    """Every user and their role (admins)."""
+    return [_user_out(u) for u in people.listing(store_of(request), _actor(user))]
+
+
+@api.patch("/users/{username}", response_model=UserOut, tags=["users"])
+def user_change(username: UserName, body: UserChange, request: Request, user: Admin) -> UserOut:
+    """Change a user's role, or disable / enable them (their sessions end)."""
+    store, actor = store_of(request), _actor(user)
+    changed = None
+    if body.role is not None:
+        changed = people.set_role(store, actor, username, body.role)
+    if body.disabled is not None:
+        changed = people.set_disabled(store, actor, username, body.disabled)
+    if changed is None:
+        with store.connect() as conn:
+            changed = store_users.by_name(conn, username)
+    return _user_out(changed)
+
+
+def _session_out(s: store_users.Session) -> SessionOut:
+    return SessionOut(id=s.id, username=s.username, client=s.client,
+                      created_at=s.created_at.isoformat(), last_seen_at=_iso(s.last_seen_at),
+                      expires_at=s.expires_at.isoformat())
+
+
+def _token_out(t: store_users.Token) -> TokenOut:
+    return TokenOut(id=t.id, username=t.username, name=t.name,
+                    created_at=t.created_at.isoformat(), expires_at=_iso(t.expires_at),
+                    last_used_at=_iso(t.last_used_at), revoked=t.revoked_at is not None)
+
+
+@api.get("/sessions", response_model=list[SessionOut], tags=["users"])
+def sessions_list(request: Request, user: Annotated[User, Depends(current_user)],
+                  username: Annotated[str | None, Query(max_length=200)] = None
+                  ) -> list[SessionOut]:
+    """Live sessions: your own, or (admins) any user's or everyone's."""
+    who = username if username is not None or access.allowed(user, access.USERS) \
+        else user.username
+    return [_session_out(s) for s in people.sessions(store_of(request), _actor(user), who)]
+
+
+@api.post("/sessions/{session_id}/revoke", response_model=SessionOut, tags=["users"])
+def session_revoke(session_id: Annotated[str, FastPath(min_length=1, max_length=64)],
+                   request: Request, user: Annotated[User, Depends(current_user)]
+                   ) -> SessionOut:
+    """End a session now: your own, or any as an admin."""
+    return _session_out(people.revoke_session(store_of(request), _actor(user), session_id))
+
+
+@api.get("/tokens", response_model=list[TokenOut], tags=["users"])
+def tokens_list(request: Request, user: Annotated[User, Depends(current_user)],
+                username: Annotated[str | None, Query(max_length=200)] = None
+                ) -> list[TokenOut]:
+    """API tokens: your own, or (admins) any user's or everyone's."""
+    who = username if username is not None or access.allowed(user, access.USERS) \
+        else user.username
+    return [_token_out(t) for t in people.tokens(store_of(request), _actor(user), who)]
+
+
+@api.post("/tokens/{token_id}/revoke", status_code=204, tags=["users"])
+def token_revoke(token_id: Id, request: Request,
+                 user: Annotated[User, Depends(current_user)]) -> None:
+    """Revoke an API token now: your own, or any as an admin."""
+    people.revoke_token(store_of(request), _actor(user), token_id)
 
 
 # -- schemes -----------------------------------------------------------------------------------
