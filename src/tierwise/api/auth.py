@@ -33,23 +33,13 @@ def security_of(request: Request) -> SecuritySpec:
 
 
 def client_of(request: Request) -> str:
-    """The client's address, through the project's trusted proxies.
+    """The client's address, as the server saw it.
 
-    The peer's address, or the first untrusted hop of ``X-Forwarded-For`` when the peer is one
-    of the project's ``security.trusted_proxies``.
-
-    A client cannot choose its address by sending the header itself: the header counts only
-    when it comes through a proxy the project trusts.
+    Behind a reverse proxy, ``tierwise serve`` has the server read ``X-Forwarded-For`` from the
+    proxies in the project's ``security.trusted_proxies`` only (uvicorn's proxy headers), so a
+    client cannot choose its address by sending the header itself.
     """
-    peer = request.client.host if request.client else "unknown"
-    trusted = set(security_of(request).trusted_proxies)
-    if peer not in trusted:
-        return peer
-    hops = [h.strip() for h in request.headers.get("X-Forwarded-For", "").split(",") if h.strip()]
-    for hop in reversed(hops):
-        if hop not in trusted:
-            return hop[:100]
-    return peer
+    return (request.client.host if request.client else "unknown")[:100]
 
 
 def current_user(request: Request) -> User:

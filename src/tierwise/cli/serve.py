@@ -19,7 +19,10 @@ def serve(
     workers: Annotated[int, typer.Option(
         help="server processes; one per core serves concurrent users fastest")] = 1,
 ) -> None:
-    """Serve the REST API at http://HOST:PORT/api/v1 (OpenAPI at /openapi.json)."""
+    """Serve the dashboard at http://HOST:PORT and the REST API under /api/v1.
+
+    The dashboard (English, 中文) is at the root; the API's OpenAPI schema at /openapi.json.
+    """
     try:
         import uvicorn
 
@@ -34,6 +37,8 @@ def serve(
         _fail(exc)
     err.print(f"tierwise on http://{host}:{port} (dashboard), API at /api/v1, schema at "
               "/openapi.json; add users with `tierwise user add`")
+    # Only these peers may name the client in X-Forwarded-For (lockout and limits count by it).
+    proxies = ",".join(application.state.project.spec.security.trusted_proxies)
     if workers > 1:
         import os
 
@@ -42,6 +47,8 @@ def serve(
         # Each worker process builds its own app (and store connections) from the project path.
         os.environ[PROJECT_ENV] = str(project.resolve())
         uvicorn.run("tierwise.api.app:create_app_from_env", factory=True, host=host, port=port,
-                    workers=workers, log_level="info")
+                    workers=workers, log_level="info", proxy_headers=True,
+                    forwarded_allow_ips=proxies)
         return
-    uvicorn.run(application, host=host, port=port, log_level="info")
+    uvicorn.run(application, host=host, port=port, log_level="info", proxy_headers=True,
+                forwarded_allow_ips=proxies)

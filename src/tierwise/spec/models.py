@@ -689,8 +689,9 @@ class SecuritySpec(Spec):
         default_factory=lambda: RateSpec(per_minute=60, burst=20),
         description="searches, exports, previews and run starts per user and per address")
     trusted_proxies: list[str] = Field(
-        default_factory=list,
-        description="addresses of reverse proxies whose X-Forwarded-For names the client")
+        default_factory=lambda: ["127.0.0.1", "::1"],
+        description="addresses of reverse proxies whose X-Forwarded-For header names the client "
+        "(tierwise serve hands them to the server); others cannot set their address")
 
 
 class ProjectSpec(Spec):
