@@ -26,7 +26,7 @@ from tierwise.api.auth import (
     security_of,
     store_of,
 )
-from tierwise.api.limits import EXPENSIVE, BodyLimit, limiter_for, limits_of
+from tierwise.api.limits import EXPENSIVE, LOGIN, BodyLimit, limiter_for, limits_of
 from tierwise.errors import NotFoundError
 from tierwise.services import access, people
 from tierwise.services import auth as auth_service
@@ -92,7 +92,7 @@ class Me(BaseModel):
 def login(body: Login, request: Request, response: Response) -> Me:
     """Log in with a password: sets the session cookie and returns the CSRF token."""
     client = client_of(request)
-    limits_of(request).check("login", client=client)
+    limits_of(request).check(LOGIN, client=client, user=body.username)
     settings = security_of(request)
     done = auth_service.log_in(store_of(request), settings, body.username, body.password,
                                client=client)
