@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.api.test_api import token
 from tierwise.api.app import create_app
 from tierwise.services import runs
 from tierwise.services.grading import Project
@@ -36,13 +37,6 @@ def _project(months: Path, security: str = "") -> Path:
 def client(months: Path) -> Iterator[TestClient]:
     with TestClient(create_app(_project(months))) as test_client:
         yield test_client
-
-
-def _token(client: TestClient, user: str) -> dict[str, str]:
-    store = client.app.state.store  # type: ignore[attr-defined]
-    with store.begin() as conn:
-        _, secret = store_users.new_token(conn, user, "test", actor="setup")
-    return {"Authorization": f"Bearer {secret}"}
 
 
 def test_wrong_passwords_lock_the_account_through_the_login_endpoint(client: TestClient) -> None:
@@ -79,7 +73,7 @@ def test_a_login_flood_from_one_address_gets_429_before_any_hash(months: Path) -
 def test_expensive_requests_are_limited_per_user(months: Path) -> None:
     folder = _project(months, "security:\n  expensive_rate: {per_minute: 2, burst: 2}\n")
     with TestClient(create_app(folder)) as client:
-        aud = _token(client, "aud")
+        aud = token(client, "aud")
         got = [client.get("/api/v1/customers", params={"scheme": "tier"}, headers=aud)
                for _ in range(3)]
         assert [g.status_code for g in got] == [200, 200, 429]
@@ -91,7 +85,7 @@ def test_expensive_requests_are_limited_per_user(months: Path) -> None:
 def test_bodies_over_the_limit_are_refused(months: Path) -> None:
     folder = _project(months, "security:\n  max_body_kb: 4\n")
     with TestClient(create_app(folder)) as client:
-        ada = _token(client, "ada")
+        ada = token(client, "ada")
         big = {"spec": {"description": "x" * 5000}}
         refused = client.post("/api/v1/schemes/tier/validate", json=big, headers=ada)
         assert refused.status_code == 413 and refused.json()["code"] == "too_large"
@@ -108,7 +102,7 @@ def test_bodies_over_the_limit_are_refused(months: Path) -> None:
 
 
 def test_headers_no_store_hsts_and_no_host_reflection(client: TestClient) -> None:
-    aud = _token(client, "aud")
+    aud = token(client, "aud")
     run_id = client.get("/api/v1/schemes/tier/runs", headers=aud).json()[-1]["id"]
     export = client.get(f"/api/v1/runs/{run_id}/export", headers=aud)
     assert export.status_code == 200 and export.headers["Cache-Control"] == "no-store"
@@ -126,7 +120,7 @@ def test_headers_no_store_hsts_and_no_host_reflection(client: TestClient) -> Non
 
 
 def test_reads_of_customers_are_logged_apart_from_the_chain(client: TestClient) -> None:
-    aud = _token(client, "aud")
+    aud = token(client, "aud")
     assert client.get("/api/v1/customers/C1", params={"scheme": "tier"},
                       headers=aud).status_code == 200
     client.get("/api/v1/customers", params={"scheme": "tier", "tier": "gold"}, headers=aud)
@@ -140,7 +134,7 @@ def test_reads_of_customers_are_logged_apart_from_the_chain(client: TestClient) 
 
 
 def test_admins_manage_roles_sessions_and_tokens(client: TestClient) -> None:
-    ada, aud = _token(client, "ada"), _token(client, "aud")
+    ada, aud = token(client, "ada"), token(client, "aud")
     login = client.post("/api/v1/auth/login", json={"username": "aud", "password": PASSWORD})
     assert login.status_code == 200
     client.cookies.clear()

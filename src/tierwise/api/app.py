@@ -210,13 +210,22 @@ def _token_out(t: store_users.Token) -> TokenOut:
                     last_used_at=_iso(t.last_used_at), revoked=t.revoked_at is not None)
 
 
+def _whose(user: User, username: str | None) -> str | None:
+    """Whose sessions or tokens a listing shows.
+
+    The user asked for; else everyone's for an admin, and the caller's own for anyone else.
+    """
+    if username is not None or access.allowed(user, access.USERS):
+        return username
+    return user.username
+
+
 @api.get("/sessions", response_model=list[SessionOut], tags=["users"])
 def sessions_list(request: Request, user: Annotated[User, Depends(current_user)],
                   username: Annotated[str | None, Query(max_length=200)] = None
                   ) -> list[SessionOut]:
     """Live sessions: your own, or (admins) any user's or everyone's."""
-    who = username if username is not None or access.allowed(user, access.USERS) \
-        else user.username
+    who = _whose(user, username)
     return [_session_out(s) for s in people.sessions(store_of(request), _actor(user), who)]
 
 
@@ -233,8 +242,7 @@ def tokens_list(request: Request, user: Annotated[User, Depends(current_user)],
                 username: Annotated[str | None, Query(max_length=200)] = None
                 ) -> list[TokenOut]:
     """API tokens: your own, or (admins) any user's or everyone's."""
-    who = username if username is not None or access.allowed(user, access.USERS) \
-        else user.username
+    who = _whose(user, username)
     return [_token_out(t) for t in people.tokens(store_of(request), _actor(user), who)]
 
 

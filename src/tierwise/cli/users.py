@@ -181,32 +181,29 @@ def user_role(username: Annotated[str, typer.Argument()],
     console.print(f"{changed.username} is now a {changed.role}")
 
 
-@user_app.command("disable")
-def user_disable(username: Annotated[str, typer.Argument()], project: ProjectOpt = Path(".")
-                 ) -> None:
-    """Disable a user: their sessions end and their tokens stop working."""
+def _set_disabled(username: str, project: Path, disabled: bool) -> None:
     from tierwise.services import people
 
     try:
         _, store, actor = _acting(project)
-        people.set_disabled(store, actor, username, True)
+        people.set_disabled(store, actor, username, disabled)
     except TierwiseError as exc:
         _fail(exc)
-    console.print(f"{username} disabled")
+    console.print(f"{username} {'disabled' if disabled else 'enabled'}")
+
+
+@user_app.command("disable")
+def user_disable(username: Annotated[str, typer.Argument()], project: ProjectOpt = Path(".")
+                 ) -> None:
+    """Disable a user: their sessions end and their tokens stop working."""
+    _set_disabled(username, project, True)
 
 
 @user_app.command("enable")
 def user_enable(username: Annotated[str, typer.Argument()], project: ProjectOpt = Path(".")
                 ) -> None:
     """Enable a disabled user again."""
-    from tierwise.services import people
-
-    try:
-        _, store, actor = _acting(project)
-        people.set_disabled(store, actor, username, False)
-    except TierwiseError as exc:
-        _fail(exc)
-    console.print(f"{username} enabled")
+    _set_disabled(username, project, False)
 
 
 @user_app.command("token")
