@@ -19,6 +19,7 @@ from pydantic import TypeAdapter
 from tierwise import methods
 from tierwise.indicators import required_indicators
 from tierwise.services.grading import Project
+from tierwise.spec.limits import check_value_shape
 from tierwise.spec.models import IndicatorSpec, SchemeSpec
 from tierwise.store import Store
 from tierwise.store import schemes as store_schemes
@@ -59,7 +60,13 @@ def grading_content(project: Project, name: str) -> tuple[dict[str, Any], dict[s
 
 
 def fingerprint(spec: dict[str, Any], indicators: dict[str, Any]) -> str:
-    """sha256 of the grading content of a scheme and its indicators."""
+    """sha256 of the grading content of a scheme and its indicators.
+
+    Raises:
+        SpecError: the content nests deeper than a spec may (``_strip`` and ``json`` recurse).
+
+    """
+    check_value_shape({"scheme": spec, "indicators": indicators}, where="scheme version")
     text = json.dumps({"scheme": _strip(spec), "indicators": _strip(indicators)},
                       sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -143,7 +150,15 @@ class Difference:
 
 
 def diff(a: Version, b: Version) -> list[Difference]:
-    """The fields that differ from version ``a`` to ``b``; ``grading`` marks grade-deciding ones."""
+    """The fields that differ from version ``a`` to ``b``; ``grading`` marks grade-deciding ones.
+
+    Raises:
+        SpecError: a version's content nests deeper than a spec may (the walk recurses).
+
+    """
+    for version in (a, b):
+        check_value_shape({"scheme": version.spec, "indicators": version.indicators},
+                          where=f"{version.scheme} version {version.number}")
     out: list[Difference] = []
 
     def walk(path: str, x: Any, y: Any, grading: bool) -> None:
