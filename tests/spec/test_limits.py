@@ -13,7 +13,7 @@ from tierwise.errors import SpecError
 from tierwise.spec import load_project
 from tierwise.spec.limits import MAX_DEPTH, value_shape_problem, yaml_shape_problem
 
-# The tier `other` sits on line 30 of the file (YAML starts with a blank line that is dropped).
+# The tier `other` is on line 29 of the file; its description goes on line 30.
 OTHER = "      - {key: other}"
 
 

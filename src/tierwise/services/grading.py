@@ -38,6 +38,7 @@ from tierwise.spec.models import (
     SchemeSpec,
     TierSpec,
 )
+from tierwise.spec.names import check_scheme_name
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -61,7 +62,14 @@ class Project:
         return cls(spec, root)
 
     def scheme(self, name: str) -> SchemeSpec:
-        """The scheme called ``name``."""
+        """The scheme called ``name``.
+
+        Raises:
+            SpecError: ``name`` breaks the scheme-name rule (:mod:`tierwise.spec.names`).
+            NotFoundError: the project has no such scheme.
+
+        """
+        check_scheme_name(name)
         try:
             return self.spec.schemes[name]
         except KeyError:

@@ -21,6 +21,7 @@ from tierwise.indicators import required_indicators
 from tierwise.services.grading import Project
 from tierwise.spec.limits import check_value_shape
 from tierwise.spec.models import IndicatorSpec, SchemeSpec
+from tierwise.spec.names import check_scheme_name
 from tierwise.store import Store
 from tierwise.store import schemes as store_schemes
 from tierwise.store.schemes import Activation, Version
@@ -88,7 +89,13 @@ def save(store: Store, project: Project, name: str, *, actor: str, note: str | N
 
     Returns the version and whether it is new. The first version of a scheme is active for every
     date, so a backfill of past dates grades with it.
+
+    Raises:
+        SpecError: ``name`` breaks the scheme-name rule (:mod:`tierwise.spec.names`).
+        NotFoundError: the project has no scheme ``name``.
+
     """
+    check_scheme_name(name)
     spec, indicators, print_ = grading_content(project, name)
     with store.begin() as conn:
         saved, created = store_schemes.save_version(
@@ -101,7 +108,13 @@ def save(store: Store, project: Project, name: str, *, actor: str, note: str | N
 
 
 def listing(store: Store, name: str) -> tuple[list[Version], list[Activation]]:
-    """The versions of a scheme and its activations."""
+    """The versions of a scheme and its activations.
+
+    Raises:
+        SpecError: ``name`` breaks the scheme-name rule (:mod:`tierwise.spec.names`).
+
+    """
+    check_scheme_name(name)
     with store.connect() as conn:
         return store_schemes.versions(conn, name), store_schemes.activation_list(conn, name)
 
@@ -124,7 +137,12 @@ def activate(store: Store, name: str, number: int, *, actor: str,
     """Activate version ``number``: now (see :func:`_now_effective`), or from a go-live date.
 
     A go-live date after today is recorded as scheduled.
+
+    Raises:
+        SpecError: ``name`` breaks the scheme-name rule (:mod:`tierwise.spec.names`).
+
     """
+    check_scheme_name(name)
     kind = "schedule" if effective_from and effective_from > date.today() else "activate"
     with store.begin() as conn:
         day = effective_from or _now_effective(conn, name)
@@ -133,7 +151,13 @@ def activate(store: Store, name: str, number: int, *, actor: str,
 
 
 def rollback(store: Store, name: str, *, actor: str) -> Activation:
-    """Re-activate the version active before the current one, now."""
+    """Re-activate the version active before the current one, now.
+
+    Raises:
+        SpecError: ``name`` breaks the scheme-name rule (:mod:`tierwise.spec.names`).
+
+    """
+    check_scheme_name(name)
     with store.begin() as conn:
         return store_schemes.rollback(conn, name, actor=actor,
                                       effective_from=_now_effective(conn, name))
@@ -182,12 +206,16 @@ def with_scheme(project: Project, name: str, spec: dict[str, Any]) -> Project:
 
     Raises:
         SpecError: every problem of the scheme, with its field path (``schemes.<name>...``),
-            including references to indicators the project does not declare.
+            including references to indicators the project does not declare; a ``name`` that
+            breaks the scheme-name rule, or a ``spec`` nested deeper than a spec may, is refused
+            before anything else looks at it.
 
     """
     from tierwise.spec import PROJECT_FILE, parse_project, read_yaml
     from tierwise.spec.loader import Located
 
+    check_scheme_name(name)
+    check_value_shape(spec, where=f"{name} (edited)", prefix=("schemes", name))
     located = read_yaml(project.root / PROJECT_FILE)
     doc = json.loads(json.dumps(located.doc, default=str))
     doc.setdefault("schemes", {})[name] = spec
@@ -204,11 +232,12 @@ def save_edit(store: Store, project: Project, name: str, spec: dict[str, Any], *
 
     Raises:
         ConflictError: ``base`` is not the scheme's latest version.
-        SpecError: the scheme is invalid.
+        SpecError: the scheme or its name is invalid.
 
     """
     from tierwise.errors import ConflictError
 
+    check_scheme_name(name)
     edited = with_scheme(project, name, spec)
     content, indicators, print_ = grading_content(edited, name)
     with store.begin() as conn:

@@ -26,6 +26,7 @@ from tierwise.spec.models import (
     SchemeSpec,
     SourceSpec,
 )
+from tierwise.spec.names import scheme_name_problem
 
 PROJECT_FILE = "tierwise.yaml"
 _SECTIONS: dict[str, TypeAdapter[Any]] = {
@@ -181,6 +182,9 @@ def parse_project(located: Located) -> ProjectSpec:
             continue
         good = {}
         for name, body in items.items():
+            wrong = scheme_name_problem(str(name)) if section == "schemes" else None
+            if wrong is not None:
+                problems.append(Problem(wrong, where=located.where((section, name)), path=section))
             try:
                 good[str(name)] = adapter.validate_python(_plain(body))
             except ValidationError as exc:
