@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.sources.shop import GRADES, YAML, run_fails, shop, tiers
+from tierwise.errors import DataError, SpecError
 from tierwise.services.grading import Project, check, run
 
 CUSTOMER_ROWS = [
@@ -173,3 +174,121 @@ def test_database_errors_hide_the_password(tmp_path: Path, url: str) -> None:
     assert str(error).startswith("source 'customers': ")
     assert "tw:***@" in str(error)
     assert "s3cret" not in str(error)
+
+
+# ---------------------------------------------------------------------- table names and quoting
+
+
+def _duckdb_file(folder: Path) -> Path:
+    import duckdb
+
+    path = folder / "shop.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute("create table customers (customer_id text, name text, signup_date date)")
+        con.executemany("insert into customers values (?, ?, ?)", CUSTOMER_ROWS)
+        # A schema, and a table name that needs quoting (a blank and a keyword).
+        con.execute('create schema sales')
+        con.execute('create table sales."order lines" (order_id text, customer_id text, '
+                    "order_date date, amount double, kind text)")
+        con.executemany('insert into sales."order lines" values (?, ?, ?, ?, ?)', ORDER_ROWS)
+    return path
+
+
+def _duckdb_yaml(table: str) -> str:
+    return YAML.replace("path: customers.csv", "path: shop.duckdb\n    table: customers").replace(
+        "path: orders.csv", f"path: shop.duckdb\n    table: {table}"
+    )
+
+
+def test_duckdb_schema_qualified_table_is_quoted_part_by_part(tmp_path: Path) -> None:
+    _duckdb_file(tmp_path)
+    folder = shop(tmp_path, yaml=_duckdb_yaml("sales.order lines"), customers=None, orders=None)
+    result = run(Project.open(folder), "value")
+    assert tiers(result) == GRADES
+    assert result.quality.rows == {"customers": 3, "transactions": 5}
+
+
+def test_sqlite_schema_qualified_table_is_read(tmp_path: Path) -> None:
+    db = _sqlite(tmp_path)
+    yaml = _sql_yaml(f"sqlite:///{db}", "table: main.orders")
+    folder = shop(tmp_path, yaml=yaml, customers=None, orders=None)
+    assert tiers(run(Project.open(folder), "value")) == GRADES
+
+
+INJECTION = "customers\"; COPY (SELECT 42) TO '{out}'; --"
+
+
+def test_a_quote_in_a_table_name_is_refused_at_validation(tmp_path: Path) -> None:
+    _duckdb_file(tmp_path)
+    out = tmp_path / "leak.csv"
+    table = INJECTION.format(out=out)
+    # YAML single quotes: '' is one quote.
+    yaml = _duckdb_yaml("'" + table.replace("'", "''") + "'")
+    folder = shop(tmp_path, yaml=yaml, customers=None, orders=None)
+    with pytest.raises(SpecError) as info:
+        Project.open(folder)
+    # (The indicators over the refused source are reported too.)
+    [problem] = [p for p in info.value.problems if p.path.startswith("sources.")]
+    assert problem.path == "sources.transactions.table"
+    assert problem.where.endswith("tierwise.yaml:13")
+    assert problem.message.startswith(
+        f"table {table!r} holds the quote '\"' at position 10; write the table as `name` or "
+        "`schema.name`, without quotes (tierwise quotes it), or read it with `query:`"
+    )
+    assert not out.exists()
+
+
+def test_names_are_quoted_by_the_dialect() -> None:
+    from tierwise.engine import quote_identifier, quote_table
+
+    assert quote_table('or"ders', schema="sa les") == '"sa les"."or""ders"'
+    assert quote_table("orders") == '"orders"'
+    assert quote_identifier("a`b", dialect="spark") == "`a``b`"
+
+
+def test_a_table_name_is_never_run_as_sql_even_without_validation(tmp_path: Path) -> None:
+    from tierwise.engine import connect
+    from tierwise.sources.read import load_source
+    from tierwise.spec.models import SourceSpec
+
+    _duckdb_file(tmp_path)
+    out = tmp_path / "leak.csv"
+    # A model built without validation (model_construct) reaches the reader unchecked.
+    spec = SourceSpec.model_construct(path="shop.duckdb", table=INJECTION.format(out=out),
+                                      format="duckdb", id="customer_id", time="order_date",
+                                      columns={})
+    engine = connect()
+    try:
+        with pytest.raises(DataError, match=r"source 'transactions': table .* holds the quote"):
+            load_source("transactions", spec, engine, base=tmp_path)
+    finally:
+        engine.close()
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ("ord\\0ers", "holds the control or invisible character U+0000 at position 4"),
+        ("ord\\u202Eers", "holds the control or invisible character U+202E at position 4"),
+        ("ord\\ters", "holds the control or invisible character U+0009 at position 4"),
+        ("`orders`", "holds the quote '`' at position 1"),
+        ("a.b.orders", "has 2 dots"),
+        ("sales.", "has an empty part"),
+        ("sales. orders", "has blanks at the ends of a part"),
+    ],
+)
+def test_table_names_with_control_characters_quotes_or_stray_dots_are_refused(
+    tmp_path: Path, table: str, message: str
+) -> None:
+    db = _sqlite(tmp_path)
+    # YAML double quotes understand \0, \t and \u escapes.
+    yaml = _sql_yaml(f"sqlite:///{db}", f'table: "{table}"')
+    folder = shop(tmp_path, yaml=yaml, customers=None, orders=None)
+    with pytest.raises(SpecError) as info:
+        Project.open(folder)
+    # (The indicators over the refused source are reported too.)
+    [problem] = [p for p in info.value.problems if p.path.startswith("sources.")]
+    assert problem.path == "sources.transactions.table"
+    assert problem.where.endswith("tierwise.yaml:13")
+    assert message in problem.message

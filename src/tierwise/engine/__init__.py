@@ -119,7 +119,7 @@ class Engine:
         finally:
             for name in self._made[start:]:
                 if self.kind == "duckdb":
-                    self.backend.con.execute(f'DROP TABLE IF EXISTS "{name}"')
+                    self.backend.con.execute(f"DROP TABLE IF EXISTS {quote_identifier(name)}")
                 else:
                     self._session.catalog.uncacheTable(name)
                     self._session.catalog.dropTempView(name)
@@ -143,6 +143,25 @@ class Engine:
         for folder in self._tmp:
             shutil.rmtree(folder, ignore_errors=True)
         self._tmp.clear()
+
+
+def quote_identifier(name: str, *, dialect: str = "duckdb") -> str:
+    """``name`` as one quoted identifier of ``dialect`` (sqlglot's quoting: quotes doubled).
+
+    Every name put into SQL text goes through here (or :func:`quote_table`), never an f-string
+    around the bare name: a name holding a quote would otherwise end the identifier and run the
+    rest as SQL.
+    """
+    from sqlglot import exp
+
+    return str(exp.to_identifier(name, quoted=True).sql(dialect=dialect))
+
+
+def quote_table(name: str, *, schema: str | None = None, dialect: str = "duckdb") -> str:
+    """A table name, schema-qualified when ``schema`` is given, each part quoted for ``dialect``."""
+    from sqlglot import exp
+
+    return str(exp.table_(name, db=schema, quoted=True).sql(dialect=dialect))
 
 
 def spark_takes_arrow() -> bool:
@@ -188,9 +207,9 @@ def lookup_parquet(paths: list[str], column: str, value: Any) -> pa.Table:
     """
     cursor = _cursor()
     try:
-        quoted = '"' + column.replace('"', '""') + '"'
         return _arrow(cursor.execute(
-            f"SELECT * FROM read_parquet($paths, union_by_name = true) WHERE {quoted} = $v",
+            "SELECT * FROM read_parquet($paths, union_by_name = true) "
+            f"WHERE {quote_identifier(column)} = $v",
             {"paths": paths, "v": value},
         ))
     finally:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from tierwise.errors import DataError
 from tierwise.sources.facts import ColumnFacts, parquet_facts
 from tierwise.spec.models import ColumnSpec, SourceSpec
+from tierwise.spec.names import table_name_problem, table_parts
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -234,16 +235,29 @@ def _encoding_error(path: Path, encoding: str, exc: UnicodeDecodeError) -> DataE
 
 
 def _read_database(name: str, spec: SourceSpec, base: Path) -> pa.Table:
-    """A DuckDB file table or a SQLAlchemy URL's table/query as Arrow."""
+    """A DuckDB file table or a SQLAlchemy URL's table/query as Arrow.
+
+    A ``table:`` (``name`` or ``schema.name``) is quoted part by part by the engine's dialect,
+    never pasted into SQL text as it is.
+    """
     import pyarrow as pa
 
+    schema, table = None, ""
+    if spec.table is not None and not spec.query:
+        # The spec validated the name; a model built without validation is checked here too.
+        problem = table_name_problem(spec.table)
+        if problem is not None:
+            raise DataError(f"source {name!r}: {problem} (`sources.{name}.table`)")
+        schema, table = table_parts(spec.table)
     if spec.resolved_format() == "duckdb":
         import duckdb
+
+        from tierwise.engine import quote_table
 
         path = _existing(base, spec, name)
         try:
             with duckdb.connect(str(path), read_only=True) as con:
-                sql = spec.query or f'SELECT * FROM "{spec.table}"'
+                sql = spec.query or f"SELECT * FROM {quote_table(table, schema=schema)}"
                 return con.sql(sql).to_arrow_table()
         except duckdb.Error as exc:
             raise DataError(f"source {name!r}: reading {path.name} failed: {exc}") from None
@@ -266,7 +280,8 @@ def _read_database(name: str, spec: SourceSpec, base: Path) -> pa.Table:
     stmt = (
         sa.text(spec.query)
         if spec.query
-        else sa.select(sa.text("*")).select_from(sa.table(str(spec.table)))
+        # The dialect's identifier preparer quotes each part where it needs quoting.
+        else sa.select(sa.text("*")).select_from(sa.table(table, schema=schema))
     )
     what = "the query" if spec.query else f"table {spec.table!r}"
     try:

@@ -21,6 +21,8 @@ from pydantic import (
     model_validator,
 )
 
+from tierwise.spec.names import table_name_problem
+
 IDENT = r"^[A-Za-z_\u4e00-\u9fff][A-Za-z0-9_\u4e00-\u9fff]*$"
 ColumnType = Literal["string", "int", "float", "decimal", "date", "timestamp", "bool"]
 WINDOW_RE = re.compile(r"^\s*(\d+)\s*(d|day|days|w|week|weeks|m|month|months|y|year|years)\s*$")
@@ -69,7 +71,10 @@ class SourceSpec(Spec):
 
     path: str | None = Field(default=None, description="file path, relative to the project")
     url: str | None = Field(default=None, description="SQLAlchemy URL of a database")
-    table: str | None = Field(default=None, description="table name in a DuckDB file or database")
+    table: str | None = Field(
+        default=None,
+        description="table in a DuckDB file or database: `name`, or `schema.name` (unquoted)",
+    )
     query: str | None = Field(default=None, description="SQL query run on the database")
     format: Literal["csv", "parquet", "duckdb", "sql"] | None = None
     encoding: str = Field(default="auto", description="auto, utf-8, utf-8-sig, gbk, gb18030, ...")
@@ -106,11 +111,20 @@ class SourceSpec(Spec):
             )
         return self
 
+    @field_validator("table")
+    @classmethod
+    def _table(cls, value: str | None) -> str | None:
+        problem = None if value is None else table_name_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
+
     @field_validator("columns")
     @classmethod
     def _names(cls, value: dict[str, ColumnSpec]) -> dict[str, ColumnSpec]:
         for name in value:
-            if not re.match(IDENT, name):
+            # fullmatch: with match, IDENT's `$` also matches before a trailing newline.
+            if not re.fullmatch(IDENT, name):
                 raise ValueError(f"column name {name!r} is not an identifier (letters, digits, _)")
         return value
 

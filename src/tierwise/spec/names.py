@@ -1,4 +1,6 @@
-"""The rule for scheme names, the same in ``tierwise.yaml`` and in every service that takes one.
+"""Rules for names a caller gives: scheme names, and the tables of database sources.
+
+The scheme-name rule is the same in ``tierwise.yaml`` and in every service that takes one.
 
 A scheme name becomes a folder under the output folder (``output/<scheme>/runs/...``), an Excel
 sheet title, part of URLs and of messages and CLI hints. So it is a short identifier: no dots or
@@ -10,6 +12,7 @@ differently from what it is).
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from tierwise.errors import Problem, SpecError
 
@@ -54,3 +57,39 @@ def check_scheme_name(name: object, *, where: str = "", path: str = "") -> str:
     if problem is not None:
         raise SpecError(Problem(problem, where=where, path=path))
     return str(name)
+
+
+# ------------------------------------------------------------------------------------ table names
+
+_QUOTES = "\"'`"
+
+
+def table_name_problem(table: str) -> str | None:
+    """What is wrong with a source's ``table:`` (``name`` or ``schema.name``), or None.
+
+    tierwise quotes each part itself, so a part may hold blanks, hyphens or keywords; it may not
+    hold quotes (a name written pre-quoted, or an attempt to leave the quotes), control or
+    invisible characters, or blanks at its ends, and there is at most one dot.
+    """
+    fix = ("write the table as `name` or `schema.name`, without quotes (tierwise quotes it), "
+           "or read it with `query:`")
+    parts = table.split(".")
+    if len(parts) > 2:
+        return f"table {table!r} has {len(parts) - 1} dots; {fix}"
+    for i, char in enumerate(table):
+        if char in _QUOTES:
+            return f"table {table!r} holds the quote {char!r} at position {i + 1}; {fix}"
+        if unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"):
+            return (f"table {table!r} holds the control or invisible character "
+                    f"U+{ord(char):04X} at position {i + 1}; {fix}")
+    for part in parts:
+        if not part or part != part.strip():
+            what = "an empty part" if not part.strip() else "blanks at the ends of a part"
+            return f"table {table!r} has {what}; {fix}"
+    return None
+
+
+def table_parts(table: str) -> tuple[str | None, str]:
+    """``(schema, name)`` of a ``table:`` that passed :func:`table_name_problem`."""
+    schema, _, name = table.rpartition(".")
+    return (schema or None), name
