@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from datetime import date
 from pathlib import Path
@@ -292,3 +293,82 @@ def test_table_names_with_control_characters_quotes_or_stray_dots_are_refused(
     assert problem.path == "sources.transactions.table"
     assert problem.where.endswith("tierwise.yaml:13")
     assert message in problem.message
+
+
+# ------------------------------------------------------------------------- queries without rows
+
+EMPTY_QUERY = "query: \"select * from orders where kind = 'none'\""
+
+
+def _undeclared(yaml: str) -> str:
+    """The shop's YAML with the transactions' `columns:` left out (types from the database)."""
+    return re.sub(r"(    refunds: .*\n)    columns:\n(      .*\n)+", r"\1", yaml)
+
+
+@pytest.mark.parametrize("declared", [True, False], ids=["declared", "undeclared"])
+def test_a_query_without_rows_is_reported_as_empty(tmp_path: Path, declared: bool) -> None:
+    db = _sqlite(tmp_path)
+    yaml = _sql_yaml(f"sqlite:///{db}", EMPTY_QUERY)
+    if not declared:
+        yaml = _undeclared(yaml)
+        assert "amount: {type: float" not in yaml
+    folder = shop(tmp_path, yaml=yaml, customers=None, orders=None)
+    error = run_fails(folder)
+    assert str(error).splitlines()[1] == (
+        f"sqlite:///{db} (query of 'transactions'): the query returned no rows; check "
+        "`sources.transactions.query` (its conditions, and that the database holds the data of "
+        "the as-of date)"
+    )
+    report = check(Project.open(folder))
+    assert report.rows == {"customers": 3, "transactions": 0}
+    assert [f.check for f in report.errors] == ["empty"]
+
+
+def test_a_query_without_rows_gives_an_empty_table_with_typed_columns(tmp_path: Path) -> None:
+    from tierwise.engine import connect
+    from tierwise.sources.read import load_source
+
+    db = _sqlite(tmp_path)
+    folder = shop(tmp_path, yaml=_sql_yaml(f"sqlite:///{db}", EMPTY_QUERY), customers=None,
+                  orders=None)
+    spec = Project.open(folder).spec.sources["transactions"]
+    engine = connect()
+    try:
+        loaded = load_source("transactions", spec, engine, base=folder)
+        schema = loaded.typed.schema()
+        assert engine.execute(loaded.typed.count()) == 0
+        # Declared types, although the database gave no value to infer them from.
+        assert {c: str(schema[c]) for c in schema.names} == {
+            "order_id": "string", "customer_id": "string", "order_date": "date",
+            "amount": "float64", "kind": "string"}
+        undeclared = spec.model_copy(update={"columns": {}})
+        loaded = load_source("transactions", undeclared, engine, base=folder)
+        schema = loaded.typed.schema()
+        # Undeclared: the time column is a timestamp, the others text.
+        assert str(schema["order_date"]) == "timestamp(6)"
+        assert str(schema["amount"]) == "string"
+    finally:
+        engine.close()
+
+
+def test_text_dates_in_an_undeclared_time_column_name_the_fix(tmp_path: Path) -> None:
+    db = _sqlite(tmp_path)  # SQLite keeps the dates as text
+    yaml = _undeclared(_sql_yaml(f"sqlite:///{db}", "table: orders"))
+    error = run_fails(shop(tmp_path, yaml=yaml, customers=None, orders=None))
+    assert str(error) == (
+        f"sqlite:///{db}:orders: the time column 'order_date' holds string values, not dates; "
+        "declare it: `sources.transactions.columns: {order_date: {type: date}}` (or timestamp), "
+        "with the source's other columns"
+    )
+
+
+def test_a_missing_undeclared_time_column_is_named(tmp_path: Path) -> None:
+    db = _sqlite(tmp_path)
+    yaml = _undeclared(_sql_yaml(f"sqlite:///{db}", "table: orders")).replace(
+        "time: order_date", "time: order_day")
+    error = run_fails(shop(tmp_path, yaml=yaml, customers=None, orders=None))
+    assert str(error) == (
+        f"sqlite:///{db}:orders: no column 'order_day' (did you mean 'order_date'?), which "
+        "`sources.transactions.time` names; the columns there are order_id, customer_id, "
+        "order_date, amount, kind"
+    )

@@ -121,13 +121,45 @@ def load_source(name: str, spec: SourceSpec, engine: Engine, *, base: Path) -> L
     else:
         table = engine.register_arrow(name, _read_database(name, spec, base))
         where = spec.path if fmt == "duckdb" else safe_url(str(spec.url))
-        location = f"{where}:{spec.table or 'query'}"
+        location = f"{where}:{spec.table}" if spec.table else f"{where} (query of {name!r})"
     raw = _rename(table, spec, location)
     typed = _typed(raw, spec)
+    _check_keys(typed, spec, name, location)
     # A fact about the stored column holds for the typed one only where no cast came between.
     facts = {n: f for n, f in facts.items() if _stored(raw[n], spec.columns[n], fmt)}
     return LoadedSource(name, spec, location, raw, typed, encoding, facts,
                         stamp if facts else None)
+
+
+def _check_keys(typed: ir.Table, spec: SourceSpec, name: str, location: str) -> None:
+    """Fail when the id or time column is missing, or the time column holds no dates.
+
+    Declared columns were checked by name already; a source without ``columns:`` keeps what
+    the file or database gives, e.g. dates stored as text in SQLite.
+    """
+    have = [c for c in typed.columns if c != ROW and not c.startswith("__raw_")]
+    for role, column in (("id", spec.id), ("time", spec.time)):
+        if column is not None and column not in typed.columns:
+            close = difflib.get_close_matches(column, have, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise DataError(
+                f"{location}: no column {column!r}{hint}, which `sources.{name}.{role}` names; "
+                f"the columns there are {', '.join(have) or 'none'}"
+            )
+    if spec.time is None:
+        return
+    kind = typed[spec.time].type()
+    if not (kind.is_date() or kind.is_timestamp()):
+        declared = spec.columns.get(spec.time)
+        fix = (
+            f"set `sources.{name}.columns.{spec.time}.type` to date or timestamp"
+            if declared is not None
+            else f"declare it: `sources.{name}.columns: {{{spec.time}: {{type: date}}}}` (or "
+            "timestamp), with the source's other columns"
+        )
+        raise DataError(
+            f"{location}: the time column {spec.time!r} holds {kind} values, not dates; {fix}"
+        )
 
 
 def _existing(base: Path, spec: SourceSpec, name: str) -> Path:
@@ -297,13 +329,35 @@ def _read_database(name: str, spec: SourceSpec, base: Path) -> pa.Table:
         ) from None
     finally:
         engine.dispose()
-    return pa.table({col: _arrow_column([row[i] for row in rows]) for i, col in enumerate(names)})
+    declared = {col.from_ or n: col.type for n, col in spec.columns.items()}
+    if spec.time is not None:
+        declared.setdefault(spec.time, "timestamp")
+    return pa.table({col: _arrow_column([row[i] for row in rows], declared.get(col))
+                     for i, col in enumerate(names)})
 
 
-def _arrow_column(values: list[Any]) -> pa.Array:
-    """A database column as Arrow; columns of mixed types (SQLite allows them) become text."""
+_ARROW_TYPES = {
+    "string": "string",
+    "int": "int64",
+    "float": "float64",
+    "decimal": "float64",
+    "date": "date32",
+    "timestamp": "timestamp[us]",
+    "bool": "bool",
+}
+
+
+def _arrow_column(values: list[Any], declared: str | None = None) -> pa.Array:
+    """A database column as Arrow; columns of mixed types (SQLite allows them) become text.
+
+    A column without a value (a query that returned no rows, or only nulls) has no type to
+    infer: it takes its declared type (the time column: timestamp), else text, so the empty
+    table has the columns and types the checks and indicators expect.
+    """
     import pyarrow as pa
 
+    if all(v is None for v in values):
+        return pa.nulls(len(values), pa.type_for_alias(_ARROW_TYPES[declared or "string"]))
     try:
         return pa.array(values)
     except (pa.ArrowInvalid, pa.ArrowTypeError):
