@@ -30,6 +30,7 @@ from tierwise.reports.summary import TierRow, summary_from_counts
 from tierwise.sources.checks import QualityReport, check_sources
 from tierwise.sources.read import load_source
 from tierwise.spec import load_project
+from tierwise.spec.limits import check_as_of
 from tierwise.spec.models import (
     AggregateIndicatorSpec,
     ModelSchemeSpec,
@@ -79,8 +80,14 @@ class Project:
             ) from None
 
     def as_of(self, given: date | None) -> date:
-        """The as-of date: the one given, else the project's, else today."""
-        return given or self.spec.as_of or date.today()
+        """The as-of date: the one given, else the project's, else today.
+
+        Raises:
+            SpecError: the date is outside the dates tierwise grades
+                (:data:`~tierwise.spec.limits.EARLIEST_AS_OF` to ``LATEST_AS_OF``).
+
+        """
+        return check_as_of(given or self.spec.as_of or date.today())
 
     def output_dir(self, scheme: str, as_of: date) -> Path:
         """Where a run of ``scheme`` as of ``as_of`` writes."""

@@ -273,11 +273,10 @@ def preview(project: Project, scheme: str, *, candidate: int | None = None,
     try:
         saved, _ = version_service.save(store, project, scheme, actor=actor_name(actor))
         with store.connect() as conn:
-            active = store_schemes.active_version(conn, scheme, day)
+            active = version_service.active_on(conn, scheme, day)
             chosen = store_schemes.version(conn, scheme, candidate) if candidate else saved
     finally:
         store.close()
-    assert active is not None
     moved, keys = compare_schemes(
         with_indicators(project, active), version_service.scheme_of(active),
         with_indicators(project, chosen), version_service.scheme_of(chosen),

@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from tierwise import methods
+from tierwise.errors import SpecError
 from tierwise.indicators import required_indicators
 from tierwise.services.grading import Project
 from tierwise.spec.limits import check_value_shape
@@ -117,6 +118,30 @@ def listing(store: Store, name: str) -> tuple[list[Version], list[Activation]]:
     check_scheme_name(name)
     with store.connect() as conn:
         return store_schemes.versions(conn, name), store_schemes.activation_list(conn, name)
+
+
+def active_on(conn: Any, name: str, day: date) -> Version:
+    """The version of scheme ``name`` active on ``day``.
+
+    Raises:
+        SpecError: no version is active on ``day``: the scheme's first activation takes effect
+            later (a go-live date), or it has none; the message names the first one.
+
+    """
+    found = store_schemes.active_version(conn, name, day)
+    if found is not None:
+        return found
+    listed = store_schemes.activation_list(conn, name)
+    if not listed:
+        raise SpecError(f"scheme {name!r} has no active version; activate one with "
+                        f"`tierwise scheme activate {name} <version>`")
+    first = listed[0]
+    raise SpecError(
+        f"no version of scheme {name!r} is active on {day}; the first version is active from "
+        f"{first.effective_from} (version {first.version}); grade a date from "
+        f"{first.effective_from} on, or activate a version from {day} with `tierwise scheme "
+        f"activate {name} {first.version} --on {day}`"
+    )
 
 
 def _now_effective(conn: Any, name: str) -> date:

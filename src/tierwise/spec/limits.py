@@ -1,4 +1,4 @@
-"""Bounds on the shape of a spec: how deeply values nest and how many values there are.
+"""Bounds on what a spec may hold: how deeply values nest, how many there are, which dates.
 
 A spec reaches tierwise as a YAML file or as a JSON body of the REST API. Both are trees of
 mappings and lists, and most code that walks them (pydantic, the YAML composer, ``json``, the
@@ -7,12 +7,15 @@ would end in a ``RecursionError`` deep inside that code, and YAML aliases can ma
 expand to millions of values. No tierwise setting nests more than about eight levels, so every
 entry point checks the shape first, without recursing, and refuses what exceeds these bounds with
 a :class:`~tierwise.errors.SpecError` that names the field path and the limit.
+
+As-of dates and window lengths are bounded too, so date arithmetic never leaves the calendar.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from tierwise.errors import Problem, SpecError
@@ -22,6 +25,53 @@ MAX_DEPTH = 64
 #: Most values (mappings, lists and scalars) a spec may hold once YAML aliases are expanded.
 MAX_VALUES = 1_000_000
 _SHOWN_STEPS = 12  # a path longer than this is shortened in messages
+
+#: The first as-of date tierwise grades: a scheme's first version is active from this day on
+#: (``tierwise.store.schemes.FOREVER``).
+EARLIEST_AS_OF = date(1900, 1, 1)
+#: The last as-of date tierwise grades: a later one is a typo, and horizons must fit after it.
+LATEST_AS_OF = date(2999, 12, 31)
+#: The longest window, offset or horizon, in years (each unit is capped at the same reach).
+MAX_WINDOW_YEARS = 200
+_WINDOW_UNIT_DAYS = {"d": 1, "w": 7, "m": 31, "y": 366}
+
+
+def as_of_problem(day: date, *, what: str = "as-of date") -> str | None:
+    """Why ``day`` cannot be an as-of date, or None when it lies within the bounds."""
+    bounds = f"give a date from {EARLIEST_AS_OF} to {LATEST_AS_OF}"
+    if day < EARLIEST_AS_OF:
+        return (f"{what} {day} is before {EARLIEST_AS_OF}, the earliest date tierwise grades "
+                f"(a scheme's first version is active from {EARLIEST_AS_OF} on, and windows "
+                f"reach back from the as-of date); {bounds}")
+    if day > LATEST_AS_OF:
+        return (f"{what} {day} is after {LATEST_AS_OF}, the latest date tierwise grades (a "
+                f"later date is most likely a typo, and horizons must fit after it); {bounds}")
+    return None
+
+
+def check_as_of(day: date, *, what: str = "as-of date") -> date:
+    """Return ``day`` when it is a usable as-of date.
+
+    Raises:
+        SpecError: ``day`` is before :data:`EARLIEST_AS_OF` or after :data:`LATEST_AS_OF`.
+
+    """
+    problem = as_of_problem(day, what=what)
+    if problem is not None:
+        raise SpecError(problem)
+    return day
+
+
+def window_length_problem(count: int, unit: str, text: str) -> str | None:
+    """Why a window, offset or horizon of ``count`` ``unit`` (d, w, m, y) is too long, or None.
+
+    ``text`` is the length as written, for the message.
+    """
+    if count * _WINDOW_UNIT_DAYS[unit[0]] > MAX_WINDOW_YEARS * 366:
+        return (f"{text!r} is longer than {MAX_WINDOW_YEARS} years, the longest window, offset "
+                f"or horizon; give a shorter length (data reach back {MAX_WINDOW_YEARS} years "
+                "at most), or leave the window out to take all history")
+    return None
 
 
 def short_path(path: Sequence[str | int]) -> str:
