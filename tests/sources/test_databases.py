@@ -372,3 +372,16 @@ def test_a_missing_undeclared_time_column_is_named(tmp_path: Path) -> None:
         "`sources.transactions.time` names; the columns there are order_id, customer_id, "
         "order_date, amount, kind"
     )
+
+
+def test_a_damaged_parquet_file_is_a_data_error_naming_it(tmp_path: Path) -> None:
+    folder = shop(tmp_path, yaml=PARQUET_YAML, orders=None)
+    (folder / "orders.parquet").write_bytes(b"PAR1 not really parquet PAR1")
+    error = run_fails(folder)
+    assert str(error).startswith(
+        "source 'transactions': orders.parquet is not a readable Parquet file (duckdb could not "
+        f"read {folder / 'orders.parquet'}: Invalid Input Error:"
+    )
+    assert str(error).endswith(
+        "; export it again, or fix `sources.transactions.path` (and `format:`)")
+    assert "SELECT" not in str(error) and "LINE 1" not in str(error)

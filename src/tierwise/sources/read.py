@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tierwise.errors import DataError
+from tierwise.errors import DataError, EngineError
 from tierwise.sources.facts import ColumnFacts, parquet_facts
 from tierwise.spec.models import ColumnSpec, SourceSpec
 from tierwise.spec.names import table_name_problem, table_parts
@@ -112,12 +112,18 @@ def load_source(name: str, spec: SourceSpec, engine: Engine, *, base: Path) -> L
         location = path.name
     elif fmt == "parquet":
         path = _existing(base, spec, name)
-        table = engine.read_parquet(name, path)
         location = path.name
-        if path.is_file():
-            before = path.stat()
-            facts = parquet_facts(path, {n: c.from_ or n for n, c in spec.columns.items()})
-            stamp = (path, before.st_size, before.st_mtime_ns)
+        try:
+            table = engine.read_parquet(name, path)
+            if path.is_file():
+                before = path.stat()
+                facts = parquet_facts(path, {n: c.from_ or n for n, c in spec.columns.items()})
+                stamp = (path, before.st_size, before.st_mtime_ns)
+        except (EngineError, OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+            raise DataError(
+                f"source {name!r}: {path.name} is not a readable Parquet file ({_first(exc)}); "
+                f"export it again, or fix `sources.{name}.path` (and `format:`)"
+            ) from None
     else:
         table = engine.register_arrow(name, _read_database(name, spec, base))
         where = spec.path if fmt == "duckdb" else safe_url(str(spec.url))
@@ -363,6 +369,13 @@ def _arrow_column(values: list[Any], declared: str | None = None) -> pa.Array:
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         # As text, the declared type is applied by try_cast and the checks report each bad value.
         return pa.array([None if v is None else str(v) for v in values], pa.string())
+
+
+def _first(exc: BaseException) -> str:
+    """The first line of an error, without the engine's SQL context."""
+    from tierwise.engine import driver_message
+
+    return driver_message(exc).splitlines()[0]
 
 
 def safe_url(url: str) -> str:
