@@ -105,3 +105,11 @@ def test_a_date_before_the_first_go_live_names_it(tmp_path: Path) -> None:
     assert info.value.problems[0].message == expected
     # From the go-live date on, the version grades.
     assert runs.run(project, ["value"], as_of=date(2026, 7, 1))[0].status == "done"
+
+
+def test_a_queued_run_refuses_a_date_out_of_range_at_once(tmp_path: Path) -> None:
+    from tierwise.services.jobs import Jobs
+
+    project = Project.open(shop(tmp_path))
+    with pytest.raises(SpecError, match=r"as-of date 0001-01-01 is before 1900-01-01"):
+        Jobs().start(project, ["value"], as_of=date(1, 1, 1), force=False, actor="ann")
