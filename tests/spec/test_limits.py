@@ -72,14 +72,23 @@ def test_nesting_up_to_the_limit_passes_the_shape_check() -> None:
 
 
 def test_yaml_aliases_that_expand_to_millions_of_values_are_refused(tmp_path: Path) -> None:
-    # "Billion laughs": each level holds ten of the previous one, 10**9 values in all.
-    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
-    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)]
-    write(tmp_path, "tierwise.yaml", "\n".join(lines) + "\n")
+    # "Billion laughs" in the project's description, which the loader copies into plain values:
+    # each level holds ten of the previous one, 10**9 values in all.
+    lines = ["description:", "  a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"  a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)]
+    write(tmp_path, "tierwise.yaml", YAML.replace("name: shop\n", "name: shop\n"
+                                                  + "\n".join(lines) + "\n"))
     started = time.perf_counter()
-    with pytest.raises(SpecError, match=r"more than 1,000,000 values once YAML aliases"):
+    with pytest.raises(SpecError) as info:
         load_project(tmp_path)
     assert time.perf_counter() - started < 10
+    [problem] = info.value.problems
+    assert problem.message.startswith("the spec holds more than 1,000,000 values once YAML "
+                                      "aliases (*name) are expanded (the limit)")
+    # a{i} stands for 1 + 10 * a{i-1} values: a0 11, a4 111,111. a0..a4 and the rest hold about
+    # 124,000 values, so a5's eighth alias (index 7) takes the count past 1,000,000.
+    assert problem.path == "description.a5[7]"
+    assert problem.where.endswith("tierwise.yaml:8")
 
 
 def test_yaml_aliases_count_for_depth(tmp_path: Path) -> None:
