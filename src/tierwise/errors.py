@@ -64,7 +64,23 @@ class DataError(TierwiseError):
 
 
 class EngineError(TierwiseError):
-    """The compute engine failed; the message carries the generated SQL where it helps."""
+    """The compute engine failed.
+
+    The message says what failed without the SQL, so it can be shown to anyone (the REST API
+    returns it). The generated SQL, when there is one, is kept on the exception as :attr:`sql`
+    and added as a note, so a traceback (``tierwise --debug``) still shows it to data engineers,
+    and the API can log it under an error id.
+
+    Attributes:
+        sql: the SQL the engine was running, or None.
+
+    """
+
+    def __init__(self, message: str, *, sql: str | None = None) -> None:
+        super().__init__(message)
+        self.sql = sql
+        if sql is not None:
+            self.add_note(f"-- generated SQL:\n{sql}")
 
 
 class MethodError(TierwiseError):

@@ -105,3 +105,11 @@ schemes:""")
     write(tmp_path, "tierwise.yaml", text)
     with pytest.raises(SpecError, match="depends on itself"):
         load_project(tmp_path)
+
+
+def test_a_column_name_ending_in_a_newline_is_not_an_identifier(tmp_path: Path) -> None:
+    # With re.match, IDENT's `$` also matched before a trailing newline.
+    write(tmp_path, "tierwise.yaml", GOOD.replace('      amount: {type: float}',
+                                                  '      "amount\\n": {type: float}'))
+    with pytest.raises(SpecError, match=r"column name 'amount\\n' is not an identifier"):
+        load_project(tmp_path)

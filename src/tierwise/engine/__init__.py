@@ -7,6 +7,7 @@ expressions. It never imports indicators or methods.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -37,7 +38,19 @@ class Engine:
     _made: list[str] = field(default_factory=list)
 
     def register_arrow(self, name: str, table: pa.Table) -> ir.Table:
-        """Make an Arrow table available to the engine under a unique name derived from ``name``."""
+        """Make an Arrow table available to the engine under a unique name derived from ``name``.
+
+        Raises:
+            EngineError: the engine refused the table (e.g. out of memory).
+
+        """
+        try:
+            return self._register_arrow(name, table)
+        except Exception as exc:
+            raise EngineError(f"{self.kind} could not load {name!r}: {driver_message(exc)}"
+                              ) from exc
+
+    def _register_arrow(self, name: str, table: pa.Table) -> ir.Table:
         unique = f"tw_{name}_{uuid.uuid4().hex[:8]}"
         if self.kind == "duckdb":
             self.backend.con.register(unique, table)
@@ -57,10 +70,19 @@ class Engine:
         return self.backend.table(unique)
 
     def read_parquet(self, name: str, path: str | Path | list[str]) -> ir.Table:
-        """A Parquet file or folder (or a list of files) as a table, read lazily by the engine."""
+        """A Parquet file or folder (or a list of files) as a table, read lazily by the engine.
+
+        Raises:
+            EngineError: the engine cannot open the file (e.g. it is not Parquet, or damaged).
+
+        """
         unique = f"tw_{name}_{uuid.uuid4().hex[:8]}"
         source = [str(p) for p in path] if isinstance(path, list) else str(path)
-        return self.backend.read_parquet(source, table_name=unique)
+        try:
+            return self.backend.read_parquet(source, table_name=unique)
+        except Exception as exc:
+            raise EngineError(f"{self.kind} could not read {source}: {driver_message(exc)}"
+                              ) from exc
 
     def execute(self, expr: ir.Expr) -> Any:
         """Run an expression and return the result as a pandas object."""
@@ -119,7 +141,7 @@ class Engine:
         finally:
             for name in self._made[start:]:
                 if self.kind == "duckdb":
-                    self.backend.con.execute(f'DROP TABLE IF EXISTS "{name}"')
+                    self.backend.con.execute(f"DROP TABLE IF EXISTS {quote_identifier(name)}")
                 else:
                     self._session.catalog.uncacheTable(name)
                     self._session.catalog.dropTempView(name)
@@ -130,11 +152,16 @@ class Engine:
         return str(self.backend.compile(expr))
 
     def _error(self, exc: Exception, expr: ir.Expr) -> EngineError:
+        """The engine's failure as an :class:`EngineError`, the SQL on ``.sql``, not in the text.
+
+        The REST API shows the message to callers, so it must not echo the SQL (which holds the
+        spec's names and literals); the CLI shows it with ``--debug`` (a note on the exception).
+        """
         try:
-            sql = self.sql(expr)
+            sql: str | None = self.sql(expr)
         except Exception:  # the compile error is the interesting one; keep the original
-            sql = "(could not compile)"
-        return EngineError(f"{self.kind} failed: {exc}\n-- generated SQL:\n{sql}")
+            sql = None
+        return EngineError(f"{self.kind} failed: {driver_message(exc)}", sql=sql)
 
     def close(self) -> None:
         """Release the connection (a shared Spark session is left running)."""
@@ -143,6 +170,43 @@ class Engine:
         for folder in self._tmp:
             shutil.rmtree(folder, ignore_errors=True)
         self._tmp.clear()
+
+
+_SQL_CONTEXT = re.compile(r"^\s*(LINE \d+:|== SQL|== Physical Plan|== Parsed|== Analyzed)")
+
+
+def driver_message(exc: BaseException) -> str:
+    """An engine's error text without the SQL it quotes.
+
+    DuckDB appends the failing statement (``LINE 1: SELECT ...`` with a caret) and Spark its
+    ``== SQL ==`` and plan sections; the lines before them say what failed.
+    """
+    kept: list[str] = []
+    for line in str(exc).strip().splitlines():
+        if _SQL_CONTEXT.match(line):
+            break
+        kept.append(line)
+    text = "\n".join(kept).strip()
+    return text or exc.__class__.__name__
+
+
+def quote_identifier(name: str, *, dialect: str = "duckdb") -> str:
+    """``name`` as one quoted identifier of ``dialect`` (sqlglot's quoting: quotes doubled).
+
+    Every name put into SQL text goes through here (or :func:`quote_table`), never an f-string
+    around the bare name: a name holding a quote would otherwise end the identifier and run the
+    rest as SQL.
+    """
+    from sqlglot import exp
+
+    return str(exp.to_identifier(name, quoted=True).sql(dialect=dialect))
+
+
+def quote_table(name: str, *, schema: str | None = None, dialect: str = "duckdb") -> str:
+    """A table name, schema-qualified when ``schema`` is given, each part quoted for ``dialect``."""
+    from sqlglot import exp
+
+    return str(exp.table_(name, db=schema, quoted=True).sql(dialect=dialect))
 
 
 def spark_takes_arrow() -> bool:
@@ -188,9 +252,9 @@ def lookup_parquet(paths: list[str], column: str, value: Any) -> pa.Table:
     """
     cursor = _cursor()
     try:
-        quoted = '"' + column.replace('"', '""') + '"'
         return _arrow(cursor.execute(
-            f"SELECT * FROM read_parquet($paths, union_by_name = true) WHERE {quoted} = $v",
+            "SELECT * FROM read_parquet($paths, union_by_name = true) "
+            f"WHERE {quote_identifier(column)} = $v",
             {"paths": paths, "v": value},
         ))
     finally:

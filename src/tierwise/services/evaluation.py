@@ -17,6 +17,7 @@ Methods that fit a model to the data (cluster, clv) are fitted on the data as of
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -33,6 +34,7 @@ from tierwise.reports.evaluation import (
 )
 from tierwise.services.grading import Project, _engine, grade_scheme, prepare_features_many
 from tierwise.sources.read import load_source
+from tierwise.spec.limits import check_as_of, window_length_problem
 from tierwise.spec.models import AggregateIndicatorSpec, Window
 
 BASELINE = "recency baseline"
@@ -66,6 +68,11 @@ def evaluate(project: Project, scheme_names: list[str], *, as_of: date, horizon:
     schemes = {name: project.scheme(name) for name in dict.fromkeys(scheme_names)}
     if not 0 < top_share < 1:
         raise SpecError(f"--top-share must be between 0 and 1 (e.g. 0.2), got {top_share}")
+    check_as_of(as_of, what="--as-of")
+    length = re.match(r"^\s*(\d+)\s*([dwmy])", horizon)
+    too_long = length and window_length_problem(int(length.group(1)), length.group(2), horizon)
+    if too_long:
+        raise SpecError(f"--horizon: {too_long}")
     try:
         end = after(as_of, horizon)
     except ValueError as exc:

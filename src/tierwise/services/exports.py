@@ -1,4 +1,8 @@
-"""Exports of a recorded run for people: grades with rendered reasons and gaps, CSV or Excel."""
+"""Exports of a recorded run for people: grades with rendered reasons and gaps, CSV or Excel.
+
+Text cells that a spreadsheet would run as a formula are neutralised, see
+:mod:`tierwise.services.sheets`.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,8 @@ import tempfile
 from pathlib import Path
 
 from tierwise.errors import SpecError
-from tierwise.services.grading import _SCHEME, _write_csv, _write_xlsx, render_texts
+from tierwise.services.grading import _SCHEME, render_texts
+from tierwise.services.sheets import write_csv, write_xlsx
 from tierwise.store import Store, audit
 from tierwise.store import runs as store_runs
 
@@ -44,9 +49,9 @@ def export_run(store: Store, run_id: int, *, fmt: str = "csv",
     with tempfile.TemporaryDirectory(prefix="tierwise-export-") as tmp:
         path = Path(tmp) / f"export.{fmt}"
         if fmt == "csv":
-            _write_csv(readable, path)
+            write_csv(readable, path)
         else:
-            _write_xlsx(readable, path, run.scheme)
+            write_xlsx(readable, path, run.scheme)
         buffer = io.BytesIO(path.read_bytes())
     if actor is not None:
         with store.begin() as conn:

@@ -27,9 +27,11 @@ from tierwise.errors import DataError, NotFoundError, SpecError
 from tierwise.indicators import CUSTOMER, feature_table, required_indicators
 from tierwise.methods import rules as rules_method
 from tierwise.reports.summary import TierRow, summary_from_counts
+from tierwise.services.sheets import write_csv, write_xlsx
 from tierwise.sources.checks import QualityReport, check_sources
 from tierwise.sources.read import load_source
 from tierwise.spec import load_project
+from tierwise.spec.limits import check_as_of
 from tierwise.spec.models import (
     AggregateIndicatorSpec,
     ModelSchemeSpec,
@@ -38,6 +40,7 @@ from tierwise.spec.models import (
     SchemeSpec,
     TierSpec,
 )
+from tierwise.spec.names import check_scheme_name
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -61,7 +64,14 @@ class Project:
         return cls(spec, root)
 
     def scheme(self, name: str) -> SchemeSpec:
-        """The scheme called ``name``."""
+        """The scheme called ``name``.
+
+        Raises:
+            SpecError: ``name`` breaks the scheme-name rule (:mod:`tierwise.spec.names`).
+            NotFoundError: the project has no such scheme.
+
+        """
+        check_scheme_name(name)
         try:
             return self.spec.schemes[name]
         except KeyError:
@@ -71,8 +81,14 @@ class Project:
             ) from None
 
     def as_of(self, given: date | None) -> date:
-        """The as-of date: the one given, else the project's, else today."""
-        return given or self.spec.as_of or date.today()
+        """The as-of date: the one given, else the project's, else today.
+
+        Raises:
+            SpecError: the date is outside the dates tierwise grades
+                (:data:`~tierwise.spec.limits.EARLIEST_AS_OF` to ``LATEST_AS_OF``).
+
+        """
+        return check_as_of(given or self.spec.as_of or date.today())
 
     def output_dir(self, scheme: str, as_of: date) -> Path:
         """Where a run of ``scheme`` as of ``as_of`` writes."""
@@ -541,10 +557,10 @@ def _write(
         readable = render_texts(scheme, pq.read_table(staging / "grades.parquet"),
                                 pq.read_table(staging / "features.parquet"), as_of=as_of)
         if "csv" in export:
-            _write_csv(readable, staging / "grades.csv")
+            write_csv(readable, staging / "grades.csv")
             names.append("grades.csv")
         if "xlsx" in export:
-            _write_xlsx(readable, staging / "grades.xlsx", name)
+            write_xlsx(readable, staging / "grades.xlsx", name)
             names.append("grades.xlsx")
     info = dict(info or {})
     if isinstance(info.get("model"), dict) and isinstance(info["model"].get("artifact"),
@@ -695,32 +711,6 @@ def _text_sql(scheme: SchemeSpec, grades: pa.Table, features: pa.Table, *, as_of
             table.reasons))
     expr = table.select(*grades.column_names, "reasons", "gap").order_by(CUSTOMER)
     return compile_sql(expr)
-
-
-def _write_csv(table: pa.Table, path: Path) -> None:
-    import pyarrow.csv as pacsv
-
-    # A UTF-8 byte-order mark makes Excel open Chinese labels correctly.
-    with path.open("wb") as handle:
-        handle.write(b"\xef\xbb\xbf")
-        pacsv.write_csv(table, handle)
-
-
-def _write_xlsx(table: pa.Table, path: Path, scheme: str) -> None:
-    from openpyxl import Workbook
-
-    if table.num_rows > 1_048_575:
-        raise DataError(
-            f"{table.num_rows} rows do not fit in one Excel sheet (1,048,575 max); "
-            "export csv instead"
-        )
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(scheme[:31])
-    sheet.append(table.column_names)
-    for batch in table.to_batches(50_000):
-        for row in zip(*(col.to_pylist() for col in batch.columns), strict=True):
-            sheet.append(list(row))
-    book.save(path)
 
 
 @dataclass(frozen=True)

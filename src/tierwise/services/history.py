@@ -25,6 +25,7 @@ from tierwise.services.history_files import history_files
 from tierwise.services.runs import actor_name, open_store
 from tierwise.services.runs import run as recorded_run
 from tierwise.spec.models import SchemeSpec
+from tierwise.spec.names import check_scheme_name
 from tierwise.store import Store
 from tierwise.store import runs as store_runs
 from tierwise.store import schemes as store_schemes
@@ -48,6 +49,7 @@ class Spell:
 
 def history(store: Store, scheme: str, customer_id: str) -> list[Spell]:
     """Every tier ``customer_id`` held in ``scheme``, oldest first."""
+    check_scheme_name(scheme)
     with store.connect() as conn:
         runs = store_runs.history_runs(conn, scheme)
     by_id = {r.id: r for r in runs}
@@ -152,7 +154,14 @@ def fitted_model(run: Run) -> list[tuple[str, str]]:
 
 
 def latest_run(store: Store, scheme: str, as_of: date | None = None) -> Run:
-    """The official run of ``scheme`` as of ``as_of``, or its latest."""
+    """The official run of ``scheme`` as of ``as_of``, or its latest.
+
+    Raises:
+        SpecError: ``scheme`` breaks the scheme-name rule (:mod:`tierwise.spec.names`).
+        NotFoundError: the scheme has no finished official run (as of that date).
+
+    """
+    check_scheme_name(scheme)
     with store.connect() as conn:
         runs = store_runs.history_runs(conn, scheme)
     if as_of is not None:
@@ -265,11 +274,10 @@ def preview(project: Project, scheme: str, *, candidate: int | None = None,
         saved, _ = version_service.save(store, project, scheme, actor=actor_name(actor),
                                         update_texts=False)
         with store.connect() as conn:
-            active = store_schemes.active_version(conn, scheme, day)
+            active = version_service.active_on(conn, scheme, day)
             chosen = store_schemes.version(conn, scheme, candidate) if candidate else saved
     finally:
         store.close()
-    assert active is not None
     moved, keys = compare_schemes(
         with_indicators(project, active), version_service.scheme_of(active),
         with_indicators(project, chosen), version_service.scheme_of(chosen),

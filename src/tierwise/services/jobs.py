@@ -48,9 +48,17 @@ class Jobs:
 
     def start(self, project: Project, schemes: list[str], *, as_of: date | None, force: bool,
               actor: str) -> Job:
-        """Queue a recorded run of ``schemes``."""
+        """Queue a recorded run of ``schemes``.
+
+        Raises:
+            SpecError: a scheme name breaks the rule, or the as-of date is out of range.
+            NotFoundError: the project has no such scheme.
+
+        """
+        # An unknown scheme or an impossible date fails now, not in the background.
         for name in schemes:
-            project.scheme(name)  # an unknown scheme fails now, not in the background
+            project.scheme(name)
+        project.as_of(as_of)
         job = Job(uuid.uuid4().hex[:12], schemes, actor)
         with self._lock:
             self._jobs[job.id] = job

@@ -19,6 +19,7 @@ from tierwise.errors import NotFoundError, SpecError
 from tierwise.services import versions as version_service
 from tierwise.services.grading import Project
 from tierwise.services.runs import actor_name, open_store
+from tierwise.spec.names import check_scheme_name
 from tierwise.store import Store
 from tierwise.store import overrides as store_overrides
 from tierwise.store import schemes as store_schemes
@@ -42,7 +43,13 @@ def create(
     """Record an override; it is pending when the scheme requires approval, else active.
 
     ``store`` is an open store to use (default: open the project's for this call).
+
+    Raises:
+        SpecError: ``scheme`` breaks the scheme-name rule (:mod:`tierwise.spec.names`).
+        NotFoundError: the scheme has no active version on the override's first day.
+
     """
+    check_scheme_name(scheme)
     own = store is None
     store = store or open_store(project)
     today = date.today()

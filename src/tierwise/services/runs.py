@@ -57,6 +57,7 @@ from tierwise.services.grading import (
 )
 from tierwise.services.history_files import compact
 from tierwise.sources.checks import QualityReport
+from tierwise.spec.limits import check_as_of
 from tierwise.spec.models import AggregateIndicatorSpec, RulesSchemeSpec, SchemeSpec
 from tierwise.store import Store, default_url
 from tierwise.store import overrides as store_overrides
@@ -193,9 +194,10 @@ def _plan(project: Project, st: Store, name: str, day: date, version: int | None
                      f"{saved.number}'s; a run leaves them alone: record them with "
                      f"`tierwise scheme save {name}`")
     with st.connect() as conn:
-        active = store_schemes.active_version(conn, name, day)
+        # save() activates a first version for every date, unless the scheme was first saved
+        # elsewhere (an edit) and activated from a go-live date after ``day``.
+        active = version_service.active_on(conn, name, day)
         chosen = store_schemes.version(conn, name, version) if version is not None else active
-    assert active is not None and chosen is not None  # save() activates a first version
     if version is None and saved.number != active.number:
         notes.append(
             f"{name}: tierwise.yaml is version {saved.number}, but version {active.number} is "
@@ -220,6 +222,7 @@ def _run(project: Project, names: list[str], day: date, force: bool, version: in
          features: FeatureSource | None = None) -> list[RunOutcome]:
     if not names:
         raise SpecError("name at least one scheme to run")
+    check_as_of(day)
     if version is not None and len(names) != 1:
         raise SpecError("--version picks a version of one scheme; run one scheme with it")
     for fmt_name in export:
@@ -591,6 +594,8 @@ def backfill_dates(start: date, end: date, every: str = "month") -> list[date]:
     """As-of dates from ``start`` to ``end``: month ends (``month``), or every ``N`` days."""
     from dateutil.relativedelta import relativedelta
 
+    check_as_of(start, what="--from")
+    check_as_of(end, what="--to")
     if end < start:
         raise SpecError(f"--to {end} is before --from {start}; swap them")
     out = []

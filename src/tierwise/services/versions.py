@@ -20,9 +20,12 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from tierwise import methods
+from tierwise.errors import SpecError
 from tierwise.indicators import required_indicators
 from tierwise.services.grading import Project
+from tierwise.spec.limits import check_value_shape
 from tierwise.spec.models import IndicatorSpec, SchemeSpec
+from tierwise.spec.names import check_scheme_name
 from tierwise.store import Store
 from tierwise.store import schemes as store_schemes
 from tierwise.store.schemes import Activation, Version
@@ -62,7 +65,13 @@ def grading_content(project: Project, name: str) -> tuple[dict[str, Any], dict[s
 
 
 def fingerprint(spec: dict[str, Any], indicators: dict[str, Any]) -> str:
-    """sha256 of the grading content of a scheme and its indicators."""
+    """sha256 of the grading content of a scheme and its indicators.
+
+    Raises:
+        SpecError: the content nests deeper than a spec may (``_strip`` and ``json`` recurse).
+
+    """
+    check_value_shape({"scheme": spec, "indicators": indicators}, where="scheme version")
     text = json.dumps({"scheme": _strip(spec), "indicators": _strip(indicators)},
                       sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -86,7 +95,13 @@ def save(store: Store, project: Project, name: str, *, actor: str, note: str | N
     date, so a backfill of past dates grades with it. With ``update_texts`` (a person with edit
     rights saving), an existing version takes tierwise.yaml's labels and texts; runs save
     without it, so a run never rewrites what the service's users edited.
+
+    Raises:
+        SpecError: ``name`` breaks the scheme-name rule (:mod:`tierwise.spec.names`).
+        NotFoundError: the project has no scheme ``name``.
+
     """
+    check_scheme_name(name)
     spec, indicators, print_ = grading_content(project, name)
     with store.begin() as conn:
         saved, created = store_schemes.save_version(
@@ -107,9 +122,39 @@ def texts_differ(version: Version, project: Project, name: str) -> bool:
 
 
 def listing(store: Store, name: str) -> tuple[list[Version], list[Activation]]:
-    """The versions of a scheme and its activations."""
+    """The versions of a scheme and its activations.
+
+    Raises:
+        SpecError: ``name`` breaks the scheme-name rule (:mod:`tierwise.spec.names`).
+
+    """
+    check_scheme_name(name)
     with store.connect() as conn:
         return store_schemes.versions(conn, name), store_schemes.activation_list(conn, name)
+
+
+def active_on(conn: Any, name: str, day: date) -> Version:
+    """The version of scheme ``name`` active on ``day``.
+
+    Raises:
+        SpecError: no version is active on ``day``: the scheme's first activation takes effect
+            later (a go-live date), or it has none; the message names the first one.
+
+    """
+    found = store_schemes.active_version(conn, name, day)
+    if found is not None:
+        return found
+    listed = store_schemes.activation_list(conn, name)
+    if not listed:
+        raise SpecError(f"scheme {name!r} has no active version; activate one with "
+                        f"`tierwise scheme activate {name} <version>`")
+    first = listed[0]
+    raise SpecError(
+        f"no version of scheme {name!r} is active on {day}; the first version is active from "
+        f"{first.effective_from} (version {first.version}); grade a date from "
+        f"{first.effective_from} on, or activate a version from {day} with `tierwise scheme "
+        f"activate {name} {first.version} --on {day}`"
+    )
 
 
 def _now_effective(conn: Any, name: str) -> date:
@@ -130,7 +175,12 @@ def activate(store: Store, name: str, number: int, *, actor: str,
     """Activate version ``number``: now (see :func:`_now_effective`), or from a go-live date.
 
     A go-live date after today is recorded as scheduled.
+
+    Raises:
+        SpecError: ``name`` breaks the scheme-name rule (:mod:`tierwise.spec.names`).
+
     """
+    check_scheme_name(name)
     kind = "schedule" if effective_from and effective_from > date.today() else "activate"
     with store.begin() as conn:
         day = effective_from or _now_effective(conn, name)
@@ -139,7 +189,13 @@ def activate(store: Store, name: str, number: int, *, actor: str,
 
 
 def rollback(store: Store, name: str, *, actor: str) -> Activation:
-    """Re-activate the version active before the current one, now."""
+    """Re-activate the version active before the current one, now.
+
+    Raises:
+        SpecError: ``name`` breaks the scheme-name rule (:mod:`tierwise.spec.names`).
+
+    """
+    check_scheme_name(name)
     with store.begin() as conn:
         return store_schemes.rollback(conn, name, actor=actor,
                                       effective_from=_now_effective(conn, name))
@@ -156,7 +212,15 @@ class Difference:
 
 
 def diff(a: Version, b: Version) -> list[Difference]:
-    """The fields that differ from version ``a`` to ``b``; ``grading`` marks grade-deciding ones."""
+    """The fields that differ from version ``a`` to ``b``; ``grading`` marks grade-deciding ones.
+
+    Raises:
+        SpecError: a version's content nests deeper than a spec may (the walk recurses).
+
+    """
+    for version in (a, b):
+        check_value_shape({"scheme": version.spec, "indicators": version.indicators},
+                          where=f"{version.scheme} version {version.number}")
     out: list[Difference] = []
 
     def walk(path: str, x: Any, y: Any, grading: bool) -> None:
@@ -180,12 +244,16 @@ def with_scheme(project: Project, name: str, spec: dict[str, Any]) -> Project:
 
     Raises:
         SpecError: every problem of the scheme, with its field path (``schemes.<name>...``),
-            including references to indicators the project does not declare.
+            including references to indicators the project does not declare; a ``name`` that
+            breaks the scheme-name rule, or a ``spec`` nested deeper than a spec may, is refused
+            before anything else looks at it.
 
     """
     from tierwise.spec import PROJECT_FILE, parse_project, read_yaml
     from tierwise.spec.loader import Located
 
+    check_scheme_name(name)
+    check_value_shape(spec, where=f"{name} (edited)", prefix=("schemes", name))
     located = read_yaml(project.root / PROJECT_FILE)
     doc = json.loads(json.dumps(located.doc, default=str))
     doc.setdefault("schemes", {})[name] = spec
@@ -202,11 +270,12 @@ def save_edit(store: Store, project: Project, name: str, spec: dict[str, Any], *
 
     Raises:
         ConflictError: ``base`` is not the scheme's latest version.
-        SpecError: the scheme is invalid.
+        SpecError: the scheme or its name is invalid.
 
     """
     from tierwise.errors import ConflictError
 
+    check_scheme_name(name)
     edited = with_scheme(project, name, spec)
     content, indicators, print_ = grading_content(edited, name)
     with store.begin() as conn:

@@ -395,14 +395,7 @@ def _record(
         report.by_statistics[source.name] = answered
     if rows == 0:
         report.findings.append(
-            Finding(
-                source.name,
-                source.location,
-                "empty",
-                None,
-                0,
-                "the source has no rows; check the path or the export",
-            )
+            Finding(source.name, source.location, "empty", None, 0, _empty_message(source))
         )
     for flag, count in fired:
         if count:
@@ -418,6 +411,17 @@ def _record(
                     flag.severity,
                 )
             )
+
+
+def _empty_message(source: LoadedSource) -> str:
+    """Why a source has no rows, in the words of where it came from."""
+    spec, at = source.spec, f"sources.{source.name}"
+    if spec.query:
+        return (f"the query returned no rows; check `{at}.query` (its conditions, and that "
+                "the database holds the data of the as-of date)")
+    if spec.url or spec.resolved_format() == "duckdb":
+        return f"table {spec.table!r} has no rows; check `{at}.table` and that it is loaded"
+    return "the source has no rows; check the path or the export"
 
 
 def _name(flag: _Flag) -> str:

@@ -18,9 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tierwise.errors import DataError
+from tierwise.errors import DataError, EngineError
 from tierwise.sources.facts import ColumnFacts, parquet_facts
 from tierwise.spec.models import ColumnSpec, SourceSpec
+from tierwise.spec.names import table_name_problem, table_parts
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -111,22 +112,60 @@ def load_source(name: str, spec: SourceSpec, engine: Engine, *, base: Path) -> L
         location = path.name
     elif fmt == "parquet":
         path = _existing(base, spec, name)
-        table = engine.read_parquet(name, path)
         location = path.name
-        if path.is_file():
-            before = path.stat()
-            facts = parquet_facts(path, {n: c.from_ or n for n, c in spec.columns.items()})
-            stamp = (path, before.st_size, before.st_mtime_ns)
+        try:
+            table = engine.read_parquet(name, path)
+            if path.is_file():
+                before = path.stat()
+                facts = parquet_facts(path, {n: c.from_ or n for n, c in spec.columns.items()})
+                stamp = (path, before.st_size, before.st_mtime_ns)
+        except (EngineError, OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+            raise DataError(
+                f"source {name!r}: {path.name} is not a readable Parquet file ({_first(exc)}); "
+                f"export it again, or fix `sources.{name}.path` (and `format:`)"
+            ) from None
     else:
         table = engine.register_arrow(name, _read_database(name, spec, base))
         where = spec.path if fmt == "duckdb" else safe_url(str(spec.url))
-        location = f"{where}:{spec.table or 'query'}"
+        location = f"{where}:{spec.table}" if spec.table else f"{where} (query of {name!r})"
     raw = _rename(table, spec, location)
     typed = _typed(raw, spec)
+    _check_keys(typed, spec, name, location)
     # A fact about the stored column holds for the typed one only where no cast came between.
     facts = {n: f for n, f in facts.items() if _stored(raw[n], spec.columns[n], fmt)}
     return LoadedSource(name, spec, location, raw, typed, encoding, facts,
                         stamp if facts else None)
+
+
+def _check_keys(typed: ir.Table, spec: SourceSpec, name: str, location: str) -> None:
+    """Fail when the id or time column is missing, or the time column holds no dates.
+
+    Declared columns were checked by name already; a source without ``columns:`` keeps what
+    the file or database gives, e.g. dates stored as text in SQLite.
+    """
+    have = [c for c in typed.columns if c != ROW and not c.startswith("__raw_")]
+    for role, column in (("id", spec.id), ("time", spec.time)):
+        if column is not None and column not in typed.columns:
+            close = difflib.get_close_matches(column, have, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise DataError(
+                f"{location}: no column {column!r}{hint}, which `sources.{name}.{role}` names; "
+                f"the columns there are {', '.join(have) or 'none'}"
+            )
+    if spec.time is None:
+        return
+    kind = typed[spec.time].type()
+    if not (kind.is_date() or kind.is_timestamp()):
+        declared = spec.columns.get(spec.time)
+        fix = (
+            f"set `sources.{name}.columns.{spec.time}.type` to date or timestamp"
+            if declared is not None
+            else f"declare it: `sources.{name}.columns: {{{spec.time}: {{type: date}}}}` (or "
+            "timestamp), with the source's other columns"
+        )
+        raise DataError(
+            f"{location}: the time column {spec.time!r} holds {kind} values, not dates; {fix}"
+        )
 
 
 def _existing(base: Path, spec: SourceSpec, name: str) -> Path:
@@ -234,16 +273,29 @@ def _encoding_error(path: Path, encoding: str, exc: UnicodeDecodeError) -> DataE
 
 
 def _read_database(name: str, spec: SourceSpec, base: Path) -> pa.Table:
-    """A DuckDB file table or a SQLAlchemy URL's table/query as Arrow."""
+    """A DuckDB file table or a SQLAlchemy URL's table/query as Arrow.
+
+    A ``table:`` (``name`` or ``schema.name``) is quoted part by part by the engine's dialect,
+    never pasted into SQL text as it is.
+    """
     import pyarrow as pa
 
+    schema, table = None, ""
+    if spec.table is not None and not spec.query:
+        # The spec validated the name; a model built without validation is checked here too.
+        problem = table_name_problem(spec.table)
+        if problem is not None:
+            raise DataError(f"source {name!r}: {problem} (`sources.{name}.table`)")
+        schema, table = table_parts(spec.table)
     if spec.resolved_format() == "duckdb":
         import duckdb
+
+        from tierwise.engine import quote_table
 
         path = _existing(base, spec, name)
         try:
             with duckdb.connect(str(path), read_only=True) as con:
-                sql = spec.query or f'SELECT * FROM "{spec.table}"'
+                sql = spec.query or f"SELECT * FROM {quote_table(table, schema=schema)}"
                 return con.sql(sql).to_arrow_table()
         except duckdb.Error as exc:
             raise DataError(f"source {name!r}: reading {path.name} failed: {exc}") from None
@@ -266,7 +318,8 @@ def _read_database(name: str, spec: SourceSpec, base: Path) -> pa.Table:
     stmt = (
         sa.text(spec.query)
         if spec.query
-        else sa.select(sa.text("*")).select_from(sa.table(str(spec.table)))
+        # The dialect's identifier preparer quotes each part where it needs quoting.
+        else sa.select(sa.text("*")).select_from(sa.table(table, schema=schema))
     )
     what = "the query" if spec.query else f"table {spec.table!r}"
     try:
@@ -282,18 +335,47 @@ def _read_database(name: str, spec: SourceSpec, base: Path) -> pa.Table:
         ) from None
     finally:
         engine.dispose()
-    return pa.table({col: _arrow_column([row[i] for row in rows]) for i, col in enumerate(names)})
+    declared = {col.from_ or n: col.type for n, col in spec.columns.items()}
+    if spec.time is not None:
+        declared.setdefault(spec.time, "timestamp")
+    return pa.table({col: _arrow_column([row[i] for row in rows], declared.get(col))
+                     for i, col in enumerate(names)})
 
 
-def _arrow_column(values: list[Any]) -> pa.Array:
-    """A database column as Arrow; columns of mixed types (SQLite allows them) become text."""
+_ARROW_TYPES = {
+    "string": "string",
+    "int": "int64",
+    "float": "float64",
+    "decimal": "float64",
+    "date": "date32",
+    "timestamp": "timestamp[us]",
+    "bool": "bool",
+}
+
+
+def _arrow_column(values: list[Any], declared: str | None = None) -> pa.Array:
+    """A database column as Arrow; columns of mixed types (SQLite allows them) become text.
+
+    A column without a value (a query that returned no rows, or only nulls) has no type to
+    infer: it takes its declared type (the time column: timestamp), else text, so the empty
+    table has the columns and types the checks and indicators expect.
+    """
     import pyarrow as pa
 
+    if all(v is None for v in values):
+        return pa.nulls(len(values), pa.type_for_alias(_ARROW_TYPES[declared or "string"]))
     try:
         return pa.array(values)
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         # As text, the declared type is applied by try_cast and the checks report each bad value.
         return pa.array([None if v is None else str(v) for v in values], pa.string())
+
+
+def _first(exc: BaseException) -> str:
+    """The first line of an error, without the engine's SQL context."""
+    from tierwise.engine import driver_message
+
+    return driver_message(exc).splitlines()[0]
 
 
 def safe_url(url: str) -> str:

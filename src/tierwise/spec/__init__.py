@@ -1,5 +1,6 @@
 """Project specs: the pydantic models of ``tierwise.yaml`` and their loader."""
 
+from tierwise.spec.limits import MAX_DEPTH, check_value_shape
 from tierwise.spec.loader import PROJECT_FILE, load_project, parse_project, read_yaml
 from tierwise.spec.models import (
     AbcSchemeSpec,
@@ -23,9 +24,12 @@ from tierwise.spec.models import (
     TierSpec,
     Window,
 )
+from tierwise.spec.names import SCHEME_NAME_RULE, check_scheme_name, scheme_name_problem
 
 __all__ = [
+    "MAX_DEPTH",
     "PROJECT_FILE",
+    "SCHEME_NAME_RULE",
     "AbcSchemeSpec",
     "AggregateIndicatorSpec",
     "AttributeIndicatorSpec",
@@ -46,7 +50,10 @@ __all__ = [
     "StabilitySpec",
     "TierSpec",
     "Window",
+    "check_scheme_name",
+    "check_value_shape",
     "load_project",
     "parse_project",
     "read_yaml",
+    "scheme_name_problem",
 ]

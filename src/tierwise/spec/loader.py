@@ -18,6 +18,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 
 from tierwise.errors import Problem, SpecError
+from tierwise.spec.limits import short_path, value_shape_problem, yaml_shape_problem
 from tierwise.spec.models import (
     EngineSpec,
     IndicatorSpec,
@@ -25,6 +26,7 @@ from tierwise.spec.models import (
     SchemeSpec,
     SourceSpec,
 )
+from tierwise.spec.names import scheme_name_problem
 
 PROJECT_FILE = "tierwise.yaml"
 _SECTIONS: dict[str, TypeAdapter[Any]] = {
@@ -87,6 +89,10 @@ def read_yaml(path: Path) -> Located:
             Problem(f"not UTF-8 text ({exc.reason}); save the file as UTF-8", where=str(path))
         ) from None
     try:
+        # Before composing: the composer recurses once per level of nesting.
+        shape = yaml_shape_problem(text)
+        if shape is not None:
+            raise SpecError(shape.problem(str(path)))
         doc = YAML(typ="rt").load(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark
@@ -131,8 +137,19 @@ def _pydantic_problems(
 
 
 def parse_project(located: Located) -> ProjectSpec:
-    """Validate a parsed document into a :class:`ProjectSpec`, collecting every problem."""
+    """Validate a parsed document into a :class:`ProjectSpec`, collecting every problem.
+
+    Raises:
+        SpecError: listing every problem, each with file:line (where known) and field path; a
+            document nested deeper than :data:`~tierwise.spec.limits.MAX_DEPTH` levels is
+            refused before anything walks it.
+
+    """
     doc = located.doc
+    shape = value_shape_problem(doc)
+    if shape is not None:
+        raise SpecError(Problem(shape.message, where=located.where(shape.path),
+                                path=short_path(shape.path)))
     if not isinstance(doc, dict):
         raise SpecError(
             Problem(
@@ -166,6 +183,9 @@ def parse_project(located: Located) -> ProjectSpec:
             continue
         good = {}
         for name, body in items.items():
+            wrong = scheme_name_problem(str(name)) if section == "schemes" else None
+            if wrong is not None:
+                problems.append(Problem(wrong, where=located.where((section, name)), path=section))
             try:
                 good[str(name)] = adapter.validate_python(_plain(body))
             except ValidationError as exc:

@@ -21,9 +21,20 @@ from pydantic import (
     model_validator,
 )
 
+from tierwise.spec.limits import as_of_problem, window_length_problem
+from tierwise.spec.names import table_name_problem
+
 IDENT = r"^[A-Za-z_\u4e00-\u9fff][A-Za-z0-9_\u4e00-\u9fff]*$"
 ColumnType = Literal["string", "int", "float", "decimal", "date", "timestamp", "bool"]
 WINDOW_RE = re.compile(r"^\s*(\d+)\s*(d|day|days|w|week|weeks|m|month|months|y|year|years)\s*$")
+
+
+def window_problem(value: str, *, like: str = "90d, 12w, 12m or 1y") -> str | None:
+    """Why ``value`` is not a window length (``90d``, ``12m``, ...), or None when it is one."""
+    match = WINDOW_RE.match(value)
+    if match is None:
+        return f"window {value!r} is not a length like {like}"
+    return window_length_problem(int(match.group(1)), match.group(2), value)
 
 
 class Spec(BaseModel):
@@ -69,7 +80,10 @@ class SourceSpec(Spec):
 
     path: str | None = Field(default=None, description="file path, relative to the project")
     url: str | None = Field(default=None, description="SQLAlchemy URL of a database")
-    table: str | None = Field(default=None, description="table name in a DuckDB file or database")
+    table: str | None = Field(
+        default=None,
+        description="table in a DuckDB file or database: `name`, or `schema.name` (unquoted)",
+    )
     query: str | None = Field(default=None, description="SQL query run on the database")
     format: Literal["csv", "parquet", "duckdb", "sql"] | None = None
     encoding: str = Field(default="auto", description="auto, utf-8, utf-8-sig, gbk, gb18030, ...")
@@ -106,11 +120,20 @@ class SourceSpec(Spec):
             )
         return self
 
+    @field_validator("table")
+    @classmethod
+    def _table(cls, value: str | None) -> str | None:
+        problem = None if value is None else table_name_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
+
     @field_validator("columns")
     @classmethod
     def _names(cls, value: dict[str, ColumnSpec]) -> dict[str, ColumnSpec]:
         for name in value:
-            if not re.match(IDENT, name):
+            # fullmatch: with match, IDENT's `$` also matches before a trailing newline.
+            if not re.fullmatch(IDENT, name):
                 raise ValueError(f"column name {name!r} is not an identifier (letters, digits, _)")
         return value
 
@@ -160,8 +183,9 @@ class Window(Spec):
     @field_validator("length", "offset")
     @classmethod
     def _check(cls, value: str | None) -> str | None:
-        if value is not None and not WINDOW_RE.match(value):
-            raise ValueError(f"window {value!r} is not a length like 90d, 12w, 12m or 1y")
+        problem = None if value is None else window_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
         return value
 
 
@@ -570,8 +594,9 @@ class ClvSchemeSpec(SchemeBase):
     @field_validator("horizon")
     @classmethod
     def _horizon(cls, value: str) -> str:
-        if not WINDOW_RE.match(value):
-            raise ValueError(f"horizon {value!r} is not a length like 90d, 39w, 12m or 1y")
+        problem = window_problem(value, like="90d, 39w, 12m or 1y")
+        if problem is not None:
+            raise ValueError(problem.replace("window", "horizon", 1))
         return value
 
 
@@ -716,3 +741,11 @@ class ProjectSpec(Spec):
     @classmethod
     def _engine(cls, value: Any) -> Any:
         return {"kind": value} if isinstance(value, str) else value
+
+    @field_validator("as_of")
+    @classmethod
+    def _as_of(cls, value: date | None) -> date | None:
+        problem = None if value is None else as_of_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value

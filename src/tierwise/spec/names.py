@@ -1,0 +1,95 @@
+"""Rules for names a caller gives: scheme names, and the tables of database sources.
+
+The scheme-name rule is the same in ``tierwise.yaml`` and in every service that takes one.
+
+A scheme name becomes a folder under the output folder (``output/<scheme>/runs/...``), an Excel
+sheet title, part of URLs and of messages and CLI hints. So it is a short identifier: no dots or
+slashes (``..`` would leave the output folder), no control characters (NUL ends a C string), and
+no invisible or direction-changing characters (U+202E, right-to-left override, makes a name read
+differently from what it is).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from tierwise.errors import Problem, SpecError
+
+#: The most characters a scheme name may have.
+MAX_SCHEME_NAME = 64
+SCHEME_NAME_RULE = (
+    f"a scheme name has 1 to {MAX_SCHEME_NAME} characters: letters (a-z, A-Z), Chinese "
+    "characters, digits, _ or -, and starts with a letter, a Chinese character or _"
+)
+_SCHEME_NAME = re.compile(
+    rf"[A-Za-z_\u4e00-\u9fff][A-Za-z0-9_\-\u4e00-\u9fff]{{0,{MAX_SCHEME_NAME - 1}}}"
+)
+
+
+def scheme_name_problem(name: object) -> str | None:
+    r"""What is wrong with ``name`` as a scheme name, or None when it follows the rule.
+
+    The message states the rule and shows the name as ``repr``, so invisible characters show
+    (``'\u202evalue'``, ``'a\x00'``).
+    """
+    if isinstance(name, str) and _SCHEME_NAME.fullmatch(name):
+        return None
+    shown = repr(name) if isinstance(name, str) else f"{name!r} ({type(name).__name__})"
+    if isinstance(name, str) and len(name) > 80:
+        shown = f"{name[:60]!r}... ({len(name)} characters)"
+    return f"scheme name {shown} is not allowed; {SCHEME_NAME_RULE}"
+
+
+def check_scheme_name(name: object, *, where: str = "", path: str = "") -> str:
+    """Return ``name`` when it is a valid scheme name, else raise.
+
+    Args:
+        name: the name given by the caller (a YAML key, a URL segment, a CLI argument).
+        where: where it came from, for the message (e.g. ``tierwise.yaml:12``).
+        path: its field path, if any.
+
+    Raises:
+        SpecError: stating the rule and the name seen (as ``repr``).
+
+    """
+    problem = scheme_name_problem(name)
+    if problem is not None:
+        raise SpecError(Problem(problem, where=where, path=path))
+    return str(name)
+
+
+# ------------------------------------------------------------------------------------ table names
+
+_QUOTES = "\"'`"
+
+
+def table_name_problem(table: str) -> str | None:
+    """What is wrong with a source's ``table:`` (``name`` or ``schema.name``), or None.
+
+    tierwise quotes each part itself, so a part may hold blanks, hyphens or keywords; it may not
+    hold quotes (a name written pre-quoted, or an attempt to leave the quotes), control or
+    invisible characters, or blanks at its ends, and there is at most one dot.
+    """
+    fix = ("write the table as `name` or `schema.name`, without quotes (tierwise quotes it), "
+           "or read it with `query:`")
+    parts = table.split(".")
+    if len(parts) > 2:
+        return f"table {table!r} has {len(parts) - 1} dots; {fix}"
+    for i, char in enumerate(table):
+        if char in _QUOTES:
+            return f"table {table!r} holds the quote {char!r} at position {i + 1}; {fix}"
+        if unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"):
+            return (f"table {table!r} holds the control or invisible character "
+                    f"U+{ord(char):04X} at position {i + 1}; {fix}")
+    for part in parts:
+        if not part or part != part.strip():
+            what = "an empty part" if not part.strip() else "blanks at the ends of a part"
+            return f"table {table!r} has {what}; {fix}"
+    return None
+
+
+def table_parts(table: str) -> tuple[str | None, str]:
+    """``(schema, name)`` of a ``table:`` that passed :func:`table_name_problem`."""
+    schema, _, name = table.rpartition(".")
+    return (schema or None), name

@@ -1,0 +1,75 @@
+"""The engine adapter on DuckDB: names quoted in the SQL it writes, errors without SQL in text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import ibis
+import pyarrow as pa
+import pytest
+
+from tierwise.engine import connect
+
+
+def test_materialized_tables_with_quotes_in_their_name_are_dropped_safely() -> None:
+    engine = connect()
+    try:
+        keep = engine.materialize("keep", ibis.memtable(pa.table({"x": [1, 2]})))
+        # A source's name becomes part of its tables' names; a quote must not end the name.
+        with engine.scope():
+            made = engine.materialize('x"; DROP TABLE keep; --',
+                                      ibis.memtable(pa.table({"y": [3]})))
+            assert engine.execute(made.count()) == 1
+        assert engine.execute(keep.count()) == 2  # still there
+        assert not [t for t in engine.backend.list_tables() if "DROP" in t]  # dropped
+    finally:
+        engine.close()
+
+
+@pytest.mark.parametrize("column", ['customer"id', "customer id"])
+def test_parquet_lookup_quotes_the_column(tmp_path: Path, column: str) -> None:
+    import pyarrow.parquet as pq
+
+    from tierwise.engine import lookup_parquet
+
+    path = f"{tmp_path}/h.parquet"
+    pq.write_table(pa.table({column: ["a", "b"], "tier": ["gold", "silver"]}), path)
+    assert lookup_parquet([path], column, "b").column("tier").to_pylist() == ["silver"]
+
+
+def test_engine_errors_keep_the_sql_on_the_exception_not_in_the_message() -> None:
+    import traceback
+
+    from tierwise.errors import EngineError
+
+    engine = connect()
+    try:
+        table = engine.register_arrow("orders", pa.table({"amount": [1.0, -2.0]}))
+        name = table.get_name()
+        engine.backend.con.unregister(name)  # the table is gone when the query runs
+        with pytest.raises(EngineError) as info:
+            engine.execute(table.filter(table.amount > 0).count())
+    finally:
+        engine.close()
+    error = info.value
+    message = str(error)
+    assert message.startswith(f"duckdb failed: Catalog Error: Table with name {name} does not "
+                              "exist!")
+    # DuckDB quotes the statement ("LINE 1: SELECT ..."); callers of the API never see it.
+    assert "SELECT" not in message and "LINE 1" not in message
+    assert error.sql is not None and error.sql.startswith("SELECT")
+    assert name in error.sql and '"amount" > 0' in error.sql
+    # A traceback (tierwise --debug) shows it, as a note.
+    assert error.__notes__ == [f"-- generated SQL:\n{error.sql}"]
+    assert error.sql in "".join(traceback.format_exception(error))
+
+
+def test_driver_messages_lose_the_sql_they_quote() -> None:
+    from tierwise.engine import driver_message
+
+    duck = ValueError('Binder Error: column "x" not found\n\nLINE 1: SELECT x FROM t\n  ^')
+    assert driver_message(duck) == 'Binder Error: column "x" not found'
+    spark = ValueError("[UNRESOLVED_COLUMN] A column `x` cannot be resolved.\n== SQL ==\n"
+                       "SELECT x FROM t\n-------^^^")
+    assert driver_message(spark) == "[UNRESOLVED_COLUMN] A column `x` cannot be resolved."
+    assert driver_message(KeyError()) == "KeyError"
