@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tierwise.api.limits import EXPENSIVE, LOGIN, RateLimited, RateLimiter
+from tierwise.http.limits import EXPENSIVE, LOGIN, RateLimited, RateLimiter
 from tierwise.spec.models import RateSpec
 
 

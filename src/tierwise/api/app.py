@@ -18,16 +18,10 @@ from pydantic import BaseModel, Field
 
 from tierwise import web
 from tierwise.api import errors
-from tierwise.api.auth import (
-    SESSION_COOKIE,
-    client_of,
-    current_user,
-    requires,
-    security_of,
-    store_of,
-)
-from tierwise.api.limits import EXPENSIVE, LOGIN, BodyLimit, limiter_for, limits_of
+from tierwise.api.auth import SESSION_COOKIE, current_user, requires
 from tierwise.errors import NotFoundError
+from tierwise.http.clients import client_of, project_of, security_of, store_of
+from tierwise.http.limits import EXPENSIVE, LOGIN, BodyLimit, limiter_for, limits_of
 from tierwise.services import access, people
 from tierwise.services import auth as auth_service
 from tierwise.services import history as history_service
@@ -60,12 +54,6 @@ Auditor = Annotated[User, Depends(requires(access.READ_AUDIT))]
 def expensive(request: Request, user: User) -> None:
     """Charge an expensive request (search, export, preview, run) to the caller's rate limits."""
     limits_of(request).check(EXPENSIVE, client=client_of(request), user=user.username)
-
-
-def project_of(request: Request) -> Project:
-    """The project the app serves."""
-    project: Project = request.app.state.project
-    return project
 
 
 # -- auth --------------------------------------------------------------------------------------

@@ -7,39 +7,16 @@ from collections.abc import Callable
 
 from fastapi import Depends, Request
 
-from tierwise.api.errors import Unauthenticated
 from tierwise.errors import PermissionDenied
+from tierwise.http.clients import client_of, security_of, store_of
+from tierwise.http.errors import Unauthenticated
 from tierwise.services import access
 from tierwise.services import auth as auth_service
-from tierwise.spec.models import SecuritySpec
-from tierwise.store import Store
 from tierwise.store.users import User
 
 SESSION_COOKIE = "tw_session"
 CSRF_HEADER = "X-CSRF-Token"
 _SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
-
-
-def store_of(request: Request) -> Store:
-    """The store the app serves."""
-    store: Store = request.app.state.store
-    return store
-
-
-def security_of(request: Request) -> SecuritySpec:
-    """The project's sign-in and request limits."""
-    settings: SecuritySpec = request.app.state.project.spec.security
-    return settings
-
-
-def client_of(request: Request) -> str:
-    """The client's address, as the server saw it.
-
-    Behind a reverse proxy, ``tierwise serve`` has the server read ``X-Forwarded-For`` from the
-    proxies in the project's ``security.trusted_proxies`` only (uvicorn's proxy headers), so a
-    client cannot choose its address by sending the header itself.
-    """
-    return (request.client.host if request.client else "unknown")[:100]
 
 
 def current_user(request: Request) -> User:

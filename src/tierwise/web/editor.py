@@ -20,6 +20,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
 from tierwise.errors import ConflictError, NotFoundError, SpecError, TierwiseError
+from tierwise.http.clients import project_of, store_of
 from tierwise.services import access
 from tierwise.services import versions as version_service
 from tierwise.services.editing import SpecPreview, preview_spec
@@ -29,7 +30,7 @@ from tierwise.store.users import User
 from tierwise.web import i18n
 from tierwise.web.overview import tier_labels
 from tierwise.web.pages import error_page, lang_of, message_of, render, status_of
-from tierwise.web.session import Page, Posted, project_of, store_of
+from tierwise.web.session import Page, Posted
 
 router = APIRouter(include_in_schema=False)
 

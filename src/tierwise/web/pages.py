@@ -83,7 +83,7 @@ def status_of(exc: TierwiseError) -> tuple[int, str]:
 
     The status is the REST API's, so both edges answer the same error alike.
     """
-    from tierwise.api.errors import status_of as api_status
+    from tierwise.http.errors import status_of as api_status
 
     status = api_status(exc)[0]
     return status, {404: "not_found", 403: "forbidden"}.get(status, "error")
@@ -91,7 +91,7 @@ def status_of(exc: TierwiseError) -> tuple[int, str]:
 
 def message_of(exc: TierwiseError) -> str:
     """What a page says of a refused action: never the engine's SQL."""
-    from tierwise.api.errors import engine_message
+    from tierwise.http.errors import engine_message
 
     return engine_message(exc)[0] if isinstance(exc, EngineError) else str(exc)
 

@@ -16,9 +16,9 @@ from fastapi import Path as FastPath
 from fastapi.responses import RedirectResponse
 from starlette.staticfiles import StaticFiles
 
-from tierwise.api.auth import client_of, security_of
-from tierwise.api.limits import EXPENSIVE, RateLimited, limits_of
 from tierwise.errors import NotFoundError, PermissionDenied, TierwiseError
+from tierwise.http.clients import client_of, project_of, security_of, store_of
+from tierwise.http.limits import EXPENSIVE, RateLimited, limits_of
 from tierwise.services import access
 from tierwise.services import overrides as override_service
 from tierwise.services.auth import LockedOut
@@ -43,9 +43,7 @@ from tierwise.web.session import (
     log_out,
     new_login_token,
     page_user,
-    project_of,
     set_cookie,
-    store_of,
 )
 
 router = APIRouter(include_in_schema=False)

@@ -16,11 +16,9 @@ from urllib.parse import parse_qs
 
 from fastapi import Depends, Request, Response
 
-from tierwise.api.auth import client_of, security_of
-from tierwise.api.limits import LOGIN, limits_of
+from tierwise.http.clients import client_of, security_of, store_of
+from tierwise.http.limits import LOGIN, limits_of
 from tierwise.services import auth as auth_service
-from tierwise.services.grading import Project
-from tierwise.store import Store
 from tierwise.store.users import User
 
 SESSION_COOKIE = "tw_session"  # the same cookie as the REST API's /auth/login
@@ -60,18 +58,6 @@ async def form_of(request: Request) -> dict[str, str]:
         return {}
     fields = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
     return {k: v[-1] for k, v in fields.items()}
-
-
-def store_of(request: Request) -> Store:
-    """The store the app serves."""
-    store: Store = request.app.state.store
-    return store
-
-
-def project_of(request: Request) -> Project:
-    """The project the app serves."""
-    project: Project = request.app.state.project
-    return project
 
 
 def page_user(request: Request) -> tuple[User, str] | None:
