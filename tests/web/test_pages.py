@@ -256,9 +256,13 @@ def test_audit_page_for_auditors_only(client: TestClient) -> None:
     assert refused.status_code == 403 and "may not open this page" in refused.text
     client.cookies.clear()
     login(client, "aud")
+    client.get("/customers/C1", params={"scheme": "tier"})  # a read, for the access log
     page = client.get("/audit")
     assert page.status_code == 200 and "hash chain is intact" in page.text
     assert "user" in page.text  # the setup's user events
+    access = page.text.split("Access log", 1)[1]
+    assert "customer.read" in access and "customer C1" in access
+    assert "login.refused_locked" not in access
 
 
 def test_static_css_is_served(client: TestClient) -> None:

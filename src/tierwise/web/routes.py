@@ -23,7 +23,7 @@ from tierwise.services import access
 from tierwise.services import overrides as override_service
 from tierwise.services.auth import LockedOut
 from tierwise.services.customers import detail, search
-from tierwise.store import audit
+from tierwise.store import access_log, audit
 from tierwise.store import overrides as store_overrides
 from tierwise.store import schemes as store_schemes
 from tierwise.store.users import User
@@ -365,4 +365,6 @@ def audit_page(request: Request, who: Page) -> Response:
     with store_of(request).connect() as conn:
         events = audit.events(conn, limit=100)
         report = audit.verify(conn)
-    return render(request, "audit.html", user=user, csrf=csrf, events=events, report=report)
+        reads = access_log.entries(conn, limit=100)
+    return render(request, "audit.html", user=user, csrf=csrf, events=events, report=report,
+                  reads=reads)
