@@ -60,7 +60,7 @@ from tierwise.expr.ast import (
     Number,
     String,
 )
-from tierwise.expr.typecheck import check
+from tierwise.expr.typecheck import check, check_condition
 
 if TYPE_CHECKING:
     import ibis
@@ -98,13 +98,40 @@ def compile_expr(node: Node, env: Mapping[str, ibis.Value], *, as_of: datetime.d
 
     Returns:
         An ibis value: a column when the expression uses a column, else a scalar. Conditions are
-        boolean and stay null where an operand is null (wrap them in ``coalesce(..., False)``).
+        boolean and stay null where an operand is null (:func:`compile_condition` makes them
+        false there).
 
     Raises:
         ExprError: If the expression does not type-check against ``env``.
     """
     check(node, _types(env))
     return _Compiler(env, _day(as_of)).visit(node)
+
+
+def compile_condition(
+    node: Node, env: Mapping[str, ibis.Value], *, as_of: datetime.date
+) -> ibis.BooleanValue:
+    """Compile a condition to a boolean that is never null.
+
+    For tier rules, filters and the ``where`` of indicators: a customer matches where the
+    condition is true, and not where it is false or unknown (an operand is null).
+
+    Args:
+        node: The root of the tree, from :func:`tierwise.expr.parse`.
+        env: The value of every name, as for :func:`compile_expr`.
+        as_of: The date ``days_since`` counts to.
+
+    Returns:
+        ``coalesce(condition, false)`` as an ibis boolean.
+
+    Raises:
+        ExprError: If the expression does not type-check, or is not a condition (``1``,
+            ``spend_12m``): the message says a condition must be true or false.
+    """
+    import ibis
+
+    check_condition(node, _types(env))
+    return ibis.coalesce(_Compiler(env, _day(as_of)).visit(node), False)
 
 
 def _types(env: Mapping[str, ibis.Value]) -> dict[str, str]:
