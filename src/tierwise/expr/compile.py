@@ -145,6 +145,17 @@ def _day(as_of: datetime.date) -> datetime.date:
     return as_of.date() if isinstance(as_of, datetime.datetime) else as_of
 
 
+def _common_decimal(kinds: set[Any]) -> Any:
+    """The narrowest decimal holding every one of ``kinds``, or float64 past 38 digits."""
+    import ibis.expr.datatypes as dt
+
+    if any(k.precision is None or k.scale is None for k in kinds):
+        return dt.float64
+    scale = max(k.scale for k in kinds)
+    digits = max(k.precision - k.scale for k in kinds) + scale
+    return dt.Decimal(digits, scale) if digits <= 38 else dt.float64
+
+
 def _kind(value: ibis.Value) -> str:
     """Map an ibis data type to the expression type system; other types pass through by name."""
     dtype = value.type()
@@ -226,8 +237,7 @@ class _Compiler:
         return value
 
     def arith(self, node: Arith) -> ibis.Value:
-        left = self.visit(node.left)
-        right = self.visit(node.right)
+        left, right = self.same_kind(self.visit(node.left), self.visit(node.right))
         if node.op == "+":
             return left + right
         if node.op == "-":
@@ -325,7 +335,7 @@ class _Compiler:
         ``floor``).
         """
         if not value.type().is_floating() or digits == 0:
-            return value.round(digits)
+            return self.whole(value).round(digits)
         ibis = self.ibis
         scale = self.double(10.0**digits)
 
@@ -349,12 +359,34 @@ class _Compiler:
         return self.once(value, lambda v: then(ibis.ifelse(condition(v), v, ibis.null())))
 
     def same_kind(self, *values: ibis.Value) -> list[ibis.Value]:
-        """Cast dates to timestamps when mixed with timestamps (a date means its midnight)."""
+        """Make values that meet in one operation agree on their type.
+
+        Dates mixed with timestamps become timestamps (a date means its midnight). Decimals of
+        different precision or scale, which ibis refuses to combine, become one decimal wide
+        enough for both (or doubles past 38 digits).
+        """
         kinds = [value.type() for value in values]
+        pairs = list(zip(values, kinds, strict=True))
         if any(k.is_timestamp() for k in kinds) and any(k.is_date() for k in kinds):
-            pairs = zip(values, kinds, strict=True)
             return [value.cast("timestamp") if kind.is_date() else value for value, kind in pairs]
+        decimals = {k.copy(nullable=True) for k in kinds if k.is_decimal()}
+        if len(decimals) > 1:
+            target = _common_decimal(decimals)
+            return [value.cast(target) if kind.is_decimal() else value for value, kind in pairs]
         return list(values)
+
+    def whole(self, value: ibis.Value) -> ibis.Value:
+        """``value`` ready for floor, ceil or round: a result of those gets its type pinned.
+
+        ibis works out the type of a floor or ceil by asking its argument twice, so a chain
+        of them over decimals costs 2^n (25 nested floor() took 10 s to build); a cast in
+        between answers at once.
+        """
+        import ibis.expr.operations as ops
+
+        if isinstance(value.op(), ops.Floor | ops.Ceil | ops.Round):
+            return ops.Cast(value, to=value.type()).to_expr()
+        return value
 
     def as_date(self, value: ibis.Value) -> ibis.Value:
         """Cut a timestamp to its date, so day counts are calendar days on every engine."""
@@ -389,9 +421,9 @@ class _Compiler:
         (value,) = args
         simple: dict[str, Callable[[Any], Any]] = {
             "abs": lambda v: v.abs(),
-            "round": lambda v: v.round(),
-            "floor": lambda v: v.floor(),
-            "ceil": lambda v: v.ceil(),
+            "round": lambda v: self.whole(v).round(),
+            "floor": lambda v: self.whole(v).floor(),
+            "ceil": lambda v: self.whole(v).ceil(),
             "ln": lambda v: self.only_where(lambda x: x > 0, v, lambda x: x.ln()),
             "log10": lambda v: self.only_where(lambda x: x > 0, v, lambda x: x.log10()),
             "sqrt": lambda v: self.only_where(lambda x: x >= 0, v, lambda x: x.sqrt()),
