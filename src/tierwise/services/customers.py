@@ -60,9 +60,10 @@ def search(store: Store, scheme: str, *, tier: str | None = None, prefix: str | 
         limit: rows per page.
         offset: rows skipped.
 
+    Raises:
+        ExprError: when ``where`` is not a valid condition (a number or a text is not one), or
+            is longer, deeper or larger than :mod:`tierwise.expr.limits` allows.
     """
-    import ibis
-
     from tierwise import expr
     from tierwise.indicators import CUSTOMER
 
@@ -80,10 +81,9 @@ def search(store: Store, scheme: str, *, tier: str | None = None, prefix: str | 
         if where:
             node = expr.parse(where)
             types = {c: _kind(features[c].type()) for c in features.columns if c != CUSTOMER}
-            expr.check(node, types)
+            expr.check_condition(node, types)
             env = {n: table[n] for n in expr.names(node)}
-            table = table.filter(ibis.coalesce(expr.compile_expr(node, env, as_of=run.as_of),
-                                               False))
+            table = table.filter(expr.compile_condition(node, env, as_of=run.as_of))
         if visible is not None:
             allowed = engine.register_arrow("visible", _ids(visible))
             table = table.semi_join(allowed, table[CUSTOMER] == allowed[CUSTOMER])
