@@ -46,6 +46,20 @@ def test_duckdb_query_is_interrupted_at_the_limit() -> None:
         engine.close()
 
 
+def test_a_query_started_after_the_limit_is_stopped_too() -> None:
+    # The limit passes while Python works between two queries (the engine is idle then and
+    # ignores a stop); the next query is stopped all the same.
+    engine = connect()
+    try:
+        start = time.perf_counter()
+        with pytest.raises(QueryTimeout), engine.time_limit(0.2):
+            time.sleep(0.4)
+            engine.execute(engine.backend.sql(SLOW_SQL))
+        assert time.perf_counter() - start < 3.0
+    finally:
+        engine.close()
+
+
 def test_work_that_ends_in_time_is_untouched() -> None:
     engine = connect()
     try:

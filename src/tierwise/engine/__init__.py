@@ -138,6 +138,13 @@ class Engine:
         state = {"done": False, "fired": False}
         group = f"tierwise-{uuid.uuid4().hex}"
         spark = self._session.sparkContext if self.kind == "spark" else None
+        timers: list[threading.Timer] = []
+
+        def start(delay: float) -> None:
+            timer = threading.Timer(delay, stop)
+            timer.daemon = True
+            timers.append(timer)
+            timer.start()
 
         def stop() -> None:
             with lock:  # never after the block: the next query on the connection must run
@@ -148,12 +155,13 @@ class Engine:
                     spark.cancelJobGroup(group)
                 else:
                     self.backend.con.interrupt()
+                # An engine drops a stop that finds it idle (between two queries of the
+                # block), so keep stopping until the block gives up.
+                start(0.1)
 
         if spark is not None:
             spark.setJobGroup(group, what, interruptOnCancel=True)
-        timer = threading.Timer(seconds, stop)
-        timer.daemon = True
-        timer.start()
+        start(seconds)
         try:
             yield
         except Exception as exc:
@@ -166,7 +174,8 @@ class Engine:
         finally:
             with lock:
                 state["done"] = True
-            timer.cancel()
+                for timer in timers:
+                    timer.cancel()
             if spark is not None:  # a null value removes the thread's property
                 for key in ("spark.jobGroup.id", "spark.job.description",
                             "spark.job.interruptOnCancel"):
