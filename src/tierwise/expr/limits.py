@@ -21,7 +21,7 @@ from tierwise.errors import ExprError
 from tierwise.expr.ast import Node, children
 from tierwise.expr.lexer import fail, quote, where
 
-#: Longest expression text, in characters. The longest condition in the examples is about 90
+#: Longest expression text, in characters. The longest condition in the examples has 55
 #: characters and a 200-value ``in`` list of store codes about 1,500; past this an expression
 #: belongs in derived indicators, and a search box never needs more.
 MAX_LENGTH = 4_000
