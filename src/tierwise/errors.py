@@ -83,6 +83,18 @@ class EngineError(TierwiseError):
             self.add_note(f"-- generated SQL:\n{sql}")
 
 
+class QueryTimeout(EngineError):
+    """Work ran past its time limit and the engine stopped it (a search, a preview).
+
+    Attributes:
+        seconds: The limit that was passed.
+    """
+
+    def __init__(self, message: str, *, seconds: float) -> None:
+        super().__init__(message)
+        self.seconds = seconds
+
+
 class MethodError(TierwiseError):
     """A grading method cannot grade the data it was given (e.g. no variation to rank)."""
 

@@ -141,6 +141,27 @@ CASES: list[tuple[str, list[Any]]] = [
     # a quote inside text stays text: no row has this channel, and nothing else runs
     ("channel == 'x''; drop table t; --'", [False, False, None, False, False]),
     ("1 + 2", [3, 3, 3, 3, 3]),
+    # Arguments too large to repeat are bound once through a one-element list (compile.py);
+    # the results are those the repeating compiler gave. Directly nested calls share one list:
+    # 1.005 -> 1.005 -> 1.0 -> 1.0; 0.285 -> 0.285 -> 0.28 -> 0.3 (2.8000000000000003 + 0.5);
+    # 2.675 -> 2.675 -> 2.68 -> 2.7
+    ("round(round(round(price, 3), 2), 1)", [1.0, 0.3, 2.7, -2.5, None]),
+    # 1.0*3 = 3.0; 0.28*3 = 0.84 -> 0.8; 2.68*3 = 8.04 -> 8.0; -2.5*3 = -7.5
+    ("round(round(price, 2) * 3, 1)", [3.0, 0.8, 8.0, -7.5, None]),
+    # divisors 200-10 = 190, null, -60, 0, -5: 15000/190; null -> -1; 300/-60; 0 -> -1; a null
+    ("div(spend_12m, round(margin, 1) - 10, -1)", [15000 / 190, -1.0, -5.0, -1.0, None]),
+    ("div(spend_12m, round(margin, 1) - 10)", [15000 / 190, None, -5.0, None, None]),
+    ("1 / (round(margin, 1) - 10)", [1 / 190, None, -1 / 60, None, -0.2]),
+    # 12 % 190 = 12; 0 % 0 -> null; 7 % -5 = 2 (the sign of the dividend)
+    ("orders_12m % (round(margin, 1) - 10)", [12.0, None, None, None, 2.0]),
+    # 1000-3 = 997; 0-3 < 0 -> null; 4-3 = 1 -> 0; -2-3 < 0 -> null
+    ("ln(round(revenue, 1) - 3)", [math.log(997), None, None, 0.0, None]),
+    ("log10(round(revenue, 1) * 10)", [4.0, None, None, math.log10(40), None]),
+    ("sqrt(round(margin, 1) - 10)", [math.sqrt(190), None, None, 0.0, None]),
+    ("sqrt(sqrt(round(margin, 1)))", [200**0.25, None, None, 10**0.25, 5**0.25]),
+    # balance / (orders - 5) * 3, default 0: 1000.5/7*3 = 428.79; 0/0 -> 0; null divisor -> 0;
+    # -3.33/-5*3 = 1.998 -> 2.0; 10/2*3 = 15
+    ("round(div(balance, orders_12m - 5, 0) * 3, 2)", [428.79, 0.0, 0.0, 2.0, 15.0]),
 ]
 
 

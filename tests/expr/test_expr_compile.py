@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime
+import time
+from decimal import Decimal
 from typing import Any
 
 import ibis
+import pyarrow as pa
 import pytest
 from expr_cases import AS_OF, CASES, CUSTOMERS, same
 
@@ -94,3 +97,35 @@ def test_narrow_integers_are_widened(duckdb: Any) -> None:
     table = ibis.memtable(pa.table({"id": [1, 2], "small": pa.array([5000, None], pa.int32())}))
     # 5000 * 1000000 = 5e9 does not fit in 32 bits; as int32 arithmetic it would overflow
     assert evaluate(duckdb, "small * 1000000", table) == [5_000_000_000, None]
+
+
+def test_decimals_of_different_scales_combine(duckdb: Any) -> None:
+    # Found by the fuzz test: ibis refused to compare or combine decimal(21, 1) with
+    # decimal(18, 2) (an IbisTypeError, a 500 in the API); both now become decimal(22, 2).
+    table = ibis.memtable(
+        pa.table({
+            "id": [1, 2, 3],
+            "s": pa.array([Decimal("1.5"), Decimal("2.0"), None], pa.decimal128(21, 1)),
+            "m": pa.array([Decimal("1.50"), Decimal("2.25"), Decimal("3.00")],
+                          pa.decimal128(18, 2)),
+        })
+    )
+    assert evaluate(duckdb, "s == m", table) == [True, False, None]
+    assert evaluate(duckdb, "s between m and 5", table) == [True, False, None]
+    # 1.5 + 1.50; 2.0 + 2.25; null
+    assert evaluate(duckdb, "s + m", table) == [Decimal("3.00"), Decimal("4.25"), None]
+    assert evaluate(duckdb, "coalesce(s, m)", table) == [
+        Decimal("1.50"), Decimal("2.00"), Decimal("3.00")]
+    assert str(compile_expr(parse("least(s, m)"), table, as_of=AS_OF).type()) == "decimal(22, 2)"
+
+
+def test_nested_floor_of_a_decimal_compiles_quickly(duckdb: Any) -> None:
+    # ibis asks a floor() of a decimal for its argument's type twice, so 25 nested calls took
+    # 10 s to build and each level doubled it; a cast in between pins the type.
+    table = ibis.memtable(
+        pa.table({"id": [1], "m": pa.array([Decimal("2.75")], pa.decimal128(18, 2))}))
+    text = "floor(ceil(round(" * 15 + "m" + ")))" * 15
+    start = time.perf_counter()
+    # ceil(2.75) = 3, then every level keeps 3
+    assert evaluate(duckdb, text, table) == [Decimal("3")]
+    assert time.perf_counter() - start < 2.0

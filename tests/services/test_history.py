@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import itertools
+import time
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
 
 from tests.services.conftest import CUSTOMERS, expected_tier
-from tierwise.errors import ConflictError
+from tierwise.engine import Engine
+from tierwise.errors import ConflictError, QueryTimeout
 from tierwise.services import history as history_service
 from tierwise.services import runs
 from tierwise.services.grading import Project
@@ -181,3 +184,26 @@ def test_compacted_history_answers_like_the_change_files(months: Path) -> None:
                 assert got.run_id in {r.id for r in history_runs}
     finally:
         store.close()
+
+
+def test_a_preview_past_its_time_limit_is_stopped(
+    months: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = Project.open(months)
+    runs.run(project, ["tier"])
+    assert history_service.preview(project, "tier", timeout=60).active == 1  # in time
+    # Five customers grade in milliseconds; a query taking minutes stands in for a big base.
+    materialize = Engine.materialize
+
+    def slow(self: Engine, name: str, expr: Any) -> Any:
+        self.backend.con.execute(
+            "SELECT sum(a.range % 7 * b.range) FROM range(100000000) a, range(100) b"
+        ).fetchall()
+        return materialize(self, name, expr)
+
+    monkeypatch.setattr(Engine, "materialize", slow)
+    start = time.perf_counter()
+    with pytest.raises(QueryTimeout, match=r"^the preview took longer than 0.5 s and was "
+                       r"stopped; preview from the command line"):
+        history_service.preview(project, "tier", timeout=0.5)
+    assert time.perf_counter() - start < 10

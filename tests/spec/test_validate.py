@@ -118,3 +118,45 @@ def test_an_indicator_scored_twice_is_reported(tmp_path: Path) -> None:
     lines = text.lstrip("\n").splitlines()
     second = [i for i, line in enumerate(lines, 1) if "indicator: aov" in line][1]
     assert problem.where.endswith(f"tierwise.yaml:{second}")
+
+
+def test_conditions_must_be_true_or_false(tmp_path: Path) -> None:
+    # A number or a text where a condition belongs is refused at load time, on its own line,
+    # for a `where:`, a tier's `when:` and a source's `refunds:` alike.
+    text = (
+        PROJECT.replace("VALUE", "spend_12m").replace("DIM1", "skus").replace("DIM2", "aov")
+        .replace("      sku: {type: string}\n",
+                 "      sku: {type: string}\n    refunds: \"sku\"\n")
+        .replace("  skus: {source: transactions, agg: count_distinct, column: sku}",
+                 "  skus: {source: transactions, agg: count_distinct, column: sku, "
+                 "where: \"amount\"}")
+        + """  ladder:
+    method: rules
+    tiers:
+      - {key: gold, when: "1"}
+      - {key: rest}
+    fallback: rest
+"""
+    )
+    write(tmp_path, "tierwise.yaml", text)
+    with pytest.raises(SpecError) as info:
+        load_project(tmp_path)
+    found = {p.path: p for p in info.value.problems}
+    assert sorted(found) == [
+        "indicators.skus.where", "schemes.ladder.tiers[0].when", "sources.transactions.refunds",
+    ]
+    where = found["indicators.skus.where"]
+    assert where.message == (
+        "a condition must be true or false, but 'amount' at column 1 is a number; compare it, "
+        "e.g. 'amount > 0'"
+    )
+    assert where.where.endswith(f"tierwise.yaml:{_line(text, 'where: ')}")
+    assert found["schemes.ladder.tiers[0].when"].message.startswith(
+        "a condition must be true or false, but '1' at column 1 is a number; write a comparison"
+    )
+    when_line = _line(text, '{key: gold, when: "1"}')
+    assert found["schemes.ladder.tiers[0].when"].where.endswith(f"tierwise.yaml:{when_line}")
+    assert found["sources.transactions.refunds"].message == (
+        "a condition must be true or false, but 'sku' at column 1 is a string; compare it, "
+        "e.g. \"sku == 'web'\""
+    )

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tierwise.errors import EngineError
+from tierwise.errors import EngineError, QueryTimeout
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -131,6 +131,77 @@ class Engine:
             pq.write_table(self.to_arrow(expr), str(path), **options)
         except Exception as exc:
             raise self._error(exc, expr) from exc
+
+    @contextmanager
+    def time_limit(
+        self, seconds: float | None, *, what: str = "the query",
+        hint: str = "ask for less, or run it where no time limit applies",
+    ) -> Iterator[None]:
+        """Stop the engine's work inside the block once it has run ``seconds``.
+
+        For work a user starts on a shared server (a search, a preview), so one request
+        cannot hold the engine for long. A timer stops the running query: DuckDB through
+        ``interrupt()`` on the connection, Spark by cancelling the block's job group
+        (``setJobGroup`` in this thread, ``cancelJobGroup`` from the timer). Work that ends
+        in time is untouched, and so is work after the block.
+
+        Args:
+            seconds: The limit; None for none.
+            what: The work, for the message, e.g. ``"the customer search"``.
+            hint: How to do with less, for the message.
+
+        Raises:
+            QueryTimeout: When the limit stopped the work, saying which limit and how to fix it.
+        """
+        if seconds is None:
+            yield
+            return
+        lock = threading.Lock()
+        state = {"done": False, "fired": False}
+        group = f"tierwise-{uuid.uuid4().hex}"
+        spark = self._session.sparkContext if self.kind == "spark" else None
+        timers: list[threading.Timer] = []
+
+        def start(delay: float) -> None:
+            timer = threading.Timer(delay, stop)
+            timer.daemon = True
+            timers.append(timer)
+            timer.start()
+
+        def stop() -> None:
+            with lock:  # never after the block: the next query on the connection must run
+                if state["done"]:
+                    return
+                state["fired"] = True
+                if spark is not None:
+                    spark.cancelJobGroup(group)
+                else:
+                    self.backend.con.interrupt()
+                # An engine drops a stop that finds it idle (between two queries of the
+                # block), so keep stopping until the block gives up.
+                start(0.1)
+
+        if spark is not None:
+            spark.setJobGroup(group, what, interruptOnCancel=True)
+        start(seconds)
+        try:
+            yield
+        except Exception as exc:
+            if state["fired"]:
+                raise QueryTimeout(
+                    f"{what} took longer than {seconds:g} s and was stopped; {hint}",
+                    seconds=seconds,
+                ) from exc
+            raise
+        finally:
+            with lock:
+                state["done"] = True
+                for timer in timers:
+                    timer.cancel()
+            if spark is not None:  # a null value removes the thread's property
+                for key in ("spark.jobGroup.id", "spark.job.description",
+                            "spark.job.interruptOnCancel"):
+                    spark.setLocalProperty(key, None)
 
     @contextmanager
     def scope(self) -> Iterator[None]:

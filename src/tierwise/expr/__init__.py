@@ -9,23 +9,28 @@ Typical use::
 
     node = parse("spend_12m >= 10000 and channel in ('web', 'app')")
     check(node, {"spend_12m": "number", "channel": "string"})  # -> "bool"
-    table.filter(ibis.coalesce(compile_expr(node, table, as_of=as_of), False))
+    table.filter(compile_condition(node, table, as_of=as_of))
+
+What an expression may cost is bounded (:mod:`tierwise.expr.limits`): its length, nesting and
+size are capped, and the SQL it compiles to grows linearly with its text.
 """
 
 from __future__ import annotations
 
 from tierwise.expr.analysis import Atom, atoms, names, unsatisfiable
 from tierwise.expr.ast import Node
-from tierwise.expr.compile import compile_expr
+from tierwise.expr.compile import compile_condition, compile_expr
 from tierwise.expr.parser import parse
 from tierwise.expr.render import render
-from tierwise.expr.typecheck import check
+from tierwise.expr.typecheck import check, check_condition
 
 __all__ = [
     "Atom",
     "Node",
     "atoms",
     "check",
+    "check_condition",
+    "compile_condition",
     "compile_expr",
     "names",
     "parse",

@@ -91,6 +91,11 @@ def tokenize(text: str) -> list[Token]:
     Raises:
         ExprError: On a character, number, string or quoted name that cannot be read.
     """
+    if "\x00" in text:
+        # DuckDB's SQL parser ends a statement at a NUL, even inside quotes: a NUL in a text
+        # literal would make the generated SQL unreadable to it.
+        fail(text, text.index("\x00"), "unexpected NUL character (U+0000)",
+             "remove it; expressions cannot contain NUL characters")
     tokens: list[Token] = []
     i = 0
     while i < len(text):

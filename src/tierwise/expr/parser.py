@@ -34,9 +34,9 @@ from tierwise.expr.ast import (
     Null,
     Number,
     String,
-    children,
 )
 from tierwise.expr.lexer import Token, fail, quote, tokenize, where
+from tierwise.expr.limits import MAX_DEPTH, check_length, check_tree
 
 _CMP = 4
 _INFIX_POWER = {
@@ -57,9 +57,6 @@ _START = (
 )
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
-#: Deepest nesting accepted. Far beyond any hand-written condition, and well inside Python's
-#: recursion limit for the passes over the tree (type checking, compiling, SQL generation).
-MAX_DEPTH = 100
 
 
 def parse(text: str) -> Node:
@@ -73,8 +70,12 @@ def parse(text: str) -> Node:
 
     Raises:
         ExprError: When the text is not a valid expression. The message names the expression, the
-            1-based column, the token seen and how to fix it.
+            1-based column, the token seen and how to fix it. Texts longer than
+            :data:`~tierwise.expr.limits.MAX_LENGTH`, nested deeper than
+            :data:`~tierwise.expr.limits.MAX_DEPTH` or larger than
+            :data:`~tierwise.expr.limits.MAX_NODES` are refused before they cost anything.
     """
+    check_length(text)
     return _Parser(text).parse()
 
 
@@ -94,8 +95,7 @@ class _Parser:
             self.fail(token, _after_value_hint(token))
         # Left-leaning chains ('a + b + c + ...') are built by a loop, not by recursion, so
         # their depth is checked once here; every later pass over the tree recurses.
-        if _depth(node) > MAX_DEPTH:
-            self.too_deep(self.tokens[0])
+        check_tree(node, self.text)
         return node
 
     def too_deep(self, token: Token) -> NoReturn:
@@ -278,16 +278,6 @@ class _Parser:
             fail(self.text, token.pos, f"{quote(text)} is not a valid date", form)
         self.expect("op", ")", form)
         return DateLiteral(value, pos=name.pos)
-
-
-def _depth(node: Node) -> int:
-    deepest = 0
-    stack = [(node, 1)]
-    while stack:
-        current, level = stack.pop()
-        deepest = max(deepest, level)
-        stack.extend((child, level + 1) for child in children(current))
-    return deepest
 
 
 def _raise_empty(text: str) -> NoReturn:

@@ -32,6 +32,7 @@ from tierwise.expr.ast import (
     String,
 )
 from tierwise.expr.lexer import quote
+from tierwise.expr.limits import ROUND_DIGITS, check_tree
 from tierwise.expr.render import render
 
 NUMBER, STRING, DATE, BOOL = "number", "string", "date", "bool"
@@ -63,7 +64,10 @@ def check(node: Node, types: Mapping[str, str]) -> str:
     Raises:
         ExprError: Listing every problem found: unknown names (with a "did you mean"), wrong
             argument counts or types, comparing a number with text, ``and`` on numbers, and so on.
+            A tree nested deeper or larger than :mod:`tierwise.expr.limits` allows is refused
+            first, whether it was parsed or built by hand.
     """
+    check_tree(node)
     checker = _Checker(types)
     result = checker.visit(node)
     if result == _NULL:
@@ -71,6 +75,42 @@ def check(node: Node, types: Mapping[str, str]) -> str:
     if checker.problems:
         raise ExprError(checker.problems)
     return result
+
+
+def check_condition(node: Node, types: Mapping[str, str]) -> None:
+    """Type-check an expression that must be a condition (true or false).
+
+    Conditions are tier rules, filters such as a customer search's ``where`` and the ``where`` of
+    an indicator. A number or a text there is a mistake (``where=1``), not a filter.
+
+    Args:
+        node: The root of the tree, from :func:`tierwise.expr.parse`.
+        types: The type of every name the expression may use, as for :func:`check`.
+
+    Raises:
+        ExprError: Listing every problem :func:`check` finds, or saying that the expression is a
+            number, text or date where a condition is needed, with its column and an example of
+            a comparison that would be one.
+    """
+    kind = check(node, types)
+    if kind == BOOL:
+        return
+    raise ExprError(
+        f"a condition must be true or false, but {_snippet(node)} {_at(node)} is "
+        f"{_article(kind)}; {_comparison_hint(node, kind)}"
+    )
+
+
+def _comparison_hint(node: Node, kind: str) -> str:
+    if isinstance(node, Name):
+        name = render(node)
+        example = {
+            NUMBER: f"'{name} > 0'",
+            STRING: f"\"{name} == 'web'\"",
+            DATE: f"\"{name} >= date('2026-01-01')\"",
+        }[kind]
+        return f"compare it, e.g. {example}"
+    return "write a comparison such as 'orders_12m >= 10', and join several with 'and' or 'or'"
 
 
 def _article(kind: str) -> str:
@@ -165,6 +205,8 @@ class _Checker:
         if isinstance(node, Number):
             return NUMBER
         if isinstance(node, String):
+            if "\x00" in node.value:  # only in trees built by hand: the lexer refuses NUL
+                self.report(f"text {_at(node)} contains a NUL character (U+0000); remove it")
             return STRING
         if isinstance(node, Boolean):
             return BOOL
@@ -205,6 +247,21 @@ class _Checker:
                 self.visit(node.operand)
             return BOOL
         return self.call(node)
+
+    def digits(self, node: Node) -> None:
+        """The digits of ``round(x, digits)``: a whole number literal in ``ROUND_DIGITS``."""
+        fewest, most = ROUND_DIGITS
+        if not (isinstance(node, Number) and isinstance(node.value, int)):
+            self.report(
+                f"round() needs a whole number of digits such as 2, but got "
+                f"{_snippet(node)} {_at(node)}"
+            )
+        elif not fewest <= node.value <= most:
+            self.report(
+                f"round() rounds to {fewest} to {most} digits, but got {node.value} "
+                f"{_at(node)}; a double holds about {most} significant digits, so use at "
+                f"most {most}"
+            )
 
     def name(self, node: Name) -> str:
         declared = self.types.get(node.name)
@@ -252,11 +309,8 @@ class _Checker:
             return NUMBER
         if node.func == "round":
             self.want(args[0], (NUMBER,), role)
-            if count == 2 and not (isinstance(args[1], Number) and isinstance(args[1].value, int)):
-                self.report(
-                    f"round() needs a whole number of digits such as 2, but got "
-                    f"{_snippet(args[1])} {_at(args[1])}"
-                )
+            if count == 2:
+                self.digits(args[1])
             return NUMBER
         if node.func in ("coalesce", "least", "greatest"):
             kinds = TYPES if node.func == "coalesce" else _ORDERED

@@ -199,9 +199,7 @@ def plan(
         start, end = window_bounds(spec.window, as_of)
         cond = _within(when, start, end)
         if spec.where:
-            cond = cond & ibis.coalesce(
-                expr.compile_expr(expr.parse(spec.where), env, as_of=as_of), False
-            )
+            cond = cond & expr.compile_condition(expr.parse(spec.where), env, as_of=as_of)
         col: Any = table[spec.column] if spec.column else None
         if spec.agg == "count":
             metrics[name] = table.count(where=cond)
@@ -265,8 +263,6 @@ def _edge_value(
     project: ProjectSpec, table: ir.Table, source_name: str, name: str, *, as_of: date
 ) -> ir.Table:
     """Value of ``column`` on the first/last event per customer; equal times take the largest."""
-    import ibis
-
     spec = project.indicators[name]
     assert isinstance(spec, AggregateIndicatorSpec) and spec.column
     source = project.sources[source_name]
@@ -275,9 +271,7 @@ def _edge_value(
     cond = _within(table[source.time], start, end)
     if spec.where:
         env = {c: table[c] for c in table.columns}
-        cond = cond & ibis.coalesce(
-            expr.compile_expr(expr.parse(spec.where), env, as_of=as_of), False
-        )
+        cond = cond & expr.compile_condition(expr.parse(spec.where), env, as_of=as_of)
     rows = table.filter(cond).select(
         _key=table[source.id], _t=table[source.time], _v=table[spec.column]
     )

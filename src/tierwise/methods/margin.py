@@ -80,7 +80,7 @@ def within_margin(
                 continue
             node = loosen(expr.parse(tier.when), margin)
             env = {name: table[name] for name in expr.names(node)}
-            cond = ibis.coalesce(expr.compile_expr(node, env, as_of=as_of), False)
+            cond = expr.compile_condition(node, env, as_of=as_of)
             branches.append((table._held == tier.key, cond))
         within = ibis.cases(*branches, else_=False)
         return table.select(customer_id=table.customer_id, within_margin=within.cast("boolean"))

@@ -28,15 +28,13 @@ def conditions(
     as_of: date,
 ) -> list[tuple[TierSpec, ir.BooleanValue]]:
     """Each tier with a condition, and the condition as a never-null boolean expression."""
-    import ibis
-
     out = []
     for tier in scheme.tiers:
         if tier.key == scheme.fallback or tier.when is None:
             continue
         node = expr.parse(tier.when)
         env = {name: features[name] for name in expr.names(node)}
-        out.append((tier, ibis.coalesce(expr.compile_expr(node, env, as_of=as_of), False)))
+        out.append((tier, expr.compile_condition(node, env, as_of=as_of)))
     return out
 
 

@@ -33,7 +33,8 @@ class SpecPreview:
 
 
 def preview_spec(project: Project, store: Store, name: str, spec: dict[str, Any], *,
-                 as_of: date | None = None, samples: int = 5) -> SpecPreview:
+                 as_of: date | None = None, samples: int = 5,
+                 timeout: float | None = None) -> SpecPreview:
     """Compare the edited ``spec`` of scheme ``name`` with its active version; saves nothing.
 
     Both sides are computed tiers, before stability policies and overrides, as in
@@ -42,6 +43,7 @@ def preview_spec(project: Project, store: Store, name: str, spec: dict[str, Any]
     Raises:
         SpecError: the edited scheme is invalid (every problem with its field path).
         NotFoundError: the scheme has no active version on the as-of date.
+        QueryTimeout: grading ran past ``timeout`` seconds (None, the default: no limit).
 
     """
     edited = version_service.with_scheme(project, name, spec)
@@ -54,5 +56,5 @@ def preview_spec(project: Project, store: Store, name: str, spec: dict[str, Any]
                             "activate one first")
     moved, keys = compare_schemes(with_indicators(project, active),
                                   version_service.scheme_of(active), edited, new_spec,
-                                  as_of=day, samples=samples)
+                                  as_of=day, samples=samples, timeout=timeout)
     return SpecPreview(name, day, active.number, moved, keys)

@@ -220,15 +220,20 @@ def with_indicators(project: Project, version: Any) -> Project:
 
 
 def compare_schemes(old_project: Project, old_spec: SchemeSpec, new_project: Project,
-                    new_spec: SchemeSpec, *, as_of: date, samples: int = 5
-                    ) -> tuple[Transitions, list[str]]:
+                    new_spec: SchemeSpec, *, as_of: date, samples: int = 5,
+                    timeout: float | None = None) -> tuple[Transitions, list[str]]:
     """Grade two schemes on the same data and compare the computed tiers.
 
     Each side computes its features with its own project (its indicator definitions). Returns
     the transitions and the tier keys of both, the new scheme's first.
+
+    Raises:
+        QueryTimeout: when grading and comparing ran past ``timeout`` seconds (None: no limit).
     """
     sides = []
-    with _engine(new_project) as engine:
+    with _engine(new_project) as engine, engine.time_limit(
+            timeout, what="the preview",
+            hint="preview from the command line (tierwise scheme preview), which has no limit"):
         sides_in = (("old", old_project, old_spec), ("new", new_project, new_spec))
         for tag, graded_project, spec in sides_in:
             features, _ = prepare_features(graded_project, engine, as_of=as_of,
@@ -259,14 +264,20 @@ class Preview:
 
 
 def preview(project: Project, scheme: str, *, candidate: int | None = None,
-            as_of: date | None = None, actor: str | None = None, samples: int = 5) -> Preview:
+            as_of: date | None = None, actor: str | None = None, samples: int = 5,
+            timeout: float | None = None) -> Preview:
     """Compare a candidate version with the active one, both graded on the same data.
 
     The candidate defaults to tierwise.yaml's version. The result reads "1,203 up, 340 down",
     with the matrix and sample customers per cell.
 
     Both sides are computed tiers, before stability policies and overrides, so the preview shows
-    what the rules themselves change.
+    what the rules themselves change. A preview grades the whole customer base twice, so its
+    time limit is the caller's to choose (a web request: seconds; the CLI: none).
+
+    Raises:
+        QueryTimeout: when the preview ran past ``timeout`` seconds (None, the default: no
+            limit).
     """
     day = project.as_of(as_of)
     store = open_store(project)
@@ -281,5 +292,5 @@ def preview(project: Project, scheme: str, *, candidate: int | None = None,
     moved, keys = compare_schemes(
         with_indicators(project, active), version_service.scheme_of(active),
         with_indicators(project, chosen), version_service.scheme_of(chosen),
-        as_of=day, samples=samples)
+        as_of=day, samples=samples, timeout=timeout)
     return Preview(scheme, day, active.number, chosen.number, moved, keys)

@@ -527,10 +527,10 @@ def _flags(source: LoadedSource, *, as_of: date, customer_ids: ir.Column | None)
         if cspec.nonnegative and cspec.type in ("int", "float", "decimal"):
             negative = typed[col] < 0
             if spec.refunds:
-                refund = expr.compile_expr(
+                refund = expr.compile_condition(
                     expr.parse(spec.refunds), {c: typed[c] for c in spec.columns}, as_of=as_of
                 )
-                negative = negative & ~ibis.coalesce(refund, False)
+                negative = negative & ~refund
             flags.append(
                 _Flag(
                     "negative",

@@ -95,21 +95,18 @@ def _expr_problems(
     path: tuple[str | int, ...],
     located: Located,
     *,
-    want: str | None,
+    condition: bool,
 ) -> Iterator[Problem]:
+    """Problems of one expression; a ``condition`` (a rule, a ``where``) must be true/false."""
     try:
         node = expr.parse(text)
-        got = expr.check(node, types)
+        if condition:
+            expr.check_condition(node, types)
+        else:
+            expr.check(node, types)
     except ExprError as exc:
         for p in exc.problems:
             yield Problem(p.message, where=located.where(path), path=dotted(path))
-        return
-    if want and got != want:
-        yield Problem(
-            f"expression {text!r} gives a {got}, but a {want} is needed here",
-            where=located.where(path),
-            path=dotted(path),
-        )
 
 
 def _problems(project: ProjectSpec, located: Located) -> Iterator[Problem]:
@@ -126,7 +123,7 @@ def _problems(project: ProjectSpec, located: Located) -> Iterator[Problem]:
         if source.refunds and source.columns:
             col_types = {c: _COLUMN_TYPES[s.type] for c, s in source.columns.items()}
             yield from _expr_problems(
-                source.refunds, col_types, ("sources", name, "refunds"), located, want="bool"
+                source.refunds, col_types, ("sources", name, "refunds"), located, condition=True
             )
 
     types = indicator_types(project)
@@ -171,7 +168,7 @@ def _problems(project: ProjectSpec, located: Located) -> Iterator[Problem]:
             if ind.where and source.columns:
                 col_types = {c: _COLUMN_TYPES[s.type] for c, s in source.columns.items()}
                 yield from _expr_problems(
-                    ind.where, col_types, (*at, "where"), located, want="bool"
+                    ind.where, col_types, (*at, "where"), located, condition=True
                 )
         elif isinstance(ind, AttributeIndicatorSpec):
             if customers and customers.columns and ind.attribute not in customers.columns:
@@ -236,7 +233,7 @@ def _problems(project: ProjectSpec, located: Located) -> Iterator[Problem]:
                 if scheme.fallback not in keys:
                     if tier.when:
                         yield from _expr_problems(
-                            tier.when, types, (*at, "tiers", i, "when"), located, want="bool"
+                            tier.when, types, (*at, "tiers", i, "when"), located, condition=True
                         )
                 elif tier.key == scheme.fallback:
                     if tier.when:
@@ -257,7 +254,7 @@ def _problems(project: ProjectSpec, located: Located) -> Iterator[Problem]:
                     )
                 else:
                     yield from _expr_problems(
-                        tier.when, types, (*at, "tiers", i, "when"), located, want="bool"
+                        tier.when, types, (*at, "tiers", i, "when"), located, condition=True
                     )
         elif isinstance(scheme, ScorecardSchemeSpec):
             total = sum(d.weight for d in scheme.dimensions)
@@ -355,7 +352,7 @@ def _derived_problems(
             path=dotted(at),
         )
     elif expr.names(node) <= known.keys():  # else a referenced indicator is broken: reported there
-        yield from _expr_problems(ind.expr, known, at, located, want=None)
+        yield from _expr_problems(ind.expr, known, at, located, condition=False)
 
 
 def _reachable(start: str, project: ProjectSpec) -> set[str]:
