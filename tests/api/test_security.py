@@ -158,3 +158,37 @@ def test_admins_manage_roles_sessions_and_tokens(client: TestClient) -> None:
     mine = client.get("/api/v1/tokens", params={"username": "ada"}, headers=ada).json()
     assert client.post(f"/api/v1/tokens/{mine[0]['id']}/revoke", headers=ada).status_code == 204
     assert client.get("/api/v1/me", headers=ada).status_code == 401
+
+
+def test_searches_and_previews_get_the_projects_time_limits(
+        months: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The limits reach the services, and a stopped query is a 422 that says what to do.
+
+    (That the engine really stops a long query is tested in tests/engines/test_time_limit.py;
+    the months project is too small for any query to run long.)
+    """
+    import tierwise.api.app as app_module
+    from tierwise.errors import QueryTimeout
+
+    folder = _project(months, "security:\n  search_timeout_seconds: 0.5\n"
+                              "  preview_timeout_seconds: 7\n")
+    seen: dict[str, float | None] = {}
+
+    def stopped(what: str) -> object:
+        def call(*args: object, timeout: float | None = None, **kwargs: object) -> object:
+            seen[what] = timeout
+            raise QueryTimeout(f"{what} took longer than {timeout:g} s and was stopped; "
+                               "narrow it", seconds=timeout or 0)
+        return call
+
+    monkeypatch.setattr(app_module, "search", stopped("the customer search"))
+    monkeypatch.setattr(app_module.history_service, "preview", stopped("the preview"))
+    with TestClient(create_app(folder)) as client:
+        ada = token(client, "ada")
+        slow = client.get("/api/v1/customers", params={"scheme": "tier", "where": "orders_3m > 0"},
+                          headers=ada)
+        assert slow.status_code == 422 and slow.json()["code"] == "too_slow"
+        assert slow.json()["message"].startswith("the customer search took longer than 0.5 s")
+        shown = client.post("/api/v1/schemes/tier/preview", json={"version": 1}, headers=ada)
+        assert shown.status_code == 422 and "longer than 7 s" in shown.json()["message"]
+    assert seen == {"the customer search": 0.5, "the preview": 7.0}

@@ -363,7 +363,8 @@ def preview(name: str, body: PreviewIn, request: Request, user: Editor) -> dict[
     """Grade a version and the active one on the same data: counts, matrix, samples."""
     expensive(request, user)
     p = history_service.preview(project_of(request), name, candidate=body.version,
-                                as_of=body.as_of, actor=user.username)
+                                as_of=body.as_of, actor=user.username,
+                                timeout=security_of(request).preview_timeout_seconds)
     moves = p.transitions
     return {"as_of": p.as_of, "active": p.active, "candidate": p.candidate,
             "headline": moves.headline(), "counts": moves.counts, "tiers": p.tiers,
@@ -483,7 +484,8 @@ def customers(request: Request, user: CustomerReader, scheme: str,
     expensive(request, user)
     store = store_of(request)
     page = search(store, scheme, tier=tier, prefix=q, where=where, as_of=as_of,
-                  visible=access.visible_customers(store, user), limit=limit, offset=offset)
+                  visible=access.visible_customers(store, user), limit=limit, offset=offset,
+                  timeout=security_of(request).search_timeout_seconds)
     access.log_read(store, user, "customers.searched", "scheme", scheme,
                     client=client_of(request),
                     detail={"tier": tier, "q": q, "where": where, "as_of": as_of,

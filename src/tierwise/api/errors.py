@@ -7,7 +7,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from tierwise.errors import EngineError, SpecError, TierwiseError
+from tierwise.errors import EngineError, QueryTimeout, SpecError, TierwiseError
 from tierwise.http.errors import (
     PreconditionFailed,
     Unauthenticated,
@@ -33,7 +33,9 @@ def install(app: FastAPI) -> None:
         retry = getattr(exc, "retry_after", None)
         if status == 429 and retry:
             headers["Retry-After"] = str(int(retry))
-        message = engine_message(exc)[0] if isinstance(exc, EngineError) else str(exc)
+        message = str(exc)
+        if isinstance(exc, EngineError) and not isinstance(exc, QueryTimeout):
+            message = engine_message(exc)[0]
         issues = ([{"where": p.where, "path": p.path, "message": p.message}
                    for p in exc.problems] if isinstance(exc, SpecError) else [])
         return JSONResponse(body(code, message, issues), status_code=status, headers=headers)

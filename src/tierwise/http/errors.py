@@ -17,6 +17,7 @@ from tierwise.errors import (
     MethodError,
     NotFoundError,
     PermissionDenied,
+    QueryTimeout,
     SpecError,
     TierwiseError,
 )
@@ -74,6 +75,8 @@ def status_of(exc: TierwiseError) -> tuple[int, str]:
         return 412, "precondition_failed"
     if isinstance(exc, RateLimited | LockedOut):
         return 429, "too_many_requests"
+    if isinstance(exc, QueryTimeout):
+        return 422, "too_slow"
     if isinstance(exc, EngineError):
         return 422, "engine_error"
     for kind, status, code in _STATUS:

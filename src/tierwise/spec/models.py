@@ -706,7 +706,10 @@ class SecuritySpec(Spec):
                              description="largest request body the service reads")
     search_timeout_seconds: float = Field(
         default=5.0, gt=0, le=600,
-        description="time limit of one customer search or preview query")
+        description="time limit of one customer search from the dashboard or the API")
+    preview_timeout_seconds: float = Field(
+        default=120.0, gt=0, le=3600,
+        description="time limit of one impact preview (it grades every customer twice)")
     login_rate: RateSpec = Field(
         default_factory=lambda: RateSpec(per_minute=10, burst=10),
         description="login attempts per client address")

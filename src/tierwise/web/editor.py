@@ -20,7 +20,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
 from tierwise.errors import ConflictError, NotFoundError, SpecError, TierwiseError
-from tierwise.http.clients import project_of, store_of
+from tierwise.http.clients import project_of, security_of, store_of
 from tierwise.services import access
 from tierwise.services import versions as version_service
 from tierwise.services.editing import SpecPreview, preview_spec
@@ -357,7 +357,8 @@ def edit_scheme(name: str, request: Request, post: Posted) -> Response:
             version_service.with_scheme(project, name, spec)
             return again(checked=True)
         if action == "preview":
-            return again(preview=preview_spec(project, store, name, spec))
+            limit = security_of(request).preview_timeout_seconds
+            return again(preview=preview_spec(project, store, name, spec, timeout=limit))
         saved, created = version_service.save_edit(store, project, name, spec,
                                                    actor=user.username, base=base, note=note)
     except SpecError as exc:

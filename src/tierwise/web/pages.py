@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
-from tierwise.errors import EngineError, TierwiseError
+from tierwise.errors import EngineError, QueryTimeout, TierwiseError
 from tierwise.store.users import User
 from tierwise.web import i18n
 from tierwise.web.session import LANG_COOKIE, set_cookie
@@ -93,7 +93,9 @@ def message_of(exc: TierwiseError) -> str:
     """What a page says of a refused action: never the engine's SQL."""
     from tierwise.http.errors import engine_message
 
-    return engine_message(exc)[0] if isinstance(exc, EngineError) else str(exc)
+    if isinstance(exc, EngineError) and not isinstance(exc, QueryTimeout):
+        return engine_message(exc)[0]
+    return str(exc)
 
 
 def error_page(request: Request, exc: TierwiseError, *, user: User | None = None,

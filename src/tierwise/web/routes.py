@@ -202,6 +202,7 @@ def customers_page(request: Request, who: Page) -> Response:
             limits_of(request).check(EXPENSIVE, client=client_of(request), user=user.username)
             found_page = search(store, scheme, tier=tier, prefix=prefix, where=where,
                                 visible=access.visible_customers(store, user),
+                                timeout=security_of(request).search_timeout_seconds,
                                 limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE)
             context.update(rows=found_page.rows, total=found_page.total)
             access.log_read(store, user, "customers.searched", "scheme", scheme,
