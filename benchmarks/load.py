@@ -47,7 +47,7 @@ ROOT = Path(__file__).resolve().parent
 PASSWORD = "load-test-password"
 ROLES = ["manager"] * 16 + ["supervisor"] * 8 + ["auditor"] * 4 + ["admin"] * 4
 CONDITIONS = ["orders_12m >= 3", "spend_12m > 1000 and orders_12m < 5",
-              "days_since_last_order between 30 and 200", "round(spend_12m / 12, 2) > 50",
+              "orders_6m between 1 and 3", "round(spend_12m / 12, 2) > 50",
               "div(spend_12m, orders_12m, 0) >= 200"]
 
 
@@ -202,13 +202,18 @@ def _race(base: str, setup: dict[str, Any], scheme: str, tally: Tally, rounds: i
 
 
 def _flood(base: str, deadline: float, out: Counter[int]) -> None:
+    """Log in with unknown names as fast as the server answers, from one address."""
     with httpx.Client(base_url=base, timeout=60,
                       headers={"X-Forwarded-For": "10.66.6.6"}) as http:
         i = 0
         while time.monotonic() < deadline:
             r = http.post("/auth/login", json={"username": f"nobody{i}", "password": "x" * 12})
-            out[r.status_code] += 1
+            with lock:
+                out[r.status_code] += 1
             i += 1
+
+
+lock = threading.Lock()
 
 
 def _probe(base: str, token: str, until: threading.Event, out: list[float]) -> None:
@@ -228,10 +233,13 @@ def main() -> int:
     parser.add_argument("--scheme", default="value")
     parser.add_argument("--seconds", type=float, default=300.0)
     parser.add_argument("--idle-seconds", type=float, default=20.0)
-    parser.add_argument("--think", type=float, default=0.5,
+    parser.add_argument("--think", type=float, default=3.0,
                         help="mean seconds a client waits between requests")
-    parser.add_argument("--workers", type=int, default=1, help="server processes")
+    parser.add_argument("--workers", type=int, default=2,
+                        help="server processes (one per core, as tierwise serve advises)")
     parser.add_argument("--races", type=int, default=10)
+    parser.add_argument("--flood-connections", type=int, default=8,
+                        help="parallel connections of the login flood (all from one address)")
     args = parser.parse_args()
 
     setup = _setup(args.project, args.scheme)
@@ -268,7 +276,8 @@ def main() -> int:
         threads = [threading.Thread(target=_client, args=(
             base, person, i, args.scheme, setup, tally, deadline, args.think))
             for i, person in enumerate(setup["people"])]
-        threads.append(threading.Thread(target=_flood, args=(base, deadline, flood)))
+        threads += [threading.Thread(target=_flood, args=(base, deadline, flood))
+                    for _ in range(args.flood_connections)]
         threads.append(threading.Thread(target=_race, args=(base, setup, args.scheme, tally,
                                                             args.races)))
         probe = threading.Thread(target=_probe, args=(base, auditor["token"], stop, loaded))

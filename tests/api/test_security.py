@@ -65,9 +65,11 @@ def test_a_login_flood_from_one_address_gets_429_before_any_hash(months: Path) -
         # The dashboard's login form shares the limit, and says so in the page's language.
         page = client.get("/login?lang=zh")
         token = client.cookies.get("tw_login_csrf")
-        form = client.post("/login", data={"csrf": token, "username": "ada", "password": "x"})
-        assert form.status_code == 429 and "秒后重试" in form.text
-        assert page.status_code == 200
+        form = client.post("/login", data={"csrf": token, "username": "ada", "password": "x"},
+                           follow_redirects=False)
+        assert form.status_code == 303 and form.headers["location"].startswith("/login?wait=")
+        shown = client.get(form.headers["location"])
+        assert "秒后重试" in shown.text and page.status_code == 200
 
 
 def test_expensive_requests_are_limited_per_user(months: Path) -> None:

@@ -21,7 +21,14 @@ from tierwise.api import errors
 from tierwise.api.auth import SESSION_COOKIE, current_user, requires
 from tierwise.errors import NotFoundError
 from tierwise.http.clients import client_of, project_of, security_of, store_of
-from tierwise.http.limits import EXPENSIVE, LOGIN, BodyLimit, limiter_for, limits_of
+from tierwise.http.limits import (
+    EXPENSIVE,
+    LOGIN,
+    BodyLimit,
+    LoginThrottle,
+    limiter_for,
+    limits_of,
+)
 from tierwise.services import access, people
 from tierwise.services import auth as auth_service
 from tierwise.services import history as history_service
@@ -80,7 +87,7 @@ class Me(BaseModel):
 def login(body: Login, request: Request, response: Response) -> Me:
     """Log in with a password: sets the session cookie and returns the CSRF token."""
     client = client_of(request)
-    limits_of(request).check(LOGIN, client=client, user=body.username)
+    limits_of(request).check(LOGIN, client=None, user=body.username)  # address: LoginThrottle
     settings = security_of(request)
     done = auth_service.log_in(store_of(request), settings, body.username, body.password,
                                client=client)
@@ -723,6 +730,7 @@ def create_app(project_path: str | Path = ".") -> FastAPI:
     app.state.jobs = Jobs()
     app.state.limiter = limiter_for(project.spec.security)
     app.add_middleware(BodyLimit, max_bytes=project.spec.security.max_body_kb * 1024)
+    app.add_middleware(LoginThrottle, limiter=app.state.limiter)  # outermost: runs first
     errors.install(app)
     app.include_router(api)
     web.install(app)

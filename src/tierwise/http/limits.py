@@ -11,6 +11,7 @@ says so). Lockout after failed logins is kept in the store and holds across proc
 
 from __future__ import annotations
 
+import asyncio
 import math
 import threading
 import time
@@ -79,12 +80,15 @@ class RateLimiter:
             if bucket.tokens + (moment - bucket.at) * rate.per_minute / 60.0 >= capacity:
                 del self._buckets[key]
 
-    def check(self, kind: str, *, client: str, user: str | None = None) -> None:
+    def check(self, kind: str, *, client: str | None, user: str | None = None) -> None:
         """Refuse with :class:`RateLimited` when the client (or the user) is over the rate.
 
         The client's bucket is charged first; the user's only when the client's allowed it.
+        ``client=None`` charges the user only (the address was charged already, see
+        :class:`LoginThrottle`).
         """
-        keys = [f"addr:{client}"] + ([f"user:{user}"] if user is not None else [])
+        keys = ([f"addr:{client}"] if client is not None else []) + (
+            [f"user:{user}"] if user is not None else [])
         for key in keys:
             wait = self.take(kind, key)
             if wait > 0:
@@ -105,6 +109,11 @@ def limits_of(request: Request) -> RateLimiter:
     """The app's limiter."""
     limiter: RateLimiter = request.app.state.limiter
     return limiter
+
+
+API_LOGIN, PAGE_LOGIN = "/api/v1/auth/login", "/login"
+TARPIT_SECONDS = 2.0  # the longest pause before a refused login is answered
+MAX_TARPIT = 256  # refused logins paused at once; more are answered without a pause
 
 
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -176,12 +185,69 @@ class BodyLimit:
                 "or raise security.max_body_kb in tierwise.yaml")
 
     async def _refuse(self, send: Send) -> None:
-        import json
+        await _answer(send, 413, "too_large", self._message(), [(b"connection", b"close")])
 
-        body = json.dumps({"code": "too_large", "message": self._message(),
-                           "issues": []}).encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"),
-                                (b"content-length", str(len(body)).encode()),
-                                (b"connection", b"close")]})
-        await send({"type": "http.response.body", "body": body})
+
+class LoginThrottle:
+    """ASGI middleware: a client over its login rate gets 429 before anything else runs.
+
+    A login flood is answered here, before routing, body parsing or any store access, so it
+    costs the server little and other clients keep their speed. The refusal is sent after a
+    pause of up to ``TARPIT_SECONDS`` (awaited, so it holds no thread): a client that sends its
+    next attempt when the last is answered slows itself down, and one that opens connections in
+    parallel finds at most ``MAX_TARPIT`` of them paused and the rest answered at once. The API
+    gets its JSON error; the
+    dashboard's form is sent back to the login page, which says in the page's language how long
+    to wait. The per-user limit needs the user name from the body and is charged in the login
+    routes.
+    """
+
+    def __init__(self, app: App, limiter: RateLimiter) -> None:
+        self.app = app
+        self.limiter = limiter
+        self.paused = 0
+
+    async def __call__(self, scope: MutableMapping[str, Any], receive: Receive, send: Send
+                       ) -> None:
+        """Refuse a login over the address's rate; pass everything else on."""
+        path = scope.get("path")
+        if scope["type"] == "http" and scope.get("method") == "POST" and path in (
+                API_LOGIN, PAGE_LOGIN):
+            client = (scope.get("client") or ("unknown", 0))[0][:100]
+            try:
+                self.limiter.check(LOGIN, client=client)
+            except RateLimited as exc:
+                await self._pause(exc.retry_after)
+                retry = str(exc.retry_after).encode()
+                if path == PAGE_LOGIN:
+                    await send({"type": "http.response.start", "status": 303, "headers": [
+                        (b"location", b"/login?wait=" + retry), (b"retry-after", retry),
+                        (b"content-length", b"0"), (b"cache-control", b"no-store")]})
+                    await send({"type": "http.response.body", "body": b""})
+                    return
+                await _answer(send, 429, "too_many_requests", str(exc),
+                              [(b"retry-after", retry)])
+                return
+        await self.app(scope, receive, send)
+
+
+    async def _pause(self, retry_after: int) -> None:
+        if self.paused >= MAX_TARPIT:
+            return
+        self.paused += 1  # one event loop: no lock needed
+        try:
+            await asyncio.sleep(min(float(retry_after), TARPIT_SECONDS))
+        finally:
+            self.paused -= 1
+
+
+async def _answer(send: Send, status: int, code: str, message: str,
+                  headers: list[tuple[bytes, bytes]] | None = None) -> None:
+    import json
+
+    body = json.dumps({"code": code, "message": message, "issues": []}).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode()),
+                            (b"cache-control", b"no-store"), *(headers or [])]})
+    await send({"type": "http.response.body", "body": body})

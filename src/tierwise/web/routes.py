@@ -115,8 +115,12 @@ def _login_form(request: Request, *, failed: bool = False, status: int = 200,
 
 @router.get("/login")
 def login_page(request: Request) -> Response:
-    """The login form."""
-    return _login_form(request)
+    """The login form; ``?wait=N`` (after too many attempts) says how long to wait."""
+    try:
+        wait = min(max(int(request.query_params.get("wait", "")[:6]), 1), 3600)
+    except ValueError:
+        return _login_form(request)
+    return _login_form(request, failed=True, wait=wait)
 
 
 @router.post("/login")

@@ -108,7 +108,8 @@ def log_in(request: Request, username: str, password: str) -> str:
 
     """
     client = client_of(request)
-    limits_of(request).check(LOGIN, client=client, user=username[:200])
+    # The address was charged by the LoginThrottle middleware already.
+    limits_of(request).check(LOGIN, client=None, user=username[:200])
     done = auth_service.log_in(store_of(request), security_of(request), username[:200],
                                password[:1000], client=client)
     return done.session_id
