@@ -384,13 +384,12 @@ def _record_one(engine: Engine, st: Store, plan: _Plan, features: ir.Table, day:
     lap(timings, "write")
     with st.begin() as conn:
         fault_point(f"in_commit:{plan.name}")
-        finished = store_runs.finish(
-            conn, plan.run_id, actor=who,
+        finished = store_runs.finish(conn, plan.run_id, store_runs.Finished(
             folder=str(folder), customers=facts.rows,
             data_fingerprint=data_print,
             counts={"rows": quality.rows, "customers": facts.rows,
                     **_sources(facts)},
-            timings={**shared, **timings}, tiers=counts)
+            timings={**shared, **timings}, tiers=counts), actor=who)
         fault_point(f"before_commit:{plan.name}")
     fault_point(f"after_commit:{plan.name}")
     if plan.official:
