@@ -54,3 +54,30 @@ def test_engine_never_imports_indicators_or_methods() -> None:
     for path in (SRC / "engine").rglob("*.py"):
         text = path.read_text(encoding="utf-8")
         assert "tierwise.indicators" not in text and "tierwise.methods" not in text
+
+
+def _imported(path: Path) -> set[str]:
+    """Every module ``path`` imports, anywhere in it (functions and TYPE_CHECKING blocks too).
+
+    ``from a.b import c`` counts as importing both ``a.b`` and ``a.b.c``: ``c`` may be a module
+    (``from tierwise.cli import main``). Relative imports are resolved against the package.
+    """
+    package = ["tierwise", *path.relative_to(SRC).parent.parts]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = package[:len(package) - node.level + 1] if node.level else []
+            module = ".".join([*base, *([node.module] if node.module else [])])
+            found.add(module)
+            found.update(f"{module}.{a.name}" for a in node.names)
+    return found
+
+
+def test_cli_commands_never_import_the_entry_point() -> None:
+    """Only ``cli/main.py`` wires the app: a command module importing it would make a circle."""
+    bad = sorted(
+        f"{path.relative_to(SRC)}" for path in (SRC / "cli").rglob("*.py")
+        if path.name != "main.py" and "tierwise.cli.main" in _imported(path))
+    assert bad == []
