@@ -10,10 +10,10 @@ from rich.table import Table
 from rich.text import Text
 
 if TYPE_CHECKING:
-    from tierwise.methods.rules import RuleAnalysis
     from tierwise.reports.evaluation import Evaluation
     from tierwise.reports.summary import TierRow
     from tierwise.services.grading import Explanation
+    from tierwise.services.records import RuleAnalysis
     from tierwise.sources.checks import QualityReport
 
 

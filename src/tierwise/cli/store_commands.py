@@ -86,14 +86,11 @@ def scheme_diff(
     project: ProjectOpt = Path("."),
 ) -> None:
     """Show what differs between two versions of a scheme."""
-    from tierwise.services import versions
-    from tierwise.store import schemes as store_schemes
+    from tierwise.services import catalog, versions
 
     with reported():
         store = open_store(project)
-        with store.connect() as conn:
-            va, vb = store_schemes.version(conn, name, a), store_schemes.version(conn, name, b)
-        changes = versions.diff(va, vb)
+        changes = versions.diff(catalog.version(store, name, a), catalog.version(store, name, b))
     if not changes:
         console.print(f"versions {a} and {b} of {name} are identical")
         return
@@ -204,13 +201,10 @@ def runs_list(name: Annotated[str, typer.Argument()], project: ProjectOpt = Path
                                                                   "and unofficial runs")] = False
               ) -> None:
     """List a scheme's runs."""
-    from tierwise.store import runs as store_runs
+    from tierwise.services import catalog
 
     with reported():
-        store = open_store(project)
-        with store.connect() as conn:
-            found = (store_runs.listing(conn, name) if all_runs
-                     else store_runs.history_runs(conn, name))
+        found = catalog.runs(open_store(project), name, every=all_runs)
     table = Table(title=f"runs of {name}", title_justify="left")
     for col in ("run", "as of", "version", "status", "official", "customers", "by", "finished"):
         table.add_column(col)
@@ -303,25 +297,19 @@ def transitions(
     limit: Annotated[int, typer.Option(help="customers listed per kind of move")] = 10,
 ) -> None:
     """Who moved between two runs: the tier matrix and the movers with their indicator changes."""
-    from tierwise import methods
+    from tierwise.services import catalog
     from tierwise.services import history as history_service
-    from tierwise.services.versions import scheme_of
-    from tierwise.store import runs as store_runs
-    from tierwise.store import schemes as store_schemes
 
     with reported():
         store = open_store(project)
-        with store.connect() as conn:
-            new = (store_runs.get(conn, to_run) if to_run
-                   else history_service.latest_run(store, scheme))
-            old = (store_runs.get(conn, from_run) if from_run
-                   else history_service.previous_run(store, new))
-            spec = scheme_of(store_schemes.version_by_id(conn, new.version_id))
+        old, new = catalog.runs_to_compare(store, scheme=scheme, to_run=to_run,
+                                           from_run=from_run)
+        grading = catalog.grading_of(store, new)
         moves = history_service.compare_runs(store, old, new, limit=limit)
     console.print(f"{scheme}: run {old.id} ({old.as_of}) -> run {new.id} ({new.as_of}): "
                   f"{moves.headline()}")
-    _matrix(moves, [t.key for t in methods.scheme_tiers(spec)], "from (rows) -> to (columns)")
-    names = list(dict.fromkeys(methods.scheme_indicators(spec)))
+    _matrix(moves, grading.tiers, "from (rows) -> to (columns)")
+    names = grading.indicators
     for kind, rows in moves.movers.items():
         if not rows:
             continue
@@ -360,15 +348,15 @@ def override_add(
 ) -> None:
     """Override one customer's grade, with a reason; pending when the scheme needs approval."""
     from tierwise.services import access
-    from tierwise.services.overrides import create
+    from tierwise.services.overrides import OverrideRequest, create
 
     with reported():
         proj, store, actor = acting(project, access.OVERRIDE)
         if actor.user is not None:
             access.require_customer(store, actor.user, customer)
-        o = create(proj, scheme, customer, kind=kind, tier=tier, reason=reason,
-                   actor=actor.name, valid_from=parse_date(start), expires=parse_date(expires),
-                   store=store)
+        asked = OverrideRequest(scheme, customer, kind=kind, tier=tier, reason=reason,
+                                valid_from=parse_date(start), expires=parse_date(expires))
+        o = create(proj, asked, actor=actor.name, store=store)
     console.print(f"override #{o.id}: {customer} {o.kind} {o.tier or ''} in {scheme}, {o.status}")
 
 
@@ -380,12 +368,10 @@ def override_list(
                       ] = None,
 ) -> None:
     """List overrides, newest first (the approval queue: --status pending)."""
-    from tierwise.store import overrides as store_overrides
+    from tierwise.services import overrides as override_service
 
     with reported():
-        store = open_store(project)
-        with store.connect() as conn:
-            found = store_overrides.listing(conn, scheme=scheme, status=status)
+        found = override_service.listing(open_store(project), scheme=scheme, status=status)
     table = Table(title="overrides", title_justify="left")
     for col in ("#", "scheme", "customer", "kind", "tier", "status", "from", "expires", "author",
                 "decided by", "reason"):
@@ -400,16 +386,12 @@ def override_list(
 def _decide(action: str, override_id: int, project: Path, note: str | None) -> None:
     from tierwise.services import access
     from tierwise.services import overrides as override_service
-    from tierwise.store import overrides as store_overrides
 
     with reported():
         proj, store, actor = acting(project, access.OVERRIDE)
-        if actor.user is not None:
-            with store.connect() as conn:
-                target = store_overrides.get(conn, override_id)
-            access.require_decision(store, actor.user, target, action)
-        o = getattr(override_service, action)(proj, override_id, note=note, actor=actor.name,
-                                              store=store)
+        target = override_service.decidable(store, actor.user, action, override_id)
+        o = override_service.decide(proj, target, override_service.Decision(action, note),
+                                    actor=actor.name, store=store)
     console.print(f"override #{o.id}: {o.status} by {o.decided_by}")
 
 
@@ -440,12 +422,10 @@ def override_revoke(override_id: int, project: ProjectOpt = Path("."), note: Not
 @audit_app.command("verify")
 def audit_verify(project: ProjectOpt = Path(".")) -> None:
     """Check the audit log's hash chain: exit 1 when any event was edited or deleted."""
-    from tierwise.store import audit
+    from tierwise.services import audit_trail
 
     with reported():
-        store = open_store(project)
-        with store.connect() as conn:
-            report = audit.verify(conn)
+        report = audit_trail.verify(open_store(project))
     if report.ok:
         console.print(f"audit log intact: {report.events:,} events, hash chain verified")
         return
@@ -462,12 +442,11 @@ def audit_list(
     limit: int = 50,
 ) -> None:
     """The latest audit events, newest first."""
-    from tierwise.store import audit
+    from tierwise.services import audit_trail
 
     with reported():
-        store = open_store(project)
-        with store.connect() as conn:
-            found = audit.events(conn, object_type=object_type, object_id=object_id, limit=limit)
+        found = audit_trail.events(open_store(project), object_type=object_type,
+                                   object_id=object_id, limit=limit)
     table = Table(title="audit log", title_justify="left")
     for col in ("#", "at", "actor", "action", "object"):
         table.add_column(col)
@@ -485,13 +464,11 @@ def audit_access(
     limit: int = 50,
 ) -> None:
     """The access log: who read which customers, searched, logged in or used a token."""
-    from tierwise.services import access
-    from tierwise.store import access_log
+    from tierwise.services import access, audit_trail
 
     with reported():
         _, store, _ = acting(project, access.READ_AUDIT)
-        with store.connect() as conn:
-            found = access_log.entries(conn, actor=user, object_id=customer, limit=limit)
+        found = audit_trail.reads(store, actor=user, object_id=customer, limit=limit)
     table = Table(title="access log", title_justify="left")
     for col in ("at", "who", "what", "object", "client"):
         table.add_column(col)
@@ -511,17 +488,10 @@ def audit_prune_access(
 
     The audit chain is never pruned; the pruning itself is recorded in it.
     """
-    from datetime import UTC, datetime, time
-
-    from tierwise.services import access
-    from tierwise.store import access_log, audit
+    from tierwise.services import access, audit_trail
 
     with reported():
         day = required_date(before, "--before")
         _, store, actor = acting(project, access.USERS)
-        with store.begin() as conn:
-            n = access_log.prune(conn, datetime.combine(day, time(), tzinfo=UTC))
-            audit.append(conn, actor=actor.name, action="access_log.pruned",
-                         object_type="access_log", object_id="before " + day.isoformat(),
-                         after={"deleted": n})
+        n = audit_trail.prune_reads(store, actor, day)
     console.print(f"deleted {n:,} access-log entries from before {day}")

@@ -8,6 +8,7 @@ its local operator until the first admin is added.
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -196,12 +197,11 @@ def user_tokens(username: Annotated[str | None, typer.Argument(help="one user's"
                 project: ProjectOpt = Path(".")) -> None:
     """List API tokens: owner, purpose, expiry and last use (never the secrets)."""
     from tierwise.services import people
-    from tierwise.store.schemes import now
 
     with reported():
         _, store, actor = _admin(project)
         found = people.tokens(store, actor, username)
-    moment = now()
+    moment = datetime.now(UTC)
     table = Table(title="API tokens", title_justify="left")
     for col in ("#", "user", "name", "created", "expires", "last used", "state"):
         table.add_column(col)

@@ -21,15 +21,12 @@ from fastapi.responses import RedirectResponse
 
 from tierwise.errors import ConflictError, NotFoundError, SpecError, TierwiseError
 from tierwise.http.clients import project_of, security_of, store_of
-from tierwise.services import access
+from tierwise.services import access, catalog
 from tierwise.services import versions as version_service
 from tierwise.services.editing import SpecPreview, preview_spec
-from tierwise.store import schemes as store_schemes
-from tierwise.store.schemes import Version
-from tierwise.store.users import User
+from tierwise.services.records import User, Version
 from tierwise.web import i18n
-from tierwise.web.overview import tier_labels
-from tierwise.web.pages import error_page, lang_of, message_of, render, status_of
+from tierwise.web.pages import error_page, lang_of, message_of, refusal, render, status_of
 from tierwise.web.session import Page, Posted
 
 router = APIRouter(include_in_schema=False)
@@ -218,10 +215,8 @@ def _day(request: Request, name: str) -> date | None:
 
 
 def _versions(request: Request, name: str) -> tuple[list[Version], Version | None]:
-    with store_of(request).connect() as conn:
-        if name not in store_schemes.scheme_names(conn):
-            raise NotFoundError(f"no scheme {name!r}")
-        return store_schemes.versions(conn, name), store_schemes.active_version(conn, name)
+    catalog.require_scheme(store_of(request), name)
+    return catalog.versions(store_of(request), name)
 
 
 def _page(request: Request, user: User, csrf: str, name: str, *,
@@ -234,10 +229,9 @@ def _page(request: Request, user: User, csrf: str, name: str, *,
         found, active = _versions(request, name)
         if active is None:
             raise NotFoundError(f"scheme {name!r} has no active version")
-        with store_of(request).connect() as conn:
-            names = store_schemes.scheme_names(conn)
-            activations = store_schemes.activation_list(conn, name)
-        labels = tier_labels(store_of(request), name, lang_of(request))
+        store = store_of(request)
+        names, activations = catalog.scheme_names(store), catalog.activations(store, name)
+        labels = catalog.tier_labels(store, name, lang_of(request))
     except TierwiseError as exc:
         return error_page(request, exc, user=user, csrf=csrf)
     latest = found[-1].number if found else None
@@ -296,8 +290,7 @@ def schemes_page(request: Request, who: Page) -> Response:
     user, csrf = who.user, who.csrf
     try:
         access.require(user, access.READ)
-        with store_of(request).connect() as conn:
-            names = store_schemes.scheme_names(conn)
+        names = catalog.scheme_names(store_of(request))
         if not names:
             raise NotFoundError("the store has no schemes yet")
     except TierwiseError as exc:
@@ -308,12 +301,9 @@ def schemes_page(request: Request, who: Page) -> Response:
 @router.get("/schemes/{name}")
 def scheme_page(name: str, request: Request, who: Page) -> Response:
     """The active version as a form (read-only without ``EDIT_SCHEMES``) and the history."""
-    user, csrf = who.user, who.csrf
-    try:
-        access.require(user, access.READ)
-    except TierwiseError as exc:
-        return error_page(request, exc, user=user, csrf=csrf)
-    return _page(request, user, csrf, name)
+    if (refused := refusal(request, who, access.READ)) is not None:
+        return refused
+    return _page(request, who.user, who.csrf, name)
 
 
 def _refused(request: Request, user: User, csrf: str, lead: str) -> Response:
@@ -336,10 +326,8 @@ def edit_scheme(name: str, request: Request, post: Posted) -> Response:
         return _refused(request, user, csrf, "bad_request")
     try:
         access.require(user, access.EDIT_SCHEMES)
-        with store_of(request).connect() as conn:
-            if name not in store_schemes.scheme_names(conn):
-                raise NotFoundError(f"no scheme {name!r}")
-            start = store_schemes.version(conn, name, source)
+        catalog.require_scheme(store_of(request), name)
+        start = catalog.version(store_of(request), name, source)
     except TierwiseError as exc:
         return error_page(request, exc, user=user, csrf=csrf)
     if RESHAPE.match(action):
