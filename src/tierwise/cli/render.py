@@ -172,3 +172,11 @@ def evaluation_tables(result: Evaluation) -> list[Table]:
                           dec(t.lift, 2), pct(t.top_share))
         out.append(tiers)
     return out
+
+
+def listing_table(title: str, *columns: str) -> Table:
+    """An empty table titled at the left with ``columns``, for a listing's rows."""
+    table = Table(title=title, title_justify="left")
+    for column in columns:
+        table.add_column(column)
+    return table

@@ -23,6 +23,7 @@ from tierwise.cli.common import (
     store_of,
 )
 from tierwise.cli.options import ActorOpt, AsOfOpt, NoteOpt, ProjectOpt
+from tierwise.cli.render import listing_table
 from tierwise.errors import SpecError
 
 scheme_app = typer.Typer(help="Scheme versions: save, list, diff, preview, activate, roll back.",
@@ -65,9 +66,8 @@ def scheme_list(name: Annotated[str, typer.Argument()], project: ProjectOpt = Pa
         found, acts = versions.listing(open_store(project), name)
     today = date.today()
     active = [a.version for a in acts if a.effective_from <= today]
-    table = Table(title=f"versions of {name}", title_justify="left")
-    for col in ("version", "fingerprint", "created", "by", "note", "state"):
-        table.add_column(col)
+    table = listing_table(f"versions of {name}", "version", "fingerprint", "created", "by",
+                          "note", "state")
     for v in found:
         state = "active" if active and active[-1] == v.number else ""
         scheduled = [a for a in acts if a.version == v.number and a.effective_from > today]
@@ -94,9 +94,7 @@ def scheme_diff(
     if not changes:
         console.print(f"versions {a} and {b} of {name} are identical")
         return
-    table = Table(title=f"{name}: version {a} -> {b}", title_justify="left")
-    for col in ("field", f"v{a}", f"v{b}", "grading"):
-        table.add_column(col)
+    table = listing_table(f"{name}: version {a} -> {b}", "field", f"v{a}", f"v{b}", "grading")
     for d in changes:
         table.add_row(d.path, Text(json.dumps(d.before, ensure_ascii=False)),
                       Text(json.dumps(d.after, ensure_ascii=False)), "yes" if d.grading else "texts")
@@ -145,7 +143,8 @@ def scheme_preview(
     from tierwise.services.history import preview
 
     with reported():
-        p = preview(open_project(project), name, candidate=version, as_of=parse_date(as_of), actor=actor)
+        p = preview(open_project(project), name, candidate=version, as_of=parse_date(as_of),
+                    actor=actor)
     console.print(f"{name} as of {p.as_of}: version {p.candidate} against active version "
                   f"{p.active}: {p.transitions.headline()}")
     _matrix(p.transitions, p.tiers, f"active v{p.active} (rows) -> v{p.candidate} (columns)")
@@ -205,9 +204,8 @@ def runs_list(name: Annotated[str, typer.Argument()], project: ProjectOpt = Path
 
     with reported():
         found = catalog.runs(open_store(project), name, every=all_runs)
-    table = Table(title=f"runs of {name}", title_justify="left")
-    for col in ("run", "as of", "version", "status", "official", "customers", "by", "finished"):
-        table.add_column(col)
+    table = listing_table(f"runs of {name}", "run", "as of", "version", "status", "official",
+                          "customers", "by", "finished")
     for r in found:
         table.add_row(str(r.id), str(r.as_of), str(r.version), r.status,
                       "yes" if r.official else "no", f"{r.customers:,}" if r.customers else "",
@@ -279,9 +277,8 @@ def history(
     if not spells:
         console.print(f"{customer} has no history in {scheme}")
         raise typer.Exit(1)
-    table = Table(title=f"{customer} in {scheme}", title_justify="left")
-    for col in ("tier", "valid from", "valid to", "change", "source", "run", "version"):
-        table.add_column(col)
+    table = listing_table(f"{customer} in {scheme}", "tier", "valid from", "valid to", "change",
+                          "source", "run", "version")
     for s in spells:
         table.add_row(s.tier, str(s.valid_from), str(s.valid_to or ""), s.change, s.source,
                       str(s.run_id), str(s.version))
@@ -313,9 +310,7 @@ def transitions(
     for kind, rows in moves.movers.items():
         if not rows:
             continue
-        table = Table(title=f"{kind}: first {len(rows)} by id", title_justify="left")
-        for col in ("customer", "move", *names):
-            table.add_column(col)
+        table = listing_table(f"{kind}: first {len(rows)} by id", "customer", "move", *names)
         for r in rows:
             table.add_row(r["customer_id"], f"{r['from_tier'] or '-'} -> {r['to_tier'] or '-'}",
                           *[f"{_show(r.get(f'{n}_before'))} -> {_show(r.get(f'{n}_after'))}"
@@ -372,10 +367,8 @@ def override_list(
 
     with reported():
         found = override_service.listing(open_store(project), scheme=scheme, status=status)
-    table = Table(title="overrides", title_justify="left")
-    for col in ("#", "scheme", "customer", "kind", "tier", "status", "from", "expires", "author",
-                "decided by", "reason"):
-        table.add_column(col)
+    table = listing_table("overrides", "#", "scheme", "customer", "kind", "tier", "status",
+                          "from", "expires", "author", "decided by", "reason")
     for o in found:
         table.add_row(str(o.id), o.scheme, o.customer_id, o.kind, o.tier or "", o.status,
                       str(o.valid_from), str(o.expires or ""), o.author, o.decided_by or "",
@@ -447,9 +440,7 @@ def audit_list(
     with reported():
         found = audit_trail.events(open_store(project), object_type=object_type,
                                    object_id=object_id, limit=limit)
-    table = Table(title="audit log", title_justify="left")
-    for col in ("#", "at", "actor", "action", "object"):
-        table.add_column(col)
+    table = listing_table("audit log", "#", "at", "actor", "action", "object")
     for e in found:
         table.add_row(str(e.seq), f"{e.at:%Y-%m-%d %H:%M:%S}", e.actor, e.action, f"{e.object_type} {e.object_id}")
     console.print(table)
@@ -469,9 +460,7 @@ def audit_access(
     with reported():
         _, store, _ = acting(project, access.READ_AUDIT)
         found = audit_trail.reads(store, actor=user, object_id=customer, limit=limit)
-    table = Table(title="access log", title_justify="left")
-    for col in ("at", "who", "what", "object", "client"):
-        table.add_column(col)
+    table = listing_table("access log", "at", "who", "what", "object", "client")
     for a in found:
         table.add_row(f"{a.at:%Y-%m-%d %H:%M:%S}", Text(a.actor), a.action,
                       Text(f"{a.object_type} {a.object_id}"), Text(a.client or ""))

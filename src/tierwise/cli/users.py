@@ -8,16 +8,20 @@ its local operator until the first admin is added.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
-from rich.table import Table
 
 from tierwise.cli.common import acting, console, open_project, open_store, reported, store_of
 from tierwise.cli.options import PasswordStdinOpt, ProjectOpt
+from tierwise.cli.render import listing_table
 from tierwise.errors import SpecError
+
+T = TypeVar("T")
+OneUser = Annotated[str | None, typer.Argument(help="one user's")]
 
 user_app = typer.Typer(help="Users, roles, passwords, API tokens, sessions and customer "
                             "assignments.", no_args_is_help=True)
@@ -37,6 +41,14 @@ def _admin(project: Path, *, bootstrap: bool = False) -> tuple[Any, Any, Any]:
     from tierwise.services import access
 
     return acting(project, access.USERS, bootstrap=bootstrap)
+
+
+def _as_admin(project: Path, use: Callable[[Any, Any], T]) -> T:
+    """What ``use(store, actor)`` gives, acting as a user who may manage users."""
+    with reported():
+        _, store, actor = _admin(project)
+        done = use(store, actor)
+    return done
 
 
 def _when(value: Any) -> str:
@@ -129,9 +141,7 @@ def user_list(project: ProjectOpt = Path(".")) -> None:
     with reported():
         _, store, actor = _admin(project)
         found = people.listing(store, actor)
-    table = Table(title="users", title_justify="left")
-    for col in ("user", "name", "role", "disabled"):
-        table.add_column(col)
+    table = listing_table("users", "user", "name", "role", "disabled")
     for u in found:
         table.add_row(u.username, u.display_name or "", u.role, "yes" if u.disabled else "")
     console.print(table)
@@ -193,18 +203,14 @@ def user_token(username: Annotated[str, typer.Argument()],
 
 
 @user_app.command("tokens")
-def user_tokens(username: Annotated[str | None, typer.Argument(help="one user's")] = None,
-                project: ProjectOpt = Path(".")) -> None:
+def user_tokens(username: OneUser = None, project: ProjectOpt = Path(".")) -> None:
     """List API tokens: owner, purpose, expiry and last use (never the secrets)."""
     from tierwise.services import people
 
-    with reported():
-        _, store, actor = _admin(project)
-        found = people.tokens(store, actor, username)
+    found = _as_admin(project, lambda store, actor: people.tokens(store, actor, username))
     moment = datetime.now(UTC)
-    table = Table(title="API tokens", title_justify="left")
-    for col in ("#", "user", "name", "created", "expires", "last used", "state"):
-        table.add_column(col)
+    table = listing_table("API tokens", "#", "user", "name", "created", "expires", "last used",
+                          "state")
     for t in found:
         state = ("revoked" if t.revoked_at else "live" if t.live(moment) else "expired")
         table.add_row(str(t.id), t.username, t.name, _when(t.created_at), _when(t.expires_at),
@@ -226,17 +232,12 @@ def user_revoke_token(token_id: Annotated[int, typer.Argument()], project: Proje
 
 
 @user_app.command("sessions")
-def user_sessions(username: Annotated[str | None, typer.Argument(help="one user's")] = None,
-                  project: ProjectOpt = Path(".")) -> None:
+def user_sessions(username: OneUser = None, project: ProjectOpt = Path(".")) -> None:
     """List live dashboard and API sessions: who, from where, since when, last seen."""
     from tierwise.services import people
 
-    with reported():
-        _, store, actor = _admin(project)
-        found = people.sessions(store, actor, username)
-    table = Table(title="sessions", title_justify="left")
-    for col in ("id", "user", "client", "logged in", "last seen", "ends"):
-        table.add_column(col)
+    found = _as_admin(project, lambda store, actor: people.sessions(store, actor, username))
+    table = listing_table("sessions", "id", "user", "client", "logged in", "last seen", "ends")
     for s in found:
         table.add_row(s.id, s.username, s.client or "", _when(s.created_at),
                       _when(s.last_seen_at), _when(s.expires_at))

@@ -115,3 +115,9 @@ def refusal(request: Request, who: Viewer, action: str) -> HTMLResponse | None:
     except TierwiseError as exc:
         return error_page(request, exc, user=who.user, csrf=who.csrf)
     return None
+
+
+def bad_form(request: Request, who: Viewer) -> HTMLResponse:
+    """A 400 page for a form that is incomplete or invalid."""
+    return render(request, "error.html", user=who.user, csrf=who.csrf, status=400,
+                  lead="bad_request", message="")

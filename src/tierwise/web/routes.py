@@ -28,6 +28,7 @@ from tierwise.web import editor
 from tierwise.web.overview import overview
 from tierwise.web.pages import (
     STATIC,
+    bad_form,
     error_page,
     lang_of,
     message_of,
@@ -135,11 +136,12 @@ def login(request: Request, form: Form) -> Response:
     try:
         sid = log_in(request, form.get("username", ""), form.get("password", ""))
     except (RateLimited, LockedOut) as exc:
-        response = _login_form(request, failed=True, status=429, wait=exc.retry_after)
+        response = _login_form(request, failed=True, status=status_of(exc)[0],
+                               wait=exc.retry_after)
         response.headers["Retry-After"] = str(exc.retry_after)
         return response
-    except PermissionDenied:
-        return _login_form(request, failed=True, status=403)
+    except PermissionDenied as exc:
+        return _login_form(request, failed=True, status=status_of(exc)[0])
     response = RedirectResponse("/overview", status_code=303)
     set_cookie(response, request, SESSION_COOKIE, sid,
                max_age=security_of(request).session_hours * 3600)
@@ -264,8 +266,7 @@ def create_override(customer_id: str, request: Request, post: Posted) -> Respons
         expires = None
         kind = ""  # refused below as an invalid form
     if kind not in KINDS or not reason or len(reason) > 4000 or not scheme:
-        return render(request, "error.html", user=user, csrf=csrf, status=400,
-                      lead="bad_request", message="")
+        return bad_form(request, post)
     try:
         access.require(user, access.OVERRIDE)
         store = store_of(request)
@@ -289,8 +290,7 @@ def revoke_override(customer_id: str, override_id: Id, request: Request, post: P
     try:
         revision = int(form.get("revision", ""))
     except ValueError:
-        return render(request, "error.html", user=user, csrf=csrf, status=400,
-                      lead="bad_request", message="")
+        return bad_form(request, post)
     store = store_of(request)
     try:
         target = override_service.decidable(store, user, "revoke", override_id,
@@ -337,8 +337,7 @@ def decide(override_id: Id, request: Request, post: Posted) -> Response:
     except ValueError:
         action = None
     if action not in ("approve", "reject"):
-        return render(request, "error.html", user=user, csrf=csrf, status=400,
-                      lead="bad_request", message="")
+        return bad_form(request, post)
     store = store_of(request)
     try:
         target = override_service.decidable(store, user, action, override_id)
