@@ -10,13 +10,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.text import Text
 
 from tierwise.errors import DataError, SpecError, TierwiseError
+
+if TYPE_CHECKING:  # the services load the engine and the store: only when a command runs
+    from tierwise.services.auth import Actor
+    from tierwise.services.grading import Project
+    from tierwise.services.records import Store
 
 console = Console()
 err = Console(stderr=True)
@@ -71,19 +76,19 @@ def required_date(text: str, option: str) -> date:
         raise SpecError(f"{option} {text!r} is not a date; write it as YYYY-MM-DD") from None
 
 
-def open_project(path: Path) -> Any:
+def open_project(path: Path) -> Project:
     """The project in the folder ``path``."""
     from tierwise.services.grading import Project
 
     return Project.open(path)
 
 
-def open_store(path: Path) -> Any:
+def open_store(path: Path) -> Store:
     """The store of the project in the folder ``path``."""
     return store_of(open_project(path))
 
 
-def store_of(project: Any) -> Any:
+def store_of(project: Project) -> Store:
     """The store of an open project."""
     from tierwise.services.runs import open_store as open_project_store
 
@@ -91,7 +96,7 @@ def store_of(project: Any) -> Any:
 
 
 def acting(path: Path, action: str | None = None, *, bootstrap: bool = False
-           ) -> tuple[Any, Any, Any]:
+           ) -> tuple[Project, Store, Actor]:
     """The project, its store and the acting user, who must be allowed to do ``action``.
 
     ``bootstrap`` lets the first admin of a store without users be added without a login.

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
@@ -19,6 +19,11 @@ from tierwise.cli.common import acting, console, open_project, open_store, repor
 from tierwise.cli.options import PasswordStdinOpt, ProjectOpt
 from tierwise.cli.render import listing_table
 from tierwise.errors import SpecError
+
+if TYPE_CHECKING:
+    from tierwise.services.auth import Actor
+    from tierwise.services.grading import Project
+    from tierwise.services.records import Store
 
 T = TypeVar("T")
 OneUser = Annotated[str | None, typer.Argument(help="one user's")]
@@ -36,14 +41,14 @@ def _password(from_stdin: bool, prompt: str = "password") -> str:
     return str(first)
 
 
-def _admin(project: Path, *, bootstrap: bool = False) -> tuple[Any, Any, Any]:
+def _admin(project: Path, *, bootstrap: bool = False) -> tuple[Project, Store, Actor]:
     """The project, its store and the acting user (who must be allowed to manage users)."""
     from tierwise.services import access
 
     return acting(project, access.USERS, bootstrap=bootstrap)
 
 
-def _as_admin(project: Path, use: Callable[[Any, Any], T]) -> T:
+def _as_admin(project: Path, use: Callable[[Store, Actor], T]) -> T:
     """What ``use(store, actor)`` gives, acting as a user who may manage users."""
     with reported():
         _, store, actor = _admin(project)
