@@ -177,10 +177,7 @@ def visible(store: Store, user: User, override_id: int) -> Override:
     """The override, refused as missing unless ``user`` may see its customer."""
     with store.connect() as conn:
         found = store_overrides.get(conn, override_id)
-    try:
-        access.require_customer(store, user, found.customer_id)
-    except NotFoundError:
-        raise NotFoundError(f"no override #{override_id}") from None
+    access.require_override(store, user, found)
     return found
 
 
