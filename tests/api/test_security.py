@@ -169,8 +169,9 @@ def test_searches_and_previews_get_the_projects_time_limits(
     (That the engine really stops a long query is tested in tests/engines/test_time_limit.py;
     the months project is too small for any query to run long.)
     """
-    import tierwise.api.app as app_module
+    import tierwise.api.customers as customer_routes
     from tierwise.errors import QueryTimeout
+    from tierwise.services import history as history_service
 
     folder = _project(months, "security:\n  search_timeout_seconds: 0.5\n"
                               "  preview_timeout_seconds: 7\n")
@@ -183,8 +184,8 @@ def test_searches_and_previews_get_the_projects_time_limits(
                                "narrow it", seconds=timeout or 0)
         return call
 
-    monkeypatch.setattr(app_module, "search", stopped("the customer search"))
-    monkeypatch.setattr(app_module.history_service, "preview", stopped("the preview"))
+    monkeypatch.setattr(customer_routes, "search", stopped("the customer search"))
+    monkeypatch.setattr(history_service, "preview", stopped("the preview"))
     with TestClient(create_app(folder)) as client:
         ada = token(client, "ada")
         slow = client.get("/api/v1/customers", params={"scheme": "tier", "where": "orders_3m > 0"},

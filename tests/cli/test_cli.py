@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from rich.console import Console
 from typer.testing import CliRunner, Result
 
 from tests.conftest import write
@@ -24,8 +23,8 @@ runner = CliRunner()
 @pytest.fixture(autouse=True)
 def terminal_80(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """An 80-column terminal, whatever COLUMNS was when the CLI module was imported."""
-    monkeypatch.setattr(main, "console", Console(width=80))
-    monkeypatch.setattr(main, "err", Console(stderr=True, width=80))
+    # The consoles (tierwise.cli.common) read COLUMNS each time they print.
+    monkeypatch.setenv("COLUMNS", "80")
     yield
 
 

@@ -16,6 +16,7 @@ from tierwise.services import history as history_service
 from tierwise.services import overrides as override_service
 from tierwise.services import runs
 from tierwise.services.grading import Project
+from tierwise.services.overrides import OverrideRequest
 
 DATES = [date(2025, 6, 30), date(2025, 7, 31), date(2025, 8, 31)]
 SCHEMES = ["tier", "steady"]
@@ -27,8 +28,10 @@ def _record(folder: Path, engine: str) -> dict[str, Any]:
     # An override is for a customer a run graded: the first date first, then the override
     # from the next month on, then the rest.
     outcomes = runs.backfill(project, SCHEMES, DATES[:1], actor="analyst")
-    override_service.create(project, "tier", "C5", kind="pin", tier="gold", reason="key account",
-                            valid_from=date(2025, 7, 1), actor="analyst")
+    override_service.create(project, OverrideRequest("tier", "C5", kind="pin", tier="gold",
+                                                     reason="key account",
+                                                     valid_from=date(2025, 7, 1)),
+                            actor="analyst")
     outcomes += runs.backfill(project, SCHEMES, DATES[1:], actor="analyst")
     store = runs.open_store(project)
     try:

@@ -13,6 +13,7 @@ import pytest
 from tierwise.engine import Engine
 from tierwise.errors import ExprError, QueryTimeout
 from tierwise.services import customers, runs
+from tierwise.services.customers import CustomerQuery
 from tierwise.services.grading import Project
 from tierwise.store import Store
 
@@ -28,7 +29,8 @@ def store(months: Path) -> Iterator[Store]:
 
 def test_a_condition_filters(store: Store) -> None:
     # C1 orders monthly (3 in the window, 300 spent); C4's first order is in March (none since)
-    page = customers.search(store, "tier", where="orders_3m >= 1 and spend_3m < 1000")
+    page = customers.search(store, CustomerQuery("tier",
+                                                 where="orders_3m >= 1 and spend_3m < 1000"))
     assert [r["customer_id"] for r in page.rows] == ["C1"]
 
 
@@ -47,14 +49,14 @@ def test_bad_conditions_are_refused_with_a_located_message(
     store: Store, where: str, message: str
 ) -> None:
     with pytest.raises(ExprError) as caught:
-        customers.search(store, "tier", where=where)
+        customers.search(store, CustomerQuery("tier", where=where))
     assert message in str(caught.value.problems[0])
 
 
 def test_forty_nested_rounds_search_quickly(store: Store) -> None:
     where = "round(" * 40 + "spend_3m" + ", 2)" * 40 + " >= 300"
     start = time.perf_counter()
-    page = customers.search(store, "tier", where=where)
+    page = customers.search(store, CustomerQuery("tier", where=where))
     assert time.perf_counter() - start < 5.0
     assert [r["customer_id"] for r in page.rows] == ["C1"]  # 3 orders of 100 in the window
 
@@ -74,7 +76,7 @@ def test_a_search_past_its_time_limit_is_stopped(
     monkeypatch.setattr(Engine, "execute", slow_execute)
     start = time.perf_counter()
     with pytest.raises(QueryTimeout) as caught:
-        customers.search(store, "tier", where="orders_3m >= 1", timeout=0.5)
+        customers.search(store, CustomerQuery("tier", where="orders_3m >= 1"), timeout=0.5)
     assert time.perf_counter() - start < 5.0
     assert str(caught.value) == (
         "the customer search took longer than 0.5 s and was stopped; narrow it with a tier, "

@@ -13,6 +13,7 @@ from tierwise.services import overrides as override_service
 from tierwise.services import runs
 from tierwise.services import versions as version_service
 from tierwise.services.grading import Project
+from tierwise.services.overrides import OverrideRequest
 from tierwise.store import audit
 from tierwise.store import schemes as store_schemes
 
@@ -50,8 +51,9 @@ def test_an_override_never_rewrites_the_schemes_texts(months: Path) -> None:
     runs.run(project, ["tier"], as_of=JUNE)
     before = _versions(project, "tier")
     edited = _edit(months, "label: Gold,", "label: Platinum,")  # a label edit on disk
-    override_service.create(edited, "tier", "C2", kind="pin", tier="gold", reason="key account",
-                            valid_from=JUNE, actor="manager")
+    override_service.create(edited, OverrideRequest("tier", "C2", kind="pin", tier="gold",
+                                                    reason="key account",
+                                                    valid_from=JUNE), actor="manager")
     assert _versions(edited, "tier") == before
     assert "version.texts_updated" not in _events(edited)
 
@@ -83,8 +85,9 @@ def test_switching_approval_is_a_new_version_activated_like_any_other(months: Pa
     assert [v.number for v in versions] == [1, 2]
     assert versions[0].fingerprint != versions[1].fingerprint
     # Version 1 is still active: its rule (no approval) governs.
-    made = override_service.create(lax, "tier", "C2", kind="pin", tier="gold", reason="r",
-                                   valid_from=JUNE, actor="manager")
+    made = override_service.create(lax, OverrideRequest("tier", "C2", kind="pin", tier="gold",
+                                                        reason="r",
+                                                        valid_from=JUNE), actor="manager")
     assert made.status == "active"
     store = runs.open_store(lax)
     try:
@@ -92,8 +95,9 @@ def test_switching_approval_is_a_new_version_activated_like_any_other(months: Pa
     finally:
         store.close()
     override_service.revoke(lax, made.id, actor="manager")
-    again = override_service.create(lax, "tier", "C3", kind="pin", tier="gold", reason="r",
-                                    valid_from=JUNE, actor="manager")
+    again = override_service.create(lax, OverrideRequest("tier", "C3", kind="pin", tier="gold",
+                                                         reason="r",
+                                                         valid_from=JUNE), actor="manager")
     assert again.status == "pending"
 
 
@@ -102,10 +106,13 @@ def test_backdating_is_limited_and_needs_approval(months: Path) -> None:
     runs.backfill(project, ["tier"], [MAY, JUNE])
     with pytest.raises(SpecError, match=r"9,677 days before the latest run's as-of date "
                                         r"2026-06-30; scheme 'tier' allows at most 31"):
-        override_service.create(project, "tier", "C2", kind="pin", tier="gold", reason="old",
-                                valid_from=date(2000, 1, 1), actor="manager")
-    back = override_service.create(project, "tier", "C2", kind="pin", tier="gold",
-                                   reason="missed last month", valid_from=MAY, actor="manager")
+        override_service.create(project, OverrideRequest("tier", "C2", kind="pin", tier="gold",
+                                                         reason="old",
+                                                         valid_from=date(2000, 1, 1)),
+                                actor="manager")
+    back = override_service.create(project, OverrideRequest("tier", "C2", kind="pin", tier="gold",
+                                                            reason="missed last month",
+                                                            valid_from=MAY), actor="manager")
     assert back.status == "pending"  # the scheme needs no approval, but this rewrites history
     store = runs.open_store(project)
     try:
@@ -115,15 +122,18 @@ def test_backdating_is_limited_and_needs_approval(months: Path) -> None:
     finally:
         store.close()
     assert created[0].after["backdated"] is True
-    ahead = override_service.create(project, "tier", "C3", kind="pin", tier="gold", reason="r",
-                                    valid_from=JUNE, actor="manager")
+    ahead = override_service.create(project, OverrideRequest("tier", "C3", kind="pin", tier="gold",
+                                                             reason="r",
+                                                             valid_from=JUNE), actor="manager")
     assert ahead.status == "active"
 
 
 def test_overrides_only_for_graded_customers(months: Path) -> None:
     project = Project.open(months)
     with pytest.raises(NotFoundError, match="not in the store yet"):
-        override_service.create(project, "tier", "C1", kind="pin", tier="gold", reason="r")
+        override_service.create(project, OverrideRequest("tier", "C1", kind="pin", tier="gold",
+                                                         reason="r"))
     runs.run(project, ["tier"], as_of=JUNE)
     with pytest.raises(NotFoundError, match=r"'C404' is not among the 5 customers of 'tier'"):
-        override_service.create(project, "tier", "C404", kind="pin", tier="gold", reason="r")
+        override_service.create(project, OverrideRequest("tier", "C404", kind="pin", tier="gold",
+                                                         reason="r"))

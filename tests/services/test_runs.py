@@ -13,6 +13,7 @@ from tierwise.services import history as history_service
 from tierwise.services import overrides as override_service
 from tierwise.services import runs, versions
 from tierwise.services.grading import Project
+from tierwise.services.overrides import OverrideRequest
 from tierwise.store import audit
 from tierwise.store import runs as store_runs
 from tierwise.store import schemes as store_schemes
@@ -117,14 +118,18 @@ def test_overrides_need_a_second_person_and_expire(months: Path) -> None:
     project = Project.open(months)
     runs.backfill(project, ["steady"], [date(2024, 12, 31)])
     with pytest.raises(StoreError, match="needs a reason"):
-        override_service.create(project, "steady", "C5", kind="pin", tier="gold", reason=" ")
-    made = override_service.create(project, "steady", "C5", kind="pin", tier="gold",
-                                   reason="key account, contract renewal",
-                                   valid_from=date(2025, 1, 1), expires=date(2025, 3, 1))
+        override_service.create(project, OverrideRequest("steady", "C5", kind="pin", tier="gold",
+                                                         reason=" "))
+    made = override_service.create(project, OverrideRequest("steady", "C5", kind="pin",
+                                                            tier="gold",
+                                                            reason="key account, contract renewal",
+                                                            valid_from=date(2025, 1, 1),
+                                                            expires=date(2025, 3, 1)))
     assert made.status == "pending"
     with pytest.raises(ConflictError, match="already has override"):
-        override_service.create(project, "steady", "C5", kind="floor", tier="silver",
-                                reason="again", valid_from=date(2025, 1, 1))
+        override_service.create(project, OverrideRequest("steady", "C5", kind="floor",
+                                                         tier="silver", reason="again",
+                                                         valid_from=date(2025, 1, 1)))
     runs.backfill(project, ["steady"], [date(2025, 1, 31)])
     with pytest.raises(PermissionDenied, match="cannot approve"):
         override_service.approve(project, made.id)  # TIERWISE_USER is its author
@@ -150,15 +155,15 @@ def test_overrides_need_a_second_person_and_expire(months: Path) -> None:
 def test_exclude_floor_and_ceiling(months: Path) -> None:
     project = Project.open(months)
     runs.backfill(project, ["tier"], [date(2026, 5, 31)])
-    override_service.create(project, "tier", "C1", kind="exclude", tier=None, reason="staff",
-                            valid_from=DAY)
-    override_service.create(project, "tier", "C5", kind="floor", tier="silver",
-                            reason="new branch", valid_from=DAY)
-    override_service.create(project, "tier", "C2", kind="ceiling", tier="silver",
-                            reason="credit hold", valid_from=DAY)
+    override_service.create(project, OverrideRequest("tier", "C1", kind="exclude", tier=None,
+                                                     reason="staff", valid_from=DAY))
+    override_service.create(project, OverrideRequest("tier", "C5", kind="floor", tier="silver",
+                                                     reason="new branch", valid_from=DAY))
+    override_service.create(project, OverrideRequest("tier", "C2", kind="ceiling", tier="silver",
+                                                     reason="credit hold", valid_from=DAY))
     with pytest.raises(StoreError, match="not a tier of"):
-        override_service.create(project, "tier", "C3", kind="pin", tier="platinum",
-                                reason="typo", valid_from=DAY)
+        override_service.create(project, OverrideRequest("tier", "C3", kind="pin", tier="platinum",
+                                                         reason="typo", valid_from=DAY))
     outcome = runs.run(project, ["tier"])[0]
     tiers = {g["customer_id"]: g["tier"] for g in _grades(outcome)}
     assert "C1" not in tiers and tiers["C5"] == "silver" and tiers["C2"] == "bronze"

@@ -15,6 +15,7 @@ from tests.sources.shop import YAML, shop
 from tierwise.errors import SpecError
 from tierwise.services import history, overrides, runs, versions
 from tierwise.services.grading import Project
+from tierwise.services.overrides import OverrideRequest
 from tierwise.spec import SCHEME_NAME_RULE, check_scheme_name
 from tierwise.store import schemes as store_schemes
 from tierwise.store.schemes import Version
@@ -93,8 +94,8 @@ def test_every_service_taking_a_scheme_name_applies_the_rule(tmp_path: Path) -> 
         lambda: versions.activate(store, name, 1, actor="ann"),
         lambda: versions.rollback(store, name, actor="ann"),
         lambda: versions.listing(store, name),
-        lambda: overrides.create(project, name, "c1", kind="pin", tier="high", reason="r",
-                                 actor="ann", store=store),
+        lambda: overrides.create(project, OverrideRequest(name, "c1", kind="pin", tier="high",
+                                                          reason="r"), actor="ann", store=store),
         lambda: project.scheme(name),
         lambda: history.history(store, name, "c1"),
         lambda: history.latest_run(store, name),

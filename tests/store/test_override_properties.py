@@ -13,6 +13,7 @@ from tierwise.errors import PermissionDenied
 from tierwise.store import Store
 from tierwise.store import overrides as store_overrides
 from tierwise.store import schemes as store_schemes
+from tierwise.store.overrides import OverrideRequest
 
 TIERS = ["gold", "silver", "bronze"]
 BASE = date(2025, 1, 1)
@@ -37,10 +38,11 @@ def test_an_override_applies_exactly_from_its_start_until_its_expiry(
     begins = BASE + timedelta(start)
     expires = begins + timedelta(length) if length else None
     with store.begin() as conn:
-        made = store_overrides.create(
-            conn, scheme, customer, kind=kind, tier=None if kind == "exclude" else "gold",
-            reason="property", author="analyst", tiers=TIERS, require_approval=False,
-            valid_from=begins, expires=expires)
+        asked = OverrideRequest(scheme, customer, kind=kind,
+                                tier=None if kind == "exclude" else "gold", reason="property",
+                                valid_from=begins, expires=expires)
+        made = store_overrides.create(conn, asked, author="analyst", tiers=TIERS,
+                                      require_approval=False)
     on = BASE + timedelta(day)
     with store.connect() as conn:
         applies = any(o.id == made.id for o in store_overrides.in_force(conn, scheme, on))
@@ -56,9 +58,10 @@ def test_the_author_can_never_decide_their_own_override(store: Store, author: st
                                                        decision: str) -> None:
     scheme = _scheme(store)
     with store.begin() as conn:
-        made = store_overrides.create(
-            conn, scheme, f"C{next(_ids)}", kind="pin", tier="silver", reason="property",
-            author=author, tiers=TIERS, require_approval=True, valid_from=BASE)
+        asked = OverrideRequest(scheme, f"C{next(_ids)}", kind="pin", tier="silver",
+                                reason="property", valid_from=BASE)
+        made = store_overrides.create(conn, asked, author=author, tiers=TIERS,
+                                      require_approval=True)
     with pytest.raises(PermissionDenied), store.begin() as conn:
         getattr(store_overrides, decision)(conn, made.id, approver=author)
     with store.connect() as conn:

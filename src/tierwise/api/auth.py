@@ -12,7 +12,7 @@ from tierwise.http.clients import client_of, security_of, store_of
 from tierwise.http.errors import Unauthenticated
 from tierwise.services import access
 from tierwise.services import auth as auth_service
-from tierwise.store.users import User
+from tierwise.services.records import User
 
 SESSION_COOKIE = "tw_session"
 CSRF_HEADER = "X-CSRF-Token"

@@ -7,12 +7,12 @@ from typing import Annotated
 
 import typer
 
-from tierwise.cli.main import AsOfOpt, ProjectOpt, _date, _fail, app, console
+from tierwise.cli.common import console, parse_date, reported
+from tierwise.cli.options import AsOfOpt, ProjectOpt
 from tierwise.cli.render import evaluation_tables
-from tierwise.errors import SpecError, TierwiseError
+from tierwise.errors import SpecError
 
 
-@app.command()
 def evaluate(
     schemes: Annotated[list[str], typer.Argument(help="schemes compared side by side")],
     project: ProjectOpt = Path("."),
@@ -37,19 +37,17 @@ def evaluate(
     from tierwise.services.evaluation import evaluate as evaluate_service
     from tierwise.services.grading import Project
 
-    try:
+    with reported():
         if not outcome:
             raise SpecError("name the realised value with --outcome, an aggregate indicator "
                             "whose window equals --horizon (e.g. --outcome spend_12m)")
-        day = _date(as_of)
+        day = parse_date(as_of)
         if day is None:
             raise SpecError("give the date to grade at with --as-of YYYY-MM-DD; the data must "
                             "reach --horizon past it")
         result = evaluate_service(Project.open(project), schemes, as_of=day, horizon=horizon,
                                   outcome=outcome, top_share=top_share, recency=recency)
         written = evaluation_output.write(result, out) if out else []
-    except TierwiseError as exc:
-        _fail(exc)
     console.print(evaluation_output.headline(result), soft_wrap=True)
     for table in evaluation_tables(result):
         console.print(table)

@@ -10,10 +10,10 @@ from rich.table import Table
 from rich.text import Text
 
 if TYPE_CHECKING:
-    from tierwise.methods.rules import RuleAnalysis
     from tierwise.reports.evaluation import Evaluation
     from tierwise.reports.summary import TierRow
     from tierwise.services.grading import Explanation
+    from tierwise.services.records import RuleAnalysis
     from tierwise.sources.checks import QualityReport
 
 
@@ -172,3 +172,11 @@ def evaluation_tables(result: Evaluation) -> list[Table]:
                           dec(t.lift, 2), pct(t.top_share))
         out.append(tiers)
     return out
+
+
+def listing_table(title: str, *columns: str) -> Table:
+    """An empty table titled at the left with ``columns``, for a listing's rows."""
+    table = Table(title=title, title_justify="left")
+    for column in columns:
+        table.add_column(column)
+    return table

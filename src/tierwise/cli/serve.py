@@ -7,11 +7,10 @@ from typing import Annotated
 
 import typer
 
-from tierwise.cli.main import ProjectOpt, _fail, app, err
-from tierwise.errors import TierwiseError
+from tierwise.cli.common import err, reported
+from tierwise.cli.options import ProjectOpt
 
 
-@app.command()
 def serve(
     project: ProjectOpt = Path("."),
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
@@ -31,10 +30,8 @@ def serve(
         err.print(f"error: the server needs its extra ({exc.name} is missing): "
                   "pip install 'tierwise[server]'")
         raise typer.Exit(1) from None
-    try:
+    with reported():
         application = create_app(project)
-    except TierwiseError as exc:
-        _fail(exc)
     err.print(f"tierwise on http://{host}:{port} (dashboard), API at /api/v1, schema at "
               "/openapi.json; add users with `tierwise user add`")
     # Only these peers may name the client in X-Forwarded-For (lockout and limits count by it).

@@ -11,8 +11,20 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from tierwise.cli.main import AsOfOpt, ProjectOpt, _date, _fail, app, console
-from tierwise.errors import SpecError, TierwiseError
+from tierwise.cli.common import (
+    EXIT_SKIPPED,
+    acting,
+    console,
+    open_project,
+    open_store,
+    parse_date,
+    reported,
+    required_date,
+    store_of,
+)
+from tierwise.cli.options import ActorOpt, AsOfOpt, NoteOpt, ProjectOpt
+from tierwise.cli.render import listing_table
+from tierwise.errors import SpecError
 
 scheme_app = typer.Typer(help="Scheme versions: save, list, diff, preview, activate, roll back.",
                          no_args_is_help=True)
@@ -21,44 +33,6 @@ override_app = typer.Typer(help="Manual overrides: add, list, approve, reject, r
                            no_args_is_help=True)
 audit_app = typer.Typer(help="The audit log: list events, verify the hash chain.",
                         no_args_is_help=True)
-app.add_typer(scheme_app, name="scheme")
-app.add_typer(runs_app, name="runs")
-app.add_typer(override_app, name="override")
-app.add_typer(audit_app, name="audit")
-
-ActorOpt = Annotated[str | None, typer.Option(
-    "--actor", help="who runs it, for the record, when not logged in (default: TIERWISE_USER or "
-                    "the OS user)")]
-
-
-def _project(path: Path) -> Any:
-    from tierwise.services.grading import Project
-
-    return Project.open(path)
-
-
-def _store(path: Path) -> Any:
-    from tierwise.services.runs import open_store
-
-    return open_store(_project(path))
-
-
-def _acting(path: Path, action: str) -> tuple[Any, Any, Any]:
-    """The project, its store and the logged-in user, who must be allowed to do ``action``."""
-    from tierwise.services.auth import cli_actor
-    from tierwise.services.runs import open_store
-
-    proj = _project(path)
-    store = open_store(proj)
-    return proj, store, cli_actor(store, action)
-
-
-def _required_date(text: str, option: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise SpecError(f"{option} {text!r} is not a date; write it as YYYY-MM-DD") from None
-
 
 # -- schemes -----------------------------------------------------------------------------------
 
@@ -76,11 +50,9 @@ def scheme_save(
     """
     from tierwise.services import access, versions
 
-    try:
-        proj, store, actor = _acting(project, access.EDIT_SCHEMES)
+    with reported():
+        proj, store, actor = acting(project, access.EDIT_SCHEMES)
         saved, created = versions.save(store, proj, name, actor=actor.name, note=note)
-    except TierwiseError as exc:
-        _fail(exc)
     state = "new version" if created else "unchanged grading: version"
     console.print(f"{name}: {state} {saved.number} (fingerprint {saved.fingerprint[:12]})")
 
@@ -90,15 +62,12 @@ def scheme_list(name: Annotated[str, typer.Argument()], project: ProjectOpt = Pa
     """List a scheme's versions and activations."""
     from tierwise.services import versions
 
-    try:
-        found, acts = versions.listing(_store(project), name)
-    except TierwiseError as exc:
-        _fail(exc)
+    with reported():
+        found, acts = versions.listing(open_store(project), name)
     today = date.today()
     active = [a.version for a in acts if a.effective_from <= today]
-    table = Table(title=f"versions of {name}", title_justify="left")
-    for col in ("version", "fingerprint", "created", "by", "note", "state"):
-        table.add_column(col)
+    table = listing_table(f"versions of {name}", "version", "fingerprint", "created", "by",
+                          "note", "state")
     for v in found:
         state = "active" if active and active[-1] == v.number else ""
         scheduled = [a for a in acts if a.version == v.number and a.effective_from > today]
@@ -117,22 +86,15 @@ def scheme_diff(
     project: ProjectOpt = Path("."),
 ) -> None:
     """Show what differs between two versions of a scheme."""
-    from tierwise.services import versions
-    from tierwise.store import schemes as store_schemes
+    from tierwise.services import catalog, versions
 
-    try:
-        store = _store(project)
-        with store.connect() as conn:
-            va, vb = store_schemes.version(conn, name, a), store_schemes.version(conn, name, b)
-        changes = versions.diff(va, vb)
-    except TierwiseError as exc:
-        _fail(exc)
+    with reported():
+        store = open_store(project)
+        changes = versions.diff(catalog.version(store, name, a), catalog.version(store, name, b))
     if not changes:
         console.print(f"versions {a} and {b} of {name} are identical")
         return
-    table = Table(title=f"{name}: version {a} -> {b}", title_justify="left")
-    for col in ("field", f"v{a}", f"v{b}", "grading"):
-        table.add_column(col)
+    table = listing_table(f"{name}: version {a} -> {b}", "field", f"v{a}", f"v{b}", "grading")
     for d in changes:
         table.add_row(d.path, Text(json.dumps(d.before, ensure_ascii=False)),
                       Text(json.dumps(d.after, ensure_ascii=False)), "yes" if d.grading else "texts")
@@ -149,12 +111,10 @@ def scheme_activate(
     """Activate a version now, or schedule its go-live date with --on."""
     from tierwise.services import access, versions
 
-    try:
-        _, store, actor = _acting(project, access.EDIT_SCHEMES)
+    with reported():
+        _, store, actor = acting(project, access.EDIT_SCHEMES)
         act = versions.activate(store, name, version, actor=actor.name,
-                                effective_from=_date(on))
-    except TierwiseError as exc:
-        _fail(exc)
+                                effective_from=parse_date(on))
     console.print(f"{name}: version {act.version} active from {act.effective_from} ({act.kind})")
 
 
@@ -164,11 +124,9 @@ def scheme_rollback(name: Annotated[str, typer.Argument()], project: ProjectOpt 
     """Re-activate the version that was active before the current one."""
     from tierwise.services import access, versions
 
-    try:
-        _, store, actor = _acting(project, access.EDIT_SCHEMES)
+    with reported():
+        _, store, actor = acting(project, access.EDIT_SCHEMES)
         act = versions.rollback(store, name, actor=actor.name)
-    except TierwiseError as exc:
-        _fail(exc)
     console.print(f"{name}: rolled back to version {act.version} from {act.effective_from}")
 
 
@@ -184,10 +142,9 @@ def scheme_preview(
     """Compare a candidate version with the active one on the same data, before activating."""
     from tierwise.services.history import preview
 
-    try:
-        p = preview(_project(project), name, candidate=version, as_of=_date(as_of), actor=actor)
-    except TierwiseError as exc:
-        _fail(exc)
+    with reported():
+        p = preview(open_project(project), name, candidate=version, as_of=parse_date(as_of),
+                    actor=actor)
     console.print(f"{name} as of {p.as_of}: version {p.candidate} against active version "
                   f"{p.active}: {p.transitions.headline()}")
     _matrix(p.transitions, p.tiers, f"active v{p.active} (rows) -> v{p.candidate} (columns)")
@@ -209,7 +166,6 @@ def _matrix(moves: Any, tiers: list[str], title: str) -> None:
 # -- runs, backfill, history, transitions ------------------------------------------------------
 
 
-@app.command()
 def backfill(
     schemes: Annotated[list[str], typer.Argument(help="schemes")],
     start: Annotated[str, typer.Option("--from", help="first as-of date")],
@@ -225,20 +181,16 @@ def backfill(
     from tierwise.services.runs import backfill as backfill_service
     from tierwise.services.runs import backfill_dates
 
-    try:
-        dates = backfill_dates(_required_date(start, "--from"), _required_date(end, "--to"),
+    with reported():
+        dates = backfill_dates(required_date(start, "--from"), required_date(end, "--to"),
                                every)
-        outcomes = backfill_service(_project(project), schemes, dates, force=force, actor=actor,
+        outcomes = backfill_service(open_project(project), schemes, dates, force=force, actor=actor,
                                     progress=lambda s: console.print(f"[dim]{s}[/dim]")
                                     if s.startswith("as of") else None)
-    except TierwiseError as exc:
-        _fail(exc)
     done = sum(o.status == "done" for o in outcomes)
     console.print(f"{len(dates)} dates: {done} runs done, {len(outcomes) - done} skipped "
                   "(already done; --force re-runs them)")
     if not done:
-        from tierwise.cli.main import EXIT_SKIPPED
-
         raise typer.Exit(EXIT_SKIPPED)
 
 
@@ -248,18 +200,12 @@ def runs_list(name: Annotated[str, typer.Argument()], project: ProjectOpt = Path
                                                                   "and unofficial runs")] = False
               ) -> None:
     """List a scheme's runs."""
-    from tierwise.store import runs as store_runs
+    from tierwise.services import catalog
 
-    try:
-        store = _store(project)
-        with store.connect() as conn:
-            found = (store_runs.listing(conn, name) if all_runs
-                     else store_runs.history_runs(conn, name))
-    except TierwiseError as exc:
-        _fail(exc)
-    table = Table(title=f"runs of {name}", title_justify="left")
-    for col in ("run", "as of", "version", "status", "official", "customers", "by", "finished"):
-        table.add_column(col)
+    with reported():
+        found = catalog.runs(open_store(project), name, every=all_runs)
+    table = listing_table(f"runs of {name}", "run", "as of", "version", "status", "official",
+                          "customers", "by", "finished")
     for r in found:
         table.add_row(str(r.id), str(r.as_of), str(r.version), r.status,
                       "yes" if r.official else "no", f"{r.customers:,}" if r.customers else "",
@@ -272,10 +218,8 @@ def runs_show(run_id: Annotated[int, typer.Argument()], project: ProjectOpt = Pa
     """A run's summary: per tier, customers by how they got their tier."""
     from tierwise.services.history import summary
 
-    try:
-        s = summary(_store(project), run_id)
-    except TierwiseError as exc:
-        _fail(exc)
+    with reported():
+        s = summary(open_store(project), run_id)
     r = s.run
     console.print(f"run {r.id}: {r.scheme} v{r.version} as of {r.as_of}, {r.status}, "
                   f"{'official' if r.official else 'unofficial'}, by {r.started_by}; data "
@@ -293,7 +237,6 @@ def runs_show(run_id: Annotated[int, typer.Argument()], project: ProjectOpt = Pa
     console.print(table)
 
 
-@app.command()
 def history(
     customer: Annotated[str, typer.Argument(help="customer id")],
     scheme: Annotated[str, typer.Option("--scheme", "-s")],
@@ -306,11 +249,10 @@ def history(
 ) -> None:
     """A customer's tiers over time (valid from / to), or on one date."""
     from tierwise.services import history as history_service
-    from tierwise.services.runs import open_store
 
-    try:
-        proj = _project(project)
-        day = _date(on)
+    with reported():
+        proj = open_project(project)
+        day = parse_date(on)
         if version is not None:
             if day is None:
                 raise SpecError("--version needs --on DATE: the date to grade the version as of")
@@ -320,10 +262,8 @@ def history(
             console.print(f"{customer} in {scheme} version {version} as of {run.as_of} "
                           f"(run {run.id}): {shown}")
             return
-        store = open_store(proj)
+        store = store_of(proj)
         spells = history_service.history(store, scheme, customer)
-    except TierwiseError as exc:
-        _fail(exc)
     if day is not None:
         now = [s for s in spells if s.valid_from <= day and (s.valid_to is None or
                                                               day < s.valid_to)]
@@ -337,16 +277,14 @@ def history(
     if not spells:
         console.print(f"{customer} has no history in {scheme}")
         raise typer.Exit(1)
-    table = Table(title=f"{customer} in {scheme}", title_justify="left")
-    for col in ("tier", "valid from", "valid to", "change", "source", "run", "version"):
-        table.add_column(col)
+    table = listing_table(f"{customer} in {scheme}", "tier", "valid from", "valid to", "change",
+                          "source", "run", "version")
     for s in spells:
         table.add_row(s.tier, str(s.valid_from), str(s.valid_to or ""), s.change, s.source,
                       str(s.run_id), str(s.version))
     console.print(table)
 
 
-@app.command()
 def transitions(
     scheme: Annotated[str, typer.Argument()],
     project: ProjectOpt = Path("."),
@@ -356,33 +294,23 @@ def transitions(
     limit: Annotated[int, typer.Option(help="customers listed per kind of move")] = 10,
 ) -> None:
     """Who moved between two runs: the tier matrix and the movers with their indicator changes."""
-    from tierwise import methods
+    from tierwise.services import catalog
     from tierwise.services import history as history_service
-    from tierwise.services.versions import scheme_of
-    from tierwise.store import runs as store_runs
-    from tierwise.store import schemes as store_schemes
 
-    try:
-        store = _store(project)
-        with store.connect() as conn:
-            new = (store_runs.get(conn, to_run) if to_run
-                   else history_service.latest_run(store, scheme))
-            old = (store_runs.get(conn, from_run) if from_run
-                   else history_service.previous_run(store, new))
-            spec = scheme_of(store_schemes.version_by_id(conn, new.version_id))
+    with reported():
+        store = open_store(project)
+        old, new = catalog.runs_to_compare(store, scheme=scheme, to_run=to_run,
+                                           from_run=from_run)
+        grading = catalog.grading_of(store, new)
         moves = history_service.compare_runs(store, old, new, limit=limit)
-    except TierwiseError as exc:
-        _fail(exc)
     console.print(f"{scheme}: run {old.id} ({old.as_of}) -> run {new.id} ({new.as_of}): "
                   f"{moves.headline()}")
-    _matrix(moves, [t.key for t in methods.scheme_tiers(spec)], "from (rows) -> to (columns)")
-    names = list(dict.fromkeys(methods.scheme_indicators(spec)))
+    _matrix(moves, grading.tiers, "from (rows) -> to (columns)")
+    names = grading.indicators
     for kind, rows in moves.movers.items():
         if not rows:
             continue
-        table = Table(title=f"{kind}: first {len(rows)} by id", title_justify="left")
-        for col in ("customer", "move", *names):
-            table.add_column(col)
+        table = listing_table(f"{kind}: first {len(rows)} by id", "customer", "move", *names)
         for r in rows:
             table.add_row(r["customer_id"], f"{r['from_tier'] or '-'} -> {r['to_tier'] or '-'}",
                           *[f"{_show(r.get(f'{n}_before'))} -> {_show(r.get(f'{n}_after'))}"
@@ -415,17 +343,15 @@ def override_add(
 ) -> None:
     """Override one customer's grade, with a reason; pending when the scheme needs approval."""
     from tierwise.services import access
-    from tierwise.services.overrides import create
+    from tierwise.services.overrides import OverrideRequest, create
 
-    try:
-        proj, store, actor = _acting(project, access.OVERRIDE)
+    with reported():
+        proj, store, actor = acting(project, access.OVERRIDE)
         if actor.user is not None:
             access.require_customer(store, actor.user, customer)
-        o = create(proj, scheme, customer, kind=kind, tier=tier, reason=reason,
-                   actor=actor.name, valid_from=_date(start), expires=_date(expires),
-                   store=store)
-    except TierwiseError as exc:
-        _fail(exc)
+        asked = OverrideRequest(scheme, customer, kind=kind, tier=tier, reason=reason,
+                                valid_from=parse_date(start), expires=parse_date(expires))
+        o = create(proj, asked, actor=actor.name, store=store)
     console.print(f"override #{o.id}: {customer} {o.kind} {o.tier or ''} in {scheme}, {o.status}")
 
 
@@ -437,18 +363,12 @@ def override_list(
                       ] = None,
 ) -> None:
     """List overrides, newest first (the approval queue: --status pending)."""
-    from tierwise.store import overrides as store_overrides
+    from tierwise.services import overrides as override_service
 
-    try:
-        store = _store(project)
-        with store.connect() as conn:
-            found = store_overrides.listing(conn, scheme=scheme, status=status)
-    except TierwiseError as exc:
-        _fail(exc)
-    table = Table(title="overrides", title_justify="left")
-    for col in ("#", "scheme", "customer", "kind", "tier", "status", "from", "expires", "author",
-                "decided by", "reason"):
-        table.add_column(col)
+    with reported():
+        found = override_service.listing(open_store(project), scheme=scheme, status=status)
+    table = listing_table("overrides", "#", "scheme", "customer", "kind", "tier", "status",
+                          "from", "expires", "author", "decided by", "reason")
     for o in found:
         table.add_row(str(o.id), o.scheme, o.customer_id, o.kind, o.tier or "", o.status,
                       str(o.valid_from), str(o.expires or ""), o.author, o.decided_by or "",
@@ -459,22 +379,13 @@ def override_list(
 def _decide(action: str, override_id: int, project: Path, note: str | None) -> None:
     from tierwise.services import access
     from tierwise.services import overrides as override_service
-    from tierwise.store import overrides as store_overrides
 
-    try:
-        proj, store, actor = _acting(project, access.OVERRIDE)
-        if actor.user is not None:
-            with store.connect() as conn:
-                target = store_overrides.get(conn, override_id)
-            access.require_decision(store, actor.user, target, action)
-        o = getattr(override_service, action)(proj, override_id, note=note, actor=actor.name,
-                                              store=store)
-    except TierwiseError as exc:
-        _fail(exc)
+    with reported():
+        proj, store, actor = acting(project, access.OVERRIDE)
+        target = override_service.decidable(store, actor.user, action, override_id)
+        o = override_service.decide(proj, target, override_service.Decision(action, note),
+                                    actor=actor.name, store=store)
     console.print(f"override #{o.id}: {o.status} by {o.decided_by}")
-
-
-NoteOpt = Annotated[str | None, typer.Option(help="a note for the record")]
 
 
 @override_app.command("approve")
@@ -504,14 +415,10 @@ def override_revoke(override_id: int, project: ProjectOpt = Path("."), note: Not
 @audit_app.command("verify")
 def audit_verify(project: ProjectOpt = Path(".")) -> None:
     """Check the audit log's hash chain: exit 1 when any event was edited or deleted."""
-    from tierwise.store import audit
+    from tierwise.services import audit_trail
 
-    try:
-        store = _store(project)
-        with store.connect() as conn:
-            report = audit.verify(conn)
-    except TierwiseError as exc:
-        _fail(exc)
+    with reported():
+        report = audit_trail.verify(open_store(project))
     if report.ok:
         console.print(f"audit log intact: {report.events:,} events, hash chain verified")
         return
@@ -528,17 +435,12 @@ def audit_list(
     limit: int = 50,
 ) -> None:
     """The latest audit events, newest first."""
-    from tierwise.store import audit
+    from tierwise.services import audit_trail
 
-    try:
-        store = _store(project)
-        with store.connect() as conn:
-            found = audit.events(conn, object_type=object_type, object_id=object_id, limit=limit)
-    except TierwiseError as exc:
-        _fail(exc)
-    table = Table(title="audit log", title_justify="left")
-    for col in ("#", "at", "actor", "action", "object"):
-        table.add_column(col)
+    with reported():
+        found = audit_trail.events(open_store(project), object_type=object_type,
+                                   object_id=object_id, limit=limit)
+    table = listing_table("audit log", "#", "at", "actor", "action", "object")
     for e in found:
         table.add_row(str(e.seq), f"{e.at:%Y-%m-%d %H:%M:%S}", e.actor, e.action, f"{e.object_type} {e.object_id}")
     console.print(table)
@@ -553,18 +455,12 @@ def audit_access(
     limit: int = 50,
 ) -> None:
     """The access log: who read which customers, searched, logged in or used a token."""
-    from tierwise.services import access
-    from tierwise.store import access_log
+    from tierwise.services import access, audit_trail
 
-    try:
-        _, store, _ = _acting(project, access.READ_AUDIT)
-        with store.connect() as conn:
-            found = access_log.entries(conn, actor=user, object_id=customer, limit=limit)
-    except TierwiseError as exc:
-        _fail(exc)
-    table = Table(title="access log", title_justify="left")
-    for col in ("at", "who", "what", "object", "client"):
-        table.add_column(col)
+    with reported():
+        _, store, _ = acting(project, access.READ_AUDIT)
+        found = audit_trail.reads(store, actor=user, object_id=customer, limit=limit)
+    table = listing_table("access log", "at", "who", "what", "object", "client")
     for a in found:
         table.add_row(f"{a.at:%Y-%m-%d %H:%M:%S}", Text(a.actor), a.action,
                       Text(f"{a.object_type} {a.object_id}"), Text(a.client or ""))
@@ -581,19 +477,10 @@ def audit_prune_access(
 
     The audit chain is never pruned; the pruning itself is recorded in it.
     """
-    from datetime import UTC, datetime, time
+    from tierwise.services import access, audit_trail
 
-    from tierwise.services import access
-    from tierwise.store import access_log, audit
-
-    try:
-        day = _required_date(before, "--before")
-        _, store, actor = _acting(project, access.USERS)
-        with store.begin() as conn:
-            n = access_log.prune(conn, datetime.combine(day, time(), tzinfo=UTC))
-            audit.append(conn, actor=actor.name, action="access_log.pruned",
-                         object_type="access_log", object_id="before " + day.isoformat(),
-                         after={"deleted": n})
-    except TierwiseError as exc:
-        _fail(exc)
+    with reported():
+        day = required_date(before, "--before")
+        _, store, actor = acting(project, access.USERS)
+        n = audit_trail.prune_reads(store, actor, day)
     console.print(f"deleted {n:,} access-log entries from before {day}")

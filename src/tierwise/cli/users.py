@@ -8,18 +8,28 @@ its local operator until the first admin is added.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
-from rich.table import Table
 
-from tierwise.cli.main import ProjectOpt, _fail, app, console
-from tierwise.errors import SpecError, TierwiseError
+from tierwise.cli.common import acting, console, open_project, open_store, reported, store_of
+from tierwise.cli.options import PasswordStdinOpt, ProjectOpt
+from tierwise.cli.render import listing_table
+from tierwise.errors import SpecError
+
+if TYPE_CHECKING:
+    from tierwise.services.auth import Actor
+    from tierwise.services.grading import Project
+    from tierwise.services.records import Store
+
+T = TypeVar("T")
+OneUser = Annotated[str | None, typer.Argument(help="one user's")]
 
 user_app = typer.Typer(help="Users, roles, passwords, API tokens, sessions and customer "
                             "assignments.", no_args_is_help=True)
-app.add_typer(user_app, name="user")
 
 
 def _password(from_stdin: bool, prompt: str = "password") -> str:
@@ -31,73 +41,60 @@ def _password(from_stdin: bool, prompt: str = "password") -> str:
     return str(first)
 
 
-def _acting(project: Path, *, bootstrap: bool = False) -> tuple[Any, Any, Any]:
+def _admin(project: Path, *, bootstrap: bool = False) -> tuple[Project, Store, Actor]:
     """The project, its store and the acting user (who must be allowed to manage users)."""
     from tierwise.services import access
-    from tierwise.services.auth import cli_actor
-    from tierwise.services.grading import Project
-    from tierwise.services.runs import open_store
 
-    proj = Project.open(project)
-    store = open_store(proj)
-    return proj, store, cli_actor(store, access.USERS, bootstrap=bootstrap)
+    return acting(project, access.USERS, bootstrap=bootstrap)
+
+
+def _as_admin(project: Path, use: Callable[[Store, Actor], T]) -> T:
+    """What ``use(store, actor)`` gives, acting as a user who may manage users."""
+    with reported():
+        _, store, actor = _admin(project)
+        done = use(store, actor)
+    return done
 
 
 def _when(value: Any) -> str:
     return f"{value:%Y-%m-%d %H:%M}" if value is not None else ""
 
 
-@app.command()
 def login(
     project: ProjectOpt = Path("."),
     username: Annotated[str | None, typer.Option("--user", help="user name (asked if left out)")
                         ] = None,
-    password_stdin: Annotated[bool, typer.Option(
-        "--password-stdin", help="read the password from standard input (for scripts)")] = False,
+    password_stdin: PasswordStdinOpt = False,
     days: Annotated[int | None, typer.Option(
         min=1, max=3650, help="how long the login lasts (default security.token_days)")] = None,
 ) -> None:
     """Log in to the project's store; later commands act as you until `tierwise logout`."""
     from tierwise.services.auth import cli_log_in
-    from tierwise.services.grading import Project
-    from tierwise.services.runs import open_store
 
-    try:
-        proj = Project.open(project)
+    with reported():
+        proj = open_project(project)
         name = username or str(typer.prompt("user name"))
         secret = (sys.stdin.readline().rstrip("\n") if password_stdin
                   else str(typer.prompt("password", hide_input=True)))
-        user, path = cli_log_in(open_store(proj), proj.spec.security, name, secret, days=days)
-    except TierwiseError as exc:
-        _fail(exc)
+        user, path = cli_log_in(store_of(proj), proj.spec.security, name, secret, days=days)
     console.print(f"logged in as {user.username} ({user.role}); token kept in {path}")
 
 
-@app.command()
 def logout(project: ProjectOpt = Path(".")) -> None:
     """Log out: revoke this machine's login token for the project's store and forget it."""
     from tierwise.services.auth import cli_log_out
-    from tierwise.services.grading import Project
-    from tierwise.services.runs import open_store
 
-    try:
-        done = cli_log_out(open_store(Project.open(project)))
-    except TierwiseError as exc:
-        _fail(exc)
+    with reported():
+        done = cli_log_out(open_store(project))
     console.print("logged out" if done else "not logged in to this project's store")
 
 
-@app.command()
 def whoami(project: ProjectOpt = Path(".")) -> None:
     """Who the command line acts as for this project's store."""
     from tierwise.services.auth import cli_actor
-    from tierwise.services.grading import Project
-    from tierwise.services.runs import open_store
 
-    try:
-        actor = cli_actor(open_store(Project.open(project)))
-    except TierwiseError as exc:
-        _fail(exc)
+    with reported():
+        actor = cli_actor(open_store(project))
     if actor.user is None:
         console.print(f"{actor.name}: the store has no users, so you act as its local operator")
     else:
@@ -110,8 +107,7 @@ def user_add(
     role: Annotated[str, typer.Option(help="admin, supervisor, manager or auditor")],
     project: ProjectOpt = Path("."),
     name: Annotated[str | None, typer.Option(help="display name")] = None,
-    password_stdin: Annotated[bool, typer.Option(
-        "--password-stdin", help="read the password from standard input (for scripts)")] = False,
+    password_stdin: PasswordStdinOpt = False,
 ) -> None:
     """Add a user; the password is asked for (twice) unless read from stdin.
 
@@ -120,12 +116,10 @@ def user_add(
     """
     from tierwise.services import people
 
-    try:
-        _, store, actor = _acting(project, bootstrap=role == "admin")
+    with reported():
+        _, store, actor = _admin(project, bootstrap=role == "admin")
         secret = _password(password_stdin)
         made = people.add(store, actor, username, role=role, password=secret, display_name=name)
-    except TierwiseError as exc:
-        _fail(exc)
     console.print(f"user {made.username} ({made.role}) added by {actor.name}")
 
 
@@ -136,15 +130,11 @@ def user_passwd(username: Annotated[str, typer.Argument()], project: ProjectOpt 
     """Set a user's password (their sessions end); yours, or anyone's as an admin."""
     from tierwise.services import people
     from tierwise.services.auth import cli_actor
-    from tierwise.services.grading import Project
-    from tierwise.services.runs import open_store
 
-    try:
-        store = open_store(Project.open(project))
+    with reported():
+        store = open_store(project)
         actor = cli_actor(store)
         people.set_password(store, actor, username, _password(password_stdin))
-    except TierwiseError as exc:
-        _fail(exc)
     console.print(f"password of {username} set")
 
 
@@ -153,14 +143,10 @@ def user_list(project: ProjectOpt = Path(".")) -> None:
     """List the users and their roles."""
     from tierwise.services import people
 
-    try:
-        _, store, actor = _acting(project)
+    with reported():
+        _, store, actor = _admin(project)
         found = people.listing(store, actor)
-    except TierwiseError as exc:
-        _fail(exc)
-    table = Table(title="users", title_justify="left")
-    for col in ("user", "name", "role", "disabled"):
-        table.add_column(col)
+    table = listing_table("users", "user", "name", "role", "disabled")
     for u in found:
         table.add_row(u.username, u.display_name or "", u.role, "yes" if u.disabled else "")
     console.print(table)
@@ -173,22 +159,18 @@ def user_role(username: Annotated[str, typer.Argument()],
     """Give a user another role (their sessions end; a manager's customers are unassigned)."""
     from tierwise.services import people
 
-    try:
-        _, store, actor = _acting(project)
+    with reported():
+        _, store, actor = _admin(project)
         changed = people.set_role(store, actor, username, role)
-    except TierwiseError as exc:
-        _fail(exc)
     console.print(f"{changed.username} is now a {changed.role}")
 
 
 def _set_disabled(username: str, project: Path, disabled: bool) -> None:
     from tierwise.services import people
 
-    try:
-        _, store, actor = _acting(project)
+    with reported():
+        _, store, actor = _admin(project)
         people.set_disabled(store, actor, username, disabled)
-    except TierwiseError as exc:
-        _fail(exc)
     console.print(f"{username} {'disabled' if disabled else 'enabled'}")
 
 
@@ -216,33 +198,24 @@ def user_token(username: Annotated[str, typer.Argument()],
     """Issue an API token for scripts (shown once; send it as `Authorization: Bearer ...`)."""
     from tierwise.services import people
 
-    try:
-        proj, store, actor = _acting(project)
+    with reported():
+        proj, store, actor = _admin(project)
         token_id, secret = people.new_token(store, actor, username, name,
                                             days=days or proj.spec.security.token_days)
-    except TierwiseError as exc:
-        _fail(exc)
     console.print(f"token {token_id} for {username}: {secret}")
     console.print("store it now: it is not shown again; revoke with "
                   f"`tierwise user revoke-token {token_id}`")
 
 
 @user_app.command("tokens")
-def user_tokens(username: Annotated[str | None, typer.Argument(help="one user's")] = None,
-                project: ProjectOpt = Path(".")) -> None:
+def user_tokens(username: OneUser = None, project: ProjectOpt = Path(".")) -> None:
     """List API tokens: owner, purpose, expiry and last use (never the secrets)."""
     from tierwise.services import people
-    from tierwise.store.schemes import now
 
-    try:
-        _, store, actor = _acting(project)
-        found = people.tokens(store, actor, username)
-    except TierwiseError as exc:
-        _fail(exc)
-    moment = now()
-    table = Table(title="API tokens", title_justify="left")
-    for col in ("#", "user", "name", "created", "expires", "last used", "state"):
-        table.add_column(col)
+    found = _as_admin(project, lambda store, actor: people.tokens(store, actor, username))
+    moment = datetime.now(UTC)
+    table = listing_table("API tokens", "#", "user", "name", "created", "expires", "last used",
+                          "state")
     for t in found:
         state = ("revoked" if t.revoked_at else "live" if t.live(moment) else "expired")
         table.add_row(str(t.id), t.username, t.name, _when(t.created_at), _when(t.expires_at),
@@ -256,31 +229,20 @@ def user_revoke_token(token_id: Annotated[int, typer.Argument()], project: Proje
     """Revoke an API token at once."""
     from tierwise.services import people
     from tierwise.services.auth import cli_actor
-    from tierwise.services.grading import Project
-    from tierwise.services.runs import open_store
 
-    try:
-        store = open_store(Project.open(project))
+    with reported():
+        store = open_store(project)
         people.revoke_token(store, cli_actor(store), token_id)
-    except TierwiseError as exc:
-        _fail(exc)
     console.print(f"token {token_id} revoked")
 
 
 @user_app.command("sessions")
-def user_sessions(username: Annotated[str | None, typer.Argument(help="one user's")] = None,
-                  project: ProjectOpt = Path(".")) -> None:
+def user_sessions(username: OneUser = None, project: ProjectOpt = Path(".")) -> None:
     """List live dashboard and API sessions: who, from where, since when, last seen."""
     from tierwise.services import people
 
-    try:
-        _, store, actor = _acting(project)
-        found = people.sessions(store, actor, username)
-    except TierwiseError as exc:
-        _fail(exc)
-    table = Table(title="sessions", title_justify="left")
-    for col in ("id", "user", "client", "logged in", "last seen", "ends"):
-        table.add_column(col)
+    found = _as_admin(project, lambda store, actor: people.sessions(store, actor, username))
+    table = listing_table("sessions", "id", "user", "client", "logged in", "last seen", "ends")
     for s in found:
         table.add_row(s.id, s.username, s.client or "", _when(s.created_at),
                       _when(s.last_seen_at), _when(s.expires_at))
@@ -294,11 +256,9 @@ def user_revoke_session(session_id: Annotated[str, typer.Argument(help="as `user
     """End a session at once (the person is logged out)."""
     from tierwise.services import people
 
-    try:
-        _, store, actor = _acting(project)
+    with reported():
+        _, store, actor = _admin(project)
         ended = people.revoke_session(store, actor, session_id)
-    except TierwiseError as exc:
-        _fail(exc)
     console.print(f"session {ended.id} of {ended.username} ended")
 
 
@@ -314,14 +274,12 @@ def user_assign(
     from tierwise.services import people
 
     ids = list(customers or [])
-    try:
+    with reported():
         if from_file is not None:
             ids += [line.strip() for line in from_file.read_text(encoding="utf-8").splitlines()
                     if line.strip()]
         if not ids:
             raise SpecError("name customer ids, or give --file with one id per line")
-        _, store, actor = _acting(project)
+        _, store, actor = _admin(project)
         n = people.assign(store, actor, ids, username)
-    except TierwiseError as exc:
-        _fail(exc)
     console.print(f"{n:,} customers assigned to {username}")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import Request
 
 from tierwise.services.grading import Project
+from tierwise.services.records import Store
 from tierwise.spec.models import SecuritySpec
-from tierwise.store import Store
 
 
 def store_of(request: Request) -> Store:

@@ -64,8 +64,12 @@ def engine_message(exc: EngineError) -> tuple[str, str]:
     return (f"{first} (error id {eid}; the server log has the details)", eid)
 
 
-def status_of(exc: TierwiseError) -> tuple[int, str]:
-    """The HTTP status and the error code of a tierwise error."""
+def status_of(exc: TierwiseError, *, otherwise: int = 400) -> tuple[int, str]:
+    """The HTTP status and the error code of a tierwise error.
+
+    ``otherwise`` is the status of an error of none of the kinds mapped here: a bad request
+    (400) by default; a dashboard form answers such a refusal as 409 or 422 instead.
+    """
     from tierwise.http.limits import RateLimited
     from tierwise.services.auth import LockedOut
 
@@ -82,4 +86,4 @@ def status_of(exc: TierwiseError) -> tuple[int, str]:
     for kind, status, code in _STATUS:
         if isinstance(exc, kind):
             return status, code
-    return 400, "error"
+    return otherwise, "error"

@@ -21,6 +21,7 @@ from typing import Any
 from fastapi import Request
 
 from tierwise.errors import TierwiseError
+from tierwise.http.errors import body, status_of
 from tierwise.spec.models import RateSpec, SecuritySpec
 
 LOGIN = "login"
@@ -225,8 +226,8 @@ class LoginThrottle:
                         (b"content-length", b"0"), (b"cache-control", b"no-store")]})
                     await send({"type": "http.response.body", "body": b""})
                     return
-                await _answer(send, 429, "too_many_requests", str(exc),
-                              [(b"retry-after", retry)])
+                status, code = status_of(exc)
+                await _answer(send, status, code, str(exc), [(b"retry-after", retry)])
                 return
         await self.app(scope, receive, send)
 
@@ -245,9 +246,9 @@ async def _answer(send: Send, status: int, code: str, message: str,
                   headers: list[tuple[bytes, bytes]] | None = None) -> None:
     import json
 
-    body = json.dumps({"code": code, "message": message, "issues": []}).encode()
+    content = json.dumps(body(code, message)).encode()
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"),
-                            (b"content-length", str(len(body)).encode()),
+                            (b"content-length", str(len(content)).encode()),
                             (b"cache-control", b"no-store"), *(headers or [])]})
-    await send({"type": "http.response.body", "body": body})
+    await send({"type": "http.response.body", "body": content})

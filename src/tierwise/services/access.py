@@ -89,18 +89,23 @@ def require_customer(store: Store, user: User, customer_id: str) -> None:
             raise NotFoundError(f"customer {customer_id!r} is not among your customers")
 
 
-def require_decision(store: Store, user: User, override: Override, action: str) -> None:
-    """Refuse ``action`` (approve, reject or revoke) on ``override`` unless ``user`` may take it.
-
-    The override's customer must be visible to the user (else it reads as missing). Approving
-    and rejecting need a decider; revoking one's own override needs only the right to override.
-    """
+def require_override(store: Store, user: User, override: Override) -> None:
+    """Refuse an override of a customer ``user`` may not see, as if it did not exist."""
     from tierwise.errors import NotFoundError
 
     try:
         require_customer(store, user, override.customer_id)
     except NotFoundError:
         raise NotFoundError(f"no override #{override.id}") from None
+
+
+def require_decision(store: Store, user: User, override: Override, action: str) -> None:
+    """Refuse ``action`` (approve, reject or revoke) on ``override`` unless ``user`` may take it.
+
+    The override's customer must be visible to the user (else it reads as missing). Approving
+    and rejecting need a decider; revoking one's own override needs only the right to override.
+    """
+    require_override(store, user, override)
     require(user, OVERRIDE if action == "revoke" else DECIDE)
     if action == "revoke" and override.author != user.username:
         require(user, DECIDE)

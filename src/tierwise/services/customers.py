@@ -48,23 +48,38 @@ class Page:
     rows: list[dict[str, Any]]
 
 
-def search(store: Store, scheme: str, *, tier: str | None = None, prefix: str | None = None,
-           where: str | None = None, visible: set[str] | None = None,
-           as_of: date | None = None, limit: int = 50, offset: int = 0,
-           timeout: float | None = SEARCH_TIMEOUT) -> Page:
-    """Customers of the scheme's latest (or as-of) run, filtered and paginated by id.
+@dataclass(frozen=True)
+class CustomerQuery:
+    """Which customers of a scheme's run to list, and which page of them.
 
-    Args:
-        store: the store.
+    Attributes:
         scheme: the scheme.
         tier: only this tier.
         prefix: only ids starting with it.
         where: a condition on the run's indicators in the expression language, e.g.
             ``spend_12m >= 5000 and orders_12m < 3``.
-        visible: only these ids (a manager's customers); None for all.
         as_of: the run's as-of date (default the latest).
         limit: rows per page.
         offset: rows skipped.
+    """
+
+    scheme: str
+    tier: str | None = None
+    prefix: str | None = None
+    where: str | None = None
+    as_of: date | None = None
+    limit: int = 50
+    offset: int = 0
+
+
+def search(store: Store, query: CustomerQuery, *, visible: set[str] | None = None,
+           timeout: float | None = SEARCH_TIMEOUT) -> Page:
+    """Customers of the scheme's latest (or as-of) run, filtered and paginated by id.
+
+    Args:
+        store: the store.
+        query: the scheme, filters and page.
+        visible: only these ids (a manager's customers); None for all.
         timeout: seconds the search may run (:data:`SEARCH_TIMEOUT`); None for no limit.
 
     Raises:
@@ -75,7 +90,8 @@ def search(store: Store, scheme: str, *, tier: str | None = None, prefix: str | 
     from tierwise import expr
     from tierwise.indicators import CUSTOMER
 
-    run = history_service.latest_run(store, scheme, as_of)
+    tier, prefix, where = query.tier, query.prefix, query.where
+    run = history_service.latest_run(store, query.scheme, query.as_of)
     folder = Path(run.folder or "")
     engine = connect()
     try:
@@ -98,7 +114,7 @@ def search(store: Store, scheme: str, *, tier: str | None = None, prefix: str | 
         with engine.time_limit(timeout, what="the customer search", hint=(
                 "narrow it with a tier, an id prefix or a simpler condition")):
             total = int(engine.execute(table.count()))
-            rows = engine.to_arrow(table.order_by(CUSTOMER).limit(limit, offset=offset)
+            rows = engine.to_arrow(table.order_by(CUSTOMER).limit(query.limit, offset=query.offset)
                                    ).to_pylist()
     finally:
         engine.close()

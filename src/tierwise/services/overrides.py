@@ -11,11 +11,13 @@ approval.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 from tierwise import methods
-from tierwise.errors import NotFoundError, SpecError
+from tierwise.errors import ConflictError, NotFoundError, SpecError
+from tierwise.services import access
 from tierwise.services import versions as version_service
 from tierwise.services.grading import Project
 from tierwise.services.runs import actor_name, open_store
@@ -23,23 +25,27 @@ from tierwise.spec.names import check_scheme_name
 from tierwise.store import Store
 from tierwise.store import overrides as store_overrides
 from tierwise.store import schemes as store_schemes
-from tierwise.store.overrides import Override
+from tierwise.store.overrides import Override, OverrideRequest
 from tierwise.store.runs import Run
+from tierwise.store.users import User
+
+__all__ = [
+    "Decision",
+    "OverrideRequest",
+    "StaleOverride",
+    "approve",
+    "create",
+    "decidable",
+    "decide",
+    "listing",
+    "reject",
+    "revoke",
+    "visible",
+]
 
 
-def create(
-    project: Project,
-    scheme: str,
-    customer_id: str,
-    *,
-    kind: str,
-    tier: str | None,
-    reason: str,
-    actor: str | None = None,
-    valid_from: date | None = None,
-    expires: date | None = None,
-    store: Store | None = None,
-) -> Override:
+def create(project: Project, request: OverrideRequest, *, actor: str | None = None,
+           store: Store | None = None) -> Override:
     """Record an override; it is pending when the scheme requires approval, else active.
 
     ``store`` is an open store to use (default: open the project's for this call).
@@ -49,12 +55,13 @@ def create(
         NotFoundError: the scheme has no active version on the override's first day.
 
     """
+    scheme, valid_from = request.scheme, request.valid_from
     check_scheme_name(scheme)
     own = store is None
     store = store or open_store(project)
     today = date.today()
     try:
-        latest = _require_graded(store, scheme, customer_id)
+        latest = _require_graded(store, scheme, request.customer_id)
         with store.begin() as conn:
             active = store_schemes.active_version(conn, scheme, valid_from or today)
             governing = store_schemes.active_version(conn, scheme, today)
@@ -74,10 +81,9 @@ def create(
                         f"most {rules.max_backdate_days} (overrides.max_backdate_days); start it "
                         f"on {latest.as_of} or later")
             return store_overrides.create(
-                conn, scheme, customer_id, kind=kind, tier=tier, reason=reason,
-                author=actor_name(actor), tiers=[t.key for t in methods.scheme_tiers(spec)],
-                require_approval=rules.require_approval or backdated, valid_from=valid_from,
-                expires=expires, backdated=backdated)
+                conn, request, author=actor_name(actor),
+                tiers=[t.key for t in methods.scheme_tiers(spec)],
+                require_approval=rules.require_approval or backdated, backdated=backdated)
     finally:
         if own:
             store.close()
@@ -139,3 +145,70 @@ def revoke(project: Project, override_id: int, *, note: str | None = None,
            store: Store | None = None) -> Override:
     """End an override now."""
     return _decide(project, "revoke", override_id, note, actor, revision, store)
+
+
+class StaleOverride(ConflictError):
+    """The override changed since the person deciding read it (another revision)."""
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A decision on an override: approve, reject or revoke, with a note.
+
+    ``revision`` is the override's revision the person decided on; None decides on whatever
+    revision is current.
+    """
+
+    action: str
+    note: str | None = None
+    revision: int | None = None
+
+
+def listing(store: Store, *, user: User | None = None, scheme: str | None = None,
+            status: str | None = None) -> list[Override]:
+    """Overrides, newest first; with ``user``, only those of customers the user may see."""
+    with store.connect() as conn:
+        found = store_overrides.listing(conn, scheme=scheme, status=status)
+    shown = access.visible_customers(store, user) if user is not None else None
+    return [o for o in found if shown is None or o.customer_id in shown]
+
+
+def visible(store: Store, user: User, override_id: int) -> Override:
+    """The override, refused as missing unless ``user`` may see its customer."""
+    with store.connect() as conn:
+        found = store_overrides.get(conn, override_id)
+    access.require_override(store, user, found)
+    return found
+
+
+def decidable(store: Store, user: User | None, action: str, override_id: int, *,
+              customer_id: str | None = None) -> Override:
+    """The override ``user`` may ``action`` (approve, reject or revoke), else a refusal.
+
+    ``user`` None is the local operator of a store without users, who may decide anything.
+    ``customer_id``: the customer whose page the decision came from; another's override is
+    refused as missing.
+    """
+    with store.connect() as conn:
+        target = store_overrides.get(conn, override_id)
+    if user is not None:
+        access.require_decision(store, user, target, action)
+    if customer_id is not None and target.customer_id != customer_id:
+        raise NotFoundError(f"override #{override_id} is not one of {customer_id}'s")
+    return target
+
+
+def decide(project: Project, target: Override, decision: Decision, *, actor: str | None,
+           store: Store | None = None) -> Override:
+    """Take ``decision`` on ``target`` (from :func:`decidable`), at the revision it names.
+
+    Raises:
+        StaleOverride: the override is no longer at ``decision.revision``.
+
+    """
+    if decision.revision is not None and decision.revision != target.revision:
+        raise StaleOverride(
+            f"override #{target.id} changed since you read it (revision {decision.revision}, "
+            f"now {target.revision}); reload it and decide again")
+    return _decide(project, decision.action, target.id, decision.note, actor,
+                   decision.revision, store)

@@ -124,3 +124,10 @@ def listing(store: Store, actor: Actor) -> list[User]:
     _require(actor)
     with store.connect() as conn:
         return store_users.listing(conn)
+
+
+def get(store: Store, actor: Actor, username: str) -> User:
+    """The user named ``username``."""
+    _require(actor)
+    with store.connect() as conn:
+        return store_users.by_name(conn, username)

@@ -64,19 +64,26 @@ def _public(o: Override) -> dict[str, Any]:
     return {k: v for k, v in asdict(o).items() if k not in ("created_at", "decided_at")}
 
 
+@dataclass(frozen=True)
+class OverrideRequest:
+    """An override as a person asks for it: which customer, how, why, and from when."""
+
+    scheme: str
+    customer_id: str
+    kind: str
+    tier: str | None
+    reason: str
+    valid_from: date | None = None
+    expires: date | None = None
+
+
 def create(
     conn: sa.Connection,
-    scheme: str,
-    customer_id: str,
+    request: OverrideRequest,
     *,
-    kind: str,
-    tier: str | None,
-    reason: str,
     author: str,
     tiers: list[str],
     require_approval: bool,
-    valid_from: date | None = None,
-    expires: date | None = None,
     backdated: bool = False,
 ) -> Override:
     """Record an override; ``tiers`` are the scheme's tier keys, to check ``tier`` against.
@@ -88,23 +95,9 @@ def create(
         ConflictError: when the customer already has a pending or active override.
 
     """
-    start = valid_from or date.today()
-    if not reason or not reason.strip():
-        raise StoreError("an override needs a reason: say why this customer's grade is changed")
-    if kind not in KINDS:
-        raise StoreError(f"override kind {kind!r} is unknown; use one of {', '.join(KINDS)}")
-    if kind == "exclude":
-        if tier is not None:
-            raise StoreError("an exclude override takes no tier; leave the tier out")
-    elif tier not in tiers:
-        raise StoreError(
-            f"tier {tier!r} is not a tier of {scheme!r}; tiers: {', '.join(tiers)}"
-        )
-    if expires is not None and expires <= start:
-        raise StoreError(
-            f"the override expires on {expires}, not after it starts ({start}); give a later "
-            "expiry or none"
-        )
+    scheme, customer_id, expires = request.scheme, request.customer_id, request.expires
+    start = request.valid_from or date.today()
+    _check(request, tiers, start)
     sid = lock(conn, scheme)
     current = conn.execute(
         _select().where(overrides.c.scheme_id == sid, overrides.c.customer_id == customer_id,
@@ -123,7 +116,8 @@ def create(
         )
     oid = conn.execute(
         sa.insert(overrides).values(
-            scheme_id=sid, customer_id=customer_id, kind=kind, tier=tier, reason=reason.strip(),
+            scheme_id=sid, customer_id=customer_id, kind=request.kind, tier=request.tier,
+            reason=request.reason.strip(),
             author=author, created_at=now(), valid_from=start, expires=expires,
             status=PENDING if require_approval else ACTIVE,
         ).returning(overrides.c.id)
@@ -133,6 +127,27 @@ def create(
                  object_id=str(oid),
                  after={**_public(made), "backdated": True} if backdated else _public(made))
     return made
+
+
+def _check(request: OverrideRequest, tiers: list[str], start: date) -> None:
+    """Refuse a request without a reason, of an unknown kind or tier, or expiring too soon."""
+    kind, tier = request.kind, request.tier
+    if not request.reason or not request.reason.strip():
+        raise StoreError("an override needs a reason: say why this customer's grade is changed")
+    if kind not in KINDS:
+        raise StoreError(f"override kind {kind!r} is unknown; use one of {', '.join(KINDS)}")
+    if kind == "exclude":
+        if tier is not None:
+            raise StoreError("an exclude override takes no tier; leave the tier out")
+    elif tier not in tiers:
+        raise StoreError(
+            f"tier {tier!r} is not a tier of {request.scheme!r}; tiers: {', '.join(tiers)}"
+        )
+    if request.expires is not None and request.expires <= start:
+        raise StoreError(
+            f"the override expires on {request.expires}, not after it starts ({start}); give a "
+            "later expiry or none"
+        )
 
 
 def get(conn: sa.Connection, override_id: int) -> Override:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -21,16 +22,13 @@ from fastapi.responses import RedirectResponse
 
 from tierwise.errors import ConflictError, NotFoundError, SpecError, TierwiseError
 from tierwise.http.clients import project_of, security_of, store_of
-from tierwise.services import access
+from tierwise.services import access, catalog
 from tierwise.services import versions as version_service
 from tierwise.services.editing import SpecPreview, preview_spec
-from tierwise.store import schemes as store_schemes
-from tierwise.store.schemes import Version
-from tierwise.store.users import User
+from tierwise.services.records import Version
 from tierwise.web import i18n
-from tierwise.web.overview import tier_labels
-from tierwise.web.pages import error_page, lang_of, message_of, render, status_of
-from tierwise.web.session import Page, Posted
+from tierwise.web.pages import bad_form, error_page, lang_of, message_of, refusal, render, status_of
+from tierwise.web.session import Page, Posted, Viewer
 
 router = APIRouter(include_in_schema=False)
 
@@ -218,26 +216,40 @@ def _day(request: Request, name: str) -> date | None:
 
 
 def _versions(request: Request, name: str) -> tuple[list[Version], Version | None]:
-    with store_of(request).connect() as conn:
-        if name not in store_schemes.scheme_names(conn):
-            raise NotFoundError(f"no scheme {name!r}")
-        return store_schemes.versions(conn, name), store_schemes.active_version(conn, name)
+    catalog.require_scheme(store_of(request), name)
+    return catalog.versions(store_of(request), name)
 
 
-def _page(request: Request, user: User, csrf: str, name: str, *,
-          form: dict[str, str] | None = None, base: int | None = None,
-          problems: list[tuple[str, str]] | None = None, checked: bool = False,
-          preview: SpecPreview | None = None, message: str | None = None,
-          status: int = 200) -> Response:
-    """The editor page; ``form`` keeps what the user typed, else the active version's values."""
+@dataclass(frozen=True)
+class Edit:
+    """What an editor page shows beside the scheme: the user's edit and what became of it.
+
+    ``form`` keeps what the user typed (None: the active version's values); ``base`` is the
+    version the edit started from; then the problems a check found, whether it was checked, a
+    preview of its impact, a message, and the page's status.
+    """
+
+    form: dict[str, str] | None = None
+    base: int | None = None
+    problems: list[tuple[str, str]] | None = None
+    checked: bool = False
+    preview: SpecPreview | None = None
+    message: str | None = None
+    status: int = 200
+
+
+def _page(request: Request, who: Viewer, name: str, edit: Edit | None = None) -> Response:
+    """The editor page of scheme ``name``, with the user's ``edit`` if any."""
+    user, csrf = who.user, who.csrf
+    edit = edit or Edit()
+    form, base, problems = edit.form, edit.base, edit.problems
     try:
         found, active = _versions(request, name)
         if active is None:
             raise NotFoundError(f"scheme {name!r} has no active version")
-        with store_of(request).connect() as conn:
-            names = store_schemes.scheme_names(conn)
-            activations = store_schemes.activation_list(conn, name)
-        labels = tier_labels(store_of(request), name, lang_of(request))
+        store = store_of(request)
+        names, activations = catalog.scheme_names(store), catalog.activations(store, name)
+        labels = catalog.tier_labels(store, name, lang_of(request))
     except TierwiseError as exc:
         return error_page(request, exc, user=user, csrf=csrf)
     latest = found[-1].number if found else None
@@ -274,15 +286,15 @@ def _page(request: Request, user: User, csrf: str, name: str, *,
              for i, k in enumerate(keys)]
     method = str(active.spec.get("method", ""))
     return render(
-        request, "scheme.html", user=user, csrf=csrf, status=status, scheme=name,
+        request, "scheme.html", user=user, csrf=csrf, status=edit.status, scheme=name,
         schemes=names, method=method, editable=method in EDITABLE,
         can_edit=access.allowed(user, access.EDIT_SCHEMES), active=active,
         tiers=tiers, dimensions=active.spec.get("dimensions") or [], values=values,
         stability=STABILITY, whole=WHOLE, today=date.today().isoformat(),
         note=(form or {}).get("note", ""), base=base if base is not None else latest,
         source=active.number, spec_json=json.dumps(active.spec, indent=2, ensure_ascii=False),
-        problems=problems or [], by_field=by_field, checked=checked, preview=preview,
-        labels=labels, message=message, versions=list(reversed(found)),
+        problems=problems or [], by_field=by_field, checked=edit.checked, preview=edit.preview,
+        labels=labels, message=edit.message, versions=list(reversed(found)),
         activations=activations, compare=compare, differences=differences,
         saved=by_number.get(saved), same=request.query_params.get("same") == "1",
         activated=request.query_params.get("activated"),
@@ -296,8 +308,7 @@ def schemes_page(request: Request, who: Page) -> Response:
     user, csrf = who.user, who.csrf
     try:
         access.require(user, access.READ)
-        with store_of(request).connect() as conn:
-            names = store_schemes.scheme_names(conn)
+        names = catalog.scheme_names(store_of(request))
         if not names:
             raise NotFoundError("the store has no schemes yet")
     except TierwiseError as exc:
@@ -308,17 +319,9 @@ def schemes_page(request: Request, who: Page) -> Response:
 @router.get("/schemes/{name}")
 def scheme_page(name: str, request: Request, who: Page) -> Response:
     """The active version as a form (read-only without ``EDIT_SCHEMES``) and the history."""
-    user, csrf = who.user, who.csrf
-    try:
-        access.require(user, access.READ)
-    except TierwiseError as exc:
-        return error_page(request, exc, user=user, csrf=csrf)
-    return _page(request, user, csrf, name)
-
-
-def _refused(request: Request, user: User, csrf: str, lead: str) -> Response:
-    return render(request, "error.html", user=user, csrf=csrf, status=403 if lead == "csrf"
-                  else 400, lead=lead, message="")
+    if (refused := refusal(request, who, access.READ)) is not None:
+        return refused
+    return _page(request, who, name)
 
 
 @router.post("/schemes/{name}")
@@ -333,24 +336,22 @@ def edit_scheme(name: str, request: Request, post: Posted) -> Response:
         action = ""
     if (action not in ACTIONS and not RESHAPE.match(action)) or len(form) > 40 * MAX_TIERS \
             or any(len(v) > MAX_FIELD for v in form.values()):
-        return _refused(request, user, csrf, "bad_request")
+        return bad_form(request, post)
     try:
         access.require(user, access.EDIT_SCHEMES)
-        with store_of(request).connect() as conn:
-            if name not in store_schemes.scheme_names(conn):
-                raise NotFoundError(f"no scheme {name!r}")
-            start = store_schemes.version(conn, name, source)
+        catalog.require_scheme(store_of(request), name)
+        start = catalog.version(store_of(request), name, source)
     except TierwiseError as exc:
         return error_page(request, exc, user=user, csrf=csrf)
     if RESHAPE.match(action):
         # Add, remove or move a tier: the same form again, nothing checked or saved.
-        return _page(request, user, csrf, name, form=reshape(form, action), base=base)
+        return _page(request, post, name, Edit(form=reshape(form, action), base=base))
     spec = edited_spec(start.spec, form)
     project, store = project_of(request), store_of(request)
     note = form.get("note", "").strip() or None
 
     def again(**context: Any) -> Response:
-        return _page(request, user, csrf, name, form=form, base=base, **context)
+        return _page(request, post, name, Edit(form=form, base=base, **context))
 
     try:
         if action == "check":
@@ -362,15 +363,14 @@ def edit_scheme(name: str, request: Request, post: Posted) -> Response:
         saved, created = version_service.save_edit(store, project, name, spec,
                                                    actor=user.username, base=base, note=note)
     except SpecError as exc:
-        return again(problems=problems_of(exc, name), status=422)
-    except ConflictError:
+        return again(problems=problems_of(exc, name), status=status_of(exc)[0])
+    except ConflictError as exc:
         latest = _versions(request, name)[0]
         number = latest[-1].number if latest else 0
         text = i18n.words(lang_of(request))["conflict"].format(version=number)
-        return again(message=text, status=409)
+        return again(message=text, status=status_of(exc)[0])
     except TierwiseError as exc:
-        status = status_of(exc)[0]
-        return again(message=message_of(exc), status=422 if status == 400 else status)
+        return again(message=message_of(exc), status=status_of(exc, otherwise=422)[0])
     query: dict[str, str | int] = {"saved": saved.number}
     if not created:
         query["same"] = 1
@@ -385,7 +385,7 @@ def activate_version(name: str, request: Request, post: Posted) -> Response:
         number = int(form.get("version", ""))
         go_live = date.fromisoformat(form["go_live"]) if form.get("go_live") else None
     except ValueError:
-        return _refused(request, user, csrf, "bad_request")
+        return bad_form(request, post)
     try:
         access.require(user, access.EDIT_SCHEMES)
         _versions(request, name)

@@ -9,27 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from tierwise import methods
 from tierwise.errors import NotFoundError
 from tierwise.reports import charts
+from tierwise.services import catalog
 from tierwise.services import customers as customer_service
 from tierwise.services import history as history_service
-from tierwise.services import versions as version_service
-from tierwise.store import Store
-from tierwise.store import runs as store_runs
-from tierwise.store import schemes as store_schemes
-from tierwise.store.runs import Run
+from tierwise.services.records import Run, Store
 from tierwise.web import i18n
-
-
-def tier_labels(store: Store, scheme: str, lang: str) -> dict[str, str]:
-    """Tier key -> label in ``lang``, best tier first, from the scheme's active version."""
-    with store.connect() as conn:
-        version = store_schemes.active_version(conn, scheme)
-    if version is None:
-        return {}
-    spec = version_service.scheme_of(version)
-    return {t.key: t.label_text(lang) for t in methods.scheme_tiers(spec)}
 
 
 @dataclass
@@ -98,10 +84,9 @@ def overview(store: Store, scheme: str, labels: dict[str, str], *, lang: str,
 
 
 def _trend(store: Store, scheme: str, labels: dict[str, str], lang: str) -> str:
-    with store.connect() as conn:
-        runs = store_runs.history_runs(conn, scheme)
-        per_run = [{c.tier: c.customers for c in store_runs.tier_counts(conn, r.id)}
-                   for r in runs]
+    counted = catalog.tier_counts_by_run(store, scheme)
+    runs = [r for r, _ in counted]
+    per_run = [counts for _, counts in counted]
     keys = [*labels, *sorted({k for counts in per_run for k in counts} - set(labels))]
     series = {labels.get(k, k): [float(counts.get(k, 0)) for counts in per_run] for k in keys}
     return charts.lines([i18n.day(r.as_of, lang) for r in runs], series,

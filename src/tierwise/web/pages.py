@@ -13,9 +13,10 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from tierwise.errors import EngineError, QueryTimeout, TierwiseError
-from tierwise.store.users import User
+from tierwise.services import access
+from tierwise.services.records import User
 from tierwise.web import i18n
-from tierwise.web.session import LANG_COOKIE, set_cookie
+from tierwise.web.session import LANG_COOKIE, Viewer, set_cookie
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
@@ -78,14 +79,15 @@ def switch_url(request: Request, lang: str) -> str:
     return f"{request.url.path}?{query}"
 
 
-def status_of(exc: TierwiseError) -> tuple[int, str]:
+def status_of(exc: TierwiseError, *, otherwise: int = 400) -> tuple[int, str]:
     """The HTTP status of a refused action and the page's lead-in key.
 
-    The status is the REST API's, so both edges answer the same error alike.
+    The status is the REST API's (:func:`tierwise.http.errors.status_of`, ``otherwise`` for an
+    error of no mapped kind), so both edges answer the same error alike.
     """
     from tierwise.http.errors import status_of as api_status
 
-    status = api_status(exc)[0]
+    status = api_status(exc, otherwise=otherwise)[0]
     return status, {404: "not_found", 403: "forbidden"}.get(status, "error")
 
 
@@ -104,3 +106,18 @@ def error_page(request: Request, exc: TierwiseError, *, user: User | None = None
     status, key = status_of(exc)
     return render(request, "error.html", user=user, csrf=csrf, status=status, lead=key,
                   message=message_of(exc))
+
+
+def refusal(request: Request, who: Viewer, action: str) -> HTMLResponse | None:
+    """The error page when the viewer's role may not do ``action``; None when it may."""
+    try:
+        access.require(who.user, action)
+    except TierwiseError as exc:
+        return error_page(request, exc, user=who.user, csrf=who.csrf)
+    return None
+
+
+def bad_form(request: Request, who: Viewer) -> HTMLResponse:
+    """A 400 page for a form that is incomplete or invalid."""
+    return render(request, "error.html", user=who.user, csrf=who.csrf, status=400,
+                  lead="bad_request", message="")

@@ -19,17 +19,23 @@ from starlette.staticfiles import StaticFiles
 from tierwise.errors import NotFoundError, PermissionDenied, TierwiseError
 from tierwise.http.clients import client_of, project_of, security_of, store_of
 from tierwise.http.limits import EXPENSIVE, RateLimited, limits_of
-from tierwise.services import access
+from tierwise.services import access, audit_trail, catalog
 from tierwise.services import overrides as override_service
 from tierwise.services.auth import LockedOut
-from tierwise.services.customers import detail, search
-from tierwise.store import access_log, audit
-from tierwise.store import overrides as store_overrides
-from tierwise.store import schemes as store_schemes
-from tierwise.store.users import User
+from tierwise.services.customers import CustomerQuery, detail, search
+from tierwise.services.records import PENDING, User
 from tierwise.web import editor
-from tierwise.web.overview import overview, tier_labels
-from tierwise.web.pages import STATIC, error_page, lang_of, message_of, render, status_of
+from tierwise.web.overview import overview
+from tierwise.web.pages import (
+    STATIC,
+    bad_form,
+    error_page,
+    lang_of,
+    message_of,
+    refusal,
+    render,
+    status_of,
+)
 from tierwise.web.session import (
     LOGIN_COOKIE,
     SESSION_COOKIE,
@@ -86,8 +92,7 @@ def install(app: FastAPI) -> None:
 
 
 def _schemes(request: Request) -> list[str]:
-    with store_of(request).connect() as conn:
-        return store_schemes.scheme_names(conn)
+    return catalog.scheme_names(store_of(request))
 
 
 def _scheme_param(request: Request, names: list[str]) -> str | None:
@@ -131,11 +136,12 @@ def login(request: Request, form: Form) -> Response:
     try:
         sid = log_in(request, form.get("username", ""), form.get("password", ""))
     except (RateLimited, LockedOut) as exc:
-        response = _login_form(request, failed=True, status=429, wait=exc.retry_after)
+        response = _login_form(request, failed=True, status=status_of(exc)[0],
+                               wait=exc.retry_after)
         response.headers["Retry-After"] = str(exc.retry_after)
         return response
-    except PermissionDenied:
-        return _login_form(request, failed=True, status=403)
+    except PermissionDenied as exc:
+        return _login_form(request, failed=True, status=status_of(exc)[0])
     response = RedirectResponse("/overview", status_code=303)
     set_cookie(response, request, SESSION_COOKIE, sid,
                max_age=security_of(request).session_hours * 3600)
@@ -167,7 +173,7 @@ def overview_page(request: Request, who: Page) -> Response:
             raise NotFoundError(f"no scheme {scheme!r}")
         store = store_of(request)
         lang = lang_of(request)
-        labels = tier_labels(store, scheme, lang) if scheme else {}
+        labels = catalog.tier_labels(store, scheme, lang) if scheme else {}
         view = overview(store, scheme, labels, lang=lang,
                         visible=access.visible_customers(store, user)) if scheme else None
     except TierwiseError as exc:
@@ -189,7 +195,7 @@ def customers_page(request: Request, who: Page) -> Response:
         names = _schemes(request)
         scheme = _scheme_param(request, names)
         store = store_of(request)
-        labels = tier_labels(store, scheme, lang_of(request)) if scheme else {}
+        labels = catalog.tier_labels(store, scheme, lang_of(request)) if scheme else {}
     except TierwiseError as exc:
         return error_page(request, exc, user=user, csrf=csrf)
     try:
@@ -204,17 +210,17 @@ def customers_page(request: Request, who: Page) -> Response:
     if scheme:
         try:
             limits_of(request).check(EXPENSIVE, client=client_of(request), user=user.username)
-            found_page = search(store, scheme, tier=tier, prefix=prefix, where=where,
-                                visible=access.visible_customers(store, user),
-                                timeout=security_of(request).search_timeout_seconds,
-                                limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE)
+            asked = CustomerQuery(scheme, tier=tier, prefix=prefix, where=where,
+                                  limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE)
+            found_page = search(store, asked, visible=access.visible_customers(store, user),
+                                timeout=security_of(request).search_timeout_seconds)
             context.update(rows=found_page.rows, total=found_page.total)
             access.log_read(store, user, "customers.searched", "scheme", scheme,
                             client=client_of(request),
                             detail={"tier": tier, "q": prefix, "where": where, "page": number,
                                     "total": found_page.total})
         except TierwiseError as exc:
-            status = status_of(exc)[0] if status_of(exc)[0] != 400 else 422
+            status = status_of(exc, otherwise=422)[0]
             context["message"] = message_of(exc)
     base = {"scheme": scheme or "", "tier": tier or "", "q": prefix or "", "where": where or ""}
     context["prev_url"] = (f"/customers?{urlencode({**base, 'page': number - 1})}"
@@ -235,7 +241,7 @@ def customer_page(customer_id: str, request: Request, who: Page) -> Response:
         scheme = _scheme_param(request, _schemes(request))
         if scheme is None:
             raise NotFoundError("the store has no schemes yet")
-        labels = tier_labels(store, scheme, lang_of(request))
+        labels = catalog.tier_labels(store, scheme, lang_of(request))
         info = detail(project_of(request), store, scheme, customer_id)
         access.log_read(store, user, "customer.read", "customer", customer_id,
                         client=client_of(request), detail={"scheme": scheme})
@@ -260,15 +266,16 @@ def create_override(customer_id: str, request: Request, post: Posted) -> Respons
         expires = None
         kind = ""  # refused below as an invalid form
     if kind not in KINDS or not reason or len(reason) > 4000 or not scheme:
-        return render(request, "error.html", user=user, csrf=csrf, status=400,
-                      lead="bad_request", message="")
+        return bad_form(request, post)
     try:
         access.require(user, access.OVERRIDE)
         store = store_of(request)
         access.require_customer(store, user, customer_id)
-        made = override_service.create(project_of(request), scheme, customer_id, kind=kind,
-                                       tier=form.get("tier") or None, reason=reason,
-                                       actor=user.username, expires=expires, store=store)
+        asked = override_service.OverrideRequest(scheme, customer_id, kind=kind,
+                                                 tier=form.get("tier") or None, reason=reason,
+                                                 expires=expires)
+        made = override_service.create(project_of(request), asked, actor=user.username,
+                                       store=store)
     except TierwiseError as exc:
         return error_page(request, exc, user=user, csrf=csrf)
     done = "pending" if made.status == "pending" else "saved"
@@ -283,17 +290,14 @@ def revoke_override(customer_id: str, override_id: Id, request: Request, post: P
     try:
         revision = int(form.get("revision", ""))
     except ValueError:
-        return render(request, "error.html", user=user, csrf=csrf, status=400,
-                      lead="bad_request", message="")
+        return bad_form(request, post)
     store = store_of(request)
     try:
-        with store.connect() as conn:
-            target = store_overrides.get(conn, override_id)
-        access.require_decision(store, user, target, "revoke")
-        if target.customer_id != customer_id:
-            raise NotFoundError(f"override #{override_id} is not one of {customer_id}'s")
-        override_service.revoke(project_of(request), override_id, actor=user.username,
-                                revision=revision, store=store)
+        target = override_service.decidable(store, user, "revoke", override_id,
+                                            customer_id=customer_id)
+        override_service.decide(project_of(request), target,
+                                override_service.Decision("revoke", revision=revision),
+                                actor=user.username, store=store)
     except TierwiseError as exc:
         return error_page(request, exc, user=user, csrf=csrf)
     query = urlencode({"scheme": form.get("scheme", ""), "done": "revoked"})
@@ -306,12 +310,9 @@ def revoke_override(customer_id: str, override_id: Id, request: Request, post: P
 def _approvals(request: Request, user: User, csrf: str, *, message: str | None = None,
                status: int = 200) -> Response:
     store = store_of(request)
-    with store.connect() as conn:
-        pending = store_overrides.listing(conn, status=store_overrides.PENDING)
-    visible = access.visible_customers(store, user)
-    pending = [o for o in pending if visible is None or o.customer_id in visible]
+    pending = override_service.listing(store, user=user, status=PENDING)
     lang = lang_of(request)
-    labels = {s: tier_labels(store, s, lang) for s in {o.scheme for o in pending}}
+    labels = {s: catalog.tier_labels(store, s, lang) for s in {o.scheme for o in pending}}
     return render(request, "approvals.html", user=user, csrf=csrf, status=status,
                   pending=pending, labels=labels, message=message,
                   can_decide=access.allowed(user, access.DECIDE),
@@ -321,12 +322,9 @@ def _approvals(request: Request, user: User, csrf: str, *, message: str | None =
 @router.get("/approvals")
 def approvals_page(request: Request, who: Page) -> Response:
     """Pending overrides (a manager's: only their customers'), with approve and reject."""
-    user, csrf = who.user, who.csrf
-    try:
-        access.require(user, access.READ_CUSTOMERS)
-    except TierwiseError as exc:
-        return error_page(request, exc, user=user, csrf=csrf)
-    return _approvals(request, user, csrf)
+    if (refused := refusal(request, who, access.READ_CUSTOMERS)) is not None:
+        return refused
+    return _approvals(request, who.user, who.csrf)
 
 
 @router.post("/approvals/{override_id}")
@@ -339,20 +337,16 @@ def decide(override_id: Id, request: Request, post: Posted) -> Response:
     except ValueError:
         action = None
     if action not in ("approve", "reject"):
-        return render(request, "error.html", user=user, csrf=csrf, status=400,
-                      lead="bad_request", message="")
+        return bad_form(request, post)
     store = store_of(request)
     try:
-        with store.connect() as conn:
-            target = store_overrides.get(conn, override_id)
-        access.require_decision(store, user, target, action)
-        decide_with = override_service.approve if action == "approve" else override_service.reject
-        decide_with(project_of(request), override_id, note=form.get("note") or None,
-                    actor=user.username, revision=revision, store=store)
+        target = override_service.decidable(store, user, action, override_id)
+        decision = override_service.Decision(action, form.get("note") or None, revision)
+        override_service.decide(project_of(request), target, decision, actor=user.username,
+                                store=store)
     except TierwiseError as exc:
-        status = status_of(exc)[0]
         return _approvals(request, user, csrf, message=message_of(exc),
-                          status=409 if status == 400 else status)
+                          status=status_of(exc, otherwise=409)[0])
     return RedirectResponse("/approvals?done=decided", status_code=303)
 
 
@@ -362,14 +356,9 @@ def decide(override_id: Id, request: Request, post: Posted) -> Response:
 @router.get("/audit")
 def audit_page(request: Request, who: Page) -> Response:
     """The latest 100 audit events and whether the hash chain is intact."""
-    user, csrf = who.user, who.csrf
-    try:
-        access.require(user, access.READ_AUDIT)
-    except TierwiseError as exc:
-        return error_page(request, exc, user=user, csrf=csrf)
-    with store_of(request).connect() as conn:
-        events = audit.events(conn, limit=100)
-        report = audit.verify(conn)
-        reads = access_log.entries(conn, limit=100)
-    return render(request, "audit.html", user=user, csrf=csrf, events=events, report=report,
-                  reads=reads)
+    if (refused := refusal(request, who, access.READ_AUDIT)) is not None:
+        return refused
+    store = store_of(request)
+    return render(request, "audit.html", user=who.user, csrf=who.csrf,
+                  events=audit_trail.events(store, limit=100), report=audit_trail.verify(store),
+                  reads=audit_trail.reads(store, limit=100))

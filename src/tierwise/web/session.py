@@ -19,7 +19,7 @@ from fastapi import Depends, Request, Response
 from tierwise.http.clients import client_of, security_of, store_of
 from tierwise.http.limits import LOGIN, limits_of
 from tierwise.services import auth as auth_service
-from tierwise.store.users import User
+from tierwise.services.records import User
 
 SESSION_COOKIE = "tw_session"  # the same cookie as the REST API's /auth/login
 LOGIN_COOKIE = "tw_login_csrf"

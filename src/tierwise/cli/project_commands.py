@@ -1,0 +1,97 @@
+"""Commands over a project folder: init, validate, check, explain, demo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.text import Text
+
+from tierwise.cli.common import console, open_project, parse_date, reported
+from tierwise.cli.options import AsOfOpt, LangOpt, ProjectOpt
+from tierwise.cli.run_command import print_fitted, print_summary
+
+
+def init(
+    folder: Annotated[Path, typer.Argument(help="folder to create")] = Path("."),
+    force: Annotated[bool, typer.Option(help="overwrite an existing tierwise.yaml")] = False,
+) -> None:
+    """Write a commented starter project with sample data."""
+    from tierwise.services.starter import write_starter
+
+    with reported():
+        path = write_starter(folder, force=force)
+    console.print(f"wrote {path} and sample data; next: [bold]tierwise run value -p {folder}[/]")
+
+
+def validate(project: ProjectOpt = Path(".")) -> None:
+    """Check tierwise.yaml and report every problem with file:line."""
+    with reported():
+        spec = open_project(project).spec
+    console.print(
+        f"[green]ok[/green]: {len(spec.sources)} sources, {len(spec.indicators)} "
+        f"indicators, {len(spec.schemes)} schemes"
+    )
+
+
+def check(project: ProjectOpt = Path("."), as_of: AsOfOpt = None) -> None:
+    """Check the data and print a data-quality report (exit 1 when a check fails)."""
+    from tierwise.cli.render import quality_table
+    from tierwise.services.grading import check as check_service
+
+    with reported():
+        report = check_service(open_project(project), as_of=parse_date(as_of))
+    console.print(quality_table(report))
+    if report.encodings:
+        console.print("encodings: " + ", ".join(f"{k} {v}" for k, v in report.encodings.items()))
+    for name, answered in report.by_statistics.items():
+        console.print(Text(f"{name}: answered by the Parquet file's statistics, no row read: "
+                           + ", ".join(answered)))
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def explain(
+    customer: Annotated[str, typer.Argument(help="customer id")],
+    scheme: Annotated[str, typer.Option("--scheme", "-s", help="scheme")],
+    project: ProjectOpt = Path("."),
+    as_of: AsOfOpt = None,
+) -> None:
+    """Show one customer's grade with its reasons and the gap to the next tier."""
+    from tierwise.cli.render import explanation_table
+    from tierwise.services.explain_run import explain as explain_service
+
+    with reported():
+        exp = explain_service(open_project(project), scheme, customer, as_of=parse_date(as_of))
+    console.print(explanation_table(exp))
+
+
+def demo(
+    folder: Annotated[Path, typer.Option(help="where to write the demo projects")] = Path(
+        "tierwise-demo"
+    ),
+    customers: Annotated[int, typer.Option(help="retail customers")] = 5000,
+    lang: LangOpt = "en",
+) -> None:
+    """Generate synthetic data, run every example project and print its tier summaries."""
+    from tierwise.cli.render import evaluation_tables, quality_table
+    from tierwise.reports.evaluation_output import headline
+    from tierwise.services.demo import run_demo
+
+    with reported():
+        for item in run_demo(folder, customers=customers):
+            console.rule(f"[bold]{item.title}")
+            if item.kind == "evaluation":
+                console.print(headline(item.payload), soft_wrap=True)
+                console.print(evaluation_tables(item.payload)[0])
+            elif item.kind == "quality":
+                console.print(quality_table(item.payload))
+            else:
+                result, spec = item.payload
+                print_summary(result, spec, lang=lang)
+                print_fitted(result)
+    console.print(
+        f"demo projects in {folder}; try: tierwise explain C000001 -s value -p {folder / 'retail'}"
+    )
+

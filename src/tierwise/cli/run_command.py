@@ -1,0 +1,129 @@
+"""``tierwise run``: grade with one or more schemes, record the runs, print their summaries.
+
+The command only declares its options; :func:`run_schemes` does the work from one
+:class:`RunRequest`, so the command stays a thin declaration over the run service.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from tierwise.cli.common import EXIT_SKIPPED, console, err, open_project, parse_date, reported
+from tierwise.cli.options import AsOfOpt, LangOpt, ProjectOpt
+from tierwise.errors import SpecError
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """What ``tierwise run`` was asked to do, as typed on the command line."""
+
+    schemes: list[str]
+    project: Path
+    as_of: str | None
+    all_schemes: bool
+    force: bool
+    version: int | None
+    drop_bad_rows: bool
+    export: list[str] | None
+    lang: str
+    actor: str | None
+
+
+# Typer makes one parameter of each argument and option: the command takes ten because
+# ``tierwise run`` has ten (the scheme names and nine options), and they are its public interface.
+def run(
+    schemes: Annotated[list[str] | None, typer.Argument(help="schemes to run")] = None,
+    project: ProjectOpt = Path("."),
+    as_of: AsOfOpt = None,
+    all_schemes: Annotated[bool, typer.Option("--all", help="run every scheme")] = False,
+    force: Annotated[bool, typer.Option(help="run again a date that is already done")] = False,
+    version: Annotated[int | None, typer.Option(
+        help="grade with this version (one scheme); an inactive version makes an unofficial "
+             "run that stays out of the history")] = None,
+    drop_bad_rows: Annotated[bool, typer.Option(
+        "--drop-bad-rows", help="grade without rows that fail a check (they are counted)")
+    ] = False,
+    export: Annotated[list[str] | None, typer.Option(help="also write csv and/or xlsx")] = None,
+    lang: LangOpt = "en",
+    actor: Annotated[str | None, typer.Option(help="who runs it (default: TIERWISE_USER or "
+                                                    "the OS user)")] = None,
+) -> None:
+    """Grade every customer with SCHEMES (one data load for all), record the runs, summarise.
+
+    Exit code 0 when done, 3 when every scheme was already done for the date (skipped), 1 when
+    the run failed, 2 for a bad spec or usage.
+    """
+    run_schemes(RunRequest(list(schemes or []), project, as_of, all_schemes, force, version,
+                           drop_bad_rows, export, lang, actor))
+
+
+def run_schemes(request: RunRequest) -> None:
+    """Run the schemes of ``request`` with a progress line, then print each outcome."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from tierwise.services.runs import run as run_service
+
+    with reported():
+        proj = open_project(request.project)
+        names = list(proj.spec.schemes) if request.all_schemes else request.schemes
+        if not names:
+            raise SpecError(
+                "name the scheme(s) to run, or pass --all; schemes: "
+                + (", ".join(proj.spec.schemes) or "none")
+            )
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                      console=err, transient=True) as bar:
+            task = bar.add_task("starting", total=None)
+            outcomes = run_service(
+                proj, names, as_of=parse_date(request.as_of), force=request.force,
+                version=request.version, drop_bad_rows=request.drop_bad_rows,
+                export=request.export, actor=request.actor,
+                progress=lambda s: bar.update(task, description=s))
+    done = [o for o in outcomes if o.status == "done"]
+    if done and done[0].quality is not None:
+        for name, count in done[0].quality.dropped.items():
+            console.print(f"[yellow]dropped {count:,} bad rows from {name}[/yellow]")
+    for outcome in outcomes:
+        for note in outcome.notes:
+            console.print(f"[yellow]{note}[/yellow]", highlight=False)
+        if outcome.status == "skipped":
+            continue
+        spec = proj.scheme(outcome.scheme) if outcome.scheme in proj.spec.schemes else None
+        print_summary(outcome, spec, lang=request.lang,
+                      tag="" if outcome.run.official else ", unofficial")
+        held = sum(c.held for c in outcome.counts)
+        overridden = sum(c.overridden for c in outcome.counts)
+        if held or overridden:
+            console.print(f"held by the stability policy: {held:,}; overridden: {overridden:,}")
+        print_fitted(outcome)
+        if outcome.folder:
+            console.print(f"grades: {outcome.folder / 'grades.parquet'}")
+        for path in outcome.exports:
+            console.print(f"export: {path}")
+    if not done:
+        raise typer.Exit(EXIT_SKIPPED)
+
+
+def print_summary(outcome: Any, spec: Any, *, lang: str, tag: str = "") -> None:
+    """The tier summary of a recorded run, titled with its scheme, date, version and run id."""
+    from tierwise.cli.render import summary_table
+
+    title = (f"{outcome.scheme} ({spec.method if spec else '?'}) as of {outcome.as_of}: "
+             f"{outcome.run.customers or 0:,} customers; version {outcome.version}, run "
+             f"{outcome.run.id}{tag}")
+    console.print(summary_table(title, outcome.tiers, value=spec.value if spec else None,
+                                lang=lang))
+
+
+def print_fitted(outcome: Any) -> None:
+    """What a run's method analysed or fitted (rule coverage, a model's estimates), if any."""
+    from tierwise.cli.render import analysis_table, model_table
+
+    if outcome.analysis:
+        console.print(analysis_table(outcome.analysis))
+    if outcome.model:
+        console.print(model_table(outcome.model))

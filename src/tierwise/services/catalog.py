@@ -1,0 +1,125 @@
+"""What the store holds about schemes and runs, read for the edges.
+
+Schemes and their versions and activations, runs and their per-tier counts, and the tiers and
+indicators of the version a run graded with: every edge lists and looks these up through here
+rather than opening the store itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tierwise import methods
+from tierwise.errors import NotFoundError
+from tierwise.services import history as history_service
+from tierwise.services import versions as version_service
+from tierwise.store import Store
+from tierwise.store import runs as store_runs
+from tierwise.store import schemes as store_schemes
+from tierwise.store.runs import Run
+from tierwise.store.schemes import Activation, Version
+
+
+@dataclass(frozen=True)
+class SchemeState:
+    """A scheme in the store and its active version (None before any is activated)."""
+
+    name: str
+    active: Version | None
+
+
+def scheme_names(store: Store) -> list[str]:
+    """The names of the schemes the store has versions of."""
+    with store.connect() as conn:
+        return store_schemes.scheme_names(conn)
+
+
+def schemes(store: Store) -> list[SchemeState]:
+    """Every scheme in the store with its active version."""
+    with store.connect() as conn:
+        return [SchemeState(name, store_schemes.active_version(conn, name))
+                for name in store_schemes.scheme_names(conn)]
+
+
+def require_scheme(store: Store, name: str) -> None:
+    """Refuse a scheme the store has no version of."""
+    if name not in scheme_names(store):
+        raise NotFoundError(f"no scheme {name!r}")
+
+
+def versions(store: Store, name: str) -> tuple[list[Version], Version | None]:
+    """A scheme's versions, oldest first, and its active one."""
+    with store.connect() as conn:
+        return store_schemes.versions(conn, name), store_schemes.active_version(conn, name)
+
+
+def version(store: Store, name: str, number: int) -> Version:
+    """Version ``number`` of a scheme."""
+    with store.connect() as conn:
+        return store_schemes.version(conn, name, number)
+
+
+def activations(store: Store, name: str) -> list[Activation]:
+    """A scheme's activations, as they were made."""
+    with store.connect() as conn:
+        return store_schemes.activation_list(conn, name)
+
+
+def tier_labels(store: Store, scheme: str, lang: str) -> dict[str, str]:
+    """Tier key -> label in ``lang``, best tier first, from the scheme's active version."""
+    with store.connect() as conn:
+        active = store_schemes.active_version(conn, scheme)
+    if active is None:
+        return {}
+    spec = version_service.scheme_of(active)
+    return {t.key: t.label_text(lang) for t in methods.scheme_tiers(spec)}
+
+
+def runs(store: Store, scheme: str, *, every: bool = False) -> list[Run]:
+    """A scheme's runs that make its history; ``every``: also failed, superseded, unofficial."""
+    with store.connect() as conn:
+        return (store_runs.listing(conn, scheme) if every
+                else store_runs.history_runs(conn, scheme))
+
+
+def run(store: Store, run_id: int) -> Run:
+    """The run with id ``run_id``."""
+    with store.connect() as conn:
+        return store_runs.get(conn, run_id)
+
+
+def runs_to_compare(store: Store, *, scheme: str | None = None, to_run: int | None = None,
+                    from_run: int | None = None) -> tuple[Run, Run]:
+    """The two runs a comparison shows: (from, to).
+
+    ``to_run`` defaults to the latest official run of ``scheme``; ``from_run`` to the official
+    run before ``to_run``.
+    """
+    if to_run is None and scheme is None:
+        raise NotFoundError("name the run to compare to, or its scheme")
+    new = run(store, to_run) if to_run else history_service.latest_run(store, scheme or "")
+    old = run(store, from_run) if from_run else history_service.previous_run(store, new)
+    return old, new
+
+
+@dataclass(frozen=True)
+class Grading:
+    """What a run's version grades with: its tiers, best first, and the indicators it reads."""
+
+    tiers: list[str]
+    indicators: list[str]
+
+
+def grading_of(store: Store, run: Run) -> Grading:
+    """The tiers and indicators of the version ``run`` graded with."""
+    with store.connect() as conn:
+        spec = version_service.scheme_of(store_schemes.version_by_id(conn, run.version_id))
+    return Grading([t.key for t in methods.scheme_tiers(spec)],
+                   list(dict.fromkeys(methods.scheme_indicators(spec))))
+
+
+def tier_counts_by_run(store: Store, scheme: str) -> list[tuple[Run, dict[str, int]]]:
+    """Each run of a scheme's history with its customers per tier."""
+    with store.connect() as conn:
+        return [(r, {c.tier: c.customers for c in store_runs.tier_counts(conn, r.id)})
+                for r in store_runs.history_runs(conn, scheme)]
