@@ -2,7 +2,7 @@
 
     python benchmarks/methods.py --size 10M        # 1M customers; 100M: 10M customers
 
-DESIGN.md sets no target for these methods; this script records what a run of each costs, so a
+docs/architecture.md sets no target for these methods; this script records what a run of each costs, so a
 user can tell how far each scales on a 2-core machine. It writes
 ``benchmarks/data/<size>/methods/tierwise.yaml``: the benchmark project (run.py's) plus the
 indicators these methods read and three schemes,

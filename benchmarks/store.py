@@ -8,7 +8,7 @@
 so concurrent edits of the work tree do not leak into the figures; without it the work tree is
 measured, as ``run.py`` does.
 
-DESIGN.md section 5 asks for a per-customer history lookup under 50 ms and a run summary under
+docs/architecture.md section 5 asks for a per-customer history lookup under 50 ms and a run summary under
 200 ms at 10M customers x 24 runs. The script works in its own project folder,
 ``benchmarks/data/<size>/store-bench/`` (``tierwise.yaml`` pointing at the size's Parquet files,
 with ``output/`` and the SQLite store ``.tierwise/store.db`` inside it), so it never touches the

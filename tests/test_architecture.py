@@ -1,4 +1,4 @@
-"""Imports run one way: edges -> services -> domain -> foundations -> errors (DESIGN.md 4)."""
+"""Imports run one way: edges -> services -> domain -> foundations -> errors (docs/architecture.md section 4)."""
 
 from __future__ import annotations
 

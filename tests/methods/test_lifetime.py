@@ -17,7 +17,7 @@ Reference figures and where they come from:
   CLVTools' reference (test_correctness_gg.R). lifetimes' docs show 6.25 / 3.74 / 15.45.
 
 The data come from the files the ``lifetimes`` package ships (a test dependency): located with
-importlib without importing lifetimes, whose code breaks on pandas 3 (DESIGN.md 7).
+importlib without importing lifetimes, whose code breaks on pandas 3 (docs/architecture.md section 7).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Invariants every method keeps, on generated feature tables (DESIGN.md section 6)."""
+"""Invariants every method keeps, on generated feature tables (docs/architecture.md section 6)."""
 
 from __future__ import annotations
 
