@@ -26,6 +26,7 @@ from tierwise.engine import Engine, compile_sql, connect, run_sql
 from tierwise.errors import DataError, NotFoundError, SpecError
 from tierwise.indicators import CUSTOMER, feature_table, required_indicators
 from tierwise.methods import rules as rules_method
+from tierwise.methods.fitted import FittedModel
 from tierwise.reports.summary import TierRow, summary_from_counts
 from tierwise.services.sheets import write_csv, write_xlsx
 from tierwise.sources.checks import QualityReport, check_sources
@@ -563,12 +564,14 @@ def _write(
             write_xlsx(readable, staging / "grades.xlsx", name)
             names.append("grades.xlsx")
     info = dict(info or {})
-    if isinstance(info.get("model"), dict) and isinstance(info["model"].get("artifact"),
-                                                           bytes):
+    model = info.get("model")
+    if isinstance(model, FittedModel):
         # A fitted model's binary artifact lies beside run.json, which names it.
-        (staging / ARTIFACT).write_bytes(info["model"]["artifact"])
-        info["model"] = {**info["model"], "artifact": {"file": ARTIFACT}}
-        names.append(ARTIFACT)
+        artifact = model.artifact
+        if artifact is not None:
+            (staging / ARTIFACT).write_bytes(artifact)
+            names.append(ARTIFACT)
+        info["model"] = model.to_json(artifact_file=ARTIFACT if artifact is not None else None)
     (staging / "run.json").write_text(
         json.dumps(
             {
@@ -610,8 +613,8 @@ ARTIFACT = "model.artifact"
 
 
 def grade_scheme(project: Project, engine: Engine, scheme: SchemeSpec, features: ir.Table, *,
-                 as_of: date, previous_model: dict[str, Any] | None = None
-                 ) -> tuple[ir.Table, dict[str, Any] | None]:
+                 as_of: date, previous_model: FittedModel | None = None
+                 ) -> tuple[ir.Table, FittedModel | None]:
     """Fit what the scheme's method learns, then grade: how every service grades a scheme.
 
     A ``model`` scheme with an outcome target is trained here on the features as of

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 from tierwise import methods
 from tierwise.errors import ConflictError, SpecError, TierwiseError
 from tierwise.indicators import CUSTOMER, required_indicators
+from tierwise.methods.fitted import FittedModel
 from tierwise.methods.margin import within_margin
 from tierwise.policies.overrides import apply_overrides
 from tierwise.policies.stability import apply_stability
@@ -411,7 +412,7 @@ def _record_one(engine: Engine, st: Store, plan: _Plan, features: ir.Table, day:
 def _grade_one(engine: Engine, st: Store, plan: _Plan, features: ir.Table, day: date,
                project: Project, path: Path
                ) -> tuple[ir.Table, ir.Table | None, RuleAnalysis | None, int,
-                          dict[str, Any] | None]:
+                          FittedModel | None]:
     """Grade, apply the stability policy and the overrides, and write the grades to ``path``.
 
     Returns the grades (read from ``path``), changes, rule analysis, exclusions, and the model
@@ -479,7 +480,7 @@ def _grade_one(engine: Engine, st: Store, plan: _Plan, features: ir.Table, day: 
     return final, changes, analysis, excluded, model
 
 
-def _previous_model(plan: _Plan) -> dict[str, Any] | None:
+def _previous_model(plan: _Plan) -> FittedModel | None:
     """The model saved in the previous official run's ``run.json``, if it has one.
 
     A cluster scheme passes it to its fit, so its clusters keep their tiers across runs. A
@@ -495,15 +496,15 @@ def _previous_model(plan: _Plan) -> dict[str, Any] | None:
     model = info.get("model") if isinstance(info, dict) else None
     if not isinstance(model, dict):
         return None
-    artifact = model.get("artifact")
-    if isinstance(artifact, dict) and isinstance(artifact.get("file"), str):
+    artifact, named = None, model.get("artifact")
+    if isinstance(named, dict) and isinstance(named.get("file"), str):
         # The method checks the bytes against the recorded SHA-256 before it trusts them.
-        path = Path(plan.previous.folder) / Path(artifact["file"]).name
+        path = Path(plan.previous.folder) / Path(named["file"]).name
         try:
-            model = {**model, "artifact": path.read_bytes()}
+            artifact = path.read_bytes()
         except OSError:
-            model = {k: v for k, v in model.items() if k != "artifact"}
-    return model
+            artifact = None
+    return methods.load_model(plan.scheme, model, artifact)
 
 
 def _changes(final: ir.Table, previous: ir.Table | None, plan: _Plan, day: date) -> ir.Table:
