@@ -1,4 +1,6 @@
-"""What the lifetime fitters share: input checks, row collapsing, the optimiser and the Hessian.
+"""What the lifetime fitters share: input checks, row collapsing and the fitter base class.
+
+The optimiser and the Hessian are in :mod:`tierwise.methods.lifetime._optimize`.
 
 Every fitter maximises its log-likelihood over the logarithms of its parameters (so they stay
 positive without constraints), first with L-BFGS-B, then polished with Newton steps on a
@@ -13,24 +15,21 @@ scipy is an optional dependency (``pip install 'tierwise[ml]'``) and is imported
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Self, TypeAlias
+from typing import Any, Self
 
 import numpy as np
 import numpy.typing as npt
 
-from tierwise.errors import ConvergenceError, DataError, MethodError, NotFittedError, SpecError
-
-Floats: TypeAlias = npt.NDArray[np.float64]
-Objective: TypeAlias = Callable[[Floats], float]
-Gradient: TypeAlias = Callable[[Floats], Floats]
+from tierwise.errors import DataError, MethodError, NotFittedError, SpecError
+from tierwise.methods.lifetime._optimize import (
+    FALLBACK,
+    Floats,
+    Optimum,
+    minimize,
+)
 
 #: Below this many repeat buyers the dropout and purchase processes cannot be told apart.
 MIN_REPEAT_BUYERS = 20
-#: What to use instead when a CLV model cannot be fitted.
-FALLBACK = "use method: rfm or rules, which need no fitted model"
-#: Log-parameter bounds: e^-20 to e^20. An estimate on a bound is a parameter the data do not pin.
-LOG_BOUND = 20.0
 _Z95 = 1.959963984540054
 
 
@@ -270,222 +269,6 @@ def check_hyper(
         if not (np.isfinite(value) and value > 0):
             raise SpecError(f"initial: {name} must be a positive number; got {value!r}")
     return guess
-
-
-@dataclass(frozen=True)
-class Optimum:
-    """Where the optimiser stopped, on the log-parameter scale.
-
-    Attributes:
-        theta: The log parameters.
-        nll: The negative log-likelihood (plus penalty) summed over customers.
-        cov: The inverse Hessian of ``nll`` in log parameters.
-        iterations: L-BFGS-B iterations plus Newton steps taken.
-    """
-
-    theta: Floats
-    nll: float
-    cov: Floats
-    iterations: int
-
-
-def numerical_gradient(f: Objective, theta: Floats, step: float = 1e-5) -> Floats:
-    """Central-difference gradient of ``f`` at ``theta``."""
-    grad = np.empty_like(theta)
-    for i in range(theta.size):
-        e = np.zeros_like(theta)
-        e[i] = step
-        grad[i] = (f(theta + e) - f(theta - e)) / (2 * step)
-    return grad
-
-
-def numerical_hessian(
-    f: Objective, theta: Floats, *, grad: Gradient | None = None, step: float = 1e-4
-) -> Floats:
-    """Symmetric finite-difference Hessian: from an exact gradient when one is given."""
-    k = theta.size
-    hess = np.empty((k, k))
-    if grad is not None:
-        for j in range(k):
-            e = np.zeros(k)
-            e[j] = step
-            hess[:, j] = (grad(theta + e) - grad(theta - e)) / (2 * step)
-        return (hess + hess.T) / 2
-    f0 = f(theta)
-    for i in range(k):
-        ei = np.zeros(k)
-        ei[i] = step
-        hess[i, i] = (f(theta + ei) - 2 * f0 + f(theta - ei)) / step**2
-        for j in range(i):
-            ej = np.zeros(k)
-            ej[j] = step
-            value = (
-                f(theta + ei + ej) - f(theta + ei - ej) - f(theta - ei + ej) + f(theta - ei - ej)
-            ) / (4 * step**2)
-            hess[i, j] = hess[j, i] = value
-    return hess
-
-
-def _inverse_if_positive(hess: Floats) -> Floats | None:
-    if not np.all(np.isfinite(hess)):
-        return None
-    try:
-        lower = np.linalg.cholesky(hess)
-    except np.linalg.LinAlgError:
-        return None
-    inv_lower = np.linalg.inv(lower)
-    cov: Floats = inv_lower.T @ inv_lower
-    return cov
-
-
-def minimize(
-    f: Objective,
-    theta0: Floats,
-    *,
-    grad: Gradient | None,
-    names: Sequence[str],
-    total: float,
-    tol: float,
-    max_iter: int,
-    model: str,
-) -> Optimum:
-    """Minimise a mean negative log-likelihood over log parameters.
-
-    Args:
-        f: The negative log-likelihood (plus penalty) divided by ``total``, of log parameters.
-        theta0: The starting log parameters.
-        grad: The exact gradient of ``f``, or None for central differences.
-        names: Parameter names, for messages.
-        total: The number of customers (sum of weights) ``f`` was divided by.
-        tol: Accept when the Newton step left is below ``tol`` standard errors everywhere.
-        max_iter: Iteration budget for L-BFGS-B (the Newton polish adds at most 50 steps).
-        model: The model's name, for messages.
-
-    Raises:
-        ConvergenceError: the optimiser did not reach a proper maximum of the likelihood.
-    """
-    from scipy import optimize
-
-    def safe(theta: Floats) -> float:
-        with np.errstate(all="ignore"):
-            value = f(theta)
-        return value if np.isfinite(value) else np.inf
-
-    def gradient(theta: Floats) -> Floats:
-        with np.errstate(all="ignore"):
-            return grad(theta) if grad is not None else numerical_gradient(f, theta)
-
-    bounds = [(-LOG_BOUND, LOG_BOUND)] * theta0.size
-    start = safe(theta0)
-    if not np.isfinite(start):
-        raise ConvergenceError(
-            f"{model} fit did not start: the log-likelihood is not finite at the initial guess "
-            f"{dict(zip(names, np.exp(theta0).round(6).tolist(), strict=True))}; "
-            f"pass another `initial` guess or {FALLBACK}"
-        )
-    result = optimize.minimize(
-        safe,
-        theta0,
-        jac=(gradient if grad is not None else "3-point"),
-        method="L-BFGS-B",
-        bounds=bounds,
-        options={"maxiter": max_iter, "ftol": 1e-15, "gtol": 1e-10},
-    )
-    theta = np.clip(np.asarray(result.x, dtype=np.float64), -LOG_BOUND, LOG_BOUND)
-    steps = int(result.nit)
-    exact = gradient if grad is not None else None
-    hess = numerical_hessian(safe, theta, grad=exact)
-    known: Floats | None = hess
-    if _inverse_if_positive(hess) is None:
-        # L-BFGS-B can stop on a ridge; a derivative-free search walks off it before polishing.
-        simplex = optimize.minimize(
-            safe,
-            theta,
-            method="Nelder-Mead",
-            bounds=bounds,
-            options={"maxiter": max_iter, "xatol": 1e-8, "fatol": 1e-13},
-        )
-        theta, steps = np.asarray(simplex.x, dtype=np.float64), steps + int(simplex.nit)
-        known = None
-    return _polish(
-        safe,
-        gradient,
-        theta,
-        hess=known,
-        steps=steps,
-        grad_exact=grad is not None,
-        names=names,
-        total=total,
-        tol=tol,
-        model=model,
-    )
-
-
-def _polish(
-    f: Objective,
-    gradient: Gradient,
-    theta: Floats,
-    *,
-    hess: Floats | None,
-    steps: int,
-    grad_exact: bool,
-    names: Sequence[str],
-    total: float,
-    tol: float,
-    model: str,
-) -> Optimum:
-    """Newton steps with backtracking until the step left is below ``tol`` standard errors.
-
-    ``hess`` is the Hessian at ``theta`` when the caller has it already.
-    """
-    _check_bounds(theta, names, model)
-    value = f(theta)
-    for _ in range(50):
-        if hess is None:
-            hess = numerical_hessian(f, theta, grad=gradient if grad_exact else None)
-        cov = _inverse_if_positive(hess)
-        if cov is None:
-            raise ConvergenceError(
-                f"{model} fit did not converge: the likelihood is flat or curved the wrong way "
-                f"at {_describe(names, theta)} (Hessian not positive definite), so the data do "
-                f"not identify the model; pass another `initial` guess or a small `penalizer`, "
-                f"or {FALLBACK}"
-            )
-        newton = cov @ gradient(theta)
-        se = np.sqrt(np.diag(cov) / total)
-        if np.all(np.abs(newton) <= tol * se):
-            _check_bounds(theta, names, model)
-            return Optimum(theta=theta, nll=value * total, cov=cov / total, iterations=steps)
-        scale = 1.0
-        while scale > 1e-10:
-            trial = np.clip(theta - scale * newton, -LOG_BOUND, LOG_BOUND)
-            trial_value = f(trial)
-            if trial_value <= value:
-                break
-            scale /= 2
-        else:
-            break
-        theta, value, steps, hess = trial, trial_value, steps + 1, None
-    _check_bounds(theta, names, model)
-    raise ConvergenceError(
-        f"{model} fit did not converge: at {_describe(names, theta)} the Newton step is still "
-        f"more than {tol:g} standard errors; pass another `initial` guess or a small "
-        f"`penalizer`, or {FALLBACK}"
-    )
-
-
-def _check_bounds(theta: Floats, names: Sequence[str], model: str) -> None:
-    edge = np.abs(theta) >= LOG_BOUND - 0.5
-    if edge.any():
-        i = int(np.argmax(edge))
-        raise ConvergenceError(
-            f"{model} fit did not converge: parameter {names[i]} ran to {np.exp(theta[i]):.3g}, "
-            f"so the data do not pin it down (e.g. no sign of customers dropping out); {FALLBACK}"
-        )
-
-
-def _describe(names: Sequence[str], theta: Floats) -> str:
-    return ", ".join(f"{n}={v:.4g}" for n, v in zip(names, np.exp(theta), strict=True))
 
 
 class FittedModel:

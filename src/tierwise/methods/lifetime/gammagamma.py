@@ -24,10 +24,8 @@ import numpy.typing as npt
 
 from tierwise.errors import DataError, MethodError
 from tierwise.methods.lifetime._fit import (
-    FALLBACK,
     MIN_REPEAT_BUYERS,
     FittedModel,
-    Floats,
     check_frequency,
     check_hyper,
     check_weights,
@@ -35,6 +33,7 @@ from tierwise.methods.lifetime._fit import (
     floats,
     scipy_special,
 )
+from tierwise.methods.lifetime._optimize import FALLBACK, Floats
 
 MODEL = "Gamma-Gamma"
 #: Days in an average month (365.25 / 12): CLV sums over months.

@@ -28,7 +28,6 @@ import numpy.typing as npt
 
 from tierwise.methods.lifetime._fit import (
     FittedModel,
-    Floats,
     check_hyper,
     check_summary,
     collapse,
@@ -36,6 +35,7 @@ from tierwise.methods.lifetime._fit import (
     require_fit_support,
     scipy_special,
 )
+from tierwise.methods.lifetime._optimize import Floats
 
 MODEL = "Pareto/NBD"
 
