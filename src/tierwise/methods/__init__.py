@@ -18,7 +18,7 @@ from tierwise.methods.base import GRADE_COLUMNS, TEXT_COLUMNS
 from tierwise.methods.fitted import FittedModel
 from tierwise.methods.margin import within_margin as within_margin
 from tierwise.methods.protocol import Analysis, Method, OutcomeTraining
-from tierwise.methods.registry import load_entry_points, method_of, register
+from tierwise.methods.registry import method_of, register
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -33,7 +33,6 @@ register(abc.AbcMethod())
 register(cluster.ClusterMethod())
 register(clv.ClvMethod())
 register(model.ModelMethod())
-load_entry_points()
 
 
 def fit(

@@ -16,6 +16,7 @@ from tierwise.errors import SpecError
 from tierwise.methods.protocol import Method
 from tierwise.spec.schemes import SchemeBase
 from tierwise.spec.sections import (
+    discover_with,
     known_methods,
     method_name,
     register_section,
@@ -69,6 +70,9 @@ def get(name: str) -> Method[Any]:
     """
     found = _METHODS.get(name)
     if found is None:
+        load_entry_points()
+        found = _METHODS.get(name)
+    if found is None:
         raise SpecError(f"unknown method {name!r}; the known methods are "
                         f"{', '.join(names())}. Check the spelling, or register the method "
                         "(tierwise.methods.registry.register)")
@@ -88,9 +92,11 @@ def method_of(scheme: SchemeBase) -> Method[Any]:
 def load_entry_points() -> list[str]:
     """Register the methods packages publish in the ``tierwise.methods`` entry-point group.
 
-    An entry point names a :class:`Method` subclass (instantiated without arguments) or an
-    instance. One that fails to load or register is skipped with a warning naming it, so a
-    broken plugin never stops tierwise; methods already registered under its name are kept.
+    An entry point, named as its method, names a :class:`Method` subclass (instantiated
+    without arguments) or an instance. Names registered already are skipped (a method
+    registered in the program wins). One that fails to load or register is skipped with a
+    warning naming it, so a broken plugin never stops tierwise. This runs when a scheme names
+    a method not registered yet (scanning the installed packages takes a while).
 
     Returns:
         The names of the methods registered.
@@ -100,6 +106,8 @@ def load_entry_points() -> list[str]:
 
     added = []
     for point in entry_points(group=ENTRY_POINTS):
+        if point.name in _METHODS:
+            continue
         try:
             loaded = point.load()
             method = loaded() if isinstance(loaded, type) else loaded
@@ -125,3 +133,5 @@ __all__ = [
     "register",
     "unregister",
 ]
+
+discover_with(load_entry_points)

@@ -31,6 +31,20 @@ from tierwise.spec.schemes import (
 )
 
 _SECTIONS: dict[str, type[SchemeBase]] = {}
+# Called before an unknown method is reported: the methods layer finds published plugins here,
+# so scanning the installed packages costs nothing until a scheme names a method not known yet.
+_DISCOVERY: list[Callable[[], object]] = []
+
+
+def discover_with(hook: Callable[[], object]) -> None:
+    """Call ``hook`` (e.g. a plugin loader) before a method is reported unknown."""
+    if hook not in _DISCOVERY:
+        _DISCOVERY.append(hook)
+
+
+def _discover() -> None:
+    for hook in list(_DISCOVERY):
+        hook()
 
 
 def method_name(model: type[SchemeBase]) -> str:
@@ -103,6 +117,9 @@ def _validate(value: Any) -> SchemeBase:
         raise _error("missing_method", f"a scheme needs `method:`, one of {known}",
                      ("method",), value)
     method = value["method"]
+    if isinstance(method, str) and method not in _SECTIONS:
+        _discover()
+        known = ", ".join(known_methods())
     model = _SECTIONS.get(method) if isinstance(method, str) else None
     if model is None:
         raise _error("unknown_method", f"unknown method {method!r}; the known methods are "
@@ -133,6 +150,7 @@ class _Section:
     @classmethod
     def __get_pydantic_json_schema__(cls, schema: core_schema.CoreSchema,
                                      handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        _discover()
         choices = [handler(_SECTIONS[name].__pydantic_core_schema__) for name in known_methods()]
         return {"oneOf": choices, "discriminator": {"propertyName": "method"}}
 
@@ -147,6 +165,7 @@ for _model in (RulesSchemeSpec, ScorecardSchemeSpec, RfmSchemeSpec, AbcSchemeSpe
 
 __all__ = [
     "SchemeSpec",
+    "discover_with",
     "known_methods",
     "method_name",
     "register_section",
