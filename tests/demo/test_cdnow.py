@@ -13,7 +13,8 @@ import pytest
 
 from tierwise.demo.cdnow import cdnow_file, write_cdnow
 from tierwise.errors import DataError
-from tierwise.services.grading import Project, _engine, prepare_features
+from tierwise.services.features import prepare_features
+from tierwise.services.project import Project, open_engine
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "cdnow" / "tierwise.yaml"
 
@@ -27,10 +28,10 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
 
 
 def test_indicators_match_the_published_summary(project: Project) -> None:
-    with _engine(project) as engine:
-        features, _ = prepare_features(
+    with open_engine(project) as engine:
+        features = prepare_features(
             project, engine, as_of=date(1997, 9, 30),
-            indicators=["purchase_days", "days_since_first", "days_since_last"])
+            indicators=["purchase_days", "days_since_first", "days_since_last"]).table
         rows = {r["customer_id"]: r for r in engine.to_arrow(features).to_pylist()}
     with cdnow_file("cdnow_customers_summary.csv").open(encoding="ascii") as handle:
         published = list(csv.DictReader(handle))
@@ -57,11 +58,11 @@ def test_clv_scheme_reproduces_the_published_bgnbd(project: Project) -> None:
     from tierwise.methods.fitted import ClvModel
 
     scheme = project.scheme("clv")
-    with _engine(project) as engine:
+    with open_engine(project) as engine:
         from tierwise import methods
 
-        features, _ = prepare_features(project, engine, as_of=date(1997, 9, 30),
-                                       indicators=methods.scheme_indicators(scheme))
+        features = prepare_features(project, engine, as_of=date(1997, 9, 30),
+                                    indicators=methods.scheme_indicators(scheme)).table
         model = fit(scheme, engine.materialize("f", features), as_of=date(1997, 9, 30))
     assert isinstance(model, ClvModel)
     got = model.transactions.params

@@ -10,7 +10,7 @@ Two kinds of target:
   horizon from today's features, and tiers cut that probability like a scorecard. With
   ``event: none`` it learns who had none of the outcome instead: a supervised churn
   probability for a churn defined as "no purchase in the window". The service builds this
-  training table (:func:`tierwise.services.grading.grade_scheme`).
+  training table (:func:`tierwise.services.pipeline.grade_scheme`).
 
 Gradient boosting (scikit-learn's histogram gradient boosting, which takes missing values as
 they are) or logistic regression (median imputation, standard scaling). One model is fitted on

@@ -52,6 +52,7 @@ list, by key; a key the scheme no longer has counts as no previous grade; ``r`` 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -104,6 +105,50 @@ def held_tiers(previous: ir.Table) -> ir.Table:
     """
     key = previous.policy_tier if "policy_tier" in previous.columns else previous.tier
     return previous.select(customer_id=previous.customer_id, held_tier=key.cast("string"))
+
+
+#: Given ``(customer_id, held_tier)`` of the customers computed below the tier they hold, tells
+#: ``(customer_id, within_margin)``: whether each still meets the held tier's thresholds loosened
+#: by the policy's margin. The scheme's method knows its thresholds
+#: (:func:`tierwise.methods.within_margin`); this module decides what being within does.
+MarginTest = Callable[["ir.Table"], "ir.Table"]
+
+
+def stabilize(
+    raw: ir.Table,
+    previous: ir.Table | None,
+    tiers: list[TierSpec],
+    policy: StabilitySpec | None,
+    *,
+    as_of: date,
+    margin_test: MarginTest | None = None,
+) -> ir.Table:
+    """:func:`apply_stability`, with the downgrade margin worked out from the previous run.
+
+    The customers computed below the tier they held (:func:`held_tiers` of ``previous``) are
+    handed to ``margin_test`` when the policy has a ``downgrade_margin``; the others cannot be
+    within a margin. ``raw`` is read twice then (by the test and here): pass it materialized
+    (:func:`uses_margin` tells when).
+    """
+    margin = None
+    if margin_test is not None and uses_margin(previous, policy):
+        assert previous is not None  # uses_margin
+        import ibis
+
+        ranks = ibis.memtable({"_key": [t.key for t in tiers],
+                               "_rank": list(range(1, len(tiers) + 1))})
+        held = held_tiers(previous)
+        held = held.join(ranks, held.held_tier == ranks._key).select(
+            _pid=held.customer_id, held_tier=held.held_tier, _rank=ranks._rank)
+        below = raw.join(held, raw.customer_id == held._pid).filter(
+            lambda t: t.tier_rank > t._rank)
+        margin = margin_test(below.select("customer_id", "held_tier"))
+    return apply_stability(raw, previous, tiers, policy, as_of=as_of, within_margin=margin)
+
+
+def uses_margin(previous: ir.Table | None, policy: StabilitySpec | None) -> bool:
+    """Whether :func:`stabilize` tests a downgrade margin (and so reads the grades twice)."""
+    return previous is not None and policy is not None and policy.downgrade_margin > 0
 
 
 def apply_stability(
@@ -238,13 +283,19 @@ def _decide(table: ir.Table, policy: StabilitySpec, today: ir.DateValue) -> ir.T
     column rather than an expression repeated inside every later one: the SQL stays small,
     which matters for Spark's code generation.
     """
+    res_up, res_down = _residual_up(policy), _residual_down(policy)
+    t = _moves(_streaks(table, policy, today), policy, res_up, res_down)
+    return _outcome(t, policy, today, res_up, res_down)
+
+
+def _streaks(table: ir.Table, policy: StabilitySpec, today: ir.DateValue) -> ir.Table:
+    """The direction of each change, the streak of runs it has lasted and the days in tier."""
     import ibis
 
     r, p, pr = table._r, table._p, table._pr
     runs = ibis.coalesce(table._pruns, 0).cast("int32")
     has = p.notnull()
     down = has & (r > p)
-    res_up, res_down = _residual_up(policy), _residual_down(policy)
     table = table.mutate(
         _up=has & (r < p),
         _down_open=down & ~table._wm,
@@ -255,6 +306,14 @@ def _decide(table: ir.Table, policy: StabilitySpec, today: ir.DateValue) -> ir.T
         _days_changed=today.delta(table._pchanged, unit="day").cast("int64"),
         _runs0=runs,
     )
+    return table
+
+
+def _moves(table: ir.Table, policy: StabilitySpec, res_up: _Residual | None,
+           res_down: _Residual | None) -> ir.Table:
+    """Which changes are confirmed and move, and the held rank that results."""
+    import ibis
+
     t = table
     # An immediate direction moves to the computed tier; otherwise to the smallest change the
     # streak saw (greatest/least skip nulls, and _pr is non-null wherever the branch is taken).
@@ -287,7 +346,13 @@ def _decide(table: ir.Table, policy: StabilitySpec, today: ir.DateValue) -> ir.T
         _held_down=t._down_open & ~t._move_down,
     )
     # Only a direction with a residual policy can move short of the computed tier.
-    t = t.mutate(_partial=(t._move_up | t._move_down) & (t._held != t._r))
+    return t.mutate(_partial=(t._move_up | t._move_down) & (t._held != t._r))
+
+
+def _outcome(t: ir.Table, policy: StabilitySpec, today: ir.DateValue, res_up: _Residual | None,
+             res_down: _Residual | None) -> ir.Table:
+    """The dates, pending change and policy code (with its n of m) of each customer."""
+    import ibis
 
     def on_partial(part: str) -> Any:
         def one(which: _Residual | None) -> Any:

@@ -32,7 +32,9 @@ from tierwise.reports.evaluation import (
     evaluate_grades,
     future_top,
 )
-from tierwise.services.grading import Project, _engine, grade_scheme, prepare_features_many
+from tierwise.services.features import prepare_features_many
+from tierwise.services.pipeline import grade_scheme
+from tierwise.services.project import Project, open_engine
 from tierwise.sources.read import load_source
 from tierwise.spec.limits import check_as_of, window_length_problem
 from tierwise.spec.models import AggregateIndicatorSpec, Window
@@ -82,14 +84,14 @@ def evaluate(project: Project, scheme_names: list[str], *, as_of: date, horizon:
     recency = recency or _recency_indicator(project)
     wanted = list(dict.fromkeys([*(n for s in schemes.values()
                                    for n in methods.scheme_indicators(s)), recency]))
-    with _engine(project) as engine:
+    with open_engine(project) as engine:
         _check_data_reaches(project, engine, source, end)
         tables = prepare_features_many(project, engine, dates=[as_of, end],
                                        indicators=list(dict.fromkeys([*wanted, outcome])))
-        features = engine.materialize("eval_features", tables[as_of][0].select(
+        features = engine.materialize("eval_features", tables[as_of].table.select(
             CUSTOMER, *wanted))
         known = features.filter(features[recency].notnull())
-        later = tables[end][0]
+        later = tables[end].table
         ids_t = known.select(CUSTOMER)
         out_h = later.select(_oid=later[CUSTOMER], _outcome=later[outcome])
         realised = engine.to_arrow(

@@ -9,9 +9,10 @@ from pathlib import Path
 from tierwise.engine import lookup_parquet
 from tierwise.errors import NotFoundError
 from tierwise.indicators import CUSTOMER
-from tierwise.services.grading import _SCHEME, Explanation, Project, render_texts
 from tierwise.services.history import latest_run
+from tierwise.services.project import Project
 from tierwise.services.runs import open_store
+from tierwise.services.texts import SCHEME_ADAPTER, Explanation, render_texts
 from tierwise.store import Store
 from tierwise.store import overrides as store_overrides
 
@@ -34,7 +35,7 @@ def explain(project: Project, scheme_name: str, customer_id: str, *, as_of: date
             )
         features = lookup_parquet([str(folder / "features.parquet")], CUSTOMER, customer_id)
         info = json.loads((folder / "run.json").read_text(encoding="utf-8"))
-        scheme = _SCHEME.validate_python(info["spec"])
+        scheme = SCHEME_ADAPTER.validate_python(info["spec"])
         graded = render_texts(scheme, grades, features, as_of=run.as_of).to_pylist()[0]
         notes = []
         if graded.get("override_id") is not None:

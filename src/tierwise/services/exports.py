@@ -12,8 +12,8 @@ import tempfile
 from pathlib import Path
 
 from tierwise.errors import SpecError
-from tierwise.services.grading import _SCHEME, render_texts
 from tierwise.services.sheets import write_csv, write_xlsx
+from tierwise.services.texts import SCHEME_ADAPTER, render_texts
 from tierwise.store import Store, audit
 from tierwise.store import runs as store_runs
 
@@ -44,7 +44,7 @@ def export_run(store: Store, run_id: int, *, fmt: str = "csv",
         grades = grades.filter(pc.is_in(grades["customer_id"], value_set=keep))
         features = features.filter(pc.is_in(features["customer_id"], value_set=keep))
     info = json.loads((folder / "run.json").read_text(encoding="utf-8"))
-    scheme = _SCHEME.validate_python(info["spec"])
+    scheme = SCHEME_ADAPTER.validate_python(info["spec"])
     readable = render_texts(scheme, grades, features, as_of=run.as_of)
     with tempfile.TemporaryDirectory(prefix="tierwise-export-") as tmp:
         path = Path(tmp) / f"export.{fmt}"

@@ -20,8 +20,10 @@ from tierwise.errors import NotFoundError, TierwiseError
 from tierwise.indicators import CUSTOMER
 from tierwise.reports.transitions import Transitions, transitions
 from tierwise.services import versions as version_service
-from tierwise.services.grading import Project, _engine, grade_scheme, prepare_features
+from tierwise.services.features import prepare_features
 from tierwise.services.history_files import history_files
+from tierwise.services.pipeline import grade_scheme
+from tierwise.services.project import Project, open_engine
 from tierwise.services.runs import actor_name, open_store
 from tierwise.services.runs import run as recorded_run
 from tierwise.spec.models import SchemeSpec
@@ -139,7 +141,7 @@ def fitted_model(run: Run) -> list[tuple[str, str]]:
     """
     import json
 
-    from tierwise.services.grading import _SCHEME
+    from tierwise.services.texts import SCHEME_ADAPTER
 
     if not run.folder:
         return []
@@ -148,7 +150,7 @@ def fitted_model(run: Run) -> list[tuple[str, str]]:
         model = info.get("model")
         if not isinstance(model, dict):
             return []
-        return methods.describe_model(_SCHEME.validate_python(info["spec"]), model)
+        return methods.describe_model(SCHEME_ADAPTER.validate_python(info["spec"]), model)
     except (OSError, ValueError, KeyError):
         return []
 
@@ -231,14 +233,14 @@ def compare_schemes(old_project: Project, old_spec: SchemeSpec, new_project: Pro
         QueryTimeout: when grading and comparing ran past ``timeout`` seconds (None: no limit).
     """
     sides = []
-    with _engine(new_project) as engine, engine.time_limit(
+    with open_engine(new_project) as engine, engine.time_limit(
             timeout, what="the preview",
             hint="preview from the command line (tierwise scheme preview), which has no limit"):
         sides_in = (("old", old_project, old_spec), ("new", new_project, new_spec))
         for tag, graded_project, spec in sides_in:
-            features, _ = prepare_features(graded_project, engine, as_of=as_of,
-                                           indicators=methods.scheme_indicators(spec))
-            features = engine.materialize(f"features_{tag}", features)
+            built = prepare_features(graded_project, engine, as_of=as_of,
+                                     indicators=methods.scheme_indicators(spec))
+            features = engine.materialize(f"features_{tag}", built.table)
             graded, _ = grade_scheme(graded_project, engine, spec, features, as_of=as_of)
             grades = engine.materialize(f"grades_{tag}", graded)
             sides.append((grades, features))

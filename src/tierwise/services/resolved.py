@@ -1,0 +1,43 @@
+"""A scheme resolved once for a run: its spec, tiers and indicators, fixed for the whole run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tierwise import methods
+from tierwise.spec.models import SchemeSpec, TierSpec
+
+
+@dataclass(frozen=True)
+class ResolvedScheme:
+    """One scheme as a run grades it, computed once instead of at every step.
+
+    Attributes:
+        name: The scheme's name in the project.
+        spec: Its spec (a saved version's, in a recorded run).
+        tiers: Its tiers, best first (RFM: its segment map; cluster: c1..ck unless given).
+        indicators: The indicators its method reads directly (dependencies come with the
+            feature plan).
+
+    """
+
+    name: str
+    spec: SchemeSpec
+    tiers: tuple[TierSpec, ...]
+    indicators: tuple[str, ...]
+
+    @classmethod
+    def of(cls, name: str, spec: SchemeSpec) -> ResolvedScheme:
+        """Resolve ``spec`` (named ``name``) through its method."""
+        return cls(name, spec, tuple(methods.scheme_tiers(spec)),
+                   tuple(methods.scheme_indicators(spec)))
+
+    @property
+    def has_value(self) -> bool:
+        """Whether the scheme names a value indicator (summed per tier in the counts)."""
+        return self.spec.value is not None
+
+
+def indicators_of(schemes: list[ResolvedScheme]) -> list[str]:
+    """The indicators several schemes read, in order, each once."""
+    return list(dict.fromkeys(n for s in schemes for n in s.indicators))
