@@ -15,8 +15,8 @@ from tests.sources.shop import GRADES, YAML, run_fails, shop, tiers
 from tests.sources.test_databases import ORDER_ROWS, PARQUET_YAML, _parquet
 from tierwise.engine import connect
 from tierwise.services.grading import Project, run
-from tierwise.sources.checks import _flags
 from tierwise.sources.facts import ColumnFacts, parquet_facts
+from tierwise.sources.flags import row_flags
 from tierwise.sources.read import load_source
 
 AS_OF = date(2026, 6, 30)
@@ -74,7 +74,7 @@ def _ruled_out(folder: Path) -> set[str]:
     try:
         source = load_source("transactions", project.spec.sources["transactions"], engine,
                              base=project.root)
-        return {f"{f.check}:{f.column}" for f in _flags(source, as_of=AS_OF, customer_ids=None)
+        return {f"{f.check}:{f.column}" for f in row_flags(source, as_of=AS_OF, customer_ids=None)
                 if f.ruled_out}
     finally:
         engine.close()

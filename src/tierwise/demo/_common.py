@@ -114,3 +114,9 @@ def write_csv(tbl: Any, path: Path) -> None:
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     pacsv.write_csv(tbl, path, pacsv.WriteOptions(quoting_style="none", quoting_header="none"))
+
+
+def write_csvs(folder: Path, tables: Mapping[str, Any]) -> None:
+    """Write each table of ``tables`` (file name to table) into ``folder`` with :func:`write_csv`."""
+    for name, tbl in tables.items():
+        write_csv(tbl, folder / name)

@@ -61,9 +61,7 @@ def write_retail(folder: Path, *, customers: int = 5000, as_of: date = AS_OF,
     from tierwise.demo import _common, _retail
 
     cust, orders = _retail.build(customers, as_of=as_of, seed=seed)
-    folder = Path(folder)
-    _common.write_csv(cust, folder / "customers.csv")
-    _common.write_csv(orders, folder / "orders.csv")
+    _common.write_csvs(Path(folder), {"customers.csv": cust, "orders.csv": orders})
 
 
 def write_dirty_retail(folder: Path, *, customers: int = 5000, as_of: date = AS_OF,
@@ -122,10 +120,8 @@ def write_bank(folder: Path, *, customers: int = 3000, as_of: date = AS_OF,
     from tierwise.demo import _bank, _common
 
     cust, balances, transactions = _bank.build(customers, as_of=as_of, seed=seed)
-    folder = Path(folder)
-    _common.write_csv(cust, folder / "customers.csv")
-    _common.write_csv(balances, folder / "balances.csv")
-    _common.write_csv(transactions, folder / "transactions.csv")
+    _common.write_csvs(Path(folder), {"customers.csv": cust, "balances.csv": balances,
+                                      "transactions.csv": transactions})
 
 
 def write_b2b(folder: Path, *, accounts: int = 600, as_of: date = AS_OF, seed: int = 13) -> None:
@@ -147,7 +143,5 @@ def write_b2b(folder: Path, *, accounts: int = 600, as_of: date = AS_OF, seed: i
     from tierwise.demo import _b2b, _common
 
     acc, invoices, referrals = _b2b.build(accounts, as_of=as_of, seed=seed)
-    folder = Path(folder)
-    _common.write_csv(acc, folder / "accounts.csv")
-    _common.write_csv(invoices, folder / "invoices.csv")
-    _common.write_csv(referrals, folder / "referrals.csv")
+    _common.write_csvs(Path(folder), {"accounts.csv": acc, "invoices.csv": invoices,
+                                      "referrals.csv": referrals})

@@ -82,24 +82,7 @@ def apply_overrides(
             _oid=ibis.null("int64"), _okind=ibis.null("string"), _ok=ibis.null("string")
         )
     else:
-        latest = overrides.mutate(
-            _n=ibis.row_number().over(
-                group_by=overrides.customer_id, order_by=ibis.desc(overrides.override_id)
-            )
-        )
-        latest = latest.filter(latest._n == 0)
-        valid = latest.kind.isin(["pin", "floor", "ceiling"]) & latest.tier.cast("string").isin(
-            list(rank_of)
-        )
-        latest = latest.filter((latest.kind == "exclude") | valid)
-        ov = latest.select(
-            _ocid=latest.customer_id,
-            _oid=latest.override_id.cast("int64"),
-            _okind=latest.kind.cast("string"),
-            _ok=latest.tier.cast("string"),
-        )
-        table = table.left_join(ov, table.customer_id == ov._ocid).drop("_ocid")
-        table = table.filter(ibis.coalesce(table._okind != "exclude", True))
+        table = _join_latest(table, overrides, list(rank_of))
     o_rank = table._ok.cases(*rank_of.items(), else_=ibis.null("int32")).cast("int32")
     held = table._held_r
     final = table._okind.cases(
@@ -134,3 +117,31 @@ def apply_overrides(
         override_flag=ibis.coalesce(flag, False).cast("boolean"),
     )
     return table.select(**columns)
+
+
+def _join_latest(table: ir.Table, overrides: ir.Table, tier_keys: list[str]) -> ir.Table:
+    """``table`` with each customer's latest override as ``_oid``, ``_okind`` and ``_ok``.
+
+    The latest override (highest ``override_id``) is skipped when it names a tier not in
+    ``tier_keys``; customers whose latest override is ``exclude`` are left out.
+    """
+    import ibis
+
+    latest = overrides.mutate(
+        _n=ibis.row_number().over(
+            group_by=overrides.customer_id, order_by=ibis.desc(overrides.override_id)
+        )
+    )
+    latest = latest.filter(latest._n == 0)
+    valid = latest.kind.isin(["pin", "floor", "ceiling"]) & latest.tier.cast("string").isin(
+        tier_keys
+    )
+    latest = latest.filter((latest.kind == "exclude") | valid)
+    ov = latest.select(
+        _ocid=latest.customer_id,
+        _oid=latest.override_id.cast("int64"),
+        _okind=latest.kind.cast("string"),
+        _ok=latest.tier.cast("string"),
+    )
+    table = table.left_join(ov, table.customer_id == ov._ocid).drop("_ocid")
+    return table.filter(ibis.coalesce(table._okind != "exclude", True))

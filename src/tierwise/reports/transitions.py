@@ -71,13 +71,19 @@ def _moves(old: ir.Table, new: ir.Table) -> ir.Table:
                     to_tier=j.to_tier, from_rank=j.from_rank, to_rank=j.to_rank, kind=kind)
 
 
+@dataclass(frozen=True)
+class Grading:
+    """One side of a comparison: its grade table and, optionally, the features it was graded on."""
+
+    grades: ir.Table
+    features: ir.Table | None = None
+
+
 def transitions(
     engine: Engine,
-    old: ir.Table,
-    new: ir.Table,
+    old: Grading,
+    new: Grading,
     *,
-    old_features: ir.Table | None = None,
-    new_features: ir.Table | None = None,
     indicators: list[str] | None = None,
     limit: int = 20,
     samples: int = 5,
@@ -85,12 +91,14 @@ def transitions(
 ) -> Transitions:
     """Compare two gradings; ``limit`` movers per kind and ``samples`` ids per matrix cell.
 
-    ``movers_of`` (a table of customer ids) limits the movers listed to those customers, e.g.
-    a manager's; the counts and the matrix still cover everyone.
+    With the features of both sides, each listed mover carries ``<indicator>_before`` and
+    ``<indicator>_after`` for the ``indicators`` both hold. ``movers_of`` (a table of customer
+    ids) limits the movers listed to those customers, e.g. a manager's; the counts and the
+    matrix still cover everyone.
     """
     import ibis
 
-    moves = engine.materialize("tw_moves", _moves(old, new))
+    moves = engine.materialize("tw_moves", _moves(old.grades, new.grades))
     grouped = engine.to_arrow(
         moves.group_by(["from_tier", "to_tier", "kind"]).aggregate(n=moves.count())
     ).to_pylist()
@@ -111,6 +119,7 @@ def transitions(
     for r in sample_rows:
         picked.setdefault((r["from_tier"], r["to_tier"]), []).append(r[CUSTOMER])
     movers: dict[str, list[dict[str, Any]]] = {}
+    old_features, new_features = old.features, new.features
     names = [i for i in indicators or []
              if old_features is not None and new_features is not None
              and i in old_features.columns and i in new_features.columns]

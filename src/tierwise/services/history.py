@@ -18,7 +18,7 @@ from tierwise import methods
 from tierwise.engine import connect, lookup_parquet
 from tierwise.errors import NotFoundError, TierwiseError
 from tierwise.indicators import CUSTOMER
-from tierwise.reports.transitions import Transitions, transitions
+from tierwise.reports.transitions import Grading, Transitions, transitions
 from tierwise.services import versions as version_service
 from tierwise.services.features import prepare_features
 from tierwise.services.history_files import history_files
@@ -200,7 +200,7 @@ def compare_runs(store: Store, old: Run, new: Run, *, limit: int = 20,
 
             only = engine.register_arrow("movers_of", pa.table(
                 {CUSTOMER: pa.array(sorted(movers_of), pa.string())}))
-        return transitions(engine, a, b, old_features=fa, new_features=fb,
+        return transitions(engine, Grading(a, fa), Grading(b, fb),
                            indicators=indicators, limit=limit, movers_of=only)
     finally:
         engine.close()
@@ -246,8 +246,8 @@ def compare_schemes(old_project: Project, old_spec: SchemeSpec, new_project: Pro
             sides.append((grades, features))
         names = list(dict.fromkeys([*methods.scheme_indicators(old_spec),
                                     *methods.scheme_indicators(new_spec)]))
-        moved = transitions(engine, sides[0][0], sides[1][0], old_features=sides[0][1],
-                            new_features=sides[1][1], indicators=names, samples=samples)
+        moved = transitions(engine, Grading(*sides[0]), Grading(*sides[1]),
+                            indicators=names, samples=samples)
     keys = [t.key for t in methods.scheme_tiers(new_spec)]
     keys += [t.key for t in methods.scheme_tiers(old_spec) if t.key not in keys]
     return moved, keys

@@ -229,12 +229,12 @@ class Recorded:
         timings = {**shared.timings, **graded.timings}
         with self.store.begin() as conn:
             fault_point(f"in_commit:{plan.name}")
-            finished = store_runs.finish(
-                conn, plan.run_id, actor=self.who, folder=str(graded.folder),
-                customers=facts.rows, data_fingerprint=self.data_print,
+            finished = store_runs.finish(conn, plan.run_id, store_runs.Finished(
+                folder=str(graded.folder), customers=facts.rows,
+                data_fingerprint=self.data_print,
                 counts={"rows": shared.quality.rows, "customers": facts.rows,
                         **_sources(facts.by_source)},
-                timings=timings, tiers=graded.tally)
+                timings=timings, tiers=graded.tally), actor=self.who)
             fault_point(f"before_commit:{plan.name}")
         fault_point(f"after_commit:{plan.name}")
         if plan.official:

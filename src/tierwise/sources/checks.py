@@ -8,20 +8,19 @@ not graded unless the user opts to drop bad rows, and then every dropped row is 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timedelta
+from dataclasses import dataclass, field
+from datetime import date
 from typing import TYPE_CHECKING, Any, Literal
 
-from tierwise import expr
 from tierwise.errors import DataError
-from tierwise.sources.read import ROW, LoadedSource, raw_name, strip_raw
+from tierwise.sources.flags import CUSTOMERS, Flag, row_flags, show
+from tierwise.sources.read import ROW, LoadedSource, strip_raw
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
     from tierwise.engine import Engine
 
-CUSTOMERS = "customers"
 SAMPLES = 5
 WHOLE_SOURCE = frozenset({"empty"})  # findings about a source as a whole, not about rows
 
@@ -84,17 +83,6 @@ class QualityReport:
         return "\n".join([head, *(str(f) for f in self.errors), tail])
 
 
-@dataclass(frozen=True)
-class _Flag:
-    check: str
-    column: str | None
-    flag: ir.BooleanValue
-    describe: Any  # (row dict) -> str
-    message: str
-    severity: Literal["error", "info"] = "error"
-    ruled_out: bool = False  # the source's file footer proves no row fails it
-
-
 def check_sources(
     loaded: dict[str, LoadedSource],
     engine: Engine,
@@ -132,7 +120,7 @@ def check_sources(
             # NOT IN over a list holding a null is never true: an empty customer id (reported
             # on its own) must not hide every unknown customer.
             ids = customers.filter(customers[key].notnull())[key]
-        flags = _flags(source, as_of=as_of, customer_ids=ids)
+        flags = row_flags(source, as_of=as_of, customer_ids=ids)
         table = source.typed
         counts = _count(engine, table, flags)
         source.check_facts_hold()
@@ -292,7 +280,7 @@ class _Scan:
     """
 
     table: ir.Table
-    flags: list[_Flag]
+    flags: list[Flag]
     checks: dict[str, Any]
     own: dict[str, Any]
 
@@ -302,7 +290,7 @@ def _scan(source: LoadedSource, *, as_of: date,
     import ibis
 
     table = source.typed
-    flags = _flags(source, as_of=as_of, customer_ids=None)
+    flags = row_flags(source, as_of=as_of, customer_ids=None)
     errors = [f.flag for f in flags if f.severity == "error" and not f.ruled_out]
     checks = {f"info{i}": table.count(where=f.flag)
               for i, f in enumerate(flags) if f.severity == "info" and not f.ruled_out}
@@ -329,7 +317,7 @@ def _record_scan(report: QualityReport, source: LoadedSource, engine: Engine, sc
         if counts.get("__bad")
         else {_name(f): counts.get(f"__info{i}", 0) for i, f in enumerate(flags)}
     )
-    unknown_flag = _flags(source, as_of=as_of, customer_ids=ids)
+    unknown_flag = row_flags(source, as_of=as_of, customer_ids=ids)
     unknown_flag = [f for f in unknown_flag if f.check == "unknown_customer"]
     _record(
         report,
@@ -386,7 +374,7 @@ def _record(
     engine: Engine,
     *,
     rows: int,
-    fired: list[tuple[_Flag, int]],
+    fired: list[tuple[Flag, int]],
 ) -> None:
     """Add a source's row count and the findings of its checks that fired to ``report``."""
     report.rows[source.name] = rows
@@ -424,11 +412,11 @@ def _empty_message(source: LoadedSource) -> str:
     return "the source has no rows; check the path or the export"
 
 
-def _name(flag: _Flag) -> str:
+def _name(flag: Flag) -> str:
     return flag.check + ":" + (flag.column or "")
 
 
-def _count(engine: Engine, table: ir.Table, flags: list[_Flag]) -> dict[str, int]:
+def _count(engine: Engine, table: ir.Table, flags: list[Flag]) -> dict[str, int]:
     metrics = {"__rows": table.count()}
     duplicates = [f for f in flags if f.check == "duplicate_id"]
     for flag in flags:
@@ -453,7 +441,7 @@ def _count(engine: Engine, table: ir.Table, flags: list[_Flag]) -> dict[str, int
 def _samples(
     engine: Engine,
     table: ir.Table,
-    flag: _Flag,
+    flag: Flag,
     source: LoadedSource,
 ) -> tuple[str, ...]:
     spec = source.spec
@@ -465,152 +453,6 @@ def _samples(
         if ROW in record:
             where = f"row {int(record[ROW])}"
         else:
-            where = ", ".join(f"{k} {_show(record[k])}" for k in keys)
+            where = ", ".join(f"{k} {show(record[k])}" for k in keys)
         out.append(f"{where}: {flag.describe(record)}")
     return tuple(out)
-
-
-def _show(value: Any) -> str:
-    """A value for a message: text quoted, dates without a midnight time, missing as 'empty'."""
-    import pandas as pd
-
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return "empty"
-    if isinstance(value, pd.Timestamp):
-        value = value.date() if value == value.normalize() else value.to_pydatetime()
-    if isinstance(value, date | datetime):
-        return value.isoformat(sep=" ") if isinstance(value, datetime) else value.isoformat()
-    return repr(value) if isinstance(value, str) else str(value)
-
-
-def _given(record: dict[str, Any], column: str) -> str:
-    """The value of ``column`` as written in the file when known, else as typed."""
-    text = record.get(raw_name(column))
-    return repr(text) if isinstance(text, str) else _show(record[column])
-
-
-def _flags(source: LoadedSource, *, as_of: date, customer_ids: ir.Column | None) -> list[_Flag]:
-    import ibis
-
-    spec, typed, name, facts = source.spec, source.typed, source.name, source.facts
-    flags: list[_Flag] = []
-    prefix = f"sources.{name}"
-    for col, cspec in spec.columns.items():
-        if raw_name(col) in typed.columns:
-            given = typed[raw_name(col)].notnull()
-            bad = given & typed[col].isnull()
-            hint = _parse_hint(cspec.type, prefix, col, decimal=spec.decimal)
-            flags.append(
-                _Flag(
-                    "unparseable",
-                    col,
-                    bad,
-                    lambda r, c=col, t=cspec.type: f"{c} {r[raw_name(c)]!r} is not a valid {t}",
-                    f"{col}: values that are not a valid {cspec.type}; {hint}",
-                )
-            )
-            missing = ~given
-        else:
-            missing = typed[col].isnull()
-        fact = facts.get(col)
-        if cspec.required:
-            flags.append(
-                _Flag(
-                    "missing",
-                    col,
-                    missing,
-                    lambda r, c=col: f"{c} is empty",
-                    f"{col}: empty values; fill them in or set {prefix}.columns.{col}.required: false",
-                    ruled_out=fact is not None and fact.no_nulls(),
-                )
-            )
-        if cspec.nonnegative and cspec.type in ("int", "float", "decimal"):
-            negative = typed[col] < 0
-            if spec.refunds:
-                refund = expr.compile_condition(
-                    expr.parse(spec.refunds), {c: typed[c] for c in spec.columns}, as_of=as_of
-                )
-                negative = negative & ~refund
-            flags.append(
-                _Flag(
-                    "negative",
-                    col,
-                    negative,
-                    lambda r, c=col: f"{c} {_given(r, c)} is negative",
-                    f"{col}: negative values that are not declared refunds; declare refund rows with "
-                    f"{prefix}.refunds (e.g. \"kind == 'refund'\") or correct the amounts",
-                    ruled_out=fact is not None and fact.never_below(0),
-                )
-            )
-    id_col = spec.id
-    if name == CUSTOMERS and id_col in typed.columns:
-        dupes = typed.group_by(id_col).aggregate(n=typed.count()).filter(lambda t: t.n > 1)
-        flags.append(
-            _Flag(
-                "duplicate_id",
-                id_col,
-                typed[id_col].isin(dupes[id_col]),
-                lambda r, c=id_col: f"{c} {r[c]!r} appears more than once",
-                f"{id_col}: the same customer id on several rows; merge the rows or give each "
-                "customer its own id",
-            )
-        )
-    if customer_ids is not None and id_col in typed.columns:
-        flags.append(
-            _Flag(
-                "unknown_customer",
-                id_col,
-                typed[id_col].notnull() & ~typed[id_col].isin(customer_ids),
-                lambda r, c=id_col: f"{c} {r[c]!r} is not in customers",
-                f"{id_col}: rows of customers missing from the customers source; add those "
-                "customers or remove the rows",
-            )
-        )
-    if spec.time and spec.time in typed.columns:
-        when = typed[spec.time]
-        end: date | datetime = as_of
-        if when.type().is_date():
-            after = when > ibis.date(as_of)
-        else:  # a timestamp on the as-of date itself is still within it
-            end = datetime.combine(as_of + timedelta(days=1), time())
-            after = when >= ibis.timestamp(end)
-        fact = facts.get(spec.time)
-        severity: Literal["error", "info"] = "info" if spec.future_events == "ignore" else "error"
-        flags.append(
-            _Flag(
-                "future_event",
-                spec.time,
-                after,
-                lambda r, c=spec.time: f"{c} {_show(r[c])} is after the as-of date {as_of}",
-                f"{spec.time}: events after the as-of date {as_of}"
-                + (
-                    "; ignored as the source says"
-                    if severity == "info"
-                    else f"; fix the dates, or set {prefix}.future_events: ignore to grade a past date "
-                    "from a later extract"
-                ),
-                severity,
-                ruled_out=fact is not None and fact.never_after(end),
-            )
-        )
-    # A comparison with a null is null, and a filter on "not null" drops the row unseen: a check
-    # that cannot tell (e.g. an empty optional amount) did not fail.
-    return [replace(f, flag=ibis.coalesce(f.flag, False)) for f in flags]
-
-
-def _parse_hint(kind: str, prefix: str, col: str, *, decimal: str = ".") -> str:
-    if kind in ("int", "float", "decimal") and decimal == ",":
-        return (
-            f'{prefix}.decimal is ",": write a comma as decimal separator and dots only between '
-            'groups of three digits (1.234,5), or set it back to "."'
-        )
-    if kind in ("int", "float", "decimal"):
-        return (
-            f'use a dot as decimal separator (or set {prefix}.decimal: ",") and no '
-            "thousands separators or currency signs"
-        )
-    if kind in ("date", "timestamp"):
-        return f'write dates as YYYY-MM-DD or set {prefix}.columns.{col}.format (e.g. "%d/%m/%Y")'
-    if kind == "bool":
-        return "use true/false, yes/no or 1/0"
-    return "fix the values"

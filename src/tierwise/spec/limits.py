@@ -14,7 +14,7 @@ As-of dates and window lengths are bounded too, so date arithmetic never leaves 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -178,6 +178,37 @@ class _Frame:
     want_key: bool = True
 
 
+@dataclass
+class _Walk:
+    """The YAML parse events seen so far: the open collections, anchors, and values counted."""
+
+    stack: list[_Frame] = field(default_factory=list)
+    # anchor -> (levels, values) of what it stands for, aliases inside it expanded
+    anchors: dict[str, tuple[int, int]] = field(default_factory=dict)
+    count: int = 0
+
+    def place(self) -> tuple[str | int, ...]:
+        """The path of the node starting now, moving its parent on to the next item."""
+        if not self.stack:
+            return ()
+        top = self.stack[-1]
+        if not top.is_map:
+            top.index += 1
+            return (*top.path, top.index)
+        return (*top.path, top.key if not top.want_key and top.key is not None else "?")
+
+    def done(self, levels: int, value: str | int | None) -> None:
+        """A node of ``levels`` levels ended: its parent grows, and a key waits for its value."""
+        if not self.stack:
+            return
+        top = self.stack[-1]
+        top.height = max(top.height, levels)
+        if top.is_map:
+            if top.want_key:
+                top.key = value if value is not None else "?"
+            top.want_key = not top.want_key
+
+
 def yaml_shape_problem(text: str, *, max_depth: int = MAX_DEPTH,
                        max_values: int = MAX_VALUES) -> ShapeProblem | None:
     """The first place where a YAML text breaks a bound, found from its parse events.
@@ -199,63 +230,38 @@ def yaml_shape_problem(text: str, *, max_depth: int = MAX_DEPTH,
         ScalarEvent,
     )
 
-    stack: list[_Frame] = []
-    # anchor -> (levels, values) of what it stands for, aliases inside it expanded
-    anchors: dict[str, tuple[int, int]] = {}
-    count = 0
-
-    def place() -> tuple[str | int, ...]:
-        """The path of the node starting now, moving its parent on to the next item."""
-        if not stack:
-            return ()
-        top = stack[-1]
-        if not top.is_map:
-            top.index += 1
-            return (*top.path, top.index)
-        return (*top.path, top.key if not top.want_key and top.key is not None else "?")
-
-    def done(levels: int, value: str | int | None) -> None:
-        """A node of ``levels`` levels ended: its parent grows, and a key waits for its value."""
-        if not stack:
-            return
-        top = stack[-1]
-        top.height = max(top.height, levels)
-        if top.is_map:
-            if top.want_key:
-                top.key = value if value is not None else "?"
-            top.want_key = not top.want_key
-
+    walk = _Walk()
     for event in YAML(typ="rt").parse(text):
         mark = getattr(event, "start_mark", None)
         line = mark.line + 1 if mark is not None else None
         if isinstance(event, CollectionStartEvent):
-            path = place()
-            count += 1
-            if len(stack) + 1 > max_depth:
+            path = walk.place()
+            walk.count += 1
+            if len(walk.stack) + 1 > max_depth:
                 return ShapeProblem(path, _too_deep(max_depth), line)
-            stack.append(_Frame(path, isinstance(event, MappingStartEvent), count,
-                                event.anchor))
+            walk.stack.append(_Frame(path, isinstance(event, MappingStartEvent), walk.count,
+                                     event.anchor))
         elif isinstance(event, CollectionEndEvent):
-            frame = stack.pop()
+            frame = walk.stack.pop()
             levels = frame.height + 1
             if frame.anchor:
-                anchors[frame.anchor] = (levels, count - frame.start_count + 1)
-            done(levels, None)
+                walk.anchors[frame.anchor] = (levels, walk.count - frame.start_count + 1)
+            walk.done(levels, None)
         elif isinstance(event, ScalarEvent):
-            path = place()
-            count += 1
+            path = walk.place()
+            walk.count += 1
             if event.anchor:
-                anchors[event.anchor] = (0, 1)
-            done(0, event.value)
+                walk.anchors[event.anchor] = (0, 1)
+            walk.done(0, event.value)
         elif isinstance(event, AliasEvent):
-            path = place()
-            levels, values = anchors.get(str(event.anchor), (0, 1))
-            count += values
-            if len(stack) + levels > max_depth:
+            path = walk.place()
+            levels, values = walk.anchors.get(str(event.anchor), (0, 1))
+            walk.count += values
+            if len(walk.stack) + levels > max_depth:
                 return ShapeProblem(path, _too_deep(max_depth), line)
-            done(levels, None)
+            walk.done(levels, None)
         else:
             continue
-        if count > max_values:
+        if walk.count > max_values:
             return ShapeProblem(path, _too_many(max_values), line)
     return None

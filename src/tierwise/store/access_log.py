@@ -16,6 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from tierwise.store.query import where_equal
 from tierwise.store.schemes import now
 from tierwise.store.tables import access_log
 
@@ -53,12 +54,7 @@ def entries(conn: sa.Connection, *, actor: str | None = None, object_id: str | N
             action: str | None = None, limit: int = 100, offset: int = 0) -> list[Access]:
     """Entries, newest first, optionally of one actor, object or action."""
     query = sa.select(access_log).order_by(access_log.c.id.desc()).limit(limit).offset(offset)
-    if actor is not None:
-        query = query.where(access_log.c.actor == actor)
-    if object_id is not None:
-        query = query.where(access_log.c.object_id == object_id)
-    if action is not None:
-        query = query.where(access_log.c.action == action)
+    query = where_equal(query, access_log, actor=actor, object_id=object_id, action=action)
     return [Access(r.id, r.at, r.actor, r.action, r.object_type, r.object_id, r.client,
                    json.loads(r.detail) if r.detail else None) for r in conn.execute(query)]
 

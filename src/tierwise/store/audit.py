@@ -31,6 +31,7 @@ from typing import Any, Literal, NamedTuple, cast
 import sqlalchemy as sa
 
 from tierwise.errors import StoreError
+from tierwise.store.query import where_equal
 from tierwise.store.tables import audit_events, audit_head
 
 GENESIS = "0" * 64
@@ -421,12 +422,8 @@ def events(
     query = sa.select(audit_events).order_by(audit_events.c.seq.desc()).limit(limit)
     if offset:
         query = query.offset(offset)
-    if object_type is not None:
-        query = query.where(audit_events.c.object_type == object_type)
-    if object_id is not None:
-        query = query.where(audit_events.c.object_id == object_id)
-    if actor is not None:
-        query = query.where(audit_events.c.actor == actor)
+    query = where_equal(query, audit_events, object_type=object_type, object_id=object_id,
+                        actor=actor)
     if since is not None:
         query = query.where(audit_events.c.at >= _utc_text(since))
     return [_event(row) for row in conn.execute(query)]

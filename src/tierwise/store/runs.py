@@ -100,22 +100,23 @@ def start(
     return rid
 
 
-def finish(
-    conn: sa.Connection,
-    run_id: int,
-    *,
-    actor: str,
-    folder: str,
-    customers: int,
-    data_fingerprint: str,
-    counts: dict[str, Any],
-    timings: dict[str, float],
-    tiers: list[TierCount],
-) -> Run:
+@dataclass(frozen=True)
+class Finished:
+    """What a finished run produced: its folder, customers, data fingerprint, counts, timings."""
+
+    folder: str
+    customers: int
+    data_fingerprint: str
+    counts: dict[str, Any]
+    timings: dict[str, float]
+    tiers: list[TierCount]
+
+
+def finish(conn: sa.Connection, run_id: int, result: Finished, *, actor: str) -> Run:
     """Mark a run done with its counts, superseding the earlier done run of its date."""
     run = get(conn, run_id)
     conn.execute(sa.insert(run_tiers), [
-        {"run_id": run_id, **t.__dict__} for t in tiers
+        {"run_id": run_id, **t.__dict__} for t in result.tiers
     ])
     superseded = []
     if run.official:
@@ -130,14 +131,15 @@ def finish(
                          .values(status=SUPERSEDED, superseded_by=run_id))
     conn.execute(
         sa.update(runs).where(runs.c.id == run_id).values(
-            status=DONE, finished_at=now(), folder=folder, customers=customers,
-            data_fingerprint=data_fingerprint, counts=counts, timings=timings,
+            status=DONE, finished_at=now(), folder=result.folder, customers=result.customers,
+            data_fingerprint=result.data_fingerprint, counts=result.counts,
+            timings=result.timings,
         )
     )
     audit.append(conn, actor=actor, action="run.done", object_type="run", object_id=str(run_id),
                  before={"status": RUNNING},
-                 after={"status": DONE, "customers": customers, "counts": counts,
-                        "data_fingerprint": data_fingerprint, "superseded": superseded})
+                 after={"status": DONE, "customers": result.customers, "counts": result.counts,
+                        "data_fingerprint": result.data_fingerprint, "superseded": superseded})
     return get(conn, run_id)
 
 

@@ -1,8 +1,13 @@
-"""The lifetime fitters' optimiser: L-BFGS-B, then Newton steps on a numerical Hessian.
+"""The optimiser the lifetime fitters share, and its numerical derivatives.
 
-A fit is accepted only where the Hessian of the negative log-likelihood is positive definite
-and the Newton step still left is below ``tol`` standard errors for every parameter (see
-:mod:`tierwise.methods.lifetime._fit`). scipy is imported when used.
+Every fitter maximises its log-likelihood over the logarithms of its parameters (so they stay
+positive without constraints), first with L-BFGS-B, then polished with Newton steps on a
+numerical Hessian. A fit is accepted only where the Hessian is positive definite and the Newton
+step still left is below ``tol`` standard errors for every parameter: a statement about the
+estimate, not about the optimiser's internal tolerances. Standard errors come from the inverse of
+that Hessian (the observed information), mapped back from log parameters by the delta method.
+
+scipy is an optional dependency (``pip install 'tierwise[ml]'``) and is imported when used.
 """
 
 from __future__ import annotations
@@ -12,16 +17,13 @@ from dataclasses import dataclass
 from typing import TypeAlias
 
 import numpy as np
-import numpy.typing as npt
 
 from tierwise.errors import ConvergenceError
+from tierwise.methods.lifetime._fit import FALLBACK, Floats
 
-Floats: TypeAlias = npt.NDArray[np.float64]
 Objective: TypeAlias = Callable[[Floats], float]
 Gradient: TypeAlias = Callable[[Floats], Floats]
 
-#: What to use instead when a CLV model cannot be fitted.
-FALLBACK = "use method: rfm or rules, which need no fitted model"
 #: Log-parameter bounds: e^-20 to e^20. An estimate on a bound is a parameter the data do not pin.
 LOG_BOUND = 20.0
 
@@ -92,6 +94,16 @@ def _inverse_if_positive(hess: Floats) -> Floats | None:
     return cov
 
 
+@dataclass(frozen=True)
+class _Target:
+    """What is being fitted: for the acceptance test and for messages."""
+
+    names: Sequence[str]
+    total: float
+    tol: float
+    model: str
+
+
 def minimize(
     f: Objective,
     theta0: Floats,
@@ -118,7 +130,6 @@ def minimize(
     Raises:
         ConvergenceError: the optimiser did not reach a proper maximum of the likelihood.
     """
-    from scipy import optimize
 
     def safe(theta: Floats) -> float:
         with np.errstate(all="ignore"):
@@ -129,7 +140,6 @@ def minimize(
         with np.errstate(all="ignore"):
             return grad(theta) if grad is not None else numerical_gradient(f, theta)
 
-    bounds = [(-LOG_BOUND, LOG_BOUND)] * theta0.size
     start = safe(theta0)
     if not np.isfinite(start):
         raise ConvergenceError(
@@ -137,43 +147,45 @@ def minimize(
             f"{dict(zip(names, np.exp(theta0).round(6).tolist(), strict=True))}; "
             f"pass another `initial` guess or {FALLBACK}"
         )
+    exact = gradient if grad is not None else None
+    theta, steps, hess = _search(safe, theta0, exact=exact, max_iter=max_iter)
+    target = _Target(names=names, total=total, tol=tol, model=model)
+    return _polish(safe, gradient, theta, hess=hess, steps=steps, exact=exact, target=target)
+
+
+def _search(
+    f: Objective, theta0: Floats, *, exact: Gradient | None, max_iter: int
+) -> tuple[Floats, int, Floats | None]:
+    """L-BFGS-B from ``theta0``: where it stopped, its iterations, and the Hessian there.
+
+    The Hessian is None where it was not positive definite: then a derivative-free search has
+    moved on from where L-BFGS-B stopped.
+    """
+    from scipy import optimize
+
+    bounds = [(-LOG_BOUND, LOG_BOUND)] * theta0.size
     result = optimize.minimize(
-        safe,
+        f,
         theta0,
-        jac=(gradient if grad is not None else "3-point"),
+        jac=(exact if exact is not None else "3-point"),
         method="L-BFGS-B",
         bounds=bounds,
         options={"maxiter": max_iter, "ftol": 1e-15, "gtol": 1e-10},
     )
     theta = np.clip(np.asarray(result.x, dtype=np.float64), -LOG_BOUND, LOG_BOUND)
     steps = int(result.nit)
-    exact = gradient if grad is not None else None
-    hess = numerical_hessian(safe, theta, grad=exact)
-    known: Floats | None = hess
-    if _inverse_if_positive(hess) is None:
-        # L-BFGS-B can stop on a ridge; a derivative-free search walks off it before polishing.
-        simplex = optimize.minimize(
-            safe,
-            theta,
-            method="Nelder-Mead",
-            bounds=bounds,
-            options={"maxiter": max_iter, "xatol": 1e-8, "fatol": 1e-13},
-        )
-        theta, steps = np.asarray(simplex.x, dtype=np.float64), steps + int(simplex.nit)
-        known = None
-    task = _Task(names=names, total=total, tol=tol, model=model)
-    return _polish(safe, gradient, theta, hess=known, steps=steps, grad_exact=grad is not None,
-                   task=task)
-
-
-@dataclass(frozen=True)
-class _Task:
-    """What is fitted: parameter ``names``, customers (``total``), the ``tol`` and ``model``."""
-
-    names: Sequence[str]
-    total: float
-    tol: float
-    model: str
+    hess = numerical_hessian(f, theta, grad=exact)
+    if _inverse_if_positive(hess) is not None:
+        return theta, steps, hess
+    # L-BFGS-B can stop on a ridge; a derivative-free search walks off it before polishing.
+    simplex = optimize.minimize(
+        f,
+        theta,
+        method="Nelder-Mead",
+        bounds=bounds,
+        options={"maxiter": max_iter, "xatol": 1e-8, "fatol": 1e-13},
+    )
+    return np.asarray(simplex.x, dtype=np.float64), steps + int(simplex.nit), None
 
 
 def _polish(
@@ -183,19 +195,20 @@ def _polish(
     *,
     hess: Floats | None,
     steps: int,
-    grad_exact: bool,
-    task: _Task,
+    exact: Gradient | None,
+    target: _Target,
 ) -> Optimum:
     """Newton steps with backtracking until the step left is below ``tol`` standard errors.
 
-    ``hess`` is the Hessian at ``theta`` when the caller has it already.
+    ``hess`` is the Hessian at ``theta`` when the caller has it already; ``exact`` is the exact
+    gradient the Hessian is differenced from (None: from ``f`` alone).
     """
-    names, total, tol, model = task.names, task.total, task.tol, task.model
+    names, total, tol, model = target.names, target.total, target.tol, target.model
     _check_bounds(theta, names, model)
     value = f(theta)
     for _ in range(50):
         if hess is None:
-            hess = numerical_hessian(f, theta, grad=gradient if grad_exact else None)
+            hess = numerical_hessian(f, theta, grad=exact)
         cov = _inverse_if_positive(hess)
         if cov is None:
             raise ConvergenceError(
@@ -239,3 +252,4 @@ def _check_bounds(theta: Floats, names: Sequence[str], model: str) -> None:
 
 def _describe(names: Sequence[str], theta: Floats) -> str:
     return ", ".join(f"{n}={v:.4g}" for n, v in zip(names, np.exp(theta), strict=True))
+

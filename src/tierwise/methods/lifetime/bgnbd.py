@@ -23,16 +23,8 @@ from typing import Self
 import numpy as np
 import numpy.typing as npt
 
-from tierwise.methods.lifetime._fit import (
-    FittedModel,
-    check_hyper,
-    check_summary,
-    collapse,
-    per_customer,
-    require_fit_support,
-    scipy_special,
-)
-from tierwise.methods.lifetime._optimize import Floats
+from tierwise.methods.lifetime._fit import Floats, per_customer, scipy_special
+from tierwise.methods.lifetime._transaction import TransactionFitter
 
 MODEL = "BG/NBD"
 
@@ -126,7 +118,7 @@ def _log_likelihood(
     return total, np.array([d_r, d_alpha, d_a, d_b])
 
 
-class BetaGeoFitter(FittedModel):
+class BetaGeoFitter(TransactionFitter):
     """Fit the BG/NBD model by maximum likelihood; predict purchases and P(alive).
 
     Args:
@@ -146,35 +138,10 @@ class BetaGeoFitter(FittedModel):
     param_names = ("r", "alpha", "a", "b")
     model_name = MODEL
 
-    def fit(
-        self,
-        frequency: npt.ArrayLike,
-        recency: npt.ArrayLike,
-        T: npt.ArrayLike,
-        weights: npt.ArrayLike | None = None,
+    def _fit_rows(
+        self, x: Floats, t_x: Floats, age: Floats, w: Floats, guess: dict[str, float]
     ) -> Self:
-        """Estimate r, alpha, a and b from customer summaries.
-
-        Args:
-            frequency: Repeat purchases per customer (whole numbers).
-            recency: Time from the first to the last purchase (0 without repeat purchases).
-            T: Time from the first purchase to the as-of date.
-            weights: Customers per row, e.g. from :func:`collapse`; 1 each when omitted.
-
-        Returns:
-            The fitter, with ``params_``, ``standard_errors_`` and ``log_likelihood_`` set.
-
-        Raises:
-            DataError: the summaries break a rule (negative, missing, recency > T, ...).
-            MethodError: the data cannot identify the model (too few repeat buyers, ...).
-            ConvergenceError: the optimiser found no proper maximum.
-        """
-        guess = check_hyper(self.param_names, self.penalizer, self.initial, self.tol)
-        x, t_x, age, w = check_summary(frequency, recency, T, weights, model=MODEL)
-        require_fit_support(x, age, w, model=MODEL)
-        x, t_x, age, w = collapse(x, t_x, age, w)
-        keep = w > 0
-        rows = _Rows.build(x[keep], t_x[keep], age[keep], w[keep])
+        rows = _Rows.build(x, t_x, age, w)
         mean_x = float(rows.w @ rows.x) / rows.total
         mean_T = float(rows.w @ rows.T_values[rows.T_index]) / rows.total
         start = {"r": 1.0, "alpha": mean_T / max(mean_x, 0.1), "a": 1.0, "b": 3.0} | guess
@@ -182,17 +149,14 @@ class BetaGeoFitter(FittedModel):
             start, lambda values, grad: _log_likelihood(values, rows, with_gradient=grad),
             rows.total, analytic=True)
 
-    def probability_alive(
-        self, frequency: npt.ArrayLike, recency: npt.ArrayLike, T: npt.ArrayLike
-    ) -> Floats:
-        """P(still active at T | x, t_x, T): 1 for customers without repeat purchases.
+    def _alive(self, params: tuple[float, ...], x: Floats, t_x: Floats, age: Floats) -> Floats:
+        """1 for customers without repeat purchases, else from the likelihood (FHL 2005).
 
         Under BG/NBD a customer can drop out only right after a repeat purchase, so one who
-        has made none is alive for sure. Otherwise (FHL 2005, from the likelihood)
+        has made none is alive for sure. Otherwise
         ``1 / (1 + a / (b + x - 1) * ((alpha + T) / (alpha + t_x))^(r + x))``.
         """
-        r, alpha, a, b = self._params()
-        x, t_x, age, _ = check_summary(frequency, recency, T, model=MODEL)
+        r, alpha, a, b = params
         repeat = x > 0
         with np.errstate(divide="ignore"):
             log_odds = (
@@ -203,30 +167,17 @@ class BetaGeoFitter(FittedModel):
         odds_alive = np.where(repeat, -log_odds, np.inf)
         return np.asarray(scipy_special().expit(odds_alive), dtype=np.float64)
 
-    def expected_purchases(
-        self,
-        t: npt.ArrayLike,
-        frequency: npt.ArrayLike,
-        recency: npt.ArrayLike,
-        T: npt.ArrayLike,
+    def _expected(
+        self, params: tuple[float, ...], t: Floats, x: Floats, t_x: Floats, age: Floats
     ) -> Floats:
-        """Expected purchases in the next ``t`` periods, given each customer's history.
+        """FHL 2005, the conditional expectation.
 
-        FHL 2005, the conditional expectation:
         ``(a+b+x-1)/(a-1) * [1 - ((alpha+T)/(alpha+T+t))^(r+x) 2F1(r+x, b+x; a+b+x-1; z)]
         * P(alive)`` with ``z = t/(alpha+T+t)``. Euler's transformation of 2F1 turns the
         bracket into ``1 - (1-z)^(a-1) 2F1(a+b-1-r, a-1; a+b+x-1; z)``, whose parameters do not
         grow with x, so heavy buyers do not overflow.
-
-        Args:
-            t: Length of the future period, in the fitting time unit (scalar or per customer).
-            frequency: Repeat purchases per customer.
-            recency: Time from first to last purchase per customer.
-            T: Time from first purchase to the as-of date per customer.
         """
-        x, t_x, age, _ = check_summary(frequency, recency, T, model=MODEL)
-        horizon = per_customer("t", t, x.shape[0], model=MODEL)
-        return self._conditional(horizon, x, age) * self.probability_alive(x, t_x, age)
+        return self._conditional(t, x, age) * self._alive(params, x, t_x, age)
 
     def expected_purchases_new(self, t: npt.ArrayLike) -> Floats:
         """Expected purchases by a new customer in ``(0, t]``, E[X(t)] (FHL 2005)."""

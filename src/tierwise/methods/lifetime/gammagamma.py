@@ -24,8 +24,9 @@ import numpy.typing as npt
 
 from tierwise.errors import DataError, MethodError
 from tierwise.methods.lifetime._fit import (
+    FALLBACK,
     MIN_REPEAT_BUYERS,
-    FittedModel,
+    Floats,
     check_frequency,
     check_hyper,
     check_weights,
@@ -33,7 +34,7 @@ from tierwise.methods.lifetime._fit import (
     floats,
     scipy_special,
 )
-from tierwise.methods.lifetime._optimize import FALLBACK, Floats
+from tierwise.methods.lifetime._model import FittedModel
 
 MODEL = "Gamma-Gamma"
 #: Days in an average month (365.25 / 12): CLV sums over months.
@@ -44,11 +45,7 @@ class TransactionModel(Protocol):
     """A fitted purchase model: :class:`BetaGeoFitter`, :class:`ParetoNBDFitter` or alike."""
 
     def expected_purchases(
-        self,
-        t: npt.ArrayLike,
-        frequency: npt.ArrayLike,
-        recency: npt.ArrayLike,
-        T: npt.ArrayLike,
+        self, t: npt.ArrayLike, frequency: npt.ArrayLike, recency: npt.ArrayLike, T: npt.ArrayLike
     ) -> Floats:
         """Expected purchases in the next ``t`` periods given each customer's history."""
         ...

@@ -26,16 +26,8 @@ from typing import Self
 import numpy as np
 import numpy.typing as npt
 
-from tierwise.methods.lifetime._fit import (
-    FittedModel,
-    check_hyper,
-    check_summary,
-    collapse,
-    per_customer,
-    require_fit_support,
-    scipy_special,
-)
-from tierwise.methods.lifetime._optimize import Floats
+from tierwise.methods.lifetime._fit import Floats, per_customer, scipy_special
+from tierwise.methods.lifetime._transaction import TransactionFitter
 
 MODEL = "Pareto/NBD"
 
@@ -155,7 +147,7 @@ def _lomax_integral(s: float, base: Floats, t: Floats) -> Floats:
     return np.asarray(base * -np.expm1(-(s - 1) * log_ratio) / (s - 1), dtype=np.float64)
 
 
-class ParetoNBDFitter(FittedModel):
+class ParetoNBDFitter(TransactionFitter):
     """Fit the Pareto/NBD model by maximum likelihood; predict purchases and P(alive).
 
     Args:
@@ -171,35 +163,9 @@ class ParetoNBDFitter(FittedModel):
     param_names = ("r", "alpha", "s", "beta")
     model_name = MODEL
 
-    def fit(
-        self,
-        frequency: npt.ArrayLike,
-        recency: npt.ArrayLike,
-        T: npt.ArrayLike,
-        weights: npt.ArrayLike | None = None,
+    def _fit_rows(
+        self, x: Floats, t_x: Floats, age: Floats, w: Floats, guess: dict[str, float]
     ) -> Self:
-        """Estimate r, alpha, s and beta from customer summaries.
-
-        Args:
-            frequency: Repeat purchases per customer (whole numbers).
-            recency: Time from the first to the last purchase (0 without repeat purchases).
-            T: Time from the first purchase to the as-of date.
-            weights: Customers per row, e.g. from :func:`collapse`; 1 each when omitted.
-
-        Returns:
-            The fitter, with ``params_``, ``standard_errors_`` and ``log_likelihood_`` set.
-
-        Raises:
-            DataError: the summaries break a rule (negative, missing, recency > T, ...).
-            MethodError: the data cannot identify the model (too few repeat buyers, ...).
-            ConvergenceError: the optimiser found no proper maximum.
-        """
-        guess = check_hyper(self.param_names, self.penalizer, self.initial, self.tol)
-        x, t_x, age, w = check_summary(frequency, recency, T, weights, model=MODEL)
-        require_fit_support(x, age, w, model=MODEL)
-        x, t_x, age, w = collapse(x, t_x, age, w)
-        keep = w > 0
-        x, t_x, age, w = x[keep], t_x[keep], age[keep], w[keep]
         total = float(w.sum())
         mean_x, mean_T = float(w @ x) / total, float(w @ age) / total
         start = {"r": 1.0, "alpha": mean_T / max(mean_x, 0.1), "s": 1.0, "beta": mean_T} | guess
@@ -207,43 +173,26 @@ class ParetoNBDFitter(FittedModel):
             start, lambda values, _: (_log_likelihood(values, x, t_x, age, w), None), total,
             analytic=False)
 
-    def probability_alive(
-        self, frequency: npt.ArrayLike, recency: npt.ArrayLike, T: npt.ArrayLike
-    ) -> Floats:
-        """P(still active at T | x, t_x, T): the "alive" share of the customer's likelihood.
+    def _alive(self, params: tuple[float, ...], x: Floats, t_x: Floats, age: Floats) -> Floats:
+        """The "alive" share of the customer's likelihood (Fader & Hardie 2005 derivations note).
 
-        Fader & Hardie (2005 derivations note). Unlike BG/NBD, a customer without
-        repeat purchases may have dropped out already, so it is below 1 for T > 0.
+        Unlike BG/NBD, a customer without repeat purchases may have dropped out already, so it
+        is below 1 for T > 0.
         """
-        params = np.array(self._params())
-        x, t_x, age, _ = check_summary(frequency, recency, T, model=MODEL)
-        alive, died = _log_parts(params, x, t_x, age)
+        alive, died = _log_parts(np.array(params), x, t_x, age)
         return np.asarray(np.exp(alive - np.logaddexp(alive, died)), dtype=np.float64)
 
-    def expected_purchases(
-        self,
-        t: npt.ArrayLike,
-        frequency: npt.ArrayLike,
-        recency: npt.ArrayLike,
-        T: npt.ArrayLike,
+    def _expected(
+        self, params: tuple[float, ...], t: Floats, x: Floats, t_x: Floats, age: Floats
     ) -> Floats:
-        """Expected purchases in the next ``t`` periods, given each customer's history.
+        """Fader & Hardie (2005 derivations note).
 
-        Fader & Hardie (2005 derivations note):
         ``(r+x)(beta+T) / ((alpha+T)(s-1)) * [1 - ((beta+T)/(beta+T+t))^(s-1)] * P(alive)``.
-
-        Args:
-            t: Length of the future period, in the fitting time unit (scalar or per customer).
-            frequency: Repeat purchases per customer.
-            recency: Time from first to last purchase per customer.
-            T: Time from first purchase to the as-of date per customer.
         """
-        r, alpha, s, beta = self._params()
-        x, t_x, age, _ = check_summary(frequency, recency, T, model=MODEL)
-        horizon = per_customer("t", t, x.shape[0], model=MODEL)
+        r, alpha, s, beta = params
         rate = (r + x) / (alpha + age)
-        alive = self.probability_alive(x, t_x, age)
-        return rate * _lomax_integral(s, beta + age, horizon) * alive
+        alive = self._alive(params, x, t_x, age)
+        return rate * _lomax_integral(s, beta + age, t) * alive
 
     def expected_purchases_new(self, t: npt.ArrayLike) -> Floats:
         """Expected purchases by a new customer in ``(0, t]``, E[X(t)] (derivations note).
