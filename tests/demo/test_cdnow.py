@@ -55,6 +55,7 @@ def test_clv_scheme_reproduces_the_published_bgnbd(project: Project) -> None:
     """Through tierwise's own indicators: r, alpha, a, b of FHL 2005 (0.243, 4.414, 0.793,
     2.426) within 1%, the same figures the fitter tests reach from lifetimes' summary file."""
     from tierwise.methods import fit
+    from tierwise.methods.fitted import ClvModel
 
     scheme = project.scheme("clv")
     with open_engine(project) as engine:
@@ -63,12 +64,12 @@ def test_clv_scheme_reproduces_the_published_bgnbd(project: Project) -> None:
         features = prepare_features(project, engine, as_of=date(1997, 9, 30),
                                     indicators=methods.scheme_indicators(scheme)).table
         model = fit(scheme, engine.materialize("f", features), as_of=date(1997, 9, 30))
-    assert model is not None
-    got = model["transactions"]["params"]
+    assert isinstance(model, ClvModel)
+    got = model.transactions.params
     for name, published in {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}.items():
         assert got[name] == pytest.approx(published, rel=0.01), name
-    assert model["customers"] == 2357 and model["repeat_buyers"] == 946
-    assert "no repeat purchase" in model["notes"][0]
+    assert model.customers == 2357 and model.repeat_buyers == 946
+    assert "no repeat purchase" in model.notes[0]
 
 
 def test_the_documented_evaluation_is_what_evaluate_gives(project: Project) -> None:

@@ -20,7 +20,7 @@ from tierwise.engine import spark_session
 pytestmark = pytest.mark.spark
 
 
-def _grades(con: Any, table: Any) -> tuple[dict[str, Any] | None, pd.DataFrame]:
+def _grades(con: Any, table: Any) -> tuple[Any, pd.DataFrame]:
     spec = scheme(clv_scheme(value="spend_all"))
     model = methods.fit(spec, table, as_of=AS_OF)
     graded = methods.grade(spec, table, as_of=AS_OF, model=model)

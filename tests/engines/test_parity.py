@@ -64,7 +64,7 @@ class Outcome:
     service_features: pa.Table
     analysis: Any
     seconds: float  # wall time of grade_all, to keep an eye on Spark's share of the suite
-    models: dict[str, Any]  # the cluster schemes' fitted models
+    models: dict[str, Any]  # the cluster schemes' fitted models, in their JSON form
 
 
 def grade_all(project: Project) -> Outcome:
@@ -96,8 +96,10 @@ def grade_all(project: Project) -> Outcome:
             scheme = _SCHEME_ADAPTER.validate_python(body)
             own = feature_table(project.spec, tables, as_of=AS_OF,
                                 indicators=methods.scheme_indicators(scheme))
-            models[name] = methods.fit(scheme, own, as_of=AS_OF)
-            graded = methods.grade(scheme, own, as_of=AS_OF, model=models[name])
+            fitted = methods.fit(scheme, own, as_of=AS_OF)
+            assert fitted is not None
+            models[name] = fitted.to_json()  # compared as run.json holds it
+            graded = methods.grade(scheme, own, as_of=AS_OF, model=fitted)
             texts = methods.with_texts(scheme, graded.join(own, CUSTOMER), as_of=AS_OF)
             graded = texts.select(*graded.columns, "reasons", "gap").order_by(CUSTOMER)
             grades[name] = engine.to_arrow(graded)

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from tierwise import methods
 from tierwise.errors import MethodError
 from tierwise.methods import cluster, cluster_fit
+from tierwise.methods.fitted import ClusterModel
 from tierwise.spec.models import ClusterSchemeSpec
 
 from .conftest import AS_OF, scheme
@@ -51,7 +52,7 @@ def spec(**fields: Any) -> ClusterSchemeSpec:
     return made
 
 
-def grades(made: ClusterSchemeSpec, frame: pd.DataFrame, model: dict[str, Any]) -> pd.DataFrame:
+def grades(made: ClusterSchemeSpec, frame: pd.DataFrame, model: ClusterModel) -> pd.DataFrame:
     table = ibis.memtable(frame.drop(columns=["blob"], errors="ignore"))
     graded = methods.grade(made, table, as_of=AS_OF, model=model)
     texts = methods.with_texts(made, graded.join(table, "customer_id"), as_of=AS_OF)
@@ -60,12 +61,12 @@ def grades(made: ClusterSchemeSpec, frame: pd.DataFrame, model: dict[str, Any]) 
 
 
 def fit(
-    made: ClusterSchemeSpec, frame: pd.DataFrame, previous: dict[str, Any] | None = None
-) -> dict[str, Any]:
+    made: ClusterSchemeSpec, frame: pd.DataFrame, previous: ClusterModel | None = None
+) -> ClusterModel:
     table = ibis.memtable(frame.drop(columns=["blob"], errors="ignore"))
     model = methods.fit(made, table, as_of=AS_OF, previous_model=previous)
-    assert model is not None
-    json.dumps(model, allow_nan=False)  # JSON-ready: it goes into run.json
+    assert isinstance(model, ClusterModel)
+    json.dumps(model.to_json(), allow_nan=False)  # JSON-ready: it goes into run.json
     return model
 
 
@@ -86,8 +87,8 @@ def test_two_fits_give_the_same_model_and_grades_whatever_the_row_order() -> Non
 @pytest.mark.parametrize(("algorithm", "criterion"), [("kmeans", "silhouette"), ("gmm", "bic")])
 def test_k_is_chosen_as_three_on_three_blobs(algorithm: str, criterion: str) -> None:
     model = fit(spec(algorithm=algorithm), blobs())
-    assert model["k"] == 3
-    chosen = model["chosen_by"]
+    assert model.k == 3
+    chosen = model.chosen_by
     assert chosen["criterion"] == criterion
     assert [t["k"] for t in chosen["tried"]] == list(range(2, 9))
     if criterion == "silhouette":
@@ -118,10 +119,10 @@ def test_clusters_are_ranked_by_mean_value_best_first() -> None:
         "silver": 2,
         "bronze": 3,
     }
-    means = [c["value_mean"] for c in model["clusters"]]
+    means = [c["value_mean"] for c in model.clusters]
     assert means == sorted(means, reverse=True)
-    assert [c["value_rank"] for c in model["clusters"]] == [1, 2, 3]
-    top = model["clusters"][0]
+    assert [c["value_rank"] for c in model.clusters] == [1, 2, 3]
+    top = model.clusters[0]
     assert top["size"] == 60 and top["share"] == pytest.approx(1 / 3)
     assert top["profile"]["orders"]["mean"] == pytest.approx(20, abs=0.5)
     assert methods.scheme_tiers(made)[0].key == "gold"
@@ -158,10 +159,10 @@ def test_a_large_table_is_fitted_on_a_seeded_sample() -> None:
     frame = blobs(per=100)
     made = spec(k=3, sample=120)
     model = fit(made, frame)
-    assert model["rows"] == {"customers": 300, "fitted": 120}
+    assert model.rows == {"customers": 300, "fitted": 120}
     assert fit(made, frame.sample(frac=1.0, random_state=1)) == model
-    assert fit(spec(k=3, sample=120, seed=5), frame)["rows"]["fitted"] == 120
-    assert sum(c["size"] for c in model["clusters"]) == 120
+    assert fit(spec(k=3, sample=120, seed=5), frame).rows["fitted"] == 120
+    assert sum(c["size"] for c in model.clusters) == 120
     assert grades(made, frame, model).tier.value_counts().to_dict() == {
         "c1": 100,
         "c2": 100,
@@ -174,7 +175,7 @@ def test_missing_values_take_the_fitted_median_in_python_and_in_the_engine() -> 
     frame.loc[[0, 70], "orders"] = np.nan  # a top and a mid customer without orders
     made = spec(k=3)
     model = fit(made, frame)
-    fill = model["features"][0]["fill"]
+    fill = model.features[0]["fill"]
     assert fill == pytest.approx(float(np.nanmedian(frame.orders)))
     graded = grades(made, frame, model)
     assert graded.tier.notna().all()
@@ -233,13 +234,13 @@ def test_clusters_keep_their_tiers_across_runs_when_matched() -> None:
     }
 
     after = fit(made, second, previous=before)
-    assert after["previous"]["used"] is True
-    for c in after["clusters"]:
+    assert after.previous["used"] is True
+    for c in after.clusters:
         assert c["previous"]["key"] == c["key"]  # each cluster matched its own previous one
         assert c["previous"]["moved"] < 0.2
-    by_key = {c["key"]: c for c in after["clusters"]}
+    by_key = {c["key"]: c for c in after.clusters}
     assert (by_key["c2"]["value_rank"], by_key["c3"]["value_rank"]) == (3, 2)
-    assert after["init"] == "previous centroids"
+    assert after.init == "previous centroids"
     graded_after = grades(made, second, after)
     kept = graded_after.join(graded_before.tier.rename("was"), how="inner")
     assert len(kept) == 177
@@ -259,9 +260,9 @@ def test_a_previous_model_of_other_indicators_is_not_matched() -> None:
     first, second = _two_runs()
     before = fit(spec(k=3, log=True), first)
     after = fit(spec(k=3), second, previous=before)
-    assert after["previous"]["used"] is False
-    assert "transforms changed" in after["previous"]["note"]
-    assert all(c["previous"] is None for c in after["clusters"])
+    assert after.previous["used"] is False
+    assert "transforms changed" in after.previous["note"]
+    assert all(c["previous"] is None for c in after.clusters)
 
 
 @pytest.mark.parametrize("algorithm", ["kmeans", "gmm"])
@@ -270,8 +271,8 @@ def test_matching_also_works_when_k_is_chosen(algorithm: str) -> None:
     made = spec(algorithm=algorithm, k_range=[2, 4])
     before = fit(made, first)
     after = fit(made, second, previous=before)
-    assert before["k"] == after["k"] == 3
-    assert all(c["previous"]["key"] == c["key"] for c in after["clusters"])
+    assert before.k == after.k == 3
+    assert all(c["previous"]["key"] == c["key"] for c in after.clusters)
 
 
 def test_a_near_tie_keeps_the_previous_k(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -290,24 +291,24 @@ def test_a_near_tie_keeps_the_previous_k(monkeypatch: pytest.MonkeyPatch) -> Non
                         lambda: (kmeans, gmm, silhouette, assignment))
     made = spec(k_range=[2, 4])
     frame = blobs()
-    assert fit(made, frame)["k"] == 4  # fresh: the best score wins
+    assert fit(made, frame).k == 4  # fresh: the best score wins
     scores[3] = 0.70
     before = fit(made, frame)
-    assert before["k"] == 3
+    assert before.k == 3
     scores[3] = 0.60  # now 4 beats 3 by 0.01 only: keep 3
     after = fit(made, frame, previous=before)
-    assert after["k"] == 3 and "kept k = 3" in after["previous"]["note"]
+    assert after.k == 3 and "kept k = 3" in after.previous["note"]
     scores[4] = 0.65  # by 0.05: clearly better, so k changes
-    assert fit(made, frame, previous=before)["k"] == 4
+    assert fit(made, frame, previous=before).k == 4
 
 
 # ------------------------------------------------------------------ engine equals scikit-learn
 
 
-def _scaled(model: dict[str, Any], frame: pd.DataFrame) -> np.ndarray:
+def _scaled(model: ClusterModel, frame: pd.DataFrame) -> np.ndarray:
     """The fitted space computed here, independently of the method's code."""
     columns = []
-    for f in model["features"]:
+    for f in model.features:
         x = frame[f["indicator"]].to_numpy(dtype=float)
         x = np.where(np.isnan(x), f["fill"], x)
         if f["transform"] == "log1p":
@@ -327,14 +328,14 @@ def test_engine_assignment_equals_kmeans_predict() -> None:
     z = _scaled(model, frame)
     logged = np.sign(frame.ticket) * np.log1p(np.abs(frame.ticket))
     q25, median, q75 = np.percentile(logged, [25, 50, 75])
-    assert model["features"][1]["centre"] == pytest.approx(median, rel=1e-12)
-    assert model["features"][1]["scale"] == pytest.approx(q75 - q25, rel=1e-12)
+    assert model.features[1]["centre"] == pytest.approx(median, rel=1e-12)
+    assert model.features[1]["scale"] == pytest.approx(q75 - q25, rel=1e-12)
     reference = KMeans(n_clusters=4, n_init=cluster_fit.N_INIT, random_state=0).fit(z)
-    centroids = np.array([c["centroid"] for c in model["clusters"]])
+    centroids = np.array([c["centroid"] for c in model.clusters])
     # The same fit: the reference's centres are the model's, in tier order.
     order = [int(np.argmin(((reference.cluster_centers_ - c) ** 2).sum(axis=1))) for c in centroids]
     np.testing.assert_allclose(reference.cluster_centers_[order], centroids, rtol=1e-12)
-    keys = {sk: model["clusters"][i]["key"] for i, sk in enumerate(order)}
+    keys = {sk: model.clusters[i]["key"] for i, sk in enumerate(order)}
     expected = [keys[int(label)] for label in reference.predict(z)]
     graded = grades(made, frame, model)
     assert graded.tier.tolist() == expected
@@ -355,10 +356,10 @@ def test_engine_assignment_equals_gaussian_mixture_predict(covariance: str) -> N
     reference = GaussianMixture(
         n_components=3, covariance_type=covariance, random_state=0, max_iter=300
     ).fit(z)
-    means = np.array([c["mean"] for c in model["clusters"]])
+    means = np.array([c["mean"] for c in model.clusters])
     order = [int(np.argmin(((reference.means_ - m) ** 2).sum(axis=1))) for m in means]
     np.testing.assert_allclose(reference.means_[order], means, rtol=1e-12)
-    keys = {sk: model["clusters"][i]["key"] for i, sk in enumerate(order)}
+    keys = {sk: model.clusters[i]["key"] for i, sk in enumerate(order)}
     graded = grades(made, frame, model)
     assert graded.tier.tolist() == [keys[int(label)] for label in reference.predict(z)]
     np.testing.assert_allclose(
@@ -388,7 +389,7 @@ def test_more_clusters_than_distinct_points_is_refused() -> None:
         r"set k to at most 2",
     ):
         fit(spec(k=3), frame)
-    assert fit(spec(), frame)["k"] == 2  # a chosen k stops at the distinct points
+    assert fit(spec(), frame).k == 2  # a chosen k stops at the distinct points
 
 
 def test_a_constant_indicator_is_refused() -> None:

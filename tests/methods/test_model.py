@@ -3,6 +3,7 @@ probabilities and top factors; an outcome learned from the past; safe, versioned
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import shutil
@@ -63,8 +64,8 @@ def test_labels_are_learned_with_honest_metrics(run_grades: Grades) -> None:
     import ibis
 
     fitted = model_method.fit(spec, ibis.memtable(pd.DataFrame(features)))
-    metrics = fitted["metrics"]
-    assert fitted["training"]["rows"] == sum(v is not None for v in features["expert"])
+    metrics = fitted.metrics
+    assert fitted.training["rows"] == sum(v is not None for v in features["expert"])
     assert 0.75 < metrics["balanced_accuracy"] < 1.0 and metrics["auc"] > 0.9
     assert set(metrics["per_class"]) == {"vip", "regular", "light"}
     described = dict(model_method.describe(fitted))
@@ -89,7 +90,8 @@ def test_artifacts_round_trip_and_refuse_tampering() -> None:
     table = ibis.memtable(pd.DataFrame(labelled(300)))
     spec = scheme(labels_scheme(algorithm="logistic"))
     fitted = model_method.fit(spec, table)
-    data, digest = fitted["artifact"], fitted["sha256"]
+    data, digest = fitted.artifact, fitted.sha256
+    assert data is not None
     assert hashlib.sha256(data).hexdigest() == digest
     again = model_method.load_artifact(data, digest)
     x = np.array([[100.0, 1.0, 0.0], [5000.0, 12.0, 0.0]])
@@ -108,9 +110,10 @@ def test_artifacts_round_trip_and_refuse_tampering() -> None:
         model_method.load_artifact(foreign, hashlib.sha256(foreign).hexdigest())
     # The same training data reuses the previous artifact; a tampered one is refused.
     reused = model_method.fit(spec, table, previous_model=fitted)
-    assert reused["reused"] is True and reused["sha256"] == digest
+    assert reused.reused is True and reused.sha256 == digest
     with pytest.raises(DataError):
-        model_method.fit(spec, table, previous_model={**fitted, "artifact": bytes(tampered)})
+        model_method.fit(spec, table,
+                         previous_model=dataclasses.replace(fitted, artifact_bytes=bytes(tampered)))
 
 
 def test_refusals() -> None:

@@ -20,11 +20,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from tierwise.methods.base import concat, fmt, select_grades
+from tierwise.methods.families import DirectMethod
+from tierwise.spec.models import AbcSchemeSpec
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
-    from tierwise.spec.models import AbcSchemeSpec
+    from tierwise.spec.models import TierSpec
 
 
 def grade(scheme: AbcSchemeSpec, features: ir.Table) -> ir.Table:
@@ -113,3 +115,20 @@ def texts(scheme: AbcSchemeSpec, table: ir.Table) -> tuple[ir.StringValue, ir.St
         ),
     )
     return reasons, gap
+
+
+class AbcMethod(DirectMethod[AbcSchemeSpec]):
+    """``method: abc``: Pareto classes by cumulative share of a value (or of customers)."""
+
+    name = "abc"
+    spec = AbcSchemeSpec
+    grade_with = grade
+    texts_with = texts
+
+    def reads(self, spec: AbcSchemeSpec) -> list[str]:
+        """The value ranked."""
+        return [spec.value]
+
+    def tiers(self, spec: AbcSchemeSpec) -> list[TierSpec]:
+        """The classes, best first."""
+        return list(spec.tiers)

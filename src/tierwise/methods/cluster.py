@@ -14,12 +14,16 @@ their least (ties to the first cluster). The score is the distance to the own ce
 from __future__ import annotations
 
 import math
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from tierwise.errors import MethodError
+from tierwise.methods import cluster_fit
 from tierwise.methods.base import concat, fmt, select_grades
 from tierwise.methods.cluster_fit import MODEL_VERSION, ordinal
-from tierwise.spec.models import ClusterSchemeSpec
+from tierwise.methods.families import LearningMethod
+from tierwise.methods.fitted import ClusterModel, FittedModel
+from tierwise.spec.models import ClusterSchemeSpec, TierSpec
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -28,21 +32,22 @@ if TYPE_CHECKING:
 # ---------------------------------------------------------------------------------------- grade
 
 
-def _check_model(scheme: ClusterSchemeSpec, model: dict[str, Any]) -> None:
-    names = [c["indicator"] for c in model.get("features", [])]
+def _check_model(scheme: ClusterSchemeSpec, model: FittedModel) -> ClusterModel:
+    names = [c["indicator"] for c in model.features] if isinstance(model, ClusterModel) else []
     if (
-        model.get("method") != "cluster"
-        or model.get("version") != MODEL_VERSION
-        or model.get("algorithm") != scheme.algorithm
+        not isinstance(model, ClusterModel)
+        or model.version != MODEL_VERSION
+        or model.algorithm != scheme.algorithm
         or names != list(scheme.indicators)
     ):
         raise MethodError(
             "cluster: the model given was not fitted for this scheme (method, algorithm or "
             "indicators differ); fit it again with methods.fit"
         )
+    return model
 
 
-def grade(scheme: ClusterSchemeSpec, features: ir.Table, model: dict[str, Any]) -> ir.Table:
+def grade(scheme: ClusterSchemeSpec, features: ir.Table, model: FittedModel) -> ir.Table:
     """Assign every customer to a cluster of ``model``, in the engine.
 
     Details: ``cluster`` (the cluster's tier key), ``cluster_rank`` (its rank by mean value),
@@ -53,39 +58,11 @@ def grade(scheme: ClusterSchemeSpec, features: ir.Table, model: dict[str, Any]) 
     """
     import ibis
 
-    _check_model(scheme, model)
-    clusters = model["clusters"]
+    fitted = _check_model(scheme, model)
+    clusters = fitted.clusters
     k = len(clusters)
-    gmm = model["algorithm"] == "gmm"
-    table = features.mutate(
-        **{f"_z{i}": _scaled(features[c["indicator"]], c) for i, c in enumerate(model["features"])}
-    )
-    zs = [table[f"_z{i}"] for i in range(len(model["features"]))]
-    if gmm:
-        squares = {}
-        for j, c in enumerate(clusters):
-            u = c["precision_cholesky"]
-            diffs = [z - mu for z, mu in zip(zs, c["mean"], strict=True)]
-            ys = [
-                _sum([diffs[i] * row[r] for i, row in enumerate(u) if row[r] != 0.0])
-                for r in range(len(zs))
-            ]
-            squares[f"_q{j}"] = _sum([y * y for y in ys])
-        table = table.mutate(**squares)
-        logs = [
-            math.log(c["weight"])
-            + sum(math.log(row[r]) for r, row in enumerate(c["precision_cholesky"]))
-            - 0.5 * len(zs) * math.log(2 * math.pi)
-            for c in clusters
-        ]
-        table = table.mutate(**{f"_c{j}": table[f"_q{j}"] * 0.5 - logs[j] for j in range(k)})
-    else:
-        squares = {}
-        for j, c in enumerate(clusters):
-            diffs = [z - mu for z, mu in zip(zs, c["centroid"], strict=True)]
-            squares[f"_q{j}"] = _sum([d * d for d in diffs])
-        table = table.mutate(**squares)
-    cost = "_c" if gmm else "_q"
+    gmm = fitted.algorithm == "gmm"
+    table, cost = _costs(features, fitted)
     table = table.mutate(_m1=ibis.least(*(table[f"{cost}{j}"] for j in range(k))))
     table = table.mutate(_a=_argmin(table, cost, "_m1", k))
     ranks = [c["tier_rank"] for c in clusters]
@@ -105,36 +82,80 @@ def grade(scheme: ClusterSchemeSpec, features: ir.Table, model: dict[str, Any]) 
         _m3=ibis.least(*(table[f"_f{j}"] for j in range(k))),
     )
     table = table.mutate(_b=_argmin(table, "_e", "_m2", k), _g=_argmin(table, "_f", "_m3", k))
-
-    def pick(index: ir.IntegerValue, values: list[Any]) -> ir.Value:
-        return index.cases(*((j, v) for j, v in enumerate(values) if v is not None), else_=None)
-
-    def distance(index: ir.IntegerValue) -> ir.FloatingValue:
-        return pick(index, [table[f"_q{j}"] for j in range(k)]).cast("float64").sqrt()
-
-    keys = [c["key"] for c in clusters]
-    details: dict[str, Any] = {
-        "cluster": pick(table._a, keys).cast("string"),
-        "cluster_rank": pick(table._a, [c["value_rank"] for c in clusters]).cast("int32"),
-        "clusters": ibis.literal(k, "int32"),
-        "cluster_value": pick(table._a, [c["value_mean"] for c in clusters]).cast("float64"),
-        "distance": distance(table._a),
-        "next_cluster": pick(table._b, keys).cast("string"),
-        "next_distance": distance(table._b),
-        "better_cluster": pick(table._g, keys).cast("string"),
-        "better_distance": distance(table._g),
-    }
+    details = _details(table, clusters)
     total = _sum([(table._m1 - table[f"_c{j}"]).exp() for j in range(k)]) if gmm else None
     if total is not None:
         details["next_probability"] = (table._m1 - table._m2).exp() / total
     return select_grades(
         table,
         tier=details["cluster"],
-        rank=pick(table._a, ranks),
+        rank=_pick(table._a, ranks),
         score=(1.0 / total) if total is not None else details["distance"],
         details=details,
         value=scheme.value,
     )
+
+
+def _costs(features: ir.Table, model: ClusterModel) -> tuple[ir.Table, str]:
+    """``features`` with each cluster's cost, and the prefix of the cost to minimise.
+
+    ``_q{j}`` is the squared distance to cluster j; a mixture adds ``_c{j}``, the -log
+    weighted density, which the assignment minimises instead.
+    """
+    table = features.mutate(
+        **{f"_z{i}": _scaled(features[c["indicator"]], c) for i, c in enumerate(model.features)}
+    )
+    zs = [table[f"_z{i}"] for i in range(len(model.features))]
+    squares = {}
+    if model.algorithm != "gmm":
+        for j, c in enumerate(model.clusters):
+            diffs = [z - mu for z, mu in zip(zs, c["centroid"], strict=True)]
+            squares[f"_q{j}"] = _sum([d * d for d in diffs])
+        return table.mutate(**squares), "_q"
+    for j, c in enumerate(model.clusters):
+        u = c["precision_cholesky"]
+        diffs = [z - mu for z, mu in zip(zs, c["mean"], strict=True)]
+        ys = [
+            _sum([diffs[i] * row[r] for i, row in enumerate(u) if row[r] != 0.0])
+            for r in range(len(zs))
+        ]
+        squares[f"_q{j}"] = _sum([y * y for y in ys])
+    table = table.mutate(**squares)
+    logs = [
+        math.log(c["weight"])
+        + sum(math.log(row[r]) for r, row in enumerate(c["precision_cholesky"]))
+        - 0.5 * len(zs) * math.log(2 * math.pi)
+        for c in model.clusters
+    ]
+    return table.mutate(**{f"_c{j}": table[f"_q{j}"] * 0.5 - logs[j]
+                           for j in range(len(model.clusters))}), "_c"
+
+
+def _pick(index: ir.IntegerValue, values: list[Any]) -> ir.Value:
+    return index.cases(*((j, v) for j, v in enumerate(values) if v is not None), else_=None)
+
+
+def _details(table: ir.Table, clusters: list[dict[str, Any]]) -> dict[str, Any]:
+    """The detail columns of the own (``_a``), next (``_b``) and better (``_g``) clusters."""
+    import ibis
+
+    k = len(clusters)
+
+    def distance(index: ir.IntegerValue) -> ir.FloatingValue:
+        return _pick(index, [table[f"_q{j}"] for j in range(k)]).cast("float64").sqrt()
+
+    keys = [c["key"] for c in clusters]
+    return {
+        "cluster": _pick(table._a, keys).cast("string"),
+        "cluster_rank": _pick(table._a, [c["value_rank"] for c in clusters]).cast("int32"),
+        "clusters": ibis.literal(k, "int32"),
+        "cluster_value": _pick(table._a, [c["value_mean"] for c in clusters]).cast("float64"),
+        "distance": distance(table._a),
+        "next_cluster": _pick(table._b, keys).cast("string"),
+        "next_distance": distance(table._b),
+        "better_cluster": _pick(table._g, keys).cast("string"),
+        "better_distance": distance(table._g),
+    }
 
 
 def _scaled(column: ir.Value, spec: dict[str, Any]) -> ir.FloatingValue:
@@ -248,14 +269,42 @@ def texts(scheme: ClusterSchemeSpec, table: ir.Table) -> tuple[ir.StringValue, i
     return reasons, gap
 
 
-def describe(model: dict[str, Any]) -> list[tuple[str, str]]:
+def describe(model: ClusterModel) -> list[tuple[str, str]]:
     """The fitted clusters in a few lines: k and how it was chosen, sizes, the previous run."""
-    chosen = model["chosen_by"]
+    chosen = model.chosen_by
     how = chosen["criterion"]
     if how in ("silhouette", "bic"):
         scores = ", ".join(f"k={t['k']}: {t[how]:.3g}" for t in chosen["tried"])
         how = f"{how} ({scores})"
-    sizes = ", ".join(f"{c['key']} {c['size']:,}" for c in model["clusters"])
+    sizes = ", ".join(f"{c['key']} {c['size']:,}" for c in model.clusters)
     chosen_how = "given" if how == "fixed" else f"chosen by {how}"
-    return [("clusters", f"{model['algorithm']}, k = {model['k']} {chosen_how}"),
-            ("sizes", sizes), ("identity", model["previous"]["note"])]
+    return [("clusters", f"{model.algorithm}, k = {model.k} {chosen_how}"),
+            ("sizes", sizes), ("identity", model.previous["note"])]
+
+
+class ClusterMethod(LearningMethod[ClusterSchemeSpec]):
+    """``method: cluster``: clusters learned from indicators, ranked by mean value."""
+
+    name = "cluster"
+    spec = ClusterSchemeSpec
+    # The score is the distance to the own centre (or the mixture's probability): how typical
+    # a customer is of the cluster, not how good.
+    score_ranks = False
+    model_type = ClusterModel
+    grade_with = grade
+    texts_with = texts
+    describe_with = describe
+
+    def reads(self, spec: ClusterSchemeSpec) -> list[str]:
+        """The clustered indicators."""
+        return list(spec.indicators)
+
+    def tiers(self, spec: ClusterSchemeSpec) -> list[TierSpec]:
+        """The clusters' tiers, best value first (``c1``..``ck`` unless given)."""
+        return cluster_fit.tiers(spec)
+
+    def fit(self, spec: ClusterSchemeSpec, features: ir.Table, *, as_of: date,
+            previous: FittedModel | None, training: ir.Table | None) -> FittedModel:
+        """Fit the clusters, keeping the previous run's tiers where clusters match."""
+        del as_of, training
+        return cluster_fit.fit(spec, features, previous_model=previous)

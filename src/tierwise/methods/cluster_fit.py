@@ -30,9 +30,11 @@ from __future__ import annotations
 
 import math
 import warnings
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tierwise.errors import MethodError
+from tierwise.methods.fitted import CLUSTER_MODEL_VERSION, ClusterModel, FittedModel
 from tierwise.spec.models import ClusterSchemeSpec, Label, TierSpec
 
 if TYPE_CHECKING:
@@ -43,7 +45,7 @@ if TYPE_CHECKING:
     Array = npt.NDArray[np.float64]
 
 CUSTOMER = "customer_id"
-MODEL_VERSION = 1
+MODEL_VERSION = CLUSTER_MODEL_VERSION
 #: Most fitted customers the silhouette of a candidate k is measured on. Its cost grows with the
 #: square: on 2 cores 20,000 took 3.5 s per k (25 s for k 2..8), 10,000 under 1 s, and the mean
 #: silhouette of 10,000 customers is already within about 0.005 of the whole's.
@@ -99,9 +101,9 @@ def _libraries() -> tuple[Any, Any, Any, Any]:
 
 
 def fit(
-    scheme: ClusterSchemeSpec, features: ir.Table, *, previous_model: dict[str, Any] | None = None
-) -> dict[str, Any]:
-    """Fit the scheme's clusters on ``features`` and return the model as JSON-ready data.
+    scheme: ClusterSchemeSpec, features: ir.Table, *, previous_model: FittedModel | None = None
+) -> ClusterModel:
+    """Fit the scheme's clusters on ``features``.
 
     Args:
         scheme: The cluster scheme.
@@ -120,7 +122,7 @@ def fit(
     """
     import numpy as np
 
-    kmeans_cls, gmm_cls, silhouette, assignment = _libraries()
+    libraries = _libraries()
     names = list(scheme.indicators)
     missing = [n for n in dict.fromkeys([*names, scheme.value]) if n not in features.columns]
     if missing:
@@ -129,20 +131,57 @@ def fit(
             "`indicators:` and list it in the scheme (it is computed only when a scheme uses it)"
         )
     raw, value, total = _pull(features, names, scheme)
-    rows = len(value)
-    low, high = scheme.clusters_range()
+    low = _enough_rows(scheme, len(value))
+    columns, z = _prepare(scheme, names, raw)
+    high = _most_clusters(scheme, z, low)
+    previous, note = _usable_previous(scheme, previous_model, columns)
+    search = _search(scheme, z, low, high, previous, libraries)
+    k, fitted, kept = _settled(search, previous)
+    note = kept or note
+    labels = np.argmin(_costs(z, fitted), axis=1)
+    clusters = _profiles(scheme, names, raw, value, labels, k)
+    keyed, matched = _keys(scheme, clusters, fitted, previous, libraries[3], k)
+    if previous is not None and not matched:
+        note = (
+            f"k changed from {len(previous['keys'])} to {k}: clusters keyed by value order afresh"
+        )
+    order = sorted(range(k), key=lambda j: keyed[j]["tier_rank"])
+    chosen_by = {"criterion": search.criterion, "tried": search.tried,
+                 **({"silhouette_rows": search.sil_rows}
+                    if search.criterion == "silhouette" else {})}
+    return ClusterModel(
+        algorithm=scheme.algorithm,
+        covariance=(scheme.covariance or "full") if scheme.algorithm == "gmm" else None,
+        k=k, seed=scheme.seed, scale=scheme.scale, value=scheme.value, chosen_by=chosen_by,
+        init=fitted["init"], rows={"customers": total, "fitted": len(value)}, features=columns,
+        clusters=[_described(scheme, {**keyed[j], **clusters[j]}, fitted, j) for j in order],
+        previous={"used": bool(previous is not None and matched), "note": note},
+    )
+
+
+def _enough_rows(scheme: ClusterSchemeSpec, rows: int) -> int:
+    """The least clusters of the scheme's range, when the fitted customers allow them."""
+    low = scheme.clusters_range()[0]
     if rows < MIN_PER_CLUSTER * low:
         raise MethodError(
             f"cluster: {rows} customers are too few for {low} clusters (at least "
             f"{MIN_PER_CLUSTER} per cluster, {MIN_PER_CLUSTER * low}); grade more customers "
             "or ask for fewer clusters (`k`)"
         )
-    columns, z = _prepare(scheme, names, raw)
+    return low
+
+
+def _most_clusters(scheme: ClusterSchemeSpec, z: Array, low: int) -> int:
+    """The most clusters the fitted customers' distinct points allow within the range."""
+    import numpy as np
+
+    names = ", ".join(scheme.indicators)
+    rows, high = len(z), scheme.clusters_range()[1]
     distinct = len(np.unique(z, axis=0))
     if scheme.k is not None and scheme.k > distinct:
         raise MethodError(
             f"cluster: k: {scheme.k} clusters, but the {rows} customers fitted have only "
-            f"{distinct} distinct combinations of {', '.join(names)}; set k to at most "
+            f"{distinct} distinct combinations of {names}; set k to at most "
             f"{distinct} or cluster on more varied indicators"
         )
     high = min(high, distinct, rows // MIN_PER_CLUSTER)
@@ -152,15 +191,33 @@ def fit(
             f"{high} clusters ({distinct} distinct points, {MIN_PER_CLUSTER} customers per "
             "cluster); lower `k_range`"
         )
-    previous, note = _usable_previous(scheme, previous_model, columns)
-    seed = scheme.seed
-    tried: list[dict[str, Any]] = []
-    best: tuple[float, int, dict[str, Any]] | None = None
-    by_k: dict[int, tuple[float, dict[str, Any]]] = {}
+    return high
+
+
+@dataclass(frozen=True)
+class _Search:
+    """The fits of every k tried: how k is chosen, each k's score (lower is better) and fit."""
+
+    criterion: str
+    sil_rows: int
+    tried: list[dict[str, Any]]
+    by_k: dict[int, tuple[float, dict[str, Any]]]
+    best: int
+
+
+def _search(scheme: ClusterSchemeSpec, z: Array, low: int, high: int,
+            previous: dict[str, Any] | None, libraries: tuple[Any, Any, Any, Any]) -> _Search:
+    """Fit every k from ``low`` to ``high`` and score it (silhouette or BIC)."""
+    import numpy as np
+
+    kmeans_cls, gmm_cls, silhouette, _ = libraries
+    rows, seed = len(z), scheme.seed
     criterion = (
         "fixed" if low == high else ("silhouette" if scheme.algorithm == "kmeans" else "bic")
     )
     sil_rows = min(rows, SILHOUETTE_ROWS)
+    tried: list[dict[str, Any]] = []
+    by_k: dict[int, tuple[float, dict[str, Any]]] = {}
     with warnings.catch_warnings():
         # scikit-learn's convergence and duplicate-point notes: the model records convergence.
         warnings.filterwarnings("ignore", module="sklearn")
@@ -173,79 +230,46 @@ def fit(
             entry: dict[str, Any] = {"k": k, **fitted["facts"]}
             if criterion == "silhouette":
                 labels = np.argmin(_costs(z, fitted), axis=1)
-                ok = len(np.unique(labels)) > 1
-                entry["silhouette"] = (
-                    float(
-                        silhouette(
-                            z,
-                            labels,
-                            sample_size=sil_rows if sil_rows < rows else None,
-                            random_state=seed,
-                        )
-                    )
-                    if ok
-                    else -1.0
-                )
+                entry["silhouette"] = float(silhouette(
+                    z, labels, sample_size=sil_rows if sil_rows < rows else None,
+                    random_state=seed)) if len(np.unique(labels)) > 1 else -1.0
                 rank = -entry["silhouette"]
             else:
                 rank = entry.get("bic", 0.0)
             tried.append(entry)
             by_k[k] = (rank, fitted)
-            if best is None or rank < best[0]:
-                best = (rank, k, fitted)
-    assert best is not None
-    fitted = best[2]
-    k = best[1]
+    # min keeps the first of equal scores: ties go to the smaller k.
+    best = min(by_k, key=lambda k: by_k[k][0])
+    return _Search(criterion, sil_rows, tried, by_k, best)
+
+
+def _settled(search: _Search, previous: dict[str, Any] | None
+             ) -> tuple[int, dict[str, Any], str | None]:
+    """The k and fit kept, and a note when the previous run's k stayed despite a better one."""
+    k, fitted = search.best, search.by_k[search.best][1]
     kept = len(previous["keys"]) if previous else None
-    if kept is not None and kept != k and kept in by_k and criterion != "fixed":
+    if kept is not None and kept != k and kept in search.by_k and search.criterion != "fixed":
         # A near tie must not re-key every cluster from one run to the next: the previous k
         # stays unless another k is clearly better (silhouette by more than 0.02, BIC by more
         # than 10, "strong evidence" in Kass & Raftery's scale).
-        margin = SILHOUETTE_MARGIN if criterion == "silhouette" else BIC_MARGIN
-        if by_k[kept][0] - best[0] <= margin:
-            k, fitted = kept, by_k[kept][1]
-            note = (f"kept k = {k} from the previous run: k = {best[1]} scored within "
-                    f"{margin:g} of it")
-    costs = _costs(z, fitted)
-    labels = np.argmin(costs, axis=1)
-    clusters = _profiles(scheme, names, raw, value, labels, k)
-    keyed, matched = _keys(scheme, clusters, fitted, previous, assignment, k)
-    if previous is not None and not matched:
-        note = (
-            f"k changed from {len(previous['keys'])} to {k}: clusters keyed by value order afresh"
-        )
-    order = sorted(range(k), key=lambda j: keyed[j]["tier_rank"])
-    out_clusters = []
-    for j in order:
-        entry = {**keyed[j], **clusters[j]}
-        if scheme.algorithm == "kmeans":
-            entry["centroid"] = _floats(fitted["centres"][j])
-        else:
-            entry["mean"] = _floats(fitted["centres"][j])
-            entry["weight"] = float(fitted["weights"][j])
-            entry["covariance"] = _floats(fitted["covariances"][j])
-            entry["precision_cholesky"] = _floats(fitted["precisions"][j])
-        out_clusters.append(entry)
-    return {
-        "method": "cluster",
-        "version": MODEL_VERSION,
-        "algorithm": scheme.algorithm,
-        "covariance": (scheme.covariance or "full") if scheme.algorithm == "gmm" else None,
-        "k": k,
-        "seed": seed,
-        "scale": scheme.scale,
-        "value": scheme.value,
-        "chosen_by": {
-            "criterion": criterion,
-            "tried": tried,
-            **({"silhouette_rows": sil_rows} if criterion == "silhouette" else {}),
-        },
-        "init": fitted["init"],
-        "rows": {"customers": total, "fitted": rows},
-        "features": columns,
-        "clusters": out_clusters,
-        "previous": {"used": bool(previous is not None and matched), "note": note},
-    }
+        margin = SILHOUETTE_MARGIN if search.criterion == "silhouette" else BIC_MARGIN
+        if search.by_k[kept][0] - search.by_k[k][0] <= margin:
+            return kept, search.by_k[kept][1], (
+                f"kept k = {kept} from the previous run: k = {k} scored within {margin:g} of it")
+    return k, fitted, None
+
+
+def _described(scheme: ClusterSchemeSpec, entry: dict[str, Any], fitted: dict[str, Any],
+               j: int) -> dict[str, Any]:
+    """A cluster's entry of the model with its centre (and a mixture's covariance)."""
+    if scheme.algorithm == "kmeans":
+        entry["centroid"] = _floats(fitted["centres"][j])
+    else:
+        entry["mean"] = _floats(fitted["centres"][j])
+        entry["weight"] = float(fitted["weights"][j])
+        entry["covariance"] = _floats(fitted["covariances"][j])
+        entry["precision_cholesky"] = _floats(fitted["precisions"][j])
+    return entry
 
 
 def _pull(
@@ -333,29 +357,29 @@ def _prepare(
 
 
 def _usable_previous(
-    scheme: ClusterSchemeSpec, model: dict[str, Any] | None, columns: list[dict[str, Any]]
+    scheme: ClusterSchemeSpec, model: FittedModel | None, columns: list[dict[str, Any]]
 ) -> tuple[dict[str, Any] | None, str]:
     """The previous clusters' keys and centres in this fit's scaled space, or why not."""
     import numpy as np
 
     if model is None:
         return None, "no previous model: clusters keyed by value order"
-    if model.get("method") != "cluster" or model.get("version") != MODEL_VERSION:
+    if not isinstance(model, ClusterModel) or model.version != MODEL_VERSION:
         return None, "the previous model is not a cluster model of this version"
-    if model.get("algorithm") != scheme.algorithm:
-        return None, f"the previous model used {model.get('algorithm')}: keyed afresh"
-    before = [(c["indicator"], c["transform"]) for c in model.get("features", [])]
+    if model.algorithm != scheme.algorithm:
+        return None, f"the previous model used {model.algorithm}: keyed afresh"
+    before = [(c["indicator"], c["transform"]) for c in model.features]
     now = [(c["indicator"], c["transform"]) for c in columns]
     if before != now:
         return None, "indicators or transforms changed since the previous model: keyed afresh"
-    keys = [c["key"] for c in model["clusters"]]
+    keys = [c["key"] for c in model.clusters]
     known = {t.key for t in tiers(scheme)}
     if not set(keys) <= known:
         return None, "the previous model's tiers are not this scheme's tiers: keyed afresh"
     field = "centroid" if scheme.algorithm == "kmeans" else "mean"
-    centres = np.array([c[field] for c in model["clusters"]], dtype="float64")
-    old_centre = np.array([c["centre"] for c in model["features"]])
-    old_scale = np.array([c["scale"] for c in model["features"]])
+    centres = np.array([c[field] for c in model.clusters], dtype="float64")
+    old_centre = np.array([c["centre"] for c in model.features])
+    old_scale = np.array([c["scale"] for c in model.features])
     centre = np.array([c["centre"] for c in columns])
     scale = np.array([c["scale"] for c in columns])
     moved = ((centres * old_scale + old_centre) - centre) / scale

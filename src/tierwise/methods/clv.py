@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import math
 import warnings
+from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -35,11 +37,14 @@ import numpy.typing as npt
 
 from tierwise.errors import MethodError
 from tierwise.methods.base import concat, cut_by_score, fmt, select_grades
+from tierwise.methods.families import LearningMethod
+from tierwise.methods.fitted import ClvModel, FittedModel, LifetimeFit
+from tierwise.spec.models import ClvSchemeSpec
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
-    from tierwise.spec.models import ClvSchemeSpec, TierSpec
+    from tierwise.spec.models import TierSpec
 
 Floats = npt.NDArray[np.float64]
 CUSTOMER = "customer_id"
@@ -98,8 +103,8 @@ def _models() -> tuple[Any, Any, Any]:
     return BetaGeoFitter, ParetoNBDFitter, GammaGammaFitter
 
 
-def fit(scheme: ClvSchemeSpec, features: ir.Table) -> dict[str, Any]:
-    """Fit the transaction and spend models; a JSON-ready model with estimates and errors.
+def fit(scheme: ClvSchemeSpec, features: ir.Table) -> ClvModel:
+    """Fit the transaction and spend models; the model with estimates and errors.
 
     Raises:
         MethodError: too few customers with purchases or repeat purchases, or spend data that
@@ -122,27 +127,22 @@ def fit(scheme: ClvSchemeSpec, features: ir.Table) -> dict[str, Any]:
     if scheme.model == "bgnbd" and lone > 0:
         notes.append(f"{lone:.0%} of buyers have no repeat purchase: BG/NBD gives them "
                      "P(alive) = 1, which says nothing about them")
-    return {
-        "model": scheme.model,
-        "unit_days": scheme.unit_days,
-        "customers": n,
-        "repeat_buyers": int(repeat.sum()),
-        "transactions": _described(transactions),
-        "spend": _described(spend),
-        "notes": notes,
-    }
+    return ClvModel(model=scheme.model, unit_days=scheme.unit_days, customers=n,
+                    repeat_buyers=int(repeat.sum()), transactions=_described(transactions),
+                    spend=_described(spend), notes=tuple(notes))
 
 
-def _described(fitted: Any) -> dict[str, Any]:
-    return {"params": dict(fitted.params_), "standard_errors": dict(fitted.standard_errors_),
-            "covariance_log": fitted.covariance_log_.tolist(),
-            "log_likelihood": float(fitted.log_likelihood_)}
+def _described(fitted: Any) -> LifetimeFit:
+    return LifetimeFit(params=dict(fitted.params_),
+                       standard_errors=dict(fitted.standard_errors_),
+                       covariance_log=fitted.covariance_log_.tolist(),
+                       log_likelihood=float(fitted.log_likelihood_))
 
 
-def _rebuilt(model: dict[str, Any], transactions: dict[str, float], spend: dict[str, float]
+def _rebuilt(model: ClvModel, transactions: dict[str, float], spend: dict[str, float]
              ) -> tuple[Any, Any]:
     bgnbd, pareto, gamma = _models()
-    kind = bgnbd if model["model"] == "bgnbd" else pareto
+    kind = bgnbd if model.model == "bgnbd" else pareto
     return kind.from_params(transactions), gamma.from_params(spend)
 
 
@@ -157,9 +157,10 @@ def horizon_days(length: str) -> float:
     return count * {"d": 1.0, "w": 7.0, "m": DAYS_PER_MONTH, "y": 365.25}[found.group(2)]
 
 
-def _discounted(model: Any, x: Floats, t_x: Floats, age: Floats, horizon: float, unit: float,
-                rate: float) -> tuple[Floats, Floats]:
+def _discounted(model: Any, x: Floats, t_x: Floats, age: Floats, value: _Valuation
+                ) -> tuple[Floats, Floats]:
     """Per row: expected purchases over the horizon, and the same discounted monthly."""
+    horizon, unit, rate = value.horizon, value.unit, value.rate
     steps = max(1, math.ceil(horizon / DAYS_PER_MONTH - 1e-9))
     before = np.zeros_like(x)
     total = np.zeros_like(x)
@@ -171,20 +172,39 @@ def _discounted(model: Any, x: Floats, t_x: Floats, age: Floats, horizon: float,
     return before, total
 
 
-def predict(scheme: ClvSchemeSpec, model: dict[str, Any], x: Floats, t_x: Floats, age: Floats,
+@dataclass(frozen=True)
+class _Buyers:
+    """Buyers' summaries: the distinct (x, t_x, T) rows, each buyer's row code, x and m."""
+
+    ux: Floats
+    ut: Floats
+    ua: Floats
+    codes: npt.NDArray[np.int64]
+    x: Floats
+    m: Floats
+
+
+@dataclass(frozen=True)
+class _Valuation:
+    """What a CLV values: ``horizon`` days, in model units of ``unit`` days, at a monthly ``rate``."""
+
+    horizon: float
+    unit: float
+    rate: float
+
+
+def predict(scheme: ClvSchemeSpec, model: ClvModel, x: Floats, t_x: Floats, age: Floats,
             m: Floats) -> dict[str, Floats]:
     """Per customer (buyers only): the figures of :data:`_DETAILS` but the id."""
     from tierwise.methods.lifetime._fit import factorize_rows
 
-    transactions, spend = _rebuilt(model, model["transactions"]["params"],
-                                   model["spend"]["params"])
-    unit = float(model["unit_days"])
-    horizon = horizon_days(scheme.horizon)
-    rate = scheme.discount_rate
+    transactions, spend = _rebuilt(model, model.transactions.params, model.spend.params)
+    value = _Valuation(horizon=horizon_days(scheme.horizon), unit=float(model.unit_days),
+                       rate=scheme.discount_rate)
     # Predictions depend on (x, t_x, T) only: compute each distinct summary once.
     codes, first = factorize_rows((x, t_x, age))
     ux, ut, ua = x[first], t_x[first], age[first]
-    purchases, discounted = _discounted(transactions, ux, ut, ua, horizon, unit, rate)
+    purchases, discounted = _discounted(transactions, ux, ut, ua, value)
     alive = transactions.probability_alive(ux, ut, ua)
     per_purchase = spend.conditional_expected_average_profit(x, m)
     out = {
@@ -194,29 +214,29 @@ def predict(scheme: ClvSchemeSpec, model: dict[str, Any], x: Floats, t_x: Floats
     }
     low = high = np.full_like(x, np.nan)
     if len(ux) <= scheme.interval_rows:
-        low, high = _interval(scheme, model, ux, ut, ua, codes, x, m, horizon, unit, rate)
+        low, high = _interval(scheme, model, _Buyers(ux, ut, ua, codes, x, m), value)
     out["clv_low"], out["clv_high"] = low, high
     return out
 
 
-def _interval(scheme: ClvSchemeSpec, model: dict[str, Any], ux: Floats, ut: Floats, ua: Floats,
-              codes: npt.NDArray[np.int64], x: Floats, m: Floats, horizon: float, unit: float,
-              rate: float) -> tuple[Floats, Floats]:
+def _interval(scheme: ClvSchemeSpec, model: ClvModel, buyers: _Buyers, value: _Valuation
+              ) -> tuple[Floats, Floats]:
     """5% and 95% CLV over parameter draws from the estimates' (log-scale) covariance."""
     rng = np.random.default_rng(scheme.seed)
     draws = []
+    x = buyers.x
     for _ in range(DRAWS):
         picked = []
-        for part in ("transactions", "spend"):
-            described = model[part]
-            names = list(described["params"])
-            centre = np.log([described["params"][k] for k in names])
-            theta = rng.multivariate_normal(centre, np.asarray(described["covariance_log"]))
+        for described in (model.transactions, model.spend):
+            names = list(described.params)
+            centre = np.log([described.params[k] for k in names])
+            theta = rng.multivariate_normal(centre, np.asarray(described.covariance_log))
             picked.append(dict(zip(names, np.exp(theta).tolist(), strict=True)))
         try:
             transactions, spend = _rebuilt(model, picked[0], picked[1])
-            _, discounted = _discounted(transactions, ux, ut, ua, horizon, unit, rate)
-            draws.append(discounted[codes] * spend.conditional_expected_average_profit(x, m))
+            _, discounted = _discounted(transactions, buyers.ux, buyers.ut, buyers.ua, value)
+            draws.append(discounted[buyers.codes]
+                         * spend.conditional_expected_average_profit(x, buyers.m))
         except MethodError:
             continue  # a draw with an infinite mean spend (q <= 1) is left out
     if len(draws) < DRAWS // 2:
@@ -226,7 +246,7 @@ def _interval(scheme: ClvSchemeSpec, model: dict[str, Any], ux: Floats, ut: Floa
     return np.quantile(stacked, 0.05, axis=0), np.quantile(stacked, 0.95, axis=0)
 
 
-def grade(scheme: ClvSchemeSpec, features: ir.Table, model: dict[str, Any]) -> ir.Table:
+def grade(scheme: ClvSchemeSpec, features: ir.Table, model: ClvModel) -> ir.Table:
     """Predict every customer's CLV with ``model`` and cut the tiers by ``rank_by``.
 
     Customers without a purchase get a CLV of 0 and the lowest tier.
@@ -284,15 +304,40 @@ def texts(scheme: ClvSchemeSpec, table: ir.Table) -> tuple[ir.StringValue, ir.Va
     return reasons, gap
 
 
-def describe(model: dict[str, Any]) -> list[tuple[str, str]]:
+def describe(model: ClvModel) -> list[tuple[str, str]]:
     """The fitted model in a few lines for people: estimates with standard errors, notes."""
-    def params(part: dict[str, Any]) -> str:
-        se = part["standard_errors"]
-        return ", ".join(f"{k} {v:.4g} (se {se[k]:.2g})" for k, v in part["params"].items())
+    def params(part: LifetimeFit) -> str:
+        se = part.standard_errors
+        return ", ".join(f"{k} {v:.4g} (se {se[k]:.2g})" for k, v in part.params.items())
 
-    name = "BG/NBD" if model["model"] == "bgnbd" else "Pareto/NBD"
-    lines = [("customers", f"{model['customers']:,} with a purchase, "
-                           f"{model['repeat_buyers']:,} repeat buyers"),
-             (name, params(model["transactions"])),
-             ("Gamma-Gamma", params(model["spend"]))]
-    return lines + [("note", note) for note in model.get("notes", [])]
+    name = "BG/NBD" if model.model == "bgnbd" else "Pareto/NBD"
+    lines = [("customers", f"{model.customers:,} with a purchase, "
+                           f"{model.repeat_buyers:,} repeat buyers"),
+             (name, params(model.transactions)),
+             ("Gamma-Gamma", params(model.spend))]
+    return lines + [("note", note) for note in model.notes]
+
+
+class ClvMethod(LearningMethod[ClvSchemeSpec]):
+    """``method: clv``: customer lifetime value from BG/NBD (Pareto/NBD) and Gamma-Gamma."""
+
+    name = "clv"
+    spec = ClvSchemeSpec
+    model_type = ClvModel
+    grade_with = grade
+    texts_with = texts
+    describe_with = describe
+
+    def reads(self, spec: ClvSchemeSpec) -> list[str]:
+        """The purchase history's indicators."""
+        return _indicators(spec)
+
+    def tiers(self, spec: ClvSchemeSpec) -> list[TierSpec]:
+        """The scheme's tiers, best first."""
+        return tiers(spec)
+
+    def fit(self, spec: ClvSchemeSpec, features: ir.Table, *, as_of: date,
+            previous: FittedModel | None, training: ir.Table | None) -> FittedModel:
+        """Fit the lifetime models on this run's data (a previous model is not reused)."""
+        del as_of, previous, training
+        return fit(spec, features)

@@ -27,14 +27,12 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from tierwise import expr
-from tierwise.errors import MethodError
 from tierwise.expr.ast import Between, Compare, Logical, Neg, Node, Not, Number
-from tierwise.spec.models import RulesSchemeSpec, ScorecardSchemeSpec
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
-    from tierwise.spec.models import SchemeSpec
+    from tierwise.spec.models import RulesSchemeSpec, SchemeSpec, ScorecardSchemeSpec
 
 #: For a comparison ``column op literal``: True when the literal is a lower bound of the column.
 _LOWER = {">=": True, ">": True, "<=": False, "<": False}
@@ -50,6 +48,10 @@ def within_margin(
     scores: ir.Table | None = None,
 ) -> ir.Table:
     """Tell, per customer, whether they meet their held tier's thresholds loosened by ``margin``.
+
+    The scheme's method answers (:meth:`~tierwise.methods.protocol.Method.within_margin`):
+    ``rules`` with :func:`rules_within`, a ``scorecard`` cut by ``min_score`` with
+    :func:`scores_within`.
 
     Args:
         scheme: A ``rules`` scheme, or a ``scorecard`` cut by ``min_score``.
@@ -68,42 +70,57 @@ def within_margin(
     Raises:
         MethodError: For a method without fixed thresholds.
     """
+    from tierwise.methods.registry import method_of
+
+    return method_of(scheme).within_margin(scheme, features, held, margin, as_of=as_of,
+                                           scores=scores)
+
+
+def rules_within(scheme: RulesSchemeSpec, features: ir.Table, held: ir.Table, margin: float, *,
+                 as_of: date) -> ir.Table:
+    """:func:`within_margin` of a rules scheme: the held tier's condition, loosened."""
     import ibis
 
-    keyed = held.select(_hid=held.customer_id, _held=held.held_tier.cast("string"))
-    if isinstance(scheme, RulesSchemeSpec):
-        table = features.join(keyed, features.customer_id == keyed._hid)
-        branches: list[tuple[ir.BooleanValue, ir.BooleanValue | bool]] = []
-        for tier in scheme.tiers:
-            if tier.key == scheme.fallback or tier.when is None:
-                branches.append((table._held == tier.key, True))
-                continue
-            node = loosen(expr.parse(tier.when), margin)
-            env = {name: table[name] for name in expr.names(node)}
-            cond = expr.compile_condition(node, env, as_of=as_of)
-            branches.append((table._held == tier.key, cond))
-        within = ibis.cases(*branches, else_=False)
-        return table.select(customer_id=table.customer_id, within_margin=within.cast("boolean"))
-    if isinstance(scheme, ScorecardSchemeSpec) and all(t.top_share is None for t in scheme.tiers):
-        from tierwise.methods import scorecard
+    keyed = _keyed(held)
+    table = features.join(keyed, features.customer_id == keyed._hid)
+    branches: list[tuple[ir.BooleanValue, ir.BooleanValue | bool]] = []
+    for tier in scheme.tiers:
+        if tier.key == scheme.fallback or tier.when is None:
+            branches.append((table._held == tier.key, True))
+            continue
+        node = loosen(expr.parse(tier.when), margin)
+        env = {name: table[name] for name in expr.names(node)}
+        cond = expr.compile_condition(node, env, as_of=as_of)
+        branches.append((table._held == tier.key, cond))
+    within = ibis.cases(*branches, else_=False)
+    return table.select(customer_id=table.customer_id, within_margin=within.cast("boolean"))
 
-        graded = scores if scores is not None else scorecard.grade(scheme, features)
-        graded = graded.select(_sid=graded.customer_id, _score=graded.score)
-        table = graded.join(keyed, graded._sid == keyed._hid)
-        cases: list[tuple[ir.BooleanValue, ir.BooleanValue | bool]] = []
-        for tier in scheme.tiers:
-            if tier.min_score is None:
-                cases.append((table._held == tier.key, True))
-            else:
-                floor = _shift(tier.min_score, -margin)
-                cases.append((table._held == tier.key, ibis.coalesce(table._score >= floor, False)))
-        within = ibis.cases(*cases, else_=False)
-        return table.select(customer_id=table._sid, within_margin=within.cast("boolean"))
-    raise MethodError(
-        f"method {scheme.method!r} ranks customers and has no fixed thresholds to loosen by a "
-        "downgrade margin; use `stability.downgrade_after` instead (validation should have "
-        "caught this)"
-    )
+
+def scores_within(scheme: ScorecardSchemeSpec, graded: ir.Table, held: ir.Table,
+                  margin: float) -> ir.Table:
+    """:func:`within_margin` of a scorecard cut by ``min_score``, on its grade table ``graded``.
+
+    Within means ``score >= min_score * (1 - margin)`` of the held tier; the last tier, which
+    has no cut-off, holds everyone.
+    """
+    import ibis
+
+    keyed = _keyed(held)
+    graded = graded.select(_sid=graded.customer_id, _score=graded.score)
+    table = graded.join(keyed, graded._sid == keyed._hid)
+    cases: list[tuple[ir.BooleanValue, ir.BooleanValue | bool]] = []
+    for tier in scheme.tiers:
+        if tier.min_score is None:
+            cases.append((table._held == tier.key, True))
+        else:
+            floor = _shift(tier.min_score, -margin)
+            cases.append((table._held == tier.key, ibis.coalesce(table._score >= floor, False)))
+    within = ibis.cases(*cases, else_=False)
+    return table.select(customer_id=table._sid, within_margin=within.cast("boolean"))
+
+
+def _keyed(held: ir.Table) -> ir.Table:
+    return held.select(_hid=held.customer_id, _held=held.held_tier.cast("string"))
 
 
 def loosen(node: Node, margin: float) -> Node:

@@ -26,8 +26,10 @@ A run whose training data did not change reuses the previous run's artifact.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import warnings
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -35,11 +37,15 @@ import numpy.typing as npt
 
 from tierwise.errors import DataError, MethodError
 from tierwise.methods.base import concat, cut_by_score, fmt, select_grades
+from tierwise.methods.families import LearningMethod
+from tierwise.methods.fitted import ClassifierModel, FittedModel
+from tierwise.methods.protocol import OutcomeTraining
+from tierwise.spec.models import ModelSchemeSpec
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
-    from tierwise.spec.models import ModelSchemeSpec, TierSpec
+    from tierwise.spec.models import TierSpec
 
 Floats = npt.NDArray[np.float64]
 CUSTOMER = "customer_id"
@@ -169,11 +175,11 @@ def _training(scheme: ModelSchemeSpec, features: ir.Table, training: ir.Table | 
 
 
 def fit(scheme: ModelSchemeSpec, features: ir.Table, *, training: ir.Table | None = None,
-        previous_model: dict[str, Any] | None = None) -> dict[str, Any]:
+        previous_model: FittedModel | None = None) -> ClassifierModel:
     """Train (or reuse) the classifier; the model with metrics, medians and the artifact bytes.
 
-    ``artifact`` (bytes) is written beside the run by the service, which keeps ``sha256`` and
-    the rest in ``run.json``; a previous model comes back with its bytes as ``artifact``.
+    The artifact (the skops file) is written beside the run by the service, which keeps
+    ``sha256`` and the rest in ``run.json``; a previous model comes back with its bytes.
     """
     x, y = _training(scheme, features, training)
     fingerprint = training_fingerprint(x, y)
@@ -181,11 +187,12 @@ def fit(scheme: ModelSchemeSpec, features: ir.Table, *, training: ir.Table | Non
                 "folds": scheme.folds, "seed": scheme.seed, "features": list(scheme.features)}
     medians = [float(v) if np.isfinite(v) else 0.0 for v in np.nanmedian(
         np.where(np.isfinite(x), x, np.nan), axis=0)] if len(x) else []
-    if (previous_model and previous_model.get("training", {}).get("fingerprint") == fingerprint
-            and previous_model.get("settings") == settings
-            and isinstance(previous_model.get("artifact"), bytes)):
-        load_artifact(previous_model["artifact"], previous_model["sha256"])  # still intact
-        return {**previous_model, "reused": True}
+    if (isinstance(previous_model, ClassifierModel)
+            and previous_model.training.get("fingerprint") == fingerprint
+            and previous_model.settings == settings
+            and previous_model.artifact_bytes is not None):
+        load_artifact(previous_model.artifact_bytes, previous_model.sha256)  # still intact
+        return dataclasses.replace(previous_model, reused=True)
     estimator = _estimator(scheme)
     metrics = _cross_validated(scheme, estimator, x, y)
     with warnings.catch_warnings():
@@ -193,18 +200,18 @@ def fit(scheme: ModelSchemeSpec, features: ir.Table, *, training: ir.Table | Non
         estimator.fit(x, y)
     data, digest = dump_artifact(estimator)
     classes, counts = np.unique(y, return_counts=True)
-    return {
-        "kind": "labels" if scheme.target.labels else "outcome",
-        "settings": settings,
-        "classes": [str(c) for c in estimator.classes_],
-        "training": {"rows": len(y), "fingerprint": fingerprint,
-                     "classes": {str(c): int(n) for c, n in zip(classes, counts, strict=True)}},
-        "metrics": metrics,
-        "medians": medians,
-        "sha256": digest,
-        "artifact": data,
-        "reused": False,
-    }
+    return ClassifierModel(
+        kind="labels" if scheme.target.labels else "outcome",
+        settings=settings,
+        classes=[str(c) for c in estimator.classes_],
+        training={"rows": len(y), "fingerprint": fingerprint,
+                  "classes": {str(c): int(n) for c, n in zip(classes, counts, strict=True)}},
+        metrics=metrics,
+        medians=medians,
+        sha256=digest,
+        artifact_bytes=data,
+        reused=False,
+    )
 
 
 def _cross_validated(scheme: ModelSchemeSpec, estimator: Any, x: Floats, y: npt.NDArray[Any]
@@ -245,14 +252,13 @@ def _cross_validated(scheme: ModelSchemeSpec, estimator: Any, x: Floats, y: npt.
     }
 
 
-def _estimator_of(model: dict[str, Any]) -> Any:
-    data = model.get("artifact")
-    if not isinstance(data, bytes):
+def _estimator_of(model: ClassifierModel) -> Any:
+    if model.artifact_bytes is None:
         raise MethodError("model: the fitted model's artifact is missing; grade again to train it")
-    return load_artifact(data, str(model["sha256"]))
+    return load_artifact(model.artifact_bytes, model.sha256)
 
 
-def grade(scheme: ModelSchemeSpec, features: ir.Table, model: dict[str, Any]) -> ir.Table:
+def grade(scheme: ModelSchemeSpec, features: ir.Table, model: ClassifierModel) -> ir.Table:
     """Predict every customer's probabilities, cut the tiers, and measure the top factors."""
     import ibis
     import pyarrow as pa
@@ -262,7 +268,7 @@ def grade(scheme: ModelSchemeSpec, features: ir.Table, model: dict[str, Any]) ->
     classes = [str(c) for c in estimator.classes_]
     proba = estimator.predict_proba(x) if len(x) else np.zeros((0, len(classes)))
     keys = [t.key for t in scheme.tiers]
-    if model["kind"] == "labels":
+    if model.kind == "labels":
         best = np.argmax(proba, axis=1)
         chosen = proba[np.arange(len(x)), best]
         target = best
@@ -273,17 +279,17 @@ def grade(scheme: ModelSchemeSpec, features: ir.Table, model: dict[str, Any]) ->
     else:
         target = np.full(len(x), classes.index("1"))
         columns = {"probability": pa.array(proba[:, target[0]] if len(x) else [], pa.float64())}
-    names, deltas = _factors(estimator, x, proba, target, model["medians"], scheme.features)
+    names, deltas = _factors(estimator, x, proba, target, model.medians, scheme.features)
     for i in range(FACTORS):
         columns[f"factor{i + 1}"] = pa.array(names[i], pa.string())
         columns[f"factor{i + 1}_effect"] = pa.array(deltas[i], pa.float64())
     predicted = ibis.memtable(pa.table({"_cid": ids, **columns}))
     table = features.join(predicted, features[CUSTOMER] == predicted._cid)
-    details = {"probability": table.probability, "model_sha256": ibis.literal(model["sha256"])}
+    details = {"probability": table.probability, "model_sha256": ibis.literal(model.sha256)}
     for i in range(FACTORS):
         details[f"factor{i + 1}"] = table[f"factor{i + 1}"]
         details[f"factor{i + 1}_effect"] = table[f"factor{i + 1}_effect"]
-    if model["kind"] == "labels":
+    if model.kind == "labels":
         rank = table._tier.cases(*((k, i + 1) for i, k in enumerate(keys)), else_=len(keys))
         table = table.mutate(_rank=rank)
         details["next_at"] = ibis.null("float64")
@@ -292,7 +298,7 @@ def grade(scheme: ModelSchemeSpec, features: ir.Table, model: dict[str, Any]) ->
     table = cut_by_score(table.mutate(_score=table.probability), scheme.tiers)
     tier = table._rank.cases(*((i + 1, k) for i, k in enumerate(keys)), else_=None)
     details = {k: table[k] for k in details if k != "model_sha256"}
-    details["model_sha256"] = ibis.literal(model["sha256"])
+    details["model_sha256"] = ibis.literal(model.sha256)
     details["next_at"] = table._floor
     return select_grades(table, tier=tier, rank=table._rank, score=table._score,
                          details=details, value=scheme.value)
@@ -353,15 +359,48 @@ def texts(scheme: ModelSchemeSpec, table: ir.Table) -> tuple[ir.StringValue, ir.
     return reasons, gap
 
 
-def describe(model: dict[str, Any]) -> list[tuple[str, str]]:
+def describe(model: ClassifierModel) -> list[tuple[str, str]]:
     """The trained model in a few lines: training data, cross-validated metrics, artifact."""
-    m = model["metrics"]
-    classes = ", ".join(f"{k} {v:,}" for k, v in model["training"]["classes"].items())
+    m = model.metrics
+    classes = ", ".join(f"{k} {v:,}" for k, v in model.training["classes"].items())
     return [
-        ("trained on", f"{model['training']['rows']:,} customers ({classes})"
-                       + ("; reused from the previous run" if model.get("reused") else "")),
+        ("trained on", f"{model.training['rows']:,} customers ({classes})"
+                       + ("; reused from the previous run" if model.reused else "")),
         (f"{m['folds']}-fold CV", f"accuracy {m['accuracy']:.3f}, balanced accuracy "
                                   f"{m['balanced_accuracy']:.3f}, AUC {m['auc']:.3f}, "
                                   f"log loss {m['log_loss']:.3f}"),
-        ("artifact", f"sha256 {model['sha256'][:16]}..."),
+        ("artifact", f"sha256 {model.sha256[:16]}..."),
     ]
+
+
+class ModelMethod(LearningMethod[ModelSchemeSpec]):
+    """``method: model``: tiers from a calibrated scikit-learn classifier."""
+
+    name = "model"
+    spec = ModelSchemeSpec
+    model_type = ClassifierModel
+    grade_with = grade
+    texts_with = texts
+    describe_with = describe
+
+    def reads(self, spec: ModelSchemeSpec) -> list[str]:
+        """The features, and the labels' indicator when the target is labels."""
+        return [*spec.features, *([spec.target.labels] if spec.target.labels else [])]
+
+    def tiers(self, spec: ModelSchemeSpec) -> list[TierSpec]:
+        """The scheme's tiers, best first."""
+        return tiers(spec)
+
+    def training_need(self, spec: ModelSchemeSpec) -> OutcomeTraining | None:
+        """An outcome target learns from who reached the outcome over its window."""
+        target = spec.target
+        if not target.outcome:
+            return None
+        return OutcomeTraining(outcome=target.outcome, features=tuple(spec.features),
+                               top_share=target.top_share, event=target.event)
+
+    def fit(self, spec: ModelSchemeSpec, features: ir.Table, *, as_of: date,
+            previous: FittedModel | None, training: ir.Table | None) -> FittedModel:
+        """Train the classifier (or reuse the previous one, trained on the same data)."""
+        del as_of
+        return fit(spec, features, training=training, previous_model=previous)

@@ -34,12 +34,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tierwise.methods.base import concat, drop_lead, fmt, select_grades
-from tierwise.spec.models import Label, TierSpec
+from tierwise.methods.families import DirectMethod
+from tierwise.spec.models import Label, RfmSchemeSpec, TierSpec
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
-
-    from tierwise.spec.models import RfmSchemeSpec
 
 
 @dataclass(frozen=True)
@@ -322,3 +321,20 @@ def _gap(scheme: RfmSchemeSpec, table: ir.Table) -> ir.StringValue:
         )
         parts.append(ibis.ifelse(nxt.isnull(), "", concat(["; ", need])))
     return drop_lead(concat(parts), "; ")
+
+
+class RfmMethod(DirectMethod[RfmSchemeSpec]):
+    """``method: rfm``: recency, frequency and monetary scores mapped to named segments."""
+
+    name = "rfm"
+    spec = RfmSchemeSpec
+    grade_with = grade
+    texts_with = texts
+
+    def reads(self, spec: RfmSchemeSpec) -> list[str]:
+        """Recency, frequency and monetary."""
+        return [spec.recency, spec.frequency, spec.monetary]
+
+    def tiers(self, spec: RfmSchemeSpec) -> list[TierSpec]:
+        """The segment map's tiers (relabelled by the scheme's ``tiers``)."""
+        return tiers(spec)

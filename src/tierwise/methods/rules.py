@@ -8,17 +8,22 @@ disjunctive normal form: for each alternative, how far each unmet comparison is 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from tierwise import expr
+from tierwise.methods import margin as margins
 from tierwise.methods.base import concat, drop_lead, fmt, select_grades
+from tierwise.methods.fitted import FittedModel
+from tierwise.methods.protocol import Analysis, Method
+from tierwise.spec.models import RulesSchemeSpec
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
-    from tierwise.spec.models import RulesSchemeSpec, TierSpec
+    from tierwise.spec.models import TierSpec
 
 
 def conditions(
@@ -252,3 +257,65 @@ def analyse(
         never_match=[k for k, v in matches.items() if v == 0],
         unsatisfiable=unsat,
     )
+
+
+@dataclass(frozen=True)
+class RuleCounts(Analysis[RuleAnalysis]):
+    """The rule analysis as the services run it: one count query, then :meth:`finish`."""
+
+    scheme: RulesSchemeSpec
+    counts: ir.Table
+    conds: list[tuple[TierSpec, Any]]
+
+    @property
+    def query(self) -> ir.Table:
+        """Every count of :func:`analysis_expr`, in one row."""
+        return self.counts
+
+    def finish(self, counts: Mapping[str, int], wins: Mapping[str, int]) -> RuleAnalysis:
+        """The analysis from the counts and the customers per computed tier."""
+        return analyse(self.scheme, dict(counts), dict(wins), self.conds)
+
+
+class RulesMethod(Method[RulesSchemeSpec]):
+    """``method: rules``: ordered conditions, the first match wins, a fallback catches the rest."""
+
+    name = "rules"
+    spec = RulesSchemeSpec
+    # Rules give no score (it is null): nothing orders customers within a tier.
+    score_ranks = False
+
+    def reads(self, spec: RulesSchemeSpec) -> list[str]:
+        """The indicators every condition tests, tier by tier."""
+        names: list[str] = []
+        for tier in spec.tiers:
+            if tier.when:
+                names += sorted(expr.names(expr.parse(tier.when)))
+        return names
+
+    def tiers(self, spec: RulesSchemeSpec) -> list[TierSpec]:
+        """The scheme's tiers, best first."""
+        return list(spec.tiers)
+
+    def grade(self, spec: RulesSchemeSpec, features: ir.Table, *, as_of: date,
+              model: FittedModel | None) -> ir.Table:
+        """The first tier whose condition holds."""
+        del model
+        return grade(spec, features, as_of=as_of)
+
+    def texts(self, spec: RulesSchemeSpec, table: ir.Table, *, as_of: date
+              ) -> tuple[ir.StringValue, ir.Value]:
+        """The rule that matched with its values; what the next tier's condition needs."""
+        return texts(spec, table, as_of=as_of)
+
+    def analysis(self, spec: RulesSchemeSpec, features: ir.Table, *, as_of: date
+                 ) -> RuleCounts:
+        """Matches, overlaps, rules that never match (:class:`RuleAnalysis`)."""
+        counts, conds = analysis_expr(spec, features, as_of=as_of)
+        return RuleCounts(spec, counts, conds)
+
+    def within_margin(self, spec: RulesSchemeSpec, features: ir.Table, held: ir.Table,
+                      margin: float, *, as_of: date, scores: ir.Table | None) -> ir.Table:
+        """The held tier's condition with its thresholds loosened by ``margin``."""
+        del scores
+        return margins.rules_within(spec, features, held, margin, as_of=as_of)

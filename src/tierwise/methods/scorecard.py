@@ -19,14 +19,18 @@ a strictly higher score).
 
 from __future__ import annotations
 
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from tierwise.methods import margin as margins
 from tierwise.methods.base import concat, cut_by_score, drop_lead, fmt, rounded, select_grades
+from tierwise.methods.families import DirectMethod
+from tierwise.spec.models import ScorecardSchemeSpec
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
-    from tierwise.spec.models import DimensionSpec, ScorecardSchemeSpec
+    from tierwise.spec.models import DimensionSpec, TierSpec
 
 
 def _points(dim: DimensionSpec, table: ir.Table) -> ir.Table:
@@ -177,3 +181,29 @@ def texts(scheme: ScorecardSchemeSpec, table: ir.Table) -> tuple[ir.StringValue,
     )
     gap = ibis.ifelse(table.next_at.isnull() | (need <= 0), ibis.null("string"), text)
     return reasons, gap
+
+
+class ScorecardMethod(DirectMethod[ScorecardSchemeSpec]):
+    """``method: scorecard``: weighted, normalised dimensions summed into a 0..100 score."""
+
+    name = "scorecard"
+    spec = ScorecardSchemeSpec
+    grade_with = grade
+    texts_with = texts
+
+    def reads(self, spec: ScorecardSchemeSpec) -> list[str]:
+        """Each dimension's indicator."""
+        return [d.indicator for d in spec.dimensions]
+
+    def tiers(self, spec: ScorecardSchemeSpec) -> list[TierSpec]:
+        """The scheme's tiers, best first."""
+        return list(spec.tiers)
+
+    def within_margin(self, spec: ScorecardSchemeSpec, features: ir.Table, held: ir.Table,
+                      margin: float, *, as_of: date, scores: ir.Table | None) -> ir.Table:
+        """``min_score`` cut-offs loosened by ``margin``; ``top_share`` cuts have none."""
+        if any(t.top_share is not None for t in spec.tiers):
+            return super().within_margin(spec, features, held, margin, as_of=as_of,
+                                         scores=scores)
+        graded = scores if scores is not None else grade(spec, features)
+        return margins.scores_within(spec, graded, held, margin)

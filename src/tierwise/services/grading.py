@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tierwise.errors import SpecError
+from tierwise.methods.fitted import FittedModel
 from tierwise.methods.rules import RuleAnalysis
 from tierwise.reports.summary import TierRow, summary_from_counts
 from tierwise.services.features import Features, check, load_inputs, prepare_features
@@ -141,7 +142,7 @@ class _Scratch:
     def folder(self, scheme: ResolvedScheme) -> Path:
         return self.project.output_dir(scheme.name, self.day)
 
-    def previous_model(self, scheme: ResolvedScheme) -> dict[str, Any] | None:
+    def previous_model(self, scheme: ResolvedScheme) -> FittedModel | None:
         return None
 
     def settle(self, engine: Engine, scheme: ResolvedScheme, raw: ir.Table,

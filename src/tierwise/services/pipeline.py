@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 from tierwise import methods
 from tierwise.indicators import CUSTOMER, required_indicators
 from tierwise.methods import rules as rules_method
+from tierwise.methods.fitted import FittedModel
 from tierwise.services.features import Features
 from tierwise.services.project import Project
 from tierwise.services.resolved import ResolvedScheme, indicators_of
@@ -90,7 +91,7 @@ class Graded:
     folder: Path
     grades: ir.Table | None = None
     facts: GradeFacts | None = None
-    model: dict[str, Any] | None = None
+    model: FittedModel | None = None
     analysis: RuleAnalysis | None = None
     extra: dict[str, ir.Table] = field(default_factory=dict)
     exports: list[Path] = field(default_factory=list)
@@ -137,7 +138,7 @@ class Target(Protocol, Generic[OutcomeT_co]):
         """Where the scheme's files go."""
         ...
 
-    def previous_model(self, scheme: ResolvedScheme) -> dict[str, Any] | None:
+    def previous_model(self, scheme: ResolvedScheme) -> FittedModel | None:
         """The model a learning method fitted in the previous official run, if any."""
         ...
 
@@ -252,8 +253,8 @@ def _computed_wins(engine: Engine, grades: ir.Table, facts: GradeFacts) -> dict[
 
 
 def grade_scheme(project: Project, engine: Engine, scheme: SchemeSpec, features: ir.Table, *,
-                 as_of: date, previous_model: dict[str, Any] | None = None
-                 ) -> tuple[ir.Table, dict[str, Any] | None]:
+                 as_of: date, previous_model: FittedModel | None = None
+                 ) -> tuple[ir.Table, FittedModel | None]:
     """Fit what the scheme's method learns, then grade: how every service grades a scheme.
 
     A ``model`` scheme with an outcome target is trained here on the features as of

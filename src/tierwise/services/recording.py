@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from tierwise import methods
 from tierwise.indicators import CUSTOMER
+from tierwise.methods.fitted import FittedModel
 from tierwise.policies.overrides import apply_overrides
 from tierwise.policies.stability import stabilize, uses_margin
 from tierwise.reports.summary import TierRow, summary_from_counts
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
 
     from tierwise.engine import Engine
     from tierwise.methods.rules import RuleAnalysis
+    from tierwise.spec.models import SchemeSpec
 
 FAULT_ENV = "TIERWISE_FAULT_POINT"
 
@@ -141,9 +143,9 @@ class Recorded:
         """``<output>/<scheme>/runs/<run id>``."""
         return self.project.run_dir(scheme.name, self.plans[scheme.name].run_id)
 
-    def previous_model(self, scheme: ResolvedScheme) -> dict[str, Any] | None:
+    def previous_model(self, scheme: ResolvedScheme) -> FittedModel | None:
         """The model in the previous official run's ``run.json``."""
-        return previous_model(self.plans[scheme.name].previous)
+        return previous_model(self.plans[scheme.name].previous, scheme.spec)
 
     def settle(self, engine: Engine, scheme: ResolvedScheme, raw: ir.Table,
                features: ir.Table) -> Settled:
@@ -249,7 +251,7 @@ class Recorded:
             methods.describe_model(scheme.spec, graded.model))
 
 
-def previous_model(previous: Run | None) -> dict[str, Any] | None:
+def previous_model(previous: Run | None, spec: SchemeSpec) -> FittedModel | None:
     """The model saved in the previous official run's ``run.json``, if it has one.
 
     A cluster scheme passes it to its fit, so its clusters keep their tiers across runs. A
@@ -265,15 +267,15 @@ def previous_model(previous: Run | None) -> dict[str, Any] | None:
     model = info.get("model") if isinstance(info, dict) else None
     if not isinstance(model, dict):
         return None
-    artifact = model.get("artifact")
-    if isinstance(artifact, dict) and isinstance(artifact.get("file"), str):
+    artifact, named = None, model.get("artifact")
+    if isinstance(named, dict) and isinstance(named.get("file"), str):
         # The method checks the bytes against the recorded SHA-256 before it trusts them.
-        path = Path(previous.folder) / Path(artifact["file"]).name
+        path = Path(previous.folder) / Path(named["file"]).name
         try:
-            model = {**model, "artifact": path.read_bytes()}
+            artifact = path.read_bytes()
         except OSError:
-            model = {k: v for k, v in model.items() if k != "artifact"}
-    return model
+            artifact = None
+    return methods.load_model(spec, model, artifact)
 
 
 def _changes(final: ir.Table, previous: ir.Table | None, run_id: int, day: date) -> ir.Table:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from tierwise.errors import DataError
 from tierwise.indicators import CUSTOMER
+from tierwise.methods.fitted import FittedModel
 from tierwise.services.resolved import ResolvedScheme
 from tierwise.services.sheets import write_csv, write_xlsx
 from tierwise.services.texts import SCHEME_ADAPTER, render_texts
@@ -196,12 +197,14 @@ def write_files(engine: Engine, staging: Path, folder: Path, scheme: ResolvedSch
     names = ["grades.parquet", "features.parquet", *files.extra]
     names += _write_exports(staging, scheme, as_of, files.export)
     info = dict(files.info)
-    if isinstance(info.get("model"), dict) and isinstance(info["model"].get("artifact"),
-                                                           bytes):
+    model = info.get("model")
+    if isinstance(model, FittedModel):
         # A fitted model's binary artifact lies beside run.json, which names it.
-        (staging / ARTIFACT).write_bytes(info["model"]["artifact"])
-        info["model"] = {**info["model"], "artifact": {"file": ARTIFACT}}
-        names.append(ARTIFACT)
+        artifact = model.artifact
+        if artifact is not None:
+            (staging / ARTIFACT).write_bytes(artifact)
+            names.append(ARTIFACT)
+        info["model"] = model.to_json(artifact_file=ARTIFACT if artifact is not None else None)
     (staging / "run.json").write_text(
         json.dumps(
             {

@@ -17,6 +17,7 @@ from tierwise.spec.models import (
     ProjectSpec,
     RfmSchemeSpec,
     RulesSchemeSpec,
+    SchemeBase,
     SchemeSpec,
     ScorecardSchemeSpec,
     SourceSpec,
@@ -25,6 +26,7 @@ from tierwise.spec.models import (
     Window,
 )
 from tierwise.spec.names import SCHEME_NAME_RULE, check_scheme_name, scheme_name_problem
+from tierwise.spec.sections import known_methods
 
 __all__ = [
     "MAX_DEPTH",
@@ -44,6 +46,7 @@ __all__ = [
     "ProjectSpec",
     "RfmSchemeSpec",
     "RulesSchemeSpec",
+    "SchemeBase",
     "SchemeSpec",
     "ScorecardSchemeSpec",
     "SourceSpec",
@@ -52,6 +55,7 @@ __all__ = [
     "Window",
     "check_scheme_name",
     "check_value_shape",
+    "known_methods",
     "load_project",
     "parse_project",
     "read_yaml",

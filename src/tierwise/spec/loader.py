@@ -34,6 +34,7 @@ _SECTIONS: dict[str, TypeAdapter[Any]] = {
     "indicators": TypeAdapter(IndicatorSpec),
     "schemes": TypeAdapter(SchemeSpec),
 }
+_INDICATOR_TAGS = {"aggregate", "attribute", "derived"}
 _TOP_KEYS = {"name", "description", "engine", "as_of", "output", "security", "store", "sources",
              "indicators", "schemes"}
 
@@ -110,17 +111,12 @@ def _pydantic_problems(
 ) -> list[Problem]:
     problems = []
     for item in err.errors():
-        # Tagged-union errors carry the tag as a path step; drop steps the document does not have.
-        loc = tuple(
-            p
-            for p in item["loc"]
-            if not (
-                isinstance(p, str)
-                and p in {"aggregate", "attribute", "derived", "rules", "scorecard", "rfm", "abc",
-                          "cluster", "clv", "model"}
-            )
-        )
-        path = prefix + loc
+        # Indicators are a tagged union, whose errors carry the tag after the name; the
+        # document has no such step. (Schemes validate through their section table: no tag.)
+        path = prefix + tuple(item["loc"])
+        if path[:1] == ("indicators",) and len(path) > 2 and path[2] in _INDICATOR_TAGS:
+            path = path[:2] + path[3:]
+        loc = path[len(prefix):]
         msg = item["msg"].removeprefix("Value error, ")
         if item["type"] == "extra_forbidden":
             msg = f"unknown field {loc[-1]!r}; check the spelling (fields are listed in the docs)"
@@ -128,7 +124,7 @@ def _pydantic_problems(
             msg = f"missing required field {loc[-1]!r}"
         elif (
             "input" in item
-            and item["type"] not in ("value_error",)
+            and item["type"] not in ("value_error", "unknown_method")
             and not isinstance(item["input"], dict | list)
         ):
             msg = f"{msg} (got {item['input']!r})"

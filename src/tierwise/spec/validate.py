@@ -2,6 +2,8 @@
 
 These run after every section parsed, so they see the whole project: an indicator naming an unknown
 source, a rule testing an unknown indicator, a fallback naming no tier, weights that do not add up.
+A scheme's method-specific checks are its section model's (:meth:`SchemeBase.problems`), so a
+method registered at run time brings its own; this module tests no method types.
 """
 
 from __future__ import annotations
@@ -13,21 +15,14 @@ from tierwise import expr
 from tierwise.errors import ExprError, Problem
 from tierwise.spec.loader import Located, dotted
 from tierwise.spec.models import (
-    AbcSchemeSpec,
     AggregateIndicatorSpec,
     AttributeIndicatorSpec,
-    ClusterSchemeSpec,
-    ClvSchemeSpec,
     DerivedIndicatorSpec,
-    ModelSchemeSpec,
     ProjectSpec,
-    RfmSchemeSpec,
-    RulesSchemeSpec,
     SchemeSpec,
-    ScorecardSchemeSpec,
     SourceSpec,
-    TierSpec,
 )
+from tierwise.spec.schemes import SchemeContext
 
 CUSTOMERS = "customers"
 _COLUMN_TYPES = {
@@ -181,144 +176,51 @@ def _problems(project: ProjectSpec, located: Located) -> Iterator[Problem]:
         else:
             yield from _derived_problems(name, ind, project, types, located)
 
+    context = SchemeContext(
+        indicators=frozenset(project.indicators),
+        types=types,
+        horizons=frozenset(n for n, i in project.indicators.items()
+                           if isinstance(i, AggregateIndicatorSpec) and i.window is not None
+                           and not i.window.offset))
     for name, scheme in project.schemes.items():
-        at = ("schemes", name)
-        # (field path under the scheme, indicator, what uses it): each must name a number.
-        refs: list[tuple[tuple[str | int, ...], str, str]] = []
-        if scheme.value:
-            use = "the abc value" if isinstance(scheme, AbcSchemeSpec) else "the scheme's value"
-            refs.append((("value",), scheme.value, use))
-        if isinstance(scheme, RulesSchemeSpec | ScorecardSchemeSpec | AbcSchemeSpec):
-            yield from _tier_key_problems(scheme.tiers, at, problem)
-        if isinstance(scheme, ModelSchemeSpec):
-            yield from _tier_key_problems(scheme.tiers, at, problem)
-            refs += [(("features", i), name, "a model feature")
-                     for i, name in enumerate(scheme.features)]
-            if scheme.target.outcome:
-                yield from _cutoff_problems(scheme.tiers, at, problem)
-                outcome = project.indicators.get(scheme.target.outcome)
-                if outcome is not None and not (
-                        isinstance(outcome, AggregateIndicatorSpec) and outcome.window
-                        and not outcome.window.offset):
-                    yield problem(
-                        f"the outcome {scheme.target.outcome!r} must be an aggregate with a "
-                        "window and no offset: the window is the horizon the model predicts",
-                        *at, "target", "outcome")
-                refs.append((("target", "outcome"), scheme.target.outcome, "the outcome"))
-            elif any(t.min_score is not None or t.top_share is not None for t in scheme.tiers):
-                yield problem("with `labels` each customer gets the most probable tier; remove "
-                              "`min_score` / `top_share` from the tiers", *at, "tiers")
-            elif scheme.target.labels not in project.indicators:
-                yield problem(f"labels {scheme.target.labels!r} is not an indicator",
-                              *at, "target", "labels")
-        if isinstance(scheme, ClvSchemeSpec):
-            yield from _tier_key_problems(scheme.tiers, at, problem)
-            yield from _cutoff_problems(scheme.tiers, at, problem)
-            refs += [((field,), name, f"the clv {field}") for field, name in (
-                ("purchases", scheme.purchases), ("first", scheme.first), ("last", scheme.last),
-                ("spend", scheme.spend), ("first_spend", scheme.first_spend)) if name]
-        if isinstance(scheme, ClusterSchemeSpec):
-            yield from _tier_key_problems(scheme.tiers or [], at, problem)
-            refs += [(("indicators", i), name, "a clustered indicator")
-                     for i, name in enumerate(scheme.indicators)]
-        if isinstance(scheme, RulesSchemeSpec):
-            keys = [t.key for t in scheme.tiers]
-            if scheme.fallback not in keys:
-                yield problem(
-                    f"fallback {scheme.fallback!r} is not a tier key; tiers are {', '.join(keys)}",
-                    *at,
-                    "fallback",
-                )
-            for i, tier in enumerate(scheme.tiers):
-                if scheme.fallback not in keys:
-                    if tier.when:
-                        yield from _expr_problems(
-                            tier.when, types, (*at, "tiers", i, "when"), located, condition=True
-                        )
-                elif tier.key == scheme.fallback:
-                    if tier.when:
-                        yield problem(
-                            "the fallback tier takes every customer no rule matched; "
-                            "remove its `when:`",
-                            *at,
-                            "tiers",
-                            i,
-                            "when",
-                        )
-                elif not tier.when:
-                    yield problem(
-                        f"tier {tier.key!r} needs `when:` (only the fallback has none)",
-                        *at,
-                        "tiers",
-                        i,
-                    )
-                else:
-                    yield from _expr_problems(
-                        tier.when, types, (*at, "tiers", i, "when"), located, condition=True
-                    )
-        elif isinstance(scheme, ScorecardSchemeSpec):
-            total = sum(d.weight for d in scheme.dimensions)
-            if abs(total - 1) > 1e-9 and abs(total - 100) > 1e-6:
-                yield problem(
-                    f"dimension weights add up to {total:g}; make them add up to 1 (or 100)",
-                    *at,
-                    "dimensions",
-                )
-            seen: set[str] = set()
-            for i, dim in enumerate(scheme.dimensions):
-                refs.append(
-                    (("dimensions", i, "indicator"), dim.indicator, "a scorecard dimension")
-                )
-                if dim.indicator in seen:
-                    # Points and reasons are kept per indicator (pts_<indicator>).
-                    yield problem(
-                        f"indicator {dim.indicator!r} is scored twice; keep one dimension "
-                        "for it and add up the weights",
-                        *at,
-                        "dimensions",
-                        i,
-                        "indicator",
-                    )
-                seen.add(dim.indicator)
-            yield from _cutoff_problems(scheme.tiers, at, problem)
-        elif isinstance(scheme, RfmSchemeSpec):
-            refs += [
-                ((part,), getattr(scheme, part), f"rfm {part}")
-                for part in ("recency", "frequency", "monetary")
-            ]
-        elif isinstance(scheme, AbcSchemeSpec):
-            shares = [t.cumulative for t in scheme.tiers]
-            if shares[-1] is not None:
-                yield problem(
-                    "the last class takes the rest; remove its `cumulative:`",
-                    *at,
-                    "tiers",
-                    len(shares) - 1,
-                )
-            given = [s for s in shares[:-1] if s is not None]
-            if len(given) != len(shares) - 1:
-                yield problem(
-                    "every class but the last needs `cumulative:` (e.g. 0.8)", *at, "tiers"
-                )
-            elif given != sorted(given) or len(set(given)) != len(given):
-                yield problem(f"cumulative shares must increase, got {given}", *at, "tiers")
-        yield from _margin_problems(scheme, at, problem)
-        for field, ref, use in refs:
-            if ref not in project.indicators:
-                yield problem(
-                    f"unknown indicator {ref!r}{_suggest(ref, project.indicators)}", *at, *field
-                )
-            elif types.get(ref, "number") != "number":
-                fix = (
-                    f"derive a number with `expr: days_since({ref})`"
-                    if types[ref] == "date"
-                    else "use a count, sum or average, or a numeric column"
-                )
-                yield problem(
-                    f"indicator {ref!r} is a {types[ref]}, but {use} needs a number; {fix}",
-                    *at,
-                    *field,
-                )
+        yield from _scheme_problems(name, scheme, context, problem)
+
+
+def _scheme_problems(
+    name: str,
+    scheme: SchemeSpec,
+    context: SchemeContext,
+    problem: Callable[..., Problem],
+) -> Iterator[Problem]:
+    """A scheme's own checks (:meth:`SchemeBase.problems`), its margin, and its indicators."""
+    at = ("schemes", name)
+    for path, message in scheme.problems(context):
+        yield problem(message, *at, *path)
+    refusal = scheme.margin_refusal()
+    if refusal is not None and scheme.stability is not None \
+            and scheme.stability.downgrade_margin > 0:
+        yield problem(
+            f"downgrade_margin needs fixed thresholds (rules conditions or scorecard `min_score` "
+            f"cut-offs), but {refusal}, so there is no threshold to loosen; remove "
+            "`downgrade_margin` and use `downgrade_after: 2` (a grace period of runs) instead",
+            *at, "stability", "downgrade_margin")
+    types = context.types
+    for field, ref, use in scheme.indicator_refs():
+        if ref not in context.indicators:
+            yield problem(
+                f"unknown indicator {ref!r}{_suggest(ref, set(context.indicators))}", *at, *field
+            )
+        elif types.get(ref, "number") != "number":
+            fix = (
+                f"derive a number with `expr: days_since({ref})`"
+                if types[ref] == "date"
+                else "use a count, sum or average, or a numeric column"
+            )
+            yield problem(
+                f"indicator {ref!r} is a {types[ref]}, but {use} needs a number; {fix}",
+                *at,
+                *field,
+            )
 
 
 def _derived_problems(
@@ -369,73 +271,3 @@ def _reachable(start: str, project: ProjectSpec) -> set[str]:
                 seen.add(ref)
                 stack.append(ref)
     return seen
-
-
-def _tier_key_problems(
-    tiers: list[TierSpec],
-    at: tuple[str, ...],
-    problem: Callable[..., Problem],
-) -> Iterator[Problem]:
-    seen: set[str] = set()
-    for i, tier in enumerate(tiers):
-        if tier.key in seen:
-            yield problem(
-                f"tier key {tier.key!r} is used twice; tier keys must be unique",
-                *at,
-                "tiers",
-                i,
-                "key",
-            )
-        seen.add(tier.key)
-
-
-def _cutoff_problems(
-    tiers: list[TierSpec],
-    at: tuple[str, ...],
-    problem: Callable[..., Problem],
-) -> Iterator[Problem]:
-    scores = [t.min_score for t in tiers]
-    shares = [t.top_share for t in tiers]
-    if any(s is not None for s in scores) and any(s is not None for s in shares):
-        yield problem("cut tiers either by `min_score` or by `top_share`, not both", *at, "tiers")
-        return
-    cut = scores if any(s is not None for s in scores) else shares
-    name = "min_score" if cut is scores else "top_share"
-    if cut[-1] is not None:
-        yield problem(
-            f"the last tier takes the rest; remove its `{name}:`", *at, "tiers", len(cut) - 1
-        )
-    given = [c for c in cut[:-1] if c is not None]
-    if len(given) != len(cut) - 1:
-        yield problem(f"every tier but the last needs `{name}:`", *at, "tiers")
-        return
-    ordered = sorted(given, reverse=True) if cut is scores else sorted(given)
-    if given != ordered or len(set(given)) != len(given):
-        want = "decrease" if cut is scores else "increase"
-        yield problem(f"{name} values must {want} down the tier list, got {given}", *at, "tiers")
-
-
-def _margin_problems(
-    scheme: SchemeSpec,
-    at: tuple[str, ...],
-    problem: Callable[..., Problem],
-) -> Iterator[Problem]:
-    """A downgrade margin loosens fixed thresholds: rules conditions or scorecard ``min_score``."""
-    if scheme.stability is None or scheme.stability.downgrade_margin <= 0:
-        return
-    if isinstance(scheme, RulesSchemeSpec):
-        return
-    if isinstance(scheme, ScorecardSchemeSpec):
-        if all(t.top_share is None for t in scheme.tiers):
-            return
-        how = "a scorecard cut by `top_share` ranks customers"
-    else:
-        how = f"method {scheme.method!r} ranks customers"
-    yield problem(
-        f"downgrade_margin needs fixed thresholds (rules conditions or scorecard `min_score` "
-        f"cut-offs), but {how}, so there is no threshold to loosen; remove "
-        "`downgrade_margin` and use `downgrade_after: 2` (a grace period of runs) instead",
-        *at,
-        "stability",
-        "downgrade_margin",
-    )

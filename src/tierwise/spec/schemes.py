@@ -1,0 +1,354 @@
+"""Scheme sections that grade with fixed rules or ranks: rules, scorecard, rfm and abc.
+
+Also what every scheme shares (:class:`SchemeBase`, tiers, stability and override policies) and
+the checks a scheme runs on itself once the whole project parsed (:meth:`SchemeBase.problems`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from tierwise import expr
+from tierwise.errors import ExprError
+from tierwise.spec.base import IDENT, Label, Spec, as_label
+
+#: A field path under a scheme, e.g. ``("tiers", 0, "when")``.
+Path = tuple[str | int, ...]
+#: A problem a scheme finds in itself: the field path under the scheme and the message.
+SchemeProblem = tuple[Path, str]
+#: An indicator a scheme reads as a number: (field path, indicator name, what uses it).
+IndicatorRef = tuple[Path, str, str]
+
+
+@dataclass(frozen=True)
+class SchemeContext:
+    """What a scheme's own checks see of the rest of the project.
+
+    Attributes:
+        indicators: The names of the declared indicators.
+        types: The expression type of every indicator that can be typed.
+        horizons: Aggregate indicators with a window and no offset (a window ending at the
+            as-of date: what a prediction horizon needs).
+
+    """
+
+    indicators: frozenset[str]
+    types: Mapping[str, str]
+    horizons: frozenset[str]
+
+
+class TierSpec(Spec):
+    """One ordered level of a scheme. The first tier in the list is rank 1, the best."""
+
+    key: str = Field(pattern=IDENT)
+    label: Label | None = None
+    description: str | None = None
+    strategy: str | None = Field(default=None, description="what the business does for this tier")
+    when: str | None = Field(default=None, description="rules: condition of this tier")
+    min_score: float | None = Field(default=None, description="scorecard: lowest score of the tier")
+    top_share: float | None = Field(
+        default=None,
+        gt=0,
+        le=1,
+        description="scorecard: cumulative share of customers from the top",
+    )
+    cumulative: float | None = Field(
+        default=None, gt=0, le=1, description="abc: cumulative share where the class ends"
+    )
+
+    _label_in = field_validator("label", mode="before")(lambda cls, v: as_label(v))
+
+    def label_text(self, lang: str = "en") -> str:
+        """The tier's label in ``lang``, or its key when no label is given."""
+        return self.label.text(lang) if self.label else self.key
+
+
+class StabilitySpec(Spec):
+    """A scheme's stability policy: how the computed tier becomes the tier a customer holds.
+
+    Runs are the scheme's official runs in as-of order. Each decision is shown in the grade's
+    reasons, e.g. "held in gold: grace period 1 of 2".
+    """
+
+    upgrade_after: int = Field(
+        default=1, ge=1, description="runs in a row above the held tier before an upgrade (1 = at once)"
+    )
+    downgrade_after: int = Field(
+        default=1, ge=1,
+        description="runs in a row below the held tier before a downgrade (the grace period)",
+    )
+    min_days_in_tier: int = Field(
+        default=0, ge=0, description="days a customer keeps a tier before any downgrade"
+    )
+    cooldown_days: int = Field(default=0, ge=0, description="days between two tier changes")
+    downgrade_margin: float = Field(
+        default=0.0, ge=0.0, lt=1.0,
+        description="rules and score cut-offs: a customer is below the held tier only when "
+        "below its thresholds loosened by this share (0.1 = 10%)",
+    )
+
+
+class OverridePolicySpec(Spec):
+    """How manual overrides of a scheme are governed."""
+
+    require_approval: bool = Field(
+        default=False, description="an override applies only once a second person approves it"
+    )
+    max_backdate_days: int = Field(
+        default=31, ge=0, le=3660,
+        description="how far before today an override may start; a backdated override always "
+        "waits for a second person's approval",
+    )
+
+
+class SchemeBase(Spec):
+    """Fields every scheme has, whatever its method."""
+
+    label: Label | None = None
+    description: str | None = None
+    value: str | None = Field(
+        default=None, description="value indicator summed per tier in reports"
+    )
+    stability: StabilitySpec | None = Field(
+        default=None, description="grace periods, confirmations, cooldown (none: tiers as computed)"
+    )
+    overrides: OverridePolicySpec = Field(default_factory=OverridePolicySpec)
+    method: str = Field(description="the grading method; each method has its own fields")
+
+    _label_in = field_validator("label", mode="before")(lambda cls, v: as_label(v))
+
+    def indicator_refs(self) -> list[IndicatorRef]:
+        """The indicators this scheme reads as numbers, with their field paths (value first)."""
+        return [(("value",), self.value, "the scheme's value")] if self.value else []
+
+    def problems(self, context: SchemeContext) -> Iterator[SchemeProblem]:
+        """Problems only the whole project reveals (unknown names, tier keys, cut-offs).
+
+        Runs after every section parsed; pydantic has checked the fields one by one. A method
+        with checks of its own overrides this.
+        """
+        del context
+        yield from ()
+
+    def margin_refusal(self) -> str | None:
+        """Why ``stability.downgrade_margin`` cannot apply (no fixed thresholds); None if it can."""
+        return f"method {self.method!r} ranks customers"
+
+
+class RulesSchemeSpec(SchemeBase):
+    """Ordered tiers with conditions; the first matching tier wins; ``fallback`` catches the rest."""
+
+    method: Literal["rules"]
+    tiers: list[TierSpec] = Field(min_length=1)
+    fallback: str = Field(description="key of the tier given to customers no rule matches")
+
+    def problems(self, context: SchemeContext) -> Iterator[SchemeProblem]:
+        """Tier keys, the fallback, and every condition (a fallback tier has none)."""
+        yield from tier_key_problems(self.tiers)
+        keys = [t.key for t in self.tiers]
+        if self.fallback not in keys:
+            yield (("fallback",),
+                   f"fallback {self.fallback!r} is not a tier key; tiers are {', '.join(keys)}")
+        for i, tier in enumerate(self.tiers):
+            at: Path = ("tiers", i, "when")
+            if self.fallback in keys and tier.key == self.fallback:
+                if tier.when:
+                    yield at, ("the fallback tier takes every customer no rule matched; "
+                               "remove its `when:`")
+            elif tier.when:
+                yield from condition_problems(tier.when, context.types, at)
+            elif self.fallback in keys:
+                yield ("tiers", i), f"tier {tier.key!r} needs `when:` (only the fallback has none)"
+
+    def margin_refusal(self) -> str | None:
+        """Conditions have thresholds to loosen: a margin always applies."""
+        return None
+
+
+class Normalize(Spec):
+    """How a scorecard dimension maps its raw value onto 0..100 points."""
+
+    method: Literal["minmax", "percentile", "zscore", "bins"] = "minmax"
+    bins: list[tuple[float | None, float]] | None = Field(
+        default=None, description="bins: [[lower bound or null, points], ...], ascending bounds"
+    )
+    cap: tuple[float | None, float | None] | None = Field(
+        default=None, description="clip the raw value to [low, high] before normalising"
+    )
+    invert: bool = Field(default=False, description="lower raw values are better (e.g. recency)")
+
+    @model_validator(mode="after")
+    def _bins(self) -> Normalize:
+        if self.method == "bins":
+            if not self.bins:
+                raise ValueError("method 'bins' needs `bins: [[lower, points], ...]`")
+            lows = [low for low, _ in self.bins if low is not None]
+            if lows != sorted(lows) or len(set(lows)) != len(lows):
+                raise ValueError(f"bin lower bounds must strictly increase, got {lows}")
+            if any(low is None for low, _ in self.bins[1:]):
+                raise ValueError("only the first bin may have an open (null) lower bound")
+        elif self.bins is not None:
+            raise ValueError(f"`bins` only applies to method 'bins', not {self.method!r}")
+        return self
+
+
+class DimensionSpec(Spec):
+    """One weighted dimension of a scorecard."""
+
+    indicator: str
+    weight: float = Field(gt=0)
+    normalize: Normalize = Field(default_factory=Normalize)
+    label: Label | None = None
+
+    @field_validator("normalize", mode="before")
+    @classmethod
+    def _short(cls, value: Any) -> Any:
+        return {"method": value} if isinstance(value, str) else value
+
+    _label_in = field_validator("label", mode="before")(lambda cls, v: as_label(v))
+
+
+class ScorecardSchemeSpec(SchemeBase):
+    """Weighted dimensions, each normalised to 0..100, summed into a 0..100 score."""
+
+    method: Literal["scorecard"]
+    dimensions: list[DimensionSpec] = Field(min_length=1)
+    tiers: list[TierSpec] = Field(min_length=2)
+
+    def indicator_refs(self) -> list[IndicatorRef]:
+        """The value, then each dimension's indicator."""
+        return [*super().indicator_refs(),
+                *((("dimensions", i, "indicator"), d.indicator, "a scorecard dimension")
+                  for i, d in enumerate(self.dimensions))]
+
+    def problems(self, context: SchemeContext) -> Iterator[SchemeProblem]:
+        """Tier keys, weights adding up to 1 (or 100), one dimension per indicator, cut-offs."""
+        del context
+        yield from tier_key_problems(self.tiers)
+        total = sum(d.weight for d in self.dimensions)
+        if abs(total - 1) > 1e-9 and abs(total - 100) > 1e-6:
+            yield (("dimensions",),
+                   f"dimension weights add up to {total:g}; make them add up to 1 (or 100)")
+        seen: set[str] = set()
+        for i, dim in enumerate(self.dimensions):
+            if dim.indicator in seen:
+                # Points and reasons are kept per indicator (pts_<indicator>).
+                yield (("dimensions", i, "indicator"),
+                       f"indicator {dim.indicator!r} is scored twice; keep one dimension for it "
+                       "and add up the weights")
+            seen.add(dim.indicator)
+        yield from cutoff_problems(self.tiers)
+
+    def margin_refusal(self) -> str | None:
+        """``min_score`` cut-offs can be loosened; ``top_share`` ranks."""
+        if all(t.top_share is None for t in self.tiers):
+            return None
+        return "a scorecard cut by `top_share` ranks customers"
+
+
+class RfmSchemeSpec(SchemeBase):
+    """Recency, frequency and monetary scores 1..n, an RFM code and a named segment map."""
+
+    method: Literal["rfm"]
+    recency: str = Field(description="indicator: days since the last purchase (lower is better)")
+    frequency: str
+    monetary: str
+    scores: int = Field(default=5, ge=2, le=10)
+    cuts: dict[Literal["recency", "frequency", "monetary"], list[float]] | None = Field(
+        default=None, description="fixed ascending cut points instead of quantiles, per dimension"
+    )
+    segments: Literal["standard11", "cn8"] = "standard11"
+    tiers: list[TierSpec] | None = Field(
+        default=None, description="optional relabelling of the segment map's tiers (same keys)"
+    )
+
+    @model_validator(mode="after")
+    def _cuts(self) -> RfmSchemeSpec:
+        for dim, cuts in (self.cuts or {}).items():
+            if len(cuts) != self.scores - 1:
+                raise ValueError(
+                    f"cuts.{dim} needs {self.scores - 1} cut points for {self.scores} scores, got {len(cuts)}"
+                )
+            if cuts != sorted(cuts) or len(set(cuts)) != len(cuts):
+                raise ValueError(f"cuts.{dim} must strictly increase, got {cuts}")
+        if self.segments == "standard11" and self.scores != 5:
+            raise ValueError("the standard11 segment map is defined on 1..5 scores; set scores: 5")
+        return self
+
+    def indicator_refs(self) -> list[IndicatorRef]:
+        """The value, then recency, frequency and monetary."""
+        return [*super().indicator_refs(),
+                *(((part,), getattr(self, part), f"rfm {part}")
+                  for part in ("recency", "frequency", "monetary"))]
+
+
+class AbcSchemeSpec(SchemeBase):
+    """Pareto classes by cumulative share of a value indicator, or by share of customers."""
+
+    method: Literal["abc"]
+    value: str = Field(description="value indicator ranked (e.g. spend_12m)")
+    by: Literal["value", "customers"] = "value"
+    tiers: list[TierSpec] = Field(min_length=2)
+
+    def indicator_refs(self) -> list[IndicatorRef]:
+        """The value ranked."""
+        return [(("value",), self.value, "the abc value")]
+
+    def problems(self, context: SchemeContext) -> Iterator[SchemeProblem]:
+        """Tier keys; every class but the last ends at an increasing cumulative share."""
+        del context
+        yield from tier_key_problems(self.tiers)
+        shares = [t.cumulative for t in self.tiers]
+        if shares[-1] is not None:
+            yield ("tiers", len(shares) - 1), "the last class takes the rest; remove its `cumulative:`"
+        given = [s for s in shares[:-1] if s is not None]
+        if len(given) != len(shares) - 1:
+            yield ("tiers",), "every class but the last needs `cumulative:` (e.g. 0.8)"
+        elif given != sorted(given) or len(set(given)) != len(given):
+            yield ("tiers",), f"cumulative shares must increase, got {given}"
+
+
+def condition_problems(text: str, types: Mapping[str, str], at: Path) -> Iterator[SchemeProblem]:
+    """Problems of a condition (it must parse, type-check and be true or false), at ``at``."""
+    try:
+        expr.check_condition(expr.parse(text), types)
+    except ExprError as exc:
+        for p in exc.problems:
+            yield at, p.message
+
+
+def tier_key_problems(tiers: list[TierSpec]) -> Iterator[SchemeProblem]:
+    """A tier key used twice."""
+    seen: set[str] = set()
+    for i, tier in enumerate(tiers):
+        if tier.key in seen:
+            yield ("tiers", i, "key"), f"tier key {tier.key!r} is used twice; tier keys must be unique"
+        seen.add(tier.key)
+
+
+def cutoff_problems(tiers: list[TierSpec]) -> Iterator[SchemeProblem]:
+    """Tiers cut by ``min_score`` (decreasing) or ``top_share`` (increasing), the last open."""
+    scores = [t.min_score for t in tiers]
+    shares = [t.top_share for t in tiers]
+    if any(s is not None for s in scores) and any(s is not None for s in shares):
+        yield ("tiers",), "cut tiers either by `min_score` or by `top_share`, not both"
+        return
+    cut = scores if any(s is not None for s in scores) else shares
+    name = "min_score" if cut is scores else "top_share"
+    if cut[-1] is not None:
+        yield ("tiers", len(cut) - 1), f"the last tier takes the rest; remove its `{name}:`"
+    given = [c for c in cut[:-1] if c is not None]
+    if len(given) != len(cut) - 1:
+        yield ("tiers",), f"every tier but the last needs `{name}:`"
+        return
+    ordered = sorted(given, reverse=True) if cut is scores else sorted(given)
+    if given != ordered or len(set(given)) != len(given):
+        want = "decrease" if cut is scores else "increase"
+        yield ("tiers",), f"{name} values must {want} down the tier list, got {given}"
+
+
+#: The most clusters a cluster scheme may have (``k`` and the top of ``k_range``).
