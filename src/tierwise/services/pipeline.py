@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from tierwise import methods
 from tierwise.indicators import CUSTOMER, required_indicators
-from tierwise.methods import rules as rules_method
 from tierwise.methods.fitted import FittedModel
 from tierwise.services.features import Features
 from tierwise.services.project import Project
@@ -42,7 +41,7 @@ from tierwise.services.run_files import (
     write_files,
 )
 from tierwise.services.training import outcome_training
-from tierwise.spec.models import ModelSchemeSpec, RulesSchemeSpec, SchemeSpec
+from tierwise.spec.models import SchemeSpec
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -257,28 +256,27 @@ def grade_scheme(project: Project, engine: Engine, scheme: SchemeSpec, features:
                  ) -> tuple[ir.Table, FittedModel | None]:
     """Fit what the scheme's method learns, then grade: how every service grades a scheme.
 
-    A ``model`` scheme with an outcome target is trained here on the features as of
-    T - horizon (the outcome's window) labelled with who reached the outcome's top share by T.
+    A method that asks for outcome training (a ``model`` scheme with an outcome target) is
+    trained on the features as of T - horizon (the outcome's window) labelled with who reached
+    the outcome's top share by T.
     Returns the grades and the fitted model (None for methods that learn nothing).
     """
-    training = None
-    if isinstance(scheme, ModelSchemeSpec) and scheme.target.outcome:
-        training = outcome_training(project, engine, scheme, as_of)
+    need = methods.method_of(scheme).training_need(scheme)
+    training = outcome_training(project, engine, need, as_of) if need is not None else None
     model = methods.fit(scheme, features, as_of=as_of, previous_model=previous_model,
                         training=training)
     return methods.grade(scheme, features, as_of=as_of, model=model), model
 
 
 def analyse(engine: Engine, scheme: SchemeSpec, features: ir.Table,
-            wins: Callable[[], dict[str, int]], *, as_of: date) -> RuleAnalysis | None:
+            wins: Callable[[], dict[str, int]], *, as_of: date) -> Any:
     """The method's analysis after grading (rules: which conditions hold and win), if any.
 
     ``wins`` counts the customers per computed tier, asked only by a method that analyses.
     """
-    if not isinstance(scheme, RulesSchemeSpec):
+    analysis = methods.method_of(scheme).analysis(scheme, features, as_of=as_of)
+    if analysis is None:
         return None
-    counts_expr, conds = rules_method.analysis_expr(scheme, features, as_of=as_of)
-    row = engine.execute(counts_expr).iloc[0]
-    counts = {k: int(row[k]) for k in row.index}
-    return rules_method.analyse(scheme, counts, wins(), conds)
+    row = engine.execute(analysis.query).iloc[0]
+    return analysis.finish({k: int(row[k]) for k in row.index}, wins())
 

@@ -6,9 +6,10 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from tierwise.indicators import CUSTOMER, window_bounds
+from tierwise.methods.protocol import OutcomeTraining
 from tierwise.services.features import prepare_features_many
 from tierwise.services.project import Project
-from tierwise.spec.models import AggregateIndicatorSpec, ModelSchemeSpec
+from tierwise.spec.models import AggregateIndicatorSpec
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
     from tierwise.engine import Engine
 
 
-def outcome_training(project: Project, engine: Engine, scheme: ModelSchemeSpec, as_of: date
+def outcome_training(project: Project, engine: Engine, need: OutcomeTraining, as_of: date
                      ) -> ir.Table:
     """Features as of T - horizon with ``_label``, the outcome by T in 1 or 0.
 
@@ -29,23 +30,23 @@ def outcome_training(project: Project, engine: Engine, scheme: ModelSchemeSpec, 
 
     from tierwise.reports.evaluation import future_top
 
-    outcome = str(scheme.target.outcome)
+    outcome = need.outcome
     spec = project.spec.indicators[outcome]
     assert isinstance(spec, AggregateIndicatorSpec) and spec.window is not None  # validated
     start, _ = window_bounds(spec.window, as_of)
     assert start is not None
     tables = prepare_features_many(project.for_past_dates(), engine, dates=[start, as_of],
-                                   indicators=list(dict.fromkeys([*scheme.features, outcome])))
+                                   indicators=list(dict.fromkeys([*need.features, outcome])))
     then = tables[start].table
     now = engine.to_arrow(tables[as_of].table.select(CUSTOMER, outcome).order_by(CUSTOMER))
     values = np.nan_to_num(now.column(outcome).to_numpy(zero_copy_only=False)
                            .astype(np.float64), nan=0.0)
-    if scheme.target.event == "none":  # churn: nothing at all over the window
+    if need.event == "none":  # churn: nothing at all over the window
         top = values <= 0
     else:
-        top, _ = future_top(values, scheme.target.top_share)
+        top, _ = future_top(values, need.top_share)
     labels = ibis.memtable(pa.table({"_lid": now.column(CUSTOMER).combine_chunks(),
                                      "_label": pa.array(top.astype(np.int64))}))
     joined = then.join(labels, then[CUSTOMER] == labels._lid)
-    return engine.materialize(f"training_{id(scheme)}",
-                              joined.select(CUSTOMER, *scheme.features, "_label"))
+    return engine.materialize(f"training_{id(need)}",
+                              joined.select(CUSTOMER, *need.features, "_label"))
