@@ -20,6 +20,7 @@ from dateutil.relativedelta import relativedelta
 
 from tierwise import expr
 from tierwise.errors import SpecError
+from tierwise.spec.columns import CUSTOMER
 from tierwise.spec.models import (
     AggregateIndicatorSpec,
     AttributeIndicatorSpec,
@@ -31,7 +32,6 @@ from tierwise.spec.models import (
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
-CUSTOMER = "customer_id"
 _UNITS = {"d": "days", "w": "weeks", "m": "months", "y": "years"}
 _ZERO_DEFAULT = {"count", "sum", "count_distinct"}
 

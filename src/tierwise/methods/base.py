@@ -26,13 +26,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from tierwise.spec.columns import CUSTOMER
+
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
     from tierwise.spec.models import TierSpec
 
 
-GRADE_COLUMNS = ("customer_id", "tier", "tier_rank", "score")
+GRADE_COLUMNS = (CUSTOMER, "tier", "tier_rank", "score")
 TEXT_COLUMNS = ("reasons", "gap")
 
 

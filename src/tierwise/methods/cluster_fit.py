@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from tierwise.errors import MethodError
 from tierwise.methods.fitted import CLUSTER_MODEL_VERSION, ClusterModel, FittedModel
+from tierwise.spec.columns import CUSTOMER
 from tierwise.spec.models import ClusterSchemeSpec, Label, TierSpec
 
 if TYPE_CHECKING:
@@ -44,7 +45,6 @@ if TYPE_CHECKING:
 
     Array = npt.NDArray[np.float64]
 
-CUSTOMER = "customer_id"
 MODEL_VERSION = CLUSTER_MODEL_VERSION
 #: Most fitted customers the silhouette of a candidate k is measured on. Its cost grows with the
 #: square: on 2 cores 20,000 took 3.5 s per k (25 s for k 2..8), 10,000 under 1 s, and the mean

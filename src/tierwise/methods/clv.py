@@ -39,6 +39,7 @@ from tierwise.errors import MethodError
 from tierwise.methods.base import concat, cut_by_score, fmt, select_grades
 from tierwise.methods.families import LearningMethod
 from tierwise.methods.fitted import ClvModel, FittedModel, LifetimeFit
+from tierwise.spec.columns import CUSTOMER
 from tierwise.spec.models import ClvSchemeSpec
 
 if TYPE_CHECKING:
@@ -47,7 +48,6 @@ if TYPE_CHECKING:
     from tierwise.spec.models import TierSpec
 
 Floats = npt.NDArray[np.float64]
-CUSTOMER = "customer_id"
 DAYS_PER_MONTH = 365.25 / 12
 DRAWS = 40
 _DETAILS = ("clv", "clv_low", "clv_high", "expected_purchases", "p_alive", "expected_spend",

@@ -40,6 +40,7 @@ from tierwise.methods.base import concat, cut_by_score, fmt, select_grades
 from tierwise.methods.families import LearningMethod
 from tierwise.methods.fitted import ClassifierModel, FittedModel
 from tierwise.methods.protocol import OutcomeTraining
+from tierwise.spec.columns import CUSTOMER
 from tierwise.spec.models import ModelSchemeSpec
 
 if TYPE_CHECKING:
@@ -48,7 +49,6 @@ if TYPE_CHECKING:
     from tierwise.spec.models import TierSpec
 
 Floats = npt.NDArray[np.float64]
-CUSTOMER = "customer_id"
 LABEL = "_label"
 FACTORS = 3
 # Module prefixes of the types a model artifact may contain.

@@ -1,5 +1,7 @@
 """The method protocol: everything the services need from a grading method.
 
+How to add a method, with a worked example: ``docs/architecture.md`` section 9.
+
 A method is one object (an instance of a :class:`Method` subclass) registered under the name a
 scheme gives as ``method:`` (see :mod:`tierwise.methods.registry`). Its scheme section is a
 pydantic model derived from :class:`~tierwise.spec.schemes.SchemeBase`; the section checks

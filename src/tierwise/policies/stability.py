@@ -57,6 +57,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from tierwise.spec.columns import CUSTOMER
+
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
@@ -142,7 +144,7 @@ def stabilize(
             _pid=held.customer_id, held_tier=held.held_tier, _rank=ranks._rank)
         below = raw.join(held, raw.customer_id == held._pid).filter(
             lambda t: t.tier_rank > t._rank)
-        margin = margin_test(below.select("customer_id", "held_tier"))
+        margin = margin_test(below.select(CUSTOMER, "held_tier"))
     return apply_stability(raw, previous, tiers, policy, as_of=as_of, within_margin=margin)
 
 

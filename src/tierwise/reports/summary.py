@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from tierwise.spec.columns import CUSTOMER
+
 if TYPE_CHECKING:
     import pyarrow as pa
 
@@ -32,7 +34,7 @@ def tier_summary(grades: pa.Table, tiers: list[TierSpec], *, value: str | None) 
 
     Every tier of the scheme appears, with zero customers where none reached it.
     """
-    aggs = [("customer_id", "count")]
+    aggs = [(CUSTOMER, "count")]
     if value:
         aggs.append(("value", "sum"))
     grouped = grades.group_by("tier").aggregate(aggs).to_pylist()

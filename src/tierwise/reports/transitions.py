@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tierwise.engine import Engine
+from tierwise.spec.columns import CUSTOMER
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
-CUSTOMER = "customer_id"
 KINDS = ("up", "down", "entry", "exit")
 
 

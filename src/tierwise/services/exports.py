@@ -14,6 +14,7 @@ from pathlib import Path
 from tierwise.errors import SpecError
 from tierwise.services.sheets import write_csv, write_xlsx
 from tierwise.services.texts import SCHEME_ADAPTER, render_texts
+from tierwise.spec.columns import CUSTOMER
 from tierwise.store import Store, audit
 from tierwise.store import runs as store_runs
 
@@ -41,8 +42,8 @@ def export_run(store: Store, run_id: int, *, fmt: str = "csv",
     features = pq.read_table(folder / "features.parquet")
     if visible is not None:
         keep = pa.array(sorted(visible), pa.string())
-        grades = grades.filter(pc.is_in(grades["customer_id"], value_set=keep))
-        features = features.filter(pc.is_in(features["customer_id"], value_set=keep))
+        grades = grades.filter(pc.is_in(grades[CUSTOMER], value_set=keep))
+        features = features.filter(pc.is_in(features[CUSTOMER], value_set=keep))
     info = json.loads((folder / "run.json").read_text(encoding="utf-8"))
     scheme = SCHEME_ADAPTER.validate_python(info["spec"])
     readable = render_texts(scheme, grades, features, as_of=run.as_of)

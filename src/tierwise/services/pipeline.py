@@ -1,5 +1,7 @@
 """The run pipeline: the one sequence of steps every run follows, recorded or not.
 
+``docs/architecture.md`` section 8 describes it with the targets side by side.
+
 A run is a plan of explicit steps over schemes resolved once (:class:`ResolvedScheme`):
 
 1. **features**: read and check the sources and build the feature table, once for all schemes;
