@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from tierwise.errors import PermissionDenied
 from tierwise.store import Store
-from tierwise.store import users as store_users
 from tierwise.store.overrides import Override
 from tierwise.store.users import User
 
@@ -71,8 +70,8 @@ def visible_customers(store: Store, user: User) -> set[str] | None:
     """The customers ``user`` may see: None for all, else the assigned ones."""
     if sees_all_customers(user):
         return None
-    with store.connect() as conn:
-        return store_users.assigned(conn, user)
+    with store.read() as tx:
+        return tx.users.assigned(user)
 
 
 def require_customer(store: Store, user: User, customer_id: str) -> None:
@@ -82,8 +81,8 @@ def require_customer(store: Store, user: User, customer_id: str) -> None:
     """
     if sees_all_customers(user):
         return
-    with store.connect() as conn:
-        if not store_users.is_assigned(conn, user, customer_id):
+    with store.read() as tx:
+        if not tx.users.is_assigned(user, customer_id):
             from tierwise.errors import NotFoundError
 
             raise NotFoundError(f"customer {customer_id!r} is not among your customers")
@@ -118,8 +117,6 @@ def log_read(store: Store, user: User, action: str, object_type: str, object_id:
     Reads go to the access log, not the hash-chained audit log: they are many, and a business
     prunes them after its retention period (``tierwise audit prune-access``).
     """
-    from tierwise.store import access_log
-
-    with store.begin() as conn:
-        access_log.record(conn, actor=user.username, action=action, object_type=object_type,
+    with store.write() as tx:
+        tx.access_log.record(actor=user.username, action=action, object_type=object_type,
                           object_id=object_id, client=client, detail=detail)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 
 from tierwise.services.auth import Actor
-from tierwise.store import Store, access_log, audit
+from tierwise.store import Store
 from tierwise.store.access_log import Access
 from tierwise.store.audit import AuditEvent, AuditReport
 
@@ -13,22 +13,22 @@ from tierwise.store.audit import AuditEvent, AuditReport
 def events(store: Store, *, object_type: str | None = None, object_id: str | None = None,
            limit: int = 100, offset: int = 0) -> list[AuditEvent]:
     """Audit events, newest first, optionally of one object type or object."""
-    with store.connect() as conn:
-        return audit.events(conn, object_type=object_type, object_id=object_id, limit=limit,
+    with store.read() as tx:
+        return tx.audit.events(object_type=object_type, object_id=object_id, limit=limit,
                             offset=offset)
 
 
 def verify(store: Store) -> AuditReport:
     """Check the audit log's hash chain: every event edited or deleted is a problem."""
-    with store.connect() as conn:
-        return audit.verify(conn)
+    with store.read() as tx:
+        return tx.audit.verify()
 
 
 def reads(store: Store, *, actor: str | None = None, object_id: str | None = None,
           limit: int = 100) -> list[Access]:
     """Access-log entries (who read which customers), newest first."""
-    with store.connect() as conn:
-        return access_log.entries(conn, actor=actor, object_id=object_id, limit=limit)
+    with store.read() as tx:
+        return tx.access_log.entries(actor=actor, object_id=object_id, limit=limit)
 
 
 def prune_reads(store: Store, actor: Actor, before: date) -> int:
@@ -36,9 +36,9 @@ def prune_reads(store: Store, actor: Actor, before: date) -> int:
 
     The caller checks the actor may manage users (:data:`tierwise.services.access.USERS`).
     """
-    with store.begin() as conn:
-        n = access_log.prune(conn, datetime.combine(before, time(), tzinfo=UTC))
-        audit.append(conn, actor=actor.name, action="access_log.pruned",
+    with store.write() as tx:
+        n = tx.access_log.prune(datetime.combine(before, time(), tzinfo=UTC))
+        tx.audit.append(actor=actor.name, action="access_log.pruned",
                      object_type="access_log", object_id="before " + before.isoformat(),
                      after={"deleted": n})
     return n

@@ -28,8 +28,7 @@ from pathlib import Path
 from tierwise.errors import PermissionDenied
 from tierwise.services import access
 from tierwise.spec.models import SecuritySpec
-from tierwise.store import Store, access_log, audit
-from tierwise.store import users as store_users
+from tierwise.store import Store
 from tierwise.store.schemes import now
 from tierwise.store.users import User
 
@@ -73,20 +72,20 @@ def verify(store: Store, settings: SecuritySpec, username: str, password: str, *
     """
     moment = now()
     user_key, addr_key = _keys(username, client)
-    with store.connect() as conn:
-        until = store_users.locked_until(conn, [user_key, addr_key], moment)
+    with store.read() as tx:
+        until = tx.users.locked_until([user_key, addr_key], moment)
     if until is not None:
-        with store.begin() as conn:
-            access_log.record(conn, actor=username, action="login.refused_locked",
+        with store.write() as tx:
+            tx.access_log.record(actor=username, action="login.refused_locked",
                               object_type="user", object_id=username, client=client)
         raise LockedOut(until, moment)
-    with store.connect() as conn:
-        user = store_users.check_credentials(conn, username, password)
+    with store.read() as tx:
+        user = tx.users.check_credentials(username, password)
     if user is None:
         _count_failure(store, settings, username, client, moment)
         raise PermissionDenied("wrong user name or password")
-    with store.begin() as conn:
-        store_users.clear_failures(conn, user_key)
+    with store.write() as tx:
+        tx.users.clear_failures(user_key)
     return user
 
 
@@ -94,10 +93,10 @@ def log_in(store: Store, settings: SecuritySpec, username: str, password: str, *
            client: str) -> Login:
     """Check a password (see :func:`verify`) and open a session."""
     user = verify(store, settings, username, password, client=client)
-    with store.begin() as conn:
-        sid, csrf = store_users.new_session(conn, user, hours=settings.session_hours,
+    with store.write() as tx:
+        sid, csrf = tx.users.new_session(user, hours=settings.session_hours,
                                             client=client)
-        audit.append(conn, actor=user.username, action="user.logged_in", object_type="user",
+        tx.audit.append(actor=user.username, action="user.logged_in", object_type="user",
                      object_id=user.username, after={"client": client[:100]})
     return Login(user, sid, csrf)
 
@@ -113,10 +112,10 @@ def cli_log_in(store: Store, settings: SecuritySpec, username: str, password: st
 
     client = f"cli@{os_user()}@{socket.gethostname()}"[:100]
     user = verify(store, settings, username, password, client=client)
-    with store.begin() as conn:
-        _, secret = store_users.new_token(conn, user.username, f"tierwise login: {client}",
+    with store.write() as tx:
+        _, secret = tx.users.new_token(user.username, f"tierwise login: {client}",
                                           actor=user.username, days=days or settings.token_days)
-        audit.append(conn, actor=user.username, action="user.logged_in", object_type="user",
+        tx.audit.append(actor=user.username, action="user.logged_in", object_type="user",
                      object_id=user.username, after={"client": client})
     return user, save_token(store, secret)
 
@@ -126,12 +125,12 @@ def cli_log_out(store: Store) -> bool:
     secret = saved_token(store)
     if secret is None:
         return False
-    with store.connect() as conn:
-        found = store_users.token_user(conn, secret)
+    with store.read() as tx:
+        found = tx.users.token_user(secret)
     if found is not None:
         user, token = found
-        with store.begin() as conn:
-            store_users.revoke_token(conn, token.id, actor=user.username)
+        with store.write() as tx:
+            tx.users.revoke_token(token.id, actor=user.username)
     save_token(store, None)
     return True
 
@@ -141,63 +140,60 @@ def _count_failure(store: Store, settings: SecuritySpec, username: str, client: 
     window = timedelta(minutes=settings.lockout_window_minutes)
     lock_for = timedelta(minutes=settings.lockout_minutes)
     user_key, addr_key = _keys(username, client)
-    with store.begin() as conn:
-        user_locked = store_users.record_failure(
-            conn, user_key, moment, window=window, lock_after=settings.lockout_after,
+    with store.write() as tx:
+        user_locked = tx.users.record_failure(user_key, moment, window=window, lock_after=settings.lockout_after,
             lock_for=lock_for)
-        addr_locked = store_users.record_failure(
-            conn, addr_key, moment, window=window, lock_after=settings.address_lockout_after,
+        addr_locked = tx.users.record_failure(addr_key, moment, window=window, lock_after=settings.address_lockout_after,
             lock_for=lock_for)
-        access_log.record(conn, actor=username, action="login.failed", object_type="user",
+        tx.access_log.record(actor=username, action="login.failed", object_type="user",
                           object_id=username, client=client)
-        if user_locked and username in {u.username for u in store_users.listing(conn)}:
-            audit.append(conn, actor="system", action="user.locked_out", object_type="user",
+        if user_locked and username in {u.username for u in tx.users.listing()}:
+            tx.audit.append(actor="system", action="user.locked_out", object_type="user",
                          object_id=username[:200],
                          after={"until": moment + lock_for, "client": client[:100]})
         if addr_locked:
-            audit.append(conn, actor="system", action="address.locked_out",
+            tx.audit.append(actor="system", action="address.locked_out",
                          object_type="address", object_id=client[:200] or "unknown",
                          after={"until": moment + lock_for})
 
 
 def log_out(store: Store, session_id: str, user: User | None = None) -> None:
     """End a session."""
-    with store.begin() as conn:
-        store_users.end_session(conn, session_id)
+    with store.write() as tx:
+        tx.users.end_session(session_id)
         if user is not None:
-            audit.append(conn, actor=user.username, action="user.logged_out",
+            tx.audit.append(actor=user.username, action="user.logged_out",
                          object_type="user", object_id=user.username)
 
 
 def session_of(store: Store, settings: SecuritySpec, session_id: str
                ) -> tuple[User, str] | None:
     """The user and CSRF token of a live session; keeps the session from idling out."""
-    with store.connect() as conn:
-        found = store_users.session_user(
-            conn, session_id, idle=timedelta(minutes=settings.session_idle_minutes))
+    with store.read() as tx:
+        found = tx.users.session_user(session_id, idle=timedelta(minutes=settings.session_idle_minutes))
     if found is None:
         return None
     user, csrf, session = found
     moment = now()
     seen = session.last_seen_at
     if seen is None or _aware(seen) + _TOUCH_EVERY <= moment:
-        with store.begin() as conn:
-            store_users.touch_session(conn, session_id, moment)
+        with store.write() as tx:
+            tx.users.touch_session(session_id, moment)
     return user, csrf
 
 
 def token_of(store: Store, secret: str, *, client: str | None = None) -> User | None:
     """The user of a live API token; its use is recorded (at most once a minute a token)."""
-    with store.connect() as conn:
-        found = store_users.token_user(conn, secret)
+    with store.read() as tx:
+        found = tx.users.token_user(secret)
     if found is None:
         return None
     user, token = found
     moment = now()
     if token.last_used_at is None or _aware(token.last_used_at) + _TOUCH_EVERY <= moment:
-        with store.begin() as conn:
-            store_users.touch_token(conn, token.id, moment)
-            access_log.record(conn, actor=user.username, action="token.used",
+        with store.write() as tx:
+            tx.users.touch_token(token.id, moment)
+            tx.access_log.record(actor=user.username, action="token.used",
                               object_type="api_token", object_id=str(token.id), client=client)
     return user
 
@@ -316,8 +312,8 @@ def cli_actor(store: Store, action: str | None = None, *, bootstrap: bool = Fals
         if action is not None:
             access.require(user, action)
         return Actor(user.username, user)
-    with store.connect() as conn:
-        if not store_users.has_users(conn) or (bootstrap and not store_users.enabled_admins(conn)):
+    with store.read() as tx:
+        if not tx.users.has_users() or (bootstrap and not tx.users.enabled_admins()):
             return Actor(LOCAL_PREFIX + os_user(), None)
     raise PermissionDenied(
         "this store has users, so this command needs to know who you are: run `tierwise login` "

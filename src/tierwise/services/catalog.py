@@ -14,8 +14,6 @@ from tierwise.errors import NotFoundError
 from tierwise.services import history as history_service
 from tierwise.services import versions as version_service
 from tierwise.store import Store
-from tierwise.store import runs as store_runs
-from tierwise.store import schemes as store_schemes
 from tierwise.store.runs import Run
 from tierwise.store.schemes import Activation, Version
 
@@ -30,15 +28,15 @@ class SchemeState:
 
 def scheme_names(store: Store) -> list[str]:
     """The names of the schemes the store has versions of."""
-    with store.connect() as conn:
-        return store_schemes.scheme_names(conn)
+    with store.read() as tx:
+        return tx.schemes.scheme_names()
 
 
 def schemes(store: Store) -> list[SchemeState]:
     """Every scheme in the store with its active version."""
-    with store.connect() as conn:
-        return [SchemeState(name, store_schemes.active_version(conn, name))
-                for name in store_schemes.scheme_names(conn)]
+    with store.read() as tx:
+        return [SchemeState(name, tx.schemes.active_version(name))
+                for name in tx.schemes.scheme_names()]
 
 
 def require_scheme(store: Store, name: str) -> None:
@@ -49,26 +47,26 @@ def require_scheme(store: Store, name: str) -> None:
 
 def versions(store: Store, name: str) -> tuple[list[Version], Version | None]:
     """A scheme's versions, oldest first, and its active one."""
-    with store.connect() as conn:
-        return store_schemes.versions(conn, name), store_schemes.active_version(conn, name)
+    with store.read() as tx:
+        return tx.schemes.versions(name), tx.schemes.active_version(name)
 
 
 def version(store: Store, name: str, number: int) -> Version:
     """Version ``number`` of a scheme."""
-    with store.connect() as conn:
-        return store_schemes.version(conn, name, number)
+    with store.read() as tx:
+        return tx.schemes.version(name, number)
 
 
 def activations(store: Store, name: str) -> list[Activation]:
     """A scheme's activations, as they were made."""
-    with store.connect() as conn:
-        return store_schemes.activation_list(conn, name)
+    with store.read() as tx:
+        return tx.schemes.activation_list(name)
 
 
 def tier_labels(store: Store, scheme: str, lang: str) -> dict[str, str]:
     """Tier key -> label in ``lang``, best tier first, from the scheme's active version."""
-    with store.connect() as conn:
-        active = store_schemes.active_version(conn, scheme)
+    with store.read() as tx:
+        active = tx.schemes.active_version(scheme)
     if active is None:
         return {}
     spec = version_service.scheme_of(active)
@@ -77,15 +75,15 @@ def tier_labels(store: Store, scheme: str, lang: str) -> dict[str, str]:
 
 def runs(store: Store, scheme: str, *, every: bool = False) -> list[Run]:
     """A scheme's runs that make its history; ``every``: also failed, superseded, unofficial."""
-    with store.connect() as conn:
-        return (store_runs.listing(conn, scheme) if every
-                else store_runs.history_runs(conn, scheme))
+    with store.read() as tx:
+        return (tx.runs.listing(scheme) if every
+                else tx.runs.history_runs(scheme))
 
 
 def run(store: Store, run_id: int) -> Run:
     """The run with id ``run_id``."""
-    with store.connect() as conn:
-        return store_runs.get(conn, run_id)
+    with store.read() as tx:
+        return tx.runs.get(run_id)
 
 
 def runs_to_compare(store: Store, *, scheme: str | None = None, to_run: int | None = None,
@@ -112,14 +110,14 @@ class Grading:
 
 def grading_of(store: Store, run: Run) -> Grading:
     """The tiers and indicators of the version ``run`` graded with."""
-    with store.connect() as conn:
-        spec = version_service.scheme_of(store_schemes.version_by_id(conn, run.version_id))
+    with store.read() as tx:
+        spec = version_service.scheme_of(tx.schemes.version_by_id(run.version_id))
     return Grading([t.key for t in methods.scheme_tiers(spec)],
                    list(dict.fromkeys(methods.scheme_indicators(spec))))
 
 
 def tier_counts_by_run(store: Store, scheme: str) -> list[tuple[Run, dict[str, int]]]:
     """Each run of a scheme's history with its customers per tier."""
-    with store.connect() as conn:
-        return [(r, {c.tier: c.customers for c in store_runs.tier_counts(conn, r.id)})
-                for r in store_runs.history_runs(conn, scheme)]
+    with store.read() as tx:
+        return [(r, {c.tier: c.customers for c in tx.runs.tier_counts(r.id)})
+                for r in tx.runs.history_runs(scheme)]

@@ -12,7 +12,6 @@ from tierwise.services import history as history_service
 from tierwise.services.explain_run import explain
 from tierwise.services.grading import Explanation, Project
 from tierwise.store import Store
-from tierwise.store import overrides as store_overrides
 from tierwise.store.overrides import Override
 
 #: Seconds a customer search may run before the engine stops it. A search over a run's files
@@ -35,8 +34,8 @@ def detail(project: Project, store: Store, scheme: str, customer_id: str, *,
     """The customer's grade in the scheme's latest (or as-of) run, history and overrides."""
     exp = explain(project, scheme, customer_id, as_of=as_of, store=store)
     spells = history_service.history(store, scheme, customer_id)
-    with store.connect() as conn:
-        found = store_overrides.listing(conn, scheme=scheme, customer_id=customer_id)
+    with store.read() as tx:
+        found = tx.overrides.listing(scheme=scheme, customer_id=customer_id)
     return CustomerDetail(exp, spells, found)
 
 

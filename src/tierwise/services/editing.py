@@ -18,7 +18,6 @@ from tierwise.services import versions as version_service
 from tierwise.services.grading import Project
 from tierwise.services.history import compare_schemes, with_indicators
 from tierwise.store import Store
-from tierwise.store import schemes as store_schemes
 
 
 @dataclass
@@ -49,8 +48,8 @@ def preview_spec(project: Project, store: Store, name: str, spec: dict[str, Any]
     edited = version_service.with_scheme(project, name, spec)
     new_spec = edited.scheme(name)
     day = project.as_of(as_of)
-    with store.connect() as conn:
-        active = store_schemes.active_version(conn, name, day)
+    with store.read() as tx:
+        active = tx.schemes.active_version(name, day)
     if active is None:
         raise NotFoundError(f"scheme {name!r} has no active version on {day}; save and "
                             "activate one first")

@@ -14,7 +14,6 @@ from tierwise.services.project import Project
 from tierwise.services.runs import open_store
 from tierwise.services.texts import SCHEME_ADAPTER, Explanation, render_texts
 from tierwise.store import Store
-from tierwise.store import overrides as store_overrides
 
 
 def explain(project: Project, scheme_name: str, customer_id: str, *, as_of: date | None = None,
@@ -39,8 +38,8 @@ def explain(project: Project, scheme_name: str, customer_id: str, *, as_of: date
         graded = render_texts(scheme, grades, features, as_of=run.as_of).to_pylist()[0]
         notes = []
         if graded.get("override_id") is not None:
-            with store.connect() as conn:
-                o = store_overrides.get(conn, int(graded["override_id"]))
+            with store.read() as tx:
+                o = tx.overrides.get(int(graded["override_id"]))
             approved = f", approved by {o.decided_by}" if o.decided_by else ""
             notes.append(
                 f"override #{o.id} ({o.kind}{' ' + o.tier if o.tier else ''}) by {o.author}"

@@ -15,7 +15,7 @@ from tierwise.errors import SpecError
 from tierwise.services.sheets import write_csv, write_xlsx
 from tierwise.services.texts import SCHEME_ADAPTER, render_texts
 from tierwise.spec.columns import CUSTOMER
-from tierwise.store import Store, audit
+from tierwise.store import Store
 from tierwise.store import runs as store_runs
 
 
@@ -33,8 +33,8 @@ def export_run(store: Store, run_id: int, *, fmt: str = "csv",
 
     if fmt not in ("csv", "xlsx"):
         raise SpecError(f"unknown export format {fmt!r}; use csv or xlsx")
-    with store.connect() as conn:
-        run = store_runs.get(conn, run_id)
+    with store.read() as tx:
+        run = tx.runs.get(run_id)
     if run.status != store_runs.DONE or not run.folder:
         raise SpecError(f"run {run_id} is {run.status}; only a done run can be exported")
     folder = Path(run.folder)
@@ -55,8 +55,8 @@ def export_run(store: Store, run_id: int, *, fmt: str = "csv",
             write_xlsx(readable, path, run.scheme)
         buffer = io.BytesIO(path.read_bytes())
     if actor is not None:
-        with store.begin() as conn:
-            audit.append(conn, actor=actor, action="run.exported", object_type="run",
+        with store.write() as tx:
+            tx.audit.append(actor=actor, action="run.exported", object_type="run",
                          object_id=str(run_id),
                          after={"format": fmt, "customers": readable.num_rows,
                                 "scheme": run.scheme, "as_of": run.as_of,

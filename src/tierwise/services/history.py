@@ -30,7 +30,6 @@ from tierwise.spec.models import SchemeSpec
 from tierwise.spec.names import check_scheme_name
 from tierwise.store import Store
 from tierwise.store import runs as store_runs
-from tierwise.store import schemes as store_schemes
 from tierwise.store.runs import Run, TierCount
 
 
@@ -52,8 +51,8 @@ class Spell:
 def history(store: Store, scheme: str, customer_id: str) -> list[Spell]:
     """Every tier ``customer_id`` held in ``scheme``, oldest first."""
     check_scheme_name(scheme)
-    with store.connect() as conn:
-        runs = store_runs.history_runs(conn, scheme)
+    with store.read() as tx:
+        runs = tx.runs.history_runs(scheme)
     by_id = {r.id: r for r in runs}
     files = history_files(runs)
     if not files:
@@ -103,11 +102,11 @@ def what_version_gives(project: Project, scheme: str, number: int, customer_id: 
     """
     store = open_store(project)
     try:
-        with store.connect() as conn:
-            history_runs = [r for r in store_runs.history_runs(conn, scheme) if r.as_of <= day]
+        with store.read() as tx:
+            history_runs = [r for r in tx.runs.history_runs(scheme) if r.as_of <= day]
             as_of = history_runs[-1].as_of if history_runs else day
-            target = store_schemes.version(conn, scheme, number)
-            done = store_runs.listing(conn, scheme, statuses=(store_runs.DONE,),
+            target = tx.schemes.version(scheme, number)
+            done = tx.runs.listing(scheme, statuses=(store_runs.DONE,),
                                       version_id=target.id, as_of=as_of)
         if done:
             found = done[-1]
@@ -129,8 +128,8 @@ class RunSummary:
 
 def summary(store: Store, run_id: int) -> RunSummary:
     """A run's summary, read from the store (no Parquet file is opened)."""
-    with store.connect() as conn:
-        return RunSummary(store_runs.get(conn, run_id), store_runs.tier_counts(conn, run_id))
+    with store.read() as tx:
+        return RunSummary(tx.runs.get(run_id), tx.runs.tier_counts(run_id))
 
 
 def fitted_model(run: Run) -> list[tuple[str, str]]:
@@ -164,8 +163,8 @@ def latest_run(store: Store, scheme: str, as_of: date | None = None) -> Run:
 
     """
     check_scheme_name(scheme)
-    with store.connect() as conn:
-        runs = store_runs.history_runs(conn, scheme)
+    with store.read() as tx:
+        runs = tx.runs.history_runs(scheme)
     if as_of is not None:
         runs = [r for r in runs if r.as_of == as_of]
     if not runs:
@@ -185,8 +184,8 @@ def compare_runs(store: Store, old: Run, new: Run, *, limit: int = 20,
     """
     if not old.folder or not new.folder:
         raise TierwiseError("both runs must be finished to compare them")
-    with store.connect() as conn:
-        spec = version_service.scheme_of(store_schemes.version_by_id(conn, new.version_id))
+    with store.read() as tx:
+        spec = version_service.scheme_of(tx.schemes.version_by_id(new.version_id))
     indicators = list(dict.fromkeys(methods.scheme_indicators(spec)))
     engine = connect()
     try:
@@ -208,8 +207,8 @@ def compare_runs(store: Store, old: Run, new: Run, *, limit: int = 20,
 
 def previous_run(store: Store, run: Run) -> Run:
     """The official run before ``run`` in its scheme's history."""
-    with store.connect() as conn:
-        earlier = [r for r in store_runs.history_runs(conn, run.scheme) if r.as_of < run.as_of]
+    with store.read() as tx:
+        earlier = [r for r in tx.runs.history_runs(run.scheme) if r.as_of < run.as_of]
     if not earlier:
         raise NotFoundError(f"run {run.id} is the first run of {run.scheme!r}; nothing before it")
     return earlier[-1]
@@ -286,9 +285,9 @@ def preview(project: Project, scheme: str, *, candidate: int | None = None,
     try:
         saved, _ = version_service.save(store, project, scheme, actor=actor_name(actor),
                                         update_texts=False)
-        with store.connect() as conn:
-            active = version_service.active_on(conn, scheme, day)
-            chosen = store_schemes.version(conn, scheme, candidate) if candidate else saved
+        with store.read() as tx:
+            active = version_service.active_on(tx, scheme, day)
+            chosen = tx.schemes.version(scheme, candidate) if candidate else saved
     finally:
         store.close()
     moved, keys = compare_schemes(

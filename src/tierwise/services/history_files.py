@@ -14,7 +14,6 @@ from tierwise.engine import connect
 from tierwise.indicators import CUSTOMER
 from tierwise.spec.models import EngineSpec
 from tierwise.store import Store
-from tierwise.store import runs as store_runs
 from tierwise.store.runs import Run
 
 MERGE_MEMORY = "2GB"
@@ -58,8 +57,8 @@ def compact(store: Store, scheme: str, *, at_least: int = COMPACT_AFTER) -> Path
     """
     import uuid
 
-    with store.connect() as conn:
-        runs = store_runs.history_runs(conn, scheme)
+    with store.read() as tx:
+        runs = tx.runs.history_runs(scheme)
     folder = _history_dir(runs)
     if folder is None:
         return None

@@ -23,8 +23,6 @@ from tierwise.services.grading import Project
 from tierwise.services.runs import actor_name, open_store
 from tierwise.spec.names import check_scheme_name
 from tierwise.store import Store
-from tierwise.store import overrides as store_overrides
-from tierwise.store import schemes as store_schemes
 from tierwise.store.overrides import Override, OverrideRequest
 from tierwise.store.runs import Run
 from tierwise.store.users import User
@@ -62,9 +60,9 @@ def create(project: Project, request: OverrideRequest, *, actor: str | None = No
     today = date.today()
     try:
         latest = _require_graded(store, scheme, request.customer_id)
-        with store.begin() as conn:
-            active = store_schemes.active_version(conn, scheme, valid_from or today)
-            governing = store_schemes.active_version(conn, scheme, today)
+        with store.write() as tx:
+            active = tx.schemes.active_version(scheme, valid_from or today)
+            governing = tx.schemes.active_version(scheme, today)
             if active is None or governing is None:
                 raise NotFoundError(f"scheme {scheme!r} has no active version on "
                                     f"{valid_from or today}; activate one first")
@@ -80,8 +78,7 @@ def create(project: Project, request: OverrideRequest, *, actor: str | None = No
                         f"latest run's as-of date {latest.as_of}; scheme {scheme!r} allows at "
                         f"most {rules.max_backdate_days} (overrides.max_backdate_days); start it "
                         f"on {latest.as_of} or later")
-            return store_overrides.create(
-                conn, request, author=actor_name(actor),
+            return tx.overrides.create(request, author=actor_name(actor),
                 tiers=[t.key for t in methods.scheme_tiers(spec)],
                 require_approval=rules.require_approval or backdated, backdated=backdated)
     finally:
@@ -112,15 +109,13 @@ def _decide(project: Project, action: str, override_id: int, note: str | None,
     own = store is None
     store = store or open_store(project)
     try:
-        with store.begin() as conn:
-            decide = getattr(store_overrides, action)
+        with store.write() as tx:
             if action == "revoke":
-                result: Override = decide(conn, override_id, actor=actor_name(actor), note=note,
-                                          revision=revision)
-            else:
-                result = decide(conn, override_id, approver=actor_name(actor), note=note,
-                                revision=revision)
-            return result
+                return tx.overrides.revoke(override_id, actor=actor_name(actor), note=note,
+                                           revision=revision)
+            decide = tx.overrides.approve if action == "approve" else tx.overrides.reject
+            return decide(override_id, approver=actor_name(actor), note=note,
+                          revision=revision)
     finally:
         if own:
             store.close()
@@ -167,16 +162,16 @@ class Decision:
 def listing(store: Store, *, user: User | None = None, scheme: str | None = None,
             status: str | None = None) -> list[Override]:
     """Overrides, newest first; with ``user``, only those of customers the user may see."""
-    with store.connect() as conn:
-        found = store_overrides.listing(conn, scheme=scheme, status=status)
+    with store.read() as tx:
+        found = tx.overrides.listing(scheme=scheme, status=status)
     shown = access.visible_customers(store, user) if user is not None else None
     return [o for o in found if shown is None or o.customer_id in shown]
 
 
 def visible(store: Store, user: User, override_id: int) -> Override:
     """The override, refused as missing unless ``user`` may see its customer."""
-    with store.connect() as conn:
-        found = store_overrides.get(conn, override_id)
+    with store.read() as tx:
+        found = tx.overrides.get(override_id)
     access.require_override(store, user, found)
     return found
 
@@ -189,8 +184,8 @@ def decidable(store: Store, user: User | None, action: str, override_id: int, *,
     ``customer_id``: the customer whose page the decision came from; another's override is
     refused as missing.
     """
-    with store.connect() as conn:
-        target = store_overrides.get(conn, override_id)
+    with store.read() as tx:
+        target = tx.overrides.get(override_id)
     if user is not None:
         access.require_decision(store, user, target, action)
     if customer_id is not None and target.customer_id != customer_id:

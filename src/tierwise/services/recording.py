@@ -31,7 +31,6 @@ from tierwise.services.project import Project, open_engine
 from tierwise.services.resolved import ResolvedScheme
 from tierwise.sources.checks import QualityReport
 from tierwise.store import Store
-from tierwise.store import overrides as store_overrides
 from tierwise.store import runs as store_runs
 from tierwise.store.runs import Run, TierCount
 from tierwise.store.schemes import Version
@@ -176,8 +175,8 @@ class Recorded:
     def _overrides(self, engine: Engine, plan: Plan, features: ir.Table
                    ) -> tuple[ir.Table | None, int]:
         """The overrides in force on the as-of date, and how many graded customers they exclude."""
-        with self.store.connect() as conn:
-            in_force = store_overrides.in_force(conn, plan.name, self.day)
+        with self.store.read() as tx:
+            in_force = tx.overrides.in_force(plan.name, self.day)
         if not in_force:
             return None, 0
         import pyarrow as pa
@@ -227,9 +226,9 @@ class Recorded:
         assert graded.facts is not None
         facts, scheme, plan = graded.facts, graded.scheme, self.plans[graded.scheme.name]
         timings = {**shared.timings, **graded.timings}
-        with self.store.begin() as conn:
+        with self.store.write() as tx:
             fault_point(f"in_commit:{plan.name}")
-            finished = store_runs.finish(conn, plan.run_id, store_runs.Finished(
+            finished = tx.runs.finish(plan.run_id, store_runs.Finished(
                 folder=str(graded.folder), customers=facts.rows,
                 data_fingerprint=self.data_print,
                 counts={"rows": shared.quality.rows, "customers": facts.rows,

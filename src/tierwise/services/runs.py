@@ -52,7 +52,6 @@ from tierwise.spec.limits import check_as_of
 from tierwise.spec.models import AggregateIndicatorSpec
 from tierwise.store import Store, default_url
 from tierwise.store import runs as store_runs
-from tierwise.store import schemes as store_schemes
 
 if TYPE_CHECKING:
     from tierwise.engine import Engine
@@ -179,11 +178,11 @@ def _plan(project: Project, st: Store, name: str, request: _Request) -> Plan:
         notes.append(f"{name}: tierwise.yaml's labels or texts differ from version "
                      f"{saved.number}'s; a run leaves them alone: record them with "
                      f"`tierwise scheme save {name}`")
-    with st.connect() as conn:
+    with st.read() as tx:
         # save() activates a first version for every date, unless the scheme was first saved
         # elsewhere (an edit) and activated from a go-live date after ``day``.
-        active = version_service.active_on(conn, name, day)
-        chosen = store_schemes.version(conn, name, version) if version is not None else active
+        active = version_service.active_on(tx, name, day)
+        chosen = tx.schemes.version(name, version) if version is not None else active
     if version is None and saved.number != active.number:
         notes.append(
             f"{name}: tierwise.yaml is version {saved.number}, but version {active.number} is "
@@ -215,10 +214,10 @@ def _run(project: Project, request: _Request, st: Store, step: Progress,
         outcomes.extend(execute(target, [p.scheme for p in todo], request.day, step))
     except BaseException as exc:
         message = str(exc) if isinstance(exc, TierwiseError) else f"{type(exc).__name__}: {exc}"
-        with st.begin() as conn:
+        with st.write() as tx:
             for plan in todo:
-                if store_runs.get(conn, plan.run_id).status == store_runs.RUNNING:
-                    store_runs.fail(conn, plan.run_id, actor=request.who, error=message)
+                if tx.runs.get(plan.run_id).status == store_runs.RUNNING:
+                    tx.runs.fail(plan.run_id, actor=request.who, error=message)
         raise
     return outcomes
 
@@ -232,10 +231,10 @@ def _start(st: Store, plans: list[Plan], request: _Request
     day = request.day
     outcomes: list[RunOutcome] = []
     todo: list[Plan] = []
-    with st.begin() as conn:
+    with st.write() as tx:
         for plan in plans:
-            store_schemes.lock(conn, plan.name)  # two starts of one scheme queue here
-            alive = store_runs.abandon_dead(conn, plan.name, actor=request.who)
+            tx.schemes.lock(plan.name)  # two starts of one scheme queue here
+            alive = tx.runs.abandon_dead(plan.name, actor=request.who)
             same_day = [r for r in alive if r.as_of == day]
             if same_day:
                 r = same_day[0]
@@ -243,18 +242,18 @@ def _start(st: Store, plans: list[Plan], request: _Request
                     f"run {r.id} of {plan.name!r} as of {day} is in progress (started by "
                     f"{r.started_by} at {r.started_at:%Y-%m-%d %H:%M}); wait for it to finish"
                 )
-            done = store_runs.listing(conn, plan.name, statuses=(store_runs.DONE,),
+            done = tx.runs.listing(plan.name, statuses=(store_runs.DONE,),
                                       version_id=None if plan.official else plan.version.id,
                                       official=plan.official, as_of=day)
             if done and not request.force:
                 outcomes.append(RunOutcome(
                     plan.name, day, "skipped", done[-1], done[-1].version,
                     Path(done[-1].folder) if done[-1].folder else None,
-                    counts=store_runs.tier_counts(conn, done[-1].id),
+                    counts=tx.runs.tier_counts(done[-1].id),
                     notes=[*plan.notes, f"{plan.name} as of {day} is already done (run "
                            f"{done[-1].id}); use --force to run it again"]))
                 continue
-            history = store_runs.history_runs(conn, plan.name)
+            history = tx.runs.history_runs(plan.name)
             later = [r for r in history if r.as_of > day]
             if plan.official and later and not request.allow_past:
                 raise ConflictError(
@@ -266,7 +265,7 @@ def _start(st: Store, plans: list[Plan], request: _Request
                 )
             before = [r for r in history if r.as_of < day]
             plan.previous = before[-1] if before else None
-            plan.run_id = store_runs.start(conn, plan.name, version_id=plan.version.id,
+            plan.run_id = tx.runs.start(plan.name, version_id=plan.version.id,
                                            as_of=day, official=plan.official,
                                            forced=request.force, actor=request.who)
             todo.append(plan)
@@ -352,10 +351,10 @@ def backfill(
 
 def _with_later_dates(st: Store, names: list[str], wanted: list[date]) -> list[date]:
     """``wanted`` and every later official date of the schemes (a forced backfill rebuilds them)."""
-    with st.connect() as conn:
+    with st.read() as tx:
         for name in names:
             try:
-                later = [r.as_of for r in store_runs.history_runs(conn, name)
+                later = [r.as_of for r in tx.runs.history_runs(name)
                          if r.as_of > wanted[0]]
             except TierwiseError:
                 later = []

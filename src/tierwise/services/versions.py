@@ -28,6 +28,7 @@ from tierwise.spec.models import IndicatorSpec, SchemeSpec
 from tierwise.spec.names import check_scheme_name
 from tierwise.store import Store
 from tierwise.store import schemes as store_schemes
+from tierwise.store.repos import Tx
 from tierwise.store.schemes import Activation, Version
 
 _SCHEME: TypeAdapter[SchemeSpec] = TypeAdapter(SchemeSpec)
@@ -103,12 +104,11 @@ def save(store: Store, project: Project, name: str, *, actor: str, note: str | N
     """
     check_scheme_name(name)
     spec, indicators, print_ = grading_content(project, name)
-    with store.begin() as conn:
-        saved, created = store_schemes.save_version(
-            conn, name, spec=spec, indicators=indicators, fingerprint=print_, actor=actor,
+    with store.write() as tx:
+        saved, created = tx.schemes.save_version(name, spec=spec, indicators=indicators, fingerprint=print_, actor=actor,
             note=note, update_texts=update_texts)
-        if activate_first and not store_schemes.activation_list(conn, name):
-            store_schemes.activate(conn, name, saved.number, actor=actor,
+        if activate_first and not tx.schemes.activation_list(name):
+            tx.schemes.activate(name, saved.number, actor=actor,
                                    effective_from=store_schemes.FOREVER, kind="activate")
     return saved, created
 
@@ -129,11 +129,11 @@ def listing(store: Store, name: str) -> tuple[list[Version], list[Activation]]:
 
     """
     check_scheme_name(name)
-    with store.connect() as conn:
-        return store_schemes.versions(conn, name), store_schemes.activation_list(conn, name)
+    with store.read() as tx:
+        return tx.schemes.versions(name), tx.schemes.activation_list(name)
 
 
-def active_on(conn: Any, name: str, day: date) -> Version:
+def active_on(tx: Tx, name: str, day: date) -> Version:
     """The version of scheme ``name`` active on ``day``.
 
     Raises:
@@ -141,10 +141,10 @@ def active_on(conn: Any, name: str, day: date) -> Version:
             later (a go-live date), or it has none; the message names the first one.
 
     """
-    found = store_schemes.active_version(conn, name, day)
+    found = tx.schemes.active_version(name, day)
     if found is not None:
         return found
-    listed = store_schemes.activation_list(conn, name)
+    listed = tx.schemes.activation_list(name)
     if not listed:
         raise SpecError(f"scheme {name!r} has no active version; activate one with "
                         f"`tierwise scheme activate {name} <version>`")
@@ -157,16 +157,14 @@ def active_on(conn: Any, name: str, day: date) -> Version:
     )
 
 
-def _now_effective(conn: Any, name: str) -> date:
+def _now_effective(tx: Tx, name: str) -> date:
     """When "now" starts for a scheme's grading: the as-of date of its latest official run.
 
     Versions take effect by as-of date. Activating "now" therefore means: for a re-run of the
     latest date and every later one, while the earlier history keeps the version it had. A
     scheme never run takes the new version for every date.
     """
-    from tierwise.store import runs as store_runs
-
-    history = store_runs.history_runs(conn, name)
+    history = tx.runs.history_runs(name)
     return history[-1].as_of if history else store_schemes.FOREVER
 
 
@@ -182,9 +180,9 @@ def activate(store: Store, name: str, number: int, *, actor: str,
     """
     check_scheme_name(name)
     kind = "schedule" if effective_from and effective_from > date.today() else "activate"
-    with store.begin() as conn:
-        day = effective_from or _now_effective(conn, name)
-        return store_schemes.activate(conn, name, number, actor=actor, effective_from=day,
+    with store.write() as tx:
+        day = effective_from or _now_effective(tx, name)
+        return tx.schemes.activate(name, number, actor=actor, effective_from=day,
                                       kind=kind)
 
 
@@ -196,9 +194,9 @@ def rollback(store: Store, name: str, *, actor: str) -> Activation:
 
     """
     check_scheme_name(name)
-    with store.begin() as conn:
-        return store_schemes.rollback(conn, name, actor=actor,
-                                      effective_from=_now_effective(conn, name))
+    with store.write() as tx:
+        return tx.schemes.rollback(name, actor=actor,
+                                      effective_from=_now_effective(tx, name))
 
 
 @dataclass(frozen=True)
@@ -278,14 +276,14 @@ def save_edit(store: Store, project: Project, name: str, spec: dict[str, Any], *
     check_scheme_name(name)
     edited = with_scheme(project, name, spec)
     content, indicators, print_ = grading_content(edited, name)
-    with store.begin() as conn:
-        store_schemes.lock(conn, name, create=True)
-        found = store_schemes.versions(conn, name)
+    with store.write() as tx:
+        tx.schemes.lock(name, create=True)
+        found = tx.schemes.versions(name)
         latest = found[-1].number if found else None
         if latest is not None and base != latest:
             raise ConflictError(
                 f"scheme {name!r} has version {latest} now, but the edit started from "
                 f"{'version ' + str(base) if base else 'no version'}; reload it, redo the "
                 "edit on the latest version and save again")
-        return store_schemes.save_version(conn, name, spec=content, indicators=indicators,
+        return tx.schemes.save_version(name, spec=content, indicators=indicators,
                                           fingerprint=print_, actor=actor, note=note)

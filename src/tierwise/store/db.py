@@ -13,11 +13,14 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
 from tierwise.errors import StoreError
+
+if TYPE_CHECKING:
+    from tierwise.store.repos import Tx
 
 ENV_URL = "TIERWISE_STORE_URL"
 _MIGRATE_LOCK = threading.Lock()
@@ -123,6 +126,22 @@ class Store:
         """A connection for reading."""
         with self.engine.connect() as connection:
             yield connection
+
+    @contextmanager
+    def read(self) -> Iterator[Tx]:
+        """The repositories on a connection for reading (see :mod:`tierwise.store.repos`)."""
+        from tierwise.store.repos import Tx
+
+        with self.connect() as connection:
+            yield Tx(connection)
+
+    @contextmanager
+    def write(self) -> Iterator[Tx]:
+        """The repositories in a transaction, committed when the block ends."""
+        from tierwise.store.repos import Tx
+
+        with self.begin() as connection:
+            yield Tx(connection)
 
     def close(self) -> None:
         """Release the connections."""
