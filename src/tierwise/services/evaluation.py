@@ -80,7 +80,7 @@ def evaluate(project: Project, scheme_names: list[str], *, as_of: date, horizon:
     except ValueError as exc:
         raise SpecError(f"--horizon: {exc}") from None
     source, project = _check_outcome(project, outcome, horizon, as_of, end)
-    project = _looking_back(project)
+    project = project.for_past_dates()
     recency = recency or _recency_indicator(project)
     wanted = list(dict.fromkeys([*(n for s in schemes.values()
                                    for n in methods.scheme_indicators(s)), recency]))
@@ -143,13 +143,6 @@ def _baseline(days: np.ndarray[Any, Any], values: np.ndarray[Any, Any],
     keys = [f"R{i}" for i in range(1, 6)]
     tier = np.asarray([keys[g - 1] for g in group], dtype=object)
     return evaluate_grades(BASELINE, keys, tier, group, -days, values, top)
-
-
-def _looking_back(project: Project) -> Project:
-    """The project with events after the as-of date ignored, as when grading a past date."""
-    sources = {name: spec.model_copy(update={"future_events": "ignore"}) if spec.time else spec
-               for name, spec in project.spec.sources.items()}
-    return Project(project.spec.model_copy(update={"sources": sources}), project.root)
 
 
 def _check_outcome(project: Project, outcome: str, horizon: str, as_of: date, end: date

@@ -43,6 +43,7 @@ from tierwise.services.run_files import (
     write_files,
 )
 from tierwise.services.training import outcome_training
+from tierwise.sources.checks import QualityReport
 from tierwise.spec.models import SchemeSpec
 
 if TYPE_CHECKING:
@@ -113,7 +114,7 @@ class Shared:
     """What every scheme of a run shares: the features, their count and the shared laps."""
 
     features: ir.Table
-    quality: Any
+    quality: QualityReport
     customers: int
     timings: dict[str, float]
 

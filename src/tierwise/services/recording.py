@@ -29,6 +29,7 @@ from tierwise.services.history_files import compact
 from tierwise.services.pipeline import Graded, Settled, Shared
 from tierwise.services.project import Project, open_engine
 from tierwise.services.resolved import ResolvedScheme
+from tierwise.services.run_files import GradeFacts
 from tierwise.sources.checks import QualityReport
 from tierwise.store import Store
 from tierwise.store import runs as store_runs
@@ -317,7 +318,7 @@ def _sources(by_source: dict[tuple[str, str], int]) -> dict[str, int]:
     return out
 
 
-def _tier_counts(engine: Engine, facts: Any, changes: ir.Table | None,
+def _tier_counts(engine: Engine, facts: GradeFacts, changes: ir.Table | None,
                  scheme: ResolvedScheme) -> list[TierCount]:
     """Per tier: customers by how they got the tier, value, and moves in and out."""
     entered: dict[str, int] = {}

@@ -25,7 +25,6 @@ from tierwise.services.texts import SCHEME_ADAPTER, render_texts
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
-    import pyarrow as pa
 
     from tierwise.engine import Engine
     from tierwise.spec.models import TierSpec
@@ -114,20 +113,6 @@ def labelled_expr(grades: ir.Table, tiers: tuple[TierSpec, ...] | list[TierSpec]
         if name == "tier":
             columns += [label("en").name("tier_label_en"), label("zh").name("tier_label_zh")]
     return grades.select(*columns)
-
-
-def labelled(grades: pa.Table, tiers: list[TierSpec]) -> pa.Table:
-    """The grade table with the tier labels in English and Chinese beside the tier key."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    keys = pa.array([t.key for t in tiers])
-    index = pc.index_in(grades["tier"], value_set=keys).combine_chunks()
-    # Dictionary-encoded: a handful of labels repeated for millions of customers.
-    en = pa.DictionaryArray.from_arrays(index, pa.array([t.label_text("en") for t in tiers]))
-    zh = pa.DictionaryArray.from_arrays(index, pa.array([t.label_text("zh") for t in tiers]))
-    at = grades.schema.get_field_index("tier") + 1
-    return grades.add_column(at, "tier_label_zh", zh).add_column(at, "tier_label_en", en)
 
 
 @contextmanager
