@@ -161,7 +161,10 @@ def load(lang: str) -> Translations:
         # Fuzzy entries are drafts: left out, they show the English text and fail the tests.
         write_mo(buffer, catalog, use_fuzzy=False)
         buffer.seek(0)
-        merged.merge(Translations(fp=buffer, domain=po.stem))
+        one = Translations(fp=buffer, domain=po.stem)
+        # The merged catalogue starts empty, with English plural rules: take the language's.
+        merged.plural = one.plural
+        merged.merge(one)
     return merged
 
 
