@@ -176,7 +176,7 @@ def test_the_command_line_acts_as_a_token_user_or_the_local_operator(
         auth.cli_actor(store, "override")
     monkeypatch.setenv(auth.TOKEN_ENV, secret)
     assert auth.cli_actor(store, "override").name == "bo"
-    with pytest.raises(PermissionDenied, match="a manager may not manage users"):
+    with pytest.raises(PermissionDenied, match="the role manager may not manage users"):
         auth.cli_actor(store, "users")
     monkeypatch.setenv(auth.TOKEN_ENV, "tw_forged")
     with pytest.raises(PermissionDenied, match="unknown, expired or revoked"):

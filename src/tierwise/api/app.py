@@ -15,6 +15,7 @@ from fastapi import APIRouter, FastAPI, Request
 
 from tierwise import web
 from tierwise.api import audit, customers, errors, login, overrides, runs, schemes, users
+from tierwise.http.language import Language
 from tierwise.http.limits import BodyLimit, LoginThrottle, limiter_for
 from tierwise.services.grading import Project
 from tierwise.services.jobs import Jobs
@@ -58,7 +59,9 @@ def create_app(project_path: str | Path = ".") -> FastAPI:
     app.state.jobs = Jobs()
     app.state.limiter = limiter_for(project.spec.security)
     app.add_middleware(BodyLimit, max_bytes=project.spec.security.max_body_kb * 1024)
-    app.add_middleware(LoginThrottle, limiter=app.state.limiter)  # outermost: runs first
+    app.add_middleware(LoginThrottle, limiter=app.state.limiter)
+    # Outermost: every answer, a throttled login's included, speaks the request's language.
+    app.add_middleware(Language, default=project.spec.language)
     errors.install(app)
     app.include_router(api)
     web.install(app)

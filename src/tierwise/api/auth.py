@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 from tierwise.errors import PermissionDenied
 from tierwise.http.clients import client_of, security_of, store_of
 from tierwise.http.errors import Unauthenticated
+from tierwise.i18n import _
 from tierwise.services import access
 from tierwise.services import auth as auth_service
 from tierwise.services.records import User
@@ -30,7 +31,7 @@ def current_user(request: Request) -> User:
     if header.lower().startswith("bearer "):
         user = auth_service.token_of(store, header[7:].strip()[:200], client=client_of(request))
         if user is None:
-            raise Unauthenticated("the API token is unknown, expired or revoked")
+            raise Unauthenticated(_("the API token is unknown, expired or revoked"))
         request.state.user = user
         return user
     sid = request.cookies.get(SESSION_COOKIE)
@@ -40,11 +41,12 @@ def current_user(request: Request) -> User:
             user, csrf = found
             if request.method not in _SAFE and not hmac.compare_digest(
                     request.headers.get(CSRF_HEADER, ""), csrf):
-                raise PermissionDenied(
-                    f"missing or wrong {CSRF_HEADER} header; send the token /auth/login gave")
+                raise PermissionDenied(_(
+                    "missing or wrong {header} header; send the token /auth/login gave").format(
+                    header=CSRF_HEADER))
             request.state.user = user
             return user
-    raise Unauthenticated("log in (POST /api/v1/auth/login) or send an API token")
+    raise Unauthenticated(_("log in (POST /api/v1/auth/login) or send an API token"))
 
 
 def requires(action: str) -> Callable[[User], User]:

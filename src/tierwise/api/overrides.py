@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from tierwise.api.deps import CustomerReader, Id, IfMatch, Overrider
 from tierwise.http.clients import project_of, store_of
 from tierwise.http.errors import PreconditionFailed
+from tierwise.i18n import _
 from tierwise.services import access
 from tierwise.services import overrides as override_service
 from tierwise.services.records import Override, User
@@ -53,14 +54,14 @@ def _etag(o: Override) -> str:
 def _revision(if_match: str | None, override_id: int) -> int:
     """The revision an ``If-Match`` header names; writes without one are refused."""
     if not if_match:
-        raise PreconditionFailed(
-            f"send If-Match with the ETag of override #{override_id} you read, so a change "
-            "made by someone else in between is not overwritten")
+        raise PreconditionFailed(_(
+            "send If-Match with the ETag of override #{id} you read, so a change made by "
+            "someone else in between is not overwritten").format(id=override_id))
     try:
         return int(if_match.strip().strip('"').rsplit("-", 1)[1])
     except (IndexError, ValueError):
-        raise PreconditionFailed(f"If-Match {if_match!r} is not an ETag of override "
-                                 f"#{override_id}") from None
+        raise PreconditionFailed(_("If-Match {value} is not an ETag of override #{id}").format(
+            value=repr(if_match), id=override_id)) from None
 
 
 @router.get("/overrides")

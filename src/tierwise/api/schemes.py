@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from tierwise.api.deps import MAX_ID, Editor, IfMatch, Reader, expensive
 from tierwise.http.clients import project_of, security_of, store_of
 from tierwise.http.errors import PreconditionFailed
+from tierwise.i18n import _
 from tierwise.services import catalog
 from tierwise.services import history as history_service
 from tierwise.services import versions as version_service
@@ -114,7 +115,8 @@ def save_version(name: str, body: SchemeEdit, request: Request, response: Respon
         try:
             base = int(if_match.strip().strip('"').removeprefix("scheme-v")) or None
         except ValueError:
-            raise PreconditionFailed(f"If-Match {if_match!r} is not a scheme ETag") from None
+            raise PreconditionFailed(_("If-Match {value} is not a scheme ETag").format(
+                value=repr(if_match))) from None
     saved, created = version_service.save_edit(store_of(request), project_of(request), name,
                                                body.spec, actor=user.username, base=base,
                                                note=body.note)

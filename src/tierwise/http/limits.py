@@ -22,10 +22,22 @@ from fastapi import Request
 
 from tierwise.errors import TierwiseError
 from tierwise.http.errors import body, status_of
+from tierwise.i18n import N_, _, number
 from tierwise.spec.models import RateSpec, SecuritySpec
 
 LOGIN = "login"
 EXPENSIVE = "expensive"
+#: The refusal by (a login?, charged to the address?); whole sentences, for translation.
+TOO_MANY = {
+    (True, True): N_("too many login attempts from this address (at most {per} a minute); try "
+                     "again in {seconds} s"),
+    (True, False): N_("too many login attempts for this user (at most {per} a minute); try "
+                      "again in {seconds} s"),
+    (False, True): N_("too many expensive requests from this address (at most {per} a minute); "
+                      "try again in {seconds} s"),
+    (False, False): N_("too many expensive requests from this user (at most {per} a minute); "
+                       "try again in {seconds} s"),
+}
 _MAX_KEYS = 50_000  # buckets kept before idle (full) ones are dropped
 
 
@@ -94,11 +106,8 @@ class RateLimiter:
             wait = self.take(kind, key)
             if wait > 0:
                 seconds = max(1, math.ceil(wait))
-                what = "login attempts" if kind == LOGIN else "expensive requests"
-                who = "this address" if key.startswith("addr:") else "this user"
-                per = self.rates[kind].per_minute
-                raise RateLimited(f"too many {what} from {who} (at most {per} a minute); "
-                                  f"try again in {seconds} s", seconds)
+                raise RateLimited(_(TOO_MANY[(kind == LOGIN, key.startswith("addr:"))]).format(
+                    per=self.rates[kind].per_minute, seconds=seconds), seconds)
 
 
 def limiter_for(settings: SecuritySpec) -> RateLimiter:
@@ -182,8 +191,8 @@ class BodyLimit:
         await self.app(scope, replay, send)
 
     def _message(self) -> str:
-        return (f"the request body is larger than {self.max_bytes // 1024:,} KiB; send less, "
-                "or raise security.max_body_kb in tierwise.yaml")
+        return _("the request body is larger than {size} KiB; send less, or raise "
+                 "security.max_body_kb in tierwise.yaml").format(size=number(self.max_bytes // 1024))
 
     async def _refuse(self, send: Send) -> None:
         await _answer(send, 413, "too_large", self._message(), [(b"connection", b"close")])

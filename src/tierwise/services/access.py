@@ -12,6 +12,7 @@ live in one place:
 from __future__ import annotations
 
 from tierwise.errors import PermissionDenied
+from tierwise.i18n import N_, _
 from tierwise.store import Store
 from tierwise.store.overrides import Override
 from tierwise.store.users import User
@@ -36,18 +37,31 @@ ALLOWED: dict[str, frozenset[str]] = {
 }
 
 
-# What each action means, for refusals ("a manager may not manage users").
+# What each action means, for refusals ("the role manager may not manage users").
 WORDS: dict[str, str] = {
-    READ: "read schemes and runs",
-    READ_CUSTOMERS: "read customers",
-    READ_AUDIT: "read the audit log",
-    EDIT_SCHEMES: "edit or activate schemes",
-    RUN: "start runs",
-    OVERRIDE: "override grades",
-    DECIDE: "approve, reject or revoke overrides",
-    EXPORT: "export grades",
-    USERS: "manage users",
+    READ: N_("read schemes and runs"),
+    READ_CUSTOMERS: N_("read customers"),
+    READ_AUDIT: N_("read the audit log"),
+    EDIT_SCHEMES: N_("edit or activate schemes"),
+    RUN: N_("start runs"),
+    OVERRIDE: N_("override grades"),
+    DECIDE: N_("approve, reject or revoke overrides"),
+    EXPORT: N_("export grades"),
+    USERS: N_("manage users"),
 }
+
+#: The roles as people call them (the store keeps the codes).
+ROLE_NAMES: dict[str, str] = {
+    "admin": N_("administrator"),
+    "supervisor": N_("supervisor"),
+    "manager": N_("manager"),
+    "auditor": N_("auditor"),
+}
+
+
+def role_name(role: str) -> str:
+    """The role ``role`` as people call it, in the current language (the code if unknown)."""
+    return _(ROLE_NAMES[role]) if role in ROLE_NAMES else role
 
 
 def allowed(user: User, action: str) -> bool:
@@ -58,7 +72,8 @@ def allowed(user: User, action: str) -> bool:
 def require(user: User, action: str) -> None:
     """Refuse ``action`` unless the user's role allows it."""
     if not allowed(user, action):
-        raise PermissionDenied(f"a {user.role} may not {WORDS.get(action, action)}")
+        raise PermissionDenied(_("the role {role} may not {action}").format(
+            role=role_name(user.role), action=_(WORDS[action]) if action in WORDS else action))
 
 
 def sees_all_customers(user: User) -> bool:
@@ -85,7 +100,8 @@ def require_customer(store: Store, user: User, customer_id: str) -> None:
         if not tx.users.is_assigned(user, customer_id):
             from tierwise.errors import NotFoundError
 
-            raise NotFoundError(f"customer {customer_id!r} is not among your customers")
+            raise NotFoundError(_("customer {customer} is not among your customers").format(
+                customer=repr(customer_id)))
 
 
 def require_override(store: Store, user: User, override: Override) -> None:
@@ -95,7 +111,7 @@ def require_override(store: Store, user: User, override: Override) -> None:
     try:
         require_customer(store, user, override.customer_id)
     except NotFoundError:
-        raise NotFoundError(f"no override #{override.id}") from None
+        raise NotFoundError(_("no override #{id}").format(id=override.id)) from None
 
 
 def require_decision(store: Store, user: User, override: Override, action: str) -> None:

@@ -11,8 +11,10 @@ from dataclasses import dataclass
 
 from tierwise import methods
 from tierwise.errors import NotFoundError
+from tierwise.i18n import _
 from tierwise.services import history as history_service
 from tierwise.services import versions as version_service
+from tierwise.spec.schemes import TierSpec
 from tierwise.store import Store
 from tierwise.store.runs import Run
 from tierwise.store.schemes import Activation, Version
@@ -42,7 +44,7 @@ def schemes(store: Store) -> list[SchemeState]:
 def require_scheme(store: Store, name: str) -> None:
     """Refuse a scheme the store has no version of."""
     if name not in scheme_names(store):
-        raise NotFoundError(f"no scheme {name!r}")
+        raise NotFoundError(_("no scheme {scheme}").format(scheme=repr(name)))
 
 
 def versions(store: Store, name: str) -> tuple[list[Version], Version | None]:
@@ -65,12 +67,16 @@ def activations(store: Store, name: str) -> list[Activation]:
 
 def tier_labels(store: Store, scheme: str, lang: str) -> dict[str, str]:
     """Tier key -> label in ``lang``, best tier first, from the scheme's active version."""
+    return {t.key: t.label_text(lang) for t in scheme_tiers(store, scheme)}
+
+
+def scheme_tiers(store: Store, scheme: str) -> list[TierSpec]:
+    """The tiers of the scheme's active version, best first; none before one is active."""
     with store.read() as tx:
         active = tx.schemes.active_version(scheme)
     if active is None:
-        return {}
-    spec = version_service.scheme_of(active)
-    return {t.key: t.label_text(lang) for t in methods.scheme_tiers(spec)}
+        return []
+    return methods.scheme_tiers(version_service.scheme_of(active))
 
 
 def runs(store: Store, scheme: str, *, every: bool = False) -> list[Run]:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from tierwise.engine import lookup_parquet
 from tierwise.errors import NotFoundError
+from tierwise.i18n import _
 from tierwise.indicators import CUSTOMER
 from tierwise.services.history import latest_run
 from tierwise.services.project import Project
@@ -28,10 +29,10 @@ def explain(project: Project, scheme_name: str, customer_id: str, *, as_of: date
         # One shared DuckDB reads the row groups in parallel and caches the files' footers.
         grades = lookup_parquet([str(folder / "grades.parquet")], CUSTOMER, customer_id)
         if grades.num_rows == 0:
-            raise NotFoundError(
-                f"customer {customer_id!r} has no grade in {scheme_name!r} as of {run.as_of}"
-                "; check the id (ids are case-sensitive)"
-            )
+            raise NotFoundError(_(
+                "customer {customer} has no grade in {scheme} as of {as_of}; check the id (ids "
+                "are case-sensitive)").format(customer=repr(customer_id),
+                                              scheme=repr(scheme_name), as_of=run.as_of))
         features = lookup_parquet([str(folder / "features.parquet")], CUSTOMER, customer_id)
         info = json.loads((folder / "run.json").read_text(encoding="utf-8"))
         scheme = SCHEME_ADAPTER.validate_python(info["spec"])

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from tierwise import methods
 from tierwise.errors import ConflictError, NotFoundError, SpecError
+from tierwise.i18n import _, number
 from tierwise.services import access
 from tierwise.services import versions as version_service
 from tierwise.services.grading import Project
@@ -64,8 +65,9 @@ def create(project: Project, request: OverrideRequest, *, actor: str | None = No
             active = tx.schemes.active_version(scheme, valid_from or today)
             governing = tx.schemes.active_version(scheme, today)
             if active is None or governing is None:
-                raise NotFoundError(f"scheme {scheme!r} has no active version on "
-                                    f"{valid_from or today}; activate one first")
+                raise NotFoundError(_("scheme {scheme} has no active version on {day}; "
+                                      "activate one first").format(
+                    scheme=repr(scheme), day=valid_from or today))
             spec = version_service.scheme_of(active)
             rules = version_service.scheme_of(governing).overrides
             backdated = False
@@ -97,10 +99,11 @@ def _require_graded(store: Store, scheme: str, customer_id: str) -> Run:
     found = pq.read_table(Path(run.folder or "") / "grades.parquet", columns=[CUSTOMER],
                           filters=[(CUSTOMER, "==", customer_id)])
     if found.num_rows == 0:
-        raise NotFoundError(
-            f"customer {customer_id!r} is not among the {run.customers or 0:,} customers of "
-            f"{scheme!r} graded as of {run.as_of} (run {run.id}); check the id, or run the "
-            "scheme on data that holds the customer first")
+        raise NotFoundError(_(
+            "customer {customer} is not among the {n} customers of {scheme} graded as of "
+            "{as_of} (run {run}); check the id, or run the scheme on data that holds the "
+            "customer first").format(customer=repr(customer_id), n=number(run.customers or 0),
+                                     scheme=repr(scheme), as_of=run.as_of, run=run.id))
     return run
 
 
@@ -189,7 +192,8 @@ def decidable(store: Store, user: User | None, action: str, override_id: int, *,
     if user is not None:
         access.require_decision(store, user, target, action)
     if customer_id is not None and target.customer_id != customer_id:
-        raise NotFoundError(f"override #{override_id} is not one of {customer_id}'s")
+        raise NotFoundError(_("override #{id} is not an override of customer {customer}").format(
+            id=override_id, customer=repr(customer_id)))
     return target
 
 
@@ -202,8 +206,9 @@ def decide(project: Project, target: Override, decision: Decision, *, actor: str
 
     """
     if decision.revision is not None and decision.revision != target.revision:
-        raise StaleOverride(
-            f"override #{target.id} changed since you read it (revision {decision.revision}, "
-            f"now {target.revision}); reload it and decide again")
+        raise StaleOverride(_(
+            "override #{id} changed since you read it (revision {revision}, now {now}); reload "
+            "it and decide again").format(id=target.id, revision=decision.revision,
+                                          now=target.revision))
     return _decide(project, decision.action, target.id, decision.note, actor,
                    decision.revision, store)

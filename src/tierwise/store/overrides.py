@@ -16,12 +16,16 @@ from typing import Any
 import sqlalchemy as sa
 
 from tierwise.errors import ConflictError, NotFoundError, PermissionDenied, StoreError
+from tierwise.i18n import N_, _
 from tierwise.store import audit
 from tierwise.store.schemes import lock, now, scheme_id
 from tierwise.store.tables import overrides, schemes
 
 KINDS = ("pin", "floor", "ceiling", "exclude")
 PENDING, ACTIVE, REJECTED, REVOKED = "pending", "active", "rejected", "revoked"
+#: Each status as people call it (messages and pages say it in the reader's language).
+STATUS_NAMES = {PENDING: N_("pending approval"), ACTIVE: N_("active"),
+                REJECTED: N_("rejected"), REVOKED: N_("revoked")}
 
 
 @dataclass(frozen=True)
@@ -109,11 +113,11 @@ def create(
             if start < (o.expires or date.max) and o.valid_from < end]
     if live:
         o = live[0]
-        raise ConflictError(
-            f"customer {customer_id!r} already has override #{o.id} in {scheme!r} ({o.kind}"
-            f"{' ' + o.tier if o.tier else ''}, {o.status}); revoke it first "
-            f"(`tierwise override revoke {o.id}`)"
-        )
+        raise ConflictError(_(
+            "customer {customer} already has override #{id} in {scheme} ({kind}{tier}, "
+            "{status}); revoke it first (`tierwise override revoke {id}`)").format(
+            customer=repr(customer_id), id=o.id, scheme=repr(scheme), kind=o.kind,
+            tier=" " + o.tier if o.tier else "", status=_(STATUS_NAMES[o.status])))
     oid = conn.execute(
         sa.insert(overrides).values(
             scheme_id=sid, customer_id=customer_id, kind=request.kind, tier=request.tier,
@@ -133,28 +137,28 @@ def _check(request: OverrideRequest, tiers: list[str], start: date) -> None:
     """Refuse a request without a reason, of an unknown kind or tier, or expiring too soon."""
     kind, tier = request.kind, request.tier
     if not request.reason or not request.reason.strip():
-        raise StoreError("an override needs a reason: say why this customer's grade is changed")
+        raise StoreError(_("an override needs a reason: say why this customer's grade is "
+                           "changed"))
     if kind not in KINDS:
         raise StoreError(f"override kind {kind!r} is unknown; use one of {', '.join(KINDS)}")
     if kind == "exclude":
         if tier is not None:
             raise StoreError("an exclude override takes no tier; leave the tier out")
     elif tier not in tiers:
-        raise StoreError(
-            f"tier {tier!r} is not a tier of {request.scheme!r}; tiers: {', '.join(tiers)}"
-        )
+        raise StoreError(_("tier {tier} is not a tier of {scheme}; tiers: {tiers}").format(
+            tier=repr(tier), scheme=repr(request.scheme), tiers=", ".join(tiers)))
     if request.expires is not None and request.expires <= start:
-        raise StoreError(
-            f"the override expires on {request.expires}, not after it starts ({start}); give a "
-            "later expiry or none"
-        )
+        raise StoreError(_(
+            "the override expires on {expires}, not after it starts ({start}); give a later "
+            "expiry or none").format(expires=request.expires, start=start))
 
 
 def get(conn: sa.Connection, override_id: int) -> Override:
     """The override with id ``override_id``."""
     row = conn.execute(_select().where(overrides.c.id == override_id)).first()
     if row is None:
-        raise NotFoundError(f"no override #{override_id}; `tierwise override list` shows them")
+        raise NotFoundError(_("no override #{id}; `tierwise override list` shows them").format(
+            id=override_id))
     return _row(row)
 
 
@@ -162,20 +166,17 @@ def _decide(conn: sa.Connection, override_id: int, *, actor: str, status: str, n
             allowed_from: tuple[str, ...], action: str, revision: int | None) -> Override:
     before = get(conn, override_id)
     if revision is not None and revision != before.revision:
-        raise ConflictError(
-            f"override #{override_id} changed since you read it (revision {revision}, now "
-            f"{before.revision}); reload it and decide again"
-        )
+        raise ConflictError(_(
+            "override #{id} changed since you read it (revision {revision}, now {now}); reload "
+            "it and decide again").format(id=override_id, revision=revision, now=before.revision))
     if before.status not in allowed_from:
-        raise ConflictError(
-            f"override #{override_id} is {before.status}; only a {' or '.join(allowed_from)} "
-            f"override can be {status}"
-        )
+        raise ConflictError(_(
+            "override #{id} is already {status}, so it cannot be decided again; reload it to "
+            "see who decided it").format(id=override_id, status=_(STATUS_NAMES[before.status])))
     if status in (ACTIVE, REJECTED) and actor == before.author:
-        raise PermissionDenied(
-            f"{actor!r} wrote override #{override_id} and cannot approve or reject it; "
-            "a second person must decide"
-        )
+        raise PermissionDenied(_(
+            "{actor} wrote override #{id} and cannot approve or reject it; a second person "
+            "must decide").format(actor=repr(actor), id=override_id))
     updated = conn.execute(
         sa.update(overrides)
         .where(overrides.c.id == override_id, overrides.c.revision == before.revision)
