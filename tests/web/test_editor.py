@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from tierwise import i18n
 from tierwise.api.app import create_app
 from tierwise.services import runs
 from tierwise.services.grading import Project
@@ -316,8 +317,8 @@ def test_go_live_date_schedules_a_version(client: TestClient) -> None:
                        data={"csrf": csrf, "version": "2", "go_live": later.isoformat()})
     assert done.status_code == 303 and "scheduled=2" in done.headers["location"]
     page = client.get(done.headers["location"])
-    assert f"Version 2 goes live on {later.day} " in page.text
-    assert f"goes live {later.day} " in page.text  # in the versions table
+    assert f"Version 2 goes live on {i18n.date(later)}." in page.text
+    assert f"goes live {i18n.date(later)}<" in page.text  # in the versions table
     assert _active(client) == 1  # still version 1 today
     zh = client.get(done.headers["location"] + "&lang=zh")
     assert f"版本 2 将于 {later.year}年{later.month}月{later.day}日 生效。" in zh.text

@@ -22,12 +22,13 @@ from fastapi.responses import RedirectResponse
 
 from tierwise.errors import ConflictError, NotFoundError, SpecError, TierwiseError
 from tierwise.http.clients import project_of, security_of, store_of
+from tierwise.i18n import _
 from tierwise.services import access, catalog
 from tierwise.services import versions as version_service
 from tierwise.services.editing import SpecPreview, preview_spec
 from tierwise.services.records import Version
-from tierwise.web import i18n
-from tierwise.web.pages import bad_form, error_page, lang_of, message_of, refusal, render, status_of
+from tierwise.web import pages
+from tierwise.web.pages import bad_form, error_page, message_of, refusal, render, status_of
 from tierwise.web.session import Page, Posted, Viewer
 
 router = APIRouter(include_in_schema=False)
@@ -246,10 +247,11 @@ def _page(request: Request, who: Viewer, name: str, edit: Edit | None = None) ->
     try:
         found, active = _versions(request, name)
         if active is None:
-            raise NotFoundError(f"scheme {name!r} has no active version")
+            raise NotFoundError(_("scheme {name} has no active version; activate one with "
+                                  "tierwise scheme activate").format(name=repr(name)))
         store = store_of(request)
         names, activations = catalog.scheme_names(store), catalog.activations(store, name)
-        labels = catalog.tier_labels(store, name, lang_of(request))
+        texts = pages.tier_texts(store, name)
     except TierwiseError as exc:
         return error_page(request, exc, user=user, csrf=csrf)
     latest = found[-1].number if found else None
@@ -294,7 +296,8 @@ def _page(request: Request, who: Viewer, name: str, edit: Edit | None = None) ->
         note=(form or {}).get("note", ""), base=base if base is not None else latest,
         source=active.number, spec_json=json.dumps(active.spec, indent=2, ensure_ascii=False),
         problems=problems or [], by_field=by_field, checked=edit.checked, preview=edit.preview,
-        labels=labels, message=edit.message, versions=list(reversed(found)),
+        labels={k: t.label for k, t in texts.items()}, tier_texts=texts,
+        indicator_labels=pages.indicator_labels(project_of(request)), message=edit.message, versions=list(reversed(found)),
         activations=activations, compare=compare, differences=differences,
         saved=by_number.get(saved), same=request.query_params.get("same") == "1",
         activated=request.query_params.get("activated"),
@@ -310,7 +313,7 @@ def schemes_page(request: Request, who: Page) -> Response:
         access.require(user, access.READ)
         names = catalog.scheme_names(store_of(request))
         if not names:
-            raise NotFoundError("the store has no schemes yet")
+            raise NotFoundError(_("the store has no schemes yet"))
     except TierwiseError as exc:
         return error_page(request, exc, user=user, csrf=csrf)
     return RedirectResponse(_url(names[0]), status_code=303)
@@ -367,7 +370,8 @@ def edit_scheme(name: str, request: Request, post: Posted) -> Response:
     except ConflictError as exc:
         latest = _versions(request, name)[0]
         number = latest[-1].number if latest else 0
-        text = i18n.words(lang_of(request))["conflict"].format(version=number)
+        text = _("Someone saved version {version} meanwhile; reload the page and redo your "
+                 "edit.").format(version=number)
         return again(message=text, status=status_of(exc)[0])
     except TierwiseError as exc:
         return again(message=message_of(exc), status=status_of(exc, otherwise=422)[0])

@@ -9,13 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from tierwise import i18n
 from tierwise.errors import NotFoundError
+from tierwise.i18n import _
 from tierwise.reports import charts
 from tierwise.services import catalog
 from tierwise.services import customers as customer_service
 from tierwise.services import history as history_service
 from tierwise.services.records import Run, Store
-from tierwise.web import i18n
 
 
 @dataclass
@@ -36,7 +37,7 @@ class Overview:
     model: list[tuple[str, str]] = field(default_factory=list)
 
 
-def overview(store: Store, scheme: str, labels: dict[str, str], *, lang: str,
+def overview(store: Store, scheme: str, labels: dict[str, str], *,
              visible: set[str] | None = None) -> Overview:
     """The overview of ``scheme``; an empty one when it has no official run yet.
 
@@ -58,10 +59,9 @@ def overview(store: Store, scheme: str, labels: dict[str, str], *, lang: str,
             "share": t.customers / out.total if out.total else None, "value_sum": t.value_sum,
             "value_share": (t.value_sum / out.total_value
                             if t.value_sum is not None and out.total_value else None)})
-    words = i18n.words(lang)
     out.mix_chart = charts.bars([(m["label"], m["customers"]) for m in out.mix],
-                                title=words["tier_mix"], fmt=lambda v: i18n.compact(v, lang))
-    out.trend_chart = _trend(store, scheme, labels, lang)
+                                title=_("Customers per tier"), fmt=i18n.compact)
+    out.trend_chart = _trend(store, scheme, labels)
     out.model = history_service.fitted_model(run)
     if visible is not None:
         mine = customer_service.tier_counts(store, scheme, visible, as_of=run.as_of)
@@ -77,17 +77,17 @@ def overview(store: Store, scheme: str, labels: dict[str, str], *, lang: str,
         out.first_run = True
         return out
     moves = history_service.compare_runs(store, previous, run, limit=0)
-    names = [labels.get(k, k) for k in keys] + [words["not_graded"]]
+    names = [labels.get(k, k) for k in keys] + [_("not graded")]
     out.matrix_columns = names
     out.matrix = list(zip(names, moves.matrix(keys), strict=True))
     return out
 
 
-def _trend(store: Store, scheme: str, labels: dict[str, str], lang: str) -> str:
+def _trend(store: Store, scheme: str, labels: dict[str, str]) -> str:
     counted = catalog.tier_counts_by_run(store, scheme)
     runs = [r for r, _ in counted]
     per_run = [counts for _, counts in counted]
     keys = [*labels, *sorted({k for counts in per_run for k in counts} - set(labels))]
     series = {labels.get(k, k): [float(counts.get(k, 0)) for counts in per_run] for k in keys}
-    return charts.lines([i18n.day(r.as_of, lang) for r in runs], series,
-                        title=i18n.words(lang)["trend"], fmt=lambda v: i18n.compact(v, lang))
+    return charts.lines([i18n.date(r.as_of) for r in runs], series,
+                        title=_("Customers per tier across runs"), fmt=i18n.compact)

@@ -1,8 +1,12 @@
-"""Rendering pages: the Jinja2 templates, the chosen language, and error pages."""
+"""Rendering pages: the Jinja2 templates in the request's language, and error pages.
+
+Templates say ``{{ _("...") }}``: Jinja's i18n extension bound to :mod:`tierwise.i18n`, whose
+current language the :class:`~tierwise.http.language.Language` middleware sets per request.
+"""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -12,11 +16,14 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
+from tierwise import i18n
 from tierwise.errors import EngineError, QueryTimeout, TierwiseError
-from tierwise.services import access
-from tierwise.services.records import User
-from tierwise.web import i18n
-from tierwise.web.session import LANG_COOKIE, Viewer, set_cookie
+from tierwise.http.language import LANG_COOKIE, picked_language
+from tierwise.services import access, catalog
+from tierwise.services.grading import Project
+from tierwise.services.records import Store, User
+from tierwise.web import words
+from tierwise.web.session import Viewer, set_cookie
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
@@ -27,46 +34,55 @@ STATIC = HERE / "static"
 def environment() -> Environment:
     """The template environment; HTML is escaped unless marked safe (only our own SVG is)."""
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(),
-                      trim_blocks=True, lstrip_blocks=True)
-    env.globals["svg"] = Markup
+                      trim_blocks=True, lstrip_blocks=True, extensions=["jinja2.ext.i18n"])
+    # Placeholders are {named} and filled with .format() after translation, as in Python.
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        i18n._, i18n.ngettext, newstyle=False)
+    env.globals.update(svg=Markup, word=words.word, num=words.number, pct=words.percent,
+                       day=words.day, moment=words.moment, compact=i18n.compact,
+                       label_of=i18n.label_of, languages=words.LANGUAGE_NAMES)
     return env
-
-
-def lang_of(request: Request) -> str:
-    """The page language: ``?lang=`` first, then the ``tw_lang`` cookie, then English."""
-    asked = request.query_params.get("lang")
-    if asked in i18n.LANGS:
-        return asked
-    kept = request.cookies.get(LANG_COOKIE)
-    return kept if kept in i18n.LANGS else i18n.DEFAULT
 
 
 def render(request: Request, template: str, *, user: User | None = None, csrf: str | None = None,
            status: int = 200, **context: Any) -> HTMLResponse:
-    """Render ``template`` in the page's language; remembers a language chosen by link."""
-    lang = lang_of(request)
-    other = "en" if lang == "zh" else "zh"
-
-    def num(value: float | int | None, digits: int = 0) -> str:
-        return i18n.number(value, lang, digits=digits)
-
-    def pct(share: float | None) -> str:
-        return i18n.percent(share, lang)
-
-    def day(value: date | None) -> str:
-        return i18n.day(value, lang)
-
-    def moment(value: datetime | None, seconds: bool = False) -> str:
-        return i18n.moment(value, lang, seconds=seconds)
-
+    """Render ``template`` in the request's language; remembers a language picked by link."""
+    lang = i18n.current()
+    switch = {code: switch_url(request, code) for code in words.LANGUAGE_NAMES}
     html = environment().get_template(template).render(
-        t=i18n.words(lang), lang=lang, user=user, csrf=csrf, num=num, pct=pct, day=day,
-        moment=moment,
-        switch_url=switch_url(request, other), **context)
+        lang=lang, user=user, csrf=csrf, switch=switch, **context)
     response = HTMLResponse(html, status_code=status)
-    if request.query_params.get("lang") in i18n.LANGS:
+    if picked_language(request) is not None:
         set_cookie(response, request, LANG_COOKIE, lang, max_age=365 * 24 * 3600)
     return response
+
+
+@dataclass(frozen=True)
+class TierText:
+    """A tier as a page explains it, in the current language."""
+
+    key: str
+    label: str
+    description: str | None
+    strategy: str | None
+
+
+def tier_texts(store: Store, scheme: str) -> dict[str, TierText]:
+    """The active version's tiers of ``scheme``, best first, by key, in the current language."""
+    lang = i18n.current()
+    return {t.key: TierText(t.key, t.label_text(lang), t.description_text(lang),
+                            t.strategy_text(lang)) for t in catalog.scheme_tiers(store, scheme)}
+
+
+def tier_labels(store: Store, scheme: str) -> dict[str, str]:
+    """Tier key -> label in the current language, best tier first."""
+    return catalog.tier_labels(store, scheme, i18n.current())
+
+
+def indicator_labels(project: Project) -> dict[str, str]:
+    """Each indicator of the project by name -> its label in the current language."""
+    return {name: i18n.label_of(getattr(spec, "label", None), name)
+            for name, spec in project.spec.indicators.items()}
 
 
 def switch_url(request: Request, lang: str) -> str:
@@ -80,7 +96,7 @@ def switch_url(request: Request, lang: str) -> str:
 
 
 def status_of(exc: TierwiseError, *, otherwise: int = 400) -> tuple[int, str]:
-    """The HTTP status of a refused action and the page's lead-in key.
+    """The HTTP status of a refused action and the page's lead-in key (``words.WORDS["lead"]``).
 
     The status is the REST API's (:func:`tierwise.http.errors.status_of`, ``otherwise`` for an
     error of no mapped kind), so both edges answer the same error alike.

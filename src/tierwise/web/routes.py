@@ -19,6 +19,7 @@ from starlette.staticfiles import StaticFiles
 from tierwise.errors import NotFoundError, PermissionDenied, TierwiseError
 from tierwise.http.clients import client_of, project_of, security_of, store_of
 from tierwise.http.limits import EXPENSIVE, RateLimited, limits_of
+from tierwise.i18n import _
 from tierwise.services import access, audit_trail, catalog
 from tierwise.services import overrides as override_service
 from tierwise.services.auth import LockedOut
@@ -30,11 +31,13 @@ from tierwise.web.pages import (
     STATIC,
     bad_form,
     error_page,
-    lang_of,
+    indicator_labels,
     message_of,
     refusal,
     render,
     status_of,
+    tier_labels,
+    tier_texts,
 )
 from tierwise.web.session import (
     LOGIN_COOKIE,
@@ -170,11 +173,10 @@ def overview_page(request: Request, who: Page) -> Response:
         names = _schemes(request)
         scheme = _scheme_param(request, names)
         if scheme is not None and scheme not in names:
-            raise NotFoundError(f"no scheme {scheme!r}")
+            raise NotFoundError(_("no scheme {scheme}").format(scheme=repr(scheme)))
         store = store_of(request)
-        lang = lang_of(request)
-        labels = catalog.tier_labels(store, scheme, lang) if scheme else {}
-        view = overview(store, scheme, labels, lang=lang,
+        labels = tier_labels(store, scheme) if scheme else {}
+        view = overview(store, scheme, labels,
                         visible=access.visible_customers(store, user)) if scheme else None
     except TierwiseError as exc:
         return error_page(request, exc, user=user, csrf=csrf)
@@ -195,7 +197,7 @@ def customers_page(request: Request, who: Page) -> Response:
         names = _schemes(request)
         scheme = _scheme_param(request, names)
         store = store_of(request)
-        labels = catalog.tier_labels(store, scheme, lang_of(request)) if scheme else {}
+        labels = tier_labels(store, scheme) if scheme else {}
     except TierwiseError as exc:
         return error_page(request, exc, user=user, csrf=csrf)
     try:
@@ -240,15 +242,16 @@ def customer_page(customer_id: str, request: Request, who: Page) -> Response:
         access.require_customer(store, user, customer_id)
         scheme = _scheme_param(request, _schemes(request))
         if scheme is None:
-            raise NotFoundError("the store has no schemes yet")
-        labels = catalog.tier_labels(store, scheme, lang_of(request))
+            raise NotFoundError(_("the store has no schemes yet"))
+        texts = tier_texts(store, scheme)
         info = detail(project_of(request), store, scheme, customer_id)
         access.log_read(store, user, "customer.read", "customer", customer_id,
                         client=client_of(request), detail={"scheme": scheme})
     except TierwiseError as exc:
         return error_page(request, exc, user=user, csrf=csrf)
     return render(request, "customer.html", user=user, csrf=csrf, customer_id=customer_id,
-                  scheme=scheme, labels=labels, info=info, kinds=KINDS,
+                  scheme=scheme, labels={k: t.label for k, t in texts.items()}, tiers=texts,
+                  indicator_labels=indicator_labels(project_of(request)), info=info, kinds=KINDS,
                   can_override=access.allowed(user, access.OVERRIDE),
                   can_decide=access.allowed(user, access.DECIDE),
                   done=request.query_params.get("done"))
@@ -311,8 +314,7 @@ def _approvals(request: Request, user: User, csrf: str, *, message: str | None =
                status: int = 200) -> Response:
     store = store_of(request)
     pending = override_service.listing(store, user=user, status=PENDING)
-    lang = lang_of(request)
-    labels = {s: catalog.tier_labels(store, s, lang) for s in {o.scheme for o in pending}}
+    labels = {s: tier_labels(store, s) for s in {o.scheme for o in pending}}
     return render(request, "approvals.html", user=user, csrf=csrf, status=status,
                   pending=pending, labels=labels, message=message,
                   can_decide=access.allowed(user, access.DECIDE),

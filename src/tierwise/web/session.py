@@ -23,7 +23,6 @@ from tierwise.services.records import User
 
 SESSION_COOKIE = "tw_session"  # the same cookie as the REST API's /auth/login
 LOGIN_COOKIE = "tw_login_csrf"
-LANG_COOKIE = "tw_lang"
 MAX_FORM = 64 * 1024
 
 

@@ -1,0 +1,108 @@
+"""Words the dashboard shows for stored codes: roles, sources, statuses, kinds, settings.
+
+The store keeps codes (``manager``, ``override``, ``pending``); a page shows them in the reader's
+language through :func:`word`. The texts are gettext messages of the ``web`` catalogue, marked
+with ``N_`` here and translated when a page is rendered (:mod:`tierwise.i18n`).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from tierwise import i18n
+from tierwise.i18n import N_, _
+from tierwise.services import access
+from tierwise.store.overrides import STATUS_NAMES
+
+#: Each group of codes and the words for them, in English (the msgids).
+WORDS: dict[str, dict[str, str]] = {
+    "role": access.ROLE_NAMES,
+    # How a grade's tier was reached.
+    "source": {"computed": N_("computed"), "policy": N_("held by the stability policy"),
+               "override": N_("override")},
+    "status": STATUS_NAMES,
+    "kind": {"pin": N_("pin to a tier"), "floor": N_("at least a tier"),
+             "ceiling": N_("at most a tier"), "exclude": N_("exclude from tiers")},
+    "lead": {"not_found": N_("Not found."), "forbidden": N_("You may not open this page."),
+             "error": N_("Something went wrong."),
+             "bad_request": N_("The form was incomplete or invalid."),
+             "csrf": N_("The form expired or did not come from this site; reload the page and "
+                        "retry.")},
+    "stability": {"upgrade_after": N_("Upgrade after (runs in a row)"),
+                  "downgrade_after": N_("Downgrade after (runs in a row)"),
+                  "min_days_in_tier": N_("Minimum days in a tier"),
+                  "cooldown_days": N_("Days between two tier changes"),
+                  "downgrade_margin": N_("Downgrade margin (share, 0.1 = 10%)")},
+    # What the audit and access logs record, and of what.
+    "action": {
+        "access_log.pruned": N_("access log pruned"),
+        "address.locked_out": N_("address locked out"),
+        "customer.read": N_("customer page read"),
+        "customers.assigned": N_("customers assigned"),
+        "customers.searched": N_("customers searched"),
+        "login.failed": N_("login failed"),
+        "login.refused_locked": N_("login refused (locked out)"),
+        "override.approved": N_("override approved"),
+        "override.created": N_("override created"),
+        "override.rejected": N_("override rejected"),
+        "override.revoked": N_("override revoked"),
+        "run.abandoned": N_("run abandoned"), "run.done": N_("run finished"),
+        "run.exported": N_("run exported"), "run.failed": N_("run failed"),
+        "run.started": N_("run started"),
+        "scheme.activate": N_("version activated"),
+        "scheme.schedule": N_("version scheduled to go live"),
+        "scheme.rollback": N_("rolled back to the previous version"),
+        "session.revoked": N_("session ended"),
+        "token.created": N_("API token created"), "token.revoked": N_("API token revoked"),
+        "token.used": N_("API token used"),
+        "user.bootstrap": N_("first administrator created"),
+        "user.created": N_("user created"), "user.disabled": N_("user disabled"),
+        "user.enabled": N_("user enabled"), "user.locked_out": N_("user locked out"),
+        "user.logged_in": N_("logged in"), "user.logged_out": N_("logged out"),
+        "user.password_set": N_("password set"), "user.role_changed": N_("role changed"),
+        "version.created": N_("version saved"),
+        "version.texts_updated": N_("version texts updated")},
+    "object": {"access_log": N_("access log"), "address": N_("address"),
+               "api_token": N_("API token"), "override": N_("override"), "run": N_("run"),
+               "scheme": N_("scheme"), "scheme_version": N_("scheme version"),
+               "user": N_("user"), "customer": N_("customer")},
+    "method": {"rules": N_("rules"), "scorecard": N_("scorecard"), "rfm": N_("RFM segments"),
+               "abc": N_("ABC analysis (share of value)"), "cluster": N_("clusters"),
+               "clv": N_("customer lifetime value"), "model": N_("prediction model")},
+}
+
+#: The languages the switcher offers, each named in its own language.
+LANGUAGE_NAMES: dict[str, str] = {"en": "English", "zh-Hans": "简体中文", "zh-Hant": "繁體中文"}
+
+
+def word(group: str, code: str | None) -> str:
+    """The word for ``code`` of ``group`` in the current language; the code itself if unknown."""
+    if code is None:
+        return ""
+    text = WORDS.get(group, {}).get(code)
+    return _(text) if text is not None else code
+
+
+def day(value: date | None) -> str:
+    """A date in the current language (2026年6月30日); empty for None."""
+    return "" if value is None else i18n.date(value)
+
+
+def moment(value: datetime | None, seconds: bool = False) -> str:
+    """A stored time (UTC; naive values are UTC) as the current language writes the date."""
+    if value is None:
+        return ""
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC)
+    clock = f"{value:%H:%M:%S}" if seconds else f"{value:%H:%M}"
+    return f"{i18n.date(value.date())} {clock} UTC"
+
+
+def number(value: float | int | None, digits: int = 0) -> str:
+    """A number with the current language's grouping and ``digits`` decimals; empty for None."""
+    return "" if value is None else i18n.number(value, digits)
+
+
+def percent(share: float | None) -> str:
+    """A share (0..1) as a percentage with one decimal; empty for None."""
+    return "" if share is None else i18n.percent(share)
