@@ -439,6 +439,24 @@ def test_api_errors_in_the_clients_language(months_app: tuple[TestClient, Typed]
         "the role manager may not manage users")
 
 
+def test_api_explains_tiers_in_the_clients_language(
+        months_app: tuple[TestClient, Typed]) -> None:
+    client = months_app[0]
+    _login(client, "ada", "zh-Hans")
+    client.headers["Accept-Language"] = "zh-TW"
+    schemes = {s["name"]: s for s in client.get("/api/v1/schemes").json()}
+    assert schemes["tier"]["tiers"][0] == {"key": "gold", "label": "金卡",
+                                           "description": "每月都下單",
+                                           "strategy": "每季回訪一次"}
+    assert schemes["steady"]["tiers"][0] == {"key": "gold", "label": "gold",
+                                             "description": None, "strategy": None}
+    client.headers["Accept-Language"] = "en"
+    one = client.get("/api/v1/customers/C1", params={"scheme": "tier"}).json()
+    assert one["grade"]["tier"] == "gold"
+    assert one["tier"] == {"key": "gold", "label": "Gold", "description": "Buys every month",
+                           "strategy": "Call once a quarter"}
+
+
 # -- a scheme of every method, from the example projects ------------------------------------
 
 

@@ -10,8 +10,9 @@ from pydantic import BaseModel, Field
 
 from tierwise.api.deps import MAX_ID, CustomerReader, expensive
 from tierwise.api.overrides import override_out
+from tierwise.api.schemes import tier_out
 from tierwise.http.clients import client_of, project_of, security_of, store_of
-from tierwise.services import access
+from tierwise.services import access, catalog
 from tierwise.services.customers import CustomerQuery, detail, search
 
 router = APIRouter(tags=["customers"])
@@ -20,15 +21,23 @@ router = APIRouter(tags=["customers"])
 @router.get("/customers/{customer_id}")
 def customer(customer_id: str, scheme: str, request: Request, user: CustomerReader,
              as_of: date | None = None) -> dict[str, Any]:
-    """One customer: grade, reasons, gap to the next tier, indicators, history, overrides."""
+    """One customer: grade, reasons, gap to the next tier, indicators, history, overrides.
+
+    ``tier`` explains the tier held: its label, description and strategy in the request's
+    language (``Accept-Language``).
+    """
     store = store_of(request)
     access.require_customer(store, user, customer_id)
     found = detail(project_of(request), store, scheme, customer_id, as_of=as_of)
     access.log_read(store, user, "customer.read", "customer", customer_id,
                     client=client_of(request), detail={"scheme": scheme})
+    held = found.explanation.grade.get("tier")
+    tier = next((tier_out(t) for t in catalog.scheme_tiers(store, scheme) if t.key == held),
+                None)
     return {
         "customer_id": customer_id, "scheme": scheme, "as_of": found.explanation.as_of,
-        "grade": found.explanation.grade, "indicators": found.explanation.indicators,
+        "grade": found.explanation.grade, "tier": tier,
+        "indicators": found.explanation.indicators,
         "history": [s.__dict__ for s in found.history],
         "overrides": [override_out(o) for o in found.overrides],
     }

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
+from tierwise import i18n
 from tierwise.api.deps import MAX_ID, Editor, IfMatch, Reader, expensive
 from tierwise.http.clients import project_of, security_of, store_of
 from tierwise.http.errors import PreconditionFailed
@@ -16,6 +17,7 @@ from tierwise.services import catalog
 from tierwise.services import history as history_service
 from tierwise.services import versions as version_service
 from tierwise.services.records import Activation
+from tierwise.spec.schemes import TierSpec
 
 router = APIRouter(tags=["schemes"])
 
@@ -32,18 +34,37 @@ class VersionOut(BaseModel):
     spec: dict[str, Any]
 
 
+class TierOut(BaseModel):
+    """A tier as people read it, in the request's language (``Accept-Language``)."""
+
+    key: str
+    label: str
+    description: str | None
+    strategy: str | None
+
+
 class SchemeOut(BaseModel):
-    """A scheme with its active version."""
+    """A scheme with its active version and that version's tiers, best first."""
 
     name: str
     active_version: int | None
+    tiers: list[TierOut] = Field(default_factory=list)
+
+
+def tier_out(tier: TierSpec) -> TierOut:
+    """A tier's label, description and strategy in the current language."""
+    lang = i18n.current()
+    return TierOut(key=tier.key, label=tier.label_text(lang),
+                   description=tier.description_text(lang), strategy=tier.strategy_text(lang))
 
 
 @router.get("/schemes", response_model=list[SchemeOut])
 def schemes(request: Request, user: Reader) -> list[SchemeOut]:
-    """Every scheme in the store and its active version."""
-    return [SchemeOut(name=s.name, active_version=s.active.number if s.active else None)
-            for s in catalog.schemes(store_of(request))]
+    """Every scheme in the store, its active version and that version's tiers."""
+    store = store_of(request)
+    return [SchemeOut(name=s.name, active_version=s.active.number if s.active else None,
+                      tiers=[tier_out(t) for t in catalog.scheme_tiers(store, s.name)])
+            for s in catalog.schemes(store)]
 
 
 @router.get("/schemes/{name}/versions", response_model=list[VersionOut])

@@ -17,6 +17,7 @@ from typing import Any
 from tierwise import methods
 from tierwise.engine import connect, lookup_parquet
 from tierwise.errors import NotFoundError, TierwiseError
+from tierwise.i18n import _
 from tierwise.indicators import CUSTOMER
 from tierwise.reports.transitions import Grading, Transitions, transitions
 from tierwise.services import versions as version_service
@@ -167,12 +168,13 @@ def latest_run(store: Store, scheme: str, as_of: date | None = None) -> Run:
         runs = tx.runs.history_runs(scheme)
     if as_of is not None:
         runs = [r for r in runs if r.as_of == as_of]
+    if not runs and as_of is not None:
+        raise NotFoundError(_("scheme {scheme} has no finished run as of {as_of}; run "
+                              "`tierwise run {name} --as-of {as_of}` first").format(
+            scheme=repr(scheme), name=scheme, as_of=as_of))
     if not runs:
-        when = f" as of {as_of}" if as_of else ""
-        raise NotFoundError(
-            f"scheme {scheme!r} has no finished run{when}; run `tierwise run {scheme}"
-            f"{' --as-of ' + str(as_of) if as_of else ''}` first"
-        )
+        raise NotFoundError(_("scheme {scheme} has no finished run; run `tierwise run {name}` "
+                              "first").format(scheme=repr(scheme), name=scheme))
     return runs[-1]
 
 
