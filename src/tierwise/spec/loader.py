@@ -35,8 +35,8 @@ _SECTIONS: dict[str, TypeAdapter[Any]] = {
     "schemes": TypeAdapter(SchemeSpec),
 }
 _INDICATOR_TAGS = {"aggregate", "attribute", "derived"}
-_TOP_KEYS = {"name", "description", "engine", "as_of", "output", "security", "store", "sources",
-             "indicators", "schemes"}
+_TOP_KEYS = {"name", "description", "language", "engine", "as_of", "output", "security", "store",
+             "sources", "indicators", "schemes"}
 
 
 @dataclass(frozen=True)
