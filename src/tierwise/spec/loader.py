@@ -163,7 +163,7 @@ def parse_project(located: Located) -> ProjectSpec:
                 )
             )
     parsed: dict[str, Any] = {}
-    for key in ("name", "description", "as_of", "output", "engine", "security", "store"):
+    for key in ("name", "description", "language", "as_of", "output", "engine", "security", "store"):
         if key in doc:
             parsed[key] = _plain(doc[key])
     for section, adapter in _SECTIONS.items():
