@@ -36,8 +36,7 @@ _SECTIONS: dict[str, TypeAdapter[Any]] = {
 }
 _INDICATOR_TAGS = {"aggregate", "attribute", "derived"}
 _TOP_KEYS = {"name", "description", "language", "engine", "as_of", "output", "security", "store",
-             "sources",
-             "indicators", "schemes"}
+             "sources", "indicators", "schemes"}
 
 
 @dataclass(frozen=True)
