@@ -114,7 +114,7 @@ def test_headers_no_store_hsts_and_no_host_reflection(client: TestClient) -> Non
     assert "no-store" not in client.get("/static/app.css").headers.get("Cache-Control", "")
     page = client.get("/login", headers={"Host": "evil.example"})
     assert "evil.example" not in page.text
-    assert 'href="/login?lang=zh"' in page.text
+    assert 'href="/login?lang=zh-Hans"' in page.text
     store = client.app.state.store  # type: ignore[attr-defined]
     with store.connect() as conn:
         exported = [e for e in audit.events(conn, limit=5) if e.action == "run.exported"]

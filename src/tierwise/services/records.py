@@ -10,13 +10,14 @@ from __future__ import annotations
 from tierwise.methods.rules import RuleAnalysis
 from tierwise.store import Store
 from tierwise.store.audit import AuditEvent, AuditReport
-from tierwise.store.overrides import PENDING, Override
+from tierwise.store.overrides import PENDING, STATUS_NAMES, Override
 from tierwise.store.runs import Run, TierCount
 from tierwise.store.schemes import Activation, Version
 from tierwise.store.users import Session, Token, User
 
 __all__ = [
     "PENDING",
+    "STATUS_NAMES",
     "Activation",
     "AuditEvent",
     "AuditReport",

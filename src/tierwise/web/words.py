@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 from tierwise import i18n
 from tierwise.i18n import N_, _
 from tierwise.services import access
-from tierwise.store.overrides import STATUS_NAMES
+from tierwise.services.records import STATUS_NAMES
 
 #: Each group of codes and the words for them, in English (the msgids).
 WORDS: dict[str, dict[str, str]] = {
