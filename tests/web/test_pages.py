@@ -98,7 +98,7 @@ def test_overview_shows_mix_trend_and_moves(client: TestClient) -> None:
     assert text.count("<svg") == 2
     for key, label in (("gold", "Gold"), ("silver", "Silver"), ("bronze", "Bronze")):
         assert f">{key}</a>" in text and f"<td>{label}</td>" in text
-    assert "May 31, 2026" in text and "Jun 30, 2026" in text  # the trend's x axis
+    assert ">5/31/26<" in text and ">6/30/26<" in text  # the trend's x axis, short dates
     assert "Moves since the previous run" in text and "not graded" in text
     # 5 customers in all (months fixture), shown in the total row.
     assert re.search(r"Total</th><th class=\"num\">5<", text)
@@ -115,7 +115,7 @@ def test_chinese_pages(client: TestClient) -> None:
     # Tier labels in Chinese where the scheme has one, in the table and the chart.
     assert "<td>金卡</td>" in page.text and ">金卡</text>" in page.text
     assert "<td>Silver</td>" in page.text  # no Chinese label: the English one
-    assert "2026年5月31日" in page.text and "2026年6月30日" in page.text  # dates in Chinese
+    assert ">2026/5/31<" in page.text and "截至 2026年6月30日" in page.text  # dates in Chinese
     # The choice is kept in a cookie for the next pages.
     assert client.cookies.get("tw_lang") == "zh-Hans"
     assert "客户" in client.get("/customers", params={"scheme": "tier"}).text

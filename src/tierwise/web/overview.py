@@ -89,5 +89,6 @@ def _trend(store: Store, scheme: str, labels: dict[str, str]) -> str:
     per_run = [counts for _, counts in counted]
     keys = [*labels, *sorted({k for counts in per_run for k in counts} - set(labels))]
     series = {labels.get(k, k): [float(counts.get(k, 0)) for counts in per_run] for k in keys}
-    return charts.lines([i18n.date(r.as_of) for r in runs], series,
+    # Short dates on the axis: the long forms of adjacent points overlap.
+    return charts.lines([i18n.date(r.as_of, "short") for r in runs], series,
                         title=_("Customers per tier across runs"), fmt=i18n.compact)
