@@ -482,7 +482,7 @@ def audit_list(
     table = listing_table(_("audit log"), "#", _("at"), _("actor"), _("action"), _("object"))
     for e in found:
         table.add_row(str(e.seq), moment(e.at, seconds=True), e.actor, e.action,
-                      f"{e.object_type} {e.object_id}")
+                      f"{word(e.object_type)} {e.object_id}")
     console.print(table)
 
 
