@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tierwise.engine import Engine
+from tierwise.i18n import _, number
 from tierwise.spec.columns import CUSTOMER
 
 if TYPE_CHECKING:
@@ -41,7 +42,7 @@ class Transitions:
         """Counts with rows = from tiers and columns = to tiers, ``tiers`` + not graded last."""
         keys: list[str | None] = [*tiers, None]
         index = {k: i for i, k in enumerate(keys)}
-        out = [[0] * len(keys) for _ in keys]
+        out = [[0] * len(keys) for _key in keys]
         for c in self.cells:
             if c.from_tier in index and c.to_tier in index:
                 out[index[c.from_tier]][index[c.to_tier]] += c.customers
@@ -49,9 +50,9 @@ class Transitions:
 
     def headline(self) -> str:
         """E.g. "1,203 up, 340 down, 12 new, 3 gone, 9,442 unchanged"."""
-        c = self.counts
-        return (f"{c['up']:,} up, {c['down']:,} down, {c['entry']:,} new, {c['exit']:,} gone, "
-                f"{c['same']:,} unchanged")
+        c = {kind: number(n) for kind, n in self.counts.items()}
+        return _("{up} up, {down} down, {entry} new, {exit} gone, {same} unchanged").format(
+            up=c["up"], down=c["down"], entry=c["entry"], exit=c["exit"], same=c["same"])
 
 
 def _moves(old: ir.Table, new: ir.Table) -> ir.Table:
