@@ -155,3 +155,75 @@ def test_plural_messages_are_translated_for_every_count(lang: str, text: str) ->
     with i18n.use(lang):
         assert i18n.ngettext("{n} problem:", "{n} problems:", 3).format(n=3) == text
         assert str(SpecError(["a", "b", "c"])).startswith(text)
+
+
+def _grades() -> tuple[object, list[object]]:
+    import pyarrow as pa
+
+    from tierwise.spec.schemes import TierSpec
+
+    tiers = [TierSpec.model_validate({
+        "key": "high", "label": {"en": "High value", "zh": "高价值", "zh-Hant": "高價值"},
+        "description": {"en": "Our best customers", "zh": "最优质的客户"},
+        "strategy": {"en": "Call them first", "zh": "专属客服优先联系"}, "when": "x > 1"})]
+    table = pa.table({"customer_id": ["=C1"], "tier": ["high"], "tier_label_en": ["High value"],
+                      "tier_label_zh": ["高价值"], "score": [1.5], "reasons": ["r"], "gap": [None],
+                      "pts_spend": [2.0]}, schema=pa.schema([
+                          ("customer_id", pa.string()), ("tier", pa.string()),
+                          ("tier_label_en", pa.string()), ("tier_label_zh", pa.string()),
+                          ("score", pa.float64()), ("reasons", pa.string()), ("gap", pa.string()),
+                          ("pts_spend", pa.float64())]))
+    return table, tiers
+
+
+@pytest.mark.parametrize(("lang", "headers", "texts"), [
+    ("en", ["customer id", "tier", "tier label", "tier description", "strategy", "score",
+            "reasons", "gap to the next tier", "points: Spend"],
+     ["High value", "Our best customers", "Call them first"]),
+    ("zh-Hans", ["客户ID", "层级", "层级名称", "层级说明", "运营策略", "得分", "分层依据",
+                 "距上一层级的差距", "得分：消费额"], ["高价值", "最优质的客户", "专属客服优先联系"]),
+    ("zh-Hant", ["客戶ID", "層級", "層級名稱", "層級說明", "營運策略", "得分", "分層依據",
+                 "距上一層級的差距", "得分：消費額"], ["高價值", "最优质的客户", "专属客服优先联系"]),
+])
+def test_exports_for_people_carry_headers_descriptions_and_strategies(
+        lang: str, headers: list[str], texts: list[str]) -> None:
+    from tierwise.services.export_columns import for_people
+
+    table, tiers = _grades()
+    labels = {"spend": {"en": "Spend", "zh-Hans": "消费额", "zh-Hant": "消費額"}}
+    with i18n.use(lang):
+        people = for_people(table, tiers, labels)  # type: ignore[arg-type]
+    assert people.column_names == headers
+    row = people.to_pylist()[0]
+    assert [row[h] for h in headers[2:5]] == texts
+    assert row[headers[0]] == "=C1"  # values stay as they are; the sheet writers neutralise
+
+
+def test_the_keys_export_is_refused_when_misspelt() -> None:
+    from tierwise.services.export_columns import check_columns
+
+    assert check_columns("keys") == "keys"
+    with i18n.use("zh-Hans"), pytest.raises(SpecError, match="未知的导出列格式 'key'"):
+        check_columns("key")
+
+
+@pytest.mark.parametrize(("lang", "head", "row", "check"), [
+    ("zh-Hans", "发现 1 个数据问题；未进行分层", "第 2 行", "无法识别的值"),
+    ("zh-Hant", "發現 1 個資料問題；未進行分層", "第 2 行", "無法識別的值"),
+])
+def test_the_data_quality_report_speaks_chinese(tmp_path: Path, lang: str, head: str, row: str,
+                                                check: str) -> None:
+    from tests.sources.shop import ORDERS, run_fails, shop
+
+    orders = ORDERS.replace("o2,c1,2026-03-10,50.00", "o2,c1,2026-03-10,12;5")
+    with i18n.use(lang):
+        error = run_fails(shop(tmp_path, orders=orders))
+        finding = error.report.findings[0]  # type: ignore[attr-defined]
+        assert finding.check == "unparseable" and finding.check_name() == check
+    lines = str(error).splitlines()
+    assert lines[0] == head
+    # File, column and value stay as they are; the words around them are Chinese.
+    assert lines[1].startswith("orders.csv: amount：") and lines[1].endswith("（1 行）")
+    assert any(line.startswith(f"    {row}: amount '12;5' ") for line in lines)
+    for line in lines:
+        assert_translated(line)
