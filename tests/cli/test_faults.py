@@ -1,0 +1,71 @@
+"""Faults a new user met in the commands (issue 13, item 7), each pinned by a test."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from tierwise.cli import main
+from tierwise.services.project import Project
+from tierwise.services.runs import open_store
+
+runner = CliRunner()
+
+
+def invoke(*args: str | Path) -> Result:
+    return runner.invoke(main.app, [str(a) for a in args])
+
+
+def flat(text: str) -> str:
+    """Output with runs of whitespace (line wraps, table padding) made single spaces."""
+    return " ".join(text.split())
+
+
+@pytest.fixture(autouse=True)
+def wide(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.delenv("TIERWISE_STORE_URL", raising=False)
+    monkeypatch.setenv("TIERWISE_USER", "analyst")
+
+
+def test_explain_inside_the_project_after_a_run_with_a_relative_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert invoke("init", "shop").exit_code == 0
+    ran = invoke("run", "value", "-p", "shop")
+    assert ran.exit_code == 0, ran.output
+    monkeypatch.chdir(tmp_path / "shop")
+    explained = invoke("explain", "C000001", "-s", "value")
+    assert explained.exit_code == 0, explained.output
+    assert "C000001 in value as of 2026-06-30" in flat(explained.output)
+    # The run's folder is recorded whole, so every later reader finds it from anywhere.
+    store = open_store(Project.open("."))
+    try:
+        with store.read() as tx:
+            folder = tx.runs.get(1).folder
+    finally:
+        store.close()
+    assert folder == str(tmp_path / "shop" / "output" / "value" / "runs" / "1")
+
+
+def test_explain_says_which_run_files_are_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A store written before run folders were recorded whole holds a folder relative to the
+    # working folder of that run: explaining from elsewhere says so instead of a DuckDB trace.
+    monkeypatch.chdir(tmp_path)
+    assert invoke("init", "shop").exit_code == 0
+    assert invoke("run", "value", "-p", "shop").exit_code == 0
+    with sqlite3.connect(tmp_path / "shop" / ".tierwise" / "store.db") as conn:
+        conn.execute("UPDATE runs SET folder = 'shop/output/value/runs/1' WHERE id = 1")
+    monkeypatch.chdir(tmp_path / "shop")
+    explained = invoke("explain", "C000001", "-s", "value")
+    assert explained.exit_code == 1
+    assert explained.exception is None or isinstance(explained.exception, SystemExit)
+    assert ("the files of run 1 (value as of 2026-06-30) are not at "
+            "'shop/output/value/runs/1'") in flat(explained.output)
+    assert "tierwise run value --as-of 2026-06-30 --force" in flat(explained.output)
