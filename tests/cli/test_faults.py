@@ -69,3 +69,21 @@ def test_explain_says_which_run_files_are_missing(
     assert ("the files of run 1 (value as of 2026-06-30) are not at "
             "'shop/output/value/runs/1'") in flat(explained.output)
     assert "tierwise run value --as-of 2026-06-30 --force" in flat(explained.output)
+
+
+def test_audit_verify_prints_the_first_broken_event_readably(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert invoke("init", "shop").exit_code == 0
+    assert invoke("run", "value", "-p", "shop").exit_code == 0
+    intact = invoke("audit", "verify", "-p", "shop")
+    assert intact.exit_code == 0 and "audit log intact:" in intact.output
+    with sqlite3.connect(tmp_path / "shop" / ".tierwise" / "store.db") as conn:
+        conn.execute("UPDATE audit_events SET actor = 'someone else' WHERE seq = 2")
+    broken = invoke("audit", "verify", "-p", "shop")
+    assert broken.exit_code == 1
+    out = flat(broken.output)
+    assert "AuditProblem(" not in out and "kind=" not in out
+    assert "the first broken event is seq 2 (edited)" in out
+    assert "seq 2, edited: audit event seq 2 was edited after it was written" in out

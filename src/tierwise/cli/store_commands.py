@@ -422,8 +422,14 @@ def audit_verify(project: ProjectOpt = Path(".")) -> None:
     if report.ok:
         console.print(f"audit log intact: {report.events:,} events, hash chain verified")
         return
+    first = report.problems[0]
+    console.print(Text.assemble(
+        ("audit log broken: ", "red"),
+        f"{len(report.problems):,} problem(s) in {report.events:,} events; the first broken "
+        f"event is seq {first.seq} ({first.kind.replace('_', ' ')})"))
     for problem in report.problems:
-        console.print(Text.assemble(("tampered: ", "red"), str(problem)))
+        console.print(Text(f"  seq {problem.seq}, {problem.kind.replace('_', ' ')}: "
+                           f"{problem.message}"), soft_wrap=True)
     raise typer.Exit(1)
 
 
