@@ -87,3 +87,29 @@ def test_audit_verify_prints_the_first_broken_event_readably(
     assert "AuditProblem(" not in out and "kind=" not in out
     assert "the first broken event is seq 2 (edited)" in out
     assert "seq 2, edited: audit event seq 2 was edited after it was written" in out
+
+
+def test_serve_help_says_what_is_served_where_and_how_to_log_in() -> None:
+    shown = invoke("serve", "--help")
+    assert shown.exit_code == 0
+    out = flat(shown.output)
+    assert "web dashboard and the REST API" in out
+    assert "http://127.0.0.1:8000/" in out
+    assert "Log in there with a user of the project's store" in out
+    assert "tierwise user add NAME --role admin" in out
+    assert "POST /api/v1/auth/login" in out and "tierwise user token NAME" in out
+
+
+def test_serve_prints_where_the_dashboard_is(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                             ) -> None:
+    import uvicorn
+
+    served: list[object] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: served.append(kw))
+    assert invoke("init", tmp_path).exit_code == 0
+    started = invoke("serve", "-p", tmp_path, "--port", "8123")
+    assert started.exit_code == 0, started.output
+    assert served and served[0]["port"] == 8123
+    out = flat(started.output)
+    assert "dashboard: http://127.0.0.1:8123/ (log in with a user" in out
+    assert "REST API: http://127.0.0.1:8123/api/v1" in out
