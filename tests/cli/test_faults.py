@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from pathlib import Path
 
@@ -9,8 +10,10 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from tierwise.cli import main
+from tierwise.services.demo import examples_dir
 from tierwise.services.project import Project
 from tierwise.services.runs import open_store
+from tierwise.spec import load_project
 
 runner = CliRunner()
 
@@ -113,3 +116,46 @@ def test_serve_prints_where_the_dashboard_is(tmp_path: Path, monkeypatch: pytest
     out = flat(started.output)
     assert "dashboard: http://127.0.0.1:8123/ (log in with a user" in out
     assert "REST API: http://127.0.0.1:8123/api/v1" in out
+
+
+def test_init_header_states_what_was_written_and_commands_that_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made = invoke("init", tmp_path / "shop")
+    assert made.exit_code == 0, made.output
+    text = (tmp_path / "shop" / "tierwise.yaml").read_text(encoding="utf-8")
+    header = text[:text.index("\n\n")]
+    words = flat(header.replace("\n#", "\n"))
+    customers = (tmp_path / "shop" / "data" / "customers.csv").read_text().splitlines()
+    orders = (tmp_path / "shop" / "data" / "orders.csv").read_text().splitlines()
+    dates = sorted(line.split(",")[2] for line in orders[1:])
+    assert f"data/customers.csv {len(customers) - 1:,} customers " in words
+    assert (f"data/orders.csv {len(orders) - 1:,} orders and refunds, dated {dates[0]} to "
+            f"{dates[-1]} ") in words
+    assert "5,000" not in header and "examples/retail" not in header
+    assert f"{len(customers) - 1:,} customers, {len(orders) - 1:,} orders" in flat(made.output)
+    commands = [line.removeprefix("#").split("   ")[1].split()
+                for line in header.splitlines() if line.startswith("#   tierwise ")]
+    assert [c[1] for c in commands] == ["validate", "check", "run", "explain"]
+    monkeypatch.chdir(tmp_path / "shop")
+    for command in commands:
+        result = invoke(*command[1:])
+        assert result.exit_code == 0, (command, result.output)
+
+
+@pytest.mark.parametrize("name", ["retail", "bank", "b2b"])
+def test_example_headers_name_commands_the_cli_takes(name: str) -> None:
+    # `tierwise run examples/retail` was named: run takes scheme names, the folder is -p.
+    text = (examples_dir() / name / "tierwise.yaml").read_text(encoding="utf-8")
+    header = " ".join(line.lstrip("# ") for line in text[:text.index("\n\n")].splitlines())
+    commands = re.findall(r"`(tierwise [^`]+)`", header)
+    assert any(c.startswith("tierwise run ") for c in commands)
+    schemes = set(load_project(examples_dir() / name)[0].schemes)
+    for command in commands:
+        words = command.split()[1:]
+        if words[0] != "run":
+            continue
+        args = [w for i, w in enumerate(words[1:]) if not w.startswith("-")
+                and not (i and words[i].startswith("-p"))]
+        assert set(args) <= schemes and ("--all" in words or args), command
+        assert "-p" in words and words[words.index("-p") + 1] == f"tierwise-demo/{name}"

@@ -21,8 +21,11 @@ def init(
     from tierwise.services.starter import write_starter
 
     with reported():
-        path = write_starter(folder, force=force)
-    console.print(f"wrote {path} and sample data; next: [bold]tierwise run value -p {folder}[/]")
+        made = write_starter(folder, force=force)
+    console.print(f"wrote {made.path} and sample data: {made.customers:,} customers, "
+                  f"{made.orders:,} orders and refunds", highlight=False)
+    console.print(Text.assemble("next: ", (f"tierwise run value -p {folder}", "bold"), ", then ",
+                                (f"tierwise explain C000001 -s value -p {folder}", "bold")))
 
 
 def validate(project: ProjectOpt = Path(".")) -> None:
