@@ -94,7 +94,9 @@ def speak(lang: str | None) -> None:
 
 def localized(command: Callable[..., Any]) -> Callable[..., Any]:
     """``command`` with a ``--lang`` option, which sets the language before it runs."""
-    signature = inspect.signature(command)
+    # Evaluated: typer reads the Argument/Option of ``Annotated`` parameters from the signature
+    # set below, and a command module's postponed annotations are only strings there.
+    signature = inspect.signature(command, eval_str=True)
     if "lang" in signature.parameters:
         return command
     lang = inspect.Parameter("lang", inspect.Parameter.KEYWORD_ONLY, default=None,
