@@ -159,3 +159,26 @@ def test_example_headers_name_commands_the_cli_takes(name: str) -> None:
                 and not (i and words[i].startswith("-p"))]
         assert set(args) <= schemes and ("--all" in words or args), command
         assert "-p" in words and words[words.index("-p") + 1] == f"tierwise-demo/{name}"
+
+
+def test_backfill_reports_skipped_dates_per_scheme(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    # value is done as of 2026-06-30, rfm never ran: the backfill grades rfm for that date,
+    # and says so, instead of "1 dates: 1 runs done, 1 skipped (already done)".
+    monkeypatch.chdir(tmp_path)
+    assert invoke("init", "shop").exit_code == 0
+    assert invoke("run", "value", "-p", "shop").exit_code == 0
+    filled = invoke("backfill", "value", "rfm", "--from", "2026-05-01", "--to", "2026-06-30",
+                    "-p", "shop", "--force")
+    assert filled.exit_code == 0, filled.output
+    out = flat(filled.output)
+    assert "value: 2 dates graded: 2026-05-31, 2026-06-30" in out
+    assert "rfm: 2 dates graded: 2026-05-31, 2026-06-30" in out
+    again = invoke("backfill", "value", "rfm", "rfm_cn", "--from", "2026-06-01", "--to",
+                   "2026-06-30", "-p", "shop")
+    out = flat(again.output)
+    assert again.exit_code == 0, again.output
+    assert "value: 1 date skipped, already done: 2026-06-30 (run 4); --force runs it again" in out
+    assert "rfm: 1 date skipped, already done: 2026-06-30 (run 5)" in out
+    assert "rfm_cn: 1 date graded: 2026-06-30" in out
+    assert "skipped" not in out.split("rfm_cn:")[1]

@@ -23,7 +23,7 @@ from tierwise.cli.common import (
     store_of,
 )
 from tierwise.cli.options import ActorOpt, AsOfOpt, NoteOpt, ProjectOpt
-from tierwise.cli.render import listing_table
+from tierwise.cli.render import backfill_summary, listing_table
 from tierwise.errors import SpecError
 
 scheme_app = typer.Typer(help="Scheme versions: save, list, diff, preview, activate, roll back.",
@@ -187,10 +187,9 @@ def backfill(
         outcomes = backfill_service(open_project(project), schemes, dates, force=force, actor=actor,
                                     progress=lambda s: console.print(f"[dim]{s}[/dim]")
                                     if s.startswith("as of") else None)
-    done = sum(o.status == "done" for o in outcomes)
-    console.print(f"{len(dates)} dates: {done} runs done, {len(outcomes) - done} skipped "
-                  "(already done; --force re-runs them)")
-    if not done:
+    for line in backfill_summary(outcomes):
+        console.print(line, highlight=False)
+    if not any(o.status == "done" for o in outcomes):
         raise typer.Exit(EXIT_SKIPPED)
 
 
