@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -182,3 +185,46 @@ def test_backfill_reports_skipped_dates_per_scheme(tmp_path: Path,
     assert "rfm: 1 date skipped, already done: 2026-06-30 (run 5)" in out
     assert "rfm_cn: 1 date graded: 2026-06-30" in out
     assert "skipped" not in out.split("rfm_cn:")[1]
+
+
+_BLOCKER = '''
+import sys
+
+
+class _WithoutML:
+    """Imports of the [ml] extra's packages fail, as after a plain `pip install tierwise`."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] in ("scipy", "sklearn", "matplotlib", "skops"):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+
+sys.meta_path.insert(0, _WithoutML())
+'''
+
+
+@pytest.mark.slow
+def test_demo_without_the_ml_extra_runs_what_it_can(tmp_path: Path) -> None:
+    blocker = tmp_path / "without-ml"
+    blocker.mkdir()
+    (blocker / "sitecustomize.py").write_text(_BLOCKER, encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(blocker), "COLUMNS": "200", "TIERWISE_LANG": "en"}
+    env.pop("TIERWISE_STORE_URL", None)
+    probe = subprocess.run([sys.executable, "-c", "import scipy"], env=env, capture_output=True,
+                           text=True, check=False)
+    assert probe.returncode == 1 and "No module named 'scipy'" in probe.stderr
+    demo = subprocess.run(
+        [sys.executable, "-c", "from tierwise.cli.main import main; main()", "demo", "--folder",
+         str(tmp_path / "demo"), "--customers", "200"],
+        env=env, capture_output=True, text=True, check=False, cwd=tmp_path, timeout=600)
+    assert demo.returncode == 0, demo.stdout + demo.stderr
+    out = flat(demo.stdout)
+    assert "ModuleNotFoundError" not in out + demo.stderr
+    for ran in ("value (rules) as of 2026-06-30", "rfm (rfm)", "rfm_cn (rfm)",
+                "asset_tiers (rules)", "abc (abc)", "grade (scorecard)", "Data-quality report"):
+        assert ran in out, ran
+    assert ("retail: not run, they need scipy, scikit-learn: clv (method clv), clusters (method "
+            "cluster), evaluation; install with pip install 'tierwise[ml]'") in out
+    assert "install it with pip install 'tierwise[ml]', then run `tierwise demo` again" in out
+    assert "clv (clv) as of" not in out and "clusters (cluster) as of" not in out

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.text import Text
@@ -12,6 +12,10 @@ from tierwise import i18n
 from tierwise.cli.common import console, open_project, parse_date, reported, speak
 from tierwise.cli.options import AsOfOpt, LangOpt, ProjectOpt
 from tierwise.cli.run_command import print_fitted, print_summary
+from tierwise.i18n import _
+
+if TYPE_CHECKING:
+    from tierwise.services.demo import NeedsML
 
 
 def init(
@@ -84,19 +88,35 @@ def demo(
     from tierwise.reports.evaluation_output import headline
     from tierwise.services.demo import run_demo
 
+    left_out = []
     with reported():
         for item in run_demo(folder, customers=customers):
-            console.rule(f"[bold]{item.title}")
+            console.rule(Text(item.title, style="bold"))
             if item.kind == "evaluation":
                 console.print(headline(item.payload), soft_wrap=True)
                 console.print(evaluation_tables(item.payload)[0])
             elif item.kind == "quality":
                 console.print(quality_table(item.payload))
+            elif item.kind == "needs_ml":
+                left_out.append(item.payload)
+                console.print(needs_ml_text(item.payload), soft_wrap=True)
             else:
                 result, spec = item.payload
                 print_summary(result, spec, lang=i18n.current())
                 print_fitted(result)
-    console.print(
-        f"demo projects in {folder}; try: tierwise explain C000001 -s value -p {folder / 'retail'}"
-    )
+    if left_out:
+        console.print(Text(_("Some steps need the [ml] extra (scipy, scikit-learn, matplotlib), "
+                             "which is not installed; install it with {command}, then run "
+                             "`tierwise demo` again.").format(command=left_out[0].install),
+                           style="yellow"), soft_wrap=True)
+    console.print(_("demo projects in {folder}; try: {command}").format(
+        folder=folder, command=f"tierwise explain C000001 -s value -p {folder / 'retail'}"),
+        soft_wrap=True, highlight=False)
 
+
+def needs_ml_text(needs: NeedsML) -> Text:
+    """What a demo project left out, what is missing and how to install it."""
+    return Text(_("{project}: not run, they need {packages}: {steps}; install with "
+                  "{command}").format(project=needs.project, packages=", ".join(needs.missing),
+                                      steps=", ".join(needs.steps), command=needs.install),
+                style="yellow")
