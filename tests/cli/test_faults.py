@@ -93,6 +93,9 @@ def test_audit_verify_prints_the_first_broken_event_readably(
     assert "AuditProblem(" not in out and "kind=" not in out
     assert "the first broken event is seq 2 (edited)" in out
     assert "seq 2, edited: audit event seq 2 was edited after it was written" in out
+    chinese = invoke("audit", "verify", "-p", "shop", "--lang", "zh")
+    assert chinese.exit_code == 1
+    assert "第一条损坏的事件序号为 2（被篡改）" in flat(chinese.output)
 
 
 def test_serve_help_says_what_is_served_where_and_how_to_log_in() -> None:

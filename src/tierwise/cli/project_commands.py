@@ -27,10 +27,12 @@ def init(
 
     with reported():
         made = write_starter(folder, force=force)
-    console.print(f"wrote {made.path} and sample data: {made.customers:,} customers, "
-                  f"{made.orders:,} orders and refunds", highlight=False)
-    console.print(Text.assemble("next: ", (f"tierwise run value -p {folder}", "bold"), ", then ",
-                                (f"tierwise explain C000001 -s value -p {folder}", "bold")))
+    console.print(_("wrote {path} and sample data: {customers} customers, {orders} orders and "
+                    "refunds").format(path=made.path, customers=i18n.number(made.customers),
+                                      orders=i18n.number(made.orders)), highlight=False)
+    console.print(_("next: {run}, then {explain}").format(
+        run=f"tierwise run value -p {folder}",
+        explain=f"tierwise explain C000001 -s value -p {folder}"), highlight=False)
 
 
 def validate(project: ProjectOpt = Path(".")) -> None:

@@ -9,6 +9,7 @@ import typer
 
 from tierwise.cli.common import err, reported
 from tierwise.cli.options import ProjectOpt
+from tierwise.i18n import _
 
 
 def serve(
@@ -38,9 +39,11 @@ def serve(
         raise typer.Exit(1) from None
     with reported():
         application = create_app(project)
-    err.print(f"dashboard: http://{host}:{port}/ (log in with a user of the project's store; "
-              "add the first with `tierwise user add NAME --role admin`)", soft_wrap=True)
-    err.print(f"REST API: http://{host}:{port}/api/v1 (schema at /openapi.json)", soft_wrap=True)
+    err.print(_("dashboard: {url}/ (log in with a user of the project's store; add the first "
+                "with `tierwise user add NAME --role admin`)").format(url=f"http://{host}:{port}"),
+              soft_wrap=True, highlight=False)
+    err.print(_("REST API: {url}/api/v1 (schema at /openapi.json)").format(
+        url=f"http://{host}:{port}"), soft_wrap=True, highlight=False)
     # Only these peers may name the client in X-Forwarded-For (lockout and limits count by it).
     proxies = ",".join(application.state.project.spec.security.trusted_proxies)
     if workers > 1:

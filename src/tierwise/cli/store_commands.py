@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from tierwise import i18n
 from tierwise.cli.common import (
     EXIT_SKIPPED,
     acting,
@@ -25,6 +26,7 @@ from tierwise.cli.common import (
 from tierwise.cli.options import ActorOpt, AsOfOpt, NoteOpt, ProjectOpt
 from tierwise.cli.render import backfill_summary, listing_table
 from tierwise.errors import SpecError
+from tierwise.i18n import N_, _, ngettext
 
 scheme_app = typer.Typer(help="Scheme versions: save, list, diff, preview, activate, roll back.",
                          no_args_is_help=True)
@@ -419,17 +421,27 @@ def audit_verify(project: ProjectOpt = Path(".")) -> None:
     with reported():
         report = audit_trail.verify(open_store(project))
     if report.ok:
-        console.print(f"audit log intact: {report.events:,} events, hash chain verified")
+        console.print(_("audit log intact: {n} events, hash chain verified").format(
+            n=i18n.number(report.events)), highlight=False)
         return
     first = report.problems[0]
-    console.print(Text.assemble(
-        ("audit log broken: ", "red"),
-        f"{len(report.problems):,} problem(s) in {report.events:,} events; the first broken "
-        f"event is seq {first.seq} ({first.kind.replace('_', ' ')})"))
+    console.print(Text(ngettext(
+        "audit log broken: {n} problem in {events} events; the first broken event is seq "
+        "{seq} ({kind})",
+        "audit log broken: {n} problems in {events} events; the first broken event is seq "
+        "{seq} ({kind})", len(report.problems)).format(
+            n=len(report.problems), events=i18n.number(report.events), seq=first.seq,
+            kind=_(_PROBLEM_KINDS.get(first.kind, first.kind))), style="red"), soft_wrap=True)
     for problem in report.problems:
-        console.print(Text(f"  seq {problem.seq}, {problem.kind.replace('_', ' ')}: "
-                           f"{problem.message}"), soft_wrap=True)
+        console.print(Text(_("  seq {seq}, {kind}: {message}").format(
+            seq=problem.seq, kind=_(_PROBLEM_KINDS.get(problem.kind, problem.kind)),
+            message=problem.message)), soft_wrap=True)
     raise typer.Exit(1)
+
+
+#: What each kind of broken link of the audit chain is called.
+_PROBLEM_KINDS = {"edited": N_("edited"), "deleted": N_("deleted"), "reordered": N_("reordered"),
+                  "head_mismatch": N_("head mismatch")}
 
 
 @audit_app.command("list")
