@@ -117,3 +117,20 @@ def test_project_language_is_checked() -> None:
     assert spec.language == "zh-Hant"
     with pytest.raises(ValidationError, match="language 'fr' is not supported"):
         ProjectSpec.model_validate({"name": "p", "language": "fr", "sources": {}})
+
+
+def test_project_file_takes_a_language(tmp_path) -> None:
+    from tierwise.spec.loader import load_project
+
+    (tmp_path / "tierwise.yaml").write_text(
+        "name: p\nlanguage: zh-TW\nsources:\n  customers: {path: c.csv}\n", encoding="utf-8")
+    assert load_project(tmp_path)[0].language == "zh-Hant"
+
+
+def test_every_command_keeps_its_options_and_takes_lang() -> None:
+    from typer.testing import CliRunner
+
+    from tierwise.cli.main import app
+
+    out = CliRunner().invoke(app, ["backfill", "--help"], env={"COLUMNS": "200"}).output
+    assert "--from" in out and "--project" in out and "--lang" in out

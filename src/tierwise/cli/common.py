@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import typing
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -94,13 +95,16 @@ def speak(lang: str | None) -> None:
 
 def localized(command: Callable[..., Any]) -> Callable[..., Any]:
     """``command`` with a ``--lang`` option, which sets the language before it runs."""
-    # Evaluated: typer reads the Argument/Option of ``Annotated`` parameters from the signature
-    # set below, and a command module's postponed annotations are only strings there.
-    signature = inspect.signature(command, eval_str=True)
+    hints = typing.get_type_hints(command, include_extras=True)
+    signature = inspect.signature(command)
     if "lang" in signature.parameters:
         return command
-    lang = inspect.Parameter("lang", inspect.Parameter.KEYWORD_ONLY, default=None,
-                             annotation=LangOpt)
+    # Typer reads the options from the annotations: give it the resolved ones (the modules use
+    # ``from __future__ import annotations``, so the signature holds their text).
+    params = [p.replace(annotation=hints.get(p.name, p.annotation))
+              for p in signature.parameters.values()]
+    params.append(inspect.Parameter("lang", inspect.Parameter.KEYWORD_ONLY, default=None,
+                                    annotation=LangOpt))
 
     @functools.wraps(command)
     def run(*args: Any, lang: str | None = None, **kwargs: Any) -> Any:
@@ -108,7 +112,8 @@ def localized(command: Callable[..., Any]) -> Callable[..., Any]:
         return command(*args, **kwargs)
 
     run.__signature__ = signature.replace(  # type: ignore[attr-defined]
-        parameters=[*signature.parameters.values(), lang])
+        parameters=params, return_annotation=hints.get("return", None))
+    run.__annotations__ = {**hints, "lang": LangOpt}
     return run
 
 
