@@ -22,11 +22,11 @@ def init(
     folder: Annotated[Path, typer.Argument(help="folder to create")] = Path("."),
     force: Annotated[bool, typer.Option(help="overwrite an existing tierwise.yaml")] = False,
 ) -> None:
-    """Write a commented starter project with sample data."""
+    """Write a commented starter project with sample data (--lang zh: in Chinese)."""
     from tierwise.services.starter import write_starter
 
     with reported():
-        made = write_starter(folder, force=force)
+        made = write_starter(folder, force=force, lang=i18n.current())
     console.print(_("wrote {path} and sample data: {customers} customers, {orders} orders and "
                     "refunds").format(path=made.path, customers=i18n.number(made.customers),
                                       orders=i18n.number(made.orders)), highlight=False)
