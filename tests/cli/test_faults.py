@@ -96,6 +96,8 @@ def test_audit_verify_prints_the_first_broken_event_readably(
     chinese = invoke("audit", "verify", "-p", "shop", "--lang", "zh")
     assert chinese.exit_code == 1
     assert "第一条损坏的事件序号为 2（被篡改）" in flat(chinese.output)
+    # The next command without --lang speaks the project's language again, not the last one's.
+    assert "the first broken event is seq 2" in flat(invoke("audit", "verify", "-p", "shop").output)
 
 
 def test_serve_help_says_what_is_served_where_and_how_to_log_in() -> None:

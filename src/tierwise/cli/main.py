@@ -15,6 +15,7 @@ from typing import Annotated
 
 import typer
 
+from tierwise import i18n
 from tierwise.cli import evaluate, project_commands, run_command, serve, store_commands, users
 from tierwise.cli.common import EXIT_SKIPPED, console, err, localized, settings, speak
 from tierwise.cli.options import LangOpt
@@ -33,6 +34,10 @@ app = typer.Typer(
 def _root(debug: Annotated[bool, typer.Option("--debug", help="show tracebacks")] = False,
           lang: LangOpt = None) -> None:
     settings.debug = debug
+    # Each command starts in the default language: one process may run several (tests, scripts
+    # calling the app), and a --lang of the one before must not carry over.
+    settings.lang_given = False
+    i18n.set_language(i18n.DEFAULT)
     speak(lang)
 
 
