@@ -180,10 +180,10 @@ def _grades() -> tuple[object, list[object]]:
     ("en", ["customer id", "tier", "tier label", "tier description", "strategy", "score",
             "reasons", "gap to the next tier", "points: Spend"],
      ["High value", "Our best customers", "Call them first"]),
-    ("zh-Hans", ["客户ID", "层级", "层级名称", "层级说明", "运营策略", "得分", "分层依据",
-                 "距上一层级的差距", "得分：消费额"], ["高价值", "最优质的客户", "专属客服优先联系"]),
-    ("zh-Hant", ["客戶ID", "層級", "層級名稱", "層級說明", "營運策略", "得分", "分層依據",
-                 "距上一層級的差距", "得分：消費額"], ["高價值", "最优质的客户", "专属客服优先联系"]),
+    ("zh-Hans", ["客户ID", "等级", "等级名称", "等级说明", "运营策略", "得分", "定级原因",
+                 "距上一等级的差距", "得分：消费额"], ["高价值", "最优质的客户", "专属客服优先联系"]),
+    ("zh-Hant", ["客戶ID", "等級", "等級名稱", "等級說明", "營運策略", "得分", "定級原因",
+                 "距上一等級的差距", "得分：消費額"], ["高價值", "最优质的客户", "专属客服优先联系"]),
 ])
 def test_exports_for_people_carry_headers_descriptions_and_strategies(
         lang: str, headers: list[str], texts: list[str]) -> None:
@@ -208,8 +208,8 @@ def test_the_keys_export_is_refused_when_misspelt() -> None:
 
 
 @pytest.mark.parametrize(("lang", "head", "row", "check"), [
-    ("zh-Hans", "发现 1 个数据问题；未进行分层", "第 2 行", "无法识别的值"),
-    ("zh-Hant", "發現 1 個資料問題；未進行分層", "第 2 行", "無法識別的值"),
+    ("zh-Hans", "发现 1 个数据问题；未定级", "第 2 行", "无法识别的值"),
+    ("zh-Hant", "發現 1 個資料問題；未定級", "第 2 行", "無法識別的值"),
 ])
 def test_the_data_quality_report_speaks_chinese(tmp_path: Path, lang: str, head: str, row: str,
                                                 check: str) -> None:

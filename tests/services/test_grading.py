@@ -66,7 +66,7 @@ def test_exports_carry_texts(retail: Project) -> None:
     with i18n.use("zh-Hans"):  # the reader's language: Chinese labels and headers
         chinese = run(retail, "rfm", export=["csv"])
     text = (chinese.folder / "grades.csv").read_text(encoding="utf-8-sig")
-    assert text.startswith('"客户ID","层级","层级名称"')
+    assert text.startswith('"客户ID","等级","等级名称"')
     assert "冠军客户" in text or "忠诚客户" in text
 
 

@@ -25,6 +25,13 @@ def explain(project: Project, scheme_name: str, customer_id: str, *, as_of: date
     try:
         run = latest_run(store, scheme_name, as_of)
         folder = Path(run.folder or "")
+        if not (folder / "grades.parquet").is_file():
+            raise NotFoundError(
+                f"the files of run {run.id} ({scheme_name} as of {run.as_of}) are not at "
+                f"{str(folder)!r}; they were moved or deleted, or recorded relative to another "
+                f"working folder. Run it again with `tierwise run {scheme_name} --as-of "
+                f"{run.as_of} --force`"
+            )
         # One shared DuckDB reads the row groups in parallel and caches the files' footers.
         grades = lookup_parquet([str(folder / "grades.parquet")], CUSTOMER, customer_id)
         if grades.num_rows == 0:

@@ -25,9 +25,13 @@ class Project:
 
     @classmethod
     def open(cls, path: str | Path = ".") -> Project:
-        """Load and validate ``tierwise.yaml`` from a folder (or the file itself)."""
+        """Load and validate ``tierwise.yaml`` from a folder (or the file itself).
+
+        The root is made absolute: run folders recorded in the store are then found from any
+        working folder, not only from the one the run was started in.
+        """
         spec, root = load_project(path)
-        return cls(spec, root)
+        return cls(spec, root.absolute())
 
     def scheme(self, name: str) -> SchemeSpec:
         """The scheme called ``name``.
