@@ -196,7 +196,7 @@ def _convert_doc(text: str, convert: Callable[[str], str], name: str) -> str:
 
 #: Where OpenCC's Taiwan phrasing still reads as mainland usage, or guesses the wrong character.
 TAIWAN = {"質量": "品質", "演示": "示範", "併為": "並為", "--lang zh ": "--lang zh-TW ",
-          "--lang zh`": "--lang zh-TW`", "--lang zh\n": "--lang zh-TW\n"}
+          "--lang zh\n": "--lang zh-TW\n"}
 
 
 def _opencc() -> Callable[[str], str]:
