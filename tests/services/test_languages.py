@@ -114,3 +114,31 @@ def test_a_lock_out_speaks_chinese(lang: str, text: str) -> None:
         message = str(LockedOut(moment + timedelta(minutes=4, seconds=30), moment))
     assert text in message
     assert_translated(message)
+
+
+@pytest.mark.parametrize(("lang", "words"), [("zh-Hans", ("未知方法", "请检查拼写")),
+                                             ("zh-Hant", ("未知方法", "請檢查拼寫"))])
+def test_an_unknown_method_is_refused_in_chinese(lang: str, words: tuple[str, ...]) -> None:
+    from tierwise.methods import registry
+
+    with i18n.use(lang), pytest.raises(SpecError) as info:
+        registry.get("rfn")
+    message = str(info.value)
+    assert "'rfn'" in message and "rfm" in message and all(w in message for w in words)
+    assert_translated(message)
+
+
+@pytest.mark.parametrize(("lang", "fallback"), [("zh-Hans", "请使用 method: rfm 或 rules"),
+                                                ("zh-Hant", "請使用 method: rfm 或 rules")])
+def test_a_lifetime_model_refuses_thin_data_in_chinese(lang: str, fallback: str) -> None:
+    import numpy as np
+
+    from tierwise.errors import MethodError
+    from tierwise.methods.lifetime._fit import require_fit_support
+
+    ones = np.ones(30)
+    with i18n.use(lang), pytest.raises(MethodError) as info:
+        require_fit_support(np.zeros(30), ones * 100, ones, model="BG/NBD")
+    message = str(info.value)
+    assert message.startswith("BG/NBD") and fallback in message
+    assert_translated(message)
