@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from tierwise.errors import NotFoundError
+from tierwise.i18n import _
 
 EXAMPLES = ("retail", "bank", "b2b")
 #: How to install what the fitted methods, the evaluation and its charts import.
@@ -74,8 +75,8 @@ def examples_dir() -> Path:
         if (candidate / "retail" / "tierwise.yaml").exists():
             return candidate
     raise NotFoundError(
-        "the example projects are missing from this installation; reinstall "
-        "tierwise (pip install --force-reinstall tierwise)"
+        _("the example projects are missing from this installation; reinstall tierwise (pip "
+          "install --force-reinstall tierwise)")
     )
 
 
@@ -100,7 +101,8 @@ def _evaluation(project: Any, schemes: list[str], day: date, folder: Path) -> De
     result = evaluate(project, schemes, as_of=day - relativedelta(months=12),
                       horizon="12m", outcome="spend_12m")
     evaluation_output.write(result, folder, png=not missing_packages(_CHART_NEEDS))
-    return DemoItem("evaluation", f"retail: every scheme against the next 12 months ({folder})",
+    return DemoItem("evaluation", _("retail: every scheme against the next 12 months ({folder})").format(
+        folder=folder),
                     result)
 
 
@@ -164,7 +166,8 @@ def run_demo(folder: Path, *, customers: int = 5000) -> Iterator[DemoItem]:
             spec = project.spec.schemes[result.scheme]
             yield DemoItem("run", f"{name}: {result.scheme}", (result, spec))
         if needs is not None:
-            yield DemoItem("needs_ml", f"{name}: left out, needs the [ml] extra", needs)
+            yield DemoItem("needs_ml", _("{name}: left out, needs the [ml] extra").format(
+                name=name), needs)
         if name == "retail" and not missing_packages(_EVALUATION_NEEDS):
             graded = {o.scheme for o in outcomes}
             yield _evaluation(project, [s for s in project.spec.schemes if s in graded], day,
@@ -174,6 +177,6 @@ def run_demo(folder: Path, *, customers: int = 5000) -> Iterator[DemoItem]:
     write_dirty_retail(dirty / "data", customers=min(customers, 500))
     yield DemoItem(
         "quality",
-        "retail with dirty rows: what `tierwise check` reports",
+        _("retail with dirty rows: what `tierwise check` reports"),
         check(Project.open(dirty)),
     )

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tierwise.errors import DataError
+from tierwise.i18n import _
 from tierwise.indicators import CUSTOMER
 from tierwise.methods.fitted import FittedModel
 from tierwise.services.export_columns import for_people
@@ -67,9 +68,11 @@ class GradeFacts:
         """
         if self.rows != customers or self.missing_ids or self.missing_tiers:
             raise DataError(
-                f"grading produced {self.rows} grades ({self.missing_ids} without a customer, "
-                f"{self.missing_tiers} without a tier) for {customers} customers; this is a "
-                "bug in tierwise, please report it with the scheme"
+                _("grading produced {rows} grades ({missing_ids} without a customer, "
+                  "{missing_tiers} without a tier) for {customers} customers; this is a bug in "
+                  "tierwise, please report it with the scheme").format(rows=self.rows,
+                    missing_ids=self.missing_ids, missing_tiers=self.missing_tiers,
+                    customers=customers)
             )
 
 

@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 
 from tierwise.errors import ConflictError
+from tierwise.i18n import _
 from tierwise.services.demo import examples_dir
 from tierwise.spec import PROJECT_FILE
 
@@ -105,8 +106,8 @@ def write_starter(folder: Path, *, force: bool = False, customers: int = 300,
     """
     if (folder / PROJECT_FILE).exists() and not force:
         raise ConflictError(
-            f"{folder / PROJECT_FILE} already exists; pass --force to overwrite "
-            "it (its data files are rewritten too)"
+            _("{path} already exists; pass --force to overwrite it (its data files are rewritten "
+              "too)").format(path=folder / PROJECT_FILE)
         )
     from tierwise.demo import write_retail
 

@@ -175,13 +175,14 @@ def _decide(conn: sa.Connection, override_id: int, *, actor: str, status: str, n
         )
     if before.status not in allowed_from:
         raise ConflictError(
-            f"override #{override_id} is {before.status}; only a {' or '.join(allowed_from)} "
-            f"override can be {status}"
+            _("override #{override_id} is {status}; only a {allowed} override can be {wanted}"
+              ).format(override_id=override_id, status=before.status,
+                       allowed=_(" or ").join(allowed_from), wanted=status)
         )
     if status in (ACTIVE, REJECTED) and actor == before.author:
         raise PermissionDenied(
-            f"{actor!r} wrote override #{override_id} and cannot approve or reject it; "
-            "a second person must decide"
+            _("{actor!r} wrote override #{override_id} and cannot approve or reject it; a "
+              "second person must decide").format(actor=actor, override_id=override_id)
         )
     updated = conn.execute(
         sa.update(overrides)
