@@ -113,8 +113,8 @@ def demo(
                 left_out.append(item.payload)
                 console.print(needs_ml_text(item.payload), soft_wrap=True)
             else:
-                result, spec = item.payload
-                print_summary(result, spec, lang=i18n.current())
+                result, spec, indicators = item.payload
+                print_summary(result, spec, lang=i18n.current(), indicators=indicators)
                 print_fitted(result)
     if left_out:
         console.print(Text(_("Some steps need the [ml] extra (scipy, scikit-learn, matplotlib), "

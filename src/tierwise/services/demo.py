@@ -29,9 +29,9 @@ _PACKAGE = {"sklearn": "scikit-learn"}
 class DemoItem:
     """One step of the demo for an edge to show.
 
-    ``kind`` is ``run`` (payload: the run outcome and its scheme), ``evaluation`` (the
-    evaluation), ``quality`` (a data-quality report) or ``needs_ml`` (a :class:`NeedsML`: what
-    was left out because the ``[ml]`` extra is not installed).
+    ``kind`` is ``run`` (payload: the run outcome, its scheme and the project's indicators),
+    ``evaluation`` (the evaluation), ``quality`` (a data-quality report) or ``needs_ml`` (a
+    :class:`NeedsML`: what was left out because the ``[ml]`` extra is not installed).
     """
 
     kind: str
@@ -164,7 +164,8 @@ def run_demo(folder: Path, *, customers: int = 5000) -> Iterator[DemoItem]:
         outcomes = history + run(project, names, force=True, actor="demo")
         for result in sorted(outcomes, key=lambda o: list(project.spec.schemes).index(o.scheme)):
             spec = project.spec.schemes[result.scheme]
-            yield DemoItem("run", f"{name}: {result.scheme}", (result, spec))
+            yield DemoItem("run", f"{name}: {result.scheme}",
+                           (result, spec, project.spec.indicators))
         if needs is not None:
             yield DemoItem("needs_ml", _("{name}: left out, needs the [ml] extra").format(
                 name=name), needs)
