@@ -146,7 +146,7 @@ def test_overrides_need_a_second_person_and_expire(months: Path) -> None:
         "bronze", "computed")  # expired: back to the computed tier
     overridden = {o.as_of: sum(c.overridden for c in o.counts) for o in outcomes}
     assert overridden == {date(2025, 1, 31): 1, date(2025, 2, 28): 1, date(2025, 3, 31): 0}
-    with pytest.raises(ConflictError, match="is already active, so it cannot be decided again"):
+    with pytest.raises(ConflictError, match="only a pending"):
         override_service.reject(project, made.id, actor="supervisor")
     revoked = override_service.revoke(project, made.id, actor="supervisor")
     assert revoked.status == "revoked"

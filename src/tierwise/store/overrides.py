@@ -23,7 +23,7 @@ from tierwise.store.tables import overrides, schemes
 
 KINDS = ("pin", "floor", "ceiling", "exclude")
 PENDING, ACTIVE, REJECTED, REVOKED = "pending", "active", "rejected", "revoked"
-#: Each status as people call it (messages and pages say it in the reader's language).
+#: Each status as people call it (the dashboard says it in the reader's language).
 STATUS_NAMES = {PENDING: N_("pending approval"), ACTIVE: N_("active"),
                 REJECTED: N_("rejected"), REVOKED: N_("revoked")}
 
@@ -113,11 +113,12 @@ def create(
             if start < (o.expires or date.max) and o.valid_from < end]
     if live:
         o = live[0]
-        raise ConflictError(_(
-            "customer {customer} already has override #{id} in {scheme} ({kind}{tier}, "
-            "{status}); revoke it first (`tierwise override revoke {id}`)").format(
-            customer=repr(customer_id), id=o.id, scheme=repr(scheme), kind=o.kind,
-            tier=" " + o.tier if o.tier else "", status=_(STATUS_NAMES[o.status])))
+        raise ConflictError(
+            _("customer {customer} already has override #{id} in {scheme} ({kind}, {status}); "
+              "revoke it first (`tierwise override revoke {id}`)").format(
+                  customer=repr(customer_id), id=o.id, scheme=repr(scheme),
+                  kind=f"{o.kind} {o.tier}" if o.tier else o.kind, status=o.status)
+        )
     oid = conn.execute(
         sa.insert(overrides).values(
             scheme_id=sid, customer_id=customer_id, kind=request.kind, tier=request.tier,
@@ -140,17 +141,21 @@ def _check(request: OverrideRequest, tiers: list[str], start: date) -> None:
         raise StoreError(_("an override needs a reason: say why this customer's grade is "
                            "changed"))
     if kind not in KINDS:
-        raise StoreError(f"override kind {kind!r} is unknown; use one of {', '.join(KINDS)}")
+        raise StoreError(_("override kind {kind} is unknown; use one of {kinds}").format(
+            kind=repr(kind), kinds=", ".join(KINDS)))
     if kind == "exclude":
         if tier is not None:
-            raise StoreError("an exclude override takes no tier; leave the tier out")
+            raise StoreError(_("an exclude override takes no tier; leave the tier out"))
     elif tier not in tiers:
-        raise StoreError(_("tier {tier} is not a tier of {scheme}; tiers: {tiers}").format(
-            tier=repr(tier), scheme=repr(request.scheme), tiers=", ".join(tiers)))
+        raise StoreError(
+            _("tier {tier} is not a tier of {scheme}; tiers: {tiers}").format(
+                tier=repr(tier), scheme=repr(request.scheme), tiers=", ".join(tiers))
+        )
     if request.expires is not None and request.expires <= start:
-        raise StoreError(_(
-            "the override expires on {expires}, not after it starts ({start}); give a later "
-            "expiry or none").format(expires=request.expires, start=start))
+        raise StoreError(
+            _("the override expires on {expires}, not after it starts ({start}); give a later "
+              "expiry or none").format(expires=request.expires, start=start)
+        )
 
 
 def get(conn: sa.Connection, override_id: int) -> Override:
@@ -166,17 +171,22 @@ def _decide(conn: sa.Connection, override_id: int, *, actor: str, status: str, n
             allowed_from: tuple[str, ...], action: str, revision: int | None) -> Override:
     before = get(conn, override_id)
     if revision is not None and revision != before.revision:
-        raise ConflictError(_(
-            "override #{id} changed since you read it (revision {revision}, now {now}); reload "
-            "it and decide again").format(id=override_id, revision=revision, now=before.revision))
+        raise ConflictError(
+            _("override #{id} changed since you read it (revision {revision}, now {now}); "
+              "reload it and decide again").format(id=override_id, revision=revision,
+                                                   now=before.revision)
+        )
     if before.status not in allowed_from:
-        raise ConflictError(_(
-            "override #{id} is already {status}, so it cannot be decided again; reload it to "
-            "see who decided it").format(id=override_id, status=_(STATUS_NAMES[before.status])))
+        raise ConflictError(
+            _("override #{override_id} is {status}; only a {allowed} override can be {wanted}"
+              ).format(override_id=override_id, status=before.status,
+                       allowed=_(" or ").join(allowed_from), wanted=status)
+        )
     if status in (ACTIVE, REJECTED) and actor == before.author:
-        raise PermissionDenied(_(
-            "{actor} wrote override #{id} and cannot approve or reject it; a second person "
-            "must decide").format(actor=repr(actor), id=override_id))
+        raise PermissionDenied(
+            _("{actor!r} wrote override #{override_id} and cannot approve or reject it; a "
+              "second person must decide").format(actor=actor, override_id=override_id)
+        )
     updated = conn.execute(
         sa.update(overrides)
         .where(overrides.c.id == override_id, overrides.c.revision == before.revision)
@@ -184,7 +194,8 @@ def _decide(conn: sa.Connection, override_id: int, *, actor: str, status: str, n
                 revision=before.revision + 1)
     )
     if updated.rowcount != 1:
-        raise ConflictError(f"override #{override_id} changed while deciding; try again")
+        raise ConflictError(_("override #{id} changed while deciding; try again").format(
+            id=override_id))
     after = get(conn, override_id)
     audit.append(conn, actor=actor, action=action, object_type="override",
                  object_id=str(override_id), before=_public(before), after=_public(after))
