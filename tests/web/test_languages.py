@@ -46,6 +46,7 @@ ALLOWED = {
     "UTC": "times are stored and shown in UTC; the abbreviation is international",
     "RFM": "the method's name (recency, frequency, monetary); Chinese users say RFM too",
     "ABC": "the method's name (ABC analysis), written so in Chinese as well",
+    "ID": "Chinese writes an id as ID too (客户ID)",
 }
 #: Classes of page elements whose text another area renders: reasons and gaps come from the
 #: methods and policies (the ``explain`` catalogue), the fitted model's description from the
