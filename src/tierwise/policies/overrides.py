@@ -31,6 +31,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from tierwise.spec.ladder import Ladder
+
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
@@ -70,11 +72,15 @@ def apply_overrides(
     """
     import ibis
 
-    rank_of = {t.key: i + 1 for i, t in enumerate(tiers)}
+    ladder = Ladder.of(tiers)
+    rank_of = ladder.positions
     computed = graded.computed_tier if "computed_tier" in graded.columns else graded.tier
+    held_k = graded.tier.cast("string")
+    # Positions (the ladder, then the statuses) tell tiers apart where ranks of statuses do not.
     table = graded.mutate(
-        _held_k=graded.tier.cast("string"),
-        _held_r=graded.tier_rank.cast("int32"),
+        _held_k=held_k,
+        _held_r=ibis.coalesce(held_k.cases(*rank_of.items(), else_=ibis.null("int32")),
+                              graded.tier_rank).cast("int32"),
         _computed=computed.cast("string"),
     )
     if overrides is None:
@@ -93,7 +99,8 @@ def apply_overrides(
     )
     final = ibis.coalesce(final, held).cast("int32")
     table = table.mutate(_final=final)
-    key = table._final.cases(*((i + 1, t.key) for i, t in enumerate(tiers)), else_=table._held_k)
+    key = table._final.cases(*((i + 1, t.key) for i, t in enumerate(ladder.tiers)),
+                             else_=table._held_k)
     changed = table._okind.notnull() & ((table._okind == "pin") | (table._final != table._held_r))
     final_key = ibis.ifelse(table._final == table._held_r, table._held_k, key)
     source = ibis.cases(
@@ -105,12 +112,12 @@ def apply_overrides(
         if name == "tier":
             columns[name] = final_key.cast("string")
         elif name == "tier_rank":
-            columns[name] = table._final.cast(graded.tier_rank.type())
+            columns[name] = ladder.stored_rank(table._final).cast(graded.tier_rank.type())
         else:
             columns[name] = table[name]
     columns.update(
         policy_tier=table._held_k,
-        policy_rank=table._held_r,
+        policy_rank=ladder.stored_rank(table._held_r),
         source=source.cast("string"),
         override_id=table._oid.cast("int64"),
         override_kind=table._okind.cast("string"),

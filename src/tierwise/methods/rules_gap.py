@@ -1,0 +1,223 @@
+"""The gap of a rules customer: the smallest change that moves them up the value ladder.
+
+A gap only points up. For a customer in a ladder tier it names the nearest tier above that
+they can reach by changing indicators in the direction that tier needs; for a customer in a
+status tier, the change that takes them out of it and the tier they would then have.
+
+* **Direction of an indicator.** The best ladder tier whose condition tests the indicator with
+  thresholds of one kind decides: only lower bounds (``>=``, ``>``) make it an indicator where
+  more is better, only upper bounds one where less is better. An indicator no ladder tier
+  decides (e.g. one only a status tests) may move either way. A step against the direction is
+  never proposed: no "spend less" to move up.
+* **Reaching a tier.** Each alternative of the tier's condition (its disjunctive normal form)
+  is reachable when every unmet threshold can be met in the indicator's direction and, with the
+  indicators moved to the thresholds, no condition tried before the tier's (a status with a
+  higher priority, say) would still catch the customer.
+* **Leaving a status.** A status with a condition is left by breaking the condition (its
+  negation, equalities broken upwards unless less is better); a status that is the fallback by
+  reaching any ladder tier, the lowest first. The text names the tier the customer would have.
+  A status whose condition is not a set of thresholds gets no gap, and the text says why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from tierwise import expr
+from tierwise.methods.base import concat, drop_lead, fmt
+from tierwise.spec.ladder import Ladder
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+    from tierwise.spec.models import RulesSchemeSpec, TierSpec
+
+#: The most alternatives a status's negated condition may have before it counts as not computable.
+MAX_ESCAPES = 16
+
+_LOWER = (">=", ">")
+_UPPER = ("<=", "<")
+
+
+def directions(ladder: Ladder) -> dict[str, str]:
+    """Per indicator, ``"more"`` or ``"less"`` where the ladder says which is better."""
+    out: dict[str, str] = {}
+    for tier in ladder.tiers[: ladder.size]:
+        dnf = expr.atoms(expr.parse(tier.when)) if tier.when else None
+        ops: dict[str, set[str]] = {}
+        for atom in (a for conj in dnf or [] for a in conj):
+            ops.setdefault(atom.name, set()).add(atom.op)
+        for name, seen in ops.items():
+            if name in out:
+                continue
+            if seen <= set(_LOWER):
+                out[name] = "more"
+            elif seen <= set(_UPPER):
+                out[name] = "less"
+    return out
+
+
+@dataclass(frozen=True)
+class _Rules:
+    """What every gap of a scheme reads: the scheme, its table, ladder and conditions."""
+
+    scheme: RulesSchemeSpec
+    table: ir.Table
+    as_of: date
+    ladder: Ladder
+    order: list[TierSpec]
+    direction: dict[str, str]
+
+    def caught(self, env: dict[str, Any], before: TierSpec | None) -> ir.StringValue:
+        """The tier the rules give with ``env``'s values, trying conditions up to ``before``.
+
+        Null when no condition tried before ``before`` holds (all of them with None).
+        """
+        import ibis
+
+        tried = self.order if before is None else self.order[: self.order.index(before)]
+        branches = []
+        for tier in tried:
+            node = expr.parse(str(tier.when))
+            values = {n: env.get(n, self.table[n]) for n in expr.names(node)}
+            branches.append((expr.compile_condition(node, values, as_of=self.as_of), tier.key))
+        if not branches:
+            return ibis.null("string")
+        return ibis.cases(*branches, else_=ibis.null("string"))
+
+
+def gap(scheme: RulesSchemeSpec, table: ir.Table, tier: ir.StringValue, *, as_of: date
+        ) -> ir.Value:
+    """The gap text of every customer of ``table`` in ``tier`` (the computed tier)."""
+    import ibis
+
+    ladder = Ladder.of(scheme.tiers)
+    rules = _Rules(scheme, table, as_of, ladder, scheme.evaluation_order(), directions(ladder))
+    reach = {t.key: _reach(rules, t) for t in ladder.tiers[: ladder.size]}
+    branches = []
+    for current in ladder.tiers:
+        if current.status:
+            text = _leave(rules, current, reach)
+        else:
+            texts = [reach[t.key] for t in ladder.above(current.key) if reach[t.key] is not None]
+            text = ibis.coalesce(*texts) if len(texts) > 1 else (texts[0] if texts else None)
+        if text is not None:
+            branches.append((tier == current.key, text))
+    if not branches:
+        return ibis.null("string")
+    return ibis.cases(*branches, else_=ibis.null("string"))
+
+
+def _moved(rules: _Rules, conj: list[expr.Atom]) -> tuple[dict[str, Any], ir.BooleanValue,
+                                                          ir.StringValue]:
+    """Indicators moved to meet ``conj``, whether every move goes their way, and the steps."""
+    import ibis
+
+    env: dict[str, Any] = {}
+    allowed: list[ir.BooleanValue] = []
+    parts: list[Any] = []
+    for atom in conj:
+        value = env.get(atom.name, rules.table[atom.name].cast("float64"))
+        holds = ibis.coalesce(_holds(value, atom.op, atom.value), False)
+        unit = 1.0 if rules.table[atom.name].type().is_integer() else 0.01
+        target = {">": atom.value + unit, "<": atom.value - unit}.get(atom.op, atom.value)
+        up = ibis.literal(atom.op in _LOWER) | ((atom.op == "==") & (ibis.coalesce(value, 0.0)
+                                                                     < atom.value))
+        way = rules.direction.get(atom.name)
+        ok = ibis.literal(True) if way is None else (up if way == "more" else ~up)
+        allowed.append(holds | ok)
+        env[atom.name] = ibis.ifelse(holds, value, ibis.literal(target))
+        parts.append(ibis.ifelse(holds, "", concat([", ", _step(atom, value, target)])))
+    return env, ibis.and_(*allowed), drop_lead(concat(parts), ", ")
+
+
+def _reach(rules: _Rules, target: TierSpec) -> ir.StringValue | None:
+    """"to reach 'gold': ..." with every alternative the customer can take; null when none."""
+    import ibis
+
+    if target.when is None:
+        return None
+    dnf = expr.atoms(expr.parse(target.when))
+    options = []
+    for conj in dnf or []:
+        if expr.unsatisfiable(conj):
+            continue
+        env, allowed, steps = _moved(rules, conj)
+        still = rules.caught(env, target)
+        ok = allowed & still.isnull() & steps.notnull()
+        options.append(ibis.ifelse(ok, concat(["; or ", steps]), ""))
+    if not options:
+        return None
+    return concat([f"to reach {target.key!r}: ", drop_lead(concat(options), "; or ")])
+
+
+def _escapes(status: TierSpec, direction: dict[str, str]) -> list[list[expr.Atom]] | None:
+    """The alternatives that break ``status``'s condition; None when it has no numeric form."""
+    dnf = expr.atoms(expr.parse(str(status.when)))
+    if dnf is None:
+        return None
+    flip = {">=": "<", ">": "<=", "<=": ">", "<": ">="}
+    out: list[list[expr.Atom]] = [[]]
+    for conj in dnf:
+        broken = [expr.Atom(a.name, flip.get(a.op) or ("<" if direction.get(a.name) == "less"
+                                                      else ">"), a.value) for a in conj]
+        out = [[*alt, atom] for alt in out for atom in broken]
+        if len(out) > MAX_ESCAPES:
+            return None
+    return [alt for alt in out if not expr.unsatisfiable(alt)]
+
+
+def _leave(rules: _Rules, status: TierSpec, reach: dict[str, ir.StringValue | None]
+           ) -> ir.StringValue | None:
+    """How a customer leaves ``status``, or why no change can be computed."""
+    import ibis
+
+    if status.when is None:  # the fallback: any ladder tier, the least demanding first
+        texts = [reach[t.key] for t in reversed(rules.ladder.tiers[: rules.ladder.size])
+                 if reach[t.key] is not None]
+        return ibis.coalesce(*texts) if len(texts) > 1 else (texts[0] if texts else None)
+    escapes = _escapes(status, rules.direction)
+    if escapes is None:
+        return ibis.literal(f"no gap: the condition of {status.key!r} is not a set of "
+                            "thresholds, so the change that leaves it cannot be computed")
+    options = []
+    fallback = ibis.literal(rules.scheme.fallback)
+    for conj in escapes:
+        env, allowed, steps = _moved(rules, conj)
+        lands = ibis.coalesce(rules.caught(env, None), fallback)
+        ok = allowed & (lands != status.key) & steps.notnull()
+        options.append(ibis.ifelse(ok, concat(["; or ", steps, ", then ", lands]), ""))
+    if not options:
+        return None
+    return concat([f"to leave {status.key!r}: ", drop_lead(concat(options), "; or ")])
+
+
+def _holds(value: ir.NumericValue, op: str, bound: float) -> ir.BooleanValue:
+    return {
+        ">=": value >= bound,
+        ">": value > bound,
+        "<=": value <= bound,
+        "<": value < bound,
+        "==": value == bound,
+        "!=": value != bound,
+    }[op]
+
+
+def _step(atom: expr.Atom, value: ir.NumericValue, target: float) -> ir.StringValue:
+    """E.g. "orders_12m +1 (>= 10)": the change to ``target``, the nearest value meeting ``atom``."""
+    import ibis
+
+    bound = ibis.literal(float(target))
+    if atom.op in _LOWER:
+        need = concat([atom.name, " +", fmt(ibis.coalesce(bound - value, bound))])
+    elif atom.op in _UPPER:
+        need = concat([atom.name, " -", fmt(ibis.coalesce(value - bound, ibis.literal(0.0)))])
+    else:
+        need = concat([atom.name, " to ", fmt(bound)])
+    return concat([need, f" ({atom.op} {_num(atom.value)})"])
+
+
+def _num(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
