@@ -6,16 +6,21 @@ register their commands), so the command line has no import circle.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+import inspect
+import typing
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
 from rich.text import Text
 
+from tierwise import i18n
+from tierwise.cli.options import LangOpt
 from tierwise.errors import DataError, SpecError, TierwiseError
 
 if TYPE_CHECKING:  # the services load the engine and the store: only when a command runs
@@ -31,9 +36,11 @@ EXIT_SKIPPED = 3
 
 
 class _Settings:
-    """Settings of the root callback that every command reads (``--debug``)."""
+    """Settings of the root callback that every command reads (``--debug``, ``--lang``)."""
 
     debug = False
+    #: The language was chosen with --lang or TIERWISE_LANG: the project's default does not apply.
+    lang_given = False
 
 
 settings = _Settings()
@@ -76,11 +83,48 @@ def required_date(text: str, option: str) -> date:
         raise SpecError(f"{option} {text!r} is not a date; write it as YYYY-MM-DD") from None
 
 
+def speak(lang: str | None) -> None:
+    """Speak ``lang`` (from --lang or TIERWISE_LANG) for the rest of the command."""
+    if lang:
+        try:
+            i18n.set_language(lang)
+        except TierwiseError as exc:
+            fail(exc)
+        settings.lang_given = True
+
+
+def localized(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``command`` with a ``--lang`` option, which sets the language before it runs."""
+    hints = typing.get_type_hints(command, include_extras=True)
+    signature = inspect.signature(command)
+    if "lang" in signature.parameters:
+        return command
+    # Typer reads the options from the annotations: give it the resolved ones (the modules use
+    # ``from __future__ import annotations``, so the signature holds their text).
+    params = [p.replace(annotation=hints.get(p.name, p.annotation))
+              for p in signature.parameters.values()]
+    params.append(inspect.Parameter("lang", inspect.Parameter.KEYWORD_ONLY, default=None,
+                                    annotation=LangOpt))
+
+    @functools.wraps(command)
+    def run(*args: Any, lang: str | None = None, **kwargs: Any) -> Any:
+        speak(lang)
+        return command(*args, **kwargs)
+
+    run.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=params, return_annotation=hints.get("return", None))
+    run.__annotations__ = {**hints, "lang": LangOpt}
+    return run
+
+
 def open_project(path: Path) -> Project:
-    """The project in the folder ``path``."""
+    """The project in the folder ``path``; its ``language:`` applies unless one was chosen."""
     from tierwise.services.grading import Project
 
-    return Project.open(path)
+    project = Project.open(path)
+    if not settings.lang_given:
+        i18n.set_language(project.spec.language)
+    return project
 
 
 def open_store(path: Path) -> Store:

@@ -16,7 +16,8 @@ from typing import Annotated
 import typer
 
 from tierwise.cli import evaluate, project_commands, run_command, serve, store_commands, users
-from tierwise.cli.common import EXIT_SKIPPED, console, err, settings
+from tierwise.cli.common import EXIT_SKIPPED, console, err, localized, settings, speak
+from tierwise.cli.options import LangOpt
 
 __all__ = ["EXIT_SKIPPED", "app", "console", "err", "main"]
 
@@ -29,8 +30,10 @@ app = typer.Typer(
 
 
 @app.callback()
-def _root(debug: Annotated[bool, typer.Option("--debug", help="show tracebacks")] = False) -> None:
+def _root(debug: Annotated[bool, typer.Option("--debug", help="show tracebacks")] = False,
+          lang: LangOpt = None) -> None:
     settings.debug = debug
+    speak(lang)
 
 
 # In the order the help lists them.
@@ -47,6 +50,11 @@ for _group, _name in (
     (users.user_app, "user"),
 ):
     app.add_typer(_group, name=_name)
+# Every command takes --lang (and TIERWISE_LANG), whatever group it is in.
+for _typer in (app, *(g.typer_instance for g in app.registered_groups if g.typer_instance)):
+    for _info in _typer.registered_commands:
+        if _info.callback is not None:
+            _info.callback = localized(_info.callback)
 
 
 def main() -> None:

@@ -9,7 +9,10 @@ import typer
 
 ProjectOpt = Annotated[Path, typer.Option("--project", "-p", help="project folder")]
 AsOfOpt = Annotated[str | None, typer.Option("--as-of", help="as-of date, YYYY-MM-DD")]
-LangOpt = Annotated[str, typer.Option("--lang", help="label language: en or zh")]
+LangOpt = Annotated[str | None, typer.Option(
+    "--lang", envvar="TIERWISE_LANG", show_envvar=False,
+    help="language of the output: en, zh-Hans (zh) or zh-Hant (zh-TW, zh-HK); default: "
+         "TIERWISE_LANG, then the project's `language:`, then en")]
 ActorOpt = Annotated[str | None, typer.Option(
     "--actor", help="who runs it, for the record, when not logged in (default: TIERWISE_USER or "
                     "the OS user)")]

@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
-from tierwise.cli.common import console, open_project, parse_date, reported
+from tierwise import i18n
+from tierwise.cli.common import console, open_project, parse_date, reported, speak
 from tierwise.cli.options import AsOfOpt, LangOpt, ProjectOpt
 from tierwise.cli.run_command import print_fitted, print_summary
 
@@ -72,9 +73,10 @@ def demo(
         "tierwise-demo"
     ),
     customers: Annotated[int, typer.Option(help="retail customers")] = 5000,
-    lang: LangOpt = "en",
+    lang: LangOpt = None,
 ) -> None:
     """Generate synthetic data, run every example project and print its tier summaries."""
+    speak(lang)
     from tierwise.cli.render import evaluation_tables, quality_table
     from tierwise.reports.evaluation_output import headline
     from tierwise.services.demo import run_demo
@@ -89,7 +91,7 @@ def demo(
                 console.print(quality_table(item.payload))
             else:
                 result, spec = item.payload
-                print_summary(result, spec, lang=lang)
+                print_summary(result, spec, lang=i18n.current())
                 print_fitted(result)
     console.print(
         f"demo projects in {folder}; try: tierwise explain C000001 -s value -p {folder / 'retail'}"

@@ -41,7 +41,7 @@ def summary_table(title: str, rows: list[TierRow], *, value: str | None, lang: s
     for row in rows:
         label = (
             row.label_zh
-            if lang == "zh"
+            if lang.startswith("zh")
             else f"{row.label_en} / {row.label_zh}"
             if (row.label_zh != row.label_en)
             else row.label_en

@@ -12,7 +12,16 @@ from typing import Annotated, Any
 
 import typer
 
-from tierwise.cli.common import EXIT_SKIPPED, console, err, open_project, parse_date, reported
+from tierwise import i18n
+from tierwise.cli.common import (
+    EXIT_SKIPPED,
+    console,
+    err,
+    open_project,
+    parse_date,
+    reported,
+    speak,
+)
 from tierwise.cli.options import AsOfOpt, LangOpt, ProjectOpt
 from tierwise.errors import SpecError
 
@@ -29,7 +38,7 @@ class RunRequest:
     version: int | None
     drop_bad_rows: bool
     export: list[str] | None
-    lang: str
+    lang: str | None
     actor: str | None
 
 
@@ -48,7 +57,7 @@ def run(
         "--drop-bad-rows", help="grade without rows that fail a check (they are counted)")
     ] = False,
     export: Annotated[list[str] | None, typer.Option(help="also write csv and/or xlsx")] = None,
-    lang: LangOpt = "en",
+    lang: LangOpt = None,
     actor: Annotated[str | None, typer.Option(help="who runs it (default: TIERWISE_USER or "
                                                     "the OS user)")] = None,
 ) -> None:
@@ -67,6 +76,7 @@ def run_schemes(request: RunRequest) -> None:
 
     from tierwise.services.runs import run as run_service
 
+    speak(request.lang)
     with reported():
         proj = open_project(request.project)
         names = list(proj.spec.schemes) if request.all_schemes else request.schemes
@@ -93,7 +103,7 @@ def run_schemes(request: RunRequest) -> None:
         if outcome.status == "skipped":
             continue
         spec = proj.scheme(outcome.scheme) if outcome.scheme in proj.spec.schemes else None
-        print_summary(outcome, spec, lang=request.lang,
+        print_summary(outcome, spec, lang=i18n.current(),
                       tag="" if outcome.run.official else ", unofficial")
         held = sum(c.held for c in outcome.counts)
         overridden = sum(c.overridden for c in outcome.counts)

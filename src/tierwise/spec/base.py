@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from tierwise.spec.limits import window_length_problem
 
@@ -28,15 +28,40 @@ class Spec(BaseModel):
 
 
 class Label(Spec):
-    """A tier or scheme label in English and Simplified Chinese."""
+    """A text in English and, when given, Simplified and Traditional Chinese.
+
+    ``zh`` is Simplified Chinese (``zh-Hans`` is accepted too); ``zh-Hant`` Traditional. A
+    missing translation falls back to the other Chinese script, then to English.
+    """
 
     en: str
-    zh: str | None = None
+    zh: str | None = Field(default=None, alias="zh", description="Simplified Chinese")
+    zh_hant: str | None = Field(default=None, alias="zh-Hant", description="Traditional Chinese")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _tags(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        out = dict(value)
+        for tag, field in (("zh-Hans", "zh"), ("zh-CN", "zh"), ("zh_Hans", "zh"),
+                           ("zh-TW", "zh-Hant"), ("zh-HK", "zh-Hant"), ("zh_Hant", "zh-Hant")):
+            if tag in out and field not in out:
+                out[field] = out.pop(tag)
+        if "en" not in out:
+            # A Chinese-only label still needs a text for English readers: the first given.
+            first = next((v for v in (out.get("zh"), out.get("zh-Hant")) if v), None)
+            if first is not None:
+                out["en"] = first
+        return out
 
     def text(self, lang: str = "en") -> str:
-        """The label in ``lang`` ("en" or "zh"), falling back to English."""
-        return (self.zh or self.en) if lang == "zh" else self.en
-
+        """The label in ``lang`` (en, zh-Hans or zh-Hant; ``zh`` means zh-Hans)."""
+        if lang in ("zh", "zh-Hans"):
+            return self.zh or self.zh_hant or self.en
+        if lang == "zh-Hant":
+            return self.zh_hant or self.zh or self.en
+        return self.en
 
 
 def as_label(value: Any) -> Any:

@@ -35,8 +35,8 @@ _SECTIONS: dict[str, TypeAdapter[Any]] = {
     "schemes": TypeAdapter(SchemeSpec),
 }
 _INDICATOR_TAGS = {"aggregate", "attribute", "derived"}
-_TOP_KEYS = {"name", "description", "engine", "as_of", "output", "security", "store", "sources",
-             "indicators", "schemes"}
+_TOP_KEYS = {"name", "description", "language", "engine", "as_of", "output", "security", "store",
+             "sources", "indicators", "schemes"}
 
 
 @dataclass(frozen=True)
@@ -163,7 +163,7 @@ def parse_project(located: Located) -> ProjectSpec:
                 )
             )
     parsed: dict[str, Any] = {}
-    for key in ("name", "description", "as_of", "output", "engine", "security", "store"):
+    for key in ("name", "description", "language", "as_of", "output", "engine", "security", "store"):
         if key in doc:
             parsed[key] = _plain(doc[key])
     for section, adapter in _SECTIONS.items():

@@ -15,7 +15,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 
-from tierwise.spec.base import IDENT, WINDOW_RE, Label, Spec, window_problem
+from tierwise.i18n import normalize
+from tierwise.spec.base import IDENT, WINDOW_RE, Label, Spec, as_label, window_problem
 from tierwise.spec.learned import (
     MAX_CLUSTERS,
     ClusterSchemeSpec,
@@ -53,6 +54,9 @@ class ColumnSpec(Spec):
     format: str | None = Field(default=None, description="strptime format for dates, e.g. %d/%m/%Y")
     required: bool = Field(default=True, description="null or empty values are errors")
     nonnegative: bool = Field(default=False, description="negative values are errors")
+    label: Label | None = Field(default=None, description="name shown to people: text or {en, zh, zh-Hant}")
+
+    _label_in = field_validator("label", mode="before")(lambda cls, v: as_label(v))
 
 
 class SourceSpec(Spec):
@@ -62,6 +66,7 @@ class SourceSpec(Spec):
     an event source whose rows belong to a customer through ``id`` and happen at ``time``.
     """
 
+    label: Label | None = Field(default=None, description="name shown to people: text or {en, zh, zh-Hant}")
     path: str | None = Field(default=None, description="file path, relative to the project")
     url: str | None = Field(default=None, description="SQLAlchemy URL of a database")
     table: str | None = Field(
@@ -184,7 +189,10 @@ class AggregateIndicatorSpec(Spec):
     default: float | None = Field(
         default=None, description="value for customers without events (count and sum: 0)"
     )
+    label: Label | None = Field(default=None, description="name shown to people: text or {en, zh, zh-Hant}")
     description: str | None = None
+
+    _label_in = field_validator("label", mode="before")(lambda cls, v: as_label(v))
 
     @field_validator("window", mode="before")
     @classmethod
@@ -204,14 +212,20 @@ class AttributeIndicatorSpec(Spec):
 
     attribute: str
     default: Any | None = None
+    label: Label | None = Field(default=None, description="name shown to people: text or {en, zh, zh-Hant}")
     description: str | None = None
+
+    _label_in = field_validator("label", mode="before")(lambda cls, v: as_label(v))
 
 
 class DerivedIndicatorSpec(Spec):
     """An expression over other indicators, in the safe expression language."""
 
     expr: str
+    label: Label | None = Field(default=None, description="name shown to people: text or {en, zh, zh-Hant}")
     description: str | None = None
+
+    _label_in = field_validator("label", mode="before")(lambda cls, v: as_label(v))
 
 
 def _indicator_kind(value: Any) -> str:
@@ -305,6 +319,10 @@ class ProjectSpec(Spec):
 
     name: str
     description: str | None = None
+    language: str = Field(
+        default="en",
+        description="language of texts for people when no --lang, TIERWISE_LANG or browser "
+        "choice says otherwise: en, zh-Hans (zh) or zh-Hant (zh-TW, zh-HK)")
     engine: EngineSpec = Field(default_factory=EngineSpec)
     as_of: date | None = Field(default=None, description="default as-of date for runs")
     output: str = "output"
@@ -322,6 +340,15 @@ class ProjectSpec(Spec):
     @classmethod
     def _engine(cls, value: Any) -> Any:
         return {"kind": value} if isinstance(value, str) else value
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, value: str) -> str:
+        lang = normalize(value)
+        if lang is None:
+            raise ValueError(f"language {value!r} is not supported; use en, zh-Hans (zh) or "
+                             "zh-Hant (zh-TW, zh-HK)")
+        return lang
 
     @field_validator("as_of")
     @classmethod

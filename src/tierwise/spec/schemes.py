@@ -51,8 +51,10 @@ class TierSpec(Spec):
 
     key: str = Field(pattern=IDENT)
     label: Label | None = None
-    description: str | None = None
-    strategy: str | None = Field(default=None, description="what the business does for this tier")
+    description: Label | None = Field(
+        default=None, description="what the tier means (text, or {en, zh, zh-Hant})")
+    strategy: Label | None = Field(
+        default=None, description="what the business does for this tier (text, or {en, zh, zh-Hant})")
     when: str | None = Field(default=None, description="rules: condition of this tier")
     min_score: float | None = Field(default=None, description="scorecard: lowest score of the tier")
     top_share: float | None = Field(
@@ -75,11 +77,20 @@ class TierSpec(Spec):
         "are tried after, in listed order. The value order stays the listed order",
     )
 
-    _label_in = field_validator("label", mode="before")(lambda cls, v: as_label(v))
+    _label_in = field_validator("label", "description", "strategy", mode="before")(
+        lambda cls, v: as_label(v))
 
     def label_text(self, lang: str = "en") -> str:
         """The tier's label in ``lang``, or its key when no label is given."""
         return self.label.text(lang) if self.label else self.key
+
+    def description_text(self, lang: str = "en") -> str | None:
+        """What the tier means, in ``lang``; None when the scheme does not say."""
+        return self.description.text(lang) if self.description else None
+
+    def strategy_text(self, lang: str = "en") -> str | None:
+        """What the business does for the tier, in ``lang``; None when the scheme does not say."""
+        return self.strategy.text(lang) if self.strategy else None
 
 
 class StabilitySpec(Spec):

@@ -1,0 +1,136 @@
+"""The message catalogues are complete, and languages, numbers and labels behave per language."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date
+
+import pytest
+
+from tierwise import i18n
+from tierwise.i18n import catalogues
+from tierwise.spec.base import Label
+
+
+def test_every_message_is_translated_in_both_chinese_scripts() -> None:
+    problems = catalogues.check()
+    assert [str(p) for p in problems] == []
+
+
+def test_the_check_catches_a_missing_translation(tmp_path, monkeypatch) -> None:
+    # A source tree with one message nobody translated: the check names it, per language.
+    src = tmp_path / "src" / "tierwise" / "cli"
+    src.mkdir(parents=True)
+    (tmp_path / "src" / "tierwise" / "web" / "templates").mkdir(parents=True)
+    (src / "x.py").write_text('from tierwise.i18n import _\nprint(_("a text nobody translated"))\n')
+    problems = catalogues.check(tmp_path)
+    assert {(p.lang, p.domain, p.message) for p in problems} == {
+        ("zh-Hans", "cli", "a text nobody translated"),
+        ("zh-Hant", "cli", "a text nobody translated")}
+
+
+def test_placeholders_must_match(tmp_path) -> None:
+    from babel.messages.catalog import Catalog
+
+    catalog = Catalog(locale="zh_Hans")
+    catalog.add("{n} customers in {tier}", "{n} 位客户")
+    problems = catalogues._check_one("zh-Hans", "cli", "{n} customers in {tier}", catalog)
+    assert len(problems) == 1 and "placeholders ['n'] differ" in problems[0].problem
+
+
+@pytest.mark.parametrize(("tag", "lang"), [
+    ("en", "en"), ("en-GB", "en"), ("zh", "zh-Hans"), ("zh-CN", "zh-Hans"), ("zh_CN", "zh-Hans"),
+    ("zh-Hans", "zh-Hans"), ("zh-SG", "zh-Hans"), ("zh-TW", "zh-Hant"), ("zh-HK", "zh-Hant"),
+    ("zh-Hant", "zh-Hant"), ("zh-Hant-TW", "zh-Hant"), ("ZH-tw", "zh-Hant"), ("fr", None),
+    ("", None), (None, None)])
+def test_language_tags(tag: str | None, lang: str | None) -> None:
+    assert i18n.normalize(tag) == lang
+
+
+def test_unknown_language_is_refused_in_the_current_language() -> None:
+    with pytest.raises(i18n.LanguageError, match="is not supported; use en, zh-Hans"):
+        i18n.resolve("fr")
+    with i18n.use("zh"), pytest.raises(i18n.LanguageError, match="不支持语言 'fr'"):
+        i18n.resolve("fr")
+    with i18n.use("zh-TW"), pytest.raises(i18n.LanguageError, match="不支援語言 'fr'"):
+        i18n.resolve("fr")
+
+
+@pytest.mark.parametrize(("header", "lang"), [
+    ("zh-CN,zh;q=0.9,en;q=0.8", "zh-Hans"), ("zh-TW,zh;q=0.9", "zh-Hant"),
+    ("en-US,en;q=0.9,zh-CN;q=0.8", "en"), ("fr-FR,zh-HK;q=0.5", "zh-Hant"),
+    ("de, fr", "en"), ("", "en"), (None, "en"), ("zh;q=0, en;q=0.1", "en"),
+    ("zh;q=bad, zh-TW;q=0.4", "zh-Hant")])
+def test_accept_language(header: str | None, lang: str) -> None:
+    assert i18n.negotiate(header) == lang
+
+
+def test_numbers_dates_and_compact_forms_per_language() -> None:
+    assert i18n.number(1234567.891, 2) == "1,234,567.89"
+    assert i18n.compact(123_456_789) == "123.5M"
+    assert i18n.percent(0.1234) == "12.3%"
+    assert i18n.date(date(2026, 12, 6)) == "Dec 6, 2026"
+    with i18n.use("zh-Hans"):
+        assert i18n.compact(123_456_789) == "1.2亿"
+        assert i18n.compact(54_321) == "5.4万"
+        assert i18n.date(date(2026, 12, 6)) == "2026年12月6日"
+    with i18n.use("zh-Hant"):
+        assert i18n.compact(123_456_789) == "1.2億"
+        assert i18n.compact(54_321) == "5.4萬"
+
+
+def test_language_is_per_context() -> None:
+    seen: dict[str, str] = {}
+
+    def other() -> None:
+        seen["thread"] = i18n.current()
+
+    with i18n.use("zh-Hant"):
+        thread = threading.Thread(target=other)
+        thread.start()
+        thread.join()
+        assert i18n.current() == "zh-Hant"
+    assert i18n.current() == "en"
+    assert seen["thread"] == "en"  # a new thread starts in the default, not the caller's language
+
+
+def test_labels_fall_back_to_the_other_script_then_english() -> None:
+    label = Label.model_validate({"en": "High value", "zh": "高价值"})
+    assert label.text("zh-Hant") == "高价值"
+    both = Label.model_validate({"en": "High value", "zh-CN": "高价值", "zh-TW": "高價值"})
+    assert (both.text("en"), both.text("zh-Hans"), both.text("zh-Hant")) == (
+        "High value", "高价值", "高價值")
+    only_zh = Label.model_validate({"zh": "高价值"})
+    assert only_zh.text("en") == "高价值"
+    with i18n.use("zh-Hant"):
+        assert i18n.label_of(both, "high") == "高價值"
+        assert i18n.label_of(None, "high") == "high"
+        assert i18n.label_of({"en": "Orders", "zh-Hans": "订单数"}, "orders") == "订单数"
+
+
+def test_project_language_is_checked() -> None:
+    from pydantic import ValidationError
+
+    from tierwise.spec.models import ProjectSpec
+
+    spec = ProjectSpec.model_validate({"name": "p", "language": "zh-TW", "sources": {}})
+    assert spec.language == "zh-Hant"
+    with pytest.raises(ValidationError, match="language 'fr' is not supported"):
+        ProjectSpec.model_validate({"name": "p", "language": "fr", "sources": {}})
+
+
+def test_project_file_takes_a_language(tmp_path) -> None:
+    from tierwise.spec.loader import load_project
+
+    (tmp_path / "tierwise.yaml").write_text(
+        "name: p\nlanguage: zh-TW\nsources:\n  customers: {path: c.csv}\n", encoding="utf-8")
+    assert load_project(tmp_path)[0].language == "zh-Hant"
+
+
+def test_every_command_keeps_its_options_and_takes_lang() -> None:
+    from typer.testing import CliRunner
+
+    from tierwise.cli.main import app
+
+    out = CliRunner().invoke(app, ["backfill", "--help"], env={"COLUMNS": "200"}).output
+    assert "--from" in out and "--project" in out and "--lang" in out
