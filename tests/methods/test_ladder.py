@@ -137,3 +137,16 @@ def test_reason_quotes_the_computed_rule(graded: pd.DataFrame) -> None:
     assert graded.reasons["h"].endswith("also matched lower-priority high")
     node = expr.parse("orders_12m >= 10 and spend_12m >= 10000")
     assert expr.render(node) in graded.reasons["a"]
+
+
+def test_rfm_segment_map_declares_statuses(run_grades: Any) -> None:
+    body = {"method": "rfm", "recency": "days", "frequency": "orders", "monetary": "spend",
+            "cuts": {"recency": [30, 90, 180, 365], "frequency": [2, 3, 5, 8],
+                     "monetary": [100, 200, 500, 1000]},
+            "tiers": [{"key": "lost", "status": True}]}
+    out = run_grades(body, {"customer_id": ["champ", "gone"], "days": [10, 400],
+                            "orders": [9, 1], "spend": [2000.0, 10.0]})
+    assert out.tier.to_dict() == {"champ": "champions", "gone": "lost"}
+    assert out.tier_rank.to_dict() == {"champ": 1, "gone": STATUS_RANK}
+    keys = [t.key for t in scheme_tiers(scheme(body))]
+    assert keys[-1] == "lost" and len(keys) == 11

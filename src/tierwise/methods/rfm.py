@@ -26,6 +26,9 @@ Segment maps:
   重要价值 = R F M high; 重要保持 = R low, F M high; 重要发展 = R high, F low, M high;
   重要挽留 = R F low, M high; 一般价值 = R F high, M low; 一般保持 = R low, F high, M low;
   一般发展 = R high, F M low; 一般挽留 = R F M low.
+
+A scheme's ``tiers`` relabel segments by key; ``status: true`` takes a segment off the value
+ladder (e.g. ``lost``): its ``tier_rank`` is 0 and moves into it are not downgrades.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 from tierwise.methods.base import concat, drop_lead, fmt, select_grades
 from tierwise.methods.families import DirectMethod
+from tierwise.spec.ladder import Ladder
 from tierwise.spec.models import Label, RfmSchemeSpec, TierSpec
 
 if TYPE_CHECKING:
@@ -98,12 +102,15 @@ def segment_map(scheme: RfmSchemeSpec) -> list[Segment]:
 
 
 def tiers(scheme: RfmSchemeSpec) -> list[TierSpec]:
-    """The scheme's tiers: the segment map's, relabelled where the scheme lists the same keys."""
+    """The scheme's tiers: the segment map's, relabelled where the scheme lists the same keys.
+
+    In value order: the map's order, with the segments the scheme declares statuses last.
+    """
     given = {t.key: t for t in scheme.tiers or []}
-    return [
+    return list(Ladder.of(
         given.get(s.key) or TierSpec(key=s.key, label=Label(en=s.en, zh=s.zh))
         for s in segment_map(scheme)
-    ]
+    ).tiers)
 
 
 def _oriented(value: ir.NumericValue, *, lower_is_better: bool) -> ir.FloatingValue:
@@ -215,11 +222,15 @@ def grade(scheme: RfmSchemeSpec, features: ir.Table) -> ir.Table:
         return sum(v * 16**i for i, v in enumerate(reversed(cell)))
 
     code = sum((k * 16**i for i, k in enumerate(reversed(keys))), ibis.literal(0))
-    rank = code.cases(
-        *((code_of(cell), rk) for rk, seg in enumerate(segs, start=1) for cell in seg.cells),
+    # The segment's position in value order (a status segment sorts after the ladder).
+    ladder = Ladder.of(tiers(scheme))
+    position_of = ladder.positions
+    position = code.cases(
+        *((code_of(cell), position_of[seg.key]) for seg in segs for cell in seg.cells),
         else_=None,
     )
-    tier = rank.cases(*((rk, seg.key) for rk, seg in enumerate(segs, start=1)), else_=None)
+    tier = position.cases(*((i, key) for key, i in position_of.items()), else_=None)
+    rank = ladder.stored_rank(position)
     for dim in "rfm":
         nkey = table[f"{dim}_nk"]
         details[f"{dim}_next_score"] = table[f"{dim}_ns"].cast("int32")

@@ -152,3 +152,25 @@ def _join_latest(table: ir.Table, overrides: ir.Table, tier_keys: list[str]) -> 
     )
     table = table.left_join(ov, table.customer_id == ov._ocid).drop("_ocid")
     return table.filter(ibis.coalesce(table._okind != "exclude", True))
+
+
+def override_texts(table: ir.Table, tiers: list[TierSpec]) -> ir.StringValue:
+    """What an override did to each row, e.g. "override #12: pinned to High"; null where none.
+
+    Args:
+        table: Grades after :func:`apply_overrides` (``tier`` the final tier, ``override_id``,
+            ``override_kind`` and ``source``).
+        tiers: The scheme's tiers, for their labels.
+
+    Returns:
+        A string column, null where no override changed or pinned the tier.
+    """
+    import ibis
+
+    label = table.tier.cases(*((t.key, t.label_text()) for t in tiers), else_=table.tier)
+    verb = table.override_kind.cases(
+        ("pin", "pinned to "), ("floor", "raised to the floor "),
+        ("ceiling", "lowered to the ceiling "), else_="set to ")
+    text = ibis.literal("override #").concat(
+        table.override_id.cast("int64").cast("string"), ": ", verb, label)
+    return ibis.ifelse(table.source == "override", text, ibis.null("string"))

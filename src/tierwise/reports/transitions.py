@@ -54,11 +54,18 @@ class Transitions:
         return out
 
     def headline(self) -> str:
-        """E.g. "1,203 up, 340 down, 45 into a status, 8 out of a status, 12 new, 3 gone, ..."."""
+        """E.g. "1,203 up, 340 down, 12 new, 3 gone, 9,442 unchanged".
+
+        Moves into and out of status tiers are named when there are any: "..., 340 down,
+        45 into a status, 8 out of a status, 12 new, ...".
+        """
         c = self.counts
-        return (f"{c['up']:,} up, {c['down']:,} down, {c['status_entry']:,} into a status, "
-                f"{c['status_exit']:,} out of a status, {c['entry']:,} new, {c['exit']:,} gone, "
-                f"{c['same']:,} unchanged")
+        status = ""
+        if c["status_entry"] or c["status_exit"]:
+            status = (f"{c['status_entry']:,} into a status, "
+                      f"{c['status_exit']:,} out of a status, ")
+        return (f"{c['up']:,} up, {c['down']:,} down, {status}{c['entry']:,} new, "
+                f"{c['exit']:,} gone, {c['same']:,} unchanged")
 
 
 def move_kind(from_tier: ir.StringValue, to_tier: ir.StringValue, from_rank: ir.IntegerValue,

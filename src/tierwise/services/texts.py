@@ -20,6 +20,7 @@ from tierwise.indicators import CUSTOMER
 from tierwise.spec.models import SchemeSpec
 
 if TYPE_CHECKING:
+    import ibis.expr.types as ir
     import pyarrow as pa
 
 #: Reads and writes a scheme's spec as JSON (``run.json``, saved versions).
@@ -68,15 +69,52 @@ def _text_sql(scheme: SchemeSpec, grades: pa.Table, features: pa.Table, *, as_of
 
     g = ibis.table(ibis.Schema.from_pyarrow(grades.schema), name="tw_grades")
     f = ibis.table(ibis.Schema.from_pyarrow(features.schema), name="tw_features")
-    table = methods.with_texts(scheme, g.join(f, CUSTOMER), as_of=as_of)
-    if "policy" in grades.column_names:
-        # A tier held by the stability policy says so first: "held in Gold: grace ...".
-        from tierwise.policies.stability import policy_texts
-
-        held = policy_texts(table, methods.scheme_tiers(scheme))
-        table = table.mutate(reasons=ibis.coalesce(
-            held.concat(" (computed: ", table.computed_tier.fill_null(""), "); ",
-                        table.reasons.fill_null("")),
-            table.reasons))
+    table = g.join(f, CUSTOMER)
+    table = table.mutate(_tw_then=_changed_by(scheme, table))
+    table = methods.with_texts(scheme, computed_facts(table), as_of=as_of)
+    table = table.mutate(reasons=ibis.coalesce(table.reasons.concat(table._tw_then),
+                                               table.reasons))
+    if "_tw_tier" in table.columns:
+        table = table.mutate(tier=table._tw_tier, tier_rank=table._tw_rank)
     expr = table.select(*grades.column_names, "reasons", "gap").order_by(CUSTOMER)
     return compile_sql(expr)
+
+
+def computed_facts(table: ir.Table) -> ir.Table:
+    """``table`` with ``tier`` / ``tier_rank`` set to the tier the method computed.
+
+    A reason describes the computed grade truthfully (the rule that matched, the score that
+    cut), whatever a stability policy or an override made of it: the method's texts are
+    rendered from the computed tier (``computed_tier``, else ``policy_tier`` when overrides
+    alone changed it), and the final tier is kept in ``_tw_tier`` / ``_tw_rank``.
+    """
+    for key, rank in (("computed_tier", "computed_rank"), ("policy_tier", "policy_rank")):
+        if key in table.columns and rank in table.columns:
+            return table.mutate(_tw_tier=table.tier, _tw_rank=table.tier_rank,
+                                tier=table[key].cast("string"),
+                                tier_rank=table[rank].cast(table.tier_rank.type()))
+    return table
+
+
+def _changed_by(scheme: SchemeSpec, table: ir.Table) -> ir.StringValue:
+    """What follows the method's reasons: the policy, then the override, that changed the tier.
+
+    E.g. "; then held in High: grace period 1 of 2" or "; then override #12: pinned to High";
+    empty when neither changed the computed tier.
+    """
+    import ibis
+
+    tiers = methods.scheme_tiers(scheme)
+    parts: list[ir.StringValue] = []
+    if "policy" in table.columns:
+        from tierwise.policies.stability import policy_texts
+
+        parts.append(policy_texts(table, tiers))
+    if "override_kind" in table.columns and "source" in table.columns:
+        from tierwise.policies.overrides import override_texts
+
+        parts.append(override_texts(table, tiers))
+    out: ir.StringValue = ibis.literal("")
+    for part in parts:
+        out = out.concat(ibis.coalesce(ibis.literal("; then ").concat(part), ""))
+    return out
