@@ -42,8 +42,8 @@ ROWS: list[tuple[str, int, float, int, str, str | None]] = [
     ("d", 3, 900, 1, "low",
      "to reach 'medium': orders_12m +2 (>= 5), spend_12m +4100 (>= 5000); or orders_12m +7 (>= 10)"),
     # A big spender silent for six months: churn risk is tried first.
-    ("h", 10, 10000, 0, "churn_risk", "to leave 'churn_risk': orders_6m +1 (> 0), then high"),
-    ("e", 0, 0, 0, "churn_risk", "to leave 'churn_risk': orders_6m +1 (> 0), then unclassified"),
+    ("h", 10, 10000, 0, "churn_risk", "to leave 'churn_risk': orders_6m +1 (> 0), then 'high'"),
+    ("e", 0, 0, 0, "churn_risk", "to leave 'churn_risk': orders_6m +1 (> 0), then 'unclassified'"),
     # The customer: 9 orders and 10,000 spent, in a gap of the rules. Never "buy less".
     ("u", 9, 10000, 3, "unclassified", "to reach 'high': orders_12m +1 (>= 10)"),
     ("f", 6, 12000, 3, "unclassified", "to reach 'high': orders_12m +4 (>= 10)"),
@@ -150,3 +150,45 @@ def test_rfm_segment_map_declares_statuses(run_grades: Any) -> None:
     assert out.tier_rank.to_dict() == {"champ": 1, "gone": STATUS_RANK}
     keys = [t.key for t in scheme_tiers(scheme(body))]
     assert keys[-1] == "lost" and len(keys) == 11
+
+
+def test_reasons_and_gaps_in_chinese_with_labels(con: Any) -> None:
+    from tierwise import i18n
+    from tierwise.services.texts import render_texts
+    from tierwise.spec.base import Label
+
+    labels = {"churn_risk": "流失风险客户", "high": "高价值客户", "medium": "中价值客户",
+              "low": "低价值客户", "unclassified": "未分类"}
+    body = {**SHOP, "tiers": [{**t, "label": {"en": k.title(), "zh": v, "zh-Hant": v}}
+                              for t, (k, v) in zip(SHOP["tiers"], labels.items(), strict=True)]}
+    spec = scheme(body)
+    names = {"orders_12m": Label(en="orders in 12 months", zh="近12个月订单数"),
+             "spend_12m": Label(en="spend in 12 months", zh="近12个月消费额"),
+             "orders_6m": Label(en="orders in 6 months", zh="近6个月订单数")}
+    feats = ibis.memtable(pd.DataFrame(features()))
+    grades = con.to_pyarrow(grade(spec, feats, as_of=AS_OF))
+    table = con.to_pyarrow(feats)
+
+    def texts(lang: str) -> dict[str, dict[str, Any]]:
+        with i18n.use(lang):
+            out = render_texts(spec, grades, table, as_of=AS_OF, indicators=names)
+        return {r["customer_id"]: r for r in out.to_pylist()}
+
+    zh = texts("zh-Hans")
+    assert zh["h"]["reasons"] == ("命中规则「流失风险客户」：近6个月订单数 = 0 [近6个月订单数=0]；"
+                                  "同时命中优先级较低的规则：「高价值客户」")
+    assert zh["h"]["gap"] == "脱离「流失风险客户」：近6个月订单数增加 1（需 > 0），即回到「高价值客户」"
+    assert zh["b"]["gap"] == ("升至「高价值客户」：近12个月订单数增加 3（需 ≥ 10）、"
+                              "近12个月消费额增加 4000（需 ≥ 10000）")
+    assert zh["u"]["reasons"].startswith("未命中任何规则，归入兜底分级「未分类」 [")
+    for row in zh.values():
+        for text in (row["reasons"], row["gap"]):
+            assert text is None or not re.search("[A-Za-z]", text), text
+    hant = texts("zh-Hant")
+    assert hant["b"]["gap"].startswith("升至「高价值客户」：近12个月订单数增加 3")
+    # The cache keys on the language: English again is English, labels and all.
+    en = texts("en")
+    assert en["b"]["gap"] == ("to reach 'high': orders in 12 months +3 (>= 10), "
+                              "spend in 12 months +4000 (>= 10000)")
+    assert en["a"]["reasons"].startswith(
+        "rule 'high' matched: orders in 12 months >= 10 and spend in 12 months >= 10000 [")

@@ -15,8 +15,9 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from tierwise import expr
+from tierwise.i18n import _, current
 from tierwise.methods import margin as margins
-from tierwise.methods import rules_gap
+from tierwise.methods import rules_gap, wording
 from tierwise.methods.base import concat, drop_lead, fmt, select_grades
 from tierwise.methods.fitted import FittedModel
 from tierwise.methods.protocol import Analysis, Method
@@ -82,7 +83,7 @@ def texts(
     reasons = ibis.cases(
         *(
             (computed == t.key, _reason(t, table, conds[i + 1 :]))
-            for i, (t, _) in enumerate(conds)
+            for i, (t, _c) in enumerate(conds)
         ),
         else_=_fallback_reason(scheme, conds, table),
     )
@@ -90,9 +91,10 @@ def texts(
 
 
 def _values(features: ir.Table, names: list[str]) -> ir.StringValue:
+    """E.g. "orders_12m=9; spend_12m=10000": each indicator's value (labels in Chinese)."""
     parts: list[Any] = []
     for i, name in enumerate(names):
-        parts += [("; " if i else "") + f"{name}=", fmt(features[name])]
+        parts += [(_("; ") if i else "") + wording.name(name) + "=", fmt(features[name])]
     return concat(parts)
 
 
@@ -106,27 +108,29 @@ def _reason(
     assert tier.when is not None
     node = expr.parse(tier.when)
     names = sorted(expr.names(node))
-    parts: list[Any] = [
-        f"rule {tier.key!r} matched: {expr.render(node)} [",
-        _values(features, names),
-        "]",
-    ]
-    if later:
-        also = [ibis.ifelse(cond, f", {t.key}", "") for t, cond in later]
-        # coalesce over a null instead of "if empty then ... else ...": each text is then
-        # written once in the SQL (see drop_lead).
-        also_text = drop_lead(concat(also), ", ")
-        parts.append(ibis.coalesce(concat(["; also matched lower-priority ", also_text]), ""))
-    return concat(parts)
+    text = wording.sentence(_("rule {tier} matched: {condition} [{values}]"),
+                            tier=wording.tier_name(tier.key, tier.label_text(current())),
+                            condition=wording.condition(node), values=_values(features, names))
+    if not later:
+        return text
+    sep = _(", ")
+    also = [ibis.ifelse(cond, sep + wording.tier_name(t.key, t.label_text(current()))
+                        .strip("'"), "") for t, cond in later]
+    # coalesce over a null instead of "if empty then ... else ...": each text is then
+    # written once in the SQL (see drop_lead).
+    also_text = drop_lead(concat(also), sep)
+    more = wording.sentence(_("; also matched lower-priority {tiers}"), tiers=also_text)
+    return concat([text, ibis.coalesce(more, "")])
 
 
 def _fallback_reason(
     scheme: RulesSchemeSpec, conds: list[tuple[TierSpec, ir.BooleanValue]], features: ir.Table
 ) -> ir.StringValue:
-    names = sorted({n for t, _ in conds for n in expr.names(expr.parse(str(t.when)))})
-    return concat(
-        [f"no rule matched; fallback {scheme.fallback!r} [", _values(features, names), "]"]
-    )
+    names = sorted({n for t, _c in conds for n in expr.names(expr.parse(str(t.when)))})
+    fallback = next(t for t in scheme.tiers if t.key == scheme.fallback)
+    return wording.sentence(_("no rule matched; fallback {tier} [{values}]"),
+                            tier=wording.tier_name(fallback.key, fallback.label_text(current())),
+                            values=_values(features, names))
 
 
 @dataclass(frozen=True)
@@ -164,7 +168,7 @@ def analysis_expr(
 
     conds = conditions(scheme, features, as_of=as_of)
     metrics: dict[str, Any] = {"n": features.count()}
-    for i, (_, cond) in enumerate(conds):
+    for i, (_t, cond) in enumerate(conds):
         metrics[f"m{i}"] = features.count(where=cond)
         for j in range(i + 1, len(conds)):
             metrics[f"o{i}_{j}"] = features.count(where=cond & conds[j][1])
@@ -180,7 +184,7 @@ def analyse(
     conds: list[tuple[TierSpec, Any]],
 ) -> RuleAnalysis:
     """Assemble the analysis from the counts of :func:`analysis_expr` and the tier counts."""
-    matches = {t.key: counts[f"m{i}"] for i, (t, _) in enumerate(conds)}
+    matches = {t.key: counts[f"m{i}"] for i, (t, _c) in enumerate(conds)}
     overlaps = [
         (conds[i][0].key, conds[j][0].key, counts[f"o{i}_{j}"])
         for i in range(len(conds))
@@ -188,7 +192,7 @@ def analyse(
         if counts[f"o{i}_{j}"]
     ]
     unsat = []
-    for tier, _ in conds:
+    for tier, _c in conds:
         dnf = expr.atoms(expr.parse(str(tier.when)))
         if dnf is not None and all(expr.unsatisfiable(c) for c in dnf):
             unsat.append(tier.key)

@@ -26,6 +26,8 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from tierwise import expr
+from tierwise.i18n import _, current
+from tierwise.methods import wording
 from tierwise.methods.base import concat, drop_lead, fmt
 from tierwise.spec.ladder import Ladder
 
@@ -97,14 +99,14 @@ def gap(scheme: RulesSchemeSpec, table: ir.Table, tier: ir.StringValue, *, as_of
     rules = _Rules(scheme, table, as_of, ladder, scheme.evaluation_order(), directions(ladder))
     reach = {t.key: _reach(rules, t) for t in ladder.tiers[: ladder.size]}
     branches = []
-    for current in ladder.tiers:
-        if current.status:
-            text = _leave(rules, current, reach)
+    for held in ladder.tiers:
+        if held.status:
+            text = _leave(rules, held, reach)
         else:
-            texts = [reach[t.key] for t in ladder.above(current.key) if reach[t.key] is not None]
+            texts = [reach[t.key] for t in ladder.above(held.key) if reach[t.key] is not None]
             text = ibis.coalesce(*texts) if len(texts) > 1 else (texts[0] if texts else None)
         if text is not None:
-            branches.append((tier == current.key, text))
+            branches.append((tier == held.key, text))
     if not branches:
         return ibis.null("string")
     return ibis.cases(*branches, else_=ibis.null("string"))
@@ -129,8 +131,8 @@ def _moved(rules: _Rules, conj: list[expr.Atom]) -> tuple[dict[str, Any], ir.Boo
         ok = ibis.literal(True) if way is None else (up if way == "more" else ~up)
         allowed.append(holds | ok)
         env[atom.name] = ibis.ifelse(holds, value, ibis.literal(target))
-        parts.append(ibis.ifelse(holds, "", concat([", ", _step(atom, value, target)])))
-    return env, ibis.and_(*allowed), drop_lead(concat(parts), ", ")
+        parts.append(ibis.ifelse(holds, "", concat([_(", "), _step(atom, value, target)])))
+    return env, ibis.and_(*allowed), drop_lead(concat(parts), _(", "))
 
 
 def _reach(rules: _Rules, target: TierSpec) -> ir.StringValue | None:
@@ -147,10 +149,11 @@ def _reach(rules: _Rules, target: TierSpec) -> ir.StringValue | None:
         env, allowed, steps = _moved(rules, conj)
         still = rules.caught(env, target)
         ok = allowed & still.isnull() & steps.notnull()
-        options.append(ibis.ifelse(ok, concat(["; or ", steps]), ""))
+        options.append(ibis.ifelse(ok, concat([_("; or "), steps]), ""))
     if not options:
         return None
-    return concat([f"to reach {target.key!r}: ", drop_lead(concat(options), "; or ")])
+    return wording.sentence(_("to reach {tier}: {steps}"), tier=_tier(target),
+                            steps=drop_lead(concat(options), _("; or ")))
 
 
 def _escapes(status: TierSpec, direction: dict[str, str]) -> list[list[expr.Atom]] | None:
@@ -180,18 +183,26 @@ def _leave(rules: _Rules, status: TierSpec, reach: dict[str, ir.StringValue | No
         return ibis.coalesce(*texts) if len(texts) > 1 else (texts[0] if texts else None)
     escapes = _escapes(status, rules.direction)
     if escapes is None:
-        return ibis.literal(f"no gap: the condition of {status.key!r} is not a set of "
-                            "thresholds, so the change that leaves it cannot be computed")
+        return ibis.literal(_("no gap: the condition of {tier} is not a set of thresholds, so "
+                              "the change that leaves it cannot be computed").format(
+                                  tier=_tier(status)))
     options = []
     fallback = ibis.literal(rules.scheme.fallback)
     for conj in escapes:
         env, allowed, steps = _moved(rules, conj)
         lands = ibis.coalesce(rules.caught(env, None), fallback)
         ok = allowed & (lands != status.key) & steps.notnull()
-        options.append(ibis.ifelse(ok, concat(["; or ", steps, ", then ", lands]), ""))
+        named = lands.cases(*((t.key, _tier(t)) for t in rules.ladder.tiers), else_=lands)
+        then = wording.sentence(_("{steps}, then {tier}"), steps=steps, tier=named)
+        options.append(ibis.ifelse(ok, concat([_("; or "), then]), ""))
     if not options:
         return None
-    return concat([f"to leave {status.key!r}: ", drop_lead(concat(options), "; or ")])
+    return wording.sentence(_("to leave {tier}: {steps}"), tier=_tier(status),
+                            steps=drop_lead(concat(options), _("; or ")))
+
+
+def _tier(tier: TierSpec) -> str:
+    return wording.tier_name(tier.key, tier.label_text(current()))
 
 
 def _holds(value: ir.NumericValue, op: str, bound: float) -> ir.BooleanValue:
@@ -210,13 +221,17 @@ def _step(atom: expr.Atom, value: ir.NumericValue, target: float) -> ir.StringVa
     import ibis
 
     bound = ibis.literal(float(target))
+    name = wording.name(atom.name)
+    limit = f"{wording.operator(atom.op)} {_num(atom.value)}"
     if atom.op in _LOWER:
-        need = concat([atom.name, " +", fmt(ibis.coalesce(bound - value, bound))])
-    elif atom.op in _UPPER:
-        need = concat([atom.name, " -", fmt(ibis.coalesce(value - bound, ibis.literal(0.0)))])
-    else:
-        need = concat([atom.name, " to ", fmt(bound)])
-    return concat([need, f" ({atom.op} {_num(atom.value)})"])
+        return wording.sentence(_("{indicator} +{amount} ({limit})"), indicator=name,
+                                amount=fmt(ibis.coalesce(bound - value, bound)), limit=limit)
+    if atom.op in _UPPER:
+        return wording.sentence(_("{indicator} -{amount} ({limit})"), indicator=name,
+                                amount=fmt(ibis.coalesce(value - bound, ibis.literal(0.0))),
+                                limit=limit)
+    return wording.sentence(_("{indicator} to {value} ({limit})"), indicator=name,
+                            value=fmt(bound), limit=limit)
 
 
 def _num(value: float) -> str:

@@ -31,6 +31,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from tierwise.expr.text import sentence
+from tierwise.i18n import N_, _, current
 from tierwise.spec.ladder import Ladder
 
 if TYPE_CHECKING:
@@ -167,10 +169,20 @@ def override_texts(table: ir.Table, tiers: list[TierSpec]) -> ir.StringValue:
     """
     import ibis
 
-    label = table.tier.cases(*((t.key, t.label_text()) for t in tiers), else_=table.tier)
-    verb = table.override_kind.cases(
-        ("pin", "pinned to "), ("floor", "raised to the floor "),
-        ("ceiling", "lowered to the ceiling "), else_="set to ")
-    text = ibis.literal("override #").concat(
-        table.override_id.cast("int64").cast("string"), ": ", verb, label)
+    label = table.tier.cases(*((t.key, t.label_text(current())) for t in tiers),
+                             else_=table.tier)
+    number = table.override_id.cast("int64").cast("string")
+    texts = {kind: sentence(_(message), n=number, tier=label)
+             for kind, message in OVERRIDE_SENTENCES.items()}
+    text = table.override_kind.cases(*texts.items(),
+                                     else_=sentence(_(OTHER_OVERRIDE), n=number, tier=label))
     return ibis.ifelse(table.source == "override", text, ibis.null("string"))
+
+
+#: What each kind of override did; ``{n}`` is the override's number, ``{tier}`` the final tier.
+OVERRIDE_SENTENCES = {
+    "pin": N_("override #{n}: pinned to {tier}"),
+    "floor": N_("override #{n}: raised to the floor {tier}"),
+    "ceiling": N_("override #{n}: lowered to the ceiling {tier}"),
+}
+OTHER_OVERRIDE = N_("override #{n}: set to {tier}")

@@ -62,6 +62,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from tierwise.i18n import N_, _, current, number
 from tierwise.spec.columns import CUSTOMER
 from tierwise.spec.ladder import STATUS_RANK, Ladder
 
@@ -472,6 +473,18 @@ def _finish(raw: ir.Table, table: ir.Table, ladder: Ladder) -> ir.Table:
     return table.select(**columns)
 
 
+#: The sentence of each policy code; ``{tier}`` is the held tier, ``{n}`` / ``{of}`` its progress.
+POLICY_SENTENCES = {
+    "grace": N_("held in {tier}: grace period {n} of {of}"),
+    "confirm": N_("held in {tier}: upgrade awaiting confirmation, run {n} of {of}"),
+    "min_days": N_("held in {tier}: minimum time in tier, {n} of {of} days"),
+    "cooldown": N_("held in {tier}: cooldown, {n} of {of} days"),
+    "margin": N_("held in {tier}: within the {n}% margin"),
+}
+#: A policy code this version does not know (a newer run read by an older tierwise).
+OTHER_POLICY = N_("held in {tier}: {n}")
+
+
 def policy_text(policy: str | None, n: int | None, of: int | None, held_label: str) -> str | None:
     """Render a policy decision for a reader, e.g. ``held in Gold: grace period 1 of 2``.
 
@@ -483,53 +496,48 @@ def policy_text(policy: str | None, n: int | None, of: int | None, held_label: s
         held_label: The held tier's label (or key).
 
     Returns:
-        The sentence, or None when no policy held the tier (held == computed).
+        The sentence in the current language, or None when no policy held the tier (held ==
+        computed).
     """
     if policy is None:
         return None
-    head = f"held in {held_label}: "
-    if policy == "grace":
-        return f"{head}grace period {n} of {of}"
-    if policy == "confirm":
-        return f"{head}upgrade awaiting confirmation, run {n} of {of}"
-    if policy == "min_days":
-        return f"{head}minimum time in tier, {n} of {of} days"
-    if policy == "cooldown":
-        return f"{head}cooldown, {n} of {of} days"
     if policy == "margin":
-        share = (n or 0) * 100 / (of or MARGIN_SCALE)
-        return f"{head}within the {share:g}% margin"
-    return f"{head}{policy}"
+        share = number((n or 0) * 100 / (of or MARGIN_SCALE))
+        return _(POLICY_SENTENCES["margin"]).format(tier=held_label, n=share, of=of)
+    if policy in POLICY_SENTENCES:
+        return _(POLICY_SENTENCES[policy]).format(tier=held_label, n=n, of=of)
+    return _(OTHER_POLICY).format(tier=held_label, n=policy)
 
 
-def policy_texts(table: ir.Table, tiers: list[TierSpec], *, lang: str = "en") -> ir.StringValue:
+def policy_texts(table: ir.Table, tiers: list[TierSpec], *, lang: str | None = None
+                 ) -> ir.StringValue:
     """The :func:`policy_text` sentence of every row, as an engine expression.
 
     Args:
         table: Grades with the state columns (after overrides too: the held tier is then read
             from ``policy_tier``).
         tiers: The scheme's tiers, for their labels.
-        lang: Label language ("en" or "zh"); the sentence itself is English.
+        lang: The language of the tier labels; the current language when None. The sentence
+            is in the current language.
 
     Returns:
         A string column, null where no policy held the tier.
     """
     import ibis
 
+    from tierwise.expr.text import sentence
+
     held = table.policy_tier if "policy_tier" in table.columns else table.tier
-    label = held.cases(*((t.key, t.label_text(lang)) for t in tiers), else_=held)
+    label = held.cases(*((t.key, t.label_text(lang or current())) for t in tiers), else_=held)
     n = table.policy_n.cast("int64")
     of = table.policy_of.cast("int64")
     n_text, of_text = n.cast("string"), of.cast("string")
     # Basis points as a percentage: 1000 -> "10", 1250 -> "12.5", 5 -> "0.05".
     cents = (n % 100).cast("string").lpad(2, "0").re_replace("0$", "")
     pct = (n // 100).cast("string").concat(ibis.ifelse(n % 100 == 0, "", "." + cents))
-    tail = table.policy.cases(
-        ("grace", "grace period " + n_text + " of " + of_text),
-        ("confirm", "upgrade awaiting confirmation, run " + n_text + " of " + of_text),
-        ("min_days", "minimum time in tier, " + n_text + " of " + of_text + " days"),
-        ("cooldown", "cooldown, " + n_text + " of " + of_text + " days"),
-        ("margin", "within the " + pct + "% margin"),
-        else_=table.policy,
-    )
-    return ibis.ifelse(table.policy.isnull(), ibis.null("string"), "held in " + label + ": " + tail)
+    texts = {code: sentence(_(msg), tier=label, n=pct if code == "margin" else n_text,
+                            of=of_text)
+             for code, msg in POLICY_SENTENCES.items()}
+    text = table.policy.cases(*texts.items(),
+                              else_=sentence(_(OTHER_POLICY), tier=label, n=table.policy))
+    return ibis.ifelse(table.policy.isnull(), ibis.null("string"), text)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -16,7 +17,11 @@ from pydantic import TypeAdapter
 
 from tierwise import methods
 from tierwise.engine import compile_sql, run_sql
+from tierwise.expr.text import sentence
+from tierwise.i18n import _, current, label_of
 from tierwise.indicators import CUSTOMER
+from tierwise.methods.wording import indicator_labels
+from tierwise.spec.base import Label
 from tierwise.spec.models import SchemeSpec
 
 if TYPE_CHECKING:
@@ -41,22 +46,28 @@ class Explanation:
     indicators: dict[str, Any]
 
 
-def render_texts(scheme: SchemeSpec, grades: pa.Table, features: pa.Table, *, as_of: date
-                 ) -> pa.Table:
+def render_texts(scheme: SchemeSpec, grades: pa.Table, features: pa.Table, *, as_of: date,
+                 indicators: Mapping[str, Label | None] | None = None) -> pa.Table:
     """``grades`` with the ``reasons`` and ``gap`` texts, rendered on an embedded DuckDB.
 
-    The text query is compiled once per scheme, date and table layout and kept: compiling it
-    took about 0.3 s of Python, far more than running it for one customer on a customer page.
+    The texts are in the current language (:func:`tierwise.i18n.current`), indicators named by
+    their labels (``indicators``: name -> ``label:`` of the project's indicators) where given.
+    The text query is compiled once per scheme, date, table layout, language and labels and
+    kept: compiling it took about 0.3 s of Python, far more than running it for one customer on
+    a customer page.
     """
     extra = [c for c in features.column_names if c not in grades.column_names]
     feats = features.select([CUSTOMER, *extra])
+    labels = {name: label_of(label, name) for name, label in (indicators or {}).items()
+              if label is not None}
     key = json.dumps([SCHEME_ADAPTER.dump_python(scheme, mode="json", by_alias=True),
-                      as_of.isoformat(), str(grades.schema), str(feats.schema)],
-                     sort_keys=True, default=str)
+                      as_of.isoformat(), str(grades.schema), str(feats.schema), current(),
+                      labels], sort_keys=True, default=str)
     with _TEXT_SQL_LOCK:
         sql = _TEXT_SQL.get(key)
     if sql is None:
-        sql = _text_sql(scheme, grades, feats, as_of=as_of)
+        with indicator_labels(labels):
+            sql = _text_sql(scheme, grades, feats, as_of=as_of)
         with _TEXT_SQL_LOCK:
             if len(_TEXT_SQL) > 256:
                 _TEXT_SQL.clear()
@@ -116,5 +127,5 @@ def _changed_by(scheme: SchemeSpec, table: ir.Table) -> ir.StringValue:
         parts.append(override_texts(table, tiers))
     out: ir.StringValue = ibis.literal("")
     for part in parts:
-        out = out.concat(ibis.coalesce(ibis.literal("; then ").concat(part), ""))
+        out = out.concat(ibis.coalesce(sentence(_("; then {change}"), change=part), ""))
     return out
