@@ -49,7 +49,9 @@ def summary_table(title: str, rows: list[TierRow], *, value: str | None, lang: s
         cells = [f"{row.customers:,}", _pct(row.share)]
         if value:
             cells += [_num(row.value_sum), _num(row.value_mean), _pct(row.value_share)]
-        table.add_row(str(row.rank), Text.assemble((row.key, "bold"), "  ", label), *cells)
+        # A status tier (rank 0) stands outside the value ladder.
+        rank = str(row.rank) if row.rank else "-"
+        table.add_row(rank, Text.assemble((row.key, "bold"), "  ", label), *cells)
     return table
 
 
@@ -124,7 +126,8 @@ def explanation_table(exp: Explanation) -> Table:
     label = g.get("tier_label_en", "")
     if g.get("tier_label_zh") and g.get("tier_label_zh") != label:
         label += f" / {g['tier_label_zh']}"
-    table.add_row("tier", Text(f"{g['tier']} ({label}), rank {g['tier_rank']}"))
+    place = f"rank {g['tier_rank']}" if g["tier_rank"] else "a status, off the value ladder"
+    table.add_row("tier", Text(f"{g['tier']} ({label}), {place}"))
     if g.get("score") is not None:
         table.add_row("score", f"{g['score']:,.2f}")
     table.add_row("reasons", Text(str(g.get("reasons") or "-")))

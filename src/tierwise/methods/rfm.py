@@ -36,6 +36,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from tierwise.i18n import _
+from tierwise.methods import wording
 from tierwise.methods.base import concat, drop_lead, fmt, select_grades
 from tierwise.methods.families import DirectMethod
 from tierwise.spec.ladder import Ladder
@@ -264,48 +266,26 @@ def texts(scheme: RfmSchemeSpec, table: ir.Table) -> tuple[ir.StringValue, ir.St
     r, f, m = table.r_score, table.f_score, table.m_score
     if scheme.segments == "standard11":
         fm = ((f + m + 1) / 2).floor().cast("int64")
-        basis = concat(
-            ["R ", r.cast("string"), ", FM ", fm.cast("string"), " (FM = ceil((F+M)/2))"]
-        )
+        basis = wording.sentence(_("R {r}, FM {fm} (FM = ceil((F+M)/2))"), r=r.cast("string"),
+                                 fm=fm.cast("string"))
     else:
-        basis = concat(
-            [
-                "R ",
-                _hl(table.r_high),
-                ", F ",
-                _hl(table.f_high),
-                ", M ",
-                _hl(table.m_high),
-                " (high = score above the mean score)",
-            ]
-        )
-    reasons = concat(
-        [
-            "R ",
-            r.cast("string"),
-            f" ({scheme.recency}=",
-            fmt(table[scheme.recency]),
-            "), F ",
-            f.cast("string"),
-            f" ({scheme.frequency}=",
-            fmt(table[scheme.frequency]),
-            "), M ",
-            m.cast("string"),
-            f" ({scheme.monetary}=",
-            fmt(table[scheme.monetary]),
-            "); code ",
-            table.rfm_code,
-            "; ",
-            basis,
-        ]
-    )
+        basis = wording.sentence(_("R {r}, F {f}, M {m} (high = score above the mean score)"),
+                                 r=_hl(table.r_high), f=_hl(table.f_high), m=_hl(table.m_high))
+    reasons = wording.sentence(
+        _("R {r} ({recency}={recency_value}), F {f} ({frequency}={frequency_value}), "
+          "M {m} ({monetary}={monetary_value}); code {code}; {basis}"),
+        r=r.cast("string"), recency=wording.name(scheme.recency),
+        recency_value=fmt(table[scheme.recency]), f=f.cast("string"),
+        frequency=wording.name(scheme.frequency), frequency_value=fmt(table[scheme.frequency]),
+        m=m.cast("string"), monetary=wording.name(scheme.monetary),
+        monetary_value=fmt(table[scheme.monetary]), code=table.rfm_code, basis=basis)
     return reasons, _gap(scheme, table)
 
 
 def _hl(high: ir.BooleanValue) -> ir.StringValue:
     import ibis
 
-    return ibis.ifelse(high, "high", "low")
+    return ibis.ifelse(high, _("high"), _("low"))
 
 
 def _gap(scheme: RfmSchemeSpec, table: ir.Table) -> ir.StringValue:
@@ -318,20 +298,16 @@ def _gap(scheme: RfmSchemeSpec, table: ir.Table) -> ir.StringValue:
         "f": (scheme.frequency, ">="),
         "m": (scheme.monetary, ">="),
     }
+    sep = _("; ")
     for dim, (name, op) in labels.items():
         score, nxt = table[f"{dim}_score"], table[f"{dim}_next_score"]
-        need = concat(
-            [
-                f"{dim.upper()} ",
-                score.cast("string"),
-                "->",
-                nxt.cast("string"),
-                f": {name} {op} ",
-                fmt(table[f"{dim}_next_at"]),
-            ]
-        )
-        parts.append(ibis.ifelse(nxt.isnull(), "", concat(["; ", need])))
-    return drop_lead(concat(parts), "; ")
+        need = wording.sentence(
+            _("{dimension} {score}->{next}: {indicator} {operator} {value}"),
+            dimension=dim.upper(), score=score.cast("string"), next=nxt.cast("string"),
+            indicator=wording.name(name), operator=wording.operator(op),
+            value=fmt(table[f"{dim}_next_at"]))
+        parts.append(ibis.ifelse(nxt.isnull(), "", concat([sep, need])))
+    return drop_lead(concat(parts), sep)
 
 
 class RfmMethod(DirectMethod[RfmSchemeSpec]):

@@ -26,6 +26,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from tierwise import expr
+from tierwise.errors import ExprError
 from tierwise.i18n import _, current
 from tierwise.methods import wording
 from tierwise.methods.base import concat, drop_lead, fmt
@@ -80,11 +81,18 @@ class _Rules:
         import ibis
 
         tried = self.order if before is None else self.order[: self.order.index(before)]
+        if not tried:
+            return ibis.null("string")
         branches = []
         for tier in tried:
             node = expr.parse(str(tier.when))
             values = {n: env.get(n, self.table[n]) for n in expr.names(node)}
-            branches.append((expr.compile_condition(node, values, as_of=self.as_of), tier.key))
+            try:
+                holds = expr.compile_condition(node, values, as_of=self.as_of)
+            except ExprError:  # a moved number where the condition wants another type
+                holds = expr.compile_condition(
+                    node, {n: self.table[n] for n in values}, as_of=self.as_of)
+            branches.append((holds, tier.key))
         if not branches:
             return ibis.null("string")
         return ibis.cases(*branches, else_=ibis.null("string"))
@@ -97,63 +105,108 @@ def gap(scheme: RulesSchemeSpec, table: ir.Table, tier: ir.StringValue, *, as_of
 
     ladder = Ladder.of(scheme.tiers)
     rules = _Rules(scheme, table, as_of, ladder, scheme.evaluation_order(), directions(ladder))
-    reach = {t.key: _reach(rules, t) for t in ladder.tiers[: ladder.size]}
+    reach = {t.key: r for t in ladder.tiers[: ladder.size] if (r := _reach(rules, t))}
+    # Per held tier, the targets in order of preference: the ladder tiers above, nearest
+    # first; for the fallback status, the ladder from the bottom.
+    wanted: dict[str, list[str]] = {}
     branches = []
     for held in ladder.tiers:
-        if held.status:
-            text = _leave(rules, held, reach)
-        else:
-            texts = [reach[t.key] for t in ladder.above(held.key) if reach[t.key] is not None]
-            text = ibis.coalesce(*texts) if len(texts) > 1 else (texts[0] if texts else None)
-        if text is not None:
-            branches.append((tier == held.key, text))
+        if held.status and held.when is not None:
+            text = _leave(rules, held)
+            if text is not None:
+                branches.append((tier == held.key, text))
+            continue
+        order = (reversed(ladder.tiers[: ladder.size]) if held.status
+                 else ladder.above(held.key))
+        wanted[held.key] = [t.key for t in order if t.key in reach]
+    # Each target's text once, chosen where it is the first reachable target of the held
+    # tier: a text per (held tier, target) pair made the query ten times larger.
+    for key, (text, ok) in reach.items():
+        chosen = [ibis.and_(tier == held, ok, *(~reach[k][1] for k in keys[: keys.index(key)]))
+                  for held, keys in wanted.items() if key in keys]
+        if chosen:
+            branches.append((ibis.or_(*chosen), text))
     if not branches:
         return ibis.null("string")
     return ibis.cases(*branches, else_=ibis.null("string"))
 
 
-def _moved(rules: _Rules, conj: list[expr.Atom]) -> tuple[dict[str, Any], ir.BooleanValue,
-                                                          ir.StringValue]:
-    """Indicators moved to meet ``conj``, whether every move goes their way, and the steps."""
+def _moved(rules: _Rules, conj: list[expr.Atom]
+           ) -> tuple[dict[str, Any], ir.BooleanValue, ir.StringValue]:
+    """Indicators moved to meet ``conj``, whether it can be met that way, and the steps.
+
+    It can when some threshold is unmet and every unmet one moves its indicator's way.
+    """
     import ibis
 
     env: dict[str, Any] = {}
     allowed: list[ir.BooleanValue] = []
+    met: list[ir.BooleanValue] = []
     parts: list[Any] = []
     for atom in conj:
-        value = env.get(atom.name, rules.table[atom.name].cast("float64"))
+        # Each threshold is tested on the customer's own value; the moved value of an
+        # indicator with two thresholds (between) is the value clamped to both.
+        value = rules.table[atom.name].cast("float64")
         holds = ibis.coalesce(_holds(value, atom.op, atom.value), False)
         unit = 1.0 if rules.table[atom.name].type().is_integer() else 0.01
         target = {">": atom.value + unit, "<": atom.value - unit}.get(atom.op, atom.value)
-        up = ibis.literal(atom.op in _LOWER) | ((atom.op == "==") & (ibis.coalesce(value, 0.0)
-                                                                     < atom.value))
-        way = rules.direction.get(atom.name)
-        ok = ibis.literal(True) if way is None else (up if way == "more" else ~up)
-        allowed.append(holds | ok)
-        env[atom.name] = ibis.ifelse(holds, value, ibis.literal(target))
+        way = _way(atom, value, rules.direction.get(atom.name))
+        if way is not None:  # None: any move is the indicator's way
+            allowed.append(holds | way)
+        met.append(holds)
+        moved = env.get(atom.name, value)
+        bound = ibis.literal(target)
+        env[atom.name] = (ibis.greatest(moved, bound) if atom.op in _LOWER
+                          else ibis.least(moved, bound) if atom.op in _UPPER else bound)
         parts.append(ibis.ifelse(holds, "", concat([_(", "), _step(atom, value, target)])))
-    return env, ibis.and_(*allowed), drop_lead(concat(parts), _(", "))
+    possible = ibis.and_(*allowed, ~ibis.and_(*met))
+    return env, possible, drop_lead(concat(parts), _(", "))
 
 
-def _reach(rules: _Rules, target: TierSpec) -> ir.StringValue | None:
-    """"to reach 'gold': ..." with every alternative the customer can take; null when none."""
+def _way(atom: expr.Atom, value: ir.NumericValue, direction: str | None
+         ) -> ir.BooleanValue | None:
+    """Whether meeting ``atom`` moves the indicator its ``direction``; None when always.
+
+    Worked out in Python where the threshold alone decides, to keep the query small.
+    """
+    import ibis
+
+    if direction is None:
+        return None
+    if atom.op == "==":
+        up = ibis.coalesce(value, 0.0) < atom.value
+        return up if direction == "more" else ~up
+    if (atom.op in _LOWER) == (direction == "more"):
+        return None
+    return ibis.literal(False)
+
+
+def _reach(rules: _Rules, target: TierSpec
+           ) -> tuple[ir.StringValue, ir.BooleanValue] | None:
+    """"to reach 'gold': ..." with every alternative the customer can take, and whether any.
+
+    None when the tier has no condition of thresholds.
+    """
     import ibis
 
     if target.when is None:
         return None
     dnf = expr.atoms(expr.parse(target.when))
     options = []
+    oks = []
     for conj in dnf or []:
         if expr.unsatisfiable(conj):
             continue
-        env, allowed, steps = _moved(rules, conj)
-        still = rules.caught(env, target)
-        ok = allowed & still.isnull() & steps.notnull()
+        env, possible, steps = _moved(rules, conj)
+        before = rules.order.index(target) if target in rules.order else 0
+        ok = possible & rules.caught(env, target).isnull() if before else possible
+        oks.append(ok)
         options.append(ibis.ifelse(ok, concat([_("; or "), steps]), ""))
     if not options:
         return None
-    return wording.sentence(_("to reach {tier}: {steps}"), tier=_tier(target),
+    text = wording.sentence(_("to reach {tier}: {steps}"), tier=_tier(target),
                             steps=drop_lead(concat(options), _("; or ")))
+    return text, ibis.or_(*oks)
 
 
 def _escapes(status: TierSpec, direction: dict[str, str]) -> list[list[expr.Atom]] | None:
@@ -172,15 +225,10 @@ def _escapes(status: TierSpec, direction: dict[str, str]) -> list[list[expr.Atom
     return [alt for alt in out if not expr.unsatisfiable(alt)]
 
 
-def _leave(rules: _Rules, status: TierSpec, reach: dict[str, ir.StringValue | None]
-           ) -> ir.StringValue | None:
-    """How a customer leaves ``status``, or why no change can be computed."""
+def _leave(rules: _Rules, status: TierSpec) -> ir.StringValue | None:
+    """How a customer leaves ``status`` (a status with a condition), or why no change can."""
     import ibis
 
-    if status.when is None:  # the fallback: any ladder tier, the least demanding first
-        texts = [reach[t.key] for t in reversed(rules.ladder.tiers[: rules.ladder.size])
-                 if reach[t.key] is not None]
-        return ibis.coalesce(*texts) if len(texts) > 1 else (texts[0] if texts else None)
     escapes = _escapes(status, rules.direction)
     if escapes is None:
         return ibis.literal(_("no gap: the condition of {tier} is not a set of thresholds, so "
@@ -189,9 +237,9 @@ def _leave(rules: _Rules, status: TierSpec, reach: dict[str, ir.StringValue | No
     options = []
     fallback = ibis.literal(rules.scheme.fallback)
     for conj in escapes:
-        env, allowed, steps = _moved(rules, conj)
+        env, possible, steps = _moved(rules, conj)
         lands = ibis.coalesce(rules.caught(env, None), fallback)
-        ok = allowed & (lands != status.key) & steps.notnull()
+        ok = possible & (lands != status.key)
         named = lands.cases(*((t.key, _tier(t)) for t in rules.ladder.tiers), else_=lands)
         then = wording.sentence(_("{steps}, then {tier}"), steps=steps, tier=named)
         options.append(ibis.ifelse(ok, concat([_("; or "), then]), ""))

@@ -52,6 +52,11 @@ def tier_name(key: str, label: str | None = None) -> str:
     return f"「{label or key}」"
 
 
+def tier_word(key: str, label: str | None = None) -> str:
+    """A tier in a short phrase: its key in English, its label in 「」 in Chinese."""
+    return key if current() == "en" else f"「{label or key}」"
+
+
 def condition(node: Node) -> str:
     """A condition as the reader reads it: canonical text in English without labels."""
     if current() == "en" and not labels_in_use():
@@ -95,4 +100,4 @@ def operator(op: str) -> str:
 
 
 __all__ = ["condition", "indicator_labels", "labels_in_use", "name", "operator", "sentence",
-           "tier_name"]
+           "tier_name", "tier_word"]
