@@ -148,7 +148,8 @@ def test_run_prints_a_summary_with_chinese_labels(starter: tuple[Path, Result]) 
     for tier in tiers:
         assert tier.label_text("zh") in out, tier.key
         assert tier.label_text("en") not in out, tier.key
-    assert "value (rules) as of 2026-06-30: 300 customers" in flat(out)
+    # In the language asked for: the title, its date and count too (it was English before).
+    assert "value（rules），截止 2026年6月30日：300 位客户" in flat(out)
     assert "…" not in out  # in 80 columns nothing is cut short, labels and numbers included
     assert "grades.parquet" in out
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import typing
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -22,6 +21,7 @@ from rich.text import Text
 from tierwise import i18n
 from tierwise.cli.options import LangOpt
 from tierwise.errors import DataError, SpecError, TierwiseError
+from tierwise.i18n import _
 
 if TYPE_CHECKING:  # the services load the engine and the store: only when a command runs
     from tierwise.services.auth import Actor
@@ -57,7 +57,7 @@ def fail(exc: TierwiseError) -> None:
         from tierwise.cli.render import quality_table
 
         err.print(quality_table(exc.report))  # type: ignore[arg-type]
-    err.print(Text.assemble(("error: ", "red"), str(exc)), soft_wrap=True, highlight=False)
+    err.print(Text.assemble((_("error: "), "red"), str(exc)), soft_wrap=True, highlight=False)
     raise typer.Exit(2 if isinstance(exc, SpecError) else 1)
 
 
@@ -80,7 +80,8 @@ def required_date(text: str, option: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise SpecError(f"{option} {text!r} is not a date; write it as YYYY-MM-DD") from None
+        raise SpecError(_("{option} {text} is not a date; write it as YYYY-MM-DD").format(
+            option=option, text=repr(text))) from None
 
 
 def speak(lang: str | None) -> None:
@@ -95,16 +96,13 @@ def speak(lang: str | None) -> None:
 
 def localized(command: Callable[..., Any]) -> Callable[..., Any]:
     """``command`` with a ``--lang`` option, which sets the language before it runs."""
-    hints = typing.get_type_hints(command, include_extras=True)
-    signature = inspect.signature(command)
+    # Evaluated: typer reads the Argument/Option of ``Annotated`` parameters from the signature
+    # set below, and a command module's postponed annotations are only strings there.
+    signature = inspect.signature(command, eval_str=True)
     if "lang" in signature.parameters:
         return command
-    # Typer reads the options from the annotations: give it the resolved ones (the modules use
-    # ``from __future__ import annotations``, so the signature holds their text).
-    params = [p.replace(annotation=hints.get(p.name, p.annotation))
-              for p in signature.parameters.values()]
-    params.append(inspect.Parameter("lang", inspect.Parameter.KEYWORD_ONLY, default=None,
-                                    annotation=LangOpt))
+    lang = inspect.Parameter("lang", inspect.Parameter.KEYWORD_ONLY, default=None,
+                             annotation=LangOpt)
 
     @functools.wraps(command)
     def run(*args: Any, lang: str | None = None, **kwargs: Any) -> Any:
@@ -112,8 +110,7 @@ def localized(command: Callable[..., Any]) -> Callable[..., Any]:
         return command(*args, **kwargs)
 
     run.__signature__ = signature.replace(  # type: ignore[attr-defined]
-        parameters=params, return_annotation=hints.get("return", None))
-    run.__annotations__ = {**hints, "lang": LangOpt}
+        parameters=[*signature.parameters.values(), lang])
     return run
 
 

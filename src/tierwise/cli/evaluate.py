@@ -7,10 +7,11 @@ from typing import Annotated
 
 import typer
 
-from tierwise.cli.common import console, parse_date, reported
+from tierwise.cli.common import console, open_project, parse_date, reported
 from tierwise.cli.options import AsOfOpt, ProjectOpt
 from tierwise.cli.render import evaluation_tables
 from tierwise.errors import SpecError
+from tierwise.i18n import _
 
 
 def evaluate(
@@ -35,21 +36,20 @@ def evaluate(
     """
     from tierwise.reports import evaluation_output
     from tierwise.services.evaluation import evaluate as evaluate_service
-    from tierwise.services.grading import Project
 
     with reported():
         if not outcome:
-            raise SpecError("name the realised value with --outcome, an aggregate indicator "
-                            "whose window equals --horizon (e.g. --outcome spend_12m)")
+            raise SpecError(_("name the realised value with --outcome, an aggregate indicator "
+                              "whose window equals --horizon (e.g. --outcome spend_12m)"))
         day = parse_date(as_of)
         if day is None:
-            raise SpecError("give the date to grade at with --as-of YYYY-MM-DD; the data must "
-                            "reach --horizon past it")
-        result = evaluate_service(Project.open(project), schemes, as_of=day, horizon=horizon,
+            raise SpecError(_("give the date to grade at with --as-of YYYY-MM-DD; the data "
+                              "must reach --horizon past it"))
+        result = evaluate_service(open_project(project), schemes, as_of=day, horizon=horizon,
                                   outcome=outcome, top_share=top_share, recency=recency)
         written = evaluation_output.write(result, out) if out else []
     console.print(evaluation_output.headline(result), soft_wrap=True)
     for table in evaluation_tables(result):
         console.print(table)
     for path in written:
-        console.print(f"wrote {path}")
+        console.print(_("wrote {path}").format(path=path))

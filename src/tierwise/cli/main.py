@@ -18,6 +18,7 @@ import typer
 from tierwise.cli import evaluate, project_commands, run_command, serve, store_commands, users
 from tierwise.cli.common import EXIT_SKIPPED, console, err, localized, settings, speak
 from tierwise.cli.options import LangOpt
+from tierwise.i18n import DEFAULT, _, set_language
 
 __all__ = ["EXIT_SKIPPED", "app", "console", "err", "main"]
 
@@ -33,6 +34,10 @@ app = typer.Typer(
 def _root(debug: Annotated[bool, typer.Option("--debug", help="show tracebacks")] = False,
           lang: LangOpt = None) -> None:
     settings.debug = debug
+    # Each command starts in the default language: a command run before in the same process
+    # (a test's CliRunner, a script calling main()) must not leave its language behind.
+    settings.lang_given = False
+    set_language(DEFAULT)
     speak(lang)
 
 
@@ -62,5 +67,5 @@ def main() -> None:
     try:
         app()
     except KeyboardInterrupt:
-        err.print("interrupted")
+        err.print(_("interrupted"))
         sys.exit(130)

@@ -10,8 +10,10 @@ from rich.text import Text
 
 from tierwise import i18n
 from tierwise.cli.common import console, open_project, parse_date, reported, speak
+from tierwise.cli.formats import indicator, tiers_of
 from tierwise.cli.options import AsOfOpt, LangOpt, ProjectOpt
 from tierwise.cli.run_command import print_fitted, print_summary
+from tierwise.i18n import _, ngettext
 
 
 def init(
@@ -23,17 +25,23 @@ def init(
 
     with reported():
         path = write_starter(folder, force=force)
-    console.print(f"wrote {path} and sample data; next: [bold]tierwise run value -p {folder}[/]")
+    console.print(Text.assemble(
+        _("wrote {path} and sample data; next: ").format(path=path),
+        (f"tierwise run value -p {folder}", "bold")))
 
 
 def validate(project: ProjectOpt = Path(".")) -> None:
     """Check tierwise.yaml and report every problem with file:line."""
     with reported():
         spec = open_project(project).spec
-    console.print(
-        f"[green]ok[/green]: {len(spec.sources)} sources, {len(spec.indicators)} "
-        f"indicators, {len(spec.schemes)} schemes"
-    )
+    counts = _("{sources}, {indicators}, {schemes}").format(
+        sources=ngettext("{n} source", "{n} sources", len(spec.sources)).format(
+            n=len(spec.sources)),
+        indicators=ngettext("{n} indicator", "{n} indicators", len(spec.indicators)).format(
+            n=len(spec.indicators)),
+        schemes=ngettext("{n} scheme", "{n} schemes", len(spec.schemes)).format(
+            n=len(spec.schemes)))
+    console.print(Text(_("ok: {counts}").format(counts=counts), style="green"))
 
 
 def check(project: ProjectOpt = Path("."), as_of: AsOfOpt = None) -> None:
@@ -45,10 +53,11 @@ def check(project: ProjectOpt = Path("."), as_of: AsOfOpt = None) -> None:
         report = check_service(open_project(project), as_of=parse_date(as_of))
     console.print(quality_table(report))
     if report.encodings:
-        console.print("encodings: " + ", ".join(f"{k} {v}" for k, v in report.encodings.items()))
+        console.print(Text(_("encodings: {list}").format(
+            list=_(", ").join(f"{k} {v}" for k, v in report.encodings.items()))))
     for name, answered in report.by_statistics.items():
-        console.print(Text(f"{name}: answered by the Parquet file's statistics, no row read: "
-                           + ", ".join(answered)))
+        console.print(Text(_("{source}: answered by the Parquet file's statistics, no row read: "
+                             "{checks}").format(source=name, checks=_(", ").join(answered))))
     if not report.ok:
         raise typer.Exit(1)
 
@@ -64,8 +73,12 @@ def explain(
     from tierwise.services.explain_run import explain as explain_service
 
     with reported():
-        exp = explain_service(open_project(project), scheme, customer, as_of=parse_date(as_of))
-    console.print(explanation_table(exp))
+        proj = open_project(project)
+        exp = explain_service(proj, scheme, customer, as_of=parse_date(as_of))
+    tier = next((t for t in tiers_of(proj.scheme(scheme)) if t.key == exp.grade["tier"]),
+                None)
+    names = {name: indicator(proj.spec.indicators, name) for name in exp.indicators}
+    console.print(explanation_table(exp, tier, names, lang=i18n.current()))
 
 
 def demo(
@@ -93,7 +106,6 @@ def demo(
                 result, spec = item.payload
                 print_summary(result, spec, lang=i18n.current())
                 print_fitted(result)
-    console.print(
-        f"demo projects in {folder}; try: tierwise explain C000001 -s value -p {folder / 'retail'}"
-    )
+    console.print(_("demo projects in {folder}; try: {command}").format(
+        folder=folder, command=f"tierwise explain C000001 -s value -p {folder / 'retail'}"))
 

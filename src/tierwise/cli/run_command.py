@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.text import Text
 
 from tierwise import i18n
 from tierwise.cli.common import (
@@ -22,8 +23,10 @@ from tierwise.cli.common import (
     reported,
     speak,
 )
+from tierwise.cli.formats import day, num, tiers_of
 from tierwise.cli.options import AsOfOpt, LangOpt, ProjectOpt
 from tierwise.errors import SpecError
+from tierwise.i18n import _, ngettext
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,7 @@ class RunRequest:
     export: list[str] | None
     lang: str | None
     actor: str | None
+    show_strategies: bool = False
 
 
 # Typer makes one parameter of each argument and option: the command takes ten because
@@ -60,6 +64,8 @@ def run(
     lang: LangOpt = None,
     actor: Annotated[str | None, typer.Option(help="who runs it (default: TIERWISE_USER or "
                                                     "the OS user)")] = None,
+    show_strategies: Annotated[bool, typer.Option(
+        "--strategies", help="print each tier's strategy under the summary")] = False,
 ) -> None:
     """Grade every customer with SCHEMES (one data load for all), record the runs, summarise.
 
@@ -67,7 +73,7 @@ def run(
     the run failed, 2 for a bad spec or usage.
     """
     run_schemes(RunRequest(list(schemes or []), project, as_of, all_schemes, force, version,
-                           drop_bad_rows, export, lang, actor))
+                           drop_bad_rows, export, lang, actor, show_strategies))
 
 
 def run_schemes(request: RunRequest) -> None:
@@ -81,13 +87,11 @@ def run_schemes(request: RunRequest) -> None:
         proj = open_project(request.project)
         names = list(proj.spec.schemes) if request.all_schemes else request.schemes
         if not names:
-            raise SpecError(
-                "name the scheme(s) to run, or pass --all; schemes: "
-                + (", ".join(proj.spec.schemes) or "none")
-            )
+            raise SpecError(_("name the scheme(s) to run, or pass --all; schemes: {schemes}")
+                            .format(schemes=", ".join(proj.spec.schemes) or _("none")))
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                       console=err, transient=True) as bar:
-            task = bar.add_task("starting", total=None)
+            task = bar.add_task(_("starting"), total=None)
             outcomes = run_service(
                 proj, names, as_of=parse_date(request.as_of), force=request.force,
                 version=request.version, drop_bad_rows=request.drop_bad_rows,
@@ -96,37 +100,64 @@ def run_schemes(request: RunRequest) -> None:
     done = [o for o in outcomes if o.status == "done"]
     if done and done[0].quality is not None:
         for name, count in done[0].quality.dropped.items():
-            console.print(f"[yellow]dropped {count:,} bad rows from {name}[/yellow]")
+            console.print(Text(ngettext("dropped {count} bad row from {source}",
+                                        "dropped {count} bad rows from {source}", count)
+                               .format(count=num(count), source=name), style="yellow"))
     for outcome in outcomes:
         for note in outcome.notes:
             console.print(f"[yellow]{note}[/yellow]", highlight=False)
         if outcome.status == "skipped":
             continue
         spec = proj.scheme(outcome.scheme) if outcome.scheme in proj.spec.schemes else None
-        print_summary(outcome, spec, lang=i18n.current(),
-                      tag="" if outcome.run.official else ", unofficial")
+        print_summary(outcome, spec, lang=i18n.current(), official=outcome.run.official)
+        if request.show_strategies and spec is not None:
+            print_strategies(spec)
         held = sum(c.held for c in outcome.counts)
         overridden = sum(c.overridden for c in outcome.counts)
         if held or overridden:
-            console.print(f"held by the stability policy: {held:,}; overridden: {overridden:,}")
+            console.print(_("held by the stability policy: {held}; overridden: {overridden}")
+                          .format(held=num(held), overridden=num(overridden)))
         print_fitted(outcome)
         if outcome.folder:
-            console.print(f"grades: {outcome.folder / 'grades.parquet'}")
+            console.print(_("grades: {path}").format(path=outcome.folder / "grades.parquet"),
+                          soft_wrap=True)
         for path in outcome.exports:
-            console.print(f"export: {path}")
+            console.print(_("export: {path}").format(path=path), soft_wrap=True)
     if not done:
         raise typer.Exit(EXIT_SKIPPED)
 
 
-def print_summary(outcome: Any, spec: Any, *, lang: str, tag: str = "") -> None:
+def print_summary(outcome: Any, spec: Any, *, lang: str, official: bool = True) -> None:
     """The tier summary of a recorded run, titled with its scheme, date, version and run id."""
     from tierwise.cli.render import summary_table
 
-    title = (f"{outcome.scheme} ({spec.method if spec else '?'}) as of {outcome.as_of}: "
-             f"{outcome.run.customers or 0:,} customers; version {outcome.version}, run "
-             f"{outcome.run.id}{tag}")
+    customers = outcome.run.customers or 0
+    values = {"scheme": outcome.scheme, "method": spec.method if spec else "?",
+              "as_of": day(outcome.as_of), "customers": num(customers),
+              "version": outcome.version, "run": outcome.run.id}
+    if official:
+        title = ngettext("{scheme} ({method}) as of {as_of}: {customers} customer; version "
+                         "{version}, run {run}",
+                         "{scheme} ({method}) as of {as_of}: {customers} customers; version "
+                         "{version}, run {run}", customers).format(**values)
+    else:
+        title = ngettext("{scheme} ({method}) as of {as_of}: {customers} customer; version "
+                         "{version}, run {run}, unofficial",
+                         "{scheme} ({method}) as of {as_of}: {customers} customers; version "
+                         "{version}, run {run}, unofficial", customers).format(**values)
     console.print(summary_table(title, outcome.tiers, value=spec.value if spec else None,
                                 lang=lang))
+
+
+def print_strategies(spec: Any) -> None:
+    """What the business does for each tier of ``spec`` (``--strategies``), under its summary."""
+    from tierwise.cli.render import strategies
+
+    lines = strategies(tiers_of(spec), i18n.current())
+    console.print(Text(_("Strategies:"), style="bold") if lines
+                  else Text(_("No tier of this scheme has a strategy (`strategy:` in tierwise.yaml).")))
+    for line in lines:
+        console.print(Text("  ").append_text(line))
 
 
 def print_fitted(outcome: Any) -> None:

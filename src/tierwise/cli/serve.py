@@ -9,6 +9,7 @@ import typer
 
 from tierwise.cli.common import err, reported
 from tierwise.cli.options import ProjectOpt
+from tierwise.i18n import _
 
 
 def serve(
@@ -27,13 +28,13 @@ def serve(
 
         from tierwise.api.app import create_app
     except ModuleNotFoundError as exc:
-        err.print(f"error: the server needs its extra ({exc.name} is missing): "
-                  "pip install 'tierwise[server]'")
+        err.print(_("error: the server needs its extra ({module} is missing): "
+                    "pip install 'tierwise[server]'").format(module=exc.name))
         raise typer.Exit(1) from None
     with reported():
         application = create_app(project)
-    err.print(f"tierwise on http://{host}:{port} (dashboard), API at /api/v1, schema at "
-              "/openapi.json; add users with `tierwise user add`")
+    err.print(_("tierwise on {url} (dashboard), API at /api/v1, schema at /openapi.json; add "
+                "users with `tierwise user add`").format(url=f"http://{host}:{port}"))
     # Only these peers may name the client in X-Forwarded-For (lockout and limits count by it).
     proxies = ",".join(application.state.project.spec.security.trusted_proxies)
     if workers > 1:

@@ -22,9 +22,11 @@ from tierwise.cli.common import (
     required_date,
     store_of,
 )
+from tierwise.cli.formats import day, indicator, moment, num, tier_names, word, yes
 from tierwise.cli.options import ActorOpt, AsOfOpt, NoteOpt, ProjectOpt
 from tierwise.cli.render import listing_table
 from tierwise.errors import SpecError
+from tierwise.i18n import _, ngettext
 
 scheme_app = typer.Typer(help="Scheme versions: save, list, diff, preview, activate, roll back.",
                          no_args_is_help=True)
@@ -53,8 +55,10 @@ def scheme_save(
     with reported():
         proj, store, actor = acting(project, access.EDIT_SCHEMES)
         saved, created = versions.save(store, proj, name, actor=actor.name, note=note)
-    state = "new version" if created else "unchanged grading: version"
-    console.print(f"{name}: {state} {saved.number} (fingerprint {saved.fingerprint[:12]})")
+    said = (_("{scheme}: new version {version} (fingerprint {fingerprint})") if created
+            else _("{scheme}: unchanged grading: version {version} (fingerprint {fingerprint})"))
+    console.print(said.format(scheme=name, version=saved.number,
+                              fingerprint=saved.fingerprint[:12]))
 
 
 @scheme_app.command("list")
@@ -66,14 +70,14 @@ def scheme_list(name: Annotated[str, typer.Argument()], project: ProjectOpt = Pa
         found, acts = versions.listing(open_store(project), name)
     today = date.today()
     active = [a.version for a in acts if a.effective_from <= today]
-    table = listing_table(f"versions of {name}", "version", "fingerprint", "created", "by",
-                          "note", "state")
+    table = listing_table(_("versions of {scheme}").format(scheme=name), _("version"),
+                          _("fingerprint"), _("created"), _("by"), _("note"), _("state"))
     for v in found:
-        state = "active" if active and active[-1] == v.number else ""
+        state = word("active") if active and active[-1] == v.number else ""
         scheduled = [a for a in acts if a.version == v.number and a.effective_from > today]
         if scheduled:
-            state = f"goes live {scheduled[-1].effective_from}"
-        table.add_row(str(v.number), v.fingerprint[:12], f"{v.created_at:%Y-%m-%d %H:%M}",
+            state = _("goes live {day}").format(day=day(scheduled[-1].effective_from))
+        table.add_row(str(v.number), v.fingerprint[:12], moment(v.created_at),
                       v.created_by, Text(v.note or ""), state)
     console.print(table)
 
@@ -92,12 +96,15 @@ def scheme_diff(
         store = open_store(project)
         changes = versions.diff(catalog.version(store, name, a), catalog.version(store, name, b))
     if not changes:
-        console.print(f"versions {a} and {b} of {name} are identical")
+        console.print(_("versions {a} and {b} of {scheme} are identical").format(
+            a=a, b=b, scheme=name))
         return
-    table = listing_table(f"{name}: version {a} -> {b}", "field", f"v{a}", f"v{b}", "grading")
+    table = listing_table(_("{scheme}: version {a} -> {b}").format(scheme=name, a=a, b=b),
+                          _("field"), f"v{a}", f"v{b}", _("grading"))
     for d in changes:
         table.add_row(d.path, Text(json.dumps(d.before, ensure_ascii=False)),
-                      Text(json.dumps(d.after, ensure_ascii=False)), "yes" if d.grading else "texts")
+                      Text(json.dumps(d.after, ensure_ascii=False)),
+                      yes(True) if d.grading else _("texts"))
     console.print(table)
 
 
@@ -112,10 +119,11 @@ def scheme_activate(
     from tierwise.services import access, versions
 
     with reported():
-        _, store, actor = acting(project, access.EDIT_SCHEMES)
+        _proj, store, actor = acting(project, access.EDIT_SCHEMES)
         act = versions.activate(store, name, version, actor=actor.name,
                                 effective_from=parse_date(on))
-    console.print(f"{name}: version {act.version} active from {act.effective_from} ({act.kind})")
+    console.print(_("{scheme}: version {version} active from {day} ({kind})").format(
+        scheme=name, version=act.version, day=day(act.effective_from), kind=word(act.kind)))
 
 
 @scheme_app.command("rollback")
@@ -125,9 +133,10 @@ def scheme_rollback(name: Annotated[str, typer.Argument()], project: ProjectOpt 
     from tierwise.services import access, versions
 
     with reported():
-        _, store, actor = acting(project, access.EDIT_SCHEMES)
+        _proj, store, actor = acting(project, access.EDIT_SCHEMES)
         act = versions.rollback(store, name, actor=actor.name)
-    console.print(f"{name}: rolled back to version {act.version} from {act.effective_from}")
+    console.print(_("{scheme}: rolled back to version {version} from {day}").format(
+        scheme=name, version=act.version, day=day(act.effective_from)))
 
 
 @scheme_app.command("preview")
@@ -143,23 +152,25 @@ def scheme_preview(
     from tierwise.services.history import preview
 
     with reported():
-        p = preview(open_project(project), name, candidate=version, as_of=parse_date(as_of),
-                    actor=actor)
-    console.print(f"{name} as of {p.as_of}: version {p.candidate} against active version "
-                  f"{p.active}: {p.transitions.headline()}")
-    _matrix(p.transitions, p.tiers, f"active v{p.active} (rows) -> v{p.candidate} (columns)")
+        proj = open_project(project)
+        p = preview(proj, name, candidate=version, as_of=parse_date(as_of), actor=actor)
+    console.print(_("{scheme} as of {day}: version {candidate} against active version {active}: "
+                    "{moves}").format(scheme=name, day=day(p.as_of), candidate=p.candidate,
+                                      active=p.active, moves=p.transitions.headline()))
+    _matrix(p.transitions, p.tiers, _("active v{active} (rows) -> v{candidate} (columns)")
+            .format(active=p.active, candidate=p.candidate))
     for (src, dst), ids in sorted(p.transitions.samples.items(), key=lambda kv: str(kv[0])):
-        console.print(f"  {src or '-'} -> {dst or '-'}: {', '.join(ids)}")
+        console.print(f"  {src or '-'} -> {dst or '-'}: {_(', ').join(ids)}")
 
 
 def _matrix(moves: Any, tiers: list[str], title: str) -> None:
     table = Table(title=title, title_justify="left")
-    table.add_column("from \\ to")
-    labels = [*tiers, "(none)"]
+    table.add_column(_("from \\ to"))
+    labels = [*tiers, _("(none)")]
     for key in labels:
         table.add_column(key, justify="right")
     for key, row in zip(labels, moves.matrix(tiers), strict=True):
-        table.add_row(key, *[f"{n:,}" if n else "." for n in row])
+        table.add_row(key, *[num(n) if n else "." for n in row])
     console.print(table)
 
 
@@ -188,8 +199,11 @@ def backfill(
                                     progress=lambda s: console.print(f"[dim]{s}[/dim]")
                                     if s.startswith("as of") else None)
     done = sum(o.status == "done" for o in outcomes)
-    console.print(f"{len(dates)} dates: {done} runs done, {len(outcomes) - done} skipped "
-                  "(already done; --force re-runs them)")
+    console.print(ngettext("{dates} date: {done} runs done, {skipped} skipped (already done; "
+                           "--force re-runs them)",
+                           "{dates} dates: {done} runs done, {skipped} skipped (already done; "
+                           "--force re-runs them)", len(dates)).format(
+        dates=num(len(dates)), done=num(done), skipped=num(len(outcomes) - done)))
     if not done:
         raise typer.Exit(EXIT_SKIPPED)
 
@@ -204,12 +218,13 @@ def runs_list(name: Annotated[str, typer.Argument()], project: ProjectOpt = Path
 
     with reported():
         found = catalog.runs(open_store(project), name, every=all_runs)
-    table = listing_table(f"runs of {name}", "run", "as of", "version", "status", "official",
-                          "customers", "by", "finished")
+    table = listing_table(_("runs of {scheme}").format(scheme=name), _("run"), _("as of"),
+                          _("version"), _("status"), _("official"), _("customers"), _("by"),
+                          _("finished"))
     for r in found:
-        table.add_row(str(r.id), str(r.as_of), str(r.version), r.status,
-                      "yes" if r.official else "no", f"{r.customers:,}" if r.customers else "",
-                      r.started_by, f"{r.finished_at:%Y-%m-%d %H:%M}" if r.finished_at else "")
+        table.add_row(str(r.id), day(r.as_of), str(r.version), word(r.status),
+                      yes(r.official, _("no")), num(r.customers) if r.customers else "",
+                      r.started_by, moment(r.finished_at))
     console.print(table)
 
 
@@ -221,19 +236,23 @@ def runs_show(run_id: Annotated[int, typer.Argument()], project: ProjectOpt = Pa
     with reported():
         s = summary(open_store(project), run_id)
     r = s.run
-    console.print(f"run {r.id}: {r.scheme} v{r.version} as of {r.as_of}, {r.status}, "
-                  f"{'official' if r.official else 'unofficial'}, by {r.started_by}; data "
-                  f"{(r.data_fingerprint or '')[:12]}")
+    said = (_("run {run}: {scheme} v{version} as of {day}, {status}, official, by {actor}; "
+              "data {data}") if r.official else
+            _("run {run}: {scheme} v{version} as of {day}, {status}, unofficial, by {actor}; "
+              "data {data}"))
+    console.print(said.format(run=r.id, scheme=r.scheme, version=r.version, day=day(r.as_of),
+                              status=word(r.status), actor=r.started_by,
+                              data=(r.data_fingerprint or "")[:12]))
     if r.error:
-        console.print(Text.assemble(("error: ", "red"), r.error))
+        console.print(Text.assemble((_("error: "), "red"), r.error))
     table = Table(title_justify="left")
-    for col in ("tier", "customers", "computed", "held by policy", "overridden", "entered",
-                "left", "value"):
+    for col in (_("tier"), _("customers"), _("computed"), _("held by policy"), _("overridden"),
+                _("entered"), _("left"), _("value")):
         table.add_column(col, justify="right")
     for t in s.tiers:
-        table.add_row(t.tier, f"{t.customers:,}", f"{t.computed:,}", f"{t.held:,}",
-                      f"{t.overridden:,}", f"{t.entered:,}", f"{t.left:,}",
-                      f"{t.value_sum:,.0f}" if t.value_sum is not None else "")
+        table.add_row(t.tier, num(t.customers), num(t.computed), num(t.held),
+                      num(t.overridden), num(t.entered), num(t.left),
+                      num(t.value_sum) if t.value_sum is not None else "")
     console.print(table)
 
 
@@ -252,36 +271,46 @@ def history(
 
     with reported():
         proj = open_project(project)
-        day = parse_date(on)
+        on_day = parse_date(on)
         if version is not None:
-            if day is None:
-                raise SpecError("--version needs --on DATE: the date to grade the version as of")
-            run, grade = history_service.what_version_gives(proj, scheme, version, customer, day,
+            if on_day is None:
+                raise SpecError(_("--version needs --on DATE: the date to grade the version "
+                                  "as of"))
+            run, grade = history_service.what_version_gives(proj, scheme, version, customer, on_day,
                                                             actor=actor)
-            shown = f"{grade['tier']} (rank {grade['tier_rank']})" if grade else "not graded"
-            console.print(f"{customer} in {scheme} version {version} as of {run.as_of} "
-                          f"(run {run.id}): {shown}")
+            shown = (_("{tier} (rank {rank})").format(tier=grade["tier"],
+                                                       rank=grade["tier_rank"])
+                     if grade else _("not graded"))
+            console.print(_("{customer} in {scheme} version {version} as of {day} (run {run}): "
+                            "{shown}").format(customer=customer, scheme=scheme, version=version,
+                                              day=day(run.as_of), run=run.id, shown=shown))
             return
         store = store_of(proj)
         spells = history_service.history(store, scheme, customer)
-    if day is not None:
-        now = [s for s in spells if s.valid_from <= day and (s.valid_to is None or
-                                                              day < s.valid_to)]
+        names = tier_names(proj.scheme(scheme))
+    if on_day is not None:
+        now = [s for s in spells if s.valid_from <= on_day and (s.valid_to is None or
+                                                                 on_day < s.valid_to)]
         if not now:
-            console.print(f"{customer} had no grade in {scheme} on {day}")
+            console.print(_("{customer} had no grade in {scheme} on {day}").format(
+                customer=customer, scheme=scheme, day=day(on_day)))
             raise typer.Exit(1)
         s = now[0]
-        console.print(f"{customer} in {scheme} on {day}: {s.tier} (since {s.valid_from}, run "
-                      f"{s.run_id}, version {s.version}, {s.source})")
+        console.print(_("{customer} in {scheme} on {day}: {tier} (since {since}, run {run}, "
+                        "version {version}, {source})").format(
+            customer=customer, scheme=scheme, day=day(on_day), tier=names.get(s.tier, s.tier),
+            since=day(s.valid_from), run=s.run_id, version=s.version, source=word(s.source)))
         return
     if not spells:
-        console.print(f"{customer} has no history in {scheme}")
+        console.print(_("{customer} has no history in {scheme}").format(customer=customer,
+                                                                        scheme=scheme))
         raise typer.Exit(1)
-    table = listing_table(f"{customer} in {scheme}", "tier", "valid from", "valid to", "change",
-                          "source", "run", "version")
+    table = listing_table(_("{customer} in {scheme}").format(customer=customer, scheme=scheme),
+                          _("tier"), _("valid from"), _("valid to"), _("change"), _("source"),
+                          _("run"), _("version"))
     for s in spells:
-        table.add_row(s.tier, str(s.valid_from), str(s.valid_to or ""), s.change, s.source,
-                      str(s.run_id), str(s.version))
+        table.add_row(names.get(s.tier, s.tier), day(s.valid_from), day(s.valid_to),
+                      word(s.change), word(s.source), str(s.run_id), str(s.version))
     console.print(table)
 
 
@@ -303,14 +332,18 @@ def transitions(
                                            from_run=from_run)
         grading = catalog.grading_of(store, new)
         moves = history_service.compare_runs(store, old, new, limit=limit)
-    console.print(f"{scheme}: run {old.id} ({old.as_of}) -> run {new.id} ({new.as_of}): "
-                  f"{moves.headline()}")
-    _matrix(moves, grading.tiers, "from (rows) -> to (columns)")
+        indicators = open_project(project).spec.indicators
+    console.print(_("{scheme}: run {old} ({old_day}) -> run {new} ({new_day}): {moves}").format(
+        scheme=scheme, old=old.id, old_day=day(old.as_of), new=new.id, new_day=day(new.as_of),
+        moves=moves.headline()))
+    _matrix(moves, grading.tiers, _("from (rows) -> to (columns)"))
     names = grading.indicators
     for kind, rows in moves.movers.items():
         if not rows:
             continue
-        table = listing_table(f"{kind}: first {len(rows)} by id", "customer", "move", *names)
+        table = listing_table(_("{kind}: first {n} by id").format(kind=word(kind), n=len(rows)),
+                              _("customer"), _("move"),
+                              *[indicator(indicators, n) for n in names])
         for r in rows:
             table.add_row(r["customer_id"], f"{r['from_tier'] or '-'} -> {r['to_tier'] or '-'}",
                           *[f"{_show(r.get(f'{n}_before'))} -> {_show(r.get(f'{n}_after'))}"
@@ -322,7 +355,7 @@ def _show(value: object) -> str:
     if value is None:
         return "-"
     if isinstance(value, float):
-        return f"{value:,.2f}"
+        return num(value, 2)
     return str(value)
 
 
@@ -352,7 +385,9 @@ def override_add(
         asked = OverrideRequest(scheme, customer, kind=kind, tier=tier, reason=reason,
                                 valid_from=parse_date(start), expires=parse_date(expires))
         o = create(proj, asked, actor=actor.name, store=store)
-    console.print(f"override #{o.id}: {customer} {o.kind} {o.tier or ''} in {scheme}, {o.status}")
+    console.print(_("override #{id}: {customer} {kind} {tier} in {scheme}, {status}").format(
+        id=o.id, customer=customer, kind=word(o.kind), tier=o.tier or "", scheme=scheme,
+        status=word(o.status)))
 
 
 @override_app.command("list")
@@ -367,12 +402,13 @@ def override_list(
 
     with reported():
         found = override_service.listing(open_store(project), scheme=scheme, status=status)
-    table = listing_table("overrides", "#", "scheme", "customer", "kind", "tier", "status",
-                          "from", "expires", "author", "decided by", "reason")
+    table = listing_table(_("overrides"), "#", _("scheme"), _("customer"), _("kind"), _("tier"),
+                          _("status"), _("from"), _("expires"), _("author"), _("decided by"),
+                          _("reason"))
     for o in found:
-        table.add_row(str(o.id), o.scheme, o.customer_id, o.kind, o.tier or "", o.status,
-                      str(o.valid_from), str(o.expires or ""), o.author, o.decided_by or "",
-                      Text(o.reason))
+        table.add_row(str(o.id), o.scheme, o.customer_id, word(o.kind), o.tier or "",
+                      word(o.status), day(o.valid_from), day(o.expires), o.author,
+                      o.decided_by or "", Text(o.reason))
     console.print(table)
 
 
@@ -385,7 +421,8 @@ def _decide(action: str, override_id: int, project: Path, note: str | None) -> N
         target = override_service.decidable(store, actor.user, action, override_id)
         o = override_service.decide(proj, target, override_service.Decision(action, note),
                                     actor=actor.name, store=store)
-    console.print(f"override #{o.id}: {o.status} by {o.decided_by}")
+    console.print(_("override #{id}: {status} by {actor}").format(
+        id=o.id, status=word(o.status), actor=o.decided_by))
 
 
 @override_app.command("approve")
@@ -420,10 +457,12 @@ def audit_verify(project: ProjectOpt = Path(".")) -> None:
     with reported():
         report = audit_trail.verify(open_store(project))
     if report.ok:
-        console.print(f"audit log intact: {report.events:,} events, hash chain verified")
+        console.print(ngettext("audit log intact: {n} event, hash chain verified",
+                               "audit log intact: {n} events, hash chain verified",
+                               report.events).format(n=num(report.events)))
         return
     for problem in report.problems:
-        console.print(Text.assemble(("tampered: ", "red"), str(problem)))
+        console.print(Text.assemble((_("tampered: "), "red"), str(problem)))
     raise typer.Exit(1)
 
 
@@ -440,9 +479,10 @@ def audit_list(
     with reported():
         found = audit_trail.events(open_store(project), object_type=object_type,
                                    object_id=object_id, limit=limit)
-    table = listing_table("audit log", "#", "at", "actor", "action", "object")
+    table = listing_table(_("audit log"), "#", _("at"), _("actor"), _("action"), _("object"))
     for e in found:
-        table.add_row(str(e.seq), f"{e.at:%Y-%m-%d %H:%M:%S}", e.actor, e.action, f"{e.object_type} {e.object_id}")
+        table.add_row(str(e.seq), moment(e.at, seconds=True), e.actor, e.action,
+                      f"{word(e.object_type)} {e.object_id}")
     console.print(table)
 
 
@@ -458,11 +498,12 @@ def audit_access(
     from tierwise.services import access, audit_trail
 
     with reported():
-        _, store, _ = acting(project, access.READ_AUDIT)
+        _proj, store, _actor = acting(project, access.READ_AUDIT)
         found = audit_trail.reads(store, actor=user, object_id=customer, limit=limit)
-    table = listing_table("access log", "at", "who", "what", "object", "client")
+    table = listing_table(_("access log"), _("at"), _("who"), _("what"), _("object"),
+                          _("client"))
     for a in found:
-        table.add_row(f"{a.at:%Y-%m-%d %H:%M:%S}", Text(a.actor), a.action,
+        table.add_row(moment(a.at, seconds=True), Text(a.actor), a.action,
                       Text(f"{a.object_type} {a.object_id}"), Text(a.client or ""))
     console.print(table)
 
@@ -480,7 +521,9 @@ def audit_prune_access(
     from tierwise.services import access, audit_trail
 
     with reported():
-        day = required_date(before, "--before")
-        _, store, actor = acting(project, access.USERS)
-        n = audit_trail.prune_reads(store, actor, day)
-    console.print(f"deleted {n:,} access-log entries from before {day}")
+        cutoff = required_date(before, "--before")
+        _proj, store, actor = acting(project, access.USERS)
+        n = audit_trail.prune_reads(store, actor, cutoff)
+    console.print(ngettext("deleted {n} access-log entry from before {day}",
+                           "deleted {n} access-log entries from before {day}", n).format(
+        n=num(n), day=day(cutoff)))

@@ -11,14 +11,16 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
 from tierwise.cli.common import acting, console, open_project, open_store, reported, store_of
+from tierwise.cli.formats import moment, num, word, yes
 from tierwise.cli.options import PasswordStdinOpt, ProjectOpt
 from tierwise.cli.render import listing_table
 from tierwise.errors import SpecError
+from tierwise.i18n import _, ngettext
 
 if TYPE_CHECKING:
     from tierwise.services.auth import Actor
@@ -32,12 +34,12 @@ user_app = typer.Typer(help="Users, roles, passwords, API tokens, sessions and c
                             "assignments.", no_args_is_help=True)
 
 
-def _password(from_stdin: bool, prompt: str = "password") -> str:
+def _password(from_stdin: bool) -> str:
     if from_stdin:
         return sys.stdin.readline().rstrip("\n")
-    first = typer.prompt(prompt, hide_input=True)
-    if typer.prompt("again", hide_input=True) != first:
-        raise SpecError("the two passwords differ; run the command again")
+    first = typer.prompt(_("password"), hide_input=True)
+    if typer.prompt(_("again"), hide_input=True) != first:
+        raise SpecError(_("the two passwords differ; run the command again"))
     return str(first)
 
 
@@ -51,13 +53,9 @@ def _admin(project: Path, *, bootstrap: bool = False) -> tuple[Project, Store, A
 def _as_admin(project: Path, use: Callable[[Store, Actor], T]) -> T:
     """What ``use(store, actor)`` gives, acting as a user who may manage users."""
     with reported():
-        _, store, actor = _admin(project)
+        _proj, store, actor = _admin(project)
         done = use(store, actor)
     return done
-
-
-def _when(value: Any) -> str:
-    return f"{value:%Y-%m-%d %H:%M}" if value is not None else ""
 
 
 def login(
@@ -73,11 +71,12 @@ def login(
 
     with reported():
         proj = open_project(project)
-        name = username or str(typer.prompt("user name"))
+        name = username or str(typer.prompt(_("user name")))
         secret = (sys.stdin.readline().rstrip("\n") if password_stdin
-                  else str(typer.prompt("password", hide_input=True)))
+                  else str(typer.prompt(_("password"), hide_input=True)))
         user, path = cli_log_in(store_of(proj), proj.spec.security, name, secret, days=days)
-    console.print(f"logged in as {user.username} ({user.role}); token kept in {path}")
+    console.print(_("logged in as {user} ({role}); token kept in {path}").format(
+        user=user.username, role=word(user.role), path=path))
 
 
 def logout(project: ProjectOpt = Path(".")) -> None:
@@ -86,7 +85,7 @@ def logout(project: ProjectOpt = Path(".")) -> None:
 
     with reported():
         done = cli_log_out(open_store(project))
-    console.print("logged out" if done else "not logged in to this project's store")
+    console.print(_("logged out") if done else _("not logged in to this project's store"))
 
 
 def whoami(project: ProjectOpt = Path(".")) -> None:
@@ -96,9 +95,10 @@ def whoami(project: ProjectOpt = Path(".")) -> None:
     with reported():
         actor = cli_actor(open_store(project))
     if actor.user is None:
-        console.print(f"{actor.name}: the store has no users, so you act as its local operator")
+        console.print(_("{user}: the store has no users, so you act as its local operator")
+                      .format(user=actor.name))
     else:
-        console.print(f"{actor.name} ({actor.user.role})")
+        console.print(f"{actor.name} ({word(actor.user.role)})")
 
 
 @user_app.command("add")
@@ -117,10 +117,11 @@ def user_add(
     from tierwise.services import people
 
     with reported():
-        _, store, actor = _admin(project, bootstrap=role == "admin")
+        _proj, store, actor = _admin(project, bootstrap=role == "admin")
         secret = _password(password_stdin)
         made = people.add(store, actor, username, role=role, password=secret, display_name=name)
-    console.print(f"user {made.username} ({made.role}) added by {actor.name}")
+    console.print(_("user {user} ({role}) added by {actor}").format(
+        user=made.username, role=word(made.role), actor=actor.name))
 
 
 @user_app.command("passwd")
@@ -135,7 +136,7 @@ def user_passwd(username: Annotated[str, typer.Argument()], project: ProjectOpt 
         store = open_store(project)
         actor = cli_actor(store)
         people.set_password(store, actor, username, _password(password_stdin))
-    console.print(f"password of {username} set")
+    console.print(_("password of {user} set").format(user=username))
 
 
 @user_app.command("list")
@@ -144,11 +145,11 @@ def user_list(project: ProjectOpt = Path(".")) -> None:
     from tierwise.services import people
 
     with reported():
-        _, store, actor = _admin(project)
+        _proj, store, actor = _admin(project)
         found = people.listing(store, actor)
-    table = listing_table("users", "user", "name", "role", "disabled")
+    table = listing_table(_("users"), _("user"), _("name"), _("role"), _("disabled"))
     for u in found:
-        table.add_row(u.username, u.display_name or "", u.role, "yes" if u.disabled else "")
+        table.add_row(u.username, u.display_name or "", word(u.role), yes(u.disabled))
     console.print(table)
 
 
@@ -160,18 +161,20 @@ def user_role(username: Annotated[str, typer.Argument()],
     from tierwise.services import people
 
     with reported():
-        _, store, actor = _admin(project)
+        _proj, store, actor = _admin(project)
         changed = people.set_role(store, actor, username, role)
-    console.print(f"{changed.username} is now a {changed.role}")
+    console.print(_("{user} is now a {role}").format(user=changed.username,
+                                                    role=word(changed.role)))
 
 
 def _set_disabled(username: str, project: Path, disabled: bool) -> None:
     from tierwise.services import people
 
     with reported():
-        _, store, actor = _admin(project)
+        _proj, store, actor = _admin(project)
         people.set_disabled(store, actor, username, disabled)
-    console.print(f"{username} {'disabled' if disabled else 'enabled'}")
+    said = _("{user} disabled") if disabled else _("{user} enabled")
+    console.print(said.format(user=username))
 
 
 @user_app.command("disable")
@@ -202,9 +205,10 @@ def user_token(username: Annotated[str, typer.Argument()],
         proj, store, actor = _admin(project)
         token_id, secret = people.new_token(store, actor, username, name,
                                             days=days or proj.spec.security.token_days)
-    console.print(f"token {token_id} for {username}: {secret}")
-    console.print("store it now: it is not shown again; revoke with "
-                  f"`tierwise user revoke-token {token_id}`")
+    console.print(_("token {id} for {user}: {secret}").format(id=token_id, user=username,
+                                                             secret=secret))
+    console.print(_("store it now: it is not shown again; revoke with {command}").format(
+        command=f"`tierwise user revoke-token {token_id}`"))
 
 
 @user_app.command("tokens")
@@ -213,13 +217,13 @@ def user_tokens(username: OneUser = None, project: ProjectOpt = Path(".")) -> No
     from tierwise.services import people
 
     found = _as_admin(project, lambda store, actor: people.tokens(store, actor, username))
-    moment = datetime.now(UTC)
-    table = listing_table("API tokens", "#", "user", "name", "created", "expires", "last used",
-                          "state")
+    now = datetime.now(UTC)
+    table = listing_table(_("API tokens"), "#", _("user"), _("name"), _("created"),
+                          _("expires"), _("last used"), _("state"))
     for t in found:
-        state = ("revoked" if t.revoked_at else "live" if t.live(moment) else "expired")
-        table.add_row(str(t.id), t.username, t.name, _when(t.created_at), _when(t.expires_at),
-                      _when(t.last_used_at), state)
+        state = ("revoked" if t.revoked_at else "live" if t.live(now) else "expired")
+        table.add_row(str(t.id), t.username, t.name, moment(t.created_at),
+                      moment(t.expires_at), moment(t.last_used_at), word(state))
     console.print(table)
 
 
@@ -233,7 +237,7 @@ def user_revoke_token(token_id: Annotated[int, typer.Argument()], project: Proje
     with reported():
         store = open_store(project)
         people.revoke_token(store, cli_actor(store), token_id)
-    console.print(f"token {token_id} revoked")
+    console.print(_("token {id} revoked").format(id=token_id))
 
 
 @user_app.command("sessions")
@@ -242,10 +246,11 @@ def user_sessions(username: OneUser = None, project: ProjectOpt = Path(".")) -> 
     from tierwise.services import people
 
     found = _as_admin(project, lambda store, actor: people.sessions(store, actor, username))
-    table = listing_table("sessions", "id", "user", "client", "logged in", "last seen", "ends")
+    table = listing_table(_("sessions"), "id", _("user"), _("client"), _("logged in"),
+                          _("last seen"), _("ends"))
     for s in found:
-        table.add_row(s.id, s.username, s.client or "", _when(s.created_at),
-                      _when(s.last_seen_at), _when(s.expires_at))
+        table.add_row(s.id, s.username, s.client or "", moment(s.created_at),
+                      moment(s.last_seen_at), moment(s.expires_at))
     console.print(table)
 
 
@@ -257,9 +262,9 @@ def user_revoke_session(session_id: Annotated[str, typer.Argument(help="as `user
     from tierwise.services import people
 
     with reported():
-        _, store, actor = _admin(project)
+        _proj, store, actor = _admin(project)
         ended = people.revoke_session(store, actor, session_id)
-    console.print(f"session {ended.id} of {ended.username} ended")
+    console.print(_("session {id} of {user} ended").format(id=ended.id, user=ended.username))
 
 
 @user_app.command("assign")
@@ -279,7 +284,8 @@ def user_assign(
             ids += [line.strip() for line in from_file.read_text(encoding="utf-8").splitlines()
                     if line.strip()]
         if not ids:
-            raise SpecError("name customer ids, or give --file with one id per line")
-        _, store, actor = _admin(project)
+            raise SpecError(_("name customer ids, or give --file with one id per line"))
+        _proj, store, actor = _admin(project)
         n = people.assign(store, actor, ids, username)
-    console.print(f"{n:,} customers assigned to {username}")
+    console.print(ngettext("{n} customer assigned to {user}", "{n} customers assigned to {user}",
+                           n).format(n=num(n), user=username))

@@ -161,7 +161,11 @@ def load(lang: str) -> Translations:
         # Fuzzy entries are drafts: left out, they show the English text and fail the tests.
         write_mo(buffer, catalog, use_fuzzy=False)
         buffer.seek(0)
-        merged.merge(Translations(fp=buffer, domain=po.stem))
+        loaded = Translations(fp=buffer, domain=po.stem)
+        merged.merge(loaded)
+        # merge() takes the messages, not the plural rule: without it the empty base's English
+        # rule (n != 1) picks a plural form that Chinese (one form) does not have.
+        merged.plural = loaded.plural
     return merged
 
 

@@ -28,7 +28,11 @@ from datetime import date
 import numpy as np
 import numpy.typing as npt
 
+from tierwise.i18n import N_
+
 Floats = npt.NDArray[np.float64]
+#: The name of the recency baseline among the schemes; shown with ``_(BASELINE)``.
+BASELINE = N_("recency baseline")
 
 
 @dataclass(frozen=True)

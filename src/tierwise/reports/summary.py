@@ -28,6 +28,14 @@ class TierRow:
     value_sum: float | None
     value_mean: float | None
     value_share: float | None
+    #: The Traditional Chinese label (``label_zh`` is Simplified); None in older records.
+    label_hant: str | None = None
+
+    def label(self, lang: str) -> str:
+        """The tier's label in ``lang`` (en, zh-Hans or zh-Hant)."""
+        if lang == "zh-Hant":
+            return self.label_hant or self.label_zh
+        return self.label_zh if lang.startswith("zh") else self.label_en
 
 
 def tier_summary(grades: pa.Table, tiers: list[TierSpec], *, value: str | None) -> list[TierRow]:
@@ -64,6 +72,7 @@ def summary_from_counts(counts: Mapping[str, tuple[int, float | None]], tiers: l
                 key=tier.key,
                 label_en=tier.label_text("en"),
                 label_zh=tier.label_text("zh"),
+                label_hant=tier.label_text("zh-Hant"),
                 customers=count,
                 share=count / total if total else 0.0,
                 value_sum=vsum,

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tierwise.engine import Engine
+from tierwise.i18n import _, number
 from tierwise.spec.columns import CUSTOMER
 from tierwise.spec.ladder import STATUS_RANK
 
@@ -47,7 +48,7 @@ class Transitions:
         """Counts with rows = from tiers and columns = to tiers, ``tiers`` + not graded last."""
         keys: list[str | None] = [*tiers, None]
         index = {k: i for i, k in enumerate(keys)}
-        out = [[0] * len(keys) for _ in keys]
+        out = [[0] * len(keys) for _key in keys]
         for c in self.cells:
             if c.from_tier in index and c.to_tier in index:
                 out[index[c.from_tier]][index[c.to_tier]] += c.customers
@@ -59,13 +60,14 @@ class Transitions:
         Moves into and out of status tiers are named when there are any: "..., 340 down,
         45 into a status, 8 out of a status, 12 new, ...".
         """
-        c = self.counts
-        status = ""
-        if c["status_entry"] or c["status_exit"]:
-            status = (f"{c['status_entry']:,} into a status, "
-                      f"{c['status_exit']:,} out of a status, ")
-        return (f"{c['up']:,} up, {c['down']:,} down, {status}{c['entry']:,} new, "
-                f"{c['exit']:,} gone, {c['same']:,} unchanged")
+        c = {kind: number(n) for kind, n in self.counts.items()}
+        if self.counts["status_entry"] or self.counts["status_exit"]:
+            return _("{up} up, {down} down, {into} into a status, {out} out of a status, "
+                     "{entry} new, {exit} gone, {same} unchanged").format(
+                up=c["up"], down=c["down"], into=c["status_entry"], out=c["status_exit"],
+                entry=c["entry"], exit=c["exit"], same=c["same"])
+        return _("{up} up, {down} down, {entry} new, {exit} gone, {same} unchanged").format(
+            up=c["up"], down=c["down"], entry=c["entry"], exit=c["exit"], same=c["same"])
 
 
 def move_kind(from_tier: ir.StringValue, to_tier: ir.StringValue, from_rank: ir.IntegerValue,

@@ -27,6 +27,7 @@ from tierwise import methods
 from tierwise.errors import DataError, SpecError
 from tierwise.indicators import CUSTOMER, after
 from tierwise.reports.evaluation import (
+    BASELINE,
     Evaluation,
     SchemeEvaluation,
     evaluate_grades,
@@ -39,7 +40,6 @@ from tierwise.sources.read import load_source
 from tierwise.spec.limits import check_as_of, window_length_problem
 from tierwise.spec.models import AggregateIndicatorSpec, Window
 
-BASELINE = "recency baseline"
 # Columns a method may carry with a predicted value over the horizon, for calibration.
 PREDICTED = ("predicted_value",)
 
