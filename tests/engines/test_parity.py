@@ -501,11 +501,12 @@ def test_hand_computed_rules(duckdb: Outcome) -> None:
     )
     assert one["gap"] == "to reach 'vip': orders_12m +6 (>= 8), spend_12m +50 (>= 2000)"
     two = _row(grades, "C9002")
-    # 364 days since the last sale > 180; the tier above (north) tests text, so no gap.
+    # 364 days since the last sale > 180. The tier just above (north) tests text, so no
+    # change of numbers reaches it: the gap names the nearest tier above that one can reach.
     assert (two["tier"], two["reasons"], two["gap"]) == (
         "lapsed",
         "rule 'lapsed' matched: recency > 180 or is_null(recency) [recency=364]",
-        None,
+        "to reach 'silver': orders_12m +2 (>= 3), channels +1 (>= 2)",
     )
     three = _row(grades, "C9003")
     assert three["reasons"].endswith("[recency=null]") and three["tier"] == "lapsed"
