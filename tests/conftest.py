@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from tierwise import i18n
 from tierwise.store import Store
 
 os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
@@ -35,6 +36,17 @@ def _no_login(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monk
     monkeypatch.delenv("TIERWISE_TOKEN", raising=False)
     monkeypatch.setenv("TIERWISE_TOKEN_FILE",
                        str(tmp_path_factory.mktemp("login") / "tokens.json"))
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """Every test starts in English, whatever language an earlier test's command chose.
+
+    A command sets the language for the rest of its context (one process per command in real
+    use); CliRunner runs every command in the test's own thread, so it would leak into the next.
+    """
+    with i18n.use(i18n.DEFAULT):
+        yield
 
 
 # Store fixtures: store tests run on SQLite and on PostgreSQL.

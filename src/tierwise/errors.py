@@ -7,7 +7,28 @@ REST API) translate errors into exit codes or HTTP statuses.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+
+
+def _english(singular: str, plural: str, n: int) -> str:
+    return singular if n == 1 else plural
+
+
+_plurals: list[Callable[[str, str, int], str]] = [_english]
+
+
+def use_plurals(ngettext_: Callable[[str, str, int], str]) -> None:
+    """Word counts in errors with ``ngettext_`` (``tierwise.i18n`` passes its catalogue's).
+
+    The error tree sits below the message catalogues, so they hand it their plural function.
+    """
+    _plurals[0] = ngettext_
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    """The singular or plural message for ``n`` in the current language (English until set)."""
+    return _plurals[0](singular, plural, n)
 
 
 class TierwiseError(Exception):
@@ -47,8 +68,8 @@ class SpecError(TierwiseError):
             problems = [problems]
         self.problems: list[Problem] = list(problems)
         count = len(self.problems)
-        head = "1 problem" if count == 1 else f"{count} problems"
-        super().__init__(f"{head}:\n" + "\n".join(f"  - {p}" for p in self.problems))
+        head = ngettext("{n} problem:", "{n} problems:", count).format(n=count)
+        super().__init__(f"{head}\n" + "\n".join(f"  - {p}" for p in self.problems))
 
 
 class ExprError(SpecError):

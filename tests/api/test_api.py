@@ -196,7 +196,7 @@ def test_search_filters_and_scopes_customers(client: TestClient) -> None:
     csv = client.get(f"/api/v1/runs/{run_id}/export", headers=mgr)
     assert csv.status_code == 200 and csv.content.startswith(b"\xef\xbb\xbf")
     lines = csv.content.decode("utf-8-sig").splitlines()
-    assert len(lines) == 3 and lines[0].endswith('"reasons","gap"')  # header + C1, C2
+    assert len(lines) == 3 and lines[0].endswith('"reasons","gap to the next tier"')  # header, C1, C2
     assert client.get(f"/api/v1/runs/{run_id}/export", params={"format": "xlsx"},
                       headers=aud).content[:2] == b"PK"
 

@@ -34,10 +34,11 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_run_exit_codes_and_history(project: Path) -> None:
     done = invoke("backfill", "tier", "--from", "2026-04-01", "--to", "2026-06-30", "-p", project)
     assert done.exit_code == 0, done.output
-    assert "3 dates: 3 runs done" in flat(done.output)
+    assert "tier: 3 dates graded: 2026-04-30, 2026-05-31, 2026-06-30" in flat(done.output)
     repeated = invoke("backfill", "tier", "--from", "2026-04-01", "--to", "2026-06-30", "-p",
                       project)
-    assert repeated.exit_code == 3 and "0 runs done, 3 skipped" in flat(repeated.output)
+    assert repeated.exit_code == 3 and "tier: 3 dates skipped, already done: 2026-04-30 (run 1)" \
+        in flat(repeated.output)
     skipped = invoke("run", "tier", "-p", project)
     assert skipped.exit_code == main.EXIT_SKIPPED == 3
     assert "already done" in flat(skipped.output)

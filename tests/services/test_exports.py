@@ -37,19 +37,24 @@ def project(tmp_path: Path) -> Project:
     return Project.open(shop(tmp_path, yaml=SPEC, customers=CUSTOMERS, orders=ORDERS))
 
 
-def _check_csv(text: str) -> None:
+def _check_csv(text: str, *, keys: bool = True) -> None:
     rows = list(csv.reader(io.StringIO(text)))
     cells = [cell for row in rows for cell in row]
     assert not [c for c in cells if c.startswith(FORMULA_STARTS) and c != "-10"]
     by_id = {row[0]: dict(zip(rows[0], row, strict=True)) for row in rows[1:]}
     assert set(by_id) == {"'" + EVIL, "'-2", "'@c3"}
-    assert by_id["'" + EVIL]["tier_label_en"] == "'=1+2"
-    assert by_id["'" + EVIL]["tier_label_zh"] == "'+高价值"
-    # The value column is numeric: written bare, the negative one too.
-    assert '\n"\'-2","other","other","other",3,,-10,' in text.replace("\r\n", "\n")
+    if keys:
+        assert by_id["'" + EVIL]["tier_label_en"] == "'=1+2"
+        assert by_id["'" + EVIL]["tier_label_zh"] == "'+高价值"
+        # The value column is numeric: written bare, the negative one too.
+        assert '\n"\'-2","other","other","other",3,,-10,' in text.replace("\r\n", "\n")
+    else:  # for people: one label column, in the reader's language
+        assert rows[0][:3] == ["customer id", "tier", "tier label"]
+        assert by_id["'" + EVIL]["tier label"] == "'=1+2"
+        assert by_id["'-2"]["value"] == "-10"
 
 
-def _check_xlsx(data: bytes | Path) -> None:
+def _check_xlsx(data: bytes | Path, *, keys: bool = True) -> None:
     from openpyxl import load_workbook
 
     book = load_workbook(io.BytesIO(data) if isinstance(data, bytes) else data)
@@ -61,24 +66,30 @@ def _check_xlsx(data: bytes | Path) -> None:
     assert not [t for t in texts if t.startswith(FORMULA_STARTS)]
     by_id = {row[0].value: {h: c for h, c in zip(header, row, strict=True)} for row in rows[1:]}
     evil = by_id["'" + EVIL]
-    assert evil["customer_id"].data_type == "s"
-    assert evil["tier_label_en"].value == "'=1+2" and evil["tier_label_en"].data_type == "s"
+    customer, label, rank = (("customer_id", "tier_label_en", "tier_rank") if keys
+                             else ("customer id", "tier label", "tier rank"))
+    assert evil[customer].data_type == "s"
+    assert evil[label].value == "'=1+2" and evil[label].data_type == "s"
     assert by_id["'-2"]["value"].value == -10 and by_id["'-2"]["value"].data_type == "n"
-    assert by_id["'@c3"]["tier_rank"].value == 3
+    assert by_id["'@c3"][rank].value == 3
 
 
 def test_run_exports_neutralise_formulas(project: Project) -> None:
     result = run(project, "value", export=["csv", "xlsx"])
-    _check_csv((result.folder / "grades.csv").read_text(encoding="utf-8-sig"))
-    _check_xlsx(result.folder / "grades.xlsx")
+    _check_csv((result.folder / "grades.csv").read_text(encoding="utf-8-sig"), keys=False)
+    _check_xlsx(result.folder / "grades.xlsx", keys=False)
 
 
 def test_exports_of_a_recorded_run_neutralise_formulas(project: Project) -> None:
     outcome = runs.run(project, ["value"])[0]
     store = runs.open_store(project)
     try:
-        _check_csv(exports.export_run(store, outcome.run.id, fmt="csv").decode("utf-8-sig"))
-        _check_xlsx(exports.export_run(store, outcome.run.id, fmt="xlsx"))
+        _check_csv(exports.export_run(store, outcome.run.id, fmt="csv").decode("utf-8-sig"),
+                   keys=False)
+        _check_xlsx(exports.export_run(store, outcome.run.id, fmt="xlsx"), keys=False)
+        keyed = exports.export_run(store, outcome.run.id, fmt="csv", columns="keys")
+        _check_csv(keyed.decode("utf-8-sig"))
+        _check_xlsx(exports.export_run(store, outcome.run.id, fmt="xlsx", columns="keys"))
     finally:
         store.close()
 

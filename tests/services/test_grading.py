@@ -9,6 +9,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
+from tierwise import i18n
 from tierwise.demo import write_retail
 from tierwise.errors import NotFoundError, SpecError
 from tierwise.services import runs as recorded
@@ -60,9 +61,13 @@ def test_exports_carry_texts(retail: Project) -> None:
     csv = (result.folder / "grades.csv").read_bytes()
     assert csv.startswith(b"\xef\xbb\xbf")  # Excel reads the Chinese labels as UTF-8
     header = csv.decode("utf-8-sig").splitlines()[0]
-    assert header.endswith('"reasons","gap"')
-    assert "冠军客户" in csv.decode("utf-8-sig") or "忠诚客户" in csv.decode("utf-8-sig")
+    assert header.endswith('"reasons","gap to the next tier"')
     assert (result.folder / "grades.xlsx").stat().st_size > 0
+    with i18n.use("zh-Hans"):  # the reader's language: Chinese labels and headers
+        chinese = run(retail, "rfm", export=["csv"])
+    text = (chinese.folder / "grades.csv").read_text(encoding="utf-8-sig")
+    assert text.startswith('"客户ID","等级","等级名称"')
+    assert "冠军客户" in text or "忠诚客户" in text
 
 
 def test_unknown_names_are_clear_errors(retail: Project) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.text import Text
@@ -15,19 +15,25 @@ from tierwise.cli.options import AsOfOpt, LangOpt, ProjectOpt
 from tierwise.cli.run_command import print_fitted, print_summary
 from tierwise.i18n import _, ngettext
 
+if TYPE_CHECKING:
+    from tierwise.services.demo import NeedsML
+
 
 def init(
     folder: Annotated[Path, typer.Argument(help="folder to create")] = Path("."),
     force: Annotated[bool, typer.Option(help="overwrite an existing tierwise.yaml")] = False,
 ) -> None:
-    """Write a commented starter project with sample data."""
+    """Write a commented starter project with sample data (--lang zh: in Chinese)."""
     from tierwise.services.starter import write_starter
 
     with reported():
-        path = write_starter(folder, force=force)
-    console.print(Text.assemble(
-        _("wrote {path} and sample data; next: ").format(path=path),
-        (f"tierwise run value -p {folder}", "bold")))
+        made = write_starter(folder, force=force, lang=i18n.current())
+    console.print(_("wrote {path} and sample data: {customers} customers, {orders} orders and "
+                    "refunds").format(path=made.path, customers=i18n.number(made.customers),
+                                      orders=i18n.number(made.orders)), highlight=False)
+    console.print(_("next: {run}, then {explain}").format(
+        run=f"tierwise run value -p {folder}",
+        explain=f"tierwise explain C000001 -s value -p {folder}"), highlight=False)
 
 
 def validate(project: ProjectOpt = Path(".")) -> None:
@@ -94,18 +100,35 @@ def demo(
     from tierwise.reports.evaluation_output import headline
     from tierwise.services.demo import run_demo
 
+    left_out = []
     with reported():
         for item in run_demo(folder, customers=customers):
-            console.rule(f"[bold]{item.title}")
+            console.rule(Text(item.title, style="bold"))
             if item.kind == "evaluation":
                 console.print(headline(item.payload), soft_wrap=True)
                 console.print(evaluation_tables(item.payload)[0])
             elif item.kind == "quality":
                 console.print(quality_table(item.payload))
+            elif item.kind == "needs_ml":
+                left_out.append(item.payload)
+                console.print(needs_ml_text(item.payload), soft_wrap=True)
             else:
-                result, spec = item.payload
-                print_summary(result, spec, lang=i18n.current())
+                result, spec, indicators = item.payload
+                print_summary(result, spec, lang=i18n.current(), indicators=indicators)
                 print_fitted(result)
+    if left_out:
+        console.print(Text(_("Some steps need the [ml] extra (scipy, scikit-learn, matplotlib), "
+                             "which is not installed; install it with {command}, then run "
+                             "`tierwise demo` again.").format(command=left_out[0].install),
+                           style="yellow"), soft_wrap=True)
     console.print(_("demo projects in {folder}; try: {command}").format(
-        folder=folder, command=f"tierwise explain C000001 -s value -p {folder / 'retail'}"))
+        folder=folder, command=f"tierwise explain C000001 -s value -p {folder / 'retail'}"),
+        soft_wrap=True, highlight=False)
 
+
+def needs_ml_text(needs: NeedsML) -> Text:
+    """What a demo project left out, what is missing and how to install it."""
+    return Text(_("{project}: not run, they need {packages}: {steps}; install with "
+                  "{command}").format(project=needs.project, packages=", ".join(needs.missing),
+                                      steps=", ".join(needs.steps), command=needs.install),
+                style="yellow")

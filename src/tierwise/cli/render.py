@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from tierwise.reports.evaluation import Evaluation
     from tierwise.reports.summary import TierRow
     from tierwise.services.grading import Explanation
+    from tierwise.services.recording import RunOutcome
     from tierwise.services.records import RuleAnalysis
     from tierwise.sources.checks import QualityReport
     from tierwise.spec.schemes import TierSpec
@@ -246,3 +247,30 @@ def listing_table(title: str, *columns: str) -> Table:
     for column in columns:
         table.add_column(column)
     return table
+
+
+def backfill_summary(outcomes: list[RunOutcome]) -> list[str]:
+    """Per scheme, the dates graded and the dates skipped because a run had done them already.
+
+    Counted per scheme and date, so a date one scheme graded is never reported as skipped
+    because another scheme had done it.
+    """
+    lines = []
+    for name in dict.fromkeys(o.scheme for o in outcomes):
+        graded = [o for o in outcomes if o.scheme == name and o.status == "done"]
+        skipped = [o for o in outcomes if o.scheme == name and o.status == "skipped"]
+        if graded:
+            days = [o.as_of.isoformat() for o in graded]
+            lines.append(ngettext("{scheme}: {n} date graded: {dates}",
+                                  "{scheme}: {n} dates graded: {dates}", len(graded)).format(
+                scheme=name, n=len(graded),
+                dates=", ".join(days) if len(days) <= 4 else _("{first} to {last}").format(
+                    first=days[0], last=days[-1])))
+        if skipped:
+            runs = ", ".join(_("{date} (run {id})").format(date=o.as_of.isoformat(), id=o.run.id)
+                             for o in skipped)
+            lines.append(ngettext(
+                "{scheme}: {n} date skipped, already done: {runs}; --force runs it again",
+                "{scheme}: {n} dates skipped, already done: {runs}; --force runs them again",
+                len(skipped)).format(scheme=name, n=len(skipped), runs=runs))
+    return lines

@@ -6,6 +6,7 @@ The command only declares its options; :func:`run_schemes` does the work from on
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -23,7 +24,7 @@ from tierwise.cli.common import (
     reported,
     speak,
 )
-from tierwise.cli.formats import day, num, tiers_of
+from tierwise.cli.formats import day, indicator, num, tiers_of
 from tierwise.cli.options import AsOfOpt, LangOpt, ProjectOpt
 from tierwise.errors import SpecError
 from tierwise.i18n import _, ngettext
@@ -109,7 +110,8 @@ def run_schemes(request: RunRequest) -> None:
         if outcome.status == "skipped":
             continue
         spec = proj.scheme(outcome.scheme) if outcome.scheme in proj.spec.schemes else None
-        print_summary(outcome, spec, lang=i18n.current(), official=outcome.run.official)
+        print_summary(outcome, spec, lang=i18n.current(), official=outcome.run.official,
+                      indicators=proj.spec.indicators)
         if request.show_strategies and spec is not None:
             print_strategies(spec)
         held = sum(c.held for c in outcome.counts)
@@ -127,8 +129,12 @@ def run_schemes(request: RunRequest) -> None:
         raise typer.Exit(EXIT_SKIPPED)
 
 
-def print_summary(outcome: Any, spec: Any, *, lang: str, official: bool = True) -> None:
-    """The tier summary of a recorded run, titled with its scheme, date, version and run id."""
+def print_summary(outcome: Any, spec: Any, *, lang: str, official: bool = True,
+                  indicators: Mapping[str, Any] | None = None) -> None:
+    """The tier summary of a recorded run, titled with its scheme, date, version and run id.
+
+    ``indicators`` (the project's) name the value column by the value indicator's label.
+    """
     from tierwise.cli.render import summary_table
 
     customers = outcome.run.customers or 0
@@ -145,8 +151,9 @@ def print_summary(outcome: Any, spec: Any, *, lang: str, official: bool = True) 
                          "{version}, run {run}, unofficial",
                          "{scheme} ({method}) as of {as_of}: {customers} customers; version "
                          "{version}, run {run}, unofficial", customers).format(**values)
-    console.print(summary_table(title, outcome.tiers, value=spec.value if spec else None,
-                                lang=lang))
+    value = spec.value if spec else None
+    console.print(summary_table(title, outcome.tiers, lang=lang,
+                                value=indicator(indicators or {}, value) if value else None))
 
 
 def print_strategies(spec: Any) -> None:

@@ -1,4 +1,4 @@
-"""``tierwise serve``: the REST API (and, as it grows, the dashboard) over a project."""
+"""``tierwise serve``: the web dashboard and the REST API over a project."""
 
 from __future__ import annotations
 
@@ -19,9 +19,15 @@ def serve(
     workers: Annotated[int, typer.Option(
         help="server processes; one per core serves concurrent users fastest")] = 1,
 ) -> None:
-    """Serve the dashboard at http://HOST:PORT and the REST API under /api/v1.
+    """Serve the web dashboard and the REST API of a project.
 
-    The dashboard (English, 中文) is at the root; the API's OpenAPI schema at /openapi.json.
+    The dashboard is at http://HOST:PORT/ (by default http://127.0.0.1:8000/), in English,
+    简体中文 and 繁體中文. Log in there with a user of the project's store; add the first one
+    with `tierwise user add NAME --role admin`, more with `tierwise user add` as an admin.
+
+    The REST API is under http://HOST:PORT/api/v1: log in with POST /api/v1/auth/login, or send
+    an API token from `tierwise user token NAME` as `Authorization: Bearer TOKEN`. Its OpenAPI
+    schema is at /openapi.json.
     """
     try:
         import uvicorn
@@ -33,8 +39,11 @@ def serve(
         raise typer.Exit(1) from None
     with reported():
         application = create_app(project)
-    err.print(_("tierwise on {url} (dashboard), API at /api/v1, schema at /openapi.json; add "
-                "users with `tierwise user add`").format(url=f"http://{host}:{port}"))
+    err.print(_("dashboard: {url}/ (log in with a user of the project's store; add the first "
+                "with `tierwise user add NAME --role admin`)").format(url=f"http://{host}:{port}"),
+              soft_wrap=True, highlight=False)
+    err.print(_("REST API: {url}/api/v1 (schema at /openapi.json)").format(
+        url=f"http://{host}:{port}"), soft_wrap=True, highlight=False)
     # Only these peers may name the client in X-Forwarded-For (lockout and limits count by it).
     proxies = ",".join(application.state.project.spec.security.trusted_proxies)
     if workers > 1:

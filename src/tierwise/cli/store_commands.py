@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from tierwise import i18n
 from tierwise.cli.common import (
     EXIT_SKIPPED,
     acting,
@@ -24,9 +25,9 @@ from tierwise.cli.common import (
 )
 from tierwise.cli.formats import day, indicator, moment, num, tier_names, word, yes
 from tierwise.cli.options import ActorOpt, AsOfOpt, NoteOpt, ProjectOpt
-from tierwise.cli.render import listing_table
+from tierwise.cli.render import backfill_summary, listing_table
 from tierwise.errors import SpecError
-from tierwise.i18n import _, ngettext
+from tierwise.i18n import N_, _, ngettext
 
 scheme_app = typer.Typer(help="Scheme versions: save, list, diff, preview, activate, roll back.",
                          no_args_is_help=True)
@@ -198,13 +199,9 @@ def backfill(
         outcomes = backfill_service(open_project(project), schemes, dates, force=force, actor=actor,
                                     progress=lambda s: console.print(f"[dim]{s}[/dim]")
                                     if s.startswith("as of") else None)
-    done = sum(o.status == "done" for o in outcomes)
-    console.print(ngettext("{dates} date: {done} runs done, {skipped} skipped (already done; "
-                           "--force re-runs them)",
-                           "{dates} dates: {done} runs done, {skipped} skipped (already done; "
-                           "--force re-runs them)", len(dates)).format(
-        dates=num(len(dates)), done=num(done), skipped=num(len(outcomes) - done)))
-    if not done:
+    for line in backfill_summary(outcomes):
+        console.print(line, highlight=False)
+    if not any(o.status == "done" for o in outcomes):
         raise typer.Exit(EXIT_SKIPPED)
 
 
@@ -457,13 +454,27 @@ def audit_verify(project: ProjectOpt = Path(".")) -> None:
     with reported():
         report = audit_trail.verify(open_store(project))
     if report.ok:
-        console.print(ngettext("audit log intact: {n} event, hash chain verified",
-                               "audit log intact: {n} events, hash chain verified",
-                               report.events).format(n=num(report.events)))
+        console.print(_("audit log intact: {n} events, hash chain verified").format(
+            n=i18n.number(report.events)), highlight=False)
         return
+    first = report.problems[0]
+    console.print(Text(ngettext(
+        "audit log broken: {n} problem in {events} events; the first broken event is seq "
+        "{seq} ({kind})",
+        "audit log broken: {n} problems in {events} events; the first broken event is seq "
+        "{seq} ({kind})", len(report.problems)).format(
+            n=len(report.problems), events=i18n.number(report.events), seq=first.seq,
+            kind=_(_PROBLEM_KINDS.get(first.kind, first.kind))), style="red"), soft_wrap=True)
     for problem in report.problems:
-        console.print(Text.assemble((_("tampered: "), "red"), str(problem)))
+        console.print(Text(_("  seq {seq}, {kind}: {message}").format(
+            seq=problem.seq, kind=_(_PROBLEM_KINDS.get(problem.kind, problem.kind)),
+            message=problem.message)), soft_wrap=True)
     raise typer.Exit(1)
+
+
+#: What each kind of broken link of the audit chain is called.
+_PROBLEM_KINDS = {"edited": N_("edited"), "deleted": N_("deleted"), "reordered": N_("reordered"),
+                  "head_mismatch": N_("head mismatch")}
 
 
 @audit_app.command("list")

@@ -25,6 +25,7 @@ import pyarrow as pa
 
 from tierwise.demo._common import write_csv
 from tierwise.errors import DataError
+from tierwise.i18n import _
 
 SAMPLE = "CDNOW_sample.txt"
 
@@ -33,11 +34,12 @@ def cdnow_file(name: str = SAMPLE) -> Path:
     """Where the installed ``lifetimes`` package keeps a CDNOW data file."""
     spec = importlib.util.find_spec("lifetimes")
     if spec is None or not spec.submodule_search_locations:
-        raise DataError("the CDNOW data comes with the lifetimes package; pip install lifetimes "
-                        "(tierwise reads its data file only)")
+        raise DataError(_("the CDNOW data comes with the lifetimes package; pip install "
+                          "lifetimes (tierwise reads its data file only)"))
     path = Path(next(iter(spec.submodule_search_locations))) / "datasets" / name
     if not path.is_file():
-        raise DataError(f"{path} is missing from the installed lifetimes package; reinstall it")
+        raise DataError(_("{path} is missing from the installed lifetimes package; reinstall it").format(
+            path=path))
     return path
 
 
@@ -53,8 +55,9 @@ def write_cdnow(folder: Path, *, source: Path | None = None) -> tuple[int, int]:
         if not parts:
             continue
         if len(parts) != 5:
-            raise DataError(f"{path}:{number}: expected 5 fields (id, sample id, date, CDs, "
-                            f"dollars), got {len(parts)}: {line.strip()!r}")
+            raise DataError(_("{path}:{number}: expected 5 fields (id, sample id, date, CDs, "
+                              "dollars), got {n}: {line!r}").format(path=path, number=number,
+                                n=len(parts), line=line.strip()))
         stamp = parts[2]
         ids.append(f"C{int(parts[1]):04d}")
         days.append(date(int(stamp[:4]), int(stamp[4:6]), int(stamp[6:])))
@@ -73,4 +76,5 @@ def write_cdnow(folder: Path, *, source: Path | None = None) -> tuple[int, int]:
 if __name__ == "__main__":  # pragma: no cover - a convenience entry point
     target = Path(sys.argv[1] if len(sys.argv) > 1 else "examples/cdnow/data")
     n_customers, n_orders = write_cdnow(target)
-    print(f"wrote {n_customers:,} customers and {n_orders:,} orders to {target}")
+    print(_("wrote {n_customers:,} customers and {n_orders:,} orders to {target}").format(
+        n_customers=n_customers, n_orders=n_orders, target=target))

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from tierwise.i18n import _
+
 AS_OF = date(2026, 6, 30)
 
 
@@ -89,7 +91,8 @@ def write_dirty_retail(folder: Path, *, customers: int = 5000, as_of: date = AS_
     from tierwise.demo import _retail
 
     if customers < 50:
-        raise ValueError(f"the dirty retail data needs at least 50 customers, got {customers}")
+        raise ValueError(_("the dirty retail data needs at least 50 customers, got {customers}").format(
+            customers=customers))
     cust, orders = _retail.build(customers, as_of=as_of, seed=seed)
     cust_rows, order_rows, cases = _retail.dirty(cust, orders, as_of=as_of)
     folder = Path(folder)

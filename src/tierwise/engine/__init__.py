@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tierwise.errors import EngineError, QueryTimeout
+from tierwise.i18n import N_, _
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -47,7 +48,9 @@ class Engine:
         try:
             return self._register_arrow(name, table)
         except Exception as exc:
-            raise EngineError(f"{self.kind} could not load {name!r}: {driver_message(exc)}"
+            raise EngineError(_("{kind} could not load {name!r}: {driver_message}").format(
+                kind=self.kind,
+                                  name=name, driver_message=driver_message(exc))
                               ) from exc
 
     def _register_arrow(self, name: str, table: pa.Table) -> ir.Table:
@@ -81,7 +84,9 @@ class Engine:
         try:
             return self.backend.read_parquet(source, table_name=unique)
         except Exception as exc:
-            raise EngineError(f"{self.kind} could not read {source}: {driver_message(exc)}"
+            raise EngineError(_("{kind} could not read {source}: {driver_message}").format(
+                kind=self.kind,
+                                  source=source, driver_message=driver_message(exc))
                               ) from exc
 
     def execute(self, expr: ir.Expr) -> Any:
@@ -135,7 +140,7 @@ class Engine:
     @contextmanager
     def time_limit(
         self, seconds: float | None, *, what: str = "the query",
-        hint: str = "ask for less, or run it where no time limit applies",
+        hint: str = N_("ask for less, or run it where no time limit applies"),
     ) -> Iterator[None]:
         """Stop the engine's work inside the block once it has run ``seconds``.
 
@@ -189,7 +194,9 @@ class Engine:
         except Exception as exc:
             if state["fired"]:
                 raise QueryTimeout(
-                    f"{what} took longer than {seconds:g} s and was stopped; {hint}",
+                    _("{what} took longer than {seconds:g} s and was stopped; {hint}").format(
+                        what=what,
+                        seconds=seconds, hint=_(hint)),
                     seconds=seconds,
                 ) from exc
             raise
@@ -385,8 +392,8 @@ def spark_session(master: str = "local[2]") -> Any:
         from pyspark.sql import SparkSession
     except ImportError:
         raise EngineError(
-            "engine: spark needs pyspark; install it with "
-            "`pip install 'tierwise[spark]'` (and a Java 17 runtime)"
+            _("engine: spark needs pyspark; install it with `pip install 'tierwise[spark]'` "
+              "(and a Java 17 runtime)")
         ) from None
     warehouse = Path(tempfile.gettempdir()) / "tierwise-spark-warehouse"
     try:
@@ -403,6 +410,6 @@ def spark_session(master: str = "local[2]") -> Any:
         )
     except Exception as exc:  # Java missing or broken shows up here
         raise EngineError(
-            f"could not start Spark ({exc}); install a Java 17 runtime "
-            "(Debian: apt-get install openjdk-17-jre-headless)"
+            _("could not start Spark ({exc}); install a Java 17 runtime (Debian: apt-get "
+              "install openjdk-17-jre-headless)").format(exc=exc)
         ) from exc

@@ -22,7 +22,7 @@ from tierwise.expr.ast import Node
 from tierwise.expr.compile import compile_condition, compile_expr
 from tierwise.expr.parser import parse
 from tierwise.expr.render import render
-from tierwise.expr.typecheck import check, check_condition
+from tierwise.expr.typecheck import check, check_condition, type_name
 
 __all__ = [
     "Atom",
@@ -35,5 +35,6 @@ __all__ = [
     "names",
     "parse",
     "render",
+    "type_name",
     "unsatisfiable",
 ]

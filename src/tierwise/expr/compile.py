@@ -62,6 +62,7 @@ from tierwise.expr.ast import (
     String,
 )
 from tierwise.expr.typecheck import check, check_condition
+from tierwise.i18n import _
 
 if TYPE_CHECKING:
     import ibis
@@ -435,7 +436,7 @@ class _Compiler:
             "length": lambda v: v.length().cast("int64"),
         }
         if func not in simple:
-            raise ExprError(f"unknown function '{func}'")
+            raise ExprError(_("unknown function '{func}'").format(func=func))
         return simple[func](value)
 
     def div(self, node: Call) -> ibis.Value:

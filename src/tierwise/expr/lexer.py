@@ -12,6 +12,7 @@ from typing import NoReturn
 
 from tierwise.errors import ExprError
 from tierwise.expr.ast import KEYWORDS
+from tierwise.i18n import N_, _
 
 # Digits are ASCII on purpose: ``\d`` would also accept Arabic-Indic or full-width digits.
 _DIGITS = r"[0-9]+(?:_[0-9]+)*"
@@ -20,11 +21,11 @@ _OPERATORS = ("==", "!=", "<>", "<=", ">=", "<", ">", "=", "+", "-", "*", "/", "
 _CANONICAL = {"=": "==", "<>": "!="}
 _ESCAPES = {"\\": "\\", "'": "'", '"': '"', "n": "\n", "t": "\t"}
 _MISTAKES = {
-    "&": "write 'and' to join conditions",
-    "|": "write 'or' to join alternatives",
-    "!": "write '!=' for 'not equal', or 'not' before a condition",
-    "^": "there is no power operator; use multiplication",
-    "[": "lists are written in parentheses: 'x in (1, 2)'",
+    "&": N_("write 'and' to join conditions"),
+    "|": N_("write 'or' to join alternatives"),
+    "!": N_("write '!=' for 'not equal', or 'not' before a condition"),
+    "^": N_("there is no power operator; use multiplication"),
+    "[": N_("lists are written in parentheses: 'x in (1, 2)'"),
 }
 _INT64_MAX = 2**63 - 1
 
@@ -57,12 +58,15 @@ def where(text: str, pos: int) -> str:
     """Describe a 0-based offset as a 1-based column (with a line when the text spans lines)."""
     line = text.count("\n", 0, pos) + 1
     column = pos - (text.rfind("\n", 0, pos) + 1) + 1
-    return f"line {line}, column {column}" if "\n" in text else f"column {column}"
+    if "\n" in text:
+        return _("line {line}, column {column}").format(line=line, column=column)
+    return _("column {column}").format(column=column)
 
 
 def fail(text: str, pos: int, what: str, hint: str) -> NoReturn:
     """Raise the syntax error ``<what> at column <n> in '<text>'; <hint>``."""
-    raise ExprError(f"{what} at {where(text, pos)} in {quote(text)}; {hint}")
+    raise ExprError(_("{what} at {where} in {text}; {hint}").format(
+        what=what, where=where(text, pos), text=quote(text), hint=hint))
 
 
 def is_name_start(char: str) -> bool:
@@ -124,12 +128,12 @@ def tokenize(text: str) -> list[Token]:
         else:
             op = next((o for o in _OPERATORS if text.startswith(o, i)), None)
             if op is None:
-                hint = _MISTAKES.get(
+                hint = _(_MISTAKES.get(
                     char,
-                    "expressions use names, numbers, quoted text, + - * / %, == != < <= > >=, "
-                    "and, or, not, and parentheses",
-                )
-                fail(text, i, f"unexpected character {quote(char)}", hint)
+                    N_("expressions use names, numbers, quoted text, + - * / %, == != < <= > >=, "
+                       "and, or, not, and parentheses"),
+                ))
+                fail(text, i, _("unexpected character {char}").format(char=quote(char)), hint)
             tokens.append(Token("op", _CANONICAL.get(op, op), i, i + len(op)))
             i += len(op)
     tokens.append(Token("eof", "", len(text), len(text)))
@@ -148,7 +152,7 @@ def _number(text: str, start: int) -> Token:
         fail(
             text,
             start,
-            f"malformed number {quote(text[start:stop])}",
+            _("malformed number {number}").format(number=quote(text[start:stop])),
             "write numbers like 10, 10_000, 1.5 or 1e3",
         )
     raw = match.group().replace("_", "")
@@ -156,14 +160,15 @@ def _number(text: str, start: int) -> Token:
     if any(c in raw for c in ".eE"):
         value = float(raw)
         if value in (float("inf"), float("-inf")):
-            fail(text, start, f"number {quote(match.group())} is too large", "use a smaller number")
+            fail(text, start, _("number {number} is too large").format(number=quote(match.group())),
+                 _("use a smaller number"))
     else:
         value = int(raw)
         if value > _INT64_MAX:
             fail(
                 text,
                 start,
-                f"number {quote(match.group())} is too large",
+                _("number {number} is too large").format(number=quote(match.group())),
                 "whole numbers must fit in 64 bits; write it as a decimal such as 1e20",
             )
     return Token("num", value, start, end)
@@ -181,7 +186,7 @@ def _string(text: str, start: int) -> Token:
                 fail(
                     text,
                     i,
-                    f"unknown escape {quote(text[i : i + 2])}",
+                    _("unknown escape {escape}").format(escape=quote(text[i : i + 2])),
                     "inside quotes write \\\\ for a backslash, \\' or '' for a quote, \\n, \\t",
                 )
             out.append(escaped)
@@ -196,7 +201,8 @@ def _string(text: str, start: int) -> Token:
         else:
             out.append(char)
             i += 1
-    fail(text, start, "unterminated text", f"close the text with a matching {mark}")
+    fail(text, start, _("unterminated text"),
+         _("close the text with a matching {mark}").format(mark=mark))
 
 
 def _quoted_name(text: str, start: int) -> Token:

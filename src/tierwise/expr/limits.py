@@ -20,6 +20,7 @@ from typing import NoReturn
 from tierwise.errors import ExprError
 from tierwise.expr.ast import Node, children
 from tierwise.expr.lexer import fail, quote, where
+from tierwise.i18n import _
 
 #: Longest expression text, in characters. The longest condition in the examples has 55
 #: characters and a 200-value ``in`` list of store codes about 1,500; past this an expression
@@ -78,10 +79,11 @@ def check_length(text: str) -> None:
     """
     if len(text) > MAX_LENGTH:
         raise ExprError(
-            f"the expression is {len(text):,} characters long, more than the {MAX_LENGTH:,} "
-            f"allowed (the limit is passed at {where(text, MAX_LENGTH)} of "
-            f"{quote(text[:40] + '...')}); split it into derived indicators, or use "
-            "'x in (...)' instead of many 'or' alternatives"
+            _("the expression is {length} characters long, more than the {limit} allowed (the "
+              "limit is passed at {where} of {start}); split it into derived indicators, or use "
+              "'x in (...)' instead of many 'or' alternatives").format(
+                  length=f"{len(text):,}", limit=f"{MAX_LENGTH:,}", where=where(text, MAX_LENGTH),
+                  start=quote(text[:40] + "..."))
         )
 
 
@@ -106,17 +108,17 @@ def check_tree(node: Node, text: str | None = None) -> None:
             _refuse(
                 current,
                 text,
-                f"expression nested more than {MAX_DEPTH} levels deep",
-                "split it into derived indicators, or use 'in (...)' for long lists of "
-                "alternatives",
+                _("expression nested more than {depth} levels deep").format(depth=MAX_DEPTH),
+                _("split it into derived indicators, or use 'in (...)' for long lists of "
+                  "alternatives"),
             )
         if count > MAX_NODES:
             _refuse(
                 current,
                 text,
-                f"expression has more than {MAX_NODES:,} names, values and operators, passing "
-                "the limit",
-                "split it into derived indicators",
+                _("expression has more than {limit} names, values and operators, passing the "
+                  "limit").format(limit=f"{MAX_NODES:,}"),
+                _("split it into derived indicators"),
             )
         # Reversed, so nodes are met left to right and a message points at the first offender.
         stack.extend((child, level + 1) for child in reversed(children(current)))
@@ -125,4 +127,5 @@ def check_tree(node: Node, text: str | None = None) -> None:
 def _refuse(node: Node, text: str | None, what: str, hint: str) -> NoReturn:
     if text is not None:
         fail(text, node.pos, what, hint)
-    raise ExprError(f"{what} at column {node.pos + 1}; {hint}")
+    raise ExprError(_("{what} at column {column}; {hint}").format(what=what, column=node.pos + 1,
+                                                                   hint=hint))

@@ -37,6 +37,7 @@ from tierwise.expr.ast import (
 )
 from tierwise.expr.lexer import Token, fail, quote, tokenize, where
 from tierwise.expr.limits import MAX_DEPTH, check_length, check_tree
+from tierwise.i18n import N_, _
 
 _CMP = 4
 _INFIX_POWER = {
@@ -53,7 +54,7 @@ _INFIX_POWER = {
 _NOT_POWER = 3
 _NEG_POWER = 6  # the operand of unary minus binds tighter than every infix operator
 _START = (
-    "an expression starts with a name, a number, quoted text, a function call, 'not', '-' or '('"
+    N_("an expression starts with a name, a number, quoted text, a function call, 'not', '-' or '('")
 )
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
@@ -89,7 +90,7 @@ class _Parser:
     def parse(self) -> Node:
         if self.peek().kind == "eof":
             _raise_empty(self.text)
-        node = self.expr(0, _START)
+        node = self.expr(0, _(_START))
         token = self.peek()
         if token.kind != "eof":
             self.fail(token, _after_value_hint(token))
@@ -102,8 +103,8 @@ class _Parser:
         fail(
             self.text,
             token.pos,
-            f"expression nested more than {MAX_DEPTH} levels deep",
-            "split it into derived indicators, or use 'in (...)' for long lists of alternatives",
+            _("expression nested more than {depth} levels deep").format(depth=MAX_DEPTH),
+            _("split it into derived indicators, or use 'in (...)' for long lists of alternatives"),
         )
 
     # -- token helpers -------------------------------------------------------------------------
@@ -121,8 +122,10 @@ class _Parser:
         return token.kind == kind and token.value == value
 
     def fail(self, token: Token, hint: str) -> NoReturn:
-        seen = "end of input" if token.kind == "eof" else quote(self.text[token.pos : token.end])
-        fail(self.text, token.pos, f"unexpected {seen}", hint)
+        if token.kind == "eof":
+            fail(self.text, token.pos, _("unexpected end of input"), hint)
+        fail(self.text, token.pos, _("unexpected {token}").format(
+            token=quote(self.text[token.pos : token.end])), hint)
 
     def expect(self, kind: str, value: str, hint: str) -> Token:
         if not self.at(kind, value):
@@ -148,7 +151,7 @@ class _Parser:
             if bind == _CMP and after_comparison:
                 self.fail(
                     token,
-                    "comparisons cannot be chained; join them with 'and', e.g. 'a < b and b < c'",
+                    _("comparisons cannot be chained; join them with 'and', e.g. 'a < b and b < c'"),
                 )
             self.advance()
             left = self.infix(token, key, left)
@@ -174,30 +177,30 @@ class _Parser:
             return Null(pos=pos)
         if token.kind == "kw" and token.value == "not":
             if power >= _CMP:
-                self.fail(token, "put the negated condition in parentheses, e.g. 'a == (not b)'")
-            return Not(self.expr(_NOT_POWER, "'not' needs a condition after it"), pos=pos)
+                self.fail(token, _("put the negated condition in parentheses, e.g. 'a == (not b)'"))
+            return Not(self.expr(_NOT_POWER, _("'not' needs a condition after it")), pos=pos)
         if token.kind == "op" and token.value == "-":
-            return Neg(self.expr(_NEG_POWER, "'-' needs a value after it"), pos=pos)
+            return Neg(self.expr(_NEG_POWER, _("'-' needs a value after it")), pos=pos)
         if token.kind == "op" and token.value == "(":
-            inner = self.expr(0, _START)
+            inner = self.expr(0, _(_START))
             if not self.at("op", ")"):
                 self.fail(self.peek(), _close_hint(self.text, token, self.peek()))
             self.advance()
             return inner
         if token.kind == "op" and token.value == "+":
-            self.fail(token, "a leading '+' is not needed; remove it")
+            self.fail(token, _("a leading '+' is not needed; remove it"))
         self.fail(token, need)
 
     def infix(self, token: Token, key: str, left: Node) -> Node:
         pos = token.pos
         if key in ("and", "or"):
-            right = self.expr(_INFIX_POWER[key], f"'{key}' needs a condition on both sides")
+            right = self.expr(_INFIX_POWER[key], _("'{op}' needs a condition on both sides").format(op=key))
             return Logical(key, left, right, pos=pos)
         if key in COMPARISONS:
-            right = self.expr(_CMP, "a comparison needs a value on both sides")
+            right = self.expr(_CMP, _("a comparison needs a value on both sides"))
             return Compare(key, left, right, pos=pos)
         if key in ARITHMETIC:
-            right = self.expr(_INFIX_POWER[key], f"'{key}' needs a value on both sides")
+            right = self.expr(_INFIX_POWER[key], _("'{op}' needs a value on both sides").format(op=key))
             return Arith(key, left, right, pos=pos)
         negated = False
         if key == "not":
@@ -205,13 +208,13 @@ class _Parser:
             if not (after.kind == "kw" and after.value in ("between", "in")):
                 self.fail(
                     token,
-                    "'not' goes before a condition ('not x > 5'); after a value "
-                    "write 'not between' or 'not in'",
+                    _("'not' goes before a condition ('not x > 5'); after a value "
+                      "write 'not between' or 'not in'"),
                 )
             negated = True
             key = str(self.advance().value)
         if key == "between":
-            form = "write 'x between low and high' (both bounds included)"
+            form = _("write 'x between low and high' (both bounds included)")
             low = self.expr(_CMP, form)
             self.expect("kw", "and", form)
             high = self.expr(_CMP, form)
@@ -219,7 +222,7 @@ class _Parser:
         if key == "in":
             return InList(left, self.in_items(), negated, pos=pos)
         # key == "is"
-        is_form = "write 'x is null' or 'x is not null'; to test a flag write 'x' or 'not x'"
+        is_form = _("write 'x is null' or 'x is not null'; to test a flag write 'x' or 'not x'")
         negated = self.at("kw", "not")
         if negated:
             self.advance()
@@ -227,13 +230,13 @@ class _Parser:
         return IsNull(left, negated, pos=pos)
 
     def in_items(self) -> tuple[Node, ...]:
-        opening = self.expect("op", "(", "write 'x in (a, b, ...)'")
+        opening = self.expect("op", "(", _("write 'x in (a, b, ...)'"))
         if self.at("op", ")"):
-            self.fail(self.peek(), "an 'in' list needs at least one value")
-        items = [self.expr(0, "write 'x in (a, b, ...)'")]
+            self.fail(self.peek(), _("an 'in' list needs at least one value"))
+        items = [self.expr(0, _("write 'x in (a, b, ...)'"))]
         while self.at("op", ","):
             self.advance()
-            items.append(self.expr(0, "a ',' in an 'in' list must be followed by a value"))
+            items.append(self.expr(0, _("a ',' in an 'in' list must be followed by a value")))
         if not self.at("op", ")"):
             self.fail(self.peek(), _close_hint(self.text, opening, self.peek()))
         self.advance()
@@ -246,26 +249,24 @@ class _Parser:
             return self.date_literal(name)
         if func not in FUNCTIONS:
             close = difflib.get_close_matches(func, [*FUNCTIONS, "date"], n=1)
-            guess = f"did you mean '{close[0]}'? " if close else ""
-            fail(
-                self.text,
-                name.pos,
-                f"unknown function {quote(str(name.value))}",
-                f"{guess}functions: {', '.join(sorted([*FUNCTIONS, 'date']))}",
-            )
+            known = ", ".join(sorted([*FUNCTIONS, "date"]))
+            hint = (_("did you mean '{name}'? functions: {known}").format(name=close[0], known=known)
+                    if close else _("functions: {known}").format(known=known))
+            fail(self.text, name.pos,
+                 _("unknown function {name}").format(name=quote(str(name.value))), hint)
         args: list[Node] = []
         if not self.at("op", ")"):
-            args.append(self.expr(0, f"{func}() needs a value for each argument"))
+            args.append(self.expr(0, _("{func}() needs a value for each argument").format(func=func)))
             while self.at("op", ","):
                 self.advance()
-                args.append(self.expr(0, f"a ',' in {func}() must be followed by a value"))
+                args.append(self.expr(0, _("a ',' in {func}() must be followed by a value").format(func=func)))
         if not self.at("op", ")"):
             self.fail(self.peek(), _close_hint(self.text, opening, self.peek()))
         self.advance()
         return Call(func, tuple(args), pos=name.pos)
 
     def date_literal(self, name: Token) -> Node:
-        form = "write a date as date('YYYY-MM-DD'), e.g. date('2026-01-31')"
+        form = _("write a date as date('YYYY-MM-DD'), e.g. date('2026-01-31')")
         token = self.advance()
         if token.kind != "str":
             self.fail(token, form)
@@ -275,31 +276,32 @@ class _Parser:
                 raise ValueError(text)
             value = datetime.date.fromisoformat(text)
         except ValueError:
-            fail(self.text, token.pos, f"{quote(text)} is not a valid date", form)
+            fail(self.text, token.pos, _("{text} is not a valid date").format(text=quote(text)),
+                 form)
         self.expect("op", ")", form)
         return DateLiteral(value, pos=name.pos)
 
 
 def _raise_empty(text: str) -> NoReturn:
-    fail(text, 0, "empty expression", "write a condition such as 'orders_12m >= 10'")
+    fail(text, 0, _("empty expression"), _("write a condition such as 'orders_12m >= 10'"))
 
 
 def _after_value_hint(token: Token) -> str:
     if token.kind == "op" and token.value == ")":
-        return "this ')' has no matching '('; remove it"
+        return _("this ')' has no matching '('; remove it")
     if token.kind == "op" and token.value == ",":
-        return "commas only separate function arguments and 'in' list values"
+        return _("commas only separate function arguments and 'in' list values")
     if token.kind == "op" and token.value == "(":
-        return "only function names can be followed by '('; put an operator before it"
+        return _("only function names can be followed by '('; put an operator before it")
     return (
-        "put an operator between two values: 'and', 'or', a comparison such as '>=', "
-        "or arithmetic such as '+'"
+        _("put an operator between two values: 'and', 'or', a comparison such as '>=', "
+          "or arithmetic such as '+'")
     )
 
 
 def _close_hint(text: str, opening: Token, seen: Token) -> str:
     if seen.kind == "eof":
-        return f"add a ')' to close the '(' at {where(text, opening.pos)}"
+        return _("add a ')' to close the '(' at {where}").format(where=where(text, opening.pos))
     if seen.kind in ("num", "str", "name", "qname"):
-        return "separate values with ',' or put an operator between them"
-    return "expected ',' or ')'"
+        return _("separate values with ',' or put an operator between them")
+    return _("expected ',' or ')'")

@@ -29,6 +29,7 @@ from tierwise.expr.ast import (
     Number,
     String,
 )
+from tierwise.i18n import _
 
 _ATOM = 8
 _ARITH_PRECEDENCE = {"+": 5, "-": 5, "*": 6, "/": 6, "%": 6}
@@ -110,7 +111,8 @@ def _number(value: int | float) -> str:
     if isinstance(value, int):
         return str(value)
     if not math.isfinite(value):
-        raise ExprError(f"the number {value} has no literal form; use a finite number")
+        raise ExprError(_("the number {value} has no literal form; use a finite number").format(
+            value=value))
     # repr is the shortest text that reads back to the same float ('0.1', '1e+16').
     return repr(value)
 

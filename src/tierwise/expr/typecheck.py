@@ -34,6 +34,7 @@ from tierwise.expr.ast import (
 from tierwise.expr.lexer import quote
 from tierwise.expr.limits import ROUND_DIGITS, check_tree
 from tierwise.expr.render import render
+from tierwise.i18n import _, ngettext
 
 NUMBER, STRING, DATE, BOOL = "number", "string", "date", "bool"
 TYPES = (NUMBER, STRING, DATE, BOOL)
@@ -71,7 +72,7 @@ def check(node: Node, types: Mapping[str, str]) -> str:
     checker = _Checker(types)
     result = checker.visit(node)
     if result == _NULL:
-        checker.report("the expression is always null; write a value or a column")
+        checker.report(_("the expression is always null; write a value or a column"))
     if checker.problems:
         raise ExprError(checker.problems)
     return result
@@ -96,8 +97,9 @@ def check_condition(node: Node, types: Mapping[str, str]) -> None:
     if kind == BOOL:
         return
     raise ExprError(
-        f"a condition must be true or false, but {_snippet(node)} {_at(node)} is "
-        f"{_article(kind)}; {_comparison_hint(node, kind)}"
+        _("a condition must be true or false, but {snippet} {at} is {kind}; {hint}").format(
+            snippet=_snippet(node), at=_at(node), kind=type_name(kind),
+            hint=_comparison_hint(node, kind))
     )
 
 
@@ -109,12 +111,30 @@ def _comparison_hint(node: Node, kind: str) -> str:
             STRING: f"\"{name} == 'web'\"",
             DATE: f"\"{name} >= date('2026-01-01')\"",
         }[kind]
-        return f"compare it, e.g. {example}"
-    return "write a comparison such as 'orders_12m >= 10', and join several with 'and' or 'or'"
+        return _("compare it, e.g. {example}").format(example=example)
+    return _("write a comparison such as 'orders_12m >= 10', and join several with 'and' or 'or'")
 
 
-def _article(kind: str) -> str:
-    return {_NULL: "null", BOOL: "a condition"}.get(kind, f"a {kind}")
+def type_name(kind: str) -> str:
+    """An expression type as a person reads it: a number, a string, a date, a condition."""
+    names = {_NULL: "null", BOOL: _("a condition"), NUMBER: _("a number"), STRING: _("a string"),
+             DATE: _("a date")}
+    return names.get(kind) or _("a {kind}").format(kind=kind)
+
+
+def _arity(node: Call, fewest: int, most: int | None) -> str:
+    """Why a call has the wrong number of arguments."""
+    values = {"func": node.func, "at": _at(node), "fewest": fewest, "most": most,
+              "count": len(node.args)}
+    if most is None:
+        return ngettext("{func}() {at} takes at least {fewest} argument, got {count}",
+                        "{func}() {at} takes at least {fewest} arguments, got {count}",
+                        fewest).format(**values)
+    if fewest == most:
+        return ngettext("{func}() {at} takes {fewest} argument, got {count}",
+                        "{func}() {at} takes {fewest} arguments, got {count}",
+                        fewest).format(**values)
+    return _("{func}() {at} takes {fewest} to {most} arguments, got {count}").format(**values)
 
 
 def _snippet(node: Node) -> str:
@@ -123,7 +143,7 @@ def _snippet(node: Node) -> str:
 
 
 def _at(node: Node) -> str:
-    return f"at column {node.pos + 1}"
+    return _("at column {column}").format(column=node.pos + 1)
 
 
 class _Checker:
@@ -138,22 +158,23 @@ class _Checker:
         """Report that ``node`` has type ``kind`` where ``role`` needs one of ``kinds``."""
         if kind == _NULL:
             self.report(
-                f"null {_at(node)} makes {role} always null; use 'x is null' to test "
-                "for a missing value, or coalesce(x, 0) to replace one"
+                _("null {at} makes {role} always null; use 'x is null' to test for a missing "
+                  "value, or coalesce(x, 0) to replace one").format(at=_at(node), role=role)
             )
             return
-        names = [_article(k) for k in kinds]
-        wanted = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+        names = [type_name(k) for k in kinds]
+        wanted = names[0] if len(names) == 1 else _("{some} or {last}").format(
+            some=", ".join(names[:-1]), last=names[-1])
         hint = ""
         if kind == NUMBER and BOOL in kinds:
-            hint = f"; compare it, e.g. '{render(node)} > 0'"
+            hint = _("; compare it, e.g. '{example} > 0'").format(example=render(node))
         elif kind == DATE and NUMBER in kinds:
-            hint = "; use days_since(d) or days_between(a, b) to turn dates into numbers"
+            hint = _("; use days_since(d) or days_between(a, b) to turn dates into numbers")
         elif kind == STRING and NUMBER in kinds and isinstance(node, String):
-            hint = "; write numbers without quotes"
-        self.report(
-            f"{role} needs {wanted}, but {_snippet(node)} {_at(node)} is {_article(kind)}{hint}"
-        )
+            hint = _("; write numbers without quotes")
+        self.report(_("{role} needs {wanted}, but {snippet} {at} is {kind}{hint}").format(
+            role=role, wanted=wanted, snippet=_snippet(node), at=_at(node), kind=type_name(kind),
+            hint=hint))
 
     def want(self, node: Node, kinds: tuple[str, ...], role: str) -> str:
         """Visit ``node`` and complain unless its type is one of ``kinds``."""
@@ -195,18 +216,19 @@ class _Checker:
         quoted = {first_kind, kind} == {NUMBER, STRING} and (
             isinstance(first, String) or isinstance(node, String)
         )
-        hint = "write numbers without quotes" if quoted else "use values of one type"
-        self.report(
-            f"{role} cannot mix {_article(first_kind)} ({_snippet(first)}) with "
-            f"{_article(kind)} ({_snippet(node)} {_at(node)}); {hint}"
-        )
+        hint = _("write numbers without quotes") if quoted else _("use values of one type")
+        self.report(_("{role} cannot mix {first} ({first_snippet}) with {kind} ({snippet} {at}); "
+                      "{hint}").format(role=role, first=type_name(first_kind),
+                                       first_snippet=_snippet(first), kind=type_name(kind),
+                                       snippet=_snippet(node), at=_at(node), hint=hint))
 
     def visit(self, node: Node) -> str:
         if isinstance(node, Number):
             return NUMBER
         if isinstance(node, String):
             if "\x00" in node.value:  # only in trees built by hand: the lexer refuses NUL
-                self.report(f"text {_at(node)} contains a NUL character (U+0000); remove it")
+                self.report(_("text {at} contains a NUL character (U+0000); remove it").format(
+                    at=_at(node)))
             return STRING
         if isinstance(node, Boolean):
             return BOOL
@@ -242,7 +264,8 @@ class _Checker:
             return BOOL
         if isinstance(node, IsNull):
             if isinstance(node.operand, Null):
-                self.report(f"'null is null' {_at(node)} never changes; test a column instead")
+                self.report(_("'null is null' {at} never changes; test a column instead").format(
+                    at=_at(node)))
             else:
                 self.visit(node.operand)
             return BOOL
@@ -253,14 +276,14 @@ class _Checker:
         fewest, most = ROUND_DIGITS
         if not (isinstance(node, Number) and isinstance(node.value, int)):
             self.report(
-                f"round() needs a whole number of digits such as 2, but got "
-                f"{_snippet(node)} {_at(node)}"
+                _("round() needs a whole number of digits such as 2, but got {snippet} "
+                  "{at}").format(snippet=_snippet(node), at=_at(node))
             )
         elif not fewest <= node.value <= most:
             self.report(
-                f"round() rounds to {fewest} to {most} digits, but got {node.value} "
-                f"{_at(node)}; a double holds about {most} significant digits, so use at "
-                f"most {most}"
+                _("round() rounds to {fewest} to {most} digits, but got {value} {at}; a "
+                  "double holds about {most} significant digits, so use at most {most}").format(
+                      fewest=fewest, most=most, value=node.value, at=_at(node))
             )
 
     def name(self, node: Name) -> str:
@@ -268,37 +291,36 @@ class _Checker:
         if declared is None:
             close = difflib.get_close_matches(node.name, list(self.types), n=1)
             if close:
-                hint = f"did you mean '{close[0]}'?"
-            elif self.types:
+                hint = _("did you mean '{name}'?").format(name=close[0])
+            elif len(self.types) > 10:
                 known = sorted(self.types)
-                more = f" and {len(known) - 10} more" if len(known) > 10 else ""
-                hint = f"known names: {', '.join(known[:10])}{more}"
+                hint = _("known names: {names} and {n} more").format(
+                    names=", ".join(known[:10]), n=len(known) - 10)
+            elif self.types:
+                hint = _("known names: {names}").format(names=", ".join(sorted(self.types)))
             else:
-                hint = "no names are defined here"
-            self.report(f"unknown name '{node.name}' {_at(node)}; {hint}")
+                hint = _("no names are defined here")
+            self.report(_("unknown name '{name}' {at}; {hint}").format(
+                name=node.name, at=_at(node), hint=hint))
             return _UNKNOWN
         kind = _ALIASES.get(declared.lower())
         if kind is None:
             self.report(
-                f"'{node.name}' {_at(node)} has type '{declared}', which expressions "
-                "cannot use; expressions work on number, string, date and bool values"
+                _("'{name}' {at} has type '{declared}', which expressions cannot use; "
+                  "expressions work on number, string, date and bool values").format(
+                      name=node.name, at=_at(node), declared=declared)
             )
             return _UNKNOWN
         return kind
 
     def call(self, node: Call) -> str:
         if node.func not in FUNCTIONS:  # only reachable for trees built by hand, not parsed
-            self.report(f"unknown function '{node.func}' {_at(node)}")
+            self.report(_("unknown function '{func}' {at}").format(func=node.func, at=_at(node)))
             return _UNKNOWN
         fewest, most = FUNCTIONS[node.func]
         count = len(node.args)
         if count < fewest or (most is not None and count > most):
-            if most is None:
-                takes = f"at least {fewest}"
-            else:
-                takes = str(fewest) if fewest == most else f"{fewest} to {most}"
-            plural = "" if takes == "1" else "s"
-            self.report(f"{node.func}() {_at(node)} takes {takes} argument{plural}, got {count}")
+            self.report(_arity(node, fewest, most))
             for arg in node.args:
                 self.visit(arg)
             return _UNKNOWN
@@ -316,21 +338,23 @@ class _Checker:
             kinds = TYPES if node.func == "coalesce" else _ORDERED
             kind = self.same(args, kinds, role, nulls=node.func == "coalesce")
             if kind == _NULL:
-                self.report(f"{role} {_at(node)} needs at least one value that is not null")
+                self.report(_("{role} {at} needs at least one value that is not null").format(
+                    role=role, at=_at(node)))
                 return _UNKNOWN
             return kind
         if node.func == "if":
-            self.want(args[0], (BOOL,), "the first argument of if()")
+            self.want(args[0], (BOOL,), _("the first argument of if()"))
             kind = self.same(args[1:], TYPES, "if()", nulls=True)
             if kind == _NULL:
-                self.report(f"if() {_at(node)} returns null in both branches; give one a value")
+                self.report(_("if() {at} returns null in both branches; give one a "
+                              "value").format(at=_at(node)))
                 return _UNKNOWN
             return kind
         if node.func == "div":
             self.want(args[0], (NUMBER,), role)
             self.want(args[1], (NUMBER,), role)
             if count == 3 and not isinstance(args[2], Null):
-                self.want(args[2], (NUMBER,), "the default of div()")
+                self.want(args[2], (NUMBER,), _("the default of div()"))
             return NUMBER
         if node.func in ("days_since", "year", "month"):
             self.want(args[0], (DATE,), role)
@@ -347,7 +371,8 @@ class _Checker:
             return NUMBER
         # is_null
         if isinstance(args[0], Null):
-            self.report(f"is_null(null) {_at(args[0])} is always true; test a column instead")
+            self.report(_("is_null(null) {at} is always true; test a column instead").format(
+                at=_at(args[0])))
         else:
             self.visit(args[0])
         return BOOL

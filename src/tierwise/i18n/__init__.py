@@ -25,6 +25,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from tierwise import errors
 from tierwise.errors import SpecError
 
 if TYPE_CHECKING:
@@ -135,6 +136,9 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return _translations(lang).ngettext(singular, plural, n)
 
 
+errors.use_plurals(ngettext)
+
+
 def N_(message: str) -> str:
     """Mark ``message`` for extraction without translating it now; ``_(CONST)`` translates it."""
     return message
@@ -161,11 +165,11 @@ def load(lang: str) -> Translations:
         # Fuzzy entries are drafts: left out, they show the English text and fail the tests.
         write_mo(buffer, catalog, use_fuzzy=False)
         buffer.seek(0)
-        loaded = Translations(fp=buffer, domain=po.stem)
-        merged.merge(loaded)
-        # merge() takes the messages, not the plural rule: without it the empty base's English
-        # rule (n != 1) picks a plural form that Chinese (one form) does not have.
-        merged.plural = loaded.plural
+        part = Translations(fp=buffer, domain=po.stem)
+        # merge() copies the messages, not the plural rule: without it, an empty Translations
+        # picks English's second form (n != 1), which Chinese catalogues do not have.
+        merged.plural = part.plural
+        merged.merge(part)
     return merged
 
 

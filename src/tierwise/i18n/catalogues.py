@@ -5,7 +5,8 @@ message of the source (and ``_()`` in the dashboard's Jinja templates) with Babe
 (``domains.toml``), and merges them into each language's ``.po`` files: new messages arrive
 empty, removed ones become obsolete. ``hant`` fills the empty Traditional Chinese entries from
 the Simplified ones with OpenCC's Taiwan phrasing (``s2twp``), to be reviewed like any
-translation. ``check`` lists what is missing; the tests run the same check.
+translation; ``docs`` writes the Traditional Chinese documents from the Simplified ones the
+same way. ``check`` lists what is missing; the tests run the same check.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import re
 import sys
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -133,11 +134,7 @@ def update(root: Path = ROOT) -> None:
 
 def fill_traditional() -> int:
     """Fill empty zh-Hant entries from zh-Hans with OpenCC (Taiwan phrasing); how many."""
-    try:
-        import opencc
-    except ImportError as exc:  # pragma: no cover - a maintainer's tool
-        raise SystemExit("install OpenCC first: pip install 'opencc>=1.1,<2'") from exc
-    convert = opencc.OpenCC("s2twp").convert
+    convert = _opencc()
     filled = 0
     for domain in domains():
         hans, hant = _read("zh-Hans", domain), _read("zh-Hant", domain)
@@ -152,6 +149,70 @@ def fill_traditional() -> int:
             filled += 1
         _write(hant, "zh-Hant", domain)
     return filled
+
+
+#: The Simplified Chinese documents, and where their Traditional drafts go.
+DOCS = {"README.zh-CN.md": "README.zh-TW.md", "docs/zh-CN": "docs/zh-TW"}
+_LANGUAGE_LINE = re.compile(r"^\[English\]\(([^)]*)\) · .*$", re.M)
+
+
+def traditional_docs(root: Path = ROOT) -> list[Path]:
+    """Write the Traditional Chinese documents from the Simplified ones (OpenCC, Taiwan phrasing).
+
+    Inside code blocks, lines that give a Simplified label (``zh: ...``) stay as they are: they
+    show what to write in YAML. Links to Simplified documents point to their Traditional drafts.
+    """
+    convert = _opencc()
+    written = []
+    for source, target in DOCS.items():
+        src = root / source
+        pairs = ([(src, root / target)] if src.is_file()
+                 else [(p, root / target / p.name) for p in sorted(src.glob("*.md"))])
+        for path, out in pairs:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(_convert_doc(path.read_text(encoding="utf-8"), convert, path.name),
+                           encoding="utf-8")
+            written.append(out)
+    return written
+
+
+def _convert_doc(text: str, convert: Callable[[str], str], name: str) -> str:
+    lines, fenced = [], False
+    for line in text.splitlines(keepends=True):
+        if line.lstrip().startswith("```"):
+            fenced = not fenced
+        keep = fenced and re.search(r"\bzh(-Hans|-CN)?:\s", line)
+        lines.append(line if keep else convert(line))
+    out = "".join(lines).replace("zh-CN/", "zh-TW/").replace("README.zh-CN.md", "README.zh-TW.md")
+
+    def language_line(match: re.Match[str]) -> str:
+        english = match.group(1)
+        here = "README" if name.startswith("README") else name.removesuffix(".md")
+        simplified = ("README.zh-CN.md" if here == "README" else f"../zh-CN/{name}")
+        return f"[English]({english}) · [简体中文]({simplified}) · 繁體中文"
+
+    return _LANGUAGE_LINE.sub(language_line, out, count=1)
+
+
+#: Where OpenCC's Taiwan phrasing still reads as mainland usage, or guesses the wrong character.
+TAIWAN = {"質量": "品質", "演示": "示範", "併為": "並為", "--lang zh ": "--lang zh-TW ",
+          "--lang zh\n": "--lang zh-TW\n"}
+
+
+def _opencc() -> Callable[[str], str]:
+    try:
+        import opencc
+    except ImportError as exc:  # pragma: no cover - a maintainer's tool
+        raise SystemExit("install OpenCC first: pip install 'opencc>=1.1,<2'") from exc
+    convert = opencc.OpenCC("s2twp").convert
+
+    def taiwan(text: str) -> str:
+        out = convert(text)
+        for mainland, local in TAIWAN.items():
+            out = out.replace(mainland, local)
+        return str(out)
+
+    return taiwan
 
 
 def _done(text: str | tuple[str, ...] | list[str] | None) -> bool:
@@ -209,6 +270,9 @@ def main(argv: list[str] | None = None) -> int:
         print("catalogues updated; write the new zh_Hans msgstr, then run `hant`")
     elif command == "hant":
         print(f"filled {fill_traditional()} Traditional Chinese entries from Simplified; review them")
+    elif command == "docs":
+        for path in traditional_docs():
+            print(f"wrote {path.relative_to(ROOT)}; review it")
     elif command == "check":
         problems = check()
         for problem in problems:
@@ -216,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{len(problems)} problem(s)")
         return 1 if problems else 0
     else:
-        print("usage: python -m tierwise.i18n.catalogues update|hant|check", file=sys.stderr)
+        print("usage: python -m tierwise.i18n.catalogues update|hant|docs|check", file=sys.stderr)
         return 2
     return 0
 

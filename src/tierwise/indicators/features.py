@@ -20,6 +20,7 @@ from dateutil.relativedelta import relativedelta
 
 from tierwise import expr
 from tierwise.errors import SpecError
+from tierwise.i18n import _
 from tierwise.spec.columns import CUSTOMER
 from tierwise.spec.models import (
     AggregateIndicatorSpec,
@@ -51,7 +52,8 @@ def window_bounds(window: Window | None, as_of: date) -> tuple[date | None, date
 def after(as_of: date, length: str) -> date:
     """The date ``length`` (e.g. ``12m``, ``39w``) after ``as_of``, in calendar units."""
     if not re.match(r"^\s*\d+\s*[dwmy]", length):
-        raise ValueError(f"{length!r} is not a length like 90d, 12w, 12m or 1y")
+        raise ValueError(_("{length!r} is not a length like 90d, 12w, 12m or 1y").format(
+            length=length))
     return as_of + _delta(length)
 
 
@@ -75,10 +77,12 @@ def required_indicators(project: ProjectSpec, wanted: Iterable[str]) -> list[str
         if name in seen:
             return
         if name in trail:
-            raise SpecError(f"indicators form a cycle: {' -> '.join((*trail, name))}")
+            raise SpecError(_("indicators form a cycle: {items}").format(
+                items=' -> '.join((*trail, name))))
         spec = project.indicators.get(name)
         if spec is None:
-            raise SpecError(f"unknown indicator {name!r}; declare it under `indicators:`")
+            raise SpecError(_("unknown indicator {name!r}; declare it under `indicators:`").format(
+                name=name))
         if isinstance(spec, DerivedIndicatorSpec):
             for ref in sorted(expr.names(expr.parse(spec.expr))):
                 visit(ref, (*trail, name))

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tierwise.errors import MethodError
+from tierwise.i18n import _
 from tierwise.methods.fitted import CLUSTER_MODEL_VERSION, ClusterModel, FittedModel
 from tierwise.spec.columns import CUSTOMER
 from tierwise.spec.models import ClusterSchemeSpec, Label, TierSpec
@@ -94,8 +95,8 @@ def _libraries() -> tuple[Any, Any, Any, Any]:
         from sklearn.mixture import GaussianMixture
     except ImportError:
         raise MethodError(
-            "method 'cluster' fits with scikit-learn and scipy, which are not installed; "
-            "install them with `pip install 'tierwise[ml]'`"
+            _("method 'cluster' fits with scikit-learn and scipy, which are not installed; "
+              "install them with `pip install 'tierwise[ml]'`")
         ) from None
     return KMeans, GaussianMixture, silhouette_score, linear_sum_assignment
 
@@ -127,8 +128,9 @@ def fit(
     missing = [n for n in dict.fromkeys([*names, scheme.value]) if n not in features.columns]
     if missing:
         raise MethodError(
-            f"cluster: the feature table has no indicator {missing[0]!r}; declare it under "
-            "`indicators:` and list it in the scheme (it is computed only when a scheme uses it)"
+            _("cluster: the feature table has no indicator {missing!r}; declare it under "
+              "`indicators:` and list it in the scheme (it is computed only when a scheme uses "
+              "it)").format(missing=missing[0])
         )
     raw, value, total = _pull(features, names, scheme)
     low = _enough_rows(scheme, len(value))
@@ -164,9 +166,10 @@ def _enough_rows(scheme: ClusterSchemeSpec, rows: int) -> int:
     low = scheme.clusters_range()[0]
     if rows < MIN_PER_CLUSTER * low:
         raise MethodError(
-            f"cluster: {rows} customers are too few for {low} clusters (at least "
-            f"{MIN_PER_CLUSTER} per cluster, {MIN_PER_CLUSTER * low}); grade more customers "
-            "or ask for fewer clusters (`k`)"
+            _("cluster: {rows} customers are too few for {low} clusters (at least "
+              "{min_per_cluster} per cluster, {needed}); grade more customers or ask for fewer "
+              "clusters (`k`)").format(rows=rows, low=low, min_per_cluster=MIN_PER_CLUSTER,
+                needed=MIN_PER_CLUSTER * low)
         )
     return low
 
@@ -180,16 +183,18 @@ def _most_clusters(scheme: ClusterSchemeSpec, z: Array, low: int) -> int:
     distinct = len(np.unique(z, axis=0))
     if scheme.k is not None and scheme.k > distinct:
         raise MethodError(
-            f"cluster: k: {scheme.k} clusters, but the {rows} customers fitted have only "
-            f"{distinct} distinct combinations of {names}; set k to at most "
-            f"{distinct} or cluster on more varied indicators"
+            _("cluster: k: {k} clusters, but the {rows} customers fitted have only {distinct} "
+              "distinct combinations of {names}; set k to at most {distinct} or cluster on "
+              "more varied indicators").format(k=scheme.k, rows=rows, distinct=distinct,
+                names=names)
         )
     high = min(high, distinct, rows // MIN_PER_CLUSTER)
     if high < low:
         raise MethodError(
-            f"cluster: k_range starts at {low}, but the {rows} customers fitted allow at most "
-            f"{high} clusters ({distinct} distinct points, {MIN_PER_CLUSTER} customers per "
-            "cluster); lower `k_range`"
+            _("cluster: k_range starts at {low}, but the {rows} customers fitted allow at most "
+              "{high} clusters ({distinct} distinct points, {min_per_cluster} customers per "
+              "cluster); lower `k_range`").format(low=low, rows=rows, high=high,
+                distinct=distinct, min_per_cluster=MIN_PER_CLUSTER)
         )
     return high
 
@@ -324,17 +329,17 @@ def _prepare(
         known = ~np.isnan(values)
         if not known.any():
             raise MethodError(
-                f"cluster: indicator {name!r} has no value for any customer fitted; check its "
-                "definition or remove it from `indicators`"
+                _("cluster: indicator {name!r} has no value for any customer fitted; check its "
+                  "definition or remove it from `indicators`").format(name=name)
             )
         fill = float(np.median(values[known]))
         how = scheme.transform_of(name)
         t = _transform(np.where(known, values, fill), how)
         if t.min() == t.max():
             raise MethodError(
-                f"cluster: indicator {name!r} is constant ({_num(float(values[known][0]))} for "
-                "every customer fitted), so it cannot separate clusters; remove it from "
-                "`indicators`"
+                _("cluster: indicator {name!r} is constant ({num} for every customer fitted), "
+                  "so it cannot separate clusters; remove it from `indicators`").format(name=name,
+                    num=_num(float(values[known][0])))
             )
         if scheme.scale == "standard":
             centre, spread = float(t.mean()), float(t.std())
@@ -343,9 +348,9 @@ def _prepare(
             spread = q75 - q25
             if spread == 0:
                 raise MethodError(
-                    f"cluster: indicator {name!r} has an interquartile range of 0 (at least "
-                    "half the customers fitted share one value), so robust scaling would "
-                    "divide by zero; use `scale: standard`"
+                    _("cluster: indicator {name!r} has an interquartile range of 0 (at least "
+                      "half the customers fitted share one value), so robust scaling would "
+                      "divide by zero; use `scale: standard`").format(name=name)
                 )
         else:
             centre, spread = 0.0, 1.0

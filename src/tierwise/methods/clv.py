@@ -113,13 +113,14 @@ def fit(scheme: ClvSchemeSpec, features: ir.Table) -> ClvModel:
             cannot support Gamma-Gamma; the message suggests a method that needs no model.
     """
     bgnbd, pareto, gamma = _models()
-    _, data = _pull(scheme, features)
+    _table, data = _pull(scheme, features)
     bought, x, t_x, age, m = _summaries(scheme, data)
     n = int(bought.sum())
     if n < 50:
         raise MethodError(
-            f"clv: only {n} customers have a purchase ({len(bought)} in all); a lifetime model "
-            "needs at least 50 buyers and 20 repeat buyers. Use method: rfm or rules")
+            _("clv: only {n} customers have a purchase ({total} in all); a lifetime model needs "
+              "at least 50 buyers and 20 repeat buyers. Use method: rfm or rules").format(n=n,
+                total=len(bought)))
     transactions = (bgnbd if scheme.model == "bgnbd" else pareto)(penalizer=scheme.penalizer)
     transactions.fit(x[bought], t_x[bought], age[bought])
     repeat = bought & (x > 0) & (m > 0)
@@ -127,8 +128,8 @@ def fit(scheme: ClvSchemeSpec, features: ir.Table) -> ClvModel:
     notes = []
     lone = float(((x == 0) & bought).sum()) / n
     if scheme.model == "bgnbd" and lone > 0:
-        notes.append(f"{lone:.0%} of buyers have no repeat purchase: BG/NBD gives them "
-                     "P(alive) = 1, which says nothing about them")
+        notes.append(_("{lone:.0%} of buyers have no repeat purchase: BG/NBD gives them "
+                       "P(alive) = 1, which says nothing about them").format(lone=lone))
     return ClvModel(model=scheme.model, unit_days=scheme.unit_days, customers=n,
                     repeat_buyers=int(repeat.sum()), transactions=_described(transactions),
                     spend=_described(spend), notes=tuple(notes))
@@ -154,7 +155,8 @@ def horizon_days(length: str) -> float:
 
     found = re.fullmatch(r"\s*(\d+)\s*([dwmy])[a-z]*\s*", length)
     if not found:
-        raise MethodError(f"clv: horizon {length!r} is not a length like 90d, 39w, 12m or 1y")
+        raise MethodError(_("clv: horizon {length!r} is not a length like 90d, 39w, 12m or 1y").format(
+            length=length))
     count = int(found.group(1))
     return count * {"d": 1.0, "w": 7.0, "m": DAYS_PER_MONTH, "y": 365.25}[found.group(2)]
 

@@ -66,8 +66,8 @@ def _sklearn() -> Any:
     try:
         import sklearn
     except ImportError:
-        raise MethodError("the model method needs scikit-learn: pip install 'tierwise[ml]'; "
-                          "or use method: rules or scorecard") from None
+        raise MethodError(_("the model method needs scikit-learn: pip install 'tierwise[ml]'; "
+                            "or use method: rules or scorecard")) from None
     return sklearn
 
 
@@ -129,17 +129,19 @@ def load_artifact(data: bytes, sha256: str) -> Any:
 
     seen = hashlib.sha256(data).hexdigest()
     if seen != sha256:
-        raise DataError(f"model artifact refused: its SHA-256 is {seen[:12]}..., the run recorded "
-                        f"{sha256[:12]}...; the file was changed after it was written. Grade "
-                        "again to train a new model")
+        raise DataError(_("model artifact refused: its SHA-256 is {seen}..., the run recorded "
+                          "{sha256}...; the file was changed after it was written. Grade again "
+                          "to train a new model").format(seen=seen[:12], sha256=sha256[:12]))
     try:
         unknown = sio.get_untrusted_types(data=data)
     except Exception as exc:  # skops raises several kinds on a damaged archive
-        raise DataError(f"model artifact refused: it is not a readable skops file ({exc})") from None
+        raise DataError(_("model artifact refused: it is not a readable skops file ({exc})").format(
+            exc=exc)) from None
     bad = [t for t in unknown if not t.startswith(TRUSTED)]
     if bad:
-        raise DataError(f"model artifact refused: it holds types outside scikit-learn and NumPy "
-                        f"({', '.join(sorted(bad)[:3])}); train the model again")
+        raise DataError(_("model artifact refused: it holds types outside scikit-learn and "
+                          "NumPy ({types}); train the model again").format(
+                              types=', '.join(sorted(bad)[:3])))
     return sio.loads(data, trusted=unknown)
 
 
@@ -150,29 +152,31 @@ def _training(scheme: ModelSchemeSpec, features: ir.Table, training: ir.Table | 
     if scheme.target.labels:
         column = scheme.target.labels
         labelled = features.filter(features[column].notnull())
-        _, x, arrow = _matrix(labelled, scheme.features, [column])
+        _ids, x, arrow = _matrix(labelled, scheme.features, [column])
         y = np.asarray(arrow[column].to_pylist(), dtype=object).astype(str)
         unknown = sorted(set(y.tolist()) - set(keys))
         if unknown:
-            raise DataError(f"model: labels in {column!r} that are not tier keys: "
-                            f"{', '.join(unknown[:5])}; tiers are {', '.join(keys)}. Map the "
-                            "labels to tier keys, or add the tiers")
+            raise DataError(_("model: labels in {column!r} that are not tier keys: {labels}; "
+                              "tiers are {tiers}. Map the labels to tier keys, or add the "
+                              "tiers").format(column=column, labels=', '.join(unknown[:5]),
+                                tiers=', '.join(keys)))
     else:
         if training is None:
-            raise MethodError("model: an outcome target needs the training table the service "
-                              "builds (features as of T - horizon with the realised outcome)")
-        _, x, arrow = _matrix(training, scheme.features, [LABEL])
+            raise MethodError(_("model: an outcome target needs the training table the service "
+                                "builds (features as of T - horizon with the realised outcome)"))
+        _ids, x, arrow = _matrix(training, scheme.features, [LABEL])
         y = np.asarray(arrow[LABEL].to_pylist(), dtype=np.int64)
     classes, counts = np.unique(y, return_counts=True)
     if len(classes) < 2:
-        raise MethodError(f"model: the training data hold one class only ({classes.tolist()}); "
-                          "a classifier needs customers of at least two tiers. Use method: rules")
+        raise MethodError(_("model: the training data hold one class only ({classes}); a "
+                            "classifier needs customers of at least two tiers. Use method: "
+                            "rules").format(classes=classes.tolist()))
     if counts.min() < scheme.folds:
         small = classes[int(np.argmin(counts))]
         raise MethodError(
-            f"model: class {small!r} has {int(counts.min())} training customers, fewer than the "
-            f"{scheme.folds} cross-validation folds; label more customers, lower `folds`, or use "
-            "method: rules")
+            _("model: class {small!r} has {n} training customers, fewer than the {folds} "
+              "cross-validation folds; label more customers, lower `folds`, or use method: "
+              "rules").format(small=small, n=int(counts.min()), folds=scheme.folds))
     return x, y
 
 

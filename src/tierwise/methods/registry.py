@@ -13,6 +13,7 @@ import warnings
 from typing import Any
 
 from tierwise.errors import SpecError
+from tierwise.i18n import _
 from tierwise.methods.protocol import Method
 from tierwise.spec.schemes import SchemeBase
 from tierwise.spec.sections import (
@@ -39,12 +40,13 @@ def register(method: Method[Any], *, replace: bool = False) -> Method[Any]:
     """
     declared = method_name(method.spec)
     if declared != method.name:
-        raise SpecError(f"method {method.name!r}: its scheme section {method.spec.__name__} "
-                        f"declares method {declared!r}; make them the same")
+        raise SpecError(_("method {name!r}: its scheme section {spec} declares method "
+                          "{declared!r}; make them the same").format(name=method.name,
+                            spec=method.spec.__name__, declared=declared))
     if method.name in _METHODS and not replace:
-        raise SpecError(f"method {method.name!r} is registered already "
-                        f"({type(_METHODS[method.name]).__name__}); pick another name or "
-                        "pass replace=True")
+        raise SpecError(_("method {name!r} is registered already ({cls}); pick another "
+                          "name or pass replace=True").format(name=method.name,
+                            cls=type(_METHODS[method.name]).__name__))
     register_section(method.spec, replace=True)
     _METHODS[method.name] = method
     return method
@@ -73,9 +75,10 @@ def get(name: str) -> Method[Any]:
         load_entry_points()
         found = _METHODS.get(name)
     if found is None:
-        raise SpecError(f"unknown method {name!r}; the known methods are "
-                        f"{', '.join(names())}. Check the spelling, or register the method "
-                        "(tierwise.methods.registry.register)")
+        raise SpecError(_("unknown method {name!r}; the known methods are {known}. Check the "
+                          "spelling, or register the method "
+                          "(tierwise.methods.registry.register)").format(name=name,
+                            known=', '.join(names())))
     return found
 
 
@@ -115,8 +118,10 @@ def load_entry_points() -> list[str]:
                 raise SpecError(f"{point.value} is not a tierwise.methods.protocol.Method")
             register(method)
         except Exception as exc:  # a plugin's own failure: report it, keep the others
-            warnings.warn(f"tierwise method plugin {point.name!r} ({point.value}) was not "
-                          f"loaded: {exc}; fix or uninstall the package that publishes it",
+            warnings.warn(_("tierwise method plugin {name!r} ({value}) was not loaded: {exc}; "
+                            "fix or uninstall the package that publishes it").format(
+                                name=point.name,
+                              value=point.value, exc=exc),
                           stacklevel=2)
             continue
         added.append(method.name)

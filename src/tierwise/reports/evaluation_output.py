@@ -164,8 +164,7 @@ def to_png(evaluation: Evaluation, path: Path) -> None:
     except ImportError:
         raise TierwiseError(_("PNG charts need matplotlib: pip install 'tierwise[ml]'")) from None
     schemes = _all(evaluation)
-    fonts = [*plt.rcParams["font.sans-serif"], *CJK_FONTS]
-    with plt.rc_context({"font.family": ["sans-serif"], "font.sans-serif": fonts}):
+    with plt.rc_context({"font.family": _families(plt)}):
         fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
         for s in schemes:
             if s.gains:
@@ -189,6 +188,21 @@ def to_png(evaluation: Evaluation, path: Path) -> None:
         fig.tight_layout()
         fig.savefig(path, dpi=110)
         plt.close(fig)
+
+
+def _families(plt: Any) -> list[str]:
+    """The default sans-serif font, then the installed fonts with Chinese glyphs.
+
+    Matplotlib falls back glyph by glyph only along ``font.family``, and only to installed
+    fonts; a CJK font that has no regular weight is said once at debug level, not per label.
+    """
+    import logging
+
+    from matplotlib import font_manager
+
+    logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    return [plt.rcParams["font.sans-serif"][0], *(f for f in CJK_FONTS if f in installed)]
 
 
 def write(evaluation: Evaluation, folder: Path, *, png: bool = True) -> list[Path]:

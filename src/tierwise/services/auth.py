@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from tierwise.errors import PermissionDenied
+from tierwise.i18n import _
 from tierwise.services import access
 from tierwise.spec.models import SecuritySpec
 from tierwise.store import Store
@@ -43,7 +44,8 @@ class LockedOut(PermissionDenied):
 
     def __init__(self, until: datetime, moment: datetime) -> None:
         minutes = max(1, int((until - moment).total_seconds() // 60) + 1)
-        super().__init__(f"too many failed logins; try again in {minutes} minutes")
+        super().__init__(_("too many failed logins; try again in {minutes} minutes").format(
+            minutes=minutes))
         self.retry_after = max(1, int((until - moment).total_seconds()))
 
 
@@ -83,7 +85,7 @@ def verify(store: Store, settings: SecuritySpec, username: str, password: str, *
         user = tx.users.check_credentials(username, password)
     if user is None:
         _count_failure(store, settings, username, client, moment)
-        raise PermissionDenied("wrong user name or password")
+        raise PermissionDenied(_("wrong user name or password"))
     with store.write() as tx:
         tx.users.clear_failures(user_key)
     return user
@@ -257,8 +259,8 @@ def _read_tokens(path: Path) -> dict[str, str]:
     except FileNotFoundError:
         return {}
     except (OSError, ValueError) as exc:
-        raise PermissionDenied(f"cannot read the token file {path} ({exc}); delete it and run "
-                               "`tierwise login` again") from exc
+        raise PermissionDenied(_("cannot read the token file {path} ({exc}); delete it and run "
+                                 "`tierwise login` again").format(path=path, exc=exc)) from exc
     return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
 
 
@@ -307,8 +309,9 @@ def cli_actor(store: Store, action: str | None = None, *, bootstrap: bool = Fals
         user = token_of(store, secret.strip(), client=f"cli@{os_user()}")
         if user is None:
             where = TOKEN_ENV if os.environ.get(TOKEN_ENV) else str(token_file())
-            raise PermissionDenied(f"the API token in {where} is unknown, expired or revoked in "
-                                   "this project's store; run `tierwise login` again")
+            raise PermissionDenied(_("the API token in {where} is unknown, expired or revoked "
+                                     "in this project's store; run `tierwise login` again").format(
+                                         where=where))
         if action is not None:
             access.require(user, action)
         return Actor(user.username, user)
@@ -316,5 +319,6 @@ def cli_actor(store: Store, action: str | None = None, *, bootstrap: bool = Fals
         if not tx.users.has_users() or (bootstrap and not tx.users.enabled_admins()):
             return Actor(LOCAL_PREFIX + os_user(), None)
     raise PermissionDenied(
-        "this store has users, so this command needs to know who you are: run `tierwise login` "
-        f"(or set {TOKEN_ENV} to an API token from `tierwise user token`)")
+        _("this store has users, so this command needs to know who you are: run `tierwise "
+          "login` (or set {token_env} to an API token from `tierwise user token`)").format(
+              token_env=TOKEN_ENV))

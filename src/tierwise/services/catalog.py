@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from tierwise import methods
 from tierwise.errors import NotFoundError
+from tierwise.i18n import _
 from tierwise.services import history as history_service
 from tierwise.services import versions as version_service
 from tierwise.store import Store
@@ -42,7 +43,7 @@ def schemes(store: Store) -> list[SchemeState]:
 def require_scheme(store: Store, name: str) -> None:
     """Refuse a scheme the store has no version of."""
     if name not in scheme_names(store):
-        raise NotFoundError(f"no scheme {name!r}")
+        raise NotFoundError(_("no scheme {name!r}").format(name=name))
 
 
 def versions(store: Store, name: str) -> tuple[list[Version], Version | None]:
@@ -94,7 +95,7 @@ def runs_to_compare(store: Store, *, scheme: str | None = None, to_run: int | No
     run before ``to_run``.
     """
     if to_run is None and scheme is None:
-        raise NotFoundError("name the run to compare to, or its scheme")
+        raise NotFoundError(_("name the run to compare to, or its scheme"))
     new = run(store, to_run) if to_run else history_service.latest_run(store, scheme or "")
     old = run(store, from_run) if from_run else history_service.previous_run(store, new)
     return old, new

@@ -2,25 +2,70 @@
 
 from __future__ import annotations
 
+import importlib
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from tierwise.errors import NotFoundError
+from tierwise.i18n import _
 
 EXAMPLES = ("retail", "bank", "b2b")
+#: How to install what the fitted methods, the evaluation and its charts import.
+ML_INSTALL = "pip install 'tierwise[ml]'"
+#: What each method that fits a model imports (the ``[ml]`` extra); other methods need nothing.
+_METHOD_NEEDS = {"clv": ("scipy",), "cluster": ("sklearn", "scipy"), "model": ("sklearn",)}
+#: The evaluation ranks with scipy; its PNG chart is drawn with matplotlib.
+_EVALUATION_NEEDS = ("scipy",)
+_CHART_NEEDS = ("matplotlib",)
+#: The names people install, for modules whose import name differs.
+_PACKAGE = {"sklearn": "scikit-learn"}
 
 
 @dataclass(frozen=True)
 class DemoItem:
-    """One step of the demo for an edge to show: a run result or a data-quality report."""
+    """One step of the demo for an edge to show.
+
+    ``kind`` is ``run`` (payload: the run outcome, its scheme and the project's indicators),
+    ``evaluation`` (the evaluation), ``quality`` (a data-quality report) or ``needs_ml`` (a
+    :class:`NeedsML`: what was left out because the ``[ml]`` extra is not installed).
+    """
 
     kind: str
     title: str
     payload: Any
+
+
+@dataclass(frozen=True)
+class NeedsML:
+    """Steps of the demo left out because packages of the ``[ml]`` extra are missing.
+
+    Attributes:
+        project: The example project.
+        steps: What was left out, e.g. ``clv (method clv)`` or ``evaluation``.
+        missing: The packages missing, as installed by name (``scikit-learn``).
+        install: The command that installs them.
+
+    """
+
+    project: str
+    steps: list[str]
+    missing: list[str]
+    install: str = ML_INSTALL
+
+
+def missing_packages(modules: Iterable[str]) -> list[str]:
+    """The packages of ``modules`` that cannot be imported, by the name they are installed as."""
+    missing = []
+    for module in dict.fromkeys(modules):
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            missing.append(_PACKAGE.get(module, module))
+    return missing
 
 
 def examples_dir() -> Path:
@@ -30,8 +75,8 @@ def examples_dir() -> Path:
         if (candidate / "retail" / "tierwise.yaml").exists():
             return candidate
     raise NotFoundError(
-        "the example projects are missing from this installation; reinstall "
-        "tierwise (pip install --force-reinstall tierwise)"
+        _("the example projects are missing from this installation; reinstall tierwise (pip "
+          "install --force-reinstall tierwise)")
     )
 
 
@@ -43,18 +88,45 @@ def copy_example(name: str, target: Path) -> Path:
     return dest
 
 
-def _evaluation(project: Any, day: date, folder: Path) -> DemoItem:
-    """Every retail scheme graded a year before the as-of date, against the year that followed."""
+def _evaluation(project: Any, schemes: list[str], day: date, folder: Path) -> DemoItem:
+    """The retail schemes graded a year before the as-of date, against the year that followed.
+
+    The PNG chart is drawn only when matplotlib is installed; the JSON and HTML always are.
+    """
     from dateutil.relativedelta import relativedelta
 
     from tierwise.reports import evaluation_output
     from tierwise.services.evaluation import evaluate
 
-    result = evaluate(project, list(project.spec.schemes), as_of=day - relativedelta(months=12),
+    result = evaluate(project, schemes, as_of=day - relativedelta(months=12),
                       horizon="12m", outcome="spend_12m")
-    evaluation_output.write(result, folder)
-    return DemoItem("evaluation", f"retail: every scheme against the next 12 months ({folder})",
+    evaluation_output.write(result, folder, png=not missing_packages(_CHART_NEEDS))
+    return DemoItem("evaluation", _("retail: every scheme against the next 12 months ({folder})").format(
+        folder=folder),
                     result)
+
+
+def _left_out(name: str, project: Any) -> tuple[list[str], NeedsML | None]:
+    """The schemes of ``project`` that can run here, and what needs the ``[ml]`` extra."""
+    runnable, steps, missing = [], [], []
+    for scheme, spec in project.spec.schemes.items():
+        lacking = missing_packages(_METHOD_NEEDS.get(spec.method, ()))
+        if lacking:
+            steps.append(f"{scheme} (method {spec.method})")
+            missing += lacking
+        else:
+            runnable.append(scheme)
+    if name == "retail":
+        lacking = missing_packages(_EVALUATION_NEEDS)
+        if lacking:
+            steps.append("evaluation")
+            missing += lacking
+        elif missing_packages(_CHART_NEEDS):
+            steps.append("evaluation.png")
+            missing += missing_packages(_CHART_NEEDS)
+    if not steps:
+        return runnable, None
+    return runnable, NeedsML(name, steps, list(dict.fromkeys(missing)))
 
 
 def _writers() -> dict[str, Callable[..., None]]:
@@ -82,7 +154,7 @@ def run_demo(folder: Path, *, customers: int = 5000) -> Iterator[DemoItem]:
         writers[name](target / "data", **size)
         project = Project.open(target)
         day = project.as_of(None)
-        names = list(project.spec.schemes)
+        names, needs = _left_out(name, project)
         history = []
         if name == "retail":
             start = date(day.year - (day.month <= 6), (day.month - 7) % 12 + 1, 1)
@@ -92,14 +164,20 @@ def run_demo(folder: Path, *, customers: int = 5000) -> Iterator[DemoItem]:
         outcomes = history + run(project, names, force=True, actor="demo")
         for result in sorted(outcomes, key=lambda o: list(project.spec.schemes).index(o.scheme)):
             spec = project.spec.schemes[result.scheme]
-            yield DemoItem("run", f"{name}: {result.scheme}", (result, spec))
-        if name == "retail":
-            yield _evaluation(project, day, target / "evaluation")
+            yield DemoItem("run", f"{name}: {result.scheme}",
+                           (result, spec, project.spec.indicators))
+        if needs is not None:
+            yield DemoItem("needs_ml", _("{name}: left out, needs the [ml] extra").format(
+                name=name), needs)
+        if name == "retail" and not missing_packages(_EVALUATION_NEEDS):
+            graded = {o.scheme for o in outcomes}
+            yield _evaluation(project, [s for s in project.spec.schemes if s in graded], day,
+                              target / "evaluation")
     dirty = folder / "retail-dirty"
     copy_example("retail", dirty)
     write_dirty_retail(dirty / "data", customers=min(customers, 500))
     yield DemoItem(
         "quality",
-        "retail with dirty rows: what `tierwise check` reports",
+        _("retail with dirty rows: what `tierwise check` reports"),
         check(Project.open(dirty)),
     )

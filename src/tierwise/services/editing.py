@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 
 from tierwise.errors import NotFoundError
+from tierwise.i18n import _
 from tierwise.reports.transitions import Transitions
 from tierwise.services import versions as version_service
 from tierwise.services.grading import Project
@@ -51,8 +52,8 @@ def preview_spec(project: Project, store: Store, name: str, spec: dict[str, Any]
     with store.read() as tx:
         active = tx.schemes.active_version(name, day)
     if active is None:
-        raise NotFoundError(f"scheme {name!r} has no active version on {day}; save and "
-                            "activate one first")
+        raise NotFoundError(_("scheme {name!r} has no active version on {day}; save and "
+                              "activate one first").format(name=name, day=day))
     moved, keys = compare_schemes(with_indicators(project, active),
                                   version_service.scheme_of(active), edited, new_spec,
                                   as_of=day, samples=samples, timeout=timeout)

@@ -25,6 +25,7 @@ import numpy as np
 
 from tierwise import methods
 from tierwise.errors import DataError, SpecError
+from tierwise.i18n import _
 from tierwise.indicators import CUSTOMER, after
 from tierwise.reports.evaluation import (
     BASELINE,
@@ -66,10 +67,11 @@ def evaluate(project: Project, scheme_names: list[str], *, as_of: date, horizon:
 
     """
     if not scheme_names:
-        raise SpecError("name at least one scheme to evaluate")
+        raise SpecError(_("name at least one scheme to evaluate"))
     schemes = {name: project.scheme(name) for name in dict.fromkeys(scheme_names)}
     if not 0 < top_share < 1:
-        raise SpecError(f"--top-share must be between 0 and 1 (e.g. 0.2), got {top_share}")
+        raise SpecError(_("--top-share must be between 0 and 1 (e.g. 0.2), got {top_share}").format(
+            top_share=top_share))
     check_as_of(as_of, what="--as-of")
     length = re.match(r"^\s*(\d+)\s*([dwmy])", horizon)
     too_long = length and window_length_problem(int(length.group(1)), length.group(2), horizon)
@@ -99,14 +101,14 @@ def evaluate(project: Project, scheme_names: list[str], *, as_of: date, horizon:
             .select(CUSTOMER, "_outcome").order_by(CUSTOMER))
         ids = realised.column(CUSTOMER)
         if len(ids) == 0:
-            raise DataError(f"no customer has an event on or before {as_of}; choose a later "
-                            "--as-of")
+            raise DataError(_("no customer has an event on or before {as_of}; choose a later "
+                              "--as-of").format(as_of=as_of))
         values = np.nan_to_num(realised.column("_outcome").to_numpy(zero_copy_only=False)
                                .astype(np.float64), nan=0.0)
         top, cut = future_top(values, top_share)
         results = []
         for name, scheme in schemes.items():
-            graded, _ = grade_scheme(project, engine, scheme, known, as_of=as_of)
+            graded, _model = grade_scheme(project, engine, scheme, known, as_of=as_of)
             cols = ["tier", "tier_rank", "score",
                     *(c for c in PREDICTED if c in graded.columns)]
             table = engine.to_arrow(graded.select(CUSTOMER, *cols).order_by(CUSTOMER))
@@ -156,11 +158,13 @@ def _check_outcome(project: Project, outcome: str, horizon: str, as_of: date, en
     spec = project.spec.indicators.get(outcome)
     if spec is None:
         known = ", ".join(sorted(project.spec.indicators))
-        raise SpecError(f"--outcome {outcome!r} is not an indicator of the project; "
-                        f"indicators: {known}")
+        raise SpecError(_("--outcome {outcome!r} is not an indicator of the project; "
+                          "indicators: {known}").format(outcome=outcome, known=known))
     if not isinstance(spec, AggregateIndicatorSpec):
-        raise SpecError(f"--outcome {outcome!r} must be an aggregate of events (e.g. agg: sum, "
-                        f"column: amount), measured over the horizon {horizon}")
+        raise SpecError(_("--outcome {outcome!r} must be an aggregate of events (e.g. agg: "
+                          "sum, column: amount), measured over the horizon {horizon}").format(
+                              outcome=outcome,
+                            horizon=horizon))
     exact = Window(length=f"{(end - as_of).days}d")
     indicators = {**project.spec.indicators,
                   outcome: spec.model_copy(update={"window": exact})}
@@ -172,8 +176,8 @@ def _recency_indicator(project: Project) -> str:
     for name, spec in project.spec.indicators.items():
         if isinstance(spec, AggregateIndicatorSpec) and spec.agg == "days_since_last":
             return name
-    raise SpecError("the recency baseline needs an indicator with agg: days_since_last; add "
-                    "one, or name it with --recency")
+    raise SpecError(_("the recency baseline needs an indicator with agg: days_since_last; add "
+                      "one, or name it with --recency"))
 
 
 def _check_data_reaches(project: Project, engine: Any, source: str, end: date) -> None:
@@ -186,6 +190,6 @@ def _check_data_reaches(project: Project, engine: Any, source: str, end: date) -
     last_day = last.date() if hasattr(last, "date") else last
     if (end - last_day).days > 31:
         raise DataError(
-            f"{source}: the last event is on {last_day}, more than a month before the end of "
-            f"the horizon {end}; the realised values would be incomplete. Choose an earlier "
-            "--as-of or a shorter --horizon")
+            _("{source}: the last event is on {last_day}, more than a month before the end of "
+              "the horizon {end}; the realised values would be incomplete. Choose an earlier "
+              "--as-of or a shorter --horizon").format(source=source, last_day=last_day, end=end))

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from tierwise.engine import lookup_parquet
 from tierwise.errors import NotFoundError
+from tierwise.i18n import _
 from tierwise.indicators import CUSTOMER
 from tierwise.services.history import latest_run
 from tierwise.services.project import Project
@@ -25,12 +26,21 @@ def explain(project: Project, scheme_name: str, customer_id: str, *, as_of: date
     try:
         run = latest_run(store, scheme_name, as_of)
         folder = Path(run.folder or "")
+        if not (folder / "grades.parquet").is_file():
+            raise NotFoundError(
+                _("the files of run {id} ({scheme_name} as of {as_of}) are not at {folder!r}; "
+                  "they were moved or deleted, or recorded relative to another working folder. "
+                  "Run it again with `tierwise run {scheme_name} --as-of {as_of} --force`").format(
+                      id=run.id,
+                    scheme_name=scheme_name, as_of=run.as_of, folder=str(folder))
+            )
         # One shared DuckDB reads the row groups in parallel and caches the files' footers.
         grades = lookup_parquet([str(folder / "grades.parquet")], CUSTOMER, customer_id)
         if grades.num_rows == 0:
             raise NotFoundError(
-                f"customer {customer_id!r} has no grade in {scheme_name!r} as of {run.as_of}"
-                "; check the id (ids are case-sensitive)"
+                _("customer {customer_id!r} has no grade in {scheme_name!r} as of {as_of}; "
+                  "check the id (ids are case-sensitive)").format(customer_id=customer_id,
+                    scheme_name=scheme_name, as_of=run.as_of)
             )
         features = lookup_parquet([str(folder / "features.parquet")], CUSTOMER, customer_id)
         info = json.loads((folder / "run.json").read_text(encoding="utf-8"))
@@ -42,12 +52,14 @@ def explain(project: Project, scheme_name: str, customer_id: str, *, as_of: date
         if graded.get("override_id") is not None:
             with store.read() as tx:
                 o = tx.overrides.get(int(graded["override_id"]))
-            approved = f", approved by {o.decided_by}" if o.decided_by else ""
+            approved = _(", approved by {decided_by}").format(
+                decided_by=o.decided_by) if o.decided_by else ""
             notes.append(
-                f"override #{o.id} ({o.kind}{' ' + o.tier if o.tier else ''}) by {o.author}"
-                f"{approved}: {o.reason}"
-                + (f"; without it the grade would be {graded.get('policy_tier')}, more than one "
-                   "tier away" if graded.get("override_flag") else "")
+                _("override #{id} ({kind}{tier}) by {author}{approved}: {reason}").format(id=o.id,
+                    kind=o.kind, tier=' ' + o.tier if o.tier else '', author=o.author,
+                    approved=approved, reason=o.reason)
+                + (_("; without it the grade would be {tier}, more than one tier away").format(
+                    tier=graded.get('policy_tier')) if graded.get("override_flag") else "")
             )
         if notes:
             graded["reasons"] = "; ".join([*notes, str(graded.get("reasons") or "")]).rstrip("; ")

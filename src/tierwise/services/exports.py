@@ -12,6 +12,8 @@ import tempfile
 from pathlib import Path
 
 from tierwise.errors import SpecError
+from tierwise.i18n import _
+from tierwise.services.export_columns import check_columns, for_people
 from tierwise.services.sheets import write_csv, write_xlsx
 from tierwise.services.texts import SCHEME_ADAPTER, render_texts
 from tierwise.spec.columns import CUSTOMER
@@ -21,10 +23,12 @@ from tierwise.store import runs as store_runs
 
 def export_run(store: Store, run_id: int, *, fmt: str = "csv",
                visible: set[str] | None = None, actor: str | None = None,
-               client: str | None = None) -> bytes:
+               client: str | None = None, columns: str = "people") -> bytes:
     """The run's grades (only ``visible`` customers when given) as CSV or Excel bytes.
 
-    With ``actor``, the export is recorded in the audit log (who took how many customers of
+    ``columns="people"`` (the default) names the columns in the current language and adds each
+    tier's label, description and strategy; ``columns="keys"`` keeps the stable column keys for
+    other systems (:mod:`tierwise.services.export_columns`). With ``actor``, the export is recorded in the audit log (who took how many customers of
     which run, in which format): exports are data leaving tierwise.
     """
     import pyarrow as pa
@@ -32,11 +36,14 @@ def export_run(store: Store, run_id: int, *, fmt: str = "csv",
     import pyarrow.parquet as pq
 
     if fmt not in ("csv", "xlsx"):
-        raise SpecError(f"unknown export format {fmt!r}; use csv or xlsx")
+        raise SpecError(_("unknown export format {format}; use csv or xlsx").format(
+            format=repr(fmt)))
+    kind = check_columns(columns)
     with store.read() as tx:
         run = tx.runs.get(run_id)
     if run.status != store_runs.DONE or not run.folder:
-        raise SpecError(f"run {run_id} is {run.status}; only a done run can be exported")
+        raise SpecError(_("run {run} is {status}; only a done run can be exported").format(
+            run=run_id, status=run.status))
     folder = Path(run.folder)
     grades = pq.read_table(folder / "grades.parquet")
     features = pq.read_table(folder / "features.parquet")
@@ -47,6 +54,8 @@ def export_run(store: Store, run_id: int, *, fmt: str = "csv",
     info = json.loads((folder / "run.json").read_text(encoding="utf-8"))
     scheme = SCHEME_ADAPTER.validate_python(info["spec"])
     readable = render_texts(scheme, grades, features, as_of=run.as_of)
+    if kind == "people":
+        readable = for_people(readable, getattr(scheme, "tiers", None) or [])
     with tempfile.TemporaryDirectory(prefix="tierwise-export-") as tmp:
         path = Path(tmp) / f"export.{fmt}"
         if fmt == "csv":

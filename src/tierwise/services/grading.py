@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tierwise.errors import SpecError
+from tierwise.i18n import _
 from tierwise.methods.fitted import FittedModel
 from tierwise.methods.rules import RuleAnalysis
 from tierwise.reports.summary import TierRow, summary_from_counts
@@ -63,7 +64,8 @@ def check_exports(export: list[str]) -> None:
     """Refuse an export format tierwise does not write."""
     for fmt_name in export:
         if fmt_name not in EXPORT_FORMATS:
-            raise SpecError(f"unknown export format {fmt_name!r}; use csv or xlsx")
+            raise SpecError(_("unknown export format {fmt_name!r}; use csv or xlsx").format(
+                fmt_name=fmt_name))
 
 
 def run(
@@ -110,7 +112,7 @@ def run_schemes(
     are those of :func:`run`.
     """
     if not scheme_names:
-        raise SpecError("name at least one scheme to run")
+        raise SpecError(_("name at least one scheme to run"))
     schemes = [ResolvedScheme.of(name, project.scheme(name))
                for name in dict.fromkeys(scheme_names)]
     day = project.as_of(as_of)

@@ -17,6 +17,7 @@ from typing import Any
 from tierwise import methods
 from tierwise.engine import connect, lookup_parquet
 from tierwise.errors import NotFoundError, TierwiseError
+from tierwise.i18n import _
 from tierwise.indicators import CUSTOMER
 from tierwise.reports.transitions import Grading, Transitions, transitions
 from tierwise.services import versions as version_service
@@ -168,10 +169,11 @@ def latest_run(store: Store, scheme: str, as_of: date | None = None) -> Run:
     if as_of is not None:
         runs = [r for r in runs if r.as_of == as_of]
     if not runs:
-        when = f" as of {as_of}" if as_of else ""
+        when = _(" as of {as_of}").format(as_of=as_of) if as_of else ""
         raise NotFoundError(
-            f"scheme {scheme!r} has no finished run{when}; run `tierwise run {scheme}"
-            f"{' --as-of ' + str(as_of) if as_of else ''}` first"
+            _("scheme {scheme!r} has no finished run{when}; run `tierwise run {scheme}{as_of_option}` "
+              "first").format(scheme=scheme, when=when,
+                as_of_option=' --as-of ' + str(as_of) if as_of else '')
         )
     return runs[-1]
 
@@ -183,7 +185,7 @@ def compare_runs(store: Store, old: Run, new: Run, *, limit: int = 20,
     ``movers_of``: list only these customers as movers (a manager's); counts cover everyone.
     """
     if not old.folder or not new.folder:
-        raise TierwiseError("both runs must be finished to compare them")
+        raise TierwiseError(_("both runs must be finished to compare them"))
     with store.read() as tx:
         spec = version_service.scheme_of(tx.schemes.version_by_id(new.version_id))
     indicators = list(dict.fromkeys(methods.scheme_indicators(spec)))
@@ -210,7 +212,9 @@ def previous_run(store: Store, run: Run) -> Run:
     with store.read() as tx:
         earlier = [r for r in tx.runs.history_runs(run.scheme) if r.as_of < run.as_of]
     if not earlier:
-        raise NotFoundError(f"run {run.id} is the first run of {run.scheme!r}; nothing before it")
+        raise NotFoundError(_("run {id} is the first run of {scheme!r}; nothing before it").format(
+            id=run.id,
+                                scheme=run.scheme))
     return earlier[-1]
 
 
@@ -234,13 +238,13 @@ def compare_schemes(old_project: Project, old_spec: SchemeSpec, new_project: Pro
     sides = []
     with open_engine(new_project) as engine, engine.time_limit(
             timeout, what="the preview",
-            hint="preview from the command line (tierwise scheme preview), which has no limit"):
+            hint=_("preview from the command line (tierwise scheme preview), which has no limit")):
         sides_in = (("old", old_project, old_spec), ("new", new_project, new_spec))
         for tag, graded_project, spec in sides_in:
             built = prepare_features(graded_project, engine, as_of=as_of,
                                      indicators=methods.scheme_indicators(spec))
             features = engine.materialize(f"features_{tag}", built.table)
-            graded, _ = grade_scheme(graded_project, engine, spec, features, as_of=as_of)
+            graded, _model = grade_scheme(graded_project, engine, spec, features, as_of=as_of)
             grades = engine.materialize(f"grades_{tag}", graded)
             sides.append((grades, features))
         names = list(dict.fromkeys([*methods.scheme_indicators(old_spec),

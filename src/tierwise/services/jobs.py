@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from tierwise.errors import NotFoundError, TierwiseError
+from tierwise.i18n import _
 from tierwise.services.grading import Project
 from tierwise.services.runs import run
 
@@ -84,5 +85,5 @@ class Jobs:
         with self._lock:
             found = self._jobs.get(job_id)
         if found is None:
-            raise NotFoundError(f"no job {job_id!r} in this server process")
+            raise NotFoundError(_("no job {job_id!r} in this server process").format(job_id=job_id))
         return found

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from tierwise import methods
 from tierwise.errors import ConflictError, NotFoundError, SpecError
+from tierwise.i18n import _
 from tierwise.services import access
 from tierwise.services import versions as version_service
 from tierwise.services.grading import Project
@@ -64,8 +65,9 @@ def create(project: Project, request: OverrideRequest, *, actor: str | None = No
             active = tx.schemes.active_version(scheme, valid_from or today)
             governing = tx.schemes.active_version(scheme, today)
             if active is None or governing is None:
-                raise NotFoundError(f"scheme {scheme!r} has no active version on "
-                                    f"{valid_from or today}; activate one first")
+                raise NotFoundError(_("scheme {scheme!r} has no active version on {day}; "
+                                      "activate one first").format(scheme=scheme,
+                                        day=valid_from or today))
             spec = version_service.scheme_of(active)
             rules = version_service.scheme_of(governing).overrides
             backdated = False
@@ -74,10 +76,12 @@ def create(project: Project, request: OverrideRequest, *, actor: str | None = No
                 days = (latest.as_of - valid_from).days
                 if days > rules.max_backdate_days:
                     raise SpecError(
-                        f"the override would start on {valid_from}, {days:,} days before the "
-                        f"latest run's as-of date {latest.as_of}; scheme {scheme!r} allows at "
-                        f"most {rules.max_backdate_days} (overrides.max_backdate_days); start it "
-                        f"on {latest.as_of} or later")
+                        _("the override would start on {valid_from}, {days:,} days before the "
+                          "latest run's as-of date {as_of}; scheme {scheme!r} allows at most "
+                          "{max_backdate_days} (overrides.max_backdate_days); start it on "
+                          "{as_of} or later").format(valid_from=valid_from, days=days,
+                            as_of=latest.as_of, scheme=scheme,
+                            max_backdate_days=rules.max_backdate_days))
             return tx.overrides.create(request, author=actor_name(actor),
                 tiers=[t.key for t in methods.scheme_tiers(spec)],
                 require_approval=rules.require_approval or backdated, backdated=backdated)
@@ -98,9 +102,10 @@ def _require_graded(store: Store, scheme: str, customer_id: str) -> Run:
                           filters=[(CUSTOMER, "==", customer_id)])
     if found.num_rows == 0:
         raise NotFoundError(
-            f"customer {customer_id!r} is not among the {run.customers or 0:,} customers of "
-            f"{scheme!r} graded as of {run.as_of} (run {run.id}); check the id, or run the "
-            "scheme on data that holds the customer first")
+            _("customer {customer_id!r} is not among the {n:,} customers of {scheme!r} "
+              "graded as of {as_of} (run {id}); check the id, or run the scheme on data that "
+              "holds the customer first").format(customer_id=customer_id,
+                n=run.customers or 0, scheme=scheme, as_of=run.as_of, id=run.id))
     return run
 
 
@@ -189,7 +194,9 @@ def decidable(store: Store, user: User | None, action: str, override_id: int, *,
     if user is not None:
         access.require_decision(store, user, target, action)
     if customer_id is not None and target.customer_id != customer_id:
-        raise NotFoundError(f"override #{override_id} is not one of {customer_id}'s")
+        raise NotFoundError(_("override #{override_id} is not one of {customer_id}'s").format(
+            override_id=override_id,
+                                customer_id=customer_id))
     return target
 
 
@@ -203,7 +210,8 @@ def decide(project: Project, target: Override, decision: Decision, *, actor: str
     """
     if decision.revision is not None and decision.revision != target.revision:
         raise StaleOverride(
-            f"override #{target.id} changed since you read it (revision {decision.revision}, "
-            f"now {target.revision}); reload it and decide again")
+            _("override #{id} changed since you read it (revision {revision}, now "
+              "{now}); reload it and decide again").format(id=target.id,
+                revision=decision.revision, now=target.revision))
     return _decide(project, decision.action, target.id, decision.note, actor,
                    decision.revision, store)

@@ -10,6 +10,7 @@ audited as ``user.bootstrap`` under ``local:<os user>``.
 from __future__ import annotations
 
 from tierwise.errors import PermissionDenied
+from tierwise.i18n import _
 from tierwise.services import access
 from tierwise.services.auth import Actor
 from tierwise.store import Store
@@ -29,8 +30,9 @@ def add(store: Store, actor: Actor, username: str, *, role: str, password: str,
         recovering = actor.local and tx.users.has_users()
         if recovering and role != "admin":
             raise PermissionDenied(
-                "without a login, this command can only make an admin, and only while the store "
-                "has no enabled admin; log in as an admin (`tierwise login`) to add other users")
+                _("without a login, this command can only make an admin, and only while the "
+                  "store has no enabled admin; log in as an admin (`tierwise login`) to add "
+                  "other users"))
         made = tx.users.create(username, role=role, password=password,
                                   actor=actor.name, display_name=display_name)
         if actor.local:
@@ -60,7 +62,7 @@ def set_disabled(store: Store, actor: Actor, username: str, disabled: bool) -> U
     """Disable a user (sessions end, tokens stop) or enable them again."""
     _require(actor)
     if disabled and actor.user is not None and actor.user.username == username:
-        raise PermissionDenied("you cannot disable yourself; ask another admin")
+        raise PermissionDenied(_("you cannot disable yourself; ask another admin"))
     with store.write() as tx:
         return tx.users.set_disabled(username, disabled, actor=actor.name)
 

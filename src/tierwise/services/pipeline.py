@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from tierwise import methods
+from tierwise.i18n import _
 from tierwise.indicators import CUSTOMER, required_indicators
 from tierwise.methods.fitted import FittedModel
 from tierwise.services.features import Features
@@ -177,7 +178,7 @@ def execute(target: Target[OutcomeT], schemes: list[ResolvedScheme], day: date,
     clock = Clock()
     outcomes: list[OutcomeT] = []
     with target.engine() as engine:
-        step("loading and checking sources, computing indicators")
+        step(_("loading and checking sources, computing indicators"))
         built = target.features(engine, indicators_of(schemes))
         with engine.scope():
             features = built.table if built.held else engine.materialize("features",

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from tierwise.engine import Engine, connect
 from tierwise.errors import NotFoundError
+from tierwise.i18n import _
 from tierwise.spec import load_project
 from tierwise.spec.limits import check_as_of
 from tierwise.spec.models import ProjectSpec, SchemeSpec
@@ -25,9 +26,13 @@ class Project:
 
     @classmethod
     def open(cls, path: str | Path = ".") -> Project:
-        """Load and validate ``tierwise.yaml`` from a folder (or the file itself)."""
+        """Load and validate ``tierwise.yaml`` from a folder (or the file itself).
+
+        The root is made absolute: run folders recorded in the store are then found from any
+        working folder, not only from the one the run was started in.
+        """
         spec, root = load_project(path)
-        return cls(spec, root)
+        return cls(spec, root.absolute())
 
     def scheme(self, name: str) -> SchemeSpec:
         """The scheme called ``name``.
@@ -43,7 +48,8 @@ class Project:
         except KeyError:
             known = ", ".join(self.spec.schemes) or "none"
             raise NotFoundError(
-                f"no scheme {name!r} in {self.root / 'tierwise.yaml'}; schemes: {known}"
+                _("no scheme {name!r} in {path}; schemes: {known}").format(name=name,
+                    path=self.root / 'tierwise.yaml', known=known)
             ) from None
 
     def as_of(self, given: date | None) -> date:

@@ -17,8 +17,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tierwise.errors import DataError
+from tierwise.i18n import _
 from tierwise.indicators import CUSTOMER
 from tierwise.methods.fitted import FittedModel
+from tierwise.services.export_columns import for_people
 from tierwise.services.resolved import ResolvedScheme
 from tierwise.services.sheets import write_csv, write_xlsx
 from tierwise.services.texts import SCHEME_ADAPTER, render_texts
@@ -66,9 +68,11 @@ class GradeFacts:
         """
         if self.rows != customers or self.missing_ids or self.missing_tiers:
             raise DataError(
-                f"grading produced {self.rows} grades ({self.missing_ids} without a customer, "
-                f"{self.missing_tiers} without a tier) for {customers} customers; this is a "
-                "bug in tierwise, please report it with the scheme"
+                _("grading produced {rows} grades ({missing_ids} without a customer, "
+                  "{missing_tiers} without a tier) for {customers} customers; this is a bug in "
+                  "tierwise, please report it with the scheme").format(rows=self.rows,
+                    missing_ids=self.missing_ids, missing_tiers=self.missing_tiers,
+                    customers=customers)
             )
 
 
@@ -215,9 +219,11 @@ def _write_exports(staging: Path, scheme: ResolvedScheme, as_of: date, export: l
         return []
     import pyarrow.parquet as pq
 
-    # Exports are for people: they carry the rendered reasons and gaps.
-    readable = render_texts(scheme.spec, pq.read_table(staging / "grades.parquet"),
-                            pq.read_table(staging / "features.parquet"), as_of=as_of)
+    # Exports are for people: they carry the rendered reasons and gaps, the tiers' descriptions
+    # and strategies, and headers in the reader's language (grades.parquet keeps the keys).
+    readable = for_people(render_texts(scheme.spec, pq.read_table(staging / "grades.parquet"),
+                                       pq.read_table(staging / "features.parquet"), as_of=as_of),
+                          scheme.tiers)
     names = []
     if "csv" in export:
         write_csv(readable, staging / "grades.csv")

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
 from tierwise import methods
 from tierwise.errors import ConflictError, SpecError, TierwiseError
+from tierwise.i18n import _
 from tierwise.indicators import required_indicators
 from tierwise.services import versions as version_service
 from tierwise.services.features import Features, prepare_features, prepare_features_many
@@ -125,10 +126,10 @@ class _Request:
 
     def check(self) -> None:
         if not self.names:
-            raise SpecError("name at least one scheme to run")
+            raise SpecError(_("name at least one scheme to run"))
         check_as_of(self.day)
         if self.version is not None and len(self.names) != 1:
-            raise SpecError("--version picks a version of one scheme; run one scheme with it")
+            raise SpecError(_("--version picks a version of one scheme; run one scheme with it"))
         check_exports(list(self.export))
 
 
@@ -173,11 +174,12 @@ def _plan(project: Project, st: Store, name: str, request: _Request) -> Plan:
     day, version = request.day, request.version
     saved, created = version_service.save(st, project, name, actor=request.who,
                                           update_texts=False)
-    notes = [f"saved tierwise.yaml's {name} as version {saved.number}"] if created else []
+    notes = [_("saved tierwise.yaml's {name} as version {number}").format(name=name,
+                 number=saved.number)] if created else []
     if not created and version_service.texts_differ(saved, project, name):
-        notes.append(f"{name}: tierwise.yaml's labels or texts differ from version "
-                     f"{saved.number}'s; a run leaves them alone: record them with "
-                     f"`tierwise scheme save {name}`")
+        notes.append(_("{name}: tierwise.yaml's labels or texts differ from version "
+                       "{number}'s; a run leaves them alone: record them with `tierwise scheme "
+                       "save {name}`").format(name=name, number=saved.number))
     with st.read() as tx:
         # save() activates a first version for every date, unless the scheme was first saved
         # elsewhere (an edit) and activated from a go-live date after ``day``.
@@ -185,9 +187,10 @@ def _plan(project: Project, st: Store, name: str, request: _Request) -> Plan:
         chosen = tx.schemes.version(name, version) if version is not None else active
     if version is None and saved.number != active.number:
         notes.append(
-            f"{name}: tierwise.yaml is version {saved.number}, but version {active.number} is "
-            f"active on {day} and grades; preview with `tierwise scheme preview {name}` and "
-            f"activate with `tierwise scheme activate {name} {saved.number}`"
+            _("{name}: tierwise.yaml is version {number}, but version {number2} is active on "
+              "{day} and grades; preview with `tierwise scheme preview {name}` and activate "
+              "with `tierwise scheme activate {name} {number}`").format(name=name,
+                number=saved.number, number2=active.number, day=day)
         )
     scheme = ResolvedScheme.of(name, version_service.scheme_of(chosen))
     return Plan(name, chosen, scheme, chosen.id == active.id, notes)
@@ -239,8 +242,10 @@ def _start(st: Store, plans: list[Plan], request: _Request
             if same_day:
                 r = same_day[0]
                 raise ConflictError(
-                    f"run {r.id} of {plan.name!r} as of {day} is in progress (started by "
-                    f"{r.started_by} at {r.started_at:%Y-%m-%d %H:%M}); wait for it to finish"
+                    _("run {id} of {name!r} as of {day} is in progress (started by "
+                      "{started_by} at {started_at:%Y-%m-%d %H:%M}); wait for it to finish").format(
+                          id=r.id,
+                        name=plan.name, day=day, started_by=r.started_by, started_at=r.started_at)
                 )
             done = tx.runs.listing(plan.name, statuses=(store_runs.DONE,),
                                       version_id=None if plan.official else plan.version.id,
@@ -250,18 +255,19 @@ def _start(st: Store, plans: list[Plan], request: _Request
                     plan.name, day, "skipped", done[-1], done[-1].version,
                     Path(done[-1].folder) if done[-1].folder else None,
                     counts=tx.runs.tier_counts(done[-1].id),
-                    notes=[*plan.notes, f"{plan.name} as of {day} is already done (run "
-                           f"{done[-1].id}); use --force to run it again"]))
+                    notes=[*plan.notes, _("{name} as of {day} is already done (run {id}); use "
+                                          "--force to run it again").format(name=plan.name,
+                                            day=day, id=done[-1].id)]))
                 continue
             history = tx.runs.history_runs(plan.name)
             later = [r for r in history if r.as_of > day]
             if plan.official and later and not request.allow_past:
                 raise ConflictError(
-                    f"{plan.name} already has official runs after {day} (latest "
-                    f"{later[-1].as_of}); history is built forward, so an earlier date would "
-                    f"leave the later runs' policies and changes stale. Use `tierwise backfill "
-                    f"{plan.name} --from {day} --to {later[-1].as_of} --force` to rebuild from "
-                    "that date"
+                    _("{name} already has official runs after {day} (latest {as_of}); history "
+                      "is built forward, so an earlier date would leave the later runs' "
+                      "policies and changes stale. Use `tierwise backfill {name} --from {day} "
+                      "--to {as_of} --force` to rebuild from that date").format(name=plan.name,
+                        day=day, as_of=later[-1].as_of)
                 )
             before = [r for r in history if r.as_of < day]
             plan.previous = before[-1] if before else None
@@ -280,8 +286,9 @@ def _project_for(project: Project, plans: list[Plan]) -> Project:
         for name, spec in version_service.indicators_of(plan.version).items():
             if name in merged and merged[name] != spec:
                 raise ConflictError(
-                    f"indicator {name!r} is defined differently in the versions being run "
-                    f"together ({', '.join(p.name for p in plans)}); run these schemes one by one"
+                    _("indicator {name!r} is defined differently in the versions being run "
+                      "together ({items}); run these schemes one by one").format(name=name,
+                        items=', '.join(p.name for p in plans))
                 )
             merged[name] = spec
     return project.with_spec(project.spec.model_copy(
@@ -295,7 +302,8 @@ def backfill_dates(start: date, end: date, every: str = "month") -> list[date]:
     check_as_of(start, what="--from")
     check_as_of(end, what="--to")
     if end < start:
-        raise SpecError(f"--to {end} is before --from {start}; swap them")
+        raise SpecError(_("--to {end} is before --from {start}; swap them").format(end=end,
+                            start=start))
     out = []
     if every == "month":
         step = 0
@@ -308,8 +316,8 @@ def backfill_dates(start: date, end: date, every: str = "month") -> list[date]:
             out.append(d)
             d = date.fromordinal(d.toordinal() + int(every[:-1]))
     else:
-        raise SpecError(f"--every {every!r} is not understood; use month or a number of days "
-                        "such as 7d")
+        raise SpecError(_("--every {every!r} is not understood; use month or a number of days "
+                          "such as 7d").format(every=every))
     return [d for d in out if start <= d <= end]
 
 
@@ -341,7 +349,7 @@ def backfill(
             with open_engine(project) as engine:
                 shared = _SharedScan(batch)
                 for day in batch:
-                    step(f"as of {day}")
+                    step(_("as of {day}").format(day=day))
                     request = _Request(names, day, actor_name(actor), force, allow_past=force)
                     outcomes.extend(_run(project, request, st, step, engine, shared))
         return outcomes

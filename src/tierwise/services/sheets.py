@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tierwise.errors import DataError
+from tierwise.i18n import _
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -89,8 +90,8 @@ def write_xlsx(table: pa.Table, path: Path, sheet_name: str) -> None:
 
     if table.num_rows > EXCEL_ROWS:
         raise DataError(
-            f"{table.num_rows} rows do not fit in one Excel sheet ({EXCEL_ROWS:,} max); "
-            "export csv instead"
+            _("{rows} rows do not fit in one Excel sheet ({most} max); export csv instead").format(
+                rows=table.num_rows, most=f"{EXCEL_ROWS:,}")
         )
     book = Workbook(write_only=True)
     sheet = book.create_sheet(sheet_name[:31])

@@ -21,6 +21,7 @@ from pydantic import TypeAdapter
 
 from tierwise import methods
 from tierwise.errors import SpecError
+from tierwise.i18n import _
 from tierwise.indicators import required_indicators
 from tierwise.services.grading import Project
 from tierwise.spec.limits import check_value_shape
@@ -146,14 +147,15 @@ def active_on(tx: Tx, name: str, day: date) -> Version:
         return found
     listed = tx.schemes.activation_list(name)
     if not listed:
-        raise SpecError(f"scheme {name!r} has no active version; activate one with "
-                        f"`tierwise scheme activate {name} <version>`")
+        raise SpecError(_("scheme {name!r} has no active version; activate one with `tierwise "
+                          "scheme activate {name} <version>`").format(name=name))
     first = listed[0]
     raise SpecError(
-        f"no version of scheme {name!r} is active on {day}; the first version is active from "
-        f"{first.effective_from} (version {first.version}); grade a date from "
-        f"{first.effective_from} on, or activate a version from {day} with `tierwise scheme "
-        f"activate {name} {first.version} --on {day}`"
+        _("no version of scheme {name!r} is active on {day}; the first version is active from "
+          "{effective_from} (version {version}); grade a date from {effective_from} on, or "
+          "activate a version from {day} with `tierwise scheme activate {name} {version} --on "
+          "{day}`").format(name=name, day=day, effective_from=first.effective_from,
+            version=first.version)
     )
 
 
@@ -282,8 +284,10 @@ def save_edit(store: Store, project: Project, name: str, spec: dict[str, Any], *
         latest = found[-1].number if found else None
         if latest is not None and base != latest:
             raise ConflictError(
-                f"scheme {name!r} has version {latest} now, but the edit started from "
-                f"{'version ' + str(base) if base else 'no version'}; reload it, redo the "
-                "edit on the latest version and save again")
+                _("scheme {name!r} has version {latest} now, but the edit started from "
+                  "{base}; reload it, redo the edit on the latest version and save again").format(
+                      name=name,
+                    latest=latest, base=_("version {n}").format(
+                        n=base) if base else _("no version")))
         return tx.schemes.save_version(name, spec=content, indicators=indicators,
                                           fingerprint=print_, actor=actor, note=note)

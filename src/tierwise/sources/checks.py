@@ -13,6 +13,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any, Literal
 
 from tierwise.errors import DataError
+from tierwise.i18n import N_, _, ngettext
 from tierwise.sources.flags import CUSTOMERS, Flag, row_flags, show
 from tierwise.sources.read import ROW, LoadedSource, strip_raw
 
@@ -23,6 +24,16 @@ if TYPE_CHECKING:
 
 SAMPLES = 5
 WHOLE_SOURCE = frozenset({"empty"})  # findings about a source as a whole, not about rows
+#: The name of each check, for people.
+CHECK_NAMES = {
+    "empty": N_("empty source"),
+    "unparseable": N_("unreadable values"),
+    "missing": N_("empty values"),
+    "negative": N_("negative values"),
+    "duplicate_id": N_("duplicate customer ids"),
+    "unknown_customer": N_("unknown customers"),
+    "future_event": N_("events after the as-of date"),
+}
 
 
 @dataclass(frozen=True)
@@ -38,8 +49,13 @@ class Finding:
     samples: tuple[str, ...] = ()
     severity: Literal["error", "info"] = "error"
 
+    def check_name(self) -> str:
+        """The check, as a person reads it, in the current language (``check`` is its key)."""
+        return _(CHECK_NAMES.get(self.check, self.check))
+
     def __str__(self) -> str:
-        counted = f" ({self.count} row{'s' * (self.count != 1)})" if self.count else ""
+        counted = ngettext(" ({n} row)", " ({n} rows)", self.count).format(n=self.count) \
+            if self.count else ""
         lines = [f"{self.location}: {self.message}{counted}"]
         lines += [f"    {sample}" for sample in self.samples]
         return "\n".join(lines)
@@ -73,12 +89,12 @@ class QualityReport:
 
     def summary(self) -> str:
         """All errors as text, for an exception message."""
-        head = f"{len(self.errors)} data problem(s); nothing was graded"
+        head = _("{n} data problem(s); nothing was graded").format(n=len(self.errors))
         tail = (
-            "Fix the data, or run with --drop-bad-rows to grade without these rows "
-            "(dropped rows are counted in the report)."
+            _("Fix the data, or run with --drop-bad-rows to grade without these rows "
+              "(dropped rows are counted in the report).")
             if self.droppable
-            else "Fix the data; dropping bad rows does not help a source without rows."
+            else _("Fix the data; dropping bad rows does not help a source without rows.")
         )
         return "\n".join([head, *(str(f) for f in self.errors), tail])
 
@@ -266,7 +282,7 @@ def _check_customers(loaded: dict[str, LoadedSource], engine: Engine, *, as_of: 
                      ) -> tuple[dict[str, ir.Table], QualityReport]:
     report = QualityReport()
     customers = {CUSTOMERS: loaded[CUSTOMERS]}
-    clean, _ = check_sources(customers, engine, as_of=as_of, report=report, raise_errors=False)
+    clean, _report = check_sources(customers, engine, as_of=as_of, report=report, raise_errors=False)
     return clean, report
 
 
@@ -378,7 +394,7 @@ def _record(
 ) -> None:
     """Add a source's row count and the findings of its checks that fired to ``report``."""
     report.rows[source.name] = rows
-    answered = [_name(f).rstrip(":").replace(":", ": ") for f, _ in fired if f.ruled_out]
+    answered = [_name(f).rstrip(":").replace(":", ": ") for f, _count in fired if f.ruled_out]
     if answered:
         report.by_statistics[source.name] = answered
     if rows == 0:
@@ -405,11 +421,12 @@ def _empty_message(source: LoadedSource) -> str:
     """Why a source has no rows, in the words of where it came from."""
     spec, at = source.spec, f"sources.{source.name}"
     if spec.query:
-        return (f"the query returned no rows; check `{at}.query` (its conditions, and that "
-                "the database holds the data of the as-of date)")
+        return _("the query returned no rows; check `{at}.query` (its conditions, and that the "
+                 "database holds the data of the as-of date)").format(at=at)
     if spec.url or spec.resolved_format() == "duckdb":
-        return f"table {spec.table!r} has no rows; check `{at}.table` and that it is loaded"
-    return "the source has no rows; check the path or the export"
+        return _("table {table} has no rows; check `{at}.table` and that it is loaded").format(
+            table=repr(spec.table), at=at)
+    return _("the source has no rows; check the path or the export")
 
 
 def _name(flag: Flag) -> str:
@@ -451,7 +468,7 @@ def _samples(
     out = []
     for record in rows.to_dict("records"):
         if ROW in record:
-            where = f"row {int(record[ROW])}"
+            where = _("row {row}").format(row=int(record[ROW]))
         else:
             where = ", ".join(f"{k} {show(record[k])}" for k in keys)
         out.append(f"{where}: {flag.describe(record)}")

@@ -12,6 +12,7 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from tierwise import expr
+from tierwise.i18n import _
 from tierwise.sources.read import LoadedSource, raw_name
 
 if TYPE_CHECKING:
@@ -75,8 +76,10 @@ def _column_flags(source: LoadedSource, col: str, cspec: ColumnSpec, *, as_of: d
                 "unparseable",
                 col,
                 bad,
-                lambda r, c=col, t=cspec.type: f"{c} {r[raw_name(c)]!r} is not a valid {t}",
-                f"{col}: values that are not a valid {cspec.type}; {hint}",
+                lambda r, c=col, t=cspec.type: _("{column} {value} is not a valid {type}").format(
+                    column=c, value=repr(r[raw_name(c)]), type=t),
+                _("{column}: values that are not a valid {type}; {hint}").format(
+                    column=col, type=cspec.type, hint=hint),
             )
         )
         missing = ~given
@@ -89,8 +92,9 @@ def _column_flags(source: LoadedSource, col: str, cspec: ColumnSpec, *, as_of: d
                 "missing",
                 col,
                 missing,
-                lambda r, c=col: f"{c} is empty",
-                f"{col}: empty values; fill them in or set {prefix}.columns.{col}.required: false",
+                lambda r, c=col: _("{column} is empty").format(column=c),
+                _("{column}: empty values; fill them in or set {prefix}.columns.{column}.required: "
+                  "false").format(column=col, prefix=prefix),
                 ruled_out=fact is not None and fact.no_nulls(),
             )
         )
@@ -106,9 +110,11 @@ def _column_flags(source: LoadedSource, col: str, cspec: ColumnSpec, *, as_of: d
                 "negative",
                 col,
                 negative,
-                lambda r, c=col: f"{c} {_given(r, c)} is negative",
-                f"{col}: negative values that are not declared refunds; declare refund rows with "
-                f"{prefix}.refunds (e.g. \"kind == 'refund'\") or correct the amounts",
+                lambda r, c=col: _("{column} {value} is negative").format(column=c,
+                                                                          value=_given(r, c)),
+                _("{column}: negative values that are not declared refunds; declare refund rows "
+                  "with {prefix}.refunds (e.g. \"kind == 'refund'\") or correct the "
+                  "amounts").format(column=col, prefix=prefix),
                 ruled_out=fact is not None and fact.never_below(0),
             )
         )
@@ -127,9 +133,10 @@ def _id_flags(source: LoadedSource, customer_ids: ir.Column | None) -> list[Flag
                 "duplicate_id",
                 id_col,
                 typed[id_col].isin(dupes[id_col]),
-                lambda r, c=id_col: f"{c} {r[c]!r} appears more than once",
-                f"{id_col}: the same customer id on several rows; merge the rows or give each "
-                "customer its own id",
+                lambda r, c=id_col: _("{column} {value} appears more than once").format(
+                    column=c, value=repr(r[c])),
+                _("{column}: the same customer id on several rows; merge the rows or give each "
+                  "customer its own id").format(column=id_col),
             )
         )
     if customer_ids is not None and id_col in typed.columns:
@@ -138,9 +145,10 @@ def _id_flags(source: LoadedSource, customer_ids: ir.Column | None) -> list[Flag
                 "unknown_customer",
                 id_col,
                 typed[id_col].notnull() & ~typed[id_col].isin(customer_ids),
-                lambda r, c=id_col: f"{c} {r[c]!r} is not in customers",
-                f"{id_col}: rows of customers missing from the customers source; add those "
-                "customers or remove the rows",
+                lambda r, c=id_col: _("{column} {value} is not in customers").format(
+                    column=c, value=repr(r[c])),
+                _("{column}: rows of customers missing from the customers source; add those "
+                  "customers or remove the rows").format(column=id_col),
             )
         )
     return flags
@@ -167,14 +175,13 @@ def _future_flag(source: LoadedSource, *, as_of: date) -> Flag | None:
         "future_event",
         spec.time,
         after,
-        lambda r, c=spec.time: f"{c} {show(r[c])} is after the as-of date {as_of}",
-        f"{spec.time}: events after the as-of date {as_of}"
-        + (
-            "; ignored as the source says"
-            if severity == "info"
-            else f"; fix the dates, or set {prefix}.future_events: ignore to grade a past date "
-            "from a later extract"
-        ),
+        lambda r, c=spec.time: _("{column} {value} is after the as-of date {as_of}").format(
+            column=c, value=show(r[c]), as_of=as_of),
+        (_("{column}: events after the as-of date {as_of}; ignored as the source says")
+         if severity == "info" else
+         _("{column}: events after the as-of date {as_of}; fix the dates, or set "
+           "{prefix}.future_events: ignore to grade a past date from a later extract")).format(
+             column=spec.time, as_of=as_of, prefix=prefix),
         severity,
         ruled_out=fact is not None and fact.never_after(end),
     )
@@ -185,7 +192,7 @@ def show(value: Any) -> str:
     import pandas as pd
 
     if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return "empty"
+        return _("empty")
     if isinstance(value, pd.Timestamp):
         value = value.date() if value == value.normalize() else value.to_pydatetime()
     if isinstance(value, date | datetime):
@@ -201,17 +208,15 @@ def _given(record: dict[str, Any], column: str) -> str:
 
 def _parse_hint(kind: str, prefix: str, col: str, *, decimal: str = ".") -> str:
     if kind in ("int", "float", "decimal") and decimal == ",":
-        return (
-            f'{prefix}.decimal is ",": write a comma as decimal separator and dots only between '
-            'groups of three digits (1.234,5), or set it back to "."'
-        )
+        return _('{prefix}.decimal is ",": write a comma as decimal separator and dots only '
+                 'between groups of three digits (1.234,5), or set it back to "."').format(
+                     prefix=prefix)
     if kind in ("int", "float", "decimal"):
-        return (
-            f'use a dot as decimal separator (or set {prefix}.decimal: ",") and no '
-            "thousands separators or currency signs"
-        )
+        return _('use a dot as decimal separator (or set {prefix}.decimal: ",") and no '
+                 "thousands separators or currency signs").format(prefix=prefix)
     if kind in ("date", "timestamp"):
-        return f'write dates as YYYY-MM-DD or set {prefix}.columns.{col}.format (e.g. "%d/%m/%Y")'
+        return _('write dates as YYYY-MM-DD or set {prefix}.columns.{column}.format (e.g. '
+                 '"%d/%m/%Y")').format(prefix=prefix, column=col)
     if kind == "bool":
-        return "use true/false, yes/no or 1/0"
-    return "fix the values"
+        return _("use true/false, yes/no or 1/0")
+    return _("fix the values")

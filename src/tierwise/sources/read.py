@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tierwise.errors import DataError, EngineError
+from tierwise.i18n import _
 from tierwise.sources.facts import ColumnFacts, parquet_facts
 from tierwise.spec.models import ColumnSpec, SourceSpec
 from tierwise.spec.names import table_name_problem, table_parts
@@ -87,9 +88,9 @@ class LoadedSource:
             now = None
         if now is None or (now.st_size, now.st_mtime_ns) != (size, mtime):
             raise DataError(
-                f"{self.location}: the file changed while it was being read; run again once "
-                "it is written completely (write it under another name and rename it into place "
-                "to avoid this)"
+                _("{location}: the file changed while it was being read; run again once it is "
+                  "written completely (write it under another name and rename it into place to "
+                  "avoid this)").format(location=self.location)
             )
 
 
@@ -121,8 +122,9 @@ def load_source(name: str, spec: SourceSpec, engine: Engine, *, base: Path) -> L
                 stamp = (path, before.st_size, before.st_mtime_ns)
         except (EngineError, OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
             raise DataError(
-                f"source {name!r}: {path.name} is not a readable Parquet file ({_first(exc)}); "
-                f"export it again, or fix `sources.{name}.path` (and `format:`)"
+                _("source {name}: {file} is not a readable Parquet file ({detail}); export it "
+                  "again, or fix `sources.{source}.path` (and `format:`)").format(
+                      name=repr(name), file=path.name, detail=_first(exc), source=name)
             ) from None
     else:
         table = engine.register_arrow(name, _read_database(name, spec, base))
@@ -147,10 +149,12 @@ def _check_keys(typed: ir.Table, spec: SourceSpec, name: str, location: str) -> 
     for role, column in (("id", spec.id), ("time", spec.time)):
         if column is not None and column not in typed.columns:
             close = difflib.get_close_matches(column, have, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            hint = _(" (did you mean {name}?)").format(name=repr(close[0])) if close else ""
             raise DataError(
-                f"{location}: no column {column!r}{hint}, which `sources.{name}.{role}` names; "
-                f"the columns there are {', '.join(have) or 'none'}"
+                _("{location}: no column {column}{hint}, which `sources.{source}.{role}` names; "
+                  "the columns there are {columns}").format(
+                      location=location, column=repr(column), hint=hint, source=name, role=role,
+                      columns=", ".join(have) or _("none"))
             )
     if spec.time is None:
         return
@@ -158,13 +162,16 @@ def _check_keys(typed: ir.Table, spec: SourceSpec, name: str, location: str) -> 
     if not (kind.is_date() or kind.is_timestamp()):
         declared = spec.columns.get(spec.time)
         fix = (
-            f"set `sources.{name}.columns.{spec.time}.type` to date or timestamp"
+            _("set `sources.{source}.columns.{column}.type` to date or timestamp").format(
+                source=name, column=spec.time)
             if declared is not None
-            else f"declare it: `sources.{name}.columns: {{{spec.time}: {{type: date}}}}` (or "
-            "timestamp), with the source's other columns"
+            else _("declare it: `sources.{source}.columns: {example}` (or timestamp), with the "
+                   "source's other columns").format(
+                       source=name, example=f"{{{spec.time}: {{type: date}}}}")
         )
         raise DataError(
-            f"{location}: the time column {spec.time!r} holds {kind} values, not dates; {fix}"
+            _("{location}: the time column {column} holds {kind} values, not dates; {fix}").format(
+                location=location, column=repr(spec.time), kind=kind, fix=fix)
         )
 
 
@@ -172,8 +179,8 @@ def _existing(base: Path, spec: SourceSpec, name: str) -> Path:
     path = base / str(spec.path)
     if not path.exists():
         raise DataError(
-            f"source {name!r}: file {path} does not exist; fix `sources.{name}.path` "
-            "(relative paths start at the project folder)"
+            _("source {name}: file {path} does not exist; fix `sources.{source}.path` (relative "
+              "paths start at the project folder)").format(name=repr(name), path=path, source=name)
         )
     return path
 
@@ -195,8 +202,8 @@ def detect_encoding(path: Path, declared: str = "auto") -> str:
             name = codecs.lookup(declared).name
         except LookupError:
             raise DataError(
-                f"{path.name}: unknown encoding {declared!r}; use utf-8, utf-8-sig, "
-                "gbk, gb18030 or another Python codec name"
+                _("{file}: unknown encoding {encoding}; use utf-8, utf-8-sig, gbk, gb18030 or "
+                  "another Python codec name").format(file=path.name, encoding=repr(declared))
             ) from None
         # Excel writes a byte-order mark; read as plain utf-8 it would stick to the first column name.
         return "utf-8-sig" if name == "utf-8" and head.startswith(codecs.BOM_UTF8) else declared
@@ -216,9 +223,10 @@ def detect_encoding(path: Path, declared: str = "auto") -> str:
     start = first_error.start
     line = head.count(b"\n", 0, start) + 1
     raise DataError(
-        f"{path.name} line {line}: the text is neither UTF-8 nor GBK (bytes "
-        f"{head[start : start + 4]!r} at offset {start}); set `encoding:` on the source to the "
-        "file's encoding (e.g. latin-1, big5) or re-save the file as UTF-8"
+        _("{file} line {line}: the text is neither UTF-8 nor GBK (bytes {bytes} at offset "
+          "{offset}); set `encoding:` on the source to the file's encoding (e.g. latin-1, big5) "
+          "or re-save the file as UTF-8").format(file=path.name, line=line,
+                                                 bytes=repr(head[start : start + 4]), offset=start)
     )
 
 
@@ -233,15 +241,15 @@ def _read_csv(path: Path, spec: SourceSpec, encoding: str) -> pa.Table:
         raise _encoding_error(path, encoding, exc) from None
     if not header:
         raise DataError(
-            f"{path.name}: the file is empty (no header row); export it again with a "
-            "header naming the columns"
+            _("{file}: the file is empty (no header row); export it again with a header naming "
+              "the columns").format(file=path.name)
         )
     header = [h.strip() for h in header]
     if len(set(header)) != len(header):
         dupes = sorted({h for h in header if header.count(h) > 1})
         raise DataError(
-            f"{path.name}: header repeats column(s) {', '.join(dupes)}; give every "
-            "column a distinct name"
+            _("{file}: header repeats column(s) {columns}; give every column a distinct "
+              "name").format(file=path.name, columns=", ".join(dupes))
         )
     try:
         table = pacsv.read_csv(
@@ -258,17 +266,19 @@ def _read_csv(path: Path, spec: SourceSpec, encoding: str) -> pa.Table:
         raise _encoding_error(path, encoding, exc) from None
     except pa.ArrowInvalid as exc:
         raise DataError(
-            f"{path.name}: cannot parse the CSV ({exc}); check the delimiter "
-            f"(now {spec.delimiter!r}, set `delimiter:`) and quoting"
+            _("{file}: cannot parse the CSV ({detail}); check the delimiter (now {delimiter}, "
+              "set `delimiter:`) and quoting").format(file=path.name, detail=exc,
+                                                     delimiter=repr(spec.delimiter))
         ) from None
     return table.append_column(ROW, pa.array(range(1, table.num_rows + 1), pa.int64()))
 
 
 def _encoding_error(path: Path, encoding: str, exc: UnicodeDecodeError) -> DataError:
     return DataError(
-        f"{path.name}: bytes at offset {exc.start} are not valid {encoding} "
-        f"({exc.object[exc.start : exc.start + 4]!r}); set `encoding:` on the source "
-        "(Chinese exports are often gbk) or re-save the file as UTF-8"
+        _("{file}: bytes at offset {offset} are not valid {encoding} ({bytes}); set `encoding:` "
+          "on the source (Chinese exports are often gbk) or re-save the file as UTF-8").format(
+              file=path.name, offset=exc.start, encoding=encoding,
+              bytes=repr(exc.object[exc.start : exc.start + 4]))
     )
 
 
@@ -285,7 +295,8 @@ def _read_database(name: str, spec: SourceSpec, base: Path) -> pa.Table:
         # The spec validated the name; a model built without validation is checked here too.
         problem = table_name_problem(spec.table)
         if problem is not None:
-            raise DataError(f"source {name!r}: {problem} (`sources.{name}.table`)")
+            raise DataError(_("source {name}: {problem} (`sources.{source}.table`)").format(
+                name=repr(name), problem=problem, source=name))
         schema, table = table_parts(spec.table)
     if spec.resolved_format() == "duckdb":
         import duckdb
@@ -298,7 +309,8 @@ def _read_database(name: str, spec: SourceSpec, base: Path) -> pa.Table:
                 sql = spec.query or f"SELECT * FROM {quote_table(table, schema=schema)}"
                 return con.sql(sql).to_arrow_table()
         except duckdb.Error as exc:
-            raise DataError(f"source {name!r}: reading {path.name} failed: {exc}") from None
+            raise DataError(_("source {name}: reading {file} failed: {detail}").format(
+                name=repr(name), file=path.name, detail=exc)) from None
     import sqlalchemy as sa
 
     url = str(spec.url)
@@ -307,13 +319,15 @@ def _read_database(name: str, spec: SourceSpec, base: Path) -> pa.Table:
         engine = sa.create_engine(url)
     except ImportError as exc:  # the URL's driver is not installed
         raise DataError(
-            f"source {name!r}: the database driver for {safe} is not installed ({exc}); "
-            "install it, e.g. `pip install 'tierwise[postgres]'` for PostgreSQL"
+            _("source {name}: the database driver for {url} is not installed ({detail}); "
+              "install it, e.g. `pip install 'tierwise[postgres]'` for PostgreSQL").format(
+                  name=repr(name), url=safe, detail=exc)
         ) from None
     except sa.exc.SQLAlchemyError as exc:
         raise DataError(
-            f"source {name!r}: {safe} is not a usable database URL: {_first_line(exc, url)}; "
-            f"fix `sources.{name}.url`"
+            _("source {name}: {url} is not a usable database URL: {detail}; fix "
+              "`sources.{source}.url`").format(name=repr(name), url=safe,
+                                               detail=_first_line(exc, url), source=name)
         ) from None
     stmt = (
         sa.text(spec.query)
@@ -321,7 +335,7 @@ def _read_database(name: str, spec: SourceSpec, base: Path) -> pa.Table:
         # The dialect's identifier preparer quotes each part where it needs quoting.
         else sa.select(sa.text("*")).select_from(sa.table(table, schema=schema))
     )
-    what = "the query" if spec.query else f"table {spec.table!r}"
+    what = _("the query") if spec.query else _("table {table}").format(table=repr(spec.table))
     try:
         with engine.connect() as con:
             result = con.execute(stmt)
@@ -330,8 +344,10 @@ def _read_database(name: str, spec: SourceSpec, base: Path) -> pa.Table:
     except (sa.exc.SQLAlchemyError, ImportError) as exc:
         fix = f"`sources.{name}.query`" if spec.query else f"`sources.{name}.table`"
         raise DataError(
-            f"source {name!r}: reading {what} from {safe} failed: {exc.__class__.__name__}: "
-            f"{_first_line(exc, url)}; check {fix} and `sources.{name}.url`"
+            _("source {name}: reading {what} from {url} failed: {kind}: {detail}; check {fix} "
+              "and `sources.{source}.url`").format(
+                  name=repr(name), what=what, url=safe, kind=exc.__class__.__name__,
+                  detail=_first_line(exc, url), fix=fix, source=name)
         ) from None
     finally:
         engine.dispose()
@@ -413,11 +429,13 @@ def _rename(table: ir.Table, spec: SourceSpec, location: str) -> ir.Table:
         parts = []
         for name, wanted in missing.items():
             close = difflib.get_close_matches(wanted, have, n=1)
-            hint = f" (did you mean {close[0]!r}? set `from: {close[0]}`)" if close else ""
-            parts.append(f"{wanted!r} for {name}{hint}")
+            hint = _(" (did you mean {name}? set `from: {column}`)").format(
+                name=repr(close[0]), column=close[0]) if close else ""
+            parts.append(_("{column} for {name}{hint}").format(column=repr(wanted), name=name,
+                                                               hint=hint))
         raise DataError(
-            f"{location}: missing column(s) {'; '.join(parts)}; the columns there are "
-            f"{', '.join(have)}"
+            _("{location}: missing column(s) {parts}; the columns there are {columns}").format(
+                location=location, parts="; ".join(parts), columns=", ".join(have))
         )
     keep = {name: table[col.from_ or name] for name, col in spec.columns.items()}
     if ROW in table.columns:

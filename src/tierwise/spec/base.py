@@ -7,17 +7,25 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from tierwise.i18n import _
 from tierwise.spec.limits import window_length_problem
 
 IDENT = r"^[A-Za-z_\u4e00-\u9fff][A-Za-z0-9_\u4e00-\u9fff]*$"
 WINDOW_RE = re.compile(r"^\s*(\d+)\s*(d|day|days|w|week|weeks|m|month|months|y|year|years)\s*$")
 
 
-def window_problem(value: str, *, like: str = "90d, 12w, 12m or 1y") -> str | None:
-    """Why ``value`` is not a window length (``90d``, ``12m``, ...), or None when it is one."""
+def window_problem(value: str, *, horizon: bool = False) -> str | None:
+    """Why ``value`` is not a window length (``90d``, ``12m``, ...), or None when it is one.
+
+    ``horizon``: the length is a forecast horizon (worded so, with weeks as 39w).
+    """
     match = WINDOW_RE.match(value)
+    if match is None and horizon:
+        return _("horizon {value} is not a length like 90d, 39w, 12m or 1y").format(
+            value=repr(value))
     if match is None:
-        return f"window {value!r} is not a length like {like}"
+        return _("window {value} is not a length like 90d, 12w, 12m or 1y").format(
+            value=repr(value))
     return window_length_problem(int(match.group(1)), match.group(2), value)
 
 

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from tierwise.i18n import _, ngettext
 from tierwise.spec.base import Spec, window_problem
 from tierwise.spec.schemes import (
     IndicatorRef,
@@ -70,7 +71,8 @@ class ClusterSchemeSpec(SchemeBase):
     def _unique(cls, value: list[str]) -> list[str]:
         twice = sorted({n for n in value if value.count(n) > 1})
         if twice:
-            raise ValueError(f"indicator {twice[0]!r} is listed twice; list each indicator once")
+            raise ValueError(_("indicator {name} is listed twice; list each indicator once").format(
+                name=repr(twice[0])))
         return value
 
     @field_validator("k_range")
@@ -80,8 +82,8 @@ class ClusterSchemeSpec(SchemeBase):
             low, high = value
             if not 2 <= low <= high <= MAX_CLUSTERS:
                 raise ValueError(
-                    f"k_range must be [least, most] with 2 <= least <= most <= {MAX_CLUSTERS}, "
-                    f"got [{low}, {high}]"
+                    _("k_range must be [least, most] with 2 <= least <= most <= {most}, got "
+                      "[{low}, {high}]").format(most=MAX_CLUSTERS, low=low, high=high)
                 )
         return value
 
@@ -89,41 +91,47 @@ class ClusterSchemeSpec(SchemeBase):
     def _consistent(self) -> ClusterSchemeSpec:
         if self.k is not None and self.k_range is not None:
             raise ValueError(
-                "give `k` (a fixed number of clusters) or `k_range` (the numbers tried), not both"
+                _("give `k` (a fixed number of clusters) or `k_range` (the numbers tried), not "
+                  "both")
             )
         for name in self.transform or {}:
             if name not in self.indicators:
                 raise ValueError(
-                    f"transform names {name!r}, which is not among the clustered `indicators` "
-                    f"({', '.join(self.indicators)}); add it there or remove the transform"
+                    _("transform names {name}, which is not among the clustered `indicators` "
+                      "({indicators}); add it there or remove the transform").format(
+                          name=repr(name), indicators=", ".join(self.indicators))
                 )
         if self.covariance is not None and self.algorithm != "gmm":
-            raise ValueError("`covariance` applies to algorithm gmm only; remove it for kmeans")
+            raise ValueError(_("`covariance` applies to algorithm gmm only; remove it for kmeans"))
         if self.tiers is not None:
             if self.k is None:
                 raise ValueError(
-                    "`tiers` label the clusters in value order, so they need a fixed `k`; set "
-                    f"k: {len(self.tiers)} or remove `tiers` (generated tiers are c1..ck)"
+                    _("`tiers` label the clusters in value order, so they need a fixed `k`; set "
+                      "k: {n} or remove `tiers` (generated tiers are c1..ck)").format(
+                          n=len(self.tiers))
                 )
             if len(self.tiers) != self.k:
                 raise ValueError(
-                    f"tiers: {len(self.tiers)} tier{'s' if len(self.tiers) != 1 else ''} for "
-                    f"k: {self.k} clusters; give one tier per "
-                    "cluster, best (highest mean value) first"
+                    ngettext("tiers: {n} tier for k: {k} clusters; give one tier per cluster, "
+                             "best (highest mean value) first",
+                             "tiers: {n} tiers for k: {k} clusters; give one tier per cluster, "
+                             "best (highest mean value) first", len(self.tiers)).format(
+                                 n=len(self.tiers), k=self.k)
                 )
             for i, tier in enumerate(self.tiers):
                 used = [f for f in ("when", "min_score", "top_share", "cumulative")
                         if getattr(tier, f) is not None]
                 if used:
                     raise ValueError(
-                        f"tiers[{i}].{used[0]}: a cluster tier takes no threshold (its customers "
-                        "are those nearest its cluster); remove it"
+                        _("tiers[{i}].{field}: a cluster tier takes no threshold (its "
+                          "customers are those nearest its cluster); remove it").format(
+                              i=i, field=used[0])
                     )
         if self.stability is not None and self.stability.downgrade_margin > 0:
             raise ValueError(
-                "stability.downgrade_margin needs fixed thresholds, but method 'cluster' assigns "
-                "each customer to the nearest learned cluster, so there is no threshold to "
-                "loosen; remove `downgrade_margin` and use `downgrade_after: 2` instead"
+                _("stability.downgrade_margin needs fixed thresholds, but method 'cluster' "
+                  "assigns each customer to the nearest learned cluster, so there is no threshold "
+                  "to loosen; remove `downgrade_margin` and use `downgrade_after: 2` instead")
             )
         return self
 
@@ -193,9 +201,9 @@ class ClvSchemeSpec(SchemeBase):
     @field_validator("horizon")
     @classmethod
     def _horizon(cls, value: str) -> str:
-        problem = window_problem(value, like="90d, 39w, 12m or 1y")
+        problem = window_problem(value, horizon=True)
         if problem is not None:
-            raise ValueError(problem.replace("window", "horizon", 1))
+            raise ValueError(problem)
         return value
 
     def indicator_refs(self) -> list[IndicatorRef]:
@@ -232,8 +240,8 @@ class ModelTargetSpec(Spec):
     @model_validator(mode="after")
     def _one(self) -> ModelTargetSpec:
         if (self.labels is None) == (self.outcome is None):
-            raise ValueError("give the target as `labels:` (an indicator of tier keys) or as "
-                             "`outcome:` (an aggregate indicator), exactly one of them")
+            raise ValueError(_("give the target as `labels:` (an indicator of tier keys) or as "
+                               "`outcome:` (an aggregate indicator), exactly one of them"))
         return self
 
 

@@ -19,6 +19,7 @@ from datetime import date
 from typing import Any
 
 from tierwise.errors import Problem, SpecError
+from tierwise.i18n import _
 
 #: Most lists and mappings inside each other in a spec (the document itself is level 1).
 MAX_DEPTH = 64
@@ -36,20 +37,25 @@ MAX_WINDOW_YEARS = 200
 _WINDOW_UNIT_DAYS = {"d": 1, "w": 7, "m": 31, "y": 366}
 
 
-def as_of_problem(day: date, *, what: str = "as-of date") -> str | None:
-    """Why ``day`` cannot be an as-of date, or None when it lies within the bounds."""
-    bounds = f"give a date from {EARLIEST_AS_OF} to {LATEST_AS_OF}"
+def as_of_problem(day: date, *, what: str | None = None) -> str | None:
+    """Why ``day`` cannot be an as-of date, or None when it lies within the bounds.
+
+    ``what`` names the date (an option such as ``--from``); the as-of date by default.
+    """
+    values = {"what": what or _("as-of date"), "day": day, "earliest": EARLIEST_AS_OF,
+              "latest": LATEST_AS_OF}
     if day < EARLIEST_AS_OF:
-        return (f"{what} {day} is before {EARLIEST_AS_OF}, the earliest date tierwise grades "
-                f"(a scheme's first version is active from {EARLIEST_AS_OF} on, and windows "
-                f"reach back from the as-of date); {bounds}")
+        return _("{what} {day} is before {earliest}, the earliest date tierwise grades (a "
+                 "scheme's first version is active from {earliest} on, and windows reach back "
+                 "from the as-of date); give a date from {earliest} to {latest}").format(**values)
     if day > LATEST_AS_OF:
-        return (f"{what} {day} is after {LATEST_AS_OF}, the latest date tierwise grades (a "
-                f"later date is most likely a typo, and horizons must fit after it); {bounds}")
+        return _("{what} {day} is after {latest}, the latest date tierwise grades (a later "
+                 "date is most likely a typo, and horizons must fit after it); give a date from "
+                 "{earliest} to {latest}").format(**values)
     return None
 
 
-def check_as_of(day: date, *, what: str = "as-of date") -> date:
+def check_as_of(day: date, *, what: str | None = None) -> date:
     """Return ``day`` when it is a usable as-of date.
 
     Raises:
@@ -68,9 +74,10 @@ def window_length_problem(count: int, unit: str, text: str) -> str | None:
     ``text`` is the length as written, for the message.
     """
     if count * _WINDOW_UNIT_DAYS[unit[0]] > MAX_WINDOW_YEARS * 366:
-        return (f"{text!r} is longer than {MAX_WINDOW_YEARS} years, the longest window, offset "
-                f"or horizon; give a shorter length (data reach back {MAX_WINDOW_YEARS} years "
-                "at most), or leave the window out to take all history")
+        return _("{length} is longer than {years} years, the longest window, offset or "
+                 "horizon; give a shorter length (data reach back {years} years at most), or "
+                 "leave the window out to take all history").format(length=repr(text),
+                                                                     years=MAX_WINDOW_YEARS)
     return None
 
 
@@ -83,7 +90,8 @@ def short_path(path: Sequence[str | int]) -> str:
     steps = list(path)
     if len(steps) <= _SHOWN_STEPS:
         return _dotted(steps)
-    return f"{_dotted(steps[:_SHOWN_STEPS - 2])}...({len(steps) - _SHOWN_STEPS + 2} more levels)"
+    return _("{start}...({n} more levels)").format(start=_dotted(steps[:_SHOWN_STEPS - 2]),
+                                                  n=len(steps) - _SHOWN_STEPS + 2)
 
 
 def _dotted(path: Sequence[str | int]) -> str:
@@ -94,18 +102,15 @@ def _dotted(path: Sequence[str | int]) -> str:
 
 
 def _too_deep(limit: int) -> str:
-    return (
-        f"lists and mappings are nested more than {limit} levels deep here (the limit); no "
-        "tierwise setting nests more than a few levels, so this value is a mistake: flatten or "
-        "remove it"
-    )
+    return _("lists and mappings are nested more than {limit} levels deep here (the limit); no "
+             "tierwise setting nests more than a few levels, so this value is a mistake: flatten "
+             "or remove it").format(limit=limit)
 
 
 def _too_many(limit: int) -> str:
-    return (
-        f"the spec holds more than {limit:,} values once YAML aliases (*name) are expanded "
-        "(the limit); write the values out instead of nesting aliases"
-    )
+    return _("the spec holds more than {limit} values once YAML aliases (*name) are expanded "
+             "(the limit); write the values out instead of nesting aliases").format(
+                 limit=f"{limit:,}")
 
 
 @dataclass(frozen=True)

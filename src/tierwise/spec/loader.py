@@ -18,6 +18,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 
 from tierwise.errors import Problem, SpecError
+from tierwise.i18n import _
 from tierwise.spec.limits import short_path, value_shape_problem, yaml_shape_problem
 from tierwise.spec.models import (
     EngineSpec,
@@ -27,6 +28,7 @@ from tierwise.spec.models import (
     SourceSpec,
 )
 from tierwise.spec.names import scheme_name_problem
+from tierwise.spec.validation_text import message_of
 
 PROJECT_FILE = "tierwise.yaml"
 _SECTIONS: dict[str, TypeAdapter[Any]] = {
@@ -81,13 +83,15 @@ def read_yaml(path: Path) -> Located:
     except FileNotFoundError:
         raise SpecError(
             Problem(
-                f"no project file at {path}; run `tierwise init` to write a starter project",
+                _("no project file at {path}; run `tierwise init` to write a starter project"
+                  ).format(path=path),
                 where=str(path),
             )
         ) from None
     except UnicodeDecodeError as exc:
         raise SpecError(
-            Problem(f"not UTF-8 text ({exc.reason}); save the file as UTF-8", where=str(path))
+            Problem(_("not UTF-8 text ({reason}); save the file as UTF-8").format(reason=exc.reason),
+                    where=str(path))
         ) from None
     try:
         # Before composing: the composer recurses once per level of nesting.
@@ -99,7 +103,8 @@ def read_yaml(path: Path) -> Located:
         mark = exc.problem_mark
         line = f":{mark.line + 1}" if mark is not None else ""
         raise SpecError(
-            Problem(f"YAML syntax error: {exc.problem}", where=f"{path}{line}")
+            Problem(_("YAML syntax error: {problem}; fix the line shown").format(problem=exc.problem),
+                    where=f"{path}{line}")
         ) from None
     return Located(str(path), doc)
 
@@ -117,17 +122,7 @@ def _pydantic_problems(
         if path[:1] == ("indicators",) and len(path) > 2 and path[2] in _INDICATOR_TAGS:
             path = path[:2] + path[3:]
         loc = path[len(prefix):]
-        msg = item["msg"].removeprefix("Value error, ")
-        if item["type"] == "extra_forbidden":
-            msg = f"unknown field {loc[-1]!r}; check the spelling (fields are listed in the docs)"
-        elif item["type"] == "missing":
-            msg = f"missing required field {loc[-1]!r}"
-        elif (
-            "input" in item
-            and item["type"] not in ("value_error", "unknown_method")
-            and not isinstance(item["input"], dict | list)
-        ):
-            msg = f"{msg} (got {item['input']!r})"
+        msg = message_of(item, loc[-1] if loc else None)
         problems.append(Problem(msg, where=located.where(path), path=dotted(path)))
     return problems
 
@@ -149,7 +144,8 @@ def parse_project(located: Located) -> ProjectSpec:
     if not isinstance(doc, dict):
         raise SpecError(
             Problem(
-                "the project file must be a mapping with `name:` and `sources:`", where=located.file
+                _("the project file must be a mapping with `name:` and `sources:`"),
+                where=located.file
             )
         )
     problems: list[Problem] = []
@@ -157,7 +153,8 @@ def parse_project(located: Located) -> ProjectSpec:
         if key not in _TOP_KEYS:
             problems.append(
                 Problem(
-                    f"unknown top-level field {key!r}; expected one of {', '.join(sorted(_TOP_KEYS))}",
+                    _("unknown top-level field {field}; expected one of {fields}").format(
+                        field=repr(key), fields=", ".join(sorted(_TOP_KEYS))),
                     where=located.where((key,)),
                     path=str(key),
                 )
@@ -171,7 +168,8 @@ def parse_project(located: Located) -> ProjectSpec:
         if not isinstance(items, dict):
             problems.append(
                 Problem(
-                    f"`{section}` must be a mapping of name to definition",
+                    _("`{section}` must be a mapping of name to definition").format(
+                        section=section),
                     where=located.where((section,)),
                     path=section,
                 )

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 
-from tierwise.i18n import normalize
+from tierwise.i18n import _, normalize
 from tierwise.spec.base import IDENT, WINDOW_RE, Label, Spec, as_label, window_problem
 from tierwise.spec.learned import (
     MAX_CLUSTERS,
@@ -93,19 +93,21 @@ class SourceSpec(Spec):
     def _one_location(self) -> SourceSpec:
         if not (self.path or self.url):
             raise ValueError(
-                "a source needs `path` (a CSV, Parquet or DuckDB file) or `url` (a database)"
+                _("a source needs `path` (a CSV, Parquet or DuckDB file) or `url` (a database)")
             )
         if self.path and self.url:
-            raise ValueError("give either `path` or `url`, not both")
+            raise ValueError(_("give either `path` or `url`, not both"))
         if self.url and not (self.table or self.query):
-            raise ValueError("a database source needs `table` or `query`")
+            raise ValueError(_("a database source needs `table` or `query`"))
         if self.table and self.query:
-            raise ValueError("give either `table` or `query`, not both")
+            raise ValueError(_("give either `table` or `query`, not both"))
         if self.time is not None and self.columns and self.time not in self.columns:
-            raise ValueError(f"time column {self.time!r} is not among the declared columns")
+            raise ValueError(_("time column {column} is not among the declared columns; declare it "
+                               "under `columns:`").format(column=repr(self.time)))
         if self.columns and self.id not in self.columns:
             raise ValueError(
-                f"id column {self.id!r} is not among the declared columns; declare it or set `id:`"
+                _("id column {column} is not among the declared columns; declare it or set "
+                  "`id:`").format(column=repr(self.id))
             )
         return self
 
@@ -123,7 +125,8 @@ class SourceSpec(Spec):
         for name in value:
             # fullmatch: with match, IDENT's `$` also matches before a trailing newline.
             if not re.fullmatch(IDENT, name):
-                raise ValueError(f"column name {name!r} is not an identifier (letters, digits, _)")
+                raise ValueError(_("column name {name} is not an identifier; use letters, digits "
+                                   "and _").format(name=repr(name)))
         return value
 
     def resolved_format(self) -> str:
@@ -203,7 +206,8 @@ class AggregateIndicatorSpec(Spec):
     def _column_needed(self) -> AggregateIndicatorSpec:
         needs = self.agg not in ("count", "days_since_first", "days_since_last")
         if needs and not self.column:
-            raise ValueError(f"agg {self.agg!r} needs `column:` (the column to aggregate)")
+            raise ValueError(_("agg {agg} needs `column:` (the column to aggregate)").format(
+                agg=repr(self.agg)))
         return self
 
 
@@ -346,8 +350,8 @@ class ProjectSpec(Spec):
     def _language(cls, value: str) -> str:
         lang = normalize(value)
         if lang is None:
-            raise ValueError(f"language {value!r} is not supported; use en, zh-Hans (zh) or "
-                             "zh-Hant (zh-TW, zh-HK)")
+            raise ValueError(_("language {tag} is not supported; use en, zh-Hans (zh) or "
+                               "zh-Hant (zh-TW, zh-HK)").format(tag=repr(value)))
         return lang
 
     @field_validator("as_of")

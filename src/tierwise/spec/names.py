@@ -15,13 +15,14 @@ import re
 import unicodedata
 
 from tierwise.errors import Problem, SpecError
+from tierwise.i18n import N_, _
 
 #: The most characters a scheme name may have.
 MAX_SCHEME_NAME = 64
-SCHEME_NAME_RULE = (
-    f"a scheme name has 1 to {MAX_SCHEME_NAME} characters: letters (a-z, A-Z), Chinese "
-    "characters, digits, _ or -, and starts with a letter, a Chinese character or _"
-)
+_RULE = N_("a scheme name has 1 to {most} characters: letters (a-z, A-Z), Chinese characters, "
+           "digits, _ or -, and starts with a letter, a Chinese character or _")
+#: The rule for scheme names, in English (messages use it in the current language).
+SCHEME_NAME_RULE = _RULE.format(most=MAX_SCHEME_NAME)
 _SCHEME_NAME = re.compile(
     rf"[A-Za-z_\u4e00-\u9fff][A-Za-z0-9_\-\u4e00-\u9fff]{{0,{MAX_SCHEME_NAME - 1}}}"
 )
@@ -37,8 +38,9 @@ def scheme_name_problem(name: object) -> str | None:
         return None
     shown = repr(name) if isinstance(name, str) else f"{name!r} ({type(name).__name__})"
     if isinstance(name, str) and len(name) > 80:
-        shown = f"{name[:60]!r}... ({len(name)} characters)"
-    return f"scheme name {shown} is not allowed; {SCHEME_NAME_RULE}"
+        shown = _("{start}... ({n} characters)").format(start=repr(name[:60]), n=len(name))
+    return _("scheme name {name} is not allowed; {rule}").format(name=shown,
+                                                                 rule=_(_RULE).format(most=MAX_SCHEME_NAME))
 
 
 def check_scheme_name(name: object, *, where: str = "", path: str = "") -> str:
@@ -71,25 +73,30 @@ def table_name_problem(table: str) -> str | None:
     hold quotes (a name written pre-quoted, or an attempt to leave the quotes), control or
     invisible characters, or blanks at its ends, and there is at most one dot.
     """
-    fix = ("write the table as `name` or `schema.name`, without quotes (tierwise quotes it), "
-           "or read it with `query:`")
+    fix = _("write the table as `name` or `schema.name`, without quotes (tierwise quotes it), "
+            "or read it with `query:`")
     parts = table.split(".")
     if len(parts) > 2:
-        return f"table {table!r} has {len(parts) - 1} dots; {fix}"
+        return _("table {table} has {n} dots; {fix}").format(table=repr(table), n=len(parts) - 1,
+                                                             fix=fix)
     for i, char in enumerate(table):
         if char in _QUOTES:
-            return f"table {table!r} holds the quote {char!r} at position {i + 1}; {fix}"
+            return _("table {table} holds the quote {char} at position {pos}; {fix}").format(
+                table=repr(table), char=repr(char), pos=i + 1, fix=fix)
         if unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"):
-            return (f"table {table!r} holds the control or invisible character "
-                    f"U+{ord(char):04X} at position {i + 1}; {fix}")
+            return _("table {table} holds the control or invisible character {code} at "
+                     "position {pos}; {fix}").format(table=repr(table), code=f"U+{ord(char):04X}",
+                                                    pos=i + 1, fix=fix)
     for part in parts:
         if not part or part != part.strip():
-            what = "an empty part" if not part.strip() else "blanks at the ends of a part"
-            return f"table {table!r} has {what}; {fix}"
+            if not part.strip():
+                return _("table {table} has an empty part; {fix}").format(table=repr(table), fix=fix)
+            return _("table {table} has blanks at the ends of a part; {fix}").format(
+                table=repr(table), fix=fix)
     return None
 
 
 def table_parts(table: str) -> tuple[str | None, str]:
     """``(schema, name)`` of a ``table:`` that passed :func:`table_name_problem`."""
-    schema, _, name = table.rpartition(".")
+    schema, _dot, name = table.rpartition(".")
     return (schema or None), name

@@ -14,6 +14,7 @@ from pydantic import Field, field_validator, model_validator
 
 from tierwise import expr
 from tierwise.errors import ExprError
+from tierwise.i18n import _
 from tierwise.spec.base import IDENT, Label, Spec, as_label
 
 #: A field path under a scheme, e.g. ``("tiers", 0, "when")``.
@@ -162,7 +163,7 @@ class SchemeBase(Spec):
 
     def margin_refusal(self) -> str | None:
         """Why ``stability.downgrade_margin`` cannot apply (no fixed thresholds); None if it can."""
-        return f"method {self.method!r} ranks customers"
+        return _("method {method} ranks customers").format(method=repr(self.method))
 
 
 class RulesSchemeSpec(SchemeBase):
@@ -191,17 +192,19 @@ class RulesSchemeSpec(SchemeBase):
         keys = [t.key for t in self.tiers]
         if self.fallback not in keys:
             yield (("fallback",),
-                   f"fallback {self.fallback!r} is not a tier key; tiers are {', '.join(keys)}")
+                   _("fallback {fallback} is not a tier key; tiers are {keys}").format(
+                       fallback=repr(self.fallback), keys=", ".join(keys)))
         for i, tier in enumerate(self.tiers):
             at: Path = ("tiers", i, "when")
             if self.fallback in keys and tier.key == self.fallback:
                 if tier.when:
-                    yield at, ("the fallback tier takes every customer no rule matched; "
-                               "remove its `when:`")
+                    yield at, _("the fallback tier takes every customer no rule matched; "
+                                "remove its `when:`")
             elif tier.when:
                 yield from condition_problems(tier.when, context.types, at)
             elif self.fallback in keys:
-                yield ("tiers", i), f"tier {tier.key!r} needs `when:` (only the fallback has none)"
+                yield ("tiers", i), _("tier {tier} needs `when:` (only the fallback has "
+                                      "none)").format(tier=repr(tier.key))
 
     def margin_refusal(self) -> str | None:
         """Conditions have thresholds to loosen: a margin always applies."""
@@ -224,14 +227,16 @@ class Normalize(Spec):
     def _bins(self) -> Normalize:
         if self.method == "bins":
             if not self.bins:
-                raise ValueError("method 'bins' needs `bins: [[lower, points], ...]`")
-            lows = [low for low, _ in self.bins if low is not None]
+                raise ValueError(_("method 'bins' needs `bins: [[lower, points], ...]`"))
+            lows = [low for low, _points in self.bins if low is not None]
             if lows != sorted(lows) or len(set(lows)) != len(lows):
-                raise ValueError(f"bin lower bounds must strictly increase, got {lows}")
-            if any(low is None for low, _ in self.bins[1:]):
-                raise ValueError("only the first bin may have an open (null) lower bound")
+                raise ValueError(_("bin lower bounds must strictly increase, got {lows}").format(
+                    lows=lows))
+            if any(low is None for low, _points in self.bins[1:]):
+                raise ValueError(_("only the first bin may have an open (null) lower bound"))
         elif self.bins is not None:
-            raise ValueError(f"`bins` only applies to method 'bins', not {self.method!r}")
+            raise ValueError(_("`bins` only applies to method 'bins', not {method}").format(
+                method=repr(self.method)))
         return self
 
 
@@ -271,14 +276,15 @@ class ScorecardSchemeSpec(SchemeBase):
         total = sum(d.weight for d in self.dimensions)
         if abs(total - 1) > 1e-9 and abs(total - 100) > 1e-6:
             yield (("dimensions",),
-                   f"dimension weights add up to {total:g}; make them add up to 1 (or 100)")
+                   _("dimension weights add up to {total}; make them add up to 1 (or "
+                     "100)").format(total=f"{total:g}"))
         seen: set[str] = set()
         for i, dim in enumerate(self.dimensions):
             if dim.indicator in seen:
                 # Points and reasons are kept per indicator (pts_<indicator>).
                 yield (("dimensions", i, "indicator"),
-                       f"indicator {dim.indicator!r} is scored twice; keep one dimension for it "
-                       "and add up the weights")
+                       _("indicator {name} is scored twice; keep one dimension for it and "
+                         "add up the weights").format(name=repr(dim.indicator)))
             seen.add(dim.indicator)
         yield from cutoff_problems(self.tiers)
 
@@ -311,12 +317,15 @@ class RfmSchemeSpec(SchemeBase):
         for dim, cuts in (self.cuts or {}).items():
             if len(cuts) != self.scores - 1:
                 raise ValueError(
-                    f"cuts.{dim} needs {self.scores - 1} cut points for {self.scores} scores, got {len(cuts)}"
+                    _("cuts.{dim} needs {need} cut points for {scores} scores, got {got}").format(
+                        dim=dim, need=self.scores - 1, scores=self.scores, got=len(cuts))
                 )
             if cuts != sorted(cuts) or len(set(cuts)) != len(cuts):
-                raise ValueError(f"cuts.{dim} must strictly increase, got {cuts}")
+                raise ValueError(_("cuts.{dim} must strictly increase, got {cuts}").format(
+                    dim=dim, cuts=cuts))
         if self.segments == "standard11" and self.scores != 5:
-            raise ValueError("the standard11 segment map is defined on 1..5 scores; set scores: 5")
+            raise ValueError(_("the standard11 segment map is defined on 1..5 scores; set "
+                               "scores: 5"))
         return self
 
     def problems(self, context: SchemeContext) -> Iterator[SchemeProblem]:
@@ -349,12 +358,14 @@ class AbcSchemeSpec(SchemeBase):
         yield from tier_key_problems(self.tiers)
         shares = [t.cumulative for t in self.tiers]
         if shares[-1] is not None:
-            yield ("tiers", len(shares) - 1), "the last class takes the rest; remove its `cumulative:`"
+            yield ("tiers", len(shares) - 1), _("the last class takes the rest; remove its "
+                                                "`cumulative:`")
         given = [s for s in shares[:-1] if s is not None]
         if len(given) != len(shares) - 1:
-            yield ("tiers",), "every class but the last needs `cumulative:` (e.g. 0.8)"
+            yield ("tiers",), _("every class but the last needs `cumulative:` (e.g. 0.8)")
         elif given != sorted(given) or len(set(given)) != len(given):
-            yield ("tiers",), f"cumulative shares must increase, got {given}"
+            yield ("tiers",), _("cumulative shares must increase, got {shares}").format(
+                shares=given)
 
 
 def condition_problems(text: str, types: Mapping[str, str], at: Path) -> Iterator[SchemeProblem]:
@@ -375,7 +386,8 @@ def tier_key_problems(tiers: list[TierSpec], *, allows: tuple[str, ...] = ()
     seen: set[str] = set()
     for i, tier in enumerate(tiers):
         if tier.key in seen:
-            yield ("tiers", i, "key"), f"tier key {tier.key!r} is used twice; tier keys must be unique"
+            yield ("tiers", i, "key"), _("tier key {key} is used twice; tier keys must be "
+                                         "unique").format(key=repr(tier.key))
         seen.add(tier.key)
         if tier.status and "status" not in allows:
             yield (("tiers", i, "status"),
@@ -414,20 +426,25 @@ def cutoff_problems(tiers: list[TierSpec]) -> Iterator[SchemeProblem]:
     scores = [t.min_score for t in tiers]
     shares = [t.top_share for t in tiers]
     if any(s is not None for s in scores) and any(s is not None for s in shares):
-        yield ("tiers",), "cut tiers either by `min_score` or by `top_share`, not both"
+        yield ("tiers",), _("cut tiers either by `min_score` or by `top_share`, not both")
         return
     cut = scores if any(s is not None for s in scores) else shares
     name = "min_score" if cut is scores else "top_share"
     if cut[-1] is not None:
-        yield ("tiers", len(cut) - 1), f"the last tier takes the rest; remove its `{name}:`"
+        yield ("tiers", len(cut) - 1), _("the last tier takes the rest; remove its "
+                                         "`{field}:`").format(field=name)
     given = [c for c in cut[:-1] if c is not None]
     if len(given) != len(cut) - 1:
-        yield ("tiers",), f"every tier but the last needs `{name}:`"
+        yield ("tiers",), _("every tier but the last needs `{field}:`").format(field=name)
         return
     ordered = sorted(given, reverse=True) if cut is scores else sorted(given)
     if given != ordered or len(set(given)) != len(given):
-        want = "decrease" if cut is scores else "increase"
-        yield ("tiers",), f"{name} values must {want} down the tier list, got {given}"
+        if cut is scores:
+            yield ("tiers",), _("min_score values must decrease down the tier list, got "
+                                "{values}").format(values=given)
+        else:
+            yield ("tiers",), _("top_share values must increase down the tier list, got "
+                                "{values}").format(values=given)
 
 
 #: The most clusters a cluster scheme may have (``k`` and the top of ``k_range``).

@@ -21,6 +21,7 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import InitErrorDetails, PydanticCustomError, core_schema
 
 from tierwise.errors import SpecError
+from tierwise.i18n import _
 from tierwise.spec.learned import ClusterSchemeSpec, ClvSchemeSpec, ModelSchemeSpec
 from tierwise.spec.schemes import (
     AbcSchemeSpec,
@@ -106,15 +107,18 @@ def _validate(value: Any) -> SchemeBase:
     known = ", ".join(known_methods())
     if isinstance(value, SchemeBase):
         if _SECTIONS.get(value.method) is not type(value):
-            raise _error("unknown_method", f"method {value.method!r} has no registered scheme "
-                         f"section {type(value).__name__}; the known methods are {known}",
+            raise _error("unknown_method", _("method {method} has no registered scheme section "
+                                             "{section}; the known methods are {known}").format(
+                method=repr(value.method), section=type(value).__name__, known=known),
                          ("method",), value.method)
         return value
     if not isinstance(value, dict):
-        raise _error("scheme_type", "a scheme must be a mapping with `method:` and the method's "
-                     f"fields (methods: {known})", (), value)
+        raise _error("scheme_type", _("a scheme must be a mapping with `method:` and the "
+                                      "method's fields (methods: {known})").format(known=known),
+                     (), value)
     if "method" not in value:
-        raise _error("missing_method", f"a scheme needs `method:`, one of {known}",
+        raise _error("missing_method", _("a scheme needs `method:`, one of {known}").format(
+            known=known),
                      ("method",), value)
     method = value["method"]
     if isinstance(method, str) and method not in _SECTIONS:
@@ -122,9 +126,10 @@ def _validate(value: Any) -> SchemeBase:
         known = ", ".join(known_methods())
     model = _SECTIONS.get(method) if isinstance(method, str) else None
     if model is None:
-        raise _error("unknown_method", f"unknown method {method!r}; the known methods are "
-                     f"{known}. Check the spelling, or register the method "
-                     "(tierwise.methods.registry.register)", ("method",), method)
+        raise _error("unknown_method", _("unknown method {method}; the known methods are "
+                                         "{known}. Check the spelling, or register the method "
+                                         "(tierwise.methods.registry.register)").format(
+            method=repr(method), known=known), ("method",), method)
     return model.model_validate(value)
 
 

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator, Mapping
 
 from tierwise import expr
 from tierwise.errors import ExprError, Problem
+from tierwise.i18n import N_, _
 from tierwise.spec.loader import Located, dotted
 from tierwise.spec.models import (
     AggregateIndicatorSpec,
@@ -42,9 +43,14 @@ def column_type(source: SourceSpec, column: str) -> str | None:
     return _COLUMN_TYPES[spec.type] if spec else None
 
 
+#: An indicator's type as a person reads it.
+_TYPE_NAMES = {"bool": N_("a bool"), "date": N_("a date"), "string": N_("a string"),
+               "number": N_("a number")}
+
+
 def _suggest(name: str, options: Mapping[str, object] | set[str]) -> str:
     close = difflib.get_close_matches(name, list(options), n=1)
-    return f"; did you mean {close[0]!r}?" if close else ""
+    return _("; did you mean {name}?").format(name=repr(close[0])) if close else ""
 
 
 def indicator_types(project: ProjectSpec) -> dict[str, str]:
@@ -104,16 +110,16 @@ def _expr_problems(
             yield Problem(p.message, where=located.where(path), path=dotted(path))
 
 
-def _problems(project: ProjectSpec, located: Located) -> Iterator[Problem]:
-    def problem(message: str, *path: str | int) -> Problem:
-        return Problem(message, where=located.where(path), path=dotted(path))
-
+def _source_problems(project: ProjectSpec, located: Located,
+                     problem: Callable[..., Problem]) -> Iterator[Problem]:
+    """The customers source exists; event sources are dated; refund conditions check."""
     if CUSTOMERS not in (located.doc.get("sources") or {}):
-        yield problem("a project needs a `customers` source (one row per customer)", "sources")
+        yield problem(_("a project needs a `customers` source (one row per customer)"), "sources")
     for name, source in project.sources.items():
         if name != CUSTOMERS and source.time is None:
             yield problem(
-                f"event source {name!r} needs `time:` (the column dating each row)", "sources", name
+                _("event source {name} needs `time:` (the column dating each row)").format(
+                    name=repr(name)), "sources", name
             )
         if source.refunds and source.columns:
             col_types = {c: _COLUMN_TYPES[s.type] for c, s in source.columns.items()}
@@ -121,6 +127,13 @@ def _problems(project: ProjectSpec, located: Located) -> Iterator[Problem]:
                 source.refunds, col_types, ("sources", name, "refunds"), located, condition=True
             )
 
+
+
+def _problems(project: ProjectSpec, located: Located) -> Iterator[Problem]:
+    def problem(message: str, *path: str | int) -> Problem:
+        return Problem(message, where=located.where(path), path=dotted(path))
+
+    yield from _source_problems(project, located, problem)
     types = indicator_types(project)
     customers = project.sources.get(CUSTOMERS)
     for name, ind in project.indicators.items():
@@ -129,7 +142,8 @@ def _problems(project: ProjectSpec, located: Located) -> Iterator[Problem]:
             found = project.sources.get(ind.source)
             if found is None:
                 yield problem(
-                    f"unknown source {ind.source!r}{_suggest(ind.source, project.sources)}",
+                    _("unknown source {name}{suggestion}").format(
+                        name=repr(ind.source), suggestion=_suggest(ind.source, project.sources)),
                     *at,
                     "source",
                 )
@@ -137,14 +151,15 @@ def _problems(project: ProjectSpec, located: Located) -> Iterator[Problem]:
             source = found
             if ind.source == CUSTOMERS:
                 yield problem(
-                    "aggregates run over event sources; use `attribute:` for customer columns",
+                    _("aggregates run over event sources; use `attribute:` for customer columns"),
                     *at,
                     "source",
                 )
             if source.columns and ind.column and ind.column not in source.columns:
                 yield problem(
-                    f"source {ind.source!r} has no column {ind.column!r}"
-                    f"{_suggest(ind.column, source.columns)}",
+                    _("source {source} has no column {column}{suggestion}").format(
+                        source=repr(ind.source), column=repr(ind.column),
+                        suggestion=_suggest(ind.column, source.columns)),
                     *at,
                     "column",
                 )
@@ -155,8 +170,9 @@ def _problems(project: ProjectSpec, located: Located) -> Iterator[Problem]:
                 and column_type(source, ind.column) != "number"
             ):
                 yield problem(
-                    f"agg {ind.agg!r} needs a numeric column; {ind.column!r} is "
-                    f"{source.columns[ind.column].type}",
+                    _("agg {agg} needs a numeric column; {column} is {type}").format(
+                        agg=repr(ind.agg), column=repr(ind.column),
+                        type=source.columns[ind.column].type),
                     *at,
                     "agg",
                 )
@@ -168,8 +184,9 @@ def _problems(project: ProjectSpec, located: Located) -> Iterator[Problem]:
         elif isinstance(ind, AttributeIndicatorSpec):
             if customers and customers.columns and ind.attribute not in customers.columns:
                 yield problem(
-                    f"the customers source has no column {ind.attribute!r}"
-                    f"{_suggest(ind.attribute, customers.columns)}",
+                    _("the customers source has no column {column}{suggestion}").format(
+                        column=repr(ind.attribute),
+                        suggestion=_suggest(ind.attribute, customers.columns)),
                     *at,
                     "attribute",
                 )
@@ -200,24 +217,28 @@ def _scheme_problems(
     if refusal is not None and scheme.stability is not None \
             and scheme.stability.downgrade_margin > 0:
         yield problem(
-            f"downgrade_margin needs fixed thresholds (rules conditions or scorecard `min_score` "
-            f"cut-offs), but {refusal}, so there is no threshold to loosen; remove "
-            "`downgrade_margin` and use `downgrade_after: 2` (a grace period of runs) instead",
+            _("downgrade_margin needs fixed thresholds (rules conditions or scorecard "
+              "`min_score` cut-offs), but {refusal}, so there is no threshold to loosen; remove "
+              "`downgrade_margin` and use `downgrade_after: 2` (a grace period of runs) "
+              "instead").format(refusal=refusal),
             *at, "stability", "downgrade_margin")
     types = context.types
     for field, ref, use in scheme.indicator_refs():
         if ref not in context.indicators:
             yield problem(
-                f"unknown indicator {ref!r}{_suggest(ref, set(context.indicators))}", *at, *field
+                _("unknown indicator {name}{suggestion}").format(
+                    name=repr(ref), suggestion=_suggest(ref, set(context.indicators))),
+                *at, *field
             )
         elif types.get(ref, "number") != "number":
             fix = (
-                f"derive a number with `expr: days_since({ref})`"
+                _("derive a number with `expr: days_since({name})`").format(name=ref)
                 if types[ref] == "date"
-                else "use a count, sum or average, or a numeric column"
+                else _("use a count, sum or average, or a numeric column")
             )
             yield problem(
-                f"indicator {ref!r} is a {types[ref]}, but {use} needs a number; {fix}",
+                _("indicator {name} is {type}, but {use} needs a number; {fix}").format(
+                    name=repr(ref), type=_(_TYPE_NAMES.get(types[ref], types[ref])), use=use, fix=fix),
                 *at,
                 *field,
             )
@@ -239,7 +260,8 @@ def _derived_problems(
         return
     if name in _reachable(name, project):
         yield Problem(
-            f"indicator {name!r} depends on itself through its expression",
+            _("indicator {name} depends on itself through its expression; remove the "
+              "reference to it").format(name=repr(name)),
             where=located.where(at),
             path=dotted(at),
         )
@@ -248,8 +270,9 @@ def _derived_problems(
     missing = sorted(expr.names(node) - project.indicators.keys())
     if missing:
         yield Problem(
-            f"unknown indicator {missing[0]!r}{_suggest(missing[0], project.indicators)}"
-            f" in {ind.expr!r}",
+            _("unknown indicator {name}{suggestion} in {expr}").format(
+                name=repr(missing[0]), suggestion=_suggest(missing[0], project.indicators),
+                expr=repr(ind.expr)),
             where=located.where(at),
             path=dotted(at),
         )

@@ -31,6 +31,7 @@ from typing import Any, Literal, NamedTuple, cast
 import sqlalchemy as sa
 
 from tierwise.errors import StoreError
+from tierwise.i18n import N_, _
 from tierwise.store.query import where_equal
 from tierwise.store.tables import audit_events, audit_head
 
@@ -126,8 +127,8 @@ def _to_text(value: Any, what: str) -> str | None:
         return canonical_json(value)
     except (TypeError, ValueError) as exc:
         raise StoreError(
-            f"audit {what} cannot be written as JSON ({exc}); pass dicts with string keys, "
-            "lists, strings, numbers, booleans, dates or None"
+            _("audit {what} cannot be written as JSON ({exc}); pass dicts with string keys, "
+              "lists, strings, numbers, booleans, dates or None").format(what=what, exc=exc)
         ) from exc
 
 
@@ -147,8 +148,9 @@ def _check_length(what: str, value: str) -> None:
     limit = cast(sa.String, audit_events.c[what].type).length
     if not value or (limit is not None and len(value) > limit):
         raise StoreError(
-            f"audit {what} {value[:40]!r} is {len(value)} characters long; "
-            f"it must have 1 to {limit}"
+            _("audit {what} {value!r} is {n} characters long; it must have 1 to {limit}").format(
+                what=what,
+                value=value[:40], n=len(value), limit=limit)
         )
 
 
@@ -233,9 +235,9 @@ def _locked_head(conn: sa.Connection) -> tuple[int, str]:
             ).scalar_one()
             if existing:
                 raise StoreError(
-                    f"the audit head row is missing but audit_events holds {existing} events; "
-                    "the log was tampered with: run the audit check, and restore audit_head and "
-                    "audit_events from a backup"
+                    _("the audit head row is missing but audit_events holds {existing} events; "
+                      "the log was tampered with: run the audit check, and restore audit_head "
+                      "and audit_events from a backup").format(existing=existing)
                 )
         head = conn.execute(query).first()
         assert head is not None  # inserted above, or by the concurrent first writer
@@ -277,7 +279,7 @@ def _event(row: sa.Row[Any]) -> AuditEvent:
     )
 
 
-_RESTORE = "restore audit_events and audit_head from a backup"
+_RESTORE = N_("restore audit_events and audit_head from a backup")
 
 
 def verify(conn: sa.Connection) -> AuditReport:
@@ -300,28 +302,32 @@ def verify(conn: sa.Connection) -> AuditReport:
             missing = f"seq {expected}" if seq == expected + 1 else f"seqs {expected}-{seq - 1}"
             problems.append(AuditProblem(
                 expected, "deleted",
-                f"audit events {missing} are missing: they were deleted; {_RESTORE}; "
-                f"the chain after seq {expected - 1} cannot be trusted",
+                _("audit events {missing} are missing: they were deleted; {restore}; the "
+                  "chain after seq {n} cannot be trusted").format(missing=missing,
+                    restore=_(_RESTORE), n=expected - 1),
             ))
         elif seq < expected:
             problems.append(AuditProblem(
                 seq, "reordered",
-                f"audit event seq {seq} is out of the chain's range (it starts at 1); "
-                f"{_RESTORE}",
+                _("audit event seq {seq} is out of the chain's range (it starts at 1); "
+                  "{restore}").format(seq=seq, restore=_(_RESTORE)),
             ))
         elif row.prev_hash != prev_hash:
-            before = f"seq {seq - 1}" if seq > 1 else "the start of the chain"
+            before = _("seq {n}").format(n=seq - 1) if seq > 1 else _("the start of the chain")
             problems.append(AuditProblem(
                 seq, "reordered",
-                f"audit event seq {seq} does not follow {before} (its prev_hash is not the hash "
-                f"of {before}): events were reordered, or {before} was replaced and re-hashed; "
-                f"{_RESTORE}; the chain from seq {max(seq - 1, 1)} on cannot be trusted",
+                _("audit event seq {seq} does not follow {before} (its prev_hash is not the "
+                  "hash of {before}): events were reordered, or {before} was replaced and "
+                  "re-hashed; {restore}; the chain from seq {max} on cannot be trusted").format(
+                      seq=seq,
+                    before=before, restore=_(_RESTORE), max=max(seq - 1, 1)),
             ))
         if _row_hash(row) != row.hash:
             problems.append(AuditProblem(
                 seq, "edited",
-                f"audit event seq {seq} was edited after it was written (its content no longer "
-                f"matches its hash); {_RESTORE}; the chain after seq {seq} cannot be trusted",
+                _("audit event seq {seq} was edited after it was written (its content no "
+                  "longer matches its hash); {restore}; the chain after seq {seq} cannot be "
+                  "trusted").format(seq=seq, restore=_(_RESTORE)),
             ))
         expected = max(expected, seq + 1)
         prev_hash = row.hash
@@ -352,15 +358,16 @@ def _check_head(
             return []
         return [AuditProblem(
             last_seq, "head_mismatch",
-            f"the audit head row is missing but audit_events holds {count} events up to seq "
-            f"{last_seq}; {_RESTORE}",
+            _("the audit head row is missing but audit_events holds {count} events up to seq "
+              "{last_seq}; {restore}").format(count=count, last_seq=last_seq, restore=_(_RESTORE)),
         )]
     problems = []
     if len(heads) > 1 or heads[0].id != _HEAD_ID:
         problems.append(AuditProblem(
             last_seq, "head_mismatch",
-            f"audit_head holds rows with ids {[h.id for h in heads]}; it must hold one row with "
-            f"id {_HEAD_ID}; {_RESTORE}",
+            _("audit_head holds rows with ids {ids}; it must hold one row with id "
+              "{head_id}; {restore}").format(ids=[h.id for h in heads], head_id=_HEAD_ID,
+                restore=_(_RESTORE)),
         ))
     head = next((h for h in heads if h.id == _HEAD_ID), None)
     if head is None:
@@ -370,21 +377,24 @@ def _check_head(
         missing = f"seq {first}" if head.seq == first else f"seqs {first}-{head.seq}"
         problems.append(AuditProblem(
             first, "deleted",
-            f"audit events {missing} are missing: the newest events were deleted (audit_head "
-            f"says the chain ends at seq {head.seq}, the table at seq {last_seq}); {_RESTORE}",
+            _("audit events {missing} are missing: the newest events were deleted (audit_head "
+              "says the chain ends at seq {seq}, the table at seq {last_seq}); {restore}").format(
+                  missing=missing,
+                seq=head.seq, last_seq=last_seq, restore=_(_RESTORE)),
         ))
     elif head.seq < last_seq:
         problems.append(AuditProblem(
             head.seq, "head_mismatch",
-            f"audit_head says the chain ends at seq {head.seq} but audit_events goes on to seq "
-            f"{last_seq}: the head was edited or events were added by hand; {_RESTORE}; the "
-            f"events after seq {head.seq} cannot be trusted",
+            _("audit_head says the chain ends at seq {seq} but audit_events goes on to seq "
+              "{last_seq}: the head was edited or events were added by hand; {restore}; the "
+              "events after seq {seq} cannot be trusted").format(seq=head.seq, last_seq=last_seq,
+                restore=_(_RESTORE)),
         ))
     elif head.hash != last_hash:
         problems.append(AuditProblem(
             head.seq, "head_mismatch",
-            f"audit_head's hash is not the hash of the last event (seq {head.seq}): the head "
-            f"or the last event was edited; {_RESTORE}",
+            _("audit_head's hash is not the hash of the last event (seq {seq}): the head or "
+              "the last event was edited; {restore}").format(seq=head.seq, restore=_(_RESTORE)),
         ))
     return problems
 
@@ -417,7 +427,9 @@ def events(
     """
     if limit < 0 or offset < 0:
         raise StoreError(
-            f"audit events: limit {limit} and offset {offset} must be 0 or more"
+            _("audit events: limit {limit} and offset {offset} must be 0 or more").format(
+                limit=limit,
+                offset=offset)
         )
     query = sa.select(audit_events).order_by(audit_events.c.seq.desc()).limit(limit)
     if offset:

@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from tierwise.errors import ConflictError, NotFoundError, PermissionDenied, StoreError
+from tierwise.i18n import _
 from tierwise.store import audit
 from tierwise.store.schemes import lock, now, scheme_id
 from tierwise.store.tables import overrides, schemes
@@ -110,9 +111,10 @@ def create(
     if live:
         o = live[0]
         raise ConflictError(
-            f"customer {customer_id!r} already has override #{o.id} in {scheme!r} ({o.kind}"
-            f"{' ' + o.tier if o.tier else ''}, {o.status}); revoke it first "
-            f"(`tierwise override revoke {o.id}`)"
+            _("customer {customer} already has override #{id} in {scheme} ({kind}, {status}); "
+              "revoke it first (`tierwise override revoke {id}`)").format(
+                  customer=repr(customer_id), id=o.id, scheme=repr(scheme),
+                  kind=f"{o.kind} {o.tier}" if o.tier else o.kind, status=o.status)
         )
     oid = conn.execute(
         sa.insert(overrides).values(
@@ -133,20 +135,23 @@ def _check(request: OverrideRequest, tiers: list[str], start: date) -> None:
     """Refuse a request without a reason, of an unknown kind or tier, or expiring too soon."""
     kind, tier = request.kind, request.tier
     if not request.reason or not request.reason.strip():
-        raise StoreError("an override needs a reason: say why this customer's grade is changed")
+        raise StoreError(_("an override needs a reason: say why this customer's grade is "
+                           "changed"))
     if kind not in KINDS:
-        raise StoreError(f"override kind {kind!r} is unknown; use one of {', '.join(KINDS)}")
+        raise StoreError(_("override kind {kind} is unknown; use one of {kinds}").format(
+            kind=repr(kind), kinds=", ".join(KINDS)))
     if kind == "exclude":
         if tier is not None:
-            raise StoreError("an exclude override takes no tier; leave the tier out")
+            raise StoreError(_("an exclude override takes no tier; leave the tier out"))
     elif tier not in tiers:
         raise StoreError(
-            f"tier {tier!r} is not a tier of {request.scheme!r}; tiers: {', '.join(tiers)}"
+            _("tier {tier} is not a tier of {scheme}; tiers: {tiers}").format(
+                tier=repr(tier), scheme=repr(request.scheme), tiers=", ".join(tiers))
         )
     if request.expires is not None and request.expires <= start:
         raise StoreError(
-            f"the override expires on {request.expires}, not after it starts ({start}); give a "
-            "later expiry or none"
+            _("the override expires on {expires}, not after it starts ({start}); give a later "
+              "expiry or none").format(expires=request.expires, start=start)
         )
 
 
@@ -154,7 +159,8 @@ def get(conn: sa.Connection, override_id: int) -> Override:
     """The override with id ``override_id``."""
     row = conn.execute(_select().where(overrides.c.id == override_id)).first()
     if row is None:
-        raise NotFoundError(f"no override #{override_id}; `tierwise override list` shows them")
+        raise NotFoundError(_("no override #{id}; `tierwise override list` shows them").format(
+            id=override_id))
     return _row(row)
 
 
@@ -163,18 +169,20 @@ def _decide(conn: sa.Connection, override_id: int, *, actor: str, status: str, n
     before = get(conn, override_id)
     if revision is not None and revision != before.revision:
         raise ConflictError(
-            f"override #{override_id} changed since you read it (revision {revision}, now "
-            f"{before.revision}); reload it and decide again"
+            _("override #{id} changed since you read it (revision {revision}, now {now}); "
+              "reload it and decide again").format(id=override_id, revision=revision,
+                                                   now=before.revision)
         )
     if before.status not in allowed_from:
         raise ConflictError(
-            f"override #{override_id} is {before.status}; only a {' or '.join(allowed_from)} "
-            f"override can be {status}"
+            _("override #{override_id} is {status}; only a {allowed} override can be {wanted}"
+              ).format(override_id=override_id, status=before.status,
+                       allowed=_(" or ").join(allowed_from), wanted=status)
         )
     if status in (ACTIVE, REJECTED) and actor == before.author:
         raise PermissionDenied(
-            f"{actor!r} wrote override #{override_id} and cannot approve or reject it; "
-            "a second person must decide"
+            _("{actor!r} wrote override #{override_id} and cannot approve or reject it; a "
+              "second person must decide").format(actor=actor, override_id=override_id)
         )
     updated = conn.execute(
         sa.update(overrides)
@@ -183,7 +191,8 @@ def _decide(conn: sa.Connection, override_id: int, *, actor: str, status: str, n
                 revision=before.revision + 1)
     )
     if updated.rowcount != 1:
-        raise ConflictError(f"override #{override_id} changed while deciding; try again")
+        raise ConflictError(_("override #{id} changed while deciding; try again").format(
+            id=override_id))
     after = get(conn, override_id)
     audit.append(conn, actor=actor, action=action, object_type="override",
                  object_id=str(override_id), before=_public(before), after=_public(after))

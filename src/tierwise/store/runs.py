@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from tierwise.errors import NotFoundError
+from tierwise.i18n import _
 from tierwise.store import audit
 from tierwise.store.schemes import now, scheme_id
 from tierwise.store.tables import run_tiers, runs, scheme_versions, schemes
@@ -155,7 +156,8 @@ def get(conn: sa.Connection, run_id: int) -> Run:
     """The run with id ``run_id``."""
     row = conn.execute(_select().where(runs.c.id == run_id)).first()
     if row is None:
-        raise NotFoundError(f"no run {run_id}; `tierwise runs list SCHEME` shows the runs")
+        raise NotFoundError(_("no run {id}; `tierwise runs list SCHEME` shows the runs").format(
+            id=run_id))
     return _run(row)
 
 

@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from tierwise.errors import ConflictError, NotFoundError, StoreError
+from tierwise.i18n import _
 from tierwise.store import audit
 from tierwise.store.tables import activations, scheme_versions, schemes
 
@@ -63,8 +64,8 @@ def scheme_id(conn: sa.Connection, name: str, *, create: bool = False) -> int:
         return int(found)
     if not create:
         raise NotFoundError(
-            f"scheme {name!r} is not in the store yet; run it or save it "
-            f"(`tierwise scheme save {name}`) first"
+            _("scheme {name} is not in the store yet; run it or save it (`tierwise scheme save "
+              "{key}`) first").format(name=repr(name), key=name)
         )
     try:
         with conn.begin_nested():
@@ -162,8 +163,9 @@ def version(conn: sa.Connection, scheme: str, number: int) -> Version:
                                          scheme_versions.c.number == number)
     ).first()
     if row is None:
-        known = ", ".join(str(v.number) for v in versions(conn, scheme)) or "none"
-        raise NotFoundError(f"scheme {scheme!r} has no version {number}; versions: {known}")
+        known = ", ".join(str(v.number) for v in versions(conn, scheme)) or _("none")
+        raise NotFoundError(_("scheme {scheme} has no version {number}; versions: {known}").format(
+            scheme=repr(scheme), number=number, known=known))
     return _version(row, scheme)
 
 
@@ -227,13 +229,14 @@ def rollback(conn: sa.Connection, scheme: str, *, actor: str,
     today = effective_from or date.today()
     current = active_version(conn, scheme, today)
     if current is None:
-        raise StoreError(f"scheme {scheme!r} has no active version to roll back from")
+        raise StoreError(_("scheme {scheme} has no active version to roll back from").format(
+            scheme=repr(scheme)))
     earlier = [a.version for a in activation_list(conn, scheme)
                if a.effective_from <= today and a.version != current.number]
     if not earlier:
         raise ConflictError(
-            f"scheme {scheme!r} has had no other active version than {current.number}; "
-            "nothing to roll back to"
+            _("scheme {scheme} has had no other active version than {number}; nothing to roll "
+              "back to").format(scheme=repr(scheme), number=current.number)
         )
     return activate(conn, scheme, earlier[-1], actor=actor, effective_from=today, kind="rollback")
 

@@ -22,6 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from tierwise.errors import ConflictError, NotFoundError, PermissionDenied, StoreError
+from tierwise.i18n import _
 from tierwise.store import audit
 from tierwise.store.schemes import now
 from tierwise.store.tables import api_tokens, assignments, login_failures, sessions, users
@@ -77,8 +78,8 @@ def _user(row: sa.Row[Any]) -> User:
 
 def _check_password_rules(password: str) -> None:
     if len(password) < 12:
-        raise StoreError("a password needs at least 12 characters; a passphrase of a few words "
-                         "is easiest to remember")
+        raise StoreError(_("a password needs at least 12 characters; a passphrase of a few "
+                           "words is easiest to remember"))
 
 
 def create(conn: sa.Connection, username: str, *, role: str, password: str, actor: str,
@@ -86,12 +87,14 @@ def create(conn: sa.Connection, username: str, *, role: str, password: str, acto
     """Add a user with a role and a password."""
     name = username.strip()
     if not name or len(name) > 200 or any(c.isspace() for c in name):
-        raise StoreError(f"user name {username!r} must be 1-200 characters without spaces")
+        raise StoreError(_("user name {name} must be 1-200 characters without spaces").format(
+            name=repr(username)))
     if role not in ROLES:
-        raise StoreError(f"role {role!r} is unknown; use one of {', '.join(ROLES)}")
+        raise _unknown_role(role)
     _check_password_rules(password)
     if conn.execute(sa.select(users.c.id).where(users.c.username == name)).first():
-        raise ConflictError(f"user {name!r} already exists")
+        raise ConflictError(_("user {name} already exists; pick another user name").format(
+            name=repr(name)))
     uid = conn.execute(sa.insert(users).values(
         username=name, display_name=display_name, role=role,
         password_hash=hash_password(password), created_at=now(),
@@ -106,7 +109,7 @@ def get(conn: sa.Connection, user_id: int) -> User:
     """The user with id ``user_id``."""
     row = conn.execute(sa.select(users).where(users.c.id == user_id)).first()
     if row is None:
-        raise NotFoundError(f"no user {user_id}")
+        raise NotFoundError(_("no user {id}").format(id=user_id))
     return _user(row)
 
 
@@ -114,7 +117,8 @@ def by_name(conn: sa.Connection, username: str) -> User:
     """The user called ``username``."""
     row = conn.execute(sa.select(users).where(users.c.username == username)).first()
     if row is None:
-        raise NotFoundError(f"no user {username!r}; `tierwise user list` shows the users")
+        raise NotFoundError(_("no user {name}; `tierwise user list` shows the users").format(
+            name=repr(username)))
     return _user(row)
 
 
@@ -225,8 +229,8 @@ def new_token(conn: sa.Connection, username: str, name: str, *, actor: str,
         raise PermissionDenied(f"user {username!r} is disabled; enable them first "
                                f"(`tierwise user enable {username}`)")
     if not name.strip() or len(name) > 200:
-        raise StoreError(f"token name {name[:40]!r} must be 1-200 characters; say what the "
-                         "token is for, e.g. 'nightly export'")
+        raise StoreError(_("token name {name} must be 1-200 characters; say what the token is "
+                           "for, e.g. 'nightly export'").format(name=repr(name[:40])))
     secret = "tw_" + secrets.token_urlsafe(32)
     moment = now()
     expires = moment + timedelta(days=days) if days is not None else None
@@ -246,7 +250,8 @@ def revoke_token(conn: sa.Connection, token_id: int, *, actor: str) -> None:
                                                     api_tokens.c.revoked_at.is_(None))
                         .values(revoked_at=now()))
     if done.rowcount != 1:
-        raise NotFoundError(f"no live API token {token_id}; `tierwise user tokens` lists them")
+        raise NotFoundError(_("no live API token {id}; `tierwise user tokens` lists them").format(
+            id=token_id))
     audit.append(conn, actor=actor, action="token.revoked", object_type="api_token",
                  object_id=str(token_id))
 
@@ -361,13 +366,14 @@ def revoke_session(conn: sa.Connection, session_id: str, *, actor: str) -> Sessi
     """End the session with the public id ``session_id`` (as :func:`session_list` shows it)."""
     handle = session_id.strip().lower()
     if len(handle) != 16 or any(c not in "0123456789abcdef" for c in handle):
-        raise NotFoundError(f"no session {session_id!r}; a session id is 16 hexadecimal "
-                            "characters, as `tierwise user sessions` shows them")
+        raise NotFoundError(_("no session {id}; a session id is 16 hexadecimal characters, as "
+                              "`tierwise user sessions` shows them").format(id=repr(session_id)))
     row = conn.execute(sa.select(sessions, users.c.username)
                        .join(users, users.c.id == sessions.c.user_id)
                        .where(sessions.c.id_hash.startswith(handle))).first()
     if row is None:
-        raise NotFoundError(f"no session {session_id!r}; it may have ended already")
+        raise NotFoundError(_("no session {id}; it may have ended already").format(
+            id=repr(session_id)))
     conn.execute(sa.delete(sessions).where(sessions.c.id_hash == row.id_hash))
     audit.append(conn, actor=actor, action="session.revoked", object_type="user",
                  object_id=row.username, after={"session": handle})
@@ -390,10 +396,16 @@ def has_users(conn: sa.Connection) -> bool:
     return conn.execute(sa.select(users.c.id).limit(1)).first() is not None
 
 
+def _unknown_role(role: str) -> StoreError:
+    return StoreError(_("role {role} is unknown; use one of {roles}").format(
+        role=repr(role), roles=", ".join(ROLES)))
+
+
 def _keep_an_admin(conn: sa.Connection, user: User, what: str) -> None:
     if user.role == "admin" and not user.disabled and enabled_admins(conn) == [user.username]:
-        raise ConflictError(f"{user.username!r} is the last enabled admin; {what} would leave "
-                            "no one able to manage users. Make another admin first")
+        raise ConflictError(_("{name} is the last enabled admin; {what} would leave no one able "
+                              "to manage users. Make another admin first").format(
+                                  name=repr(user.username), what=what))
 
 
 def set_disabled(conn: sa.Connection, username: str, disabled: bool, *, actor: str) -> User:
@@ -415,7 +427,7 @@ def set_disabled(conn: sa.Connection, username: str, disabled: bool, *, actor: s
 def set_role(conn: sa.Connection, username: str, role: str, *, actor: str) -> User:
     """Give a user another role; their sessions end so that no page keeps the old rights."""
     if role not in ROLES:
-        raise StoreError(f"role {role!r} is unknown; use one of {', '.join(ROLES)}")
+        raise _unknown_role(role)
     user = by_name(conn, username)
     if user.role == role:
         return user

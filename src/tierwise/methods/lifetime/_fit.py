@@ -14,13 +14,14 @@ import numpy as np
 import numpy.typing as npt
 
 from tierwise.errors import DataError, MethodError, SpecError
+from tierwise.i18n import N_, _
 
 Floats: TypeAlias = npt.NDArray[np.float64]
 
 #: Below this many repeat buyers the dropout and purchase processes cannot be told apart.
 MIN_REPEAT_BUYERS = 20
 #: What to use instead when a CLV model cannot be fitted.
-FALLBACK = "use method: rfm or rules, which need no fitted model"
+FALLBACK = N_("use method: rfm or rules, which need no fitted model")
 
 
 def scipy_special() -> Any:
@@ -29,7 +30,8 @@ def scipy_special() -> Any:
         from scipy import special
     except ImportError:  # pragma: no cover - exercised only without the [ml] extra
         raise MethodError(
-            "CLV models need scipy: pip install 'tierwise[ml]'; or " + FALLBACK
+            _("CLV models need scipy: pip install 'tierwise[ml]'; or {fallback}").format(
+                fallback=_(FALLBACK))
         ) from None
     return special
 
@@ -148,23 +150,29 @@ def require_fit_support(x: Floats, age: Floats, w: Floats, *, model: str) -> Non
     """
     counted = w > 0
     if not counted.any():
-        raise MethodError(f"{model}: there are no customers to fit on; {FALLBACK}")
+        raise MethodError(_("{model}: there are no customers to fit on; {fallback}").format(
+            model=model,
+                              fallback=_(FALLBACK)))
     if not np.any(age[counted] > 0):
         raise MethodError(
-            f"{model}: every customer has T = 0 (first purchase on the as-of date), so there is "
-            f"no observation time to fit on; move the as-of date later or {FALLBACK}"
+            _("{model}: every customer has T = 0 (first purchase on the as-of date), so there "
+              "is no observation time to fit on; move the as-of date later or {fallback}").format(
+                  model=model,
+                fallback=_(FALLBACK))
         )
     repeat = float(w[x > 0].sum())
     if repeat < MIN_REPEAT_BUYERS:
         raise MethodError(
-            f"{model}: needs at least {MIN_REPEAT_BUYERS} repeat buyers (frequency > 0) to fit; "
-            f"the data have {repeat:g}; {FALLBACK}"
+            _("{model}: needs at least {min_repeat_buyers} repeat buyers (frequency > 0) to "
+              "fit; the data have {repeat:g}; {fallback}").format(model=model,
+                min_repeat_buyers=MIN_REPEAT_BUYERS, repeat=repeat, fallback=_(FALLBACK))
         )
     seen = np.unique(x[counted])
     if seen.size < 2:
         raise MethodError(
-            f"{model}: frequency does not vary (every customer has {seen[0]:g}), so purchase "
-            f"rate and dropout cannot be told apart; {FALLBACK}"
+            _("{model}: frequency does not vary (every customer has {seen:g}), so purchase "
+              "rate and dropout cannot be told apart; {fallback}").format(model=model,
+                seen=seen[0], fallback=_(FALLBACK))
         )
 
 
