@@ -25,7 +25,7 @@ import pytest
 from pydantic import TypeAdapter
 
 import tierwise.engine
-from tierwise import methods
+from tierwise import i18n, methods
 from tierwise.engine import connect, spark_session
 from tierwise.indicators import CUSTOMER, feature_table
 from tierwise.methods.base import fmt, rounded
@@ -72,7 +72,14 @@ def grade_all(project: Project) -> Outcome:
 
     The feature table is not materialized, as in the run service on Spark: every grade query
     recomputes it, so a feature that is not the same bits on every computation shows up here.
+    Texts are rendered in English: a module fixture runs before each test's own language
+    reset, so an earlier module's Chinese command would otherwise still be current.
     """
+    with i18n.use(i18n.DEFAULT):
+        return _grade_all(project)
+
+
+def _grade_all(project: Project) -> Outcome:
     start = time.perf_counter()
     engine = connect(project.spec.engine, base=project.root)
     try:
