@@ -78,7 +78,7 @@ def test_runs_summary_and_transitions(client: TestClient) -> None:
     # A manager gets the same counts but only their own customers among the movers (chosen in
     # the engine before the limit). C4 is the one mover (down) and not theirs, until assigned.
     assert {k: [m["customer_id"] for m in v] for k, v in moves["movers"].items()} == {
-        "up": [], "down": ["C4"], "entry": [], "exit": []}
+        "up": [], "down": ["C4"], "status_entry": [], "status_exit": [], "entry": [], "exit": []}
     url = f"/api/v1/runs/{listed[1]['id']}/transitions"
     manager = token(client, "max")
     theirs = client.get(url, headers=manager, params={"limit": 1}).json()

@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from tests.conftest import write
+from tierwise import i18n
 from tierwise.cli import main
 from tierwise.demo import DirtyRow, write_dirty_retail
 from tierwise.services.demo import copy_example
@@ -161,7 +162,10 @@ def test_explain_prints_reasons_and_gap(starter: tuple[Path, Result]) -> None:
     # The first customers in id order until one has a tier above to reach.
     ids = pq.read_table(next((folder / "output" / "value").glob("runs/*/grades.parquet")))
     for customer in ids["customer_id"].to_pylist()[:50]:
-        grade = explain(project, "value", customer).grade
+        # In English, as the command below speaks: `run --lang zh` left Chinese current in
+        # this process, and reasons and gaps are rendered in the current language.
+        with i18n.use("en"):
+            grade = explain(project, "value", customer).grade
         if grade["gap"]:
             break
     else:

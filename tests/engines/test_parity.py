@@ -25,7 +25,7 @@ import pytest
 from pydantic import TypeAdapter
 
 import tierwise.engine
-from tierwise import methods
+from tierwise import i18n, methods
 from tierwise.engine import connect, spark_session
 from tierwise.indicators import CUSTOMER, feature_table
 from tierwise.methods.base import fmt, rounded
@@ -72,7 +72,14 @@ def grade_all(project: Project) -> Outcome:
 
     The feature table is not materialized, as in the run service on Spark: every grade query
     recomputes it, so a feature that is not the same bits on every computation shows up here.
+    Texts are rendered in English: a module fixture runs before each test's own language
+    reset, so an earlier module's Chinese command would otherwise still be current.
     """
+    with i18n.use(i18n.DEFAULT):
+        return _grade_all(project)
+
+
+def _grade_all(project: Project) -> Outcome:
     start = time.perf_counter()
     engine = connect(project.spec.engine, base=project.root)
     try:
@@ -501,11 +508,12 @@ def test_hand_computed_rules(duckdb: Outcome) -> None:
     )
     assert one["gap"] == "to reach 'vip': orders_12m +6 (>= 8), spend_12m +50 (>= 2000)"
     two = _row(grades, "C9002")
-    # 364 days since the last sale > 180; the tier above (north) tests text, so no gap.
+    # 364 days since the last sale > 180. The tier just above (north) tests text, so no
+    # change of numbers reaches it: the gap names the nearest tier above that one can reach.
     assert (two["tier"], two["reasons"], two["gap"]) == (
         "lapsed",
         "rule 'lapsed' matched: recency > 180 or is_null(recency) [recency=364]",
-        None,
+        "to reach 'silver': orders_12m +2 (>= 3), channels +1 (>= 2)",
     )
     three = _row(grades, "C9003")
     assert three["reasons"].endswith("[recency=null]") and three["tier"] == "lapsed"

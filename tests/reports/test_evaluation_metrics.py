@@ -61,6 +61,17 @@ def test_one_scheme_by_hand() -> None:
     assert (silver.customers, silver.lift, bronze.lift) == (0, None, 0.0)
 
 
+def test_a_status_tier_orders_below_the_ladder() -> None:
+    # C3 is in churn risk (a status, rank 0): it must not count as better than gold.
+    outcome = np.array([300.0, 100.0, 0.0])
+    top, _ = future_top(outcome, 0.2)
+    got = evaluate_grades("tier", ["gold", "silver", "churn_risk"],
+                          np.array(["gold", "silver", "churn_risk"], dtype=object),
+                          np.array([1, 2, 0]), None, outcome, top)
+    assert got.auc == 1.0 and got.spearman == pytest.approx(1.0)
+    assert [t.rank for t in got.tiers] == [1, 2, 0]
+
+
 def test_calibration_by_decile() -> None:
     predicted = np.arange(20, dtype=float)
     bins = calibrate(predicted, predicted * 2)

@@ -79,7 +79,8 @@ def test_transitions_between_two_runs(months: Path) -> None:
         # C2 gold -> silver (one order in the window left); C3 gold -> bronze? No: C3's
         # January orders left the window in April. Hand: June: C1 gold, C2 gold, C3 bronze,
         # C4 bronze, C5 bronze; July: C1 gold, C2 silver, rest bronze.
-        assert moves.counts == {"up": 0, "down": 1, "entry": 0, "exit": 0, "same": 4}
+        assert moves.counts == {"up": 0, "down": 1, "status_entry": 0, "status_exit": 0,
+                                "entry": 0, "exit": 0, "same": 4}
         down = moves.movers["down"]
         assert [(m["customer_id"], m["from_tier"], m["to_tier"]) for m in down] == [
             ("C2", "gold", "silver")]

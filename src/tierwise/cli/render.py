@@ -58,7 +58,9 @@ def summary_table(title: str, rows: list[TierRow], *, value: str | None, lang: s
         cells = [num(row.customers), pct(row.share)]
         if value:
             cells += [num(row.value_sum), num(row.value_mean), pct(row.value_share)]
-        table.add_row(str(row.rank), Text.assemble((row.key, "bold"), "  ", label), *cells)
+        # A status tier (rank 0) stands outside the value ladder.
+        rank = str(row.rank) if row.rank else "-"
+        table.add_row(rank, Text.assemble((row.key, "bold"), "  ", label), *cells)
     return table
 
 
@@ -172,7 +174,7 @@ def explanation_table(exp: Explanation, tier: TierSpec | None = None,
     table.add_column("value")
     g = exp.grade
     table.add_row(_("tier"), Text(_("{tier} ({label}), rank {rank}").format(
-        tier=g["tier"], label=_grade_label(g, tier, lang), rank=g["tier_rank"])))
+        tier=g["tier"], label=_grade_label(g, tier, lang), rank=g["tier_rank"] or "-")))
     if tier is not None and tier.description_text(lang):
         table.add_row(_("what it means"), Text(str(tier.description_text(lang))))
     if tier is not None and tier.strategy_text(lang):

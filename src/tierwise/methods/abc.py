@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from tierwise.i18n import _, current
+from tierwise.methods import wording
 from tierwise.methods.base import concat, fmt, select_grades
 from tierwise.methods.families import DirectMethod
 from tierwise.spec.models import AbcSchemeSpec
@@ -77,42 +79,32 @@ def texts(scheme: AbcSchemeSpec, table: ir.Table) -> tuple[ir.StringValue, ir.St
 
     value = table.score  # the value as ranked: a missing value is 0
     limits = [t.cumulative for t in scheme.tiers[:-1]]
-    what = "value" if scheme.by == "value" else "customers"
     limit_text = table.tier_rank.cases(
-        *((i + 1, f"< {lim:g}") for i, lim in enumerate(limits) if lim), else_="the rest"
+        *((i + 1, f"< {lim:g}") for i, lim in enumerate(limits) if lim), else_=_("the rest")
     )
-    shared = concat(
-        [
-            f"; share of {what} ranked above: ",
-            fmt(table.share_before * 100),
-            "% (class limit ",
-            limit_text,
-            ")",
-        ]
-    )
+    share = (_("; share of value ranked above: {share}% (class limit {limit})")
+             if scheme.by == "value"
+             else _("; share of customers ranked above: {share}% (class limit {limit})"))
+    shared = wording.sentence(share, share=fmt(table.share_before * 100), limit=limit_text)
     why = ibis.cases(
         (value > 0, shared),
         # By value the share is null exactly when the positive total is 0.
         (
             table.share_before.isnull(),
-            "; no customer has a positive value: everyone is in the last class",
+            _("; no customer has a positive value: everyone is in the last class"),
         ),
-        else_="; not above 0, so it holds no share of value: the last class",
+        else_=_("; not above 0, so it holds no share of value: the last class"),
     )
-    reasons = concat([f"{scheme.value}=", fmt(value), why])
+    name = wording.name(scheme.value)
+    reasons = concat([name, "=", fmt(value), why])
+    target = table.tier_rank.cases(
+        *((i + 2, wording.tier_word(t.key, t.label_text(current())))
+          for i, t in enumerate(scheme.tiers)), else_="")
     gap = ibis.ifelse(
         table.next_at.isnull(),
         ibis.null("string"),
-        concat(
-            [
-                "to reach ",
-                table.tier_rank.cases(
-                    *((i + 2, t.key) for i, t in enumerate(scheme.tiers)), else_=""
-                ),
-                f": {scheme.value} +",
-                fmt(table.next_at - value),
-            ]
-        ),
+        wording.sentence(_("to reach {tier}: {indicator} +{amount}"), tier=target,
+                         indicator=name, amount=fmt(table.next_at - value)),
     )
     return reasons, gap
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from tierwise.i18n import _
 from tierwise.spec.columns import CUSTOMER
 
 if TYPE_CHECKING:
@@ -45,19 +46,22 @@ def fmt(value: ir.Value, digits: int = 2) -> ir.StringValue:
     decimal (rounded as :func:`rounded` does) and lose an all-zero fraction. From 1e12 on they
     are shown in whole units; NaN, infinities and values from 1e15 on print as the engine
     prints them. The expression stays small on purpose: reasons repeat it many times, and
-    Spark's code generation time grows with it.
+    Spark's code generation time grows with it. A missing value reads "null" (in the current
+    language).
     """
     import ibis
 
+    # A missing value, in the reader's language.
+    missing = _("null")
     if value.type().is_integer():
-        return ibis.coalesce(value.cast("string"), ibis.literal("null"))
+        return ibis.coalesce(value.cast("string"), ibis.literal(missing))
     if value.type().is_numeric():
         num = value.cast("float64")
         small = _decimal(num, digits).cast("string").re_replace(r"\.0+$", "")
         huge = ibis.ifelse(num.abs() < 1e15, num, ibis.null("float64"))
         whole = huge.round(0).cast("int64").cast("string")
-        return ibis.coalesce(small, whole, num.cast("string"), ibis.literal("null"))
-    return ibis.coalesce(value.cast("string"), ibis.literal("null"))
+        return ibis.coalesce(small, whole, num.cast("string"), ibis.literal(missing))
+    return ibis.coalesce(value.cast("string"), ibis.literal(missing))
 
 
 def rounded(value: ir.NumericValue, digits: int) -> ir.NumericValue:

@@ -18,7 +18,8 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from tierwise.errors import MethodError
-from tierwise.methods import cluster_fit
+from tierwise.i18n import _, current
+from tierwise.methods import cluster_fit, wording
 from tierwise.methods.base import concat, fmt, select_grades
 from tierwise.methods.cluster_fit import MODEL_VERSION, ordinal
 from tierwise.methods.families import LearningMethod
@@ -209,62 +210,40 @@ def texts(scheme: ClusterSchemeSpec, table: ir.Table) -> tuple[ir.StringValue, i
 
     from tierwise.spec.models import MAX_CLUSTERS
 
+    english = current() == "en"
     rank_text = table.cluster_rank.cases(
-        *((i, ordinal(i)) for i in range(1, MAX_CLUSTERS + 1)), else_="?"
-    )
-    head = [
-        "cluster ",
-        table.cluster,
-        " (",
-        rank_text,
-        " of ",
-        table.clusters.cast("string"),
-        f" by mean {scheme.value}=",
-        fmt(table.cluster_value),
-        "): ",
-    ]
+        *((i, ordinal(i) if english else str(i)) for i in range(1, MAX_CLUSTERS + 1)),
+        else_="?")
+    head = wording.sentence(_("cluster {cluster} ({rank} of {clusters} by mean {value}={mean}): "),
+                            cluster=table.cluster, rank=rank_text,
+                            clusters=table.clusters.cast("string"),
+                            value=wording.name(scheme.value), mean=fmt(table.cluster_value))
     if scheme.algorithm == "gmm":
-        how = [
-            "most probable component, p=",
-            fmt(table.score, 3),
-            ", distance ",
-            fmt(table.distance),
-            "; next ",
-            table.next_cluster.fill_null("?"),
-            " p=",
-            fmt(table.next_probability, 3),
-            ", distance ",
-            fmt(table.next_distance),
-        ]
+        how = wording.sentence(
+            _("most probable component, p={p}, distance {distance}; next {next} p={next_p}, "
+              "distance {next_distance}"),
+            p=fmt(table.score, 3), distance=fmt(table.distance),
+            next=table.next_cluster.fill_null("?"), next_p=fmt(table.next_probability, 3),
+            next_distance=fmt(table.next_distance))
     else:
-        how = [
-            "nearest centroid, distance ",
-            fmt(table.distance),
-            "; next nearest ",
-            table.next_cluster.fill_null("?"),
-            " at ",
-            fmt(table.next_distance),
-        ]
+        how = wording.sentence(
+            _("nearest centroid, distance {distance}; next nearest {next} at {next_distance}"),
+            distance=fmt(table.distance), next=table.next_cluster.fill_null("?"),
+            next_distance=fmt(table.next_distance))
     values: list[ir.StringValue | str] = []
     for i, name in enumerate(scheme.indicators):
-        values += [("; " if i == 0 else ", ") + f"{name}=", fmt(table[name])]
-    reasons = concat([*head, *how, *values])
-    centre = "its mean" if scheme.algorithm == "gmm" else "its centroid"
+        values += [(_("; ") if i == 0 else _(", ")) + wording.name(name) + "=",
+                   fmt(table[name])]
+    reasons = concat([head, how, *values])
+    centre = (_("to reach {tier}: the nearest better cluster, its mean at distance {distance} "
+                "(own at {own})") if scheme.algorithm == "gmm"
+              else _("to reach {tier}: the nearest better cluster, its centroid at distance "
+                     "{distance} (own at {own})"))
     gap = ibis.ifelse(
         table.better_cluster.isnull(),
         ibis.null("string"),
-        concat(
-            [
-                "to reach ",
-                table.better_cluster.fill_null(""),
-                ": the nearest better cluster, ",
-                f"{centre} at distance ",
-                fmt(table.better_distance),
-                " (own at ",
-                fmt(table.distance),
-                ")",
-            ]
-        ),
+        wording.sentence(centre, tier=table.better_cluster.fill_null(""),
+                         distance=fmt(table.better_distance), own=fmt(table.distance)),
     )
     return reasons, gap
 

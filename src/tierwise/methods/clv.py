@@ -37,7 +37,8 @@ import numpy.typing as npt
 
 from tierwise.errors import MethodError
 from tierwise.i18n import _
-from tierwise.methods.base import concat, cut_by_score, fmt, select_grades
+from tierwise.methods import wording
+from tierwise.methods.base import cut_by_score, fmt, select_grades
 from tierwise.methods.families import LearningMethod
 from tierwise.methods.fitted import ClvModel, FittedModel, LifetimeFit
 from tierwise.spec.columns import CUSTOMER
@@ -284,26 +285,31 @@ def texts(scheme: ClvSchemeSpec, table: ir.Table) -> tuple[ir.StringValue, ir.Va
     """Reasons (the prediction and what it rests on) and the gap to the next tier."""
     import ibis
 
-    unit = "weeks" if scheme.unit_days == 7 else f"x{scheme.unit_days} days"
+    unit = _("weeks") if scheme.unit_days == 7 else _("x{days} days").format(
+        days=scheme.unit_days)
     interval = ibis.ifelse(
         table.clv_low.isnull(), "",
-        concat([" (90% ", fmt(table.clv_low), " to ", fmt(table.clv_high), ")"]))
+        wording.sentence(_(" (90% {low} to {high})"), low=fmt(table.clv_low),
+                         high=fmt(table.clv_high)))
     lone = scheme.model == "bgnbd"
     alive = ibis.ifelse(
         (table.repeat_purchases == 0) & ibis.literal(lone),
-        "P(alive) 1 by assumption: no repeat purchase yet",
-        concat(["P(alive) ", fmt(table.p_alive, 3)]))
+        _("P(alive) 1 by assumption: no repeat purchase yet"),
+        wording.sentence(_("P(alive) {p}"), p=fmt(table.p_alive, 3)))
     reasons = ibis.ifelse(
-        table.repeat_purchases.isnull(), "no purchase yet: CLV 0",
-        concat([f"CLV {scheme.horizon} ", fmt(table.clv), interval, ": ",
-                fmt(table.expected_purchases), " purchases expected, ", alive, ", ",
-                fmt(table.expected_spend), " per purchase; repeat purchases so far: ",
-                table.repeat_purchases.cast("int64").cast("string"), f" ({unit} unit)"]))
+        table.repeat_purchases.isnull(), _("no purchase yet: CLV 0"),
+        wording.sentence(
+            _("CLV {horizon} {clv}{interval}: {purchases} purchases expected, {alive}, {spend} "
+              "per purchase; repeat purchases so far: {repeats} ({unit} unit)"),
+            horizon=scheme.horizon, clv=fmt(table.clv), interval=interval,
+            purchases=fmt(table.expected_purchases), alive=alive,
+            spend=fmt(table.expected_spend),
+            repeats=table.repeat_purchases.cast("int64").cast("string"), unit=unit))
     what = "CLV" if scheme.rank_by == "clv" else scheme.rank_by
     gap = ibis.ifelse(
         table.next_at.isnull() | (table.next_at <= table.score), ibis.null("string"),
-        concat([f"{what} +", fmt(table.next_at - table.score), " to the next tier (",
-                fmt(table.next_at), ")"]))
+        wording.sentence(_("{figure} +{amount} to the next tier ({at})"), figure=what,
+                         amount=fmt(table.next_at - table.score), at=fmt(table.next_at)))
     return reasons, gap
 
 

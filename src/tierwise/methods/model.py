@@ -37,7 +37,8 @@ import numpy.typing as npt
 
 from tierwise.errors import DataError, MethodError
 from tierwise.i18n import _
-from tierwise.methods.base import concat, cut_by_score, fmt, select_grades
+from tierwise.methods import wording
+from tierwise.methods.base import concat, cut_by_score, drop_lead, fmt, select_grades
 from tierwise.methods.families import LearningMethod
 from tierwise.methods.fitted import ClassifierModel, FittedModel
 from tierwise.methods.protocol import OutcomeTraining
@@ -347,20 +348,27 @@ def texts(scheme: ModelSchemeSpec, table: ir.Table) -> tuple[ir.StringValue, ir.
 
     what = ("P(tier)" if not scheme.target.outcome
             else "P(none)" if scheme.target.event == "none" else "P(top)")
-    parts: list[Any] = [f"{scheme.algorithm.replace('_', ' ')} model: {what} ",
-                        fmt(table.probability, 3)]
+    factors: list[Any] = []
+    sep = _(", ")
     for i in range(FACTORS):
         name, effect = table[f"factor{i + 1}"], table[f"factor{i + 1}_effect"]
         value = ibis.cases(*((name == n, fmt(table[n])) for n in scheme.features),
                            else_=ibis.literal(""))
+        label = name.cases(*((n, wording.name(n)) for n in scheme.features), else_=name)
         sign = ibis.ifelse(effect >= 0, "+", "")
-        piece = concat([", " if i else "; top factors: ", name, "=", value, " (", sign,
-                        fmt(effect, 3), ")"])
-        parts.append(ibis.ifelse(name.isnull(), "", piece))
-    reasons = concat(parts)
+        piece = wording.sentence(_("{indicator}={value} ({effect})"), indicator=label,
+                                 value=value, effect=concat([sign, fmt(effect, 3)]))
+        factors.append(ibis.ifelse(name.isnull(), "", concat([sep, piece])))
+    head = wording.sentence(_("{algorithm} model: {figure} {probability}"),
+                            algorithm=scheme.algorithm.replace("_", " "), figure=what,
+                            probability=fmt(table.probability, 3))
+    listed = wording.sentence(_("; top factors: {factors}"),
+                              factors=drop_lead(concat(factors), sep))
+    reasons = concat([head, ibis.coalesce(listed, "")])
     gap = ibis.ifelse(
         table.next_at.isnull() | (table.next_at <= table.score), ibis.null("string"),
-        concat(["probability +", fmt(table.next_at - table.score, 3), " to the next tier"]))
+        wording.sentence(_("probability +{amount} to the next tier"),
+                         amount=fmt(table.next_at - table.score, 3)))
     return reasons, gap
 
 

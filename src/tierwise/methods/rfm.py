@@ -26,6 +26,9 @@ Segment maps:
   重要价值 = R F M high; 重要保持 = R low, F M high; 重要发展 = R high, F low, M high;
   重要挽留 = R F low, M high; 一般价值 = R F high, M low; 一般保持 = R low, F high, M low;
   一般发展 = R high, F M low; 一般挽留 = R F M low.
+
+A scheme's ``tiers`` relabel segments by key; ``status: true`` takes a segment off the value
+ladder (e.g. ``lost``): its ``tier_rank`` is 0 and moves into it are not downgrades.
 """
 
 from __future__ import annotations
@@ -33,8 +36,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from tierwise.i18n import _
+from tierwise.methods import wording
 from tierwise.methods.base import concat, drop_lead, fmt, select_grades
 from tierwise.methods.families import DirectMethod
+from tierwise.spec.ladder import Ladder
 from tierwise.spec.models import Label, RfmSchemeSpec, TierSpec
 
 if TYPE_CHECKING:
@@ -98,12 +104,15 @@ def segment_map(scheme: RfmSchemeSpec) -> list[Segment]:
 
 
 def tiers(scheme: RfmSchemeSpec) -> list[TierSpec]:
-    """The scheme's tiers: the segment map's, relabelled where the scheme lists the same keys."""
+    """The scheme's tiers: the segment map's, relabelled where the scheme lists the same keys.
+
+    In value order: the map's order, with the segments the scheme declares statuses last.
+    """
     given = {t.key: t for t in scheme.tiers or []}
-    return [
+    return list(Ladder.of(
         given.get(s.key) or TierSpec(key=s.key, label=Label(en=s.en, zh=s.zh))
         for s in segment_map(scheme)
-    ]
+    ).tiers)
 
 
 def _oriented(value: ir.NumericValue, *, lower_is_better: bool) -> ir.FloatingValue:
@@ -215,11 +224,15 @@ def grade(scheme: RfmSchemeSpec, features: ir.Table) -> ir.Table:
         return sum(v * 16**i for i, v in enumerate(reversed(cell)))
 
     code = sum((k * 16**i for i, k in enumerate(reversed(keys))), ibis.literal(0))
-    rank = code.cases(
-        *((code_of(cell), rk) for rk, seg in enumerate(segs, start=1) for cell in seg.cells),
+    # The segment's position in value order (a status segment sorts after the ladder).
+    ladder = Ladder.of(tiers(scheme))
+    position_of = ladder.positions
+    position = code.cases(
+        *((code_of(cell), position_of[seg.key]) for seg in segs for cell in seg.cells),
         else_=None,
     )
-    tier = rank.cases(*((rk, seg.key) for rk, seg in enumerate(segs, start=1)), else_=None)
+    tier = position.cases(*((i, key) for key, i in position_of.items()), else_=None)
+    rank = ladder.stored_rank(position)
     for dim in "rfm":
         nkey = table[f"{dim}_nk"]
         details[f"{dim}_next_score"] = table[f"{dim}_ns"].cast("int32")
@@ -253,48 +266,26 @@ def texts(scheme: RfmSchemeSpec, table: ir.Table) -> tuple[ir.StringValue, ir.St
     r, f, m = table.r_score, table.f_score, table.m_score
     if scheme.segments == "standard11":
         fm = ((f + m + 1) / 2).floor().cast("int64")
-        basis = concat(
-            ["R ", r.cast("string"), ", FM ", fm.cast("string"), " (FM = ceil((F+M)/2))"]
-        )
+        basis = wording.sentence(_("R {r}, FM {fm} (FM = ceil((F+M)/2))"), r=r.cast("string"),
+                                 fm=fm.cast("string"))
     else:
-        basis = concat(
-            [
-                "R ",
-                _hl(table.r_high),
-                ", F ",
-                _hl(table.f_high),
-                ", M ",
-                _hl(table.m_high),
-                " (high = score above the mean score)",
-            ]
-        )
-    reasons = concat(
-        [
-            "R ",
-            r.cast("string"),
-            f" ({scheme.recency}=",
-            fmt(table[scheme.recency]),
-            "), F ",
-            f.cast("string"),
-            f" ({scheme.frequency}=",
-            fmt(table[scheme.frequency]),
-            "), M ",
-            m.cast("string"),
-            f" ({scheme.monetary}=",
-            fmt(table[scheme.monetary]),
-            "); code ",
-            table.rfm_code,
-            "; ",
-            basis,
-        ]
-    )
+        basis = wording.sentence(_("R {r}, F {f}, M {m} (high = score above the mean score)"),
+                                 r=_hl(table.r_high), f=_hl(table.f_high), m=_hl(table.m_high))
+    reasons = wording.sentence(
+        _("R {r} ({recency}={recency_value}), F {f} ({frequency}={frequency_value}), "
+          "M {m} ({monetary}={monetary_value}); code {code}; {basis}"),
+        r=r.cast("string"), recency=wording.name(scheme.recency),
+        recency_value=fmt(table[scheme.recency]), f=f.cast("string"),
+        frequency=wording.name(scheme.frequency), frequency_value=fmt(table[scheme.frequency]),
+        m=m.cast("string"), monetary=wording.name(scheme.monetary),
+        monetary_value=fmt(table[scheme.monetary]), code=table.rfm_code, basis=basis)
     return reasons, _gap(scheme, table)
 
 
 def _hl(high: ir.BooleanValue) -> ir.StringValue:
     import ibis
 
-    return ibis.ifelse(high, "high", "low")
+    return ibis.ifelse(high, _("high"), _("low"))
 
 
 def _gap(scheme: RfmSchemeSpec, table: ir.Table) -> ir.StringValue:
@@ -307,20 +298,16 @@ def _gap(scheme: RfmSchemeSpec, table: ir.Table) -> ir.StringValue:
         "f": (scheme.frequency, ">="),
         "m": (scheme.monetary, ">="),
     }
+    sep = _("; ")
     for dim, (name, op) in labels.items():
         score, nxt = table[f"{dim}_score"], table[f"{dim}_next_score"]
-        need = concat(
-            [
-                f"{dim.upper()} ",
-                score.cast("string"),
-                "->",
-                nxt.cast("string"),
-                f": {name} {op} ",
-                fmt(table[f"{dim}_next_at"]),
-            ]
-        )
-        parts.append(ibis.ifelse(nxt.isnull(), "", concat(["; ", need])))
-    return drop_lead(concat(parts), "; ")
+        need = wording.sentence(
+            _("{dimension} {score}->{next}: {indicator} {operator} {value}"),
+            dimension=dim.upper(), score=score.cast("string"), next=nxt.cast("string"),
+            indicator=wording.name(name), operator=wording.operator(op),
+            value=fmt(table[f"{dim}_next_at"]))
+        parts.append(ibis.ifelse(nxt.isnull(), "", concat([sep, need])))
+    return drop_lead(concat(parts), sep)
 
 
 class RfmMethod(DirectMethod[RfmSchemeSpec]):

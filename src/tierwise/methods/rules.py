@@ -2,8 +2,9 @@
 
 The conditions compile to one ``CASE`` in the engine. A customer's reason names the rule that
 matched with the indicator values it tested, and the lower-priority rules that also matched (an
-overlap the order resolved). The gap to the next tier is read off the next tier's condition in
-disjunctive normal form: for each alternative, how far each unmet comparison is from holding.
+overlap the order resolved). Conditions are tried in the scheme's evaluation order (``priority``,
+then as listed); the value ladder is the listed order of the tiers that are not statuses. The
+gap only points up the ladder (or out of a status): see :mod:`tierwise.methods.rules_gap`.
 """
 
 from __future__ import annotations
@@ -14,10 +15,13 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from tierwise import expr
+from tierwise.i18n import _, current
 from tierwise.methods import margin as margins
+from tierwise.methods import rules_gap, wording
 from tierwise.methods.base import concat, drop_lead, fmt, select_grades
 from tierwise.methods.fitted import FittedModel
 from tierwise.methods.protocol import Analysis, Method
+from tierwise.spec.ladder import Ladder
 from tierwise.spec.models import RulesSchemeSpec
 
 if TYPE_CHECKING:
@@ -32,52 +36,65 @@ def conditions(
     *,
     as_of: date,
 ) -> list[tuple[TierSpec, ir.BooleanValue]]:
-    """Each tier with a condition, and the condition as a never-null boolean expression."""
+    """Each tier with a condition, in the order conditions are tried, as a never-null boolean."""
     out = []
-    for tier in scheme.tiers:
-        if tier.key == scheme.fallback or tier.when is None:
-            continue
-        node = expr.parse(tier.when)
+    for tier in scheme.evaluation_order():
+        node = expr.parse(str(tier.when))
         env = {name: features[name] for name in expr.names(node)}
         out.append((tier, expr.compile_condition(node, env, as_of=as_of)))
     return out
 
 
 def grade(scheme: RulesSchemeSpec, features: ir.Table, *, as_of: date) -> ir.Table:
-    """Grade every customer by the first tier whose condition holds."""
+    """Grade every customer by the first tier whose condition holds, in evaluation order.
+
+    ``tier_rank`` is the tier's rank on the value ladder (0 for a status, see
+    :class:`~tierwise.spec.ladder.Ladder`), whatever order the conditions are tried in.
+    """
     import ibis
 
-    rank_of = {t.key: i + 1 for i, t in enumerate(scheme.tiers)}
+    ladder = Ladder.of(scheme.tiers)
+    position_of = ladder.positions
     conds = conditions(scheme, features, as_of=as_of)
-    rank = ibis.cases(
-        *((cond, rank_of[t.key]) for t, cond in conds), else_=rank_of[scheme.fallback]
+    position = ibis.cases(
+        *((cond, position_of[t.key]) for t, cond in conds), else_=position_of[scheme.fallback]
     )
-    # The tier from the rank: the conditions are evaluated once, not once per column.
-    tier = rank.cases(*((i, key) for key, i in rank_of.items()), else_=None)
+    # The tier from the position: the conditions are evaluated once, not once per column.
+    tier = position.cases(*((i, key) for key, i in position_of.items()), else_=None)
+    rank = position
+    if ladder.has_statuses:
+        rank = position.cases(*((i, ladder.rank(key)) for key, i in position_of.items()),
+                              else_=None)
     return select_grades(features, tier=tier, rank=rank, score=None, value=scheme.value)
 
 
 def texts(
     scheme: RulesSchemeSpec, table: ir.Table, *, as_of: date
 ) -> tuple[ir.StringValue, ir.Value]:
-    """Reasons and gaps of graded customers (``table``: grade columns and indicator values)."""
+    """Reasons and gaps of graded customers (``table``: grade columns and indicator values).
+
+    Both describe the tier the rules computed (``computed_tier`` when a policy or an override
+    changed the tier, else ``tier``): the rule that matched is the computed tier's.
+    """
     import ibis
 
     conds = conditions(scheme, table, as_of=as_of)
+    computed = table.computed_tier if "computed_tier" in table.columns else table.tier
     reasons = ibis.cases(
         *(
-            (table.tier == t.key, _reason(t, table, conds[i + 1 :]))
-            for i, (t, _) in enumerate(conds)
+            (computed == t.key, _reason(t, table, conds[i + 1 :]))
+            for i, (t, _c) in enumerate(conds)
         ),
         else_=_fallback_reason(scheme, conds, table),
     )
-    return reasons, _gap(scheme, table, table.tier_rank)
+    return reasons, rules_gap.gap(scheme, table, computed, as_of=as_of)
 
 
 def _values(features: ir.Table, names: list[str]) -> ir.StringValue:
+    """E.g. "orders_12m=9; spend_12m=10000": each indicator's value (labels in Chinese)."""
     parts: list[Any] = []
     for i, name in enumerate(names):
-        parts += [("; " if i else "") + f"{name}=", fmt(features[name])]
+        parts += [(_("; ") if i else "") + wording.name(name) + "=", fmt(features[name])]
     return concat(parts)
 
 
@@ -91,98 +108,29 @@ def _reason(
     assert tier.when is not None
     node = expr.parse(tier.when)
     names = sorted(expr.names(node))
-    parts: list[Any] = [
-        f"rule {tier.key!r} matched: {expr.render(node)} [",
-        _values(features, names),
-        "]",
-    ]
-    if later:
-        also = [ibis.ifelse(cond, f", {t.key}", "") for t, cond in later]
-        # coalesce over a null instead of "if empty then ... else ...": each text is then
-        # written once in the SQL (see drop_lead).
-        also_text = drop_lead(concat(also), ", ")
-        parts.append(ibis.coalesce(concat(["; also matched lower-priority ", also_text]), ""))
-    return concat(parts)
+    text = wording.sentence(_("rule {tier} matched: {condition} [{values}]"),
+                            tier=wording.tier_name(tier.key, tier.label_text(current())),
+                            condition=wording.condition(node), values=_values(features, names))
+    if not later:
+        return text
+    sep = _(", ")
+    also = [ibis.ifelse(cond, sep + wording.tier_name(t.key, t.label_text(current()))
+                        .strip("'"), "") for t, cond in later]
+    # coalesce over a null instead of "if empty then ... else ...": each text is then
+    # written once in the SQL (see drop_lead).
+    also_text = drop_lead(concat(also), sep)
+    more = wording.sentence(_("; also matched lower-priority {tiers}"), tiers=also_text)
+    return concat([text, ibis.coalesce(more, "")])
 
 
 def _fallback_reason(
     scheme: RulesSchemeSpec, conds: list[tuple[TierSpec, ir.BooleanValue]], features: ir.Table
 ) -> ir.StringValue:
-    names = sorted({n for t, _ in conds for n in expr.names(expr.parse(str(t.when)))})
-    return concat(
-        [f"no rule matched; fallback {scheme.fallback!r} [", _values(features, names), "]"]
-    )
-
-
-def _gap(scheme: RulesSchemeSpec, features: ir.Table, rank: ir.IntegerValue) -> ir.Value:
-    import ibis
-
-    branches = []
-    for i, tier in enumerate(scheme.tiers[:-1]):
-        below = i + 2  # the rank of the tier just under this one
-        if tier.when is None:
-            continue
-        text = gap_text(tier, features)
-        if text is not None:
-            branches.append((rank == below, text))
-    if not branches:
-        return ibis.null("string")
-    return ibis.cases(*branches, else_=ibis.null("string"))
-
-
-def gap_text(tier: TierSpec, features: ir.Table) -> ir.StringValue | None:
-    """What a customer needs to meet ``tier``'s condition, or None when it has no numeric form."""
-    import ibis
-
-    assert tier.when is not None
-    dnf = expr.atoms(expr.parse(tier.when))
-    if not dnf:
-        return None
-    options = []
-    for conj in dnf:
-        if expr.unsatisfiable(conj):
-            continue
-        parts = []
-        for atom in conj:
-            value = features[atom.name].cast("float64")
-            holds = ibis.coalesce(_holds(value, atom.op, atom.value), False)
-            parts.append(ibis.ifelse(holds, "", concat([", ", _step(atom, value)])))
-        # Empty when every condition of the alternative holds already (nothing to say).
-        unmet = drop_lead(concat(parts), ", ")
-        options.append(ibis.coalesce(concat(["; or ", unmet]), ""))
-    if not options:
-        return None
-    # Every alternative still open, in the order the condition lists them: units differ between
-    # indicators (orders vs. money), so which change is "smaller" is the reader's call.
-    return concat([f"to reach {tier.key!r}: ", drop_lead(concat(options), "; or ")])
-
-
-def _holds(value: ir.NumericValue, op: str, bound: float) -> ir.BooleanValue:
-    return {
-        ">=": value >= bound,
-        ">": value > bound,
-        "<=": value <= bound,
-        "<": value < bound,
-        "==": value == bound,
-        "!=": value != bound,
-    }[op]
-
-
-def _step(atom: expr.Atom, value: ir.NumericValue) -> ir.StringValue:
-    import ibis
-
-    bound = ibis.literal(float(atom.value))
-    if atom.op in (">=", ">"):
-        need = concat([atom.name, " +", fmt(ibis.coalesce(bound - value, bound))])
-    elif atom.op in ("<=", "<"):
-        need = concat([atom.name, " -", fmt(ibis.coalesce(value - bound, ibis.literal(0.0)))])
-    else:
-        need = concat([atom.name, " to ", fmt(bound)])
-    return concat([need, f" ({atom.op} {_num(atom.value)})"])
-
-
-def _num(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+    names = sorted({n for t, _c in conds for n in expr.names(expr.parse(str(t.when)))})
+    fallback = next(t for t in scheme.tiers if t.key == scheme.fallback)
+    return wording.sentence(_("no rule matched; fallback {tier} [{values}]"),
+                            tier=wording.tier_name(fallback.key, fallback.label_text(current())),
+                            values=_values(features, names))
 
 
 @dataclass(frozen=True)
@@ -220,7 +168,7 @@ def analysis_expr(
 
     conds = conditions(scheme, features, as_of=as_of)
     metrics: dict[str, Any] = {"n": features.count()}
-    for i, (_, cond) in enumerate(conds):
+    for i, (_t, cond) in enumerate(conds):
         metrics[f"m{i}"] = features.count(where=cond)
         for j in range(i + 1, len(conds)):
             metrics[f"o{i}_{j}"] = features.count(where=cond & conds[j][1])
@@ -236,7 +184,7 @@ def analyse(
     conds: list[tuple[TierSpec, Any]],
 ) -> RuleAnalysis:
     """Assemble the analysis from the counts of :func:`analysis_expr` and the tier counts."""
-    matches = {t.key: counts[f"m{i}"] for i, (t, _) in enumerate(conds)}
+    matches = {t.key: counts[f"m{i}"] for i, (t, _c) in enumerate(conds)}
     overlaps = [
         (conds[i][0].key, conds[j][0].key, counts[f"o{i}_{j}"])
         for i in range(len(conds))
@@ -244,7 +192,7 @@ def analyse(
         if counts[f"o{i}_{j}"]
     ]
     unsat = []
-    for tier, _ in conds:
+    for tier, _c in conds:
         dnf = expr.atoms(expr.parse(str(tier.when)))
         if dnf is not None and all(expr.unsatisfiable(c) for c in dnf):
             unsat.append(tier.key)
@@ -294,8 +242,8 @@ class RulesMethod(Method[RulesSchemeSpec]):
         return names
 
     def tiers(self, spec: RulesSchemeSpec) -> list[TierSpec]:
-        """The scheme's tiers, best first."""
-        return list(spec.tiers)
+        """The scheme's tiers in value order: the ladder best first, then the statuses."""
+        return list(Ladder.of(spec.tiers).tiers)
 
     def grade(self, spec: RulesSchemeSpec, features: ir.Table, *, as_of: date,
               model: FittedModel | None) -> ir.Table:

@@ -22,7 +22,9 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from tierwise.i18n import _, current
 from tierwise.methods import margin as margins
+from tierwise.methods import wording
 from tierwise.methods.base import concat, cut_by_score, drop_lead, fmt, rounded, select_grades
 from tierwise.methods.families import DirectMethod
 from tierwise.spec.models import ScorecardSchemeSpec
@@ -139,23 +141,21 @@ def texts(scheme: ScorecardSchemeSpec, table: ir.Table) -> tuple[ir.StringValue,
     import ibis
 
     total_weight = sum(d.weight for d in scheme.dimensions)
-    parts: list[Any] = ["score ", fmt(table.score), " ="]
+    terms: list[Any] = []
     for i, dim in enumerate(scheme.dimensions):
         w = dim.weight / total_weight
         pts = table[f"pts_{dim.indicator}"]
-        parts += [
-            " + " if i else " ",
-            f"{dim.indicator} ",
-            fmt(table[dim.indicator]),
-            " -> ",
-            fmt(pts, 1),
-            f" pts x {w:g} = ",
-            fmt(pts * w),
-        ]
-    reasons = concat(parts)
+        terms += [" + " if i else "", wording.sentence(
+            _("{indicator} {value} -> {points} pts x {weight} = {contribution}"),
+            indicator=wording.name(dim.indicator), value=fmt(table[dim.indicator]),
+            points=fmt(pts, 1), weight=f"{w:g}", contribution=fmt(pts * w))]
+    reasons = wording.sentence(_("score {score} = {terms}"), score=fmt(table.score),
+                               terms=concat(terms))
 
     need = table.next_at - table.score
-    target = table.tier_rank.cases(*((i + 2, t.key) for i, t in enumerate(scheme.tiers)), else_="")
+    target = table.tier_rank.cases(
+        *((i + 2, wording.tier_word(t.key, t.label_text(current())))
+          for i, t in enumerate(scheme.tiers)), else_="")
     options: list[Any] = []
     for dim in scheme.dimensions:
         if not _closes_gap(dim):
@@ -165,20 +165,14 @@ def texts(scheme: ScorecardSchemeSpec, table: ir.Table) -> tuple[ir.StringValue,
         delta = need / w * span / 100
         # Only when the dimension has room left: its points cannot pass 100.
         room = table[f"pts_{dim.indicator}"] + need / w <= 100
-        options.append(
-            ibis.ifelse(room & (span > 0), concat(["; or ", dim.indicator, " +", fmt(delta)]), "")
-        )
+        step = wording.sentence(_("{indicator} +{amount}"), indicator=wording.name(dim.indicator),
+                                amount=fmt(delta))
+        options.append(ibis.ifelse(room & (span > 0), concat([_("; or "), step]), ""))
     alt = concat(options) if options else ibis.literal("")
-    text = concat(
-        [
-            "to reach ",
-            target,
-            ": +",
-            fmt(need),
-            " points",
-            ibis.coalesce(concat([" (e.g. ", drop_lead(alt, "; or "), ")"]), ""),
-        ]
-    )
+    example = wording.sentence(_(" (e.g. {options})"), options=drop_lead(alt, _("; or ")))
+    text = concat([wording.sentence(_("to reach {tier}: +{points} points"), tier=target,
+                                    points=fmt(need)),
+                   ibis.coalesce(example, "")])
     gap = ibis.ifelse(table.next_at.isnull() | (need <= 0), ibis.null("string"), text)
     return reasons, gap
 

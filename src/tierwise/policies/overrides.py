@@ -31,6 +31,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from tierwise.expr.text import sentence
+from tierwise.i18n import N_, _, current
+from tierwise.spec.ladder import Ladder
+
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
@@ -70,11 +74,15 @@ def apply_overrides(
     """
     import ibis
 
-    rank_of = {t.key: i + 1 for i, t in enumerate(tiers)}
+    ladder = Ladder.of(tiers)
+    rank_of = ladder.positions
     computed = graded.computed_tier if "computed_tier" in graded.columns else graded.tier
+    held_k = graded.tier.cast("string")
+    # Positions (the ladder, then the statuses) tell tiers apart where ranks of statuses do not.
     table = graded.mutate(
-        _held_k=graded.tier.cast("string"),
-        _held_r=graded.tier_rank.cast("int32"),
+        _held_k=held_k,
+        _held_r=ibis.coalesce(held_k.cases(*rank_of.items(), else_=ibis.null("int32")),
+                              graded.tier_rank).cast("int32"),
         _computed=computed.cast("string"),
     )
     if overrides is None:
@@ -93,7 +101,8 @@ def apply_overrides(
     )
     final = ibis.coalesce(final, held).cast("int32")
     table = table.mutate(_final=final)
-    key = table._final.cases(*((i + 1, t.key) for i, t in enumerate(tiers)), else_=table._held_k)
+    key = table._final.cases(*((i + 1, t.key) for i, t in enumerate(ladder.tiers)),
+                             else_=table._held_k)
     changed = table._okind.notnull() & ((table._okind == "pin") | (table._final != table._held_r))
     final_key = ibis.ifelse(table._final == table._held_r, table._held_k, key)
     source = ibis.cases(
@@ -105,12 +114,12 @@ def apply_overrides(
         if name == "tier":
             columns[name] = final_key.cast("string")
         elif name == "tier_rank":
-            columns[name] = table._final.cast(graded.tier_rank.type())
+            columns[name] = ladder.stored_rank(table._final).cast(graded.tier_rank.type())
         else:
             columns[name] = table[name]
     columns.update(
         policy_tier=table._held_k,
-        policy_rank=table._held_r,
+        policy_rank=ladder.stored_rank(table._held_r),
         source=source.cast("string"),
         override_id=table._oid.cast("int64"),
         override_kind=table._okind.cast("string"),
@@ -145,3 +154,35 @@ def _join_latest(table: ir.Table, overrides: ir.Table, tier_keys: list[str]) -> 
     )
     table = table.left_join(ov, table.customer_id == ov._ocid).drop("_ocid")
     return table.filter(ibis.coalesce(table._okind != "exclude", True))
+
+
+def override_texts(table: ir.Table, tiers: list[TierSpec]) -> ir.StringValue:
+    """What an override did to each row, e.g. "override #12: pinned to High"; null where none.
+
+    Args:
+        table: Grades after :func:`apply_overrides` (``tier`` the final tier, ``override_id``,
+            ``override_kind`` and ``source``).
+        tiers: The scheme's tiers, for their labels.
+
+    Returns:
+        A string column, null where no override changed or pinned the tier.
+    """
+    import ibis
+
+    label = table.tier.cases(*((t.key, t.label_text(current())) for t in tiers),
+                             else_=table.tier)
+    number = table.override_id.cast("int64").cast("string")
+    texts = {kind: sentence(_(message), n=number, tier=label)
+             for kind, message in OVERRIDE_SENTENCES.items()}
+    text = table.override_kind.cases(*texts.items(),
+                                     else_=sentence(_(OTHER_OVERRIDE), n=number, tier=label))
+    return ibis.ifelse(table.source == "override", text, ibis.null("string"))
+
+
+#: What each kind of override did; ``{n}`` is the override's number, ``{tier}`` the final tier.
+OVERRIDE_SENTENCES = {
+    "pin": N_("override #{n}: pinned to {tier}"),
+    "floor": N_("override #{n}: raised to the floor {tier}"),
+    "ceiling": N_("override #{n}: lowered to the ceiling {tier}"),
+}
+OTHER_OVERRIDE = N_("override #{n}: set to {tier}")

@@ -32,12 +32,17 @@ runs after this module and adds ``policy_tier`` / ``policy_rank`` (this module's
 ``tier_rank``) before it applies an override; given such a table as ``previous``, this module
 reads the held tier from ``policy_tier``, so an override never feeds the next run's policy.
 
-Decisions per customer (rank 1 = best; ``p`` = the previous held tier's rank in the current tier
-list, by key; a key the scheme no longer has counts as no previous grade; ``r`` = computed rank):
+Decisions per customer (rank 1 = best; ``p`` = the previous held tier's position in the current
+tier list, by key; a key the scheme no longer has counts as no previous grade; ``r`` = the
+computed tier's position). Positions are the value ladder's ranks, then the status tiers
+(:class:`~tierwise.spec.ladder.Ladder`): only a move between two ladder tiers is an upgrade or a
+downgrade. A move into or out of a status is neither, so no grace period, confirmation, margin
+or minimum time holds it: it applies at once, and the stored ``tier_rank`` of a status is 0.
 
 * no previous grade, or no policy: the computed tier; ``since`` / ``changed_at`` carry over when
   the tier is the previous one, else they are the as-of date.
 * ``r == p``: the tier is kept; nothing is pending.
+* ``r != p`` and either is a status: the computed tier, at once.
 * ``r < p``: the streak is the previous ``pending_runs`` + 1 when the previous pending change was
   an upgrade too, else 1; the pending tier is the least improvement seen in the streak. The
   customer moves up to it once the streak reaches ``upgrade_after`` and the cooldown has passed.
@@ -57,7 +62,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from tierwise.i18n import N_, _, current, number
 from tierwise.spec.columns import CUSTOMER
+from tierwise.spec.ladder import STATUS_RANK, Ladder
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -137,13 +144,16 @@ def stabilize(
         assert previous is not None  # uses_margin
         import ibis
 
-        ranks = ibis.memtable({"_key": [t.key for t in tiers],
-                               "_rank": list(range(1, len(tiers) + 1))})
+        ladder = Ladder.of(tiers)
+        on_ladder = ladder.tiers[: ladder.size]
+        ranks = ibis.memtable({"_key": [t.key for t in on_ladder],
+                               "_rank": list(range(1, ladder.size + 1))})
         held = held_tiers(previous)
         held = held.join(ranks, held.held_tier == ranks._key).select(
             _pid=held.customer_id, held_tier=held.held_tier, _rank=ranks._rank)
+        # Below the held tier on the ladder (a status is not below anything).
         below = raw.join(held, raw.customer_id == held._pid).filter(
-            lambda t: t.tier_rank > t._rank)
+            lambda t: (t.tier_rank != STATUS_RANK) & (t.tier_rank > t._rank))
         margin = margin_test(below.select(CUSTOMER, "held_tier"))
     return apply_stability(raw, previous, tiers, policy, as_of=as_of, within_margin=margin)
 
@@ -171,7 +181,7 @@ def apply_stability(
             :func:`tierwise.policies.overrides.apply_overrides`) returned them; None for a
             scheme's first run. Missing state columns (grades stored before policies existed)
             read as null.
-        tiers: The scheme's current tiers, best first (rank = position + 1).
+        tiers: The scheme's current tiers in value order (the ladder, then the statuses).
         policy: The scheme's stability policy; None keeps every computed tier.
         as_of: The as-of date of this run.
         within_margin: Optional ``(customer_id, within_margin)``: whether a customer computed
@@ -184,9 +194,13 @@ def apply_stability(
     """
     import ibis
 
-    rank_of = {t.key: i + 1 for i, t in enumerate(tiers)}
+    ladder = Ladder.of(tiers)
+    rank_of = ladder.positions
     today = ibis.literal(as_of, type="date")
-    table = raw.mutate(_r=raw.tier_rank.cast("int32"), _k=raw.tier.cast("string"))
+    # The computed tier's position; a key the tiers lack keeps the method's rank.
+    table = raw.mutate(_r=ibis.coalesce(_rank(raw.tier.cast("string"), rank_of),
+                                        raw.tier_rank.cast("int32")),
+                       _k=raw.tier.cast("string"))
     if previous is not None:
         table = _join_previous(table, previous)
     else:
@@ -220,8 +234,8 @@ def apply_stability(
             _of=ibis.null("int64"),
         )
     else:
-        table = _decide(table, policy, today)
-    return _finish(raw, table, tiers)
+        table = _decide(table, policy, today, ladder.size)
+    return _finish(raw, table, ladder)
 
 
 def _rank(key: ir.StringValue, rank_of: dict[str, int]) -> ir.IntegerValue:
@@ -278,31 +292,38 @@ def _residual_down(policy: StabilitySpec) -> _Residual | None:
     return None
 
 
-def _decide(table: ir.Table, policy: StabilitySpec, today: ir.DateValue) -> ir.Table:
+def _decide(table: ir.Table, policy: StabilitySpec, today: ir.DateValue, size: int
+            ) -> ir.Table:
     """Add the held rank, dates, pending change and policy code of each customer.
 
     Built in three projections (streaks, moves, results) so that each intermediate is one
     column rather than an expression repeated inside every later one: the SQL stays small,
-    which matters for Spark's code generation.
+    which matters for Spark's code generation. ``size`` is the number of ladder tiers.
     """
     res_up, res_down = _residual_up(policy), _residual_down(policy)
-    t = _moves(_streaks(table, policy, today), policy, res_up, res_down)
+    t = _moves(_streaks(table, today, size), policy, res_up, res_down)
     return _outcome(t, policy, today, res_up, res_down)
 
 
-def _streaks(table: ir.Table, policy: StabilitySpec, today: ir.DateValue) -> ir.Table:
-    """The direction of each change, the streak of runs it has lasted and the days in tier."""
+def _streaks(table: ir.Table, today: ir.DateValue, size: int) -> ir.Table:
+    """The direction of each change, the streak of runs it has lasted and the days in tier.
+
+    Up and down are moves between ladder tiers (positions up to ``size``); a move into or out
+    of a status is ``_lateral``.
+    """
     import ibis
 
     r, p, pr = table._r, table._p, table._pr
     runs = ibis.coalesce(table._pruns, 0).cast("int32")
     has = p.notnull()
-    down = has & (r > p)
+    ladder = has & (r <= size) & (p <= size)
+    down = ladder & (r > p)
     table = table.mutate(
-        _up=has & (r < p),
+        _lateral=has & (r != p) & ~ladder,
+        _up=ladder & (r < p),
         _down_open=down & ~table._wm,
         _margin=down & table._wm,
-        _up_more=has & (r < p) & pr.notnull() & (pr < p),
+        _up_more=ladder & (r < p) & pr.notnull() & (pr < p),
         _down_more=down & ~table._wm & pr.notnull() & (pr > p),
         _days_in=today.delta(table._psince, unit="day").cast("int64"),
         _days_changed=today.delta(table._pchanged, unit="day").cast("int64"),
@@ -340,10 +361,10 @@ def _moves(table: ir.Table, policy: StabilitySpec, res_up: _Residual | None,
     )
     t = t.mutate(
         _held=ibis.cases(
-            (t._move_up, t._cand_up), (t._move_down, t._cand_down), (t._p.notnull(), t._p),
-            else_=t._r,
+            (t._lateral, t._r), (t._move_up, t._cand_up), (t._move_down, t._cand_down),
+            (t._p.notnull(), t._p), else_=t._r,
         ).cast("int32"),
-        _kept=t._p.notnull() & ~t._move_up & ~t._move_down,
+        _kept=t._p.notnull() & ~t._lateral & ~t._move_up & ~t._move_down,
         _held_up=t._up & ~t._move_up,
         _held_down=t._down_open & ~t._move_down,
     )
@@ -417,13 +438,13 @@ def _outcome(t: ir.Table, policy: StabilitySpec, today: ir.DateValue, res_up: _R
     )
 
 
-def _finish(raw: ir.Table, table: ir.Table, tiers: list[TierSpec]) -> ir.Table:
+def _finish(raw: ir.Table, table: ir.Table, ladder: Ladder) -> ir.Table:
     """Project onto raw's columns (held tier in place) followed by the state columns."""
     import ibis
 
-    def key(rank: ir.IntegerValue) -> ir.StringValue:
-        return rank.cases(
-            *((i + 1, t.key) for i, t in enumerate(tiers)), else_=ibis.null("string")
+    def key(position: ir.IntegerValue) -> ir.StringValue:
+        return position.cases(
+            *((i + 1, t.key) for i, t in enumerate(ladder.tiers)), else_=ibis.null("string")
         )
 
     # The computed tier keeps the method's key even if it is not among ``tiers``.
@@ -433,12 +454,12 @@ def _finish(raw: ir.Table, table: ir.Table, tiers: list[TierSpec]) -> ir.Table:
         if name == "tier":
             columns[name] = held_key.cast("string")
         elif name == "tier_rank":
-            columns[name] = table._held.cast(raw.tier_rank.type())
+            columns[name] = ladder.stored_rank(table._held).cast(raw.tier_rank.type())
         else:
             columns[name] = table[name]
     state = {
         "computed_tier": table._k,
-        "computed_rank": table._r,
+        "computed_rank": ladder.stored_rank(table._r),
         "since": table._since,
         "changed_at": table._changed,
         "pending_tier": key(table._pending),
@@ -452,6 +473,18 @@ def _finish(raw: ir.Table, table: ir.Table, tiers: list[TierSpec]) -> ir.Table:
     return table.select(**columns)
 
 
+#: The sentence of each policy code; ``{tier}`` is the held tier, ``{n}`` / ``{of}`` its progress.
+POLICY_SENTENCES = {
+    "grace": N_("held in {tier}: grace period {n} of {of}"),
+    "confirm": N_("held in {tier}: upgrade awaiting confirmation, run {n} of {of}"),
+    "min_days": N_("held in {tier}: minimum time in tier, {n} of {of} days"),
+    "cooldown": N_("held in {tier}: cooldown, {n} of {of} days"),
+    "margin": N_("held in {tier}: within the {n}% margin"),
+}
+#: A policy code this version does not know (a newer run read by an older tierwise).
+OTHER_POLICY = N_("held in {tier}: {n}")
+
+
 def policy_text(policy: str | None, n: int | None, of: int | None, held_label: str) -> str | None:
     """Render a policy decision for a reader, e.g. ``held in Gold: grace period 1 of 2``.
 
@@ -463,53 +496,48 @@ def policy_text(policy: str | None, n: int | None, of: int | None, held_label: s
         held_label: The held tier's label (or key).
 
     Returns:
-        The sentence, or None when no policy held the tier (held == computed).
+        The sentence in the current language, or None when no policy held the tier (held ==
+        computed).
     """
     if policy is None:
         return None
-    head = f"held in {held_label}: "
-    if policy == "grace":
-        return f"{head}grace period {n} of {of}"
-    if policy == "confirm":
-        return f"{head}upgrade awaiting confirmation, run {n} of {of}"
-    if policy == "min_days":
-        return f"{head}minimum time in tier, {n} of {of} days"
-    if policy == "cooldown":
-        return f"{head}cooldown, {n} of {of} days"
     if policy == "margin":
-        share = (n or 0) * 100 / (of or MARGIN_SCALE)
-        return f"{head}within the {share:g}% margin"
-    return f"{head}{policy}"
+        share = number((n or 0) * 100 / (of or MARGIN_SCALE))
+        return _(POLICY_SENTENCES["margin"]).format(tier=held_label, n=share, of=of)
+    if policy in POLICY_SENTENCES:
+        return _(POLICY_SENTENCES[policy]).format(tier=held_label, n=n, of=of)
+    return _(OTHER_POLICY).format(tier=held_label, n=policy)
 
 
-def policy_texts(table: ir.Table, tiers: list[TierSpec], *, lang: str = "en") -> ir.StringValue:
+def policy_texts(table: ir.Table, tiers: list[TierSpec], *, lang: str | None = None
+                 ) -> ir.StringValue:
     """The :func:`policy_text` sentence of every row, as an engine expression.
 
     Args:
         table: Grades with the state columns (after overrides too: the held tier is then read
             from ``policy_tier``).
         tiers: The scheme's tiers, for their labels.
-        lang: Label language ("en" or "zh"); the sentence itself is English.
+        lang: The language of the tier labels; the current language when None. The sentence
+            is in the current language.
 
     Returns:
         A string column, null where no policy held the tier.
     """
     import ibis
 
+    from tierwise.expr.text import sentence
+
     held = table.policy_tier if "policy_tier" in table.columns else table.tier
-    label = held.cases(*((t.key, t.label_text(lang)) for t in tiers), else_=held)
+    label = held.cases(*((t.key, t.label_text(lang or current())) for t in tiers), else_=held)
     n = table.policy_n.cast("int64")
     of = table.policy_of.cast("int64")
     n_text, of_text = n.cast("string"), of.cast("string")
     # Basis points as a percentage: 1000 -> "10", 1250 -> "12.5", 5 -> "0.05".
     cents = (n % 100).cast("string").lpad(2, "0").re_replace("0$", "")
     pct = (n // 100).cast("string").concat(ibis.ifelse(n % 100 == 0, "", "." + cents))
-    tail = table.policy.cases(
-        ("grace", "grace period " + n_text + " of " + of_text),
-        ("confirm", "upgrade awaiting confirmation, run " + n_text + " of " + of_text),
-        ("min_days", "minimum time in tier, " + n_text + " of " + of_text + " days"),
-        ("cooldown", "cooldown, " + n_text + " of " + of_text + " days"),
-        ("margin", "within the " + pct + "% margin"),
-        else_=table.policy,
-    )
-    return ibis.ifelse(table.policy.isnull(), ibis.null("string"), "held in " + label + ": " + tail)
+    texts = {code: sentence(_(msg), tier=label, n=pct if code == "margin" else n_text,
+                            of=of_text)
+             for code, msg in POLICY_SENTENCES.items()}
+    text = table.policy.cases(*texts.items(),
+                              else_=sentence(_(OTHER_POLICY), tier=label, n=table.policy))
+    return ibis.ifelse(table.policy.isnull(), ibis.null("string"), text)

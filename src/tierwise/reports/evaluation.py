@@ -11,7 +11,8 @@ bought nothing is never in it. Measures, per scheme:
   mean of everyone), and the share of future-top customers in the tier;
 * AUC of the scheme's ordering for the future top, and Gini = 2 AUC - 1. The ordering is the
   scheme's score where it has one, else its tier rank (tied within a tier, which lowers the AUC
-  the way it would lower a campaign's hit rate); ties count half, as in the Mann-Whitney U;
+  the way it would lower a campaign's hit rate; status tiers, off the value ladder, below every
+  ladder tier); ties count half, as in the Mann-Whitney U;
 * Spearman's rank correlation between that ordering and the realised value;
 * for schemes that predict a value (``predicted`` given): calibration by decile of the
   prediction, mean predicted against mean realised, and their ratio overall.
@@ -152,7 +153,7 @@ def evaluate_grades(
         name: the scheme's name.
         tiers: the scheme's tier keys, best first (tiers nobody holds still get a row).
         tier: each customer's tier key.
-        rank: each customer's tier rank (1 = best).
+        rank: each customer's tier rank (1 = best; 0 for a status tier, off the ladder).
         score: the scheme's score where it has one (higher is better), else None.
         outcome: each customer's realised value.
         top: who is in the future top (see :func:`future_top`).
@@ -166,7 +167,9 @@ def evaluate_grades(
         ordering = np.where(np.isfinite(score), score, -np.inf)
         ordered_by = "score"
     else:
-        ordering = -rank.astype(np.float64)
+        # A status tier (rank 0) is off the value ladder: it claims no value, so it orders
+        # below every ladder tier (all statuses tied).
+        ordering = np.where(rank > 0, -rank.astype(np.float64), -np.inf)
         ordered_by = "tier rank"
     total_value = float(outcome.sum())
     overall_mean = total_value / n if n else 0.0

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from tierwise.spec.columns import CUSTOMER
+from tierwise.spec.ladder import Ladder
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -40,6 +41,8 @@ class TierRow:
 def tier_summary(grades: pa.Table, tiers: list[TierSpec], *, value: str | None) -> list[TierRow]:
     """Summarise ``grades`` (with a ``value`` column when ``value`` is set) per tier, best first.
 
+    Tiers come in value order (the ladder, then the statuses, whose rank is 0).
+
     Every tier of the scheme appears, with zero customers where none reached it.
     """
     aggs = [(CUSTOMER, "count")]
@@ -58,7 +61,9 @@ def summary_from_counts(counts: Mapping[str, tuple[int, float | None]], tiers: l
     total = sum(n for n, _ in counts.values())
     total_value = sum(v or 0.0 for _, v in counts.values()) if value else None
     rows = []
-    for rank, tier in enumerate(tiers, start=1):
+    ladder = Ladder.of(tiers)
+    for tier in ladder.tiers:
+        rank = ladder.rank(tier.key)
         count, vsum = counts.get(tier.key, (0, 0.0 if value else None))
         vsum = (vsum or 0.0) if value else None
         rows.append(

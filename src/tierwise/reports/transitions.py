@@ -3,6 +3,11 @@
 Works on any two grade tables with ``customer_id``, ``tier`` and ``tier_rank``: two runs of a scheme
 (who moved from one month to the next) or two versions graded on the same data (impact preview).
 With the feature tables of both sides, each listed mover carries the change of every indicator.
+
+Up and down are moves on the value ladder. A status tier (``tier_rank`` 0, see
+:class:`~tierwise.spec.ladder.Ladder`) is neither above nor below another tier: a move into one
+is a ``status_entry`` (also from another status), a move out of one to a ladder tier a
+``status_exit``. ``entry`` and ``exit`` are customers graded on one side only.
 """
 
 from __future__ import annotations
@@ -13,11 +18,12 @@ from typing import TYPE_CHECKING, Any
 from tierwise.engine import Engine
 from tierwise.i18n import _, number
 from tierwise.spec.columns import CUSTOMER
+from tierwise.spec.ladder import STATUS_RANK
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
-KINDS = ("up", "down", "entry", "exit")
+KINDS = ("up", "down", "status_entry", "status_exit", "entry", "exit")
 
 
 @dataclass(frozen=True)
@@ -49,10 +55,35 @@ class Transitions:
         return out
 
     def headline(self) -> str:
-        """E.g. "1,203 up, 340 down, 12 new, 3 gone, 9,442 unchanged"."""
+        """E.g. "1,203 up, 340 down, 12 new, 3 gone, 9,442 unchanged".
+
+        Moves into and out of status tiers are named when there are any: "..., 340 down,
+        45 into a status, 8 out of a status, 12 new, ...".
+        """
         c = {kind: number(n) for kind, n in self.counts.items()}
+        if self.counts["status_entry"] or self.counts["status_exit"]:
+            return _("{up} up, {down} down, {into} into a status, {out} out of a status, "
+                     "{entry} new, {exit} gone, {same} unchanged").format(
+                up=c["up"], down=c["down"], into=c["status_entry"], out=c["status_exit"],
+                entry=c["entry"], exit=c["exit"], same=c["same"])
         return _("{up} up, {down} down, {entry} new, {exit} gone, {same} unchanged").format(
             up=c["up"], down=c["down"], entry=c["entry"], exit=c["exit"], same=c["same"])
+
+
+def move_kind(from_tier: ir.StringValue, to_tier: ir.StringValue, from_rank: ir.IntegerValue,
+              to_rank: ir.IntegerValue) -> ir.StringValue:
+    """The kind of each move: entry, exit, same, status_entry, status_exit, up or down."""
+    import ibis
+
+    return ibis.cases(
+        (from_tier.isnull(), "entry"),
+        (to_tier.isnull(), "exit"),
+        (from_tier == to_tier, "same"),
+        (to_rank == STATUS_RANK, "status_entry"),
+        (from_rank == STATUS_RANK, "status_exit"),
+        (to_rank < from_rank, "up"),
+        else_="down",
+    )
 
 
 def _moves(old: ir.Table, new: ir.Table) -> ir.Table:
@@ -61,13 +92,7 @@ def _moves(old: ir.Table, new: ir.Table) -> ir.Table:
     o = old.select(_oid=old[CUSTOMER], from_tier=old.tier, from_rank=old.tier_rank.cast("int64"))
     n = new.select(_nid=new[CUSTOMER], to_tier=new.tier, to_rank=new.tier_rank.cast("int64"))
     j = o.outer_join(n, o._oid == n._nid)
-    kind = ibis.cases(
-        (j.from_tier.isnull(), "entry"),
-        (j.to_tier.isnull(), "exit"),
-        (j.from_tier == j.to_tier, "same"),
-        (j.to_rank < j.from_rank, "up"),
-        else_="down",
-    )
+    kind = move_kind(j.from_tier, j.to_tier, j.from_rank, j.to_rank)
     return j.select(customer_id=ibis.coalesce(j._oid, j._nid), from_tier=j.from_tier,
                     to_tier=j.to_tier, from_rank=j.from_rank, to_rank=j.to_rank, kind=kind)
 

@@ -45,7 +45,9 @@ def explain(project: Project, scheme_name: str, customer_id: str, *, as_of: date
         features = lookup_parquet([str(folder / "features.parquet")], CUSTOMER, customer_id)
         info = json.loads((folder / "run.json").read_text(encoding="utf-8"))
         scheme = SCHEME_ADAPTER.validate_python(info["spec"])
-        graded = render_texts(scheme, grades, features, as_of=run.as_of).to_pylist()[0]
+        labels = {name: spec.label for name, spec in project.spec.indicators.items()}
+        graded = render_texts(scheme, grades, features, as_of=run.as_of,
+                              indicators=labels).to_pylist()[0]
         notes = []
         if graded.get("override_id") is not None:
             with store.read() as tx:

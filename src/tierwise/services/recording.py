@@ -24,6 +24,7 @@ from tierwise.methods.fitted import FittedModel
 from tierwise.policies.overrides import apply_overrides
 from tierwise.policies.stability import stabilize, uses_margin
 from tierwise.reports.summary import TierRow, summary_from_counts
+from tierwise.reports.transitions import move_kind
 from tierwise.services.features import Features
 from tierwise.services.history_files import compact
 from tierwise.services.pipeline import Graded, Settled, Shared
@@ -31,6 +32,7 @@ from tierwise.services.project import Project, open_engine
 from tierwise.services.resolved import ResolvedScheme
 from tierwise.services.run_files import GradeFacts
 from tierwise.sources.checks import QualityReport
+from tierwise.spec.ladder import Ladder
 from tierwise.store import Store
 from tierwise.store import runs as store_runs
 from tierwise.store.runs import Run, TierCount
@@ -292,14 +294,8 @@ def _changes(final: ir.Table, previous: ir.Table | None, run_id: int, day: date)
     prev = previous.select(_pid=previous[CUSTOMER], prev_tier=previous.tier,
                            prev_rank=previous.tier_rank.cast("int64"))
     joined = final.outer_join(prev, final[CUSTOMER] == prev._pid)
-    change = (
-        ibis.cases(
-            (joined.prev_tier.isnull(), "entry"),
-            (joined.tier.isnull(), "exit"),
-            (joined.tier_rank < joined.prev_rank, "up"),
-            else_="down",
-        )
-    )
+    change = move_kind(joined.prev_tier, joined.tier, joined.prev_rank,
+                       joined.tier_rank.cast("int64"))
     return joined.filter(
         joined.tier.isnull() | joined.prev_tier.isnull() | (joined.tier != joined.prev_tier)
     ).select(
@@ -330,7 +326,9 @@ def _tier_counts(engine: Engine, facts: GradeFacts, changes: ir.Table | None,
             into.update({r[key]: int(r["n"]) for r in rows})
     out = []
     value = scheme.spec.value
-    for rank, tier in enumerate(scheme.tiers, start=1):
+    ladder = Ladder.of(scheme.tiers)
+    for tier in ladder.tiers:
+        rank = ladder.rank(tier.key)
         n = {s: facts.by_source.get((tier.key, s), 0) for s in ("computed", "policy", "override")}
         count, total = facts.by_tier.get(tier.key, (0, 0.0 if value else None))
         out.append(TierCount(tier.key, rank, count, n["computed"], n["policy"], n["override"],

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -16,10 +17,15 @@ from pydantic import TypeAdapter
 
 from tierwise import methods
 from tierwise.engine import compile_sql, run_sql
+from tierwise.expr.text import sentence
+from tierwise.i18n import _, current, label_of
 from tierwise.indicators import CUSTOMER
+from tierwise.methods.wording import indicator_labels
+from tierwise.spec.base import Label
 from tierwise.spec.models import SchemeSpec
 
 if TYPE_CHECKING:
+    import ibis.expr.types as ir
     import pyarrow as pa
 
 #: Reads and writes a scheme's spec as JSON (``run.json``, saved versions).
@@ -40,22 +46,28 @@ class Explanation:
     indicators: dict[str, Any]
 
 
-def render_texts(scheme: SchemeSpec, grades: pa.Table, features: pa.Table, *, as_of: date
-                 ) -> pa.Table:
+def render_texts(scheme: SchemeSpec, grades: pa.Table, features: pa.Table, *, as_of: date,
+                 indicators: Mapping[str, Label | None] | None = None) -> pa.Table:
     """``grades`` with the ``reasons`` and ``gap`` texts, rendered on an embedded DuckDB.
 
-    The text query is compiled once per scheme, date and table layout and kept: compiling it
-    took about 0.3 s of Python, far more than running it for one customer on a customer page.
+    The texts are in the current language (:func:`tierwise.i18n.current`), indicators named by
+    their labels (``indicators``: name -> ``label:`` of the project's indicators) where given.
+    The text query is compiled once per scheme, date, table layout, language and labels and
+    kept: compiling it took about 0.3 s of Python, far more than running it for one customer on
+    a customer page.
     """
     extra = [c for c in features.column_names if c not in grades.column_names]
     feats = features.select([CUSTOMER, *extra])
+    labels = {name: label_of(label, name) for name, label in (indicators or {}).items()
+              if label is not None}
     key = json.dumps([SCHEME_ADAPTER.dump_python(scheme, mode="json", by_alias=True),
-                      as_of.isoformat(), str(grades.schema), str(feats.schema)],
-                     sort_keys=True, default=str)
+                      as_of.isoformat(), str(grades.schema), str(feats.schema), current(),
+                      labels], sort_keys=True, default=str)
     with _TEXT_SQL_LOCK:
         sql = _TEXT_SQL.get(key)
     if sql is None:
-        sql = _text_sql(scheme, grades, feats, as_of=as_of)
+        with indicator_labels(labels):
+            sql = _text_sql(scheme, grades, feats, as_of=as_of)
         with _TEXT_SQL_LOCK:
             if len(_TEXT_SQL) > 256:
                 _TEXT_SQL.clear()
@@ -68,15 +80,52 @@ def _text_sql(scheme: SchemeSpec, grades: pa.Table, features: pa.Table, *, as_of
 
     g = ibis.table(ibis.Schema.from_pyarrow(grades.schema), name="tw_grades")
     f = ibis.table(ibis.Schema.from_pyarrow(features.schema), name="tw_features")
-    table = methods.with_texts(scheme, g.join(f, CUSTOMER), as_of=as_of)
-    if "policy" in grades.column_names:
-        # A tier held by the stability policy says so first: "held in Gold: grace ...".
-        from tierwise.policies.stability import policy_texts
-
-        held = policy_texts(table, methods.scheme_tiers(scheme))
-        table = table.mutate(reasons=ibis.coalesce(
-            held.concat(" (computed: ", table.computed_tier.fill_null(""), "); ",
-                        table.reasons.fill_null("")),
-            table.reasons))
+    table = g.join(f, CUSTOMER)
+    table = table.mutate(_tw_then=_changed_by(scheme, table))
+    table = methods.with_texts(scheme, computed_facts(table), as_of=as_of)
+    table = table.mutate(reasons=ibis.coalesce(table.reasons.concat(table._tw_then),
+                                               table.reasons))
+    if "_tw_tier" in table.columns:
+        table = table.mutate(tier=table._tw_tier, tier_rank=table._tw_rank)
     expr = table.select(*grades.column_names, "reasons", "gap").order_by(CUSTOMER)
     return compile_sql(expr)
+
+
+def computed_facts(table: ir.Table) -> ir.Table:
+    """``table`` with ``tier`` / ``tier_rank`` set to the tier the method computed.
+
+    A reason describes the computed grade truthfully (the rule that matched, the score that
+    cut), whatever a stability policy or an override made of it: the method's texts are
+    rendered from the computed tier (``computed_tier``, else ``policy_tier`` when overrides
+    alone changed it), and the final tier is kept in ``_tw_tier`` / ``_tw_rank``.
+    """
+    for key, rank in (("computed_tier", "computed_rank"), ("policy_tier", "policy_rank")):
+        if key in table.columns and rank in table.columns:
+            return table.mutate(_tw_tier=table.tier, _tw_rank=table.tier_rank,
+                                tier=table[key].cast("string"),
+                                tier_rank=table[rank].cast(table.tier_rank.type()))
+    return table
+
+
+def _changed_by(scheme: SchemeSpec, table: ir.Table) -> ir.StringValue:
+    """What follows the method's reasons: the policy, then the override, that changed the tier.
+
+    E.g. "; then held in High: grace period 1 of 2" or "; then override #12: pinned to High";
+    empty when neither changed the computed tier.
+    """
+    import ibis
+
+    tiers = methods.scheme_tiers(scheme)
+    parts: list[ir.StringValue] = []
+    if "policy" in table.columns:
+        from tierwise.policies.stability import policy_texts
+
+        parts.append(policy_texts(table, tiers))
+    if "override_kind" in table.columns and "source" in table.columns:
+        from tierwise.policies.overrides import override_texts
+
+        parts.append(override_texts(table, tiers))
+    out: ir.StringValue = ibis.literal("")
+    for part in parts:
+        out = out.concat(ibis.coalesce(sentence(_("; then {change}"), change=part), ""))
+    return out

@@ -1,5 +1,6 @@
 """Project specs: the pydantic models of ``tierwise.yaml`` and their loader."""
 
+from tierwise.spec.ladder import STATUS_RANK, Ladder
 from tierwise.spec.limits import MAX_DEPTH, check_value_shape
 from tierwise.spec.loader import PROJECT_FILE, load_project, parse_project, read_yaml
 from tierwise.spec.models import (
@@ -32,6 +33,7 @@ __all__ = [
     "MAX_DEPTH",
     "PROJECT_FILE",
     "SCHEME_NAME_RULE",
+    "STATUS_RANK",
     "AbcSchemeSpec",
     "AggregateIndicatorSpec",
     "AttributeIndicatorSpec",
@@ -41,6 +43,7 @@ __all__ = [
     "EngineSpec",
     "IndicatorSpec",
     "Label",
+    "Ladder",
     "Normalize",
     "OverridePolicySpec",
     "ProjectSpec",

@@ -43,7 +43,12 @@ class SchemeContext:
 
 
 class TierSpec(Spec):
-    """One ordered level of a scheme. The first tier in the list is rank 1, the best."""
+    """One level of a scheme.
+
+    Tiers on the value ladder are ranked by their listed order (the first is rank 1, the best);
+    a ``status`` tier (churn risk, excluded, unclassified) stands outside the ladder. For a
+    rules scheme, ``priority`` orders the conditions (see :class:`RulesSchemeSpec`).
+    """
 
     key: str = Field(pattern=IDENT)
     label: Label | None = None
@@ -61,6 +66,16 @@ class TierSpec(Spec):
     )
     cumulative: float | None = Field(
         default=None, gt=0, le=1, description="abc: cumulative share where the class ends"
+    )
+    status: bool = Field(
+        default=False,
+        description="rules and rfm: a status outside the value ladder (churn risk, excluded, "
+        "unclassified): never above or below another tier, no gap points at it",
+    )
+    priority: int | None = Field(
+        default=None,
+        description="rules: the order conditions are tried in (ascending); tiers without one "
+        "are tried after, in listed order. The value order stays the listed order",
     )
 
     _label_in = field_validator("label", "description", "strategy", mode="before")(
@@ -152,15 +167,28 @@ class SchemeBase(Spec):
 
 
 class RulesSchemeSpec(SchemeBase):
-    """Ordered tiers with conditions; the first matching tier wins; ``fallback`` catches the rest."""
+    """Tiers with conditions; the first condition that holds wins; ``fallback`` catches the rest.
+
+    Conditions are tried by ascending ``priority``, then the tiers without one in listed order
+    (no priority anywhere: as listed). The value ladder is the listed order of the tiers that
+    are not a ``status``, whatever the priorities.
+    """
 
     method: Literal["rules"]
     tiers: list[TierSpec] = Field(min_length=1)
     fallback: str = Field(description="key of the tier given to customers no rule matches")
 
+    def evaluation_order(self) -> list[TierSpec]:
+        """The tiers with a condition, in the order their conditions are tried."""
+        tried = [t for t in self.tiers if t.key != self.fallback and t.when is not None]
+        first = sorted((t for t in tried if t.priority is not None),
+                       key=lambda t: t.priority or 0)
+        return [*first, *(t for t in tried if t.priority is None)]
+
     def problems(self, context: SchemeContext) -> Iterator[SchemeProblem]:
-        """Tier keys, the fallback, and every condition (a fallback tier has none)."""
-        yield from tier_key_problems(self.tiers)
+        """Tier keys, the fallback, priorities and every condition (a fallback tier has none)."""
+        yield from tier_key_problems(self.tiers, allows=("status", "priority"))
+        yield from _priority_problems(self.tiers, self.fallback)
         keys = [t.key for t in self.tiers]
         if self.fallback not in keys:
             yield (("fallback",),
@@ -280,7 +308,8 @@ class RfmSchemeSpec(SchemeBase):
     )
     segments: Literal["standard11", "cn8"] = "standard11"
     tiers: list[TierSpec] | None = Field(
-        default=None, description="optional relabelling of the segment map's tiers (same keys)"
+        default=None, description="optional relabelling of the segment map's tiers (same keys); "
+        "`status: true` takes a segment off the value ladder (e.g. lost)"
     )
 
     @model_validator(mode="after")
@@ -298,6 +327,11 @@ class RfmSchemeSpec(SchemeBase):
             raise ValueError(_("the standard11 segment map is defined on 1..5 scores; set "
                                "scores: 5"))
         return self
+
+    def problems(self, context: SchemeContext) -> Iterator[SchemeProblem]:
+        """Tier keys used twice; a ``priority`` (segments are not tried in an order)."""
+        del context
+        yield from tier_key_problems(self.tiers or [], allows=("status",))
 
     def indicator_refs(self) -> list[IndicatorRef]:
         """The value, then recency, frequency and monetary."""
@@ -343,14 +377,48 @@ def condition_problems(text: str, types: Mapping[str, str], at: Path) -> Iterato
             yield at, p.message
 
 
-def tier_key_problems(tiers: list[TierSpec]) -> Iterator[SchemeProblem]:
-    """A tier key used twice."""
+def tier_key_problems(tiers: list[TierSpec], *, allows: tuple[str, ...] = ()
+                      ) -> Iterator[SchemeProblem]:
+    """A tier key used twice, and ``status`` / ``priority`` where the method has no use for them.
+
+    ``allows`` names those of the two fields the scheme's method reads.
+    """
     seen: set[str] = set()
     for i, tier in enumerate(tiers):
         if tier.key in seen:
             yield ("tiers", i, "key"), _("tier key {key} is used twice; tier keys must be "
                                          "unique").format(key=repr(tier.key))
         seen.add(tier.key)
+        if tier.status and "status" not in allows:
+            yield (("tiers", i, "status"),
+                   f"tier {tier.key!r}: only rules and rfm tiers can be a status; this method "
+                   "orders every tier by value. Remove `status: true`")
+        if tier.priority is not None and "priority" not in allows:
+            yield (("tiers", i, "priority"),
+                   f"tier {tier.key!r}: `priority` orders the conditions of a rules scheme and "
+                   "means nothing here; remove it")
+
+
+def _priority_problems(tiers: list[TierSpec], fallback: str) -> Iterator[SchemeProblem]:
+    """No value ladder, two conditions with one priority, or a priority on the fallback tier."""
+    if all(t.status for t in tiers):
+        yield (("tiers",),
+               "every tier is a status, so the scheme has no value ladder; remove `status: "
+               "true` from the tiers that rank customers by value")
+    first: dict[int, str] = {}
+    for i, tier in enumerate(tiers):
+        if tier.priority is None:
+            continue
+        at: Path = ("tiers", i, "priority")
+        if tier.key == fallback:
+            yield at, (f"tier {tier.key!r} is the fallback: it takes the customers no condition "
+                       "caught, after every condition; remove its `priority`")
+        elif tier.priority in first:
+            yield at, (f"priority {tier.priority} is also tier {first[tier.priority]!r}'s; "
+                       "give each tier its own priority so the order conditions are tried in "
+                       "is clear")
+        else:
+            first[tier.priority] = tier.key
 
 
 def cutoff_problems(tiers: list[TierSpec]) -> Iterator[SchemeProblem]:

@@ -189,9 +189,10 @@ def history_runs(conn: sa.Connection, scheme: str) -> list[Run]:
 
 
 def tier_counts(conn: sa.Connection, run_id: int) -> list[TierCount]:
-    """A run's per-tier counts, best tier first."""
+    """A run's per-tier counts, best tier first, then the statuses (rank 0) by key."""
     rows = conn.execute(sa.select(run_tiers).where(run_tiers.c.run_id == run_id)
-                        .order_by(run_tiers.c.tier_rank)).all()
+                        .order_by(run_tiers.c.tier_rank == 0, run_tiers.c.tier_rank,
+                                  run_tiers.c.tier)).all()
     return [TierCount(r.tier, r.tier_rank, r.customers, r.computed, r.held, r.overridden,
                       r.value_sum, r.entered, r.left) for r in rows]
 

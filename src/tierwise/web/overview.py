@@ -49,7 +49,9 @@ def overview(store: Store, scheme: str, labels: dict[str, str], *,
     except NotFoundError:
         return Overview()
     out = Overview(run=run)
-    counts = sorted(history_service.summary(store, run.id).tiers, key=lambda t: t.tier_rank)
+    # Ladder tiers best first, then the statuses (rank 0).
+    counts = sorted(history_service.summary(store, run.id).tiers,
+                    key=lambda t: (t.tier_rank == 0, t.tier_rank))
     out.total = sum(t.customers for t in counts)
     values = [t.value_sum for t in counts if t.value_sum is not None]
     out.total_value = sum(values) if values else None
