@@ -171,10 +171,17 @@ def explanation_table(exp: Explanation, tier: TierSpec | None = None,
         show_header=False,
     )
     table.add_column("field", style="bold")
-    table.add_column("value")
+    # Chinese has no spaces to wrap at: fold long texts (reasons, gaps) instead of cutting them.
+    table.add_column("value", overflow="fold")
     g = exp.grade
-    table.add_row(_("tier"), Text(_("{tier} ({label}), rank {rank}").format(
-        tier=g["tier"], label=_grade_label(g, tier, lang), rank=g["tier_rank"] or "-")))
+    label = _grade_label(g, tier, lang)
+    # A status (rank 0) stands outside the value ladder: it has no rank to show.
+    shown = (_("{tier} ({label}), rank {rank}").format(tier=g["tier"], label=label,
+                                                       rank=g["tier_rank"])
+             if g["tier_rank"] else
+             _("{tier} ({label}), a status outside the value ladder").format(tier=g["tier"],
+                                                                            label=label))
+    table.add_row(_("tier"), Text(shown))
     if tier is not None and tier.description_text(lang):
         table.add_row(_("what it means"), Text(str(tier.description_text(lang))))
     if tier is not None and tier.strategy_text(lang):
