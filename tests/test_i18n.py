@@ -159,3 +159,19 @@ def test_catalogues_keep_to_the_glossary(lang: str) -> None:
                     found += [f"{po.name}: {text!r} says {bad!r}; write {good!r}"
                               for bad, good in GLOSSARY[lang].items() if bad in (text or "")]
     assert found == []
+
+
+def test_an_invalid_project_is_reported_in_the_language_it_declares(tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from tierwise.cli.main import app
+
+    (tmp_path / "tierwise.yaml").write_text(
+        "name: p\nlanguage: zh-TW\nsources:\n  customers: {path: c.csv, encodng: utf-8}\n",
+        encoding="utf-8")
+    shown = CliRunner().invoke(app, ["validate", "-p", str(tmp_path)], env={"COLUMNS": "200"})
+    assert shown.exit_code == 2
+    assert "未知欄位 'encodng'" in shown.output
+    english = CliRunner().invoke(app, ["validate", "-p", str(tmp_path), "--lang", "en"],
+                                 env={"COLUMNS": "200"})
+    assert "unknown field 'encodng'" in english.output

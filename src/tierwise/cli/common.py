@@ -118,6 +118,11 @@ def open_project(path: Path) -> Project:
     """The project in the folder ``path``; its ``language:`` applies unless one was chosen."""
     from tierwise.services.grading import Project
 
+    if not settings.lang_given:
+        # Before opening: the errors of an invalid file are worded in its declared language.
+        declared = Project.declared_language(path)
+        if declared is not None:
+            i18n.set_language(declared)
     project = Project.open(path)
     if not settings.lang_given:
         i18n.set_language(project.spec.language)

@@ -13,6 +13,7 @@ from tierwise.errors import NotFoundError
 from tierwise.i18n import _
 from tierwise.spec import load_project
 from tierwise.spec.limits import check_as_of
+from tierwise.spec.loader import declared_language
 from tierwise.spec.models import ProjectSpec, SchemeSpec
 from tierwise.spec.names import check_scheme_name
 
@@ -33,6 +34,11 @@ class Project:
         """
         spec, root = load_project(path)
         return cls(spec, root.absolute())
+
+    @staticmethod
+    def declared_language(path: str | Path = ".") -> str | None:
+        """The ``language:`` the project file declares, even when the file is invalid."""
+        return declared_language(path)
 
     def scheme(self, name: str) -> SchemeSpec:
         """The scheme called ``name``.

@@ -18,7 +18,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 
 from tierwise.errors import Problem, SpecError
-from tierwise.i18n import _
+from tierwise.i18n import _, normalize
 from tierwise.spec.limits import short_path, value_shape_problem, yaml_shape_problem
 from tierwise.spec.models import (
     EngineSpec,
@@ -205,6 +205,22 @@ def _plain(node: Any) -> Any:
     if isinstance(node, list):
         return [_plain(v) for v in node]
     return node
+
+
+def declared_language(path: str | Path) -> str | None:
+    """The supported ``language:`` a project file declares, read even when the file is invalid.
+
+    Its errors are then reported in the language its readers chose; None when the file cannot
+    be read or declares none.
+    """
+    path = Path(path)
+    file = path / PROJECT_FILE if path.is_dir() else path
+    try:
+        doc = read_yaml(file).doc
+    except SpecError:
+        return None
+    value = doc.get("language") if isinstance(doc, dict) else None
+    return normalize(value) if isinstance(value, str) else None
 
 
 def load_project(path: str | Path) -> tuple[ProjectSpec, Path]:
