@@ -72,10 +72,6 @@ WORDS = {
     "admin": N_("admin"), "supervisor": N_("supervisor"), "manager": N_("manager"),
     "auditor": N_("auditor"), "schedule": N_("scheduled"), "live": N_("live"), "rollback": N_("rollback"),
     "activate": N_("activate"), "error": N_("error"), "info": N_("info"),
-    # What an audit event is about (``audit list --type`` takes the key).
-    "run": N_("run"), "scheme": N_("scheme"), "scheme_version": N_("scheme_version"),
-    "user": N_("user"), "api_token": N_("api_token"), "access_log": N_("access_log"),
-    "address": N_("address"),
 }
 
 

@@ -493,7 +493,7 @@ def audit_list(
     table = listing_table(_("audit log"), "#", _("at"), _("actor"), _("action"), _("object"))
     for e in found:
         table.add_row(str(e.seq), moment(e.at, seconds=True), e.actor, e.action,
-                      f"{word(e.object_type)} {e.object_id}")
+                      f"{audit_trail.object_name(e.object_type)} {e.object_id}")
     console.print(table)
 
 
@@ -515,7 +515,8 @@ def audit_access(
                           _("client"))
     for a in found:
         table.add_row(moment(a.at, seconds=True), Text(a.actor), a.action,
-                      Text(f"{a.object_type} {a.object_id}"), Text(a.client or ""))
+                      Text(f"{audit_trail.object_name(a.object_type)} {a.object_id}"),
+                      Text(a.client or ""))
     console.print(table)
 
 

@@ -4,10 +4,25 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
 
+from tierwise.i18n import N_, _
 from tierwise.services.auth import Actor
 from tierwise.store import Store
 from tierwise.store.access_log import Access
 from tierwise.store.audit import AuditEvent, AuditReport
+
+#: What an audit event is about, as people read it (``object_type`` in the log; the CLI's
+#: ``audit list --type`` and the API take the key).
+OBJECT_NAMES = {"access_log": N_("access log"), "address": N_("address"),
+                "api_token": N_("API token"), "override": N_("override"), "run": N_("run"),
+                "scheme": N_("scheme"), "scheme_version": N_("scheme version"),
+                "user": N_("user"), "customer": N_("customer")}
+
+
+def object_name(object_type: str) -> str:
+    """An audit event's object type in the current language; an unknown type as it is."""
+    known = OBJECT_NAMES.get(object_type)
+    return _(known) if known else object_type
+
 
 
 def events(store: Store, *, object_type: str | None = None, object_id: str | None = None,

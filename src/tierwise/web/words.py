@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 
 from tierwise import i18n
 from tierwise.i18n import N_, _
-from tierwise.services import access
+from tierwise.services import access, audit_trail
 from tierwise.services.records import STATUS_NAMES
 
 #: Each group of codes and the words for them, in English (the msgids).
@@ -62,10 +62,7 @@ WORDS: dict[str, dict[str, str]] = {
         "user.password_set": N_("password set"), "user.role_changed": N_("role changed"),
         "version.created": N_("version saved"),
         "version.texts_updated": N_("version texts updated")},
-    "object": {"access_log": N_("access log"), "address": N_("address"),
-               "api_token": N_("API token"), "override": N_("override"), "run": N_("run"),
-               "scheme": N_("scheme"), "scheme_version": N_("scheme version"),
-               "user": N_("user"), "customer": N_("customer")},
+    "object": audit_trail.OBJECT_NAMES,
     "method": {"rules": N_("rules"), "scorecard": N_("scorecard"), "rfm": N_("RFM segments"),
                "abc": N_("ABC analysis (share of value)"), "cluster": N_("clusters"),
                "clv": N_("customer lifetime value"), "model": N_("prediction model")},
