@@ -492,7 +492,7 @@ def audit_list(
                                    object_id=object_id, limit=limit)
     table = listing_table(_("audit log"), "#", _("at"), _("actor"), _("action"), _("object"))
     for e in found:
-        table.add_row(str(e.seq), moment(e.at, seconds=True), e.actor, e.action,
+        table.add_row(str(e.seq), moment(e.at, seconds=True), e.actor, audit_trail.action_name(e.action),
                       f"{audit_trail.object_name(e.object_type)} {e.object_id}")
     console.print(table)
 
@@ -514,7 +514,7 @@ def audit_access(
     table = listing_table(_("access log"), _("at"), _("who"), _("what"), _("object"),
                           _("client"))
     for a in found:
-        table.add_row(moment(a.at, seconds=True), Text(a.actor), a.action,
+        table.add_row(moment(a.at, seconds=True), Text(a.actor), audit_trail.action_name(a.action),
                       Text(f"{audit_trail.object_name(a.object_type)} {a.object_id}"),
                       Text(a.client or ""))
     console.print(table)

@@ -10,6 +10,43 @@ from tierwise.store import Store
 from tierwise.store.access_log import Access
 from tierwise.store.audit import AuditEvent, AuditReport
 
+#: What an audit event did, as people read it (the key is the ``action`` in the log).
+ACTION_NAMES = {
+    "access_log.pruned": N_("access log pruned"),
+    "address.locked_out": N_("address locked out"),
+    "customer.read": N_("customer page read"),
+    "customers.assigned": N_("customers assigned"),
+    "customers.searched": N_("customers searched"),
+    "login.failed": N_("login failed"),
+    "login.refused_locked": N_("login refused (locked out)"),
+    "override.approved": N_("override approved"),
+    "override.created": N_("override created"),
+    "override.rejected": N_("override rejected"),
+    "override.revoked": N_("override revoked"),
+    "run.abandoned": N_("run abandoned"), "run.done": N_("run finished"),
+    "run.exported": N_("run exported"), "run.failed": N_("run failed"),
+    "run.started": N_("run started"),
+    "scheme.activate": N_("version activated"),
+    "scheme.schedule": N_("version scheduled to go live"),
+    "scheme.rollback": N_("rolled back to the previous version"),
+    "session.revoked": N_("session ended"),
+    "token.created": N_("API token created"), "token.revoked": N_("API token revoked"),
+    "token.used": N_("API token used"),
+    "user.bootstrap": N_("first administrator created"),
+    "user.created": N_("user created"), "user.disabled": N_("user disabled"),
+    "user.enabled": N_("user enabled"), "user.locked_out": N_("user locked out"),
+    "user.logged_in": N_("logged in"), "user.logged_out": N_("logged out"),
+    "user.password_set": N_("password set"), "user.role_changed": N_("role changed"),
+    "version.created": N_("version saved"),
+    "version.texts_updated": N_("version texts updated")}
+
+
+def action_name(action: str) -> str:
+    """An audit event's action in the current language; an unknown action as it is."""
+    known = ACTION_NAMES.get(action)
+    return _(known) if known else action
+
+
 #: What an audit event is about, as people read it (``object_type`` in the log; the CLI's
 #: ``audit list --type`` and the API take the key).
 OBJECT_NAMES = {"access_log": N_("access log"), "address": N_("address"),
