@@ -16,6 +16,7 @@ ACTION_NAMES = {
     "address.locked_out": N_("address locked out"),
     "customer.read": N_("customer page read"),
     "customers.assigned": N_("customers assigned"),
+    "customers.exported": N_("customer list exported"),
     "customers.searched": N_("customers searched"),
     "login.failed": N_("login failed"),
     "login.refused_locked": N_("login refused (locked out)"),

@@ -8,7 +8,7 @@ the same services as the REST API. Refusals become pages with the status of thei
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
@@ -18,14 +18,14 @@ from starlette.staticfiles import StaticFiles
 
 from tierwise.errors import NotFoundError, PermissionDenied, TierwiseError
 from tierwise.http.clients import client_of, project_of, security_of, store_of
-from tierwise.http.limits import EXPENSIVE, RateLimited, limits_of
+from tierwise.http.limits import RateLimited
 from tierwise.i18n import _
 from tierwise.services import access, audit_trail, catalog
 from tierwise.services import overrides as override_service
 from tierwise.services.auth import LockedOut
-from tierwise.services.customers import CustomerQuery, detail, search
+from tierwise.services.customers import detail
 from tierwise.services.records import PENDING, User
-from tierwise.web import editor
+from tierwise.web import customer_list, editor
 from tierwise.web.overview import overview
 from tierwise.web.pages import (
     STATIC,
@@ -57,7 +57,7 @@ from tierwise.web.session import (
 
 router = APIRouter(include_in_schema=False)
 router.include_router(editor.router)  # the scheme editor: /schemes
-PAGE_SIZE = 50
+router.include_router(customer_list.router)  # the customer list: /customers
 KINDS = ("pin", "floor", "ceiling", "exclude")
 Id = Annotated[int, FastPath(ge=1, le=2**31 - 1)]
 
@@ -185,51 +185,6 @@ def overview_page(request: Request, who: Page) -> Response:
 
 
 # -- customers ---------------------------------------------------------------------------------
-
-
-@router.get("/customers")
-def customers_page(request: Request, who: Page) -> Response:
-    """Search a scheme's latest run by tier, id prefix and a condition; 50 a page."""
-    user, csrf = who.user, who.csrf
-    q = request.query_params
-    try:
-        access.require(user, access.READ_CUSTOMERS)
-        names = _schemes(request)
-        scheme = _scheme_param(request, names)
-        store = store_of(request)
-        labels = tier_labels(store, scheme) if scheme else {}
-    except TierwiseError as exc:
-        return error_page(request, exc, user=user, csrf=csrf)
-    try:
-        number = min(max(1, int(q.get("page", "1")[:12])), 10_000_000)
-    except ValueError:
-        number = 1
-    tier, prefix, where = q.get("tier") or None, q.get("q") or None, q.get("where") or None
-    context: dict[str, Any] = {"schemes": names, "scheme": scheme, "labels": labels, "tier": tier or "",
-               "prefix": prefix or "", "where": where or "", "page": number, "rows": [],
-               "total": 0, "message": None}
-    status = 200
-    if scheme:
-        try:
-            limits_of(request).check(EXPENSIVE, client=client_of(request), user=user.username)
-            asked = CustomerQuery(scheme, tier=tier, prefix=prefix, where=where,
-                                  limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE)
-            found_page = search(store, asked, visible=access.visible_customers(store, user),
-                                timeout=security_of(request).search_timeout_seconds)
-            context.update(rows=found_page.rows, total=found_page.total)
-            access.log_read(store, user, "customers.searched", "scheme", scheme,
-                            client=client_of(request),
-                            detail={"tier": tier, "q": prefix, "where": where, "page": number,
-                                    "total": found_page.total})
-        except TierwiseError as exc:
-            status = status_of(exc, otherwise=422)[0]
-            context["message"] = message_of(exc)
-    base = {"scheme": scheme or "", "tier": tier or "", "q": prefix or "", "where": where or ""}
-    context["prev_url"] = (f"/customers?{urlencode({**base, 'page': number - 1})}"
-                           if number > 1 else None)
-    context["next_url"] = (f"/customers?{urlencode({**base, 'page': number + 1})}"
-                           if number * PAGE_SIZE < context["total"] else None)
-    return render(request, "customers.html", user=user, csrf=csrf, status=status, **context)
 
 
 @router.get("/customers/{customer_id}")
