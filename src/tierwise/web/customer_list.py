@@ -28,7 +28,8 @@ from tierwise.web.pages import error_page, message_of, render, status_of, tier_l
 from tierwise.web.session import MAX_FORM, Page, Posted, set_cookie
 
 router = APIRouter(include_in_schema=False)
-#: The cookie that remembers the columns last chosen.
+#: The cookie that remembers the columns last chosen (keys joined by ``|``: a cookie holds no
+#: comma).
 COLUMNS_COOKIE = "tw_list_cols"
 #: Query parameters that make the list's filter and view (kept across links and forms).
 KEPT = ("scheme", "q", "tier", "change", "from_tier", "to_tier", "where", "sort", "dir", "per",
@@ -62,7 +63,7 @@ def _columns(request: Request, given: Mapping[str, str]) -> tuple[list[str], boo
     if keys:
         return [k.strip()[:200] for k in keys if k.strip()][:100], True
     cookie = request.cookies.get(COLUMNS_COOKIE, "")
-    return [k for k in cookie.split(",") if k][:100], False
+    return [k for k in cookie.split("|") if k][:100], False
 
 
 def _link(params: Mapping[str, str], **changes: Any) -> str:
@@ -108,7 +109,7 @@ def _list(request: Request, user: User, csrf: str, given: Mapping[str, str], *,
         return error_page(request, exc, user=user, csrf=csrf)
     asked, chose = _columns(request, given)
     context: dict[str, Any] = {
-        "schemes": names, "scheme": scheme, "labels": labels, "found": None,
+        "schemes": names, "scheme": scheme, "labels": labels, "found": None, "colours": {},
         "message": message, "changes": {k: _(CHANGE_WORDS[k]) for k in CHANGES},
         "page_sizes": PAGE_SIZES, "managers": [], "done": request.query_params.get("done"),
         "assigned": _number(request.query_params.get("n"), 0),
@@ -140,7 +141,7 @@ def _list(request: Request, user: User, csrf: str, given: Mapping[str, str], *,
     response = render(request, "customers.html", user=user, csrf=csrf, status=status,
                       **context)
     if chose and shown:
-        set_cookie(response, request, COLUMNS_COOKIE, ",".join(shown),
+        set_cookie(response, request, COLUMNS_COOKIE, "|".join(shown),
                    max_age=365 * 24 * 3600)
     return response
 
