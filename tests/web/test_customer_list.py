@@ -111,7 +111,7 @@ def test_chinese_page(client: TestClient) -> None:
 
 def test_export_csv_and_excel_of_the_filtered_list(client: TestClient) -> None:
     login(client, "aud")
-    made = client.get("/customers/export", params={"scheme": "tier", "tier": "bronze",
+    made = client.get("/export/customers", params={"scheme": "tier", "tier": "bronze",
                                                    "format": "csv", "lang": "zh"})
     assert made.status_code == 200 and made.content.startswith(b"\xef\xbb\xbf")
     assert made.headers["content-type"].startswith("text/csv")
@@ -119,11 +119,11 @@ def test_export_csv_and_excel_of_the_filtered_list(client: TestClient) -> None:
     assert 'filename="customers-tier-2026-06-30-tier_bronze.csv"' in disposition
     rows = list(csv.reader(io.StringIO(made.content.decode("utf-8-sig"))))
     assert rows[0][:3] == ["客户", "姓名", "等级"] and len(rows) == 40
-    xlsx = client.get("/customers/export", params={"scheme": "tier", "q": "王芳",
+    xlsx = client.get("/export/customers", params={"scheme": "tier", "q": "王芳",
                                                    "format": "xlsx"})
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
     assert "q_王芳.xlsx" in unquote(xlsx.headers["content-disposition"])
-    assert client.get("/customers/export", params={"scheme": "tier", "format": "pdf"}
+    assert client.get("/export/customers", params={"scheme": "tier", "format": "pdf"}
                       ).status_code == 422
 
 
@@ -132,7 +132,7 @@ def test_manager_sees_only_assigned_customers_in_list_and_export(client: TestCli
     page = client.get("/customers", params={"scheme": "tier"})
     assert listed_ids(page.text) == ["C1", "C4"] and "2 matching customers" in page.text
     assert 'action="/customers/assign"' not in page.text  # managers do not assign
-    made = client.get("/customers/export", params={"scheme": "tier", "format": "csv"})
+    made = client.get("/export/customers", params={"scheme": "tier", "format": "csv"})
     rows = list(csv.reader(io.StringIO(made.content.decode("utf-8-sig"))))
     assert [r[0] for r in rows[1:]] == ["C1", "C4"]
 

@@ -48,6 +48,8 @@ ALLOWED = {
     "ABC": "the method's name (ABC analysis), written so in Chinese as well",
     "ID": "Chinese writes an id as ID too (客户ID)",
     "CLV": "customer lifetime value: the method's name, used so in Chinese (客户终身价值 CLV)",
+    "CSV": "the file format's name, written so in Chinese (导出为 CSV)",
+    "Excel": "the spreadsheet's product name, written so in Chinese (导出为 Excel)",
 }
 #: Classes of page elements whose text another area renders: reasons and gaps come from the
 #: methods and policies (the ``explain`` catalogue), the fitted model's description from the
@@ -161,8 +163,22 @@ def _typed(project: Project, store: Any) -> Typed:
                                 tier.strategy_text(lang) or ""}
     for source in spec.sources.values():
         typed.names |= set(source.columns)
+    typed.names |= _customer_words(project)
     typed.texts.discard("")
     return typed
+
+
+def _customer_words(project: Project) -> set[str]:
+    """Words of the customers' own data (Latin names a customer list shows), which are typed."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    source = project.spec.sources.get("customers")
+    if source is None or not (source.path or "").endswith(".csv"):
+        return set()
+    table = pacsv.read_csv(project.root / str(source.path))
+    return {word for name in table.column_names if pa.types.is_string(table[name].type)
+            for value in table[name].to_pylist() if value for word in _WORD.findall(value)}
 
 
 # -- the months project: every page, every role --------------------------------------------

@@ -12,9 +12,7 @@ manager; only a role that may assign customers can (:data:`tierwise.services.acc
 from __future__ import annotations
 
 import re
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from tierwise.errors import SpecError
@@ -33,7 +31,7 @@ from tierwise.services.export_columns import distinct_headers
 from tierwise.services.list_columns import id_header
 from tierwise.services.list_table import list_table
 from tierwise.services.project import Project
-from tierwise.services.sheets import write_csv, write_xlsx
+from tierwise.services.sheets import sheet_bytes
 from tierwise.spec.columns import CUSTOMER
 from tierwise.store import Store
 
@@ -90,13 +88,7 @@ def export_list(project: Project, store: Store, query: ListQuery, fmt: str, *,
         columns.append(values)
     headers = distinct_headers([id_header(), *(c.label for c in view.shown)])
     sheet = pa.table(columns, names=headers)
-    with tempfile.TemporaryDirectory(prefix="tierwise-list-") as tmp:
-        path = Path(tmp) / f"list.{fmt}"
-        if fmt == "csv":
-            write_csv(sheet, path)
-        else:
-            write_xlsx(sheet, path, query.scheme)
-        content = path.read_bytes()
+    content = sheet_bytes(sheet, fmt, query.scheme)
     with store.write() as tx:
         tx.audit.append(actor=actor, action="customers.exported", object_type="scheme",
                         object_id=query.scheme,

@@ -1,5 +1,8 @@
 """The customer list page: ``/customers``, its exports and its bulk assignment.
 
+Exports live at ``/export/customers``, outside ``/customers/{customer_id}``, so that no
+customer id is shadowed by a route.
+
 The page parses the query string into a :class:`~tierwise.services.customer_list.ListQuery`,
 asks ``services.access``, calls the list services and renders. The columns chosen are kept in
 the URL (``cols``) and remembered in a cookie for the next visit.
@@ -80,7 +83,7 @@ def _link(params: Mapping[str, str], **changes: Any) -> str:
 def _export_link(params: Mapping[str, str], fmt: str) -> str:
     """The export of this list in format ``fmt``."""
     kept = {k: v for k, v in params.items() if k in KEPT and v}
-    return f"/customers/export?{urlencode({**kept, 'format': fmt})}"
+    return f"/export/customers?{urlencode({**kept, 'format': fmt})}"
 
 
 def _params(request: Request, scheme: str | None, shown: list[str] | None) -> dict[str, str]:
@@ -146,7 +149,7 @@ def _list(request: Request, user: User, csrf: str, given: Mapping[str, str], *,
     return response
 
 
-@router.get("/customers/export")
+@router.get("/export/customers")
 def export(request: Request, who: Page) -> Response:
     """The whole filtered list as CSV (``format=csv``) or Excel (``format=xlsx``)."""
     user, csrf, q = who.user, who.csrf, request.query_params
