@@ -181,7 +181,7 @@ def test_export_csv_has_bom_chinese_headers_and_no_formulas(listed: tuple[Projec
     assert len(rows) == 1 + 39  # every page of the filtered list, not the first 25
     assert rows[1][:3] == ["C2", "'=HYPERLINK(\"http://evil.example\",\"x\")", "Bronze"]
     by_id = {r[0]: r for r in rows[1:]}
-    assert by_id["C4"][3:5] == ["2026-06-30", "下降"]
+    assert by_id["C4"][3:5] == ["2026-06-30", "降级"]
     assert made.filename == "customers-tier-2026-06-30-tier_bronze.csv"
     with store.read() as tx:
         event = tx.audit.events(limit=1)[0]
@@ -199,7 +199,8 @@ def test_export_xlsx_reads_back(listed: tuple[Project, Store], tmp_path: Path) -
     sheet = load_workbook(tmp_path / "x.xlsx").active
     values = [list(r) for r in sheet.iter_rows(values_only=True)]
     assert values == [["Customer", "Tier", "Mobile", "spend_3m"],
-                      ["C1", "Gold", "+86 138-0013-8000", 300]]
+                      # A text starting with + would be a formula: quoted, as every export does.
+                      ["C1", "Gold", "'+86 138-0013-8000", 300]]
     assert made.filename == "customers-tier-2026-06-30-q_1380.xlsx"
     with pytest.raises(SpecError, match="unknown export format"):
         export_list(project, store, query, "pdf", visible=None, actor="sam")
