@@ -11,10 +11,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from tierwise import methods
 from tierwise.errors import SpecError
 from tierwise.i18n import _
-from tierwise.services import versions as version_service
 from tierwise.services.list_columns import (
     CHANGE,
     CHANGES,
@@ -129,11 +127,11 @@ def check_query(query: ListQuery) -> None:
                           "to {where}; shorten it").format(search=MAX_SEARCH, where=MAX_WHERE))
 
 
-def view_of(project: Project, store: Store, table: ListTable, asked: tuple[str, ...]
+def view_of(project: Project, table: ListTable, asked: tuple[str, ...]
             ) -> ListView:
     """The list's columns for ``table``: the ones asked for that exist, else the defaults."""
     available = columns_of(project.spec, table.attributes, table.indicators)
-    defaults = default_columns(available, _key_indicators(store, table.run))
+    defaults = default_columns(available, table.key_indicators)
     return ListView(table.run, available, chosen(asked, available, defaults), defaults,
                     table.problem, table.first_run)
 
@@ -150,7 +148,7 @@ def listing(project: Project, store: Store, query: ListQuery, *,
     """
     check_query(query)
     table = list_table(project, store, query.scheme, query.as_of)
-    view = view_of(project, store, table, query.columns)
+    view = view_of(project, table, query.columns)
     sort = query.sort if query.sort in {CUSTOMER, *(c.key for c in view.available)} \
         else CUSTOMER
     engine = table.open()
@@ -242,12 +240,3 @@ def _condition(rows: ir.Table, table: ListTable, where: str) -> ir.BooleanValue:
     expr.check_condition(node, types)
     env = {n: rows[INDICATOR + n] for n in expr.names(node) if n in table.indicators}
     return expr.compile_condition(node, env, as_of=table.run.as_of)
-
-
-def _key_indicators(store: Store, run: Run) -> list[str]:
-    """The run version's value measure first, then the indicators its method reads."""
-    with store.read() as tx:
-        spec = version_service.scheme_of(tx.schemes.version_by_id(run.version_id))
-    value = getattr(spec, "value", None)
-    return [*([value] if value else []), *methods.scheme_indicators(spec)]
-

@@ -67,7 +67,7 @@ def export_list(project: Project, store: Store, query: ListQuery, fmt: str, *,
             format=repr(fmt)))
     check_query(query)
     table = list_table(project, store, query.scheme, query.as_of)
-    view = view_of(project, store, table, query.columns)
+    view = view_of(project, table, query.columns)
     engine = table.open()
     try:
         rows = ordered(filtered(engine, table, query, visible), query.sort

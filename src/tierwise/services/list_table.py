@@ -27,10 +27,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tierwise import methods
 from tierwise.engine import Engine, connect
 from tierwise.errors import TierwiseError
 from tierwise.i18n import _
 from tierwise.services import history as history_service
+from tierwise.services import versions as version_service
 from tierwise.services.history_files import history_files
 from tierwise.services.list_columns import (
     ATTRIBUTE,
@@ -72,6 +74,7 @@ class ListTable:
         indicators: indicator -> kind.
         problem: why the attributes are missing (the customers source could not be read).
         first_run: the run has no previous official run (every customer is new).
+        key_indicators: the run version's value measure, then the indicators its method reads.
 
     """
 
@@ -81,15 +84,21 @@ class ListTable:
     indicators: dict[str, str]
     problem: str | None
     first_run: bool
+    key_indicators: list[str]
     engine: Engine = field(repr=False)
+    expr: ir.Table | None = field(default=None, repr=False)
 
     def open(self) -> Engine:
         """A connection of its own to query the table on (close it when done)."""
         return self.engine.cursor()
 
     def table(self, engine: Engine) -> ir.Table:
-        """The table, on a connection from :meth:`open`."""
-        return engine.backend.table(self.name)
+        """The table, to query on a connection from :meth:`open`.
+
+        The expression made when the table was built serves every cursor (the table lives in
+        the database they share), which spares each request a look-up of its schema.
+        """
+        return self.expr if self.expr is not None else engine.backend.table(self.name)
 
 
 _TABLES: OrderedDict[tuple[Any, ...], ListTable] = OrderedDict()
@@ -115,7 +124,7 @@ def list_table(project: Project, store: Store, scheme: str, as_of: Any = None) -
         with _LOCK:
             if key in _TABLES:
                 return _TABLES[key]
-        made = _build(project, run, history)
+        made = _build(project, run, history, _key_indicators(store, run))
         with _LOCK:
             _TABLES[key] = made
             while len(_TABLES) > KEPT:
@@ -147,7 +156,16 @@ def _source_stamp(project: Project) -> tuple[Any, ...]:
     return (spec, int(time.time() // DATABASE_REFRESH))
 
 
-def _build(project: Project, run: Run, history: list[Run]) -> ListTable:
+def _key_indicators(store: Store, run: Run) -> list[str]:
+    """The run version's value measure first, then the indicators its method reads."""
+    with store.read() as tx:
+        spec = version_service.scheme_of(tx.schemes.version_by_id(run.version_id))
+    value = getattr(spec, "value", None)
+    return [*([value] if value else []), *methods.scheme_indicators(spec)]
+
+
+def _build(project: Project, run: Run, history: list[Run], key_indicators: list[str]
+           ) -> ListTable:
     import ibis
 
     folder = Path(run.folder or "")
@@ -182,9 +200,10 @@ def _build(project: Project, run: Run, history: list[Run]) -> ListTable:
                                 "#change_order": table[CHANGE].cases(
                                     *((k, i) for i, k in enumerate(CHANGES)), else_=len(CHANGES))})
         kept = f"tw_list_{run.id}_{int(time.time() * 1000)}"
-        engine.keep(kept, table.order_by(CUSTOMER))
+        made = engine.keep(kept, table.order_by(CUSTOMER))
         first = not (folder / "changes.parquet").exists() or len(history) < 2
-        return ListTable(run, kept, attributes, indicators, problem, first, engine)
+        return ListTable(run, kept, attributes, indicators, problem, first, key_indicators,
+                         engine, made)
     except BaseException:
         engine.close()
         raise
