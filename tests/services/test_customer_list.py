@@ -253,3 +253,16 @@ def test_assign_only_to_a_manager(listed: tuple[Project, Store]) -> None:
     with pytest.raises(PermissionDenied, match="only managers get customers"):
         assign_listed(project, store, user(store, "sam"), ListQuery("tier"), "aud",
                       ticked=["C8"])
+
+
+def test_an_unreadable_customers_source_leaves_the_grades_listed(
+        listed: tuple[Project, Store]) -> None:
+    project, store = listed
+    moved = project.spec.sources["customers"].model_copy(update={"path": "gone.csv"})
+    broken = project.with_spec(project.spec.model_copy(
+        update={"sources": {**project.spec.sources, "customers": moved}}))
+    page = listing(broken, store, ListQuery("tier", q="C1", sort="a.name"))
+    assert page.view.problem is not None and "gone.csv" in page.view.problem
+    assert [c.key for c in page.view.shown] == ["tier", "since", "change", "i.spend_3m",
+                                                "i.orders_3m"]
+    assert [r["customer_id"] for r in page.rows][:2] == ["C1", "C10"]

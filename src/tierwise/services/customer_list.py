@@ -215,13 +215,25 @@ def page_numbers(page: int, pages: int, *, around: int = 2) -> list[int | None]:
     return out
 
 
-def readable(value: Any, column: ListColumn, labels: dict[str, str]) -> Any:
-    """A cell as an export shows it: tier labels and change words in the current language."""
+def readable(values: Any, column: ListColumn, labels: dict[str, str]) -> Any:
+    """A column as an export shows it: tier labels and change words in the current language.
+
+    Other columns stay as they are; the words are looked up for the whole column at once.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     if column.key == TIER:
-        return labels.get(value, value)
-    if column.key == CHANGE:
-        return change_word(value)
-    return value
+        words = labels
+    elif column.key == CHANGE:
+        words = {k: change_word(k) for k in CHANGES}
+    else:
+        return values
+    if not words:
+        return values
+    found = pc.take(pa.array(list(words.values()), pa.string()),
+                    pc.index_in(values, value_set=pa.array(list(words), pa.string())))
+    return pc.coalesce(found, values.cast(pa.string()))
 
 
 def _search(rows: ir.Table, text: str) -> ir.BooleanValue:

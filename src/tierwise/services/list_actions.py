@@ -81,11 +81,7 @@ def export_list(project: Project, store: Store, query: ListQuery, fmt: str, *,
     labels = catalog.tier_labels(store, query.scheme, current())
     columns: list[Any] = [found.column(CUSTOMER)]
     for column in view.shown:
-        values = found.column(column.key)
-        if column.kind in ("tier", "change"):
-            values = pa.array([readable(v, column, labels) for v in values.to_pylist()],
-                              pa.string())
-        columns.append(values)
+        columns.append(readable(found.column(column.key), column, labels))
     headers = distinct_headers([id_header(), *(c.label for c in view.shown)])
     sheet = pa.table(columns, names=headers)
     content = sheet_bytes(sheet, fmt, query.scheme)
