@@ -266,3 +266,23 @@ def test_an_unreadable_customers_source_leaves_the_grades_listed(
     assert [c.key for c in page.view.shown] == ["tier", "since", "change", "i.spend_3m",
                                                 "i.orders_3m"]
     assert [r["customer_id"] for r in page.rows][:2] == ["C1", "C10"]
+
+
+def test_the_list_follows_a_changed_customers_file_and_a_new_run(tmp_path: Path) -> None:
+    folder = write_listed(tmp_path / "p", f"sqlite:///{tmp_path / 'store.db'}")
+    project = Project.open(folder)
+    runs.backfill(project, ["tier"], [date(2026, 5, 31)])
+    store = runs.open_store(project)
+    try:
+        first = listing(project, store, ListQuery("tier", q="C1", columns=("a.name",)))
+        assert first.rows[0]["a.name"] == "王芳" and first.view.first_run
+        text = (folder / "customers.csv").read_text(encoding="utf-8")
+        (folder / "customers.csv").write_text(text.replace("王芳", "王芳芳"), encoding="utf-8")
+        renamed = listing(project, store, ListQuery("tier", q="C1", columns=("a.name",)))
+        assert renamed.rows[0]["a.name"] == "王芳芳"
+        runs.backfill(project, ["tier"], [date(2026, 6, 30)])
+        later = listing(project, store, ListQuery("tier", change="down"))
+        assert [r["customer_id"] for r in later.rows] == ["C4"]
+        assert later.view.run.as_of == date(2026, 6, 30) and not later.view.first_run
+    finally:
+        store.close()
