@@ -12,7 +12,13 @@ from tierwise.errors import NotFoundError
 from tierwise.services import runs, versions
 from tierwise.services.condition_fields import condition_fields, is_share, value_indicator
 from tierwise.services.grading import Project
-from tierwise.services.rule_counts import RuleDraft, count_drafts, tried_order
+from tierwise.services.rule_counts import (
+    DraftCounts,
+    RuleDraft,
+    RuleDrafts,
+    count_drafts,
+    tried_order,
+)
 from tierwise.spec.models import DerivedIndicatorSpec
 from tierwise.store import Store
 
@@ -30,17 +36,17 @@ def graded(months: Path) -> Iterator[tuple[Project, Store]]:
     store.close()
 
 
-def _count(project: Project, store: Store, drafts: list[RuleDraft], scheme: str = "tier",
-           **options: object):
-    return count_drafts(store, scheme, drafts, fields=condition_fields(project),
-                        fallback="bronze", **options)  # type: ignore[arg-type]
+def _count(project: Project, store: Store, drafts: list[RuleDraft], scheme: str = "tier", *,
+           value: str | None = None, visible: set[str] | None = None) -> DraftCounts:
+    return count_drafts(project, store, RuleDrafts(scheme, drafts, "bronze", value),
+                        visible=visible)
 
 
 def test_matches_winners_value_share_and_overlaps(graded: tuple[Project, Store]) -> None:
     project, store = graded
     drafts = [RuleDraft("gold", "orders_3m >= 1"), RuleDraft("silver", "spend_3m > 50"),
               RuleDraft("bronze", None)]
-    counts = _count(project, store, drafts, scheme_value="spend_3m")
+    counts = _count(project, store, drafts, value="spend_3m")
     assert counts.as_of == DAY and counts.customers == 5
     assert counts.value_indicator == "spend_3m" and counts.total_value == 400.0
     gold, silver, bronze = counts.tiers
@@ -59,7 +65,7 @@ def test_priority_decides_who_wins_an_overlap(graded: tuple[Project, Store]) -> 
     project, store = graded
     drafts = [RuleDraft("gold", "orders_3m >= 1"), RuleDraft("silver", "spend_3m > 150", 1),
               RuleDraft("bronze", None)]
-    counts = _count(project, store, drafts, scheme_value="spend_3m")
+    counts = _count(project, store, drafts, value="spend_3m")
     assert counts.order == ["silver", "gold"]
     gold, silver, _bronze = counts.tiers
     assert (silver.matches, silver.wins) == (1, 1)  # C1 (spend 300)
@@ -78,12 +84,16 @@ def test_conditions_that_cannot_be_counted_say_why(graded: tuple[Project, Store]
     assert silver.matches is None and "unexpected end of input" in (silver.error or "")
     assert (iron.matches, iron.wins, iron.error) == (2, 2, None)
     assert counts.order == ["iron"] and bronze.wins == 3
-    # The steady scheme's run computed orders_3m only: spend_3m cannot be counted there, and
-    # no money indicator is in its features, so there is no value share.
-    steady = _count(project, store, [RuleDraft("gold", "spend_3m > 1"), RuleDraft("bronze", None)],
-                    scheme="steady")
-    assert "the latest run did not compute spend_3m" in (steady.tiers[0].error or "")
-    assert steady.value_indicator is None and steady.share(steady.tiers[1].win_value) is None
+    # The steady scheme's run computed orders_3m only: spend_3m is computed from the sources
+    # as of the run's date; no money indicator is in its features, so no value share.
+    steady = _count(project, store, [RuleDraft("gold", "spend_3m > 50"),
+                                     RuleDraft("bronze", None)], scheme="steady")
+    assert steady.computed == ["spend_3m"] and steady.tiers[0].matches == 2  # C1 and C4
+    assert steady.value_indicator == "spend_3m"
+    plain = _count(project, store, [RuleDraft("gold", "orders_3m > 2"),
+                                    RuleDraft("bronze", None)], scheme="steady")
+    assert plain.computed == [] and plain.value_indicator is None
+    assert plain.share(plain.tiers[1].win_value) is None and plain.tiers[0].wins == 1
 
 
 def test_a_managers_count_sees_only_their_customers(graded: tuple[Project, Store]) -> None:

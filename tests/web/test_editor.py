@@ -75,8 +75,9 @@ class _EditorForm(HTMLParser):
             self.fields[name] = a.get("value", "")
         elif tag == "select" and name:
             self.select = name
-        elif tag == "option" and self.select and "selected" in a:
-            self.fields[self.select] = a.get("value", "")
+        elif tag == "option" and self.select and (
+                "selected" in a or self.select not in self.fields):
+            self.fields[self.select] = a.get("value", "")  # the first option unless one is chosen
         elif tag == "textarea" and name:
             self.area = name
             self.fields[name] = ""

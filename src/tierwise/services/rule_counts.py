@@ -10,7 +10,7 @@ type-checked, compiled), never into SQL text; the count runs under the search ti
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -21,8 +21,10 @@ from tierwise.errors import ExprError
 from tierwise.i18n import _
 from tierwise.indicators import CUSTOMER
 from tierwise.services import history as history_service
-from tierwise.services.condition_fields import ConditionField, value_indicator
+from tierwise.services.condition_fields import ConditionField, condition_fields, value_indicator
 from tierwise.services.customers import SEARCH_TIMEOUT
+from tierwise.services.features import prepare_features
+from tierwise.services.grading import Project
 from tierwise.store import Store
 
 
@@ -33,6 +35,16 @@ class RuleDraft:
     key: str
     when: str | None
     priority: int | None = None
+
+
+@dataclass(frozen=True)
+class RuleDrafts:
+    """An edited rules scheme: its tiers in listed order, its fallback and its value indicator."""
+
+    scheme: str
+    tiers: list[RuleDraft]
+    fallback: str | None = None
+    value: str | None = None
 
 
 @dataclass(frozen=True)
@@ -74,6 +86,7 @@ class DraftCounts:
         unmatched: Customers no condition catches.
         unmatched_value: Their value.
         fallback: The tier they get, or None (they stay unclassified).
+        computed: Indicators the run did not compute, computed now from the sources.
 
     """
 
@@ -87,6 +100,7 @@ class DraftCounts:
     unmatched: int = 0
     unmatched_value: float | None = None
     fallback: str | None = None
+    computed: list[str] = field(default_factory=list)
 
     def share(self, value: float | None) -> float | None:
         """``value`` as a share of the total value; None without one."""
@@ -107,25 +121,26 @@ def tried_order(drafts: list[RuleDraft], fallback: str | None) -> list[int]:
     return [*first, *(i for i in tried if drafts[i].priority is None)]
 
 
-def count_drafts(store: Store, scheme: str, drafts: list[RuleDraft], *,
-                 fields: dict[str, ConditionField], fallback: str | None = None,
-                 scheme_value: str | None = None, visible: set[str] | None = None,
+def count_drafts(project: Project, store: Store, drafts: RuleDrafts, *,
+                 visible: set[str] | None = None,
                  timeout: float | None = SEARCH_TIMEOUT) -> DraftCounts:
     """Count what each drafted condition matches on the scheme's latest run's features.
 
+    Indicators a condition names that the run did not compute (the scheme never read them) are
+    computed from the sources as of the run's date, without the rows the data checks refuse,
+    and joined to its features.
+
     Args:
+        project: The project (its indicators, and its sources for what the run lacks).
         store: The store.
-        scheme: The scheme whose latest official run's features are counted.
-        drafts: The tiers as edited, in listed order.
-        fields: The project's indicators (:func:`~tierwise.services.condition_fields.condition_fields`).
-        fallback: The fallback tier's key, or None.
-        scheme_value: The scheme's value indicator, summed when the features hold it.
+        drafts: The scheme as edited: its latest official run's features are counted; its
+            value indicator is summed when the features hold it.
         visible: Only these customers (a manager's); None for all.
         timeout: Seconds the count may run.
 
     Returns:
-        The counts. A condition that does not parse, type-check or name indicators the run
-        computed is reported in its tier's ``error`` and left out of the order.
+        The counts. A condition that does not parse or type-check is reported in its tier's
+        ``error`` and left out of the order.
 
     Raises:
         NotFoundError: The scheme has no finished run to count on.
@@ -133,56 +148,63 @@ def count_drafts(store: Store, scheme: str, drafts: list[RuleDraft], *,
     """
     import ibis
 
-    run = history_service.latest_run(store, scheme)
-    engine = connect()
+    fields = condition_fields(project)
+    run = history_service.latest_run(store, drafts.scheme)
+    engine = connect(base=project.root)
     try:
-        features = engine.read_parquet("features", Path(run.folder or "") / "features.parquet")
-        if visible is not None:
-            import pyarrow as pa
-
-            allowed = engine.register_arrow(
-                "visible", pa.table({CUSTOMER: pa.array(sorted(visible), pa.string())}))
-            features = features.semi_join(allowed, features[CUSTOMER] == allowed[CUSTOMER])
-        columns = list(features.columns)
-        value = value_indicator(fields, columns, scheme_value)
-        conds, errors = _conditions(drafts, fallback, features, fields, as_of=run.as_of)
-        order = [i for i in tried_order(drafts, fallback) if i in conds]
-        flags = features.select(
-            v=(features[value].cast("float64") if value else ibis.literal(0.0)).fill_null(0.0),
-            **{f"c{i}": conds[i] for i in order})
-        metrics = _metrics(flags, order)
         with engine.time_limit(timeout, what=_("the rule count"),
                                hint=_("simplify the conditions")):
-            got: dict[str, Any] = engine.to_arrow(flags.aggregate(**metrics)).to_pylist()[0]
+            features = engine.read_parquet("features",
+                                           Path(run.folder or "") / "features.parquet")
+            nodes, errors = _parsed(drafts, fields)
+            lacking = sorted({n for node in nodes.values() for n in expr.names(node)}
+                             - set(features.columns))
+            if lacking:
+                # Rows the checks refuse (events after the run's date in a later extract) are
+                # left out, as a run of that date from this extract would have to.
+                fresh = prepare_features(project, engine, as_of=run.as_of, indicators=lacking,
+                                         drop_bad_rows=True)
+                features = features.left_join(fresh.table.select(CUSTOMER, *lacking), CUSTOMER)
+            if visible is not None:
+                features = _only(engine, features, visible)
+            value = value_indicator(fields, list(features.columns), drafts.value)
+            conds = {i: expr.compile_condition(node, {n: features[n] for n in expr.names(node)},
+                                               as_of=run.as_of) for i, node in nodes.items()}
+            order = [i for i in tried_order(drafts.tiers, drafts.fallback) if i in conds]
+            flags = features.select(
+                v=(features[value].cast("float64") if value else ibis.literal(0.0)
+                   ).fill_null(0.0), **{f"c{i}": conds[i] for i in order})
+            got: dict[str, Any] = engine.to_arrow(
+                flags.aggregate(**_metrics(flags, order))).to_pylist()[0]
     finally:
         engine.close()
-    return _assemble(got, drafts, order, errors, run_as_of=run.as_of, value=value,
-                     fallback=fallback)
+    counts = _assemble(got, drafts, order, errors, run_as_of=run.as_of, value=value)
+    return replace(counts, computed=lacking)
 
 
-def _conditions(drafts: list[RuleDraft], fallback: str | None, features: Any,
-                fields: dict[str, ConditionField], *, as_of: date
-                ) -> tuple[dict[int, Any], dict[int, str]]:
-    """Each countable draft's condition compiled on ``features``; why the others are not."""
+def _only(engine: Any, features: Any, visible: set[str]) -> Any:
+    import pyarrow as pa
+
+    allowed = engine.register_arrow(
+        "visible", pa.table({CUSTOMER: pa.array(sorted(visible), pa.string())}))
+    return features.semi_join(allowed, features[CUSTOMER] == allowed[CUSTOMER])
+
+
+def _parsed(drafts: RuleDrafts, fields: dict[str, ConditionField]
+            ) -> tuple[dict[int, Any], dict[int, str]]:
+    """Each tried draft's condition, parsed and type-checked; why the others cannot count."""
     types = {n: f.kind for n, f in fields.items()}
-    conds: dict[int, Any] = {}
+    nodes: dict[int, Any] = {}
     errors: dict[int, str] = {}
-    for i in tried_order(drafts, fallback):
-        text = str(drafts[i].when)
+    for i in tried_order(drafts.tiers, drafts.fallback):
         try:
-            node = expr.parse(text)
+            node = expr.parse(str(drafts.tiers[i].when))
             expr.check_condition(node, types)
         except ExprError as exc:
             errors[i] = "; ".join(p.message for p in exc.problems)
             continue
-        missing = sorted(expr.names(node) - set(features.columns))
-        if missing:
-            errors[i] = _("the latest run did not compute {names}; save the scheme and run "
-                          "it to count this condition").format(names=", ".join(missing))
-            continue
-        env = {n: features[n] for n in expr.names(node)}
-        conds[i] = expr.compile_condition(node, env, as_of=as_of)
-    return conds, errors
+        nodes[i] = node
+    return nodes, errors
 
 
 def _metrics(flags: Any, order: list[int]) -> dict[str, Any]:
@@ -205,16 +227,15 @@ def _metrics(flags: Any, order: list[int]) -> dict[str, Any]:
     return out
 
 
-def _assemble(got: dict[str, Any], drafts: list[RuleDraft], order: list[int],
-              errors: dict[int, str], *, run_as_of: date, value: str | None,
-              fallback: str | None) -> DraftCounts:
+def _assemble(got: dict[str, Any], drafts: RuleDrafts, order: list[int],
+              errors: dict[int, str], *, run_as_of: date, value: str | None) -> DraftCounts:
     def money(key: str) -> float | None:
         return float(got[key] or 0.0) if value else None
 
-    keys = [d.key for d in drafts]
-    falls_to = fallback if fallback in keys else None
+    keys = [d.key for d in drafts.tiers]
+    falls_to = drafts.fallback if drafts.fallback in keys else None
     tiers = []
-    for i, draft in enumerate(drafts):
+    for i, draft in enumerate(drafts.tiers):
         counted = i in order
         wins, win_value = (int(got[f"w{i}"]), money(f"wv{i}")) if counted else (0, None)
         if draft.key == falls_to:

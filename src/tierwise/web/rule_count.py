@@ -20,7 +20,7 @@ from tierwise.http.clients import client_of, project_of, security_of, store_of
 from tierwise.http.limits import EXPENSIVE, limits_of
 from tierwise.services import access, catalog
 from tierwise.services.condition_fields import ConditionField, condition_fields
-from tierwise.services.rule_counts import DraftCounts, RuleDraft, count_drafts
+from tierwise.services.rule_counts import DraftCounts, RuleDraft, RuleDrafts, count_drafts
 from tierwise.web import rules_form
 from tierwise.web.pages import environment, message_of, status_of, tier_labels
 from tierwise.web.session import Posted, Viewer
@@ -59,8 +59,8 @@ def counts_for(request: Request, who: Viewer, name: str, form: dict[str, str],
         if i in broken:
             when = None
         drafts.append(RuleDraft(key, when, (stored.get(key) or {}).get("priority")))
-    counts = count_drafts(store, name, drafts, fields=fields,
-                          fallback=form.get("fallback") or None, scheme_value=value,
+    counts = count_drafts(project_of(request), store,
+                          RuleDrafts(name, drafts, form.get("fallback") or None, value),
                           visible=access.visible_customers(store, who.user),
                           timeout=security_of(request).search_timeout_seconds)
     return _with_problems(counts, broken), texts

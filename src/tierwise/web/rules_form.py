@@ -33,7 +33,8 @@ ACTION = re.compile(r"^(?:(add_row|add_group|remove):(\d{1,3}):((?:\d{1,2}(?:\.\
 MAX_GROUP_DEPTH = 2  # groups nest two levels below the top group
 MAX_ITEMS = 30
 _ROW = re.compile(r"^tiers\[(\d{1,3})\]\.c\.((?:\d{1,2}\.){0,4})(ind|op|v|v2|join)$")
-_PATH = re.compile(r"^\d{1,2}(?:\.\d{1,2}){0,4}$")
+_NO_ROWS = N_("The builder has no rows for this condition (it uses arithmetic, functions, "
+              "'not' or compares two indicators): edit it as text.")
 
 
 @dataclass
@@ -190,12 +191,22 @@ def view(values: dict[str, str], count: int, posted: bool) -> dict[int, TierCond
     for i in range(count):
         text = values.get(f"tiers[{i}].when", "")
         mode = values.get(f"tiers[{i}].mode", "")
-        if posted and mode in ("rows", "text"):
-            box = read_box(values, i) if mode == "rows" else Box()
-            out[i] = TierCondition(mode, box, text)
+        if posted and mode == "rows":
+            out[i] = TierCondition(mode, read_box(values, i), text)
+            continue
+        if posted and mode == "text":
+            out[i] = TierCondition(mode, Box(), text, _(_NO_ROWS) if _rowless(text) else None)
             continue
         out[i] = from_text(text)
     return out
+
+
+def _rowless(text: str) -> bool:
+    """Whether ``text`` is a valid condition the builder has no rows for."""
+    try:
+        return builder.to_tree(text) is None
+    except ExprError:
+        return False
 
 
 def from_text(text: str) -> TierCondition:
@@ -205,9 +216,7 @@ def from_text(text: str) -> TierCondition:
     except ExprError as exc:
         return TierCondition("text", Box(), text, "; ".join(p.message for p in exc.problems))
     if tree is None:
-        return TierCondition("text", Box(), text, _(
-            "The builder has no rows for this condition (it uses arithmetic, functions, 'not' "
-            "or compares two indicators): edit it as text."))
+        return TierCondition("text", Box(), text, _(_NO_ROWS))
     return TierCondition("rows", box_of(tree), text)
 
 
