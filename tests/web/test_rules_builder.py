@@ -117,7 +117,8 @@ def test_count_endpoint_answers_json_for_the_script(client: TestClient) -> None:
     assert "Cannot count:" in body["tiers"]["1"] and "&#39;lots&#39; is not a number" in \
         body["tiers"]["1"]
     assert client.post("/schemes/tier/count", data={**form, "csrf": "x"}).status_code == 403
-    assert client.post("/schemes/nope/count", data=form).status_code == 404
+    missing = client.post("/schemes/nope/count", data=form)
+    assert missing.status_code == 404 and missing.json()["kind"] == "info"
     client.cookies.clear()
     _login(client, "max")  # a manager may read the scheme, not edit or count it
     form["csrf"] = _form(client)["csrf"]

@@ -10,12 +10,13 @@ same, through :func:`counts_for`. The counts are the service's
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from tierwise.errors import TierwiseError
+from tierwise.errors import NotFoundError, TierwiseError
 from tierwise.http.clients import client_of, project_of, security_of, store_of
 from tierwise.http.limits import EXPENSIVE, limits_of
 from tierwise.services import access, catalog
@@ -67,8 +68,6 @@ def counts_for(request: Request, who: Viewer, name: str, form: dict[str, str],
 
 
 def _with_problems(counts: DraftCounts, broken: dict[int, str]) -> DraftCounts:
-    from dataclasses import replace
-
     tiers = [replace(t, error=broken[i]) if i in broken else t
              for i, t in enumerate(counts.tiers)]
     return replace(counts, tiers=tiers)
@@ -96,7 +95,10 @@ def count(name: str, request: Request, post: Posted) -> Response:
         counts, texts = counts_for(request, post, name, form, fields)
         labels = tier_labels(store_of(request), name)
     except TierwiseError as exc:
-        return JSONResponse({"error": message_of(exc)}, status_code=status_of(exc, otherwise=422)[0])
+        # No run yet is a state to explain (counts follow the first run), not a failure.
+        kind = "info" if isinstance(exc, NotFoundError) else "danger"
+        return JSONResponse({"error": message_of(exc), "kind": kind},
+                            status_code=status_of(exc, otherwise=422)[0])
     return JSONResponse({**pieces(counts, labels, fields),
                          "when": {str(i): t for i, t in texts.items()}})
 

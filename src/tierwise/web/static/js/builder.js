@@ -110,7 +110,7 @@
       if (data.error) {
         panel.textContent = "";
         var p = document.createElement("p");
-        p.className = "text-danger small mb-0";
+        p.className = (data.kind === "info" ? "text-body-secondary" : "text-danger") + " small mb-0";
         p.textContent = data.error;
         panel.appendChild(p);
         return;
@@ -134,7 +134,7 @@
 
   function later() {
     window.clearTimeout(timer);
-    timer = window.setTimeout(count, 400);
+    timer = window.setTimeout(count, 600);
   }
 
   form.addEventListener("click", function (event) {
