@@ -143,13 +143,13 @@ def test_scheme_editor_in_the_browser(server: str, browser: Any, lang: str) -> N
     page.click("nav a[href='/schemes']")
     page.wait_for_url(f"{server}/schemes/**")
     page.goto(f"{server}/schemes/tier")
-    page.fill("input[name='tiers[0].when']", "orders_3m >= 4")
+    page.fill("input[name='tiers[0].c.0.v']", "4")  # the builder's row: orders_3m >= 4
     page.fill("input[name=note]", "stricter gold")
     page.click("button[name=action][value=preview]")
     page.wait_for_load_state()
     assert t("Impact on the active version's grades") in page.content()
     assert "C1" in page.locator("small.samples").all_inner_texts()
-    assert page.input_value("input[name='tiers[0].when']") == "orders_3m >= 4"
+    assert page.input_value(".builder[data-tier='0'] .builder-text") == "orders_3m >= 4"
     _shot(page, f"scheme-{lang}")
     page.click("button[name=action][value=save]")
     page.wait_for_url("**saved=2**")
@@ -157,5 +157,5 @@ def test_scheme_editor_in_the_browser(server: str, browser: Any, lang: str) -> N
     page.click(f"text={t('Activate version {version}').format(version=2)}")
     page.wait_for_url("**activated=2**")
     assert t("Version {version} is now active.").format(version=2) in page.content()
-    assert page.input_value("input[name='tiers[0].when']") == "orders_3m >= 4"
+    assert page.input_value(".builder[data-tier='0'] .builder-text") == "orders_3m >= 4"
     page.close()

@@ -61,7 +61,8 @@ ELSEWHERE = ("model",)
 NOT_YET: dict[str, str] = {}
 _VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
          "track", "wbr", "polyline", "line", "rect", "circle", "path"}
-_SKIPPED = {"code", "pre", "script", "style"}
+# A textarea holds what a user typed (a condition, a note), as an input's value does.
+_SKIPPED = {"code", "pre", "script", "style", "textarea"}
 
 
 class _Text(HTMLParser):
@@ -152,6 +153,8 @@ def _typed(project: Project, store: Any) -> Typed:
     spec = project.spec
     typed.names |= set(spec.schemes) | set(spec.indicators) | set(spec.sources)
     typed.texts |= {spec.description or ""}
+    # An indicator's description is the project's own text, in the language it was written in.
+    typed.texts |= {ind.description or "" for ind in spec.indicators.values()}
     for name in catalog.scheme_names(store):
         found, _active = catalog.versions(store, name)
         typed.names |= {v.created_by for v in found}
