@@ -17,6 +17,7 @@ ACTION_NAMES = {
     "customer.read": N_("customer page read"),
     "customers.assigned": N_("customers assigned"),
     "customers.searched": N_("customers searched"),
+    "job.started": N_("run started from the dashboard or API"),
     "login.failed": N_("login failed"),
     "login.refused_locked": N_("login refused (locked out)"),
     "override.approved": N_("override approved"),
@@ -50,7 +51,8 @@ def action_name(action: str) -> str:
 #: What an audit event is about, as people read it (``object_type`` in the log; the CLI's
 #: ``audit list --type`` and the API take the key).
 OBJECT_NAMES = {"access_log": N_("access log"), "address": N_("address"),
-                "api_token": N_("API token"), "override": N_("override"), "run": N_("run"),
+                "api_token": N_("API token"), "job": N_("background run"),
+                "override": N_("override"), "run": N_("run"),
                 "scheme": N_("scheme"), "scheme_version": N_("scheme version"),
                 "user": N_("user"), "customer": N_("customer")}
 
