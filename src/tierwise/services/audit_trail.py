@@ -27,6 +27,9 @@ ACTION_NAMES = {
     "run.abandoned": N_("run abandoned"), "run.done": N_("run finished"),
     "run.exported": N_("run exported"), "run.failed": N_("run failed"),
     "run.started": N_("run started"),
+    "schedule.changed": N_("schedule changed"), "schedule.created": N_("schedule created"),
+    "schedule.deleted": N_("schedule deleted"), "schedule.paused": N_("schedule paused"),
+    "schedule.ran": N_("scheduled run finished"), "schedule.resumed": N_("schedule resumed"),
     "scheme.activate": N_("version activated"),
     "scheme.schedule": N_("version scheduled to go live"),
     "scheme.rollback": N_("rolled back to the previous version"),
@@ -53,7 +56,7 @@ def action_name(action: str) -> str:
 OBJECT_NAMES = {"access_log": N_("access log"), "address": N_("address"),
                 "api_token": N_("API token"), "job": N_("background run"),
                 "override": N_("override"), "run": N_("run"),
-                "scheme": N_("scheme"), "scheme_version": N_("scheme version"),
+                "schedule": N_("schedule"), "scheme": N_("scheme"), "scheme_version": N_("scheme version"),
                 "user": N_("user"), "customer": N_("customer")}
 
 
