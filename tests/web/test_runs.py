@@ -159,7 +159,7 @@ def test_a_failed_run_says_why_in_the_users_language(client: TestClient, months:
                                                     "as_of": "2026-07-31"}))
     assert job["state"] == "failed"
     assert [r["status"] for r in job["runs"]] == ["failed", "failed"]
-    assert '<div class="alert alert-danger mb-0" role="alert">' in job["html"]
+    assert 'class="alert alert-danger message error" role="alert"' in job["html"]
     assert "lots" in job["error"] and "不是" in job["error"], job["error"]
     assert "失败" in job["html"]
 
@@ -168,7 +168,7 @@ def test_bad_input_keeps_the_form_and_roles_are_checked(client: TestClient) -> N
     csrf = _login(client, "sam")
     nothing = client.post("/runs", data={"csrf": csrf, "as_of": "2026-06-30"})
     assert nothing.status_code == 422 and "Tick at least one scheme to run." in nothing.text
-    assert 'class="alert alert-danger"' in nothing.text
+    assert 'class="alert alert-danger message error"' in nothing.text
     bad = client.post("/runs", data={"csrf": csrf, "run.tier": "1", "as_of": "30.6.2026"})
     assert bad.status_code == 422 and "is not a date" in bad.text
     assert 'name="run.tier" value="1" checked' in bad.text and 'value="30.6.2026"' in bad.text

@@ -25,7 +25,7 @@ from tierwise.services import overrides as override_service
 from tierwise.services.auth import LockedOut
 from tierwise.services.customers import CustomerQuery, detail, search
 from tierwise.services.records import PENDING, User
-from tierwise.web import editor, runs
+from tierwise.web import editor, runs, schedules
 from tierwise.web.overview import overview
 from tierwise.web.pages import (
     STATIC,
@@ -59,6 +59,7 @@ from tierwise.web.session import (
 router = APIRouter(include_in_schema=False)
 router.include_router(editor.router)  # the scheme editor: /schemes
 router.include_router(runs.router)  # Run now and its jobs: /runs
+router.include_router(schedules.router)  # scheduled runs: /schedules
 PAGE_SIZE = 50
 KINDS = ("pin", "floor", "ceiling", "exclude")
 Id = Annotated[int, FastPath(ge=1, le=2**31 - 1)]

@@ -43,6 +43,12 @@ def job_url(job: Job) -> str:
     return f"/runs/jobs/{quote(job.id, safe='')}"
 
 
+def runnable(request: Request) -> list[str]:
+    """The schemes a run can grade: the project's and those saved in the store, by name."""
+    return sorted(set(project_of(request).spec.schemes) |
+                  set(catalog.scheme_names(store_of(request))))
+
+
 def _latest(request: Request, names: list[str]) -> dict[str, date]:
     """The as-of date of each scheme's latest official run."""
     out: dict[str, date] = {}
@@ -69,7 +75,7 @@ def _followup(request: Request) -> AfterActivation | None:
 def _form_page(request: Request, who: Viewer, *, form: dict[str, str] | None = None,
                message: str | None = None, status: int = 200) -> Response:
     """The Run now page: the form (with what the user typed), recent jobs, a follow-up."""
-    names = catalog.scheme_names(store_of(request))
+    names = runnable(request)
     q = request.query_params
     if form is None:
         form = {f"{PREFIX}{n}": "1" for n in q.getlist("scheme") if n in names}

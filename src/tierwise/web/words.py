@@ -42,6 +42,7 @@ WORDS: dict[str, dict[str, str]] = {
     # A background run (Run now) and what it did for each scheme.
     "job": {"queued": N_("waiting"), "running": N_("running"), "done": N_("done"),
             "skipped": N_("skipped"), "failed": N_("failed")},
+    "cadence": {"monthly": N_("monthly"), "weekly": N_("weekly"), "daily": N_("daily")},
 }
 
 #: The languages the switcher offers, each named in its own language.
