@@ -182,3 +182,29 @@ def test_bad_input_keeps_the_form_and_roles_are_checked(client: TestClient) -> N
         other_csrf = _login(other, user)
         assert other.get("/runs").status_code == 403
         assert other.post("/runs", data={"csrf": other_csrf, "run.tier": "1"}).status_code == 403
+
+
+@pytest.mark.parametrize("lang", ["zh-Hans", "zh-Hant"])
+def test_job_and_schedule_pages_in_chinese(client: TestClient, months: Path, lang: str) -> None:
+    from tests.web.test_languages import Typed, check_page
+    from tierwise.services import schedules as schedule_service
+
+    client.cookies.set("tw_lang", lang)
+    csrf = _login(client, "sam")
+    typed = Typed(names={"sam", "tier", "steady", "gold", "silver", "bronze", "Gold", "Silver",
+                         "Bronze"})
+    problems: list[str] = []
+    for attempt in ("done", "skipped"):
+        location = _start(client, csrf, **{"run.tier": "1", "run.steady": "1",
+                                           "as_of": "2026-07-31"})
+        job = _finished(client, location)
+        assert [r["status"] for r in job["runs"]] == [attempt, attempt]
+        problems += check_page(client.get(location).text, typed, f"{attempt} job")
+    project = Project.open(months)
+    store = runs.open_store(project)
+    schedule_service.add(store, project, "month-end", schemes=["tier"], cadence="monthly",
+                         at="02:00", actor="sam")
+    store.close()
+    problems += check_page(client.get("/schedules").text, typed, "schedules")
+    problems += check_page(client.get("/runs").text, typed, "runs")
+    assert not problems, "\n".join(problems)
