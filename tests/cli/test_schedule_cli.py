@@ -31,8 +31,9 @@ def _make_due(folder: Path, name: str) -> None:
     project = Project.open(folder)
     store = runs.open_store(project)
     found = service.get(store, name)
-    service.change(store, project, name, schemes=found.schemes, cadence=found.cadence,
-                   at=found.at_time, actor="test", revision=found.revision, now=MAY)
+    service.change(store, project, name,
+                   service.Settings(found.schemes, found.cadence, found.at_time),
+                   actor="test", revision=found.revision, now=MAY)
     store.close()
 
 

@@ -113,8 +113,8 @@ MAY = utc(2026, 5, 15, 12, 0)  # when the schedules below were made
 
 def _monthly(store: Store, project: Project, name: str = "month-end",
              schemes: list[str] | None = None) -> service.Schedule:
-    return service.add(store, project, name, schemes=schemes or ["tier"], cadence="monthly",
-                       at="02:00", actor="sam", now=MAY)
+    return service.add(store, project, name, service.Settings(schemes or ["tier"]),
+                       actor="sam", now=MAY)
 
 
 def test_add_change_pause_resume_delete(store: Store, project: Project) -> None:
@@ -128,15 +128,15 @@ def test_add_change_pause_resume_delete(store: Store, project: Project) -> None:
         _monthly(store, project, "other", ["nope"])
     with pytest.raises(SpecError, match="schedule name"):
         _monthly(store, project, "bad name!")
-    changed = service.change(store, project, "month-end", schemes=["tier", "steady"],
-                             cadence="weekly", at="3:30", actor="sam", revision=made.revision,
-                             now=MAY)
+    changed = service.change(store, project, "month-end",
+                             service.Settings(["tier", "steady"], "weekly", "3:30"),
+                             actor="sam", revision=made.revision, now=MAY)
     assert (changed.schemes, changed.cadence, changed.at_time) == (["tier", "steady"], "weekly",
                                                                    "03:30")
     assert changed.next_due_at == utc(2026, 5, 18, 3, 30)  # the Monday after
     with pytest.raises(ConflictError, match="changed by someone else"):
-        service.change(store, project, "month-end", schemes=["tier"], cadence="daily",
-                       at="01:00", actor="ada", revision=made.revision)
+        service.change(store, project, "month-end", service.Settings(["tier"], "daily", "01:00"),
+                       actor="ada", revision=made.revision)
     assert not service.pause(store, "month-end", actor="sam").enabled
     assert service.run_due(project, store, now=utc(2026, 9, 1)) == []  # paused: never due
     resumed = service.resume(store, "month-end", actor="sam", now=utc(2026, 9, 2, 12, 0))

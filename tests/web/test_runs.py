@@ -202,8 +202,8 @@ def test_job_and_schedule_pages_in_chinese(client: TestClient, months: Path, lan
         problems += check_page(client.get(location).text, typed, f"{attempt} job")
     project = Project.open(months)
     store = runs.open_store(project)
-    schedule_service.add(store, project, "month-end", schemes=["tier"], cadence="monthly",
-                         at="02:00", actor="sam")
+    schedule_service.add(store, project, "month-end", schedule_service.Settings(["tier"]),
+                         actor="sam")
     store.close()
     problems += check_page(client.get("/schedules").text, typed, "schedules")
     problems += check_page(client.get("/runs").text, typed, "runs")

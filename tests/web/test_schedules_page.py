@@ -98,8 +98,8 @@ def test_the_page_shows_how_the_last_run_ended(client: TestClient, months: Path)
     _login(client, "sam")
     project = Project.open(months)
     store = runs.open_store(project)
-    schedule_service.add(store, project, "month-end", schemes=["tier"], cadence="monthly",
-                         at="02:00", actor="sam", now=datetime(2026, 5, 15, tzinfo=UTC))
+    schedule_service.add(store, project, "month-end", schedule_service.Settings(["tier"]),
+                         actor="sam", now=datetime(2026, 5, 15, tzinfo=UTC))
     orders = months / "orders.csv"
     orders.write_text(orders.read_text(encoding="utf-8") + "X1,C1,2026-06-20,lots\n",
                       encoding="utf-8")

@@ -72,8 +72,9 @@ def schedule_add(
 
     with reported():
         proj, store, actor = acting(project, access.RUN)
-        made = schedules.add(store, proj, name, schemes=scheme, cadence=every, at=at,
-                             actor=actor.name, enabled=not paused)
+        made = schedules.add(store, proj, name,
+                             schedules.Settings(scheme, every, at, enabled=not paused),
+                             actor=actor.name)
     console.print(_("schedule {name}: {schemes} {every} at {at} UTC; next run {next}").format(
         name=made.name, schemes=", ".join(made.schemes), every=_cadence(made.cadence), at=made.at_time,
         next=moment(made.next_due_at)) if made.enabled else

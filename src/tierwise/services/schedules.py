@@ -35,7 +35,7 @@ from tierwise.services.project import Project
 from tierwise.store import Store
 from tierwise.store.schedules import Outcome, Schedule
 
-__all__ = ["CADENCES", "LEASE", "Ran", "Schedule", "Scheduler", "add", "as_of_for", "change",
+__all__ = ["CADENCES", "LEASE", "Ran", "Schedule", "Scheduler", "Settings", "add", "as_of_for", "change",
            "delete", "listing", "next_due", "parse_at", "pause", "resume", "run_due"]
 
 #: The cadences and what each grades, for people.
@@ -110,24 +110,33 @@ def as_of_for(cadence: str, moment: datetime) -> date:
     return day - timedelta(days=1)
 
 
-def _check(project: Project, name: str, schemes: list[str], cadence: str, at: str
-           ) -> tuple[list[str], str, str]:
+def _check(project: Project, name: str, settings: Settings) -> tuple[list[str], str, str]:
     """A schedule's settings, checked: its name, schemes, cadence and time of day."""
     if not _NAME.match(name):
         raise SpecError(_("the schedule name {name!r} is not allowed; use letters, digits, _, "
                           "- and . (up to 100), starting with a letter or digit").format(
                               name=name[:100]))
-    names = list(dict.fromkeys(s.strip() for s in schemes if s.strip()))
+    names = list(dict.fromkeys(s.strip() for s in settings.schemes if s.strip()))
     if not names:
         raise SpecError(_("a schedule needs at least one scheme to run"))
     for scheme in names:
         project.scheme(scheme)
-    clock = parse_at(at)
-    return names, _check_cadence(cadence), f"{clock:%H:%M}"
+    clock = parse_at(settings.at)
+    return names, _check_cadence(settings.cadence), f"{clock:%H:%M}"
 
 
-def add(store: Store, project: Project, name: str, *, schemes: list[str], cadence: str,
-        at: str, actor: str, enabled: bool = True, now: datetime | None = None) -> Schedule:
+@dataclass(frozen=True)
+class Settings:
+    """What a person sets on a schedule: the schemes, the cadence, the time of day (UTC)."""
+
+    schemes: list[str]
+    cadence: str = "monthly"
+    at: str = "02:00"
+    enabled: bool = True
+
+
+def add(store: Store, project: Project, name: str, settings: Settings, *, actor: str,
+        now: datetime | None = None) -> Schedule:
     """Add a schedule; it is first due at its next time after ``now``.
 
     Raises:
@@ -136,15 +145,15 @@ def add(store: Store, project: Project, name: str, *, schemes: list[str], cadenc
         ConflictError: a schedule of that name exists.
 
     """
-    names, cadence, clock = _check(project, name, schemes, cadence, at)
+    names, cadence, clock = _check(project, name, settings)
     due = next_due(cadence, parse_at(clock), now or datetime.now(UTC))
     with store.write() as tx:
         return tx.schedules.create(name, schemes=names, cadence=cadence, at_time=clock,
-                                   next_due_at=due, enabled=enabled, actor=actor)
+                                   next_due_at=due, enabled=settings.enabled, actor=actor)
 
 
-def change(store: Store, project: Project, name: str, *, schemes: list[str], cadence: str,
-           at: str, actor: str, revision: int | None, now: datetime | None = None) -> Schedule:
+def change(store: Store, project: Project, name: str, settings: Settings, *, actor: str,
+           revision: int | None, now: datetime | None = None) -> Schedule:
     """Change a schedule's schemes, cadence or time; it is next due at its next time.
 
     Raises:
@@ -153,7 +162,7 @@ def change(store: Store, project: Project, name: str, *, schemes: list[str], cad
         ConflictError: someone changed the schedule since ``revision``.
 
     """
-    names, cadence, clock = _check(project, name, schemes, cadence, at)
+    names, cadence, clock = _check(project, name, settings)
     due = next_due(cadence, parse_at(clock), now or datetime.now(UTC))
     with store.write() as tx:
         return tx.schedules.change(name, revision=revision, actor=actor, schemes=names,

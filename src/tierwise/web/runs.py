@@ -17,7 +17,8 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 
 from tierwise.errors import SpecError, TierwiseError
-from tierwise.http.clients import project_of, store_of
+from tierwise.http.clients import client_of, project_of, store_of
+from tierwise.http.limits import EXPENSIVE, limits_of
 from tierwise.i18n import _
 from tierwise.services import access, catalog
 from tierwise.services.followup import AfterActivation, after_activation
@@ -115,6 +116,8 @@ def start_run(request: Request, post: Posted) -> Response:
         except ValueError:
             raise SpecError(_("The as-of date {text} is not a date; write it as YYYY-MM-DD.")
                             .format(text=repr(text[:20]))) from None
+        # A run is the most expensive request there is: charged like searches and exports.
+        limits_of(request).check(EXPENSIVE, client=client_of(request), user=user.username)
         job = jobs_of(request).start(project_of(request), names, as_of=as_of,
                                      force=form.get("force") == "1", actor=user.username,
                                      store=store_of(request))

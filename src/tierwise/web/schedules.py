@@ -8,7 +8,6 @@ change is audited by the service, and a change made from a stale page is refused
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
@@ -55,10 +54,10 @@ def schedules_page(request: Request, who: Page) -> Response:
     return _page(request, who)
 
 
-def _settings(form: dict[str, str]) -> dict[str, Any]:
+def _settings(form: dict[str, str]) -> service.Settings:
     names = [k[len(PREFIX):] for k, v in form.items() if k.startswith(PREFIX) and v]
-    return {"schemes": names[:MAX_SCHEMES], "cadence": form.get("cadence", "")[:20],
-            "at": form.get("at", "")[:20]}
+    return service.Settings(names[:MAX_SCHEMES], form.get("cadence", "")[:20],
+                            form.get("at", "")[:20])
 
 
 def _done(what: str) -> Response:
@@ -72,7 +71,7 @@ def add_schedule(request: Request, post: Posted) -> Response:
         return refused
     try:
         service.add(store_of(request), project_of(request), post.form.get("name", "")[:200],
-                    actor=post.user.username, **_settings(post.form))
+                    _settings(post.form), actor=post.user.username)
     except TierwiseError as exc:
         return _page(request, post, form=post.form, message=message_of(exc),
                      status=status_of(exc, otherwise=422)[0])
@@ -90,7 +89,7 @@ def change_schedule(name: str, request: Request, post: Posted) -> Response:
         return bad_form(request, post)
     try:
         service.change(store_of(request), project_of(request), name[:200],
-                       actor=post.user.username, revision=revision, **_settings(post.form))
+                       _settings(post.form), actor=post.user.username, revision=revision)
     except TierwiseError as exc:
         return _page(request, post, form=post.form, editing=name, message=message_of(exc),
                      status=status_of(exc, otherwise=422)[0])
