@@ -21,8 +21,8 @@ MAY = datetime(2026, 5, 15, 12, 0, tzinfo=UTC)
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("TIERWISE_STORE_URL", raising=False)
     monkeypatch.setenv("TIERWISE_USER", "analyst")
-    monkeypatch.setattr(main.console, "width", 200)
-    monkeypatch.setattr(main.err, "width", 200)
+    # Wide output through the environment: setting a console's width would outlive the test.
+    monkeypatch.setenv("COLUMNS", "200")
     return write_months(tmp_path / "months")
 
 
