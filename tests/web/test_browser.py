@@ -155,7 +155,8 @@ def test_scheme_editor_in_the_browser(server: str, browser: Any, lang: str) -> N
     page.wait_for_url("**saved=2**")
     assert t("Version {version} saved; it is not active yet.").format(version=2) in page.content()
     page.click(f"text={t('Activate version {version}').format(version=2)}")
-    page.wait_for_url("**activated=2**")
-    assert t("Version {version} is now active.").format(version=2) in page.content()
+    page.wait_for_url("**/runs?**activated=2**")
+    assert page.locator("#after-activation form button").count() == 1  # Run now for the date
+    page.goto(f"{server}/schemes/tier")
     assert page.input_value(".builder[data-tier='0'] .builder-text") == "orders_3m >= 4"
     page.close()

@@ -209,10 +209,14 @@ def test_save_conflict_activate_and_diff(client: TestClient) -> None:
     assert "<td>orders_3m &gt;= 3</td><td>orders_3m &gt;= 4</td><td>yes</td>" in diff.text
     assert client.post("/schemes/tier/activate", data={"version": "2"}).status_code == 403
     done = client.post("/schemes/tier/activate", data={"csrf": csrf, "version": "2"})
-    assert done.status_code == 303 and done.headers["location"] == "/schemes/tier?activated=2"
+    assert done.status_code == 303
+    assert done.headers["location"] == "/runs?scheme=tier&activated=2"
     assert _active(client) == 2
+    # Active "now" means from the latest graded date: the page says so and offers that run.
     after = client.get(done.headers["location"])
-    assert "Version 2 is now active." in after.text
+    assert ("Version 2 of tier is active from Jun 30, 2026 (the latest graded date). Grades "
+            "change when that date is graded again.") in after.text
+    assert "Run now for Jun 30, 2026" in after.text
     assert _when(client, "tier", 0) == "orders_3m >= 4"
     back = client.get("/schemes/tier", params={"diff": "1"})
     assert "<td>orders_3m &gt;= 4</td><td>orders_3m &gt;= 3</td><td>yes</td>" in back.text
@@ -357,13 +361,16 @@ def test_go_live_date_schedules_a_version(client: TestClient) -> None:
     later = date.today().replace(year=date.today().year + 1)
     done = client.post("/schemes/tier/activate",
                        data={"csrf": csrf, "version": "2", "go_live": later.isoformat()})
-    assert done.status_code == 303 and "scheduled=2" in done.headers["location"]
+    assert done.status_code == 303
+    assert done.headers["location"] == "/runs?scheme=tier&activated=2"
     page = client.get(done.headers["location"])
-    assert f"Version 2 goes live on {i18n.date(later)}." in page.text
-    assert f"goes live {i18n.date(later)}<" in page.text  # in the versions table
+    assert (f"Version 2 of tier goes live on {i18n.date(later)}. Grades change when that "
+            "date is graded") in page.text
+    assert "Run now for" not in page.text  # nothing to run before the go-live date
+    assert f"goes live {i18n.date(later)}<" in client.get("/schemes/tier").text  # versions
     assert _active(client) == 1  # still version 1 today
     zh = client.get(done.headers["location"] + "&lang=zh")
-    assert f"版本 2 将于 {later.year}年{later.month}月{later.day}日 生效。" in zh.text
+    assert f"{later.year}年{later.month}月{later.day}日" in zh.text
     bad = client.post("/schemes/tier/activate",
                       data={"csrf": csrf, "version": "2", "go_live": "next week"})
     assert bad.status_code == 400

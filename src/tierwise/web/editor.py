@@ -408,7 +408,11 @@ def _counted(request: Request, who: Viewer, name: str, edit: Edit,
 
 @router.post("/schemes/{name}/activate")
 def activate_version(name: str, request: Request, post: Posted) -> Response:
-    """Activate a version of the scheme now."""
+    """Activate a version now or from a go-live date, then say which run makes it show.
+
+    Versions take effect by as-of date, so the grades people see change only when a date is
+    graded with the version: the Run now page says which date and offers that run.
+    """
     user, csrf, form = post.user, post.csrf, post.form
     try:
         number = int(form.get("version", ""))
@@ -422,7 +426,5 @@ def activate_version(name: str, request: Request, post: Posted) -> Response:
                                         effective_from=go_live)
     except TierwiseError as exc:
         return error_page(request, exc, user=user, csrf=csrf)
-    if done.kind == "schedule":
-        return RedirectResponse(_url(name, scheduled=number, on=done.effective_from.isoformat()),
-                                status_code=303)
-    return RedirectResponse(_url(name, activated=number), status_code=303)
+    query = urlencode({"scheme": name, "activated": done.version})
+    return RedirectResponse(f"/runs?{query}", status_code=303)

@@ -25,7 +25,7 @@ from tierwise.services import overrides as override_service
 from tierwise.services.auth import LockedOut
 from tierwise.services.customers import detail
 from tierwise.services.records import PENDING, User
-from tierwise.web import customer_list, editor
+from tierwise.web import customer_list, editor, runs, schedules
 from tierwise.web.overview import overview
 from tierwise.web.pages import (
     STATIC,
@@ -59,6 +59,8 @@ from tierwise.web.session import (
 router = APIRouter(include_in_schema=False)
 router.include_router(editor.router)  # the scheme editor: /schemes
 router.include_router(customer_list.router)  # the customer list: /customers
+router.include_router(runs.router)  # Run now and its jobs: /runs
+router.include_router(schedules.router)  # scheduled runs: /schedules
 KINDS = ("pin", "floor", "ceiling", "exclude")
 Id = Annotated[int, FastPath(ge=1, le=2**31 - 1)]
 
