@@ -166,7 +166,7 @@ def logout(request: Request, post: Posted) -> Response:
 
 @router.get("/overview")
 def overview_page(request: Request, who: Page) -> Response:
-    """Per scheme: the latest run's tier mix, the trend across runs, and the moves."""
+    """Per scheme: the latest run's KPI cards, tier mix, trend across runs, and moves."""
     user, csrf = who.user, who.csrf
     try:
         access.require(user, access.READ)
@@ -175,8 +175,7 @@ def overview_page(request: Request, who: Page) -> Response:
         if scheme is not None and scheme not in names:
             raise NotFoundError(_("no scheme {scheme}").format(scheme=repr(scheme)))
         store = store_of(request)
-        labels = tier_labels(store, scheme) if scheme else {}
-        view = overview(store, scheme, labels,
+        view = overview(store, scheme, project=project_of(request).spec,
                         visible=access.visible_customers(store, user)) if scheme else None
     except TierwiseError as exc:
         return error_page(request, exc, user=user, csrf=csrf)
@@ -205,15 +204,18 @@ def customers_page(request: Request, who: Page) -> Response:
     except ValueError:
         number = 1
     tier, prefix, where = q.get("tier") or None, q.get("q") or None, q.get("where") or None
+    # A cell of the overview's transition matrix: moved from one tier (previous run) to another.
+    moved = {k: q[k] for k in ("from_tier", "to_tier") if q.get(k)}
     context: dict[str, Any] = {"schemes": names, "scheme": scheme, "labels": labels, "tier": tier or "",
                "prefix": prefix or "", "where": where or "", "page": number, "rows": [],
-               "total": 0, "message": None}
+               "total": 0, "message": None, "moved": moved}
     status = 200
     if scheme:
         try:
             limits_of(request).check(EXPENSIVE, client=client_of(request), user=user.username)
             asked = CustomerQuery(scheme, tier=tier, prefix=prefix, where=where,
-                                  limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE)
+                                  limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE,
+                                  from_tier=moved.get("from_tier"), to_tier=moved.get("to_tier"))
             found_page = search(store, asked, visible=access.visible_customers(store, user),
                                 timeout=security_of(request).search_timeout_seconds)
             context.update(rows=found_page.rows, total=found_page.total)
@@ -224,7 +226,8 @@ def customers_page(request: Request, who: Page) -> Response:
         except TierwiseError as exc:
             status = status_of(exc, otherwise=422)[0]
             context["message"] = message_of(exc)
-    base = {"scheme": scheme or "", "tier": tier or "", "q": prefix or "", "where": where or ""}
+    base = {"scheme": scheme or "", "tier": tier or "", "q": prefix or "", "where": where or "",
+            **moved}
     context["prev_url"] = (f"/customers?{urlencode({**base, 'page': number - 1})}"
                            if number > 1 else None)
     context["next_url"] = (f"/customers?{urlencode({**base, 'page': number + 1})}"
