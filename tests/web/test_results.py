@@ -28,11 +28,14 @@ def test_kpi_cards_per_tier_and_for_the_scheme(client: TestClient) -> None:  # n
     cards = dict(re.findall(r'data-tier="(\w+)">(.*?)</div>\s*</div></div></div>', text, re.S))
     assert set(cards) == {"gold", "silver", "bronze"}
     # bronze: 4 of 5 customers, one more than in May (C4 left silver): +1, +20.0 points.
-    assert "customers · 80.0%" in cards["bronze"] and "+1 customers, +20.0 pts" in cards["bronze"]
-    assert "-1 customers, -20.0 pts" in cards["silver"] and "value · 100.0%" in cards["gold"]
+    assert "80.0% of customers" in cards["bronze"] and "+1 customers, +20.0 pts" in cards["bronze"]
+    assert "-1 customers, -20.0 pts" in cards["silver"] and "100.0% of the value" in cards["gold"]
     assert re.search(r"Customers graded</div>\s*<div[^>]*>5<", text)
     assert re.search(r"Moved down</div>\s*<div[^>]*>1<", text)
     assert "Value (spend_3m)" in text and "Jun 30, 2026" in text
+    # `steady` names no value: the page says how to set one.
+    plain = client.get("/overview", params={"scheme": "steady"}).text
+    assert "Value (" not in plain and "<code>reporting: {value: spend_12m}</code>" in plain
 
 
 def test_bars_and_cells_lead_to_their_customers(client: TestClient) -> None:  # noqa: F811

@@ -117,6 +117,11 @@ class Results:
     trend: list[tuple[date, dict[str, int]]] = field(default_factory=list)
     note: str | None = None
 
+    @property
+    def unvalued(self) -> bool:
+        """Whether nothing is valued because no value indicator is set (the note says how)."""
+        return self.measure.indicator is None
+
     def label(self, key: str | None) -> str:
         """The label of tier ``key`` (None: not graded) in the current language."""
         if key is None:
