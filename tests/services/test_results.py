@@ -11,7 +11,7 @@ from tierwise.errors import SpecError
 from tierwise.services import runs
 from tierwise.services.customers import NOT_GRADED, CustomerQuery, search
 from tierwise.services.grading import Project
-from tierwise.services.results import FROM_PROJECT, FROM_SCHEME, Results, results
+from tierwise.services.results import FROM_PROJECT, FROM_SCHEME, Results, _joined, results
 
 MAY, JUNE = date(2026, 5, 31), date(2026, 6, 30)
 
@@ -55,6 +55,10 @@ def test_counts_shares_values_and_change_since_previous_run(months: Path) -> Non
     assert found.moves["down"] == 1 and found.moves["up"] == 0 and found.moves["same"] == 4
     # Rows: May's gold, silver, bronze, not graded; columns: June's.
     assert found.matrix == [[1, 0, 0, 0], [0, 0, 1, 0], [0, 0, 3, 0], [0, 0, 0, 0]]
+    # The matrix from June's change file (movers only) is the one of joining both runs' grades.
+    assert found.previous.folder and found.run.folder
+    joined = _joined(found.previous.folder, found.run.folder)
+    assert joined.matrix(found.keys) == found.matrix and joined.counts == found.moves
     assert [d for d, _counts in found.trend] == [MAY, JUNE]
     assert found.trend[0][1] == {"gold": 1, "silver": 1, "bronze": 3}
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 
 from tierwise import i18n, methods
@@ -21,7 +22,7 @@ from tierwise.engine import connect
 from tierwise.i18n import _
 from tierwise.indicators import CUSTOMER
 from tierwise.reports.colours import tier_colours
-from tierwise.reports.transitions import Transitions, move_counts
+from tierwise.reports.transitions import KINDS, Cell, Transitions, move_counts
 from tierwise.services import history as history_service
 from tierwise.services import versions as version_service
 from tierwise.spec.models import ProjectSpec, SchemeSpec
@@ -158,8 +159,8 @@ def results(store: Store, scheme: str, *, project: ProjectSpec | None = None) ->
                   measure, keys=[*keys, *sorted(set(before) - set(keys))], trend=trend,
                   note=note)
     if previous is not None:
-        moved = _moves(previous, run)
-        out.moves = moved.counts
+        moved = _moves(previous, run, before)
+        out.moves = dict(moved.counts)
         out.matrix = moved.matrix(out.keys)
     return out
 
@@ -207,32 +208,82 @@ def _values(run: Run, spec: SchemeSpec, measure: Measure, stored: dict[str, floa
 def value_sums(run: Run, indicator: str) -> dict[str, float] | None:
     """The sum of ``indicator`` per tier over ``run``'s customers; None when not recorded.
 
-    Reads only the ``customer_id`` and ``tier`` columns of the grades and the two needed of
-    the features.
+    Reads two columns of the grades and two of the features. A done run's files never change,
+    so the sums are kept per run folder for the next reader.
     """
+    if not run.folder:
+        return None
+    found = _value_sums(run.folder, indicator)
+    return dict(found) if found is not None else None
+
+
+@lru_cache(maxsize=64)
+def _value_sums(folder: str, indicator: str) -> tuple[tuple[str, float], ...] | None:
+    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    folder = Path(run.folder or "")
-    features = folder / "features.parquet"
-    if not run.folder or indicator not in pq.read_schema(features).names:
+    features = Path(folder) / "features.parquet"
+    if indicator not in pq.read_schema(features).names:
         return None
-    engine = connect()
-    try:
-        grades = engine.read_parquet("grades", folder / "grades.parquet").select(CUSTOMER, "tier")
-        values = engine.read_parquet("features", features)
-        values = values.select(_vid=values[CUSTOMER], _v=values[indicator].cast("float64"))
-        joined = grades.left_join(values, grades[CUSTOMER] == values._vid)
-        rows = engine.to_arrow(joined.group_by("tier").aggregate(v=joined._v.sum())).to_pylist()
-    finally:
-        engine.close()
-    return {r["tier"]: float(r["v"] or 0.0) for r in rows}
+    grades = pq.read_table(Path(folder) / "grades.parquet", columns=[CUSTOMER, "tier"])
+    values = pq.read_table(features, columns=[CUSTOMER, indicator])
+    if grades.column(CUSTOMER).equals(values.column(CUSTOMER)):
+        # Both files in the same customer order (the usual case): no join needed.
+        table = grades.append_column("v", pc.cast(values.column(indicator), "float64"))
+    else:
+        table = grades.join(values.rename_columns([CUSTOMER, "v"]), CUSTOMER,
+                            join_type="left outer")
+        table = table.set_column(table.schema.get_field_index("v"), "v",
+                                 pc.cast(table.column("v"), "float64"))
+    rows = table.group_by("tier").aggregate([("v", "sum")]).to_pylist()
+    return tuple((str(r["tier"]), float(r["v_sum"] or 0.0)) for r in rows)
 
 
-def _moves(previous: Run, run: Run) -> Transitions:
+def _moves(previous: Run, run: Run, before: dict[str, int]) -> Transitions:
+    """The moves from ``previous`` to ``run``.
+
+    From ``run``'s change file when it was written against ``previous`` (movers only, a small
+    read), else by joining both runs' grades. Both kept per run folder for the next reader.
+    """
+    if not run.folder or not previous.folder:
+        return Transitions([], dict.fromkeys((*KINDS, "same"), 0))
+    changes = Path(run.folder) / "changes.parquet"
+    # The change file compares with the official run before it when it ran; a run of an
+    # earlier date finished since then would not be in it.
+    current = (previous.finished_at is not None and run.started_at is not None
+               and previous.finished_at <= run.started_at)
+    if current and changes.exists():
+        return _from_changes(str(changes), tuple(sorted(before.items())))
+    return _joined(previous.folder, run.folder)
+
+
+@lru_cache(maxsize=64)
+def _from_changes(path: str, before: tuple[tuple[str, int], ...]) -> Transitions:
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path, columns=["prev_tier", "tier", "change"])
+    grouped = table.group_by(["prev_tier", "tier", "change"]).aggregate(
+        [("change", "count")]).to_pylist()
+    counts = dict.fromkeys((*KINDS, "same"), 0)
+    cells = [Cell(r["prev_tier"], r["tier"], int(r["change_count"])) for r in grouped]
+    left: dict[str, int] = {}
+    for r in grouped:
+        counts[r["change"]] += int(r["change_count"])
+        if r["prev_tier"] is not None:
+            left[r["prev_tier"]] = left.get(r["prev_tier"], 0) + int(r["change_count"])
+    for key, n in before:
+        stayed = n - left.get(key, 0)
+        cells.append(Cell(key, key, stayed))
+        counts["same"] += stayed
+    return Transitions(cells, counts)
+
+
+@lru_cache(maxsize=16)
+def _joined(old_folder: str, new_folder: str) -> Transitions:
     engine = connect()
     try:
-        old, new = (engine.read_parquet(name, Path(r.folder or "") / "grades.parquet")
-                    for name, r in (("old_grades", previous), ("new_grades", run)))
+        old, new = (engine.read_parquet(name, Path(folder) / "grades.parquet")
+                    for name, folder in (("old_grades", old_folder), ("new_grades", new_folder)))
         return move_counts(engine, old, new)
     finally:
         engine.close()
