@@ -63,7 +63,7 @@ def test_colours_on_the_page_are_the_tiers_own(client: TestClient) -> None:  # n
     store = client.app.state.store  # type: ignore[attr-defined]
     colours = tier_colours(catalog.scheme_tiers(store, "tier"))
     for key, colour in colours.items():
-        assert re.search(rf'tier={key}"><title>[^<]*</title><text[^>]*>[^<]*</text>'
+        assert re.search(rf'tier={key}"><title>[^<]*</title><rect[^>]*/><text[^>]*>[^<]*</text>'
                          rf'<rect class="bar"[^>]*fill="{colour}"', text), key
 
 

@@ -202,6 +202,8 @@ def tier_bars(rows: Sequence[TierBar], *, title: str, legend: tuple[str, str],
         group = [f"<title>{_text(r.label)}: {_text(r.share_text)}"
                  + (f" · {_text(r.value_text)}" if r.value_share is not None else "")
                  + "</title>",
+                 # The whole row takes the click, not only the painted bars and texts.
+                 f'<rect x="0" y="{y - 4}" width="{width}" height="{row}" fill="transparent"/>',
                  f'<text x="{left - 6}" y="{y + bar - 3}" text-anchor="end">{_text(r.label)}</text>',
                  f'<rect class="bar" x="{left}" y="{y}" width="{w:.1f}" height="{bar}" '
                  f'fill="{r.colour}"/>',
