@@ -17,7 +17,6 @@ from tierwise.i18n import _
 from tierwise.reports import charts
 from tierwise.services import customers as customer_service
 from tierwise.services import history as history_service
-from tierwise.services.customers import NOT_GRADED
 from tierwise.services.records import Store
 from tierwise.services.results import Results, results
 from tierwise.spec.models import ProjectSpec
@@ -102,9 +101,9 @@ def _matrix(out: Overview, found: Results) -> None:
         cells = []
         for j, n in enumerate(row):
             to_key = keys[j]
-            # Customers not graded in the latest run are not in its list: no link for them.
-            href = (customers_url(found.scheme, from_tier=key or NOT_GRADED, to_tier=to_key)
-                    if n and to_key is not None else None)
+            # Customers not graded in either run have no tier to filter by in the list: no link.
+            href = (customers_url(found.scheme, from_tier=key, to_tier=to_key)
+                    if n and key is not None and to_key is not None else None)
             cells.append(MatrixCell(n, n / total if total else None, href,
                                     i == j and key is not None))
         out.matrix.append((found.label(key), cells))
