@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from tests.services.listed import record_two_runs, write_listed
 from tests.web.test_pages import PASSWORD, login
 from tierwise.api.app import create_app
-from tierwise.services import runs
+from tierwise.services import catalog, runs
 from tierwise.store import users as store_users
 
 ROLES = {"ada": "admin", "sam": "supervisor", "max": "manager", "mia": "manager",
@@ -61,6 +61,10 @@ def test_default_columns_sorting_and_pages(client: TestClient) -> None:
                                                 "dir": "desc"})
     assert listed_ids(by_spend.text)[0] == "C1"
     assert 'aria-sort="descending"' in by_spend.text
+    # Each tier badge carries its tier's colour, the same as the overview's (never by position).
+    store = client.app.state.store  # type: ignore[attr-defined]
+    gold = catalog.tier_colours(store, "tier")["gold"]
+    assert f'fill="{gold}"/></svg>Gold</span>' in by_spend.text
     # No JavaScript inline; the page's own script only.
     assert '<script src="/static/js/customer_list.js" defer></script>' in text
     assert client.get("/static/js/customer_list.js").status_code == 200

@@ -108,11 +108,12 @@ def _list(request: Request, user: User, csrf: str, given: Mapping[str, str], *,
         names = catalog.scheme_names(store)
         scheme = given.get("scheme") or (names[0] if names else None)
         labels = tier_labels(store, scheme) if scheme else {}
+        colours = catalog.tier_colours(store, scheme) if scheme else {}
     except TierwiseError as exc:
         return error_page(request, exc, user=user, csrf=csrf)
     asked, chose = _columns(request, given)
     context: dict[str, Any] = {
-        "schemes": names, "scheme": scheme, "labels": labels, "found": None, "colours": {},
+        "schemes": names, "scheme": scheme, "labels": labels, "found": None, "colours": colours,
         "message": message, "changes": {k: _(CHANGE_WORDS[k]) for k in CHANGES},
         "page_sizes": PAGE_SIZES, "managers": [], "done": request.query_params.get("done"),
         "assigned": _number(request.query_params.get("n"), 0),

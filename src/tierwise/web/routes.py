@@ -172,7 +172,7 @@ def logout(request: Request, post: Posted) -> Response:
 
 @router.get("/overview")
 def overview_page(request: Request, who: Page) -> Response:
-    """Per scheme: the latest run's tier mix, the trend across runs, and the moves."""
+    """Per scheme: the latest run's KPI cards, tier mix, trend across runs, and moves."""
     user, csrf = who.user, who.csrf
     try:
         access.require(user, access.READ)
@@ -181,8 +181,7 @@ def overview_page(request: Request, who: Page) -> Response:
         if scheme is not None and scheme not in names:
             raise NotFoundError(_("no scheme {scheme}").format(scheme=repr(scheme)))
         store = store_of(request)
-        labels = tier_labels(store, scheme) if scheme else {}
-        view = overview(store, scheme, labels,
+        view = overview(store, scheme, project=project_of(request).spec,
                         visible=access.visible_customers(store, user)) if scheme else None
     except TierwiseError as exc:
         return error_page(request, exc, user=user, csrf=csrf)
