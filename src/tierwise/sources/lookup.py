@@ -58,23 +58,33 @@ def customer_rows(name: str, spec: SourceSpec, engine: Engine, customer_id: str,
 
 def _typed(name: str, spec: SourceSpec, engine: Engine, customer_id: str, *, base: Path,
            limit: int) -> ir.Table:
-    """The source typed, narrowed to the customer where the reader can (databases)."""
+    """The source typed, narrowed to the customer before any cast where the reader can.
+
+    The filter is on the column as stored, so the engine compares one column while it scans
+    and casts only the customer's rows (casting every row first took 20 s at 10M CSV rows).
+    """
     fmt = spec.resolved_format()
+    declared = spec.columns.get(spec.id)
+    stored_id = (declared.from_ if declared else None) or spec.id
     if fmt in ("csv", "parquet"):
         path = existing_file(base, spec, name)
         if fmt == "parquet":
-            return typed_table(engine.read_parquet(name, path), spec, path.name)
+            raw = engine.read_parquet(name, path)
+            if stored_id in raw.columns:
+                raw = raw.filter(raw[stored_id].cast("string") == customer_id)
+            return typed_table(raw, spec, path.name)
         encoding = detect_encoding(path, spec.encoding)
         if encoding in ("utf-8", "utf-8-sig"):
             # DuckDB scans the file in parallel and filters as it reads, without holding it.
             raw = engine.backend.read_csv(str(path), all_varchar=True, header=True,
                                           delim=spec.delimiter)
+            if stored_id in raw.columns:
+                raw = raw.filter(raw[stored_id].strip() == customer_id)
             return typed_table(raw, spec, path.name)
         # Other encodings (GBK exports) are decoded as a run decodes them.
         return strip_raw(load_source(name, spec, engine, base=base).typed)
-    declared = spec.columns.get(spec.id)
     time = spec.columns.get(spec.time) if spec.time else None
-    only = RowFilter(column=(declared.from_ if declared else None) or spec.id, value=customer_id,
+    only = RowFilter(column=stored_id, value=customer_id,
                      time=((time.from_ if time else None) or spec.time), limit=limit)
     location = spec.path if fmt == "duckdb" else "database"
     return typed_table(engine.register_arrow(name, read_database(name, spec, base, only)), spec,
