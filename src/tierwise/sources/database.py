@@ -101,11 +101,7 @@ def read_database(name: str, spec: SourceSpec, base: Path, only: RowFilter | Non
         else sa.select(sa.text("*")).select_from(sa.table(table, schema=schema))
     )
     if only is not None:
-        inner = (stmt.columns() if isinstance(stmt, sa.TextClause) else stmt).subquery("tw_q")
-        stmt = (sa.select(sa.text("*")).select_from(inner)
-                .where(sa.column(only.column) == only.value).limit(only.limit))
-        if only.time is not None:
-            stmt = stmt.order_by(sa.column(only.time).desc())
+        stmt = _narrowed(stmt, only)
     what = _("the query") if spec.query else _("table {table}").format(table=repr(spec.table))
     try:
         with engine.connect() as con:
@@ -138,6 +134,16 @@ _ARROW_TYPES = {
     "timestamp": "timestamp[us]",
     "bool": "bool",
 }
+
+
+def _narrowed(stmt: Any, only: RowFilter) -> Any:
+    """``stmt`` (a table's select or a query's text) narrowed as ``only`` says, in SQLAlchemy."""
+    import sqlalchemy as sa
+
+    inner = (stmt.columns() if isinstance(stmt, sa.TextClause) else stmt).subquery("tw_q")
+    narrowed = (sa.select(sa.text("*")).select_from(inner)
+                .where(sa.column(only.column) == only.value).limit(only.limit))
+    return narrowed.order_by(sa.column(only.time).desc()) if only.time else narrowed
 
 
 def _filtered_sql(sql: str, only: RowFilter) -> str:
