@@ -116,7 +116,10 @@ def test_override_and_approval_in_the_browser(server: str, browser: Any, lang: s
     _shot(page, f"customer-{lang}")
     page.click("form[action*='/overrides'] button[type=submit]")
     page.wait_for_load_state()
-    assert t("Override saved; it waits for approval by a second person.") in page.content()
+    waits = t("Override #{id} saved; it waits for a supervisor's approval (a person other than "
+              "its author) and applies from {start} once approved. Until then the class shown "
+              "stays {tier}.")
+    assert waits.split("{id}")[0] in page.locator("#notice .alert-warning").inner_text()
     # A manager cannot open another manager's customer.
     assert page.goto(f"{server}/customers/C3?scheme=steady").status == 404
     _logout(page)

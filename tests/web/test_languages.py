@@ -10,6 +10,7 @@ errors in the client's language with the same machine-readable codes.
 
 from __future__ import annotations
 
+import csv
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -166,6 +167,14 @@ def _typed(project: Project, store: Any) -> Typed:
                                 tier.strategy_text(lang) or ""}
     for source in spec.sources.values():
         typed.names |= set(source.columns)
+        # Values of the user's own data (a channel "app", an order kind "sale") show as stored
+        # on a customer's profile.
+        path = project.root / str(source.path)
+        if path.suffix == ".csv" and path.is_file():
+            with path.open(encoding="utf-8-sig") as handle:
+                for row in csv.DictReader(handle):
+                    typed.names |= {w for k, v in row.items() if k in source.columns
+                                    and source.columns[k].type == "string" for w in v.split()}
     typed.names |= _customer_words(project)
     typed.texts.discard("")
     return typed

@@ -173,9 +173,9 @@ def _override(client: TestClient, csrf: str, customer: str = "C1") -> int:
                        data={"csrf": csrf, "scheme": "steady", "kind": "pin", "tier": "gold",
                              "reason": "key account", "expires": ""})
     assert made.status_code == 303, made.text
-    assert "done=pending" in made.headers["location"]
+    assert "override=" in made.headers["location"]
     shown = client.get(made.headers["location"])
-    assert "waits for approval" in shown.text and "key account" in shown.text
+    assert "waits for a supervisor&#39;s approval" in shown.text and "key account" in shown.text
     store = client.app.state.store  # type: ignore[attr-defined]
     with store.connect() as conn:
         found = store_overrides.listing(conn, scheme="steady", customer_id=customer)
