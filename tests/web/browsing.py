@@ -69,10 +69,13 @@ def serve(folder: Path, store_url: str) -> Iterator[str]:
 
 
 def _security(folder: Path) -> None:
-    """Many logins from one address in a test: lift the login rate limit."""
+    """Many logins from one address in a test: lift the login rate limit. Overrides of the
+    retail value scheme wait for approval, so that the approvals page has a queue."""
     yaml = folder / "tierwise.yaml"
-    yaml.write_text(yaml.read_text(encoding="utf-8")
-                    + "\nsecurity:\n  login_rate: {per_minute: 1000, burst: 1000}\n",
+    text = yaml.read_text(encoding="utf-8").replace(
+        "  value:\n    method: rules\n",
+        "  value:\n    method: rules\n    overrides: {require_approval: true}\n")
+    yaml.write_text(text + "\nsecurity:\n  login_rate: {per_minute: 1000, burst: 1000}\n",
                     encoding="utf-8")
 
 
@@ -103,9 +106,10 @@ def build_example(root: Path, name: str) -> tuple[Path, str, Site]:
         first = next(iter(schemes))
         customer = _first_customer(folder)
         _users(store, [customer])
-        override_service.create(project, OverrideRequest(
+        made = override_service.create(project, OverrideRequest(
             first, customer, kind="exclude", tier=None, reason="disputed invoices",
             valid_from=AS_OF), actor="max", store=store)
+        assert name != "retail" or made.status == "pending"
     finally:
         store.close()
     return folder, store_url, Site(name, "", schemes, customer)
