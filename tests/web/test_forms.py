@@ -106,6 +106,13 @@ def test_editor_check_and_save_errors_in_a_danger_alert(client: TestClient) -> N
     assert 'value="orders_3m &gt;= 5"' in stale.text
 
 
+def test_a_refused_search_keeps_the_condition_in_a_danger_alert(client: TestClient) -> None:
+    login(client, "sam")
+    page = client.get("/customers", params={"scheme": "tier", "where": "orders_3m >>> 1"})
+    assert page.status_code == 422 and "Not done" in _danger(page.text)
+    assert 'value="orders_3m &gt;&gt;&gt; 1"' in page.text
+
+
 def _badge(html: str) -> str | None:
     found = re.search(r'href="/approvals"[^>]*>[^<]*<span class="badge[^"]*"[^>]*>'
                       r'<span aria-hidden="true">(\d+)</span>'
