@@ -49,13 +49,28 @@ class Site:
 
 
 @contextmanager
+def store_env(store_url: str) -> Iterator[None]:
+    """``TIERWISE_STORE_URL`` set to ``store_url`` inside the block only, so that no other test
+    of the session sees it (the served apps open their store when made)."""
+    saved = os.environ.get("TIERWISE_STORE_URL")
+    os.environ["TIERWISE_STORE_URL"] = store_url
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("TIERWISE_STORE_URL", None)
+        else:
+            os.environ["TIERWISE_STORE_URL"] = saved
+
+
+@contextmanager
 def serve(folder: Path, store_url: str) -> Iterator[str]:
     """Serve the project in ``folder`` on a free local port; yields its base URL."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    os.environ["TIERWISE_STORE_URL"] = store_url
-    app = create_app(folder)
+    with store_env(store_url):
+        app = create_app(folder)
     srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
@@ -97,21 +112,21 @@ def build_example(root: Path, name: str) -> tuple[Path, str, Site]:
         write_b2b(folder / "data", accounts=200)
     _security(folder)
     store_url = f"sqlite:///{folder / 'store.db'}"
-    os.environ["TIERWISE_STORE_URL"] = store_url
-    project = Project.open(folder)
-    schemes = {n: s.method for n, s in project.spec.schemes.items()}
-    runs.backfill(project, list(schemes), [AS_OF])
-    store = runs.open_store(project)
-    try:
-        first = next(iter(schemes))
-        customer = _first_customer(folder)
-        _users(store, [customer])
-        made = override_service.create(project, OverrideRequest(
-            first, customer, kind="exclude", tier=None, reason="disputed invoices",
-            valid_from=AS_OF), actor="max", store=store)
-        assert name != "retail" or made.status == "pending"
-    finally:
-        store.close()
+    with store_env(store_url):
+        project = Project.open(folder)
+        schemes = {n: s.method for n, s in project.spec.schemes.items()}
+        runs.backfill(project, list(schemes), [AS_OF])
+        store = runs.open_store(project)
+        try:
+            first = next(iter(schemes))
+            customer = _first_customer(folder)
+            _users(store, [customer])
+            made = override_service.create(project, OverrideRequest(
+                first, customer, kind="exclude", tier=None, reason="disputed invoices",
+                valid_from=AS_OF), actor="max", store=store)
+            assert name != "retail" or made.status == "pending"
+        finally:
+            store.close()
     return folder, store_url, Site(name, "", schemes, customer)
 
 
@@ -131,8 +146,8 @@ def build_empty(root: Path) -> tuple[Path, str]:
     folder = write_months(root / "fresh")
     _security(folder)
     store_url = f"sqlite:///{folder / 'store.db'}"
-    os.environ["TIERWISE_STORE_URL"] = store_url
-    store = runs.open_store(Project.open(folder))
+    with store_env(store_url):
+        store = runs.open_store(Project.open(folder))
     try:
         _users(store, ["C1"])
     finally:
@@ -143,20 +158,13 @@ def build_empty(root: Path) -> tuple[Path, str]:
 @contextmanager
 def sites(root: Path) -> Iterator[dict[str, Site]]:
     """The retail and b2b examples and the empty project, each served; by name."""
-    saved = os.environ.get("TIERWISE_STORE_URL")
     built = [build_example(root, "retail"), build_example(root, "b2b")]
     empty_folder, empty_url = build_empty(root)
-    try:
-        with serve(built[0][0], built[0][1]) as retail, serve(built[1][0], built[1][1]) as b2b, \
-                serve(empty_folder, empty_url) as empty:
-            out = {"retail": built[0][2], "b2b": built[1][2], "empty": Site("empty", empty)}
-            out["retail"].url, out["b2b"].url = retail, b2b
-            yield out
-    finally:
-        if saved is None:
-            os.environ.pop("TIERWISE_STORE_URL", None)
-        else:
-            os.environ["TIERWISE_STORE_URL"] = saved
+    with serve(built[0][0], built[0][1]) as retail, serve(built[1][0], built[1][1]) as b2b, \
+            serve(empty_folder, empty_url) as empty:
+        out = {"retail": built[0][2], "b2b": built[1][2], "empty": Site("empty", empty)}
+        out["retail"].url, out["b2b"].url = retail, b2b
+        yield out
 
 
 @contextmanager
