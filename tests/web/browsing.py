@@ -229,9 +229,10 @@ def quality_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str,
         yield found
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def quality_browser() -> Iterator[Any]:
-    """One headless Chromium for the accessibility and layout tests."""
+    """A headless Chromium for a module's tests; per module, since Playwright's sync API runs
+    one instance at a time in a thread and other modules (test_browser.py) start their own."""
     with chromium() as b:
         yield b
 
