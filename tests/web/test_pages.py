@@ -200,8 +200,11 @@ def test_approvals_by_another_supervisor_not_the_author(client: TestClient) -> N
     csrf = login(client, "sam")
     override_id = _override(client, csrf)
     page = client.get("/approvals")
-    assert f'action="/approvals/{override_id}"' in page.text
-    revision = _hidden(page.text, "revision")
+    # The author sees their override waiting, without buttons they may not use...
+    assert "key account" in page.text and f'action="/approvals/{override_id}"' not in page.text
+    assert "You wrote it: a second person decides." in page.text
+    revision = "1"
+    # ...and a decision posted anyway is refused.
     own = client.post(f"/approvals/{override_id}",
                       data={"csrf": csrf, "action": "approve", "revision": revision})
     assert own.status_code == 403 and "cannot approve or reject it" in own.text
@@ -214,6 +217,7 @@ def test_approvals_by_another_supervisor_not_the_author(client: TestClient) -> N
     assert "key account" in mgr.text and 'name="action"' not in mgr.text
     client.cookies.clear()
     csrf = login(client, "sue")
+    assert _hidden(client.get("/approvals").text, "revision") == revision
     done = client.post(f"/approvals/{override_id}",
                        data={"csrf": csrf, "action": "approve", "revision": revision,
                              "note": "ok"})

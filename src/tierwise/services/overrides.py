@@ -239,6 +239,20 @@ def listing(store: Store, *, user: User | None = None, scheme: str | None = None
     return [o for o in found if shown is None or o.customer_id in shown]
 
 
+def pending_count(store: Store, user: User) -> int:
+    """How many pending overrides wait for ``user``: the navigation's approvals badge.
+
+    A decider (supervisor, admin) counts those they may approve, so not their own; a manager
+    those of their own customers; anyone else every pending one they can see. One COUNT query.
+    """
+    with store.read() as tx:
+        if access.allowed(user, access.DECIDE):
+            return int(tx.overrides.pending_count(not_by=user.username))
+        if not access.sees_all_customers(user):
+            return int(tx.overrides.pending_count(assigned_to=user.id))
+        return int(tx.overrides.pending_count())
+
+
 def visible(store: Store, user: User, override_id: int) -> Override:
     """The override, refused as missing unless ``user`` may see its customer."""
     with store.read() as tx:

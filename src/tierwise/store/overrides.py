@@ -19,7 +19,7 @@ from tierwise.errors import ConflictError, NotFoundError, PermissionDenied, Stor
 from tierwise.i18n import N_, _
 from tierwise.store import audit
 from tierwise.store.schemes import lock, now, scheme_id
-from tierwise.store.tables import overrides, schemes
+from tierwise.store.tables import assignments, overrides, schemes
 
 KINDS = ("pin", "floor", "ceiling", "exclude")
 PENDING, ACTIVE, REJECTED, REVOKED = "pending", "active", "rejected", "revoked"
@@ -239,6 +239,23 @@ def listing(
     if status is not None:
         query = query.where(overrides.c.status == status)
     return [_row(r) for r in conn.execute(query.order_by(overrides.c.id.desc()))]
+
+
+def pending_count(conn: sa.Connection, *, not_by: str | None = None,
+                  assigned_to: int | None = None) -> int:
+    """How many overrides wait for a decision: one COUNT, no rows read into Python.
+
+    ``not_by``: leave out those this user wrote (they cannot decide them); ``assigned_to``: only
+    those of customers assigned to this user id (a manager's own customers).
+    """
+    query = sa.select(sa.func.count()).select_from(overrides).where(
+        overrides.c.status == PENDING)
+    if not_by is not None:
+        query = query.where(overrides.c.author != not_by)
+    if assigned_to is not None:
+        query = query.where(overrides.c.customer_id.in_(
+            sa.select(assignments.c.customer_id).where(assignments.c.user_id == assigned_to)))
+    return int(conn.execute(query).scalar_one())
 
 
 def in_force(conn: sa.Connection, scheme: str, day: date) -> list[Override]:

@@ -95,6 +95,7 @@ class Overrides(Repository):
     reject = Bound(overrides.reject)
     revoke = Bound(overrides.revoke)
     listing = Bound(overrides.listing)
+    pending_count = Bound(overrides.pending_count)
     in_force = Bound(overrides.in_force)
 
 

@@ -18,9 +18,11 @@ from markupsafe import Markup
 
 from tierwise import i18n
 from tierwise.errors import EngineError, QueryTimeout, TierwiseError
+from tierwise.http.clients import store_of
 from tierwise.http.language import LANG_COOKIE, picked_language
 from tierwise.i18n import _
 from tierwise.services import access, catalog
+from tierwise.services import overrides as override_service
 from tierwise.services.grading import Project
 from tierwise.services.records import Store, User
 from tierwise.web import words
@@ -59,7 +61,8 @@ def environment() -> Environment:
         i18n._, i18n.ngettext, newstyle=False)
     env.globals.update(svg=Markup, word=words.word, num=words.number, pct=words.percent,
                        day=words.day, moment=words.moment, compact=i18n.compact,
-                       label_of=i18n.label_of, languages=words.LANGUAGE_NAMES)
+                       label_of=i18n.label_of, languages=words.LANGUAGE_NAMES,
+                       may=access.allowed)
     # The shared macros (alert, empty, tier_badge) for every page, as ``ui``.
     env.globals["ui"] = env.get_template("_ui.html").module
     return env
@@ -70,8 +73,11 @@ def render(request: Request, template: str, *, user: User | None = None, csrf: s
     """Render ``template`` in the request's language; remembers a language picked by link."""
     lang = i18n.current()
     switch = {code: switch_url(request, code) for code in words.LANGUAGE_NAMES}
+    # The navigation's approvals badge: one COUNT query per page for a logged-in user.
+    waiting = override_service.pending_count(store_of(request), user) if user else 0
     html = environment().get_template(template).render(
-        lang=lang, user=user, csrf=csrf, switch=switch, **context)
+        lang=lang, user=user, csrf=csrf, switch=switch, path=request.url.path,
+        waiting=waiting, **context)
     response = HTMLResponse(html, status_code=status)
     if picked_language(request) is not None:
         set_cookie(response, request, LANG_COOKIE, lang, max_age=365 * 24 * 3600)

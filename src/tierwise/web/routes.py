@@ -114,10 +114,11 @@ def home(request: Request) -> Response:
 
 
 def _login_form(request: Request, *, failed: bool = False, status: int = 200,
-                wait: int | None = None) -> Response:
+                wait: int | None = None, username: str = "") -> Response:
     token = new_login_token()
+    # A failed login keeps the user name typed (never the password).
     response = render(request, "login.html", login_csrf=token, failed=failed, status=status,
-                      wait=wait)
+                      wait=wait, username=username[:200])
     set_cookie(response, request, LOGIN_COOKIE, token, max_age=3600)
     return response
 
@@ -141,11 +142,12 @@ def login(request: Request, form: Form) -> Response:
         sid = log_in(request, form.get("username", ""), form.get("password", ""))
     except (RateLimited, LockedOut) as exc:
         response = _login_form(request, failed=True, status=status_of(exc)[0],
-                               wait=exc.retry_after)
+                               wait=exc.retry_after, username=form.get("username", ""))
         response.headers["Retry-After"] = str(exc.retry_after)
         return response
     except PermissionDenied as exc:
-        return _login_form(request, failed=True, status=status_of(exc)[0])
+        return _login_form(request, failed=True, status=status_of(exc)[0],
+                           username=form.get("username", ""))
     response = RedirectResponse("/overview", status_code=303)
     set_cookie(response, request, SESSION_COOKIE, sid,
                max_age=security_of(request).session_hours * 3600)
@@ -189,12 +191,18 @@ def overview_page(request: Request, who: Page) -> Response:
 
 
 def _approvals(request: Request, user: User, csrf: str, *, message: str | None = None,
-               status: int = 200) -> Response:
+               status: int = 200, failed: tuple[int, str] | None = None) -> Response:
+    """The approvals page.
+
+    ``failed``: the override whose decision was refused and the note typed for it, shown again
+    in its form.
+    """
     store = store_of(request)
     pending = override_service.listing(store, user=user, status=PENDING)
     labels = {s: tier_labels(store, s) for s in {o.scheme for o in pending}}
     return render(request, "approvals.html", user=user, csrf=csrf, status=status,
                   pending=pending, labels=labels, message=message,
+                  failed=failed[0] if failed else None, notes=dict([failed]) if failed else {},
                   can_decide=access.allowed(user, access.DECIDE),
                   done=request.query_params.get("done"))
 
@@ -226,7 +234,8 @@ def decide(override_id: Id, request: Request, post: Posted) -> Response:
                                 store=store)
     except TierwiseError as exc:
         return _approvals(request, user, csrf, message=message_of(exc),
-                          status=status_of(exc, otherwise=409)[0])
+                          status=status_of(exc, otherwise=409)[0],
+                          failed=(override_id, form.get("note", "")[:4000]))
     return RedirectResponse("/approvals?done=decided", status_code=303)
 
 

@@ -1,0 +1,79 @@
+"""Pages with nothing to show say what to do next, and for whom: create a scheme (someone who may
+edit) or ask a supervisor (everyone else); run a scheme that has no run; clear a search that
+matches no one; the approvals and audit pages when nothing waits or was recorded."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.web.test_pages import PASSWORD, login
+from tierwise.api.app import create_app
+from tierwise.services import runs, versions
+from tierwise.services.grading import Project
+from tierwise.store import users as store_users
+
+pytestmark = pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
+EMPTY = re.compile(r'<div class="card tw-empty[^"]*">(.*?)</div>\s*</div>', re.S)
+
+
+@pytest.fixture
+def fresh(months: Path) -> Iterator[TestClient]:
+    """The months project with users and nothing graded yet."""
+    store = runs.open_store(Project.open(months))
+    with store.begin() as conn:
+        for name, role in (("sam", "supervisor"), ("max", "manager"), ("aud", "auditor")):
+            store_users.create(conn, name, role=role, password=PASSWORD, actor="setup")
+    store.close()
+    with TestClient(create_app(months), follow_redirects=False) as client:
+        yield client
+
+
+def _empty(html: str) -> str:
+    found = EMPTY.findall(html)
+    assert found, "no empty state on the page"
+    return " ".join(found)
+
+
+def test_no_scheme_offers_to_create_one_or_to_ask(fresh: TestClient) -> None:
+    login(fresh, "sam")
+    for path in ("/overview", "/customers"):
+        shown = _empty(fresh.get(path).text)
+        assert 'href="/schemes/new"' in shown and "Create your first scheme" in shown, path
+        assert "<code>tierwise run --all</code>" in shown
+    fresh.cookies.clear()
+    login(fresh, "max")
+    shown = _empty(fresh.get("/overview").text)
+    assert "Ask a supervisor or an administrator" in shown and "/schemes/new" not in shown
+    zh = _empty(fresh.get("/overview", params={"lang": "zh-Hans"}).text)
+    assert "请联系主管或管理员创建方案" in zh
+
+
+def test_a_scheme_without_a_run_points_to_its_page(fresh: TestClient, months: Path) -> None:
+    project = Project.open(months)
+    store = runs.open_store(project)
+    versions.save(store, project, "tier", actor="setup")  # saved and active, never run
+    store.close()
+    login(fresh, "sam")
+    shown = _empty(fresh.get("/overview", params={"scheme": "tier"}).text)
+    assert "No official run of tier yet" in shown and 'href="/schemes/tier"' in shown
+
+
+def test_empty_search_approvals_and_access_log(fresh: TestClient, months: Path) -> None:
+    project = Project.open(months)
+    runs.backfill(project, ["tier"], [project.spec.as_of])
+    login(fresh, "aud")  # before anyone read a customer: the access log is empty
+    audit = fresh.get("/audit").text
+    assert "No reads recorded." in _empty(audit.split("Access log", 1)[1])
+    assert "Nothing recorded yet." not in audit  # the users' creation is recorded
+    fresh.cookies.clear()
+    login(fresh, "sam")
+    nobody = _empty(fresh.get("/customers", params={"scheme": "tier", "q": "NOBODY"}).text)
+    assert "No customer matches the search." in nobody
+    assert 'href="/customers?scheme=tier"' in nobody and "Clear the filters" in nobody
+    approvals = _empty(fresh.get("/approvals").text)
+    assert "No override waits for a decision." in approvals and 'href="/customers"' in approvals
