@@ -16,7 +16,7 @@ from typing import Any
 from tierwise.errors import NotFoundError, TierwiseError
 from tierwise.i18n import _
 from tierwise.services.grading import Project
-from tierwise.services.runs import run
+from tierwise.services.runs import run, runnable_schemes
 
 
 @dataclass
@@ -57,8 +57,10 @@ class Jobs:
 
         """
         # An unknown scheme or an impossible date fails now, not in the background.
+        stored = [] if set(schemes) <= set(project.spec.schemes) else runnable_schemes(project)
         for name in schemes:
-            project.scheme(name)
+            if name not in stored:
+                project.scheme(name)
         project.as_of(as_of)
         job = Job(uuid.uuid4().hex[:12], schemes, actor)
         with self._lock:

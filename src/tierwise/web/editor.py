@@ -305,20 +305,6 @@ def _page(request: Request, who: Viewer, name: str, edit: Edit | None = None) ->
         url=_url(name))
 
 
-@router.get("/schemes")
-def schemes_page(request: Request, who: Page) -> Response:
-    """The first scheme's editor (each editor page links the others)."""
-    user, csrf = who.user, who.csrf
-    try:
-        access.require(user, access.READ)
-        names = catalog.scheme_names(store_of(request))
-        if not names:
-            raise NotFoundError(_("the store has no schemes yet"))
-    except TierwiseError as exc:
-        return error_page(request, exc, user=user, csrf=csrf)
-    return RedirectResponse(_url(names[0]), status_code=303)
-
-
 @router.get("/schemes/{name}")
 def scheme_page(name: str, request: Request, who: Page) -> Response:
     """The active version as a form (read-only without ``EDIT_SCHEMES``) and the history."""

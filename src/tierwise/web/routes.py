@@ -25,7 +25,7 @@ from tierwise.services import overrides as override_service
 from tierwise.services.auth import LockedOut
 from tierwise.services.customers import CustomerQuery, detail, search
 from tierwise.services.records import PENDING, User
-from tierwise.web import editor
+from tierwise.web import editor, scheme_admin
 from tierwise.web.overview import overview
 from tierwise.web.pages import (
     STATIC,
@@ -56,7 +56,8 @@ from tierwise.web.session import (
 )
 
 router = APIRouter(include_in_schema=False)
-router.include_router(editor.router)  # the scheme editor: /schemes
+router.include_router(scheme_admin.router)  # the scheme list, new, duplicate, rename, retire
+router.include_router(editor.router)  # the scheme editor: /schemes/{name}
 PAGE_SIZE = 50
 KINDS = ("pin", "floor", "ceiling", "exclude")
 Id = Annotated[int, FastPath(ge=1, le=2**31 - 1)]
