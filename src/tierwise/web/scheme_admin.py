@@ -30,7 +30,7 @@ def _url(name: str, tail: str = "", **query: str) -> str:
 
 
 def _refused(exc: TierwiseError) -> tuple[str, int]:
-    """The message of a refused form and its status (a bad key or title: 400)."""
+    """The message of a refused form and its status (a bad key or title: 422, as in the API)."""
     return message_of(exc), status_of(exc, otherwise=422)[0]
 
 
