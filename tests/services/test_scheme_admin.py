@@ -96,7 +96,7 @@ def test_a_template_the_project_cannot_feed_names_the_indicators_to_add(months: 
 def test_keys_are_checked_and_never_taken_twice(retail: Project, store: Store) -> None:
     with pytest.raises(SpecError, match="scheme name"):
         scheme_admin.create(store, retail, scheme_admin.NewScheme("../x"), actor="sam")
-    with pytest.raises(ConflictError, match="tierwise.yaml"):
+    with pytest.raises(ConflictError, match=r"tierwise\.yaml"):
         scheme_admin.create(store, retail, scheme_admin.NewScheme("value"), actor="sam")
     scheme_admin.create(store, retail, scheme_admin.NewScheme("twice"), actor="sam")
     with pytest.raises(ConflictError, match="store"):

@@ -10,11 +10,14 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.web import test_editor
+from tests.web.test_editor import PASSWORD, _login
 from tierwise.api.app import create_app
 from tierwise.services import runs
 from tierwise.services.grading import Project
 from tierwise.store import users as store_users
-from tests.web.test_editor import PASSWORD, _login, client  # noqa: F401
+
+client = test_editor.client  # the months project, two runs, supervisors sam and sue, manager max
 
 
 def _danger(text: str) -> str:

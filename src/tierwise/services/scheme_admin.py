@@ -295,3 +295,28 @@ def listing(store: Store, project: Project, *, retired: bool = False) -> list[Sc
                 len(methods.scheme_tiers(spec)) if spec else 0, info.retired_at is not None,
                 info.name in project.spec.schemes))
     return sorted(rows, key=lambda r: (r.retired, r.title.casefold(), r.name))
+
+
+def scheme_yaml(store: Store, name: str, number: int | None = None) -> str:
+    """Version ``number`` (default: the active one) of ``name`` as tierwise.yaml writes it.
+
+    The text is ``name:`` and the scheme below it, to paste under ``schemes:`` so that the file
+    matches what the store grades with.
+
+    Raises:
+        NotFoundError: no such scheme or version, or no active version.
+
+    """
+    import io
+
+    with store.read() as tx:
+        chosen = tx.schemes.version(name, number) if number else tx.schemes.active_version(name)
+    if chosen is None:
+        raise NotFoundError(_("scheme {name} has no active version; name one with "
+                              "--version").format(name=repr(name)))
+    out = io.StringIO()
+    writer = YAML(typ="safe", pure=True)
+    writer.default_flow_style = False
+    writer.allow_unicode = True
+    writer.dump({name: chosen.spec}, out)
+    return out.getvalue()
