@@ -320,3 +320,20 @@ def scheme_yaml(store: Store, name: str, number: int | None = None) -> str:
     writer.allow_unicode = True
     writer.dump({name: chosen.spec}, out)
     return out.getvalue()
+
+
+def method_tiers(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    """The tiers a stored scheme grades into, best first, as they would be written in the spec.
+
+    For RFM these are the segment map's segments, relabelled by the scheme's own ``tiers``.
+    """
+    scheme = version_service.scheme_of_spec(spec)
+    return [t.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+            for t in methods.scheme_tiers(scheme)]
+
+
+def full_spec(spec: dict[str, Any]) -> dict[str, Any]:
+    """A stored scheme spec with every default filled in (what a form shows as the value)."""
+    out: dict[str, Any] = version_service.scheme_of_spec(spec).model_dump(mode="json",
+                                                                          by_alias=True)
+    return out

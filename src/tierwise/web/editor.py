@@ -27,7 +27,7 @@ from tierwise.services import access, catalog
 from tierwise.services import versions as version_service
 from tierwise.services.editing import SpecPreview, preview_spec
 from tierwise.services.records import Version
-from tierwise.web import pages
+from tierwise.web import method_forms, pages
 from tierwise.web.pages import bad_form, error_page, message_of, refusal, render, status_of
 from tierwise.web.session import Page, Posted, Viewer
 
@@ -43,7 +43,8 @@ ACTIONS = ("check", "preview", "save")
 RESHAPE = re.compile(r"^(add_tier|(?:remove|up|down):\d{1,3})$")
 MAX_FIELD = 4000
 MAX_TIERS = 50
-TIER_FIELDS = ("label.en", "label.zh", "when", "min_score", "top_share")
+TIER_FIELDS = ("label.en", "label.zh", "when", "min_score", "top_share",
+               *method_forms.TEXT_FIELDS)
 
 
 def _url(name: str, **query: str | int) -> str:
@@ -101,6 +102,7 @@ def form_values(spec: dict[str, Any]) -> dict[str, str]:
     stability = spec.get("stability") or {}
     for key in STABILITY:
         values[f"stability.{key}"] = _text(stability.get(key))
+    values.update(method_forms.values(spec))  # other methods' settings, every tier's texts
     return values
 
 
@@ -192,6 +194,7 @@ def edited_spec(spec: dict[str, Any], form: dict[str, str]) -> dict[str, Any]:
         for key, text in typed.items():
             _set(stability, key, _number(text, integer=key in WHOLE) if text else None)
         out["stability"] = stability
+    method_forms.apply(out, form)
     return out
 
 
@@ -293,6 +296,8 @@ def _page(request: Request, who: Viewer, name: str, edit: Edit | None = None) ->
         can_edit=access.allowed(user, access.EDIT_SCHEMES), active=active,
         tiers=tiers, dimensions=active.spec.get("dimensions") or [], values=values,
         stability=STABILITY, whole=WHOLE, today=date.today().isoformat(),
+        settings=method_forms.SETTINGS, tier_settings=method_forms.TIER_SETTINGS,
+        normalize=method_forms.NORMALIZE,
         note=(form or {}).get("note", ""), base=base if base is not None else latest,
         source=active.number, spec_json=json.dumps(active.spec, indent=2, ensure_ascii=False),
         problems=problems or [], by_field=by_field, checked=edit.checked, preview=edit.preview,

@@ -13,6 +13,7 @@ from tierwise import i18n
 from tierwise.i18n import N_, _
 from tierwise.services import access, audit_trail
 from tierwise.services.records import STATUS_NAMES
+from tierwise.web import method_forms
 
 #: Each group of codes and the words for them, in English (the msgids).
 WORDS: dict[str, dict[str, str]] = {
@@ -39,6 +40,9 @@ WORDS: dict[str, dict[str, str]] = {
     "method": {"rules": N_("rules"), "scorecard": N_("scorecard"), "rfm": N_("RFM segments"),
                "abc": N_("ABC analysis (share of value)"), "cluster": N_("clusters"),
                "clv": N_("customer lifetime value"), "model": N_("prediction model")},
+    # The method forms' settings and choices (web/method_forms.py).
+    "setting": method_forms.SETTING_NAMES,
+    "choice": {**method_forms.CHOICE_NAMES, "value": N_("value")},
 }
 
 #: The languages the switcher offers, each named in its own language.
