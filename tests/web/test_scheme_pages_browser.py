@@ -15,7 +15,8 @@ import uvicorn
 
 from tests.web import test_browser
 from tests.web.test_browser import PASSWORD, _login
-from tests.web.test_method_forms import SCHEMES, retail  # noqa: F401
+from tests.web import test_method_forms
+from tests.web.test_method_forms import SCHEMES
 from tierwise.api.app import create_app
 from tierwise.services import runs, scheme_admin
 from tierwise.services import versions as version_service
@@ -23,6 +24,7 @@ from tierwise.services.grading import Project
 from tierwise.store import users as store_users
 
 browser = test_browser.browser
+retail = test_method_forms.retail  # the retail example with 200 customers (module-wide)
 
 
 @pytest.fixture
