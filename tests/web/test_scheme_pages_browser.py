@@ -13,9 +13,8 @@ from typing import Any
 import pytest
 import uvicorn
 
-from tests.web import test_browser
+from tests.web import test_browser, test_method_forms
 from tests.web.test_browser import PASSWORD, _login
-from tests.web import test_method_forms
 from tests.web.test_method_forms import SCHEMES
 from tierwise.api.app import create_app
 from tierwise.services import runs, scheme_admin
