@@ -64,8 +64,9 @@ def test_create_from_a_template_then_edit_it(client: TestClient) -> None:
     done = client.post("/new-scheme", data={"csrf": csrf, "name": "shop", "title": "Shop",
                                             "template": "blank"})
     assert done.status_code == 303 and done.headers["location"] == "/schemes/shop?created=1"
-    editor = client.get("/schemes/shop")
+    editor = client.get(done.headers["location"])
     assert editor.status_code == 200 and 'name="tiers[0].label.en"' in editor.text
+    assert "<h1>Scheme Shop <code" in editor.text and "tierwise run shop" in editor.text
     listing = client.get("/schemes").text
     assert "Shop" in listing and "dashboard only" in listing
 

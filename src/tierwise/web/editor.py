@@ -23,7 +23,7 @@ from fastapi.responses import RedirectResponse
 from tierwise.errors import ConflictError, NotFoundError, SpecError, TierwiseError
 from tierwise.http.clients import project_of, security_of, store_of
 from tierwise.i18n import _
-from tierwise.services import access, catalog
+from tierwise.services import access, catalog, scheme_admin
 from tierwise.services import versions as version_service
 from tierwise.services.editing import SpecPreview, preview_spec
 from tierwise.services.records import Version
@@ -292,6 +292,8 @@ def _page(request: Request, who: Viewer, name: str, edit: Edit | None = None) ->
     method = str(active.spec.get("method", ""))
     return render(
         request, "scheme.html", user=user, csrf=csrf, status=edit.status, scheme=name,
+        title=scheme_admin.titles(store).get(name, name),
+        created=request.query_params.get("created") == "1",
         schemes=names, method=method, editable=method in EDITABLE,
         can_edit=access.allowed(user, access.EDIT_SCHEMES), active=active,
         tiers=tiers, dimensions=active.spec.get("dimensions") or [], values=values,

@@ -9,6 +9,7 @@ done by :mod:`tierwise.services.scheme_admin`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Request, Response
@@ -111,40 +112,40 @@ def manage_page(name: str, request: Request, who: Page) -> Response:
     return _manage_page(request, who, name)
 
 
-@router.post("/schemes/{name}/duplicate")
-def duplicate_scheme(name: str, request: Request, post: Posted) -> Response:
-    """Copy the active version of ``name`` into a new scheme (version 1, active)."""
-    form = post.form
-    if _too_long(form):
+def _manage_post(request: Request, post: Viewer, name: str, act: Callable[[], object],
+                 done: str) -> Response:
+    """Run ``act`` on scheme ``name`` for an editor, then go to ``done``.
+
+    A refused action shows the manage page again with what was typed and why.
+    """
+    if _too_long(post.form):
         return bad_form(request, post)
     if (refused := refusal(request, post, access.EDIT_SCHEMES)) is not None:
         return refused
-    new = form.get("new_name", "").strip()
     try:
         catalog.require_scheme(store_of(request), name)
-        admin.duplicate(store_of(request), project_of(request), name, new,
-                        title=form.get("title"), actor=post.user.username)
+        act()
     except TierwiseError as exc:
-        return _manage_page(request, post, name, form=form, problems=_problems(exc),
+        return _manage_page(request, post, name, form=post.form, problems=_problems(exc),
                             status=_refused(exc)[1])
-    return RedirectResponse(_url(new, created="1"), status_code=303)
+    return RedirectResponse(done, status_code=303)
+
+
+@router.post("/schemes/{name}/duplicate")
+def duplicate_scheme(name: str, request: Request, post: Posted) -> Response:
+    """Copy the active version of ``name`` into a new scheme (version 1, active)."""
+    new = post.form.get("new_name", "").strip()
+    return _manage_post(request, post, name, lambda: admin.duplicate(
+        store_of(request), project_of(request), name, new, title=post.form.get("title"),
+        actor=post.user.username), _url(new, created="1"))
 
 
 @router.post("/schemes/{name}/rename")
 def rename_scheme(name: str, request: Request, post: Posted) -> Response:
     """Give the scheme a new title; its key stays."""
-    form = post.form
-    if _too_long(form):
-        return bad_form(request, post)
-    if (refused := refusal(request, post, access.EDIT_SCHEMES)) is not None:
-        return refused
-    try:
-        catalog.require_scheme(store_of(request), name)
-        admin.rename(store_of(request), name, form.get("title"), actor=post.user.username)
-    except TierwiseError as exc:
-        return _manage_page(request, post, name, form=form, problems=_problems(exc),
-                            status=_refused(exc)[1])
-    return RedirectResponse(_url(name, "/manage", done="renamed"), status_code=303)
+    return _manage_post(request, post, name, lambda: admin.rename(
+        store_of(request), name, post.form.get("title"), actor=post.user.username),
+        _url(name, "/manage", done="renamed"))
 
 
 @router.post("/schemes/{name}/retire")
