@@ -52,6 +52,11 @@ def test_a_dashboard_scheme_runs_from_the_cli(project: Path) -> None:
     shown = invoke("scheme", "show", "buyers", "-p", project)
     assert shown.exit_code == 0 and shown.output.startswith("buyers:\n")
     assert "orders_3m >= 1" in shown.output and "method: rules" in shown.output
+    explained = invoke("explain", "C1", "-s", "buyers", "-p", project)
+    assert explained.exit_code == 0, explained.output
+    assert "Buyer" in explained.output and "orders_3m" in explained.output
+    history = invoke("history", "C1", "-s", "buyers", "-p", project)
+    assert history.exit_code == 0 and "buyer" in flat(history.output)
     everything = invoke("run", "--all", "--force", "-p", project)
     assert everything.exit_code == 0
     assert "buyers" in everything.output and "steady" in everything.output

@@ -71,6 +71,7 @@ __all__ = [
     "open_store",
     "run",
     "runnable_schemes",
+    "scheme_spec",
 ]
 
 
@@ -404,7 +405,7 @@ def backfill(
         if force and wanted:
             wanted = _with_later_dates(st, names, wanted)
         outcomes: list[RunOutcome] = []
-        for batch in _batches(project, [_spec_of(project, st, n) for n in names], wanted):
+        for batch in _batches(project, [scheme_spec(project, st, n) for n in names], wanted):
             with open_engine(project) as engine:
                 shared = _SharedScan(batch)
                 for day in batch:
@@ -435,8 +436,14 @@ def _with_later_dates(st: Store, names: list[str], wanted: list[date]) -> list[d
 _METRICS_PER_SCAN = 16
 
 
-def _spec_of(project: Project, st: Store, name: str) -> SchemeSpec:
-    """Scheme ``name`` as tierwise.yaml has it, else as the store's active version has it."""
+def scheme_spec(project: Project, st: Store, name: str) -> SchemeSpec:
+    """Scheme ``name`` as tierwise.yaml has it, else as the store's active version has it.
+
+    Raises:
+        NotFoundError: neither tierwise.yaml nor the store has the scheme.
+        SpecError: the name breaks the rule, or the stored scheme has no active version.
+
+    """
     if name in project.spec.schemes:
         return project.scheme(name)
     _check_stored(st, project, name)
