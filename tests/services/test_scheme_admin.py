@@ -104,6 +104,8 @@ def test_keys_are_checked_and_never_taken_twice(retail: Project, store: Store) -
     with pytest.raises(NotFoundError, match="template"):
         scheme_admin.create(store, retail, scheme_admin.NewScheme("t2", None, "nope"),
                             actor="sam")
+    with pytest.raises(SpecError, match="U\\+0000"):
+        scheme_admin.rename(store, "twice", "a\x00b", actor="sam")
     with pytest.raises(SpecError, match="200"):
         scheme_admin.create(store, retail, scheme_admin.NewScheme("t3", "x" * 201),
                             actor="sam")

@@ -14,6 +14,7 @@ and the scheme itself.
 from __future__ import annotations
 
 import copy
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -142,6 +143,12 @@ class NewScheme:
 
 def _title(title: str | None) -> str | None:
     text = " ".join((title or "").split())
+    bad = next((c for c in text if unicodedata.category(c) in ("Cc", "Cf", "Cs", "Co", "Cn")),
+               None)
+    if bad is not None:
+        raise SpecError(Problem(_("the title holds the control or invisible character {code}; "
+                                  "type it without").format(code=f"U+{ord(bad):04X}"),
+                                path="title"))
     if len(text) > MAX_TITLE:
         raise SpecError(Problem(_("the title has {n} characters; keep it to {most}").format(
             n=len(text), most=MAX_TITLE), path="title"))
