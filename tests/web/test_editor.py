@@ -168,7 +168,8 @@ def test_save_conflict_activate_and_diff(client: TestClient) -> None:
     # The diff between version 2 and the active version 1 (shown by default).
     diff = client.get("/schemes/tier")
     assert "<code>scheme.tiers[0].when</code>" in diff.text
-    assert "<td>orders_3m &gt;= 3</td><td>orders_3m &gt;= 4</td><td>yes</td>" in diff.text
+    assert ('<td class="text-break">orders_3m &gt;= 3</td><td class="text-break">orders_3m &gt;= '
+            '4</td><td>yes</td>') in diff.text
     assert client.post("/schemes/tier/activate", data={"version": "2"}).status_code == 403
     done = client.post("/schemes/tier/activate", data={"csrf": csrf, "version": "2"})
     assert done.status_code == 303 and done.headers["location"] == "/schemes/tier?activated=2"
@@ -177,7 +178,8 @@ def test_save_conflict_activate_and_diff(client: TestClient) -> None:
     assert "Version 2 is now active." in after.text
     assert _form(client)["tiers[0].when"] == "orders_3m >= 4"
     back = client.get("/schemes/tier", params={"diff": "1"})
-    assert "<td>orders_3m &gt;= 4</td><td>orders_3m &gt;= 3</td><td>yes</td>" in back.text
+    assert ('<td class="text-break">orders_3m &gt;= 4</td><td class="text-break">orders_3m &gt;= '
+            '3</td><td>yes</td>') in back.text
 
 
 def test_label_only_edit_updates_texts_not_a_new_version(client: TestClient) -> None:
@@ -228,7 +230,7 @@ def test_edited_spec_from_a_form() -> None:
     assert editor.form_values(card)["tiers[0].min_score"] == "60"
 
 
-def test_other_methods_are_shown_read_only(client: TestClient) -> None:
+def test_other_methods_show_their_own_settings(client: TestClient) -> None:
     store = client.app.state.store  # type: ignore[attr-defined]
     spec = {"method": "abc", "value": "spend_3m",
             "tiers": [{"key": "a", "label": {"en": "<A>"}, "cumulative": 0.8}, {"key": "c"}]}
@@ -240,7 +242,9 @@ def test_other_methods_are_shown_read_only(client: TestClient) -> None:
     _login(client, "sam")
     page = client.get("/schemes/value")
     assert page.status_code == 200
-    assert "cannot be edited here" in page.text and "&#34;cumulative&#34;: 0.8" in page.text
+    # The method's settings as a form (web/method_forms.py), the definition as JSON below it.
+    assert 'name="tiers[0].cumulative" type="number" step="any" value="0.8"' in page.text
+    assert 'name="by"' in page.text and "&#34;cumulative&#34;: 0.8" in page.text
     assert 'name="tiers[0].when"' not in page.text and "&lt;A&gt;" in page.text
 
 

@@ -21,6 +21,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
 from ruamel.yaml import YAML
 
 from tierwise import i18n, methods
@@ -334,13 +335,19 @@ def method_tiers(spec: dict[str, Any]) -> list[dict[str, Any]]:
 
     For RFM these are the segment map's segments, relabelled by the scheme's own ``tiers``.
     """
-    scheme = version_service.scheme_of_spec(spec)
+    try:
+        scheme = version_service.scheme_of_spec(spec)
+    except ValidationError:  # a draft that does not validate yet: its own tiers
+        return list(spec.get("tiers") or [])
     return [t.model_dump(mode="json", by_alias=True, exclude_defaults=True)
             for t in methods.scheme_tiers(scheme)]
 
 
 def full_spec(spec: dict[str, Any]) -> dict[str, Any]:
     """A stored scheme spec with every default filled in (what a form shows as the value)."""
-    out: dict[str, Any] = version_service.scheme_of_spec(spec).model_dump(mode="json",
-                                                                          by_alias=True)
+    try:
+        scheme = version_service.scheme_of_spec(spec)
+    except ValidationError:  # a draft that does not validate yet shows what it has
+        return spec
+    out: dict[str, Any] = scheme.model_dump(mode="json", by_alias=True)
     return out
