@@ -15,7 +15,6 @@ from tierwise.api.deps import Editor, Reader
 from tierwise.http.clients import project_of, store_of
 from tierwise.services import catalog
 from tierwise.services import scheme_admin as admin
-from tierwise.store.schemes import SchemeInfo
 
 router = APIRouter(tags=["schemes"])
 
@@ -103,28 +102,25 @@ class Rename(BaseModel):
     title: str | None = Field(default=None, max_length=200)
 
 
-def _changed(request: Request, info: SchemeInfo) -> SchemeAdminOut:
-    return _out(request, info.name)
-
-
 @router.post("/schemes/{name}/rename", response_model=SchemeAdminOut)
 def rename(name: str, body: Rename, request: Request, user: Editor) -> SchemeAdminOut:
     """Give a scheme a new title; runs and history keep referencing its key."""
     catalog.require_scheme(store_of(request), name)
-    return _changed(request, admin.rename(store_of(request), name, body.title,
-                                          actor=user.username))
+    admin.rename(store_of(request), name, body.title, actor=user.username)
+    return _out(request, name)
 
 
 @router.post("/schemes/{name}/retire", response_model=SchemeAdminOut)
 def retire(name: str, request: Request, user: Editor) -> SchemeAdminOut:
     """Hide a scheme and stop running it (run --all, schedules); its history is kept."""
     catalog.require_scheme(store_of(request), name)
-    return _changed(request, admin.retire(store_of(request), name, actor=user.username))
+    admin.retire(store_of(request), name, actor=user.username)
+    return _out(request, name)
 
 
 @router.post("/schemes/{name}/restore", response_model=SchemeAdminOut)
 def restore(name: str, request: Request, user: Editor) -> SchemeAdminOut:
     """Undo a retirement."""
     catalog.require_scheme(store_of(request), name)
-    return _changed(request, admin.retire(store_of(request), name, actor=user.username,
-                                          retired=False))
+    admin.retire(store_of(request), name, actor=user.username, retired=False)
+    return _out(request, name)
