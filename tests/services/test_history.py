@@ -146,7 +146,8 @@ def test_a_shared_scan_backfill_equals_one_scan_per_date(tmp_path: Path,
     for label, per_scan in (("shared", 32), ("alone", 1)):
         monkeypatch.setattr(runs, "_METRICS_PER_SCAN", per_scan)
         project = Project.open(write_months(tmp_path / label))
-        assert len(runs._batches(project, ["tier", "steady"], dates)) == (
+        assert len(runs._batches(project, [project.scheme("tier"), project.scheme("steady")],
+                                 dates)) == (
             1 if per_scan == 32 else 9)
         outcomes = runs.backfill(project, ["tier", "steady"], dates)
         tables[label] = [

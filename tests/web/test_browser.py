@@ -143,9 +143,10 @@ def test_scheme_editor_in_the_browser(server: str, browser: Any, lang: str) -> N
     t = _words(lang)
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     _login(page, server, "sam", lang)
-    page.click("nav a[href='/schemes']")
-    page.wait_for_url(f"{server}/schemes/**")
-    page.goto(f"{server}/schemes/tier")
+    page.click("nav a[href='/schemes']")  # the scheme list, then a scheme's editor
+    page.wait_for_url(f"{server}/schemes")
+    page.click("table a[href='/schemes/tier']")
+    page.wait_for_url(f"{server}/schemes/tier")
     page.fill("input[name='tiers[0].c.0.v']", "4")  # the builder's row: orders_3m >= 4
     page.fill("input[name=note]", "stricter gold")
     page.click("button[name=action][value=preview]")

@@ -133,7 +133,8 @@ def _active(client: TestClient, scheme: str = "tier") -> int:
 
 def test_editor_shows_the_active_version(client: TestClient) -> None:
     _login(client, "sam")
-    assert client.get("/schemes").headers["location"] == "/schemes/steady"
+    listing = client.get("/schemes")  # the scheme list links each scheme's editor
+    assert listing.status_code == 200 and 'href="/schemes/steady"' in listing.text
     fields = _form(client)
     # The condition shows as builder rows, and as text beside them.
     assert fields["tiers[0].mode"] == "rows" and fields["tiers[0].c.0.ind"] == "orders_3m"
@@ -206,7 +207,8 @@ def test_save_conflict_activate_and_diff(client: TestClient) -> None:
     # The diff between version 2 and the active version 1 (shown by default).
     diff = client.get("/schemes/tier")
     assert "<code>scheme.tiers[0].when</code>" in diff.text
-    assert "<td>orders_3m &gt;= 3</td><td>orders_3m &gt;= 4</td><td>yes</td>" in diff.text
+    assert ('<td class="text-break">orders_3m &gt;= 3</td><td class="text-break">orders_3m &gt;= '
+            '4</td><td>yes</td>') in diff.text
     assert client.post("/schemes/tier/activate", data={"version": "2"}).status_code == 403
     done = client.post("/schemes/tier/activate", data={"csrf": csrf, "version": "2"})
     assert done.status_code == 303
@@ -219,7 +221,8 @@ def test_save_conflict_activate_and_diff(client: TestClient) -> None:
     assert "Run now for Jun 30, 2026" in after.text
     assert _when(client, "tier", 0) == "orders_3m >= 4"
     back = client.get("/schemes/tier", params={"diff": "1"})
-    assert "<td>orders_3m &gt;= 4</td><td>orders_3m &gt;= 3</td><td>yes</td>" in back.text
+    assert ('<td class="text-break">orders_3m &gt;= 4</td><td class="text-break">orders_3m &gt;= '
+            '3</td><td>yes</td>') in back.text
 
 
 def test_label_only_edit_updates_texts_not_a_new_version(client: TestClient) -> None:
@@ -272,7 +275,7 @@ def test_edited_spec_from_a_form() -> None:
     assert editor.form_values(card)["tiers[0].min_score"] == "60"
 
 
-def test_other_methods_are_shown_read_only(client: TestClient) -> None:
+def test_other_methods_show_their_own_settings(client: TestClient) -> None:
     store = client.app.state.store  # type: ignore[attr-defined]
     spec = {"method": "abc", "value": "spend_3m",
             "tiers": [{"key": "a", "label": {"en": "<A>"}, "cumulative": 0.8}, {"key": "c"}]}
@@ -284,7 +287,9 @@ def test_other_methods_are_shown_read_only(client: TestClient) -> None:
     _login(client, "sam")
     page = client.get("/schemes/value")
     assert page.status_code == 200
-    assert "cannot be edited here" in page.text and "&#34;cumulative&#34;: 0.8" in page.text
+    # The method's settings as a form (web/method_forms.py), the definition as JSON below it.
+    assert 'name="tiers[0].cumulative" type="number" step="any" value="0.8"' in page.text
+    assert 'name="by"' in page.text and "&#34;cumulative&#34;: 0.8" in page.text
     assert 'name="tiers[0].when"' not in page.text and "&lt;A&gt;" in page.text
 
 

@@ -16,7 +16,18 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request
 
 from tierwise import web
-from tierwise.api import audit, customers, errors, login, overrides, results, runs, schemes, users
+from tierwise.api import (
+    audit,
+    customers,
+    errors,
+    login,
+    overrides,
+    results,
+    runs,
+    scheme_admin,
+    schemes,
+    users,
+)
 from tierwise.http.language import Language
 from tierwise.http.limits import BodyLimit, LoginThrottle, limiter_for
 from tierwise.services.grading import Project
@@ -25,7 +36,8 @@ from tierwise.services.runs import open_store
 from tierwise.services.schedules import Scheduler
 
 api = APIRouter(prefix="/api/v1")
-for _resource in (login, users, schemes, runs, customers, overrides, audit, results):
+for _resource in (login, users, schemes, scheme_admin, runs, customers, overrides, audit,
+                  results):
     api.include_router(_resource.router)
 
 

@@ -24,6 +24,7 @@ from tierwise.cli import (
     store_commands,
     users,
 )
+from tierwise.cli import scheme_admin as _scheme_admin  # noqa: F401  (adds to `tierwise scheme`)
 from tierwise.cli.common import EXIT_SKIPPED, console, err, localized, settings, speak
 from tierwise.cli.options import LangOpt
 from tierwise.i18n import DEFAULT, _, set_language

@@ -77,12 +77,17 @@ def explain(
     """Show one customer's grade with its reasons and the gap to the next tier."""
     from tierwise.cli.render import explanation_table
     from tierwise.services.explain_run import explain as explain_service
+    from tierwise.services.runs import open_store, scheme_spec
 
     with reported():
         proj = open_project(project)
-        exp = explain_service(proj, scheme, customer, as_of=parse_date(as_of))
-    tier = next((t for t in tiers_of(proj.scheme(scheme)) if t.key == exp.grade["tier"]),
-                None)
+        store = open_store(proj)
+        try:
+            exp = explain_service(proj, scheme, customer, as_of=parse_date(as_of), store=store)
+            spec = scheme_spec(proj, store, scheme)  # tierwise.yaml's, or the store's
+        finally:
+            store.close()
+    tier = next((t for t in tiers_of(spec) if t.key == exp.grade["tier"]), None)
     names = {name: indicator(proj.spec.indicators, name) for name in exp.indicators}
     console.print(explanation_table(exp, tier, names, lang=i18n.current()))
 

@@ -82,11 +82,12 @@ def run_schemes(request: RunRequest) -> None:
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from tierwise.services.runs import run as run_service
+    from tierwise.services.runs import runnable_schemes
 
     speak(request.lang)
     with reported():
         proj = open_project(request.project)
-        names = list(proj.spec.schemes) if request.all_schemes else request.schemes
+        names = runnable_schemes(proj) if request.all_schemes else request.schemes
         if not names:
             raise SpecError(_("name the scheme(s) to run, or pass --all; schemes: {schemes}")
                             .format(schemes=", ".join(proj.spec.schemes) or _("none")))

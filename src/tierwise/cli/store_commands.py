@@ -265,6 +265,7 @@ def history(
 ) -> None:
     """A customer's tiers over time (valid from / to), or on one date."""
     from tierwise.services import history as history_service
+    from tierwise.services import runs as runs_service
 
     with reported():
         proj = open_project(project)
@@ -284,7 +285,7 @@ def history(
             return
         store = store_of(proj)
         spells = history_service.history(store, scheme, customer)
-        names = tier_names(proj.scheme(scheme))
+        names = tier_names(runs_service.scheme_spec(proj, store, scheme))
     if on_day is not None:
         now = [s for s in spells if s.valid_from <= on_day and (s.valid_to is None or
                                                                  on_day < s.valid_to)]

@@ -56,9 +56,10 @@ def grade(scheme: RulesSchemeSpec, features: ir.Table, *, as_of: date) -> ir.Tab
     ladder = Ladder.of(scheme.tiers)
     position_of = ladder.positions
     conds = conditions(scheme, features, as_of=as_of)
+    # A scheme of the fallback tier alone (a new blank scheme) has no condition to try.
     position = ibis.cases(
         *((cond, position_of[t.key]) for t, cond in conds), else_=position_of[scheme.fallback]
-    )
+    ) if conds else ibis.literal(position_of[scheme.fallback], type="int64")
     # The tier from the position: the conditions are evaluated once, not once per column.
     tier = position.cases(*((i, key) for key, i in position_of.items()), else_=None)
     rank = position
@@ -86,7 +87,7 @@ def texts(
             for i, (t, _c) in enumerate(conds)
         ),
         else_=_fallback_reason(scheme, conds, table),
-    )
+    ) if conds else _fallback_reason(scheme, conds, table)
     return reasons, rules_gap.gap(scheme, table, computed, as_of=as_of)
 
 

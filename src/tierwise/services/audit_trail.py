@@ -34,6 +34,8 @@ ACTION_NAMES = {
     "scheme.activate": N_("version activated"),
     "scheme.schedule": N_("version scheduled to go live"),
     "scheme.rollback": N_("rolled back to the previous version"),
+    "scheme.created": N_("scheme created"), "scheme.renamed": N_("scheme renamed"),
+    "scheme.retired": N_("scheme retired"), "scheme.restored": N_("scheme restored"),
     "session.revoked": N_("session ended"),
     "token.created": N_("API token created"), "token.revoked": N_("API token revoked"),
     "token.used": N_("API token used"),

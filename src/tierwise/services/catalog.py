@@ -29,22 +29,22 @@ class SchemeState:
     active: Version | None
 
 
-def scheme_names(store: Store) -> list[str]:
-    """The names of the schemes the store has versions of."""
+def scheme_names(store: Store, *, retired: bool = False) -> list[str]:
+    """The names of the schemes the store has; retired ones only with ``retired``."""
     with store.read() as tx:
-        return tx.schemes.scheme_names()
+        return [i.name for i in tx.schemes.infos() if retired or i.retired_at is None]
 
 
-def schemes(store: Store) -> list[SchemeState]:
-    """Every scheme in the store with its active version."""
+def schemes(store: Store, *, retired: bool = False) -> list[SchemeState]:
+    """Every scheme in the store with its active version; retired ones only with ``retired``."""
     with store.read() as tx:
-        return [SchemeState(name, tx.schemes.active_version(name))
-                for name in tx.schemes.scheme_names()]
+        return [SchemeState(i.name, tx.schemes.active_version(i.name))
+                for i in tx.schemes.infos() if retired or i.retired_at is None]
 
 
 def require_scheme(store: Store, name: str) -> None:
-    """Refuse a scheme the store has no version of."""
-    if name not in scheme_names(store):
+    """Refuse a scheme the store has no version of (a retired one is still there)."""
+    if name not in scheme_names(store, retired=True):
         raise NotFoundError(_("no scheme {name!r}").format(name=name))
 
 

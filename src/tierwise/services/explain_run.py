@@ -14,18 +14,21 @@ from tierwise.indicators import CUSTOMER
 from tierwise.services.history import latest_run
 from tierwise.services.overlay import overlay
 from tierwise.services.project import Project
-from tierwise.services.runs import open_store
+from tierwise.services.runs import open_store, scheme_spec
 from tierwise.services.texts import SCHEME_ADAPTER, Explanation, render_texts
 from tierwise.store import Store
 
 
 def explain(project: Project, scheme_name: str, customer_id: str, *, as_of: date | None = None,
             store: Store | None = None) -> Explanation:
-    """Explain ``customer_id``'s grade in the official run of ``scheme_name`` (latest or as of)."""
-    project.scheme(scheme_name)
+    """Explain ``customer_id``'s grade in the official run of ``scheme_name`` (latest or as of).
+
+    The scheme may be tierwise.yaml's or one kept in the store only (made in the dashboard).
+    """
     own = store is None
     store = store or open_store(project)
     try:
+        scheme_spec(project, store, scheme_name)
         run = latest_run(store, scheme_name, as_of)
         folder = Path(run.folder or "")
         if not (folder / "grades.parquet").is_file():

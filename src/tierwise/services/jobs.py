@@ -21,7 +21,7 @@ from tierwise.errors import NotFoundError, TierwiseError
 from tierwise.i18n import _
 from tierwise.services.grading import Project
 from tierwise.services.recording import RunOutcome
-from tierwise.services.runs import open_store, run
+from tierwise.services.runs import open_store, run, runnable_schemes
 from tierwise.store import Store
 from tierwise.store.runs import TierCount
 
@@ -124,12 +124,16 @@ class Jobs:
             from tierwise.errors import SpecError
 
             raise SpecError(_("name at least one scheme to run"))
-        for name in names:
-            project.scheme(name)
         day = project.as_of(as_of)
         job = Job(uuid.uuid4().hex[:12], names, actor, day, force)
         st = store or open_store(project)
         try:
+            # tierwise.yaml's schemes, or one kept in the store only (made in the dashboard).
+            stored = ([] if set(names) <= set(project.spec.schemes)
+                      else runnable_schemes(project, st))
+            for name in names:
+                if name not in stored:
+                    project.scheme(name)
             with st.write() as tx:
                 tx.audit.append(actor=actor, action="job.started", object_type="job",
                                 object_id=job.id, after={"schemes": names,

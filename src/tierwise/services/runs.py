@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
 from tierwise import methods
-from tierwise.errors import ConflictError, SpecError, TierwiseError
+from tierwise.errors import ConflictError, NotFoundError, SpecError, TierwiseError
 from tierwise.i18n import _
 from tierwise.indicators import required_indicators
 from tierwise.services import versions as version_service
@@ -50,9 +50,11 @@ from tierwise.services.recording import (
 )
 from tierwise.services.resolved import ResolvedScheme
 from tierwise.spec.limits import check_as_of
-from tierwise.spec.models import AggregateIndicatorSpec
+from tierwise.spec.models import AggregateIndicatorSpec, SchemeSpec
+from tierwise.spec.names import check_scheme_name
 from tierwise.store import Store, default_url
 from tierwise.store import runs as store_runs
+from tierwise.store.schemes import Version
 
 if TYPE_CHECKING:
     from tierwise.engine import Engine
@@ -68,6 +70,8 @@ __all__ = [
     "fault_point",
     "open_store",
     "run",
+    "runnable_schemes",
+    "scheme_spec",
 ]
 
 
@@ -170,8 +174,48 @@ def run(
 
 
 def _plan(project: Project, st: Store, name: str, request: _Request) -> Plan:
-    """Save ``name`` as a version if it changed, and pick the version that grades the date."""
+    """Save ``name`` as a version if it changed, and pick the version that grades the date.
+
+    A scheme the store has but tierwise.yaml lacks (made in the dashboard) grades with its
+    active version; a retired scheme is refused.
+    """
     day, version = request.day, request.version
+    in_file = name in project.spec.schemes
+    if not in_file:
+        _check_stored(st, project, name)
+    saved, notes = _save_file_copy(project, st, name, request) if in_file else (None, [])
+    with st.read() as tx:
+        info = tx.schemes.info(name)
+        if info.retired_at is not None:
+            raise ConflictError(_("scheme {name!r} is retired (by {who}); restore it in the "
+                                  "dashboard or with `tierwise scheme restore {name}` to run "
+                                  "it").format(name=name, who=info.retired_by))
+        # save() activates a first version for every date, unless the scheme was first saved
+        # elsewhere (an edit) and activated from a go-live date after ``day``.
+        active = version_service.active_on(tx, name, day)
+        chosen = tx.schemes.version(name, version) if version is not None else active
+    if version is None and saved is not None and saved.number != active.number:
+        notes.append(_stale_note(name, saved, active, day))
+    scheme = ResolvedScheme.of(name, version_service.scheme_of(chosen),
+                               reported=project.spec.reporting.value)
+    return Plan(name, chosen, scheme, chosen.id == active.id, notes)
+
+
+def _check_stored(st: Store, project: Project, name: str) -> None:
+    """Refuse a scheme neither tierwise.yaml nor the store has, naming both lists."""
+    check_scheme_name(name)
+    with st.read() as tx:
+        stored = tx.schemes.scheme_names()
+    if name not in stored:
+        raise NotFoundError(
+            _("no scheme {name!r} in {path} or in the store; schemes: {known}").format(
+                name=name, path=project.root / "tierwise.yaml",
+                known=", ".join(dict.fromkeys([*project.spec.schemes, *stored])) or _("none")))
+
+
+def _save_file_copy(project: Project, st: Store, name: str, request: _Request
+                    ) -> tuple[Version, list[str]]:
+    """Save tierwise.yaml's scheme ``name`` as a version if it changed, with notes."""
     saved, created = version_service.save(st, project, name, actor=request.who,
                                           update_texts=False)
     notes = [_("saved tierwise.yaml's {name} as version {number}").format(name=name,
@@ -180,21 +224,37 @@ def _plan(project: Project, st: Store, name: str, request: _Request) -> Plan:
         notes.append(_("{name}: tierwise.yaml's labels or texts differ from version "
                        "{number}'s; a run leaves them alone: record them with `tierwise scheme "
                        "save {name}`").format(name=name, number=saved.number))
-    with st.read() as tx:
-        # save() activates a first version for every date, unless the scheme was first saved
-        # elsewhere (an edit) and activated from a go-live date after ``day``.
-        active = version_service.active_on(tx, name, day)
-        chosen = tx.schemes.version(name, version) if version is not None else active
-    if version is None and saved.number != active.number:
-        notes.append(
-            _("{name}: tierwise.yaml is version {number}, but version {number2} is active on "
-              "{day} and grades; preview with `tierwise scheme preview {name}` and activate "
-              "with `tierwise scheme activate {name} {number}`").format(name=name,
-                number=saved.number, number2=active.number, day=day)
-        )
-    scheme = ResolvedScheme.of(name, version_service.scheme_of(chosen),
-                               reported=project.spec.reporting.value)
-    return Plan(name, chosen, scheme, chosen.id == active.id, notes)
+    return saved, notes
+
+
+def _stale_note(name: str, saved: Version, active: Version, day: date) -> str:
+    """Why tierwise.yaml's version does not grade: the file is older, or not activated yet."""
+    if active.number > saved.number:
+        # Edited in the dashboard after the file: the active version is the newer one.
+        return _("{name}: version {active} (saved after tierwise.yaml's copy, e.g. in the "
+                 "dashboard) is active on {day} and grades; tierwise.yaml still holds version "
+                 "{number}. Bring the file up to date with `tierwise scheme show {name}` (paste "
+                 "its output under `schemes:`), or remove {name} from the file to keep it in "
+                 "the store only").format(name=name, active=active.number, day=day,
+                                          number=saved.number)
+    return _("{name}: tierwise.yaml is version {number}, but version {number2} is active on "
+             "{day} and grades; preview with `tierwise scheme preview {name}` and activate "
+             "with `tierwise scheme activate {name} {number}`").format(
+                 name=name, number=saved.number, number2=active.number, day=day)
+
+
+def runnable_schemes(project: Project, store: Store | None = None) -> list[str]:
+    """What ``run --all`` grades: tierwise.yaml's schemes, then the store's, none retired."""
+    st = store or open_store(project)
+    try:
+        with st.read() as tx:
+            infos = tx.schemes.infos()
+    finally:
+        if store is None:
+            st.close()
+    retired = {i.name for i in infos if i.retired_at is not None}
+    names = dict.fromkeys([*project.spec.schemes, *(i.name for i in infos)])
+    return [n for n in names if n not in retired]
 
 
 def _run(project: Project, request: _Request, st: Store, step: Progress,
@@ -346,7 +406,7 @@ def backfill(
         if force and wanted:
             wanted = _with_later_dates(st, names, wanted)
         outcomes: list[RunOutcome] = []
-        for batch in _batches(project, names, wanted):
+        for batch in _batches(project, [scheme_spec(project, st, n) for n in names], wanted):
             with open_engine(project) as engine:
                 shared = _SharedScan(batch)
                 for day in batch:
@@ -377,9 +437,28 @@ def _with_later_dates(st: Store, names: list[str], wanted: list[date]) -> list[d
 _METRICS_PER_SCAN = 16
 
 
-def _batches(project: Project, names: list[str], days: list[date]) -> list[list[date]]:
+def scheme_spec(project: Project, st: Store, name: str) -> SchemeSpec:
+    """Scheme ``name`` as tierwise.yaml has it, else as the store's active version has it.
+
+    Raises:
+        NotFoundError: neither tierwise.yaml nor the store has the scheme.
+        SpecError: the name breaks the rule, or the stored scheme has no active version.
+
+    """
+    if name in project.spec.schemes:
+        return project.scheme(name)
+    _check_stored(st, project, name)
+    with st.read() as tx:
+        active = tx.schemes.active_version(name)
+        if active is None:
+            active = version_service.active_on(tx, name, date.today())
+    return version_service.scheme_of(active)
+
+
+def _batches(project: Project, specs: list[SchemeSpec], days: list[date]) -> list[list[date]]:
     """Split backfill dates into groups computed by one scan each."""
-    wanted = {n for name in names for n in methods.scheme_indicators(project.scheme(name))}
+    wanted = {n for spec in specs for n in methods.scheme_indicators(spec)
+              if n in project.spec.indicators}
     per_date = max(1, sum(
         1 for n in required_indicators(project.spec, sorted(wanted))
         if isinstance(project.spec.indicators[n], AggregateIndicatorSpec)))

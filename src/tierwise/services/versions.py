@@ -96,6 +96,11 @@ def scheme_of(version: Version) -> SchemeSpec:
     return _SCHEME.validate_python(version.spec)
 
 
+def scheme_of_spec(spec: dict[str, Any]) -> SchemeSpec:
+    """A stored scheme spec (a version's ``spec``) as the validated model."""
+    return _SCHEME.validate_python(spec)
+
+
 def indicators_of(version: Version) -> dict[str, IndicatorSpec]:
     """The indicator definitions stored with a version."""
     return {n: _INDICATOR.validate_python(v) for n, v in version.indicators.items()}

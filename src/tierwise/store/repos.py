@@ -71,6 +71,10 @@ class Schemes(Repository):
     active_version = Bound(schemes.active_version)
     rollback = Bound(schemes.rollback)
     scheme_names = Bound(schemes.scheme_names)
+    infos = Bound(schemes.infos)
+    info = Bound(schemes.info)
+    set_title = Bound(schemes.set_title)
+    set_retired = Bound(schemes.set_retired)
 
 
 class Runs(Repository):

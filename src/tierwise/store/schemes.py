@@ -244,3 +244,51 @@ def rollback(conn: sa.Connection, scheme: str, *, actor: str,
 def scheme_names(conn: sa.Connection) -> list[str]:
     """The names of every scheme in the store."""
     return list(conn.execute(sa.select(schemes.c.name).order_by(schemes.c.name)).scalars())
+
+
+@dataclass(frozen=True)
+class SchemeInfo:
+    """What the store says of a scheme besides its versions: its title and whether it is retired."""
+
+    name: str
+    title: str | None
+    created_at: datetime
+    retired_at: datetime | None
+    retired_by: str | None
+
+
+def infos(conn: sa.Connection) -> list[SchemeInfo]:
+    """Every scheme in the store with its title and retirement, by name."""
+    rows = conn.execute(sa.select(schemes.c.name, schemes.c.title, schemes.c.created_at,
+                                  schemes.c.retired_at, schemes.c.retired_by)
+                        .order_by(schemes.c.name)).all()
+    return [SchemeInfo(r.name, r.title, r.created_at, r.retired_at, r.retired_by) for r in rows]
+
+
+def info(conn: sa.Connection, name: str) -> SchemeInfo:
+    """Scheme ``name``'s title and retirement."""
+    sid = scheme_id(conn, name)
+    r = conn.execute(sa.select(schemes).where(schemes.c.id == sid)).one()
+    return SchemeInfo(r.name, r.title, r.created_at, r.retired_at, r.retired_by)
+
+
+def set_title(conn: sa.Connection, name: str, title: str | None, *, actor: str) -> None:
+    """Give scheme ``name`` the title people see (None: its label or key again); audited."""
+    before = info(conn, name)
+    conn.execute(sa.update(schemes).where(schemes.c.name == name).values(title=title))
+    audit.append(conn, actor=actor, action="scheme.renamed", object_type="scheme",
+                 object_id=name, before={"title": before.title}, after={"title": title})
+
+
+def set_retired(conn: sa.Connection, name: str, retired: bool, *, actor: str) -> SchemeInfo:
+    """Retire scheme ``name`` (hidden, no longer run) or restore it; audited, history kept."""
+    before = info(conn, name)
+    at = now() if retired else None
+    conn.execute(sa.update(schemes).where(schemes.c.name == name)
+                 .values(retired_at=at, retired_by=actor if retired else None))
+    audit.append(conn, actor=actor, action="scheme.retired" if retired else "scheme.restored",
+                 object_type="scheme", object_id=name,
+                 before={"retired_at": before.retired_at.isoformat() if before.retired_at
+                         else None},
+                 after={"retired_at": at.isoformat() if at else None})
+    return info(conn, name)

@@ -28,6 +28,11 @@ schemes = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("name", sa.String(200), nullable=False, unique=True),
     sa.Column("created_at", Timestamp, nullable=False),
+    # What people call the scheme (the name is the key runs and history reference, never changed).
+    sa.Column("title", sa.String(200)),
+    # A retired scheme is hidden and no longer run, its history kept; restoring clears both.
+    sa.Column("retired_at", Timestamp),
+    sa.Column("retired_by", sa.String(200)),
 )
 
 scheme_versions = sa.Table(

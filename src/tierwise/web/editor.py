@@ -23,13 +23,13 @@ from fastapi.responses import RedirectResponse
 from tierwise.errors import ConflictError, NotFoundError, SpecError, TierwiseError
 from tierwise.http.clients import project_of, security_of, store_of
 from tierwise.i18n import _
-from tierwise.services import access, catalog
+from tierwise.services import access, catalog, scheme_admin
 from tierwise.services import versions as version_service
 from tierwise.services.condition_fields import ConditionField, condition_fields
 from tierwise.services.editing import SpecPreview, preview_spec
 from tierwise.services.records import Version
 from tierwise.services.rule_counts import DraftCounts
-from tierwise.web import pages, rule_count, rules_form, tier_form
+from tierwise.web import method_forms, pages, rule_count, rules_form, tier_form
 from tierwise.web.pages import bad_form, error_page, message_of, refusal, render, status_of
 from tierwise.web.session import Page, Posted, Viewer
 
@@ -46,7 +46,8 @@ ACTIONS = ("check", "preview", "save", "count")
 RESHAPE = re.compile(r"^(add_tier|(?:remove|up|down):\d{1,3})$")
 MAX_FIELD = 4000
 MAX_TIERS = 50
-TIER_FIELDS = ("label.en", "label.zh", "when", "min_score", "top_share")
+TIER_FIELDS = ("label.en", "label.zh", "when", "min_score", "top_share",
+               *method_forms.TEXT_FIELDS)
 _TIER_FIELD = re.compile(r"^tiers\[(\d{1,3})\]\.(.+)$")
 
 
@@ -100,6 +101,7 @@ def form_values(spec: dict[str, Any]) -> dict[str, str]:
     stability = spec.get("stability") or {}
     for key in STABILITY:
         values[f"stability.{key}"] = _text(stability.get(key))
+    values.update(method_forms.values(spec))  # other methods' settings, every tier's texts
     return values
 
 
@@ -193,6 +195,7 @@ def edited_spec(spec: dict[str, Any], form: dict[str, str]) -> dict[str, Any]:
         for key, text in typed.items():
             _set(stability, key, _number(text, integer=key in WHOLE) if text else None)
         out["stability"] = stability
+    method_forms.apply(out, form)
     return out
 
 
@@ -291,10 +294,14 @@ def _page(request: Request, who: Viewer, name: str, edit: Edit | None = None) ->
     method = str(active.spec.get("method", ""))
     return render(
         request, "scheme.html", user=user, csrf=csrf, status=edit.status, scheme=name,
+        title=scheme_admin.titles(store).get(name, name),
+        created=request.query_params.get("created") == "1",
         schemes=names, method=method, editable=method in EDITABLE,
         can_edit=access.allowed(user, access.EDIT_SCHEMES), active=active,
         tiers=tiers, dimensions=active.spec.get("dimensions") or [], values=values,
         stability=STABILITY, whole=WHOLE, today=date.today().isoformat(),
+        settings=method_forms.SETTINGS, tier_settings=method_forms.TIER_SETTINGS,
+        normalize=method_forms.NORMALIZE,
         note=(form or {}).get("note", ""), base=base if base is not None else latest,
         source=active.number, spec_json=json.dumps(active.spec, indent=2, ensure_ascii=False),
         problems=problems or [], by_field=by_field, checked=edit.checked, preview=edit.preview,
@@ -306,20 +313,6 @@ def _page(request: Request, who: Viewer, name: str, edit: Edit | None = None) ->
         scheduled=request.query_params.get("scheduled"), on=_day(request, "on"),
         url=_url(name), **rules_form.page_context(project_of(request), method, values, count,
                                                   posted=form is not None, counts=edit.counts))
-
-
-@router.get("/schemes")
-def schemes_page(request: Request, who: Page) -> Response:
-    """The first scheme's editor (each editor page links the others)."""
-    user, csrf = who.user, who.csrf
-    try:
-        access.require(user, access.READ)
-        names = catalog.scheme_names(store_of(request))
-        if not names:
-            raise NotFoundError(_("the store has no schemes yet"))
-    except TierwiseError as exc:
-        return error_page(request, exc, user=user, csrf=csrf)
-    return RedirectResponse(_url(names[0]), status_code=303)
 
 
 @router.get("/schemes/{name}")

@@ -22,7 +22,7 @@ from tierwise.services import access, audit_trail, catalog
 from tierwise.services import overrides as override_service
 from tierwise.services.auth import LockedOut
 from tierwise.services.records import PENDING, User
-from tierwise.web import customer_list, customer_pages, editor, runs, schedules
+from tierwise.web import customer_list, customer_pages, editor, runs, schedules, scheme_admin
 from tierwise.web.overview import overview
 from tierwise.web.pages import (
     STATIC,
@@ -52,7 +52,8 @@ from tierwise.web.session import (
 )
 
 router = APIRouter(include_in_schema=False)
-router.include_router(editor.router)  # the scheme editor: /schemes
+router.include_router(scheme_admin.router)  # the scheme list, new, duplicate, rename, retire
+router.include_router(editor.router)  # the scheme editor: /schemes/{name}
 router.include_router(customer_list.router)  # the customer list: /customers
 router.include_router(customer_pages.router)  # one customer's profile: /customers/{id}
 router.include_router(runs.router)  # Run now and its jobs: /runs

@@ -13,6 +13,7 @@ from tierwise import i18n
 from tierwise.i18n import N_, _
 from tierwise.services import access, audit_trail
 from tierwise.services.records import STATUS_NAMES
+from tierwise.web import method_forms
 
 #: Each group of codes and the words for them, in English (the msgids).
 WORDS: dict[str, dict[str, str]] = {
@@ -43,6 +44,9 @@ WORDS: dict[str, dict[str, str]] = {
     "job": {"queued": N_("waiting"), "running": N_("running"), "done": N_("done"),
             "skipped": N_("skipped"), "failed": N_("failed")},
     "cadence": {"monthly": N_("monthly"), "weekly": N_("weekly"), "daily": N_("daily")},
+    # The method forms' settings and choices (web/method_forms.py).
+    "setting": method_forms.SETTING_NAMES,
+    "choice": {**method_forms.CHOICE_NAMES, "value": N_("value")},
 }
 
 #: The languages the switcher offers, each named in its own language.
