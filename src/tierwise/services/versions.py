@@ -34,8 +34,9 @@ from tierwise.store.schemes import Activation, Version
 
 _SCHEME: TypeAdapter[SchemeSpec] = TypeAdapter(SchemeSpec)
 _INDICATOR: TypeAdapter[IndicatorSpec] = TypeAdapter(IndicatorSpec)
-# Texts: changing them never changes a grade. (Migration 0004 freezes this set for old stores.)
-_DISPLAY = frozenset({"label", "description", "strategy"})
+# Texts: changing them never changes a grade. (Migration 0004 freezes this set for old stores;
+# `unit` came later, when no stored version could hold one.)
+_DISPLAY = frozenset({"label", "description", "strategy", "unit"})
 
 
 def _strip(value: Any) -> Any:
