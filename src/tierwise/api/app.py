@@ -14,7 +14,17 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request
 
 from tierwise import web
-from tierwise.api import audit, customers, errors, login, overrides, runs, schemes, users
+from tierwise.api import (
+    audit,
+    customers,
+    documents,
+    errors,
+    login,
+    overrides,
+    runs,
+    schemes,
+    users,
+)
 from tierwise.http.language import Language
 from tierwise.http.limits import BodyLimit, LoginThrottle, limiter_for
 from tierwise.services.grading import Project
@@ -22,7 +32,7 @@ from tierwise.services.jobs import Jobs
 from tierwise.services.runs import open_store
 
 api = APIRouter(prefix="/api/v1")
-for _resource in (login, users, schemes, runs, customers, overrides, audit):
+for _resource in (login, users, schemes, documents, runs, customers, overrides, audit):
     api.include_router(_resource.router)
 
 

@@ -47,9 +47,8 @@ def xlsx(doc: Standard) -> bytes:
     classes = book.active
     assert classes is not None
     classes.title = _("Classes")[:31]
-    rows = [class_cells(c) for c in doc.classes]
-    for row, entry in zip(rows, doc.classes, strict=True):
-        row[5:7] = [entry.customers, entry.share]  # numbers stay numbers
+    # Customers and share stay numbers in the workbook.
+    rows: list[list[Any]] = [[*class_cells(c)[:5], c.customers, c.share] for c in doc.classes]
     _sheet(classes, doc.title, class_headings(), rows, widths=(8, 20, 34, 48, 40, 12, 9))
     for cells in classes.iter_rows(min_row=3, min_col=7, max_col=7):
         for cell in cells:
@@ -141,8 +140,8 @@ def _fontconfig(name: str | None) -> tuple[Path, int] | None:
             fonts.append((rank, int(index), file))
     if not fonts:
         return None
-    _rank, index, file = min(fonts)
-    return Path(file), index
+    best = min(fonts)
+    return Path(best[2]), best[1]
 
 
 def pdf(doc: Standard) -> bytes:

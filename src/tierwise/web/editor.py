@@ -27,11 +27,12 @@ from tierwise.services import access, catalog
 from tierwise.services import versions as version_service
 from tierwise.services.editing import SpecPreview, preview_spec
 from tierwise.services.records import Version
-from tierwise.web import pages
+from tierwise.web import document_pages, pages
 from tierwise.web.pages import bad_form, error_page, message_of, refusal, render, status_of
 from tierwise.web.session import Page, Posted, Viewer
 
 router = APIRouter(include_in_schema=False)
+router.include_router(document_pages.router)  # the classification standard: /schemes/{name}/document
 
 EDITABLE = ("rules", "scorecard")
 STABILITY = ("upgrade_after", "downgrade_after", "min_days_in_tier", "cooldown_days",
