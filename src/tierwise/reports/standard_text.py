@@ -17,7 +17,7 @@ from tierwise.reports.standard import ClassEntry, Standard
 def class_headings() -> list[str]:
     """The headings of the classes table, in the current language."""
     return [_("Rank"), _("Class"), _("Definition"), _("Criteria"), _("Strategy"),
-            _("Customers"), _("Share")]
+            _("Number of customers"), _("Share")]
 
 
 def class_cells(entry: ClassEntry) -> list[str]:

@@ -68,18 +68,17 @@ def definition(spec: IndicatorSpec, sources: Mapping[str, str]) -> str:
         "days_since_first": _("Days since the first {source} record"),
         "days_since_last": _("Days since the latest {source} record"),
     }[spec.agg].format(source=source, column=column)
-    parts = [what]
-    if spec.where:
-        parts.append(_("counting only records where {condition}").format(
-            condition=words(expr.parse(spec.where))))
     if spec.window is None:
-        parts.append(_("over the whole history"))
+        window = _("over the whole history")
     elif spec.window.offset:
-        parts.append(_("over {length} ending {offset} before the as-of date").format(
-            length=period(spec.window.length), offset=period(spec.window.offset)))
+        window = _("over {length} ending {offset} before the as-of date").format(
+            length=period(spec.window.length), offset=period(spec.window.offset))
     else:
-        parts.append(_("over the last {length}").format(length=period(spec.window.length)))
-    return _("{parts}.").format(parts=_(", ").join(parts))
+        window = _("over the last {length}").format(length=period(spec.window.length))
+    if spec.where:
+        return _("{what}, counting only records where {condition}, {window}.").format(
+            what=what, condition=words(expr.parse(spec.where)), window=window)
+    return _("{what}, {window}.").format(what=what, window=window)
 
 
 def policy(scheme: SchemeBase) -> list[tuple[str, str]]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tierwise.errors import NotFoundError, SpecError
-from tierwise.i18n import _, label_of
+from tierwise.i18n import _, label_of, use
 from tierwise.reports import standard, standard_text
 from tierwise.services import standard_files
 from tierwise.services import versions as version_service
@@ -99,6 +99,11 @@ def render(doc: standard.Standard, fmt: str) -> Rendered:
         TierwiseError: PDF without fpdf2 installed, or without a font for the language.
 
     """
+    with use(doc.lang):  # headings in the document's language, whatever the caller speaks
+        return _render(doc, fmt)
+
+
+def _render(doc: standard.Standard, fmt: str) -> Rendered:
     if fmt == "md":
         content = standard_text.markdown(doc).encode("utf-8")
     elif fmt == "html":

@@ -9,6 +9,7 @@ spreadsheet formulas (:mod:`tierwise.services.sheets`). The PDF is drawn with fp
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import subprocess
@@ -176,7 +177,14 @@ def pdf(doc: Standard) -> bytes:
     _pdf_section(out, _("Indicators"),
                  [[i.label, i.name, i.definition, i.unit] for i in doc.indicators],
                  indicator_headings(), (55, 45, 148, 25))
-    return bytes(out.output())
+    # fontTools warns that it cannot subset a font's embedded bitmaps (wqy-zenhei): harmless.
+    quiet = logging.getLogger("fontTools.subset")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)
+    try:
+        return bytes(out.output())
+    finally:
+        quiet.setLevel(level)
 
 
 def _pdf_section(out: Any, title: str, rows: list[list[str]], headings: list[str] | None,
