@@ -130,7 +130,7 @@ def test_counts_policy_and_versions_from_the_store(months: Path) -> None:
     assert lines["Version"] == "1" and lines["Status"] == "active"
     with pytest.raises(NotFoundError, match=r"scheme 'steady' has no version 9; versions: 1"):
         standard.document(store, "steady", version=9)
-    with pytest.raises(NotFoundError, match=r"scheme .nothing. is not in the store yet; save or run it first"):
+    with pytest.raises(NotFoundError, match=r"scheme .nothing. is not in the store yet; run it or save it"):
         standard.document(store, "nothing")
     store.close()
 

@@ -74,9 +74,6 @@ def document(store: Store, name: str, *, version: int | None = None,
 
 def _pick(versions: list[Version], active: Version | None, name: str,
           number: int | None) -> Version:
-    if not versions:
-        raise NotFoundError(_("scheme {name!r} is not in the store yet; save or run it "
-                              "first").format(name=name))
     known = ", ".join(str(v.number) for v in versions)
     if number is None:
         if active is None:
