@@ -242,9 +242,17 @@ def test_audit_page_for_auditors_only(client: TestClient) -> None:
     assert "login.refused_locked" not in access
 
 
-def test_static_css_is_served(client: TestClient) -> None:
+def test_static_css_and_bootstrap_are_served_from_our_origin(client: TestClient) -> None:
     css = client.get("/static/app.css")
-    assert css.status_code == 200 and "font-family" in css.text
+    assert css.status_code == 200 and "--bs-font-sans-serif" in css.text
+    # Bootstrap comes from the installed bootstrap-wrapper package, never from a CDN.
+    for path in ("/static/vendor/bootstrap/css/bootstrap.min.css",
+                 "/static/vendor/bootstrap/js/bootstrap.bundle.min.js"):
+        served = client.get(path)
+        assert served.status_code == 200 and "Bootstrap" in served.text[:400], path
+    page = client.get("/login")
+    assert 'href="/static/vendor/bootstrap/css/bootstrap.min.css"' in page.text
+    assert "<script>" not in page.text and "http" not in page.text.split("<body>")[0]
 
 
 def test_the_author_or_a_supervisor_revokes_an_override(client: TestClient) -> None:

@@ -49,10 +49,11 @@ def create_app(project_path: str | Path = ".") -> FastAPI:
     async def _security_headers(request: Request, call_next: Any) -> Any:
         response = await call_next(request)
         headers = response.headers
-        # Pages use only our own stylesheet and inline SVG: nothing else may load or frame them.
+        # Pages load only our own styles and scripts (Bootstrap from the installed package, our
+        # files under /static/js): no inline script, no CDN; nothing else may load or frame them.
         headers.setdefault(
             "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'none'; "
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
             "frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("Referrer-Policy", "same-origin")

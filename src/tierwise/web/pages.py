@@ -19,6 +19,7 @@ from markupsafe import Markup
 from tierwise import i18n
 from tierwise.errors import EngineError, QueryTimeout, TierwiseError
 from tierwise.http.language import LANG_COOKIE, picked_language
+from tierwise.i18n import _
 from tierwise.services import access, catalog
 from tierwise.services.grading import Project
 from tierwise.services.records import Store, User
@@ -28,6 +29,24 @@ from tierwise.web.session import Viewer, set_cookie
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
+
+
+def vendor_dir(package: str) -> Path:
+    """Where an installed front-end package (e.g. ``bootstrap`` from bootstrap-wrapper) keeps its files.
+
+    Raises:
+        TierwiseError: the package is not installed; the message names the fix.
+
+    """
+    import importlib.util
+
+    spec = importlib.util.find_spec(package)
+    places = list(spec.submodule_search_locations or []) if spec is not None else []
+    if not places:
+        raise TierwiseError(_("the dashboard needs the {package!r} files, which are not installed; "
+                              "install the server extra: pip install 'tierwise[server]'").format(
+                                  package=package))
+    return Path(places[0])
 
 
 @cache
@@ -41,6 +60,8 @@ def environment() -> Environment:
     env.globals.update(svg=Markup, word=words.word, num=words.number, pct=words.percent,
                        day=words.day, moment=words.moment, compact=i18n.compact,
                        label_of=i18n.label_of, languages=words.LANGUAGE_NAMES)
+    # The shared macros (alert, empty, tier_badge) for every page, as ``ui``.
+    env.globals["ui"] = env.get_template("_ui.html").module
     return env
 
 

@@ -38,6 +38,7 @@ from tierwise.web.pages import (
     status_of,
     tier_labels,
     tier_texts,
+    vendor_dir,
 )
 from tierwise.web.session import (
     LOGIN_COOKIE,
@@ -89,6 +90,9 @@ def install(app: FastAPI) -> None:
         return _refused_csrf(request, who.user if who else None, who.csrf if who else None)
 
     app.include_router(router)
+    # Bootstrap's CSS and JS from the installed package (before /static, which would shadow it).
+    app.mount("/static/vendor/bootstrap", StaticFiles(directory=vendor_dir("bootstrap")),
+              name="bootstrap")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_exception_handler(LoginRequired, to_login)
     app.add_exception_handler(CsrfRefused, refused)
