@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import io
+import re
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -50,6 +53,13 @@ def test_auditor_reads_the_page_and_downloads_every_format(client: TestClient) -
     rows = load_workbook(io.BytesIO(sheet.content)).worksheets[0]
     # As of 2026-06-30 only C1 has three orders in April to June: 1 gold, 4 bronze.
     assert [rows.cell(r, 6).value for r in (3, 4, 5)] == [1, 0, 4]
+    printable = client.get("/schemes/tier/document/file?format=html")
+    style = re.search(r"<style>(.*?)</style>", printable.text, re.S)
+    assert style and "@media print" in style.group(1)
+    # Its own inline style may apply (by hash), nothing else: no script, no other origin.
+    digest = base64.b64encode(hashlib.sha256(style.group(1).encode()).digest()).decode()
+    policy = printable.headers["content-security-policy"]
+    assert f"style-src 'sha256-{digest}'" in policy and policy.startswith("default-src 'none'")
     md = client.get("/schemes/tier/document/file?format=md")
     assert md.headers["content-type"].startswith("text/markdown")
     assert "| 1 | Gold |" in md.text

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from tierwise.api.deps import MAX_ID, Reader
 from tierwise.http.clients import project_of, store_of
+from tierwise.reports.standard_text import content_security_policy
 from tierwise.services import standard
 
 router = APIRouter(tags=["schemes"])
@@ -27,5 +28,7 @@ def document(name: str, request: Request, user: Reader,
     doc = standard.document(store_of(request), name, version=version,
                             project=project_of(request))
     rendered = standard.render(doc, format)
-    return Response(rendered.content, media_type=rendered.media_type, headers={
-        "Content-Disposition": f'attachment; filename="{rendered.filename}"'})
+    headers = {"Content-Disposition": f'attachment; filename="{rendered.filename}"'}
+    if format == "html":
+        headers["Content-Security-Policy"] = content_security_policy()
+    return Response(rendered.content, media_type=rendered.media_type, headers=headers)

@@ -16,22 +16,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 
 from tierwise import i18n
-from tierwise.expr.ast import (
-    Between,
-    Boolean,
-    Compare,
-    DateLiteral,
-    InList,
-    IsNull,
-    Logical,
-    Name,
-    Neg,
-    Node,
-    Not,
-    Null,
-    Number,
-    String,
-)
+from tierwise.expr import ast
+from tierwise.expr.ast import Node
 from tierwise.i18n import _
 from tierwise.methods import wording
 
@@ -101,63 +87,63 @@ def words(node: Node) -> str:
 
 
 def _words(node: Node, *, inside: str | None) -> str:
-    if isinstance(node, Logical):
+    if isinstance(node, ast.Logical):
         left, right = _words(node.left, inside=node.op), _words(node.right, inside=node.op)
         text = (_("{left} and {right}") if node.op == "and"
                 else _("{left} or {right}")).format(left=left, right=right)
         # Words have no precedence: a group inside another kind of group is bracketed.
         return _("({text})").format(text=text) if inside not in (None, node.op) else text
-    if isinstance(node, Not):
+    if isinstance(node, ast.Not):
         return _("not ({condition})").format(condition=_words(node.operand, inside=None))
-    if isinstance(node, Compare):
+    if isinstance(node, ast.Compare):
         return _compare(node)
-    if isinstance(node, Between):
+    if isinstance(node, ast.Between):
         subject = _subject(node.operand)
         message = (_("{name} outside {low} to {high}") if node.negated
                    else _("{name} from {low} to {high}"))
         return message.format(name=_term(node.operand),
                               low=_value(node.low, subject), high=_value(node.high, subject))
-    if isinstance(node, InList):
+    if isinstance(node, ast.InList):
         subject = _subject(node.operand)
         items = _(", ").join(_value(i, subject) for i in node.items)
         message = (_("{name} is none of {items}") if node.negated
                    else _("{name} is one of {items}"))
         return message.format(name=_term(node.operand), items=items)
-    if isinstance(node, IsNull):
+    if isinstance(node, ast.IsNull):
         message = _("{name} has a value") if node.negated else _("{name} has no value")
         return message.format(name=_term(node.operand))
     return wording.condition(node)
 
 
-def _compare(node: Compare) -> str:
+def _compare(node: ast.Compare) -> str:
     left, right, op = node.left, node.right, node.op
-    if not isinstance(left, Name) and isinstance(right, Name):
+    if not isinstance(left, ast.Name) and isinstance(right, ast.Name):
         left, right, op = right, left, _FLIPPED[op]
     return comparison(_term(left), op, _value(right, _subject(left)))
 
 
 def _subject(node: Node) -> str | None:
-    return node.name if isinstance(node, Name) else None
+    return node.name if isinstance(node, ast.Name) else None
 
 
 def _term(node: Node) -> str:
     """An operand that is not a plain value: an indicator's label, else the expression."""
-    return wording.name(node.name) if isinstance(node, Name) else wording.condition(node)
+    return wording.name(node.name) if isinstance(node, ast.Name) else wording.condition(node)
 
 
 def _value(node: Node, subject: str | None) -> str:
     """A literal as a value of ``subject`` (its unit); other operands as terms."""
-    if isinstance(node, Neg) and isinstance(node.operand, Number):
+    if isinstance(node, ast.Neg) and isinstance(node.operand, ast.Number):
         return amount(-node.operand.value, subject)
-    if isinstance(node, Number):
+    if isinstance(node, ast.Number):
         return amount(node.value, subject)
-    if isinstance(node, String):
+    if isinstance(node, ast.String):
         return _("“{text}”").format(text=node.value)
-    if isinstance(node, DateLiteral):
+    if isinstance(node, ast.DateLiteral):
         return i18n.date(node.value)
-    if isinstance(node, Boolean):
+    if isinstance(node, ast.Boolean):
         return _("yes") if node.value else _("no")
-    if isinstance(node, Null):
+    if isinstance(node, ast.Null):
         return _("no value")
     return _term(node)
 

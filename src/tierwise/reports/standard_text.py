@@ -7,6 +7,8 @@ worded in the language current when they are rendered (the document's own).
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from html import escape
 
 from tierwise import i18n
@@ -86,6 +88,13 @@ dt { font-weight: 600; }
 """
 
 
+def content_security_policy() -> str:
+    """The CSP a served printable page needs: its own inline style (by hash), nothing else."""
+    digest = base64.b64encode(hashlib.sha256(_CSS.encode("utf-8")).digest()).decode("ascii")
+    return (f"default-src 'none'; style-src 'sha256-{digest}'; img-src 'self' data:; "
+            "frame-ancestors 'none'; form-action 'none'; base-uri 'none'")
+
+
 def _html_table(headings: list[str], rows: list[list[str]], *, numeric: tuple[int, ...] = (),
                 row_classes: list[str] | None = None) -> str:
     head = "".join(f'<th scope="col">{escape(h)}</th>' for h in headings)
@@ -126,5 +135,5 @@ def html(doc: Standard) -> str:
             f"{html_body(doc)}\n</body>\n</html>\n")
 
 
-__all__ = ["class_cells", "class_headings", "html", "html_body", "indicator_headings",
+__all__ = ["class_cells", "class_headings", "content_security_policy", "html", "html_body", "indicator_headings",
            "markdown"]

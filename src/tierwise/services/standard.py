@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from tierwise.errors import NotFoundError, SpecError
 from tierwise.i18n import _, label_of, use
 from tierwise.reports import standard, standard_text
-from tierwise.services import standard_files
+from tierwise.services import standard_build, standard_files
 from tierwise.services import versions as version_service
 from tierwise.services.grading import Project
 from tierwise.spec.names import check_scheme_name
@@ -68,7 +68,7 @@ def document(store: Store, name: str, *, version: int | None = None,
         run_as_of=runs[-1].as_of if runs else None, counts=counts)
     sources = ({n: label_of(s.label, n) for n, s in project.spec.sources.items()}
                if project is not None else {})
-    return standard.build(name, version_service.scheme_of(found),
+    return standard_build.build(name, version_service.scheme_of(found),
                           version_service.indicators_of(found), facts=facts, sources=sources)
 
 

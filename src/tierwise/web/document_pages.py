@@ -13,7 +13,12 @@ from fastapi import APIRouter, Request, Response
 from tierwise.errors import SpecError, TierwiseError
 from tierwise.http.clients import project_of, store_of
 from tierwise.i18n import _
-from tierwise.reports.standard_text import class_cells, class_headings, indicator_headings
+from tierwise.reports.standard_text import (
+    class_cells,
+    class_headings,
+    content_security_policy,
+    indicator_headings,
+)
 from tierwise.services import access, catalog, standard
 from tierwise.web.pages import error_page, refusal, render
 from tierwise.web.session import Page
@@ -70,6 +75,9 @@ def document_file(name: str, request: Request, who: Page) -> Response:
         rendered = standard.render(doc, fmt)
     except TierwiseError as exc:
         return error_page(request, exc, user=who.user, csrf=who.csrf)
-    disposition = "inline" if fmt == "html" else "attachment"
-    return Response(rendered.content, media_type=rendered.media_type, headers={
-        "Content-Disposition": f'{disposition}; filename="{rendered.filename}"'})
+    headers = {"Content-Disposition": f'attachment; filename="{rendered.filename}"'}
+    if fmt == "html":
+        # Opened in the browser: its own print styles may apply, nothing else.
+        headers = {"Content-Disposition": f'inline; filename="{rendered.filename}"',
+                   "Content-Security-Policy": content_security_policy()}
+    return Response(rendered.content, media_type=rendered.media_type, headers=headers)
