@@ -15,8 +15,8 @@ router = APIRouter(tags=["schemes"])
 
 
 @router.get("/schemes/{name}/document", response_class=Response,
-            responses={200: {"content": {"text/markdown": {}, "text/html": {},
-                                         "application/pdf": {}}}})
+            responses={200: {"content": {media.split(";")[0]: {}
+                                         for media in standard.MEDIA_TYPES.values()}}})
 def document(name: str, request: Request, user: Reader,
              format: Literal["md", "html", "xlsx", "pdf"] = "md",
              version: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None) -> Response:

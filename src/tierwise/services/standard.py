@@ -23,7 +23,8 @@ from tierwise.store.schemes import Version
 
 #: The formats of :func:`render`.
 FORMATS = ("md", "html", "xlsx", "pdf")
-_MEDIA = {
+#: The media type of each format.
+MEDIA_TYPES = {
     "md": "text/markdown; charset=utf-8",
     "html": "text/html; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -112,7 +113,7 @@ def _render(doc: standard.Standard, fmt: str) -> Rendered:
     else:
         raise SpecError(_("format {fmt!r} is not a document format; use one of {formats}").format(
             fmt=fmt, formats=", ".join(FORMATS)))
-    return Rendered(content, _MEDIA[fmt], f"{doc.scheme}-v{doc.facts.number}-standard.{fmt}")
+    return Rendered(content, MEDIA_TYPES[fmt], f"{doc.scheme}-v{doc.facts.number}-standard.{fmt}")
 
 
-__all__ = ["FORMATS", "Rendered", "document", "render"]
+__all__ = ["FORMATS", "MEDIA_TYPES", "Rendered", "document", "render"]
