@@ -101,7 +101,8 @@ class Standard:
         facts = self.facts
         never = _("not activated")
         lines = [
-            (_("Scheme"), f"{self.scheme_label} ({self.scheme})"),
+            (_("Scheme"), self.scheme_label if self.scheme_label == self.scheme
+             else f"{self.scheme_label} ({self.scheme})"),
             (_("Version"), str(facts.number)),
             (_("Status"), _("active") if facts.active else (
                 _("scheduled") if facts.go_live and facts.go_live > date.today()
