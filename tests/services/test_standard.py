@@ -26,7 +26,8 @@ def shop(tmp_path: Path) -> tuple[Project, Store]:
     retail, b2b = Project.open(EXAMPLES / "retail"), Project.open(EXAMPLES / "b2b")
     for name in ("value", "rfm", "rfm_cn"):
         versions.save(store, retail, name, actor="ann")
-    versions.save(store, b2b, "grade", actor="bob")
+    for name in ("grade", "abc"):
+        versions.save(store, b2b, name, actor="bob")
     return retail, store
 
 
@@ -107,6 +108,23 @@ def test_scorecard_dimensions_weights_and_score_bands(shop: tuple[Project, Store
             "values capped to 0 to 10.") in doc.method
     zh = _doc(shop, "grade", "zh-Hans")
     assert _criteria(zh)["important"] == "得分不低于 60 且低于 75"
+
+
+def test_abc_classes_by_cumulative_share(shop: tuple[Project, Store]) -> None:
+    criteria = _criteria(_doc(shop, "abc"))
+    assert criteria == {"A": "Up to 80% of the cumulative share.",
+                        "B": "From 80% to 95% of the cumulative share.",
+                        "C": "The rest, from 95% of the cumulative share on."}
+
+
+def test_a_unit_is_a_display_field_that_keeps_the_version() -> None:
+    retail = Project.open(EXAMPLES / "retail")
+    spec = retail.spec
+    plain = spec.indicators["spend_12m"].model_copy(update={"unit": None})
+    bare = Project(spec.model_copy(update={"indicators": {**spec.indicators, "spend_12m": plain}}),
+                   retail.root)
+    assert versions.grading_content(bare, "value")[2] == versions.grading_content(retail,
+                                                                                  "value")[2]
 
 
 def test_counts_policy_and_versions_from_the_store(months: Path) -> None:
