@@ -116,7 +116,10 @@ def test_override_and_approval_in_the_browser(server: str, browser: Any, lang: s
     _shot(page, f"customer-{lang}")
     page.click("form[action*='/overrides'] button[type=submit]")
     page.wait_for_load_state()
-    assert t("Override saved; it waits for approval by a second person.") in page.content()
+    waits = t("Override #{id} saved; it waits for a supervisor's approval (a person other than "
+              "its author) and applies from {start} once approved. Until then the class shown "
+              "stays {tier}.")
+    assert waits.split("{id}")[0] in page.locator("#notice .alert-warning").inner_text()
     # A manager cannot open another manager's customer.
     assert page.goto(f"{server}/customers/C3?scheme=steady").status == 404
     _logout(page)
@@ -143,19 +146,20 @@ def test_scheme_editor_in_the_browser(server: str, browser: Any, lang: str) -> N
     page.click("nav a[href='/schemes']")
     page.wait_for_url(f"{server}/schemes/**")
     page.goto(f"{server}/schemes/tier")
-    page.fill("input[name='tiers[0].when']", "orders_3m >= 4")
+    page.fill("input[name='tiers[0].c.0.v']", "4")  # the builder's row: orders_3m >= 4
     page.fill("input[name=note]", "stricter gold")
     page.click("button[name=action][value=preview]")
     page.wait_for_load_state()
     assert t("Impact on the active version's grades") in page.content()
     assert "C1" in page.locator("small.samples").all_inner_texts()
-    assert page.input_value("input[name='tiers[0].when']") == "orders_3m >= 4"
+    assert page.input_value(".builder[data-tier='0'] .builder-text") == "orders_3m >= 4"
     _shot(page, f"scheme-{lang}")
     page.click("button[name=action][value=save]")
     page.wait_for_url("**saved=2**")
     assert t("Version {version} saved; it is not active yet.").format(version=2) in page.content()
     page.click(f"text={t('Activate version {version}').format(version=2)}")
-    page.wait_for_url("**activated=2**")
-    assert t("Version {version} is now active.").format(version=2) in page.content()
-    assert page.input_value("input[name='tiers[0].when']") == "orders_3m >= 4"
+    page.wait_for_url("**/runs?**activated=2**")
+    assert page.locator("#after-activation form button").count() == 1  # Run now for the date
+    page.goto(f"{server}/schemes/tier")
+    assert page.input_value(".builder[data-tier='0'] .builder-text") == "orders_3m >= 4"
     page.close()

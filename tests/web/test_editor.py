@@ -6,6 +6,7 @@ import html
 import re
 from collections.abc import Iterator
 from datetime import date
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -53,38 +54,73 @@ def _login(client: TestClient, user: str) -> str:
     return _hidden(client.get("/overview").text, "csrf")
 
 
+class _EditorForm(HTMLParser):
+    """The fields the editor form posts, as a browser would: inputs, chosen options, texts."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fields: dict[str, str] = {}
+        self.inside = False
+        self.select: str | None = None
+        self.area: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "form":
+            self.inside = "editor" in a.get("class", "").split()
+        if not self.inside or "disabled" in a:
+            return
+        name = a.get("name")
+        if tag == "input" and name and a.get("type") in ("text", "number", "hidden", "date"):
+            self.fields[name] = a.get("value", "")
+        elif tag == "select" and name:
+            self.select = name
+        elif tag == "option" and self.select and (
+                "selected" in a or self.select not in self.fields):
+            self.fields[self.select] = a.get("value", "")  # the first option unless one is chosen
+        elif tag == "textarea" and name:
+            self.area = name
+            self.fields[name] = ""
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self.inside = False
+        elif tag == "select":
+            self.select = None
+        elif tag == "textarea":
+            self.area = None
+
+    def handle_data(self, data: str) -> None:
+        if self.area:
+            self.fields[self.area] += data
+
+
+def _fields(text: str) -> dict[str, str]:
+    """Every field of an editor form as the page renders it, ready to post back."""
+    parser = _EditorForm()
+    parser.feed(text)
+    # A textarea's first newline belongs to the markup, as browsers read it.
+    return {k: v.removeprefix("\n") for k, v in parser.fields.items()}
+
+
 def _form(client: TestClient, scheme: str = "tier") -> dict[str, str]:
     """The editor's fields as the page renders them, ready to post back."""
     page = client.get(f"/schemes/{scheme}")
     assert page.status_code == 200, page.text
-    fields = {html.unescape(n): html.unescape(v) for n, v in
-              re.findall(r'<input name="([^"]+)" type="(?:text|number)" value="([^"]*)"',
-                         page.text)}
-    for name in ("csrf", "base", "source"):
-        fields[name] = _hidden(page.text, name)
-    fields.update(_structure(page.text))
-    return fields
+    return _fields(page.text)
 
 
-def _structure(text: str) -> dict[str, str]:
-    """The tier list's hidden fields and the selected fallback, as the page carries them."""
-    fields = {html.unescape(n): html.unescape(v) for n, v in re.findall(
-        r'<input type="hidden" name="(tiers[^"]*)" value="([^"]*)"', text)}
-    chosen = re.search(r'<select name="fallback"[^>]*>.*?<option value="([^"]*)" selected',
-                       text, re.S)
-    if chosen:
-        fields["fallback"] = html.unescape(chosen.group(1))
-    return fields
+def _as_text(fields: dict[str, str], tier: int, when: str) -> dict[str, str]:
+    """``fields`` with tier ``tier``'s condition typed as text ("Edit as text")."""
+    return {**fields, f"tiers[{tier}].mode": "text", f"tiers[{tier}].when": when}
 
 
-def _fields(text: str) -> dict[str, str]:
-    """Every field of a re-rendered editor form (after adding, removing or moving a tier)."""
-    fields = {html.unescape(n): html.unescape(v) for n, v in
-              re.findall(r'<input name="([^"]+)" type="(?:text|number)" value="([^"]*)"', text)}
-    for name in ("csrf", "base", "source"):
-        fields[name] = _hidden(text, name)
-    fields.update(_structure(text))
-    return fields
+def _when(client: TestClient, scheme: str, tier: int) -> str:
+    """A tier's condition as the page shows it as text (the builder's text preview too)."""
+    page = client.get(f"/schemes/{scheme}").text
+    found = re.search(rf'id="f-tiers\[{tier}\]\.(?:preview|when)"[^>]*>([^<]*)</textarea>', page)
+    assert found, page
+    return html.unescape(found.group(1)).strip()
 
 
 def _active(client: TestClient, scheme: str = "tier") -> int:
@@ -99,13 +135,16 @@ def test_editor_shows_the_active_version(client: TestClient) -> None:
     _login(client, "sam")
     assert client.get("/schemes").headers["location"] == "/schemes/steady"
     fields = _form(client)
-    assert fields["tiers[0].when"] == "orders_3m >= 3"
+    # The condition shows as builder rows, and as text beside them.
+    assert fields["tiers[0].mode"] == "rows" and fields["tiers[0].c.0.ind"] == "orders_3m"
+    assert fields["tiers[0].c.0.op"] == ">=" and fields["tiers[0].c.0.v"] == "3"
+    assert _when(client, "steady", 0) == "orders_3m >= 3"
     assert fields["tiers[0].label.en"] == "Gold" and fields["tiers[0].label.zh"] == "金卡"
     assert fields["base"] == "1" and fields["source"] == "1"
     assert "stability.cooldown_days" in fields
     page = client.get("/schemes/steady")
     assert 'name="stability.downgrade_after" type="number" value="2"' in page.text
-    assert 'value="save"' in page.text and "readonly" not in page.text
+    assert 'value="save"' in page.text and not re.search(r"<input[^>]* readonly", page.text)
     zh = client.get("/schemes/tier", params={"lang": "zh"})
     assert "另存为新版本" in zh.text and "版本历史" in zh.text
     assert client.get("/schemes/nope").status_code == 404
@@ -114,14 +153,14 @@ def test_editor_shows_the_active_version(client: TestClient) -> None:
 def test_check_shows_every_problem_at_its_path(client: TestClient) -> None:
     _login(client, "sam")
     fields = _form(client)
-    fields.update({"tiers[0].when": "orders_3m >>> 3", "tiers[1].when": "nope > 1",
-                   "action": "check"})
+    fields = _as_text(_as_text(fields, 0, "orders_3m >>> 3"), 1, "nope > 1")
+    fields["action"] = "check"
     checked = client.post("/schemes/tier", data=fields)
     assert checked.status_code == 422
     assert "tiers[0].when" in checked.text and "tiers[1].when" in checked.text
     assert "unknown name &#39;nope&#39;" in checked.text
     # The form keeps what the user typed (escaped).
-    assert 'value="orders_3m &gt;&gt;&gt; 3"' in checked.text
+    assert '>orders_3m &gt;&gt;&gt; 3</textarea>' in checked.text
     fields.update({"tiers[0].when": "orders_3m >= 3", "tiers[1].when": "orders_3m >= 1",
                    "stability.cooldown_days": "x"})
     bad_number = client.post("/schemes/tier", data=fields)
@@ -134,13 +173,13 @@ def test_check_shows_every_problem_at_its_path(client: TestClient) -> None:
 def test_preview_of_a_stricter_gold(client: TestClient) -> None:
     _login(client, "sam")
     fields = _form(client)
-    fields.update({"tiers[0].when": "orders_3m >= 4", "action": "preview"})
+    fields.update({"tiers[0].c.0.v": "4", "action": "preview"})
     shown = client.post("/schemes/tier", data=fields)
     assert shown.status_code == 200, shown.text
     # C1 has 3 orders in the window at 2026-06-30: gold before, silver with the edit.
     assert "0 up, 1 down, 0 new, 0 gone, 4 unchanged" in shown.text
     assert re.search(r'<small class="samples">C1</small>', shown.text)
-    assert 'value="orders_3m &gt;= 4"' in shown.text
+    assert 'name="tiers[0].c.0.v" type="text" value="4"' in shown.text
     # Nothing was saved.
     store = client.app.state.store  # type: ignore[attr-defined]
     with store.connect() as conn:
@@ -150,8 +189,7 @@ def test_preview_of_a_stricter_gold(client: TestClient) -> None:
 def test_save_conflict_activate_and_diff(client: TestClient) -> None:
     csrf = _login(client, "sam")
     first, stale = _form(client), _form(client)
-    first.update({"tiers[0].when": "orders_3m >= 4", "note": "stricter gold",
-                  "action": "save"})
+    first.update({"tiers[0].c.0.v": "4", "note": "stricter gold", "action": "save"})
     saved = client.post("/schemes/tier", data=first)
     assert saved.status_code == 303 and saved.headers["location"] == "/schemes/tier?saved=2"
     page = client.get(saved.headers["location"])
@@ -159,22 +197,27 @@ def test_save_conflict_activate_and_diff(client: TestClient) -> None:
     assert "Activate version 2" in page.text and "stricter gold" in page.text
     assert _active(client) == 1
     # A second edit from the page read before version 2 was saved.
-    stale.update({"tiers[0].when": "orders_3m >= 5", "action": "save"})
+    stale = _as_text(stale, 0, "orders_3m >= 5")
+    stale["action"] = "save"
     conflict = client.post("/schemes/tier", data=stale)
     assert conflict.status_code == 409
     assert "Someone saved version 2 meanwhile; reload" in conflict.text
-    assert 'value="orders_3m &gt;= 5"' in conflict.text
+    assert '>orders_3m &gt;= 5</textarea>' in conflict.text
     # The diff between version 2 and the active version 1 (shown by default).
     diff = client.get("/schemes/tier")
     assert "<code>scheme.tiers[0].when</code>" in diff.text
     assert "<td>orders_3m &gt;= 3</td><td>orders_3m &gt;= 4</td><td>yes</td>" in diff.text
     assert client.post("/schemes/tier/activate", data={"version": "2"}).status_code == 403
     done = client.post("/schemes/tier/activate", data={"csrf": csrf, "version": "2"})
-    assert done.status_code == 303 and done.headers["location"] == "/schemes/tier?activated=2"
+    assert done.status_code == 303
+    assert done.headers["location"] == "/runs?scheme=tier&activated=2"
     assert _active(client) == 2
+    # Active "now" means from the latest graded date: the page says so and offers that run.
     after = client.get(done.headers["location"])
-    assert "Version 2 is now active." in after.text
-    assert _form(client)["tiers[0].when"] == "orders_3m >= 4"
+    assert ("Version 2 of tier is active from Jun 30, 2026 (the latest graded date). Grades "
+            "change when that date is graded again.") in after.text
+    assert "Run now for Jun 30, 2026" in after.text
+    assert _when(client, "tier", 0) == "orders_3m >= 4"
     back = client.get("/schemes/tier", params={"diff": "1"})
     assert "<td>orders_3m &gt;= 4</td><td>orders_3m &gt;= 3</td><td>yes</td>" in back.text
 
@@ -193,7 +236,9 @@ def test_manager_reads_but_may_not_edit(client: TestClient) -> None:
     csrf = _login(client, "max")
     page = client.get("/schemes/tier")
     assert page.status_code == 200
-    assert 'name="tiers[0].when" type="text" value="orders_3m &gt;= 3" readonly' in page.text
+    assert re.search(r'<select [^>]*name="tiers\[0\]\.c\.0\.ind"[^>]* disabled>', page.text)
+    assert 'name="tiers[0].c.0.v" type="text" value="3" data-field="v"' in page.text
+    assert "Add a condition" not in page.text and "builder.js" not in page.text
     assert 'value="save"' not in page.text and "Activate version" not in page.text
     fields = _form(client)
     fields["action"] = "check"
@@ -251,15 +296,15 @@ def test_add_move_and_remove_tiers_then_save(client: TestClient) -> None:
     # The fallback tier has no condition to edit: the page says what it takes instead.
     assert "tiers[2].when" not in fields
     assert "it takes every customer no rule above matches" in client.get("/schemes/tier").text
-    fields["tiers[1].when"] = "orders_3m >= 2"  # typed before pressing "Add a tier"
+    fields["tiers[1].c.0.v"] = "2"  # typed before pressing "Add a tier"
     added = client.post("/schemes/tier", data={**fields, "action": "add_tier"})
     assert added.status_code == 200, added.text
     # The new tier goes above the fallback, with an empty key field; the typed text is kept.
     form = _fields(added.text)
     assert form["tiers.count"] == "4" and form["tiers[2].key"] == "" and \
-        form["tiers[3].key"] == "bronze" and form["tiers[1].when"] == "orders_3m >= 2"
-    form.update({"tiers[2].key": "platinum", "tiers[2].when": "orders_3m >= 5",
-                 "tiers[2].label.en": "Platinum"})
+        form["tiers[3].key"] == "bronze" and form["tiers[1].c.0.v"] == "2"
+    form = _as_text(form, 2, "orders_3m >= 5")
+    form.update({"tiers[2].key": "platinum", "tiers[2].label.en": "Platinum"})
     form = _fields(client.post("/schemes/tier", data={**form, "action": "up:2"}).text)
     assert [form[f"tiers[{i}].key"] for i in range(4)] == ["gold", "platinum", "silver",
                                                              "bronze"]
@@ -297,7 +342,8 @@ def test_removing_the_fallback_tier_is_reported(client: TestClient) -> None:
                                                  "action": "check"})
     assert checked.status_code == 422 and "fallback" in checked.text
     # Choosing silver as the fallback, with silver's condition removed, passes.
-    form.update({"fallback": "silver", "tiers[1].when": "", "action": "check"})
+    form = _as_text(form, 1, "")
+    form.update({"fallback": "silver", "action": "check"})
     ok = client.post("/schemes/tier", data=form)
     assert ok.status_code == 200 and "No problems found." in ok.text, ok.text
     new_key = client.post("/schemes/tier", data={**form, "action": "add_tier"})
@@ -310,18 +356,21 @@ def test_removing_the_fallback_tier_is_reported(client: TestClient) -> None:
 def test_go_live_date_schedules_a_version(client: TestClient) -> None:
     csrf = _login(client, "sam")
     fields = _form(client)
-    fields.update({"tiers[0].when": "orders_3m >= 4", "action": "save"})
+    fields.update({"tiers[0].c.0.v": "4", "action": "save"})
     assert client.post("/schemes/tier", data=fields).status_code == 303
     later = date.today().replace(year=date.today().year + 1)
     done = client.post("/schemes/tier/activate",
                        data={"csrf": csrf, "version": "2", "go_live": later.isoformat()})
-    assert done.status_code == 303 and "scheduled=2" in done.headers["location"]
+    assert done.status_code == 303
+    assert done.headers["location"] == "/runs?scheme=tier&activated=2"
     page = client.get(done.headers["location"])
-    assert f"Version 2 goes live on {i18n.date(later)}." in page.text
-    assert f"goes live {i18n.date(later)}<" in page.text  # in the versions table
+    assert (f"Version 2 of tier goes live on {i18n.date(later)}. Grades change when that "
+            "date is graded") in page.text
+    assert "Run now for" not in page.text  # nothing to run before the go-live date
+    assert f"goes live {i18n.date(later)}<" in client.get("/schemes/tier").text  # versions
     assert _active(client) == 1  # still version 1 today
     zh = client.get(done.headers["location"] + "&lang=zh")
-    assert f"版本 2 将于 {later.year}年{later.month}月{later.day}日 生效。" in zh.text
+    assert f"{later.year}年{later.month}月{later.day}日" in zh.text
     bad = client.post("/schemes/tier/activate",
                       data={"csrf": csrf, "version": "2", "go_live": "next week"})
     assert bad.status_code == 400

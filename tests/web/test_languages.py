@@ -10,6 +10,7 @@ errors in the client's language with the same machine-readable codes.
 
 from __future__ import annotations
 
+import csv
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -48,6 +49,8 @@ ALLOWED = {
     "ABC": "the method's name (ABC analysis), written so in Chinese as well",
     "ID": "Chinese writes an id as ID too (客户ID)",
     "CLV": "customer lifetime value: the method's name, used so in Chinese (客户终身价值 CLV)",
+    "CSV": "the file format's name, written so in Chinese (导出为 CSV)",
+    "Excel": "the spreadsheet's product name, written so in Chinese (导出为 Excel)",
 }
 #: Classes of page elements whose text another area renders: reasons and gaps come from the
 #: methods and policies (the ``explain`` catalogue), the fitted model's description from the
@@ -59,7 +62,8 @@ ELSEWHERE = ("model",)
 NOT_YET: dict[str, str] = {}
 _VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
          "track", "wbr", "polyline", "line", "rect", "circle", "path"}
-_SKIPPED = {"code", "pre", "script", "style"}
+# A textarea holds what a user typed (a condition, a note), as an input's value does.
+_SKIPPED = {"code", "pre", "script", "style", "textarea"}
 
 
 class _Text(HTMLParser):
@@ -150,6 +154,8 @@ def _typed(project: Project, store: Any) -> Typed:
     spec = project.spec
     typed.names |= set(spec.schemes) | set(spec.indicators) | set(spec.sources)
     typed.texts |= {spec.description or ""}
+    # An indicator's description is the project's own text, in the language it was written in.
+    typed.texts |= {ind.description or "" for ind in spec.indicators.values()}
     for name in catalog.scheme_names(store):
         found, _active = catalog.versions(store, name)
         typed.names |= {v.created_by for v in found}
@@ -161,8 +167,30 @@ def _typed(project: Project, store: Any) -> Typed:
                                 tier.strategy_text(lang) or ""}
     for source in spec.sources.values():
         typed.names |= set(source.columns)
+        # Values of the user's own data (a channel "app", an order kind "sale") show as stored
+        # on a customer's profile.
+        path = project.root / str(source.path)
+        if path.suffix == ".csv" and path.is_file():
+            with path.open(encoding="utf-8-sig") as handle:
+                for row in csv.DictReader(handle):
+                    typed.names |= {w for k, v in row.items() if k in source.columns
+                                    and source.columns[k].type == "string" for w in v.split()}
+    typed.names |= _customer_words(project)
     typed.texts.discard("")
     return typed
+
+
+def _customer_words(project: Project) -> set[str]:
+    """Words of the customers' own data (Latin names a customer list shows), which are typed."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    source = project.spec.sources.get("customers")
+    if source is None or not (source.path or "").endswith(".csv"):
+        return set()
+    table = pacsv.read_csv(project.root / str(source.path))
+    return {word for name in table.column_names if pa.types.is_string(table[name].type)
+            for value in table[name].to_pylist() if value for word in _WORD.findall(value)}
 
 
 # -- the months project: every page, every role --------------------------------------------
@@ -260,11 +288,16 @@ PAGES: list[tuple[str | None, str, int]] = [
     ("ada", "/schemes/nope", 404),
     ("sam", "/schemes/tier?saved=1&same=1", 200),
     ("sam", "/approvals", 200),
+    ("sam", "/runs", 200),
+    ("sam", "/runs?scheme=tier&activated=1", 200),
+    ("sam", "/runs/jobs/nope", 404),
+    ("sam", "/schedules", 200),
     ("max", "/overview?scheme=steady", 200),
     ("max", "/customers?scheme=steady", 200),
     ("max", "/customers/C3?scheme=steady", 404),
     ("max", "/approvals", 200),
     ("max", "/audit", 403),
+    ("max", "/runs", 403),
     ("max", "/schemes/tier", 200),
     ("aud", "/customers/C2?scheme=steady", 200),
     ("aud", "/audit", 200),

@@ -95,32 +95,32 @@ def test_overview_shows_mix_trend_and_moves(client: TestClient) -> None:
     page = client.get("/overview", params={"scheme": "tier"})
     assert page.status_code == 200
     text = page.text
-    assert text.count("<svg") == 2
+    assert text.count('<svg xmlns="http://www.w3.org/2000/svg" class="chart"') == 2
     for key, label in (("gold", "Gold"), ("silver", "Silver"), ("bronze", "Bronze")):
-        assert f">{key}</a>" in text and f"<td>{label}</td>" in text
-    assert ">5/31/26<" in text and ">6/30/26<" in text  # the trend's x axis, short dates
+        assert f'<a href="/customers?scheme=tier&amp;tier={key}">{label}</a>' in text
+    assert ">May 31</text>" in text and ">Jun 30</text>" in text  # the trend's x axis
     assert "Moves since the previous run" in text and "not graded" in text
     # 5 customers in all (months fixture), shown in the total row.
-    assert re.search(r"Total</th><th class=\"num\">5<", text)
+    assert re.search(r'Total</th><th class="text-end">5<', text)
     # Value (spend_3m) of the gold customer C1: 3 orders x 100 = 300.00, all the value there is.
-    assert '<td class="num">300.00</td><td class="num">100.0%</td>' in text
+    assert '<td class="text-end">300.00</td><td class="text-end">100.0%</td>' in text
     assert client.get("/overview", params={"scheme": "nope"}).status_code == 404
 
 
 def test_chinese_pages(client: TestClient) -> None:
     login(client, "aud")
     page = client.get("/overview", params={"scheme": "tier", "lang": "zh"})
-    assert page.status_code == 200 and "等级分布" in page.text and "概览" in page.text
+    assert page.status_code == 200 and "结果概览" in page.text and "概览" in page.text
     assert '<html lang="zh-Hans">' in page.text
     # Tier labels in Chinese where the scheme has one, in the table and the chart.
-    assert "<td>金卡</td>" in page.text and ">金卡</text>" in page.text
-    assert "<td>Silver</td>" in page.text  # no Chinese label: the English one
-    assert ">2026/5/31<" in page.text and "截至 2026年6月30日" in page.text  # dates in Chinese
+    assert ">金卡</a></th>" in page.text and ">金卡</text>" in page.text
+    assert ">Silver</a></th>" in page.text  # no Chinese label: the English one
+    assert ">5月31日</text>" in page.text and "截至 2026年6月30日" in page.text  # Chinese dates
     # The choice is kept in a cookie for the next pages.
     assert client.cookies.get("tw_lang") == "zh-Hans"
     assert "客户" in client.get("/customers", params={"scheme": "tier"}).text
     back = client.get("/overview", params={"lang": "en"})
-    assert "Tier mix" in back.text and "等级分布" not in back.text
+    assert "Results overview" in back.text and "结果概览" not in back.text
     assert '<html lang="en">' in back.text
 
 
@@ -150,10 +150,10 @@ def test_manager_sees_only_assigned_customers(client: TestClient) -> None:
     assert client.get("/audit").status_code == 403
     # The overview adds the mix of their own two customers; C1 is gold with 300.00 of value.
     own = client.get("/overview", params={"scheme": "tier"}).text
-    mine = own.split('<table class="own">')[1].split("</table>")[0]
-    assert re.search(r"Total</th><th class=\"num\">2<", mine)
-    assert re.search(r'>gold</a></td><td>Gold</td><td class="num">1</td><td class="num">50.0%'
-                     r'</td><td class="num">300.00</td>', mine)
+    mine = own.split('<table class="table table-sm table-hover own">')[1].split("</table>")[0]
+    assert re.search(r'Total</th><th class="text-end">2<', mine)
+    assert re.search(r'>Gold</a></td><td class="text-end">1</td><td class="text-end">50.0%'
+                     r'</td><td class="text-end">300.00</td>', mine)
     assert "count every customer of the book" in own
 
 
@@ -173,9 +173,9 @@ def _override(client: TestClient, csrf: str, customer: str = "C1") -> int:
                        data={"csrf": csrf, "scheme": "steady", "kind": "pin", "tier": "gold",
                              "reason": "key account", "expires": ""})
     assert made.status_code == 303, made.text
-    assert "done=pending" in made.headers["location"]
+    assert "override=" in made.headers["location"]
     shown = client.get(made.headers["location"])
-    assert "waits for approval" in shown.text and "key account" in shown.text
+    assert "waits for a supervisor&#39;s approval" in shown.text and "key account" in shown.text
     store = client.app.state.store  # type: ignore[attr-defined]
     with store.connect() as conn:
         found = store_overrides.listing(conn, scheme="steady", customer_id=customer)

@@ -8,6 +8,8 @@ live in one router a resource (:mod:`tierwise.api.login`, ``users``, ``schemes``
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,7 @@ from tierwise.api import (
     errors,
     login,
     overrides,
+    results,
     runs,
     schemes,
     users,
@@ -30,19 +33,49 @@ from tierwise.http.limits import BodyLimit, LoginThrottle, limiter_for
 from tierwise.services.grading import Project
 from tierwise.services.jobs import Jobs
 from tierwise.services.runs import open_store
+from tierwise.services.schedules import Scheduler
 
 api = APIRouter(prefix="/api/v1")
-for _resource in (login, users, schemes, documents, runs, customers, overrides, audit):
+for _resource in (login, users, schemes, documents, runs, customers, overrides, audit,
+                  results):
     api.include_router(_resource.router)
 
 
-def create_app(project_path: str | Path = ".") -> FastAPI:
-    """The app serving the project at ``project_path`` and its store."""
+SCHEDULER_ENV = "TIERWISE_SCHEDULER"
+
+
+def _with_scheduler(project: Project, enabled: bool | None) -> Any:
+    """The app's lifespan: a thread runs the store's due schedules while the app serves."""
+    import os
+
+    if enabled is None:
+        enabled = os.environ.get(SCHEDULER_ENV, "on").lower() not in ("off", "0", "false", "no")
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runner = Scheduler(project, app.state.store) if enabled else None
+        if runner is not None:
+            runner.start()
+        try:
+            yield
+        finally:
+            if runner is not None:
+                runner.stop()
+
+    return lifespan
+
+
+def create_app(project_path: str | Path = ".", *, scheduler: bool | None = None) -> FastAPI:
+    """The app serving the project at ``project_path`` and its store.
+
+    While it serves, a thread runs the store's due schedules (:mod:`tierwise.services.schedules`)
+    unless ``scheduler`` is False (default: on, unless ``TIERWISE_SCHEDULER=off``).
+    """
     project = Project.open(project_path)
     # No /docs or /redoc: FastAPI's pages load their scripts from a CDN, and nothing here may
     # load from a network at runtime. The schema is at /openapi.json.
     app = FastAPI(title="tierwise", version="1", openapi_url="/openapi.json", docs_url=None,
-                  redoc_url=None,
+                  redoc_url=None, lifespan=_with_scheduler(project, scheduler),
                   description="Customer tiers: schemes, runs, customers, overrides, audit.")
 
     @app.middleware("http")

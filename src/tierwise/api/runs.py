@@ -118,7 +118,7 @@ def start_run(body: StartRun, request: Request,
     expensive(request, user)
     jobs: Jobs = request.app.state.jobs
     started = jobs.start(project_of(request), body.schemes, as_of=body.as_of, force=body.force,
-                         actor=user.username)
+                         actor=user.username, store=store_of(request))
     return started.view()
 
 

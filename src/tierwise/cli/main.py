@@ -16,7 +16,15 @@ from typing import Annotated
 import typer
 
 from tierwise.cli import document as _document  # noqa: F401  (registers `scheme document`)
-from tierwise.cli import evaluate, project_commands, run_command, serve, store_commands, users
+from tierwise.cli import (
+    evaluate,
+    project_commands,
+    run_command,
+    schedule_commands,
+    serve,
+    store_commands,
+    users,
+)
 from tierwise.cli.common import EXIT_SKIPPED, console, err, localized, settings, speak
 from tierwise.cli.options import LangOpt
 from tierwise.i18n import DEFAULT, _, set_language
@@ -53,7 +61,7 @@ for _command in (
 for _group, _name in (
     (store_commands.scheme_app, "scheme"), (store_commands.runs_app, "runs"),
     (store_commands.override_app, "override"), (store_commands.audit_app, "audit"),
-    (users.user_app, "user"),
+    (users.user_app, "user"), (schedule_commands.schedule_app, "schedule"),
 ):
     app.add_typer(_group, name=_name)
 # Every command takes --lang (and TIERWISE_LANG), whatever group it is in.

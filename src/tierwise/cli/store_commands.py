@@ -366,7 +366,7 @@ def override_add(
     kind: Annotated[str, typer.Option(help="pin, floor, ceiling or exclude")],
     reason: Annotated[str, typer.Option(help="why (required)")],
     tier: Annotated[str | None, typer.Option(help="tier key (not for exclude)")] = None,
-    start: Annotated[str | None, typer.Option("--from", help="first date (default today)")
+    start: Annotated[str | None, typer.Option("--from", help="first date (default: the latest graded date)")
                      ] = None,
     expires: Annotated[str | None, typer.Option(help="first date it no longer applies")] = None,
     project: ProjectOpt = Path("."),

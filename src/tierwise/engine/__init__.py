@@ -241,6 +241,25 @@ class Engine:
             sql = None
         return EngineError(f"{self.kind} failed: {driver_message(exc)}", sql=sql)
 
+    def cursor(self) -> Engine:
+        """Another connection to this DuckDB database, for one thread's queries.
+
+        Tables made with :meth:`keep` are visible to it; closing it leaves the database open.
+        """
+        import ibis
+
+        if self.kind != "duckdb":
+            raise EngineError(_("only a DuckDB engine hands out cursors; this one is {kind}")
+                              .format(kind=self.kind))
+        return Engine("duckdb", ibis.duckdb.from_connection(self.backend.con.cursor()))
+
+    def keep(self, name: str, expr: ir.Table) -> ir.Table:
+        """Compute ``expr`` into a DuckDB table that the engine's cursors see too."""
+        try:
+            return self.backend.create_table(name, expr, overwrite=False)
+        except Exception as exc:
+            raise self._error(exc, expr) from exc
+
     def close(self) -> None:
         """Release the connection (a shared Spark session is left running)."""
         if self.kind == "duckdb":

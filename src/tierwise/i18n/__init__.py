@@ -226,6 +226,23 @@ def date(value: _date | datetime | None, style: str = "medium") -> str:
     return format_date(value, format=style, locale=_locale())
 
 
+def short_dates(days: list[_date]) -> list[str]:
+    """As-of dates as short as still tells them apart, for a chart axis, in the language's form.
+
+    Month and day within one year ("Jun 30", "6月30日"); month and year across years when no two
+    dates share a month ("Jun 2026", "2026年6月"); else the short date with its year.
+    """
+    from babel.dates import format_skeleton
+
+    if len({d.year for d in days}) <= 1:
+        skeleton = "MMMd"
+    elif len({(d.year, d.month) for d in days}) == len(days):
+        skeleton = "yMMM"
+    else:
+        skeleton = "yMMMd"
+    return [format_skeleton(skeleton, d, locale=_locale()) for d in days]
+
+
 class Labelled(Protocol):
     """A spec label: English, and Simplified and Traditional Chinese when given."""
 

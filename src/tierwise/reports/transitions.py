@@ -97,6 +97,30 @@ def _moves(old: ir.Table, new: ir.Table) -> ir.Table:
                     to_tier=j.to_tier, from_rank=j.from_rank, to_rank=j.to_rank, kind=kind)
 
 
+def _counted(engine: Engine, moves: ir.Table) -> tuple[list[Cell], dict[str, int]]:
+    """The matrix cells and the customers per kind of move of a table of moves."""
+    grouped = engine.to_arrow(
+        moves.group_by(["from_tier", "to_tier", "kind"]).aggregate(n=moves.count())
+    ).to_pylist()
+    # A GROUP BY returns its groups in whatever order the threads finish: sort here, the same
+    # way on every engine (they place nulls differently), so two reads give the same matrix.
+    grouped.sort(key=lambda r: tuple((r[k] is None, r[k] or "") for k in ("from_tier", "to_tier")))
+    cells = [Cell(r["from_tier"], r["to_tier"], int(r["n"])) for r in grouped]
+    counts = dict.fromkeys((*KINDS, "same"), 0)
+    for r in grouped:
+        counts[r["kind"]] += int(r["n"])
+    return cells, counts
+
+
+def move_counts(engine: Engine, old: ir.Table, new: ir.Table) -> Transitions:
+    """The matrix and the counts per kind of move between two grade tables, no movers.
+
+    Reads only the customer id, tier and rank columns of each side.
+    """
+    cells, counts = _counted(engine, _moves(old, new))
+    return Transitions(cells, counts)
+
+
 @dataclass(frozen=True)
 class Grading:
     """One side of a comparison: its grade table and, optionally, the features it was graded on."""
@@ -125,16 +149,7 @@ def transitions(
     import ibis
 
     moves = engine.materialize("tw_moves", _moves(old.grades, new.grades))
-    grouped = engine.to_arrow(
-        moves.group_by(["from_tier", "to_tier", "kind"]).aggregate(n=moves.count())
-    ).to_pylist()
-    # A GROUP BY returns its groups in whatever order the threads finish: sort here, the same
-    # way on every engine (they place nulls differently), so two reads give the same matrix.
-    grouped.sort(key=lambda r: tuple((r[k] is None, r[k] or "") for k in ("from_tier", "to_tier")))
-    cells = [Cell(r["from_tier"], r["to_tier"], int(r["n"])) for r in grouped]
-    counts = dict.fromkeys((*KINDS, "same"), 0)
-    for r in grouped:
-        counts[r["kind"]] += int(r["n"])
+    cells, counts = _counted(engine, moves)
     ranked = moves.mutate(_pick=ibis.row_number().over(
         group_by=[moves.from_tier, moves.to_tier], order_by=moves[CUSTOMER]))
     sample_rows = engine.to_arrow(

@@ -26,12 +26,13 @@ OVERRIDE = "override"            # create and revoke one's own
 DECIDE = "decide"                # approve, reject, revoke anyone's
 EXPORT = "export"
 USERS = "users"
+ASSIGN = "assign"                # give customers to an account manager
 
 ALLOWED: dict[str, frozenset[str]] = {
     "admin": frozenset({READ, READ_CUSTOMERS, READ_AUDIT, EDIT_SCHEMES, RUN, OVERRIDE, DECIDE,
-                        EXPORT, USERS}),
+                        EXPORT, USERS, ASSIGN}),
     "supervisor": frozenset({READ, READ_CUSTOMERS, EDIT_SCHEMES, RUN, OVERRIDE, DECIDE,
-                             EXPORT}),
+                             EXPORT, ASSIGN}),
     "manager": frozenset({READ, READ_CUSTOMERS, OVERRIDE, EXPORT}),
     "auditor": frozenset({READ, READ_CUSTOMERS, READ_AUDIT, EXPORT}),
 }
@@ -48,6 +49,7 @@ WORDS: dict[str, str] = {
     DECIDE: N_("approve, reject or revoke overrides"),
     EXPORT: N_("export grades"),
     USERS: N_("manage users"),
+    ASSIGN: N_("assign customers to account managers"),
 }
 
 #: The roles as people call them (the store keeps the codes).

@@ -16,7 +16,9 @@ ACTION_NAMES = {
     "address.locked_out": N_("address locked out"),
     "customer.read": N_("customer page read"),
     "customers.assigned": N_("customers assigned"),
+    "customers.exported": N_("customer list exported"),
     "customers.searched": N_("customers searched"),
+    "job.started": N_("run started from the dashboard or API"),
     "login.failed": N_("login failed"),
     "login.refused_locked": N_("login refused (locked out)"),
     "override.approved": N_("override approved"),
@@ -26,6 +28,9 @@ ACTION_NAMES = {
     "run.abandoned": N_("run abandoned"), "run.done": N_("run finished"),
     "run.exported": N_("run exported"), "run.failed": N_("run failed"),
     "run.started": N_("run started"),
+    "schedule.changed": N_("schedule changed"), "schedule.created": N_("schedule created"),
+    "schedule.deleted": N_("schedule deleted"), "schedule.paused": N_("schedule paused"),
+    "schedule.ran": N_("scheduled run finished"), "schedule.resumed": N_("schedule resumed"),
     "scheme.activate": N_("version activated"),
     "scheme.schedule": N_("version scheduled to go live"),
     "scheme.rollback": N_("rolled back to the previous version"),
@@ -50,8 +55,9 @@ def action_name(action: str) -> str:
 #: What an audit event is about, as people read it (``object_type`` in the log; the CLI's
 #: ``audit list --type`` and the API take the key).
 OBJECT_NAMES = {"access_log": N_("access log"), "address": N_("address"),
-                "api_token": N_("API token"), "override": N_("override"), "run": N_("run"),
-                "scheme": N_("scheme"), "scheme_version": N_("scheme version"),
+                "api_token": N_("API token"), "job": N_("background run"),
+                "override": N_("override"), "run": N_("run"),
+                "schedule": N_("schedule"), "scheme": N_("scheme"), "scheme_version": N_("scheme version"),
                 "user": N_("user"), "customer": N_("customer")}
 
 

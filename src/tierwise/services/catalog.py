@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from tierwise import methods
 from tierwise.errors import NotFoundError
 from tierwise.i18n import _
+from tierwise.reports import colours
 from tierwise.services import history as history_service
 from tierwise.services import versions as version_service
 from tierwise.spec.schemes import TierSpec
@@ -68,6 +69,11 @@ def activations(store: Store, name: str) -> list[Activation]:
 def tier_labels(store: Store, scheme: str, lang: str) -> dict[str, str]:
     """Tier key -> label in ``lang``, best tier first, from the scheme's active version."""
     return {t.key: t.label_text(lang) for t in scheme_tiers(store, scheme)}
+
+
+def tier_colours(store: Store, scheme: str) -> dict[str, str]:
+    """Tier key -> colour (``#RRGGBB``) of the scheme's active version: each tier keeps its colour."""
+    return colours.tier_colours(scheme_tiers(store, scheme))
 
 
 def scheme_tiers(store: Store, scheme: str) -> list[TierSpec]:

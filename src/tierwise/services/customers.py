@@ -13,6 +13,7 @@ from tierwise.services.explain_run import explain
 from tierwise.services.grading import Explanation, Project
 from tierwise.store import Store
 from tierwise.store.overrides import Override
+from tierwise.store.runs import Run
 
 #: Seconds a customer search may run before the engine stops it. A search over a run's files
 #: takes well under a second at 1M customers; a user's condition must not hold a shared server
@@ -60,6 +61,10 @@ class CustomerQuery:
         as_of: the run's as-of date (default the latest).
         limit: rows per page.
         offset: rows skipped.
+        from_tier: only customers who held this tier in the official run before the listed
+            one (:data:`NOT_GRADED`: who were not graded then); with ``to_tier``, a cell of the
+            transition matrix.
+        to_tier: only customers who hold this tier in the listed run (as ``tier``).
     """
 
     scheme: str
@@ -69,6 +74,12 @@ class CustomerQuery:
     as_of: date | None = None
     limit: int = 50
     offset: int = 0
+    from_tier: str | None = None
+    to_tier: str | None = None
+
+
+#: ``from_tier`` of customers the previous run did not grade (no tier key can be "-").
+NOT_GRADED = "-"
 
 
 def search(store: Store, query: CustomerQuery, *, visible: set[str] | None = None,
@@ -97,8 +108,10 @@ def search(store: Store, query: CustomerQuery, *, visible: set[str] | None = Non
         grades = engine.read_parquet("grades", folder / "grades.parquet")
         features = engine.read_parquet("features", folder / "features.parquet")
         table = grades.join(features, CUSTOMER)
-        if tier is not None:
-            table = table.filter(table.tier == tier)
+        for wanted in {t for t in (tier, query.to_tier) if t is not None}:
+            table = table.filter(table.tier == wanted)
+        if query.from_tier is not None:
+            table = _moved_from(engine, store, run, table, query.from_tier)
         if prefix:
             table = table.filter(table[CUSTOMER].startswith(prefix))
         if where:
@@ -118,6 +131,19 @@ def search(store: Store, query: CustomerQuery, *, visible: set[str] | None = Non
     finally:
         engine.close()
     return Page(total, rows)
+
+
+def _moved_from(engine: Any, store: Store, run: Run, table: Any,
+                from_tier: str) -> Any:
+    """The rows of ``table`` whose customer held ``from_tier`` in the run before ``run``."""
+    from tierwise.indicators import CUSTOMER
+
+    before = history_service.previous_run(store, run)
+    old = engine.read_parquet("previous_grades", Path(before.folder or "") / "grades.parquet")
+    if from_tier == NOT_GRADED:
+        return table.anti_join(old, table[CUSTOMER] == old[CUSTOMER])
+    held = old.filter(old.tier == from_tier)
+    return table.semi_join(held, table[CUSTOMER] == held[CUSTOMER])
 
 
 def tier_counts(store: Store, scheme: str, ids: set[str], *, as_of: date | None = None

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from tierwise.engine import lookup_parquet
 from tierwise.errors import NotFoundError
 from tierwise.i18n import _
 from tierwise.indicators import CUSTOMER
 from tierwise.services.history import latest_run
+from tierwise.services.overlay import overlay
 from tierwise.services.project import Project
 from tierwise.services.runs import open_store
 from tierwise.services.texts import SCHEME_ADAPTER, Explanation, render_texts
@@ -46,8 +48,15 @@ def explain(project: Project, scheme_name: str, customer_id: str, *, as_of: date
         info = json.loads((folder / "run.json").read_text(encoding="utf-8"))
         scheme = SCHEME_ADAPTER.validate_python(info["spec"])
         labels = {name: spec.label for name, spec in project.spec.indicators.items()}
-        graded = render_texts(scheme, grades, features, as_of=run.as_of,
-                              indicators=labels).to_pylist()[0]
+        now = overlay(store, scheme_name, scheme, grades, customer_id=customer_id, day=run.as_of)
+        if now.grades.num_rows == 0:  # excluded by an override saved after the run
+            graded: dict[str, Any] = {"tier": None, "tier_rank": None, "source": "override",
+                                      "override_id": now.override.id if now.override else None,
+                                      "override_kind": "exclude", "reasons": "", "gap": None}
+        else:
+            graded = render_texts(scheme, now.grades, features, as_of=run.as_of,
+                                  indicators=labels).to_pylist()[0]
+        graded["override_after_run"] = now.changed
         notes = []
         if graded.get("override_id") is not None:
             with store.read() as tx:

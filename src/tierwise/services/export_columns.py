@@ -123,10 +123,10 @@ def for_people(table: pa.Table, tiers: Sequence[TierSpec],
                 names.append(pick)
                 columns.append(texts(pick))
     headers = [header(name, labels or {}) for name in names]
-    return pa.table(columns, names=_distinct(headers))
+    return pa.table(columns, names=distinct_headers(headers))
 
 
-def _distinct(headers: list[str]) -> list[str]:
+def distinct_headers(headers: list[str]) -> list[str]:
     """Headers made distinct: a label equal to another header gets its position appended."""
     seen: set[str] = set()
     out = []

@@ -6,15 +6,13 @@ Text cells that a spreadsheet would run as a formula are neutralised, see
 
 from __future__ import annotations
 
-import io
 import json
-import tempfile
 from pathlib import Path
 
 from tierwise.errors import SpecError
 from tierwise.i18n import _
 from tierwise.services.export_columns import check_columns, for_people
-from tierwise.services.sheets import write_csv, write_xlsx
+from tierwise.services.sheets import sheet_bytes
 from tierwise.services.texts import SCHEME_ADAPTER, render_texts
 from tierwise.spec.columns import CUSTOMER
 from tierwise.store import Store
@@ -56,13 +54,7 @@ def export_run(store: Store, run_id: int, *, fmt: str = "csv",
     readable = render_texts(scheme, grades, features, as_of=run.as_of)
     if kind == "people":
         readable = for_people(readable, getattr(scheme, "tiers", None) or [])
-    with tempfile.TemporaryDirectory(prefix="tierwise-export-") as tmp:
-        path = Path(tmp) / f"export.{fmt}"
-        if fmt == "csv":
-            write_csv(readable, path)
-        else:
-            write_xlsx(readable, path, run.scheme)
-        buffer = io.BytesIO(path.read_bytes())
+    content = sheet_bytes(readable, fmt, run.scheme)
     if actor is not None:
         with store.write() as tx:
             tx.audit.append(actor=actor, action="run.exported", object_type="run",
@@ -71,4 +63,4 @@ def export_run(store: Store, run_id: int, *, fmt: str = "csv",
                                 "scheme": run.scheme, "as_of": run.as_of,
                                 "client": (client or "")[:100],
                                 "only_assigned": visible is not None})
-    return buffer.getvalue()
+    return content

@@ -113,7 +113,8 @@ def run_schemes(
     """
     if not scheme_names:
         raise SpecError(_("name at least one scheme to run"))
-    schemes = [ResolvedScheme.of(name, project.scheme(name))
+    schemes = [ResolvedScheme.of(name, project.scheme(name),
+                                 reported=project.spec.reporting.value)
                for name in dict.fromkeys(scheme_names)]
     day = project.as_of(as_of)
     check_exports(export or [])

@@ -11,7 +11,7 @@ approval.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
@@ -24,7 +24,7 @@ from tierwise.services.grading import Project
 from tierwise.services.runs import actor_name, open_store
 from tierwise.spec.names import check_scheme_name
 from tierwise.store import Store
-from tierwise.store.overrides import Override, OverrideRequest
+from tierwise.store.overrides import ACTIVE, PENDING, Override, OverrideRequest
 from tierwise.store.runs import Run
 from tierwise.store.users import User
 
@@ -36,9 +36,11 @@ __all__ = [
     "create",
     "decidable",
     "decide",
+    "effect",
     "listing",
     "reject",
     "revoke",
+    "start_rule",
     "visible",
 ]
 
@@ -47,31 +49,37 @@ def create(project: Project, request: OverrideRequest, *, actor: str | None = No
            store: Store | None = None) -> Override:
     """Record an override; it is pending when the scheme requires approval, else active.
 
-    ``store`` is an open store to use (default: open the project's for this call).
+    It starts on ``request.valid_from``, by default the as-of date of the scheme's latest
+    official run (the class people read), so it shows at once once active. ``store`` is an
+    open store to use (default: open the project's for this call).
 
     Raises:
         SpecError: ``scheme`` breaks the scheme-name rule (:mod:`tierwise.spec.names`).
         NotFoundError: the scheme has no active version on the override's first day.
 
     """
-    scheme, valid_from = request.scheme, request.valid_from
+    scheme = request.scheme
     check_scheme_name(scheme)
     own = store is None
     store = store or open_store(project)
     today = date.today()
     try:
         latest = _require_graded(store, scheme, request.customer_id)
+        # Without a start, the override takes effect from the latest graded date: the date
+        # the customer's class is read for, so the class people read changes at once.
+        valid_from = request.valid_from or latest.as_of
+        request = replace(request, valid_from=valid_from)
         with store.write() as tx:
-            active = tx.schemes.active_version(scheme, valid_from or today)
+            active = tx.schemes.active_version(scheme, valid_from)
             governing = tx.schemes.active_version(scheme, today)
             if active is None or governing is None:
                 raise NotFoundError(_("scheme {scheme!r} has no active version on {day}; "
                                       "activate one first").format(scheme=scheme,
-                                        day=valid_from or today))
+                                        day=valid_from))
             spec = version_service.scheme_of(active)
             rules = version_service.scheme_of(governing).overrides
             backdated = False
-            if valid_from is not None and valid_from < latest.as_of:
+            if valid_from < latest.as_of:
                 backdated = True
                 days = (latest.as_of - valid_from).days
                 if days > rules.max_backdate_days:
@@ -88,6 +96,64 @@ def create(project: Project, request: OverrideRequest, *, actor: str | None = No
     finally:
         if own:
             store.close()
+
+
+@dataclass(frozen=True)
+class StartRule:
+    """When a new override of a scheme may start, as its form explains it.
+
+    Attributes:
+        graded: the as-of date of the latest official run (the default start).
+        earliest: the earliest start allowed (``graded`` less ``max_backdate_days``).
+        max_backdate_days: how far before ``graded`` a start may reach.
+        require_approval: every override of the scheme waits for a second person.
+    """
+
+    graded: date
+    earliest: date
+    max_backdate_days: int
+    require_approval: bool
+
+
+def start_rule(store: Store, scheme: str) -> StartRule:
+    """The start dates an override of ``scheme`` may take, from its latest run and its rules.
+
+    Raises:
+        NotFoundError: the scheme has no finished official run, or no active version today.
+    """
+    from datetime import timedelta
+
+    from tierwise.services.history import latest_run
+
+    latest = latest_run(store, scheme)
+    with store.read() as tx:
+        governing = tx.schemes.active_version(scheme, date.today())
+    if governing is None:
+        raise NotFoundError(_("scheme {scheme!r} has no active version today; activate one "
+                              "first").format(scheme=scheme))
+    rules = version_service.scheme_of(governing).overrides
+    return StartRule(latest.as_of, latest.as_of - timedelta(days=rules.max_backdate_days),
+                     rules.max_backdate_days, rules.require_approval)
+
+
+#: When an override shows, as :func:`effect` says it.
+SHOWN, WAITS, LATER, OVER, ENDED = "shown", "waits", "later", "over", "ended"
+
+
+def effect(o: Override, graded: date) -> str:
+    """When ``o`` shows in the class read as of ``graded`` (the latest run's date).
+
+    ``shown``: in force on that date, so the class shown includes it; ``waits``: pending a
+    second person's approval; ``later``: starts after that date, so the first run as of its
+    start shows it; ``over``: it expires on or before that date; ``ended``: rejected or revoked.
+    """
+    if o.status == PENDING:
+        return WAITS
+    if o.status != ACTIVE:
+        return ENDED
+    if o.valid_from > graded:
+        return LATER
+    return SHOWN if o.applies_on(graded) else OVER
 
 
 def _require_graded(store: Store, scheme: str, customer_id: str) -> Run:

@@ -114,10 +114,19 @@ def revoke_session(store: Store, actor: Actor, session_id: str) -> Session:
 
 
 def assign(store: Store, actor: Actor, customer_ids: list[str], username: str) -> int:
-    """Assign customers to a manager."""
-    _require(actor)
+    """Assign customers to a manager: an admin or a supervisor (``access.ASSIGN``)."""
+    if actor.user is not None:
+        access.require(actor.user, access.ASSIGN)
     with store.write() as tx:
         return tx.users.assign(customer_ids, username, actor=actor.name)
+
+
+def managers(store: Store, actor: Actor) -> list[User]:
+    """The users with the manager role, for those who assign customers to them."""
+    if actor.user is not None:
+        access.require(actor.user, access.ASSIGN)
+    with store.read() as tx:
+        return [u for u in tx.users.listing() if u.role == "manager"]
 
 
 def listing(store: Store, actor: Actor) -> list[User]:

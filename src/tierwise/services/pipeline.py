@@ -200,7 +200,7 @@ def _one(target: Target[OutcomeT], engine: Engine, scheme: ResolvedScheme, day: 
          clock: Clock, step: Progress, written: dict[tuple[str, ...], Path]) -> OutcomeT:
     """Steps 2 to 7 for one scheme."""
     graded = Graded(scheme, target.folder(scheme))
-    step(f"grading {scheme.name}")
+    step(_("grading {scheme}").format(scheme=scheme.name))
     with staged(graded.folder) as staging:
         _grade(target, engine, graded, shared, day, staging / "grades.parquet")
         clock.lap(graded.timings, "grade")
@@ -211,7 +211,7 @@ def _one(target: Target[OutcomeT], engine: Engine, scheme: ResolvedScheme, day: 
         if graded.analysis is not None:
             clock.lap(graded.timings, "analysis")
         graded.extra = target.extra(engine, scheme, graded.grades)
-        step(f"writing {scheme.name}")
+        step(_("writing {scheme}").format(scheme=scheme.name))
         columns = (CUSTOMER, *required_indicators(target.project.spec, list(scheme.indicators)))
         info = {**target.info(scheme), "customers": graded.facts.rows}
         if graded.model is not None:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from tierwise import methods
+from tierwise.i18n import _
 from tierwise.indicators import CUSTOMER
 from tierwise.methods.fitted import FittedModel
 from tierwise.policies.overrides import apply_overrides
@@ -240,7 +241,7 @@ class Recorded:
             fault_point(f"before_commit:{plan.name}")
         fault_point(f"after_commit:{plan.name}")
         if plan.official:
-            self.step(f"compacting the history of {plan.name}")
+            self.step(_("compacting the history of {scheme}").format(scheme=plan.name))
             try:
                 compact(self.store, plan.name)
             except Exception as exc:  # the run is done; lookups read the change files
@@ -309,7 +310,7 @@ def _changes(final: ir.Table, previous: ir.Table | None, run_id: int, day: date)
 
 def _sources(by_source: dict[tuple[str, str], int]) -> dict[str, int]:
     out: dict[str, int] = {}
-    for (_, source), n in by_source.items():
+    for (_key, source), n in by_source.items():
         out[f"source_{source}"] = out.get(f"source_{source}", 0) + n
     return out
 

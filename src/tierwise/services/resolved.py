@@ -17,7 +17,8 @@ class ResolvedScheme:
         spec: Its spec (a saved version's, in a recorded run).
         tiers: Its tiers, best first (RFM: its segment map; cluster: c1..ck unless given).
         indicators: The indicators its method reads directly (dependencies come with the
-            feature plan).
+            feature plan), then the project's reported value (``reporting: value``), so the
+            run's features hold what the results overview sums per tier.
 
     """
 
@@ -27,10 +28,10 @@ class ResolvedScheme:
     indicators: tuple[str, ...]
 
     @classmethod
-    def of(cls, name: str, spec: SchemeSpec) -> ResolvedScheme:
-        """Resolve ``spec`` (named ``name``) through its method."""
-        return cls(name, spec, tuple(methods.scheme_tiers(spec)),
-                   tuple(methods.scheme_indicators(spec)))
+    def of(cls, name: str, spec: SchemeSpec, *, reported: str | None = None) -> ResolvedScheme:
+        """Resolve ``spec`` (named ``name``) through its method; ``reported``: the value."""
+        read = [*methods.scheme_indicators(spec), *([reported] if reported else [])]
+        return cls(name, spec, tuple(methods.scheme_tiers(spec)), tuple(dict.fromkeys(read)))
 
     @property
     def has_value(self) -> bool:

@@ -192,7 +192,8 @@ def _plan(project: Project, st: Store, name: str, request: _Request) -> Plan:
               "with `tierwise scheme activate {name} {number}`").format(name=name,
                 number=saved.number, number2=active.number, day=day)
         )
-    scheme = ResolvedScheme.of(name, version_service.scheme_of(chosen))
+    scheme = ResolvedScheme.of(name, version_service.scheme_of(chosen),
+                               reported=project.spec.reporting.value)
     return Plan(name, chosen, scheme, chosen.id == active.id, notes)
 
 

@@ -73,6 +73,19 @@ def write_csv(table: pa.Table, path: Path) -> None:
         pacsv.write_csv(neutralise(table), handle)
 
 
+def sheet_bytes(table: pa.Table, fmt: str, sheet_name: str) -> bytes:
+    """``table`` as the bytes of a CSV file (``fmt="csv"``) or an Excel file (``"xlsx"``)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="tierwise-sheet-") as tmp:
+        path = Path(tmp) / f"sheet.{fmt}"
+        if fmt == "csv":
+            write_csv(table, path)
+        else:
+            write_xlsx(table, path, sheet_name)
+        return path.read_bytes()
+
+
 def write_xlsx(table: pa.Table, path: Path, sheet_name: str) -> None:
     """Write ``table`` as one Excel sheet, formulas neutralised and every text cell a string.
 

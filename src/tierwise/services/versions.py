@@ -34,9 +34,27 @@ from tierwise.store.schemes import Activation, Version
 
 _SCHEME: TypeAdapter[SchemeSpec] = TypeAdapter(SchemeSpec)
 _INDICATOR: TypeAdapter[IndicatorSpec] = TypeAdapter(IndicatorSpec)
-# Texts: changing them never changes a grade. (Migration 0004 freezes this set for old stores;
-# `unit` came later, when no stored version could hold one.)
-_DISPLAY = frozenset({"label", "description", "strategy", "unit"})
+# Texts: changing them never changes a grade. (Migration 0004 freezes this set for old stores.)
+_DISPLAY = frozenset({"label", "description", "strategy"})
+# A tier's display fields beyond its texts. Left out by place (in a tier), not by name anywhere,
+# so an indicator named "colour" still counts; stores older than the field hold no such key, so
+# their fingerprints (and migration 0004's) stay as they were.
+_TIER_DISPLAY = frozenset({"colour"})
+# An indicator's display fields: its unit (CNY, orders), left out by place in the same way.
+_INDICATOR_DISPLAY = frozenset({"unit"})
+
+
+def _grading_tiers(spec: Any) -> Any:
+    tiers = spec.get("tiers") if isinstance(spec, dict) else None
+    if not isinstance(tiers, list):
+        return spec
+    return {**spec, "tiers": [{k: v for k, v in t.items() if k not in _TIER_DISPLAY}
+                              if isinstance(t, dict) else t for t in tiers]}
+
+
+def _grading_indicators(indicators: dict[str, Any]) -> dict[str, Any]:
+    return {n: {k: v for k, v in d.items() if k not in _INDICATOR_DISPLAY}
+            if isinstance(d, dict) else d for n, d in indicators.items()}
 
 
 def _strip(value: Any) -> Any:
@@ -75,7 +93,8 @@ def fingerprint(spec: dict[str, Any], indicators: dict[str, Any]) -> str:
 
     """
     check_value_shape({"scheme": spec, "indicators": indicators}, where="scheme version")
-    text = json.dumps({"scheme": _strip(spec), "indicators": _strip(indicators)},
+    text = json.dumps({"scheme": _strip(_grading_tiers(spec)),
+                       "indicators": _strip(_grading_indicators(indicators))},
                       sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 

@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, Any
 
 from tierwise.errors import DataError, EngineError
 from tierwise.i18n import _
+from tierwise.sources.database import existing_file, read_database, safe_url
 from tierwise.sources.facts import ColumnFacts, parquet_facts
 from tierwise.spec.models import ColumnSpec, SourceSpec
-from tierwise.spec.names import table_name_problem, table_parts
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -107,12 +107,12 @@ def load_source(name: str, spec: SourceSpec, engine: Engine, *, base: Path) -> L
     facts: dict[str, ColumnFacts] = {}
     stamp = None
     if fmt == "csv":
-        path = _existing(base, spec, name)
+        path = existing_file(base, spec, name)
         encoding = detect_encoding(path, spec.encoding)
         table = engine.register_arrow(name, _read_csv(path, spec, encoding))
         location = path.name
     elif fmt == "parquet":
-        path = _existing(base, spec, name)
+        path = existing_file(base, spec, name)
         location = path.name
         try:
             table = engine.read_parquet(name, path)
@@ -127,7 +127,7 @@ def load_source(name: str, spec: SourceSpec, engine: Engine, *, base: Path) -> L
                       name=repr(name), file=path.name, detail=_first(exc), source=name)
             ) from None
     else:
-        table = engine.register_arrow(name, _read_database(name, spec, base))
+        table = engine.register_arrow(name, read_database(name, spec, base))
         where = spec.path if fmt == "duckdb" else safe_url(str(spec.url))
         location = f"{where}:{spec.table}" if spec.table else f"{where} (query of {name!r})"
     raw = _rename(table, spec, location)
@@ -173,16 +173,6 @@ def _check_keys(typed: ir.Table, spec: SourceSpec, name: str, location: str) -> 
             _("{location}: the time column {column} holds {kind} values, not dates; {fix}").format(
                 location=location, column=repr(spec.time), kind=kind, fix=fix)
         )
-
-
-def _existing(base: Path, spec: SourceSpec, name: str) -> Path:
-    path = base / str(spec.path)
-    if not path.exists():
-        raise DataError(
-            _("source {name}: file {path} does not exist; fix `sources.{source}.path` (relative "
-              "paths start at the project folder)").format(name=repr(name), path=path, source=name)
-        )
-    return path
 
 
 def detect_encoding(path: Path, declared: str = "auto") -> str:
@@ -282,138 +272,11 @@ def _encoding_error(path: Path, encoding: str, exc: UnicodeDecodeError) -> DataE
     )
 
 
-def _read_database(name: str, spec: SourceSpec, base: Path) -> pa.Table:
-    """A DuckDB file table or a SQLAlchemy URL's table/query as Arrow.
-
-    A ``table:`` (``name`` or ``schema.name``) is quoted part by part by the engine's dialect,
-    never pasted into SQL text as it is.
-    """
-    import pyarrow as pa
-
-    schema, table = None, ""
-    if spec.table is not None and not spec.query:
-        # The spec validated the name; a model built without validation is checked here too.
-        problem = table_name_problem(spec.table)
-        if problem is not None:
-            raise DataError(_("source {name}: {problem} (`sources.{source}.table`)").format(
-                name=repr(name), problem=problem, source=name))
-        schema, table = table_parts(spec.table)
-    if spec.resolved_format() == "duckdb":
-        import duckdb
-
-        from tierwise.engine import quote_table
-
-        path = _existing(base, spec, name)
-        try:
-            with duckdb.connect(str(path), read_only=True) as con:
-                sql = spec.query or f"SELECT * FROM {quote_table(table, schema=schema)}"
-                return con.sql(sql).to_arrow_table()
-        except duckdb.Error as exc:
-            raise DataError(_("source {name}: reading {file} failed: {detail}").format(
-                name=repr(name), file=path.name, detail=exc)) from None
-    import sqlalchemy as sa
-
-    url = str(spec.url)
-    safe = safe_url(url)
-    try:
-        engine = sa.create_engine(url)
-    except ImportError as exc:  # the URL's driver is not installed
-        raise DataError(
-            _("source {name}: the database driver for {url} is not installed ({detail}); "
-              "install it, e.g. `pip install 'tierwise[postgres]'` for PostgreSQL").format(
-                  name=repr(name), url=safe, detail=exc)
-        ) from None
-    except sa.exc.SQLAlchemyError as exc:
-        raise DataError(
-            _("source {name}: {url} is not a usable database URL: {detail}; fix "
-              "`sources.{source}.url`").format(name=repr(name), url=safe,
-                                               detail=_first_line(exc, url), source=name)
-        ) from None
-    stmt = (
-        sa.text(spec.query)
-        if spec.query
-        # The dialect's identifier preparer quotes each part where it needs quoting.
-        else sa.select(sa.text("*")).select_from(sa.table(table, schema=schema))
-    )
-    what = _("the query") if spec.query else _("table {table}").format(table=repr(spec.table))
-    try:
-        with engine.connect() as con:
-            result = con.execute(stmt)
-            names = list(result.keys())
-            rows = result.fetchall()
-    except (sa.exc.SQLAlchemyError, ImportError) as exc:
-        fix = f"`sources.{name}.query`" if spec.query else f"`sources.{name}.table`"
-        raise DataError(
-            _("source {name}: reading {what} from {url} failed: {kind}: {detail}; check {fix} "
-              "and `sources.{source}.url`").format(
-                  name=repr(name), what=what, url=safe, kind=exc.__class__.__name__,
-                  detail=_first_line(exc, url), fix=fix, source=name)
-        ) from None
-    finally:
-        engine.dispose()
-    declared = {col.from_ or n: col.type for n, col in spec.columns.items()}
-    if spec.time is not None:
-        declared.setdefault(spec.time, "timestamp")
-    return pa.table({col: _arrow_column([row[i] for row in rows], declared.get(col))
-                     for i, col in enumerate(names)})
-
-
-_ARROW_TYPES = {
-    "string": "string",
-    "int": "int64",
-    "float": "float64",
-    "decimal": "float64",
-    "date": "date32",
-    "timestamp": "timestamp[us]",
-    "bool": "bool",
-}
-
-
-def _arrow_column(values: list[Any], declared: str | None = None) -> pa.Array:
-    """A database column as Arrow; columns of mixed types (SQLite allows them) become text.
-
-    A column without a value (a query that returned no rows, or only nulls) has no type to
-    infer: it takes its declared type (the time column: timestamp), else text, so the empty
-    table has the columns and types the checks and indicators expect.
-    """
-    import pyarrow as pa
-
-    if all(v is None for v in values):
-        return pa.nulls(len(values), pa.type_for_alias(_ARROW_TYPES[declared or "string"]))
-    try:
-        return pa.array(values)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        # As text, the declared type is applied by try_cast and the checks report each bad value.
-        return pa.array([None if v is None else str(v) for v in values], pa.string())
-
-
 def _first(exc: BaseException) -> str:
     """The first line of an error, without the engine's SQL context."""
     from tierwise.engine import driver_message
 
     return driver_message(exc).splitlines()[0]
-
-
-def safe_url(url: str) -> str:
-    """A database URL fit for messages: the password replaced by ``***``."""
-    import sqlalchemy as sa
-
-    try:
-        return sa.engine.make_url(url).render_as_string(hide_password=True)
-    except sa.exc.ArgumentError:
-        return "the database URL"
-
-
-def _first_line(exc: BaseException, url: str) -> str:
-    import sqlalchemy as sa
-
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    try:
-        password = sa.engine.make_url(url).password
-    except sa.exc.ArgumentError:
-        password = None
-    # Drivers may echo the connection string back; never show the password.
-    return text.replace(str(password), "***") if password else text
 
 
 def _rename(table: ir.Table, spec: SourceSpec, location: str) -> ir.Table:
@@ -458,6 +321,15 @@ def _typed(raw: ir.Table, spec: SourceSpec) -> ir.Table:
             # Keep the text as given, so checks can show it beside the failed cast.
             given[raw_name(name)] = raw[name].strip().nullif("")
     return raw.select(**out, **given)
+
+
+def typed_table(raw: ir.Table, spec: SourceSpec, location: str) -> ir.Table:
+    """``raw`` (a source as read) with its declared columns renamed and typed, as runs read it.
+
+    Raises:
+        DataError: a declared column is missing; the message names ``location``.
+    """
+    return strip_raw(_typed(_rename(raw, spec, location), spec))
 
 
 def _stored(value: ir.Value, col: ColumnSpec, fmt: str) -> bool:

@@ -38,7 +38,7 @@ _SECTIONS: dict[str, TypeAdapter[Any]] = {
 }
 _INDICATOR_TAGS = {"aggregate", "attribute", "derived"}
 _TOP_KEYS = {"name", "description", "language", "engine", "as_of", "output", "security", "store",
-             "sources", "indicators", "schemes"}
+             "reporting", "sources", "indicators", "schemes"}
 
 
 @dataclass(frozen=True)
@@ -160,7 +160,8 @@ def parse_project(located: Located) -> ProjectSpec:
                 )
             )
     parsed: dict[str, Any] = {}
-    for key in ("name", "description", "language", "as_of", "output", "engine", "security", "store"):
+    for key in ("name", "description", "language", "as_of", "output", "engine", "security", "store",
+                "reporting"):
         if key in doc:
             parsed[key] = _plain(doc[key])
     for section, adapter in _SECTIONS.items():

@@ -325,6 +325,15 @@ class SecuritySpec(Spec):
         "(tierwise serve hands them to the server); others cannot set their address")
 
 
+class ReportingSpec(Spec):
+    """What the results overview and the API's summary report beside each tier's customers."""
+
+    value: str | None = Field(
+        default=None,
+        description="numeric indicator summed per tier as its value (e.g. spend_12m); default: "
+        "the scheme's own value indicator (`value:`, RFM's monetary, ABC's value)")
+
+
 class ProjectSpec(Spec):
     """The whole of ``tierwise.yaml``."""
 
@@ -343,6 +352,7 @@ class ProjectSpec(Spec):
         "the TIERWISE_STORE_URL environment variable wins)",
     )
     security: SecuritySpec = Field(default_factory=SecuritySpec)
+    reporting: ReportingSpec = Field(default_factory=ReportingSpec)
     sources: dict[str, SourceSpec]
     indicators: dict[str, IndicatorSpec] = Field(default_factory=dict)
     schemes: dict[str, SchemeSpec] = Field(default_factory=dict)
@@ -392,6 +402,7 @@ __all__ = [
     "OverridePolicySpec",
     "ProjectSpec",
     "RateSpec",
+    "ReportingSpec",
     "RfmSchemeSpec",
     "RulesSchemeSpec",
     "SchemeBase",

@@ -6,6 +6,7 @@ the checks a scheme runs on itself once the whole project parsed (:meth:`SchemeB
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -17,6 +18,7 @@ from tierwise.errors import ExprError
 from tierwise.i18n import _
 from tierwise.spec.base import IDENT, Label, Spec, as_label
 
+_HEX_COLOUR = re.compile(r"#[0-9A-Fa-f]{6}")
 #: A field path under a scheme, e.g. ``("tiers", 0, "when")``.
 Path = tuple[str | int, ...]
 #: A problem a scheme finds in itself: the field path under the scheme and the message.
@@ -77,9 +79,21 @@ class TierSpec(Spec):
         description="rules: the order conditions are tried in (ascending); tiers without one "
         "are tried after, in listed order. The value order stays the listed order",
     )
+    colour: str | None = Field(
+        default=None,
+        description="display: the tier's colour in charts and badges, as #RRGGBB (default: one "
+        "derived from the key, the same whatever the order of the tiers)")
 
     _label_in = field_validator("label", "description", "strategy", mode="before")(
         lambda cls, v: as_label(v))
+
+    @field_validator("colour")
+    @classmethod
+    def _colour(cls, value: str | None) -> str | None:
+        if value is not None and not _HEX_COLOUR.fullmatch(value):
+            raise ValueError(_("colour {value} is not a hex colour; write it as #RRGGBB, e.g. "
+                               "#1F77B4").format(value=repr(value)))
+        return value
 
     def label_text(self, lang: str = "en") -> str:
         """The tier's label in ``lang``, or its key when no label is given."""

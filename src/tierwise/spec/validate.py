@@ -201,6 +201,9 @@ def _problems(project: ProjectSpec, located: Located) -> Iterator[Problem]:
                            and not i.window.offset))
     for name, scheme in project.schemes.items():
         yield from _scheme_problems(name, scheme, context, problem)
+    if project.reporting.value is not None:
+        yield from _number_problems(project.reporting.value, _("the reported value"),
+                                    ("reporting", "value"), context, problem)
 
 
 def _scheme_problems(
@@ -222,26 +225,31 @@ def _scheme_problems(
               "`downgrade_margin` and use `downgrade_after: 2` (a grace period of runs) "
               "instead").format(refusal=refusal),
             *at, "stability", "downgrade_margin")
-    types = context.types
     for field, ref, use in scheme.indicator_refs():
-        if ref not in context.indicators:
-            yield problem(
-                _("unknown indicator {name}{suggestion}").format(
-                    name=repr(ref), suggestion=_suggest(ref, set(context.indicators))),
-                *at, *field
-            )
-        elif types.get(ref, "number") != "number":
-            fix = (
-                _("derive a number with `expr: days_since({name})`").format(name=ref)
-                if types[ref] == "date"
-                else _("use a count, sum or average, or a numeric column")
-            )
-            yield problem(
-                _("indicator {name} is {type}, but {use} needs a number; {fix}").format(
-                    name=repr(ref), type=_(_TYPE_NAMES.get(types[ref], types[ref])), use=use, fix=fix),
-                *at,
-                *field,
-            )
+        yield from _number_problems(ref, use, (*at, *field), context, problem)
+
+
+def _number_problems(ref: str, use: str, at: tuple[str | int, ...], context: SchemeContext,
+                     problem: Callable[..., Problem]) -> Iterator[Problem]:
+    """``ref`` must be a declared indicator whose values are numbers (``use`` reads them)."""
+    types = context.types
+    if ref not in context.indicators:
+        yield problem(
+            _("unknown indicator {name}{suggestion}").format(
+                name=repr(ref), suggestion=_suggest(ref, set(context.indicators))),
+            *at
+        )
+    elif types.get(ref, "number") != "number":
+        fix = (
+            _("derive a number with `expr: days_since({name})`").format(name=ref)
+            if types[ref] == "date"
+            else _("use a count, sum or average, or a numeric column")
+        )
+        yield problem(
+            _("indicator {name} is {type}, but {use} needs a number; {fix}").format(
+                name=repr(ref), type=_(_TYPE_NAMES.get(types[ref], types[ref])), use=use, fix=fix),
+            *at,
+        )
 
 
 def _derived_problems(

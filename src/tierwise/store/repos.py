@@ -19,7 +19,7 @@ from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
 import sqlalchemy as sa
 
-from tierwise.store import access_log, audit, overrides, runs, schemes, users
+from tierwise.store import access_log, audit, overrides, runs, schedules, schemes, users
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -147,6 +147,19 @@ class AccessLog(Repository):
     prune = Bound(access_log.prune)
 
 
+class Schedules(Repository):
+    """Runs the server starts by itself (:mod:`tierwise.store.schedules`)."""
+
+    create = Bound(schedules.create)
+    get = Bound(schedules.get)
+    listing = Bound(schedules.listing)
+    change = Bound(schedules.change)
+    delete = Bound(schedules.delete)
+    due = Bound(schedules.due)
+    claim = Bound(schedules.claim)
+    record = Bound(schedules.record)
+
+
 class Tx:
     """One connection (a read) or transaction (a write) with every repository bound to it.
 
@@ -161,3 +174,4 @@ class Tx:
         self.users = Users(conn)
         self.audit = Audit(conn)
         self.access_log = AccessLog(conn)
+        self.schedules = Schedules(conn)

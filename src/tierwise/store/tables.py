@@ -229,3 +229,29 @@ access_log = sa.Table(
     sa.Column("detail", sa.Text),
     sa.Index(None, "at"),
 )
+
+# Runs the server starts by itself: a cadence and a time of day (UTC), the next time it is due,
+# who is running it now (an atomic claim with a lease), and how the last run ended.
+schedules = sa.Table(
+    "schedules",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False, unique=True),
+    sa.Column("schemes", sa.JSON, nullable=False),
+    sa.Column("cadence", sa.String(20), nullable=False),  # monthly | weekly | daily
+    sa.Column("at_time", sa.String(5), nullable=False),  # HH:MM, UTC
+    sa.Column("enabled", sa.Boolean, nullable=False),
+    sa.Column("next_due_at", Timestamp, nullable=False),
+    sa.Column("claimed_by", sa.String(200)),
+    sa.Column("claimed_until", Timestamp),
+    sa.Column("last_started_at", Timestamp),
+    sa.Column("last_finished_at", Timestamp),
+    sa.Column("last_status", sa.String(20)),  # done | skipped | failed
+    sa.Column("last_as_of", sa.Date),
+    sa.Column("last_error", sa.Text),
+    sa.Column("last_runs", sa.JSON),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("created_by", sa.String(200), nullable=False),
+    sa.Column("revision", sa.Integer, nullable=False, server_default="1"),
+    sa.Index(None, "next_due_at"),
+)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -25,26 +25,30 @@ from tierwise.http.clients import project_of, security_of, store_of
 from tierwise.i18n import _
 from tierwise.services import access, catalog
 from tierwise.services import versions as version_service
+from tierwise.services.condition_fields import ConditionField, condition_fields
 from tierwise.services.editing import SpecPreview, preview_spec
 from tierwise.services.records import Version
-from tierwise.web import document_pages, pages
+from tierwise.services.rule_counts import DraftCounts
+from tierwise.web import document_pages, pages, rule_count, rules_form, tier_form
 from tierwise.web.pages import bad_form, error_page, message_of, refusal, render, status_of
 from tierwise.web.session import Page, Posted, Viewer
 
 router = APIRouter(include_in_schema=False)
 router.include_router(document_pages.router)  # the classification standard: /schemes/{name}/document
+router.include_router(rule_count.router)  # live counts of the rules builder
 
 EDITABLE = ("rules", "scorecard")
 STABILITY = ("upgrade_after", "downgrade_after", "min_days_in_tier", "cooldown_days",
              "downgrade_margin")
 # Whole numbers; the margin is a share (0.1 = 10%).
 WHOLE = frozenset(STABILITY) - {"downgrade_margin"}
-ACTIONS = ("check", "preview", "save")
+ACTIONS = ("check", "preview", "save", "count")
 # Buttons that change the form's tier list and show it again (no JavaScript on the page).
 RESHAPE = re.compile(r"^(add_tier|(?:remove|up|down):\d{1,3})$")
 MAX_FIELD = 4000
 MAX_TIERS = 50
 TIER_FIELDS = ("label.en", "label.zh", "when", "min_score", "top_share")
+_TIER_FIELD = re.compile(r"^tiers\[(\d{1,3})\]\.(.+)$")
 
 
 def _url(name: str, **query: str | int) -> str:
@@ -86,13 +90,8 @@ def form_values(spec: dict[str, Any]) -> dict[str, str]:
     tiers = spec.get("tiers") or []
     values["tiers.count"] = str(len(tiers))
     for i, tier in enumerate(tiers):
-        label = tier.get("label")
-        if isinstance(label, str):
-            label = {"en": label}
-        label = label or {}
         values[f"tiers[{i}].key"] = _text(tier.get("key"))
-        values[f"tiers[{i}].label.en"] = _text(label.get("en"))
-        values[f"tiers[{i}].label.zh"] = _text(label.get("zh"))
+        values.update(tier_form.text_fields(tier, f"tiers[{i}]"))
         for key in ("when", "min_score", "top_share"):
             values[f"tiers[{i}].{key}"] = _text(tier.get(key))
     if spec.get("method") == "rules":
@@ -114,8 +113,12 @@ def reshape(form: dict[str, str], action: str) -> dict[str, str]:
         count = min(int(form.get("tiers.count", "0")), MAX_TIERS)
     except ValueError:
         count = 0
-    rows = [{f: form.get(f"tiers[{i}].{f}", "") for f in ("key", *TIER_FIELDS)}
-            for i in range(count)]
+    # Every field of a tier moves with it (texts, builder rows), whatever the method shows.
+    rows: list[dict[str, str]] = [{} for _i in range(count)]
+    for key, value in form.items():
+        found = _TIER_FIELD.match(key)
+        if found and int(found.group(1)) < count:
+            rows[int(found.group(1))][found.group(2)] = value
     if action == "add_tier":
         if count < MAX_TIERS:
             # A new rule goes above the last tier: the last one is usually the fallback.
@@ -170,9 +173,7 @@ def edited_spec(spec: dict[str, Any], form: dict[str, str]) -> dict[str, Any]:
             out["tiers"] = tiers
     for i, tier in enumerate(tiers):
         at = f"tiers[{i}]"
-        if f"{at}.label.en" in form or f"{at}.label.zh" in form:
-            label = {k: form.get(f"{at}.label.{k}", "").strip() for k in ("en", "zh")}
-            _set(tier, "label", {k: v for k, v in label.items() if v} or None)
+        tier_form.apply_texts(tier, form, at)
         if method == "rules" and f"{at}.when" in form:
             _set(tier, "when", form[f"{at}.when"].strip())
         if method == "scorecard":
@@ -238,6 +239,7 @@ class Edit:
     preview: SpecPreview | None = None
     message: str | None = None
     status: int = 200
+    counts: DraftCounts | None = None
 
 
 def _page(request: Request, who: Viewer, name: str, edit: Edit | None = None) -> Response:
@@ -303,7 +305,8 @@ def _page(request: Request, who: Viewer, name: str, edit: Edit | None = None) ->
         saved=by_number.get(saved), same=request.query_params.get("same") == "1",
         activated=request.query_params.get("activated"),
         scheduled=request.query_params.get("scheduled"), on=_day(request, "on"),
-        url=_url(name))
+        url=_url(name), **rules_form.page_context(project_of(request), method, values, count,
+                                                  posted=form is not None, counts=edit.counts))
 
 
 @router.get("/schemes")
@@ -338,7 +341,8 @@ def edit_scheme(name: str, request: Request, post: Posted) -> Response:
         base = int(form["base"]) if form.get("base") else None
     except ValueError:
         action = ""
-    if (action not in ACTIONS and not RESHAPE.match(action)) or len(form) > 40 * MAX_TIERS \
+    if (action not in ACTIONS and not RESHAPE.match(action)
+            and not rules_form.ACTION.match(action)) or len(form) > 40 * MAX_TIERS \
             or any(len(v) > MAX_FIELD for v in form.values()):
         return bad_form(request, post)
     try:
@@ -350,8 +354,18 @@ def edit_scheme(name: str, request: Request, post: Posted) -> Response:
     if RESHAPE.match(action):
         # Add, remove or move a tier: the same form again, nothing checked or saved.
         return _page(request, post, name, Edit(form=reshape(form, action), base=base))
-    spec = edited_spec(start.spec, form)
     project, store = project_of(request), store_of(request)
+    fields = condition_fields(project)
+    if rules_form.ACTION.match(action):  # a builder button: add or remove rows, text or rows
+        return _page(request, post, name,
+                     Edit(form=rules_form.reshape(form, action, fields), base=base))
+    if action == "count":
+        return _counted(request, post, name, Edit(form=form, base=base), fields)
+    form, row_problems = rules_form.with_conditions(form, fields)
+    if row_problems:
+        return _page(request, post, name, Edit(form=form, base=base, problems=row_problems,
+                                               status=422))
+    spec = edited_spec(start.spec, form)
     note = form.get("note", "").strip() or None
 
     def again(**context: Any) -> Response:
@@ -382,9 +396,24 @@ def edit_scheme(name: str, request: Request, post: Posted) -> Response:
     return RedirectResponse(_url(name, **query), status_code=303)
 
 
+def _counted(request: Request, who: Viewer, name: str, edit: Edit,
+             fields: dict[str, ConditionField]) -> Response:
+    """The form again with each tier's count and the gaps and overlaps (no JavaScript)."""
+    try:
+        counts, _texts = rule_count.counts_for(request, who, name, edit.form or {}, fields)
+    except TierwiseError as exc:
+        return _page(request, who, name, replace(edit, message=message_of(exc),
+                                                 status=status_of(exc, otherwise=422)[0]))
+    return _page(request, who, name, replace(edit, counts=counts))
+
+
 @router.post("/schemes/{name}/activate")
 def activate_version(name: str, request: Request, post: Posted) -> Response:
-    """Activate a version of the scheme now."""
+    """Activate a version now or from a go-live date, then say which run makes it show.
+
+    Versions take effect by as-of date, so the grades people see change only when a date is
+    graded with the version: the Run now page says which date and offers that run.
+    """
     user, csrf, form = post.user, post.csrf, post.form
     try:
         number = int(form.get("version", ""))
@@ -398,7 +427,5 @@ def activate_version(name: str, request: Request, post: Posted) -> Response:
                                         effective_from=go_live)
     except TierwiseError as exc:
         return error_page(request, exc, user=user, csrf=csrf)
-    if done.kind == "schedule":
-        return RedirectResponse(_url(name, scheduled=number, on=done.effective_from.isoformat()),
-                                status_code=303)
-    return RedirectResponse(_url(name, activated=number), status_code=303)
+    query = urlencode({"scheme": name, "activated": done.version})
+    return RedirectResponse(f"/runs?{query}", status_code=303)

@@ -1,96 +1,118 @@
-"""What the overview page shows for one scheme, read through the history service.
+"""What the results overview shows for one scheme: KPI cards, charts and the moves.
 
-Only shaping happens here (shares, chart series, labels); the numbers are the store's run
-summaries and the history service's transitions.
+The figures are the results service's (:mod:`tierwise.services.results`); only shaping happens
+here: the charts, their labels in the user's language, and the links from a bar or a matrix cell
+to the customers behind it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 from tierwise import i18n
 from tierwise.errors import NotFoundError
 from tierwise.i18n import _
 from tierwise.reports import charts
-from tierwise.services import catalog
 from tierwise.services import customers as customer_service
 from tierwise.services import history as history_service
-from tierwise.services.records import Run, Store
+from tierwise.services.records import Store
+from tierwise.services.results import Results, results
+from tierwise.spec.models import ProjectSpec
+
+#: The charts' width in SVG pixels (they shrink with the page; texts keep their proportions).
+WIDTH = 640
+
+
+@dataclass(frozen=True)
+class MatrixCell:
+    """One cell of the transition matrix: customers, their share of the row, and a link."""
+
+    customers: int
+    share: float | None
+    href: str | None
+    same: bool
 
 
 @dataclass
 class Overview:
-    """One scheme's latest run, trend and moves."""
+    """One scheme's results, charts and, for a manager, their own customers' tier mix."""
 
-    run: Run | None = None
-    mix: list[dict[str, Any]] = field(default_factory=list)
-    total: int = 0
-    total_value: float | None = None
-    mix_chart: str = ""
-    trend_chart: str = ""
-    matrix: list[tuple[str, list[int]]] = field(default_factory=list)
+    results: Results | None = None
+    bars: str = ""
+    trend: str = ""
+    matrix: list[tuple[str, list[MatrixCell]]] = field(default_factory=list)
     matrix_columns: list[str] = field(default_factory=list)
-    first_run: bool = False
     own: list[dict[str, Any]] | None = None
     own_total: int = 0
     model: list[tuple[str, str]] = field(default_factory=list)
 
 
-def overview(store: Store, scheme: str, labels: dict[str, str], *,
+def customers_url(scheme: str, **filters: str) -> str:
+    """The customer list of ``scheme`` filtered by ``filters`` (tier, from_tier, to_tier)."""
+    return "/customers?" + urlencode({"scheme": scheme, **filters})
+
+
+def overview(store: Store, scheme: str, *, project: ProjectSpec | None = None,
              visible: set[str] | None = None) -> Overview:
     """The overview of ``scheme``; an empty one when it has no official run yet.
 
     For a manager (``visible``: their customers) it adds the tier mix of their own customers;
-    the book's mix, trend and moves stay counts of every customer, with no customer in them.
+    the book's figures, trend and moves stay counts of every customer, with no customer in them.
     """
     try:
-        run = history_service.latest_run(store, scheme)
+        found = results(store, scheme, project=project)
     except NotFoundError:
         return Overview()
-    out = Overview(run=run)
-    # Ladder tiers best first, then the statuses (rank 0).
-    counts = sorted(history_service.summary(store, run.id).tiers,
-                    key=lambda t: (t.tier_rank == 0, t.tier_rank))
-    out.total = sum(t.customers for t in counts)
-    values = [t.value_sum for t in counts if t.value_sum is not None]
-    out.total_value = sum(values) if values else None
-    for t in counts:
-        out.mix.append({
-            "tier": t.tier, "label": labels.get(t.tier, t.tier), "customers": t.customers,
-            "share": t.customers / out.total if out.total else None, "value_sum": t.value_sum,
-            "value_share": (t.value_sum / out.total_value
-                            if t.value_sum is not None and out.total_value else None)})
-    out.mix_chart = charts.bars([(m["label"], m["customers"]) for m in out.mix],
-                                title=_("Customers per tier"), fmt=i18n.compact)
-    out.trend_chart = _trend(store, scheme, labels)
-    out.model = history_service.fitted_model(run)
+    out = Overview(results=found, model=history_service.fitted_model(found.run))
+    out.bars = charts.tier_bars(
+        [charts.TierBar(
+            label=t.label, colour=t.colour, share=t.share,
+            share_text=f"{i18n.compact(t.customers)} · {i18n.percent(t.share)}",
+            value_share=t.value_share,
+            value_text=(f"{i18n.compact(t.value)} · {i18n.percent(t.value_share)}"
+                        if t.value is not None else ""),
+            href=customers_url(scheme, tier=t.key)) for t in found.tiers],
+        title=_("Customers and value per tier"), legend=(_("Customers"), _("Value")),
+        width=WIDTH)
+    out.trend = _trend(found)
     if visible is not None:
-        mine = customer_service.tier_counts(store, scheme, visible, as_of=run.as_of)
-        out.own_total = sum(n for n, _ in mine.values())
-        order = [*labels, *sorted(set(mine) - set(labels))]
-        out.own = [{"tier": k, "label": labels.get(k, k), "customers": mine[k][0],
-                    "share": mine[k][0] / out.own_total, "value_sum": mine[k][1]}
-                   for k in order if k in mine]
-    keys = [*labels, *(t.tier for t in counts if t.tier not in labels)]
-    try:
-        previous = history_service.previous_run(store, run)
-    except NotFoundError:
-        out.first_run = True
-        return out
-    moves = history_service.compare_runs(store, previous, run, limit=0)
-    names = [labels.get(k, k) for k in keys] + [_("not graded")]
-    out.matrix_columns = names
-    out.matrix = list(zip(names, moves.matrix(keys), strict=True))
+        _own(out, store, found, visible)
+    if found.previous is not None:
+        _matrix(out, found)
     return out
 
 
-def _trend(store: Store, scheme: str, labels: dict[str, str]) -> str:
-    counted = catalog.tier_counts_by_run(store, scheme)
-    runs = [r for r, _ in counted]
-    per_run = [counts for _, counts in counted]
-    keys = [*labels, *sorted({k for counts in per_run for k in counts} - set(labels))]
-    series = {labels.get(k, k): [float(counts.get(k, 0)) for counts in per_run] for k in keys}
-    # Short dates on the axis: the long forms of adjacent points overlap.
-    return charts.lines([i18n.date(r.as_of, "short") for r in runs], series,
-                        title=_("Customers per tier across runs"), fmt=i18n.compact)
+def _own(out: Overview, store: Store, found: Results, visible: set[str]) -> None:
+    mine = customer_service.tier_counts(store, found.scheme, visible, as_of=found.run.as_of)
+    out.own_total = sum(n for n, _v in mine.values())
+    order = [*found.keys, *sorted(set(mine) - set(found.keys))]
+    out.own = [{"tier": k, "label": found.label(k), "customers": mine[k][0],
+                "share": mine[k][0] / out.own_total, "value_sum": mine[k][1]}
+               for k in order if k in mine]
+
+
+def _matrix(out: Overview, found: Results) -> None:
+    keys: list[str | None] = [*found.keys, None]
+    out.matrix_columns = [found.label(k) for k in keys]
+    for i, (key, row) in enumerate(zip(keys, found.matrix, strict=True)):
+        total = sum(row)
+        cells = []
+        for j, n in enumerate(row):
+            to_key = keys[j]
+            # Customers not graded in either run have no tier to filter by in the list: no link.
+            href = (customers_url(found.scheme, from_tier=key, to_tier=to_key)
+                    if n and key is not None and to_key is not None else None)
+            cells.append(MatrixCell(n, n / total if total else None, href,
+                                    i == j and key is not None))
+        out.matrix.append((found.label(key), cells))
+
+
+def _trend(found: Results) -> str:
+    keys = [*found.keys, *sorted({k for _d, c in found.trend for k in c} - set(found.keys))]
+    colours = {t.label: t.colour for t in found.tiers}
+    series = {found.label(k): [float(c.get(k, 0)) for _d, c in found.trend] for k in keys}
+    return charts.lines(i18n.short_dates([d for d, _c in found.trend]), series,
+                        title=_("Customers per tier across runs"), fmt=i18n.compact,
+                        colours=colours, width=WIDTH, height=260)

@@ -7,9 +7,7 @@ the same services as the REST API. Refusals become pages with the status of thei
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Annotated, Any
-from urllib.parse import urlencode
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi import Path as FastPath
@@ -17,27 +15,24 @@ from fastapi.responses import RedirectResponse
 from starlette.staticfiles import StaticFiles
 
 from tierwise.errors import NotFoundError, PermissionDenied, TierwiseError
-from tierwise.http.clients import client_of, project_of, security_of, store_of
-from tierwise.http.limits import EXPENSIVE, RateLimited, limits_of
+from tierwise.http.clients import project_of, security_of, store_of
+from tierwise.http.limits import RateLimited
 from tierwise.i18n import _
 from tierwise.services import access, audit_trail, catalog
 from tierwise.services import overrides as override_service
 from tierwise.services.auth import LockedOut
-from tierwise.services.customers import CustomerQuery, detail, search
 from tierwise.services.records import PENDING, User
-from tierwise.web import editor
+from tierwise.web import customer_list, customer_pages, editor, runs, schedules
 from tierwise.web.overview import overview
 from tierwise.web.pages import (
     STATIC,
     bad_form,
     error_page,
-    indicator_labels,
     message_of,
     refusal,
     render,
     status_of,
     tier_labels,
-    tier_texts,
     vendor_dir,
 )
 from tierwise.web.session import (
@@ -58,8 +53,10 @@ from tierwise.web.session import (
 
 router = APIRouter(include_in_schema=False)
 router.include_router(editor.router)  # the scheme editor: /schemes
-PAGE_SIZE = 50
-KINDS = ("pin", "floor", "ceiling", "exclude")
+router.include_router(customer_list.router)  # the customer list: /customers
+router.include_router(customer_pages.router)  # one customer's profile: /customers/{id}
+router.include_router(runs.router)  # Run now and its jobs: /runs
+router.include_router(schedules.router)  # scheduled runs: /schedules
 Id = Annotated[int, FastPath(ge=1, le=2**31 - 1)]
 
 
@@ -170,7 +167,7 @@ def logout(request: Request, post: Posted) -> Response:
 
 @router.get("/overview")
 def overview_page(request: Request, who: Page) -> Response:
-    """Per scheme: the latest run's tier mix, the trend across runs, and the moves."""
+    """Per scheme: the latest run's KPI cards, tier mix, trend across runs, and moves."""
     user, csrf = who.user, who.csrf
     try:
         access.require(user, access.READ)
@@ -179,136 +176,13 @@ def overview_page(request: Request, who: Page) -> Response:
         if scheme is not None and scheme not in names:
             raise NotFoundError(_("no scheme {scheme}").format(scheme=repr(scheme)))
         store = store_of(request)
-        labels = tier_labels(store, scheme) if scheme else {}
-        view = overview(store, scheme, labels,
+        view = overview(store, scheme, project=project_of(request).spec,
                         visible=access.visible_customers(store, user)) if scheme else None
     except TierwiseError as exc:
         return error_page(request, exc, user=user, csrf=csrf)
     return render(request, "overview.html", user=user, csrf=csrf, schemes=names, scheme=scheme,
                   view=view)
 
-
-# -- customers ---------------------------------------------------------------------------------
-
-
-@router.get("/customers")
-def customers_page(request: Request, who: Page) -> Response:
-    """Search a scheme's latest run by tier, id prefix and a condition; 50 a page."""
-    user, csrf = who.user, who.csrf
-    q = request.query_params
-    try:
-        access.require(user, access.READ_CUSTOMERS)
-        names = _schemes(request)
-        scheme = _scheme_param(request, names)
-        store = store_of(request)
-        labels = tier_labels(store, scheme) if scheme else {}
-    except TierwiseError as exc:
-        return error_page(request, exc, user=user, csrf=csrf)
-    try:
-        number = min(max(1, int(q.get("page", "1")[:12])), 10_000_000)
-    except ValueError:
-        number = 1
-    tier, prefix, where = q.get("tier") or None, q.get("q") or None, q.get("where") or None
-    context: dict[str, Any] = {"schemes": names, "scheme": scheme, "labels": labels, "tier": tier or "",
-               "prefix": prefix or "", "where": where or "", "page": number, "rows": [],
-               "total": 0, "message": None}
-    status = 200
-    if scheme:
-        try:
-            limits_of(request).check(EXPENSIVE, client=client_of(request), user=user.username)
-            asked = CustomerQuery(scheme, tier=tier, prefix=prefix, where=where,
-                                  limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE)
-            found_page = search(store, asked, visible=access.visible_customers(store, user),
-                                timeout=security_of(request).search_timeout_seconds)
-            context.update(rows=found_page.rows, total=found_page.total)
-            access.log_read(store, user, "customers.searched", "scheme", scheme,
-                            client=client_of(request),
-                            detail={"tier": tier, "q": prefix, "where": where, "page": number,
-                                    "total": found_page.total})
-        except TierwiseError as exc:
-            status = status_of(exc, otherwise=422)[0]
-            context["message"] = message_of(exc)
-    base = {"scheme": scheme or "", "tier": tier or "", "q": prefix or "", "where": where or ""}
-    context["prev_url"] = (f"/customers?{urlencode({**base, 'page': number - 1})}"
-                           if number > 1 else None)
-    context["next_url"] = (f"/customers?{urlencode({**base, 'page': number + 1})}"
-                           if number * PAGE_SIZE < context["total"] else None)
-    return render(request, "customers.html", user=user, csrf=csrf, status=status, **context)
-
-
-@router.get("/customers/{customer_id}")
-def customer_page(customer_id: str, request: Request, who: Page) -> Response:
-    """One customer: tier, reasons, gap, indicators, history, overrides, override form."""
-    user, csrf = who.user, who.csrf
-    try:
-        access.require(user, access.READ_CUSTOMERS)
-        store = store_of(request)
-        access.require_customer(store, user, customer_id)
-        scheme = _scheme_param(request, _schemes(request))
-        if scheme is None:
-            raise NotFoundError(_("the store has no schemes yet"))
-        texts = tier_texts(store, scheme)
-        info = detail(project_of(request), store, scheme, customer_id)
-        access.log_read(store, user, "customer.read", "customer", customer_id,
-                        client=client_of(request), detail={"scheme": scheme})
-    except TierwiseError as exc:
-        return error_page(request, exc, user=user, csrf=csrf)
-    return render(request, "customer.html", user=user, csrf=csrf, customer_id=customer_id,
-                  scheme=scheme, labels={k: t.label for k, t in texts.items()}, tiers=texts,
-                  indicator_labels=indicator_labels(project_of(request)), info=info, kinds=KINDS,
-                  can_override=access.allowed(user, access.OVERRIDE),
-                  can_decide=access.allowed(user, access.DECIDE),
-                  done=request.query_params.get("done"))
-
-
-@router.post("/customers/{customer_id}/overrides")
-def create_override(customer_id: str, request: Request, post: Posted) -> Response:
-    """Record an override from the customer page's form (pending when approval is required)."""
-    user, csrf, form = post.user, post.csrf, post.form
-    scheme, kind = form.get("scheme", ""), form.get("kind", "")
-    reason = form.get("reason", "").strip()
-    try:
-        expires = date.fromisoformat(form["expires"]) if form.get("expires") else None
-    except ValueError:
-        expires = None
-        kind = ""  # refused below as an invalid form
-    if kind not in KINDS or not reason or len(reason) > 4000 or not scheme:
-        return bad_form(request, post)
-    try:
-        access.require(user, access.OVERRIDE)
-        store = store_of(request)
-        access.require_customer(store, user, customer_id)
-        asked = override_service.OverrideRequest(scheme, customer_id, kind=kind,
-                                                 tier=form.get("tier") or None, reason=reason,
-                                                 expires=expires)
-        made = override_service.create(project_of(request), asked, actor=user.username,
-                                       store=store)
-    except TierwiseError as exc:
-        return error_page(request, exc, user=user, csrf=csrf)
-    done = "pending" if made.status == "pending" else "saved"
-    query = urlencode({"scheme": scheme, "done": done})
-    return RedirectResponse(f"/customers/{customer_id}?{query}", status_code=303)
-
-
-@router.post("/customers/{customer_id}/overrides/{override_id}/revoke")
-def revoke_override(customer_id: str, override_id: Id, request: Request, post: Posted) -> Response:
-    """End an override now: its author, or a supervisor, at the revision the page showed."""
-    user, csrf, form = post.user, post.csrf, post.form
-    try:
-        revision = int(form.get("revision", ""))
-    except ValueError:
-        return bad_form(request, post)
-    store = store_of(request)
-    try:
-        target = override_service.decidable(store, user, "revoke", override_id,
-                                            customer_id=customer_id)
-        override_service.decide(project_of(request), target,
-                                override_service.Decision("revoke", revision=revision),
-                                actor=user.username, store=store)
-    except TierwiseError as exc:
-        return error_page(request, exc, user=user, csrf=csrf)
-    query = urlencode({"scheme": form.get("scheme", ""), "done": "revoked"})
-    return RedirectResponse(f"/customers/{customer_id}?{query}", status_code=303)
 
 
 # -- approvals ---------------------------------------------------------------------------------

@@ -39,6 +39,10 @@ WORDS: dict[str, dict[str, str]] = {
     "method": {"rules": N_("rules"), "scorecard": N_("scorecard"), "rfm": N_("RFM segments"),
                "abc": N_("ABC analysis (share of value)"), "cluster": N_("clusters"),
                "clv": N_("customer lifetime value"), "model": N_("prediction model")},
+    # A background run (Run now) and what it did for each scheme.
+    "job": {"queued": N_("waiting"), "running": N_("running"), "done": N_("done"),
+            "skipped": N_("skipped"), "failed": N_("failed")},
+    "cadence": {"monthly": N_("monthly"), "weekly": N_("weekly"), "daily": N_("daily")},
 }
 
 #: The languages the switcher offers, each named in its own language.
