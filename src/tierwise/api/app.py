@@ -19,6 +19,7 @@ from tierwise import web
 from tierwise.api import (
     audit,
     customers,
+    documents,
     errors,
     login,
     overrides,
@@ -36,8 +37,8 @@ from tierwise.services.runs import open_store
 from tierwise.services.schedules import Scheduler
 
 api = APIRouter(prefix="/api/v1")
-for _resource in (login, users, schemes, scheme_admin, runs, customers, overrides, audit,
-                  results):
+for _resource in (login, users, schemes, scheme_admin, documents, runs, customers, overrides,
+                  audit, results):
     api.include_router(_resource.router)
 
 

@@ -15,6 +15,7 @@ from typing import Annotated
 
 import typer
 
+from tierwise.cli import document as _document  # noqa: F401  (registers `scheme document`)
 from tierwise.cli import (
     evaluate,
     project_commands,

@@ -206,6 +206,17 @@ def percent(value: float | None, digits: int = 1) -> str:
     return format_percent(value, format=fmt, locale=_locale())
 
 
+def money(value: float | int | None, currency: str) -> str:
+    """``value`` in ``currency`` (an ISO 4217 code) with its symbol: ¥5,000 or CN¥9,999.50."""
+    from babel.numbers import format_currency
+
+    if value is None:
+        return "-"
+    pattern = "¤#,##0" if float(value).is_integer() else "¤#,##0.00"
+    return format_currency(value, currency, format=pattern, currency_digits=False,
+                           locale=_locale())
+
+
 def date(value: _date | datetime | None, style: str = "medium") -> str:
     """A date in the language's form: Dec 6, 2026 or 2026年12月6日."""
     from babel.dates import format_date
@@ -274,6 +285,7 @@ __all__ = [
     "date",
     "label_of",
     "load",
+    "money",
     "negotiate",
     "ngettext",
     "normalize",

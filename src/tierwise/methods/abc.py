@@ -20,8 +20,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from tierwise.i18n import _, current
-from tierwise.methods import wording
+from tierwise.methods import criteria, wording
 from tierwise.methods.base import concat, fmt, select_grades
+from tierwise.methods.criteria import Criteria
 from tierwise.methods.families import DirectMethod
 from tierwise.spec.models import AbcSchemeSpec
 
@@ -124,3 +125,7 @@ class AbcMethod(DirectMethod[AbcSchemeSpec]):
     def tiers(self, spec: AbcSchemeSpec) -> list[TierSpec]:
         """The classes, best first."""
         return list(spec.tiers)
+
+    def criteria(self, spec: AbcSchemeSpec) -> Criteria:
+        """The scheme in words (:mod:`tierwise.methods.criteria`)."""
+        return criteria.abc(spec)

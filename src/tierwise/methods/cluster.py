@@ -19,9 +19,10 @@ from typing import TYPE_CHECKING, Any
 
 from tierwise.errors import MethodError
 from tierwise.i18n import _, current
-from tierwise.methods import cluster_fit, wording
+from tierwise.methods import cluster_fit, criteria, wording
 from tierwise.methods.base import concat, fmt, select_grades
 from tierwise.methods.cluster_fit import MODEL_VERSION, ordinal
+from tierwise.methods.criteria import Criteria
 from tierwise.methods.families import LearningMethod
 from tierwise.methods.fitted import ClusterModel, FittedModel
 from tierwise.spec.models import ClusterSchemeSpec, TierSpec
@@ -281,6 +282,10 @@ class ClusterMethod(LearningMethod[ClusterSchemeSpec]):
     def tiers(self, spec: ClusterSchemeSpec) -> list[TierSpec]:
         """The clusters' tiers, best value first (``c1``..``ck`` unless given)."""
         return cluster_fit.tiers(spec)
+
+    def criteria(self, spec: ClusterSchemeSpec) -> Criteria:
+        """The scheme in words (:mod:`tierwise.methods.criteria`)."""
+        return criteria.cluster(spec, self.tiers(spec))
 
     def fit(self, spec: ClusterSchemeSpec, features: ir.Table, *, as_of: date,
             previous: FittedModel | None, training: ir.Table | None) -> FittedModel:

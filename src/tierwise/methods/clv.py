@@ -37,8 +37,9 @@ import numpy.typing as npt
 
 from tierwise.errors import MethodError
 from tierwise.i18n import _
-from tierwise.methods import wording
+from tierwise.methods import criteria, wording
 from tierwise.methods.base import cut_by_score, fmt, select_grades
+from tierwise.methods.criteria import Criteria
 from tierwise.methods.families import LearningMethod
 from tierwise.methods.fitted import ClvModel, FittedModel, LifetimeFit
 from tierwise.spec.columns import CUSTOMER
@@ -344,6 +345,10 @@ class ClvMethod(LearningMethod[ClvSchemeSpec]):
     def tiers(self, spec: ClvSchemeSpec) -> list[TierSpec]:
         """The scheme's tiers, best first."""
         return tiers(spec)
+
+    def criteria(self, spec: ClvSchemeSpec) -> Criteria:
+        """The scheme in words (:mod:`tierwise.methods.criteria`)."""
+        return criteria.clv(spec)
 
     def fit(self, spec: ClvSchemeSpec, features: ir.Table, *, as_of: date,
             previous: FittedModel | None, training: ir.Table | None) -> FittedModel:

@@ -37,8 +37,9 @@ import numpy.typing as npt
 
 from tierwise.errors import DataError, MethodError
 from tierwise.i18n import _
-from tierwise.methods import wording
+from tierwise.methods import criteria, wording
 from tierwise.methods.base import concat, cut_by_score, drop_lead, fmt, select_grades
+from tierwise.methods.criteria import Criteria
 from tierwise.methods.families import LearningMethod
 from tierwise.methods.fitted import ClassifierModel, FittedModel
 from tierwise.methods.protocol import OutcomeTraining
@@ -403,6 +404,10 @@ class ModelMethod(LearningMethod[ModelSchemeSpec]):
     def tiers(self, spec: ModelSchemeSpec) -> list[TierSpec]:
         """The scheme's tiers, best first."""
         return tiers(spec)
+
+    def criteria(self, spec: ModelSchemeSpec) -> Criteria:
+        """The scheme in words (:mod:`tierwise.methods.criteria`)."""
+        return criteria.model(spec)
 
     def training_need(self, spec: ModelSchemeSpec) -> OutcomeTraining | None:
         """An outcome target learns from who reached the outcome over its window."""

@@ -20,6 +20,7 @@ member                 what it gives
 ``grade``              the common grade table (:mod:`tierwise.methods.base`)
 ``texts``              reasons and gap, rendered from the grade table and indicator values
 ``describe``           a fitted model as (label, text) lines for people
+``criteria``           the scheme in words: how it grades, what puts a customer in each tier
 ``load_model``         a fitted model back from its JSON form in ``run.json`` (and artifact)
 ``training_need``      training data the service must build first (an outcome), or None
 ``analysis``           a post-grade analysis (one count query, then ``finish``), or None
@@ -36,6 +37,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar
 
 from tierwise.errors import MethodError
+from tierwise.methods.criteria import Criteria
 from tierwise.methods.fitted import FittedModel
 
 if TYPE_CHECKING:
@@ -130,6 +132,11 @@ class Method(ABC, Generic[S]):
         """A fitted model as (label, text) lines for people."""
         del model
         return []
+
+    def criteria(self, spec: S) -> Criteria:
+        """The scheme in words (:mod:`tierwise.methods.criteria`); the default says nothing."""
+        del spec
+        return Criteria()
 
     def load_model(self, data: Mapping[str, Any], artifact: bytes | None) -> FittedModel | None:
         """A fitted model from its JSON form (``run.json``) and artifact; None if unreadable."""

@@ -37,8 +37,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tierwise.i18n import _
-from tierwise.methods import wording
+from tierwise.methods import criteria, wording
 from tierwise.methods.base import concat, drop_lead, fmt, select_grades
+from tierwise.methods.criteria import Criteria
 from tierwise.methods.families import DirectMethod
 from tierwise.spec.ladder import Ladder
 from tierwise.spec.models import Label, RfmSchemeSpec, TierSpec
@@ -325,3 +326,7 @@ class RfmMethod(DirectMethod[RfmSchemeSpec]):
     def tiers(self, spec: RfmSchemeSpec) -> list[TierSpec]:
         """The segment map's tiers (relabelled by the scheme's ``tiers``)."""
         return tiers(spec)
+
+    def criteria(self, spec: RfmSchemeSpec) -> Criteria:
+        """The scheme in words (:mod:`tierwise.methods.criteria`)."""
+        return criteria.rfm(spec)

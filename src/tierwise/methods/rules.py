@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 from tierwise import expr
 from tierwise.i18n import _, current
+from tierwise.methods import criteria, rules_gap, wording
 from tierwise.methods import margin as margins
-from tierwise.methods import rules_gap, wording
 from tierwise.methods.base import concat, drop_lead, fmt, select_grades
+from tierwise.methods.criteria import Criteria
 from tierwise.methods.fitted import FittedModel
 from tierwise.methods.protocol import Analysis, Method
 from tierwise.spec.ladder import Ladder
@@ -245,6 +246,10 @@ class RulesMethod(Method[RulesSchemeSpec]):
     def tiers(self, spec: RulesSchemeSpec) -> list[TierSpec]:
         """The scheme's tiers in value order: the ladder best first, then the statuses."""
         return list(Ladder.of(spec.tiers).tiers)
+
+    def criteria(self, spec: RulesSchemeSpec) -> Criteria:
+        """The scheme in words (:mod:`tierwise.methods.criteria`)."""
+        return criteria.rules(spec)
 
     def grade(self, spec: RulesSchemeSpec, features: ir.Table, *, as_of: date,
               model: FittedModel | None) -> ir.Table:

@@ -23,9 +23,10 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from tierwise.i18n import _, current
+from tierwise.methods import criteria, wording
 from tierwise.methods import margin as margins
-from tierwise.methods import wording
 from tierwise.methods.base import concat, cut_by_score, drop_lead, fmt, rounded, select_grades
+from tierwise.methods.criteria import Criteria
 from tierwise.methods.families import DirectMethod
 from tierwise.spec.models import ScorecardSchemeSpec
 
@@ -192,6 +193,10 @@ class ScorecardMethod(DirectMethod[ScorecardSchemeSpec]):
     def tiers(self, spec: ScorecardSchemeSpec) -> list[TierSpec]:
         """The scheme's tiers, best first."""
         return list(spec.tiers)
+
+    def criteria(self, spec: ScorecardSchemeSpec) -> Criteria:
+        """The scheme in words (:mod:`tierwise.methods.criteria`)."""
+        return criteria.scorecard(spec)
 
     def within_margin(self, spec: ScorecardSchemeSpec, features: ir.Table, held: ir.Table,
                       margin: float, *, as_of: date, scores: ir.Table | None) -> ir.Table:

@@ -40,6 +40,8 @@ _DISPLAY = frozenset({"label", "description", "strategy"})
 # so an indicator named "colour" still counts; stores older than the field hold no such key, so
 # their fingerprints (and migration 0004's) stay as they were.
 _TIER_DISPLAY = frozenset({"colour"})
+# An indicator's display fields: its unit (CNY, orders), left out by place in the same way.
+_INDICATOR_DISPLAY = frozenset({"unit"})
 
 
 def _grading_tiers(spec: Any) -> Any:
@@ -48,6 +50,11 @@ def _grading_tiers(spec: Any) -> Any:
         return spec
     return {**spec, "tiers": [{k: v for k, v in t.items() if k not in _TIER_DISPLAY}
                               if isinstance(t, dict) else t for t in tiers]}
+
+
+def _grading_indicators(indicators: dict[str, Any]) -> dict[str, Any]:
+    return {n: {k: v for k, v in d.items() if k not in _INDICATOR_DISPLAY}
+            if isinstance(d, dict) else d for n, d in indicators.items()}
 
 
 def _strip(value: Any) -> Any:
@@ -86,7 +93,8 @@ def fingerprint(spec: dict[str, Any], indicators: dict[str, Any]) -> str:
 
     """
     check_value_shape({"scheme": spec, "indicators": indicators}, where="scheme version")
-    text = json.dumps({"scheme": _strip(_grading_tiers(spec)), "indicators": _strip(indicators)},
+    text = json.dumps({"scheme": _strip(_grading_tiers(spec)),
+                       "indicators": _strip(_grading_indicators(indicators))},
                       sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 

@@ -149,6 +149,10 @@ class SourceSpec(Spec):
 
 # -------------------------------------------------------------------------------------- indicators
 
+#: What ``unit:`` of an indicator means (a display field: it never changes a grade).
+_UNIT = ("unit of the values, shown to people: an ISO 4217 currency code (CNY, USD: amounts "
+         "read ¥5,000), or a word, text or {en, zh, zh-Hant} (e.g. {en: orders, zh: 笔})")
+
 AggName = Literal[
     "count",
     "sum",
@@ -194,8 +198,9 @@ class AggregateIndicatorSpec(Spec):
     )
     label: Label | None = Field(default=None, description="name shown to people: text or {en, zh, zh-Hant}")
     description: str | None = None
+    unit: Label | None = Field(default=None, description=_UNIT)
 
-    _label_in = field_validator("label", mode="before")(lambda cls, v: as_label(v))
+    _label_in = field_validator("label", "unit", mode="before")(lambda cls, v: as_label(v))
 
     @field_validator("window", mode="before")
     @classmethod
@@ -218,8 +223,9 @@ class AttributeIndicatorSpec(Spec):
     default: Any | None = None
     label: Label | None = Field(default=None, description="name shown to people: text or {en, zh, zh-Hant}")
     description: str | None = None
+    unit: Label | None = Field(default=None, description=_UNIT)
 
-    _label_in = field_validator("label", mode="before")(lambda cls, v: as_label(v))
+    _label_in = field_validator("label", "unit", mode="before")(lambda cls, v: as_label(v))
 
 
 class DerivedIndicatorSpec(Spec):
@@ -228,8 +234,9 @@ class DerivedIndicatorSpec(Spec):
     expr: str
     label: Label | None = Field(default=None, description="name shown to people: text or {en, zh, zh-Hant}")
     description: str | None = None
+    unit: Label | None = Field(default=None, description=_UNIT)
 
-    _label_in = field_validator("label", mode="before")(lambda cls, v: as_label(v))
+    _label_in = field_validator("label", "unit", mode="before")(lambda cls, v: as_label(v))
 
 
 def _indicator_kind(value: Any) -> str:

@@ -29,11 +29,12 @@ from tierwise.services.condition_fields import ConditionField, condition_fields
 from tierwise.services.editing import SpecPreview, preview_spec
 from tierwise.services.records import Version
 from tierwise.services.rule_counts import DraftCounts
-from tierwise.web import method_forms, pages, rule_count, rules_form, tier_form
+from tierwise.web import document_pages, method_forms, pages, rule_count, rules_form, tier_form
 from tierwise.web.pages import bad_form, error_page, message_of, refusal, render, status_of
 from tierwise.web.session import Page, Posted, Viewer
 
 router = APIRouter(include_in_schema=False)
+router.include_router(document_pages.router)  # the classification standard: /schemes/{name}/document
 router.include_router(rule_count.router)  # live counts of the rules builder
 
 EDITABLE = ("rules", "scorecard")
