@@ -175,3 +175,21 @@ def test_an_invalid_project_is_reported_in_the_language_it_declares(tmp_path) ->
     english = CliRunner().invoke(app, ["validate", "-p", str(tmp_path), "--lang", "en"],
                                  env={"COLUMNS": "200"})
     assert "unknown field 'encodng'" in english.output
+
+
+@pytest.mark.parametrize("lang", ["zh-Hans", "zh-Hant"])
+def test_a_message_in_several_domains_has_one_translation(lang: str) -> None:
+    """The domains are merged into one catalogue at run time, so one English text has one
+    translation: "Name" as a customer's name (姓名) and as a schedule's name (名称) would show
+    whichever domain loaded last. Give such texts distinct msgids ("Schedule name")."""
+    from babel.messages.pofile import read_po
+
+    seen: dict[str, dict[str, str]] = {}
+    folder = i18n.LOCALES / i18n.CATALOGUE_DIRS[lang] / "LC_MESSAGES"
+    for po in sorted(folder.glob("*.po")):
+        with po.open("rb") as fh:
+            for message in read_po(fh):
+                if message.id and isinstance(message.id, str) and message.string:
+                    seen.setdefault(message.id, {})[po.stem] = str(message.string)
+    clashes = {k: v for k, v in seen.items() if len(set(v.values())) > 1}
+    assert clashes == {}

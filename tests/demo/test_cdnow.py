@@ -131,4 +131,4 @@ def test_the_api_and_the_overview_show_the_fitted_model(project: Project) -> Non
         client.post("/login", data={"username": "aud", "password": "long enough pass",
                                     "csrf": csrf.group(1)})
         page = client.get("/overview", params={"scheme": "clv"}).text
-        assert "Fitted model" in page and "<th>Gamma-Gamma</th>" in page
+        assert "Fitted model" in page and '<th scope="row">Gamma-Gamma</th>' in page

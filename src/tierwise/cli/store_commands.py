@@ -401,7 +401,7 @@ def override_list(
     with reported():
         found = override_service.listing(open_store(project), scheme=scheme, status=status)
     table = listing_table(_("overrides"), "#", _("scheme"), _("customer"), _("kind"), _("tier"),
-                          _("status"), _("from"), _("expires"), _("author"), _("decided by"),
+                          _("status"), _("from"), _("expires"), _("author"), _("approved or rejected by"),
                           _("reason"))
     for o in found:
         table.add_row(str(o.id), o.scheme, o.customer_id, word(o.kind), o.tier or "",

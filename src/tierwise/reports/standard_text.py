@@ -32,7 +32,7 @@ def class_cells(entry: ClassEntry) -> list[str]:
 
 def indicator_headings() -> list[str]:
     """The headings of the indicators table, in the current language."""
-    return [_("Indicator"), _("Name"), _("Definition"), _("Unit")]
+    return [_("Indicator"), _("Indicator name"), _("Definition"), _("Unit")]
 
 
 def _md_cell(text: str) -> str:
