@@ -60,7 +60,7 @@ def test_a_scheme_without_a_run_points_to_its_page(fresh: TestClient, months: Pa
     store.close()
     login(fresh, "sam")
     shown = _empty(fresh.get("/overview", params={"scheme": "tier"}).text)
-    assert "No official run of tier yet" in shown and 'href="/schemes/tier"' in shown
+    assert "No results for tier yet" in shown and 'href="/runs?scheme=tier"' in shown
 
 
 def test_empty_search_approvals_and_access_log(fresh: TestClient, months: Path) -> None:

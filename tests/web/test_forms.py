@@ -98,12 +98,13 @@ def test_editor_check_and_save_errors_in_a_danger_alert(client: TestClient) -> N
               "action": "check"}
     checked = client.post("/schemes/tier", data=fields)
     assert checked.status_code == 422 and "tiers[0].when" in _danger(checked.text)
-    assert 'value="orders_3m &gt;&gt;&gt; 3"' in checked.text
+    # The builder cannot read it, so it stays as the text typed, in the expression box.
+    assert ">orders_3m &gt;&gt;&gt; 3</textarea>" in checked.text
     # Saving from an older version than the latest is a conflict, the edit kept.
     stale = client.post("/schemes/tier", data={**fields, "tiers[0].when": "orders_3m >= 5",
                                                 "base": "0", "action": "save"})
     assert stale.status_code == 409 and "meanwhile" in _danger(stale.text)
-    assert 'value="orders_3m &gt;= 5"' in stale.text
+    assert ">orders_3m &gt;= 5</textarea>" in stale.text
 
 
 def test_a_refused_search_keeps_the_condition_in_a_danger_alert(client: TestClient) -> None:
