@@ -185,7 +185,9 @@ def tier_bars(rows: Sequence[TierBar], *, title: str, legend: tuple[str, str],
     span = width - left - right
     top = max([r.share for r in rows] + [r.value_share or 0.0 for r in rows]) or 1.0
     height = 24 + row * len(rows)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" '
+    # Bars with links are a group of links, not one image: an image may not hold controls.
+    role = "group" if any(r.href for r in rows) else "img"
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="{role}" '
              f'font-size="{FONT}" width="{width}" height="{height}" viewBox="0 0 {width} {height}">',
              f"<title>{_text(title)}</title>",
              '<defs><pattern id="tw-hatch" width="4" height="4" patternUnits="userSpaceOnUse">'
