@@ -103,17 +103,21 @@ def test_a_managers_count_sees_only_their_customers(graded: tuple[Project, Store
     assert counts.customers == 2 and counts.tiers[0].wins == 1 and counts.unmatched == 1
 
 
-def test_no_run_no_count(months: Path) -> None:
+def test_a_scheme_not_run_yet_counts_on_the_data_as_of_the_project_date(months: Path) -> None:
     project = Project.open(months)
     store = runs.open_store(project)
     try:
         with pytest.raises(NotFoundError, match="is not in the store yet"):
             _count(project, store, [RuleDraft("gold", "orders_3m >= 1")])
         versions.save(store, project, "tier", actor="sam")  # saved, never run
-        with pytest.raises(NotFoundError, match="has no finished run; run `tierwise run tier`"):
-            _count(project, store, [RuleDraft("gold", "orders_3m >= 1")])
+        counts = _count(project, store, [RuleDraft("gold", "orders_3m >= 1"),
+                                         RuleDraft("bronze", None)])
     finally:
         store.close()
+    # As of the project's 2026-06-30: only C1 ordered in April to June (three orders).
+    assert counts.unrun and counts.as_of == date(2026, 6, 30) and counts.customers == 5
+    assert (counts.tiers[0].matches, counts.tiers[0].wins, counts.unmatched) == (1, 1, 4)
+    assert counts.value_indicator == "spend_3m" and counts.computed == ["orders_3m"]
 
 
 def test_fields_in_the_users_language_and_which_are_shares(months: Path) -> None:

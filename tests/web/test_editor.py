@@ -335,6 +335,25 @@ def test_add_move_and_remove_tiers_then_save(client: TestClient) -> None:
     assert spec["tiers"][2]["when"] == "orders_3m >= 2" and spec["fallback"] == "bronze"
 
 
+def test_a_rules_tier_is_made_a_status_in_the_form(client: TestClient) -> None:
+    _login(client, "sam")
+    fields = _form(client)
+    # Every rules tier has the status choice, "no" for the stored tiers (none is a status).
+    assert [fields[f"tiers[{i}].status"] for i in range(3)] == ["no", "no", "no"]
+    added = _fields(client.post("/schemes/tier", data={**fields, "action": "add_tier"}).text)
+    form = _as_text(added, 2, "orders_3m == 0")
+    form.update({"tiers[2].key": "lapsed", "tiers[2].label.en": "Lapsed",
+                 "tiers[2].status": "yes"})
+    saved = client.post("/schemes/tier", data={**form, "action": "save", "note": "lapsed"})
+    assert saved.status_code == 303, saved.text
+    store = client.app.state.store  # type: ignore[attr-defined]
+    with store.connect() as conn:
+        spec = store_schemes.versions(conn, "tier")[-1].spec
+    assert spec["tiers"][2] == {"key": "lapsed", "label": {"en": "Lapsed"}, "status": True,
+                                "when": "orders_3m == 0"}
+    assert all("status" not in t for i, t in enumerate(spec["tiers"]) if i != 2)
+
+
 def test_removing_the_fallback_tier_is_reported(client: TestClient) -> None:
     _login(client, "sam")
     fields = _form(client)

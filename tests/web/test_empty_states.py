@@ -43,17 +43,18 @@ def test_no_scheme_offers_to_create_one_or_to_ask(fresh: TestClient) -> None:
     login(fresh, "sam")
     for path in ("/overview", "/customers"):
         shown = _empty(fresh.get(path).text)
-        assert 'href="/schemes/new"' in shown and "Create your first scheme" in shown, path
+        assert 'href="/new-scheme"' in shown and "Create your first scheme" in shown, path
         assert "<code>tierwise run --all</code>" in shown
+    assert fresh.get("/new-scheme").status_code == 200  # the link leads to the form
     fresh.cookies.clear()
     login(fresh, "max")
     shown = _empty(fresh.get("/overview").text)
-    assert "Ask a supervisor or an administrator" in shown and "/schemes/new" not in shown
+    assert "Ask a supervisor or an administrator" in shown and "/new-scheme" not in shown
     zh = _empty(fresh.get("/overview", params={"lang": "zh-Hans"}).text)
     assert "请联系主管或管理员创建方案" in zh
 
 
-def test_a_scheme_without_a_run_points_to_its_page(fresh: TestClient, months: Path) -> None:
+def test_a_scheme_without_a_run_offers_to_run_it(fresh: TestClient, months: Path) -> None:
     project = Project.open(months)
     store = runs.open_store(project)
     versions.save(store, project, "tier", actor="setup")  # saved and active, never run
@@ -61,6 +62,9 @@ def test_a_scheme_without_a_run_points_to_its_page(fresh: TestClient, months: Pa
     login(fresh, "sam")
     shown = _empty(fresh.get("/overview", params={"scheme": "tier"}).text)
     assert "No results for tier yet" in shown and 'href="/runs?scheme=tier"' in shown
+    offered = fresh.get("/runs", params={"scheme": "tier"})  # the Run now form, tier ticked
+    assert offered.status_code == 200
+    assert re.search(r'name="run\.tier" value="1" checked', offered.text)
 
 
 def test_empty_search_approvals_and_access_log(fresh: TestClient, months: Path) -> None:

@@ -103,7 +103,7 @@ def test_empty_states_name_the_next_step(months: Path) -> None:
     with _app_with_users(months) as fresh:
         login(fresh, "sam")
         page = fresh.get("/overview").text
-        assert 'href="/schemes/new"' in page and "No scheme yet" in page
+        assert 'href="/new-scheme"' in page and "No scheme yet" in page
         store = fresh.app.state.store  # type: ignore[attr-defined]
         version_service.save(store, Project.open(months), "tier", actor="sam")
         waiting = fresh.get("/overview", params={"scheme": "tier"}).text

@@ -8,6 +8,7 @@ rather than opening the store itself.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from tierwise import methods
 from tierwise.errors import NotFoundError
@@ -90,6 +91,22 @@ def runs(store: Store, scheme: str, *, every: bool = False) -> list[Run]:
     with store.read() as tx:
         return (tx.runs.listing(scheme) if every
                 else tx.runs.history_runs(scheme))
+
+
+def latest_graded(store: Store, schemes: list[str]) -> dict[str, date]:
+    """The as-of date of each scheme's latest official run.
+
+    A scheme without one is left out, also one the store does not know yet (a scheme of
+    tierwise.yaml never saved nor run).
+    """
+    out: dict[str, date] = {}
+    with store.read() as tx:
+        known = set(tx.schemes.scheme_names())
+        for name in schemes:
+            found = tx.runs.history_runs(name) if name in known else []
+            if found:
+                out[name] = found[-1].as_of
+    return out
 
 
 def run(store: Store, run_id: int) -> Run:

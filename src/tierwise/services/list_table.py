@@ -32,6 +32,7 @@ from tierwise.engine import Engine, connect
 from tierwise.errors import TierwiseError
 from tierwise.i18n import _
 from tierwise.services import history as history_service
+from tierwise.services import overlay
 from tierwise.services import versions as version_service
 from tierwise.services.history_files import history_files
 from tierwise.services.list_columns import (
@@ -47,7 +48,9 @@ from tierwise.services.list_columns import (
 from tierwise.services.project import Project
 from tierwise.sources.read import load_source, strip_raw
 from tierwise.spec.columns import CUSTOMER
+from tierwise.spec.schemes import TierSpec
 from tierwise.store import Store
+from tierwise.store.overrides import Override
 from tierwise.store.runs import Run
 
 if TYPE_CHECKING:
@@ -115,7 +118,10 @@ def list_table(project: Project, store: Store, scheme: str, as_of: Any = None) -
     run = history_service.latest_run(store, scheme, as_of)
     with store.read() as tx:
         history = [r for r in tx.runs.history_runs(scheme) if r.as_of <= run.as_of]
-    key = (str(run.folder), run.id, tuple(r.id for r in history), _source_stamp(project))
+    # Overrides saved since the run show at once, as on the customer's page.
+    now = overlay.in_force_for_all(store, scheme, run.as_of)
+    key = (str(run.folder), run.id, tuple(r.id for r in history), _source_stamp(project),
+           tuple((o.id, o.customer_id) for o in now))
     with _LOCK:
         if key in _TABLES:
             _TABLES.move_to_end(key)
@@ -124,7 +130,8 @@ def list_table(project: Project, store: Store, scheme: str, as_of: Any = None) -
         with _LOCK:
             if key in _TABLES:
                 return _TABLES[key]
-        made = _build(project, run, history, _key_indicators(store, run))
+        made = _build(project, run, history, _key_indicators(store, run),
+                      (now, _tiers(store, run)))
         with _LOCK:
             _TABLES[key] = made
             while len(_TABLES) > KEPT:
@@ -164,14 +171,23 @@ def _key_indicators(store: Store, run: Run) -> list[str]:
     return [*([value] if value else []), *methods.scheme_indicators(spec)]
 
 
-def _build(project: Project, run: Run, history: list[Run], key_indicators: list[str]
-           ) -> ListTable:
+def _tiers(store: Store, run: Run) -> list[TierSpec]:
+    """The tiers of the version the run graded with, best first."""
+    with store.read() as tx:
+        spec = version_service.scheme_of(tx.schemes.version_by_id(run.version_id))
+    return methods.scheme_tiers(spec)
+
+
+def _build(project: Project, run: Run, history: list[Run], key_indicators: list[str],
+           overrides: tuple[list[Override], list[TierSpec]]) -> ListTable:
     import ibis
 
     folder = Path(run.folder or "")
     engine = connect()
     try:
-        grades = engine.read_parquet("grades", folder / "grades.parquet")
+        grades = overlay.overlay_all(engine, engine.read_parquet("grades",
+                                                                 folder / "grades.parquet"),
+                                     *overrides)
         features = engine.read_parquet("features", folder / "features.parquet")
         table = grades.select(CUSTOMER, "tier", tier_rank=grades.tier_rank.cast("int64"))
         table = _with_changes(engine, table, folder / "changes.parquet")

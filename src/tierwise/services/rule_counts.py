@@ -4,7 +4,8 @@ While a supervisor edits the conditions of a rules scheme, the editor shows for 
 many customers its condition matches on the latest run's features and their share of value, how
 many get the tier given the order the conditions are tried in, which pairs of conditions hold
 together (the first in priority wins) and how many customers no condition catches (they fall to
-the fallback tier, or stay unclassified). Conditions go through :mod:`tierwise.expr` (parsed,
+the fallback tier, or stay unclassified). A scheme not run yet is counted on the data as of the
+project's as-of date, its indicators computed from the sources. Conditions go through :mod:`tierwise.expr` (parsed,
 type-checked, compiled), never into SQL text; the count runs under the search time limit.
 """
 
@@ -20,12 +21,13 @@ from tierwise.engine import connect
 from tierwise.errors import ExprError
 from tierwise.i18n import _
 from tierwise.indicators import CUSTOMER
-from tierwise.services import history as history_service
 from tierwise.services.condition_fields import ConditionField, condition_fields, value_indicator
 from tierwise.services.customers import SEARCH_TIMEOUT
 from tierwise.services.features import prepare_features
 from tierwise.services.grading import Project
+from tierwise.spec.names import check_scheme_name
 from tierwise.store import Store
+from tierwise.store.runs import Run
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,8 @@ class DraftCounts:
         unmatched_value: Their value.
         fallback: The tier they get, or None (they stay unclassified).
         computed: Indicators the run did not compute, computed now from the sources.
+        unrun: The scheme has no run yet: every indicator was computed from the sources as
+            of the project's as-of date (``as_of``).
 
     """
 
@@ -101,6 +105,7 @@ class DraftCounts:
     unmatched_value: float | None = None
     fallback: str | None = None
     computed: list[str] = field(default_factory=list)
+    unrun: bool = False
 
     def share(self, value: float | None) -> float | None:
         """``value`` as a share of the total value; None without one."""
@@ -128,7 +133,9 @@ def count_drafts(project: Project, store: Store, drafts: RuleDrafts, *,
 
     Indicators a condition names that the run did not compute (the scheme never read them) are
     computed from the sources as of the run's date, without the rows the data checks refuse,
-    and joined to its features.
+    and joined to its features. A scheme not run yet (just created) is counted on indicators
+    computed from the sources as of the project's as-of date, so that its first rules show
+    their counts before the first run.
 
     Args:
         project: The project (its indicators, and its sources for what the run lacks).
@@ -143,33 +150,27 @@ def count_drafts(project: Project, store: Store, drafts: RuleDrafts, *,
         ``error`` and left out of the order.
 
     Raises:
-        NotFoundError: The scheme has no finished run to count on.
+        NotFoundError: The store does not know the scheme.
         QueryTimeout: The count ran past ``timeout``.
     """
     import ibis
 
     fields = condition_fields(project)
-    run = history_service.latest_run(store, drafts.scheme)
+    run = _latest(store, drafts.scheme)
+    as_of = run.as_of if run is not None else project.as_of(None)
     engine = connect(base=project.root)
     try:
         with engine.time_limit(timeout, what=_("the rule count"),
                                hint=_("simplify the conditions")):
-            features = engine.read_parquet("features",
-                                           Path(run.folder or "") / "features.parquet")
             nodes, errors = _parsed(drafts, fields)
-            lacking = sorted({n for node in nodes.values() for n in expr.names(node)}
-                             - set(features.columns))
-            if lacking:
-                # Rows the checks refuse (events after the run's date in a later extract) are
-                # left out, as a run of that date from this extract would have to.
-                fresh = prepare_features(project, engine, as_of=run.as_of, indicators=lacking,
-                                         drop_bad_rows=True)
-                features = features.left_join(fresh.table.select(CUSTOMER, *lacking), CUSTOMER)
+            needed = {n for node in nodes.values() for n in expr.names(node)}
+            features, lacking = _features(project, engine, run, as_of, needed,
+                                          _wanted_value(fields, drafts.value))
             if visible is not None:
                 features = _only(engine, features, visible)
             value = value_indicator(fields, list(features.columns), drafts.value)
             conds = {i: expr.compile_condition(node, {n: features[n] for n in expr.names(node)},
-                                               as_of=run.as_of) for i, node in nodes.items()}
+                                               as_of=as_of) for i, node in nodes.items()}
             order = [i for i in tried_order(drafts.tiers, drafts.fallback) if i in conds]
             flags = features.select(
                 v=(features[value].cast("float64") if value else ibis.literal(0.0)
@@ -178,8 +179,48 @@ def count_drafts(project: Project, store: Store, drafts: RuleDrafts, *,
                 flags.aggregate(**_metrics(flags, order))).to_pylist()[0]
     finally:
         engine.close()
-    counts = _assemble(got, drafts, order, errors, run_as_of=run.as_of, value=value)
-    return replace(counts, computed=lacking)
+    counts = _assemble(got, drafts, order, errors, run_as_of=as_of, value=value)
+    return replace(counts, computed=lacking, unrun=run is None)
+
+
+def _latest(store: Store, scheme: str) -> Run | None:
+    """The scheme's latest official run; None when it has none yet (a scheme just created).
+
+    Raises:
+        NotFoundError: the store does not know the scheme.
+
+    """
+    check_scheme_name(scheme)
+    with store.read() as tx:
+        found = tx.runs.history_runs(scheme)
+    return found[-1] if found else None
+
+
+def _wanted_value(fields: dict[str, ConditionField], scheme_value: str | None) -> str | None:
+    """The indicator to sum as value when every indicator is computed from the sources."""
+    return value_indicator(fields, list(fields), scheme_value)
+
+
+def _features(project: Project, engine: Any, run: Run | None, as_of: date, needed: set[str],
+              value: str | None) -> tuple[Any, list[str]]:
+    """The features to count on, and the indicators computed now from the sources.
+
+    With a run: its features file, joined to what the conditions name that the run did not
+    compute. Without one yet: every indicator named (and the value) from the sources as of
+    ``as_of``. Rows the data checks refuse are left out, as a run of that date would have to.
+    """
+    if run is None:
+        names = sorted(needed | ({value} if value else set()))
+        fresh = prepare_features(project, engine, as_of=as_of, indicators=names,
+                                 drop_bad_rows=True)
+        return fresh.table, sorted(needed)
+    features = engine.read_parquet("features", Path(run.folder or "") / "features.parquet")
+    lacking = sorted(needed - set(features.columns))
+    if lacking:
+        fresh = prepare_features(project, engine, as_of=run.as_of, indicators=lacking,
+                                 drop_bad_rows=True)
+        features = features.left_join(fresh.table.select(CUSTOMER, *lacking), CUSTOMER)
+    return features, lacking
 
 
 def _only(engine: Any, features: Any, visible: set[str]) -> Any:

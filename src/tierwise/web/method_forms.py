@@ -36,6 +36,7 @@ SETTINGS: dict[str, tuple[Setting, ...]] = {
 }
 #: What each method reads from a tier besides its texts.
 TIER_SETTINGS: dict[str, tuple[Setting, ...]] = {
+    "rules": (("status", "bool"),),
     "rfm": (("status", "bool"),),
     "abc": (("cumulative", "float"),),
     "clv": (("top_share", "float"), ("min_score", "float")),
