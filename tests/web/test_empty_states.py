@@ -11,11 +11,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.web.test_pages import PASSWORD, login
-from tierwise.api.app import create_app
+from tests.web.clients import dashboard, login
 from tierwise.services import runs, versions
 from tierwise.services.grading import Project
-from tierwise.store import users as store_users
 
 pytestmark = pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
 EMPTY = re.compile(r'<div class="card tw-empty[^"]*">(.*?)</div>\s*</div>', re.S)
@@ -24,12 +22,7 @@ EMPTY = re.compile(r'<div class="card tw-empty[^"]*">(.*?)</div>\s*</div>', re.S
 @pytest.fixture
 def fresh(months: Path) -> Iterator[TestClient]:
     """The months project with users and nothing graded yet."""
-    store = runs.open_store(Project.open(months))
-    with store.begin() as conn:
-        for name, role in (("sam", "supervisor"), ("max", "manager"), ("aud", "auditor")):
-            store_users.create(conn, name, role=role, password=PASSWORD, actor="setup")
-    store.close()
-    with TestClient(create_app(months), follow_redirects=False) as client:
+    with dashboard(months, {"sam": "supervisor", "max": "manager", "aud": "auditor"}) as client:
         yield client
 
 
@@ -60,7 +53,8 @@ def test_a_scheme_without_a_run_points_to_its_page(fresh: TestClient, months: Pa
     store.close()
     login(fresh, "sam")
     shown = _empty(fresh.get("/overview", params={"scheme": "tier"}).text)
-    assert "No official run of tier yet" in shown and 'href="/schemes/tier"' in shown
+    # The next step is the run itself (Run now), not the scheme's page.
+    assert "No results for tier yet" in shown and 'href="/runs?scheme=tier"' in shown
 
 
 def test_empty_search_approvals_and_access_log(fresh: TestClient, months: Path) -> None:
@@ -74,6 +68,6 @@ def test_empty_search_approvals_and_access_log(fresh: TestClient, months: Path) 
     login(fresh, "sam")
     nobody = _empty(fresh.get("/customers", params={"scheme": "tier", "q": "NOBODY"}).text)
     assert "No customer matches the search." in nobody
-    assert 'href="/customers?scheme=tier"' in nobody and "Clear the filters" in nobody
+    assert 'href="/customers?scheme=tier"' in nobody and "Clear filters" in nobody
     approvals = _empty(fresh.get("/approvals").text)
     assert "No override waits for a decision." in approvals and 'href="/customers"' in approvals
