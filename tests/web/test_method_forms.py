@@ -82,16 +82,22 @@ def retail(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-@pytest.fixture
-def client(retail: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
-    monkeypatch.setenv("TIERWISE_STORE_URL", f"sqlite:///{tmp_path / 'store.db'}")
-    project = Project.open(retail)
-    store = runs.open_store(project)
+def every_method(store: Any, project: Project) -> None:
+    """Version 1 of the example's schemes, and a store-only ABC and scorecard scheme: one
+    scheme of each method."""
     for name in SCHEMES:
         version_service.save(store, project, name, actor="setup")
     for key in ("abc", "scorecard"):
         scheme_admin.create(store, project, scheme_admin.NewScheme(f"{key}_s", None, key),
                             actor="setup")
+
+
+@pytest.fixture
+def client(retail: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
+    monkeypatch.setenv("TIERWISE_STORE_URL", f"sqlite:///{tmp_path / 'store.db'}")
+    project = Project.open(retail)
+    store = runs.open_store(project)
+    every_method(store, project)
     store.close()
     with dashboard(retail, {"sam": "supervisor", "max": "manager"}) as test_client:
         yield test_client
