@@ -352,11 +352,17 @@ def test_go_live_date_schedules_a_version(client: TestClient) -> None:
     assert "Run now for" not in page.text  # nothing to run before the go-live date
     assert f"goes live {i18n.date(later)}<" in client.get("/schemes/tier").text  # versions
     assert _active(client) == 1  # still version 1 today
-    zh = client.get(done.headers["location"] + "&lang=zh")
-    assert f"{later.year}年{later.month}月{later.day}日" in zh.text
     bad = client.post("/schemes/tier/activate",
                       data={"csrf": csrf, "version": "2", "go_live": "next week"})
     assert bad.status_code == 400
+    # Refused in the editor: a danger alert that says why, the typed date kept in its form.
+    alert = re.search(r'<div class="alert alert-danger[^"]*" role="alert">(.*?)</div>', bad.text,
+                      re.S)
+    assert alert and "The go-live date 'next week' is not a date" in html.unescape(alert[1])
+    assert 'name="go_live" type="date" min=' in bad.text and 'value="next week"' in bad.text
+    assert _active(client) == 1
+    zh = client.get(done.headers["location"] + "&lang=zh")
+    assert f"{later.year}年{later.month}月{later.day}日" in zh.text
 
 
 def test_weights_and_margin_from_the_form() -> None:

@@ -77,7 +77,8 @@ def test_create_a_scheme_from_a_template_in_the_browser(server: str, browser: An
     page.fill("#new-name", "shop_value")
     page.click("form[action='/new-scheme'] button[type=submit]")
     page.wait_for_url("**/schemes/shop_value?created=1")
-    assert page.input_value("input[name='tiers[0].when']") == "orders_12m >= 10 and spend_12m >= 10000"
+    assert page.input_value(".builder[data-tier='0'] .builder-text") == (
+        "orders_12m >= 10 and spend_12m >= 10000")
     page.goto(f"{server}/schemes")
     assert "Shop value" in page.inner_text("table")
     page.close()
