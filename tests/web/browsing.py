@@ -29,7 +29,7 @@ from typing import Any
 import pytest
 import uvicorn
 
-from tests.web.clients import PASSWORD, add_users
+from tests.web.clients import PASSWORD, add_users, hidden
 from tierwise import i18n
 from tierwise.api.app import create_app
 from tierwise.demo import write_b2b, write_retail
@@ -53,6 +53,7 @@ class Site:
     url: str
     schemes: dict[str, str] = field(default_factory=dict)  # name -> method
     customer: str = ""
+    job: str = ""  # the path of a finished Run now job's page
 
 
 @contextmanager
@@ -186,7 +187,28 @@ def sites(root: Path) -> Iterator[dict[str, Site]]:
             serve(empty_folder, empty_url) as empty:
         out = {"retail": built[0][2], "b2b": built[1][2], "empty": Site("empty", empty)}
         out["retail"].url, out["b2b"].url = retail, b2b
+        out["retail"].job = start_job(retail, "sam", "value")
         yield out
+
+
+def start_job(base: str, user: str, scheme: str) -> str:
+    """Run ``scheme`` again for its graded date with Run now, as ``user`` through the forms;
+    returns the job page's path once the job has ended."""
+    import httpx
+
+    with httpx.Client(base_url=base, timeout=60) as client:
+        client.post("/login", data={"username": user, "password": PASSWORD,
+                                    "csrf": hidden(client.get("/login").text)})
+        started = client.post("/runs", data={
+            "csrf": hidden(client.get("/runs").text), f"run.{scheme}": "1",
+            "as_of": AS_OF.isoformat()})
+        assert started.status_code == 303, started.text
+        path = started.headers["location"]
+        for _ in range(240):
+            if client.get(f"{path}/status").json()["finished"]:
+                return path
+            time.sleep(0.25)
+    raise AssertionError(f"the job at {path} did not end")
 
 
 @contextmanager
@@ -247,7 +269,19 @@ def pages(found: dict[str, Site]) -> list[tuple[str, str, str | None, int]]:
         ("approvals", f"{r}/approvals", "sam", 200),
         ("approvals-manager", f"{r}/approvals", "max", 200),
         ("audit", f"{r}/audit", "ada", 200),
+        ("customers-filtered", f"{r}/customers?scheme=value&tier=high&sort=i.spend_12m&dir=desc"
+         "&where=orders_12m%20%3E%3D%201", "sam", 200),
         ("schemes", f"{r}/schemes", "sam", 200),
+        ("new-scheme", f"{r}/new-scheme", "sam", 200),
+        ("manage-scheme", f"{r}/schemes/value/manage", "sam", 200),
+        ("scheme-read-only", f"{r}/schemes/value", "aud", 200),
+        ("document", f"{r}/schemes/value/document", "sam", 200),
+        ("run-now", f"{r}/runs?scheme=value", "sam", 200),
+        ("job", f"{r}{retail.job}", "sam", 200),
+        ("schedules", f"{r}/schedules", "sam", 200),
+        ("empty-schemes", f"{empty.url}/schemes", "sam", 200),
+        ("empty-runs", f"{empty.url}/runs", "sam", 200),
+        ("empty-schedules", f"{empty.url}/schedules", "sam", 200),
         ("not-found", f"{r}/customers/NOBODY?scheme=value", "sam", 404),
         ("forbidden", f"{r}/audit", "max", 403),
         ("empty-overview", f"{empty.url}/overview", "sam", 200),

@@ -71,3 +71,11 @@ def test_empty_search_approvals_and_access_log(fresh: TestClient, months: Path) 
     assert 'href="/customers?scheme=tier"' in nobody and "Clear filters" in nobody
     approvals = _empty(fresh.get("/approvals").text)
     assert "No override waits for a decision." in approvals and 'href="/customers"' in approvals
+
+
+def test_run_now_on_a_fresh_project_lists_its_schemes(fresh: TestClient) -> None:
+    """The schemes of tierwise.yaml, never run nor saved in the store, can be run at once."""
+    login(fresh, "sam")
+    page = fresh.get("/runs")
+    assert page.status_code == 200, page.text
+    assert 'name="run.tier"' in page.text and "(not graded yet)" in page.text

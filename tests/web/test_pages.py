@@ -75,7 +75,8 @@ def test_overview_shows_mix_trend_and_moves(client: TestClient) -> None:
     assert ">May 31</text>" in text and ">Jun 30</text>" in text  # the trend's x axis
     assert "Moves since the previous run" in text and "not graded" in text
     # 5 customers in all (months fixture), shown in the total row.
-    assert re.search(r'Total</th><th class="text-end">5<', text)
+    assert re.search(r'Total</th><td class="text-end fw-bold">5<', text)
+    assert not re.search(r"<th[^>]*></th>", text)  # every header cell names its column or row
     # Value (spend_3m) of the gold customer C1: 3 orders x 100 = 300.00, all the value there is.
     assert '<td class="text-end">300.00</td><td class="text-end">100.0%</td>' in text
     assert client.get("/overview", params={"scheme": "nope"}).status_code == 404
@@ -125,7 +126,7 @@ def test_manager_sees_only_assigned_customers(client: TestClient) -> None:
     # The overview adds the mix of their own two customers; C1 is gold with 300.00 of value.
     own = client.get("/overview", params={"scheme": "tier"}).text
     mine = own.split('<table class="table table-sm table-hover own">')[1].split("</table>")[0]
-    assert re.search(r'Total</th><th class="text-end">2<', mine)
+    assert re.search(r'Total</th><td class="text-end fw-bold">2<', mine)
     assert re.search(r'>Gold</a></td><td class="text-end">1</td><td class="text-end">50.0%'
                      r'</td><td class="text-end">300.00</td>', mine)
     assert "count every customer of the book" in own

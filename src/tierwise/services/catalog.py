@@ -8,6 +8,7 @@ rather than opening the store itself.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from tierwise import methods
 from tierwise.errors import NotFoundError
@@ -90,6 +91,23 @@ def runs(store: Store, scheme: str, *, every: bool = False) -> list[Run]:
     with store.read() as tx:
         return (tx.runs.listing(scheme) if every
                 else tx.runs.history_runs(scheme))
+
+
+def latest_graded(store: Store, names: list[str]) -> dict[str, date]:
+    """The as-of date of each scheme's latest official run, by name.
+
+    A scheme never run (not in the store yet, as a project's scheme before its first run) has
+    none.
+    """
+    out: dict[str, date] = {}
+    with store.read() as tx:
+        known = {i.name for i in tx.schemes.infos()}
+        for name in names:
+            official = [r for r in tx.runs.history_runs(name) if r.official] \
+                if name in known else []
+            if official:
+                out[name] = official[-1].as_of
+    return out
 
 
 def run(store: Store, run_id: int) -> Run:

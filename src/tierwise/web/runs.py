@@ -52,12 +52,7 @@ def runnable(request: Request) -> list[str]:
 
 def _latest(request: Request, names: list[str]) -> dict[str, date]:
     """The as-of date of each scheme's latest official run."""
-    out: dict[str, date] = {}
-    for name in names:
-        runs = [r for r in catalog.runs(store_of(request), name) if r.official]
-        if runs:
-            out[name] = runs[-1].as_of
-    return out
+    return catalog.latest_graded(store_of(request), names)
 
 
 def _followup(request: Request) -> AfterActivation | None:
