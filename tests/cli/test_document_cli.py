@@ -22,9 +22,7 @@ def invoke(*args: object) -> Result:
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("TIERWISE_STORE_URL", raising=False)
     monkeypatch.setenv("TIERWISE_USER", "analyst")
-    # Wide output through COLUMNS, which the console reads at each print: setting its width
-    # would outlive the test (monkeypatch restores a fixed width, not the automatic one).
-    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.setenv("COLUMNS", "200")  # wide lines; a console's width would outlive the test
     folder = write_months(tmp_path / "months")
     assert invoke("scheme", "save", "steady", "-p", folder).exit_code == 0
     return folder

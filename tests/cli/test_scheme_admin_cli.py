@@ -27,9 +27,7 @@ def flat(text: str) -> str:
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("TIERWISE_STORE_URL", raising=False)
     monkeypatch.setenv("TIERWISE_USER", "analyst")
-    # Wide output through COLUMNS, which the console reads at each print: setting its width
-    # would outlive the test (monkeypatch restores a fixed width, not the automatic one).
-    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.setenv("COLUMNS", "200")  # wide lines; a console's width would outlive the test
     return write_months(tmp_path / "months")
 
 

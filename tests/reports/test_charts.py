@@ -65,3 +65,8 @@ def test_tier_bars_link_each_tier_and_escape_texts() -> None:
     assert "&lt;b&gt;Gold" in svg and "<b>" not in svg
     assert svg.count('class="bar value"') == 2 and svg.count("<a ") == 1
     assert 'fill="#0072B2"' in svg and "900 · 90%" in svg
+    # Links inside: a named group (an image's parts cannot be interactive, axe nested-interactive).
+    assert 'role="group" aria-label="mix"' in svg
+    plain = charts.tier_bars([charts.TierBar("Bronze", "#E69F00", 1.0, "5 · 100%")],
+                             title="mix", legend=("Customers", "Value"))
+    assert 'role="img" aria-label="mix"' in plain and "<a " not in plain

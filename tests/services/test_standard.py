@@ -79,6 +79,8 @@ def test_rules_criteria_read_naturally_in_chinese(shop: tuple[Project, Store]) -
     assert criteria["churn_risk"] == "近6个月订单数为0"
     assert [c.label for c in doc.classes][:2] == ["高价值客户", "中价值客户"]
     assert doc.title == "客户分级标准：客户价值分级"
+    assert doc.method[0] == "方法：规则。"  # the method's name, not its code ("rules")
+    assert _doc(shop, "rfm", "zh-Hans").method[0] == "方法：RFM 客户分群。"
     assert doc.indicators[2].definition == "交易记录数（仅统计kind为“sale”的记录），统计近 6 个月。"
     with use("zh-Hant"):
         hant = standard.document(shop[1], "value", project=shop[0])

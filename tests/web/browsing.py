@@ -1,6 +1,12 @@
-"""Shared set-up of the dashboard checks in a real browser (accessibility, keyboard, layout).
+"""Shared set-up of the dashboard tests in a real browser (headless Debian Chromium driven by
+Playwright): :func:`serve` serves a project on a free local port, :func:`served` with its users
+first, the ``browser`` fixture launches Chromium once per module, :func:`login` logs in through
+the form; ``server`` is the months project (tests/services/conftest.py) graded monthly from
+January to June 2026, served with supervisors sam and ada and manager max (customers C1, C2).
+With ``TIERWISE_SCREENSHOTS=<folder>``, :func:`shot` saves pages as PNG files
+(``docs/screenshots`` in the repository).
 
-One module-wide site serves the retail and b2b examples (every method the examples use: rules,
+For the accessibility and layout checks, one session-wide site serves the retail and b2b examples (every method the examples use: rules,
 RFM, CLV, clusters, ABC, scorecard) on small synthetic data, each graded once, with users of
 every role and an override that waits for approval; plus a project without any run, for the
 empty states. Each project is served by its own uvicorn on a free local port.
@@ -23,17 +29,18 @@ from typing import Any
 import pytest
 import uvicorn
 
+from tests.web.clients import PASSWORD, add_users, hidden
+from tierwise import i18n
 from tierwise.api.app import create_app
 from tierwise.demo import write_b2b, write_retail
 from tierwise.services import overrides as override_service
 from tierwise.services import runs
 from tierwise.services.demo import copy_example
 from tierwise.services.grading import Project
-from tierwise.store import users as store_users
 from tierwise.store.overrides import OverrideRequest
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-PASSWORD = "correct horse battery staple"
+SHOTS = os.environ.get("TIERWISE_SCREENSHOTS")
 USERS = {"ada": "admin", "sam": "supervisor", "max": "manager", "aud": "auditor"}
 AS_OF = date(2026, 6, 30)
 
@@ -46,6 +53,7 @@ class Site:
     url: str
     schemes: dict[str, str] = field(default_factory=dict)  # name -> method
     customer: str = ""
+    job: str = ""  # the path of a finished Run now job's page
 
 
 @contextmanager
@@ -64,13 +72,17 @@ def store_env(store_url: str) -> Iterator[None]:
 
 
 @contextmanager
-def serve(folder: Path, store_url: str) -> Iterator[str]:
-    """Serve the project in ``folder`` on a free local port; yields its base URL."""
+def serve(folder: Path, store_url: str | None = None) -> Iterator[str]:
+    """Serve the project in ``folder`` on a free local port; yields its base URL. Its store is
+    ``store_url``, or without it the project's own (``TIERWISE_STORE_URL`` as set now)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    with store_env(store_url):
+    if store_url is None:
         app = create_app(folder)
+    else:
+        with store_env(store_url):
+            app = create_app(folder)
     srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
@@ -94,11 +106,22 @@ def _security(folder: Path) -> None:
                     encoding="utf-8")
 
 
+@contextmanager
+def served(folder: Path, roles: dict[str, str],
+           assign: dict[str, list[str]] | None = None) -> Iterator[str]:
+    """The project in ``folder`` (its store from ``TIERWISE_STORE_URL``) with the users
+    ``roles`` and the managers' customers ``assign``, served; yields its base URL."""
+    store = runs.open_store(Project.open(folder))
+    try:
+        add_users(store, roles, assign)
+    finally:
+        store.close()
+    with serve(folder) as url:
+        yield url
+
+
 def _users(store: Any, customers: list[str]) -> None:
-    with store.begin() as conn:
-        for name, role in USERS.items():
-            store_users.create(conn, name, role=role, password=PASSWORD, actor="setup")
-        store_users.assign(conn, customers, "max", actor="setup")
+    add_users(store, USERS, {"max": customers})
 
 
 def build_example(root: Path, name: str) -> tuple[Path, str, Site]:
@@ -164,7 +187,28 @@ def sites(root: Path) -> Iterator[dict[str, Site]]:
             serve(empty_folder, empty_url) as empty:
         out = {"retail": built[0][2], "b2b": built[1][2], "empty": Site("empty", empty)}
         out["retail"].url, out["b2b"].url = retail, b2b
+        out["retail"].job = start_job(retail, "sam", "value")
         yield out
+
+
+def start_job(base: str, user: str, scheme: str) -> str:
+    """Run ``scheme`` again for its graded date with Run now, as ``user`` through the forms;
+    returns the job page's path once the job has ended."""
+    import httpx
+
+    with httpx.Client(base_url=base, timeout=60) as client:
+        client.post("/login", data={"username": user, "password": PASSWORD,
+                                    "csrf": hidden(client.get("/login").text)})
+        started = client.post("/runs", data={
+            "csrf": hidden(client.get("/runs").text), f"run.{scheme}": "1",
+            "as_of": AS_OF.isoformat()})
+        assert started.status_code == 303, started.text
+        path = started.headers["location"]
+        for _ in range(240):
+            if client.get(f"{path}/status").json()["finished"]:
+                return path
+            time.sleep(0.25)
+    raise AssertionError(f"the job at {path} did not end")
 
 
 @contextmanager
@@ -181,6 +225,23 @@ def chromium() -> Iterator[Any]:
             yield b
         finally:
             b.close()
+
+
+def words(lang: str) -> Any:
+    """The page's text for an English message, in ``lang``."""
+
+    def t(message: str) -> str:
+        with i18n.use(lang):
+            return i18n._(message)
+
+    return t
+
+
+def shot(page: Any, name: str) -> None:
+    """Save the page as ``<name>.png`` in the folder ``TIERWISE_SCREENSHOTS`` names, if any."""
+    if SHOTS:
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
 
 
 def login(page: Any, base: str, user: str, lang: str) -> None:
@@ -208,7 +269,19 @@ def pages(found: dict[str, Site]) -> list[tuple[str, str, str | None, int]]:
         ("approvals", f"{r}/approvals", "sam", 200),
         ("approvals-manager", f"{r}/approvals", "max", 200),
         ("audit", f"{r}/audit", "ada", 200),
+        ("customers-filtered", f"{r}/customers?scheme=value&tier=high&sort=i.spend_12m&dir=desc"
+         "&where=orders_12m%20%3E%3D%201", "sam", 200),
         ("schemes", f"{r}/schemes", "sam", 200),
+        ("new-scheme", f"{r}/new-scheme", "sam", 200),
+        ("manage-scheme", f"{r}/schemes/value/manage", "sam", 200),
+        ("scheme-read-only", f"{r}/schemes/value", "aud", 200),
+        ("document", f"{r}/schemes/value/document", "sam", 200),
+        ("run-now", f"{r}/runs?scheme=value", "sam", 200),
+        ("job", f"{r}{retail.job}", "sam", 200),
+        ("schedules", f"{r}/schedules", "sam", 200),
+        ("empty-schemes", f"{empty.url}/schemes", "sam", 200),
+        ("empty-runs", f"{empty.url}/runs", "sam", 200),
+        ("empty-schedules", f"{empty.url}/schedules", "sam", 200),
         ("not-found", f"{r}/customers/NOBODY?scheme=value", "sam", 404),
         ("forbidden", f"{r}/audit", "max", 403),
         ("empty-overview", f"{empty.url}/overview", "sam", 200),
@@ -230,11 +303,22 @@ def quality_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str,
 
 
 @pytest.fixture(scope="module")
-def quality_browser() -> Iterator[Any]:
+def browser() -> Iterator[Any]:
     """A headless Chromium for a module's tests; per module, since Playwright's sync API runs
-    one instance at a time in a thread and other modules (test_browser.py) start their own."""
+    one instance at a time in a thread."""
     with chromium() as b:
         yield b
+
+
+@pytest.fixture
+def server(months: Path) -> Iterator[str]:
+    """The months project graded at each month's end from January to June 2026, served with
+    supervisors sam and ada and manager max (customers C1 and C2); yields its base URL."""
+    runs.backfill(Project.open(months), ["tier", "steady"],
+                  runs.backfill_dates(date(2026, 1, 1), date(2026, 6, 30)))
+    roles = {"sam": "supervisor", "ada": "supervisor", "max": "manager"}
+    with served(months, roles, {"max": ["C1", "C2"]}) as url:
+        yield url
 
 
 class Visitor:

@@ -1,5 +1,5 @@
-"""Dashboard fixtures: the hand-made months project (tests/services/conftest.py), and the
-served examples with a browser for the accessibility and layout checks (tests/web/browsing.py)."""
+"""Dashboard fixtures: the hand-made months project (tests/services/conftest.py), a browser and
+served projects for the tests in a real browser (tests/web/browsing.py)."""
 
 from tests.services.conftest import months  # noqa: F401
-from tests.web.browsing import quality_browser, quality_site  # noqa: F401
+from tests.web.browsing import browser, quality_site, server  # noqa: F401

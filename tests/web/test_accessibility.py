@@ -34,9 +34,9 @@ def findings(page: Any) -> list[str]:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("lang", ["en", "zh-Hans"])
-def test_no_serious_accessibility_findings(quality_site: dict[str, Site], quality_browser: Any,
+def test_no_serious_accessibility_findings(quality_site: dict[str, Site], browser: Any,
                                            lang: str) -> None:
-    visitor = Visitor(quality_browser, lang)
+    visitor = Visitor(browser, lang)
     problems: list[str] = []
     try:
         for label, url, user, status in pages(quality_site):
@@ -48,9 +48,9 @@ def test_no_serious_accessibility_findings(quality_site: dict[str, Site], qualit
 
 
 @pytest.mark.slow
-def test_the_check_finds_problems(quality_site: dict[str, Site], quality_browser: Any) -> None:
+def test_the_check_finds_problems(quality_site: dict[str, Site], browser: Any) -> None:
     """The check is not blind: an image without text and an unlabelled field are reported."""
-    page = quality_browser.new_page()
+    page = browser.new_page()
     page.goto(f"{quality_site['retail'].url}/login")
     page.set_content('<html lang="en"><head><title>t</title></head><body><main>'
                      '<img src="/static/app.css"><input name="q"></main></body></html>')

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.web.test_browser import _login, _words, browser, server  # noqa: F401
+from tests.web.browsing import login, words
 from tierwise.services import runs
 from tierwise.services import versions as version_service
 from tierwise.services.grading import Project
@@ -31,9 +31,9 @@ def _stricter_gold(months: Path) -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("lang", ["en", "zh-Hans"])
-def test_activate_then_run_now_shows_the_result(server: str, browser: Any,  # noqa: F811
+def test_activate_then_run_now_shows_the_result(server: str, browser: Any,
                                                 months: Path, lang: str) -> None:
-    t = _words(lang)
+    t = words(lang)
     _stricter_gold(months)
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     errors: list[str] = []
@@ -41,7 +41,7 @@ def test_activate_then_run_now_shows_the_result(server: str, browser: Any,  # no
             "404" not in m.text else None)  # the browser asks for /favicon.ico
     polled: list[str] = []
     page.on("request", lambda r: polled.append(r.url) if r.url.endswith("/status") else None)
-    _login(page, server, "sam", lang)
+    login(page, server, "sam", lang)
     page.goto(f"{server}/schemes/tier?diff=2")
     page.click(f"text={t('Activate version {version}').format(version=2)}")
     page.wait_for_url("**/runs?**activated=2**")
@@ -67,13 +67,13 @@ def test_activate_then_run_now_shows_the_result(server: str, browser: Any,  # no
 
 
 @pytest.mark.slow
-def test_without_javascript_the_job_page_refreshes(server: str, browser: Any  # noqa: F811
+def test_without_javascript_the_job_page_refreshes(server: str, browser: Any
                                                    ) -> None:
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
     loads: list[str] = []
     page.on("response", lambda r: loads.append(r.text()) if "/runs/jobs/" in r.url else None)
-    _login(page, server, "sam", "en")
+    login(page, server, "sam", "en")
     page.goto(f"{server}/runs")
     page.check("input[name='run.tier']")
     page.fill("input[name=as_of]", "2026-07-31")

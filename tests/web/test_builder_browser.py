@@ -8,27 +8,19 @@ expression in the saved version.
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
 from tests.conftest import write
-from tests.web.test_browser import PASSWORD, _login, _shot, _words, browser
+from tests.web.browsing import login, served, shot, words
 from tierwise import i18n
-from tierwise.api.app import create_app
 from tierwise.services import runs
 from tierwise.services.grading import Project
 from tierwise.store import schemes as store_schemes
-from tierwise.store import users as store_users
-
-__all__ = ["browser"]
 
 SHOP = """
 name: shop
@@ -70,22 +62,8 @@ def shop(tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch
         f"{c},{o},{s},{t}\n" for c, (o, s, t) in CUSTOMERS.items()))
     project = Project.open(folder)
     runs.run(project, ["shop"], as_of=date(2026, 6, 30))
-    store = runs.open_store(project)
-    with store.begin() as conn:
-        store_users.create(conn, "sam", role="supervisor", password=PASSWORD, actor="setup")
-    store.close()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(create_app(folder), host="127.0.0.1", port=port,
-                                        log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    while not srv.started:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", project
-    srv.should_exit = True
-    thread.join(timeout=30)
+    with served(folder, {"sam": "supervisor"}) as url:
+        yield url, project
 
 
 @pytest.mark.slow
@@ -93,14 +71,14 @@ def shop(tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch
 def test_build_count_and_save_a_condition(shop: tuple[str, Project], browser: Any,
                                           lang: str) -> None:
     base, project = shop
-    t = _words(lang)
+    t = words(lang)
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     # Every script and request of the page works (the browser's own favicon.ico aside).
     page.on("response", lambda r: errors.append(f"{r.status} {r.url}")
             if r.status >= 400 and not r.url.endswith("/favicon.ico") else None)
-    _login(page, base, "sam", lang)
+    login(page, base, "sam", lang)
     page.goto(f"{base}/schemes/shop")
     # The page counts once on load: nobody has 100,000 orders.
     _wait_for(page, "#count-0", _matching(lang, 0))
@@ -124,7 +102,7 @@ def test_build_count_and_save_a_condition(shop: tuple[str, Project], browser: An
         indicator="Spend" if lang == "en" else "消费额") in panel
     # The value input's second field shows for "between" only.
     assert not page.is_visible(f"input[name='{group}.0.v2']")
-    _shot(page, f"builder-{lang}")
+    shot(page, f"builder-{lang}")
     page.click("button[name=action][value=save]")
     page.wait_for_url("**saved=2**")
     assert t("Version {version} saved; it is not active yet.").format(version=2) in page.content()

@@ -14,10 +14,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.services.listed import record_two_runs, write_listed
-from tests.web.test_pages import PASSWORD, login
-from tierwise.api.app import create_app
-from tierwise.services import catalog, runs
-from tierwise.store import users as store_users
+from tests.web.clients import dashboard, login
+from tierwise.services import catalog
 
 ROLES = {"ada": "admin", "sam": "supervisor", "max": "manager", "mia": "manager",
          "aud": "auditor"}
@@ -26,14 +24,8 @@ ROLES = {"ada": "admin", "sam": "supervisor", "max": "manager", "mia": "manager"
 @pytest.fixture
 def client(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
     monkeypatch.setenv("TIERWISE_STORE_URL", f"sqlite:///{tmp_path / 'store.db'}")
-    project = record_two_runs(write_listed(tmp_path / "p"), ("tier",))
-    store = runs.open_store(project)
-    with store.begin() as conn:
-        for name, role in ROLES.items():
-            store_users.create(conn, name, role=role, password=PASSWORD, actor="setup")
-        store_users.assign(conn, ["C1", "C4"], "max", actor="setup")
-    store.close()
-    with TestClient(create_app(tmp_path / "p"), follow_redirects=False) as test_client:
+    record_two_runs(write_listed(tmp_path / "p"), ("tier",))
+    with dashboard(tmp_path / "p", ROLES, {"max": ["C1", "C4"]}) as test_client:
         yield test_client
 
 

@@ -6,14 +6,14 @@ from typing import Any
 
 import pytest
 
-from tests.web.test_browser import _login, _shot, _words, browser, server  # noqa: F401
+from tests.web.browsing import login, shot, words
 
 
 @pytest.mark.parametrize("lang", ["en", "zh-Hans"])
-def test_standard_from_the_scheme_page(server: str, browser: Any, lang: str) -> None:  # noqa: F811
-    t = _words(lang)
+def test_standard_from_the_scheme_page(server: str, browser: Any, lang: str) -> None:
+    t = words(lang)
     page = browser.new_page(viewport={"width": 1280, "height": 800}, accept_downloads=True)
-    _login(page, server, "sam", lang)
+    login(page, server, "sam", lang)
     page.goto(f"{server}/schemes/steady")
     page.click("a[href='/schemes/steady/document']")
     page.wait_for_url("**/schemes/steady/document")
@@ -22,7 +22,7 @@ def test_standard_from_the_scheme_page(server: str, browser: Any, lang: str) -> 
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     rows = page.locator("table.standard-classes tbody tr")
     assert rows.count() == 3 and "gold" in rows.nth(0).inner_text()
-    _shot(page, f"document-{lang}")
+    shot(page, f"document-{lang}")
     with page.expect_download() as started:
         page.click(f"text={t('Download {format}').format(format=t('Excel'))}")
     assert started.value.suggested_filename == "steady-v1-standard.xlsx"

@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.web.test_pages import PASSWORD, ROLES, login
-from tierwise.api.app import create_app
+from tests.web.clients import ROLES, dashboard, login
 from tierwise.services import runs
 from tierwise.services.grading import Project
 from tierwise.store import users as store_users
@@ -27,12 +26,7 @@ def client(months: Path) -> Iterator[TestClient]:
         "label: Gold", "label: {en: Gold, zh: 金卡}"), encoding="utf-8")
     project = Project.open(months)
     runs.backfill(project, ["tier"], [date(2026, 6, 30)])
-    store = runs.open_store(project)
-    with store.begin() as conn:
-        for name, role in ROLES.items():
-            store_users.create(conn, name, role=role, password=PASSWORD, actor="setup")
-    store.close()
-    with TestClient(create_app(months), follow_redirects=False) as test_client:
+    with dashboard(months, ROLES) as test_client:
         yield test_client
 
 

@@ -12,15 +12,12 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.web.clients import dashboard, login
 from tierwise import i18n
-from tierwise.api.app import create_app
 from tierwise.services import runs
 from tierwise.services.grading import Project
 from tierwise.store import schemes as store_schemes
-from tierwise.store import users as store_users
 from tierwise.web import editor
-
-PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture
@@ -30,28 +27,9 @@ def client(months: Path) -> Iterator[TestClient]:
         "label: Gold", "label: {en: Gold, zh: 金卡}"), encoding="utf-8")
     project = Project.open(months)
     runs.backfill(project, ["tier", "steady"], [date(2026, 5, 31), date(2026, 6, 30)])
-    store = runs.open_store(project)
-    with store.begin() as conn:
-        for name, role in (("sam", "supervisor"), ("sue", "supervisor"), ("max", "manager")):
-            store_users.create(conn, name, role=role, password=PASSWORD, actor="setup")
-    store.close()
-    with TestClient(create_app(months), follow_redirects=False) as test_client:
+    roles = {"sam": "supervisor", "sue": "supervisor", "max": "manager"}
+    with dashboard(months, roles) as test_client:
         yield test_client
-
-
-def _hidden(text: str, name: str) -> str:
-    found = re.search(rf'name="{re.escape(name)}" type="hidden" value="([^"]*)"', text) or \
-        re.search(rf'type="hidden" name="{re.escape(name)}" value="([^"]*)"', text)
-    assert found, f"no hidden {name} field in the page"
-    return html.unescape(found.group(1))
-
-
-def _login(client: TestClient, user: str) -> str:
-    form = client.get("/login")
-    done = client.post("/login", data={"username": user, "password": PASSWORD,
-                                       "csrf": _hidden(form.text, "csrf")})
-    assert done.status_code == 303
-    return _hidden(client.get("/overview").text, "csrf")
 
 
 class _EditorForm(HTMLParser):
@@ -132,7 +110,7 @@ def _active(client: TestClient, scheme: str = "tier") -> int:
 
 
 def test_editor_shows_the_active_version(client: TestClient) -> None:
-    _login(client, "sam")
+    login(client, "sam")
     listing = client.get("/schemes")  # the scheme list links each scheme's editor
     assert listing.status_code == 200 and 'href="/schemes/steady"' in listing.text
     fields = _form(client)
@@ -152,7 +130,7 @@ def test_editor_shows_the_active_version(client: TestClient) -> None:
 
 
 def test_check_shows_every_problem_at_its_path(client: TestClient) -> None:
-    _login(client, "sam")
+    login(client, "sam")
     fields = _form(client)
     fields = _as_text(_as_text(fields, 0, "orders_3m >>> 3"), 1, "nope > 1")
     fields["action"] = "check"
@@ -172,7 +150,7 @@ def test_check_shows_every_problem_at_its_path(client: TestClient) -> None:
 
 
 def test_preview_of_a_stricter_gold(client: TestClient) -> None:
-    _login(client, "sam")
+    login(client, "sam")
     fields = _form(client)
     fields.update({"tiers[0].c.0.v": "4", "action": "preview"})
     shown = client.post("/schemes/tier", data=fields)
@@ -188,7 +166,7 @@ def test_preview_of_a_stricter_gold(client: TestClient) -> None:
 
 
 def test_save_conflict_activate_and_diff(client: TestClient) -> None:
-    csrf = _login(client, "sam")
+    csrf = login(client, "sam")
     first, stale = _form(client), _form(client)
     first.update({"tiers[0].c.0.v": "4", "note": "stricter gold", "action": "save"})
     saved = client.post("/schemes/tier", data=first)
@@ -226,7 +204,7 @@ def test_save_conflict_activate_and_diff(client: TestClient) -> None:
 
 
 def test_label_only_edit_updates_texts_not_a_new_version(client: TestClient) -> None:
-    _login(client, "sue")
+    login(client, "sue")
     fields = _form(client)
     fields.update({"tiers[1].label.zh": "银卡", "action": "save"})
     saved = client.post("/schemes/tier", data=fields)
@@ -236,7 +214,7 @@ def test_label_only_edit_updates_texts_not_a_new_version(client: TestClient) -> 
 
 
 def test_manager_reads_but_may_not_edit(client: TestClient) -> None:
-    csrf = _login(client, "max")
+    csrf = login(client, "max")
     page = client.get("/schemes/tier")
     assert page.status_code == 200
     assert re.search(r'<select [^>]*name="tiers\[0\]\.c\.0\.ind"[^>]* disabled>', page.text)
@@ -249,7 +227,7 @@ def test_manager_reads_but_may_not_edit(client: TestClient) -> None:
     assert client.post("/schemes/tier/activate",
                        data={"csrf": csrf, "version": "1"}).status_code == 403
     client.cookies.clear()
-    _login(client, "sam")
+    login(client, "sam")
     fields = _form(client)
     del fields["csrf"]
     fields["action"] = "save"
@@ -284,7 +262,7 @@ def test_other_methods_show_their_own_settings(client: TestClient) -> None:
                                    actor="setup")
         store_schemes.activate(conn, "value", 1, actor="setup",
                                effective_from=store_schemes.FOREVER)
-    _login(client, "sam")
+    login(client, "sam")
     page = client.get("/schemes/value")
     assert page.status_code == 200
     # The method's settings as a form (web/method_forms.py), the definition as JSON below it.
@@ -294,7 +272,7 @@ def test_other_methods_show_their_own_settings(client: TestClient) -> None:
 
 
 def test_add_move_and_remove_tiers_then_save(client: TestClient) -> None:
-    _login(client, "sam")
+    login(client, "sam")
     fields = _form(client)
     assert fields["tiers.count"] == "3" and fields["tiers[2].key"] == "bronze"
     assert fields["fallback"] == "bronze"
@@ -336,7 +314,7 @@ def test_add_move_and_remove_tiers_then_save(client: TestClient) -> None:
 
 
 def test_a_rules_tier_is_made_a_status_in_the_form(client: TestClient) -> None:
-    _login(client, "sam")
+    login(client, "sam")
     fields = _form(client)
     # Every rules tier has the status choice, "no" for the stored tiers (none is a status).
     assert [fields[f"tiers[{i}].status"] for i in range(3)] == ["no", "no", "no"]
@@ -355,7 +333,7 @@ def test_a_rules_tier_is_made_a_status_in_the_form(client: TestClient) -> None:
 
 
 def test_removing_the_fallback_tier_is_reported(client: TestClient) -> None:
-    _login(client, "sam")
+    login(client, "sam")
     fields = _form(client)
     removed = client.post("/schemes/tier", data={**fields, "action": "remove:2"})
     form = _fields(removed.text)
@@ -378,7 +356,7 @@ def test_removing_the_fallback_tier_is_reported(client: TestClient) -> None:
 
 
 def test_go_live_date_schedules_a_version(client: TestClient) -> None:
-    csrf = _login(client, "sam")
+    csrf = login(client, "sam")
     fields = _form(client)
     fields.update({"tiers[0].c.0.v": "4", "action": "save"})
     assert client.post("/schemes/tier", data=fields).status_code == 303
@@ -393,11 +371,17 @@ def test_go_live_date_schedules_a_version(client: TestClient) -> None:
     assert "Run now for" not in page.text  # nothing to run before the go-live date
     assert f"goes live {i18n.date(later)}<" in client.get("/schemes/tier").text  # versions
     assert _active(client) == 1  # still version 1 today
-    zh = client.get(done.headers["location"] + "&lang=zh")
-    assert f"{later.year}年{later.month}月{later.day}日" in zh.text
     bad = client.post("/schemes/tier/activate",
                       data={"csrf": csrf, "version": "2", "go_live": "next week"})
     assert bad.status_code == 400
+    # Refused in the editor: a danger alert that says why, the typed date kept in its form.
+    alert = re.search(r'<div class="alert alert-danger[^"]*" role="alert">(.*?)</div>', bad.text,
+                      re.S)
+    assert alert and "The go-live date 'next week' is not a date" in html.unescape(alert[1])
+    assert 'name="go_live" type="date" min=' in bad.text and 'value="next week"' in bad.text
+    assert _active(client) == 1
+    zh = client.get(done.headers["location"] + "&lang=zh")
+    assert f"{later.year}年{later.month}月{later.day}日" in zh.text
 
 
 def test_weights_and_margin_from_the_form() -> None:

@@ -11,11 +11,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.web.test_pages import PASSWORD, login
-from tierwise.api.app import create_app
+from tests.web.clients import dashboard, login
 from tierwise.services import runs, versions
 from tierwise.services.grading import Project
-from tierwise.store import users as store_users
 
 pytestmark = pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
 EMPTY = re.compile(r'<div class="card tw-empty[^"]*">(.*?)</div>\s*</div>', re.S)
@@ -24,12 +22,7 @@ EMPTY = re.compile(r'<div class="card tw-empty[^"]*">(.*?)</div>\s*</div>', re.S
 @pytest.fixture
 def fresh(months: Path) -> Iterator[TestClient]:
     """The months project with users and nothing graded yet."""
-    store = runs.open_store(Project.open(months))
-    with store.begin() as conn:
-        for name, role in (("sam", "supervisor"), ("max", "manager"), ("aud", "auditor")):
-            store_users.create(conn, name, role=role, password=PASSWORD, actor="setup")
-    store.close()
-    with TestClient(create_app(months), follow_redirects=False) as client:
+    with dashboard(months, {"sam": "supervisor", "max": "manager", "aud": "auditor"}) as client:
         yield client
 
 
@@ -81,3 +74,11 @@ def test_empty_search_approvals_and_access_log(fresh: TestClient, months: Path) 
     assert 'href="/customers?scheme=tier"' in nobody and "Clear the filters" in nobody
     approvals = _empty(fresh.get("/approvals").text)
     assert "No override waits for a decision." in approvals and 'href="/customers"' in approvals
+
+
+def test_run_now_on_a_fresh_project_lists_its_schemes(fresh: TestClient) -> None:
+    """The schemes of tierwise.yaml, never run nor saved in the store, can be run at once."""
+    login(fresh, "sam")
+    page = fresh.get("/runs")
+    assert page.status_code == 200, page.text
+    assert 'name="run.tier"' in page.text and "(not graded yet)" in page.text

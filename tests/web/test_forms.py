@@ -15,29 +15,21 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.web.test_pages import PASSWORD, ROLES, _hidden, _override, login
-from tierwise.api.app import create_app
+from tests.web.clients import ROLES, dashboard, hidden, login
+from tests.web.test_pages import _override
 from tierwise.services import runs
 from tierwise.services.grading import Project
-from tierwise.store import users as store_users
 
 # The pages render the same on either store; the count's query is tested on both in
 # tests/services/test_pending_count.py.
 pytestmark = pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
 
 
-
 @pytest.fixture
 def client(months: Path) -> Iterator[TestClient]:
     project = Project.open(months)
     runs.backfill(project, ["tier", "steady"], [date(2026, 6, 30)])
-    store = runs.open_store(project)
-    with store.begin() as conn:
-        for name, role in ROLES.items():
-            store_users.create(conn, name, role=role, password=PASSWORD, actor="setup")
-        store_users.assign(conn, ["C1", "C2"], "max", actor="setup")
-    store.close()
-    with TestClient(create_app(months), follow_redirects=False) as test_client:
+    with dashboard(months, ROLES, {"max": ["C1", "C2"]}) as test_client:
         yield test_client
 
 
@@ -56,7 +48,7 @@ def test_failed_login_keeps_the_user_name_in_a_danger_alert(client: TestClient) 
     form = client.get("/login")
     assert 'for="login-username"' in form.text and 'id="login-username"' in form.text
     bad = client.post("/login", data={"username": "sam", "password": "wrong horse",
-                                      "csrf": _hidden(form.text)})
+                                      "csrf": hidden(form.text)})
     assert bad.status_code == 403
     assert "Login failed" in _danger(bad.text)
     assert re.search(r'name="username" value="sam"', bad.text)
@@ -98,8 +90,7 @@ def test_editor_check_and_save_errors_in_a_danger_alert(client: TestClient) -> N
               "action": "check"}
     checked = client.post("/schemes/tier", data=fields)
     assert checked.status_code == 422 and "tiers[0].when" in _danger(checked.text)
-    # The builder cannot read it, so it stays as the text typed, in the expression box.
-    assert ">orders_3m &gt;&gt;&gt; 3</textarea>" in checked.text
+    assert ">orders_3m &gt;&gt;&gt; 3</textarea>" in checked.text  # the expression box keeps it
     # Saving from an older version than the latest is a conflict, the edit kept.
     stale = client.post("/schemes/tier", data={**fields, "tiers[0].when": "orders_3m >= 5",
                                                 "base": "0", "action": "save"})

@@ -23,6 +23,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.services.conftest import PROJECT, write_months
+from tests.web.clients import ROLES, add_users, login
 from tierwise import i18n
 from tierwise.api.app import create_app
 from tierwise.demo import write_b2b, write_retail
@@ -31,12 +32,8 @@ from tierwise.services import catalog, runs
 from tierwise.services import overrides as override_service
 from tierwise.services.demo import copy_example
 from tierwise.services.grading import Project
-from tierwise.store import users as store_users
 from tierwise.store.overrides import OverrideRequest
 
-PASSWORD = "correct horse battery staple"
-ROLES = {"ada": "admin", "sam": "supervisor", "sue": "supervisor", "max": "manager",
-         "aud": "auditor"}
 CHINESE = ("zh-Hans", "zh-Hant")
 HEADER = {"zh-Hans": "zh-CN,zh;q=0.9", "zh-Hant": "zh-TW,zh;q=0.9"}
 
@@ -229,10 +226,7 @@ def months_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestC
         project = Project.open(folder)
         runs.backfill(project, ["tier", "steady"], [date(2026, 4, 30), date(2026, 5, 31)])
         store = runs.open_store(project)
-        with store.begin() as conn:
-            for name, role in ROLES.items():
-                store_users.create(conn, name, role=role, password=PASSWORD, actor="setup")
-            store_users.assign(conn, ["C1", "C2"], "max", actor="setup")
+        add_users(store, ROLES, {"max": ["C1", "C2"]})
         # C1 pinned to silver from the last run on (approved by a second person); C4's first
         # order falls out of the window at the next run and the stability policy holds it.
         made = override_service.create(project, OverrideRequest(
@@ -252,16 +246,7 @@ def months_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestC
 def _login(client: TestClient, user: str, lang: str) -> str:
     client.cookies.clear()
     client.headers["Accept-Language"] = HEADER[lang]
-    form = client.get("/login")
-    token = re.search(r'name="csrf" value="([^"]*)"', form.text)
-    assert token
-    done = client.post("/login", data={"username": user, "password": PASSWORD,
-                                       "csrf": token.group(1)})
-    assert done.status_code == 303, done.text
-    page = client.get("/overview")
-    csrf = re.search(r'name="csrf" value="([^"]*)"', page.text)
-    assert csrf
-    return csrf.group(1)
+    return login(client, user)
 
 
 #: (user, path, expected status) of every page; None: the login form, no session.
@@ -501,9 +486,7 @@ def examples(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[tuple[Pr
             project = Project.open(folder)
             runs.backfill(project, list(project.spec.schemes), [date(2026, 6, 30)])
             store = runs.open_store(project)
-            with store.begin() as conn:
-                store_users.create(conn, "ada", role="admin", password=PASSWORD,
-                                   actor="setup")
+            add_users(store, {"ada": "admin"})
             typed = _typed(project, store)
             store.close()
             out.append((project, typed))

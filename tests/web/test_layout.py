@@ -30,9 +30,9 @@ def _t(lang: str, message: str) -> str:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("size", [LAPTOP, TABLET], ids=["laptop", "tablet"])
-def test_no_page_is_wider_than_the_screen(quality_site: dict[str, Site], quality_browser: Any,
+def test_no_page_is_wider_than_the_screen(quality_site: dict[str, Site], browser: Any,
                                           size: tuple[int, int]) -> None:
-    visitor = Visitor(quality_browser, "zh-Hans" if size == TABLET else "en", size)
+    visitor = Visitor(browser, "zh-Hans" if size == TABLET else "en", size)
     wide: list[str] = []
     try:
         for label, url, user, status in pages(quality_site):
@@ -54,8 +54,8 @@ def test_no_page_is_wider_than_the_screen(quality_site: dict[str, Site], quality
 
 @pytest.mark.slow
 def test_the_tablet_menu_opens_from_our_own_script(quality_site: dict[str, Site],
-                                                   quality_browser: Any) -> None:
-    page = quality_browser.new_context(viewport={"width": TABLET[0], "height": TABLET[1]}
+                                                   browser: Any) -> None:
+    page = browser.new_context(viewport={"width": TABLET[0], "height": TABLET[1]}
                                        ).new_page()
     refused: list[str] = []
     page.on("console", lambda m: refused.append(m.text) if "Content Security" in m.text else None)
@@ -75,8 +75,8 @@ def test_the_tablet_menu_opens_from_our_own_script(quality_site: dict[str, Site]
 
 @pytest.mark.slow
 def test_without_scripts_the_tablet_menu_stays_open(quality_site: dict[str, Site],
-                                                    quality_browser: Any) -> None:
-    context = quality_browser.new_context(viewport={"width": TABLET[0], "height": TABLET[1]},
+                                                    browser: Any) -> None:
+    context = browser.new_context(viewport={"width": TABLET[0], "height": TABLET[1]},
                                           java_script_enabled=False)
     page = context.new_page()
     login(page, quality_site["retail"].url, "sam", "en")
@@ -90,8 +90,8 @@ def test_without_scripts_the_tablet_menu_stays_open(quality_site: dict[str, Site
 @pytest.mark.slow
 @pytest.mark.parametrize("lang", ["en", "zh-Hans"])
 def test_tab_reaches_the_skip_link_the_navigation_and_the_languages(
-        quality_site: dict[str, Site], quality_browser: Any, lang: str) -> None:
-    page = quality_browser.new_context(viewport={"width": LAPTOP[0], "height": LAPTOP[1]}
+        quality_site: dict[str, Site], browser: Any, lang: str) -> None:
+    page = browser.new_context(viewport={"width": LAPTOP[0], "height": LAPTOP[1]}
                                        ).new_page()
     base = quality_site["retail"].url
     login(page, base, "ada", lang)

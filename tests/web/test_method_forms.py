@@ -10,14 +10,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.web.test_editor import PASSWORD, _login
-from tierwise.api.app import create_app
+from tests.web.clients import dashboard, login
 from tierwise.demo import write_retail
 from tierwise.services import runs, scheme_admin
 from tierwise.services import versions as version_service
 from tierwise.services.demo import copy_example
 from tierwise.services.grading import Project
-from tierwise.store import users as store_users
 
 SCHEMES = ("value", "rfm", "rfm_cn", "clv", "clusters")
 
@@ -84,21 +82,24 @@ def retail(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-@pytest.fixture
-def client(retail: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
-    monkeypatch.setenv("TIERWISE_STORE_URL", f"sqlite:///{tmp_path / 'store.db'}")
-    project = Project.open(retail)
-    store = runs.open_store(project)
+def every_method(store: Any, project: Project) -> None:
+    """Version 1 of the example's schemes, and a store-only ABC and scorecard scheme: one
+    scheme of each method."""
     for name in SCHEMES:
         version_service.save(store, project, name, actor="setup")
     for key in ("abc", "scorecard"):
         scheme_admin.create(store, project, scheme_admin.NewScheme(f"{key}_s", None, key),
                             actor="setup")
-    with store.begin() as conn:
-        store_users.create(conn, "sam", role="supervisor", password=PASSWORD, actor="setup")
-        store_users.create(conn, "max", role="manager", password=PASSWORD, actor="setup")
+
+
+@pytest.fixture
+def client(retail: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
+    monkeypatch.setenv("TIERWISE_STORE_URL", f"sqlite:///{tmp_path / 'store.db'}")
+    project = Project.open(retail)
+    store = runs.open_store(project)
+    every_method(store, project)
     store.close()
-    with TestClient(create_app(retail), follow_redirects=False) as test_client:
+    with dashboard(retail, {"sam": "supervisor", "max": "manager"}) as test_client:
         yield test_client
 
 
@@ -118,7 +119,7 @@ def _save(client: TestClient, name: str, changes: dict[str, str]) -> Any:
 
 
 def test_every_method_shows_its_settings(client: TestClient) -> None:
-    _login(client, "sam")
+    login(client, "sam")
     expected = {"rfm": {"scores": "5", "segments": "standard11", "recency":
                         "days_since_last_order", "tiers[10].status": "no",
                         "tiers[0].strategy.zh": "奖励和认可；邀请他们写评价、推荐新客户；新品抢先体验。"},
@@ -140,7 +141,7 @@ def test_every_method_shows_its_settings(client: TestClient) -> None:
 
 
 def test_method_settings_save_as_a_new_version(client: TestClient) -> None:
-    _login(client, "sam")
+    login(client, "sam")
     done = _save(client, "rfm", {"tiers[10].status": "yes", "tiers[0].strategy.zh": "新策略"})
     assert done.status_code == 303, done.text
     _active_rfm, latest = _active(client, "rfm")
@@ -164,7 +165,7 @@ def test_method_settings_save_as_a_new_version(client: TestClient) -> None:
 
 
 def test_a_text_only_edit_keeps_the_version(client: TestClient) -> None:
-    _login(client, "sam")
+    login(client, "sam")
     done = _save(client, "clv", {"tiers[1].description.zh-Hant": "其後 15% 的客戶"})
     assert done.status_code == 303 and "same=1" in done.headers["location"]
     active, latest = _active(client, "clv")
@@ -173,7 +174,7 @@ def test_a_text_only_edit_keeps_the_version(client: TestClient) -> None:
 
 
 def test_invalid_settings_are_shown_next_to_their_field(client: TestClient) -> None:
-    _login(client, "sam")
+    login(client, "sam")
     page = _save(client, "clusters", {"k": "3"})  # four tier labels for three clusters
     assert page.status_code == 422
     assert 'message error' in page.text and _active(client, "clusters")[1].number == 1
@@ -183,7 +184,7 @@ def test_invalid_settings_are_shown_next_to_their_field(client: TestClient) -> N
 
 
 def test_a_reader_sees_the_settings_read_only(client: TestClient) -> None:
-    _login(client, "max")
+    login(client, "max")
     page = client.get("/schemes/clv")
     assert page.status_code == 200
     assert 'name="horizon" type="text" step' not in page.text

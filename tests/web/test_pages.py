@@ -11,16 +11,11 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from tierwise.api.app import create_app
+from tests.web.clients import PASSWORD, ROLES, dashboard, hidden, login
 from tierwise.reports import charts
 from tierwise.services import runs
 from tierwise.services.grading import Project
 from tierwise.store import overrides as store_overrides
-from tierwise.store import users as store_users
-
-PASSWORD = "correct horse battery staple"
-ROLES = {"ada": "admin", "sam": "supervisor", "sue": "supervisor", "max": "manager",
-         "aud": "auditor"}
 
 
 @pytest.fixture
@@ -31,29 +26,8 @@ def client(months: Path) -> Iterator[TestClient]:
         "label: Gold", "label: {en: Gold, zh: 金卡}"), encoding="utf-8")
     project = Project.open(months)
     runs.backfill(project, ["tier", "steady"], [date(2026, 5, 31), date(2026, 6, 30)])
-    store = runs.open_store(project)
-    with store.begin() as conn:
-        for name, role in ROLES.items():
-            store_users.create(conn, name, role=role, password=PASSWORD, actor="setup")
-        store_users.assign(conn, ["C1", "C2"], "max", actor="setup")
-    store.close()
-    with TestClient(create_app(months), follow_redirects=False) as test_client:
+    with dashboard(months, ROLES, {"max": ["C1", "C2"]}) as test_client:
         yield test_client
-
-
-def _hidden(html: str, name: str = "csrf") -> str:
-    found = re.search(rf'name="{name}" value="([^"]*)"', html)
-    assert found, f"no hidden {name} field in the page"
-    return found.group(1)
-
-
-def login(client: TestClient, user: str) -> str:
-    """Log in through the form; returns the session's CSRF token from the next page."""
-    form = client.get("/login")
-    done = client.post("/login", data={"username": user, "password": PASSWORD,
-                                       "csrf": _hidden(form.text)})
-    assert done.status_code == 303 and done.headers["location"] == "/overview"
-    return _hidden(client.get("/overview").text)
 
 
 def test_charts_are_svg_and_escape_text() -> None:
@@ -71,7 +45,7 @@ def test_login_form_flow_and_csrf(client: TestClient) -> None:
     assert client.get("/overview").headers["location"] == "/login"
     form = client.get("/login")
     assert form.status_code == 200 and 'name="password"' in form.text
-    token = _hidden(form.text)
+    token = hidden(form.text)
     bad = client.post("/login", data={"username": "sam", "password": "nope", "csrf": token})
     assert bad.status_code == 403 and "Login failed" in bad.text
     # No token (or a wrong one) is refused before the password is even checked.
@@ -101,7 +75,8 @@ def test_overview_shows_mix_trend_and_moves(client: TestClient) -> None:
     assert ">May 31</text>" in text and ">Jun 30</text>" in text  # the trend's x axis
     assert "Moves since the previous run" in text and "not graded" in text
     # 5 customers in all (months fixture), shown in the total row.
-    assert re.search(r'Total</th><th class="text-end">5<', text)
+    assert re.search(r'Total</th><td class="text-end fw-bold">5<', text)
+    assert not re.search(r"<th[^>]*></th>", text)  # every header cell names its column or row
     # Value (spend_3m) of the gold customer C1: 3 orders x 100 = 300.00, all the value there is.
     assert '<td class="text-end">300.00</td><td class="text-end">100.0%</td>' in text
     assert client.get("/overview", params={"scheme": "nope"}).status_code == 404
@@ -151,7 +126,7 @@ def test_manager_sees_only_assigned_customers(client: TestClient) -> None:
     # The overview adds the mix of their own two customers; C1 is gold with 300.00 of value.
     own = client.get("/overview", params={"scheme": "tier"}).text
     mine = own.split('<table class="table table-sm table-hover own">')[1].split("</table>")[0]
-    assert re.search(r'Total</th><th class="text-end">2<', mine)
+    assert re.search(r'Total</th><td class="text-end fw-bold">2<', mine)
     assert re.search(r'>Gold</a></td><td class="text-end">1</td><td class="text-end">50.0%'
                      r'</td><td class="text-end">300.00</td>', mine)
     assert "count every customer of the book" in own
@@ -217,7 +192,7 @@ def test_approvals_by_another_supervisor_not_the_author(client: TestClient) -> N
     assert "key account" in mgr.text and 'name="action"' not in mgr.text
     client.cookies.clear()
     csrf = login(client, "sue")
-    assert _hidden(client.get("/approvals").text, "revision") == revision
+    assert hidden(client.get("/approvals").text, "revision") == revision
     done = client.post(f"/approvals/{override_id}",
                        data={"csrf": csrf, "action": "approve", "revision": revision,
                              "note": "ok"})

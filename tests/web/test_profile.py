@@ -11,12 +11,10 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.web.test_pages import PASSWORD, _hidden, login
-from tierwise.api.app import create_app
+from tests.web.clients import dashboard, hidden, login
 from tierwise.services import runs
 from tierwise.services.grading import Project
 from tierwise.store import overrides as store_overrides
-from tierwise.store import users as store_users
 
 ROLES = {"sam": "supervisor", "sue": "supervisor", "max": "manager", "aud": "auditor"}
 CUSTOMERS = """
@@ -44,20 +42,14 @@ def client(months: Path) -> Iterator[TestClient]:
         "C5,E,2,\n", encoding="utf-8")
     project = Project.open(months)
     runs.backfill(project, ["tier", "steady"], [date(2026, 5, 31), date(2026, 6, 30)])
-    store = runs.open_store(project)
-    with store.begin() as conn:
-        for name, role in ROLES.items():
-            store_users.create(conn, name, role=role, password=PASSWORD, actor="setup")
-        store_users.assign(conn, ["C1", "C2"], "max", actor="setup")
-    store.close()
-    with TestClient(create_app(months), follow_redirects=False) as test_client:
+    with dashboard(months, ROLES, {"max": ["C1", "C2"]}) as test_client:
         yield test_client
 
 
 def _form(page: str) -> dict[str, str]:
     """The override form's fields as the page fills them in."""
     form = page.split('class="card mt-3 override-form"', 1)[1].split("</form>", 1)[0]
-    return {"csrf": _hidden(form), "scheme": _hidden(form, "scheme"),
+    return {"csrf": hidden(form), "scheme": hidden(form, "scheme"),
             "valid_from": re.search(r'name="valid_from" type="date" value="([^"]*)"',
                                     form).group(1)}  # type: ignore[union-attr]
 

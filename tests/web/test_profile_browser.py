@@ -7,15 +7,15 @@ from typing import Any
 
 import pytest
 
-from tests.web.test_browser import _login, _shot, _words, browser, server  # noqa: F401
+from tests.web.browsing import login, shot, words
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("lang", ["en", "zh-Hans"])
-def test_reclassify_and_see_the_new_class(server: str, browser: Any, lang: str) -> None:  # noqa: F811
-    t = _words(lang)
+def test_reclassify_and_see_the_new_class(server: str, browser: Any, lang: str) -> None:
+    t = words(lang)
     page = browser.new_page(viewport={"width": 1280, "height": 900})
-    _login(page, server, "sam", lang)
+    login(page, server, "sam", lang)
     page.goto(f"{server}/customers/C3?scheme=tier")
     card = page.locator(".scheme-class[data-scheme='tier']")
     assert "Bronze" in card.inner_text()
@@ -33,5 +33,5 @@ def test_reclassify_and_see_the_new_class(server: str, browser: Any, lang: str) 
     assert "Gold" in card.inner_text() and "opened a corporate account" in card.inner_text()
     # No horizontal scrolling at 1,280 px.
     assert page.evaluate("document.documentElement.scrollWidth") <= 1280
-    _shot(page, f"profile-{lang}")
+    shot(page, f"profile-{lang}")
     page.close()

@@ -9,13 +9,12 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from tests.web.test_pages import PASSWORD, client, login  # noqa: F401
-from tierwise.api.app import create_app
+from tests.web.clients import dashboard, login
+from tests.web.test_pages import client  # noqa: F401
 from tierwise.reports.colours import tier_colours
-from tierwise.services import catalog, runs
+from tierwise.services import catalog
 from tierwise.services import versions as version_service
 from tierwise.services.grading import Project
-from tierwise.store import users as store_users
 
 
 def _customer_ids(page: str) -> set[str]:
@@ -90,17 +89,8 @@ def test_the_api_summary(client: TestClient) -> None:  # noqa: F811
     assert client.get("/api/v1/schemes/nope/summary").status_code == 404
 
 
-def _app_with_users(folder: Path) -> TestClient:
-    project = Project.open(folder)
-    store = runs.open_store(project)
-    with store.begin() as conn:
-        store_users.create(conn, "sam", role="supervisor", password=PASSWORD, actor="setup")
-    store.close()
-    return TestClient(create_app(folder), follow_redirects=False)
-
-
 def test_empty_states_name_the_next_step(months: Path) -> None:
-    with _app_with_users(months) as fresh:
+    with dashboard(months, {"sam": "supervisor"}) as fresh:
         login(fresh, "sam")
         page = fresh.get("/overview").text
         assert 'href="/new-scheme"' in page and "No scheme yet" in page

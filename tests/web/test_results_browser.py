@@ -7,15 +7,15 @@ from typing import Any
 
 import pytest
 
-from tests.web.test_browser import _login, browser, server  # noqa: F401
+from tests.web.browsing import login
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("lang", ["en", "zh-Hans"])
-def test_clicking_a_bar_lists_its_customers(server: str, browser: Any,  # noqa: F811
+def test_clicking_a_bar_lists_its_customers(server: str, browser: Any,
                                             lang: str) -> None:
     page = browser.new_page(viewport={"width": 1280, "height": 900})
-    _login(page, server, "sam", lang)
+    login(page, server, "sam", lang)
     page.goto(f"{server}/overview?scheme=tier")
     # No horizontal overflow at a 1,280 px laptop width.
     assert page.evaluate("document.documentElement.scrollWidth") <= 1280

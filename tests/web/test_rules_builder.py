@@ -7,7 +7,8 @@ import re
 
 from fastapi.testclient import TestClient
 
-from tests.web.test_editor import _fields, _form, _login, _when, client
+from tests.web.clients import login
+from tests.web.test_editor import _fields, _form, _when, client
 from tierwise.store import schemes as store_schemes
 from tierwise.web import rules_form
 
@@ -27,7 +28,7 @@ def _press(client: TestClient, form: dict[str, str], action: str) -> dict[str, s
 
 
 def test_rows_built_without_javascript_are_saved_as_canonical_text(client: TestClient) -> None:
-    _login(client, "sam")
+    login(client, "sam")
     form = _form(client)
     assert form["tiers[0].c.join"] == "and" and form["tiers[0].c.0.ind"] == "orders_3m"
     form = _press(client, form, "add_group:0:")  # an OR group with one empty row
@@ -44,7 +45,7 @@ def test_rows_built_without_javascript_are_saved_as_canonical_text(client: TestC
 
 
 def test_rows_that_cannot_be_read_are_reported_where_they_are(client: TestClient) -> None:
-    _login(client, "sam")
+    login(client, "sam")
     form = _form(client)
     form = _press(client, form, "add_row:0:")
     form.update({"tiers[0].c.0.v": "5,0", "tiers[0].c.1.ind": "", "action": "save"})
@@ -61,7 +62,7 @@ def test_rows_that_cannot_be_read_are_reported_where_they_are(client: TestClient
 
 
 def test_remove_and_switch_between_rows_and_text(client: TestClient) -> None:
-    _login(client, "sam")
+    login(client, "sam")
     form = _press(client, _form(client), "add_row:0:")
     form.update({"tiers[0].c.1.ind": "spend_3m", "tiers[0].c.1.op": "<", "tiers[0].c.1.v": "¥800"})
     form = _press(client, form, "remove:0:0")
@@ -84,7 +85,7 @@ def test_remove_and_switch_between_rows_and_text(client: TestClient) -> None:
 def test_count_button_shows_counts_gaps_and_overlaps(client: TestClient) -> None:
     # As of 2026-06-30 (tests/services/conftest.py) only C1 has orders in the last 3 months
     # (3 of them, spend 300); C2 to C5 have none.
-    _login(client, "sam")
+    login(client, "sam")
     form = _form(client)
     form.update({"tiers[1].c.0.v": "0", "tiers[1].c.0.op": ">"})  # silver: orders_3m > 0
     shown = client.post("/schemes/tier", data={**form, "action": "count"})
@@ -100,7 +101,7 @@ def test_count_button_shows_counts_gaps_and_overlaps(client: TestClient) -> None
 
 
 def test_count_endpoint_answers_json_for_the_script(client: TestClient) -> None:
-    csrf = _login(client, "sam")
+    csrf = login(client, "sam")
     form = _form(client)
     form.update({"tiers[0].c.0.v": "1"})
     got = client.post("/schemes/tier/count", data=form)
@@ -120,7 +121,7 @@ def test_count_endpoint_answers_json_for_the_script(client: TestClient) -> None:
     missing = client.post("/schemes/nope/count", data=form)
     assert missing.status_code == 404 and missing.json()["kind"] == "info"
     client.cookies.clear()
-    _login(client, "max")  # a manager may read the scheme, not edit or count it
+    login(client, "max")  # a manager may read the scheme, not edit or count it
     form["csrf"] = _form(client)["csrf"]
     refused = client.post("/schemes/tier/count", data=form)
     assert refused.status_code == 403 and refused.json()["error"]
@@ -128,7 +129,7 @@ def test_count_endpoint_answers_json_for_the_script(client: TestClient) -> None:
 
 
 def test_descriptions_and_strategies_in_three_languages(client: TestClient) -> None:
-    _login(client, "sam")
+    login(client, "sam")
     form = _form(client)
     assert form["tiers[0].description.en"] == "" and "tiers[0].strategy.zh-Hant" in form
     form.update({"tiers[0].description.en": "Orders every month",

@@ -17,40 +17,19 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tierwise.api.app import create_app
+from tests.web.clients import dashboard, login
 from tierwise.services import audit_trail, runs
 from tierwise.services import versions as version_service
 from tierwise.services.grading import Project
-from tierwise.store import users as store_users
-
-PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture
 def client(months: Path) -> Iterator[TestClient]:
     project = Project.open(months)
     runs.backfill(project, ["tier", "steady"], [date(2026, 5, 31), date(2026, 6, 30)])
-    store = runs.open_store(project)
-    with store.begin() as conn:
-        for name, role in (("sam", "supervisor"), ("max", "manager"), ("aud", "auditor")):
-            store_users.create(conn, name, role=role, password=PASSWORD, actor="setup")
-    store.close()
-    with TestClient(create_app(months), follow_redirects=False) as test_client:
+    roles = {"sam": "supervisor", "max": "manager", "aud": "auditor"}
+    with dashboard(months, roles) as test_client:
         yield test_client
-
-
-def _csrf(text: str) -> str:
-    found = re.search(r'name="csrf" value="([^"]*)"', text)
-    assert found, "no csrf field in the page"
-    return html.unescape(found.group(1))
-
-
-def _login(client: TestClient, user: str) -> str:
-    form = client.get("/login")
-    done = client.post("/login", data={"username": user, "password": PASSWORD,
-                                       "csrf": _csrf(form.text)})
-    assert done.status_code == 303
-    return _csrf(client.get("/overview").text)
 
 
 def _finished(client: TestClient, location: str) -> dict[str, Any]:
@@ -74,7 +53,7 @@ def _start(client: TestClient, csrf: str, **fields: str) -> str:
 
 
 def test_run_now_then_skipped_then_forced(client: TestClient, months: Path) -> None:
-    csrf = _login(client, "sam")
+    csrf = login(client, "sam")
     page = client.get("/runs")
     assert page.status_code == 200
     # The schemes as checkboxes, the project's as-of date filled in, force explained.
@@ -122,7 +101,7 @@ def test_run_now_then_skipped_then_forced(client: TestClient, months: Path) -> N
 
 def test_forced_rerun_after_activation_changes_the_grades(client: TestClient,
                                                           months: Path) -> None:
-    csrf = _login(client, "sam")
+    csrf = login(client, "sam")
     project = Project.open(months)
     store = runs.open_store(project)
     spec = version_service.listing(store, "tier")[0][0].spec
@@ -150,7 +129,7 @@ def test_forced_rerun_after_activation_changes_the_grades(client: TestClient,
 
 
 def test_a_failed_run_says_why_in_the_users_language(client: TestClient, months: Path) -> None:
-    csrf = _login(client, "sam")
+    csrf = login(client, "sam")
     orders = months / "orders.csv"
     orders.write_text(orders.read_text(encoding="utf-8") + "X1,C1,2026-06-20,lots\n",
                       encoding="utf-8")
@@ -165,7 +144,7 @@ def test_a_failed_run_says_why_in_the_users_language(client: TestClient, months:
 
 
 def test_bad_input_keeps_the_form_and_roles_are_checked(client: TestClient) -> None:
-    csrf = _login(client, "sam")
+    csrf = login(client, "sam")
     nothing = client.post("/runs", data={"csrf": csrf, "as_of": "2026-06-30"})
     assert nothing.status_code == 422 and "Tick at least one scheme to run." in nothing.text
     assert 'class="alert alert-danger message error"' in nothing.text
@@ -179,7 +158,7 @@ def test_bad_input_keeps_the_form_and_roles_are_checked(client: TestClient) -> N
     assert client.get("/runs/jobs/nope/status").status_code == 404
     for user in ("max", "aud"):
         other = TestClient(client.app, follow_redirects=False)
-        other_csrf = _login(other, user)
+        other_csrf = login(other, user)
         assert other.get("/runs").status_code == 403
         assert other.post("/runs", data={"csrf": other_csrf, "run.tier": "1"}).status_code == 403
 
@@ -190,7 +169,7 @@ def test_job_and_schedule_pages_in_chinese(client: TestClient, months: Path, lan
     from tierwise.services import schedules as schedule_service
 
     client.cookies.set("tw_lang", lang)
-    csrf = _login(client, "sam")
+    csrf = login(client, "sam")
     typed = Typed(names={"sam", "tier", "steady", "gold", "silver", "bronze", "Gold", "Silver",
                          "Bronze"})
     problems: list[str] = []

@@ -11,22 +11,16 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.web.test_runs import PASSWORD, _csrf, _login
-from tierwise.api.app import create_app
+from tests.web.clients import dashboard, hidden, login
 from tierwise.services import runs
 from tierwise.services import schedules as schedule_service
 from tierwise.services.grading import Project
-from tierwise.store import users as store_users
 
 
 @pytest.fixture
 def client(months: Path) -> Iterator[TestClient]:
-    store = runs.open_store(Project.open(months))
-    with store.begin() as conn:
-        for name, role in (("sam", "supervisor"), ("max", "manager")):
-            store_users.create(conn, name, role=role, password=PASSWORD, actor="setup")
-    store.close()
-    with TestClient(create_app(months, scheduler=False), follow_redirects=False) as test_client:
+    with dashboard(months, {"sam": "supervisor", "max": "manager"},
+                   scheduler=False) as test_client:
         yield test_client
 
 
@@ -37,7 +31,7 @@ def _row(text: str, name: str) -> str:
 
 
 def test_add_change_pause_resume_delete(client: TestClient, months: Path) -> None:
-    csrf = _login(client, "sam")
+    csrf = login(client, "sam")
     empty = client.get("/schedules")
     assert empty.status_code == 200 and "No schedule yet." in empty.text
     assert 'name="run.tier"' in empty.text and "Time of day (UTC)" in empty.text
@@ -77,7 +71,7 @@ def test_add_change_pause_resume_delete(client: TestClient, months: Path) -> Non
 
 
 def test_bad_input_keeps_the_form_and_roles_are_checked(client: TestClient) -> None:
-    csrf = _login(client, "sam")
+    csrf = login(client, "sam")
     bad = client.post("/schedules", data={"csrf": csrf, "name": "nightly", "run.tier": "1",
                                           "cadence": "daily", "at": "25:00"})
     assert bad.status_code == 422 and "is not HH:MM" in bad.text
@@ -87,7 +81,7 @@ def test_bad_input_keeps_the_form_and_roles_are_checked(client: TestClient) -> N
     assert none.status_code == 422 and "at least one scheme" in none.text
     assert client.post("/schedules", data={"name": "x"}).status_code == 403  # no CSRF token
     manager = TestClient(client.app, follow_redirects=False)
-    other = _login(manager, "max")
+    other = login(manager, "max")
     assert manager.get("/schedules").status_code == 403
     assert manager.post("/schedules", data={"csrf": other, "name": "x", "run.tier": "1",
                                             "cadence": "daily", "at": "01:00"}
@@ -95,7 +89,7 @@ def test_bad_input_keeps_the_form_and_roles_are_checked(client: TestClient) -> N
 
 
 def test_the_page_shows_how_the_last_run_ended(client: TestClient, months: Path) -> None:
-    _login(client, "sam")
+    login(client, "sam")
     project = Project.open(months)
     store = runs.open_store(project)
     schedule_service.add(store, project, "month-end", schedule_service.Settings(["tier"]),
@@ -107,4 +101,4 @@ def test_the_page_shows_how_the_last_run_ended(client: TestClient, months: Path)
     store.close()
     row = _row(client.get("/schedules").text, "month-end")
     assert "failed" in row and "as of Jun 30, 2026" in row and "lots" in row
-    assert _csrf(client.get("/schedules").text)
+    assert hidden(client.get("/schedules").text)

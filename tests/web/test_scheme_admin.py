@@ -11,11 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.web import test_editor
-from tests.web.test_editor import PASSWORD, _login
-from tierwise.api.app import create_app
-from tierwise.services import runs
-from tierwise.services.grading import Project
-from tierwise.store import users as store_users
+from tests.web.clients import dashboard, login
 
 client = test_editor.client  # the months project, two runs, supervisors sam and sue, manager max
 
@@ -33,7 +29,7 @@ def _value(text: str, field: str) -> str:
 
 
 def test_the_list_shows_each_scheme_with_its_facts_and_actions(client: TestClient) -> None:
-    _login(client, "sam")
+    login(client, "sam")
     page = client.get("/schemes")
     assert page.status_code == 200
     row = re.search(r"<tr>\s*<td><a href=\"/schemes/tier\">.*?</tr>", page.text, re.S)
@@ -48,7 +44,7 @@ def test_the_list_shows_each_scheme_with_its_facts_and_actions(client: TestClien
 
 
 def test_a_manager_reads_the_list_without_actions(client: TestClient) -> None:
-    _login(client, "max")
+    login(client, "max")
     page = client.get("/schemes")
     assert page.status_code == 200 and 'href="/schemes/tier"' in page.text
     assert "/new-scheme" not in page.text and "/retire" not in page.text
@@ -56,7 +52,7 @@ def test_a_manager_reads_the_list_without_actions(client: TestClient) -> None:
 
 
 def test_create_from_a_template_then_edit_it(client: TestClient) -> None:
-    csrf = _login(client, "sam")
+    csrf = login(client, "sam")
     form = client.get("/new-scheme")
     assert form.status_code == 200 and 'value="retail_value"' in form.text
     # The months project lacks the retail indicators: the page says which to add.
@@ -73,7 +69,7 @@ def test_create_from_a_template_then_edit_it(client: TestClient) -> None:
 
 @pytest.mark.parametrize("name", ["1bad", "a/b", "x" * 65, ""])
 def test_an_invalid_key_keeps_what_was_typed(client: TestClient, name: str) -> None:
-    csrf = _login(client, "sam")
+    csrf = login(client, "sam")
     page = client.post("/new-scheme", data={"csrf": csrf, "name": name, "title": "Mine 我的",
                                             "template": "blank"})
     assert page.status_code == 422
@@ -84,7 +80,7 @@ def test_an_invalid_key_keeps_what_was_typed(client: TestClient, name: str) -> N
 
 def test_taken_keys_and_unfit_templates_are_refused_in_a_danger_alert(client: TestClient
                                                                        ) -> None:
-    csrf = _login(client, "sam")
+    csrf = login(client, "sam")
     taken = client.post("/new-scheme", data={"csrf": csrf, "name": "tier", "template": "blank"})
     assert taken.status_code == 409 and "tierwise.yaml" in _danger(taken.text)
     unfit = client.post("/new-scheme", data={"csrf": csrf, "name": "abc1", "template": "abc"})
@@ -93,7 +89,7 @@ def test_taken_keys_and_unfit_templates_are_refused_in_a_danger_alert(client: Te
 
 
 def test_duplicate_and_rename(client: TestClient) -> None:
-    csrf = _login(client, "sam")
+    csrf = login(client, "sam")
     manage = client.get("/schemes/tier/manage")
     assert manage.status_code == 200 and "runs and history reference it" in manage.text
     bad = client.post("/schemes/tier/duplicate", data={"csrf": csrf, "new_name": "no way",
@@ -113,7 +109,7 @@ def test_duplicate_and_rename(client: TestClient) -> None:
 
 
 def test_retire_hides_and_restore_shows_again(client: TestClient) -> None:
-    csrf = _login(client, "sam")
+    csrf = login(client, "sam")
     done = client.post("/schemes/steady/retire", data={"csrf": csrf, "action": "retire"})
     assert done.status_code == 303
     shown = client.get(done.headers["location"])  # the list with the retired schemes
@@ -128,31 +124,27 @@ def test_retire_hides_and_restore_shows_again(client: TestClient) -> None:
 
 
 def test_forms_need_the_role_and_the_token(client: TestClient) -> None:
-    csrf = _login(client, "max")
+    csrf = login(client, "max")
     for url in ("/schemes/tier/retire", "/schemes/tier/rename", "/schemes/tier/duplicate",
                 "/new-scheme"):
         refused = client.post(url, data={"csrf": csrf, "new_name": "z", "name": "z",
                                          "title": "z", "action": "retire"})
         assert refused.status_code == 403, url
-    _login(client, "sam")
+    login(client, "sam")
     assert client.post("/schemes/tier/retire", data={"action": "retire"}).status_code == 403
     assert client.post("/schemes/nope/retire",
-                       data={"csrf": _login(client, "sam"), "action": "retire"}
+                       data={"csrf": login(client, "sam"), "action": "retire"}
                        ).status_code == 404
 
 
 @pytest.fixture
 def empty(months: Path) -> Iterator[TestClient]:
-    store = runs.open_store(Project.open(months))
-    with store.begin() as conn:
-        store_users.create(conn, "sam", role="supervisor", password=PASSWORD, actor="setup")
-    store.close()
-    with TestClient(create_app(months), follow_redirects=False) as test_client:
+    with dashboard(months, {"sam": "supervisor"}) as test_client:
         yield test_client
 
 
 def test_an_empty_store_says_what_to_do(empty: TestClient) -> None:
-    _login(empty, "sam")
+    login(empty, "sam")
     page = empty.get("/schemes")
     assert page.status_code == 200
     assert "tierwise run --all" in page.text and 'href="/new-scheme"' in page.text

@@ -3,26 +3,19 @@ scheme is made from a template and opened."""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
-from tests.web import test_browser, test_method_forms
-from tests.web.test_browser import PASSWORD, _login
-from tests.web.test_method_forms import SCHEMES
-from tierwise.api.app import create_app
-from tierwise.services import runs, scheme_admin
+from tests.web import test_method_forms
+from tests.web.browsing import login, served
+from tests.web.test_method_forms import SCHEMES, every_method
+from tierwise.services import runs
 from tierwise.services import versions as version_service
 from tierwise.services.grading import Project
-from tierwise.store import users as store_users
 
-browser = test_browser.browser
 retail = test_method_forms.retail  # the retail example with 200 customers (module-wide)
 
 
@@ -31,11 +24,7 @@ def server(retail: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Ite
     monkeypatch.setenv("TIERWISE_STORE_URL", f"sqlite:///{tmp_path / 'store.db'}")
     project = Project.open(retail)
     store = runs.open_store(project)
-    for name in SCHEMES:
-        version_service.save(store, project, name, actor="setup")
-    for key in ("abc", "scorecard"):
-        scheme_admin.create(store, project, scheme_admin.NewScheme(f"{key}_s", None, key),
-                            actor="setup")
+    every_method(store, project)
     # A second version of each method whose diff holds long JSON (whole tier lists).
     for name in ("clv", "rfm", "value"):
         with store.read() as tx:
@@ -50,28 +39,16 @@ def server(retail: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Ite
             spec["tiers"].insert(0, {"key": "top", "when": " and ".join(
                 f"orders_12m >= {n}" for n in range(1, 30))})
         version_service.save_edit(store, project, name, spec, actor="setup", base=1)
-    with store.begin() as conn:
-        store_users.create(conn, "sam", role="supervisor", password=PASSWORD, actor="setup")
     store.close()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(create_app(retail), host="127.0.0.1", port=port,
-                                        log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    while not srv.started:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=30)
+    with served(retail, {"sam": "supervisor"}) as url:
+        yield url
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("lang", ["en", "zh-Hans"])
 def test_every_scheme_page_fits_a_laptop_screen(server: str, browser: Any, lang: str) -> None:
     page = browser.new_page(viewport={"width": 1280, "height": 900})
-    _login(page, server, "sam", lang)
+    login(page, server, "sam", lang)
     for name in (*SCHEMES, "abc_s", "scorecard_s", "value?diff=2", "clv?diff=2",
                  "rfm?diff=2"):
         page.goto(f"{server}/schemes/{name}")
@@ -87,7 +64,7 @@ def test_every_scheme_page_fits_a_laptop_screen(server: str, browser: Any, lang:
 @pytest.mark.slow
 def test_create_a_scheme_from_a_template_in_the_browser(server: str, browser: Any) -> None:
     page = browser.new_page(viewport={"width": 1280, "height": 900})
-    _login(page, server, "sam", "en")
+    login(page, server, "sam", "en")
     page.goto(f"{server}/schemes")
     page.click("a[href='/new-scheme']")
     page.fill("#new-name", "bad key")
@@ -100,7 +77,8 @@ def test_create_a_scheme_from_a_template_in_the_browser(server: str, browser: An
     page.fill("#new-name", "shop_value")
     page.click("form[action='/new-scheme'] button[type=submit]")
     page.wait_for_url("**/schemes/shop_value?created=1")
-    assert page.input_value(".builder[data-tier='0'] .builder-text") == "orders_12m >= 10 and spend_12m >= 10000"
+    assert page.input_value(".builder[data-tier='0'] .builder-text") == (
+        "orders_12m >= 10 and spend_12m >= 10000")
     page.goto(f"{server}/schemes")
     assert "Shop value" in page.inner_text("table")
     page.close()

@@ -17,11 +17,22 @@ from tierwise import expr
 from tierwise.expr.ast import Between, Compare, InList, IsNull, Logical, Name, Node, Not
 from tierwise.expr.render import precedence
 from tierwise.expr.text import sentence
-from tierwise.i18n import _, current
+from tierwise.i18n import N_, _, current
 
 _LABELS: ContextVar[Mapping[str, str] | None] = ContextVar("tierwise_indicator_labels",
                                                           default=None)
 #: Comparison operators as Chinese readers write them.
+#: Each method's name for people (``method:`` in a scheme), to translate with ``_``.
+METHOD_NAMES = {"rules": N_("rules"), "scorecard": N_("scorecard"), "rfm": N_("RFM segments"),
+                "abc": N_("ABC analysis (share of value)"), "cluster": N_("clusters"),
+                "clv": N_("customer lifetime value"), "model": N_("prediction model")}
+
+
+def method_name(method: str) -> str:
+    """The method's name in the reader's language; an unknown method keeps its code."""
+    return _(METHOD_NAMES[method]) if method in METHOD_NAMES else method
+
+
 _SYMBOLS = {">=": "≥", "<=": "≤", "==": "=", "!=": "≠", ">": ">", "<": "<"}
 
 

@@ -185,10 +185,11 @@ def tier_bars(rows: Sequence[TierBar], *, title: str, legend: tuple[str, str],
     span = width - left - right
     top = max([r.share for r in rows] + [r.value_share or 0.0 for r in rows]) or 1.0
     height = 24 + row * len(rows)
-    # Bars with links are a group of links, not one image: an image may not hold controls.
+    # An image has no interactive parts: with links inside, the chart is a group of them.
     role = "group" if any(r.href for r in rows) else "img"
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="{role}" '
-             f'font-size="{FONT}" width="{width}" height="{height}" viewBox="0 0 {width} {height}">',
+             f'aria-label="{_text(title)}" font-size="{FONT}" width="{width}" height="{height}" '
+             f'viewBox="0 0 {width} {height}">',
              f"<title>{_text(title)}</title>",
              '<defs><pattern id="tw-hatch" width="4" height="4" patternUnits="userSpaceOnUse">'
              '<path d="M0,4 L4,0" stroke="#fff" stroke-width="1.2"/></pattern></defs>',

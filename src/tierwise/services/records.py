@@ -8,6 +8,7 @@ module is where an edge finds their types.
 from __future__ import annotations
 
 from tierwise.methods.rules import RuleAnalysis
+from tierwise.methods.wording import METHOD_NAMES
 from tierwise.store import Store
 from tierwise.store.audit import AuditEvent, AuditReport
 from tierwise.store.overrides import PENDING, STATUS_NAMES, Override
@@ -16,6 +17,7 @@ from tierwise.store.schemes import Activation, Version
 from tierwise.store.users import Session, Token, User
 
 __all__ = [
+    "METHOD_NAMES",
     "PENDING",
     "STATUS_NAMES",
     "Activation",

@@ -42,7 +42,8 @@ def build(scheme: str, spec: SchemeSpec, indicators: Mapping[str, IndicatorSpec]
     return Standard(
         lang=lang, title=_("Customer classification standard: {scheme}").format(scheme=label),
         scheme=scheme, scheme_label=label, description=spec.description,
-        method=(_("Method: {method}.").format(method=spec.method), *criteria.method),
+        method=(_("Method: {method}.").format(method=wording.method_name(spec.method)),
+                *criteria.method),
         classes=_classes(spec, criteria.tiers, facts.counts), policy=policy,
         indicators=listed, facts=facts)
 

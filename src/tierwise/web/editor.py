@@ -214,13 +214,6 @@ def problems_of(exc: SpecError, name: str) -> list[tuple[str, str]]:
     return out
 
 
-def _day(request: Request, name: str) -> date | None:
-    try:
-        return date.fromisoformat(request.query_params.get(name, ""))
-    except ValueError:
-        return None
-
-
 def _versions(request: Request, name: str) -> tuple[list[Version], Version | None]:
     catalog.require_scheme(store_of(request), name)
     return catalog.versions(store_of(request), name)
@@ -232,7 +225,8 @@ class Edit:
 
     ``form`` keeps what the user typed (None: the active version's values); ``base`` is the
     version the edit started from; then the problems a check found, whether it was checked, a
-    preview of its impact, a message, and the page's status.
+    preview of its impact, a message, and the page's status; ``activation`` is a refused
+    activation's version and go-live date as typed, shown again in that version's form.
     """
 
     form: dict[str, str] | None = None
@@ -243,6 +237,7 @@ class Edit:
     message: str | None = None
     status: int = 200
     counts: DraftCounts | None = None
+    activation: tuple[int, str] | None = None
 
 
 def _page(request: Request, who: Viewer, name: str, edit: Edit | None = None) -> Response:
@@ -310,8 +305,7 @@ def _page(request: Request, who: Viewer, name: str, edit: Edit | None = None) ->
         indicator_labels=pages.indicator_labels(project_of(request)), message=edit.message, versions=list(reversed(found)),
         activations=activations, compare=compare, differences=differences,
         saved=by_number.get(saved), same=request.query_params.get("same") == "1",
-        activated=request.query_params.get("activated"),
-        scheduled=request.query_params.get("scheduled"), on=_day(request, "on"),
+        tried=edit.activation,
         url=_url(name), **rules_form.page_context(project_of(request), method, values, count,
                                                   posted=form is not None, counts=edit.counts))
 
@@ -410,15 +404,26 @@ def activate_version(name: str, request: Request, post: Posted) -> Response:
     user, csrf, form = post.user, post.csrf, post.form
     try:
         number = int(form.get("version", ""))
-        go_live = date.fromisoformat(form["go_live"]) if form.get("go_live") else None
     except ValueError:
         return bad_form(request, post)
+    typed = form.get("go_live", "").strip()[:40]
     try:
         access.require(user, access.EDIT_SCHEMES)
         _versions(request, name)
+    except TierwiseError as exc:
+        return error_page(request, exc, user=user, csrf=csrf)
+    refused = Edit(activation=(number, typed), status=400)
+    try:
+        go_live = date.fromisoformat(typed) if typed else None
+    except ValueError:
+        text = _("{what} {value} is not a date; pick one in the calendar or type it as "
+                 "YYYY-MM-DD").format(what=_("The go-live date"), value=repr(typed))
+        return _page(request, post, name, replace(refused, message=text))
+    try:
         done = version_service.activate(store_of(request), name, number, actor=user.username,
                                         effective_from=go_live)
     except TierwiseError as exc:
-        return error_page(request, exc, user=user, csrf=csrf)
+        return _page(request, post, name, replace(
+            refused, message=message_of(exc), status=status_of(exc, otherwise=422)[0]))
     query = urlencode({"scheme": name, "activated": done.version})
     return RedirectResponse(f"/runs?{query}", status_code=303)

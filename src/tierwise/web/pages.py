@@ -21,7 +21,7 @@ from tierwise.errors import EngineError, QueryTimeout, TierwiseError
 from tierwise.http.clients import store_of
 from tierwise.http.language import LANG_COOKIE, picked_language
 from tierwise.i18n import _
-from tierwise.services import access, catalog
+from tierwise.services import access, catalog, scheme_admin
 from tierwise.services import overrides as override_service
 from tierwise.services.grading import Project
 from tierwise.services.records import Store, User
@@ -77,11 +77,28 @@ def render(request: Request, template: str, *, user: User | None = None, csrf: s
     waiting = override_service.pending_count(store_of(request), user) if user else 0
     html = environment().get_template(template).render(
         lang=lang, user=user, csrf=csrf, switch=switch, path=request.url.path,
-        waiting=waiting, **context)
+        waiting=waiting, scheme_title=_SchemeTitles(request), **context)
     response = HTMLResponse(html, status_code=status)
     if picked_language(request) is not None:
         set_cookie(response, request, LANG_COOKIE, lang, max_age=365 * 24 * 3600)
     return response
+
+
+class _SchemeTitles:
+    """``scheme_title(key)`` in the templates: what people call a scheme.
+
+    The titles (:func:`tierwise.services.scheme_admin.titles`) are read once per page, and only
+    when the page asks for one.
+    """
+
+    def __init__(self, request: Request) -> None:
+        self.request = request
+        self.found: dict[str, str] | None = None
+
+    def __call__(self, key: str) -> str:
+        if self.found is None:
+            self.found = scheme_admin.titles(store_of(self.request))
+        return self.found.get(key, key)
 
 
 @dataclass(frozen=True)

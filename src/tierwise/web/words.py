@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 from tierwise import i18n
 from tierwise.i18n import N_, _
 from tierwise.services import access, audit_trail
-from tierwise.services.records import STATUS_NAMES
+from tierwise.services.records import METHOD_NAMES, STATUS_NAMES
 from tierwise.web import method_forms
 
 #: Each group of codes and the words for them, in English (the msgids).
@@ -37,9 +37,7 @@ WORDS: dict[str, dict[str, str]] = {
     # What the audit and access logs record, and of what.
     "action": audit_trail.ACTION_NAMES,
     "object": audit_trail.OBJECT_NAMES,
-    "method": {"rules": N_("rules"), "scorecard": N_("scorecard"), "rfm": N_("RFM segments"),
-               "abc": N_("ABC analysis (share of value)"), "cluster": N_("clusters"),
-               "clv": N_("customer lifetime value"), "model": N_("prediction model")},
+    "method": METHOD_NAMES,
     # A background run (Run now) and what it did for each scheme.
     "job": {"queued": N_("waiting"), "running": N_("running"), "done": N_("done"),
             "skipped": N_("skipped"), "failed": N_("failed")},
