@@ -28,8 +28,9 @@ import pyarrow.parquet as pq
 import pytest
 from openpyxl import load_workbook
 
-from tests.web.browsing import serve
-from tests.web.test_browser import PASSWORD, _login, browser
+from tests.web.browsing import browser, serve
+from tests.web.browsing import login as _login
+from tests.web.clients import PASSWORD
 from tierwise import i18n
 from tierwise.services import history as history_service
 from tierwise.services import runs
@@ -295,7 +296,8 @@ def _run_now(page: Any, lang: str) -> None:
     t = _words(lang)
     offer = page.locator("#after-activation")
     first = t("Version {version} of {scheme} is active. The scheme has not been graded yet: its "
-              "first run grades with this version.").format(version=2, scheme="shop")
+              "first run grades with this version.").format(
+                  version=2, scheme="Shop classes" if lang == "en" else "门店客户分级")
     assert first in offer.inner_text()
     with page.expect_navigation():
         offer.locator("button[type=submit]").click()
