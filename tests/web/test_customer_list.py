@@ -78,11 +78,55 @@ def test_filters_and_search(client: TestClient) -> None:
     assert listed_ids(where.text) == ["C1"]
     bad = client.get("/customers", params={"scheme": "tier", "where": "orders_3m >>> 1"})
     assert bad.status_code == 422 and "alert-danger" in bad.text
-    assert 'value="orders_3m &gt;&gt;&gt; 1"' in bad.text  # what the user typed stays
+    assert "orders_3m &gt;&gt;&gt; 1</textarea>" in bad.text  # what the user typed stays
     none = client.get("/customers", params={"scheme": "tier", "q": "nobody"})
     assert "No customer matches the search." in none.text
     assert client.get("/customers", params={"scheme": "tier", "change": "x"}).status_code == 422
     assert client.get("/customers", params={"scheme": "nope"}).status_code == 404
+
+
+def test_condition_built_with_the_rules_builder(client: TestClient) -> None:
+    login(client, "sam")
+    # The filter form carries the rules editor's builder rows, indicators by label.
+    page = client.get("/customers", params={"scheme": "tier"})
+    assert 'name="tiers[0].c.0.ind"' in page.text and 'name="tiers[0].mode" value="rows"' in page.text
+    assert '<script src="/static/js/builder.js" defer></script>' in page.text
+    # Search with a row: the list moves to a plain where= address and filters by it.
+    rows = {"scheme": "tier", "tiers[0].mode": "rows", "tiers[0].c.join": "and",
+            "tiers[0].c.0.ind": "spend_3m", "tiers[0].c.0.op": ">=", "tiers[0].c.0.v": "3,00"}
+    bad = client.get("/customers", params=rows, follow_redirects=False)
+    # A value that cannot be read: an error naming the row, what the user typed kept.
+    assert bad.status_code == 200 and "The condition was not applied" in bad.text
+    assert 'value="3,00"' in bad.text and "condition 1" in bad.text
+    rows["tiers[0].c.0.v"] = "300"
+    moved = client.get("/customers", params=rows, follow_redirects=False)
+    assert moved.status_code == 303
+    assert unquote(moved.headers["location"]).replace("+", " ") == (
+        "/customers?scheme=tier&where=spend_3m >= 300")
+    shown = client.get(moved.headers["location"])
+    assert listed_ids(shown.text) == ["C1"]
+    # The builder shows the condition in force as rows again, with the value typed.
+    assert 'name="tiers[0].c.0.v" type="text" value="300"' in shown.text
+    # "Add a condition" redraws the rows and keeps the filter in force.
+    added = client.get("/customers", params={**rows, "where": "spend_3m >= 300",
+                                             "action": "add_row:0:"})
+    assert 'name="tiers[0].c.1.ind"' in added.text and listed_ids(added.text) == ["C1"]
+    # Two rows joined by OR, a value written as 0.03万; empty rows remove the condition.
+    both = {**rows, "tiers[0].c.join": "or", "tiers[0].c.0.v": "0.03万",
+            "tiers[0].c.1.ind": "orders_3m", "tiers[0].c.1.op": "==", "tiers[0].c.1.v": "0"}
+    either = client.get(client.get("/customers", params=both).headers["location"])
+    assert "spend_3m &gt;= 300 or orders_3m == 0" in either.text
+    cleared = client.get("/customers", params={"scheme": "tier", "where": "spend_3m >= 300",
+                                               "tiers[0].mode": "rows",
+                                               "tiers[0].c.0.ind": ""},
+                         follow_redirects=False)
+    assert cleared.headers["location"] == "/customers?scheme=tier"
+    # Experts type the text; a condition the builder has no rows for stays text.
+    typed = client.get("/customers", params={"scheme": "tier", "tiers[0].mode": "text",
+                                             "tiers[0].when": "spend_3m > orders_3m * 100"})
+    text = client.get(typed.headers["location"])
+    assert "matching customer" in text.text
+    assert "edit it as text" in text.text and 'name="tiers[0].when"' in text.text
 
 
 def test_columns_are_chosen_and_remembered(client: TestClient) -> None:

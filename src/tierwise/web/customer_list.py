@@ -23,11 +23,14 @@ from tierwise.http.limits import EXPENSIVE, limits_of
 from tierwise.i18n import _
 from tierwise.services import access, catalog
 from tierwise.services.auth import Actor
+from tierwise.services.condition_fields import condition_fields
 from tierwise.services.customer_list import ListPage, ListQuery, listing
 from tierwise.services.list_actions import assign_listed, export_list, managers
 from tierwise.services.list_columns import CHANGE_WORDS, CHANGES, PAGE_SIZES
 from tierwise.services.records import User
+from tierwise.web import list_condition
 from tierwise.web.pages import error_page, message_of, render, status_of, tier_labels
+from tierwise.web.rules_form import OPERATOR_LABELS, Box, Row
 from tierwise.web.session import MAX_FORM, Page, Posted, set_cookie
 
 router = APIRouter(include_in_schema=False)
@@ -109,10 +112,17 @@ def _list(request: Request, user: User, csrf: str, given: Mapping[str, str], *,
         scheme = given.get("scheme") or (names[0] if names else None)
         labels = tier_labels(store, scheme) if scheme else {}
         colours = catalog.tier_colours(store, scheme) if scheme else {}
+        fields = condition_fields(project_of(request))
     except TierwiseError as exc:
         return error_page(request, exc, user=user, csrf=csrf)
+    condition = list_condition.read(given, fields)
+    if condition.where is not None:  # Search pressed: filter by the new condition's text
+        return RedirectResponse(_link(given, where=condition.where, page=None), status_code=303)
     asked, chose = _columns(request, given)
     context: dict[str, Any] = {
+        "condition": condition, "fields": fields, "blank_row": Row(),
+        "blank_group": Box("or", [Row()]),
+        "operators": [(op, _(OPERATOR_LABELS[op])) for op in OPERATOR_LABELS],
         "schemes": names, "scheme": scheme, "labels": labels, "found": None, "colours": colours,
         "message": message, "changes": {k: _(CHANGE_WORDS[k]) for k in CHANGES},
         "page_sizes": PAGE_SIZES, "managers": [], "done": request.query_params.get("done"),
@@ -138,6 +148,9 @@ def _list(request: Request, user: User, csrf: str, given: Mapping[str, str], *,
     elif scheme:
         status, context["message"] = 404, _("no scheme {scheme}").format(scheme=repr(scheme))
     shown = [c.key for c in found.view.shown] if found else None
+    if found:  # the builder offers what the run holds (a run keeps its scheme's indicators)
+        held = {c.key.removeprefix("i.") for c in found.view.available if c.group == "indicator"}
+        context["fields"] = {n: f for n, f in fields.items() if n in held}
     params = _params(request, scheme, shown if chose else None)
     params.update({k: given.get(k, "") for k in KEPT if k not in ("scheme", "cols")})
     context.update(found=found, query=query, params=params, link=_link, export_link=_export_link,

@@ -3,13 +3,15 @@
 // remove rows and groups in the page, the fields are renumbered by their place in the tree
 // (names as web/rules_form.py reads them), and each change asks /schemes/<name>/count, after
 // a pause, for every tier's count, its condition as text and the gaps-and-overlaps panel.
+// The customer list's filter form (form.list-filter) uses the same rows without the counts.
 (function () {
   "use strict";
 
-  var form = document.querySelector("form.editor");
+  var form = document.querySelector("form.editor, form.list-filter");
   if (!form || !form.querySelector(".builder-tree")) {
     return;
   }
+  var counting = form.classList.contains("editor");
   var countUrl = form.getAttribute("action").split("?")[0] + "/count";
   var timer = null;
   var asked = 0;
@@ -133,6 +135,9 @@
   }
 
   function later() {
+    if (!counting) {
+      return;
+    }
     window.clearTimeout(timer);
     timer = window.setTimeout(count, 600);
   }
@@ -184,5 +189,7 @@
   form.addEventListener("input", later);
 
   form.querySelectorAll(".builder-tree").forEach(renumber);
-  count();
+  if (counting) {
+    count();
+  }
 })();
