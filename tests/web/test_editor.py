@@ -278,7 +278,10 @@ def test_add_move_and_remove_tiers_then_save(client: TestClient) -> None:
     assert fields["fallback"] == "bronze"
     # The fallback tier has no condition to edit: the page says what it takes instead.
     assert "tiers[2].when" not in fields
-    assert "it takes every customer no rule above matches" in client.get("/schemes/tier").text
+    page = client.get("/schemes/tier").text
+    assert "it takes every customer no rule above matches" in page
+    # The fallback choice names each tier by its label, key beside it.
+    assert re.search(r'<option value="bronze" selected>Bronze \(bronze\)</option>', page)
     fields["tiers[1].c.0.v"] = "2"  # typed before pressing "Add a tier"
     added = client.post("/schemes/tier", data={**fields, "action": "add_tier"})
     assert added.status_code == 200, added.text

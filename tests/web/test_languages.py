@@ -41,6 +41,7 @@ HEADER = {"zh-Hans": "zh-CN,zh;q=0.9", "zh-Hant": "zh-TW,zh;q=0.9"}
 ALLOWED = {
     "tierwise": "the product's name, not translated",
     "English": "the language switcher names each language in that language",
+    "EN": "the short name of English in the language switcher of a wide screen",
     "UTC": "times are stored and shown in UTC; the abbreviation is international",
     "RFM": "the method's name (recency, frequency, monetary); Chinese users say RFM too",
     "ABC": "the method's name (ABC analysis), written so in Chinese as well",
@@ -378,9 +379,11 @@ def test_language_follows_the_browser_until_the_user_picks(
     page = client.get("/login")
     assert '<html lang="zh-Hant">' in page.text and "登入" in page.text
     # The switcher offers the three languages, each in its own words.
-    for code, name in (("en", "English"), ("zh-Hans", "简体中文")):
-        assert f'href="/login?lang={code}">{name}</a>' in page.text
-    assert 'aria-current="true">繁體中文</strong>' in page.text
+    # (On a wide screen the menu shows the short names EN, 简 and 繁.)
+    for code, name, short in (("en", "English", "EN"), ("zh-Hans", "简体中文", "简")):
+        assert (f'href="/login?lang={code}" title="{name}"><span class="lang-full">{name}</span>'
+                f'<span class="lang-short" aria-hidden="true">{short}</span></a>') in page.text
+    assert 'aria-current="true" title="繁體中文"><span class="lang-full">繁體中文</span>' in page.text
     picked = client.get("/login", params={"lang": "zh-Hans"})
     assert '<html lang="zh-Hans">' in picked.text and "登录" in picked.text
     assert client.cookies.get("tw_lang") == "zh-Hans"

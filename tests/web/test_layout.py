@@ -47,6 +47,11 @@ def test_no_page_is_wider_than_the_screen(quality_site: dict[str, Site], browser
                 assert toggler.is_visible() and not links.is_visible(), label
             else:
                 assert not toggler.is_visible() and links.is_visible(), label
+                # Unfolded, the menu is one line: no item wraps under another.
+                height = page.evaluate(
+                    "document.querySelector('.tw-navbar').getBoundingClientRect().height")
+                if height > 64:
+                    wide.append(f"{label}: the menu is {height:.0f} px high, in two lines")
     finally:
         visitor.close()
     assert not wide, "pages wider than the screen:\n" + "\n".join(wide)

@@ -22,7 +22,7 @@ from fastapi.responses import RedirectResponse
 
 from tierwise.errors import ConflictError, NotFoundError, SpecError, TierwiseError
 from tierwise.http.clients import project_of, security_of, store_of
-from tierwise.i18n import _
+from tierwise.i18n import _, label_of
 from tierwise.services import access, catalog, scheme_admin
 from tierwise.services import versions as version_service
 from tierwise.services.condition_fields import ConditionField, condition_fields
@@ -285,7 +285,9 @@ def _page(request: Request, who: Viewer, name: str, edit: Edit | None = None) ->
     except ValueError:
         count = 0
     keys = [values.get(f"tiers[{i}].key", "") for i in range(count)]
-    tiers = [{"key": k, "new": k not in stored or keys.index(k) != i}
+    tiers = [{"key": k, "new": k not in stored or keys.index(k) != i,
+              "label": label_of({lang: values.get(f"tiers[{i}].label.{lang}", "")
+                                 for lang in ("en", "zh", "zh-Hant")}, k)}
              for i, k in enumerate(keys)]
     method = str(active.spec.get("method", ""))
     return render(
