@@ -32,7 +32,18 @@ def _empty(html: str) -> str:
     return " ".join(found)
 
 
-def test_no_scheme_offers_to_create_one_or_to_ask(fresh: TestClient) -> None:
+@pytest.fixture
+def bare(months: Path) -> Iterator[TestClient]:
+    """A project whose tierwise.yaml declares no scheme, with an empty store."""
+    yaml = months / "tierwise.yaml"
+    text = yaml.read_text(encoding="utf-8")
+    yaml.write_text(text[:text.index("schemes:")] + "schemes: {}\n", encoding="utf-8")
+    with dashboard(months, {"sam": "supervisor", "max": "manager"}) as client:
+        yield client
+
+
+def test_no_scheme_offers_to_create_one_or_to_ask(bare: TestClient) -> None:
+    fresh = bare
     login(fresh, "sam")
     for path in ("/overview", "/customers"):
         shown = _empty(fresh.get(path).text)
@@ -45,6 +56,18 @@ def test_no_scheme_offers_to_create_one_or_to_ask(fresh: TestClient) -> None:
     assert "Ask a supervisor or an administrator" in shown and "/new-scheme" not in shown
     zh = _empty(fresh.get("/overview", params={"lang": "zh-Hans"}).text)
     assert "请联系主管或管理员创建方案" in zh
+
+
+def test_a_fresh_project_offers_to_run_its_schemes(fresh: TestClient) -> None:
+    """tierwise.yaml's schemes show on a fresh project, by title, with nothing run yet."""
+    login(fresh, "sam")
+    for path in ("/overview", "/customers"):
+        page = fresh.get(path).text
+        assert "No scheme yet" not in page, path
+        assert '<option value="tier" selected>' in page, path
+    for path in ("/overview", "/customers"):
+        shown = _empty(fresh.get(path).text)
+        assert "No results for tier yet" in shown and 'href="/runs?scheme=tier"' in shown, path
 
 
 def test_a_scheme_without_a_run_offers_to_run_it(fresh: TestClient, months: Path) -> None:

@@ -280,11 +280,20 @@ def shown_title(info: SchemeInfo, active: Version | None) -> str:
     return i18n.label_of(label, info.name) if isinstance(label, dict) else info.name
 
 
-def titles(store: Store) -> dict[str, str]:
-    """Every scheme's key -> the title people see, in the current language."""
+def titles(store: Store, project: Project | None = None) -> dict[str, str]:
+    """Every scheme's key -> the title people see, in the current language.
+
+    With ``project``, the schemes of its tierwise.yaml that the store has not met yet (no run,
+    no edit) are titled by their label too.
+    """
     with store.read() as tx:
-        return {i.name: shown_title(i, tx.schemes.active_version(i.name))
-                for i in tx.schemes.infos()}
+        out = {i.name: shown_title(i, tx.schemes.active_version(i.name))
+               for i in tx.schemes.infos()}
+    for name, spec in (project.spec.schemes.items() if project else ()):
+        if name not in out:
+            label = spec.label
+            out[name] = (label or name) if isinstance(label, str) else i18n.label_of(label, name)
+    return out
 
 
 def listing(store: Store, project: Project, *, retired: bool = False) -> list[SchemeRow]:

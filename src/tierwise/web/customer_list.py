@@ -17,11 +17,11 @@ from urllib.parse import parse_qs, quote, urlencode
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import RedirectResponse
 
-from tierwise.errors import TierwiseError
+from tierwise.errors import NotFoundError, TierwiseError
 from tierwise.http.clients import client_of, project_of, security_of, store_of
 from tierwise.http.limits import EXPENSIVE, limits_of
 from tierwise.i18n import _
-from tierwise.services import access, catalog
+from tierwise.services import access, catalog, runs
 from tierwise.services.auth import Actor
 from tierwise.services.condition_fields import condition_fields
 from tierwise.services.customer_list import ListPage, ListQuery, listing
@@ -108,10 +108,11 @@ def _list(request: Request, user: User, csrf: str, given: Mapping[str, str], *,
     try:
         access.require(user, access.READ_CUSTOMERS)
         store = store_of(request)
-        names = catalog.scheme_names(store)
+        names = runs.runnable_schemes(project_of(request), store)
         scheme = given.get("scheme") or (names[0] if names else None)
-        labels = tier_labels(store, scheme) if scheme else {}
-        colours = catalog.tier_colours(store, scheme) if scheme else {}
+        stored = scheme in catalog.scheme_names(store)  # else tierwise.yaml's, not run yet
+        labels = tier_labels(store, scheme) if scheme and stored else {}
+        colours = catalog.tier_colours(store, scheme) if scheme and stored else {}
         fields = condition_fields(project_of(request))
     except TierwiseError as exc:
         return error_page(request, exc, user=user, csrf=csrf)
@@ -120,7 +121,7 @@ def _list(request: Request, user: User, csrf: str, given: Mapping[str, str], *,
         return RedirectResponse(_link(given, where=condition.where, page=None), status_code=303)
     asked, chose = _columns(request, given)
     context: dict[str, Any] = {
-        "condition": condition, "fields": fields, "blank_row": Row(),
+        "condition": condition, "fields": fields, "blank_row": Row(), "not_run": False,
         "blank_group": Box("or", [Row()]),
         "operators": [(op, _(OPERATOR_LABELS[op])) for op in OPERATOR_LABELS],
         "schemes": names, "scheme": scheme, "labels": labels, "found": None, "colours": colours,
@@ -142,6 +143,8 @@ def _list(request: Request, user: User, csrf: str, given: Mapping[str, str], *,
                             detail={**query.filters(), "page": found.page, "total": found.total})
             if context["can_assign"]:
                 context["managers"] = managers(store, Actor(user.username, user))
+        except NotFoundError:  # the scheme has no finished run: offer to run it
+            context["not_run"] = True
         except TierwiseError as exc:
             status = status_of(exc, otherwise=422)[0]
             context["message"] = message_of(exc)

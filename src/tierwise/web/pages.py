@@ -18,7 +18,7 @@ from markupsafe import Markup
 
 from tierwise import i18n
 from tierwise.errors import EngineError, QueryTimeout, TierwiseError
-from tierwise.http.clients import store_of
+from tierwise.http.clients import project_of, store_of
 from tierwise.http.language import LANG_COOKIE, picked_language
 from tierwise.i18n import _
 from tierwise.services import access, catalog, scheme_admin
@@ -97,7 +97,7 @@ class _SchemeTitles:
 
     def __call__(self, key: str) -> str:
         if self.found is None:
-            self.found = scheme_admin.titles(store_of(self.request))
+            self.found = scheme_admin.titles(store_of(self.request), project_of(self.request))
         return self.found.get(key, key)
 
 

@@ -18,8 +18,9 @@ from tierwise.errors import NotFoundError, PermissionDenied, TierwiseError
 from tierwise.http.clients import project_of, security_of, store_of
 from tierwise.http.limits import RateLimited
 from tierwise.i18n import _
-from tierwise.services import access, audit_trail, catalog
+from tierwise.services import access, audit_trail
 from tierwise.services import overrides as override_service
+from tierwise.services import runs as run_service
 from tierwise.services.auth import LockedOut
 from tierwise.services.records import PENDING, User
 from tierwise.web import customer_list, customer_pages, editor, runs, schedules, scheme_admin
@@ -97,7 +98,8 @@ def install(app: FastAPI) -> None:
 
 
 def _schemes(request: Request) -> list[str]:
-    return catalog.scheme_names(store_of(request))
+    """The schemes a page offers: tierwise.yaml's (graded or not yet), then the store's."""
+    return run_service.runnable_schemes(project_of(request), store_of(request))
 
 
 def _scheme_param(request: Request, names: list[str]) -> str | None:
