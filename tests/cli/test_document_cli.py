@@ -6,24 +6,13 @@ import io
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner, Result
 
-from tests.services.conftest import write_months
-from tierwise.cli import main
-
-runner = CliRunner()
-
-
-def invoke(*args: object) -> Result:
-    return runner.invoke(main.app, [str(a) for a in args], catch_exceptions=False)
+from tests.cli.running import invoke, months_project
 
 
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.delenv("TIERWISE_STORE_URL", raising=False)
-    monkeypatch.setenv("TIERWISE_USER", "analyst")
-    monkeypatch.setenv("COLUMNS", "200")  # wide lines; a console's width would outlive the test
-    folder = write_months(tmp_path / "months")
+    folder = months_project(tmp_path, monkeypatch)
     assert invoke("scheme", "save", "steady", "-p", folder).exit_code == 0
     return folder
 

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.test_store_cli import flat, invoke
-from tests.services.conftest import write_months
+from tests.cli.running import flat, invoke, months_project
 from tierwise.cli import main
 from tierwise.services import runs
 from tierwise.services import schedules as service
@@ -19,11 +18,7 @@ MAY = datetime(2026, 5, 15, 12, 0, tzinfo=UTC)
 
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.delenv("TIERWISE_STORE_URL", raising=False)
-    monkeypatch.setenv("TIERWISE_USER", "analyst")
-    # Wide output through the environment: setting a console's width would outlive the test.
-    monkeypatch.setenv("COLUMNS", "200")
-    return write_months(tmp_path / "months")
+    return months_project(tmp_path, monkeypatch)
 
 
 def _make_due(folder: Path, name: str) -> None:

@@ -5,30 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner, Result
 
-from tests.services.conftest import write_months
-from tierwise.cli import main
+from tests.cli.running import flat, invoke, months_project
 from tierwise.services import runs, scheme_admin
 from tierwise.services.grading import Project
-
-runner = CliRunner()
-
-
-def invoke(*args: object) -> Result:
-    return runner.invoke(main.app, [str(a) for a in args], catch_exceptions=False)
-
-
-def flat(text: str) -> str:
-    return " ".join(text.translate({ord(c): " " for c in "│┃┏┓┗┛┡┩━─└┘┌┐╇┳┻╋┴┬┼"}).split())
 
 
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.delenv("TIERWISE_STORE_URL", raising=False)
-    monkeypatch.setenv("TIERWISE_USER", "analyst")
-    monkeypatch.setenv("COLUMNS", "200")  # wide lines; a console's width would outlive the test
-    return write_months(tmp_path / "months")
+    return months_project(tmp_path, monkeypatch)
 
 
 def test_a_dashboard_scheme_runs_from_the_cli(project: Path) -> None:

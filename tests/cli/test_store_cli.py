@@ -6,29 +6,15 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner, Result
+from typer.testing import Result
 
-from tests.services.conftest import write_months
+from tests.cli.running import flat, invoke, months_project, runner
 from tierwise.cli import main
-
-runner = CliRunner()
-
-
-def invoke(*args: object) -> Result:
-    return runner.invoke(main.app, [str(a) for a in args], catch_exceptions=False)
-
-
-def flat(text: str) -> str:
-    """The words of the output, table borders removed."""
-    return " ".join(text.translate({ord(c): " " for c in "│┃┏┓┗┛┡┩━─└┘┌┐╇┳┻╋┴┬┼"}).split())
 
 
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.delenv("TIERWISE_STORE_URL", raising=False)
-    monkeypatch.setenv("TIERWISE_USER", "analyst")
-    monkeypatch.setenv("COLUMNS", "200")  # wide lines; a console's width would outlive the test
-    return write_months(tmp_path / "months")
+    return months_project(tmp_path, monkeypatch)
 
 
 def test_run_exit_codes_and_history(project: Path) -> None:
