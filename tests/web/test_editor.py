@@ -6,13 +6,13 @@ import html
 import re
 from collections.abc import Iterator
 from datetime import date
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from tests.web.clients import dashboard, login
+from tests.web.forms import editor_fields as _fields
 from tierwise import i18n
 from tierwise.services import runs
 from tierwise.services.grading import Project
@@ -30,55 +30,6 @@ def client(months: Path) -> Iterator[TestClient]:
     roles = {"sam": "supervisor", "sue": "supervisor", "max": "manager"}
     with dashboard(months, roles) as test_client:
         yield test_client
-
-
-class _EditorForm(HTMLParser):
-    """The fields the editor form posts, as a browser would: inputs, chosen options, texts."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.fields: dict[str, str] = {}
-        self.inside = False
-        self.select: str | None = None
-        self.area: str | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = {k: v or "" for k, v in attrs}
-        if tag == "form":
-            self.inside = "editor" in a.get("class", "").split()
-        if not self.inside or "disabled" in a:
-            return
-        name = a.get("name")
-        if tag == "input" and name and a.get("type") in ("text", "number", "hidden", "date"):
-            self.fields[name] = a.get("value", "")
-        elif tag == "select" and name:
-            self.select = name
-        elif tag == "option" and self.select and (
-                "selected" in a or self.select not in self.fields):
-            self.fields[self.select] = a.get("value", "")  # the first option unless one is chosen
-        elif tag == "textarea" and name:
-            self.area = name
-            self.fields[name] = ""
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "form":
-            self.inside = False
-        elif tag == "select":
-            self.select = None
-        elif tag == "textarea":
-            self.area = None
-
-    def handle_data(self, data: str) -> None:
-        if self.area:
-            self.fields[self.area] += data
-
-
-def _fields(text: str) -> dict[str, str]:
-    """Every field of an editor form as the page renders it, ready to post back."""
-    parser = _EditorForm()
-    parser.feed(text)
-    # A textarea's first newline belongs to the markup, as browsers read it.
-    return {k: v.removeprefix("\n") for k, v in parser.fields.items()}
 
 
 def _form(client: TestClient, scheme: str = "tier") -> dict[str, str]:

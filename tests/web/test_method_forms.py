@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.web.clients import dashboard, login
+from tests.web.forms import editor_fields as fields
 from tierwise.demo import write_retail
 from tierwise.services import runs, scheme_admin
 from tierwise.services import versions as version_service
@@ -18,60 +18,6 @@ from tierwise.services.demo import copy_example
 from tierwise.services.grading import Project
 
 SCHEMES = ("value", "rfm", "rfm_cn", "clv", "clusters")
-
-
-class _Form(HTMLParser):
-    """The fields of the editor's form (form.editor) as a browser would post them."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.fields: dict[str, str] = {}
-        self.inside = False
-        self.select: str | None = None
-        self.area: str | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = {k: v or "" for k, v in attrs}
-        if tag == "form":
-            self.inside = "editor" in a.get("class", "")
-        if not self.inside or "name" not in a or "disabled" in a:
-            return
-        if tag == "input" and a.get("type") not in ("submit", "radio", "checkbox"):
-            self.fields[a["name"]] = a.get("value", "")
-        elif tag == "select":
-            self.select = a["name"]
-        elif tag == "textarea":
-            self.area = a["name"]
-            self.fields[self.area] = ""
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.handle_starttag(tag, attrs)
-
-    def handle_data(self, data: str) -> None:
-        if self.area:
-            self.fields[self.area] += data
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "form":
-            self.inside = False
-        elif tag == "select":
-            self.select = None
-        elif tag == "textarea":
-            self.area = None
-
-
-class _WithOptions(_Form):
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        super().handle_starttag(tag, attrs)
-        a = dict(attrs)
-        if tag == "option" and self.select and "selected" in a:
-            self.fields[self.select] = a.get("value") or ""
-
-
-def fields(text: str) -> dict[str, str]:
-    parser = _WithOptions()
-    parser.feed(text)
-    return parser.fields
 
 
 @pytest.fixture(scope="module")
