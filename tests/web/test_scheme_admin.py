@@ -143,10 +143,15 @@ def empty(months: Path) -> Iterator[TestClient]:
         yield test_client
 
 
-def test_an_empty_store_says_what_to_do(empty: TestClient) -> None:
+def test_an_empty_store_lists_the_schemes_of_the_file(empty: TestClient) -> None:
+    """Nothing saved nor run: tierwise.yaml's schemes are listed, each offered a run."""
     login(empty, "sam")
     page = empty.get("/schemes")
-    assert page.status_code == 200
-    assert "tierwise run --all" in page.text and 'href="/new-scheme"' in page.text
+    assert page.status_code == 200 and 'href="/new-scheme"' in page.text
+    row = re.search(r"<tr>\s*<td>tier.*?</tr>", page.text, re.S)
+    assert row, page.text
+    assert "in tierwise.yaml, saved on its first run" in row.group(0)
+    assert 'href="/runs?scheme=tier"' in row.group(0) and "not run yet" in row.group(0)
+    assert 'href="/schemes/tier"' not in row.group(0)  # nothing to edit until it is saved
     zh = empty.get("/schemes", params={"lang": "zh"})
-    assert "新建方案" in zh.text
+    assert "新建方案" in zh.text and "首次运行时保存" in zh.text

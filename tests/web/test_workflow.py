@@ -1,7 +1,7 @@
 """The business user's whole workflow in a real browser, as a supervisor on a fresh project.
 
 On the starter project ``tierwise init`` writes (services.starter, no run recorded), in English
-and in Chinese: log in and see the overview offer the next step; create a blank scheme "shop"
+and in Chinese: log in and see the overview offer to run the file's schemes; create a blank scheme "shop"
 and build four classes with the condition builder (high value, potential, ordinary as the
 fallback, churn risk as a status), watching the live counts; save and activate it; run it from
 the browser; read the report and check it against the store's grades; list the churn-risk
@@ -197,20 +197,26 @@ def test_the_whole_workflow_as_a_supervisor(fresh: tuple[str, Path, str], browse
 
 
 def _overview_is_empty(page: Any, base: str, lang: str) -> None:
+    """The starter's schemes are in tierwise.yaml, none run: the overview offers to run one,
+    and the scheme list shows them as saved on their first run, beside "New scheme"."""
     t = _words(lang)
     _login(page, base, "sam", lang)
     empty = page.locator(".tw-empty")
-    assert t("No scheme yet") in empty.inner_text()
-    assert "tierwise run --all" in empty.inner_text()  # the project file's schemes
+    title = "Customer value" if lang == "en" else "客户价值分级"
+    assert t("No results for {scheme} yet").format(scheme=title) in empty.inner_text()
     action = empty.locator("a.btn")
-    assert action.inner_text().strip() == t("Create your first scheme")
-    assert action.get_attribute("href") == "/new-scheme"
+    assert action.inner_text().strip() == t("Run it now")
+    assert action.get_attribute("href") == "/runs?scheme=value"
+    with page.expect_navigation():
+        page.click("nav a[href='/schemes']")
+    listed = page.inner_text("table.schemes-list")
+    assert title in listed and t("in tierwise.yaml, saved on its first run") in listed
 
 
 def _create_scheme(page: Any, base: str, lang: str) -> None:
     t = _words(lang)
     with page.expect_navigation():
-        page.locator(".tw-empty a.btn").click()  # the next step the overview offers
+        page.click("a.btn[href='/new-scheme']")  # on the scheme list
     assert page.inner_text("h1") == t("New scheme")
     page.fill("#new-name", "shop")
     page.fill("#new-title", "Shop classes" if lang == "en" else "门店客户分级")

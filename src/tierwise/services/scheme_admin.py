@@ -268,6 +268,7 @@ class SchemeRow:
     tiers: int
     retired: bool
     in_file: bool
+    stored: bool = True
 
 
 def shown_title(info: SchemeInfo, active: Version | None) -> str:
@@ -297,10 +298,20 @@ def titles(store: Store, project: Project | None = None) -> dict[str, str]:
 
 
 def listing(store: Store, project: Project, *, retired: bool = False) -> list[SchemeRow]:
-    """The schemes of the store (``retired``: also the retired ones), by title."""
+    """Every scheme by title: the store's, and tierwise.yaml's the store has not met yet.
+
+    ``retired`` adds the retired ones. A scheme of the file not met yet (``stored`` False) is saved on its first run.
+    """
     rows = []
+    names = titles(store, project)
     with store.read() as tx:
-        for info in tx.schemes.infos():
+        infos = tx.schemes.infos()
+        for name, scheme in project.spec.schemes.items():
+            if all(i.name != name for i in infos):
+                rows.append(SchemeRow(name, names[name], scheme.method, None, None,
+                                      len(methods.scheme_tiers(scheme)), False, True,
+                                      stored=False))
+        for info in infos:
             if info.retired_at is not None and not retired:
                 continue
             active = tx.schemes.active_version(info.name)
