@@ -63,7 +63,7 @@ def test_init_in_chinese_writes_a_chinese_project_that_runs(
     assert spec.language == lang
     for name, indicator in spec.indicators.items():
         assert indicator.label is not None and HAN.search(indicator.label.text(lang)), name
-        assert indicator.description and HAN.search(indicator.description), name
+        assert indicator.description and HAN.search(indicator.description.text(lang)), name
     for scheme in spec.schemes.values():
         for tier in scheme.tiers:
             assert HAN.search(tier.label_text(lang)), tier.key

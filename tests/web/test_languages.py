@@ -152,8 +152,10 @@ def _typed(project: Project, store: Any) -> Typed:
     spec = project.spec
     typed.names |= set(spec.schemes) | set(spec.indicators) | set(spec.sources)
     typed.texts |= {spec.description or ""}
-    # An indicator's description is the project's own text, in the language it was written in.
-    typed.texts |= {ind.description or "" for ind in spec.indicators.values()}
+    # An indicator's description is the project's own text, in the languages it was written in
+    # (a Chinese page shows the English text where the project gives no Chinese one).
+    typed.texts |= {ind.description.text(lang) for ind in spec.indicators.values()
+                    for lang in i18n.LANGS if ind.description}
     for name in catalog.scheme_names(store):
         found, _active = catalog.versions(store, name)
         typed.names |= {v.created_by for v in found}

@@ -47,7 +47,8 @@ def condition_fields(project: Project) -> dict[str, ConditionField]:
     out: dict[str, ConditionField] = {}
     for name, spec in project.spec.indicators.items():
         out[name] = ConditionField(
-            name=name, label=i18n.label_of(spec.label, name), description=spec.description,
+            name=name, label=i18n.label_of(spec.label, name),
+            description=i18n.label_of(spec.description, "") or None,
             kind=types.get(name, "number"), share=is_share(name, spec),
             money=isinstance(spec, AggregateIndicatorSpec) and spec.agg == "sum")
     return out

@@ -35,7 +35,8 @@ def build(scheme: str, spec: SchemeSpec, indicators: Mapping[str, IndicatorSpec]
         criteria = method.criteria(spec)
         listed = tuple(
             IndicatorEntry(n, labels[n], standard_words.definition(indicators[n], sources),
-                           standard_words.unit_text(units[n]), indicators[n].description)
+                           standard_words.unit_text(units[n]),
+                           i18n.label_of(indicators[n].description, "") or None)
             for n in _used(spec, indicators))
         policy = tuple(standard_words.policy(spec))
     label = spec.label.text(lang) if spec.label else scheme

@@ -150,6 +150,7 @@ class SourceSpec(Spec):
 # -------------------------------------------------------------------------------------- indicators
 
 #: What ``unit:`` of an indicator means (a display field: it never changes a grade).
+_DESCRIPTION = "what it measures, for people: text or {en, zh, zh-Hant}"
 _UNIT = ("unit of the values, shown to people: an ISO 4217 currency code (CNY, USD: amounts "
          "read ¥5,000), or a word, text or {en, zh, zh-Hant} (e.g. {en: orders, zh: 笔})")
 
@@ -197,10 +198,11 @@ class AggregateIndicatorSpec(Spec):
         default=None, description="value for customers without events (count and sum: 0)"
     )
     label: Label | None = Field(default=None, description="name shown to people: text or {en, zh, zh-Hant}")
-    description: str | None = None
+    description: Label | None = Field(default=None, description=_DESCRIPTION)
     unit: Label | None = Field(default=None, description=_UNIT)
 
-    _label_in = field_validator("label", "unit", mode="before")(lambda cls, v: as_label(v))
+    _label_in = field_validator("label", "description", "unit", mode="before")(
+        lambda cls, v: as_label(v))
 
     @field_validator("window", mode="before")
     @classmethod
@@ -222,10 +224,11 @@ class AttributeIndicatorSpec(Spec):
     attribute: str
     default: Any | None = None
     label: Label | None = Field(default=None, description="name shown to people: text or {en, zh, zh-Hant}")
-    description: str | None = None
+    description: Label | None = Field(default=None, description=_DESCRIPTION)
     unit: Label | None = Field(default=None, description=_UNIT)
 
-    _label_in = field_validator("label", "unit", mode="before")(lambda cls, v: as_label(v))
+    _label_in = field_validator("label", "description", "unit", mode="before")(
+        lambda cls, v: as_label(v))
 
 
 class DerivedIndicatorSpec(Spec):
@@ -233,10 +236,11 @@ class DerivedIndicatorSpec(Spec):
 
     expr: str
     label: Label | None = Field(default=None, description="name shown to people: text or {en, zh, zh-Hant}")
-    description: str | None = None
+    description: Label | None = Field(default=None, description=_DESCRIPTION)
     unit: Label | None = Field(default=None, description=_UNIT)
 
-    _label_in = field_validator("label", "unit", mode="before")(lambda cls, v: as_label(v))
+    _label_in = field_validator("label", "description", "unit", mode="before")(
+        lambda cls, v: as_label(v))
 
 
 def _indicator_kind(value: Any) -> str:
