@@ -97,7 +97,8 @@ def test_condition_built_with_the_rules_builder(client: TestClient) -> None:
     bad = client.get("/customers", params=rows, follow_redirects=False)
     # A value that cannot be read: an error naming the row, what the user typed kept.
     assert bad.status_code == 200 and "The condition was not applied" in bad.text
-    assert 'value="3,00"' in bad.text and "condition 1" in bad.text
+    assert 'value="3,00"' in bad.text and "condition 1: &#39;3,00&#39;" in bad.text
+    assert "tier 1" not in bad.text  # the list's condition belongs to no tier
     rows["tiers[0].c.0.v"] = "300"
     moved = client.get("/customers", params=rows, follow_redirects=False)
     assert moved.status_code == 303

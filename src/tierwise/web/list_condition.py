@@ -58,7 +58,7 @@ def read(given: Mapping[str, str], fields: dict[str, ConditionField]) -> ListCon
         return ListCondition(_shown(changed))
     if mode == "text":
         return ListCondition(_shown(form), where=form.get(PREFIX + "when", "").strip())
-    text, found = rules_form.when_of(form, 0, fields, lenient=True)
+    text, found = rules_form.when_of(form, 0, fields, lenient=True, alone=True)
     if text is None:
         problems: dict[str, list[str]] = {}
         for path, message in found:

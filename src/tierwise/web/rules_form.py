@@ -131,11 +131,13 @@ def shown(value: builder.Value) -> str:
     return str(value)
 
 
-def tree_of(box: Box, fields: dict[str, ConditionField], *, tier: int, label: str,
+def tree_of(box: Box, fields: dict[str, ConditionField], *, tier: int, label: str | None,
             lenient: bool = False) -> tuple[Group, list[tuple[str, str]]]:
     """The builder tree of typed rows, and each row's problem as (field path, message).
 
     ``lenient`` (a live count while the user types) skips rows with no indicator chosen.
+    Problems name the row as "tier ``label``, condition 2", or "condition 2" when ``label``
+    is None (a condition outside the editor, as the customer list's filter).
     """
     problems: list[tuple[str, str]] = []
 
@@ -149,7 +151,8 @@ def tree_of(box: Box, fields: dict[str, ConditionField], *, tier: int, label: st
             if lenient and not item.ind:
                 continue
             at = f"tiers[{tier}].c.{path}"
-            where = _("tier {tier}, condition {n}").format(tier=label, n=_number(path))
+            where = (_("condition {n}").format(n=_number(path)) if label is None
+                     else _("tier {tier}, condition {n}").format(tier=label, n=_number(path)))
             try:
                 items.append(condition(item, fields, where=where))
             except ExprError as exc:
@@ -240,12 +243,13 @@ def with_conditions(form: dict[str, str], fields: dict[str, ConditionField], *,
 
 
 def when_of(form: dict[str, str], tier: int, fields: dict[str, ConditionField], *,
-            lenient: bool = False) -> tuple[str | None, list[tuple[str, str]]]:
+            lenient: bool = False, alone: bool = False) -> tuple[str | None, list[tuple[str, str]]]:
     """Tier ``tier``'s rows as canonical text, and their problems as (field path, message).
 
-    The text is None when a row has a problem.
+    The text is None when a row has a problem. ``alone``: the condition belongs to no tier
+    (problems say "condition 2", not "tier 1, condition 2").
     """
-    label = form.get(f"tiers[{tier}].key") or str(tier + 1)
+    label = None if alone else form.get(f"tiers[{tier}].key") or str(tier + 1)
     tree, found = tree_of(read_box(form, tier), fields, tier=tier, label=label, lenient=lenient)
     if found:
         return None, found
