@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 
 from tierwise.i18n import _, normalize
+from tierwise.spec.actions import ActionSpec
 from tierwise.spec.base import IDENT, WINDOW_RE, Label, Spec, as_label, window_problem
 from tierwise.spec.learned import (
     MAX_CLUSTERS,
@@ -360,6 +361,8 @@ class ProjectSpec(Spec):
     sources: dict[str, SourceSpec]
     indicators: dict[str, IndicatorSpec] = Field(default_factory=dict)
     schemes: dict[str, SchemeSpec] = Field(default_factory=dict)
+    actions: dict[str, ActionSpec] = Field(
+        default_factory=dict, description="what the schemes' tiers trigger (spec/actions.py)")
 
     @field_validator("engine", mode="before")
     @classmethod

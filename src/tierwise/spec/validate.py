@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Mapping
 from tierwise import expr
 from tierwise.errors import ExprError, Problem
 from tierwise.i18n import N_, _
+from tierwise.spec.actions import ActionSpec
 from tierwise.spec.loader import Located, dotted
 from tierwise.spec.models import (
     AggregateIndicatorSpec,
@@ -204,6 +205,41 @@ def _problems(project: ProjectSpec, located: Located) -> Iterator[Problem]:
     if project.reporting.value is not None:
         yield from _number_problems(project.reporting.value, _("the reported value"),
                                     ("reporting", "value"), context, problem)
+    for name, action in project.actions.items():
+        yield from _action_problems(name, action, project, located, context, problem)
+
+
+def _action_problems(name: str, action: ActionSpec, project: ProjectSpec, located: Located,
+                     context: SchemeContext, problem: Callable[..., Problem]
+                     ) -> Iterator[Problem]:
+    """An action's scheme, condition, budget ranking and customer columns exist."""
+    at = ("actions", name)
+    if action.scheme not in project.schemes:
+        yield problem(_("unknown scheme {name}{suggestion}").format(
+            name=repr(action.scheme), suggestion=_suggest(action.scheme, project.schemes)),
+            *at, "scheme")
+    if action.where:
+        yield from _expr_problems(action.where, context.types, (*at, "where"), located,
+                                  condition=True)
+    if action.budget is not None and action.budget.order_by:
+        yield from _number_problems(action.budget.order_by, _("the budget's ranking"),
+                                    (*at, "budget", "order_by"), context, problem)
+    customers = project.sources.get(CUSTOMERS)
+    columns = set(customers.columns) if customers is not None else set()
+    wanted: list[tuple[str, tuple[str, ...]]] = []
+    if action.email is not None:
+        wanted += [(action.email.to, ("email", "to"))]
+        if action.email.language:
+            wanted += [(action.email.language, ("email", "language"))]
+    if action.file is not None:
+        wanted += [(c, ("file", "columns")) for c in action.file.columns
+                   if c not in project.indicators]
+    for column, path in wanted:
+        if column not in columns:
+            yield problem(_("unknown customer column {name}{suggestion}; the customers source "
+                            "declares {known}").format(
+                name=repr(column), suggestion=_suggest(column, columns),
+                known=", ".join(sorted(columns)) or "-"), *at, *path)
 
 
 def _scheme_problems(

@@ -1,0 +1,130 @@
+"""Actions in tierwise.yaml: what a scheme's tiers trigger, for whom, on which edge.
+
+An action belongs to one scheme and fires on an edge of a customer's tier between the previous
+run and this one (``on``): entering one of ``tiers``, leaving one, an upgrade or a downgrade, or
+staying in one for ``runs`` runs in a row. A condition on the run's indicators (``where``)
+narrows who. A ``holdout`` share of the customers, chosen by a hash of customer and action (so
+stable across runs and independent of the tier), gets nothing and is recorded as the control
+group. A ``budget`` caps how many customers an action reaches per run or per calendar month,
+highest ``value`` first.
+
+Kinds: ``webhook`` (a signed JSON POST), ``email`` (through the project's SMTP server),
+``file`` (a CSV, Excel or Parquet drop per run), ``assign`` (account managers) and ``tag`` (a
+customer tag). Each kind has its own block of settings named as the kind.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from tierwise.i18n import _
+from tierwise.spec.base import Spec
+
+ActionKind = Literal["webhook", "email", "file", "assign", "tag"]
+Edge = Literal["enter", "leave", "up", "down", "stay"]
+#: Kinds and the name of their settings block (the same as the kind).
+KINDS: tuple[str, ...] = ("webhook", "email", "file", "assign", "tag")
+
+
+class WebhookSpec(Spec):
+    """A JSON POST per customer, signed with HMAC-SHA256."""
+
+    url: str = Field(description="http(s) URL the payloads are posted to")
+    secret_env: str = Field(
+        description="environment variable holding the signing secret (never the secret itself)")
+    retries: int = Field(default=5, ge=0, le=20, description="tries after the first one")
+    backoff_seconds: float = Field(
+        default=1.0, gt=0, le=3600, description="wait before the first retry; doubled each time")
+    timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    per_minute: int = Field(default=600, ge=1, le=100_000, description="rate limit of posts")
+
+    @model_validator(mode="after")
+    def _http(self) -> WebhookSpec:
+        if not self.url.startswith(("http://", "https://")):
+            raise ValueError(_("webhook url {url} must start with http:// or https://").format(
+                url=repr(self.url)))
+        return self
+
+
+class EmailSpec(Spec):
+    """A message per customer through the project's SMTP server."""
+
+    to: str = Field(description="customers source column holding the address")
+    subject: dict[str, str] = Field(description="subject per language: {en, zh, zh-Hant}")
+    body: dict[str, str] = Field(
+        description="body per language; {name}-style fields take the customer's attributes")
+    language: str | None = Field(
+        default=None, description="customers source column holding each customer's language")
+
+
+class FileSpec(Spec):
+    """One file per run with the customers the action reached."""
+
+    format: Literal["csv", "xlsx", "parquet"] = "csv"
+    folder: str = Field(default="actions", description="folder, relative to the project")
+    columns: list[str] = Field(
+        default_factory=list, description="customer attributes and indicators to add")
+
+
+class AssignSpec(Spec):
+    """Account-manager assignment of the customers the action reaches."""
+
+    managers: str = Field(description="role or group of the users who take accounts")
+    capacity: int = Field(ge=1, le=1_000_000, description="at most this many accounts each")
+
+
+class TagSpec(Spec):
+    """A customer tag, visible in the API, the exports and the dashboard."""
+
+    name: str = Field(min_length=1, max_length=60)
+
+
+class BudgetSpec(Spec):
+    """How many customers an action may reach; the highest value first when more qualify."""
+
+    per_run: int | None = Field(default=None, ge=0)
+    per_month: int | None = Field(default=None, ge=0)
+    order_by: str | None = Field(
+        default=None, description="indicator ranking who gets it (default: the scheme's value)")
+
+
+class ActionSpec(Spec):
+    """What fires, for whom, on which edge of a scheme's tiers."""
+
+    scheme: str
+    kind: ActionKind
+    on: Edge = Field(description="enter, leave, up, down or stay")
+    tiers: list[str] = Field(
+        default_factory=list,
+        description="tiers the edge is about (enter/leave/stay: the tier; up/down: the new tier);"
+        " empty: any tier")
+    runs: int = Field(default=2, ge=2, le=100, description="stay: runs in a row in the tier")
+    where: str | None = Field(default=None, description="condition on the run's indicators")
+    holdout: float = Field(default=0.0, ge=0.0, lt=1.0,
+                           description="share of customers kept as the control group")
+    budget: BudgetSpec | None = None
+    label: str | None = None
+    webhook: WebhookSpec | None = None
+    email: EmailSpec | None = None
+    file: FileSpec | None = None
+    assign: AssignSpec | None = None
+    tag: TagSpec | None = None
+
+    @model_validator(mode="after")
+    def _settings(self) -> ActionSpec:
+        given = [k for k in KINDS if getattr(self, k) is not None]
+        if self.kind in ("webhook", "email", "assign", "tag") and self.kind not in given:
+            raise ValueError(_("a {kind} action needs its `{kind}:` settings").format(
+                kind=self.kind))
+        others = [k for k in given if k != self.kind]
+        if others:
+            raise ValueError(_("a {kind} action has settings for {others}; remove them or "
+                               "change `kind:`").format(kind=self.kind, others=", ".join(others)))
+        return self
+
+    def settings(self) -> WebhookSpec | EmailSpec | FileSpec | AssignSpec | TagSpec:
+        """The settings block of the action's kind (a file action's defaults when omitted)."""
+        found = getattr(self, self.kind)
+        return found if found is not None else FileSpec()
