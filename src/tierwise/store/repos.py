@@ -19,7 +19,16 @@ from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
 import sqlalchemy as sa
 
-from tierwise.store import access_log, audit, overrides, runs, schedules, schemes, users
+from tierwise.store import (
+    access_log,
+    action_ledger,
+    audit,
+    overrides,
+    runs,
+    schedules,
+    schemes,
+    users,
+)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -165,6 +174,18 @@ class Schedules(Repository):
     record = Bound(schedules.record)
 
 
+class ActionLedger(Repository):
+    """Who each action reached on a run, and its deliveries (:mod:`tierwise.store.action_ledger`)."""
+
+    record = Bound(action_ledger.record)
+    recorded = Bound(action_ledger.recorded)
+    treated_between = Bound(action_ledger.treated_between)
+    due = Bound(action_ledger.due)
+    mark = Bound(action_ledger.mark)
+    entries = Bound(action_ledger.entries)
+    counts = Bound(action_ledger.counts)
+
+
 class Tx:
     """One connection (a read) or transaction (a write) with every repository bound to it.
 
@@ -180,3 +201,4 @@ class Tx:
         self.audit = Audit(conn)
         self.access_log = AccessLog(conn)
         self.schedules = Schedules(conn)
+        self.actions = ActionLedger(conn)

@@ -260,3 +260,33 @@ schedules = sa.Table(
     sa.Column("revision", sa.Integer, nullable=False, server_default="1"),
     sa.Index(None, "next_due_at"),
 )
+
+# The action ledger: every customer an action reached, held out or left over budget on a run,
+# one row per action, run and customer (its idempotency key), with the delivery's state. Rows are
+# written in one transaction after the run committed; delivery updates them one by one, so a
+# crash resumes exactly the rows not yet sent.
+action_ledger = sa.Table(
+    "action_ledger",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("key", sa.String(64), nullable=False, unique=True),  # sha256 of action/run/customer
+    sa.Column("action", sa.String(100), nullable=False),
+    sa.Column("scheme", sa.String(200), nullable=False),
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.id"), nullable=False),
+    sa.Column("as_of", sa.Date, nullable=False),
+    sa.Column("customer_id", sa.String(200), nullable=False),
+    sa.Column("edge", sa.String(20), nullable=False),  # enter | leave | up | down | stay
+    sa.Column("from_tier", sa.String(100)),
+    sa.Column("to_tier", sa.String(100)),
+    sa.Column("value", sa.Float),
+    # planned | holdout | over_budget | sent | failed (will retry) | dead (no more tries)
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_try_at", Timestamp),
+    sa.Column("last_error", sa.Text),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("sent_at", Timestamp),
+    sa.Index(None, "action", "run_id"),
+    sa.Index(None, "status", "next_try_at"),
+    sa.Index(None, "action", "as_of"),
+)

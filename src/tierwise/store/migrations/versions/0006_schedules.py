@@ -1,7 +1,7 @@
 """schedules: runs the server starts by itself
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 """
 
 import sqlalchemy as sa
