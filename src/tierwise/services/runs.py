@@ -34,6 +34,7 @@ from tierwise import methods
 from tierwise.errors import ConflictError, NotFoundError, SpecError, TierwiseError
 from tierwise.i18n import _
 from tierwise.indicators import required_indicators
+from tierwise.services import actions as action_service
 from tierwise.services import versions as version_service
 from tierwise.services.features import Features, prepare_features, prepare_features_many
 from tierwise.services.grading import check_exports
@@ -265,8 +266,9 @@ def _run(project: Project, request: _Request, st: Store, step: Progress,
     plans = [_plan(project, st, n, request) for n in request.names]
     outcomes, todo = _start(st, plans, request)
     fault_point("after_start")
+    specs = {p.name: p.scheme.spec for p in plans}
     if not todo:
-        return outcomes
+        return _with_actions(project, st, outcomes, specs)
 
     def single(project: Project, engine: Engine, day: date, indicators: list[str]) -> Features:
         return prepare_features(project, engine, as_of=day, indicators=indicators,
@@ -283,6 +285,23 @@ def _run(project: Project, request: _Request, st: Store, step: Progress,
                 if tx.runs.get(plan.run_id).status == store_runs.RUNNING:
                     tx.runs.fail(plan.run_id, actor=request.who, error=message)
         raise
+    return _with_actions(project, st, outcomes, specs)
+
+
+def _with_actions(project: Project, st: Store, outcomes: list[RunOutcome],
+                  specs: dict[str, SchemeSpec]) -> list[RunOutcome]:
+    """Plan the actions of the committed runs (and finish a plan a crash left undone)."""
+    for outcome in outcomes:
+        if not action_service.actions_of(project, outcome.scheme):
+            continue
+        with st.read() as tx:
+            current = tx.runs.get(outcome.run.id)
+        for planned in action_service.plan(project, st, current, specs[outcome.scheme]):
+            if not planned.already:
+                outcome.notes.append(_("action {action}: {n} to deliver, {held} held out, "
+                                       "{over} over budget").format(
+                    action=planned.action, n=planned.treated, held=planned.holdout,
+                    over=planned.over_budget))
     return outcomes
 
 

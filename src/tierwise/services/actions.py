@@ -1,0 +1,156 @@
+"""Planning a run's actions: who each action of the scheme reaches, written to the ledger.
+
+After an official run of a scheme committed, :func:`plan` reads the run's grades, moves and
+features from its folder, picks each action's customers (:mod:`tierwise.actions.select`: the
+edge, the condition, the holdout, the budget) and writes them to the action ledger in one
+transaction per action. Planning a run again adds nothing (the ledger holds one row per action,
+run and customer), so a crash before the commit leaves no half plan and a later call finishes
+it. Delivery reads the ledger (:mod:`tierwise.store.action_ledger`).
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from tierwise import expr, methods
+from tierwise.actions.select import choose, fired
+from tierwise.engine import connect
+from tierwise.errors import SpecError
+from tierwise.i18n import _
+from tierwise.services.project import Project
+from tierwise.spec.actions import ActionSpec
+from tierwise.spec.columns import CUSTOMER
+from tierwise.spec.sections import SchemeSpec
+from tierwise.store import Store
+from tierwise.store.runs import Run
+
+
+@dataclass(frozen=True)
+class Planned:
+    """What planning one action on one run wrote to the ledger."""
+
+    action: str
+    run_id: int
+    treated: int
+    holdout: int
+    over_budget: int
+    already: bool = False  # the ledger held this run's rows before: nothing was written
+
+
+def actions_of(project: Project, scheme: str) -> dict[str, ActionSpec]:
+    """The project's actions on ``scheme``, by name."""
+    return {n: a for n, a in project.spec.actions.items() if a.scheme == scheme}
+
+
+def plan(project: Project, store: Store, run: Run, spec: SchemeSpec) -> list[Planned]:
+    """Write the ledger rows of every action on ``run``'s scheme (``spec``: its definition).
+
+    Only a finished official run plans actions; others return nothing.
+
+    Raises:
+        SpecError: an action names a tier the scheme does not have, or reads an indicator
+            the run did not compute.
+    """
+    wanted = actions_of(project, run.scheme)
+    if not wanted or not run.official or run.status != "done" or not run.folder:
+        return []
+    folder = Path(run.folder)
+    grades = pq.read_table(folder / "grades.parquet", columns=[CUSTOMER, "tier"])
+    moves = folder / "changes.parquet"
+    with store.read() as tx:
+        history = [r for r in tx.runs.history_runs(run.scheme) if r.as_of <= run.as_of]
+    changes = pq.read_table(moves) if moves.exists() and len(history) > 1 else None
+    out = []
+    for name, action in wanted.items():
+        _check_tiers(name, action, spec)
+        with store.read() as tx:
+            if tx.actions.recorded(name, run.id):
+                out.append(Planned(name, run.id, 0, 0, 0, already=True))
+                continue
+        stayed = _stayed(history, action.runs) if action.on == "stay" else None
+        picked = fired(action, changes, grades, stayed)
+        rows, used = _rows(folder, run, name, action, spec, picked), 0
+        budget = action.budget
+        if budget is not None and budget.per_month is not None:
+            first, last = month_of(run.as_of)
+            with store.read() as tx:
+                used = tx.actions.treated_between(name, first, last, besides=run.id)
+        values = {r["customer_id"]: r["value"] for r in rows}
+        choice = choose(name, action, list(values), values, used_this_month=used)
+        status = {**{c: "planned" for c in choice.treated},
+                  **{c: "holdout" for c in choice.holdout},
+                  **{c: "over_budget" for c in choice.over_budget}}
+        with store.write() as tx:
+            tx.actions.record(name, run.scheme, run.id, run.as_of,
+                              [{**r, "status": status[r["customer_id"]]} for r in rows])
+        out.append(Planned(name, run.id, len(choice.treated), len(choice.holdout),
+                           len(choice.over_budget)))
+    return out
+
+
+def _check_tiers(name: str, action: ActionSpec, spec: SchemeSpec) -> None:
+    keys = [t.key for t in methods.scheme_tiers(spec)]
+    unknown = [t for t in action.tiers if t not in keys]
+    if unknown:
+        raise SpecError(_("action {action} names tiers {unknown} that scheme {scheme} does not "
+                          "have; its tiers are {keys}").format(
+            action=repr(name), unknown=", ".join(map(repr, unknown)),
+            scheme=repr(action.scheme), keys=", ".join(keys)))
+
+
+def _stayed(history: list[Run], runs: int) -> pa.Array:
+    """Customers whose tier was the same in each of the last ``runs`` runs."""
+    if len(history) < runs:
+        return pa.array([], pa.string())
+    same: dict[str, str] | None = None
+    for run in history[-runs:]:
+        table = pq.read_table(Path(run.folder or "") / "grades.parquet", columns=[CUSTOMER, "tier"])
+        tiers = dict(zip(table[CUSTOMER].to_pylist(), table["tier"].to_pylist(), strict=True))
+        same = tiers if same is None else {c: t for c, t in same.items() if tiers.get(c) == t}
+    return pa.array(sorted(same or {}), pa.string())
+
+
+def _rows(folder: Path, run: Run, name: str, action: ActionSpec, spec: SchemeSpec,
+          picked: pa.Table) -> list[dict[str, Any]]:
+    """The fired customers meeting the action's condition, with their budget value."""
+    ranking = (action.budget.order_by if action.budget else None) or spec.value
+    wanted = set(expr.names(expr.parse(action.where))) if action.where else set()
+    if ranking:
+        wanted.add(ranking)
+    import ibis
+
+    engine = connect()
+    try:
+        features = engine.read_parquet("features", folder / "features.parquet")
+        missing = sorted(wanted - set(features.columns))
+        if missing:
+            raise SpecError(_("action {action} reads {names}, which the run of scheme {scheme} "
+                              "does not compute (it keeps the indicators the scheme reads: "
+                              "{known}); use those, or make the scheme read them").format(
+                action=repr(name), names=", ".join(missing), scheme=repr(run.scheme),
+                known=", ".join(c for c in features.columns if c != CUSTOMER)))
+        ids = engine.register_arrow("fired", picked)
+        table = ids.left_join(features, ids[CUSTOMER] == features[CUSTOMER])
+        if action.where:
+            node = expr.parse(action.where)
+            env = {n: table[n] for n in expr.names(node)}
+            table = table.filter(expr.compile_condition(node, env, as_of=run.as_of))
+        value = table[ranking].cast("float64") if ranking else ibis.null("float64")
+        chosen = table.select(customer_id=table[CUSTOMER], from_tier=table.from_tier,
+                              to_tier=table.to_tier, value=value)
+        result = engine.to_arrow(chosen.order_by("customer_id"))
+    finally:
+        engine.close()
+    return [{**r, "edge": action.on} for r in result.to_pylist()]
+
+
+def month_of(day: date) -> tuple[date, date]:
+    """The first and last day of ``day``'s month."""
+    return day.replace(day=1), day.replace(day=calendar.monthrange(day.year, day.month)[1])
