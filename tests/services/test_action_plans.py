@@ -68,12 +68,9 @@ actions:
 """
 
 
-@pytest.fixture
-def shop(tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch) -> Project:
-    monkeypatch.setenv("TIERWISE_STORE_URL", store_url)
-    monkeypatch.setenv("TIERWISE_USER", "analyst")
-    folder = tmp_path / "shop"
-    write(folder, "tierwise.yaml", PROJECT)
+def write_shop(folder: Path, project: str = PROJECT) -> Project:
+    """The shop: 300 customers whose monthly orders move them between tiers from run to run."""
+    write(folder, "tierwise.yaml", project)
     customers = [f"C{i:03d}" for i in range(300)]
     write(folder, "customers.csv", "customer_id\n" + "\n".join(customers) + "\n")
     rows = ["order_id,customer_id,order_date,amount"]
@@ -84,6 +81,13 @@ def shop(tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch) -> Pro
                      for k in range(n)]
     write(folder, "orders.csv", "\n".join(rows) + "\n")
     return Project.open(folder)
+
+
+@pytest.fixture
+def shop(tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch) -> Project:
+    monkeypatch.setenv("TIERWISE_STORE_URL", store_url)
+    monkeypatch.setenv("TIERWISE_USER", "analyst")
+    return write_shop(tmp_path / "shop")
 
 
 def _grades(run: runs.Run) -> dict[str, str]:

@@ -1,0 +1,199 @@
+"""Delivering planned actions from the ledger: webhooks and file drops.
+
+:func:`deliver` takes an action's due rows (planned, or failed with their next try due) and
+delivers them one at a time, recording each outcome in its own transaction right after it:
+
+* ``webhook``: a JSON POST per customer with the headers ``Idempotency-Key`` (the ledger key),
+  ``X-Tierwise-Timestamp`` and ``X-Tierwise-Signature: sha256=<hex>``, the HMAC-SHA256 of
+  ``timestamp + "." + body`` under the secret in the environment variable the action names.
+  A 2xx answer is sent; anything else (an error status, a timeout, a refused connection) is
+  tried again after ``backoff_seconds``, doubled each time, up to ``retries`` more tries, then
+  the row is ``dead`` (the dead-letter list). Posts keep to ``per_minute``.
+* ``file``: one file per run (``<folder>/<action>-run<id>.<format>``) with every customer the
+  action reached, written to a temporary name and renamed, then the rows are marked sent in one
+  transaction.
+
+A crash between a send and its record leaves the row due: the next call sends it again under
+the same idempotency key, so a receiver that keeps the keys it has seen acts exactly once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from tierwise.errors import SpecError, TierwiseError
+from tierwise.i18n import _
+from tierwise.services import sheets
+from tierwise.services.project import Project
+from tierwise.services.recording import fault_point
+from tierwise.spec.actions import ActionSpec, FileSpec, WebhookSpec
+from tierwise.store import Store
+from tierwise.store.action_ledger import Entry
+
+
+@dataclass
+class Delivered:
+    """What one :func:`deliver` call did."""
+
+    action: str
+    sent: int = 0
+    failed: int = 0
+    dead: int = 0
+    files: list[Path] = field(default_factory=list)
+
+
+def payload(entry: Entry) -> dict[str, Any]:
+    """The JSON a webhook receives for one ledger row."""
+    return {"key": entry.key, "action": entry.action, "scheme": entry.scheme,
+            "run_id": entry.run_id, "as_of": entry.as_of.isoformat(),
+            "customer_id": entry.customer_id, "edge": entry.edge, "from_tier": entry.from_tier,
+            "to_tier": entry.to_tier, "value": entry.value}
+
+
+def signature(secret: str, timestamp: str, body: bytes) -> str:
+    """The ``X-Tierwise-Signature`` of a body sent at ``timestamp``."""
+    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    return "sha256=" + mac.hexdigest()
+
+
+def deliver(project: Project, store: Store, name: str, *, now: Callable[[], datetime] | None = None,
+            sleep: Callable[[float], None] = time.sleep, limit: int = 100_000) -> Delivered:
+    """Deliver the due rows of action ``name`` (at most ``limit``).
+
+    Raises:
+        SpecError: no such action, or its webhook secret is not set in the environment.
+    """
+    action = project.spec.actions.get(name)
+    if action is None:
+        raise SpecError(_("no action {name} in tierwise.yaml; its actions are {known}").format(
+            name=repr(name), known=", ".join(project.spec.actions) or "-"))
+    clock = now or (lambda: datetime.now(UTC))
+    done = Delivered(name)
+    with store.read() as tx:
+        due = tx.actions.due(name, clock(), limit=limit)
+    if not due:
+        return done
+    settings = action.settings()
+    if isinstance(settings, WebhookSpec):
+        _webhooks(store, action, settings, due, done, clock, sleep)
+    elif isinstance(settings, FileSpec):
+        _files(project, store, action, settings, due, done)
+    else:
+        raise SpecError(_("action {name}: {kind} actions are not delivered by this command "
+                          "yet").format(name=repr(name), kind=action.kind))
+    return done
+
+
+def _webhooks(store: Store, action: ActionSpec, hook: WebhookSpec, due: list[Entry],
+              done: Delivered, clock: Callable[[], datetime],
+              sleep: Callable[[float], None]) -> None:
+    import httpx
+
+    secret = os.environ.get(hook.secret_env)
+    if not secret:
+        raise SpecError(_("the webhook secret is not set: set the environment variable {env} "
+                          "(action {name} signs its posts with it)").format(
+            env=hook.secret_env, name=repr(due[0].action)))
+    gap = 60.0 / hook.per_minute
+    last = 0.0
+    with httpx.Client(timeout=hook.timeout_seconds, follow_redirects=False) as client:
+        for entry in due:
+            wait = last + gap - time.monotonic()
+            if wait > 0:
+                sleep(wait)
+            last = time.monotonic()
+            body = json.dumps(payload(entry), ensure_ascii=False, sort_keys=True).encode()
+            stamp = str(int(clock().timestamp()))
+            fault_point("before_send")
+            error = _post(client, hook.url, body, {
+                "Content-Type": "application/json", "Idempotency-Key": entry.key,
+                "X-Tierwise-Timestamp": stamp,
+                "X-Tierwise-Signature": signature(secret, stamp, body)})
+            fault_point("after_send")
+            _record(store, entry, error, hook, done, clock)
+
+
+def _post(client: Any, url: str, body: bytes, headers: dict[str, str]) -> str | None:
+    """None when the receiver took it (2xx), else what went wrong."""
+    import httpx
+
+    try:
+        answer = client.post(url, content=body, headers=headers)
+    except httpx.TimeoutException:
+        return _("no answer within the timeout")
+    except httpx.HTTPError as exc:
+        return f"{type(exc).__name__}: {exc}"
+    if 200 <= answer.status_code < 300:
+        return None
+    return f"HTTP {answer.status_code}: {answer.text[:200]}"
+
+
+def _record(store: Store, entry: Entry, error: str | None, hook: WebhookSpec, done: Delivered,
+            clock: Callable[[], datetime]) -> None:
+    with store.write() as tx:
+        if error is None:
+            tx.actions.mark(entry.id, "sent")
+            done.sent += 1
+        elif entry.attempts >= hook.retries:  # this was the last try
+            tx.actions.mark(entry.id, "dead", error=error)
+            done.dead += 1
+        else:
+            wait = hook.backoff_seconds * 2 ** entry.attempts
+            tx.actions.mark(entry.id, "failed", error=error,
+                            next_try_at=clock() + timedelta(seconds=wait))
+            done.failed += 1
+
+
+def _files(project: Project, store: Store, action: ActionSpec, spec: FileSpec,
+           due: list[Entry], done: Delivered) -> None:
+    import pyarrow as pa
+
+    folder = project.root / spec.folder
+    folder.mkdir(parents=True, exist_ok=True)
+    by_run: dict[int, list[Entry]] = {}
+    for entry in due:
+        by_run.setdefault(entry.run_id, []).append(entry)
+    for run_id, entries in sorted(by_run.items()):
+        with store.read() as tx:  # the whole run's file: rows sent before are in it too
+            every = [e for e in tx.actions.entries(entries[0].action, run_id=run_id)
+                     if e.status in ("planned", "sent", "failed")]
+        rows = [payload(e) for e in every]
+        target = folder / f"{entries[0].action}-run{run_id}.{spec.format}"
+        _write(pa.Table.from_pylist(rows), target, spec.format)
+        fault_point("after_file")
+        with store.write() as tx:
+            for entry in entries:
+                tx.actions.mark(entry.id, "sent")
+        done.sent += len(entries)
+        done.files.append(target)
+
+
+def _write(table: Any, target: Path, fmt: str) -> None:
+    """Write ``table`` to a temporary file beside ``target``, then rename it into place.
+
+    CSV and Excel have their formulas neutralised (:mod:`tierwise.services.sheets`).
+    """
+    import pyarrow.parquet as pq
+
+    partial = target.with_name(f".{target.name}.partial")
+    try:
+        if fmt == "parquet":
+            pq.write_table(table, partial)
+        elif fmt == "csv":
+            sheets.write_csv(table, partial)
+        else:
+            sheets.write_xlsx(table, partial, "customers")
+        os.replace(partial, target)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise TierwiseError(_("could not write {path}: {reason}").format(
+            path=target, reason=exc.strerror or exc)) from exc
