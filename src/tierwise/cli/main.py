@@ -15,8 +15,8 @@ from typing import Annotated
 
 import typer
 
-from tierwise.cli import document as _document  # noqa: F401  (registers `scheme document`)
 from tierwise.cli import (
+    action_commands,
     evaluate,
     project_commands,
     run_command,
@@ -25,6 +25,7 @@ from tierwise.cli import (
     store_commands,
     users,
 )
+from tierwise.cli import document as _document  # noqa: F401  (registers `scheme document`)
 from tierwise.cli import scheme_admin as _scheme_admin  # noqa: F401  (adds to `tierwise scheme`)
 from tierwise.cli.common import EXIT_SKIPPED, console, err, localized, settings, speak
 from tierwise.cli.options import LangOpt
@@ -63,6 +64,7 @@ for _group, _name in (
     (store_commands.scheme_app, "scheme"), (store_commands.runs_app, "runs"),
     (store_commands.override_app, "override"), (store_commands.audit_app, "audit"),
     (users.user_app, "user"), (schedule_commands.schedule_app, "schedule"),
+    (action_commands.actions_app, "actions"),
 ):
     app.add_typer(_group, name=_name)
 # Every command takes --lang (and TIERWISE_LANG), whatever group it is in.

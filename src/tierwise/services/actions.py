@@ -29,6 +29,7 @@ from tierwise.spec.actions import ActionSpec
 from tierwise.spec.columns import CUSTOMER
 from tierwise.spec.sections import SchemeSpec
 from tierwise.store import Store
+from tierwise.store.action_ledger import Entry
 from tierwise.store.runs import Run
 
 
@@ -154,3 +155,35 @@ def _rows(folder: Path, run: Run, name: str, action: ActionSpec, spec: SchemeSpe
 def month_of(day: date) -> tuple[date, date]:
     """The first and last day of ``day``'s month."""
     return day.replace(day=1), day.replace(day=calendar.monthrange(day.year, day.month)[1])
+
+
+@dataclass(frozen=True)
+class ActionState:
+    """An action as a listing shows it: its definition and the ledger of its latest run."""
+
+    name: str
+    spec: ActionSpec
+    run: Run | None
+    counts: dict[str, int]
+
+
+def states(project: Project, store: Store, scheme: str | None = None) -> list[ActionState]:
+    """Every action of the project (``scheme``: of that scheme), with its latest planned run."""
+    out = []
+    with store.read() as tx:
+        for name, action in project.spec.actions.items():
+            if scheme is not None and action.scheme != scheme:
+                continue
+            runs = [r for r in tx.runs.history_runs(action.scheme)
+                    if tx.actions.recorded(name, r.id)]
+            latest = runs[-1] if runs else None
+            counts = tx.actions.counts(name, latest.id) if latest else {}
+            out.append(ActionState(name, action, latest, counts))
+    return out
+
+
+def ledger(store: Store, name: str, *, run_id: int | None = None, status: str | None = None,
+           limit: int = 1000) -> list[Entry]:
+    """Ledger rows of action ``name`` (the dead letter: ``status="dead"``)."""
+    with store.read() as tx:
+        return tx.actions.entries(name, run_id=run_id, status=status, limit=limit)

@@ -76,20 +76,20 @@ def deliver(project: Project, store: Store, name: str, *, now: Callable[[], date
     if action is None:
         raise SpecError(_("no action {name} in tierwise.yaml; its actions are {known}").format(
             name=repr(name), known=", ".join(project.spec.actions) or "-"))
+    settings = action.settings()
+    if not isinstance(settings, WebhookSpec | FileSpec):
+        raise SpecError(_("action {name}: {kind} actions are not delivered by this command "
+                          "yet").format(name=repr(name), kind=action.kind))
     clock = now or (lambda: datetime.now(UTC))
     done = Delivered(name)
     with store.read() as tx:
         due = tx.actions.due(name, clock(), limit=limit)
     if not due:
         return done
-    settings = action.settings()
     if isinstance(settings, WebhookSpec):
         _webhooks(store, action, settings, due, done, clock, sleep)
-    elif isinstance(settings, FileSpec):
-        _files(project, store, action, settings, due, done)
     else:
-        raise SpecError(_("action {name}: {kind} actions are not delivered by this command "
-                          "yet").format(name=repr(name), kind=action.kind))
+        _files(project, store, action, settings, due, done)
     return done
 
 

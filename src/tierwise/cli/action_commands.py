@@ -1,0 +1,103 @@
+"""``tierwise actions``: the project's actions, their ledger, and delivering what is due.
+
+``list`` shows each action with what its latest planned run holds (to deliver, sent, failed,
+dead, held out, over budget). ``deliver NAME`` sends the due rows (webhooks, file drops); its
+exit code is 0 when nothing is left failing, 1 when a row failed or went to the dead letter.
+``ledger NAME`` lists rows, e.g. the dead letter (``--status dead``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tierwise.cli.common import acting, console, open_project, reported, store_of
+from tierwise.cli.formats import day, moment
+from tierwise.cli.options import ProjectOpt
+from tierwise.cli.render import listing_table
+from tierwise.i18n import _
+
+actions_app = typer.Typer(
+    help="Actions on tiers: list them, deliver what is due, read the ledger.",
+    no_args_is_help=True)
+
+#: Ledger statuses in the order a listing shows them.
+SHOWN = ("planned", "sent", "failed", "dead", "holdout", "over_budget")
+
+
+def _edge(spec: object) -> str:
+    on = getattr(spec, "on", "")
+    tiers = ", ".join(getattr(spec, "tiers", []) or []) or _("any tier")
+    return f"{on} {tiers}" if on != "stay" else f"stay {tiers} ({getattr(spec, 'runs', '')})"
+
+
+@actions_app.command("list")
+def actions_list(
+    scheme: Annotated[str | None, typer.Argument(help="only this scheme's actions")] = None,
+    project: ProjectOpt = Path("."),
+) -> None:
+    """List the actions: kind, edge, holdout, budget, and the ledger of the latest run."""
+    from tierwise.services import actions
+
+    with reported():
+        proj = open_project(project)
+        found = actions.states(proj, store_of(proj), scheme)
+    if not found:
+        console.print(_("no action yet; declare them under `actions:` in tierwise.yaml"))
+        return
+    table = listing_table(_("actions"), _("action"), _("scheme"), _("kind"), _("on"),
+                          _("holdout"), _("budget"), _("latest run"), *SHOWN)
+    for a in found:
+        budget = a.spec.budget
+        cap = "/".join(str(c) for c in (budget.per_run, budget.per_month)) if budget else ""
+        table.add_row(a.name, a.spec.scheme, a.spec.kind, _edge(a.spec),
+                      f"{a.spec.holdout:.0%}", cap, day(a.run.as_of) if a.run else "",
+                      *(str(a.counts.get(s, 0)) for s in SHOWN))
+    console.print(table)
+
+
+@actions_app.command("deliver")
+def actions_deliver(
+    name: Annotated[str, typer.Argument(help="the action to deliver")],
+    project: ProjectOpt = Path("."),
+) -> None:
+    """Deliver the action's due rows: planned ones, and failed ones whose retry is due."""
+    from tierwise.services import access, delivery
+
+    with reported():
+        proj, store, _actor = acting(project, access.RUN)
+        done = delivery.deliver(proj, store, name)
+    console.print(_("action {name}: {sent} sent, {failed} failed (tried again later), {dead} "
+                    "in the dead letter").format(name=name, sent=done.sent, failed=done.failed,
+                                                  dead=done.dead))
+    for path in done.files:
+        console.print(_("wrote {path}").format(path=path))
+    if done.failed or done.dead:
+        raise typer.Exit(1)
+
+
+@actions_app.command("ledger")
+def actions_ledger(
+    name: Annotated[str, typer.Argument(help="the action")],
+    status: Annotated[str | None, typer.Option(
+        help="only rows in this state: planned, sent, failed, dead, holdout, over_budget")] = None,
+    run: Annotated[int | None, typer.Option(help="only this run")] = None,
+    limit: Annotated[int, typer.Option(help="at most this many rows")] = 50,
+    project: ProjectOpt = Path("."),
+) -> None:
+    """List an action's ledger rows (``--status dead``: the dead letter)."""
+    from tierwise.services import actions
+
+    with reported():
+        proj = open_project(project)
+        rows = actions.ledger(store_of(proj), name, run_id=run, status=status, limit=limit)
+    table = listing_table(_("ledger of {name}").format(name=name), _("run"), _("as of"),
+                          _("customer"), _("from"), _("to"), _("state"), _("tries"),
+                          _("sent at"), _("error"))
+    for e in rows:
+        table.add_row(str(e.run_id), day(e.as_of), e.customer_id, e.from_tier or "",
+                      e.to_tier or "", e.status, str(e.attempts),
+                      moment(e.sent_at) if e.sent_at else "", e.last_error or "")
+    console.print(table)

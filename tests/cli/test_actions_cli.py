@@ -1,0 +1,50 @@
+"""``tierwise actions list|deliver|ledger`` on the shop's runs, in English and Chinese."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from tests.cli.running import flat, invoke
+from tests.services.test_action_plans import write_shop
+from tierwise.services import runs
+
+
+@pytest.fixture
+def shop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.delenv("TIERWISE_STORE_URL", raising=False)
+    monkeypatch.setenv("TIERWISE_USER", "analyst")
+    monkeypatch.setenv("COLUMNS", "250")
+    project = write_shop(tmp_path / "shop")
+    runs.backfill(project, ["tier"], [date(2026, 5, 31), date(2026, 6, 30)])
+    return project.root
+
+
+def test_list_deliver_and_read_the_ledger(shop: Path) -> None:
+    listed = invoke("actions", "list", "-p", shop)
+    assert listed.exit_code == 0, listed.output
+    text = flat(listed.output)
+    assert "gold_coupon tier file enter gold 20% 15/25 2026-06-30" in text, text
+    assert "loyal tier tag stay gold (3)" in text
+    delivered = invoke("actions", "deliver", "gold_coupon", "-p", shop)
+    assert delivered.exit_code == 0, delivered.output
+    out = flat(delivered.output)
+    assert "0 failed" in out and "gold_coupon-run" in out and "wrote" in out
+    assert list((shop / "actions").glob("gold_coupon-run*.csv"))
+    again = flat(invoke("actions", "list", "-p", shop).output)
+    assert "gold_coupon" in again
+    held = invoke("actions", "ledger", "gold_coupon", "--status", "holdout", "-p", shop)
+    assert held.exit_code == 0 and "holdout" in flat(held.output)
+    zh = invoke("actions", "deliver", "gold_coupon", "-p", shop, "--lang", "zh")
+    assert zh.exit_code == 0 and "已发送 0 条" in flat(zh.output)  # nothing left to send
+
+
+def test_an_unknown_action_or_a_kind_not_delivered_says_so(shop: Path) -> None:
+    unknown = invoke("actions", "deliver", "coupons", "-p", shop)
+    assert unknown.exit_code == 2
+    assert "no action 'coupons' in tierwise.yaml; its actions are gold_coupon" in flat(
+        unknown.output)
+    tag = invoke("actions", "deliver", "loyal", "-p", shop)
+    assert tag.exit_code == 2 and "tag actions are not delivered" in flat(tag.output)
