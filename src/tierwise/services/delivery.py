@@ -32,10 +32,10 @@ from typing import Any
 
 from tierwise.errors import SpecError, TierwiseError
 from tierwise.i18n import _
-from tierwise.services import sheets
+from tierwise.services import mail, sheets
 from tierwise.services.project import Project
 from tierwise.services.recording import fault_point
-from tierwise.spec.actions import ActionSpec, FileSpec, WebhookSpec
+from tierwise.spec.actions import ActionSpec, EmailSpec, FileSpec, WebhookSpec
 from tierwise.store import Store
 from tierwise.store.action_ledger import Entry
 
@@ -77,7 +77,7 @@ def deliver(project: Project, store: Store, name: str, *, now: Callable[[], date
         raise SpecError(_("no action {name} in tierwise.yaml; its actions are {known}").format(
             name=repr(name), known=", ".join(project.spec.actions) or "-"))
     settings = action.settings()
-    if not isinstance(settings, WebhookSpec | FileSpec):
+    if not isinstance(settings, WebhookSpec | FileSpec | EmailSpec):
         raise SpecError(_("action {name}: {kind} actions are not delivered by this command "
                           "yet").format(name=repr(name), kind=action.kind))
     clock = now or (lambda: datetime.now(UTC))
@@ -88,6 +88,8 @@ def deliver(project: Project, store: Store, name: str, *, now: Callable[[], date
         return done
     if isinstance(settings, WebhookSpec):
         _webhooks(store, action, settings, due, done, clock, sleep)
+    elif isinstance(settings, EmailSpec):
+        _emails(project, store, settings, due, done, clock)
     else:
         _files(project, store, action, settings, due, done)
     return done
@@ -119,7 +121,7 @@ def _webhooks(store: Store, action: ActionSpec, hook: WebhookSpec, due: list[Ent
                 "X-Tierwise-Timestamp": stamp,
                 "X-Tierwise-Signature": signature(secret, stamp, body)})
             fault_point("after_send")
-            _record(store, entry, error, hook, done, clock)
+            _record(store, entry, error, (hook.retries, hook.backoff_seconds), done, clock)
 
 
 def _post(client: Any, url: str, body: bytes, headers: dict[str, str]) -> str | None:
@@ -137,20 +139,72 @@ def _post(client: Any, url: str, body: bytes, headers: dict[str, str]) -> str | 
     return f"HTTP {answer.status_code}: {answer.text[:200]}"
 
 
-def _record(store: Store, entry: Entry, error: str | None, hook: WebhookSpec, done: Delivered,
-            clock: Callable[[], datetime]) -> None:
+def _record(store: Store, entry: Entry, error: str | None, retry: tuple[int, float],
+            done: Delivered, clock: Callable[[], datetime], *, permanent: bool = False) -> None:
+    """Record one delivery: sent, failed (tried again after the backoff) or dead.
+
+    ``retry``: the tries after the first and the first backoff in seconds; ``permanent``: the
+    failure will not pass on a later try (dead at once).
+    """
+    retries, backoff = retry
     with store.write() as tx:
         if error is None:
             tx.actions.mark(entry.id, "sent")
             done.sent += 1
-        elif entry.attempts >= hook.retries:  # this was the last try
+        elif permanent or entry.attempts >= retries:  # no try left
             tx.actions.mark(entry.id, "dead", error=error)
             done.dead += 1
         else:
-            wait = hook.backoff_seconds * 2 ** entry.attempts
+            wait = backoff * 2 ** entry.attempts
             tx.actions.mark(entry.id, "failed", error=error,
                             next_try_at=clock() + timedelta(seconds=wait))
             done.failed += 1
+
+
+def _emails(project: Project, store: Store, spec: EmailSpec, due: list[Entry], done: Delivered,
+            clock: Callable[[], datetime]) -> None:
+    smtp = project.spec.smtp
+    if smtp is None:
+        raise SpecError(_("email actions need the project's `smtp:` server (host, port, from) "
+                          "in tierwise.yaml"))
+    found = _attributes(project, [e.customer_id for e in due])
+    retry = (spec.retries, spec.backoff_seconds)
+    with mail.connected(smtp) as server:
+        for entry in due:
+            try:
+                note = mail.message(spec, smtp, entry, found.get(entry.customer_id, {}),
+                                    project.spec.language)
+            except SpecError as exc:  # no address: no later try will find one
+                _record(store, entry, str(exc), retry, done, clock, permanent=True)
+                continue
+            fault_point("before_send")
+            error, permanent = mail.send(server, note)
+            fault_point("after_send")
+            _record(store, entry, error, retry, done, clock, permanent=permanent)
+
+
+def _attributes(project: Project, ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The customers source's columns of ``ids`` (the first row of a repeated id)."""
+    import pyarrow as pa
+
+    from tierwise.engine import connect
+    from tierwise.sources.read import load_source, strip_raw
+
+    source = project.spec.sources.get("customers")
+    if source is None:
+        return {}
+    engine = connect()
+    try:
+        typed = strip_raw(load_source("customers", source, engine, base=project.root).typed)
+        wanted = engine.register_arrow("wanted", pa.table({"_id": ids}))
+        rows = typed.filter(typed[source.id].cast("string").isin(wanted._id))
+        table = engine.to_arrow(rows.mutate(_id=rows[source.id].cast("string")))
+    finally:
+        engine.close()
+    out: dict[str, dict[str, Any]] = {}
+    for row in table.to_pylist():
+        out.setdefault(str(row.pop("_id")), row)
+    return out
 
 
 def _files(project: Project, store: Store, action: ActionSpec, spec: FileSpec,

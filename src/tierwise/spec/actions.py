@@ -17,10 +17,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from tierwise.i18n import _
-from tierwise.spec.base import Spec
+from tierwise.spec.base import Label, Spec, as_label
 
 ActionKind = Literal["webhook", "email", "file", "assign", "tag"]
 Edge = Literal["enter", "leave", "up", "down", "stay"]
@@ -49,14 +49,36 @@ class WebhookSpec(Spec):
 
 
 class EmailSpec(Spec):
-    """A message per customer through the project's SMTP server."""
+    """A message per customer through the project's SMTP server (``smtp:``)."""
 
     to: str = Field(description="customers source column holding the address")
-    subject: dict[str, str] = Field(description="subject per language: {en, zh, zh-Hant}")
-    body: dict[str, str] = Field(
-        description="body per language; {name}-style fields take the customer's attributes")
+    subject: Label = Field(description="subject: text or {en, zh, zh-Hant}")
+    body: Label = Field(
+        description="body: text or {en, zh, zh-Hant}; {column} takes the customer's attribute, "
+        "{customer_id}, {from_tier} and {to_tier} the move")
     language: str | None = Field(
-        default=None, description="customers source column holding each customer's language")
+        default=None, description="customers source column holding each customer's language "
+        "(en, zh, zh-Hant, zh-TW ...); default: the project's language")
+    retries: int = Field(default=3, ge=0, le=20, description="tries after the first one")
+    backoff_seconds: float = Field(
+        default=60.0, gt=0, le=86_400, description="wait before the first retry; doubled")
+
+    _texts = field_validator("subject", "body", mode="before")(lambda cls, v: as_label(v))
+
+
+class SmtpSpec(Spec):
+    """The SMTP server email actions send through."""
+
+    host: str
+    port: int = Field(default=25, ge=1, le=65535)
+    sender: str = Field(alias="from", description="the From address")
+    starttls: bool = Field(default=False, description="upgrade the connection with STARTTLS")
+    ssl: bool = Field(default=False, description="connect with TLS from the start (port 465)")
+    username_env: str | None = Field(
+        default=None, description="environment variable holding the login name")
+    password_env: str | None = Field(
+        default=None, description="environment variable holding the password")
+    timeout_seconds: float = Field(default=30.0, gt=0, le=600)
 
 
 class FileSpec(Spec):

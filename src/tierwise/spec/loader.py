@@ -40,7 +40,7 @@ _SECTIONS: dict[str, TypeAdapter[Any]] = {
 }
 _INDICATOR_TAGS = {"aggregate", "attribute", "derived"}
 _TOP_KEYS = {"name", "description", "language", "engine", "as_of", "output", "security", "store",
-             "reporting", "sources", "indicators", "schemes", "actions"}
+             "reporting", "sources", "indicators", "schemes", "actions", "smtp"}
 
 
 @dataclass(frozen=True)
@@ -163,7 +163,7 @@ def parse_project(located: Located) -> ProjectSpec:
             )
     parsed: dict[str, Any] = {}
     for key in ("name", "description", "language", "as_of", "output", "engine", "security", "store",
-                "reporting"):
+                "reporting", "smtp"):
         if key in doc:
             parsed[key] = _plain(doc[key])
     for section, adapter in _SECTIONS.items():

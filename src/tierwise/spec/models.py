@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 
 from tierwise.i18n import _, normalize
-from tierwise.spec.actions import ActionSpec
+from tierwise.spec.actions import ActionSpec, SmtpSpec
 from tierwise.spec.base import IDENT, WINDOW_RE, Label, Spec, as_label, window_problem
 from tierwise.spec.learned import (
     MAX_CLUSTERS,
@@ -363,6 +363,7 @@ class ProjectSpec(Spec):
     schemes: dict[str, SchemeSpec] = Field(default_factory=dict)
     actions: dict[str, ActionSpec] = Field(
         default_factory=dict, description="what the schemes' tiers trigger (spec/actions.py)")
+    smtp: SmtpSpec | None = Field(default=None, description="the server email actions use")
 
     @field_validator("engine", mode="before")
     @classmethod

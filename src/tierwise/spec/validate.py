@@ -207,6 +207,9 @@ def _problems(project: ProjectSpec, located: Located) -> Iterator[Problem]:
                                     ("reporting", "value"), context, problem)
     for name, action in project.actions.items():
         yield from _action_problems(name, action, project, located, context, problem)
+        if action.kind == "email" and project.smtp is None:
+            yield problem(_("email action {name} needs the project's `smtp:` server (host, "
+                            "port, from)").format(name=repr(name)), "actions", name, "kind")
 
 
 def _action_problems(name: str, action: ActionSpec, project: ProjectSpec, located: Located,
