@@ -50,7 +50,7 @@ def test_capacity_holds_and_the_current_manager_is_kept_where_possible(seed: int
     managers = [Manager(f"m{i}", rng.randint(1, 8),
                         frozenset(rng.sample(regions, rng.randint(0, 2))))
                 for i in range(rng.randint(1, 5))]
-    accounts = [Account(f"C{i:03d}", rng.choice(regions + [None]),
+    accounts = [Account(f"C{i:03d}", rng.choice([*regions, None]),
                         rng.choice([None, rng.random() * 100])) for i in range(rng.randint(0, 40))]
     current = {a.customer_id: rng.choice(managers).name for a in accounts if rng.random() < 0.5}
     load = {m.name: rng.randint(0, m.capacity) for m in managers}

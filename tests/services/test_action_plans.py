@@ -159,10 +159,16 @@ def test_runs_plan_their_actions_against_the_grades(shop: Project) -> None:
         store.close()
 
 
+def edited(project: Project, old: str, new: str) -> Project:
+    """The project with ``old`` replaced by ``new`` in its tierwise.yaml, opened again."""
+    yaml = project.root / "tierwise.yaml"
+    text = yaml.read_text(encoding="utf-8")
+    assert old in text
+    yaml.write_text(text.replace(old, new), encoding="utf-8")
+    return Project.open(project.root)
+
+
 def test_an_action_on_a_tier_the_scheme_lacks_is_refused(shop: Project) -> None:
-    yaml = shop.root / "tierwise.yaml"
-    yaml.write_text(yaml.read_text(encoding="utf-8").replace("tiers: [gold]\n    holdout",
-                                                             "tiers: [golden]\n    holdout"),
-                    encoding="utf-8")
+    project = edited(shop, "tiers: [gold]\n    holdout", "tiers: [golden]\n    holdout")
     with pytest.raises(SpecError, match="names tiers 'golden' that scheme 'tier' does not have"):
-        runs.backfill(Project.open(shop.root), ["tier"], DATES[:1])
+        runs.backfill(project, ["tier"], DATES[:1])

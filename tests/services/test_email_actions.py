@@ -31,14 +31,14 @@ class Inbox:
         self.messages: list[Message] = []
         self.refuse: dict[str, str] = {}
 
-    async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope,  # noqa: N802
+    async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope,
                           address: str, rcpt_options: list[str]) -> str:
         if address in self.refuse:
             return self.refuse[address]
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server: SMTP, session: Session,  # noqa: N802
+    async def handle_DATA(self, server: SMTP, session: Session,
                           envelope: Envelope) -> str:
         self.messages.append(email.message_from_bytes(  # headers unfolded
             envelope.content, policy=email.policy.default))  # type: ignore[arg-type]
@@ -85,7 +85,7 @@ def _project(folder: Path, port: int, monkeypatch: pytest.MonkeyPatch) -> Projec
       subject: {en: "We miss you, {name}", zh: "{name}，好久不见"}
       body: {en: "Dear {name}, you are now {to_tier} (was {from_tier}). {{not a field}}",
              zh: "亲爱的{name}：您现在是{to_tier}（之前是{from_tier}）。"}""")
-    project = write_shop(folder, text + WINBACK.format(port=port))
+    write_shop(folder, text + WINBACK.format(port=port))
     rows = ["customer_id,name,email,lang"]
     for i in range(300):
         address = "" if i % 25 == 7 else f"c{i:03d}@mail.example"

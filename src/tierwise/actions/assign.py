@@ -1,12 +1,13 @@
 """Account-manager assignment within capacity: keep the current manager, then balance load.
 
-Customers are placed one at a time, the highest value first (ties by id):
+Customers are placed the highest value first (ties by id), in two passes:
 
-1. a customer whose current manager may take them (same territory, or no territories) and has
-   room keeps that manager;
-2. otherwise the eligible manager with the fewest accounts gets them (ties by name, so new
-   accounts go round the managers in turn);
-3. when every eligible manager is full, the customer is left unplaced and says why.
+1. customers whose current manager may take them (same territory, or no territories) keep that
+   manager while the manager has room;
+2. everyone else goes to the eligible manager with the fewest accounts (ties by name, so new
+   accounts go round the managers in turn); when every eligible manager is full, the customer
+   is left unplaced and says why (a customer who had a manager then has none: the caller
+   removes that assignment, so no manager ends over capacity).
 
 A manager's load counts the accounts they already hold that count against the capacity (the
 caller says which: those in the action's tiers), so capacity is never exceeded.
@@ -65,13 +66,16 @@ def place(accounts: list[Account], managers: list[Manager], current: Mapping[str
     by_name = {m.name: m for m in managers}
     out = Placement(load={m.name: load.get(m.name, 0) for m in managers})
     order = sorted(accounts, key=lambda a: (a.value is None, -(a.value or 0.0), a.customer_id))
+    rest = []
     for account in order:
         mine = by_name.get(current.get(account.customer_id, ""))
         if mine is not None and mine.serves(account.territory) \
                 and out.load[mine.name] < mine.capacity:
             _give(out, account.customer_id, mine.name)
             out.kept.append(account.customer_id)
-            continue
+        else:
+            rest.append(account)
+    for account in rest:
         eligible = [m for m in managers if m.serves(account.territory)]
         room = [m for m in eligible if out.load[m.name] < m.capacity]
         if not room:

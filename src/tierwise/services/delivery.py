@@ -33,9 +33,10 @@ from typing import Any
 from tierwise.errors import SpecError, TierwiseError
 from tierwise.i18n import _
 from tierwise.services import mail, sheets
+from tierwise.services.assigning import deliver_assignments
 from tierwise.services.project import Project
 from tierwise.services.recording import fault_point
-from tierwise.spec.actions import ActionSpec, EmailSpec, FileSpec, WebhookSpec
+from tierwise.spec.actions import ActionSpec, AssignSpec, EmailSpec, FileSpec, WebhookSpec
 from tierwise.store import Store
 from tierwise.store.action_ledger import Entry
 
@@ -77,7 +78,7 @@ def deliver(project: Project, store: Store, name: str, *, now: Callable[[], date
         raise SpecError(_("no action {name} in tierwise.yaml; its actions are {known}").format(
             name=repr(name), known=", ".join(project.spec.actions) or "-"))
     settings = action.settings()
-    if not isinstance(settings, WebhookSpec | FileSpec | EmailSpec):
+    if not isinstance(settings, WebhookSpec | FileSpec | EmailSpec | AssignSpec):
         raise SpecError(_("action {name}: {kind} actions are not delivered by this command "
                           "yet").format(name=repr(name), kind=action.kind))
     clock = now or (lambda: datetime.now(UTC))
@@ -90,6 +91,9 @@ def deliver(project: Project, store: Store, name: str, *, now: Callable[[], date
         _webhooks(store, action, settings, due, done, clock, sleep)
     elif isinstance(settings, EmailSpec):
         _emails(project, store, settings, due, done, clock)
+    elif isinstance(settings, AssignSpec):
+        done.sent, done.dead = deliver_assignments(project, store, name, action, settings, due,
+                                                   _attributes)
     else:
         _files(project, store, action, settings, due, done)
     return done

@@ -90,11 +90,36 @@ class FileSpec(Spec):
         default_factory=list, description="customer attributes and indicators to add")
 
 
-class AssignSpec(Spec):
-    """Account-manager assignment of the customers the action reaches."""
+class ManagerSpec(Spec):
+    """One account manager an assign action may give customers to."""
 
-    managers: str = Field(description="role or group of the users who take accounts")
-    capacity: int = Field(ge=1, le=1_000_000, description="at most this many accounts each")
+    territories: list[str] = Field(
+        default_factory=list, description="territories they serve (empty: every territory)")
+    capacity: int | None = Field(default=None, ge=1, le=1_000_000,
+                                 description="their own most accounts (default: the action's)")
+
+
+class AssignSpec(Spec):
+    """Account-manager assignment of the customers the action reaches.
+
+    A customer keeps their manager when that manager serves their territory and has room;
+    otherwise the least loaded manager who serves it takes them (see actions/assign.py).
+    """
+
+    managers: dict[str, ManagerSpec] = Field(
+        min_length=1, description="user names of the managers (role manager), with their "
+        "territories and capacity")
+    capacity: int = Field(ge=1, le=1_000_000,
+                          description="at most this many accounts of the action's tiers each")
+    territory: str | None = Field(
+        default=None, description="customers source column holding the customer's territory")
+
+    @field_validator("managers", mode="before")
+    @classmethod
+    def _names(cls, value: object) -> object:
+        if isinstance(value, list):  # a plain list of user names
+            return {str(v): {} for v in value}
+        return value
 
 
 class TagSpec(Spec):

@@ -234,6 +234,8 @@ def _action_problems(name: str, action: ActionSpec, project: ProjectSpec, locate
         wanted += [(action.email.to, ("email", "to"))]
         if action.email.language:
             wanted += [(action.email.language, ("email", "language"))]
+    if action.assign is not None and action.assign.territory:
+        wanted += [(action.assign.territory, ("assign", "territory"))]
     if action.file is not None:
         wanted += [(c, ("file", "columns")) for c in action.file.columns
                    if c not in project.indicators]

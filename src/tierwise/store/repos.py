@@ -141,6 +141,7 @@ class Users(Repository):
     set_disabled = Bound(users.set_disabled)
     set_role = Bound(users.set_role)
     assign = Bound(users.assign)
+    unassign = Bound(users.unassign)
     assigned = Bound(users.assigned)
     is_assigned = Bound(users.is_assigned)
 

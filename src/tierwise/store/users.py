@@ -459,6 +459,18 @@ def assign(conn: sa.Connection, customer_ids: list[str], username: str, *, actor
     return len(ids)
 
 
+def unassign(conn: sa.Connection, customer_ids: list[str], *, actor: str) -> int:
+    """Take customers away from whichever manager has them; returns how many had one."""
+    ids = sorted(set(customer_ids))
+    if not ids:
+        return 0
+    gone = conn.execute(sa.delete(assignments).where(assignments.c.customer_id.in_(ids)))
+    if gone.rowcount:
+        audit.append(conn, actor=actor, action="customers.unassigned", object_type="customers",
+                     object_id=ids[0], after={"customers": len(ids), "first": ids[:20]})
+    return int(gone.rowcount or 0)
+
+
 def assigned(conn: sa.Connection, user: User) -> set[str]:
     """The customers assigned to a manager."""
     return set(conn.execute(sa.select(assignments.c.customer_id)
