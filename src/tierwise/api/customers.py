@@ -13,6 +13,7 @@ from tierwise.api.overrides import override_out
 from tierwise.api.schemes import tier_out
 from tierwise.http.clients import client_of, project_of, security_of, store_of
 from tierwise.services import access, catalog
+from tierwise.services import actions as action_service
 from tierwise.services.customers import CustomerQuery, detail, search
 
 router = APIRouter(tags=["customers"])
@@ -40,6 +41,9 @@ def customer(customer_id: str, scheme: str, request: Request, user: CustomerRead
         "indicators": found.explanation.indicators,
         "history": [s.__dict__ for s in found.history],
         "overrides": [override_out(o) for o in found.overrides],
+        "tags": [{"name": t.name, "action": t.action, "since": t.since}
+                 for t in action_service.customer_tags(project_of(request), store,
+                                                       customer_id)],
     }
 
 

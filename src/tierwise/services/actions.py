@@ -187,3 +187,25 @@ def ledger(store: Store, name: str, *, run_id: int | None = None, status: str | 
     """Ledger rows of action ``name`` (the dead letter: ``status="dead"``)."""
     with store.read() as tx:
         return tx.actions.entries(name, run_id=run_id, status=status, limit=limit)
+
+
+@dataclass(frozen=True)
+class Tag:
+    """A tag a customer carries: its name, the action that applied it, and since when."""
+
+    name: str
+    action: str
+    since: date
+
+
+def customer_tags(project: Project, store: Store, customer_id: str) -> list[Tag]:
+    """The tags of ``customer_id``: one per tag name, from the first run that applied it."""
+    named = {n: a.tag.name for n, a in project.spec.actions.items()
+             if a.kind == "tag" and a.tag is not None}
+    with store.read() as tx:
+        rows = tx.actions.reached(sorted(named), customer_id)
+    out: dict[str, Tag] = {}
+    for row in rows:
+        tag = named[row.action]
+        out.setdefault(tag, Tag(tag, row.action, row.as_of))
+    return list(out.values())

@@ -36,7 +36,14 @@ from tierwise.services import mail, sheets
 from tierwise.services.assigning import deliver_assignments
 from tierwise.services.project import Project
 from tierwise.services.recording import fault_point
-from tierwise.spec.actions import ActionSpec, AssignSpec, EmailSpec, FileSpec, WebhookSpec
+from tierwise.spec.actions import (
+    ActionSpec,
+    AssignSpec,
+    EmailSpec,
+    FileSpec,
+    TagSpec,
+    WebhookSpec,
+)
 from tierwise.store import Store
 from tierwise.store.action_ledger import Entry
 
@@ -78,9 +85,6 @@ def deliver(project: Project, store: Store, name: str, *, now: Callable[[], date
         raise SpecError(_("no action {name} in tierwise.yaml; its actions are {known}").format(
             name=repr(name), known=", ".join(project.spec.actions) or "-"))
     settings = action.settings()
-    if not isinstance(settings, WebhookSpec | FileSpec | EmailSpec | AssignSpec):
-        raise SpecError(_("action {name}: {kind} actions are not delivered by this command "
-                          "yet").format(name=repr(name), kind=action.kind))
     clock = now or (lambda: datetime.now(UTC))
     done = Delivered(name)
     with store.read() as tx:
@@ -94,6 +98,10 @@ def deliver(project: Project, store: Store, name: str, *, now: Callable[[], date
     elif isinstance(settings, AssignSpec):
         done.sent, done.dead = deliver_assignments(project, store, name, action, settings, due,
                                                    _attributes)
+    elif isinstance(settings, TagSpec):  # a tag lives in the ledger: applying it is recording it
+        with store.write() as tx:
+            tx.actions.mark_all([e.id for e in due], "sent")
+        done.sent = len(due)
     else:
         _files(project, store, action, settings, due, done)
     return done

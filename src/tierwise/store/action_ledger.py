@@ -136,3 +136,23 @@ def counts(conn: sa.Connection, action: str, run_id: int) -> dict[str, int]:
         action_ledger.c.action == action, action_ledger.c.run_id == run_id
     ).group_by(action_ledger.c.status)
     return {status: int(n) for status, n in conn.execute(query)}
+
+
+def reached(conn: sa.Connection, actions: list[str], customer_id: str) -> list[Entry]:
+    """The sent rows of ``actions`` for one customer, oldest first (a customer's tags)."""
+    if not actions:
+        return []
+    query = sa.select(action_ledger).where(
+        action_ledger.c.action.in_(actions), action_ledger.c.customer_id == customer_id,
+        action_ledger.c.status == "sent").order_by(action_ledger.c.as_of, action_ledger.c.id)
+    return [_entry(r) for r in conn.execute(query)]
+
+
+def mark_all(conn: sa.Connection, entry_ids: list[int], status: str) -> None:
+    """Record the same outcome for many rows at once (a tag needs no outside delivery)."""
+    for start in range(0, len(entry_ids), 10_000):
+        chunk = entry_ids[start:start + 10_000]
+        values: dict[str, Any] = {"status": status, "attempts": action_ledger.c.attempts + 1}
+        if status == "sent":
+            values["sent_at"] = now()
+        conn.execute(action_ledger.update().where(action_ledger.c.id.in_(chunk)).values(**values))

@@ -185,6 +185,8 @@ class ActionLedger(Repository):
     mark = Bound(action_ledger.mark)
     entries = Bound(action_ledger.entries)
     counts = Bound(action_ledger.counts)
+    reached = Bound(action_ledger.reached)
+    mark_all = Bound(action_ledger.mark_all)
 
 
 class Tx:

@@ -22,6 +22,7 @@ from tierwise.errors import NotFoundError, TierwiseError
 from tierwise.http.clients import client_of, project_of, store_of
 from tierwise.i18n import _
 from tierwise.services import access, catalog, profile
+from tierwise.services import actions as action_service
 from tierwise.services import overrides as override_service
 from tierwise.services.records import User
 from tierwise.web.pages import (
@@ -77,6 +78,7 @@ def _profile(request: Request, user: User, csrf: str, customer_id: str, *,
         "focus": focus, "texts": texts, "attributes": attributes,
         "attributes_problem": attributes_problem,
         "events": profile.recent_events(project, customer_id),
+        "tags": action_service.customer_tags(project, store, customer_id),
         "indicator_labels": indicator_labels(project), "kinds": KINDS, "rule": rule,
         "can_override": access.allowed(user, access.OVERRIDE),
         "can_decide": access.allowed(user, access.DECIDE),
