@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli.running import flat, invoke
-from tests.services.test_action_plans import write_shop
+from tests.services.test_action_plans import PROJECT, write_shop
 from tierwise.services import runs
 
 
@@ -48,3 +48,24 @@ def test_an_unknown_action_says_which_there_are(shop: Path) -> None:
         unknown.output)
     tag = invoke("actions", "deliver", "loyal", "-p", shop)  # nobody gold three runs yet
     assert tag.exit_code == 0 and "0 sent" in flat(tag.output)
+
+
+def test_the_effect_against_the_holdout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TIERWISE_STORE_URL", raising=False)
+    monkeypatch.setenv("TIERWISE_USER", "analyst")
+    monkeypatch.setenv("COLUMNS", "250")
+    text = PROJECT.replace("indicators:\n", "indicators:\n  orders_1m: {source: transactions, "
+                           "agg: count, window: 1m}\n", 1)
+    project = write_shop(tmp_path / "shop", text)
+    runs.backfill(project, ["tier"], [date(2026, 5, 31), date(2026, 6, 30)])
+    shown = invoke("actions", "effect", "gold_coupon", "--outcome", "orders_1m", "-p",
+                   project.root)
+    assert shown.exit_code == 0, shown.output
+    out = flat(shown.output)
+    assert "gold_coupon: run of 2026-05-31, measured as of 2026-06-30" in out
+    assert "treated" in out and "holdout" in out and "95% interval" in out
+    zh = flat(invoke("actions", "effect", "gold_coupon", "--outcome", "orders_1m", "--rate",
+                     "--lang", "zh", "-p", project.root).output)
+    assert "对照组" in zh and "置信区间" in zh
+    bad = invoke("actions", "effect", "gold_coupon", "--outcome", "nope", "-p", project.root)
+    assert bad.exit_code == 2 and "unknown indicator 'nope'" in flat(bad.output)

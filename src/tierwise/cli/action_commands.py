@@ -13,9 +13,10 @@ from typing import Annotated
 
 import typer
 
-from tierwise.cli.common import acting, console, open_project, reported, store_of
+from tierwise.cli.common import acting, console, open_project, parse_date, reported, store_of
 from tierwise.cli.formats import day, moment
-from tierwise.cli.options import ProjectOpt
+from tierwise.cli.formats import day as day_text
+from tierwise.cli.options import AsOfOpt, ProjectOpt
 from tierwise.cli.render import listing_table
 from tierwise.i18n import _
 
@@ -101,3 +102,43 @@ def actions_ledger(
                       e.to_tier or "", e.status, str(e.attempts),
                       moment(e.sent_at) if e.sent_at else "", e.last_error or "")
     console.print(table)
+
+
+@actions_app.command("effect")
+def actions_effect(
+    name: Annotated[str, typer.Argument(help="the action")],
+    outcome: Annotated[str, typer.Option(help="the indicator measured, e.g. orders_1m")],
+    rate: Annotated[bool, typer.Option(
+        "--rate", help="compare the shares of customers with an outcome above zero")] = False,
+    as_of: AsOfOpt = None,
+    run: Annotated[int | None, typer.Option(help="the action's run (default: the latest "
+                                                 "one with a later run)")] = None,
+    project: ProjectOpt = Path("."),
+) -> None:
+    """The action's effect: treated customers against its holdout, with a 95% interval.
+
+    Measured as of --as-of, else the scheme's next official run after the action's run.
+    """
+    from tierwise.services import effects
+
+    with reported():
+        proj = open_project(project)
+        day = parse_date(as_of) if as_of else None
+        found = effects.effect(proj, store_of(proj), name, outcome, run_id=run, as_of=day,
+                               rate=rate)
+    what = _("share with {outcome} above 0") if rate else _("mean {outcome}")
+    table = listing_table(_("{action}: run of {run}, measured as of {day}").format(
+        action=name, run=day_text(found.run_as_of), day=day_text(found.measured_as_of)),
+        _("group"), _("customers"), what.format(outcome=outcome))
+    for label, group in ((_("treated"), found.treated), (_("holdout"), found.holdout)):
+        table.add_row(label, str(group.customers),
+                      "" if group.mean is None else f"{group.mean:.4f}")
+    console.print(table)
+    if found.uplift is None or found.low is None or found.high is None:
+        console.print(_("no uplift yet: a group is empty (holdout {held}, treated {treated})")
+                      .format(held=found.holdout.customers, treated=found.treated.customers))
+        return
+    relative = "" if found.relative is None else f" ({found.relative:+.1%})"
+    console.print(_("uplift {uplift}{relative}, {level} interval {low} to {high}").format(
+        uplift=f"{found.uplift:+.4f}", relative=relative, level=f"{found.confidence:.0%}",
+        low=f"{found.low:+.4f}", high=f"{found.high:+.4f}"))

@@ -1,0 +1,161 @@
+"""The effect of an action: treated customers against its control group, one period later.
+
+For one run of an action, the customers it reached (sent, or still to send) are the treated
+group and its holdout the control group; both were on the same edge, and the holdout was drawn
+by a hash, so the two differ only by the action. The outcome is an indicator of the project
+computed as of a later date (by default the scheme's next official run), over the window the
+indicator declares: ``orders_1m`` as of 2026-07-31 is the orders of July. The effect is the
+difference of the two groups' means (for ``rate``: the shares of customers with an outcome
+above zero), with a normal-approximation confidence interval (Welch's standard error).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date
+from statistics import NormalDist
+
+from tierwise.engine import connect
+from tierwise.errors import NotFoundError, SpecError
+from tierwise.i18n import _
+from tierwise.services.features import prepare_features
+from tierwise.services.project import Project
+from tierwise.spec.columns import CUSTOMER
+from tierwise.store import Store
+from tierwise.store.action_ledger import TREATED
+from tierwise.store.runs import Run
+
+
+@dataclass(frozen=True)
+class Group:
+    """One group's size and outcome: its mean and the variance of the values."""
+
+    customers: int
+    mean: float | None
+    variance: float | None
+
+
+@dataclass(frozen=True)
+class Effect:
+    """Treated against holdout for one run of an action.
+
+    Attributes:
+        uplift: Treated mean minus holdout mean (None when a group is empty).
+        low, high: The confidence interval of the uplift.
+        relative: The uplift as a share of the holdout's mean (None when that mean is 0).
+    """
+
+    action: str
+    run_id: int
+    run_as_of: date
+    outcome: str
+    measured_as_of: date
+    rate: bool
+    confidence: float
+    treated: Group
+    holdout: Group
+    uplift: float | None
+    low: float | None
+    high: float | None
+    relative: float | None
+
+
+def effect(project: Project, store: Store, name: str, outcome: str, *, run_id: int | None = None,
+           as_of: date | None = None, rate: bool = False, confidence: float = 0.95) -> Effect:
+    """The effect of action ``name`` on indicator ``outcome``.
+
+    Args:
+        project: The project.
+        store: Its store.
+        name: The action.
+        outcome: The indicator measured, e.g. ``orders_1m``.
+        run_id: The action's run (default: its latest run with a later official run).
+        as_of: When to measure (default: the scheme's next official run after that run).
+        rate: Compare the shares of customers whose outcome is above zero, not the means.
+        confidence: Of the interval, e.g. 0.95.
+
+    Raises:
+        SpecError: no such action or indicator, or a date that is not after the run.
+        NotFoundError: the action has no run with a holdout to compare yet.
+    """
+    action = project.spec.actions.get(name)
+    if action is None:
+        raise SpecError(_("no action {name} in tierwise.yaml; its actions are {known}").format(
+            name=repr(name), known=", ".join(project.spec.actions) or "-"))
+    if outcome not in project.spec.indicators:
+        raise SpecError(_("unknown indicator {name}; the project's indicators are {known}").format(
+            name=repr(outcome), known=", ".join(project.spec.indicators)))
+    with store.read() as tx:
+        history = tx.runs.history_runs(action.scheme)
+        planned = [r for r in history if tx.actions.recorded(name, r.id)]
+        run = _chosen(name, planned, history, run_id, as_of)
+        later = [r.as_of for r in history if r.as_of > run.as_of]
+        day = as_of or later[0]
+        rows = tx.actions.entries(name, run_id=run.id, limit=10_000_000)
+    if day <= run.as_of:
+        raise SpecError(_("measure after the run: {day} is not after {run}").format(
+            day=day, run=run.as_of))
+    groups = {"treated": [r.customer_id for r in rows if r.status in TREATED],
+              "holdout": [r.customer_id for r in rows if r.status == "holdout"]}
+    values = _outcomes(project, outcome, day, groups["treated"] + groups["holdout"])
+    treated = _group([values.get(c) for c in groups["treated"]], rate)
+    holdout = _group([values.get(c) for c in groups["holdout"]], rate)
+    uplift = low = high = relative = None
+    if treated.mean is not None and holdout.mean is not None:
+        uplift = treated.mean - holdout.mean
+        se = math.sqrt((treated.variance or 0) / treated.customers
+                       + (holdout.variance or 0) / holdout.customers)
+        z = NormalDist().inv_cdf(0.5 + confidence / 2)
+        low, high = uplift - z * se, uplift + z * se
+        relative = uplift / holdout.mean if holdout.mean else None
+    return Effect(name, run.id, run.as_of, outcome, day, rate, confidence, treated, holdout,
+                  uplift, low, high, relative)
+
+
+def _chosen(name: str, planned: list[Run], history: list[Run], run_id: int | None,
+            as_of: date | None) -> Run:
+    if run_id is not None:
+        found = [r for r in planned if r.id == run_id]
+        if not found:
+            raise NotFoundError(_("action {name} has no plan for run {run}").format(
+                name=repr(name), run=run_id))
+        return found[0]
+    last = history[-1].as_of if history else None
+    usable = [r for r in planned if as_of is not None or (last is not None and r.as_of < last)]
+    if not usable:
+        raise NotFoundError(_("action {name} has no run to measure yet: it needs a planned run "
+                              "and a later official run of its scheme (or --as-of)").format(
+            name=repr(name)))
+    return usable[-1]
+
+
+def _outcomes(project: Project, outcome: str, day: date, ids: list[str]) -> dict[str, float]:
+    """The outcome indicator of ``ids`` as of ``day``."""
+    import pyarrow as pa
+
+    # The outcome period is in the past of the data: later events are expected, not errors.
+    sources = {n: s.model_copy(update={"future_events": "ignore"})
+               for n, s in project.spec.sources.items()}
+    measured = Project(project.spec.model_copy(update={"sources": sources}), project.root)
+    engine = connect()
+    try:
+        features = prepare_features(measured, engine, as_of=day, indicators=[outcome]).table
+        wanted = engine.register_arrow("wanted", pa.table({"_id": ids}))
+        rows = features.filter(features[CUSTOMER].isin(wanted._id))
+        table = engine.to_arrow(rows.select(CUSTOMER, outcome))
+    finally:
+        engine.close()
+    return {c: v for c, v in zip(table[CUSTOMER].to_pylist(), table[outcome].to_pylist(),
+                                 strict=True) if v is not None}
+
+
+def _group(values: list[float | None], rate: bool) -> Group:
+    """A group's mean and variance; a customer without a value counts as 0."""
+    xs = [1.0 if rate and (v or 0) > 0 else float(v or 0) for v in values]
+    n = len(xs)
+    if n == 0:
+        return Group(0, None, None)
+    mean = sum(xs) / n
+    variance = sum((x - mean) ** 2 for x in xs) / (n - 1) if n > 1 else 0.0
+    return Group(n, mean, variance)
