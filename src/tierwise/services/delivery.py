@@ -87,6 +87,8 @@ def deliver(project: Project, store: Store, name: str, *, now: Callable[[], date
     settings = action.settings()
     clock = now or (lambda: datetime.now(UTC))
     done = Delivered(name)
+    if isinstance(settings, FileSpec | TagSpec):  # one file (or record) for the whole run
+        limit = max(limit, 50_000_000)
     with store.read() as tx:
         due = tx.actions.due(name, clock(), limit=limit)
     if not due:
@@ -237,8 +239,7 @@ def _files(project: Project, store: Store, action: ActionSpec, spec: FileSpec,
         _write(pa.Table.from_pylist(rows), target, spec.format)
         fault_point("after_file")
         with store.write() as tx:
-            for entry in entries:
-                tx.actions.mark(entry.id, "sent")
+            tx.actions.mark_all([e.id for e in entries], "sent")
         done.sent += len(entries)
         done.files.append(target)
 
