@@ -69,3 +69,26 @@ def test_the_effect_against_the_holdout(tmp_path: Path, monkeypatch: pytest.Monk
     assert "对照组" in zh and "置信区间" in zh
     bad = invoke("actions", "effect", "gold_coupon", "--outcome", "nope", "-p", project.root)
     assert bad.exit_code == 2 and "unknown indicator 'nope'" in flat(bad.output)
+
+
+def test_kpis_per_tier_and_the_review_exit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                           ) -> None:
+    from tests.services.test_kpis import KPIS
+
+    monkeypatch.delenv("TIERWISE_STORE_URL", raising=False)
+    monkeypatch.setenv("TIERWISE_USER", "analyst")
+    monkeypatch.setenv("COLUMNS", "250")
+    text = PROJECT.replace("indicators:\n", "indicators:\n  orders_1m: {source: transactions, "
+                           "agg: count, window: 1m}\n", 1)
+    project = write_shop(tmp_path / "shop", text + KPIS)
+    runs.backfill(project, ["tier"], [date(2026, 4, 30), date(2026, 5, 31), date(2026, 6, 30)])
+    shown = invoke("kpi", "tier", "-p", project.root)
+    out = flat(shown.output)
+    assert "repurchase (rate)" in out and "kept (retention)" in out
+    assert "2026-04-30 2026-05-31 gold" in out
+    # The gold band (90% to 100%) is left on the latest measured run: exit 1, and it says so.
+    assert shown.exit_code == 1 and "outside its band: review it" in out
+    one = invoke("kpi", "tier", "--kpi", "kept", "-p", project.root)
+    assert one.exit_code == 0 and "repurchase" not in flat(one.output)
+    none = invoke("kpi", "nope", "-p", project.root)
+    assert none.exit_code == 0 and "has no KPI" in flat(none.output)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -70,3 +71,17 @@ def test_a_wrong_action_is_refused_with_its_line(tmp_path: Path, body: str, says
     assert says in text, text
     actions = PROJECT.count("\n")  # the line of `actions:`; ``line`` counts from it
     assert f"tierwise.yaml:{actions + line}:" in text, text
+
+
+@pytest.mark.parametrize(("body", "says"), [
+    ("  k:\n    scheme: tier\n    measure: rate\n", "a rate KPI needs `indicator:`"),
+    ("  k:\n    scheme: tier\n    measure: retention\n    indicator: orders_3m\n",
+     "a retention KPI reads no indicator"),
+    ("  k:\n    scheme: tier\n    measure: up\n    bands: {gold: [0.5, 0.1]}\n",
+     "the band of gold runs from 0.5 down to 0.1"),
+    ("  k:\n    scheme: tiers\n    measure: up\n", "unknown scheme 'tiers'"),
+    ("  k:\n    scheme: tier\n    measure: mean\n    indicator: orders_9m\n", "orders_9m"),
+])
+def test_a_wrong_kpi_is_refused(tmp_path: Path, body: str, says: str) -> None:
+    with pytest.raises(SpecError, match=re.escape(says)):
+        _load(tmp_path, "kpis:\n" + body)

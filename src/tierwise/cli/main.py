@@ -18,6 +18,7 @@ import typer
 from tierwise.cli import (
     action_commands,
     evaluate,
+    kpi_commands,
     project_commands,
     run_command,
     schedule_commands,
@@ -58,6 +59,7 @@ for _command in (
     project_commands.explain, project_commands.demo, serve.serve, store_commands.backfill,
     store_commands.history, store_commands.transitions, users.login, users.logout, users.whoami,
     evaluate.evaluate,
+    kpi_commands.kpi,
 ):
     app.command()(_command)
 for _group, _name in (

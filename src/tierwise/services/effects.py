@@ -134,13 +134,10 @@ def _outcomes(project: Project, outcome: str, day: date, ids: list[str]) -> dict
     """The outcome indicator of ``ids`` as of ``day``."""
     import pyarrow as pa
 
-    # The outcome period is in the past of the data: later events are expected, not errors.
-    sources = {n: s.model_copy(update={"future_events": "ignore"})
-               for n, s in project.spec.sources.items()}
-    measured = Project(project.spec.model_copy(update={"sources": sources}), project.root)
     engine = connect()
     try:
-        features = prepare_features(measured, engine, as_of=day, indicators=[outcome]).table
+        features = prepare_features(measuring(project), engine, as_of=day,
+                                    indicators=[outcome]).table
         wanted = engine.register_arrow("wanted", pa.table({"_id": ids}))
         rows = features.filter(features[CUSTOMER].isin(wanted._id))
         table = engine.to_arrow(rows.select(CUSTOMER, outcome))
@@ -148,6 +145,13 @@ def _outcomes(project: Project, outcome: str, day: date, ids: list[str]) -> dict
         engine.close()
     return {c: v for c, v in zip(table[CUSTOMER].to_pylist(), table[outcome].to_pylist(),
                                  strict=True) if v is not None}
+
+
+def measuring(project: Project) -> Project:
+    """The project for measuring a past period: events after the date are expected there."""
+    sources = {n: s.model_copy(update={"future_events": "ignore"})
+               for n, s in project.spec.sources.items()}
+    return Project(project.spec.model_copy(update={"sources": sources}), project.root)
 
 
 def _group(values: list[float | None], rate: bool) -> Group:

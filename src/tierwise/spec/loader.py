@@ -20,6 +20,7 @@ from ruamel.yaml.error import MarkedYAMLError
 from tierwise.errors import Problem, SpecError
 from tierwise.i18n import _, normalize
 from tierwise.spec.actions import ActionSpec
+from tierwise.spec.kpis import KpiSpec
 from tierwise.spec.limits import short_path, value_shape_problem, yaml_shape_problem
 from tierwise.spec.models import (
     EngineSpec,
@@ -37,10 +38,11 @@ _SECTIONS: dict[str, TypeAdapter[Any]] = {
     "indicators": TypeAdapter(IndicatorSpec),
     "schemes": TypeAdapter(SchemeSpec),
     "actions": TypeAdapter(ActionSpec),
+    "kpis": TypeAdapter(KpiSpec),
 }
 _INDICATOR_TAGS = {"aggregate", "attribute", "derived"}
 _TOP_KEYS = {"name", "description", "language", "engine", "as_of", "output", "security", "store",
-             "reporting", "sources", "indicators", "schemes", "actions", "smtp"}
+             "reporting", "sources", "indicators", "schemes", "actions", "smtp", "kpis"}
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 from tierwise.i18n import _, normalize
 from tierwise.spec.actions import ActionSpec, SmtpSpec
 from tierwise.spec.base import IDENT, WINDOW_RE, Label, Spec, as_label, window_problem
+from tierwise.spec.kpis import KpiSpec
 from tierwise.spec.learned import (
     MAX_CLUSTERS,
     ClusterSchemeSpec,
@@ -364,6 +365,8 @@ class ProjectSpec(Spec):
     actions: dict[str, ActionSpec] = Field(
         default_factory=dict, description="what the schemes' tiers trigger (spec/actions.py)")
     smtp: SmtpSpec | None = Field(default=None, description="the server email actions use")
+    kpis: dict[str, KpiSpec] = Field(
+        default_factory=dict, description="what each tier should achieve (spec/kpis.py)")
 
     @field_validator("engine", mode="before")
     @classmethod

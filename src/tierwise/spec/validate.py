@@ -205,6 +205,14 @@ def _problems(project: ProjectSpec, located: Located) -> Iterator[Problem]:
     if project.reporting.value is not None:
         yield from _number_problems(project.reporting.value, _("the reported value"),
                                     ("reporting", "value"), context, problem)
+    for name, kpi in project.kpis.items():
+        if kpi.scheme not in project.schemes:
+            yield problem(_("unknown scheme {name}{suggestion}").format(
+                name=repr(kpi.scheme), suggestion=_suggest(kpi.scheme, project.schemes)),
+                "kpis", name, "scheme")
+        if kpi.indicator:
+            yield from _number_problems(kpi.indicator, _("the KPI"), ("kpis", name, "indicator"),
+                                        context, problem)
     for name, action in project.actions.items():
         yield from _action_problems(name, action, project, located, context, problem)
         if action.kind == "email" and project.smtp is None:
