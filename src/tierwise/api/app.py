@@ -17,6 +17,7 @@ from fastapi import APIRouter, FastAPI, Request
 
 from tierwise import web
 from tierwise.api import (
+    actions,
     audit,
     customers,
     documents,
@@ -38,7 +39,7 @@ from tierwise.services.schedules import Scheduler
 
 api = APIRouter(prefix="/api/v1")
 for _resource in (login, users, schemes, scheme_admin, documents, runs, customers, overrides,
-                  audit, results):
+                  audit, results, actions):
     api.include_router(_resource.router)
 
 

@@ -1,0 +1,82 @@
+"""``/actions`` and ``/schemes/{name}/kpis``: actions with their ledger and effect, and KPIs.
+
+Aggregates (an action's counts and effect, a scheme's KPIs) need reading rights; ledger rows
+name customers, so they need the customer-reading right, and a manager sees only the rows of
+their own customers.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+
+from tierwise.api.deps import MAX_ID, CustomerReader, Reader, expensive
+from tierwise.errors import NotFoundError
+from tierwise.http.clients import project_of, store_of
+from tierwise.i18n import _
+from tierwise.services import access, effects, kpis
+from tierwise.services import actions as action_service
+
+router = APIRouter(tags=["actions"])
+Status = Literal["planned", "sent", "failed", "dead", "holdout", "over_budget"]
+
+
+@router.get("/actions")
+def actions(request: Request, user: Reader, scheme: str | None = None) -> list[dict[str, Any]]:
+    """The project's actions: kind, edge, holdout, budget, and the ledger of the latest run."""
+    found = action_service.states(project_of(request), store_of(request), scheme)
+    return [{"name": a.name, "scheme": a.spec.scheme, "kind": a.spec.kind, "on": a.spec.on,
+             "tiers": a.spec.tiers, "holdout": a.spec.holdout,
+             "budget": a.spec.budget.model_dump() if a.spec.budget else None,
+             "latest_run": {"id": a.run.id, "as_of": a.run.as_of} if a.run else None,
+             "counts": a.counts} for a in found]
+
+
+@router.get("/actions/{name}/ledger")
+def ledger(name: str, request: Request, user: CustomerReader, status: Status | None = None,
+           run: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+           limit: Annotated[int, Query(ge=1, le=10_000)] = 1000) -> list[dict[str, Any]]:
+    """Ledger rows of an action (``status=dead``: the dead letter), oldest first."""
+    project = project_of(request)
+    if name not in project.spec.actions:
+        raise NotFoundError(_("no action {name} in tierwise.yaml; its actions are {known}").format(
+            name=repr(name), known=", ".join(project.spec.actions) or "-"))
+    store = store_of(request)
+    visible = access.visible_customers(store, user)
+    rows = action_service.ledger(store, name, run_id=run, status=status, limit=limit)
+    return [{"key": e.key, "run_id": e.run_id, "as_of": e.as_of, "customer_id": e.customer_id,
+             "edge": e.edge, "from_tier": e.from_tier, "to_tier": e.to_tier, "value": e.value,
+             "status": e.status, "attempts": e.attempts, "sent_at": e.sent_at,
+             "last_error": e.last_error}
+            for e in rows if visible is None or e.customer_id in visible]
+
+
+@router.get("/actions/{name}/effect")
+def effect(name: str, outcome: str, request: Request, user: Reader, rate: bool = False,
+           as_of: date | None = None,
+           run: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None) -> dict[str, Any]:
+    """Treated against holdout on ``outcome`` a period later, with a 95% interval."""
+    expensive(request, user)
+    found = effects.effect(project_of(request), store_of(request), name, outcome, run_id=run,
+                           as_of=as_of, rate=rate)
+    return {"action": found.action, "run_id": found.run_id, "run_as_of": found.run_as_of,
+            "outcome": found.outcome, "measured_as_of": found.measured_as_of,
+            "rate": found.rate, "confidence": found.confidence,
+            "treated": found.treated.__dict__, "holdout": found.holdout.__dict__,
+            "uplift": found.uplift, "low": found.low, "high": found.high,
+            "relative": found.relative}
+
+
+@router.get("/schemes/{name}/kpis")
+def scheme_kpis(name: str, request: Request, user: Reader) -> dict[str, Any]:
+    """Each KPI of the scheme per run and tier, measured at the next run.
+
+    ``review`` marks a value outside its tier's band.
+    """
+    expensive(request, user)
+    project = project_of(request)
+    store = store_of(request)
+    return {k: [p.__dict__ for p in kpis.series(project, store, k)]
+            for k, spec in project.spec.kpis.items() if spec.scheme == name}
