@@ -279,6 +279,7 @@ def pages(found: dict[str, Site]) -> list[tuple[str, str, str | None, int]]:
         ("run-now", f"{r}/runs?scheme=value", "sam", 200),
         ("job", f"{r}{retail.job}", "sam", 200),
         ("schedules", f"{r}/schedules", "sam", 200),
+        ("actions", f"{r}/actions", "sam", 200),
         ("empty-schemes", f"{empty.url}/schemes", "sam", 200),
         ("empty-runs", f"{empty.url}/runs", "sam", 200),
         ("empty-schedules", f"{empty.url}/schedules", "sam", 200),

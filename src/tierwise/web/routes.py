@@ -23,7 +23,15 @@ from tierwise.services import overrides as override_service
 from tierwise.services import runs as run_service
 from tierwise.services.auth import LockedOut
 from tierwise.services.records import PENDING, User
-from tierwise.web import customer_list, customer_pages, editor, runs, schedules, scheme_admin
+from tierwise.web import (
+    action_pages,
+    customer_list,
+    customer_pages,
+    editor,
+    runs,
+    schedules,
+    scheme_admin,
+)
 from tierwise.web.overview import overview
 from tierwise.web.pages import (
     STATIC,
@@ -59,6 +67,7 @@ router.include_router(customer_list.router)  # the customer list: /customers
 router.include_router(customer_pages.router)  # one customer's profile: /customers/{id}
 router.include_router(runs.router)  # Run now and its jobs: /runs
 router.include_router(schedules.router)  # scheduled runs: /schedules
+router.include_router(action_pages.router)  # actions, their effect, KPIs: /actions
 Id = Annotated[int, FastPath(ge=1, le=2**31 - 1)]
 
 

@@ -45,6 +45,17 @@ WORDS: dict[str, dict[str, str]] = {
     # The method forms' settings and choices (web/method_forms.py).
     "setting": method_forms.SETTING_NAMES,
     "choice": {**method_forms.CHOICE_NAMES, "value": N_("value")},
+    # Actions: their kinds, edges, ledger states and KPI measures.
+    "action_kind": {"webhook": N_("webhook"), "email": N_("email"), "file": N_("file"),
+                    "assign": N_("account manager"), "tag": N_("tag")},
+    "edge": {"enter": N_("entering"), "leave": N_("leaving"), "up": N_("upgrade"),
+             "down": N_("downgrade"), "stay": N_("staying")},
+    "ledger": {"planned": N_("to deliver"), "sent": N_("delivered"), "failed": N_("retrying"),
+               "dead": N_("dead letter"), "holdout": N_("control group"),
+               "over_budget": N_("over budget")},
+    "measure": {"mean": N_("mean"), "sum": N_("sum"), "rate": N_("rate"),
+                "retention": N_("kept the tier"), "up": N_("moved up"),
+                "down": N_("moved down")},
 }
 
 #: The languages the switcher offers, each named in its own language.

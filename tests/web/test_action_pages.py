@@ -1,0 +1,59 @@
+"""The actions page: the ledger per action, an effect measured on request, KPIs per tier with
+the tiers out of their band, in English and Chinese; an empty project says what to declare."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.services.test_action_plans import PROJECT, write_shop
+from tests.services.test_kpis import KPIS
+from tests.web.clients import dashboard, login
+from tierwise.services import runs
+
+
+@pytest.fixture
+def client(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("TIERWISE_STORE_URL", f"sqlite:///{tmp_path / 'store.db'}")
+    monkeypatch.setenv("TIERWISE_USER", "analyst")
+    text = PROJECT.replace("indicators:\n", "indicators:\n  orders_1m: {source: transactions, "
+                           "agg: count, window: 1m}\n", 1)
+    project = write_shop(tmp_path / "shop", text + KPIS)
+    runs.backfill(project, ["tier"], [date(2026, 4, 30), date(2026, 5, 31), date(2026, 6, 30)])
+    with dashboard(project.root, {"aud": "auditor"}) as test_client:
+        yield test_client
+
+
+def test_ledger_effect_and_kpis(client: TestClient) -> None:
+    login(client, "aud")
+    page = client.get("/actions").text
+    assert 'href="/actions" aria-current="page"' in page
+    assert "<code>gold_coupon</code>" in page and "control group" in page
+    assert "Compute the KPIs" in page
+    measured = client.get("/actions", params={"effect": "gold_coupon",
+                                              "outcome": "orders_1m"}).text
+    assert "Run of May 31, 2026, measured as of Jun 30, 2026." in measured
+    assert "Uplift " in measured and " interval " in measured
+    assert ("The interval excludes zero" in measured) != ("The interval includes zero" in measured)
+    with_kpis = client.get("/actions", params={"kpis": "1"}).text
+    assert "kept the tier" in with_kpis and "outside its band" in with_kpis
+    zh = client.get("/actions", params={"kpis": "1", "lang": "zh-Hans", "effect": "gold_coupon",
+                                        "outcome": "orders_1m", "rate": "1"}).text
+    assert "对照组" in zh and "按等级的 KPI" in zh and "超出容差区间" in zh and "提升" in zh
+    bad = client.get("/actions", params={"effect": "nope", "outcome": "orders_1m",
+                                         "lang": "en"}).text
+    assert "alert-danger" in bad and "no action &#39;nope&#39;" in bad
+
+
+def test_no_action_says_what_to_declare(tmp_path: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.services.conftest import write_months
+
+    monkeypatch.setenv("TIERWISE_STORE_URL", f"sqlite:///{tmp_path / 'store.db'}")
+    with dashboard(write_months(tmp_path / "m"), {"aud": "auditor"}) as client:
+        login(client, "aud")
+        page = client.get("/actions").text
+        assert "No action yet" in page and "actions:" in page
