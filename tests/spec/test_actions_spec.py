@@ -85,3 +85,17 @@ def test_a_wrong_action_is_refused_with_its_line(tmp_path: Path, body: str, says
 def test_a_wrong_kpi_is_refused(tmp_path: Path, body: str, says: str) -> None:
     with pytest.raises(SpecError, match=re.escape(says)):
         _load(tmp_path, "kpis:\n" + body)
+
+
+@pytest.mark.parametrize(("body", "says"), [
+    ("  ../up:\n    scheme: tier\n    kind: file\n    on: up\n", "action name '../up' is not allowed"),
+    ("  a:\n    scheme: tier\n    kind: file\n    on: up\n    file: {folder: ../../etc}\n",
+     "must be a folder inside the project"),
+    ("  a:\n    scheme: tier\n    kind: file\n    on: up\n    file: {folder: /tmp}\n",
+     "must be a folder inside the project"),
+    ("  a:\n    scheme: tier\n    kind: file\n    on: up\n    file: {folder: 'C:\\\\x'}\n",
+     "must be a folder inside the project"),
+])
+def test_names_and_folders_stay_inside(tmp_path: Path, body: str, says: str) -> None:
+    with pytest.raises(SpecError, match=re.escape(says)):
+        _load(tmp_path, "actions:\n" + body)

@@ -15,6 +15,7 @@ customer tag). Each kind has its own block of settings named as the kind.
 
 from __future__ import annotations
 
+from pathlib import PurePosixPath
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -86,8 +87,16 @@ class FileSpec(Spec):
 
     format: Literal["csv", "xlsx", "parquet"] = "csv"
     folder: str = Field(default="actions", description="folder, relative to the project")
-    columns: list[str] = Field(
-        default_factory=list, description="customer attributes and indicators to add")
+
+    @field_validator("folder")
+    @classmethod
+    def _inside(cls, value: str) -> str:
+        parts = PurePosixPath(value.replace("\\", "/")).parts
+        if not value.strip() or value.startswith(("/", "\\")) or ":" in value or ".." in parts:
+            raise ValueError(_("file folder {folder} must be a folder inside the project, "
+                               "written relative to it (e.g. exports/coupons)").format(
+                folder=repr(value)))
+        return value
 
 
 class ManagerSpec(Spec):

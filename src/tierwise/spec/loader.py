@@ -29,7 +29,7 @@ from tierwise.spec.models import (
     SchemeSpec,
     SourceSpec,
 )
-from tierwise.spec.names import scheme_name_problem
+from tierwise.spec.names import name_problem, scheme_name_problem
 from tierwise.spec.validation_text import message_of
 
 PROJECT_FILE = "tierwise.yaml"
@@ -182,7 +182,9 @@ def parse_project(located: Located) -> ProjectSpec:
             continue
         good = {}
         for name, body in items.items():
-            wrong = scheme_name_problem(str(name)) if section == "schemes" else None
+            wrong = (scheme_name_problem(str(name)) if section == "schemes"
+                     else name_problem(str(name), section) if section in ("actions", "kpis")
+                     else None)
             if wrong is not None:
                 problems.append(Problem(wrong, where=located.where((section, name)), path=section))
             try:

@@ -100,3 +100,21 @@ def table_parts(table: str) -> tuple[str | None, str]:
     """``(schema, name)`` of a ``table:`` that passed :func:`table_name_problem`."""
     schema, _dot, name = table.rpartition(".")
     return (schema or None), name
+
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,62}")
+
+
+def name_problem(name: str, section: str) -> str | None:
+    """What is wrong with ``name`` as the name of an action or a KPI, or None.
+
+    The name is part of file names (an action's drops) and ledger keys: ASCII letters, digits,
+    ``_`` and ``-``, starting with a letter or ``_``, at most 63 characters.
+    """
+    if _NAME.fullmatch(name):
+        return None
+    if section == "kpis":
+        return _("KPI name {name} is not allowed; use 1 to 63 ASCII letters, digits, _ and -, "
+                 "starting with a letter or _ (e.g. repurchase)").format(name=repr(name[:80]))
+    return _("action name {name} is not allowed; use 1 to 63 ASCII letters, digits, _ and -, "
+             "starting with a letter or _ (e.g. gold_coupon)").format(name=repr(name[:80]))

@@ -244,9 +244,6 @@ def _action_problems(name: str, action: ActionSpec, project: ProjectSpec, locate
             wanted += [(action.email.language, ("email", "language"))]
     if action.assign is not None and action.assign.territory:
         wanted += [(action.assign.territory, ("assign", "territory"))]
-    if action.file is not None:
-        wanted += [(c, ("file", "columns")) for c in action.file.columns
-                   if c not in project.indicators]
     for column, path in wanted:
         if column not in columns:
             yield problem(_("unknown customer column {name}{suggestion}; the customers source "
