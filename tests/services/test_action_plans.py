@@ -48,6 +48,7 @@ schemes:
 actions:
   gold_coupon:
     scheme: tier
+    label: {en: Gold coupon, zh: 金卡优惠券}
     kind: file
     on: enter
     tiers: [gold]

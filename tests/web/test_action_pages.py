@@ -31,7 +31,7 @@ def test_ledger_effect_and_kpis(client: TestClient) -> None:
     login(client, "aud")
     page = client.get("/actions").text
     assert 'href="/actions" aria-current="page"' in page
-    assert "<code>gold_coupon</code>" in page and "control group" in page
+    assert "Gold coupon <code>gold_coupon</code>" in page and "control group" in page
     assert "Compute the KPIs" in page
     measured = client.get("/actions", params={"effect": "gold_coupon",
                                               "outcome": "orders_1m"}).text
@@ -42,7 +42,7 @@ def test_ledger_effect_and_kpis(client: TestClient) -> None:
     assert "kept the tier" in with_kpis and "outside its band" in with_kpis
     zh = client.get("/actions", params={"kpis": "1", "lang": "zh-Hans", "effect": "gold_coupon",
                                         "outcome": "orders_1m", "rate": "1"}).text
-    assert "对照组" in zh and "按等级的 KPI" in zh and "超出容差区间" in zh and "提升" in zh
+    assert "金卡优惠券 <code>gold_coupon</code>" in zh and "对照组" in zh and "按等级的 KPI" in zh and "超出容差区间" in zh and "提升" in zh
     bad = client.get("/actions", params={"effect": "nope", "outcome": "orders_1m",
                                          "lang": "en"}).text
     assert "alert-danger" in bad and "no action &#39;nope&#39;" in bad

@@ -27,7 +27,7 @@ Status = Literal["planned", "sent", "failed", "dead", "holdout", "over_budget"]
 def actions(request: Request, user: Reader, scheme: str | None = None) -> list[dict[str, Any]]:
     """The project's actions: kind, edge, holdout, budget, and the ledger of the latest run."""
     found = action_service.states(project_of(request), store_of(request), scheme)
-    return [{"name": a.name, "scheme": a.spec.scheme, "kind": a.spec.kind, "on": a.spec.on,
+    return [{"name": a.name, "title": a.title, "scheme": a.spec.scheme, "kind": a.spec.kind, "on": a.spec.on,
              "tiers": a.spec.tiers, "holdout": a.spec.holdout,
              "budget": a.spec.budget.model_dump() if a.spec.budget else None,
              "latest_run": {"id": a.run.id, "as_of": a.run.as_of} if a.run else None,

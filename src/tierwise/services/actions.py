@@ -19,7 +19,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from tierwise import expr, methods
+from tierwise import expr, i18n, methods
 from tierwise.actions.select import choose, fired
 from tierwise.engine import connect
 from tierwise.errors import SpecError
@@ -165,6 +165,7 @@ class ActionState:
     spec: ActionSpec
     run: Run | None
     counts: dict[str, int]
+    title: str  # its label in the current language, else its name
 
 
 def states(project: Project, store: Store, scheme: str | None = None) -> list[ActionState]:
@@ -178,7 +179,8 @@ def states(project: Project, store: Store, scheme: str | None = None) -> list[Ac
                     if tx.actions.recorded(name, r.id)]
             latest = runs[-1] if runs else None
             counts = tx.actions.counts(name, latest.id) if latest else {}
-            out.append(ActionState(name, action, latest, counts))
+            out.append(ActionState(name, action, latest, counts,
+                                   i18n.label_of(action.label, name)))
     return out
 
 

@@ -161,12 +161,15 @@ class ActionSpec(Spec):
     holdout: float = Field(default=0.0, ge=0.0, lt=1.0,
                            description="share of customers kept as the control group")
     budget: BudgetSpec | None = None
-    label: str | None = None
+    label: Label | None = Field(default=None, description="name shown to people: text or "
+                                "{en, zh, zh-Hant}")
     webhook: WebhookSpec | None = None
     email: EmailSpec | None = None
     file: FileSpec | None = None
     assign: AssignSpec | None = None
     tag: TagSpec | None = None
+
+    _label_in = field_validator("label", mode="before")(lambda cls, v: as_label(v))
 
     @model_validator(mode="after")
     def _settings(self) -> ActionSpec:
