@@ -205,6 +205,12 @@ def _problems(project: ProjectSpec, located: Located) -> Iterator[Problem]:
     if project.reporting.value is not None:
         yield from _number_problems(project.reporting.value, _("the reported value"),
                                     ("reporting", "value"), context, problem)
+    yield from _doing_problems(project, located, context, problem)
+
+
+def _doing_problems(project: ProjectSpec, located: Located, context: SchemeContext,
+                    problem: Callable[..., Problem]) -> Iterator[Problem]:
+    """What the KPIs and actions refer to exists: schemes, indicators, the SMTP server."""
     for name, kpi in project.kpis.items():
         if kpi.scheme not in project.schemes:
             yield problem(_("unknown scheme {name}{suggestion}").format(
