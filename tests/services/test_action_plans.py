@@ -41,7 +41,7 @@ schemes:
     method: rules
     value: spend_3m
     tiers:
-      - {key: gold, when: "orders_3m >= 6"}
+      - {key: gold, label: {en: Gold, zh: 金卡}, when: "orders_3m >= 6"}
       - {key: silver, when: "orders_3m >= 2"}
       - {key: bronze}
     fallback: bronze

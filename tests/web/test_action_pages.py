@@ -30,7 +30,7 @@ def client(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-
 def test_ledger_effect_and_kpis(client: TestClient) -> None:
     login(client, "aud")
     page = client.get("/actions").text
-    assert 'href="/actions" aria-current="page"' in page
+    assert 'href="/actions" aria-current="page">Tier actions</a>' in page
     assert "Gold coupon <code>gold_coupon</code>" in page and "control group" in page
     assert "Compute the KPIs" in page
     measured = client.get("/actions", params={"effect": "gold_coupon",
@@ -40,9 +40,10 @@ def test_ledger_effect_and_kpis(client: TestClient) -> None:
     assert ("The interval excludes zero" in measured) != ("The interval includes zero" in measured)
     with_kpis = client.get("/actions", params={"kpis": "1"}).text
     assert "kept the tier" in with_kpis and "outside its band" in with_kpis
+    assert "<td>Gold</td>" in with_kpis  # tiers by their label
     zh = client.get("/actions", params={"kpis": "1", "lang": "zh-Hans", "effect": "gold_coupon",
                                         "outcome": "orders_1m", "rate": "1"}).text
-    assert "金卡优惠券 <code>gold_coupon</code>" in zh and "对照组" in zh and "按等级的 KPI" in zh and "超出容差区间" in zh and "提升" in zh
+    assert "<h1 class=\"h3\">等级动作</h1>" in zh and "金卡优惠券 <code>gold_coupon</code>" in zh and "对照组" in zh and "按等级的 KPI" in zh and "超出容差区间" in zh and "提升" in zh
     bad = client.get("/actions", params={"effect": "nope", "outcome": "orders_1m",
                                          "lang": "en"}).text
     assert "alert-danger" in bad and "no action &#39;nope&#39;" in bad

@@ -19,7 +19,7 @@ from tierwise.http.limits import EXPENSIVE, limits_of
 from tierwise.i18n import label_of
 from tierwise.services import access, effects, kpis
 from tierwise.services import actions as action_service
-from tierwise.web.pages import error_page, indicator_labels, message_of, render
+from tierwise.web.pages import error_page, indicator_labels, message_of, render, tier_labels
 from tierwise.web.session import Page
 
 router = APIRouter(include_in_schema=False)
@@ -58,4 +58,6 @@ def actions_page(request: Request, who: Page) -> Response:
             except TierwiseError as exc:
                 context["kpi_problems"][title] = message_of(exc)
     context["has_kpis"] = bool(project.spec.kpis)
+    context["tier_names"] = {scheme: tier_labels(store, scheme)
+                             for scheme in {k[2] for k in context["kpis"]}}
     return render(request, "actions.html", user=user, csrf=csrf, **context)
