@@ -22,7 +22,7 @@ def shop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
     monkeypatch.setenv("TIERWISE_USER", "analyst")
     text = PROJECT.replace(
         "indicators:\n", "indicators:\n  orders_1m: {source: transactions, agg: count, "
-        "window: 1m}\n", 1).replace("holdout: 0.2", "holdout: 0.4")
+        "window: 1m}\n  last_order: {source: transactions, agg: max, column: order_date}\n", 1).replace("holdout: 0.2", "holdout: 0.4")
     project = write_shop(tmp_path / "shop", text)
     runs.backfill(project, ["tier"], DATES)
     return project
@@ -78,6 +78,8 @@ def test_the_uplift_is_the_planted_one(shop: Project) -> None:
     share = effects.effect(shop, store, "gold_coupon", "orders_1m", as_of=JULY, rate=True)
     assert share.uplift == pytest.approx(
         _mean([counts[c] > 0 for c in treated]) - _mean([counts[c] > 0 for c in held]))
+    with pytest.raises(SpecError, match="indicator 'last_order' is a date, not a number"):
+        effects.effect(shop, store, "gold_coupon", "last_order", as_of=JULY)
     with pytest.raises(SpecError, match="unknown indicator 'orders_2m'"):
         effects.effect(shop, store, "gold_coupon", "orders_2m", as_of=JULY)
     with pytest.raises(SpecError, match="is not after"):

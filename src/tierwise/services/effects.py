@@ -22,6 +22,7 @@ from tierwise.i18n import _
 from tierwise.services.features import prepare_features
 from tierwise.services.project import Project
 from tierwise.spec.columns import CUSTOMER
+from tierwise.spec.validate import indicator_types
 from tierwise.store import Store
 from tierwise.store.action_ledger import TREATED
 from tierwise.store.runs import Run
@@ -86,6 +87,11 @@ def effect(project: Project, store: Store, name: str, outcome: str, *, run_id: i
     if outcome not in project.spec.indicators:
         raise SpecError(_("unknown indicator {name}; the project's indicators are {known}").format(
             name=repr(outcome), known=", ".join(project.spec.indicators)))
+    kind = indicator_types(project.spec).get(outcome, "number")
+    if kind != "number":
+        raise SpecError(_("indicator {name} is a {kind}, not a number: an effect compares "
+                          "numbers; choose a count, a sum or a share").format(
+            name=repr(outcome), kind=kind))
     with store.read() as tx:
         history = tx.runs.history_runs(action.scheme)
         planned = [r for r in history if tx.actions.recorded(name, r.id)]
