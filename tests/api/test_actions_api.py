@@ -59,3 +59,34 @@ def test_a_manager_sees_their_own_customers_rows(client: TestClient) -> None:
     mine = {"C001", "C002", "C003"}
     assert any(r["customer_id"] not in mine for r in every)
     assert rows == [r for r in every if r["customer_id"] in mine]
+
+
+def test_reassignments_in_review_through_the_api(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.api.test_api import token
+    from tests.web.clients import reviewing
+
+    monkeypatch.setenv("TIERWISE_STORE_URL", f"sqlite:///{tmp_path / 'store.db'}")
+    monkeypatch.setenv("TIERWISE_USER", "analyst")
+    with reviewing(tmp_path / "shop") as (client, south):
+        boss, aud, north = token(client, "boss"), token(client, "aud"), token(client, "north_mgr")
+        waiting = client.get("/api/v1/actions/vip_managers/reviews", headers=aud).json()
+        assert {r["customer_id"] for r in waiting} == set(south)
+        assert all(r["manager_now"] == "north_mgr" and r["proposed"] == "any_mgr"
+                   for r in waiting)
+        assert len(client.get("/api/v1/actions/vip_managers/reviews", headers=north).json()) == 2
+        ids = [r["id"] for r in waiting]
+        refused = client.post("/api/v1/actions/vip_managers/reviews/approve",
+                              json={"ids": ids}, headers=aud)
+        assert refused.status_code == 403
+        done = client.post("/api/v1/actions/vip_managers/reviews/approve",
+                           json={"ids": ids[:1], "note": "territory"}, headers=boss)
+        assert done.status_code == 200 and done.json() == {"approved": 1}
+        twice = client.post("/api/v1/actions/vip_managers/reviews/reject",
+                            json={"ids": ids}, headers=boss)
+        assert twice.status_code == 409 and "already decided" in twice.text
+        empty = client.post("/api/v1/actions/vip_managers/reviews/reject", json={"ids": []},
+                            headers=boss)
+        assert empty.status_code == 422
+        other = client.get("/api/v1/actions/gold_coupon/reviews", headers=aud)
+        assert other.status_code in (400, 422) and "does not ask for approval" in other.text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 
@@ -92,3 +93,43 @@ def test_kpis_per_tier_and_the_review_exit(tmp_path: Path, monkeypatch: pytest.M
     assert one.exit_code == 0 and "repurchase" not in flat(one.output)
     none = invoke("kpi", "nope", "-p", project.root)
     assert none.exit_code == 0 and "has no KPI" in flat(none.output)
+
+
+def test_review_approve_and_reject_reassignments(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.services.test_assign_actions import PASSWORD, misplaced, write_regions
+
+    monkeypatch.delenv("TIERWISE_STORE_URL", raising=False)
+    monkeypatch.setenv("COLUMNS", "250")
+    project = write_regions(tmp_path / "shop", approval=True)
+    runs.backfill(project, ["tier"], [date(2026, 5, 31)])
+    store = runs.open_store(project)
+    with store.write() as tx:
+        for name, role in (("north_mgr", "manager"), ("any_mgr", "manager"),
+                           ("boss", "supervisor")):
+            tx.users.create(name, role=role, password=PASSWORD, actor="setup")
+        _id, secret = tx.users.new_token("boss", "cli", actor="setup")
+    south = misplaced(store)
+    store.close()
+    monkeypatch.setenv("TIERWISE_TOKEN", secret)
+    delivered = flat(invoke("actions", "deliver", "vip_managers", "-p", project.root).output)
+    assert "2 reassignments wait for approval: `tierwise actions review vip_managers`" in delivered
+    listed = invoke("actions", "review", "vip_managers", "-p", project.root)
+    assert listed.exit_code == 0, listed.output
+    assert f"{south[0]} gold north_mgr any_mgr north_mgr does not serve territory south" in \
+        flat(listed.output), listed.output
+    numbers = sorted(int(n) for n in re.findall(r"(\d+) 2026-05-31 C\d{3}", flat(listed.output)))
+    assert len(numbers) == 2
+    approved = invoke("actions", "approve", "vip_managers", str(numbers[0]), "--note", "ok",
+                      "-p", project.root)
+    assert approved.exit_code == 0 and "approved 1 reassignments" in flat(approved.output)
+    rejected = invoke("actions", "reject", "vip_managers", str(numbers[1]), "-p", project.root,
+                      "--lang", "zh")
+    assert rejected.exit_code == 0, rejected.output
+    again = invoke("actions", "approve", "vip_managers", str(numbers[1]), "-p", project.root)
+    assert again.exit_code != 0 and "already decided (rejected)" in flat(again.output)
+    empty = invoke("actions", "review", "vip_managers", "-p", project.root)
+    assert "no reassignment of vip_managers waits for approval" in flat(empty.output)
+    monkeypatch.delenv("TIERWISE_TOKEN")
+    refused = invoke("actions", "approve", "vip_managers", "1", "-p", project.root)
+    assert refused.exit_code != 0 and "tierwise login" in flat(refused.output)

@@ -14,6 +14,7 @@ from tests.services.test_action_plans import PROJECT, edited, write_shop
 from tierwise.errors import SpecError
 from tierwise.services import delivery, runs
 from tierwise.services.grading import Project
+from tierwise.store import Store
 
 PASSWORD = "correct horse battery staple"
 VIP = """  vip_managers:
@@ -30,16 +31,35 @@ VIP = """  vip_managers:
 """
 
 
+def write_regions(folder: Path, *, approval: bool = False) -> Project:
+    """The shop with a region per customer (every third one north) and the VIP action."""
+    text = PROJECT.replace(
+        "      customer_id: {type: string}\n  transactions:",
+        "      customer_id: {type: string}\n      region: {type: string}\n  transactions:", 1)
+    vip = VIP.replace("territory: region\n", "territory: region\n      approval: true\n") \
+        if approval else VIP
+    project = write_shop(folder, text.replace("\nactions:\n", "\nactions:\n" + vip, 1))
+    write(project.root, "customers.csv", "customer_id,region\n" + "".join(
+        f"C{i:03d},{'north' if i % 3 == 0 else 'south'}\n" for i in range(300)))
+    return Project.open(project.root)
+
+
+def misplaced(store: Store, manager: str = "north_mgr") -> list[str]:
+    """The two most valuable south VIPs of the planned run, given to ``manager`` (north only)."""
+    with store.read() as tx:
+        planned = tx.actions.entries("vip_managers", status="planned")
+    south = [e.customer_id for e in sorted(planned, key=lambda e: -(e.value or 0))
+             if int(e.customer_id[1:]) % 3][:2]
+    with store.write() as tx:
+        tx.users.assign(south, manager, actor="setup")
+    return south
+
+
 @pytest.fixture
 def shop(tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch) -> Project:
     monkeypatch.setenv("TIERWISE_STORE_URL", store_url)
     monkeypatch.setenv("TIERWISE_USER", "analyst")
-    text = PROJECT.replace(
-        "      customer_id: {type: string}\n  transactions:",
-        "      customer_id: {type: string}\n      region: {type: string}\n  transactions:", 1)
-    project = write_shop(tmp_path / "shop", text.replace("\nactions:\n", "\nactions:\n" + VIP, 1))
-    write(project.root, "customers.csv", "customer_id,region\n" + "".join(
-        f"C{i:03d},{'north' if i % 3 == 0 else 'south'}\n" for i in range(300)))
+    project = write_regions(tmp_path / "shop")
     store = runs.open_store(project)
     try:
         with store.write() as tx:

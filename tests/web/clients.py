@@ -10,6 +10,7 @@ import html
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -69,3 +70,25 @@ def login(client: TestClient, user: str) -> str:
                                        "csrf": hidden(form.text)})
     assert done.status_code == 303 and done.headers["location"] == "/overview", done.text
     return hidden(client.get("/overview").text)
+
+
+@contextmanager
+def reviewing(folder: Path) -> Iterator[tuple[TestClient, list[str]]]:
+    """A dashboard on the regional shop whose VIP action asks for approval, after one run and
+    a delivery that put two reassignments in review; yields the client and those customers.
+
+    The caller sets ``TIERWISE_STORE_URL``; the users are north_mgr, any_mgr (managers), boss
+    (supervisor) and aud (auditor).
+    """
+    from tests.services.test_assign_actions import misplaced, write_regions
+    from tierwise.services import delivery
+
+    project = write_regions(folder, approval=True)
+    runs.backfill(project, ["tier"], [date(2026, 5, 31)])
+    roles = {"north_mgr": "manager", "any_mgr": "manager", "boss": "supervisor",
+             "aud": "auditor"}
+    with dashboard(project.root, roles) as client:
+        store = client.app.state.store  # type: ignore[attr-defined]
+        south = misplaced(store)
+        assert delivery.deliver(project, store, "vip_managers").review == 2
+        yield client, south

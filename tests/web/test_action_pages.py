@@ -3,6 +3,7 @@ the tiers out of their band, in English and Chinese; an empty project says what 
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 
@@ -58,3 +59,45 @@ def test_no_action_says_what_to_declare(tmp_path: Path,
         login(client, "aud")
         page = client.get("/actions").text
         assert "No action yet" in page and "actions:" in page
+
+
+def test_reassignments_are_decided_on_the_page(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.web.clients import hidden, reviewing
+
+    monkeypatch.setenv("TIERWISE_STORE_URL", f"sqlite:///{tmp_path / 'store.db'}")
+    monkeypatch.setenv("TIERWISE_USER", "analyst")
+    with reviewing(tmp_path / "shop") as (client, south):
+        store = client.app.state.store  # type: ignore[attr-defined]
+        csrf = login(client, "aud")
+        seen = client.get("/actions").text
+        assert "Reassignments waiting for approval" in seen and south[0] in seen
+        assert "north_mgr does not serve territory south" in seen
+        assert "Approve the selected" not in seen  # an auditor reads, does not decide
+        ids = re.findall(r'name="pick-(\d+)"', seen)
+        assert ids == []
+        refused = client.post("/actions/vip_managers/reviews",
+                              data={"csrf": csrf, "decision": "approve"})
+        assert refused.status_code == 403
+        client.cookies.clear()
+        login(client, "boss")
+        page = client.get("/actions", params={"lang": "zh-Hans"}).text
+        assert "等待审批的客户经理调整" in page and "批准所选" in page
+        ids = re.findall(r'name="pick-(\d+)"', page)
+        assert len(ids) == 2
+        done = client.post("/actions/vip_managers/reviews", data={
+            "csrf": hidden(page), "decision": "approve", f"pick-{ids[0]}": "1",
+            "note": "north serves no south"})
+        assert done.status_code == 303
+        assert done.headers["location"] == "/actions?approved=1#reviews"
+        after = client.get("/actions", params={"approved": "1", "lang": "en"}).text
+        assert "Approved 1 reassignments" in after
+        with store.read() as tx:
+            moved = tx.users.holders(south)
+        assert sorted(moved.values()) == ["any_mgr", "north_mgr"]
+        nothing = client.post("/actions/vip_managers/reviews", data={
+            "csrf": hidden(after), "decision": "reject"})
+        assert nothing.status_code == 422 and "say which reassignments" in nothing.text
+        forged = client.post("/actions/vip_managers/reviews", data={"decision": "reject",
+                                                                   f"pick-{ids[1]}": "1"})
+        assert forged.status_code in (400, 403)

@@ -11,16 +11,18 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, Field
 
-from tierwise.api.deps import MAX_ID, CustomerReader, Reader, expensive
+from tierwise.api.deps import MAX_ID, Assigner, CustomerReader, Reader, expensive
 from tierwise.errors import NotFoundError
 from tierwise.http.clients import project_of, store_of
 from tierwise.i18n import _
-from tierwise.services import access, effects, kpis
+from tierwise.services import access, effects, kpis, reassignments
 from tierwise.services import actions as action_service
 
 router = APIRouter(tags=["actions"])
-Status = Literal["planned", "sent", "failed", "dead", "holdout", "over_budget"]
+Status = Literal["planned", "sent", "failed", "dead", "holdout", "over_budget", "review",
+                 "rejected"]
 
 
 @router.get("/actions")
@@ -67,6 +69,38 @@ def effect(name: str, outcome: str, request: Request, user: Reader, rate: bool =
             "treated": found.treated.__dict__, "holdout": found.holdout.__dict__,
             "uplift": found.uplift, "low": found.low, "high": found.high,
             "relative": found.relative}
+
+
+class Decision(BaseModel):
+    """Reassignments to decide, by the numbers the review lists, with a note for the audit log."""
+
+    ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(min_length=1, max_length=10_000)
+    note: str | None = Field(default=None, max_length=4000)
+
+
+@router.get("/actions/{name}/reviews")
+def reviews(name: str, request: Request, user: CustomerReader) -> list[dict[str, Any]]:
+    """Reassignments of an assign action waiting for approval (a manager: their customers)."""
+    store = store_of(request)
+    visible = access.visible_customers(store, user)
+    return [r.__dict__ for r in reassignments.pending(project_of(request), store, name)
+            if visible is None or r.customer_id in visible]
+
+
+@router.post("/actions/{name}/reviews/approve")
+def approve(name: str, body: Decision, request: Request, user: Assigner) -> dict[str, Any]:
+    """Approve reassignments: the customers move to the proposed managers, within capacity."""
+    count = reassignments.decide(project_of(request), store_of(request), name, body.ids,
+                                 approve=True, actor=user.username, note=body.note)
+    return {"approved": count}
+
+
+@router.post("/actions/{name}/reviews/reject")
+def reject(name: str, body: Decision, request: Request, user: Assigner) -> dict[str, Any]:
+    """Reject reassignments: the customers keep their managers."""
+    count = reassignments.decide(project_of(request), store_of(request), name, body.ids,
+                                 approve=False, actor=user.username, note=body.note)
+    return {"rejected": count}
 
 
 @router.get("/schemes/{name}/kpis")

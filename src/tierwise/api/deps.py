@@ -22,6 +22,7 @@ Editor = Annotated[User, Depends(requires(access.EDIT_SCHEMES))]
 Overrider = Annotated[User, Depends(requires(access.OVERRIDE))]
 Auditor = Annotated[User, Depends(requires(access.READ_AUDIT))]
 Admin = Annotated[User, Depends(requires(access.USERS))]
+Assigner = Annotated[User, Depends(requires(access.ASSIGN))]
 IfMatch = Annotated[str | None, Header(alias="If-Match")]
 
 

@@ -3,7 +3,9 @@
 ``list`` shows each action with what its latest planned run holds (to deliver, sent, failed,
 dead, held out, over budget). ``deliver NAME`` sends the due rows (webhooks, file drops); its
 exit code is 0 when nothing is left failing, 1 when a row failed or went to the dead letter.
-``ledger NAME`` lists rows, e.g. the dead letter (``--status dead``).
+``ledger NAME`` lists rows, e.g. the dead letter (``--status dead``). ``review NAME`` lists
+the reassignments an assign action with approval holds back; ``approve`` and ``reject`` decide
+them (a supervisor or an administrator).
 """
 
 from __future__ import annotations
@@ -73,6 +75,9 @@ def actions_deliver(
     console.print(_("action {name}: {sent} sent, {failed} failed (tried again later), {dead} "
                     "in the dead letter").format(name=name, sent=done.sent, failed=done.failed,
                                                   dead=done.dead))
+    if done.review:
+        console.print(_("{count} reassignments wait for approval: `tierwise actions review "
+                        "{name}`").format(count=done.review, name=name))
     for path in done.files:
         console.print(_("wrote {path}").format(path=path))
     if done.failed or done.dead:
@@ -83,7 +88,8 @@ def actions_deliver(
 def actions_ledger(
     name: Annotated[str, typer.Argument(help="the action")],
     status: Annotated[str | None, typer.Option(
-        help="only rows in this state: planned, sent, failed, dead, holdout, over_budget")] = None,
+        help="only rows in this state: planned, sent, failed, dead, holdout, over_budget, "
+             "review, rejected")] = None,
     run: Annotated[int | None, typer.Option(help="only this run")] = None,
     limit: Annotated[int, typer.Option(help="at most this many rows")] = 50,
     project: ProjectOpt = Path("."),
@@ -102,6 +108,64 @@ def actions_ledger(
                       e.to_tier or "", e.status, str(e.attempts),
                       moment(e.sent_at) if e.sent_at else "", e.last_error or "")
     console.print(table)
+
+
+@actions_app.command("review")
+def actions_review(
+    name: Annotated[str, typer.Argument(help="the assign action")],
+    project: ProjectOpt = Path("."),
+) -> None:
+    """List the reassignments waiting for approval: who has the customer, who would, and why."""
+    from tierwise.services import reassignments
+
+    with reported():
+        proj = open_project(project)
+        rows = reassignments.pending(proj, store_of(proj), name)
+    if not rows:
+        console.print(_("no reassignment of {name} waits for approval").format(name=name))
+        return
+    table = listing_table(_("reassignments of {name} waiting for approval").format(name=name),
+                          _("number"), _("as of"), _("customer"), _("tier"), _("manager now"),
+                          _("proposed"), _("why"))
+    for r in rows:
+        table.add_row(str(r.id), day(r.as_of), r.customer_id, r.tier or "",
+                      r.manager_now or "-", r.proposed or _("(none)"), r.why)
+    console.print(table)
+    console.print(_("decide with `tierwise actions approve {name} NUMBER...` or `tierwise "
+                    "actions reject {name} NUMBER...`").format(name=name))
+
+
+def _decide(name: str, numbers: list[int], note: str | None, project: Path,
+            approve: bool) -> None:
+    from tierwise.services import access, reassignments
+
+    with reported():
+        proj, store, actor = acting(project, access.ASSIGN)
+        count = reassignments.decide(proj, store, name, numbers, approve=approve,
+                                     actor=actor.name, note=note)
+    console.print((_("approved {count} reassignments of {name}") if approve else
+                   _("rejected {count} reassignments of {name}; the customers keep their "
+                     "manager")).format(count=count, name=name))
+
+
+NumbersArg = Annotated[list[int], typer.Argument(help="the numbers `actions review` shows")]
+NoteOpt = Annotated[str | None, typer.Option(help="why, for the audit log")]
+
+
+@actions_app.command("approve")
+def actions_approve(name: Annotated[str, typer.Argument(help="the assign action")],
+                    numbers: NumbersArg, note: NoteOpt = None,
+                    project: ProjectOpt = Path(".")) -> None:
+    """Approve reassignments: each customer moves to the proposed manager, within capacity."""
+    _decide(name, numbers, note, project, approve=True)
+
+
+@actions_app.command("reject")
+def actions_reject(name: Annotated[str, typer.Argument(help="the assign action")],
+                   numbers: NumbersArg, note: NoteOpt = None,
+                   project: ProjectOpt = Path(".")) -> None:
+    """Reject reassignments: the customers keep their manager."""
+    _decide(name, numbers, note, project, approve=False)
 
 
 @actions_app.command("effect")

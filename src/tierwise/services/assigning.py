@@ -12,6 +12,7 @@ action.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,51 +32,95 @@ _WHY = {"full": N_("every manager who serves this territory is at capacity"),
         "no manager serves this territory": N_("no manager serves this territory")}
 
 
+@dataclass
+class Placed:
+    """What delivering an assign action did: placed, unplaced, and reassignments in review."""
+
+    placed: int = 0
+    unplaced: int = 0
+    review: int = 0
+
+
 def deliver_assignments(project: Project, store: Store, name: str, action: ActionSpec,
                         spec: AssignSpec, due: list[Entry],
                         attributes: Callable[[Project, list[str]], dict[str, dict[str, Any]]]
-                        ) -> tuple[int, int]:
-    """Place the due customers of each run; returns (placed, unplaced).
+                        ) -> Placed:
+    """Place the due customers of each run.
+
+    With ``approval``, a customer who would move from one manager to another (or lose theirs)
+    keeps their manager and waits in review (:mod:`tierwise.services.reassignments`).
 
     Raises:
         SpecError: a manager named in the action is not a user with the manager role.
     """
-    managers = _managers(store, name, spec)
-    placed = unplaced = 0
+    managers = managers_of(store, name, spec)
+    done = Placed()
     for run_id in sorted({e.run_id for e in due}):
         entries = [e for e in due if e.run_id == run_id]
         found = attributes(project, [e.customer_id for e in entries]) if spec.territory else {}
-        accounts = [Account(e.customer_id, _text(found.get(e.customer_id, {}).get(
-            spec.territory or "")), e.value) for e in entries]
-        current, load = _holding(store, run_id, action, managers, {a.customer_id
-                                                                   for a in accounts})
+        territory = {e.customer_id: _text(found.get(e.customer_id, {}).get(spec.territory or ""))
+                     for e in entries}
+        accounts = [Account(e.customer_id, territory[e.customer_id], e.value) for e in entries]
+        current, load = holding(store, run_id, action, managers, {a.customer_id
+                                                                  for a in accounts})
         result = place(accounts, managers, current, load)
-        dropped = [c for c in result.unplaced if c in current]
+        ours = {m.name for m in managers}  # a manager outside the action keeps an unplaced one
+        lost = {c for c in result.unplaced if current.get(c) in ours}
+        moving = {c: result.to.get(c) for c in current if (c in result.to and result.to[c] !=
+                  current[c]) or c in lost} if spec.approval else {}
+        dropped = [c for c in lost if c not in moving]
         with store.write() as tx:
             tx.users.unassign(dropped, actor=f"action:{name}")
             for manager in managers:
-                mine = [c for c, m in result.to.items() if m == manager.name]
+                mine = [c for c, m in result.to.items() if m == manager.name and c not in moving]
                 if mine:
                     tx.users.assign(mine, manager.name, actor=f"action:{name}")
             for entry in entries:
-                why = result.unplaced.get(entry.customer_id)
-                if why is None:
+                customer = entry.customer_id
+                why = result.unplaced.get(customer)
+                if customer in moving:
+                    tx.actions.propose(entry.id, moving[customer], _moving_why(
+                        current[customer], territory[customer], managers, why))
+                elif why is None:
                     tx.actions.mark(entry.id, "sent")
                 else:
-                    before = current.get(entry.customer_id)
+                    before = current.get(customer) if customer in lost else None
                     tx.actions.mark(entry.id, "dead", error=_(_WHY.get(why, why)) + (
                         _("; was with {manager}, who no longer has them").format(
                             manager=before) if before else ""))
-        placed += len(result.to)
-        unplaced += len(result.unplaced)
-    return placed, unplaced
+        done.review += len(moving)
+        done.placed += len(result.to) - sum(1 for m in moving.values() if m)
+        done.unplaced += len(result.unplaced) - sum(1 for m in moving.values() if not m)
+    return done
+
+
+def _moving_why(before: str, territory: str | None, managers: list[Manager],
+                unplaced: str | None) -> str:
+    """Why a customer would leave ``before``: the reviewer's reason to approve or not."""
+    mine = next((m for m in managers if m.name == before), None)
+    if mine is None:
+        reason = _("{manager} is not one of this action's managers").format(manager=before)
+    elif not mine.serves(territory):
+        reason = _("{manager} does not serve territory {territory}").format(
+            manager=before, territory=territory or "-")
+    else:
+        reason = _("{manager} is at capacity ({capacity})").format(
+            manager=before, capacity=mine.capacity)
+    if unplaced is not None:
+        reason += "; " + _(_WHY.get(unplaced, unplaced))
+    return reason
 
 
 def _text(value: object) -> str | None:
     return None if value is None or value == "" else str(value)
 
 
-def _managers(store: Store, name: str, spec: AssignSpec) -> list[Manager]:
+def managers_of(store: Store, name: str, spec: AssignSpec) -> list[Manager]:
+    """The managers of action ``name`` with their capacity and territories.
+
+    Raises:
+        SpecError: a manager is not an enabled user with the manager role.
+    """
     out = []
     with store.read() as tx:
         for user, settings in spec.managers.items():
@@ -93,9 +138,9 @@ def _managers(store: Store, name: str, spec: AssignSpec) -> list[Manager]:
     return out
 
 
-def _holding(store: Store, run_id: int, action: ActionSpec, managers: list[Manager],
+def holding(store: Store, run_id: int, action: ActionSpec, managers: list[Manager],
              placing: set[str]) -> tuple[dict[str, str], dict[str, int]]:
-    """Each customer's current manager, and each manager's load.
+    """Each customer's current manager (any manager), and the load of the action's managers.
 
     The load counts the accounts a manager holds in the action's tiers on this run, besides
     the customers being placed.
@@ -103,10 +148,10 @@ def _holding(store: Store, run_id: int, action: ActionSpec, managers: list[Manag
     with store.read() as tx:
         run = tx.runs.get(run_id)
         held = {m.name: tx.users.assigned(tx.users.by_name(m.name)) for m in managers}
+        current = tx.users.holders(sorted(placing))
     grades = pq.read_table(Path(run.folder or "") / "grades.parquet", columns=[CUSTOMER, "tier"])
     tiers = dict(zip(grades[CUSTOMER].to_pylist(), grades["tier"].to_pylist(), strict=True))
     counted = set(action.tiers)
-    current = {c: m for m, ids in held.items() for c in ids}
     load = {m: sum(1 for c in ids if c not in placing and c in tiers
                    and (not counted or tiers[c] in counted)) for m, ids in held.items()}
     return current, load

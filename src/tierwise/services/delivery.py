@@ -56,6 +56,7 @@ class Delivered:
     sent: int = 0
     failed: int = 0
     dead: int = 0
+    review: int = 0  # reassignments waiting for approval
     files: list[Path] = field(default_factory=list)
 
 
@@ -98,8 +99,8 @@ def deliver(project: Project, store: Store, name: str, *, now: Callable[[], date
     elif isinstance(settings, EmailSpec):
         _emails(project, store, settings, due, done, clock)
     elif isinstance(settings, AssignSpec):
-        done.sent, done.dead = deliver_assignments(project, store, name, action, settings, due,
-                                                   _attributes)
+        placed = deliver_assignments(project, store, name, action, settings, due, _attributes)
+        done.sent, done.dead, done.review = placed.placed, placed.unplaced, placed.review
     elif isinstance(settings, TagSpec):  # a tag lives in the ledger: applying it is recording it
         with store.write() as tx:
             tx.actions.mark_all([e.id for e in due], "sent")

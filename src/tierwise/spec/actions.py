@@ -122,6 +122,10 @@ class AssignSpec(Spec):
                           description="at most this many accounts of the action's tiers each")
     territory: str | None = Field(
         default=None, description="customers source column holding the customer's territory")
+    approval: bool = Field(
+        default=False, description="reassignments (a customer moving from one manager to "
+        "another, or losing theirs) wait for a supervisor's approval; new accounts and kept "
+        "managers take effect at once")
 
     @field_validator("managers", mode="before")
     @classmethod

@@ -4,7 +4,9 @@ One row per action, run and customer; its ``key`` (:func:`key_of`) is the idempo
 webhook or an email carries, so a receiver can drop a repeat. :func:`record` writes a run's
 rows once (a second call for the same run adds nothing); delivery then moves each row from
 ``planned`` (or ``failed``, when its next try is due) to ``sent``, ``failed`` or ``dead`` with
-:func:`mark`, one row at a time, so a crash resumes exactly the rows not yet sent.
+:func:`mark`, one row at a time, so a crash resumes exactly the rows not yet sent. An assign
+action that asks for approval parks a reassignment in ``review`` with the manager it proposes
+(:func:`propose`) until a reviewer approves it (``sent``) or rejects it (``rejected``).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from tierwise.store.schemes import now
 from tierwise.store.tables import action_ledger
 
 #: Statuses of a customer the action reached (counted against a monthly budget).
-TREATED = ("planned", "sent", "failed", "dead")
+TREATED = ("planned", "sent", "failed", "dead", "review", "rejected")
 STATUSES = (*TREATED, "holdout", "over_budget")
 
 
@@ -51,6 +53,7 @@ class Entry:
     last_error: str | None
     created_at: datetime
     sent_at: datetime | None
+    proposal: str | None = None
 
 
 def _entry(row: sa.Row[Any]) -> Entry:
@@ -156,3 +159,29 @@ def mark_all(conn: sa.Connection, entry_ids: list[int], status: str) -> None:
         if status == "sent":
             values["sent_at"] = now()
         conn.execute(action_ledger.update().where(action_ledger.c.id.in_(chunk)).values(**values))
+
+
+def propose(conn: sa.Connection, entry_id: int, manager: str | None, why: str) -> None:
+    """Park an assign row in ``review``: ``manager`` proposed (None: the customer loses theirs).
+
+    ``why`` says what the reviewer decides (who has the customer now, and why they move).
+    """
+    conn.execute(action_ledger.update().where(action_ledger.c.id == entry_id).values(
+        status="review", proposal=manager or "", last_error=why,
+        attempts=action_ledger.c.attempts + 1))
+
+
+def by_ids(conn: sa.Connection, action: str, entry_ids: list[int]) -> list[Entry]:
+    """The rows of ``action`` with these ids, in id order (ids of other actions are left out)."""
+    query = sa.select(action_ledger).where(action_ledger.c.action == action,
+                                           action_ledger.c.id.in_(sorted(set(entry_ids))))
+    return [_entry(r) for r in conn.execute(query.order_by(action_ledger.c.id))]
+
+
+def decide(conn: sa.Connection, entry_id: int, status: str, note: str | None) -> None:
+    """Close a row in review: ``sent`` (approved and applied) or ``rejected``."""
+    values: dict[str, Any] = {"status": status, "last_error": note}
+    if status == "sent":
+        values["sent_at"] = now()
+    conn.execute(action_ledger.update().where(action_ledger.c.id == entry_id,
+                                              action_ledger.c.status == "review").values(**values))

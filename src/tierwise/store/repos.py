@@ -144,6 +144,7 @@ class Users(Repository):
     unassign = Bound(users.unassign)
     assigned = Bound(users.assigned)
     is_assigned = Bound(users.is_assigned)
+    holders = Bound(users.holders)
 
 
 class Audit(Repository):
@@ -186,6 +187,9 @@ class ActionLedger(Repository):
     entries = Bound(action_ledger.entries)
     counts = Bound(action_ledger.counts)
     reached = Bound(action_ledger.reached)
+    propose = Bound(action_ledger.propose)
+    by_ids = Bound(action_ledger.by_ids)
+    decide = Bound(action_ledger.decide)
     mark_all = Bound(action_ledger.mark_all)
 
 

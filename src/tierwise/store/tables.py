@@ -280,12 +280,15 @@ action_ledger = sa.Table(
     sa.Column("to_tier", sa.String(100)),
     sa.Column("value", sa.Float),
     # planned | holdout | over_budget | sent | failed (will retry) | dead (no more tries)
+    # | review (a reassignment waiting for approval) | rejected (the reviewer kept the manager)
     sa.Column("status", sa.String(20), nullable=False),
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
     sa.Column("next_try_at", Timestamp),
     sa.Column("last_error", sa.Text),
     sa.Column("created_at", Timestamp, nullable=False),
     sa.Column("sent_at", Timestamp),
+    # an assign row in review: the manager proposed ("" = none; the customer would lose theirs)
+    sa.Column("proposal", sa.String(200)),
     sa.Index(None, "action", "run_id"),
     sa.Index(None, "status", "next_try_at"),
     sa.Index(None, "action", "as_of"),

@@ -477,6 +477,18 @@ def assigned(conn: sa.Connection, user: User) -> set[str]:
                             .where(assignments.c.user_id == user.id)).scalars())
 
 
+def holders(conn: sa.Connection, customer_ids: list[str]) -> dict[str, str]:
+    """The manager (user name) of each of ``customer_ids`` that has one."""
+    ids = sorted(set(customer_ids))
+    out: dict[str, str] = {}
+    for start in range(0, len(ids), 10_000):
+        query = sa.select(assignments.c.customer_id, users.c.username).join(
+            users, users.c.id == assignments.c.user_id).where(
+            assignments.c.customer_id.in_(ids[start:start + 10_000]))
+        out.update({str(c): str(u) for c, u in conn.execute(query)})
+    return out
+
+
 def is_assigned(conn: sa.Connection, user: User, customer_id: str) -> bool:
     """Whether ``customer_id`` is assigned to ``user``."""
     return conn.execute(sa.select(assignments.c.customer_id).where(
