@@ -81,16 +81,28 @@ def test_kpis_per_tier_and_the_review_exit(tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.setenv("COLUMNS", "250")
     text = PROJECT.replace("indicators:\n", "indicators:\n  orders_1m: {source: transactions, "
                            "agg: count, window: 1m}\n", 1)
+    text = text.replace("    holdout: 0.2\n", "    holdout: 0.2\n    effect: {outcome: orders_1m, "
+                        "rate: true}\n", 1)
     project = write_shop(tmp_path / "shop", text + KPIS)
     runs.backfill(project, ["tier"], [date(2026, 4, 30), date(2026, 5, 31), date(2026, 6, 30)])
     shown = invoke("kpi", "tier", "-p", project.root)
     out = flat(shown.output)
-    assert "repurchase (rate)" in out and "kept (retention)" in out
-    assert "2026-04-30 2026-05-31 gold" in out
+    assert "repurchase (rate)" in out and "kept (kept the tier)" in out
+    assert "2026-04-30 2026-05-31 Gold" in out  # tiers by their label
     # The gold band (90% to 100%) is left on the latest measured run: exit 1, and it says so.
     assert shown.exit_code == 1 and "outside its band: review it" in out
+    # The coupon's effect, April and May pooled, each measured at the next run.
+    found = re.search(r"Gold coupon share with orders_1m above 0 2026-04-30 to 2026-05-31 \(2\) "
+                      r"(\d+) / [\d.]+ (\d+) / [\d.]+ ([+-][\d.]+) ([+-][\d.]+) \.\. "
+                      r"([+-][\d.]+) the interval (ex|in)cludes 0", out)
+    assert found, out
+    uplift, low, high = (float(found.group(i)) for i in (3, 4, 5))
+    assert int(found.group(1)) > 0 and int(found.group(2)) > 0 and low <= uplift <= high
+    zh = flat(invoke("kpi", "tier", "-p", project.root, "--lang", "zh").output)
+    assert "保持等级" in zh and "金卡优惠券" in zh and "对照组" in zh
     one = invoke("kpi", "tier", "--kpi", "kept", "-p", project.root)
     assert one.exit_code == 0 and "repurchase" not in flat(one.output)
+    assert "Gold coupon" not in flat(one.output)  # one KPI asked for: no effects
     none = invoke("kpi", "nope", "-p", project.root)
     assert none.exit_code == 0 and "has no KPI" in flat(none.output)
 

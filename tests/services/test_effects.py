@@ -98,3 +98,24 @@ def test_no_effect_gives_an_interval_around_zero(shop: Project) -> None:
     assert found.low is not None and found.high is not None
     assert found.low < 0 < found.high or found.uplift == pytest.approx(0)
     store.close()
+
+
+def test_a_pooled_effect_joins_every_measured_run(shop: Project) -> None:
+    store = runs.open_store(shop)
+    with store.read() as tx:
+        april, may, _june = tx.runs.history_runs("tier")
+    single = [effects.effect(shop, store, "gold_coupon", "orders_1m", run_id=r.id)
+              for r in (april, may)]
+    pooled = effects.effect(shop, store, "gold_coupon", "orders_1m", pooled=True)
+    assert pooled.runs == 2 and pooled.first_as_of == april.as_of
+    assert pooled.run_as_of == may.as_of and pooled.measured_as_of == date(2026, 6, 30)
+    for group in ("treated", "holdout"):
+        parts = [getattr(e, group) for e in single]
+        whole = getattr(pooled, group)
+        assert whole.customers == sum(p.customers for p in parts) > 0
+        assert whole.mean == pytest.approx(
+            sum(p.customers * (p.mean or 0) for p in parts) / whole.customers)
+    assert pooled.uplift == pytest.approx(pooled.treated.mean - pooled.holdout.mean)
+    with pytest.raises(SpecError, match="a pooled effect measures every run"):
+        effects.effect(shop, store, "gold_coupon", "orders_1m", pooled=True, as_of=JULY)
+    store.close()

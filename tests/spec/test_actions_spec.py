@@ -62,6 +62,10 @@ def test_actions_parse_with_their_defaults(tmp_path: Path) -> None:
     ("  a:\n    scheme: tier\n    kind: email\n    on: up\n"
      "    email: {to: mail, subject: {en: Hi}, body: {en: Hello}}\n",
      "unknown customer column 'mail'; the customers source declares customer_id", 5),
+    ("  a:\n    scheme: tier\n    kind: file\n    on: up\n    holdout: 0.1\n"
+     "    effect: {outcome: spend_9m}\n", "unknown indicator 'spend_9m'", 6),
+    ("  a:\n    scheme: tier\n    kind: file\n    on: up\n    effect: {outcome: spend_3m}\n",
+     "an effect is measured against the control group, and this action has none", 5),
 ])
 def test_a_wrong_action_is_refused_with_its_line(tmp_path: Path, body: str, says: str,
                                                  line: int) -> None:

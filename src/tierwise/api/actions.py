@@ -58,17 +58,21 @@ def ledger(name: str, request: Request, user: CustomerReader, status: Status | N
 @router.get("/actions/{name}/effect")
 def effect(name: str, outcome: str, request: Request, user: Reader, rate: bool = False,
            as_of: date | None = None,
-           run: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None) -> dict[str, Any]:
-    """Treated against holdout on ``outcome`` a period later, with a 95% interval."""
+           run: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+           pooled: bool = False) -> dict[str, Any]:
+    """Treated against holdout on ``outcome`` a period later, with a 95% interval.
+
+    ``pooled``: every run with a later run, each measured at its next run, in one comparison.
+    """
     expensive(request, user)
     found = effects.effect(project_of(request), store_of(request), name, outcome, run_id=run,
-                           as_of=as_of, rate=rate)
+                           as_of=as_of, rate=rate, pooled=pooled)
     return {"action": found.action, "run_id": found.run_id, "run_as_of": found.run_as_of,
             "outcome": found.outcome, "measured_as_of": found.measured_as_of,
             "rate": found.rate, "confidence": found.confidence,
             "treated": found.treated.__dict__, "holdout": found.holdout.__dict__,
             "uplift": found.uplift, "low": found.low, "high": found.high,
-            "relative": found.relative}
+            "relative": found.relative, "runs": found.runs, "first_as_of": found.first_as_of}
 
 
 class Decision(BaseModel):

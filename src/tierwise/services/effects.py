@@ -7,6 +7,10 @@ computed as of a later date (by default the scheme's next official run), over th
 indicator declares: ``orders_1m`` as of 2026-07-31 is the orders of July. The effect is the
 difference of the two groups' means (for ``rate``: the shares of customers with an outcome
 above zero), with a normal-approximation confidence interval (Welch's standard error).
+
+``pooled`` takes every run of the action that has a later run, each measured at its next run,
+into one treated and one holdout group: a control group of 10% is small on one run, and the
+customers of different runs are different customers (an edge fires once per customer and move).
 """
 
 from __future__ import annotations
@@ -27,6 +31,9 @@ from tierwise.store import Store
 from tierwise.store.action_ledger import TREATED
 from tierwise.store.runs import Run
 
+#: The confidence of the interval around an uplift.
+CONFIDENCE = 0.95
+
 
 @dataclass(frozen=True)
 class Group:
@@ -45,6 +52,8 @@ class Effect:
         uplift: Treated mean minus holdout mean (None when a group is empty).
         low, high: The confidence interval of the uplift.
         relative: The uplift as a share of the holdout's mean (None when that mean is 0).
+        runs: How many runs the groups pool; ``first_as_of`` is the earliest of them, and
+            ``run_as_of``/``measured_as_of`` belong to the latest.
     """
 
     action: str
@@ -60,10 +69,12 @@ class Effect:
     low: float | None
     high: float | None
     relative: float | None
+    runs: int = 1
+    first_as_of: date | None = None
 
 
 def effect(project: Project, store: Store, name: str, outcome: str, *, run_id: int | None = None,
-           as_of: date | None = None, rate: bool = False, confidence: float = 0.95) -> Effect:
+           as_of: date | None = None, rate: bool = False, pooled: bool = False) -> Effect:
     """The effect of action ``name`` on indicator ``outcome``.
 
     Args:
@@ -74,7 +85,8 @@ def effect(project: Project, store: Store, name: str, outcome: str, *, run_id: i
         run_id: The action's run (default: its latest run with a later official run).
         as_of: When to measure (default: the scheme's next official run after that run).
         rate: Compare the shares of customers whose outcome is above zero, not the means.
-        confidence: Of the interval, e.g. 0.95.
+        pooled: Pool every run that has a later run, each measured at its next run (not with
+            ``run_id`` or ``as_of``).
 
     Raises:
         SpecError: no such action or indicator, or a date that is not after the run.
@@ -92,21 +104,38 @@ def effect(project: Project, store: Store, name: str, outcome: str, *, run_id: i
         raise SpecError(_("indicator {name} is a {kind}, not a number: an effect compares "
                           "numbers; choose a count, a sum or a share").format(
             name=repr(outcome), kind=kind))
+    if pooled and (run_id is not None or as_of is not None):
+        raise SpecError(_("a pooled effect measures every run at its next run: leave out the "
+                          "run and the date, or do not pool"))
     with store.read() as tx:
         history = tx.runs.history_runs(action.scheme)
         planned = [r for r in history if tx.actions.recorded(name, r.id)]
-        run = _chosen(name, planned, history, run_id, as_of)
-        later = [r.as_of for r in history if r.as_of > run.as_of]
-        day = as_of or later[0]
-        rows = tx.actions.entries(name, run_id=run.id, limit=10_000_000)
-    if day <= run.as_of:
-        raise SpecError(_("measure after the run: {day} is not after {run}").format(
-            day=day, run=run.as_of))
-    groups = {"treated": [r.customer_id for r in rows if r.status in TREATED],
-              "holdout": [r.customer_id for r in rows if r.status == "holdout"]}
-    values = _outcomes(project, outcome, day, groups["treated"] + groups["holdout"])
-    treated = _group([values.get(c) for c in groups["treated"]], rate)
-    holdout = _group([values.get(c) for c in groups["holdout"]], rate)
+        chosen = [_chosen(name, planned, history, run_id, as_of)]
+        if pooled:
+            chosen = [r for r in planned if r.as_of < chosen[0].as_of] + chosen
+        measured = [(r, as_of or min(h.as_of for h in history if h.as_of > r.as_of),
+                     tx.actions.entries(name, run_id=r.id, limit=10_000_000)) for r in chosen]
+    treated: list[float | None] = []
+    held: list[float | None] = []
+    for run, day, rows in measured:
+        if day <= run.as_of:
+            raise SpecError(_("measure after the run: {day} is not after {run}").format(
+                day=day, run=run.as_of))
+        groups = {"treated": [r.customer_id for r in rows if r.status in TREATED],
+                  "holdout": [r.customer_id for r in rows if r.status == "holdout"]}
+        values = _outcomes(project, outcome, day, groups["treated"] + groups["holdout"])
+        treated += [values.get(c) for c in groups["treated"]]
+        held += [values.get(c) for c in groups["holdout"]]
+    run, day, _rows = measured[-1]
+    return _compared(name, run, outcome, day, rate, (_group(treated, rate), _group(held, rate)),
+                     runs=len(measured), first_as_of=measured[0][0].as_of)
+
+
+def _compared(name: str, run: Run, outcome: str, day: date, rate: bool,
+              groups: tuple[Group, Group], *, runs: int, first_as_of: date) -> Effect:
+    """The uplift of the treated group over the holdout with its interval."""
+    treated, holdout = groups
+    confidence = CONFIDENCE
     uplift = low = high = relative = None
     if treated.mean is not None and holdout.mean is not None:
         uplift = treated.mean - holdout.mean
@@ -116,7 +145,7 @@ def effect(project: Project, store: Store, name: str, outcome: str, *, run_id: i
         low, high = uplift - z * se, uplift + z * se
         relative = uplift / holdout.mean if holdout.mean else None
     return Effect(name, run.id, run.as_of, outcome, day, rate, confidence, treated, holdout,
-                  uplift, low, high, relative)
+                  uplift, low, high, relative, runs, first_as_of)
 
 
 def _chosen(name: str, planned: list[Run], history: list[Run], run_id: int | None,

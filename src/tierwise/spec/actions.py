@@ -141,6 +141,14 @@ class TagSpec(Spec):
     name: str = Field(min_length=1, max_length=60)
 
 
+class EffectSpec(Spec):
+    """How the action's effect is measured against its control group, a run later."""
+
+    outcome: str = Field(description="the indicator compared, e.g. orders_1m (a number)")
+    rate: bool = Field(default=False, description="compare the shares of customers with the "
+                       "outcome above zero (e.g. who bought again), not the means")
+
+
 class BudgetSpec(Spec):
     """How many customers an action may reach; the highest value first when more qualify."""
 
@@ -165,6 +173,8 @@ class ActionSpec(Spec):
     holdout: float = Field(default=0.0, ge=0.0, lt=1.0,
                            description="share of customers kept as the control group")
     budget: BudgetSpec | None = None
+    effect: EffectSpec | None = Field(
+        default=None, description="the outcome `tierwise kpi` measures against the holdout")
     label: Label | None = Field(default=None, description="name shown to people: text or "
                                 "{en, zh, zh-Hant}")
     webhook: WebhookSpec | None = None

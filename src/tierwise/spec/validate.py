@@ -241,6 +241,13 @@ def _action_problems(name: str, action: ActionSpec, project: ProjectSpec, locate
     if action.budget is not None and action.budget.order_by:
         yield from _number_problems(action.budget.order_by, _("the budget's ranking"),
                                     (*at, "budget", "order_by"), context, problem)
+    if action.effect is not None:
+        yield from _number_problems(action.effect.outcome, _("the effect's outcome"),
+                                    (*at, "effect", "outcome"), context, problem)
+        if action.holdout == 0:
+            yield problem(_("an effect is measured against the control group, and this action "
+                            "has none; set `holdout:` (e.g. 0.1) or remove `effect:`"),
+                          *at, "effect")
     customers = project.sources.get(CUSTOMERS)
     columns = set(customers.columns) if customers is not None else set()
     wanted: list[tuple[str, tuple[str, ...]]] = []

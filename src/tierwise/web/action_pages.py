@@ -51,14 +51,20 @@ def actions_page(request: Request, who: Page) -> Response:
     except TierwiseError as exc:
         return error_page(request, exc, user=user, csrf=csrf)
     context: dict[str, Any] = {"found": found, "states": STATES, "effect": None,
-                               "asked": {k: q.get(k, "") for k in ("effect", "outcome", "rate")},
+                               "asked": {k: q.get(k, "") for k in ("effect", "outcome", "rate",
+                                                                    "pooled")},
                                "indicators": indicator_labels(project), "message": None,
                                "kpis": {}, "kpi_problems": {}}
+    declared = next((a for a in found if a.spec.effect is not None), None)
+    if not q.get("effect") and declared is not None and declared.spec.effect is not None:
+        context["asked"].update(effect=declared.name, outcome=declared.spec.effect.outcome,
+                                rate="1" if declared.spec.effect.rate else "", pooled="1")
     if q.get("effect") and q.get("outcome"):
         try:
             limits_of(request).check(EXPENSIVE, client=client_of(request), user=user.username)
             context["effect"] = effects.effect(project, store, q["effect"], q["outcome"],
-                                               rate=q.get("rate") == "1")
+                                               rate=q.get("rate") == "1",
+                                               pooled=q.get("pooled") == "1")
         except TierwiseError as exc:
             context["message"] = message_of(exc)
     if project.spec.kpis and q.get("kpis") == "1":
