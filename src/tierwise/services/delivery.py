@@ -203,23 +203,19 @@ def _attributes(project: Project, ids: list[str]) -> dict[str, dict[str, Any]]:
     import pyarrow as pa
 
     from tierwise.engine import connect
-    from tierwise.sources.read import load_source, strip_raw
+    from tierwise.sources.read import customer_rows
 
     source = project.spec.sources.get("customers")
     if source is None:
         return {}
     engine = connect()
     try:
-        typed = strip_raw(load_source("customers", source, engine, base=project.root).typed)
+        rows = customer_rows("customers", source, engine, base=project.root)
         wanted = engine.register_arrow("wanted", pa.table({"_id": ids}))
-        rows = typed.filter(typed[source.id].cast("string").isin(wanted._id))
-        table = engine.to_arrow(rows.mutate(_id=rows[source.id].cast("string")))
+        table = engine.to_arrow(rows.filter(rows._aid.isin(wanted._id)))
     finally:
         engine.close()
-    out: dict[str, dict[str, Any]] = {}
-    for row in table.to_pylist():
-        out.setdefault(str(row.pop("_id")), row)
-    return out
+    return {str(row.pop("_aid")): row for row in table.to_pylist()}
 
 
 def _files(project: Project, store: Store, action: ActionSpec, spec: FileSpec,

@@ -30,7 +30,6 @@ from typing import TYPE_CHECKING, Any
 from tierwise import methods
 from tierwise.engine import Engine, connect
 from tierwise.errors import TierwiseError
-from tierwise.i18n import _
 from tierwise.services import history as history_service
 from tierwise.services import overlay
 from tierwise.services import versions as version_service
@@ -46,7 +45,7 @@ from tierwise.services.list_columns import (
     phone_columns,
 )
 from tierwise.services.project import Project
-from tierwise.sources.read import load_source, strip_raw
+from tierwise.sources.read import customer_rows
 from tierwise.spec.columns import CUSTOMER
 from tierwise.spec.schemes import TierSpec
 from tierwise.store import Store
@@ -263,15 +262,9 @@ def _with_attributes(engine: Engine, project: Project, table: ir.Table
     source = project.spec.sources.get(CUSTOMERS)
     if source is None:
         return table, {}
-    loaded = load_source(CUSTOMERS, source, engine, base=project.root)
-    typed = strip_raw(loaded.typed)
-    names = [c for c in typed.columns if c != source.id]
-    if source.id not in typed.columns:
-        raise TierwiseError(_("the customers source has no column {column}").format(
-            column=repr(source.id)))
-    one = typed.select(_aid=typed[source.id].cast("string"),
-                       **{ATTRIBUTE + n: typed[n] for n in names})
-    one = one.distinct(on="_aid", keep="first")
+    rows = customer_rows(CUSTOMERS, source, engine, base=project.root)
+    names = [c for c in rows.columns if c not in (source.id, "_aid")]
+    one = rows.select("_aid", **{ATTRIBUTE + n: rows[n] for n in names})
     attributes = {n: kind_of(one[ATTRIBUTE + n].type()) for n in names}
     joined = table.left_join(one, table[CUSTOMER] == one._aid).drop("_aid")
     return joined, attributes

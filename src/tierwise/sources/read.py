@@ -347,6 +347,22 @@ def raw_name(column: str) -> str:
     return f"__raw_{column}"
 
 
+def customer_rows(name: str, spec: SourceSpec, engine: Engine, *, base: Path) -> ir.Table:
+    """The typed rows of the customers source ``name``, one per customer.
+
+    The first row of a repeated id is kept; the id as text is in ``_aid`` beside every column.
+
+    Raises:
+        DataError: the source cannot be read, or it lacks its id column.
+    """
+    typed = strip_raw(load_source(name, spec, engine, base=base).typed)
+    if spec.id not in typed.columns:
+        raise DataError(_("the customers source has no column {column}; set `id:` to the "
+                          "column holding the customer id").format(column=repr(spec.id)))
+    rows = typed.mutate(_aid=typed[spec.id].cast("string"))
+    return rows.distinct(on="_aid", keep="first")
+
+
 def strip_raw(table: ir.Table) -> ir.Table:
     """``table`` without the row-number and raw-text columns the checks use."""
     helpers = [c for c in table.columns if c == ROW or c.startswith("__raw_")]
