@@ -7,8 +7,8 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
-from tierwise.actions.select import choose, fired, holdout_point
-from tierwise.spec.actions import ActionSpec
+from tierwise.actions.select import choose, fired
+from tierwise.spec.actions import ActionSpec, holdout_point
 
 # Moves of one run, as changes.parquet has them (customers whose tier changed).
 CHANGES = pa.table({

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.services.test_action_plans import PROJECT, write_shop
+from tests.services.test_action_plans import MEASURED, write_shop
 from tests.services.test_kpis import KPIS
 from tests.web.clients import dashboard, login
 from tierwise.services import runs
@@ -19,8 +19,7 @@ from tierwise.services import runs
 def client(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     monkeypatch.setenv("TIERWISE_STORE_URL", f"sqlite:///{tmp_path / 'store.db'}")
     monkeypatch.setenv("TIERWISE_USER", "analyst")
-    text = PROJECT.replace("indicators:\n", "indicators:\n  orders_1m: {source: transactions, "
-                           "agg: count, window: 1m}\n", 1)
+    text = MEASURED
     project = write_shop(tmp_path / "shop", text + KPIS)
     runs.backfill(project, ["tier"], [date(2026, 4, 30), date(2026, 5, 31), date(2026, 6, 30)])
     with dashboard(project.root, {"aud": "auditor", "max": "manager"},

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli.running import flat, invoke
-from tests.services.test_action_plans import PROJECT, write_shop
+from tests.services.test_action_plans import MEASURED, write_shop
 from tierwise.services import runs
 
 
@@ -27,8 +27,8 @@ def test_list_deliver_and_read_the_ledger(shop: Path) -> None:
     listed = invoke("actions", "list", "-p", shop)
     assert listed.exit_code == 0, listed.output
     text = flat(listed.output)
-    assert "gold_coupon tier file enter gold 20% 15/25 2026-06-30" in text, text
-    assert "loyal tier tag stay gold (3)" in text
+    assert "gold_coupon tier file entering gold 20% 15/25 2026-06-30" in text, text
+    assert "loyal tier tag staying gold (3)" in text
     delivered = invoke("actions", "deliver", "gold_coupon", "-p", shop)
     assert delivered.exit_code == 0, delivered.output
     out = flat(delivered.output)
@@ -37,7 +37,9 @@ def test_list_deliver_and_read_the_ledger(shop: Path) -> None:
     again = flat(invoke("actions", "list", "-p", shop).output)
     assert "gold_coupon" in again
     held = invoke("actions", "ledger", "gold_coupon", "--status", "holdout", "-p", shop)
-    assert held.exit_code == 0 and "holdout" in flat(held.output)
+    assert held.exit_code == 0 and "control group" in flat(held.output)
+    zh_list = flat(invoke("actions", "list", "-p", shop, "--lang", "zh").output)
+    assert "等级动作" in zh_list and "文件" in zh_list and "进入 gold" in zh_list
     zh = invoke("actions", "deliver", "gold_coupon", "-p", shop, "--lang", "zh")
     assert zh.exit_code == 0 and "已发送 0 条" in flat(zh.output)  # nothing left to send
 
@@ -55,10 +57,14 @@ def test_the_effect_against_the_holdout(tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.delenv("TIERWISE_STORE_URL", raising=False)
     monkeypatch.setenv("TIERWISE_USER", "analyst")
     monkeypatch.setenv("COLUMNS", "250")
-    text = PROJECT.replace("indicators:\n", "indicators:\n  orders_1m: {source: transactions, "
-                           "agg: count, window: 1m}\n", 1)
+    text = MEASURED
     project = write_shop(tmp_path / "shop", text)
-    runs.backfill(project, ["tier"], [date(2026, 5, 31), date(2026, 6, 30)])
+    runs.backfill(project, ["tier"], [date(2026, 4, 30), date(2026, 5, 31), date(2026, 6, 30)])
+    pooled = invoke("actions", "effect", "gold_coupon", "--outcome", "orders_1m", "--pooled",
+                    "-p", project.root)
+    assert pooled.exit_code == 0, pooled.output
+    assert "gold_coupon: 2 runs from 2026-04-30 to 2026-05-31, each measured at the next" in \
+        flat(pooled.output)
     shown = invoke("actions", "effect", "gold_coupon", "--outcome", "orders_1m", "-p",
                    project.root)
     assert shown.exit_code == 0, shown.output
@@ -79,8 +85,7 @@ def test_kpis_per_tier_and_the_review_exit(tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.delenv("TIERWISE_STORE_URL", raising=False)
     monkeypatch.setenv("TIERWISE_USER", "analyst")
     monkeypatch.setenv("COLUMNS", "250")
-    text = PROJECT.replace("indicators:\n", "indicators:\n  orders_1m: {source: transactions, "
-                           "agg: count, window: 1m}\n", 1)
+    text = MEASURED
     text = text.replace("    holdout: 0.2\n", "    holdout: 0.2\n    effect: {outcome: orders_1m, "
                         "rate: true}\n", 1)
     project = write_shop(tmp_path / "shop", text + KPIS)

@@ -150,3 +150,42 @@ def test_example_grades_the_demo_data(name: str, tmp_path: Path) -> None:
         # lowest F and M scores); every other scheme's tiers must all be filled.
         allowed = 2 if isinstance(scheme, RfmSchemeSpec) else 0
         assert len(empty) <= allowed, f"{name}.{scheme_name}: empty tiers {empty}"
+
+
+@pytest.mark.slow
+def test_the_retail_demo_plants_a_winback_effect_the_kpi_finds(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The demo data's win-back effect: customers the email reached buy again more often than
+    its control group, and the pooled effect's interval says so; the control group is the
+    action's own hash, the same on every run."""
+    from tierwise.demo.generate import (
+        WINBACK_ACTION,
+        WINBACK_HOLDOUT,
+        WINBACK_RESPONSE,
+        graded_month_ends,
+    )
+    from tierwise.services import effects, runs
+    from tierwise.services.grading import Project
+    from tierwise.spec.actions import holdout_point
+
+    monkeypatch.setenv("TIERWISE_STORE_URL", f"sqlite:///{tmp_path / 'store.db'}")
+    monkeypatch.setenv("TIERWISE_USER", "analyst")
+    shutil.copyfile(EXAMPLES / "retail" / "tierwise.yaml", tmp_path / "tierwise.yaml")
+    write_retail(tmp_path / "data", customers=3000)
+    project = Project.open(tmp_path)
+    action = project.spec.actions[WINBACK_ACTION]
+    assert action.holdout == WINBACK_HOLDOUT and action.effect is not None
+    runs.backfill(project, ["value"], graded_month_ends())
+    store = runs.open_store(project)
+    try:
+        found = effects.effect(project, store, WINBACK_ACTION, action.effect.outcome,
+                               rate=action.effect.rate, pooled=True)
+        with store.read() as tx:
+            held = tx.actions.entries(WINBACK_ACTION, status="holdout", limit=100_000)
+    finally:
+        store.close()
+    assert found.runs == 6 and found.holdout.customers >= 40
+    assert all(holdout_point(WINBACK_ACTION, e.customer_id) < WINBACK_HOLDOUT for e in held)
+    assert found.low is not None and found.high is not None and found.uplift is not None
+    assert 0.1 < found.low < found.uplift < found.high <= WINBACK_RESPONSE + 0.1
+    assert (found.holdout.mean or 0) < 0.1

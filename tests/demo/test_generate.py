@@ -18,7 +18,8 @@ from .conftest import read
 
 FILES = {
     "retail": {
-        "customers.csv": ["customer_id", "name", "city", "channel", "signup_date"],
+        "customers.csv": ["customer_id", "name", "city", "channel", "signup_date", "email",
+                          "language"],
         "orders.csv": ["order_id", "customer_id", "order_date", "amount", "kind"],
     },
     "bank": {

@@ -11,10 +11,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from tests.conftest import write
-from tierwise.actions.select import holdout_point
 from tierwise.errors import SpecError
 from tierwise.services import runs
 from tierwise.services.grading import Project
+from tierwise.spec.actions import holdout_point
 
 DATES = [date(2026, 4, 30), date(2026, 5, 31), date(2026, 6, 30)]
 PROJECT = """
@@ -158,6 +158,11 @@ def test_runs_plan_their_actions_against_the_grades(shop: Project) -> None:
                 len(v) for k, v in ledger.items() if k[0] == "gold_coupon")
     finally:
         store.close()
+
+
+#: The shop with orders_1m, the month after a run: what effects and KPIs measure.
+MEASURED = PROJECT.replace("indicators:\n", "indicators:\n  orders_1m: {source: transactions, "
+                           "agg: count, window: 1m}\n", 1)
 
 
 def edited(project: Project, old: str, new: str) -> Project:

@@ -53,7 +53,8 @@ def test_explain_renders_reasons_and_gap(retail: Project) -> None:
     assert exp.grade["tier"] == "low"
     assert exp.grade["reasons"].startswith("rule 'low' matched: ")
     assert exp.grade["gap"].startswith("to reach 'medium': ")
-    assert set(exp.indicators) == {"orders_12m", "spend_12m", "orders_6m"}
+    # The scheme's indicators, and what its actions read (the win-back email's condition).
+    assert set(exp.indicators) == {"orders_12m", "spend_12m", "orders_6m", "orders_24m"}
 
 
 def test_exports_carry_texts(retail: Project) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from tests.services.test_action_plans import DATES, PROJECT, write_shop
+from tests.services.test_action_plans import DATES, MEASURED, write_shop
 from tierwise.errors import NotFoundError, SpecError
 from tierwise.services import kpis, runs
 from tierwise.services.grading import Project
@@ -38,8 +38,7 @@ kpis:
 def shop(tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch) -> Project:
     monkeypatch.setenv("TIERWISE_STORE_URL", store_url)
     monkeypatch.setenv("TIERWISE_USER", "analyst")
-    text = PROJECT.replace("indicators:\n", "indicators:\n  orders_1m: {source: transactions, "
-                           "agg: count, window: 1m}\n", 1)
+    text = MEASURED
     project = write_shop(tmp_path / "shop", text + KPIS)
     runs.backfill(project, ["tier"], DATES)
     return project
@@ -93,8 +92,7 @@ def test_series_per_tier_against_the_grades(shop: Project) -> None:
 def test_a_kpi_needs_two_runs_and_a_known_name(tmp_path: Path, store_url: str,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TIERWISE_STORE_URL", store_url)
-    text = PROJECT.replace("indicators:\n", "indicators:\n  orders_1m: {source: transactions, "
-                           "agg: count, window: 1m}\n", 1)
+    text = MEASURED
     project = write_shop(tmp_path / "shop", text + KPIS)
     runs.backfill(project, ["tier"], DATES[:1])
     store = runs.open_store(project)

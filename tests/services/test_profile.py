@@ -42,7 +42,7 @@ def test_retail_attributes_with_labels(retail: Project) -> None:
     with (retail.root / "data" / "customers.csv").open(encoding="utf-8") as handle:
         first = next(csv.DictReader(handle))
     found = {a.column.name: a for a in profile.attributes(retail, first["customer_id"])}
-    assert list(found) == ["name", "city", "channel", "signup_date"]  # the id left out
+    assert list(found) == ["name", "city", "channel", "signup_date", "email", "language"]
     assert found["name"].value == first["name"] and found["city"].value == first["city"]
     assert found["signup_date"].value == date.fromisoformat(first["signup_date"])
     assert found["signup_date"].column.kind == "date"
@@ -50,7 +50,8 @@ def test_retail_attributes_with_labels(retail: Project) -> None:
     with i18n.use("zh-Hans"):
         zh = {a.column.name: a.column.label for a in profile.attributes(
             retail, first["customer_id"])}
-    assert zh == {"name": "姓名", "city": "城市", "channel": "渠道", "signup_date": "注册日期"}
+    assert zh == {"name": "姓名", "city": "城市", "channel": "渠道", "signup_date": "注册日期",
+                  "email": "邮箱", "language": "语言"}
     with pytest.raises(Exception, match="not in the customers source"):
         profile.attributes(retail, "NOBODY")
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ import pytest
 
 from tests.web.browsing import AS_OF, PASSWORD, _security, chromium, serve, store_env
 from tierwise.demo import write_retail
+from tierwise.demo.generate import graded_month_ends
 from tierwise.services import overrides as override_service
 from tierwise.services import runs
 from tierwise.services.demo import copy_example
@@ -31,8 +31,9 @@ from tierwise.store.overrides import OverrideRequest
 
 SHOTS = os.environ.get("TIERWISE_SCREENSHOTS")
 MAX_HEIGHT = 2000
-#: The value scheme's month-ends: a trend of three runs and the moves of the last one.
-MONTHS = [date(2026, 4, 30), date(2026, 5, 31), AS_OF]
+#: The value scheme's month-ends, as the demo grades them: a trend, the moves of the last run,
+#: and the win-back email's planted effect against its control group.
+MONTHS = graded_month_ends(AS_OF)
 CUSTOMER = "C000007"
 
 
@@ -41,7 +42,7 @@ def retail(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The retail example with demo data, graded, with users and a pending override; served."""
     folder = tmp_path_factory.mktemp("screens") / "retail"
     copy_example("retail", folder)
-    write_retail(folder / "data", customers=400)
+    write_retail(folder / "data", customers=1000)
     _security(folder)  # overrides of value wait for approval; no login rate limit
     store_url = f"sqlite:///{folder / 'store.db'}"
     with store_env(store_url):
@@ -165,6 +166,11 @@ def test_every_page_in_both_languages(retail: str, browser: Any, lang: str) -> N
     sam.shot("schedules")
     sam.open("/schemes/value/document", "table.standard-classes")
     sam.shot("document")
+    # The win-back email against its control group, both months pooled, and the KPIs per tier.
+    page = sam.open("/actions?effect=winback_email&outcome=orders_1m&rate=1&pooled=1&kpis=1",
+                    "div.effect .uplift")
+    assert page.locator("table.kpi").count() == 3
+    sam.shot("actions")
     sam.close()
 
     ada = Tour(browser, retail, lang, "ada")

@@ -9,24 +9,17 @@ and customer, so a customer keeps their place across runs whatever their tier), 
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from tierwise.spec.actions import ActionSpec
+from tierwise.spec.actions import ActionSpec, holdout_point
 from tierwise.spec.columns import CUSTOMER
 
 #: The columns of what :func:`fired` returns.
 FIRED = pa.schema([(CUSTOMER, pa.string()), ("from_tier", pa.string()),
                    ("to_tier", pa.string())])
-
-
-def holdout_point(action: str, customer_id: str) -> float:
-    """A customer's place in [0, 1) for ``action``: the same on every run and machine."""
-    digest = hashlib.blake2b(f"{action}\x1f{customer_id}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big") / 2**64
 
 
 def fired(action: ActionSpec, changes: pa.Table | None, grades: pa.Table,

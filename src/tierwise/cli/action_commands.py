@@ -27,13 +27,22 @@ actions_app = typer.Typer(
     no_args_is_help=True)
 
 #: Ledger statuses in the order a listing shows them.
-SHOWN = ("planned", "sent", "failed", "dead", "holdout", "over_budget")
+SHOWN = ("planned", "sent", "failed", "dead", "review", "holdout", "over_budget")
 
 
 def _edge(spec: object) -> str:
-    on = getattr(spec, "on", "")
+    from tierwise.services.actions import EDGE_NAMES
+
+    on = str(getattr(spec, "on", ""))
     tiers = ", ".join(getattr(spec, "tiers", []) or []) or _("any tier")
-    return f"{on} {tiers}" if on != "stay" else f"stay {tiers} ({getattr(spec, 'runs', '')})"
+    edge = f"{_(EDGE_NAMES.get(on, on))} {tiers}"
+    return edge if on != "stay" else f"{edge} ({getattr(spec, 'runs', '')})"
+
+
+def _state(code: str) -> str:
+    from tierwise.services.actions import LEDGER_NAMES
+
+    return _(LEDGER_NAMES.get(code, code))
 
 
 @actions_app.command("list")
@@ -50,12 +59,13 @@ def actions_list(
     if not found:
         console.print(_("no action yet; declare them under `actions:` in tierwise.yaml"))
         return
-    table = listing_table(_("actions"), _("action"), _("scheme"), _("kind"), _("on"),
-                          _("holdout"), _("budget"), _("latest run"), *SHOWN)
+    table = listing_table(_("tier actions"), _("tier action"), _("scheme"), _("kind"), _("on"),
+                          _("holdout"), _("budget"), _("latest run"), *(_state(s) for s in SHOWN))
     for a in found:
         budget = a.spec.budget
         cap = "/".join(str(c) for c in (budget.per_run, budget.per_month)) if budget else ""
-        table.add_row(a.name, a.spec.scheme, a.spec.kind, _edge(a.spec),
+        table.add_row(a.name, a.spec.scheme, _(actions.KIND_NAMES.get(a.spec.kind, a.spec.kind)),
+                      _edge(a.spec),
                       f"{a.spec.holdout:.0%}", cap, day(a.run.as_of) if a.run else "",
                       *(str(a.counts.get(s, 0)) for s in SHOWN))
     console.print(table)
@@ -105,7 +115,7 @@ def actions_ledger(
                           _("sent at"), _("error"))
     for e in rows:
         table.add_row(str(e.run_id), day(e.as_of), e.customer_id, e.from_tier or "",
-                      e.to_tier or "", e.status, str(e.attempts),
+                      e.to_tier or "", _state(e.status), str(e.attempts),
                       moment(e.sent_at) if e.sent_at else "", e.last_error or "")
     console.print(table)
 
@@ -177,11 +187,14 @@ def actions_effect(
     as_of: AsOfOpt = None,
     run: Annotated[int | None, typer.Option(help="the action's run (default: the latest "
                                                  "one with a later run)")] = None,
+    pooled: Annotated[bool, typer.Option(
+        "--pooled", help="every run with a later run, each measured at its next run")] = False,
     project: ProjectOpt = Path("."),
 ) -> None:
     """The action's effect: treated customers against its holdout, with a 95% interval.
 
-    Measured as of --as-of, else the scheme's next official run after the action's run.
+    Measured as of --as-of, else the scheme's next official run after the action's run;
+    --pooled joins every measured run in one comparison.
     """
     from tierwise.services import effects
 
@@ -189,10 +202,14 @@ def actions_effect(
         proj = open_project(project)
         day = parse_date(as_of) if as_of else None
         found = effects.effect(proj, store_of(proj), name, outcome, run_id=run, as_of=day,
-                               rate=rate)
+                               rate=rate, pooled=pooled)
     what = _("share with {outcome} above 0") if rate else _("mean {outcome}")
-    table = listing_table(_("{action}: run of {run}, measured as of {day}").format(
-        action=name, run=day_text(found.run_as_of), day=day_text(found.measured_as_of)),
+    title = _("{action}: {count} runs from {first} to {last}, each measured at the next").format(
+        action=name, count=found.runs, first=day_text(found.first_as_of or found.run_as_of),
+        last=day_text(found.run_as_of)) if found.runs > 1 else _(
+        "{action}: run of {run}, measured as of {day}").format(
+        action=name, run=day_text(found.run_as_of), day=day_text(found.measured_as_of))
+    table = listing_table(title,
         _("group"), _("customers"), what.format(outcome=outcome))
     for label, group in ((_("treated"), found.treated), (_("holdout"), found.holdout)):
         table.add_row(label, str(group.customers),

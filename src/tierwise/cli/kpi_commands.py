@@ -19,17 +19,12 @@ from tierwise.cli.formats import day
 from tierwise.cli.options import ProjectOpt
 from tierwise.cli.render import listing_table
 from tierwise.errors import NotFoundError
-from tierwise.i18n import N_, _, label_of
+from tierwise.i18n import _, label_of
 
 if TYPE_CHECKING:
     from tierwise.services.effects import Effect
     from tierwise.services.kpis import KpiPoint
     from tierwise.services.project import Project
-
-#: What each KPI measure computes, as the table title says it.
-MEASURES = {"mean": N_("mean"), "sum": N_("sum"), "rate": N_("rate"),
-            "retention": N_("kept the tier"), "up": N_("moved up"), "down": N_("moved down")}
-
 
 def kpi(
     scheme: Annotated[str, typer.Argument(help="the scheme whose KPIs to show")],
@@ -67,8 +62,10 @@ def kpi(
 
 
 def _kpi_table(title: str, measure: str, points: list[KpiPoint], tiers: dict[str, str]) -> None:
+    from tierwise.services.kpis import MEASURE_NAMES
+
     table = listing_table(_("{kpi} ({measure})").format(
-        kpi=title, measure=_(MEASURES[measure]) if measure in MEASURES else measure),
+        kpi=title, measure=_(MEASURE_NAMES.get(measure, measure))),
         _("run"), _("measured"), _("tier"), _("customers"), _("value"), _("band"), _("review"))
     for p in points:
         band = "" if p.band is None else f"{p.band[0]:g} - {p.band[1]:g}"
@@ -84,7 +81,7 @@ def _effects(project: Project, names: list[str]) -> None:
 
     store = store_of(project)
     table = listing_table(_("effect of the actions against their control groups"),
-                          _("action"), _("outcome"), _("runs"), _("treated"), _("holdout"),
+                          _("tier action"), _("outcome"), _("runs"), _("treated"), _("holdout"),
                           _("uplift"), _("95% interval"), _("reading"))
     waiting = []
     for name in names:
@@ -96,7 +93,7 @@ def _effects(project: Project, names: list[str]) -> None:
         except NotFoundError as exc:
             waiting.append(str(exc))
             continue
-        table.add_row(label_of(project.spec.actions[name].label, name), _outcome(found),
+        table.add_row(label_of(project.spec.actions[name].label, name), _outcome(project, found),
                       _("{first} to {last} ({count})").format(
                           first=day(found.first_as_of or found.run_as_of),
                           last=day(found.run_as_of), count=found.runs),
@@ -111,9 +108,11 @@ def _effects(project: Project, names: list[str]) -> None:
         console.print(reason)
 
 
-def _outcome(found: Effect) -> str:
+def _outcome(project: Project, found: Effect) -> str:
+    spec = project.spec.indicators.get(found.outcome)
+    named = label_of(getattr(spec, "label", None), found.outcome)
     return (_("share with {outcome} above 0") if found.rate else _("mean {outcome}")).format(
-        outcome=found.outcome)
+        outcome=named)
 
 
 def _group_text(customers: int, mean: float | None) -> str:

@@ -129,6 +129,9 @@ def demo(
     console.print(_("demo projects in {folder}; try: {command}").format(
         folder=folder, command=f"tierwise explain C000001 -s value -p {folder / 'retail'}"),
         soft_wrap=True, highlight=False)
+    console.print(_("the retail tiers' actions and what the win-back email changed: {command}")
+                  .format(command=f"tierwise kpi value -p {folder / 'retail'}"),
+                  soft_wrap=True, highlight=False)
 
 
 def needs_ml_text(needs: NeedsML) -> Text:

@@ -12,6 +12,7 @@ rate (frequent buyers of a shop tend to be its bigger spenders), so spend is hea
 from __future__ import annotations
 
 import csv
+import itertools
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,7 @@ from tierwise.demo._common import (
     pick,
     table,
 )
-from tierwise.demo.generate import DirtyRow
+from tierwise.demo.generate import DirtyRow, graded_month_ends
 
 HISTORY_DAYS = 730  # two years of orders, ending at the as-of date
 OLD_SHARE = 0.55  # customers who signed up before the history starts
@@ -64,13 +65,15 @@ def build(count: int, *, as_of: date, seed: int) -> tuple[Any, Any]:
     age = np.where(old, rng.integers(HISTORY_DAYS, 7 * 365, count),
                    rng.integers(3, HISTORY_DAYS, count))
     signup = end - age
+    names = person_names(rng, count, latin_share=0.15)
     customers = table({
         "customer_id": customer_ids(count),
-        "name": person_names(rng, count, latin_share=0.15),
+        "name": names,
         "city": pick(rng, CITIES, count, CITY_WEIGHTS),
         "channel": pick(rng, ["app", "web", "store"], count, [0.5, 0.3, 0.2]),
         "signup_date": dates(signup),
     })
+    customers = _contacts(customers)
 
     rate = np.minimum(rng.gamma(RATE_SHAPE, RATE_SCALE, count), RATE_CAP)
     drop = rng.beta(DROP_A, DROP_B, count)
@@ -95,10 +98,18 @@ def build(count: int, *, as_of: date, seed: int) -> tuple[Any, Any]:
     refund_day = when[refunded] + rng.integers(1, 21, refunded.size)
     keep = refund_day <= end
 
-    all_cust = np.concatenate([cust, cust[refunded][keep]])
-    all_day = np.concatenate([when, refund_day[keep]])
-    all_amount = np.concatenate([amount, refund_amount[keep]])
-    is_refund = np.concatenate([np.zeros(cust.size, bool), np.ones(int(keep.sum()), bool)])
+    # The win-back email's effect, drawn apart so the rest of the data stays as it was.
+    won = np.random.default_rng([seed, 1])
+    back, back_day = _winback(customers["customer_id"].to_pylist(), cust, when,
+                              graded_month_ends(as_of), won)
+    back_amount = cents(np.maximum(mean_value[back] * won.lognormal(
+        -ORDER_SIGMA**2 / 2, ORDER_SIGMA, back.size), 5.0))
+
+    all_cust = np.concatenate([cust, cust[refunded][keep], back])
+    all_day = np.concatenate([when, refund_day[keep], back_day])
+    all_amount = np.concatenate([amount, refund_amount[keep], back_amount])
+    is_refund = np.concatenate([np.zeros(cust.size, bool), np.ones(int(keep.sum()), bool),
+                                np.zeros(back.size, bool)])
     order = np.lexsort((np.arange(all_cust.size), all_cust, all_day))
     orders = table({
         "order_id": ids("O", order.size, 7),
@@ -108,6 +119,51 @@ def build(count: int, *, as_of: date, seed: int) -> tuple[Any, Any]:
         "kind": np.where(is_refund[order], "refund", "sale"),
     })
     return customers, orders
+
+
+def _contacts(customers: Any) -> Any:
+    """Each customer's email address (at example.com) and language: English for a Latin name."""
+    ids_ = customers["customer_id"].to_pylist()
+    names = customers["name"].to_pylist()
+    return customers.append_column("email", pa.array(
+        [f"{c.lower()}@example.com" for c in ids_], pa.string())).append_column(
+        "language", pa.array(["en" if n.isascii() else "zh" for n in names], pa.string()))
+
+
+def _winback(ids_: list[str], cust: Ints, when: Ints, runs: list[date],
+             rng: np.random.Generator) -> tuple[Ints, Ints]:
+    """The win-back email's synthetic effect: (customer index, day) of the purchases it brings.
+
+    On each graded month end but the last, the customers entering churn risk there (a sale
+    before, none in the 12 months up to it; on the first run every such customer) and outside
+    the email's control group (the same hash the action uses) buy again within the next month
+    with probability ``WINBACK_RESPONSE``; the control group does not. Everything else about
+    them is as the model drew it.
+    """
+    from dateutil.relativedelta import relativedelta
+
+    from tierwise.demo.generate import WINBACK_ACTION, WINBACK_HOLDOUT, WINBACK_RESPONSE
+    from tierwise.spec.actions import holdout_point
+
+    reached = np.array([holdout_point(WINBACK_ACTION, c) >= WINBACK_HOLDOUT for c in ids_])
+    who, days = cust, when
+    extra: list[tuple[Ints, Ints]] = []
+    before: Any = None
+    for run, following in itertools.pairwise(runs):
+        end, cut = day(run), day(run - relativedelta(months=12))
+        last = np.full(len(ids_), np.iinfo(np.int64).min)
+        upto = days <= end
+        np.maximum.at(last, who[upto], days[upto])
+        lapsed = (last > np.iinfo(np.int64).min) & (last <= cut)
+        entering = lapsed if before is None else lapsed & ~before
+        buyers = np.flatnonzero(entering & reached & (rng.random(len(ids_)) < WINBACK_RESPONSE))
+        on = end + rng.integers(1, day(following) - end + 1, buyers.size)
+        extra.append((buyers.astype(np.int64), on.astype(np.int64)))
+        who, days = np.concatenate([who, buyers]), np.concatenate([days, on])
+        before = lapsed
+    if not extra:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return (np.concatenate([c for c, _ in extra]), np.concatenate([d for _, d in extra]))
 
 
 def _purchases(rng: np.random.Generator, rate: Any, drop: Any, first: Any, buys: Any, *,

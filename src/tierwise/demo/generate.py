@@ -18,6 +18,24 @@ from pathlib import Path
 from tierwise.i18n import _
 
 AS_OF = date(2026, 6, 30)
+#: The retail demo's win-back email (``winback_email`` in examples/retail): its control group,
+#: and the share of the other customers it reaches who buy again within the month. The demo
+#: data plants this effect so that ``tierwise kpi value`` has an uplift to find.
+WINBACK_ACTION = "winback_email"
+WINBACK_HOLDOUT = 0.10
+WINBACK_RESPONSE = 0.30
+
+
+def graded_month_ends(as_of: date = AS_OF) -> list[date]:
+    """The month ends the retail demo grades its value scheme on.
+
+    Six month ends before ``as_of``'s month, then that month's end (those not after ``as_of``).
+    """
+    from dateutil.relativedelta import relativedelta
+
+    first = date(as_of.year, as_of.month, 1) - relativedelta(months=6)
+    ends = [first + relativedelta(months=k, day=31) for k in range(7)]
+    return [d for d in ends if d <= as_of]
 
 
 @dataclass(frozen=True)
@@ -46,8 +64,11 @@ def write_retail(folder: Path, *, customers: int = 5000, as_of: date = AS_OF,
                  seed: int = 7) -> None:
     """Write a shop's customers and two years of orders.
 
-    Files: ``customers.csv`` (customer_id ``C000001``..., name, city, channel, signup_date) and
-    ``orders.csv`` (order_id, customer_id, order_date, amount, kind), orders sorted by date.
+    Files: ``customers.csv`` (customer_id ``C000001``..., name, city, channel, signup_date,
+    email at example.com, language ``zh`` or ``en``) and ``orders.csv`` (order_id, customer_id,
+    order_date, amount, kind), orders sorted by date. The orders include the planted effect of
+    the demo's win-back email (:data:`WINBACK_RESPONSE` of the customers it reaches on the
+    demo's month ends buy again within a month; its control group does not).
     ``kind`` is ``sale`` or ``refund``; refunds (about 3% of rows) have negative amounts and follow
     their sale by 1-20 days. No order is dated after ``as_of``. With the defaults about 18% of
     customers have no order at all and about 2% have at least 10 orders and 10,000 CNY net spend

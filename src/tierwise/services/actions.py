@@ -23,7 +23,7 @@ from tierwise import expr, i18n, methods
 from tierwise.actions.select import choose, fired
 from tierwise.engine import connect
 from tierwise.errors import SpecError
-from tierwise.i18n import _
+from tierwise.i18n import N_, _
 from tierwise.services.project import Project
 from tierwise.spec.actions import ActionSpec
 from tierwise.spec.columns import CUSTOMER
@@ -31,6 +31,18 @@ from tierwise.spec.sections import SchemeSpec
 from tierwise.store import Store
 from tierwise.store.action_ledger import Entry
 from tierwise.store.runs import Run
+
+#: The kinds of action, as people call them.
+KIND_NAMES = {"webhook": N_("webhook"), "email": N_("email"), "file": N_("file"),
+              "assign": N_("account manager"), "tag": N_("tag")}
+#: The edges an action fires on.
+EDGE_NAMES = {"enter": N_("entering"), "leave": N_("leaving"), "up": N_("upgrade"),
+              "down": N_("downgrade"), "stay": N_("staying")}
+#: The states of a ledger row.
+LEDGER_NAMES = {"planned": N_("to deliver"), "sent": N_("delivered"), "failed": N_("retrying"),
+                "dead": N_("dead letter"), "holdout": N_("control group"),
+                "over_budget": N_("over budget"), "review": N_("waiting for approval"),
+                "rejected": N_("rejected")}
 
 
 @dataclass(frozen=True)
@@ -48,6 +60,20 @@ class Planned:
 def actions_of(project: Project, scheme: str) -> dict[str, ActionSpec]:
     """The project's actions on ``scheme``, by name."""
     return {n: a for n, a in project.spec.actions.items() if a.scheme == scheme}
+
+
+def indicators_read(project: Project, scheme: str) -> tuple[str, ...]:
+    """The indicators the actions on ``scheme`` read: conditions and budget rankings.
+
+    A run of the scheme keeps them in its features, so its actions can be planned from them.
+    """
+    names: list[str] = []
+    for action in actions_of(project, scheme).values():
+        if action.where:
+            names += expr.names(expr.parse(action.where))
+        if action.budget is not None and action.budget.order_by:
+            names.append(action.budget.order_by)
+    return tuple(n for n in dict.fromkeys(names) if n in project.spec.indicators)
 
 
 def plan(project: Project, store: Store, run: Run, spec: SchemeSpec) -> list[Planned]:
@@ -110,12 +136,13 @@ def _stayed(history: list[Run], runs: int) -> pa.Array:
     """Customers whose tier was the same in each of the last ``runs`` runs."""
     if len(history) < runs:
         return pa.array([], pa.string())
-    same: dict[str, str] | None = None
-    for run in history[-runs:]:
+    same: pa.Table | None = None
+    for run in history[-runs:]:  # an inner join on (customer, tier) keeps who did not move
         table = pq.read_table(Path(run.folder or "") / "grades.parquet", columns=[CUSTOMER, "tier"])
-        tiers = dict(zip(table[CUSTOMER].to_pylist(), table["tier"].to_pylist(), strict=True))
-        same = tiers if same is None else {c: t for c, t in same.items() if tiers.get(c) == t}
-    return pa.array(sorted(same or {}), pa.string())
+        same = table if same is None else same.join(table, keys=[CUSTOMER, "tier"],
+                                                     join_type="inner")
+    assert same is not None
+    return same[CUSTOMER].combine_chunks().cast(pa.string())
 
 
 def _rows(folder: Path, run: Run, name: str, action: ActionSpec, spec: SchemeSpec,

@@ -143,8 +143,9 @@ def run_demo(folder: Path, *, customers: int = 5000) -> Iterator[DemoItem]:
     show. Yields results as they are ready, so an edge can show progress.
     """
     from tierwise.demo import write_dirty_retail
+    from tierwise.demo.generate import graded_month_ends
     from tierwise.services.grading import Project, check
-    from tierwise.services.runs import backfill, backfill_dates, run
+    from tierwise.services.runs import backfill, run
 
     writers = _writers()
     for name in EXAMPLES:
@@ -156,9 +157,8 @@ def run_demo(folder: Path, *, customers: int = 5000) -> Iterator[DemoItem]:
         day = project.as_of(None)
         names, needs = _left_out(name, project)
         history = []
-        if name == "retail":
-            start = date(day.year - (day.month <= 6), (day.month - 7) % 12 + 1, 1)
-            history = backfill(project, ["value"], backfill_dates(start, day), force=True,
+        if name == "retail":  # the month ends the data's win-back effect was planted on
+            history = backfill(project, ["value"], graded_month_ends(day), force=True,
                                actor="demo")[-1:]
             names.remove("value")
         outcomes = history + run(project, names, force=True, actor="demo")

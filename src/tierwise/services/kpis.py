@@ -16,7 +16,7 @@ from pathlib import Path
 
 from tierwise.engine import Engine, connect
 from tierwise.errors import NotFoundError, SpecError
-from tierwise.i18n import _
+from tierwise.i18n import N_, _
 from tierwise.services.effects import measuring
 from tierwise.services.features import prepare_features
 from tierwise.services.project import Project
@@ -24,6 +24,11 @@ from tierwise.spec.columns import CUSTOMER
 from tierwise.spec.kpis import KpiSpec
 from tierwise.store import Store
 from tierwise.store.runs import Run
+
+#: What each KPI measure computes, as people call it.
+MEASURE_NAMES = {"mean": N_("mean"), "sum": N_("sum"), "rate": N_("rate"),
+                 "retention": N_("kept the tier"), "up": N_("moved up"),
+                 "down": N_("moved down")}
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,8 @@ class ResolvedScheme:
         tiers: Its tiers, best first (RFM: its segment map; cluster: c1..ck unless given).
         indicators: The indicators its method reads directly (dependencies come with the
             feature plan), then the project's reported value (``reporting: value``), so the
-            run's features hold what the results overview sums per tier.
+            run's features hold what the results overview sums per tier, then what the
+            scheme's actions read (their conditions and budget rankings).
 
     """
 
@@ -28,9 +29,13 @@ class ResolvedScheme:
     indicators: tuple[str, ...]
 
     @classmethod
-    def of(cls, name: str, spec: SchemeSpec, *, reported: str | None = None) -> ResolvedScheme:
-        """Resolve ``spec`` (named ``name``) through its method; ``reported``: the value."""
-        read = [*methods.scheme_indicators(spec), *([reported] if reported else [])]
+    def of(cls, name: str, spec: SchemeSpec, *, reported: str | None = None,
+           also: tuple[str, ...] = ()) -> ResolvedScheme:
+        """Resolve ``spec`` (named ``name``) through its method.
+
+        ``reported``: the project's reported value; ``also``: more indicators the run keeps.
+        """
+        read = [*methods.scheme_indicators(spec), *([reported] if reported else []), *also]
         return cls(name, spec, tuple(methods.scheme_tiers(spec)), tuple(dict.fromkeys(read)))
 
     @property

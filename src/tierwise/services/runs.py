@@ -198,7 +198,8 @@ def _plan(project: Project, st: Store, name: str, request: _Request) -> Plan:
     if version is None and saved is not None and saved.number != active.number:
         notes.append(_stale_note(name, saved, active, day))
     scheme = ResolvedScheme.of(name, version_service.scheme_of(chosen),
-                               reported=project.spec.reporting.value)
+                               reported=project.spec.reporting.value,
+                               also=action_service.indicators_read(project, name))
     return Plan(name, chosen, scheme, chosen.id == active.id, notes)
 
 

@@ -15,6 +15,7 @@ customer tag). Each kind has its own block of settings named as the kind.
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import PurePosixPath
 from typing import Literal
 
@@ -201,3 +202,13 @@ class ActionSpec(Spec):
         """The settings block of the action's kind (a file action's defaults when omitted)."""
         found = getattr(self, self.kind)
         return found if found is not None else FileSpec()
+
+
+def holdout_point(action: str, customer_id: str) -> float:
+    """A customer's place in [0, 1) for ``action``: the same on every run and machine.
+
+    A customer is in the action's control group when their place is below ``holdout``: a hash
+    of action and customer, so the group is stable across runs and independent of the tier.
+    """
+    digest = hashlib.blake2b(f"{action}\x1f{customer_id}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2**64

@@ -82,8 +82,8 @@ def actions_page(request: Request, who: Page) -> Response:
     context["decided"] = {k: q[k] for k in ("approved", "rejected") if q.get(k, "").isdigit()}
     context["may_assign"] = access.allowed(user, access.ASSIGN)
     context["has_kpis"] = bool(project.spec.kpis)
-    context["tier_names"] = {scheme: tier_labels(store, scheme)
-                             for scheme in {k[2] for k in context["kpis"]}}
+    context["tier_names"] = {scheme: tier_labels(store, scheme) for scheme in
+                             {k[2] for k in context["kpis"]} | {a.spec.scheme for a in found}}
     return render(request, "actions.html", user=user, csrf=csrf, **context)
 
 

@@ -11,7 +11,8 @@ from datetime import UTC, date, datetime
 
 from tierwise import i18n
 from tierwise.i18n import N_, _
-from tierwise.services import access, audit_trail
+from tierwise.services import access, audit_trail, kpis
+from tierwise.services import actions as action_service
 from tierwise.services.records import METHOD_NAMES, STATUS_NAMES
 from tierwise.web import method_forms
 
@@ -46,17 +47,10 @@ WORDS: dict[str, dict[str, str]] = {
     "setting": method_forms.SETTING_NAMES,
     "choice": {**method_forms.CHOICE_NAMES, "value": N_("value")},
     # Actions: their kinds, edges, ledger states and KPI measures.
-    "action_kind": {"webhook": N_("webhook"), "email": N_("email"), "file": N_("file"),
-                    "assign": N_("account manager"), "tag": N_("tag")},
-    "edge": {"enter": N_("entering"), "leave": N_("leaving"), "up": N_("upgrade"),
-             "down": N_("downgrade"), "stay": N_("staying")},
-    "ledger": {"planned": N_("to deliver"), "sent": N_("delivered"), "failed": N_("retrying"),
-               "dead": N_("dead letter"), "holdout": N_("control group"),
-               "over_budget": N_("over budget"), "review": N_("waiting for approval"),
-               "rejected": N_("rejected")},
-    "measure": {"mean": N_("mean"), "sum": N_("sum"), "rate": N_("rate"),
-                "retention": N_("kept the tier"), "up": N_("moved up"),
-                "down": N_("moved down")},
+    "action_kind": action_service.KIND_NAMES,
+    "edge": action_service.EDGE_NAMES,
+    "ledger": action_service.LEDGER_NAMES,
+    "measure": kpis.MEASURE_NAMES,
 }
 
 #: The languages the switcher offers, each named in its own language.
