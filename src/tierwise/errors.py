@@ -84,6 +84,13 @@ class DataError(TierwiseError):
         self.report = report
 
 
+class DeliveryError(TierwiseError):
+    """A receiver an action delivers to (an SMTP server) cannot be reached or refuses the login.
+
+    Nothing was sent: the ledger rows stay due for the next delivery.
+    """
+
+
 class EngineError(TierwiseError):
     """The compute engine failed.
 

@@ -27,8 +27,8 @@ def test_list_deliver_and_read_the_ledger(shop: Path) -> None:
     listed = invoke("actions", "list", "-p", shop)
     assert listed.exit_code == 0, listed.output
     text = flat(listed.output)
-    assert "gold_coupon tier file entering gold 20% 15/25 2026-06-30" in text, text
-    assert "loyal tier tag staying gold (3)" in text
+    assert "Gold coupon (gold_coupon) tier file entering Gold 20% 15/25 2026-06-30" in text, text
+    assert "loyal tier tag staying Gold (3)" in text
     delivered = invoke("actions", "deliver", "gold_coupon", "-p", shop)
     assert delivered.exit_code == 0, delivered.output
     out = flat(delivered.output)
@@ -39,7 +39,7 @@ def test_list_deliver_and_read_the_ledger(shop: Path) -> None:
     held = invoke("actions", "ledger", "gold_coupon", "--status", "holdout", "-p", shop)
     assert held.exit_code == 0 and "control group" in flat(held.output)
     zh_list = flat(invoke("actions", "list", "-p", shop, "--lang", "zh").output)
-    assert "等级动作" in zh_list and "文件" in zh_list and "进入 gold" in zh_list
+    assert "等级动作" in zh_list and "文件" in zh_list and "进入 金卡" in zh_list
     zh = invoke("actions", "deliver", "gold_coupon", "-p", shop, "--lang", "zh")
     assert zh.exit_code == 0 and "已发送 0 条" in flat(zh.output)  # nothing left to send
 

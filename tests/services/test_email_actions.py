@@ -18,6 +18,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from tests.conftest import write
 from tests.services.test_action_plans import PROJECT, write_shop
+from tierwise.errors import DeliveryError
 from tierwise.services import delivery, mail, runs
 from tierwise.services.grading import Project
 
@@ -151,6 +152,23 @@ def test_a_server_that_is_down_is_retried(tmp_path: Path, inbox: tuple[Inbox, in
     keys = [m["X-Tierwise-Key"] for m in box.messages]
     assert later.sent == 1 and first.key in keys, (first.key, keys[-3:], len(keys))
     store.close()
+
+
+def test_an_unreachable_server_sends_nothing_and_keeps_the_rows_due(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    project = _project(tmp_path / "shop", port, monkeypatch)
+    before = {e.key: (e.status, e.attempts) for e in _entries(project)}
+    store = runs.open_store(project)
+    with pytest.raises(DeliveryError, match=rf"cannot reach the SMTP server 127.0.0.1:{port} "
+                                            r".*nothing was sent and the messages stay due"):
+        delivery.deliver(project, store, "rich_downgrades", now=lambda: T0)
+    store.close()
+    assert {e.key: (e.status, e.attempts) for e in _entries(project)} == before
 
 
 def test_templates_fill_plain_names_only() -> None:

@@ -30,12 +30,14 @@ actions_app = typer.Typer(
 SHOWN = ("planned", "sent", "failed", "dead", "review", "holdout", "over_budget")
 
 
-def _edge(spec: object) -> str:
+def _edge(spec: object, tiers: dict[str, str]) -> str:
+    """The edge an action fires on, its tiers by label (``tiers``: key -> label)."""
     from tierwise.services.actions import EDGE_NAMES
 
     on = str(getattr(spec, "on", ""))
-    tiers = ", ".join(getattr(spec, "tiers", []) or []) or _("any tier")
-    edge = f"{_(EDGE_NAMES.get(on, on))} {tiers}"
+    named = ", ".join(tiers.get(t, t) for t in getattr(spec, "tiers", []) or []) \
+        or _("any tier")
+    edge = f"{_(EDGE_NAMES.get(on, on))} {named}"
     return edge if on != "stay" else f"{edge} ({getattr(spec, 'runs', '')})"
 
 
@@ -51,11 +53,15 @@ def actions_list(
     project: ProjectOpt = Path("."),
 ) -> None:
     """List the actions: kind, edge, holdout, budget, and the ledger of the latest run."""
-    from tierwise.services import actions
+    from tierwise import i18n
+    from tierwise.services import actions, catalog
 
     with reported():
         proj = open_project(project)
-        found = actions.states(proj, store_of(proj), scheme)
+        store = store_of(proj)
+        found = actions.states(proj, store, scheme)
+        labels = {a.spec.scheme: catalog.tier_labels(store, a.spec.scheme, i18n.current())
+                  for a in found if a.run is not None}
     if not found:
         console.print(_("no action yet; declare them under `actions:` in tierwise.yaml"))
         return
@@ -64,8 +70,9 @@ def actions_list(
     for a in found:
         budget = a.spec.budget
         cap = "/".join(str(c) for c in (budget.per_run, budget.per_month)) if budget else ""
-        table.add_row(a.name, a.spec.scheme, _(actions.KIND_NAMES.get(a.spec.kind, a.spec.kind)),
-                      _edge(a.spec),
+        title = a.name if a.title == a.name else f"{a.title} ({a.name})"
+        table.add_row(title, a.spec.scheme, _(actions.KIND_NAMES.get(a.spec.kind, a.spec.kind)),
+                      _edge(a.spec, labels.get(a.spec.scheme, {})),
                       f"{a.spec.holdout:.0%}", cap, day(a.run.as_of) if a.run else "",
                       *(str(a.counts.get(s, 0)) for s in SHOWN))
     console.print(table)

@@ -13,6 +13,7 @@ import secrets
 from tierwise.errors import (
     ConflictError,
     DataError,
+    DeliveryError,
     EngineError,
     MethodError,
     NotFoundError,
@@ -31,6 +32,7 @@ _STATUS: list[tuple[type[TierwiseError], int, str]] = [
     (SpecError, 422, "invalid"),
     (DataError, 422, "bad_data"),
     (MethodError, 422, "cannot_grade"),
+    (DeliveryError, 502, "receiver_unreachable"),
 ]
 
 

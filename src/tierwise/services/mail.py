@@ -20,7 +20,7 @@ from email.message import EmailMessage
 from typing import Any
 
 from tierwise import i18n
-from tierwise.errors import SpecError
+from tierwise.errors import DeliveryError, SpecError
 from tierwise.i18n import _
 from tierwise.spec.actions import EmailSpec, SmtpSpec
 from tierwise.store.action_ledger import Entry
@@ -76,25 +76,39 @@ def connected(smtp: SmtpSpec) -> Iterator[smtplib.SMTP]:
     try:
         server = kind(smtp.host, smtp.port, timeout=smtp.timeout_seconds)
     except OSError as exc:
-        raise SpecError(_("cannot reach the SMTP server {host}:{port}: {reason}").format(
-            host=smtp.host, port=smtp.port, reason=exc)) from exc
+        raise DeliveryError(_(
+            "cannot reach the SMTP server {host}:{port} ({reason}); nothing was sent and the "
+            "messages stay due: start the server or correct `smtp:` in tierwise.yaml, then "
+            "deliver again").format(host=smtp.host, port=smtp.port, reason=exc)) from exc
     try:
-        if smtp.starttls:
-            server.starttls()
-        if smtp.username_env:
-            user = os.environ.get(smtp.username_env, "")
-            password = os.environ.get(smtp.password_env or "", "")
-            if not user or not password:
-                raise SpecError(_("set the environment variables {user} and {password} for "
-                                  "the SMTP login").format(user=smtp.username_env,
-                                                           password=smtp.password_env or "-"))
-            server.login(user, password)
+        _log_in(server, smtp)
         yield server
     finally:
         try:
             server.quit()
         except smtplib.SMTPException:
             server.close()
+
+
+def _log_in(server: smtplib.SMTP, smtp: SmtpSpec) -> None:
+    """TLS and the login the project asks for."""
+    if smtp.username_env:
+        user = os.environ.get(smtp.username_env, "")
+        password = os.environ.get(smtp.password_env or "", "")
+        if not user or not password:
+            raise SpecError(_("set the environment variables {user} and {password} for "
+                              "the SMTP login").format(user=smtp.username_env,
+                                                       password=smtp.password_env or "-"))
+    try:
+        if smtp.starttls:
+            server.starttls()
+        if smtp.username_env:
+            server.login(os.environ[smtp.username_env], os.environ[smtp.password_env or ""])
+    except (smtplib.SMTPException, OSError) as exc:
+        raise DeliveryError(_(
+            "the SMTP server {host}:{port} refused the connection setup ({reason}); nothing "
+            "was sent: check `smtp:` (starttls, ssl) and the login in {user}").format(
+            host=smtp.host, port=smtp.port, reason=exc, user=smtp.username_env or "-")) from exc
 
 
 def send(server: smtplib.SMTP, mail: EmailMessage) -> tuple[str | None, bool]:
