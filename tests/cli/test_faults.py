@@ -126,6 +126,18 @@ def test_serve_prints_where_the_dashboard_is(tmp_path: Path, monkeypatch: pytest
     assert "REST API: http://127.0.0.1:8123/api/v1" in out
 
 
+def test_serve_without_its_extra_says_what_to_install(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "uvicorn", None)  # as if the extra were not installed
+    started = invoke("serve", "-p", tmp_path)
+    assert started.exit_code == 1
+    said = flat(started.output + capsys.readouterr().err)
+    assert "uvicorn is missing" in said and "pip install 'tierwise[server]'" in said, said
+
+
 def test_init_header_states_what_was_written_and_commands_that_work(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -35,7 +35,7 @@ def serve(
         from tierwise.api.app import create_app
     except ModuleNotFoundError as exc:
         err.print(_("error: the server needs its extra ({module} is missing): "
-                    "pip install 'tierwise[server]'").format(module=exc.name))
+                    "pip install 'tierwise[server]'").format(module=exc.name), markup=False)
         raise typer.Exit(1) from None
     with reported():
         application = create_app(project)
