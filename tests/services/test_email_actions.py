@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import email
 import email.policy
+import os
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from email.message import Message
@@ -152,6 +155,36 @@ def test_a_server_that_is_down_is_retried(tmp_path: Path, inbox: tuple[Inbox, in
     keys = [m["X-Tierwise-Key"] for m in box.messages]
     assert later.sent == 1 and first.key in keys, (first.key, keys[-3:], len(keys))
     store.close()
+
+
+CRASHING = """
+import sys
+from tierwise.services import delivery, runs
+from tierwise.services.grading import Project
+project = Project.open(sys.argv[1])
+delivery.deliver(project, runs.open_store(project), "rich_downgrades")
+"""
+
+
+@pytest.mark.parametrize("point", ["before_send@2", "after_send@2", "after_record@2"])
+def test_a_crash_while_mailing_reaches_each_customer_once(
+        tmp_path: Path, inbox: tuple[Inbox, int], monkeypatch: pytest.MonkeyPatch,
+        point: str) -> None:
+    box, port = inbox
+    project = _project(tmp_path / "shop", port, monkeypatch)
+    killed = subprocess.run([sys.executable, "-c", CRASHING, str(project.root)],
+                            env={**os.environ, runs.FAULT_ENV: point}, capture_output=True,
+                            text=True, timeout=120, check=False)
+    assert killed.returncode == -9, killed.stderr
+    assert len(box.messages) == {"before_send@2": 1}.get(point, 2)
+    store = runs.open_store(project)
+    delivery.deliver(project, store, "rich_downgrades", now=lambda: T0)
+    store.close()
+    sent = {e.key for e in _entries(project) if e.status == "sent"}
+    keys = [m["X-Tierwise-Key"] for m in box.messages]
+    assert set(keys) == sent and len(sent) > 2
+    # Only a message sent but not recorded goes twice, under the same key (and Message-ID).
+    assert len(keys) == len(sent) + (1 if point == "after_send@2" else 0)
 
 
 def test_an_unreachable_server_sends_nothing_and_keeps_the_rows_due(

@@ -137,6 +137,7 @@ def _webhooks(store: Store, action: ActionSpec, hook: WebhookSpec, due: list[Ent
                 "X-Tierwise-Signature": signature(secret, stamp, body)})
             fault_point("after_send")
             _record(store, entry, error, (hook.retries, hook.backoff_seconds), done, clock)
+            fault_point("after_record")
 
 
 def _post(client: Any, url: str, body: bytes, headers: dict[str, str]) -> str | None:
@@ -196,6 +197,7 @@ def _emails(project: Project, store: Store, spec: EmailSpec, due: list[Entry], d
             error, permanent = mail.send(server, note)
             fault_point("after_send")
             _record(store, entry, error, retry, done, clock, permanent=permanent)
+            fault_point("after_record")
 
 
 def _attributes(project: Project, ids: list[str]) -> dict[str, dict[str, Any]]:

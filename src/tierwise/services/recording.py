@@ -49,13 +49,22 @@ if TYPE_CHECKING:
 FAULT_ENV = "TIERWISE_FAULT_POINT"
 
 
+_HITS: dict[str, int] = {}
+
+
 def fault_point(name: str) -> None:
     """Kill this process at the named point when ``TIERWISE_FAULT_POINT`` names it.
 
     This is how the crash tests prove atomicity: a run is killed with SIGKILL at each point in
-    turn, and nothing of it may be visible afterwards.
+    turn, and nothing of it may be visible afterwards. ``name@N`` kills at the N-th time the
+    point is passed (a loop's third customer), plain ``name`` at the first.
     """
-    if os.environ.get(FAULT_ENV) == name:
+    wanted = os.environ.get(FAULT_ENV)
+    if not wanted or wanted.split("@", 1)[0] != name:
+        return
+    _HITS[name] = _HITS.get(name, 0) + 1
+    at = wanted.split("@", 1)[1] if "@" in wanted else "1"
+    if str(_HITS[name]) == at:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
