@@ -107,6 +107,11 @@ def test_posts_are_signed_paced_and_recorded(env: Path, receiver: Receiver) -> N
                             now=lambda: T0, sleep=waits.append)
     assert done.sent == len(planned) > 5 and done.failed == done.dead == 0
     assert {p["key"] for p in receiver.posts} == {e.key for e in planned}
+    store = runs.open_store(project)
+    with store.read() as tx:  # the control group was planned, and nothing went to it
+        held = {e.key for e in tx.actions.entries("gold_coupon", status="holdout")}
+    store.close()
+    assert held and not held & {p["key"] for p in receiver.posts}
     first = receiver.posts[0]
     stamp = first["headers"]["X-Tierwise-Timestamp"]
     assert stamp == str(int(T0.timestamp()))
