@@ -45,6 +45,8 @@ def test_actions_ledger_effect_and_kpis(client: TestClient) -> None:
     assert {p["as_of"] for p in series["kept"]} == {"2026-04-30", "2026-05-31"}
     bad = client.get("/api/v1/actions/nope/ledger")
     assert bad.status_code == 404 and "no action 'nope'" in bad.text
+    unsaid = client.get("/api/v1/actions/gold_coupon/effect")  # no outcome, none declared
+    assert unsaid.status_code == 422 and "say which indicator to measure" in unsaid.text
     unknown = client.get("/api/v1/actions/gold_coupon/effect", params={"outcome": "x"})
     assert unknown.status_code in (400, 422) and "unknown indicator 'x'" in unknown.text
 

@@ -65,6 +65,9 @@ def test_the_effect_against_the_holdout(tmp_path: Path, monkeypatch: pytest.Monk
     assert pooled.exit_code == 0, pooled.output
     assert "gold_coupon: 2 runs from 2026-04-30 to 2026-05-31, each measured at the next" in \
         flat(pooled.output)
+    undeclared = invoke("actions", "effect", "gold_coupon", "-p", project.root)
+    assert undeclared.exit_code == 2
+    assert "say which indicator to measure action 'gold_coupon' on" in flat(undeclared.output)
     shown = invoke("actions", "effect", "gold_coupon", "--outcome", "orders_1m", "-p",
                    project.root)
     assert shown.exit_code == 0, shown.output

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.services.test_action_plans import DATES, PROJECT, write_shop
+from tests.services.test_action_plans import DATES, PROJECT, edited, write_shop
 from tierwise.errors import NotFoundError, SpecError
 from tierwise.services import effects, runs
 from tierwise.services.grading import Project
@@ -116,6 +116,8 @@ def test_a_pooled_effect_joins_every_measured_run(shop: Project) -> None:
         assert whole.mean == pytest.approx(
             sum(p.customers * (p.mean or 0) for p in parts) / whole.customers)
     assert pooled.uplift == pytest.approx(pooled.treated.mean - pooled.holdout.mean)
+    declared = edited(shop, "holdout: 0.4\n", "holdout: 0.4\n    effect: {outcome: orders_1m}\n")
+    assert effects.effect(declared, store, "gold_coupon", pooled=True) == pooled
     with pytest.raises(SpecError, match="a pooled effect measures every run"):
         effects.effect(shop, store, "gold_coupon", "orders_1m", pooled=True, as_of=JULY)
     store.close()

@@ -56,13 +56,15 @@ def ledger(name: str, request: Request, user: CustomerReader, status: Status | N
 
 
 @router.get("/actions/{name}/effect")
-def effect(name: str, outcome: str, request: Request, user: Reader, rate: bool = False,
+def effect(name: str, request: Request, user: Reader, outcome: str | None = None,
+           rate: bool | None = None,
            as_of: date | None = None,
            run: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
            pooled: bool = False) -> dict[str, Any]:
     """Treated against holdout on ``outcome`` a period later, with a 95% interval.
 
-    ``pooled``: every run with a later run, each measured at its next run, in one comparison.
+    Without ``outcome``, the action's declared ``effect:``. ``pooled``: every run with a later
+    run, each measured at its next run, in one comparison.
     """
     expensive(request, user)
     found = effects.effect(project_of(request), store_of(request), name, outcome, run_id=run,

@@ -188,9 +188,11 @@ def actions_reject(name: Annotated[str, typer.Argument(help="the assign action")
 @actions_app.command("effect")
 def actions_effect(
     name: Annotated[str, typer.Argument(help="the action")],
-    outcome: Annotated[str, typer.Option(help="the indicator measured, e.g. orders_1m")],
-    rate: Annotated[bool, typer.Option(
-        "--rate", help="compare the shares of customers with an outcome above zero")] = False,
+    outcome: Annotated[str | None, typer.Option(
+        help="the indicator measured, e.g. orders_1m (default: the action's `effect:`)")] = None,
+    rate: Annotated[bool | None, typer.Option(
+        "--rate/--mean", help="compare the shares of customers with an outcome above zero, "
+        "or the means (default: as the action's `effect:` says, else the means)")] = None,
     as_of: AsOfOpt = None,
     run: Annotated[int | None, typer.Option(help="the action's run (default: the latest "
                                                  "one with a later run)")] = None,
@@ -210,14 +212,14 @@ def actions_effect(
         day = parse_date(as_of) if as_of else None
         found = effects.effect(proj, store_of(proj), name, outcome, run_id=run, as_of=day,
                                rate=rate, pooled=pooled)
-    what = _("share with {outcome} above 0") if rate else _("mean {outcome}")
+    what = _("share with {outcome} above 0") if found.rate else _("mean {outcome}")
     title = _("{action}: {count} runs from {first} to {last}, each measured at the next").format(
         action=name, count=found.runs, first=day_text(found.first_as_of or found.run_as_of),
         last=day_text(found.run_as_of)) if found.runs > 1 else _(
         "{action}: run of {run}, measured as of {day}").format(
         action=name, run=day_text(found.run_as_of), day=day_text(found.measured_as_of))
     table = listing_table(title,
-        _("group"), _("customers"), what.format(outcome=outcome))
+        _("group"), _("customers"), what.format(outcome=found.outcome))
     for label, group in ((_("treated"), found.treated), (_("holdout"), found.holdout)):
         table.add_row(label, str(group.customers),
                       "" if group.mean is None else f"{group.mean:.4f}")

@@ -73,9 +73,13 @@ class Effect:
     first_as_of: date | None = None
 
 
-def effect(project: Project, store: Store, name: str, outcome: str, *, run_id: int | None = None,
-           as_of: date | None = None, rate: bool = False, pooled: bool = False) -> Effect:
+def effect(project: Project, store: Store, name: str, outcome: str | None = None, *,
+           run_id: int | None = None, as_of: date | None = None, rate: bool | None = None,
+           pooled: bool = False) -> Effect:
     """The effect of action ``name`` on indicator ``outcome``.
+
+    Without ``outcome``, the action's declared ``effect:`` (its outcome, and ``rate`` unless
+    given) is measured.
 
     Args:
         project: The project.
@@ -96,6 +100,14 @@ def effect(project: Project, store: Store, name: str, outcome: str, *, run_id: i
     if action is None:
         raise SpecError(_("no action {name} in tierwise.yaml; its actions are {known}").format(
             name=repr(name), known=", ".join(project.spec.actions) or "-"))
+    if outcome is None:
+        if action.effect is None:
+            raise SpecError(_("say which indicator to measure action {name} on (--outcome, or "
+                              "outcome= in the API), or declare `effect: {{outcome: ...}}` on "
+                              "the action").format(name=repr(name)))
+        outcome = action.effect.outcome
+        rate = action.effect.rate if rate is None else rate
+    rate = bool(rate)
     if outcome not in project.spec.indicators:
         raise SpecError(_("unknown indicator {name}; the project's indicators are {known}").format(
             name=repr(outcome), known=", ".join(project.spec.indicators)))
