@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -25,16 +24,18 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def retail_with(tmp_path: Path, schemes: str) -> Any:
-    """The retail example on 800 customers of demo data, with ``schemes`` (YAML) appended."""
+    """The retail example on 800 customers of demo data, with ``schemes`` (YAML, indented as
+    entries of ``schemes:``) added to its schemes."""
     from tierwise.demo import write_retail
     from tierwise.services.grading import Project
 
     folder = tmp_path / "retail"
     folder.mkdir()
-    shutil.copy(ROOT / "examples" / "retail" / "tierwise.yaml", folder / "tierwise.yaml")
+    text = (ROOT / "examples" / "retail" / "tierwise.yaml").read_text(encoding="utf-8")
+    assert "\nschemes:\n" in text
+    text = text.replace("\nschemes:\n", "\nschemes:\n" + schemes.lstrip("\n").rstrip() + "\n", 1)
+    (folder / "tierwise.yaml").write_text(text, encoding="utf-8")
     write_retail(folder / "data", customers=800)
-    with (folder / "tierwise.yaml").open("a", encoding="utf-8") as handle:
-        handle.write(schemes)
     return Project.open(folder)
 
 
