@@ -36,7 +36,7 @@ def test_ledger_effect_and_kpis(client: TestClient) -> None:
     measured = client.get("/actions", params={"effect": "gold_coupon",
                                               "outcome": "orders_1m"}).text
     assert "Run of May 31, 2026, measured as of Jun 30, 2026." in measured
-    assert "Uplift " in measured and " interval " in measured
+    assert "Uplift " in measured and ", 95% interval " in measured
     assert ("The interval excludes zero" in measured) != ("The interval includes zero" in measured)
     with_kpis = client.get("/actions", params={"kpis": "1"}).text
     assert "kept the tier" in with_kpis and "outside its band" in with_kpis

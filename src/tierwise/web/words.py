@@ -85,6 +85,6 @@ def number(value: float | int | None, digits: int = 0) -> str:
     return "" if value is None else i18n.number(value, digits)
 
 
-def percent(share: float | None) -> str:
-    """A share (0..1) as a percentage with one decimal; empty for None."""
-    return "" if share is None else i18n.percent(share)
+def percent(share: float | None, digits: int = 1) -> str:
+    """A share (0..1) as a percentage with ``digits`` decimals (one); empty for None."""
+    return "" if share is None else i18n.percent(share, digits)
