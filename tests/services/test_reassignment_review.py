@@ -50,6 +50,24 @@ def test_a_reassignment_waits_and_the_manager_keeps_the_customer(
     assert "outside_mgr is not one of this action's managers" in waiting[south[1]].why
     # The proposal holds a place: the new accounts leave room for the two in review.
     assert len(anyone) == 6 - 2
+    # The one in review still counts for north_mgr, who is never over capacity.
+    with store.read() as tx:
+        assert len(tx.users.assigned(tx.users.by_name("north_mgr"))) <= 4
+    store.close()
+
+
+def test_a_proposal_whose_manager_changed_is_refused(reviewed: tuple[Project, list[str]]
+                                                     ) -> None:
+    project, south = reviewed
+    store = runs.open_store(project)
+    delivery.deliver(project, store, "vip_managers")
+    rows = {r.customer_id: r.id for r in reassignments.pending(project, store, "vip_managers")}
+    with store.write() as tx:  # a supervisor moves the customer by hand meanwhile
+        tx.users.assign([south[0]], "any_mgr", actor="setup")
+    with pytest.raises(ConflictError, match="manager changed since reassignment"):
+        reassignments.decide(project, store, "vip_managers", [rows[south[0]]], approve=True,
+                             actor="boss")
+    assert len(reassignments.pending(project, store, "vip_managers")) == 2
     store.close()
 
 
@@ -71,8 +89,11 @@ def test_approving_moves_rejecting_keeps_and_both_are_audited(
     assert [e.action for e in events] == ["action.reassignment_rejected",
                                           "action.reassignment_approved"]
     assert all(e.actor == "boss" for e in events)
-    assert statuses == {south[0]: ("sent", "north does not serve the south"),
-                        south[1]: ("rejected", "keeps the outside manager")}
+    assert statuses == {
+        south[0]: ("sent", "north_mgr does not serve territory south | north does not serve "
+                           "the south"),
+        south[1]: ("rejected", "outside_mgr is not one of this action's managers | keeps the "
+                               "outside manager")}
     assert reassignments.pending(project, store, "vip_managers") == []
     with pytest.raises(ConflictError, match="already decided"):
         reassignments.decide(project, store, "vip_managers", [rows[south[0]]], approve=False,
@@ -99,10 +120,11 @@ def test_an_approval_over_capacity_changes_nothing(reviewed: tuple[Project, list
     store.close()
 
 
-def test_review_needs_an_action_that_asks_for_it(shop: Project) -> None:  # noqa: F811
+def test_review_needs_an_assign_action(shop: Project) -> None:  # noqa: F811
     store = runs.open_store(shop)
+    assert reassignments.pending(shop, store, "vip_managers") == []  # approval off: none
     with pytest.raises(SpecError, match="does not ask for approval"):
-        reassignments.pending(shop, store, "vip_managers")
+        reassignments.pending(shop, store, "gold_coupon")
     with pytest.raises(NotFoundError, match="no action 'vip'"):
         reassignments.pending(shop, store, "vip")
     store.close()

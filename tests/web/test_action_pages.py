@@ -97,6 +97,9 @@ def test_reassignments_are_decided_on_the_page(tmp_path: Path,
         nothing = client.post("/actions/vip_managers/reviews", data={
             "csrf": hidden(after), "decision": "reject"})
         assert nothing.status_code == 422 and "say which reassignments" in nothing.text
+        odd = client.post("/actions/vip_managers/reviews", data={  # a digit int() refuses
+            "csrf": hidden(after), "decision": "approve", "pick-\u00b2": "1"})
+        assert odd.status_code == 422
         forged = client.post("/actions/vip_managers/reviews", data={"decision": "reject",
                                                                    f"pick-{ids[1]}": "1"})
         assert forged.status_code in (400, 403)

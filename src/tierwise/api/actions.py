@@ -89,8 +89,8 @@ def reviews(name: str, request: Request, user: CustomerReader) -> list[dict[str,
     """Reassignments of an assign action waiting for approval (a manager: their customers)."""
     store = store_of(request)
     visible = access.visible_customers(store, user)
-    return [r.__dict__ for r in reassignments.pending(project_of(request), store, name)
-            if visible is None or r.customer_id in visible]
+    return [r.__dict__ for r in reassignments.pending(project_of(request), store, name,
+                                                      visible=visible)]
 
 
 @router.post("/actions/{name}/reviews/approve")

@@ -11,6 +11,7 @@ action.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from tierwise.actions.assign import Account, Manager, place
+from tierwise.actions.assign import Account, Manager, Placement, place
 from tierwise.errors import NotFoundError, SpecError
 from tierwise.i18n import N_, _
 from tierwise.services.project import Project
@@ -26,6 +27,7 @@ from tierwise.spec.actions import ActionSpec, AssignSpec
 from tierwise.spec.columns import CUSTOMER
 from tierwise.store import Store
 from tierwise.store.action_ledger import Entry
+from tierwise.store.repos import Tx
 
 #: Why a customer was not placed, as the dead letter says it.
 _WHY = {"full": N_("every manager who serves this territory is at capacity"),
@@ -61,13 +63,12 @@ def deliver_assignments(project: Project, store: Store, name: str, action: Actio
         territory = {e.customer_id: _text(found.get(e.customer_id, {}).get(spec.territory or ""))
                      for e in entries}
         accounts = [Account(e.customer_id, territory[e.customer_id], e.value) for e in entries]
-        current, load = holding(store, run_id, action, managers, {a.customer_id
-                                                                  for a in accounts})
-        result = place(accounts, managers, current, load)
+        current, load = holding(store, run_id, name, action, managers,
+                                {a.customer_id for a in accounts})
         ours = {m.name for m in managers}  # a manager outside the action keeps an unplaced one
+        result, moving, reasons = _placed(accounts, managers, current, load,
+                                          approval=spec.approval)
         lost = {c for c in result.unplaced if current.get(c) in ours}
-        moving = {c: result.to.get(c) for c in current if (c in result.to and result.to[c] !=
-                  current[c]) or c in lost} if spec.approval else {}
         dropped = [c for c in lost if c not in moving]
         with store.write() as tx:
             tx.users.unassign(dropped, actor=f"action:{name}")
@@ -80,7 +81,8 @@ def deliver_assignments(project: Project, store: Store, name: str, action: Actio
                 why = result.unplaced.get(customer)
                 if customer in moving:
                     tx.actions.propose(entry.id, moving[customer], _moving_why(
-                        current[customer], territory[customer], managers, why))
+                        current[customer], territory[customer], managers,
+                        reasons.get(customer)), held_by=current[customer])
                 elif why is None:
                     tx.actions.mark(entry.id, "sent")
                 else:
@@ -90,8 +92,46 @@ def deliver_assignments(project: Project, store: Store, name: str, action: Actio
                             manager=before) if before else ""))
         done.review += len(moving)
         done.placed += len(result.to) - sum(1 for m in moving.values() if m)
-        done.unplaced += len(result.unplaced) - sum(1 for m in moving.values() if not m)
+        done.unplaced += len(result.unplaced)
     return done
+
+
+def _placed(accounts: list[Account], managers: list[Manager], current: dict[str, str],
+            load: dict[str, int], *, approval: bool
+            ) -> tuple[Placement, dict[str, str | None], dict[str, str]]:
+    """The placement, and with ``approval`` the customers who would change manager.
+
+    A customer waiting for approval stays with their manager, so they still count against that
+    manager's capacity, and their proposed manager's place is held: the others are placed
+    again around them until no one else has to move (at most once per customer).
+    """
+    ours = {m.name for m in managers}
+    result = place(accounts, managers, current, load)
+    if not approval:
+        return result, {}, {}
+    moving: dict[str, str | None] = {}
+    reasons: dict[str, str] = {}  # why a customer who loses their manager found no other
+    while True:
+        new = {c: result.to.get(c) for c in current
+               if c not in moving and ((c in result.to and result.to[c] != current[c])
+                                       or (c in result.unplaced and current[c] in ours))}
+        if not new:
+            break
+        moving.update(new)
+        reasons.update({c: result.unplaced[c] for c in new if c in result.unplaced})
+        held = dict(load)
+        for customer, proposed in moving.items():
+            if current[customer] in held:
+                held[current[customer]] += 1
+            if proposed is not None:
+                held[proposed] = held.get(proposed, 0) + 1
+        rest = [a for a in accounts if a.customer_id not in moving]
+        result = place(rest, managers, current, held)
+    for customer, proposed in moving.items():  # the review rows keep the first proposal
+        if proposed is not None:
+            result.to[customer] = proposed
+        result.unplaced.pop(customer, None)
+    return result, moving, reasons
 
 
 def _moving_why(before: str, territory: str | None, managers: list[Manager],
@@ -121,37 +161,53 @@ def managers_of(store: Store, name: str, spec: AssignSpec) -> list[Manager]:
     Raises:
         SpecError: a manager is not an enabled user with the manager role.
     """
-    out = []
     with store.read() as tx:
-        for user, settings in spec.managers.items():
-            try:
-                found = tx.users.by_name(user)
-            except NotFoundError:
-                found = None
-            if found is None or found.role != "manager" or found.disabled:
-                raise SpecError(_("action {action}: {user} is not an enabled user with the "
-                                  "manager role; add them with `tierwise user add {user} "
-                                  "--role manager` or remove them from the action").format(
-                    action=repr(name), user=user))
-            out.append(Manager(user, settings.capacity or spec.capacity,
-                               frozenset(settings.territories)))
+        return managers_in(tx, name, spec)
+
+
+def managers_in(tx: Tx, name: str, spec: AssignSpec) -> list[Manager]:
+    """:func:`managers_of` inside the caller's transaction."""
+    out = []
+    for user, settings in spec.managers.items():
+        try:
+            found = tx.users.by_name(user)
+        except NotFoundError:
+            found = None
+        if found is None or found.role != "manager" or found.disabled:
+            raise SpecError(_("action {action}: {user} is not an enabled user with the "
+                              "manager role; add them with `tierwise user add {user} "
+                              "--role manager` or remove them from the action").format(
+                action=repr(name), user=user))
+        out.append(Manager(user, settings.capacity or spec.capacity,
+                           frozenset(settings.territories)))
     return out
 
 
-def holding(store: Store, run_id: int, action: ActionSpec, managers: list[Manager],
-             placing: set[str]) -> tuple[dict[str, str], dict[str, int]]:
-    """Each customer's current manager (any manager), and the load of the action's managers.
+def holding(store: Store, run_id: int, name: str, action: ActionSpec, managers: list[Manager],
+            placing: set[str]) -> tuple[dict[str, str], dict[str, int]]:
+    """Each customer's current manager (any manager), and the load of the action's managers."""
+    with store.read() as tx:
+        return holding_in(tx, run_id, name, action, managers, placing)
 
-    The load counts the accounts a manager holds in the action's tiers on this run, besides
+
+def holding_in(tx: Tx, run_id: int, name: str, action: ActionSpec, managers: list[Manager],
+               placing: set[str]) -> tuple[dict[str, str], dict[str, int]]:
+    """:func:`holding` inside the caller's transaction.
+
+    The load counts the accounts a manager holds in the action's tiers on this run, and the
+    reassignments in review that propose them (their place is held until a decision), besides
     the customers being placed.
     """
-    with store.read() as tx:
-        run = tx.runs.get(run_id)
-        held = {m.name: tx.users.assigned(tx.users.by_name(m.name)) for m in managers}
-        current = tx.users.holders(sorted(placing))
+    run = tx.runs.get(run_id)
+    held = {m.name: tx.users.assigned(tx.users.by_name(m.name)) for m in managers}
+    current = tx.users.holders(sorted(placing))
+    waiting = Counter(e.proposal for e in tx.actions.entries(name, status="review",
+                                                             limit=10_000_000)
+                      if e.proposal and e.customer_id not in placing)
     grades = pq.read_table(Path(run.folder or "") / "grades.parquet", columns=[CUSTOMER, "tier"])
     tiers = dict(zip(grades[CUSTOMER].to_pylist(), grades["tier"].to_pylist(), strict=True))
     counted = set(action.tiers)
-    load = {m: sum(1 for c in ids if c not in placing and c in tiers
-                   and (not counted or tiers[c] in counted)) for m, ids in held.items()}
+    load = {m: waiting.get(m, 0) + sum(1 for c in ids if c not in placing and c in tiers
+                                       and (not counted or tiers[c] in counted))
+            for m, ids in held.items()}
     return current, load

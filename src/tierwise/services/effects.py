@@ -9,8 +9,9 @@ difference of the two groups' means (for ``rate``: the shares of customers with 
 above zero), with a normal-approximation confidence interval (Welch's standard error).
 
 ``pooled`` takes every run of the action that has a later run, each measured at its next run,
-into one treated and one holdout group: a control group of 10% is small on one run, and the
-customers of different runs are different customers (an edge fires once per customer and move).
+into one treated and one holdout group: a control group of 10% is small on one run. A customer
+the action reached on several runs (a ``stay`` edge fires every run; a customer may enter a
+tier again) counts once, at their first run, so the groups hold independent customers.
 """
 
 from __future__ import annotations
@@ -129,10 +130,13 @@ def effect(project: Project, store: Store, name: str, outcome: str | None = None
                      tx.actions.entries(name, run_id=r.id, limit=10_000_000)) for r in chosen]
     treated: list[float | None] = []
     held: list[float | None] = []
+    seen: set[str] = set()
     for run, day, rows in measured:
         if day <= run.as_of:
             raise SpecError(_("measure after the run: {day} is not after {run}").format(
                 day=day, run=run.as_of))
+        rows = [r for r in rows if r.customer_id not in seen]
+        seen.update(r.customer_id for r in rows)
         groups = {"treated": [r.customer_id for r in rows if r.status in TREATED],
                   "holdout": [r.customer_id for r in rows if r.status == "holdout"]}
         values = _outcomes(project, outcome, day, groups["treated"] + groups["holdout"])

@@ -16,11 +16,12 @@ from datetime import date
 
 from tierwise.errors import ConflictError, NotFoundError, SpecError
 from tierwise.i18n import _
-from tierwise.services.assigning import holding, managers_of
+from tierwise.services.assigning import holding_in, managers_in
 from tierwise.services.project import Project
 from tierwise.spec.actions import ActionSpec, AssignSpec
 from tierwise.store import Store
 from tierwise.store.action_ledger import Entry
+from tierwise.store.repos import Tx
 
 
 @dataclass(frozen=True)
@@ -39,30 +40,37 @@ class Reassignment:
 
 
 def reviewed_action(project: Project, name: str) -> tuple[ActionSpec, AssignSpec]:
-    """The assign action ``name`` that asks for approval.
+    """The assign action ``name`` (whose reassignments may be in review).
+
+    An action that no longer asks for approval still lists and decides the rows it left in
+    review.
 
     Raises:
         NotFoundError: no such action.
-        SpecError: the action is not an assign action with ``approval: true``.
+        SpecError: the action is not an assign action.
     """
     action = project.spec.actions.get(name)
     if action is None:
         raise NotFoundError(_("no action {name} in tierwise.yaml; its actions are {known}").format(
             name=repr(name), known=", ".join(project.spec.actions) or "-"))
     settings = action.settings()
-    if not isinstance(settings, AssignSpec) or not settings.approval:
+    if not isinstance(settings, AssignSpec):
         raise SpecError(_("action {name} does not ask for approval: only an assign action with "
                           "`approval: true` under `assign:` puts reassignments in review").format(
             name=repr(name)))
     return action, settings
 
 
-def pending(project: Project, store: Store, name: str, *, limit: int = 10_000
-            ) -> list[Reassignment]:
-    """The reassignments of action ``name`` waiting for a decision, oldest first."""
+def pending(project: Project, store: Store, name: str, *, limit: int = 10_000,
+            visible: set[str] | None = None) -> list[Reassignment]:
+    """The reassignments of action ``name`` waiting for a decision, oldest first.
+
+    ``visible``: only these customers (a manager's), before the limit is applied.
+    """
     reviewed_action(project, name)
     with store.read() as tx:
-        rows = tx.actions.entries(name, status="review", limit=limit)
+        rows = [e for e in tx.actions.entries(name, status="review", limit=10_000_000)
+                if visible is None or e.customer_id in visible][:limit]
         now = tx.users.holders([e.customer_id for e in rows])
     return [Reassignment(e.id, e.customer_id, e.run_id, e.as_of, e.to_tier, e.value,
                          now.get(e.customer_id), e.proposal or None, e.last_error or "")
@@ -74,31 +82,34 @@ def decide(project: Project, store: Store, name: str, ids: list[int], *, approve
     """Approve or reject the reassignments ``ids`` of action ``name``; returns how many.
 
     Approving moves each customer to the proposed manager (or takes their manager away) unless
-    that would put a manager over capacity, in which case nothing changes.
+    that would put a manager over capacity or a customer's manager changed since the proposal,
+    in which case nothing changes. The checks and the changes are one transaction.
 
     Raises:
         NotFoundError: an id is not a row of this action.
-        ConflictError: a row is no longer in review, or approving would exceed a capacity.
-        SpecError: the action does not ask for approval, or a proposed manager is no longer an
-            enabled manager.
+        ConflictError: a row is no longer in review, a customer's manager changed, two rows
+            propose for one customer, or approving would exceed a capacity.
+        SpecError: a proposed manager is no longer an enabled manager of the action.
     """
     action, settings = reviewed_action(project, name)
     if not ids:
         raise SpecError(_("say which reassignments to decide: give their numbers (see "
                           "`tierwise actions review {name}`)").format(name=name))
-    with store.read() as tx:
-        rows = tx.actions.by_ids(name, ids)
-    _check_waiting(name, ids, rows)
-    if approve:
-        _check_capacity(store, action, settings, name, rows)
     with store.write() as tx:
+        rows = tx.actions.by_ids(name, ids)
+        _check_waiting(name, ids, rows)
         if approve:
+            _check_current(tx, rows)
+            _check_capacity(tx, action, settings, name, rows)
             tx.users.unassign([e.customer_id for e in rows if not e.proposal], actor=actor)
             for manager in sorted({e.proposal for e in rows if e.proposal}):
                 tx.users.assign([e.customer_id for e in rows if e.proposal == manager], manager,
                                 actor=actor)
         for entry in rows:
-            tx.actions.decide(entry.id, "sent" if approve else "rejected", note)
+            status = ("sent" if entry.proposal else "dead") if approve else "rejected"
+            if not tx.actions.decide(entry.id, status, note):
+                raise ConflictError(_("reassignment #{id} was decided by someone else just "
+                                      "now; nothing was changed").format(id=entry.id))
         tx.audit.append(
             actor=actor, object_type="action", object_id=name,
             action="action.reassignment_approved" if approve else "action.reassignment_rejected",
@@ -121,10 +132,22 @@ def _check_waiting(name: str, ids: list[int], rows: list[Entry]) -> None:
             status=", ".join(sorted({e.status for e in done}))))
 
 
-def _check_capacity(store: Store, action: ActionSpec, settings: AssignSpec, name: str,
+def _check_current(tx: Tx, rows: list[Entry]) -> None:
+    """Refuse when a customer's manager is no longer the one the proposal moves them from."""
+    now = tx.users.holders([e.customer_id for e in rows])
+    for entry in rows:
+        if entry.held_by is not None and now.get(entry.customer_id) != entry.held_by:
+            raise ConflictError(_(
+                "customer {customer}'s manager changed since reassignment #{id} was proposed "
+                "(was {before}, now {now}); reject it, the next run proposes again. Nothing "
+                "was changed").format(customer=entry.customer_id, id=entry.id,
+                                      before=entry.held_by, now=now.get(entry.customer_id, "-")))
+
+
+def _check_capacity(tx: Tx, action: ActionSpec, settings: AssignSpec, name: str,
                     rows: list[Entry]) -> None:
     """Refuse an approval that would give a manager more accounts than their capacity."""
-    managers = {m.name: m for m in managers_of(store, name, settings)}
+    managers = {m.name: m for m in managers_in(tx, name, settings)}
     incoming = {m: [e.customer_id for e in rows if e.proposal == m]
                 for m in {e.proposal for e in rows if e.proposal}}
     for manager, customers in sorted(incoming.items()):
@@ -133,7 +156,8 @@ def _check_capacity(store: Store, action: ActionSpec, settings: AssignSpec, name
                               "these reassignments or add the manager back").format(
                 name=repr(name), manager=manager))
         run_id = max(e.run_id for e in rows if e.proposal == manager)
-        _current, load = holding(store, run_id, action, [managers[manager]], set(customers))
+        _current, load = holding_in(tx, run_id, name, action, [managers[manager]],
+                                    set(customers))
         total = load[manager] + len(customers)
         cap = managers[manager].capacity
         if total > cap:

@@ -19,6 +19,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from tierwise.i18n import _
 from tierwise.store.schemes import now
 from tierwise.store.tables import action_ledger
 
@@ -54,6 +55,7 @@ class Entry:
     created_at: datetime
     sent_at: datetime | None
     proposal: str | None = None
+    held_by: str | None = None
 
 
 def _entry(row: sa.Row[Any]) -> Entry:
@@ -161,13 +163,24 @@ def mark_all(conn: sa.Connection, entry_ids: list[int], status: str) -> None:
         conn.execute(action_ledger.update().where(action_ledger.c.id.in_(chunk)).values(**values))
 
 
-def propose(conn: sa.Connection, entry_id: int, manager: str | None, why: str) -> None:
+def propose(conn: sa.Connection, entry_id: int, manager: str | None, why: str, *,
+            held_by: str) -> None:
     """Park an assign row in ``review``: ``manager`` proposed (None: the customer loses theirs).
 
-    ``why`` says what the reviewer decides (who has the customer now, and why they move).
+    ``why`` says what the reviewer decides; ``held_by`` is who has the customer now, so a
+    decision can tell when that changed. An older proposal for the same customer is closed as
+    ``rejected``: the newer run's proposal replaces it.
     """
+    row = conn.execute(sa.select(action_ledger.c.action, action_ledger.c.customer_id,
+                                 action_ledger.c.run_id)
+                       .where(action_ledger.c.id == entry_id)).one()
+    conn.execute(action_ledger.update().where(
+        action_ledger.c.action == row.action, action_ledger.c.customer_id == row.customer_id,
+        action_ledger.c.status == "review", action_ledger.c.id != entry_id).values(
+        status="rejected", last_error=_("superseded by the proposal of run {run}").format(
+            run=row.run_id)))
     conn.execute(action_ledger.update().where(action_ledger.c.id == entry_id).values(
-        status="review", proposal=manager or "", last_error=why,
+        status="review", proposal=manager or "", last_error=why, held_by=held_by,
         attempts=action_ledger.c.attempts + 1))
 
 
@@ -178,10 +191,16 @@ def by_ids(conn: sa.Connection, action: str, entry_ids: list[int]) -> list[Entry
     return [_entry(r) for r in conn.execute(query.order_by(action_ledger.c.id))]
 
 
-def decide(conn: sa.Connection, entry_id: int, status: str, note: str | None) -> None:
-    """Close a row in review: ``sent`` (approved and applied) or ``rejected``."""
-    values: dict[str, Any] = {"status": status, "last_error": note}
+def decide(conn: sa.Connection, entry_id: int, status: str, note: str | None) -> int:
+    """Close a row in review: ``sent``, ``dead`` (approved to lose the manager) or rejected.
+
+    The note is added to the reason. Returns 1, or 0 when the row was no longer in review.
+    """
+    values: dict[str, Any] = {"status": status}
+    if note:
+        values["last_error"] = sa.func.coalesce(action_ledger.c.last_error, "") + " | " + note
     if status == "sent":
         values["sent_at"] = now()
-    conn.execute(action_ledger.update().where(action_ledger.c.id == entry_id,
-                                              action_ledger.c.status == "review").values(**values))
+    done = conn.execute(action_ledger.update().where(
+        action_ledger.c.id == entry_id, action_ledger.c.status == "review").values(**values))
+    return int(done.rowcount or 0)

@@ -289,6 +289,7 @@ action_ledger = sa.Table(
     sa.Column("sent_at", Timestamp),
     # an assign row in review: the manager proposed ("" = none; the customer would lose theirs)
     sa.Column("proposal", sa.String(200)),
+    sa.Column("held_by", sa.String(200)),  # who had the customer when the move was proposed
     sa.Index(None, "action", "run_id"),
     sa.Index(None, "status", "next_try_at"),
     sa.Index(None, "action", "as_of"),

@@ -95,9 +95,8 @@ def _reviews(request: Request, user: Any, found: list[Any]) -> dict[str, Any]:
     for state in found:
         settings = state.spec.settings()
         if isinstance(settings, AssignSpec) and settings.approval:
-            out[state.name] = [r for r in reassignments.pending(project, store, state.name,
-                                                                limit=1000)
-                               if visible is None or r.customer_id in visible]
+            out[state.name] = reassignments.pending(project, store, state.name, limit=1000,
+                                                    visible=visible)
     return out
 
 
@@ -107,8 +106,8 @@ def decide_reviews(name: str, request: Request, post: Posted) -> Response:
     if (refused := refusal(request, post, access.ASSIGN)) is not None:
         return refused
     decision = post.form.get("decision")
-    ids = [int(k[5:]) for k in post.form if k.startswith("pick-") and k[5:].isdigit()
-           and len(k) < 20]
+    ids = [int(k[5:]) for k in post.form
+           if k.startswith("pick-") and k[5:].isascii() and k[5:].isdigit() and len(k) < 20]
     if decision not in ("approve", "reject") or len(ids) > MOST:
         return bad_form(request, post)
     try:
