@@ -85,11 +85,8 @@ def _effects(project: Project, names: list[str]) -> None:
                           _("uplift"), _("95% interval"), _("reading"))
     waiting = []
     for name in names:
-        spec = project.spec.actions[name].effect
-        assert spec is not None
-        try:
-            found = effects.effect(project, store, name, spec.outcome, rate=spec.rate,
-                                   pooled=True)
+        try:  # the outcome the action's `effect:` declares
+            found = effects.effect(project, store, name, pooled=True)
         except NotFoundError as exc:
             waiting.append(str(exc))
             continue
