@@ -437,3 +437,17 @@ def test_check_of_clean_data_is_ok(tmp_path: Path) -> None:
 def test_check_still_raises_when_a_source_cannot_be_read(tmp_path: Path) -> None:
     with pytest.raises(DataError, match=r"file .*orders\.csv does not exist"):
         check(Project.open(shop(tmp_path, orders=None)))
+
+
+def test_bool_columns_read_the_usual_spellings() -> None:
+    import ibis
+
+    from tierwise.sources.read import cast_column
+    from tierwise.spec.models import ColumnSpec
+
+    words = ["true", "False", " yes ", "N", "1", "0", "", "maybe"]
+    table = ibis.memtable({"v": words})
+    out = ibis.duckdb.connect().execute(
+        table.select(b=cast_column(table.v, ColumnSpec(type="bool"))))
+    assert out.b.tolist()[:6] == [True, False, True, False, True, False]
+    assert out.b.isna().tolist()[6:] == [True, True]  # empty and unreadable: no value

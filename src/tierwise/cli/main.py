@@ -20,6 +20,7 @@ from tierwise.cli import (
     evaluate,
     kpi_commands,
     project_commands,
+    review_commands,
     run_command,
     schedule_commands,
     serve,
@@ -59,7 +60,7 @@ for _command in (
     project_commands.explain, project_commands.demo, serve.serve, store_commands.backfill,
     store_commands.history, store_commands.transitions, users.login, users.logout, users.whoami,
     evaluate.evaluate,
-    kpi_commands.kpi,
+    kpi_commands.kpi, review_commands.reviews,
 ):
     app.command()(_command)
 for _group, _name in (

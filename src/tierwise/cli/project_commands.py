@@ -102,6 +102,7 @@ def demo(
     """Generate synthetic data, run every example project and print its tier summaries."""
     speak(lang)
     from tierwise.cli.render import evaluation_tables, quality_table
+    from tierwise.cli.review_commands import print_reviews
     from tierwise.reports.evaluation_output import headline
     from tierwise.services.demo import run_demo
 
@@ -114,6 +115,8 @@ def demo(
                 console.print(evaluation_tables(item.payload)[0])
             elif item.kind == "quality":
                 console.print(quality_table(item.payload))
+            elif item.kind == "reviews":
+                print_reviews(item.payload, limit=10)
             elif item.kind == "needs_ml":
                 left_out.append(item.payload)
                 console.print(needs_ml_text(item.payload), soft_wrap=True)

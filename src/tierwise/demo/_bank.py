@@ -43,6 +43,12 @@ DORMANT_SHARE = 0.12
 EMPTY_SHARE = 0.04
 CHANNELS = ["mobile", "online", "atm", "branch", "pos"]
 CHANNEL_WEIGHTS = [0.52, 0.16, 0.12, 0.08, 0.12]
+OCCUPATIONS = ["employee", "civil_servant", "retired", "student", "self_employed",
+               "cash_business", "jewellery_dealer", "money_service"]
+OCCUPATION_SHARES = [0.52, 0.1, 0.14, 0.06, 0.1, 0.05, 0.015, 0.015]
+# ISO codes; the last four stand for higher-risk jurisdictions of the synthetic world.
+COUNTRIES = ["CN", "HK", "SG", "US", "GB", "XA", "XB", "XC", "XD"]
+COUNTRY_SHARES = [0.86, 0.04, 0.02, 0.02, 0.01, 0.02, 0.015, 0.01, 0.005]
 
 
 def build(count: int, *, as_of: date, seed: int) -> tuple[Any, Any, Any]:
@@ -73,7 +79,40 @@ def build(count: int, *, as_of: date, seed: int) -> tuple[Any, Any, Any]:
     })
     balances = _balances(rng, segment, opened, ends, customers["customer_id"])
     transactions = _transactions(rng, segment, opened, end, customers["customer_id"])
+    # The know-your-customer facts draw from a stream of their own, so adding them left the
+    # balances and transactions of a seed as they were.
+    for name, column in _kyc(np.random.default_rng([seed, 16]), segment, birth_year, opened, end).items():
+        customers = customers.append_column(name, column)
     return customers, balances, transactions
+
+
+def _kyc(rng: np.random.Generator, segment: Any, birth_year: Ints, opened: Ints, end: int
+         ) -> dict[str, Any]:
+    """Occupation, country, PEP and sanctions flags, and the last KYC review of each customer.
+
+    About 1% are politically exposed persons (more among private-banking clients), 0.3% have a
+    tie to a sanctioned country, and 5% live in a higher-risk jurisdiction. The last review lies
+    in the last half year for 70%, up to 18 months back for 20% and up to three years for the
+    rest (never before the account opened); 8% have none on record.
+    """
+    count = segment.size
+    occupation = pick(rng, OCCUPATIONS, count, OCCUPATION_SHARES)
+    # Retired people were born before 1967 and students after 1997; the others work.
+    occupation = np.where(((occupation == "retired") & (birth_year > 1966))
+                          | ((occupation == "student") & (birth_year < 1998)), "employee",
+                          occupation)
+    country = pick(rng, COUNTRIES, count, COUNTRY_SHARES)
+    pep = rng.random(count) < np.where(segment == "private", 0.06, 0.008)
+    sanction = rng.random(count) < 0.003
+    # Most were reviewed in the last half year, some in the year before, a few long ago.
+    back = np.where(rng.random(count) < 0.7, rng.integers(0, 183, count),
+                    np.where(rng.random(count) < 0.67, rng.integers(183, 548, count),
+                             rng.integers(548, 3 * 365, count)))
+    reviewed = np.maximum(end - back, opened)
+    missing = rng.random(count) < 0.08
+    review = pa.array(reviewed.astype("datetime64[D]"), mask=missing)
+    return {"occupation": pa.array(occupation), "country": pa.array(country),
+            "pep": pa.array(pep), "sanction_tie": pa.array(sanction), "last_review": review}
 
 
 def _balances(rng: np.random.Generator, segment: Any, opened: Ints, ends: Ints,

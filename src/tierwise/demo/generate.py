@@ -128,7 +128,8 @@ def write_bank(folder: Path, *, customers: int = 3000, as_of: date = AS_OF,
     """Write a retail bank's customers, 24 month-end balances and two years of transactions.
 
     Files: ``customers.csv`` (customer_id ``B000001``..., name, segment mass / affluent / private,
-    open_date, birth_year), ``balances.csv`` (customer_id, balance_date, deposits, investments,
+    open_date, birth_year, and the KYC facts occupation, country, pep, sanction_tie and
+    last_review, empty for 8%), ``balances.csv`` (customer_id, balance_date, deposits, investments,
     loans; one row per month end from the account's opening, the last on the last month end not
     after ``as_of``) and ``transactions.csv`` (customer_id, txn_date, amount, channel). Assets are
     heavy tailed (about 2% of customers hold 6 million CNY or more; 4% hold under 50), and about

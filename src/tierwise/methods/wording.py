@@ -25,7 +25,8 @@ _LABELS: ContextVar[Mapping[str, str] | None] = ContextVar("tierwise_indicator_l
 #: Each method's name for people (``method:`` in a scheme), to translate with ``_``.
 METHOD_NAMES = {"rules": N_("rules"), "scorecard": N_("scorecard"), "rfm": N_("RFM segments"),
                 "abc": N_("ABC analysis (share of value)"), "cluster": N_("clusters"),
-                "clv": N_("customer lifetime value"), "model": N_("prediction model")}
+                "clv": N_("customer lifetime value"), "model": N_("prediction model"),
+                "risk": N_("risk rating")}
 
 
 def method_name(method: str) -> str:

@@ -24,9 +24,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+    from tierwise.engine import Engine
+    from tierwise.spec.schemes import SchemeBase
 
 #: Day names as a calendar spec writes them, Monday = 0 as numpy and Python count.
 WEEKDAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
@@ -155,3 +161,143 @@ def status(due: np.ndarray[Any, Any], today: date, soon_days: int) -> np.ndarray
     now = np.datetime64(today, "D")
     return np.where(due < now, "overdue",
                     np.where(due <= now + np.timedelta64(soon_days, "D"), "due_soon", "ok"))
+
+
+@dataclass(frozen=True)
+class ReviewPlan:
+    """What a scheme with periodic reviews asks: the cadence per level and the deadlines.
+
+    Attributes:
+        cadence: Level key -> months between two reviews.
+        first_rating_days: Working days from onboarding to the first rating.
+        due_soon_days: Days ahead a review counts as due soon.
+        calendar: The working days.
+        onboarding: Whether the data says when customers were onboarded (for the deadline).
+    """
+
+    cadence: Mapping[str, int]
+    first_rating_days: int
+    due_soon_days: int
+    calendar: WorkCalendar
+    onboarding: bool = False
+
+
+#: Columns :func:`schedule` adds to the grade table (carried from run to run).
+REVIEW_COLUMNS = ("rated_on", "reviewed_on", "review_due", "first_due")
+#: How far back onboarding dates get a first-rating deadline (older ones predate the rating).
+DEADLINE_YEARS = 3
+
+
+def deadlines(plan: ReviewPlan, as_of: date) -> dict[str, np.ndarray[Any, Any]]:
+    """Every day of the last :data:`DEADLINE_YEARS` years with its first-rating deadline.
+
+    The table the grade table joins on the onboarding date (a few thousand rows, whatever the
+    number of customers).
+    """
+    days = np.arange(np.datetime64(as_of - timedelta(days=366 * DEADLINE_YEARS), "D"),
+                     np.datetime64(as_of, "D") + 1)
+    return {"_onboarded": days, "_first_due": plan.calendar.add(days, plan.first_rating_days)}
+
+
+def _plus_months(day: Any, months: int) -> Any:
+    """``day`` plus ``months`` calendar months (the month's end when the day does not exist)."""
+    import ibis
+
+    # ibis types date + interval as a date, so a cast to date would be dropped, while DuckDB
+    # returns a timestamp: through a timestamp, the cast is written out.
+    return (day + ibis.interval(months=months)).cast("timestamp").date()
+
+
+def _by_level(level: Any, cadence: Mapping[str, int], day: Any) -> Any:
+    """``day`` plus the cadence of each customer's ``level``."""
+    import ibis
+
+    return ibis.cases(*((level == key, _plus_months(day, months))
+                        for key, months in cadence.items()), else_=ibis.null("date"))
+
+
+def schedule(grades: Any, previous: Any | None, plan: ReviewPlan, as_of: date,
+             deadline_table: Any | None) -> Any:
+    """The grade table with each customer's review dates (:data:`REVIEW_COLUMNS`).
+
+    ``grades`` holds the held level (``tier``) and the method's ``data_reviewed_on`` (the last
+    review the data records, may be null) and ``onboarded_on``; ``previous`` is the previous
+    official run's grade table (None on the first run). Per customer:
+
+    * ``rated_on``: the first run that rated them (carried);
+    * ``reviewed_on``: the latest of the data's review and the carried one, else ``rated_on``;
+    * ``review_due``: after a new review (or on the first rating), the review plus the level's
+      cadence; else after a rise to a shorter cadence, the sooner of the due date and this
+      day plus the new cadence (:func:`after_change`); else the carried due date;
+    * ``first_due``: on the first rating in a run after the scheme's first, the onboarding
+      date plus the working days the scheme allows (``deadline_table``: :func:`deadlines`);
+      then carried. The first run rates everyone at once, so its ratings have no deadline.
+    """
+    import ibis
+
+    day = ibis.literal(as_of, type="date")
+    g = grades
+    data_review = ibis.ifelse(g.data_reviewed_on <= day, g.data_reviewed_on, ibis.null("date"))
+    # The first run of a scheme rates every customer at once (a roll-out), so deadlines are
+    # checked from the second run on: for the customers it rates for the first time.
+    if deadline_table is not None and previous is not None:
+        g = g.left_join(deadline_table, g.onboarded_on == deadline_table._onboarded).drop(
+            "_onboarded")
+        new_first = g._first_due
+    else:
+        new_first = ibis.null("date")
+    if previous is not None and all(c in previous.columns for c in (*REVIEW_COLUMNS, "tier")):
+        carried = previous.select(
+            "customer_id", _p_tier=previous.tier, _p_rated=previous.rated_on,
+            _p_reviewed=previous.reviewed_on, _p_due=previous.review_due,
+            _p_first=previous.first_due)
+        g = g.left_join(carried, "customer_id").drop("customer_id_right")
+    else:
+        g = g.mutate(_p_tier=ibis.null("string"), _p_rated=ibis.null("date"),
+                     _p_reviewed=ibis.null("date"), _p_due=ibis.null("date"),
+                     _p_first=ibis.null("date"))
+    rated = ibis.coalesce(g._p_rated, day)
+    reviewed = ibis.coalesce(ibis.greatest(data_review, g._p_reviewed), rated)
+    g = g.mutate(_rated=rated, _reviewed=reviewed)
+    months = g.tier.cases(*plan.cadence.items(), else_=ibis.null("int64"))
+    old = g._p_tier.cases(*plan.cadence.items(), else_=ibis.null("int64"))
+    fresh = g._p_due.isnull() | g._p_reviewed.isnull() | (g._reviewed > g._p_reviewed)
+    due = ibis.cases(
+        (fresh, _by_level(g.tier, plan.cadence, g._reviewed)),
+        (months < old, ibis.least(g._p_due, _by_level(g.tier, plan.cadence, day))),
+        else_=g._p_due,
+    )
+    first = ibis.ifelse(g._p_rated.isnull(), new_first, g._p_first)
+    out = g.mutate(rated_on=g._rated, reviewed_on=g._reviewed, review_due=due.cast("date"),
+                   first_due=first.cast("date"))
+    return out.drop(*(c for c in out.columns if c.startswith("_p_") or c in (
+        "_rated", "_reviewed", "_first_due")))
+
+
+def plan_of(scheme: SchemeBase) -> ReviewPlan | None:
+    """The review plan of a risk scheme; None for a scheme without periodic reviews."""
+    from tierwise.spec.risk import DAY_NAMES, RiskSchemeSpec
+
+    if not isinstance(scheme, RiskSchemeSpec):
+        return None
+    spec = scheme.reviews
+    calendar = WorkCalendar(weekend=frozenset(DAY_NAMES.index(d) for d in spec.calendar.weekend),
+                            holidays=frozenset(spec.calendar.holidays),
+                            workdays=frozenset(spec.calendar.workdays))
+    return ReviewPlan({t.key: t.review_months for t in scheme.tiers}, spec.first_rating_days,
+                      spec.due_soon_days, calendar, onboarding=spec.onboarded is not None)
+
+
+def with_reviews(engine: Engine, spec: SchemeBase, grades: ir.Table, previous: ir.Table | None,
+                 day: date, tag: str) -> ir.Table:
+    """``grades`` with the review dates of a scheme that has a review plan (else unchanged)."""
+    plan = plan_of(spec)
+    if plan is None:
+        return grades
+    deadline_table = None
+    if plan.onboarding:
+        import pyarrow as pa
+
+        deadline_table = engine.register_arrow(f"deadlines_{tag}",
+                                               pa.table(deadlines(plan, day)))
+    return schedule(grades, previous, plan, day, deadline_table)

@@ -80,11 +80,22 @@ def examples_dir() -> Path:
     )
 
 
+#: Folders of an example copied with its ``tierwise.yaml``: the files compliance maintains.
+EXAMPLE_FOLDERS = ("factors", "calendars")
+
+
 def copy_example(name: str, target: Path) -> Path:
-    """Copy example ``name``'s ``tierwise.yaml`` into ``target``; returns the file written."""
+    """Copy example ``name`` into ``target``; returns the project file written.
+
+    The project file comes with the example's factor tables and calendars.
+    """
     target.mkdir(parents=True, exist_ok=True)
     dest = target / "tierwise.yaml"
-    shutil.copyfile(examples_dir() / name / "tierwise.yaml", dest)
+    source = examples_dir() / name
+    shutil.copyfile(source / "tierwise.yaml", dest)
+    for folder in EXAMPLE_FOLDERS:
+        if (source / folder).is_dir():
+            shutil.copytree(source / folder, target / folder, dirs_exist_ok=True)
     return dest
 
 
@@ -129,6 +140,25 @@ def _left_out(name: str, project: Any) -> tuple[list[str], NeedsML | None]:
     return runnable, NeedsML(name, steps, list(dict.fromkeys(missing)))
 
 
+def _reviews(project: Any, name: str, outcomes: list[Any], day: date) -> Iterator[DemoItem]:
+    """The reviews due in each risk scheme just run (by the data's as-of date)."""
+    from tierwise.policies.reviews import plan_of
+    from tierwise.services import reviews
+    from tierwise.services.runs import open_store
+
+    rated = [o.scheme for o in outcomes if plan_of(project.spec.schemes[o.scheme]) is not None]
+    if not rated:
+        return
+    store = open_store(project)
+    try:
+        for scheme in rated:
+            yield DemoItem("reviews", _("{name}: {scheme} reviews due").format(
+                name=name, scheme=scheme), reviews.due(project, store, scheme, today=day,
+                                                       limit=10))
+    finally:
+        store.close()
+
+
 def _writers() -> dict[str, Callable[..., None]]:
     from tierwise.demo import write_b2b, write_bank, write_retail
 
@@ -166,6 +196,7 @@ def run_demo(folder: Path, *, customers: int = 5000) -> Iterator[DemoItem]:
             spec = project.spec.schemes[result.scheme]
             yield DemoItem("run", f"{name}: {result.scheme}",
                            (result, spec, project.spec.indicators))
+        yield from _reviews(project, name, outcomes, day)
         if needs is not None:
             yield DemoItem("needs_ml", _("{name}: left out, needs the [ml] extra").format(
                 name=name), needs)

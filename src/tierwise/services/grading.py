@@ -18,6 +18,7 @@ from tierwise.errors import SpecError
 from tierwise.i18n import _
 from tierwise.methods.fitted import FittedModel
 from tierwise.methods.rules import RuleAnalysis
+from tierwise.policies.reviews import with_reviews
 from tierwise.reports.summary import TierRow, summary_from_counts
 from tierwise.services.features import Features, check, load_inputs, prepare_features
 from tierwise.services.pipeline import Graded, Progress, Settled, Shared, execute
@@ -150,7 +151,7 @@ class _Scratch:
 
     def settle(self, engine: Engine, scheme: ResolvedScheme, raw: ir.Table,
                features: ir.Table) -> Settled:
-        return Settled(raw)
+        return Settled(with_reviews(engine, scheme.spec, raw, None, self.day, scheme.name))
 
     def extra(self, engine: Engine, scheme: ResolvedScheme, grades: ir.Table
               ) -> dict[str, ir.Table]:

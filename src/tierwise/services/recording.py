@@ -23,6 +23,7 @@ from tierwise.i18n import _
 from tierwise.indicators import CUSTOMER
 from tierwise.methods.fitted import FittedModel
 from tierwise.policies.overrides import apply_overrides
+from tierwise.policies.reviews import with_reviews
 from tierwise.policies.stability import stabilize, uses_margin
 from tierwise.reports.summary import TierRow, summary_from_counts
 from tierwise.reports.transitions import move_kind
@@ -183,7 +184,9 @@ class Recorded:
         stable = stabilize(raw, previous, tiers, policy, as_of=self.day,
                            margin_test=margin_test)
         overrides, excluded = self._overrides(engine, plan, features)
-        return Settled(apply_overrides(stable, overrides, tiers), excluded)
+        held = apply_overrides(stable, overrides, tiers)
+        return Settled(with_reviews(engine, scheme.spec, held, previous, self.day,
+                                    str(plan.run_id)), excluded)
 
     def _overrides(self, engine: Engine, plan: Plan, features: ir.Table
                    ) -> tuple[ir.Table | None, int]:

@@ -394,16 +394,8 @@ def cast_column(value: ir.Value, col: ColumnSpec, *, decimal: str = ".") -> ir.V
     if col.type == "bool":
         low = text.lower()
         return low.cases(
-            (
-                ("true", True),
-                ("1", True),
-                ("yes", True),
-                ("y", True),
-                ("false", False),
-                ("0", False),
-                ("no", False),
-                ("n", False),
-            ),
+            *((word, True) for word in ("true", "1", "yes", "y")),
+            *((word, False) for word in ("false", "0", "no", "n")),
             else_=ibis.null("boolean"),
         )
     if col.type == "int":

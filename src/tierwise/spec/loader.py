@@ -187,8 +187,16 @@ def parse_project(located: Located) -> ProjectSpec:
                      else None)
             if wrong is not None:
                 problems.append(Problem(wrong, where=located.where((section, name)), path=section))
+            plain = _plain(body)
+            if section == "schemes" and isinstance(plain, dict) and plain.get("method") == "risk":
+                from tierwise.spec.risk import inline_files
+
+                plain, wrong_files = inline_files(plain, Path(located.file).parent)
+                problems.extend(Problem(message, where=located.where((section, name, *at)),
+                                        path=dotted((section, name, *at)))
+                                for at, message in wrong_files)
             try:
-                good[str(name)] = adapter.validate_python(_plain(body))
+                good[str(name)] = adapter.validate_python(plain)
             except ValidationError as exc:
                 problems.extend(_pydantic_problems(exc, located, (section, name)))
         parsed[section] = good

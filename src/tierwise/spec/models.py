@@ -28,6 +28,7 @@ from tierwise.spec.learned import (
 )
 from tierwise.spec.limits import as_of_problem
 from tierwise.spec.names import table_name_problem
+from tierwise.spec.risk import RiskLevelSpec, RiskSchemeSpec
 from tierwise.spec.schemes import (
     AbcSchemeSpec,
     DimensionSpec,
@@ -415,6 +416,8 @@ __all__ = [
     "RateSpec",
     "ReportingSpec",
     "RfmSchemeSpec",
+    "RiskLevelSpec",
+    "RiskSchemeSpec",
     "RulesSchemeSpec",
     "SchemeBase",
     "SchemeSpec",

@@ -23,6 +23,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError, core_schema
 from tierwise.errors import SpecError
 from tierwise.i18n import _
 from tierwise.spec.learned import ClusterSchemeSpec, ClvSchemeSpec, ModelSchemeSpec
+from tierwise.spec.risk import RiskSchemeSpec
 from tierwise.spec.schemes import (
     AbcSchemeSpec,
     RfmSchemeSpec,
@@ -164,7 +165,7 @@ class _Section:
 SchemeSpec = Annotated[SchemeBase, _Section]
 
 for _model in (RulesSchemeSpec, ScorecardSchemeSpec, RfmSchemeSpec, AbcSchemeSpec,
-               ClusterSchemeSpec, ClvSchemeSpec, ModelSchemeSpec):
+               ClusterSchemeSpec, ClvSchemeSpec, ModelSchemeSpec, RiskSchemeSpec):
     register_section(_model)
 
 
