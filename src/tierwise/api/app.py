@@ -32,6 +32,7 @@ from tierwise.api import (
 )
 from tierwise.http.language import Language
 from tierwise.http.limits import BodyLimit, LoginThrottle, limiter_for
+from tierwise.http.visibility import Visibility
 from tierwise.services.grading import Project
 from tierwise.services.jobs import Jobs
 from tierwise.services.runs import open_store
@@ -106,6 +107,7 @@ def create_app(project_path: str | Path = ".", *, scheduler: bool | None = None)
     app.state.limiter = limiter_for(project.spec.security)
     app.add_middleware(BodyLimit, max_bytes=project.spec.security.max_body_kb * 1024)
     app.add_middleware(LoginThrottle, limiter=app.state.limiter)
+    app.add_middleware(Visibility)
     # Outermost: every answer, a throttled login's included, speaks the request's language.
     app.add_middleware(Language, default=project.spec.language)
     errors.install(app)

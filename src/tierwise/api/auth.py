@@ -33,6 +33,7 @@ def current_user(request: Request) -> User:
         if user is None:
             raise Unauthenticated(_("the API token is unknown, expired or revoked"))
         request.state.user = user
+        access.enter(store, user)
         return user
     sid = request.cookies.get(SESSION_COOKIE)
     if sid:
@@ -45,6 +46,7 @@ def current_user(request: Request) -> User:
                     "missing or wrong {header} header; send the token /auth/login gave").format(
                     header=CSRF_HEADER))
             request.state.user = user
+            access.enter(store, user)
             return user
     raise Unauthenticated(_("log in (POST /api/v1/auth/login) or send an API token"))
 

@@ -70,7 +70,8 @@ WORDS = {
     "same": N_("same"), "computed": N_("computed"), "held": N_("held"),
     "override": N_("override"), "overridden": N_("overridden"), "policy": N_("policy"),
     "admin": N_("admin"), "supervisor": N_("supervisor"), "manager": N_("manager"),
-    "auditor": N_("auditor"), "schedule": N_("scheduled"), "live": N_("live"), "rollback": N_("rollback"),
+    "auditor": N_("auditor"), "compliance": N_("compliance officer"),
+    "schedule": N_("scheduled"), "live": N_("live"), "rollback": N_("rollback"),
     "activate": N_("activate"), "error": N_("error"), "info": N_("info"),
 }
 

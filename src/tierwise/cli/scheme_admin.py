@@ -1,4 +1,4 @@
-"""``tierwise scheme new|show|rename|retire|restore|templates``: schemes kept in the store.
+"""``tierwise scheme new|show|rename|retire|restore|delete|templates``: schemes kept in the store.
 
 The same work as the dashboard's scheme list (:mod:`tierwise.services.scheme_admin`): a scheme
 made here lives in the store only, version 1 active at once, and ``tierwise run NAME`` grades it.
@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from tierwise.cli.common import acting, console, open_project, reported, store_of
+from tierwise.cli.common import acting, console, err, open_project, reported, store_of
 from tierwise.cli.options import ProjectOpt
 from tierwise.cli.store_commands import scheme_app
 from tierwise.i18n import _
@@ -101,3 +101,31 @@ def scheme_retire(name: NameArg, project: ProjectOpt = Path(".")) -> None:
 def scheme_restore(name: NameArg, project: ProjectOpt = Path(".")) -> None:
     """Undo `scheme retire`."""
     _retire(name, project, retired=False)
+
+
+@scheme_app.command("delete")
+def scheme_delete(
+    name: NameArg,
+    yes: Annotated[bool, typer.Option("--yes", help="confirm: delete every record of it")]
+    = False,
+    project: ProjectOpt = Path("."),
+) -> None:
+    """Delete a scheme with its versions, runs, run files and overrides (administrators).
+
+    A confidential scheme is refused until its retention period after its latest run is over.
+    """
+    from tierwise.services import access, retention
+
+    if not yes:
+        err.print(_("this deletes scheme {name} and every record of it; add --yes to "
+                    "confirm").format(name=name))
+        raise typer.Exit(2)
+    with reported():
+        proj, store, actor = acting(project, access.USERS)
+        gone = retention.delete_scheme(proj, store, name, actor=actor.name)
+    console.print(_("deleted {scheme}: {runs} runs, {versions} versions, {overrides} "
+                    "overrides").format(scheme=gone.scheme, runs=gone.runs,
+                                        versions=gone.versions, overrides=gone.overrides))
+    if name in proj.spec.schemes:
+        console.print(_("{scheme} is still in tierwise.yaml: remove it there too, or the next "
+                        "run records it again").format(scheme=name))

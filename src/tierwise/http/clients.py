@@ -16,9 +16,12 @@ def store_of(request: Request) -> Store:
 
 
 def project_of(request: Request) -> Project:
-    """The project the app serves."""
+    """The project the app serves, as the request's user sees it.
+
+    A confidential scheme the user may not see is not in it.
+    """
     project: Project = request.app.state.project
-    return project
+    return project.as_seen()
 
 
 def security_of(request: Request) -> SecuritySpec:

@@ -52,3 +52,4 @@ class Language:
             return
         with i18n.use(language_of(HTTPConnection(scope), self.default)):
             await self.app(scope, receive, send)
+

@@ -6,14 +6,22 @@ live in one place:
 * admin: everything, including users;
 * supervisor: edits and activates schemes, starts runs, creates and decides overrides;
 * manager: reads and acts (overrides, exports) only on the customers assigned to them;
-* auditor: reads everything, including the audit log, and changes nothing.
+* auditor: reads everything, including the audit log, and changes nothing;
+* compliance: reads everything and the audit log, starts runs, creates and decides overrides
+  (manual risk-level changes with a second person's approval).
+
+A confidential scheme (``confidential: {roles: [...]}``) exists only for the roles it names and
+for administrators: to everyone else it is missing, its runs, overrides, actions and audit
+entries too, and asking for it by name answers exactly as for a scheme that does not exist.
 """
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
+
 from tierwise.errors import PermissionDenied
 from tierwise.i18n import N_, _
-from tierwise.store import Store
+from tierwise.store import Store, visibility
 from tierwise.store.overrides import Override
 from tierwise.store.users import User
 
@@ -35,6 +43,7 @@ ALLOWED: dict[str, frozenset[str]] = {
                              EXPORT, ASSIGN}),
     "manager": frozenset({READ, READ_CUSTOMERS, OVERRIDE, EXPORT}),
     "auditor": frozenset({READ, READ_CUSTOMERS, READ_AUDIT, EXPORT}),
+    "compliance": frozenset({READ, READ_CUSTOMERS, READ_AUDIT, RUN, OVERRIDE, DECIDE, EXPORT}),
 }
 
 
@@ -58,6 +67,7 @@ ROLE_NAMES: dict[str, str] = {
     "supervisor": N_("supervisor"),
     "manager": N_("manager"),
     "auditor": N_("auditor"),
+    "compliance": N_("compliance officer"),
 }
 
 
@@ -138,3 +148,57 @@ def log_read(store: Store, user: User, action: str, object_type: str, object_id:
     with store.write() as tx:
         tx.access_log.record(actor=user.username, action=action, object_type=object_type,
                           object_id=object_id, client=client, detail=detail)
+
+
+_HIDDEN_CACHE: dict[int, tuple[tuple[object, ...], dict[str, tuple[str, ...]]]] = {}
+
+
+def _confidential(store: Store) -> dict[str, tuple[str, ...]]:
+    """Confidential scheme -> roles that see it, re-read only when a version was saved."""
+    with store.read() as tx:
+        key = tx.schemes.signature()
+        cached = _HIDDEN_CACHE.get(id(store))
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        found = tx.schemes.confidential_roles()
+    _HIDDEN_CACHE[id(store)] = (key, found)
+    return found
+
+
+def hidden_schemes(store: Store, user: User) -> frozenset[str]:
+    """The confidential schemes ``user`` may not see (none for an administrator)."""
+    if user.role == "admin":
+        return frozenset()
+    return frozenset(name for name, roles in _confidential(store).items()
+                     if user.role not in roles)
+
+
+def request_scope() -> AbstractContextManager[None]:
+    """A request's scope of visibility (:func:`enter` fills it once the user is known)."""
+    return visibility.scope()
+
+
+def enter(store: Store, user: User) -> None:
+    """Serve the rest of the request for ``user``: the schemes they may not see are missing.
+
+    Called by the edges once they know who is asking (:mod:`tierwise.store.visibility`).
+    """
+    visibility.hide(hidden_schemes(store, user))
+
+
+def sees_scheme(store: Store, user: User, scheme: str) -> bool:
+    """Whether ``scheme`` exists for ``user`` (every scheme but a confidential one not theirs)."""
+    return scheme not in hidden_schemes(store, user)
+
+
+def require_scheme(store: Store, user: User, scheme: str) -> None:
+    """Refuse a confidential scheme ``user`` may not see, exactly as a scheme that is missing.
+
+    Raises:
+        NotFoundError: with the message a missing scheme gets.
+
+    """
+    if not sees_scheme(store, user, scheme):
+        from tierwise.errors import NotFoundError
+
+        raise NotFoundError(_("no scheme {name!r}").format(name=scheme))

@@ -22,7 +22,7 @@ from tierwise.i18n import _
 from tierwise.services.grading import Project
 from tierwise.services.recording import RunOutcome
 from tierwise.services.runs import open_store, run, runnable_schemes
-from tierwise.store import Store
+from tierwise.store import Store, visibility
 from tierwise.store.runs import TierCount
 
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
@@ -183,6 +183,8 @@ class Jobs:
         """
         with self._lock:
             found = self._jobs.get(job_id[:100])
+        if found is not None and set(found.schemes) & visibility.hidden():
+            found = None  # a run of a confidential scheme the user may not see: no such job
         if found is None:
             raise NotFoundError(_("no job {job_id!r} in this server process; jobs are kept "
                                   "only until the server restarts, the runs they made are in "
@@ -191,5 +193,7 @@ class Jobs:
 
     def recent(self, limit: int = 20) -> list[Job]:
         """The latest jobs of this process, newest first."""
+        hidden = visibility.hidden()
         with self._lock:
-            return list(reversed(list(self._jobs.values())))[:limit]
+            jobs = [j for j in reversed(list(self._jobs.values())) if not set(j.schemes) & hidden]
+        return jobs[:limit]

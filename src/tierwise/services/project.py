@@ -16,6 +16,10 @@ from tierwise.spec.limits import check_as_of
 from tierwise.spec.loader import declared_language
 from tierwise.spec.models import ProjectSpec, SchemeSpec
 from tierwise.spec.names import check_scheme_name
+from tierwise.store import visibility
+
+#: Projects as users who may not see some schemes see them, by (project, hidden schemes).
+_SEEN: dict[tuple[int, frozenset[str]], tuple[Project, Project]] = {}
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,27 @@ class Project:
         spec, root = load_project(path)
         return cls(spec, root.absolute())
 
+    def as_seen(self) -> Project:
+        """The project as the current request's user sees it.
+
+        Without the confidential schemes they may not see (:mod:`tierwise.store.visibility`),
+        nor those schemes' KPIs and actions. Outside a request, or for a user who sees
+        everything, the project itself.
+        """
+        hidden = visibility.hidden() & set(self.spec.schemes)
+        if not hidden:
+            return self
+        seen = _SEEN.get((id(self), hidden))
+        if seen is None or seen[0] is not self:
+            spec = self.spec.model_copy(update={
+                "schemes": {k: v for k, v in self.spec.schemes.items() if k not in hidden},
+                "kpis": {k: v for k, v in self.spec.kpis.items() if v.scheme not in hidden},
+                "actions": {k: v for k, v in self.spec.actions.items()
+                            if v.scheme not in hidden}})
+            seen = (self, Project(spec, self.root))
+            _SEEN[(id(self), hidden)] = seen
+        return seen[1]
+
     @staticmethod
     def declared_language(path: str | Path = ".") -> str | None:
         """The ``language:`` the project file declares, even when the file is invalid."""
@@ -49,10 +74,13 @@ class Project:
 
         """
         check_scheme_name(name)
+        hidden = visibility.hidden()  # a confidential scheme the user may not see is missing
         try:
+            if name in hidden:
+                raise KeyError(name)
             return self.spec.schemes[name]
         except KeyError:
-            known = ", ".join(self.spec.schemes) or "none"
+            known = ", ".join(s for s in self.spec.schemes if s not in hidden) or "none"
             raise NotFoundError(
                 _("no scheme {name!r} in {path}; schemes: {known}").format(name=name,
                     path=self.root / 'tierwise.yaml', known=known)

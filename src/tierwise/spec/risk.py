@@ -40,6 +40,7 @@ from tierwise.spec.schemes import (
     SchemeContext,
     SchemeProblem,
     TierSpec,
+    check_bins,
     condition_problems,
     cutoff_problems,
     tier_key_problems,
@@ -97,12 +98,7 @@ class FactorSpec(Spec):
                                "list scores, e.g. `default: 100` to treat an unknown value as "
                                "the highest risk").format(name=repr(self.indicator)))
         if self.bins is not None:
-            lows = [low for low, _points in self.bins if low is not None]
-            if lows != sorted(lows) or len(set(lows)) != len(lows):
-                raise ValueError(_("bin lower bounds must strictly increase, got {lows}").format(
-                    lows=lows))
-            if any(low is None for low, _points in self.bins[1:]):
-                raise ValueError(_("only the first bin may have an open (null) lower bound"))
+            check_bins(self.bins)
         return self
 
     def label_text(self, lang: str = "en") -> str | None:

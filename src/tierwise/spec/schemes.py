@@ -146,6 +146,24 @@ class OverridePolicySpec(Spec):
     )
 
 
+#: The fewest years a confidential scheme's records are kept (AML rules ask for five at least).
+MIN_RETENTION_YEARS = 5
+
+
+class ConfidentialSpec(Spec):
+    """Who may see a confidential scheme, and how long its records are kept.
+
+    To every other role the scheme does not exist: no row, no count, no error that names it.
+    Administrators always see it (they manage the users who do).
+    """
+
+    roles: list[Literal["supervisor", "manager", "auditor", "compliance"]] = Field(
+        min_length=1, description="roles that see the scheme, e.g. [compliance, auditor]")
+    retention_years: int = Field(
+        default=10, ge=MIN_RETENTION_YEARS, le=100,
+        description="years a run's records are kept; nothing of it can be deleted earlier")
+
+
 class SchemeBase(Spec):
     """Fields every scheme has, whatever its method."""
 
@@ -158,6 +176,8 @@ class SchemeBase(Spec):
         default=None, description="grace periods, confirmations, cooldown (none: tiers as computed)"
     )
     overrides: OverridePolicySpec = Field(default_factory=OverridePolicySpec)
+    confidential: ConfidentialSpec | None = Field(
+        default=None, description="visible only to the roles named (e.g. an AML risk rating)")
     method: str = Field(description="the grading method; each method has its own fields")
 
     _label_in = field_validator("label", mode="before")(lambda cls, v: as_label(v))
@@ -242,16 +262,26 @@ class Normalize(Spec):
         if self.method == "bins":
             if not self.bins:
                 raise ValueError(_("method 'bins' needs `bins: [[lower, points], ...]`"))
-            lows = [low for low, _points in self.bins if low is not None]
-            if lows != sorted(lows) or len(set(lows)) != len(lows):
-                raise ValueError(_("bin lower bounds must strictly increase, got {lows}").format(
-                    lows=lows))
-            if any(low is None for low, _points in self.bins[1:]):
-                raise ValueError(_("only the first bin may have an open (null) lower bound"))
+            check_bins(self.bins)
         elif self.bins is not None:
             raise ValueError(_("`bins` only applies to method 'bins', not {method}").format(
                 method=repr(self.method)))
         return self
+
+
+def check_bins(bins: list[tuple[float | None, float]]) -> None:
+    """Refuse bins whose lower bounds do not strictly increase, or open after the first.
+
+    Raises:
+        ValueError: naming the problem (a pydantic validator turns it into a field error).
+
+    """
+    lows = [low for low, _points in bins if low is not None]
+    if lows != sorted(lows) or len(set(lows)) != len(lows):
+        raise ValueError(_("bin lower bounds must strictly increase, got {lows}").format(
+            lows=lows))
+    if any(low is None for low, _points in bins[1:]):
+        raise ValueError(_("only the first bin may have an open (null) lower bound"))
 
 
 class DimensionSpec(Spec):

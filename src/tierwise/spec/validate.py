@@ -235,6 +235,11 @@ def _action_problems(name: str, action: ActionSpec, project: ProjectSpec, locate
         yield problem(_("unknown scheme {name}{suggestion}").format(
             name=repr(action.scheme), suggestion=_suggest(action.scheme, project.schemes)),
             *at, "scheme")
+    elif project.schemes[action.scheme].confidential is not None:
+        yield problem(_("scheme {name} is confidential: its levels never leave tierwise in an "
+                        "action (a file, an email, a webhook or a tag); act on it inside the "
+                        "compliance process instead, or remove the action").format(
+                            name=repr(action.scheme)), *at, "scheme")
     if action.where:
         yield from _expr_problems(action.where, context.types, (*at, "where"), located,
                                   condition=True)

@@ -16,6 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from tierwise.store import visibility
 from tierwise.store.query import where_equal
 from tierwise.store.schemes import now
 from tierwise.store.tables import access_log
@@ -55,6 +56,11 @@ def entries(conn: sa.Connection, *, actor: str | None = None, object_id: str | N
     """Entries, newest first, optionally of one actor, object or action."""
     query = sa.select(access_log).order_by(access_log.c.id.desc()).limit(limit).offset(offset)
     query = where_equal(query, access_log, actor=actor, object_id=object_id, action=action)
+    for name in sorted(visibility.hidden()):  # reads of a scheme the user may not see
+        query = query.where(sa.not_(sa.func.coalesce(access_log.c.detail, "").like(
+                                f'%"{name}"%')),
+                            sa.not_((access_log.c.object_type == "scheme")
+                                    & (access_log.c.object_id == name)))
     return [Access(r.id, r.at, r.actor, r.action, r.object_type, r.object_id, r.client,
                    json.loads(r.detail) if r.detail else None) for r in conn.execute(query)]
 

@@ -32,6 +32,7 @@ import sqlalchemy as sa
 
 from tierwise.errors import StoreError
 from tierwise.i18n import N_, _
+from tierwise.store import visibility
 from tierwise.store.query import where_equal
 from tierwise.store.tables import audit_events, audit_head
 
@@ -438,7 +439,36 @@ def events(
                         actor=actor)
     if since is not None:
         query = query.where(audit_events.c.at >= _utc_text(since))
+    hidden = visibility.hidden()
+    if hidden:
+        query = query.where(sa.not_(_about(sorted(hidden))))
     return [_event(row) for row in conn.execute(query)]
+
+
+def _about(names: list[str]) -> sa.ColumnElement[bool]:
+    """Events about these schemes.
+
+    The scheme, its versions, runs and overrides, and any event whose before or after names
+    one (a job, an activation). A LIKE's ``_`` matches any character, so a lookalike name may
+    be hidden too: the safe side.
+    """
+    from tierwise.store.tables import overrides, runs, schemes
+
+    ids = sa.select(schemes.c.id).where(schemes.c.name.in_(names))
+    e = audit_events.c
+    parts: list[sa.ColumnElement[bool]] = [
+        (e.object_type == "scheme") & e.object_id.in_(names),
+        (e.object_type == "run") & e.object_id.in_(
+            sa.select(sa.cast(runs.c.id, sa.String)).where(runs.c.scheme_id.in_(ids))),
+        (e.object_type == "override") & e.object_id.in_(
+            sa.select(sa.cast(overrides.c.id, sa.String)).where(overrides.c.scheme_id.in_(ids))),
+    ]
+    for name in names:
+        quoted = f'%"{name}"%'
+        parts += [(e.object_type == "scheme_version") & e.object_id.like(f"{name}/%"),
+                  sa.func.coalesce(e.before, "").like(quoted),
+                  sa.func.coalesce(e.after, "").like(quoted)]
+    return sa.or_(*parts)
 
 
 def _utc_text(moment: datetime | date) -> str:

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from tierwise.errors import ConflictError, NotFoundError, PermissionDenied, StoreError
 from tierwise.i18n import N_, _
-from tierwise.store import audit
+from tierwise.store import audit, visibility
 from tierwise.store.schemes import lock, now, scheme_id
 from tierwise.store.tables import assignments, overrides, schemes
 
@@ -55,7 +55,10 @@ class Override:
 
 
 def _select() -> sa.Select[Any]:
-    return sa.select(overrides, schemes.c.name.label("scheme")).join(schemes)
+    query = sa.select(overrides, schemes.c.name.label("scheme")).join(schemes)
+    # A confidential scheme's overrides do not exist for a user who may not see it.
+    hidden = visibility.hidden()
+    return query.where(schemes.c.name.not_in(sorted(hidden))) if hidden else query
 
 
 def _row(row: sa.Row[Any]) -> Override:
@@ -255,6 +258,10 @@ def pending_count(conn: sa.Connection, *, not_by: str | None = None,
     if assigned_to is not None:
         query = query.where(overrides.c.customer_id.in_(
             sa.select(assignments.c.customer_id).where(assignments.c.user_id == assigned_to)))
+    hidden = visibility.hidden()
+    if hidden:
+        query = query.where(overrides.c.scheme_id.not_in(
+            sa.select(schemes.c.id).where(schemes.c.name.in_(sorted(hidden)))))
     return int(conn.execute(query).scalar_one())
 
 

@@ -84,6 +84,9 @@ class Schemes(Repository):
     info = Bound(schemes.info)
     set_title = Bound(schemes.set_title)
     set_retired = Bound(schemes.set_retired)
+    confidential_roles = Bound(schemes.confidential_roles)
+    signature = Bound(schemes.signature)
+    delete = Bound(schemes.delete)
 
 
 class Runs(Repository):

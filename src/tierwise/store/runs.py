@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from tierwise.errors import NotFoundError
 from tierwise.i18n import _
-from tierwise.store import audit
+from tierwise.store import audit, visibility
 from tierwise.store.schemes import now, scheme_id
 from tierwise.store.tables import run_tiers, runs, scheme_versions, schemes
 
@@ -65,9 +65,12 @@ class TierCount:
 
 
 def _select() -> sa.Select[Any]:
-    return (sa.select(runs, schemes.c.name.label("scheme"), scheme_versions.c.number)
-            .join(schemes, runs.c.scheme_id == schemes.c.id)
-            .join(scheme_versions, runs.c.version_id == scheme_versions.c.id))
+    query = (sa.select(runs, schemes.c.name.label("scheme"), scheme_versions.c.number)
+             .join(schemes, runs.c.scheme_id == schemes.c.id)
+             .join(scheme_versions, runs.c.version_id == scheme_versions.c.id))
+    # A confidential scheme's runs do not exist for a user who may not see it.
+    hidden = visibility.hidden()
+    return query.where(schemes.c.name.not_in(sorted(hidden))) if hidden else query
 
 
 def _run(row: sa.Row[Any]) -> Run:

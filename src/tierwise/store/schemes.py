@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from tierwise.errors import ConflictError, NotFoundError, StoreError
 from tierwise.i18n import _
-from tierwise.store import audit
+from tierwise.store import audit, visibility
 from tierwise.store.tables import activations, scheme_versions, schemes
 
 FOREVER = date(1900, 1, 1)
@@ -58,8 +58,18 @@ class Activation:
 
 
 def scheme_id(conn: sa.Connection, name: str, *, create: bool = False) -> int:
-    """The id of scheme ``name``; created when ``create`` and unknown."""
-    found = conn.execute(sa.select(schemes.c.id).where(schemes.c.name == name)).scalar()
+    """The id of scheme ``name``; created when ``create`` and unknown.
+
+    A confidential scheme the current user may not see (:mod:`tierwise.store.visibility`) is
+    unknown to them; its name cannot be taken for a new scheme either.
+    """
+    if visibility.is_hidden(name):
+        if create:
+            raise ConflictError(_("the name {name} cannot be used for a scheme; pick another "
+                                  "name").format(name=repr(name)))
+        found = None
+    else:
+        found = conn.execute(sa.select(schemes.c.id).where(schemes.c.name == name)).scalar()
     if found is not None:
         return int(found)
     if not create:
@@ -242,8 +252,9 @@ def rollback(conn: sa.Connection, scheme: str, *, actor: str,
 
 
 def scheme_names(conn: sa.Connection) -> list[str]:
-    """The names of every scheme in the store."""
-    return list(conn.execute(sa.select(schemes.c.name).order_by(schemes.c.name)).scalars())
+    """The names of every scheme in the store (that the current user may see)."""
+    names = conn.execute(sa.select(schemes.c.name).order_by(schemes.c.name)).scalars()
+    return [n for n in names if not visibility.is_hidden(n)]
 
 
 @dataclass(frozen=True)
@@ -262,7 +273,8 @@ def infos(conn: sa.Connection) -> list[SchemeInfo]:
     rows = conn.execute(sa.select(schemes.c.name, schemes.c.title, schemes.c.created_at,
                                   schemes.c.retired_at, schemes.c.retired_by)
                         .order_by(schemes.c.name)).all()
-    return [SchemeInfo(r.name, r.title, r.created_at, r.retired_at, r.retired_by) for r in rows]
+    return [SchemeInfo(r.name, r.title, r.created_at, r.retired_at, r.retired_by) for r in rows
+            if not visibility.is_hidden(r.name)]
 
 
 def info(conn: sa.Connection, name: str) -> SchemeInfo:
@@ -292,3 +304,59 @@ def set_retired(conn: sa.Connection, name: str, retired: bool, *, actor: str) ->
                          else None},
                  after={"retired_at": at.isoformat() if at else None})
     return info(conn, name)
+
+
+def confidential_roles(conn: sa.Connection) -> dict[str, tuple[str, ...]]:
+    """Scheme name -> the roles its newest confidential version names.
+
+    Every scheme that has ever had a confidential version is listed: a later version without
+    ``confidential:`` does not make the records of the earlier ones public.
+    """
+    rows = conn.execute(
+        sa.select(schemes.c.name, scheme_versions.c.spec)
+        .join(scheme_versions, scheme_versions.c.scheme_id == schemes.c.id)
+        .order_by(schemes.c.name, scheme_versions.c.number)).all()
+    found: dict[str, tuple[str, ...]] = {}
+    for name, spec in rows:
+        secret = spec.get("confidential") if isinstance(spec, dict) else None
+        if isinstance(secret, dict):
+            found[name] = tuple(str(r) for r in secret.get("roles") or ())
+    return found
+
+
+def signature(conn: sa.Connection) -> tuple[Any, ...]:
+    """What changes whenever a version is saved or a scheme renamed (a cache key)."""
+    count, newest = conn.execute(sa.select(sa.func.count(scheme_versions.c.id),
+                                           sa.func.max(scheme_versions.c.id))).one()
+    names = conn.execute(sa.select(schemes.c.name).order_by(schemes.c.name)).scalars()
+    return (count, newest, tuple(names))
+
+
+def delete(conn: sa.Connection, name: str, *, actor: str) -> dict[str, int]:
+    """Delete scheme ``name`` and every record of it; returns how many of each were deleted.
+
+    Versions, activations, runs with their counts and action ledger rows, and overrides go.
+    The audit log keeps the deletion, and every event before it.
+    """
+    from tierwise.store.tables import action_ledger, overrides, run_tiers, runs
+
+    sid = lock(conn, name)
+    run_ids = sa.select(runs.c.id).where(runs.c.scheme_id == sid)
+    counts = {
+        "runs": conn.execute(sa.select(sa.func.count()).select_from(runs)
+                             .where(runs.c.scheme_id == sid)).scalar_one(),
+        "versions": conn.execute(sa.select(sa.func.count()).select_from(scheme_versions)
+                                 .where(scheme_versions.c.scheme_id == sid)).scalar_one(),
+        "overrides": conn.execute(sa.select(sa.func.count()).select_from(overrides)
+                                  .where(overrides.c.scheme_id == sid)).scalar_one(),
+    }
+    conn.execute(sa.delete(action_ledger).where(action_ledger.c.run_id.in_(run_ids)))
+    conn.execute(sa.delete(run_tiers).where(run_tiers.c.run_id.in_(run_ids)))
+    conn.execute(sa.delete(runs).where(runs.c.scheme_id == sid))
+    conn.execute(sa.delete(overrides).where(overrides.c.scheme_id == sid))
+    conn.execute(sa.delete(activations).where(activations.c.scheme_id == sid))
+    conn.execute(sa.delete(scheme_versions).where(scheme_versions.c.scheme_id == sid))
+    conn.execute(sa.delete(schemes).where(schemes.c.id == sid))
+    audit.append(conn, actor=actor, action="scheme.deleted", object_type="scheme",
+                 object_id=name, before=counts, after=None)
+    return {k: int(v) for k, v in counts.items()}

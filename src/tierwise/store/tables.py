@@ -164,7 +164,7 @@ users = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("username", sa.String(200), nullable=False, unique=True),
     sa.Column("display_name", sa.String(200)),
-    sa.Column("role", sa.String(20), nullable=False),  # admin | supervisor | manager | auditor
+    sa.Column("role", sa.String(20), nullable=False),  # admin | supervisor | manager | auditor | compliance
     # scrypt: "scrypt$n$r$p$salt$hash" (base64); never the password.
     sa.Column("password_hash", sa.String(300), nullable=False),
     sa.Column("created_at", Timestamp, nullable=False),

@@ -27,7 +27,7 @@ from tierwise.store import audit
 from tierwise.store.schemes import now
 from tierwise.store.tables import api_tokens, assignments, login_failures, sessions, users
 
-ROLES = ("admin", "supervisor", "manager", "auditor")
+ROLES = ("admin", "supervisor", "manager", "auditor", "compliance")
 # scrypt cost: 2^15 x 8 x 128 bytes = 32 MiB and about 0.1 s per check on this machine.
 _N, _R, _P = 2**15, 8, 1
 SESSION_HOURS = 12

@@ -18,6 +18,7 @@ from fastapi import Depends, Request, Response
 
 from tierwise.http.clients import client_of, security_of, store_of
 from tierwise.http.limits import LOGIN, limits_of
+from tierwise.services import access
 from tierwise.services import auth as auth_service
 from tierwise.services.records import User
 
@@ -64,7 +65,11 @@ def page_user(request: Request) -> tuple[User, str] | None:
     sid = request.cookies.get(SESSION_COOKIE)
     if not sid:
         return None
-    return auth_service.session_of(store_of(request), security_of(request), sid[:200])
+    store = store_of(request)
+    found = auth_service.session_of(store, security_of(request), sid[:200])
+    if found is not None:
+        access.enter(store, found[0])
+    return found
 
 
 def viewer(request: Request) -> Viewer:
