@@ -27,6 +27,7 @@ FILES = {
                           "occupation", "country", "pep", "sanction_tie", "last_review"],
         "balances.csv": ["customer_id", "balance_date", "deposits", "investments", "loans"],
         "transactions.csv": ["customer_id", "txn_date", "amount", "channel"],
+        "arrears.csv": ["customer_id", "arrears_date", "days_past_due"],
     },
     "b2b": {
         "accounts.csv": ["customer_id", "company", "industry", "since_date", "strategic_fit",
@@ -40,7 +41,7 @@ SIZE_ARG = {"retail": "customers", "bank": "customers", "b2b": "accounts"}
 MONEY = re.compile(r"^-?\d+\.\d{2}$")
 ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 OPTIONAL_COLUMNS = {"last_review"}
-DATE_COLUMNS = {"last_review", "signup_date", "order_date", "open_date", "balance_date", "txn_date", "since_date",
+DATE_COLUMNS = {"last_review", "arrears_date", "signup_date", "order_date", "open_date", "balance_date", "txn_date", "since_date",
                 "invoice_date", "referral_date"}
 MONEY_COLUMNS = {"amount", "deposits", "investments", "loans", "revenue", "margin"}
 

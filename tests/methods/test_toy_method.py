@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     import ibis.expr.types as ir
 
 AS_OF = date(2026, 6, 30)
-BUILT_IN = "abc, cluster, clv, model, rfm, risk, rules, scorecard"
+BUILT_IN = "abc, cluster, clv, credit, model, rfm, risk, rules, scorecard"
 CUT = """
   cut:
     method: cutoff

@@ -17,6 +17,7 @@ import typer
 
 from tierwise.cli import (
     action_commands,
+    credit_commands,
     evaluate,
     kpi_commands,
     project_commands,
@@ -60,7 +61,7 @@ for _command in (
     project_commands.explain, project_commands.demo, serve.serve, store_commands.backfill,
     store_commands.history, store_commands.transitions, users.login, users.logout, users.whoami,
     evaluate.evaluate,
-    kpi_commands.kpi, review_commands.reviews,
+    kpi_commands.kpi, review_commands.reviews, credit_commands.credit,
 ):
     app.command()(_command)
 for _group, _name in (

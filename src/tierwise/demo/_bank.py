@@ -43,6 +43,9 @@ DORMANT_SHARE = 0.12
 EMPTY_SHARE = 0.04
 CHANNELS = ["mobile", "online", "atm", "branch", "pos"]
 CHANNEL_WEIGHTS = [0.52, 0.16, 0.12, 0.08, 0.12]
+# The planted credit risk (log-odds of arrears within a year; see _arrears).
+ARREARS_LOGIT = {"intercept": -4.0, "loan_to_assets": 0.6, "no_txns_6m": 1.2,
+                 "tenure_under_2y": 1.2}
 OCCUPATIONS = ["employee", "civil_servant", "retired", "student", "self_employed",
                "cash_business", "jewellery_dealer", "money_service"]
 OCCUPATION_SHARES = [0.52, 0.1, 0.14, 0.06, 0.1, 0.05, 0.015, 0.015]
@@ -51,8 +54,8 @@ COUNTRIES = ["CN", "HK", "SG", "US", "GB", "XA", "XB", "XC", "XD"]
 COUNTRY_SHARES = [0.86, 0.04, 0.02, 0.02, 0.01, 0.02, 0.015, 0.01, 0.005]
 
 
-def build(count: int, *, as_of: date, seed: int) -> tuple[Any, Any, Any]:
-    """The customers, balances and transactions tables (Arrow)."""
+def build(count: int, *, as_of: date, seed: int) -> tuple[Any, Any, Any, Any]:
+    """The customers, balances, transactions and arrears tables (Arrow)."""
     if count < 1:
         raise ValueError(f"customers must be at least 1, got {count}")
     rng = np.random.default_rng(seed)
@@ -83,7 +86,50 @@ def build(count: int, *, as_of: date, seed: int) -> tuple[Any, Any, Any]:
     # balances and transactions of a seed as they were.
     for name, column in _kyc(np.random.default_rng([seed, 16]), segment, birth_year, opened, end).items():
         customers = customers.append_column(name, column)
-    return customers, balances, transactions
+    arrears = _arrears(np.random.default_rng([seed, 17]), customers, balances, transactions,
+                       as_of)
+    return customers, balances, transactions, arrears
+
+
+def _arrears(rng: np.random.Generator, customers: Any, balances: Any, transactions: Any,
+             as_of: date) -> Any:
+    """Payment arrears in the 12 months before ``as_of``, planted on the facts a year earlier.
+
+    As of the start of that year (T - 12 months) each customer's log-odds of falling into
+    arrears is :data:`ARREARS_LOGIT`'s intercept plus its weight times log(1 + loans / assets),
+    plus the weight of having no transaction in the six months before, plus the weight of an
+    account younger than two years. Nothing else counts (the cash share and the investment
+    share do not), so a credit scorecard fitted on these data should find exactly those three.
+    """
+    import pandas as pd
+
+    start = day(as_of) - 365
+    bal = balances.to_pandas()
+    bal["day"] = pd.to_datetime(bal["balance_date"]).values.astype("datetime64[D]").astype(
+        np.int64)
+    window = bal[(bal["day"] > start - 91) & (bal["day"] <= start)]
+    assets = (window.assign(a=window["deposits"].astype(float) + window["investments"].astype(
+        float)).groupby("customer_id")["a"].mean())
+    last = window.sort_values("day").groupby("customer_id")["loans"].last().astype(float)
+    ids = customers["customer_id"].to_pandas()
+    ratio = (last.reindex(ids).fillna(0.0) / (assets.reindex(ids).fillna(0.0) + 1000.0)).values
+    txn = transactions.select(["customer_id", "txn_date"]).to_pandas()
+    txn_day = pd.to_datetime(txn["txn_date"]).values.astype("datetime64[D]").astype(np.int64)
+    active = set(txn["customer_id"][(txn_day > start - 183) & (txn_day <= start)])
+    idle = ~ids.isin(active).values
+    opened = pd.to_datetime(customers["open_date"].to_pandas()).values.astype(
+        "datetime64[D]").astype(np.int64)
+    young = (start - opened) < 730
+    w = ARREARS_LOGIT
+    logit = (w["intercept"] + w["loan_to_assets"] * np.log1p(ratio) + w["no_txns_6m"] * idle
+             + w["tenure_under_2y"] * young)
+    bad = (rng.random(len(ids)) < 1 / (1 + np.exp(-logit))) & (opened <= start)
+    who = np.flatnonzero(bad)
+    return table({
+        "customer_id": pa.array(ids.values[who]),
+        "arrears_date": dates(start + rng.integers(1, 366, who.size)),
+        "days_past_due": pa.array(rng.choice([30, 60, 90], who.size, p=[0.5, 0.3, 0.2])),
+    })
 
 
 def _kyc(rng: np.random.Generator, segment: Any, birth_year: Ints, opened: Ints, end: int

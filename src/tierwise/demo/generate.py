@@ -129,7 +129,9 @@ def write_bank(folder: Path, *, customers: int = 3000, as_of: date = AS_OF,
 
     Files: ``customers.csv`` (customer_id ``B000001``..., name, segment mass / affluent / private,
     open_date, birth_year, and the KYC facts occupation, country, pep, sanction_tie and
-    last_review, empty for 8%), ``balances.csv`` (customer_id, balance_date, deposits, investments,
+    last_review, empty for 8%), ``arrears.csv`` (customer_id, arrears_date, days_past_due: the
+    payment arrears of the last 12 months, planted on three facts a year earlier, see
+    ``_bank.ARREARS_LOGIT``), ``balances.csv`` (customer_id, balance_date, deposits, investments,
     loans; one row per month end from the account's opening, the last on the last month end not
     after ``as_of``) and ``transactions.csv`` (customer_id, txn_date, amount, channel). Assets are
     heavy tailed (about 2% of customers hold 6 million CNY or more; 4% hold under 50), and about
@@ -144,9 +146,10 @@ def write_bank(folder: Path, *, customers: int = 3000, as_of: date = AS_OF,
     """
     from tierwise.demo import _bank, _common
 
-    cust, balances, transactions = _bank.build(customers, as_of=as_of, seed=seed)
+    cust, balances, transactions, arrears = _bank.build(customers, as_of=as_of, seed=seed)
     _common.write_csvs(Path(folder), {"customers.csv": cust, "balances.csv": balances,
-                                      "transactions.csv": transactions})
+                                      "transactions.csv": transactions,
+                                      "arrears.csv": arrears})
 
 
 def write_b2b(folder: Path, *, accounts: int = 600, as_of: date = AS_OF, seed: int = 13) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from tierwise.methods import abc, cluster, clv, model, rfm, risk, rules, scorecard
+from tierwise.methods import abc, cluster, clv, credit, model, rfm, risk, rules, scorecard
 from tierwise.methods.base import GRADE_COLUMNS, TEXT_COLUMNS
 from tierwise.methods.fitted import FittedModel
 from tierwise.methods.margin import within_margin as within_margin
@@ -34,6 +34,7 @@ register(cluster.ClusterMethod())
 register(clv.ClvMethod())
 register(model.ModelMethod())
 register(risk.RiskMethod())
+register(credit.CreditMethod())
 
 
 def fit(

@@ -26,7 +26,7 @@ _LABELS: ContextVar[Mapping[str, str] | None] = ContextVar("tierwise_indicator_l
 METHOD_NAMES = {"rules": N_("rules"), "scorecard": N_("scorecard"), "rfm": N_("RFM segments"),
                 "abc": N_("ABC analysis (share of value)"), "cluster": N_("clusters"),
                 "clv": N_("customer lifetime value"), "model": N_("prediction model"),
-                "risk": N_("risk rating")}
+                "risk": N_("risk rating"), "credit": N_("credit scorecard")}
 
 
 def method_name(method: str) -> str:

@@ -17,7 +17,8 @@ EXAMPLES = ("retail", "bank", "b2b")
 #: How to install what the fitted methods, the evaluation and its charts import.
 ML_INSTALL = "pip install 'tierwise[ml]'"
 #: What each method that fits a model imports (the ``[ml]`` extra); other methods need nothing.
-_METHOD_NEEDS = {"clv": ("scipy",), "cluster": ("sklearn", "scipy"), "model": ("sklearn",)}
+_METHOD_NEEDS = {"clv": ("scipy",), "cluster": ("sklearn", "scipy"), "model": ("sklearn",),
+                 "credit": ("optbinning", "sklearn")}
 #: The evaluation ranks with scipy; its PNG chart is drawn with matplotlib.
 _EVALUATION_NEEDS = ("scipy",)
 _CHART_NEEDS = ("matplotlib",)

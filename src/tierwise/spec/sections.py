@@ -22,6 +22,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError, core_schema
 
 from tierwise.errors import SpecError
 from tierwise.i18n import _
+from tierwise.spec.credit import CreditSchemeSpec
 from tierwise.spec.learned import ClusterSchemeSpec, ClvSchemeSpec, ModelSchemeSpec
 from tierwise.spec.risk import RiskSchemeSpec
 from tierwise.spec.schemes import (
@@ -165,7 +166,8 @@ class _Section:
 SchemeSpec = Annotated[SchemeBase, _Section]
 
 for _model in (RulesSchemeSpec, ScorecardSchemeSpec, RfmSchemeSpec, AbcSchemeSpec,
-               ClusterSchemeSpec, ClvSchemeSpec, ModelSchemeSpec, RiskSchemeSpec):
+               ClusterSchemeSpec, ClvSchemeSpec, ModelSchemeSpec, RiskSchemeSpec,
+               CreditSchemeSpec):
     register_section(_model)
 
 
