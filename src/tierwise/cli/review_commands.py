@@ -19,7 +19,7 @@ from tierwise.cli.formats import day
 from tierwise.cli.options import ProjectOpt
 from tierwise.cli.render import listing_table
 from tierwise.i18n import _
-from tierwise.services.reviews import DILIGENCE, STATE_NAMES
+from tierwise.services.reviews import DILIGENCE_SHORT, STATE_NAMES
 
 if TYPE_CHECKING:
     from tierwise.services.reviews import ReviewList
@@ -87,7 +87,7 @@ def print_reviews(found: ReviewList, *, limit: int) -> None:
                     else _("in {days} days").format(days=-r.days) if r.days < 0 else _("today"))
             listed.add_row(r.customer_id, names.get(r.level, r.level), day(r.reviewed_on),
                            day(r.review_due), when,
-                           _(DILIGENCE[r.due_diligence]) if r.due_diligence else "")
+                           _(DILIGENCE_SHORT[r.due_diligence]) if r.due_diligence else "")
         console.print(listed)
     else:
         console.print(_("no review is overdue or due soon"))

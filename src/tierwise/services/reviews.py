@@ -27,10 +27,13 @@ from tierwise.services.project import Project
 from tierwise.spec.names import check_scheme_name
 from tierwise.store import Store
 
-__all__ = ["DILIGENCE", "STATES", "STATE_NAMES", "Review", "ReviewList", "due"]
+__all__ = ["DILIGENCE", "DILIGENCE_SHORT", "STATES", "STATE_NAMES", "Review", "ReviewList", "due"]
 
 #: Review states, most urgent first.
 STATES = ("overdue", "due_soon", "ok")
+#: Due diligence in a table cell, where the column says "due diligence" (translate with ``_``).
+DILIGENCE_SHORT = {"enhanced": N_("enhanced"), "standard": N_("standard"),
+                   "simplified": N_("simplified")}
 #: Review states as people read them (translate with ``_``).
 STATE_NAMES = {"overdue": N_("overdue"), "due_soon": N_("due soon"), "ok": N_("not due")}
 
