@@ -134,3 +134,13 @@ def test_the_reviews_command_lists_them_and_fails_when_one_is_overdue(project: P
     assert calm.exit_code == 0 and "no review is overdue or due soon" in calm.output
     wrong = invoke("reviews", "aml", "--today", "2026-13-01", "-p", folder)
     assert wrong.exit_code == 2 and "not a date like 2026-06-30" in wrong.output
+
+
+def test_explain_names_the_review_dates(project: Project) -> None:
+    from tests.cli.running import invoke
+
+    _data(project.root, ["A,10,2020-01-01,2026-01-10"])
+    _dates(project, date(2026, 1, 31))
+    shown = invoke("explain", "-s", "aml", "A", "-p", project.root)
+    flat = " ".join(shown.output.replace("│", " ").split())
+    assert "review due 2028-01-10 (last review 2026-01-10)" in flat, shown.output

@@ -171,8 +171,13 @@ def texts(scheme: RiskSchemeSpec, table: ir.Table) -> tuple[ir.StringValue, ir.S
                   for i, limit in enumerate(limits)), else_="")
             parts.append(said)
     diligence = table.due_diligence.cases(
-        *((key, "; " + _(text)) for key, text in DILIGENCE.items()), else_="")
+        *((key, _("; {diligence}").format(diligence=_(text))) for key, text in DILIGENCE.items()),
+        else_="")
     parts.append(diligence)
+    if "review_due" in table.columns:  # the review schedule of a run (policies.reviews)
+        parts.append(ibis.ifelse(table.review_due.isnull(), "", wording.sentence(
+            _("; review due {due} (last review {last})"), due=fmt(table.review_due),
+            last=fmt(table.reviewed_on))))
     reasons = concat(parts)
     need = table.next_at - table.score
     target = table.tier_rank.cases(
