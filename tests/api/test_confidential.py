@@ -23,7 +23,7 @@ from fastapi.testclient import TestClient
 from tests.api.test_api import token
 from tests.web.clients import dashboard, login
 from tierwise.services import overrides as override_service
-from tierwise.services import runs
+from tierwise.services import runs, schedules
 from tierwise.services.grading import Project
 from tierwise.store.overrides import OverrideRequest
 
@@ -74,6 +74,8 @@ def world(months: Path) -> Iterator[tuple[TestClient, Secret]]:
         made = override_service.create(
             project, OverrideRequest("aml_secret", "C1", "pin", "lvl_red", "adverse media"),
             actor="ada", store=store)
+        schedules.add(store, project, "monthly_all", schedules.Settings(["tier", "aml_secret"]),
+                      actor="ada")
         yield client, Secret(int(str(secret_run)), made.id)
 
 
@@ -86,9 +88,11 @@ def _fill(path: str, secret: Secret | None) -> str | None:
         "job_id": MISSING["job"],
         "customer_id": "C1",
     }
-    if path.startswith(("/api/v1/actions/{name}", "/actions/{name}", "/schedules/{name}",
-                        "/api/v1/users", "/users", "/api/v1/sessions", "/api/v1/tokens")):
-        return None  # names of actions, schedules, users: never a scheme (checked apart)
+    if path.startswith(("/api/v1/actions/{name}", "/actions/{name}", "/api/v1/users", "/users",
+                        "/api/v1/sessions", "/api/v1/tokens")):
+        return None  # names of actions and users: never a scheme (checked apart)
+    if path.startswith("/schedules/{name}"):  # the schedule that runs the secret scheme
+        values["name"] = "monthly_all" if secret else "no_such_schedule"
     out = path
     for key, value in values.items():
         out = out.replace("{" + key + "}", value)

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from tierwise.errors import ConflictError, NotFoundError
 from tierwise.i18n import _
-from tierwise.store import audit
+from tierwise.store import audit, visibility
 from tierwise.store.schemes import now
 from tierwise.store.tables import schedules
 
@@ -107,16 +107,23 @@ def get(conn: sa.Connection, name: str) -> Schedule:
 
     """
     row = conn.execute(sa.select(schedules).where(schedules.c.name == name)).first()
-    if row is None:
+    found = _schedule(row) if row is not None else None
+    if found is None or _hides(found):
         raise NotFoundError(_("no schedule named {name!r}; `tierwise schedule list` shows "
                               "them").format(name=name))
-    return _schedule(row)
+    return found
 
 
 def listing(conn: sa.Connection) -> list[Schedule]:
-    """Every schedule, by name."""
-    return [_schedule(r) for r in
-            conn.execute(sa.select(schedules).order_by(schedules.c.name)).all()]
+    """Every schedule, by name (but those the current user may not see)."""
+    found = [_schedule(r) for r in
+             conn.execute(sa.select(schedules).order_by(schedules.c.name)).all()]
+    return [s for s in found if not _hides(s)]
+
+
+def _hides(schedule: Schedule) -> bool:
+    """A schedule that runs a confidential scheme the current user may not see is missing."""
+    return bool(set(schedule.schemes) & visibility.hidden())
 
 
 def change(conn: sa.Connection, /, name: str, *, revision: int | None, actor: str,
