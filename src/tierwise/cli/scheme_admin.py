@@ -39,7 +39,7 @@ def scheme_templates(project: ProjectOpt = Path(".")) -> None:
 def scheme_new(
     name: NameArg,
     template: Annotated[str, typer.Option(help="blank, retail_value, rfm11, rfm_cn8, abc, "
-                                               "scorecard or clv")] = "blank",
+                                               "scorecard, clv or lifecycle")] = "blank",
     title: TitleOpt = None,
     project: ProjectOpt = Path("."),
 ) -> None:

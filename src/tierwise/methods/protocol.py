@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar
 from tierwise.errors import MethodError
 from tierwise.methods.criteria import Criteria
 from tierwise.methods.fitted import FittedModel
+from tierwise.spec.columns import PREVIOUS_TIER
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -101,8 +102,13 @@ class Method(ABC, Generic[S]):
         """The indicators the method itself reads (``indicators`` adds the scheme's value)."""
 
     def indicators(self, spec: S) -> list[str]:
-        """Indicators the scheme reads directly, once each: the method's, then its value."""
-        return list(dict.fromkeys([*self.reads(spec), *([spec.value] if spec.value else [])]))
+        """Indicators the scheme reads directly, once each: the method's, then its value.
+
+        :data:`~tierwise.spec.columns.PREVIOUS_TIER` is not an indicator (the run adds it from
+        the previous run's grades), so it is left out.
+        """
+        read = [*self.reads(spec), *([spec.value] if spec.value else [])]
+        return [n for n in dict.fromkeys(read) if n != PREVIOUS_TIER]
 
     @abstractmethod
     def tiers(self, spec: S) -> list[TierSpec]:

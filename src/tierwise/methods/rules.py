@@ -22,6 +22,7 @@ from tierwise.methods.base import concat, drop_lead, fmt, select_grades
 from tierwise.methods.criteria import Criteria
 from tierwise.methods.fitted import FittedModel
 from tierwise.methods.protocol import Analysis, Method
+from tierwise.spec.columns import PREVIOUS_TIER
 from tierwise.spec.ladder import Ladder
 from tierwise.spec.models import RulesSchemeSpec
 
@@ -41,9 +42,22 @@ def conditions(
     out = []
     for tier in scheme.evaluation_order():
         node = expr.parse(str(tier.when))
-        env = {name: features[name] for name in expr.names(node)}
+        env = {name: column(features, name) for name in expr.names(node)}
         out.append((tier, expr.compile_condition(node, env, as_of=as_of)))
     return out
+
+
+def column(features: ir.Table, name: str) -> ir.Value:
+    """The column ``name`` of ``features``.
+
+    :data:`PREVIOUS_TIER` is null where the table lacks it (a preview, an evaluation, a run
+    graded outside the store).
+    """
+    import ibis
+
+    if name == PREVIOUS_TIER and name not in features.columns:
+        return ibis.null("string")
+    return features[name]
 
 
 def grade(scheme: RulesSchemeSpec, features: ir.Table, *, as_of: date) -> ir.Table:
@@ -96,7 +110,8 @@ def _values(features: ir.Table, names: list[str]) -> ir.StringValue:
     """E.g. "orders_12m=9; spend_12m=10000": each indicator's value (labels in Chinese)."""
     parts: list[Any] = []
     for i, name in enumerate(names):
-        parts += [(_("; ") if i else "") + wording.name(name) + "=", fmt(features[name])]
+        parts += [(_("; ") if i else "") + wording.name(name) + "=",
+                  fmt(column(features, name))]
     return concat(parts)
 
 

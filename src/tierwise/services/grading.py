@@ -149,6 +149,9 @@ class _Scratch:
     def previous_model(self, scheme: ResolvedScheme) -> FittedModel | None:
         return None
 
+    def previous_tiers(self, engine: Engine, scheme: ResolvedScheme) -> ir.Table | None:
+        return None  # not recorded: no previous run to read
+
     def settle(self, engine: Engine, scheme: ResolvedScheme, raw: ir.Table,
                features: ir.Table) -> Settled:
         return Settled(with_reviews(engine, scheme.spec, raw, None, self.day, scheme.name))

@@ -45,6 +45,7 @@ from tierwise.services.run_files import (
 )
 from tierwise.services.training import outcome_training
 from tierwise.sources.checks import QualityReport
+from tierwise.spec.columns import PREVIOUS_TIER
 from tierwise.spec.models import SchemeSpec
 
 if TYPE_CHECKING:
@@ -145,6 +146,10 @@ class Target(Protocol, Generic[OutcomeT_co]):
         """The model a learning method fitted in the previous official run, if any."""
         ...
 
+    def previous_tiers(self, engine: Engine, scheme: ResolvedScheme) -> ir.Table | None:
+        """``customer_id, tier`` held in the scheme's previous official run; None without one."""
+        ...
+
     def settle(self, engine: Engine, scheme: ResolvedScheme, raw: ir.Table,
                features: ir.Table) -> Settled:
         """Step 3: the stability policy and the overrides (or the grades as they are)."""
@@ -201,6 +206,7 @@ def _one(target: Target[OutcomeT], engine: Engine, scheme: ResolvedScheme, day: 
     """Steps 2 to 7 for one scheme."""
     graded = Graded(scheme, target.folder(scheme))
     step(_("grading {scheme}").format(scheme=scheme.name))
+    shared = _with_previous_tier(target, engine, scheme, shared)
     with staged(graded.folder) as staging:
         _grade(target, engine, graded, shared, day, staging / "grades.parquet")
         clock.lap(graded.timings, "grade")
@@ -212,7 +218,8 @@ def _one(target: Target[OutcomeT], engine: Engine, scheme: ResolvedScheme, day: 
             clock.lap(graded.timings, "analysis")
         graded.extra = target.extra(engine, scheme, graded.grades)
         step(_("writing {scheme}").format(scheme=scheme.name))
-        columns = (CUSTOMER, *required_indicators(target.project.spec, list(scheme.indicators)))
+        columns = (CUSTOMER, *required_indicators(target.project.spec, list(scheme.indicators)),
+                   *([PREVIOUS_TIER] if PREVIOUS_TIER in shared.features.columns else []))
         info = {**target.info(scheme), "customers": graded.facts.rows}
         if graded.model is not None:
             info["model"] = graded.model
@@ -226,6 +233,30 @@ def _one(target: Target[OutcomeT], engine: Engine, scheme: ResolvedScheme, day: 
     target.fault(f"after_write:{scheme.name}")
     clock.lap(graded.timings, "write")
     return target.record(graded, shared)
+
+
+def _with_previous_tier(target: Target[OutcomeT], engine: Engine, scheme: ResolvedScheme,
+                       shared: Shared) -> Shared:
+    """``shared`` with :data:`PREVIOUS_TIER` in its features when the scheme's conditions read it.
+
+    The tier each customer held in the scheme's previous official run (null for a customer it
+    did not grade, and on a first or unrecorded run); it is kept in the run's features file, so
+    explaining a grade later reads the same value.
+    """
+    if PREVIOUS_TIER not in methods.method_of(scheme.spec).reads(scheme.spec):
+        return shared
+    import dataclasses
+
+    import ibis
+
+    features = shared.features
+    before = target.previous_tiers(engine, scheme)
+    if before is None:
+        features = features.mutate(**{PREVIOUS_TIER: ibis.null("string")})
+    else:
+        before = before.select(_pid=before[CUSTOMER], **{PREVIOUS_TIER: before.tier})
+        features = features.left_join(before, features[CUSTOMER] == before._pid).drop("_pid")
+    return dataclasses.replace(shared, features=features)
 
 
 def _grade(target: Target[OutcomeT], engine: Engine, graded: Graded, shared: Shared, day: date,

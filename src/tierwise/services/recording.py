@@ -160,6 +160,15 @@ class Recorded:
         """The model in the previous official run's ``run.json``."""
         return previous_model(self.plans[scheme.name].previous, scheme.spec)
 
+    def previous_tiers(self, engine: Engine, scheme: ResolvedScheme) -> ir.Table | None:
+        """The tiers held in the previous official run (its grades file), if there is one."""
+        previous = self.plans[scheme.name].previous
+        if previous is None or not previous.folder:
+            return None
+        grades = engine.read_parquet(f"previous_tiers_{previous.id}",
+                                     Path(previous.folder) / "grades.parquet")
+        return grades.select(CUSTOMER, "tier")
+
     def settle(self, engine: Engine, scheme: ResolvedScheme, raw: ir.Table,
                features: ir.Table) -> Settled:
         """The stability policy against the previous official run, then the overrides."""

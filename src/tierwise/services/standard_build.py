@@ -16,6 +16,7 @@ from tierwise.methods import method_of, wording
 from tierwise.methods.condition_words import indicator_units
 from tierwise.reports.standard import ClassEntry, IndicatorEntry, Standard, VersionFacts
 from tierwise.services import standard_words
+from tierwise.spec.columns import PREVIOUS_TIER
 from tierwise.spec.ladder import Ladder
 from tierwise.spec.models import IndicatorSpec, SchemeSpec
 
@@ -29,6 +30,7 @@ def build(scheme: str, spec: SchemeSpec, indicators: Mapping[str, IndicatorSpec]
     """
     lang = i18n.current()
     labels = {n: i18n.label_of(s.label, n) for n, s in indicators.items()}
+    labels.setdefault(PREVIOUS_TIER, _("tier in the previous run"))
     units = {n: standard_words.unit(s) for n, s in indicators.items()}
     method = method_of(spec)
     with wording.indicator_labels(labels), indicator_units(units):

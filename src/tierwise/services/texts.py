@@ -22,6 +22,7 @@ from tierwise.i18n import _, current, label_of
 from tierwise.indicators import CUSTOMER
 from tierwise.methods.wording import indicator_labels
 from tierwise.spec.base import Label
+from tierwise.spec.columns import PREVIOUS_TIER
 from tierwise.spec.models import SchemeSpec
 
 if TYPE_CHECKING:
@@ -60,6 +61,7 @@ def render_texts(scheme: SchemeSpec, grades: pa.Table, features: pa.Table, *, as
     feats = features.select([CUSTOMER, *extra])
     labels = {name: label_of(label, name) for name, label in (indicators or {}).items()
               if label is not None}
+    labels.setdefault(PREVIOUS_TIER, _("tier in the previous run"))
     key = json.dumps([SCHEME_ADAPTER.dump_python(scheme, mode="json", by_alias=True),
                       as_of.isoformat(), str(grades.schema), str(feats.schema), current(),
                       labels], sort_keys=True, default=str)

@@ -6,3 +6,9 @@ A source names its own id column (``columns.id`` in ``tierwise.yaml``); reading 
 
 #: The customer key of every table tierwise computes or writes.
 CUSTOMER = "customer_id"
+
+#: A name conditions may test besides the indicators: the tier the customer held in the same
+#: scheme's previous official run (text; null on the scheme's first run, for a customer it did
+#: not grade, and when grading outside the store). Lifecycle stages use it: a customer who was
+#: lost in the previous run and buys again is "won back".
+PREVIOUS_TIER = "previous_tier"

@@ -15,6 +15,7 @@ from tierwise import expr
 from tierwise.errors import ExprError, Problem
 from tierwise.i18n import N_, _
 from tierwise.spec.actions import ActionSpec
+from tierwise.spec.columns import PREVIOUS_TIER
 from tierwise.spec.loader import Located, dotted
 from tierwise.spec.models import (
     AggregateIndicatorSpec,
@@ -194,9 +195,13 @@ def _problems(project: ProjectSpec, located: Located) -> Iterator[Problem]:
         else:
             yield from _derived_problems(name, ind, project, types, located)
 
+    if PREVIOUS_TIER in project.indicators:
+        yield problem(_("{name} is the tier a customer held in the previous run, which "
+                        "conditions read as it is; give the indicator another name").format(
+                            name=repr(PREVIOUS_TIER)), "indicators", PREVIOUS_TIER)
     context = SchemeContext(
         indicators=frozenset(project.indicators),
-        types=types,
+        types={**types, PREVIOUS_TIER: "string"},
         horizons=frozenset(n for n, i in project.indicators.items()
                            if isinstance(i, AggregateIndicatorSpec) and i.window is not None
                            and not i.window.offset))
