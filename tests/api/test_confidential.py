@@ -264,3 +264,20 @@ def test_the_audit_log_leaves_out_what_an_auditor_may_not_see(months: Path) -> N
         assert page.status_code == 200 and not leaks(page.text)
         with store.read() as tx:  # the chain itself is whole
             assert tx.audit.verify().ok
+
+
+def test_a_confidential_scheme_not_run_yet_is_hidden_too(months: Path) -> None:
+    path = months / "tierwise.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + SECRET, encoding="utf-8")
+    runs.backfill(Project.open(months), ["tier"], [date(2026, 6, 30)])  # not the secret one
+    with dashboard(months, ROLES) as client:
+        login(client, "sue")
+        for url in ("/schemes", "/overview"):
+            assert not leaks(client.get(url).text), url
+        secret = client.get("/schemes/aml_secret/document")
+        missing = client.get("/schemes/nope_scheme/document")
+        assert secret.status_code == missing.status_code == 404
+        api = token(client, "sue")
+        assert client.get("/api/v1/schemes/aml_secret/document", headers=api).status_code == 404
+        login(client, "cat")
+        assert "aml_secret" in client.get("/schemes").text

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from fastapi import Depends, Request
 
 from tierwise.errors import PermissionDenied
-from tierwise.http.clients import client_of, security_of, store_of
+from tierwise.http.clients import client_of, security_of, serve_as, store_of
 from tierwise.http.errors import Unauthenticated
 from tierwise.i18n import _
 from tierwise.services import access
@@ -33,7 +33,7 @@ def current_user(request: Request) -> User:
         if user is None:
             raise Unauthenticated(_("the API token is unknown, expired or revoked"))
         request.state.user = user
-        access.enter(store, user)
+        serve_as(request, user)
         return user
     sid = request.cookies.get(SESSION_COOKIE)
     if sid:
@@ -46,7 +46,7 @@ def current_user(request: Request) -> User:
                     "missing or wrong {header} header; send the token /auth/login gave").format(
                     header=CSRF_HEADER))
             request.state.user = user
-            access.enter(store, user)
+            serve_as(request, user)
             return user
     raise Unauthenticated(_("log in (POST /api/v1/auth/login) or send an API token"))
 

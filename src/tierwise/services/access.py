@@ -17,7 +17,9 @@ entries too, and asking for it by name answers exactly as for a scheme that does
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from contextlib import AbstractContextManager
+from typing import Any
 
 from tierwise.errors import PermissionDenied
 from tierwise.i18n import N_, _
@@ -165,12 +167,25 @@ def _confidential(store: Store) -> dict[str, tuple[str, ...]]:
     return found
 
 
-def hidden_schemes(store: Store, user: User) -> frozenset[str]:
-    """The confidential schemes ``user`` may not see (none for an administrator)."""
+def hidden_schemes(store: Store, user: User,
+                   declared: Mapping[str, tuple[str, ...]] | None = None) -> frozenset[str]:
+    """The confidential schemes ``user`` may not see (none for an administrator).
+
+    A scheme is confidential when any stored version of it was (or a deleted one had been),
+    or when ``declared`` (tierwise.yaml's schemes, not yet run or saved) says so; a user must
+    be named by each of them to see it.
+    """
     if user.role == "admin":
         return frozenset()
-    return frozenset(name for name, roles in _confidential(store).items()
-                     if user.role not in roles)
+    hidden = {name for name, roles in _confidential(store).items() if user.role not in roles}
+    hidden |= {name for name, roles in (declared or {}).items() if user.role not in roles}
+    return frozenset(hidden)
+
+
+def declared_confidential(schemes: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
+    """The confidential schemes of a project's ``schemes`` and the roles each names."""
+    return {name: tuple(spec.confidential.roles) for name, spec in schemes.items()
+            if getattr(spec, "confidential", None) is not None}
 
 
 def request_scope() -> AbstractContextManager[None]:
@@ -178,12 +193,14 @@ def request_scope() -> AbstractContextManager[None]:
     return visibility.scope()
 
 
-def enter(store: Store, user: User) -> None:
+def enter(store: Store, user: User, declared: Mapping[str, tuple[str, ...]] | None = None
+          ) -> None:
     """Serve the rest of the request for ``user``: the schemes they may not see are missing.
 
-    Called by the edges once they know who is asking (:mod:`tierwise.store.visibility`).
+    Called by the edges once they know who is asking (:mod:`tierwise.store.visibility`), with
+    the project file's confidential schemes (:func:`declared_confidential`).
     """
-    visibility.hide(hidden_schemes(store, user))
+    visibility.hide(hidden_schemes(store, user, declared))
 
 
 def sees_scheme(store: Store, user: User, scheme: str) -> bool:

@@ -16,9 +16,8 @@ from urllib.parse import parse_qs
 
 from fastapi import Depends, Request, Response
 
-from tierwise.http.clients import client_of, security_of, store_of
+from tierwise.http.clients import client_of, security_of, serve_as, store_of
 from tierwise.http.limits import LOGIN, limits_of
-from tierwise.services import access
 from tierwise.services import auth as auth_service
 from tierwise.services.records import User
 
@@ -68,7 +67,7 @@ def page_user(request: Request) -> tuple[User, str] | None:
     store = store_of(request)
     found = auth_service.session_of(store, security_of(request), sid[:200])
     if found is not None:
-        access.enter(store, found[0])
+        serve_as(request, found[0])
     return found
 
 
