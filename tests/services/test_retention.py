@@ -45,6 +45,19 @@ def test_retention_blocks_early_deletion_then_allows_it(graded: Project) -> None
             events = [e.action for e in tx.audit.events(object_type="scheme",
                                                         object_id="aml_secret")]
             assert events[0] == "scheme.deleted" and tx.audit.verify().ok
+        # Gone, its records stay confidential: a supervisor's view of the audit log has none.
+        from tierwise.services import access
+        from tierwise.store import visibility
+        from tierwise.store.users import User
+
+        supervisor = User(0, "sue", None, "supervisor", False, 1)
+        with visibility.scope():
+            access.enter(store, supervisor)
+            with store.read() as tx:
+                seen = tx.audit.events(limit=1000)
+            assert seen and not any("aml_secret" in f"{e.object_id}{e.before}{e.after}"
+                                    or (e.object_type == "run" and e.before is None
+                                        and "lvl_" in str(e.after)) for e in seen)
     finally:
         store.close()
 

@@ -441,11 +441,30 @@ def events(
         query = query.where(audit_events.c.at >= _utc_text(since))
     hidden = visibility.hidden()
     if hidden:
-        query = query.where(sa.not_(_about(sorted(hidden))))
+        gone = {n: t for n, t in deleted_confidential(conn).items() if n in hidden}
+        query = query.where(sa.not_(_about(sorted(hidden), gone)))
     return [_event(row) for row in conn.execute(query)]
 
 
-def _about(names: list[str]) -> sa.ColumnElement[bool]:
+def deleted_confidential(conn: sa.Connection) -> dict[str, dict[str, list[Any]]]:
+    """Deleted confidential schemes, as their ``scheme.deleted`` events keep them.
+
+    Name -> the ``roles`` that saw it and the ids of its ``runs`` and ``overrides``. Its audit
+    entries stay hidden from everyone else after the deletion (and the ids of its
+    runs and overrides, which SQLite may give to new rows, stay covered: the safe side).
+    """
+    rows = conn.execute(sa.select(audit_events.c.object_id, audit_events.c.before)
+                        .where(audit_events.c.action == "scheme.deleted")
+                        .order_by(audit_events.c.seq)).all()
+    found: dict[str, dict[str, list[Any]]] = {}
+    for name, before in rows:
+        secret = (_from_text(before) or {}).get("confidential")
+        if isinstance(secret, dict):
+            found[name] = {k: list(secret.get(k) or []) for k in ("roles", "runs", "overrides")}
+    return found
+
+
+def _about(names: list[str], gone: dict[str, dict[str, list[Any]]]) -> sa.ColumnElement[bool]:
     """Events about these schemes.
 
     The scheme, its versions, runs and overrides, and any event whose before or after names
@@ -463,6 +482,10 @@ def _about(names: list[str]) -> sa.ColumnElement[bool]:
         (e.object_type == "override") & e.object_id.in_(
             sa.select(sa.cast(overrides.c.id, sa.String)).where(overrides.c.scheme_id.in_(ids))),
     ]
+    for kind, key in (("run", "runs"), ("override", "overrides")):
+        gone_ids = [str(i) for t in gone.values() for i in t[key]]
+        if gone_ids:
+            parts.append((e.object_type == kind) & e.object_id.in_(gone_ids))
     for name in names:
         quoted = f'%"{name}"%'
         parts += [(e.object_type == "scheme_version") & e.object_id.like(f"{name}/%"),

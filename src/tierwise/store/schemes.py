@@ -310,7 +310,8 @@ def confidential_roles(conn: sa.Connection) -> dict[str, tuple[str, ...]]:
     """Scheme name -> the roles its newest confidential version names.
 
     Every scheme that has ever had a confidential version is listed: a later version without
-    ``confidential:`` does not make the records of the earlier ones public.
+    ``confidential:`` does not make the records of the earlier ones public, and a deleted one
+    stays listed (its audit entries remain).
     """
     rows = conn.execute(
         sa.select(schemes.c.name, scheme_versions.c.spec)
@@ -321,6 +322,8 @@ def confidential_roles(conn: sa.Connection) -> dict[str, tuple[str, ...]]:
         secret = spec.get("confidential") if isinstance(spec, dict) else None
         if isinstance(secret, dict):
             found[name] = tuple(str(r) for r in secret.get("roles") or ())
+    for name, gone in audit.deleted_confidential(conn).items():  # deleted, still confidential
+        found.setdefault(name, tuple(str(r) for r in gone["roles"]))
     return found
 
 
@@ -342,7 +345,7 @@ def delete(conn: sa.Connection, name: str, *, actor: str) -> dict[str, int]:
 
     sid = lock(conn, name)
     run_ids = sa.select(runs.c.id).where(runs.c.scheme_id == sid)
-    counts = {
+    counts: dict[str, Any] = {
         "runs": conn.execute(sa.select(sa.func.count()).select_from(runs)
                              .where(runs.c.scheme_id == sid)).scalar_one(),
         "versions": conn.execute(sa.select(sa.func.count()).select_from(scheme_versions)
@@ -350,6 +353,13 @@ def delete(conn: sa.Connection, name: str, *, actor: str) -> dict[str, int]:
         "overrides": conn.execute(sa.select(sa.func.count()).select_from(overrides)
                                   .where(overrides.c.scheme_id == sid)).scalar_one(),
     }
+    secret = confidential_roles(conn).get(name)
+    if secret is not None:  # its records stay hidden from the others after it is gone
+        counts["confidential"] = {
+            "roles": list(secret),
+            "runs": list(conn.execute(run_ids).scalars()),
+            "overrides": list(conn.execute(sa.select(overrides.c.id).where(
+                overrides.c.scheme_id == sid)).scalars())}
     conn.execute(sa.delete(action_ledger).where(action_ledger.c.run_id.in_(run_ids)))
     conn.execute(sa.delete(run_tiers).where(run_tiers.c.run_id.in_(run_ids)))
     conn.execute(sa.delete(runs).where(runs.c.scheme_id == sid))
@@ -359,4 +369,4 @@ def delete(conn: sa.Connection, name: str, *, actor: str) -> dict[str, int]:
     conn.execute(sa.delete(schemes).where(schemes.c.id == sid))
     audit.append(conn, actor=actor, action="scheme.deleted", object_type="scheme",
                  object_id=name, before=counts, after=None)
-    return {k: int(v) for k, v in counts.items()}
+    return {k: int(counts[k]) for k in ("runs", "versions", "overrides")}
