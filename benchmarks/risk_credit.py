@@ -48,9 +48,11 @@ SCHEME_YAML = """
     method: risk
     value: spend_12m
     factors:
-      - {indicator: spend_12m, weight: 40, bins: [[null, 0], [1000, 30], [5000, 60], [20000, 100]]}
-      - {indicator: orders_12m, weight: 30, bins: [[null, 0], [5, 40], [20, 100]]}
-      - {indicator: days_since_last_order, weight: 30, bins: [[null, 50], [30, 20], [180, 0]]}
+      - {indicator: spend_12m, weight: 40, default: 0,
+         bins: [[null, 0], [1000, 30], [5000, 60], [20000, 100]]}
+      - {indicator: orders_12m, weight: 30, default: 0, bins: [[null, 0], [5, 40], [20, 100]]}
+      - {indicator: days_since_last_order, weight: 30, default: 50,
+         bins: [[null, 50], [30, 20], [180, 0]]}
     tiers:
       - {key: high, min_score: 60, review_months: 6, due_diligence: enhanced}
       - {key: medium, min_score: 30, review_months: 12}

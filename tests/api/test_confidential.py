@@ -32,7 +32,7 @@ SECRET = """
     method: risk
     label: {en: Secret Risk Level, zh: 机密风险等级}
     confidential: {roles: [compliance, auditor]}
-    factors: [{indicator: orders_3m, weight: 1, bins: [[null, 0], [1, 50], [3, 90]]}]
+    factors: [{indicator: orders_3m, weight: 1, default: 0, bins: [[null, 0], [1, 50], [3, 90]]}]
     tiers:
       - {key: lvl_red, label: RedMarker, min_score: 80, review_months: 6}
       - {key: lvl_amber, label: AmberMarker, min_score: 40}

@@ -151,3 +151,8 @@ def test_a_frozen_table_grades_like_the_fit_without_refitting(tmp_path: Path) ->
         store.close()
     assert again.model.frozen and "holdout" not in again.model.metrics
     assert "psi" in again.model.metrics["monitoring"]
+
+
+def test_a_nan_value_scores_as_missing(run_grades: Any) -> None:
+    out = run_grades(CREDIT, {"customer_id": ["a"], "debt": [float("nan")], "txns": [6]})
+    assert out.score["a"] == 50 + 70  # debt's missing points, not its last bin's

@@ -17,7 +17,8 @@ RISK: dict[str, Any] = {
     "factors": [
         {"indicator": "occupation", "weight": 40, "default": 100,
          "table": {"cash_business": 90, "clerk": 10, "student": 20}},
-        {"indicator": "cash_share", "weight": 40, "bins": [[None, 0], [0.3, 50], [0.6, 100]]},
+        {"indicator": "cash_share", "weight": 40, "default": 0,
+         "bins": [[None, 0], [0.3, 50], [0.6, 100]]},
         {"indicator": "pep", "weight": 20, "table": {"true": 100, "false": 0}, "default": 0},
     ],
     "tiers": [
@@ -49,7 +50,7 @@ def test_points_score_and_levels(run_grades: Any) -> None:
     assert out.due_diligence["b"] == "enhanced" and out.due_diligence["a"] == "simplified"
     # c: an occupation the table does not list scores the default 100: 40 + 20 = 60 -> high
     assert out.pts_occupation["c"] == 100 and out.tier["c"] == "high"
-    # f: a missing occupation scores the default too; a missing number scores 0
+    # f: a missing occupation scores the default too; a missing number its factor's default
     assert out.pts_occupation["f"] == 100 and out.pts_cash_share["f"] == 0
     assert "level by score: high" in out.reasons["b"]
     assert "enhanced due diligence" in out.reasons["b"]
@@ -106,5 +107,10 @@ def test_scheme_mistakes_are_refused() -> None:
     with pytest.raises(ValidationError, match="points run from 0 to 100"):
         scheme({**RISK, "factors": [{"indicator": "x", "weight": 1, "default": 0,
                                      "table": {"a": 150}}]})
+    with pytest.raises(ValidationError, match="a missing value scores"):
+        scheme({**RISK, "factors": [{"indicator": "x", "weight": 1, "bins": [[None, 1]]}]})
+    with pytest.raises(ValidationError, match="differ only in case"):
+        scheme({**RISK, "factors": [{"indicator": "x", "weight": 1, "default": 0,
+                                     "table": {"CN": 1, "cn ": 2}}]})
     with pytest.raises(ValidationError, match="weekend day 'fr'"):
         scheme({**RISK, "reviews": {"calendar": {"weekend": ["fr"]}}})

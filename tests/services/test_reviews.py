@@ -30,7 +30,7 @@ indicators:
 schemes:
   aml:
     method: risk
-    factors: [{indicator: score, weight: 1, bins: [[null, 0], [1, 1], [50, 50], [90, 90]]}]
+    factors: [{indicator: score, weight: 1, default: 100, bins: [[null, 0], [1, 1], [50, 50], [90, 90]]}]
     tiers:
       - {key: high, min_score: 80, review_months: 6, due_diligence: enhanced}
       - {key: medium, min_score: 40, review_months: 12}
@@ -144,3 +144,26 @@ def test_explain_names_the_review_dates(project: Project) -> None:
     shown = invoke("explain", "-s", "aml", "A", "-p", project.root)
     flat = " ".join(shown.output.replace("│", " ").split())
     assert "review due 2028-01-10 (last review 2026-01-10)" in flat, shown.output
+
+
+def test_an_override_to_another_level_takes_its_due_diligence_and_cadence(
+        project: Project) -> None:
+    from tierwise.services import overrides
+    from tierwise.store.overrides import OverrideRequest
+
+    _data(project.root, ["A,10,2020-01-01,2026-01-10"])
+    _dates(project, date(2026, 1, 31))
+    store = runs.open_store(project)
+    try:
+        overrides.create(project, OverrideRequest("aml", "A", "pin", "high", "adverse media"),
+                         actor="ada", store=store)
+    finally:
+        store.close()
+    import pyarrow.parquet as pq
+
+    [done] = runs.run(project, ["aml"], as_of=date(2026, 2, 28))
+    [row] = pq.read_table(Path(str(done.folder)) / "grades.parquet").to_pylist()
+    # Held high by the override: enhanced due diligence, and the 6-month cadence from the day
+    # the level rose (sooner than the low level's 2028-01-10).
+    assert (row["tier"], row["due_diligence"]) == ("high", "enhanced")
+    assert row["review_due"] == date(2026, 8, 28)

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from tierwise.i18n import _
-from tierwise.spec.columns import CUSTOMER
+from tierwise.spec.columns import CUSTOMER, PREVIOUS_TIER
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -181,3 +181,16 @@ def select_grades(
         **carried,
         **(details or {}),
     )
+
+
+def column(features: ir.Table, name: str) -> ir.Value:
+    """The column ``name`` of ``features``.
+
+    :data:`PREVIOUS_TIER` is null where the table lacks it (a preview, an evaluation, a run
+    graded outside the store).
+    """
+    import ibis
+
+    if name == PREVIOUS_TIER and name not in features.columns:
+        return ibis.null("string")
+    return features[name]

@@ -37,11 +37,19 @@ if TYPE_CHECKING:
 __all__ = ["LABEL", "CreditMethod", "CreditModel", "grade", "texts"]
 
 
+def _number(value: ir.Value) -> ir.FloatingValue:
+    """``value`` as a double, NaN (e.g. a 0/0 ratio) as missing, as the fit saw it."""
+    import ibis
+
+    number = value.cast("float64")
+    return ibis.ifelse(number.isnan(), ibis.null("float64"), number)
+
+
 def _points(char: CharacteristicPoints, value: ir.Value) -> ir.FloatingValue:
     """Each customer's points on one characteristic."""
     import ibis
 
-    number = value.cast("float64")
+    number = _number(value)
     found = ibis.cases(
         *((number >= b.lower, float(b.points)) if b.lower is not None
           else (number.notnull(), float(b.points)) for b in reversed(char.bins)),
@@ -53,7 +61,7 @@ def _bin(char: CharacteristicPoints, value: ir.Value) -> ir.IntegerValue:
     """Each customer's bin index on one characteristic (-1 when missing)."""
     import ibis
 
-    number = value.cast("float64")
+    number = _number(value)
     last = len(char.bins) - 1
     return ibis.cases(
         *((number >= b.lower, last - i) if b.lower is not None else (number.notnull(), last - i)

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 
 from tierwise import expr
 from tierwise.expr.ast import Between, Compare, Logical, Neg, Node, Not, Number
+from tierwise.methods.base import column
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -89,7 +90,7 @@ def rules_within(scheme: RulesSchemeSpec, features: ir.Table, held: ir.Table, ma
             branches.append((table._held == tier.key, True))
             continue
         node = loosen(expr.parse(tier.when), margin)
-        env = {name: table[name] for name in expr.names(node)}
+        env = {name: column(table, name) for name in expr.names(node)}
         cond = expr.compile_condition(node, env, as_of=as_of)
         branches.append((table._held == tier.key, cond))
     within = ibis.cases(*branches, else_=False)

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from tierwise import expr
 from tierwise.i18n import N_, _, current
 from tierwise.methods import wording
-from tierwise.methods.base import concat, cut_by_score, fmt, rounded, select_grades
+from tierwise.methods.base import column, concat, cut_by_score, fmt, rounded, select_grades
 from tierwise.methods.criteria import Criteria, cuts
 from tierwise.methods.fitted import FittedModel
 from tierwise.methods.protocol import Method
@@ -48,8 +48,8 @@ def _points(factor: FactorSpec, value: ir.Value) -> ir.FloatingValue:
 
     default = float(factor.default or 0.0)
     if factor.table is not None:
-        text = value.cast("string")
-        return text.cases(*((key, float(p)) for key, p in factor.table.items()),
+        text = value.cast("string").strip().lower()
+        return text.cases(*((key.strip().lower(), float(p)) for key, p in factor.table.items()),
                           else_=default).cast("float64")
     assert factor.bins is not None
     number = value.cast("float64")
@@ -74,7 +74,7 @@ def _limit(limits: list[LimitSpec], ranks: dict[str, int], features: ir.Table, a
     branches = []
     for i in order:
         node = expr.parse(limits[i].when)
-        env = {name: features[name] for name in expr.names(node)}
+        env = {name: column(features, name) for name in expr.names(node)}
         branches.append((expr.compile_condition(node, env, as_of=as_of), i))
     return ibis.cases(*branches, else_=ibis.null("int64")) if branches else ibis.null("int64")
 

@@ -18,11 +18,10 @@ from tierwise import expr
 from tierwise.i18n import _, current
 from tierwise.methods import criteria, rules_gap, wording
 from tierwise.methods import margin as margins
-from tierwise.methods.base import concat, drop_lead, fmt, select_grades
+from tierwise.methods.base import column, concat, drop_lead, fmt, select_grades
 from tierwise.methods.criteria import Criteria
 from tierwise.methods.fitted import FittedModel
 from tierwise.methods.protocol import Analysis, Method
-from tierwise.spec.columns import PREVIOUS_TIER
 from tierwise.spec.ladder import Ladder
 from tierwise.spec.models import RulesSchemeSpec
 
@@ -45,19 +44,6 @@ def conditions(
         env = {name: column(features, name) for name in expr.names(node)}
         out.append((tier, expr.compile_condition(node, env, as_of=as_of)))
     return out
-
-
-def column(features: ir.Table, name: str) -> ir.Value:
-    """The column ``name`` of ``features``.
-
-    :data:`PREVIOUS_TIER` is null where the table lacks it (a preview, an evaluation, a run
-    graded outside the store).
-    """
-    import ibis
-
-    if name == PREVIOUS_TIER and name not in features.columns:
-        return ibis.null("string")
-    return features[name]
 
 
 def grade(scheme: RulesSchemeSpec, features: ir.Table, *, as_of: date) -> ir.Table:

@@ -173,6 +173,7 @@ class ReviewPlan:
         due_soon_days: Days ahead a review counts as due soon.
         calendar: The working days.
         onboarding: Whether the data says when customers were onboarded (for the deadline).
+        diligence: Level key -> the due diligence it calls for.
     """
 
     cadence: Mapping[str, int]
@@ -180,6 +181,7 @@ class ReviewPlan:
     due_soon_days: int
     calendar: WorkCalendar
     onboarding: bool = False
+    diligence: Mapping[str, str] = field(default_factory=dict)
 
 
 #: Columns :func:`schedule` adds to the grade table (carried from run to run).
@@ -238,20 +240,24 @@ def schedule(grades: Any, previous: Any | None, plan: ReviewPlan, as_of: date,
     day = ibis.literal(as_of, type="date")
     g = grades
     data_review = ibis.ifelse(g.data_reviewed_on <= day, g.data_reviewed_on, ibis.null("date"))
+    carried = previous is not None and all(
+        c in previous.columns for c in (*REVIEW_COLUMNS, "tier"))
     # The first run of a scheme rates every customer at once (a roll-out), so deadlines are
-    # checked from the second run on: for the customers it rates for the first time.
-    if deadline_table is not None and previous is not None:
+    # checked from the second run on (one that kept review dates): for the customers it rates
+    # for the first time.
+    if deadline_table is not None and carried:
         g = g.left_join(deadline_table, g.onboarded_on == deadline_table._onboarded).drop(
             "_onboarded")
         new_first = g._first_due
     else:
         new_first = ibis.null("date")
-    if previous is not None and all(c in previous.columns for c in (*REVIEW_COLUMNS, "tier")):
-        carried = previous.select(
+    if carried:
+        assert previous is not None
+        carried_rows = previous.select(
             "customer_id", _p_tier=previous.tier, _p_rated=previous.rated_on,
             _p_reviewed=previous.reviewed_on, _p_due=previous.review_due,
             _p_first=previous.first_due)
-        g = g.left_join(carried, "customer_id").drop("customer_id_right")
+        g = g.left_join(carried_rows, "customer_id").drop("customer_id_right")
     else:
         g = g.mutate(_p_tier=ibis.null("string"), _p_rated=ibis.null("date"),
                      _p_reviewed=ibis.null("date"), _p_due=ibis.null("date"),
@@ -270,6 +276,11 @@ def schedule(grades: Any, previous: Any | None, plan: ReviewPlan, as_of: date,
     first = ibis.ifelse(g._p_rated.isnull(), new_first, g._p_first)
     out = g.mutate(rated_on=g._rated, reviewed_on=g._reviewed, review_due=due.cast("date"),
                    first_due=first.cast("date"))
+    if plan.diligence and "due_diligence" in out.columns:
+        # The due diligence of the level held (an override or a policy may hold another level
+        # than the one computed).
+        out = out.mutate(due_diligence=out.tier.cases(*plan.diligence.items(),
+                                                      else_=ibis.null("string")))
     return out.drop(*(c for c in out.columns if c.startswith("_p_") or c in (
         "_rated", "_reviewed", "_first_due")))
 
@@ -285,7 +296,8 @@ def plan_of(scheme: SchemeBase) -> ReviewPlan | None:
                             holidays=frozenset(spec.calendar.holidays),
                             workdays=frozenset(spec.calendar.workdays))
     return ReviewPlan({t.key: t.review_months for t in scheme.tiers}, spec.first_rating_days,
-                      spec.due_soon_days, calendar, onboarding=spec.onboarded is not None)
+                      spec.due_soon_days, calendar, onboarding=spec.onboarded is not None,
+                      diligence={t.key: t.due_diligence for t in scheme.tiers})
 
 
 def with_reviews(engine: Engine, spec: SchemeBase, grades: ir.Table, previous: ir.Table | None,

@@ -225,14 +225,23 @@ def _one(target: Target[OutcomeT], engine: Engine, scheme: ResolvedScheme, day: 
             info["model"] = graded.model
         files = RunFiles(shared.features.select(*columns), target.export,
                          {n: t.order_by(CUSTOMER) for n, t in graded.extra.items()}, info,
-                         written.get(columns))
+                         written.get(_shared_key(scheme, columns)))
         graded.exports = write_files(engine, staging, graded.folder, scheme, day, files,
                                      fault=target.fault)
         graded.tally = target.tally(engine, graded)
-    written.setdefault(columns, graded.folder / "features.parquet")
+    written.setdefault(_shared_key(scheme, columns), graded.folder / "features.parquet")
     target.fault(f"after_write:{scheme.name}")
     clock.lap(graded.timings, "write")
     return target.record(graded, shared)
+
+
+def _shared_key(scheme: ResolvedScheme, columns: tuple[str, ...]) -> tuple[str, ...]:
+    """Which features files schemes share.
+
+    Those of the same columns; but a file with the previous tier is the scheme's own: another
+    scheme's previous tiers differ.
+    """
+    return (*columns, scheme.name) if PREVIOUS_TIER in columns else columns
 
 
 def _with_previous_tier(target: Target[OutcomeT], engine: Engine, scheme: ResolvedScheme,

@@ -22,6 +22,7 @@ from tierwise.services import versions as version_service
 from tierwise.services.project import Project
 from tierwise.spec.names import check_scheme_name
 from tierwise.store import Store
+from tierwise.store.repos import Tx
 from tierwise.store.runs import RUNNING
 
 
@@ -42,13 +43,31 @@ def retained_until(store: Store, scheme: str) -> date | None:
     The longest ``retention_years`` of its confidential versions, counted from its latest run.
     """
     with store.read() as tx:
-        versions = tx.schemes.versions(scheme)
-        runs = tx.runs.listing(scheme)
+        return _until(tx, scheme)
+
+
+def _until(tx: Tx, scheme: str) -> date | None:
+    versions = tx.schemes.versions(scheme)
+    runs = tx.runs.listing(scheme)
     years = [version_service.scheme_of(v).confidential for v in versions]
     kept = max((c.retention_years for c in years if c is not None), default=None)
     if kept is None or not runs:
         return None
     return max(r.as_of for r in runs) + relativedelta(years=kept)
+
+
+def _check(tx: Tx, scheme: str, today: date) -> None:
+    """Refuse while the retention period runs, or while a run of the scheme is running."""
+    until = _until(tx, scheme)
+    if until is not None and today < until:
+        raise ConflictError(_(
+            "scheme {scheme} is confidential and its records must be kept until {until} "
+            "(retention_years from its latest run); nothing was deleted").format(
+                scheme=repr(scheme), until=until.isoformat()))
+    running = [r for r in tx.runs.listing(scheme) if r.status == RUNNING]
+    if running:
+        raise ConflictError(_("run #{run} of {scheme} is running; wait for it to end, then "
+                              "delete the scheme").format(run=running[0].id, scheme=scheme))
 
 
 def delete_scheme(project: Project, store: Store, scheme: str, *, actor: str,
@@ -66,25 +85,18 @@ def delete_scheme(project: Project, store: Store, scheme: str, *, actor: str,
     """
     check_scheme_name(scheme)
     today = today or date.today()
-    with store.read() as tx:
-        tx.schemes.scheme_id(scheme)  # a missing scheme is a NotFoundError
-        running = [r for r in tx.runs.listing(scheme) if r.status == RUNNING]
-    until = retained_until(store, scheme)
-    if until is not None and today < until:
-        raise ConflictError(_(
-            "scheme {scheme} is confidential and its records must be kept until {until} "
-            "(retention_years from its latest run); nothing was deleted").format(
-                scheme=repr(scheme), until=until.isoformat()))
-    if running:
-        raise ConflictError(_("run #{run} of {scheme} is running; wait for it to end, then "
-                              "delete the scheme").format(run=running[0].id, scheme=scheme))
     folder = project.root / project.spec.output / scheme
     trash = folder.with_name(f".{scheme}.deleting-{uuid.uuid4().hex[:8]}")
-    moved = folder.is_dir()
-    if moved:
-        folder.rename(trash)
+    moved = False
     try:
+        # Checked and deleted in one transaction, the scheme locked: a run that starts or ends
+        # meanwhile waits, or is seen.
         with store.write() as tx:
+            tx.schemes.lock(scheme)  # a missing scheme is a NotFoundError
+            _check(tx, scheme, today)
+            moved = folder.is_dir()
+            if moved:
+                folder.rename(trash)
             counts = tx.schemes.delete(scheme, actor=actor)
     except BaseException:
         if moved:

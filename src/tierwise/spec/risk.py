@@ -56,10 +56,10 @@ MIN_LEVELS = 3
 class FactorSpec(Spec):
     """One weighted risk factor: an indicator mapped onto 0..100 points.
 
-    ``table`` maps a value (written as text: ``"true"``, ``"CN"``, ``"3"``) to points; a value
-    the table does not list, and a missing value, score ``default``. ``bins`` score a number:
-    the points of the last bin whose lower bound it reaches (``default`` below the first bin
-    and when missing).
+    ``table`` maps a value (written as text: ``"true"``, ``"CN"``, ``"3"``; matched whatever
+    its case and surrounding spaces) to points; a value the table does not list, and a missing
+    value, score ``default``. ``bins`` score a number: the points of the last bin whose lower
+    bound it reaches (``default`` below the first bin and when missing).
     """
 
     indicator: str
@@ -97,6 +97,15 @@ class FactorSpec(Spec):
             raise ValueError(_("factor {name}: say how many points a value its table does not "
                                "list scores, e.g. `default: 100` to treat an unknown value as "
                                "the highest risk").format(name=repr(self.indicator)))
+        if self.bins is not None and self.default is None:
+            raise ValueError(_("factor {name}: say how many points a missing value scores, e.g. "
+                               "`default: 100` to treat it as the highest risk").format(
+                                   name=repr(self.indicator)))
+        lowered = [key.strip().lower() for key in self.table or {}]
+        if len(set(lowered)) != len(lowered):
+            raise ValueError(_("factor {name}: two values of its table differ only in case or "
+                               "spaces; values match whatever their case, so keep one").format(
+                                   name=repr(self.indicator)))
         if self.bins is not None:
             check_bins(self.bins)
         return self
