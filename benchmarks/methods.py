@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 import time
 from pathlib import Path
@@ -91,16 +90,7 @@ SCHEME_YAML = """
 
 def write_project(size: str) -> Path:
     """The benchmark project with the learning methods' indicators and schemes."""
-    base = bench.write_project(size)
-    text = (base / "tierwise.yaml").read_text(encoding="utf-8")
-    text = text.replace("path: customers.parquet", "path: ../customers.parquet")
-    text = text.replace("path: transactions.parquet", "path: ../transactions.parquet")
-    text = re.sub(r"(?m)^indicators:\n", "indicators:" + EXTRA, text, count=1)
-    text = text.rstrip("\n") + "\n" + SCHEME_YAML
-    folder = base / "methods"
-    folder.mkdir(exist_ok=True)
-    (folder / "tierwise.yaml").write_text(text, encoding="utf-8")
-    return folder
+    return bench.write_variant(size, "methods", EXTRA, SCHEME_YAML)
 
 
 def child(folder: Path, scheme: str) -> dict[str, object]:

@@ -77,6 +77,23 @@ def write_project(size: str) -> Path:
     return folder
 
 
+def write_variant(size: str, name: str, indicators: str, schemes: str) -> Path:
+    """A copy of the benchmark project in ``<size>/<name>/`` with more indicators and schemes.
+
+    ``indicators`` and ``schemes`` are YAML lines (indented two spaces) added to the sections.
+    """
+    base = write_project(size)
+    text = (base / "tierwise.yaml").read_text(encoding="utf-8")
+    text = text.replace("path: customers.parquet", "path: ../customers.parquet")
+    text = text.replace("path: transactions.parquet", "path: ../transactions.parquet")
+    text = re.sub(r"(?m)^indicators:\n", "indicators:" + indicators, text, count=1)
+    text = text.rstrip("\n") + "\n" + schemes
+    folder = base / name
+    folder.mkdir(exist_ok=True)
+    (folder / "tierwise.yaml").write_text(text, encoding="utf-8")
+    return folder
+
+
 def code_state() -> str:
     """The tierwise code measured: commit, plus a digest of uncommitted changes under src/."""
     import hashlib
