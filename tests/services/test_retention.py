@@ -100,3 +100,23 @@ def test_the_delete_command_asks_for_confirmation_and_says_until_when(graded: Pr
     done = invoke("scheme", "delete", "tier", "--yes", "-p", graded.root)
     assert done.exit_code == 0 and "deleted tier: 2 runs" in done.output
     assert "still in tierwise.yaml" in done.output
+
+
+def test_retention_reads_a_version_saved_under_an_earlier_rule(graded: Project) -> None:
+    import sqlalchemy as sa
+
+    from tierwise.store.tables import scheme_versions
+
+    store = runs.open_store(graded)
+    try:
+        with store.begin() as conn:  # a stored spec today's model would refuse
+            row = conn.execute(sa.select(scheme_versions.c.id, scheme_versions.c.spec)).all()
+            for vid, spec in row:
+                if isinstance(spec, dict) and spec.get("confidential"):
+                    old = {**spec, "factors": [{k: v for k, v in f.items() if k != "default"}
+                                               for f in spec["factors"]]}
+                    conn.execute(sa.update(scheme_versions).where(scheme_versions.c.id == vid)
+                                 .values(spec=old))
+        assert retention.retained_until(store, "aml_secret") == date(2036, 6, 30)
+    finally:
+        store.close()

@@ -18,9 +18,9 @@ from dateutil.relativedelta import relativedelta
 
 from tierwise.errors import ConflictError
 from tierwise.i18n import _
-from tierwise.services import versions as version_service
 from tierwise.services.project import Project
 from tierwise.spec.names import check_scheme_name
+from tierwise.spec.schemes import ConfidentialSpec
 from tierwise.store import Store
 from tierwise.store.repos import Tx
 from tierwise.store.runs import RUNNING
@@ -49,8 +49,12 @@ def retained_until(store: Store, scheme: str) -> date | None:
 def _until(tx: Tx, scheme: str) -> date | None:
     versions = tx.schemes.versions(scheme)
     runs = tx.runs.listing(scheme)
-    years = [version_service.scheme_of(v).confidential for v in versions]
-    kept = max((c.retention_years for c in years if c is not None), default=None)
+    # Read from the stored form, not the validated model: a version saved under an earlier
+    # rule still counts (and its retention still binds).
+    secret = [v.spec.get("confidential") for v in versions]
+    default = ConfidentialSpec.model_fields["retention_years"].default
+    kept = max((int(c.get("retention_years", default)) for c in secret if isinstance(c, dict)),
+               default=None)
     if kept is None or not runs:
         return None
     return max(r.as_of for r in runs) + relativedelta(years=kept)
