@@ -1,4 +1,4 @@
-"""``/actions`` and ``/schemes/{name}/kpis``: actions with their ledger and effect, and KPIs.
+"""``/actions``, ``/tasks`` and ``/schemes/{name}/kpis``: actions, follow-ups, and KPIs.
 
 Aggregates (an action's counts and effect, a scheme's KPIs) need reading rights; ledger rows
 name customers, so they need the customer-reading right, and a manager sees only the rows of
@@ -17,7 +17,7 @@ from tierwise.api.deps import MAX_ID, Assigner, CustomerReader, Reader, expensiv
 from tierwise.errors import NotFoundError
 from tierwise.http.clients import project_of, store_of
 from tierwise.i18n import _
-from tierwise.services import access, effects, kpis, reassignments
+from tierwise.services import access, effects, kpis, reassignments, tasks
 from tierwise.services import actions as action_service
 
 router = APIRouter(tags=["actions"])
@@ -75,6 +75,31 @@ def effect(name: str, request: Request, user: Reader, outcome: str | None = None
             "treated": found.treated.__dict__, "holdout": found.holdout.__dict__,
             "uplift": found.uplift, "low": found.low, "high": found.high,
             "relative": found.relative, "runs": found.runs, "first_as_of": found.first_as_of}
+
+
+@router.get("/tasks")
+def follow_ups(request: Request, user: CustomerReader,
+               owner: Annotated[str | None, Query(max_length=200)] = None,
+               scheme: Annotated[str | None, Query(max_length=200)] = None,
+               today: date | None = None,
+               soon: Annotated[int, Query(ge=0, le=366)] = 7,
+               limit: Annotated[int, Query(ge=1, le=100_000)] = 10_000) -> dict[str, Any]:
+    """Open follow-ups of the actions with ``follow_up:``, by owner and due date.
+
+    A manager sees the follow-ups they own and those of their customers.
+    """
+    store = store_of(request)
+    visible = access.visible_customers(store, user)
+    found = tasks.open_tasks(project_of(request), store, scheme=scheme, owner=owner,
+                             today=today, soon_days=soon,
+                             seen_by=None if visible is None else (user.username, visible))
+    return {"today": found.today, "soon_days": found.soon_days, "closed": found.closed,
+            "total": len(found.tasks),
+            "tasks": [{"action": t.action, "task": t.task, "scheme": t.scheme,
+                       "customer_id": t.customer_id, "tier": t.tier, "tier_label": t.tier_label,
+                       "owner": t.owner,
+                       "due_on": t.due_on, "set_on": t.set_on, "state": t.state}
+                      for t in found.tasks[:limit]]}
 
 
 class Decision(BaseModel):

@@ -26,6 +26,7 @@ from tierwise.cli import (
     schedule_commands,
     serve,
     store_commands,
+    task_commands,
     users,
 )
 from tierwise.cli import document as _document  # noqa: F401  (registers `scheme document`)
@@ -61,7 +62,8 @@ for _command in (
     project_commands.explain, project_commands.demo, serve.serve, store_commands.backfill,
     store_commands.history, store_commands.transitions, users.login, users.logout, users.whoami,
     evaluate.evaluate,
-    kpi_commands.kpi, review_commands.reviews, credit_commands.credit,
+    kpi_commands.kpi, review_commands.reviews, task_commands.tasks,
+    credit_commands.credit,
 ):
     app.command()(_command)
 for _group, _name in (

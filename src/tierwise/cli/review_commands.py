@@ -44,7 +44,7 @@ def reviews(
     with reported():
         proj = open_project(project)
         store = store_of(proj)
-        day_asked = _day(today)
+        day_asked = parse_day(today)
         states = service.STATES if every else ("overdue", "due_soon")
         found = service.due(proj, store, scheme, today=day_asked, soon_days=soon, states=states,
                             limit=limit)
@@ -54,7 +54,8 @@ def reviews(
         raise typer.Exit(1)
 
 
-def _day(text: str | None) -> date | None:
+def parse_day(text: str | None) -> date | None:
+    """The ``--today`` option as a date (None: not given)."""
     if text is None:
         return None
     try:

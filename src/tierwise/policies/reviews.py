@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     import ibis.expr.types as ir
 
     from tierwise.engine import Engine
+    from tierwise.spec.calendar import CalendarSpec
     from tierwise.spec.schemes import SchemeBase
 
 #: Day names as a calendar spec writes them, Monday = 0 as numpy and Python count.
@@ -285,16 +286,22 @@ def schedule(grades: Any, previous: Any | None, plan: ReviewPlan, as_of: date,
         "_rated", "_reviewed", "_first_due")))
 
 
+def calendar_of(spec: CalendarSpec) -> WorkCalendar:
+    """The working days a calendar section declares."""
+    from tierwise.spec.calendar import DAY_NAMES
+
+    return WorkCalendar(weekend=frozenset(DAY_NAMES.index(d) for d in spec.weekend),
+                        holidays=frozenset(spec.holidays), workdays=frozenset(spec.workdays))
+
+
 def plan_of(scheme: SchemeBase) -> ReviewPlan | None:
     """The review plan of a risk scheme; None for a scheme without periodic reviews."""
-    from tierwise.spec.risk import DAY_NAMES, RiskSchemeSpec
+    from tierwise.spec.risk import RiskSchemeSpec
 
     if not isinstance(scheme, RiskSchemeSpec):
         return None
     spec = scheme.reviews
-    calendar = WorkCalendar(weekend=frozenset(DAY_NAMES.index(d) for d in spec.calendar.weekend),
-                            holidays=frozenset(spec.calendar.holidays),
-                            workdays=frozenset(spec.calendar.workdays))
+    calendar = calendar_of(spec.calendar)
     return ReviewPlan({t.key: t.review_months for t in scheme.tiers}, spec.first_rating_days,
                       spec.due_soon_days, calendar, onboarding=spec.onboarded is not None,
                       diligence={t.key: t.due_diligence for t in scheme.tiers})

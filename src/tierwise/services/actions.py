@@ -24,8 +24,10 @@ from tierwise.actions.select import choose, fired
 from tierwise.engine import connect
 from tierwise.errors import SpecError
 from tierwise.i18n import N_, _
+from tierwise.policies.follow_ups import due_dates
+from tierwise.policies.reviews import calendar_of
 from tierwise.services.project import Project
-from tierwise.spec.actions import ActionSpec
+from tierwise.spec.actions import ActionSpec, FollowUpSpec
 from tierwise.spec.columns import CUSTOMER
 from tierwise.spec.sections import SchemeSpec
 from tierwise.store import Store
@@ -73,6 +75,8 @@ def indicators_read(project: Project, scheme: str) -> tuple[str, ...]:
             names += expr.names(expr.parse(action.where))
         if action.budget is not None and action.budget.order_by:
             names.append(action.budget.order_by)
+        if action.follow_up is not None:
+            names += [n for n in (action.follow_up.owner, action.follow_up.before) if n]
     return tuple(n for n in dict.fromkeys(names) if n in project.spec.indicators)
 
 
@@ -152,6 +156,10 @@ def _rows(folder: Path, run: Run, name: str, action: ActionSpec, spec: SchemeSpe
     wanted = set(expr.names(expr.parse(action.where))) if action.where else set()
     if ranking:
         wanted.add(ranking)
+    follow = action.follow_up
+    extra = {k: n for k, n in (("owner", follow.owner), ("before", follow.before))
+             if n} if follow is not None else {}
+    wanted |= set(extra.values())
     import ibis
 
     engine = connect()
@@ -171,12 +179,25 @@ def _rows(folder: Path, run: Run, name: str, action: ActionSpec, spec: SchemeSpe
             env = {n: table[n] for n in expr.names(node)}
             table = table.filter(expr.compile_condition(node, env, as_of=run.as_of))
         value = table[ranking].cast("float64") if ranking else ibis.null("float64")
+        more = {k: table[n].cast("string" if k == "owner" else "date") for k, n in extra.items()}
         chosen = table.select(customer_id=table[CUSTOMER], from_tier=table.from_tier,
-                              to_tier=table.to_tier, value=value)
+                              to_tier=table.to_tier, value=value, **more)
         result = engine.to_arrow(chosen.order_by("customer_id"))
     finally:
         engine.close()
-    return [{**r, "edge": action.on} for r in result.to_pylist()]
+    rows = [{**r, "edge": action.on} for r in result.to_pylist()]
+    return rows if follow is None else _with_due(rows, follow, run.as_of)
+
+
+def _with_due(rows: list[dict[str, Any]], follow: FollowUpSpec, as_of: date
+              ) -> list[dict[str, Any]]:
+    """``rows`` with their follow-up's owner and due date (``due_on``)."""
+    before = [r.pop("before") for r in rows] if follow.before else None
+    due = due_dates(as_of, before, within_days=follow.within_days,
+                    days_before=follow.days_before, calendar=calendar_of(follow.calendar),
+                    count=len(rows))
+    return [{**r, "owner": r.get("owner") or None, "due_on": d} for r, d in zip(rows, due,
+                                                                               strict=True)]
 
 
 def month_of(day: date) -> tuple[date, date]:

@@ -30,6 +30,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from tierwise import i18n
 from tierwise.errors import SpecError, TierwiseError
 from tierwise.i18n import _
 from tierwise.services import mail, sheets
@@ -60,12 +61,28 @@ class Delivered:
     files: list[Path] = field(default_factory=list)
 
 
-def payload(entry: Entry) -> dict[str, Any]:
-    """The JSON a webhook receives for one ledger row."""
-    return {"key": entry.key, "action": entry.action, "scheme": entry.scheme,
-            "run_id": entry.run_id, "as_of": entry.as_of.isoformat(),
-            "customer_id": entry.customer_id, "edge": entry.edge, "from_tier": entry.from_tier,
-            "to_tier": entry.to_tier, "value": entry.value}
+def payload(entry: Entry, task: str | None = None) -> dict[str, Any]:
+    """The JSON a webhook receives for one ledger row.
+
+    ``task``: the action's follow-up in the project's language; a row with a follow-up also
+    carries its owner and due date.
+    """
+    out = {"key": entry.key, "action": entry.action, "scheme": entry.scheme,
+           "run_id": entry.run_id, "as_of": entry.as_of.isoformat(),
+           "customer_id": entry.customer_id, "edge": entry.edge, "from_tier": entry.from_tier,
+           "to_tier": entry.to_tier, "value": entry.value}
+    if task is not None:
+        out |= {"task": task, "owner": entry.owner,
+                "due_on": entry.due_on.isoformat() if entry.due_on else None}
+    return out
+
+
+def task_text(project: Project, action: ActionSpec) -> str | None:
+    """The action's follow-up task in the project's language (None: it has none)."""
+    if action.follow_up is None:
+        return None
+    with i18n.use(project.spec.language):
+        return i18n.label_of(action.follow_up.task, "")
 
 
 def signature(secret: str, timestamp: str, body: bytes) -> str:
@@ -94,8 +111,9 @@ def deliver(project: Project, store: Store, name: str, *, now: Callable[[], date
         due = tx.actions.due(name, clock(), limit=limit)
     if not due:
         return done
+    task = task_text(project, action)
     if isinstance(settings, WebhookSpec):
-        _webhooks(store, action, settings, due, done, clock, sleep)
+        _webhooks(store, settings, due, done, clock, sleep, task)
     elif isinstance(settings, EmailSpec):
         _emails(project, store, settings, due, done, clock)
     elif isinstance(settings, AssignSpec):
@@ -110,9 +128,9 @@ def deliver(project: Project, store: Store, name: str, *, now: Callable[[], date
     return done
 
 
-def _webhooks(store: Store, action: ActionSpec, hook: WebhookSpec, due: list[Entry],
-              done: Delivered, clock: Callable[[], datetime],
-              sleep: Callable[[float], None]) -> None:
+def _webhooks(store: Store, hook: WebhookSpec, due: list[Entry], done: Delivered,
+              clock: Callable[[], datetime], sleep: Callable[[float], None],
+              task: str | None) -> None:
     import httpx
 
     secret = os.environ.get(hook.secret_env)
@@ -128,7 +146,7 @@ def _webhooks(store: Store, action: ActionSpec, hook: WebhookSpec, due: list[Ent
             if wait > 0:
                 sleep(wait)
             last = time.monotonic()
-            body = json.dumps(payload(entry), ensure_ascii=False, sort_keys=True).encode()
+            body = json.dumps(payload(entry, task), ensure_ascii=False, sort_keys=True).encode()
             stamp = str(int(clock().timestamp()))
             fault_point("before_send")
             error = _post(client, hook.url, body, {
@@ -233,7 +251,7 @@ def _files(project: Project, store: Store, action: ActionSpec, spec: FileSpec,
         with store.read() as tx:  # the whole run's file: rows sent before are in it too
             every = [e for e in tx.actions.entries(entries[0].action, run_id=run_id)
                      if e.status in ("planned", "sent", "failed")]
-        rows = [payload(e) for e in every]
+        rows = [payload(e, task_text(project, action)) for e in every]
         target = folder / f"{entries[0].action}-run{run_id}.{spec.format}"
         _write(pa.Table.from_pylist(rows), target, spec.format)
         fault_point("after_file")

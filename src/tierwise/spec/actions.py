@@ -8,6 +8,10 @@ stable across runs and independent of the tier), gets nothing and is recorded as
 group. A ``budget`` caps how many customers an action reaches per run or per calendar month,
 highest ``value`` first.
 
+A ``follow_up`` gives each customer reached a task for a person: its owner (an indicator such as
+the deal owner) and its due date (working days after the run, or days ahead of a date such as
+the expected purchase). ``tierwise tasks`` lists the open ones per owner.
+
 Kinds: ``webhook`` (a signed JSON POST), ``email`` (through the project's SMTP server),
 ``file`` (a CSV, Excel or Parquet drop per run), ``assign`` (account managers) and ``tag`` (a
 customer tag). Each kind has its own block of settings named as the kind.
@@ -23,6 +27,7 @@ from pydantic import Field, field_validator, model_validator
 
 from tierwise.i18n import _
 from tierwise.spec.base import Label, Spec, as_label
+from tierwise.spec.calendar import CalendarSpec
 
 ActionKind = Literal["webhook", "email", "file", "assign", "tag"]
 Edge = Literal["enter", "leave", "up", "down", "stay"]
@@ -142,6 +147,40 @@ class TagSpec(Spec):
     name: str = Field(min_length=1, max_length=60)
 
 
+class FollowUpSpec(Spec):
+    """A task for a person with each customer the action reaches: what to do, by whom, by when.
+
+    The due date is ``within_days`` working days after the run's as-of date, or ``days_before``
+    days before the date in the ``before`` indicator (never before the as-of date: a date
+    already that close is due at once). A customer whose ``before`` date is missing gets
+    ``within_days`` when it is given, else is due on the as-of date.
+    """
+
+    task: Label = Field(description="what to do: text or {en, zh, zh-Hant}")
+    owner: str | None = Field(
+        default=None, description="indicator holding the person responsible (e.g. the deal "
+        "owner); customers without one are listed as unassigned")
+    within_days: int | None = Field(
+        default=None, ge=0, le=250, description="working days after the run's as-of date")
+    before: str | None = Field(
+        default=None, description="date indicator the task is due ahead of (e.g. the expected "
+        "purchase date)")
+    days_before: int = Field(default=30, ge=0, le=366,
+                             description="calendar days before the `before` date")
+    calendar: CalendarSpec = Field(default_factory=CalendarSpec,
+                                   description="working days for `within_days`")
+
+    _task_in = field_validator("task", mode="before")(lambda cls, v: as_label(v))
+
+    @model_validator(mode="after")
+    def _when(self) -> FollowUpSpec:
+        if self.within_days is None and self.before is None:
+            raise ValueError(_("a follow-up needs a due date: `within_days:` (working days "
+                               "after the run) or `before:` (a date indicator, with "
+                               "`days_before:`)"))
+        return self
+
+
 class EffectSpec(Spec):
     """How the action's effect is measured against its control group, a run later."""
 
@@ -178,6 +217,9 @@ class ActionSpec(Spec):
         default=None, description="the outcome `tierwise kpi` measures against the holdout")
     label: Label | None = Field(default=None, description="name shown to people: text or "
                                 "{en, zh, zh-Hant}")
+    follow_up: FollowUpSpec | None = Field(
+        default=None, description="a task for a person with each customer reached, with its "
+        "owner and due date (listed by `tierwise tasks`, carried in files and webhooks)")
     webhook: WebhookSpec | None = None
     email: EmailSpec | None = None
     file: FileSpec | None = None

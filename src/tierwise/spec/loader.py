@@ -187,14 +187,10 @@ def parse_project(located: Located) -> ProjectSpec:
                      else None)
             if wrong is not None:
                 problems.append(Problem(wrong, where=located.where((section, name)), path=section))
-            plain = _plain(body)
-            if section == "schemes" and isinstance(plain, dict) and plain.get("method") == "risk":
-                from tierwise.spec.risk import inline_files
-
-                plain, wrong_files = inline_files(plain, Path(located.file).parent)
-                problems.extend(Problem(message, where=located.where((section, name, *at)),
-                                        path=dotted((section, name, *at)))
-                                for at, message in wrong_files)
+            plain, wrong_files = _with_files(section, _plain(body), Path(located.file).parent)
+            problems.extend(Problem(message, where=located.where((section, name, *at)),
+                                    path=dotted((section, name, *at)))
+                            for at, message in wrong_files)
             try:
                 good[str(name)] = adapter.validate_python(plain)
             except ValidationError as exc:
@@ -211,6 +207,31 @@ def parse_project(located: Located) -> ProjectSpec:
     if problems:
         raise SpecError(problems)
     return project
+
+
+def _with_files(section: str, body: Any, folder: Path) -> tuple[Any, list[
+        tuple[tuple[str | int, ...], str]]]:
+    """An item of ``section`` (as parsed YAML) with the files it names read in.
+
+    A risk scheme's factor tables and calendar, an action's follow-up calendar: read when the
+    project loads, so each stored version keeps what it graded with. Returns the body and the
+    problems found (field path under the item, message).
+    """
+    if not isinstance(body, dict):
+        return body, []
+    if section == "schemes" and body.get("method") == "risk":
+        from tierwise.spec.risk import inline_files
+
+        return inline_files(body, folder)
+    follow = body.get("follow_up")
+    if section == "actions" and isinstance(follow, dict) and "calendar" in follow:
+        from tierwise.spec.calendar import inline_calendar
+
+        calendar, wrong = inline_calendar(follow["calendar"], folder)
+        at: tuple[str | int, ...] = ("follow_up", "calendar", "file")
+        problems = [] if wrong is None else [(at, wrong)]
+        return {**body, "follow_up": {**follow, "calendar": calendar}}, problems
+    return body, []
 
 
 def _plain(node: Any) -> Any:

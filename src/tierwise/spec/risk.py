@@ -26,7 +26,6 @@ a stored version keeps the points it graded with.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 from typing import Literal
 
@@ -34,6 +33,7 @@ from pydantic import Field, field_validator, model_validator
 
 from tierwise.i18n import _
 from tierwise.spec.base import Label, Spec, as_label
+from tierwise.spec.calendar import CalendarSpec, inline_calendar, read_pairs
 from tierwise.spec.schemes import (
     IndicatorRef,
     SchemeBase,
@@ -47,8 +47,6 @@ from tierwise.spec.schemes import (
 )
 from tierwise.spec.schemes import Path as FieldPath
 
-#: Day names a calendar's ``weekend`` accepts, Monday first.
-DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 #: The fewest levels a risk rating may have (regulators ask for at least three).
 MIN_LEVELS = 3
 
@@ -140,37 +138,6 @@ class RiskLevelSpec(TierSpec):
     review_months: int = Field(default=12, ge=1, le=120,
                                description="months between two reviews of a customer at this level")
     due_diligence: Literal["enhanced", "standard", "simplified"] = "standard"
-
-
-class CalendarSpec(Spec):
-    """Working days for deadlines: weekdays outside ``weekend`` and ``holidays``, plus ``workdays``."""
-
-    weekend: list[str] = Field(default_factory=lambda: ["sat", "sun"])
-    holidays: list[date] = Field(default_factory=list, description="days off on working days")
-    workdays: list[date] = Field(
-        default_factory=list, description="make-up working days on weekend days (调休)")
-    file: str | None = Field(
-        default=None,
-        description="a CSV with columns date,kind (holiday or workday), read in at load")
-
-    @field_validator("weekend")
-    @classmethod
-    def _days(cls, value: list[str]) -> list[str]:
-        wrong = [d for d in value if d.lower() not in DAY_NAMES]
-        if wrong:
-            raise ValueError(_("weekend day {day} is not one of {days}").format(
-                day=repr(wrong[0]), days=", ".join(DAY_NAMES)))
-        if len(set(value)) >= len(DAY_NAMES):
-            raise ValueError(_("a calendar needs at least one working weekday"))
-        return [d.lower() for d in value]
-
-    @model_validator(mode="after")
-    def _apart(self) -> CalendarSpec:
-        both = sorted(set(self.holidays) & set(self.workdays))
-        if both:
-            raise ValueError(_("{day} is both a holiday and a working day; keep it in one "
-                               "list").format(day=both[0].isoformat()))
-        return self
 
 
 class ReviewSpec(Spec):
@@ -305,45 +272,16 @@ def inline_files(body: dict[str, object], folder: Path) -> tuple[dict[str, objec
             new.append(factor)
         out["factors"] = new
     reviews = out.get("reviews")
-    calendar = reviews.get("calendar") if isinstance(reviews, dict) else None
-    if isinstance(reviews, dict) and isinstance(calendar, dict) and isinstance(
-            calendar.get("file"), str):
-        days, wrong = _calendar_file(folder / str(calendar["file"]))
+    if isinstance(reviews, dict) and "calendar" in reviews:
+        calendar, wrong = inline_calendar(reviews["calendar"], folder)
         if wrong is not None:
             problems.append((("reviews", "calendar", "file"), wrong))
-        else:
-            merged = {**calendar,
-                      "holidays": [*list(calendar.get("holidays") or []), *days["holiday"]],
-                      "workdays": [*list(calendar.get("workdays") or []), *days["workday"]]}
-            out["reviews"] = {**reviews, "calendar": merged}
+        out["reviews"] = {**reviews, "calendar": calendar}
     return out, problems
 
 
-def _rows(path: Path, columns: tuple[str, str]) -> tuple[list[tuple[int, str, str]], str | None]:
-    """The rows of a two-column CSV (line number, first, second), or why it cannot be read."""
-    import csv
-
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            reader = csv.DictReader(handle)
-            header = [h.strip() for h in reader.fieldnames or []]
-            if any(c not in header for c in columns):
-                return [], _("{path}: the header must name the columns {columns}; it has "
-                             "{header}").format(path=path, columns=", ".join(columns),
-                                                header=", ".join(header) or "-")
-            reader.fieldnames = header
-            return [(reader.line_num, (row[columns[0]] or "").strip(),
-                     (row[columns[1]] or "").strip()) for row in reader], None
-    except FileNotFoundError:
-        return [], _("no file at {path}; check the path (it is relative to the project "
-                     "folder)").format(path=path)
-    except (UnicodeDecodeError, csv.Error) as exc:
-        return [], _("{path} cannot be read as a UTF-8 CSV: {reason}").format(path=path,
-                                                                              reason=exc)
-
-
 def _points_file(path: Path) -> tuple[dict[str, float], str | None]:
-    rows, wrong = _rows(path, ("value", "points"))
+    rows, wrong = read_pairs(path, ("value", "points"))
     table: dict[str, float] = {}
     for line, value, points in rows:
         try:
@@ -356,19 +294,3 @@ def _points_file(path: Path) -> tuple[dict[str, float], str | None]:
                 path=path, line=line, value=repr(value))
         table[value] = number
     return table, wrong
-
-
-def _calendar_file(path: Path) -> tuple[dict[str, list[str]], str | None]:
-    rows, wrong = _rows(path, ("date", "kind"))
-    days: dict[str, list[str]] = {"holiday": [], "workday": []}
-    for line, day, kind in rows:
-        if kind not in days:
-            return days, _("{path}, line {line}: kind {kind} is neither holiday nor "
-                           "workday").format(path=path, line=line, kind=repr(kind))
-        try:
-            date.fromisoformat(day)
-        except ValueError:
-            return days, _("{path}, line {line}: {value} is not a date like 2026-10-01").format(
-                path=path, line=line, value=repr(day))
-        days[kind].append(day)
-    return days, wrong

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Mapping
 from tierwise import expr
 from tierwise.errors import ExprError, Problem
 from tierwise.i18n import N_, _
-from tierwise.spec.actions import ActionSpec
+from tierwise.spec.actions import ActionSpec, FollowUpSpec
 from tierwise.spec.columns import PREVIOUS_TIER
 from tierwise.spec.loader import Located, dotted
 from tierwise.spec.models import (
@@ -258,6 +258,8 @@ def _action_problems(name: str, action: ActionSpec, project: ProjectSpec, locate
             yield problem(_("an effect is measured against the control group, and this action "
                             "has none; set `holdout:` (e.g. 0.1) or remove `effect:`"),
                           *at, "effect")
+    if action.follow_up is not None:
+        yield from _follow_up_problems(action.follow_up, (*at, "follow_up"), context, problem)
     customers = project.sources.get(CUSTOMERS)
     columns = set(customers.columns) if customers is not None else set()
     wanted: list[tuple[str, tuple[str, ...]]] = []
@@ -273,6 +275,22 @@ def _action_problems(name: str, action: ActionSpec, project: ProjectSpec, locate
                             "declares {known}").format(
                 name=repr(column), suggestion=_suggest(column, columns),
                 known=", ".join(sorted(columns)) or "-"), *at, *path)
+
+
+def _follow_up_problems(follow: FollowUpSpec, at: tuple[str, ...], context: SchemeContext,
+                        problem: Callable[..., Problem]) -> Iterator[Problem]:
+    """A follow-up's owner is an indicator, its ``before`` a date indicator."""
+    refs = [(follow.owner, "owner", None), (follow.before, "before", "date")]
+    for ref, field, kind in refs:
+        if ref is None:
+            continue
+        if ref not in context.indicators:
+            yield problem(_("unknown indicator {name}{suggestion}").format(
+                name=repr(ref), suggestion=_suggest(ref, set(context.indicators))), *at, field)
+        elif kind is not None and context.types.get(ref, kind) != kind:
+            yield problem(_("{field} must be a date indicator; {name} is {kind}").format(
+                field="follow_up.before", name=repr(ref),
+                kind=_(_TYPE_NAMES.get(context.types[ref], context.types[ref]))), *at, field)
 
 
 def _scheme_problems(

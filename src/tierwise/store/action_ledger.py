@@ -56,6 +56,8 @@ class Entry:
     sent_at: datetime | None
     proposal: str | None = None
     held_by: str | None = None
+    owner: str | None = None
+    due_on: date | None = None
 
 
 def _entry(row: sa.Row[Any]) -> Entry:
@@ -151,6 +153,25 @@ def reached(conn: sa.Connection, actions: list[str], customer_id: str) -> list[E
         action_ledger.c.action.in_(actions), action_ledger.c.customer_id == customer_id,
         action_ledger.c.status == "sent").order_by(action_ledger.c.as_of, action_ledger.c.id)
     return [_entry(r) for r in conn.execute(query)]
+
+
+def follow_ups(conn: sa.Connection, actions: list[str]) -> list[Entry]:
+    """The latest follow-up row of each customer of each of ``actions``.
+
+    Rows with a due date whose task was given: held-out, over-budget and rows in or rejected
+    at review are not tasks.
+    """
+    if not actions:
+        return []
+    query = sa.select(action_ledger).where(
+        action_ledger.c.action.in_(actions), action_ledger.c.due_on.is_not(None),
+        action_ledger.c.status.in_(("planned", "sent", "failed", "dead"))).order_by(
+        action_ledger.c.run_id, action_ledger.c.id)
+    latest: dict[tuple[str, str], Entry] = {}
+    for row in conn.execute(query):
+        entry = _entry(row)
+        latest[entry.action, entry.customer_id] = entry
+    return list(latest.values())
 
 
 def mark_all(conn: sa.Connection, entry_ids: list[int], status: str) -> None:

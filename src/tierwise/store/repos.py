@@ -190,6 +190,7 @@ class ActionLedger(Repository):
     entries = Bound(action_ledger.entries)
     counts = Bound(action_ledger.counts)
     reached = Bound(action_ledger.reached)
+    follow_ups = Bound(action_ledger.follow_ups)
     propose = Bound(action_ledger.propose)
     by_ids = Bound(action_ledger.by_ids)
     decide = Bound(action_ledger.decide)

@@ -290,6 +290,9 @@ action_ledger = sa.Table(
     # an assign row in review: the manager proposed ("" = none; the customer would lose theirs)
     sa.Column("proposal", sa.String(200)),
     sa.Column("held_by", sa.String(200)),  # who had the customer when the move was proposed
+    # a follow-up task's person responsible and due date (actions with `follow_up:`)
+    sa.Column("owner", sa.String(200)),
+    sa.Column("due_on", sa.Date),
     sa.Index(None, "action", "run_id"),
     sa.Index(None, "status", "next_try_at"),
     sa.Index(None, "action", "as_of"),

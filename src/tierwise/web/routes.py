@@ -31,6 +31,7 @@ from tierwise.web import (
     runs,
     schedules,
     scheme_admin,
+    task_pages,
 )
 from tierwise.web.overview import overview
 from tierwise.web.pages import (
@@ -68,6 +69,7 @@ router.include_router(customer_pages.router)  # one customer's profile: /custome
 router.include_router(runs.router)  # Run now and its jobs: /runs
 router.include_router(schedules.router)  # scheduled runs: /schedules
 router.include_router(action_pages.router)  # actions, their effect, KPIs: /actions
+router.include_router(task_pages.router)  # open follow-ups per owner: /tasks
 Id = Annotated[int, FastPath(ge=1, le=2**31 - 1)]
 
 
