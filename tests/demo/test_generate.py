@@ -34,15 +34,17 @@ FILES = {
                          "region"],
         "invoices.csv": ["invoice_id", "customer_id", "invoice_date", "revenue", "margin"],
         "referrals.csv": ["customer_id", "referral_date", "referred_company"],
+        "interactions.csv": ["interaction_id", "customer_id", "contact_date", "kind",
+                             "stated_intent", "expected_purchase", "owner"],
     },
 }
 WRITERS = {"retail": write_retail, "bank": write_bank, "b2b": write_b2b}
 SIZE_ARG = {"retail": "customers", "bank": "customers", "b2b": "accounts"}
 MONEY = re.compile(r"^-?\d+\.\d{2}$")
 ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-OPTIONAL_COLUMNS = {"last_review"}
+OPTIONAL_COLUMNS = {"last_review", "stated_intent", "expected_purchase"}
 DATE_COLUMNS = {"last_review", "arrears_date", "signup_date", "order_date", "open_date", "balance_date", "txn_date", "since_date",
-                "invoice_date", "referral_date"}
+                "invoice_date", "referral_date", "contact_date"}
 MONEY_COLUMNS = {"amount", "deposits", "investments", "loans", "revenue", "margin"}
 
 

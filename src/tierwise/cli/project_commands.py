@@ -103,6 +103,7 @@ def demo(
     speak(lang)
     from tierwise.cli.render import evaluation_tables, quality_table
     from tierwise.cli.review_commands import print_reviews
+    from tierwise.cli.task_commands import print_tasks
     from tierwise.reports.evaluation_output import headline
     from tierwise.services.demo import run_demo
 
@@ -117,6 +118,8 @@ def demo(
                 console.print(quality_table(item.payload))
             elif item.kind == "reviews":
                 print_reviews(item.payload, limit=10)
+            elif item.kind == "tasks":
+                print_tasks(item.payload, limit=3)
             elif item.kind == "needs_ml":
                 left_out.append(item.payload)
                 console.print(needs_ml_text(item.payload), soft_wrap=True)

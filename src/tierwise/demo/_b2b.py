@@ -5,7 +5,13 @@ invoice counts are Poisson with a gamma-distributed personal rate, and margin ra
 distributed with a low-margin group (price-driven accounts). Some accounts were lost during the
 two years and stop being invoiced; accounts won recently start at their cooperation date.
 Referrals are rare and more likely from accounts with a good strategic fit.
+
+CRM interactions (a separate random stream, so the other files of a seed are unchanged): about a
+third of the accounts have an open deal with a hidden stage (interested, hesitating, not now)
+that shapes how often sales contact them, whether they ask for a quote, what they say and the
+purchase date they give; the rest only have older contacts. Each region has its sales owners.
 """
+
 
 from __future__ import annotations
 
@@ -44,6 +50,65 @@ def company_names(rng: np.random.Generator, count: int) -> tuple[Strs, Strs]:
     form = np.where(rng.random(count) < 0.2, "股份有限公司", "有限公司")
     names = np.char.add(np.char.add(np.char.add(city, brand), word), form)
     return names, industry
+
+
+#: Sales owners per region (the deal owner of an interaction is the account's region's owner).
+OWNERS = {"华东": ["east.1", "east.2"], "华南": ["south.1"], "华北": ["north.1"],
+          "华中": ["central.1"], "西南": ["west.1"], "西北": ["west.1"], "东北": ["north.1"]}
+#: The hidden deal stages, their shares among open deals, and per stage: contacts in 120 days,
+#: chance a contact is a quote, chance a contact records the stage as said, and the days ahead
+#: of the purchase date given (None: no date).
+STAGES = {"interested": (0.3, 4.0, 0.25, 0.7, (10, 60)),
+          "hesitating": (0.4, 2.5, 0.03, 0.5, None),
+          "not_now": (0.3, 1.5, 0.0, 0.8, (60, 300))}
+OPEN_DEAL_SHARE = 0.35
+KINDS = ["call", "email", "visit"]
+
+
+def interactions(region: Strs, *, as_of: date, seed: int) -> Any:
+    """CRM contacts of the accounts (``region``: each account's), their last 365 days."""
+    rng = np.random.default_rng([seed, 7])
+    count, end = region.size, day(as_of)
+    stage_names = list(STAGES)
+    has_deal = rng.random(count) < OPEN_DEAL_SHARE
+    stage = rng.choice(len(STAGES), size=count, p=[v[0] for v in STAGES.values()])
+    per_stage = np.array([v[1] for v in STAGES.values()])
+    # Open deals: contacts in the last 120 days; everyone: a few older contacts.
+    recent = np.where(has_deal, np.maximum(rng.poisson(per_stage[stage]), 1), 0)
+    older = rng.poisson(0.8, count)
+    who = np.concatenate([np.repeat(np.arange(count), recent), np.repeat(np.arange(count), older)])
+    ago = np.concatenate([rng.integers(0, 120, recent.sum()),
+                          rng.integers(121, 365, older.sum())])
+    is_recent = np.arange(who.size) < recent.sum()
+    s = stage[who]
+    quote_p = np.array([v[2] for v in STAGES.values()])[s]
+    kind = np.where(is_recent & (rng.random(who.size) < quote_p), "quote",
+                    np.asarray(KINDS)[rng.choice(3, who.size, p=[0.5, 0.3, 0.2])])
+    said_p = np.array([v[3] for v in STAGES.values()])[s]
+    said = is_recent & (kind != "email") & (rng.random(who.size) < said_p)
+    # A hesitating prospect sometimes sounds interested, an interested one hesitant.
+    shown = np.where(rng.random(who.size) < 0.15, rng.choice(len(STAGES), who.size), s)
+    intent = np.asarray(stage_names)[shown]
+    ahead = np.zeros(who.size, dtype=np.int64)
+    dated = np.zeros(who.size, dtype=bool)
+    for i, v in enumerate(STAGES.values()):
+        if v[4] is not None:
+            mine = said & (s == i)
+            ahead[mine] = rng.integers(v[4][0], v[4][1], mine.sum())
+            dated |= mine
+    when = end - ago
+    owners = np.array([OWNERS[r][i % len(OWNERS[r])] for i, r in enumerate(region.tolist())])
+    order = np.lexsort((np.arange(who.size), who, when))
+    return table({
+        "interaction_id": ids("I", who.size, 6),
+        "customer_id": ids("A", count, 4)[who[order]],
+        "contact_date": dates(when[order]),
+        "kind": kind[order],
+        "stated_intent": pa.array(intent[order], pa.string(), mask=~said[order]),
+        "expected_purchase": pa.array((when + ahead)[order].astype(np.int32), pa.date32(),
+                                      mask=~dated[order]),
+        "owner": owners[who[order]],
+    })
 
 
 def build(count: int, *, as_of: date, seed: int) -> tuple[Any, Any, Any]:

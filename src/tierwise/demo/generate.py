@@ -157,7 +157,10 @@ def write_b2b(folder: Path, *, accounts: int = 600, as_of: date = AS_OF, seed: i
 
     Files: ``accounts.csv`` (customer_id ``A0001``..., company, industry, since_date,
     strategic_fit 1-5, region), ``invoices.csv`` (invoice_id, customer_id, invoice_date, revenue,
-    margin) and ``referrals.csv`` (customer_id, referral_date, referred_company). Account sizes
+    margin), ``referrals.csv`` (customer_id, referral_date, referred_company) and
+    ``interactions.csv`` (interaction_id, customer_id, contact_date, kind call/email/visit/quote,
+    stated_intent interested/hesitating/not_now or empty, expected_purchase or empty, owner;
+    about a third of the accounts have an open deal). Account sizes
     are lognormal (about a fifth of the accounts make 80% of revenue), about 12% of accounts have a
     low margin rate (around 3%), and about 12% were lost during the two years.
 
@@ -171,5 +174,8 @@ def write_b2b(folder: Path, *, accounts: int = 600, as_of: date = AS_OF, seed: i
     from tierwise.demo import _b2b, _common
 
     acc, invoices, referrals = _b2b.build(accounts, as_of=as_of, seed=seed)
+    contacts = _b2b.interactions(acc["region"].to_numpy(zero_copy_only=False), as_of=as_of,
+                                 seed=seed)
     _common.write_csvs(Path(folder), {"accounts.csv": acc, "invoices.csv": invoices,
-                                      "referrals.csv": referrals})
+                                      "referrals.csv": referrals,
+                                      "interactions.csv": contacts})

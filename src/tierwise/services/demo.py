@@ -160,6 +160,21 @@ def _reviews(project: Any, name: str, outcomes: list[Any], day: date) -> Iterato
         store.close()
 
 
+def _tasks(project: Any, name: str, day: date) -> Iterator[DemoItem]:
+    """The open follow-ups the example's actions set (by the data's as-of date)."""
+    from tierwise.services import tasks
+    from tierwise.services.runs import open_store
+
+    if not any(a.follow_up is not None for a in project.spec.actions.values()):
+        return
+    store = open_store(project)
+    try:
+        yield DemoItem("tasks", _("{name}: follow-ups per owner").format(name=name),
+                       tasks.open_tasks(project, store, today=day))
+    finally:
+        store.close()
+
+
 def _writers() -> dict[str, Callable[..., None]]:
     from tierwise.demo import write_b2b, write_bank, write_retail
 
@@ -198,6 +213,7 @@ def run_demo(folder: Path, *, customers: int = 5000) -> Iterator[DemoItem]:
             yield DemoItem("run", f"{name}: {result.scheme}",
                            (result, spec, project.spec.indicators))
         yield from _reviews(project, name, outcomes, day)
+        yield from _tasks(project, name, day)
         if needs is not None:
             yield DemoItem("needs_ml", _("{name}: left out, needs the [ml] extra").format(
                 name=name), needs)
