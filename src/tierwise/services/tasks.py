@@ -80,11 +80,12 @@ def open_tasks(project: Project, store: Store, *, scheme: str | None = None,
     texts = {n: i18n.label_of(a.follow_up.task, n) for n, a in actions.items()
              if a.follow_up is not None}
     today = today or date.today()
-    tiers = {s: _tiers(store, s) for s in {a.scheme for a in actions.values()}}
-    labels = {s: {t.key: t.label_text(i18n.current())
-                  for t in methods.scheme_tiers(project.scheme(s))} for s in tiers}
     with store.read() as tx:
         rows = tx.actions.follow_ups(sorted(actions))
+    asked = sorted({r.customer_id for r in rows})
+    tiers = {s: _tiers(store, s, asked) for s in {a.scheme for a in actions.values()}}
+    labels = {s: {t.key: t.label_text(i18n.current())
+                  for t in methods.scheme_tiers(project.scheme(s))} for s in tiers}
     kept, closed = [], 0
     for row in rows:
         scheme_of = actions[row.action].scheme
@@ -104,8 +105,10 @@ def open_tasks(project: Project, store: Store, *, scheme: str | None = None,
     return TaskList(today, soon_days, tasks, dict(counts), closed)
 
 
-def _tiers(store: Store, scheme: str) -> dict[str, str]:
-    """Each customer's tier in ``scheme``'s latest official run (none: nobody holds one)."""
+def _tiers(store: Store, scheme: str, customers: list[str]) -> dict[str, str]:
+    """The tier of each of ``customers`` in ``scheme``'s latest official run (if they have one)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
     try:
@@ -114,4 +117,7 @@ def _tiers(store: Store, scheme: str) -> dict[str, str]:
         return {}
     table = pq.read_table(Path(run.folder or "") / "grades.parquet",
                           columns=["customer_id", "tier"])
+    table = table.filter(pc.is_in(table["customer_id"],
+                                  value_set=pa.array(customers, table.schema.field(
+                                      "customer_id").type)))
     return dict(zip(table["customer_id"].to_pylist(), table["tier"].to_pylist(), strict=True))
