@@ -104,7 +104,7 @@ def whoami(project: ProjectOpt = Path(".")) -> None:
 @user_app.command("add")
 def user_add(
     username: Annotated[str, typer.Argument()],
-    role: Annotated[str, typer.Option(help="admin, supervisor, manager or auditor")],
+    role: Annotated[str, typer.Option(help="admin, supervisor, manager, auditor or compliance")],
     project: ProjectOpt = Path("."),
     name: Annotated[str | None, typer.Option(help="display name")] = None,
     password_stdin: PasswordStdinOpt = False,
@@ -155,7 +155,7 @@ def user_list(project: ProjectOpt = Path(".")) -> None:
 
 @user_app.command("role")
 def user_role(username: Annotated[str, typer.Argument()],
-              role: Annotated[str, typer.Argument(help="admin, supervisor, manager or auditor")],
+              role: Annotated[str, typer.Argument(help="admin, supervisor, manager, auditor or compliance")],
               project: ProjectOpt = Path(".")) -> None:
     """Give a user another role (their sessions end; a manager's customers are unassigned)."""
     from tierwise.services import people
