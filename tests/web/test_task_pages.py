@@ -33,6 +33,11 @@ def test_the_page_lists_follow_ups_per_owner(client: TestClient) -> None:
     assert "Call them" in page and "Contact before their date" in page
     assert 'href="/customers/C3?scheme=intent"' in page
     assert 'class="badge text-bg-danger">overdue' in page  # C3 was due on 30 September
+    before = client.get("/tasks", params={"on": "2026-09-30"}).text
+    assert 'text-bg-danger">overdue' not in before  # nothing is late on the run's day
+    wrong = client.get("/tasks", params={"on": "30/09/2026"})
+    assert wrong.status_code == 200 and "&#39;30/09/2026&#39; is not a date like 2026-06-30" in \
+        wrong.text
     one = client.get("/tasks", params={"owner": "west.1"}).text
     assert ">C3</a>" in one and ">C2</a>" not in one and ">C1</a>" not in one
     zh = client.get("/tasks", params={"lang": "zh-Hans"}).text
@@ -51,8 +56,11 @@ def test_a_manager_sees_what_they_own_and_their_customers(client: TestClient) ->
                   "customer_id": "C3", "tier": "not_now", "tier_label": "not_now",
                   "owner": "west.1", "due_on": "2026-09-30", "set_on": "2026-09-30",
                   "state": "overdue"}
-    page = client.get("/tasks").text
-    assert ">C1</a>" in page and ">C2</a>" not in page and ">C4</a>" not in page
+    page = client.get("/tasks", params={"on": "2026-10-09"}).text
+    # C1 is their customer: linked; C3 is their task but not their customer: listed, not linked.
+    assert ">C1</a>" in page and "<td>C3</td>" in page and 'href="/customers/C3' not in page
+    assert ">C2</a>" not in page and "<td>C2</td>" not in page and "C4<" not in page
+    assert 'value="2026-10-09"' in page
     login(client, "sam")
     every = client.get("/api/v1/tasks", params={"today": "2026-10-09"}).json()
     assert every["total"] == 4 and every["closed"] == 0

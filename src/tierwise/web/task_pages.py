@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request, Response
 
 from tierwise.errors import TierwiseError
 from tierwise.http.clients import project_of, store_of
-from tierwise.i18n import label_of
+from tierwise.i18n import _, label_of
 from tierwise.services import access, tasks
 from tierwise.web.pages import error_page, render
 from tierwise.web.session import Page
@@ -28,6 +28,13 @@ def tasks_page(request: Request, who: Page) -> Response:
     user, csrf, q = who.user, who.csrf, request.query_params
     owner = q.get("owner", "")[:200] or None
     scheme = q.get("scheme", "")[:200] or None
+    on, message = date.today(), None
+    try:
+        on = date.fromisoformat(q["on"]) if q.get("on") else on
+    except ValueError:
+        message = _("{value} is not a date like 2026-06-30; due dates are judged on today").format(
+            value=repr(q["on"][:40]))
+    visible: set[str] | None = None
     try:
         access.require(user, access.READ_CUSTOMERS)
         project, store = project_of(request), store_of(request)
@@ -38,14 +45,15 @@ def tasks_page(request: Request, who: Page) -> Response:
         if actions:
             visible = access.visible_customers(store, user)
             found = tasks.open_tasks(project, store, scheme=scheme, owner=owner,
-                                     today=date.today(),
+                                     today=on,
                                      seen_by=None if visible is None else (user.username,
                                                                            visible))
     except TierwiseError as exc:
         return error_page(request, exc, user=user, csrf=csrf)
     owners = list(dict.fromkeys(t.owner for t in found.tasks)) if found else []
     by_owner = {o: [t for t in found.tasks if t.owner == o] for o in owners} if found else {}
+    # A manager's follow-ups may name customers not assigned to them: listed, not linked.
     return render(request, "tasks.html", user=user, csrf=csrf, found=found, owners=owners,
-                  by_owner=by_owner, schemes=schemes, asked={"owner": owner or "",
-                                                             "scheme": scheme or ""},
-                  per_owner=PER_OWNER)
+                  by_owner=by_owner, schemes=schemes, linkable=visible,
+                  asked={"owner": owner or "", "scheme": scheme or "", "on": on.isoformat()},
+                  per_owner=PER_OWNER, message=message)
