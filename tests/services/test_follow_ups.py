@@ -128,6 +128,40 @@ def test_a_task_closes_when_its_customer_leaves_the_tier(tmp_path: Path) -> None
     assert (c1.due_on, c1.state, c1.days) == (date(2026, 10, 9), "overdue", 24)
 
 
+def test_a_superseded_run_or_a_later_holdout_sets_no_task(tmp_path: Path) -> None:
+    project = _project(tmp_path, ROWS)
+    _run(project, date(2026, 9, 30))
+    # The same date graded again with nearly everyone held out: the first run's tasks are
+    # superseded with it, and the held-out customers have no task.
+    held = YAML.replace("    tiers: [not_now]\n", "    tiers: [not_now]\n    holdout: 0.99\n")
+    project = _project(tmp_path, ROWS, held)
+    _run(project, date(2026, 9, 30))
+    found = tasks.open_tasks(project, runs.open_store(project), today=date(2026, 10, 9))
+    assert [t.customer_id for t in found.tasks] == ["C1"]
+
+
+def test_odd_rows_close_instead_of_failing(tmp_path: Path) -> None:
+    # A placeholder date far in the past is due at once, not an arithmetic overflow.
+    assert due_dates(date(2026, 9, 30), [date(1, 1, 15)], within_days=None, days_before=30,
+                     calendar=WorkCalendar(), count=1) == [date(2026, 9, 30)]
+    leave = YAML.replace("    on: enter\n    tiers: [interested]", "    on: leave\n    tiers: [interested]")
+    project = _project(tmp_path, ROWS, leave)
+    _run(project, date(2026, 9, 30))
+    project = _project(tmp_path, ROWS[1:], leave)  # C1 leaves the data
+    _run(project, date(2026, 10, 31))
+    store = runs.open_store(project)
+    found = tasks.open_tasks(project, store, scheme="intent", today=date(2026, 11, 2))
+    assert "C1" not in [t.customer_id for t in found.tasks] and found.closed == 1
+    # An action moved to another scheme closes the tasks it set for the first one.
+    moved = leave.replace("actions:", "  intent2:\n    method: rules\n    fallback: none\n"
+                          "    tiers:\n      - {key: none}\nactions:", 1).replace(
+        "  revisit:\n    scheme: intent", "  revisit:\n    scheme: intent2")
+    project = _project(tmp_path, ROWS[1:], moved)
+    _run(project, date(2026, 11, 30))
+    again = tasks.open_tasks(project, runs.open_store(project), today=date(2026, 12, 1))
+    assert again.tasks == [] and again.closed == 4  # C2-C4 moved with it, and C1 as before
+
+
 def test_the_file_drop_carries_task_owner_and_due_date(tmp_path: Path) -> None:
     project = _project(tmp_path, ROWS)
     _run(project, date(2026, 9, 30))
@@ -166,6 +200,14 @@ def test_follow_ups_are_checked_when_the_project_loads(tmp_path: Path) -> None:
     unknown = YAML.replace("owner: owner\n      within_days: 2", "owner: ownr\n      within_days: 2")
     with pytest.raises(SpecError, match="unknown indicator 'ownr'; did you mean 'owner'"):
         _project(tmp_path / "c", ROWS, unknown)
+    numbers = YAML.replace("owner: {type: string, required: false}",
+                           "owner: {type: int, required: false}")
+    with pytest.raises(SpecError, match=r"follow_up\.owner must be a text indicator"):
+        _project(tmp_path / "e", [r.replace("east.1", "7").replace("west.1", "8")
+                                  for r in ROWS], numbers)
+    orphan = YAML.replace("      within_days: 2\n", "      within_days: 2\n      days_before: 5\n", 1)
+    with pytest.raises(SpecError, match="`days_before:` counts ahead of the `before:` date"):
+        _project(tmp_path / "f", ROWS, orphan)
     missing = YAML.replace("calendar: {holidays: " + HOLIDAYS + ", workdays: [2026-10-10]}",
                            "calendar: {file: calendars/none.csv}", 1)
     with pytest.raises(SpecError, match=r"calendars/none\.csv"):

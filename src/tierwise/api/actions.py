@@ -86,13 +86,12 @@ def follow_ups(request: Request, user: CustomerReader,
                limit: Annotated[int, Query(ge=1, le=100_000)] = 10_000) -> dict[str, Any]:
     """Open follow-ups of the actions with ``follow_up:``, by owner and due date.
 
-    A manager sees the follow-ups they own and those of their customers.
+    A manager sees the follow-ups of their own customers.
     """
     store = store_of(request)
     visible = access.visible_customers(store, user)
     found = tasks.open_tasks(project_of(request), store, scheme=scheme, owner=owner,
-                             today=today, soon_days=soon,
-                             seen_by=None if visible is None else (user.username, visible))
+                             today=today, soon_days=soon, visible=visible)
     return {"today": found.today, "soon_days": found.soon_days, "closed": found.closed,
             "total": len(found.tasks),
             "tasks": [{"action": t.action, "task": t.task, "scheme": t.scheme,

@@ -36,4 +36,6 @@ def due_dates(as_of: date, before: Sequence[date | None] | None, *, within_days:
     if before is None:
         return [soon] * count
     ahead = timedelta(days=days_before)
-    return [soon if day is None else max(day - ahead, as_of) for day in before]
+    # Compared before subtracting: a placeholder such as 0001-01-01 cannot underflow.
+    return [soon if day is None else as_of if day <= as_of + ahead else day - ahead
+            for day in before]

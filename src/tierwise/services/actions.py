@@ -196,8 +196,9 @@ def _with_due(rows: list[dict[str, Any]], follow: FollowUpSpec, as_of: date
     due = due_dates(as_of, before, within_days=follow.within_days,
                     days_before=follow.days_before, calendar=calendar_of(follow.calendar),
                     count=len(rows))
-    return [{**r, "owner": r.get("owner") or None, "due_on": d} for r, d in zip(rows, due,
-                                                                               strict=True)]
+    # The ledger keeps 200 characters of an owner (a user name is at most that long).
+    return [{**r, "owner": (r.get("owner") or "")[:200] or None, "due_on": d}
+            for r, d in zip(rows, due, strict=True)]
 
 
 def month_of(day: date) -> tuple[date, date]:

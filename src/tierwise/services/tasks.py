@@ -59,11 +59,12 @@ class TaskList:
 
 def open_tasks(project: Project, store: Store, *, scheme: str | None = None,
                owner: str | None = None, today: date | None = None, soon_days: int = 7,
-               seen_by: tuple[str, set[str]] | None = None) -> TaskList:
+               visible: set[str] | None = None) -> TaskList:
     """The open follow-ups of the project's actions (of ``scheme``; of ``owner``).
 
-    ``seen_by``: a manager's view (their user name, their customers): the follow-ups they own
-    and those of their customers; None: every follow-up.
+    ``visible``: the customers the reader may see (a manager's assigned customers); None:
+    every customer. The owner named in the data grants no access of its own: a deal owner sees
+    their follow-ups once the accounts are assigned to them.
 
     Raises:
         SpecError: no action of the project (of ``scheme``) has a follow-up.
@@ -88,11 +89,15 @@ def open_tasks(project: Project, store: Store, *, scheme: str | None = None,
                   for t in methods.scheme_tiers(project.scheme(s))} for s in tiers}
     kept, closed = [], 0
     for row in rows:
+        if visible is not None and row.customer_id not in visible:
+            continue
         scheme_of = actions[row.action].scheme
-        if tiers[scheme_of].get(row.customer_id) != row.to_tier:
+        # Closed: the customer moved on (or left the data), or the action now acts on another
+        # scheme than the one it set the task for.
+        if row.scheme != scheme_of or row.to_tier is None or \
+                tiers[scheme_of].get(row.customer_id) != row.to_tier:
             closed += 1
-        elif (owner is None or row.owner == owner) and (
-                seen_by is None or row.owner == seen_by[0] or row.customer_id in seen_by[1]):
+        elif owner is None or row.owner == owner:
             kept.append(row)
     due = np.array([r.due_on for r in kept], dtype="datetime64[D]")
     states = policy.status(due, today, soon_days) if kept else np.array([], dtype=object)

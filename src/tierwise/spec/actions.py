@@ -174,6 +174,10 @@ class FollowUpSpec(Spec):
 
     @model_validator(mode="after")
     def _when(self) -> FollowUpSpec:
+        if self.before is None and "days_before" in self.model_fields_set:
+            raise ValueError(_("`days_before:` counts ahead of the `before:` date, and this "
+                               "follow-up has none; add `before:` (a date indicator) or remove "
+                               "`days_before:`"))
         if self.within_days is None and self.before is None:
             raise ValueError(_("a follow-up needs a due date: `within_days:` (working days "
                                "after the run) or `before:` (a date indicator, with "

@@ -280,17 +280,21 @@ def _action_problems(name: str, action: ActionSpec, project: ProjectSpec, locate
 def _follow_up_problems(follow: FollowUpSpec, at: tuple[str, ...], context: SchemeContext,
                         problem: Callable[..., Problem]) -> Iterator[Problem]:
     """A follow-up's owner is an indicator, its ``before`` a date indicator."""
-    refs = [(follow.owner, "owner", None), (follow.before, "before", "date")]
+    refs = [(follow.owner, "owner", "string"), (follow.before, "before", "date")]
     for ref, field, kind in refs:
         if ref is None:
             continue
         if ref not in context.indicators:
             yield problem(_("unknown indicator {name}{suggestion}").format(
                 name=repr(ref), suggestion=_suggest(ref, set(context.indicators))), *at, field)
-        elif kind is not None and context.types.get(ref, kind) != kind:
-            yield problem(_("{field} must be a date indicator; {name} is {kind}").format(
-                field="follow_up.before", name=repr(ref),
-                kind=_(_TYPE_NAMES.get(context.types[ref], context.types[ref]))), *at, field)
+        elif context.types.get(ref, kind) != kind:
+            seen = _(_TYPE_NAMES.get(context.types[ref], context.types[ref]))
+            yield problem(
+                _("{field} must be a date indicator; {name} is {kind}").format(
+                    field="follow_up.before", name=repr(ref), kind=seen) if kind == "date"
+                else _("follow_up.owner must be a text indicator (the owner's user name); {name} "
+                       "is {kind}; declare its column `type: string`").format(
+                    name=repr(ref), kind=seen), *at, field)
 
 
 def _scheme_problems(

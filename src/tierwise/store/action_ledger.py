@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 from tierwise.i18n import _
 from tierwise.store.schemes import now
-from tierwise.store.tables import action_ledger
+from tierwise.store.tables import action_ledger, runs
 
 #: Statuses of a customer the action reached (counted against a monthly budget).
 TREATED = ("planned", "sent", "failed", "dead", "review", "rejected")
@@ -156,22 +156,23 @@ def reached(conn: sa.Connection, actions: list[str], customer_id: str) -> list[E
 
 
 def follow_ups(conn: sa.Connection, actions: list[str]) -> list[Entry]:
-    """The latest follow-up row of each customer of each of ``actions``.
+    """The latest follow-up of each customer of each of ``actions``, from runs still current.
 
-    Rows with a due date whose task was given: held-out, over-budget and rows in or rejected
-    at review are not tasks.
+    The latest row per action and customer decides, whatever its status: a later run that held
+    the customer out, left them over budget or is in review replaces an earlier task with none.
+    Rows of a run a forced re-run superseded do not count.
     """
     if not actions:
         return []
-    query = sa.select(action_ledger).where(
-        action_ledger.c.action.in_(actions), action_ledger.c.due_on.is_not(None),
-        action_ledger.c.status.in_(("planned", "sent", "failed", "dead"))).order_by(
+    query = sa.select(action_ledger).join(runs, runs.c.id == action_ledger.c.run_id).where(
+        action_ledger.c.action.in_(actions), runs.c.status == "done").order_by(
         action_ledger.c.run_id, action_ledger.c.id)
     latest: dict[tuple[str, str], Entry] = {}
     for row in conn.execute(query):
         entry = _entry(row)
         latest[entry.action, entry.customer_id] = entry
-    return list(latest.values())
+    return [e for e in latest.values() if e.due_on is not None
+            and e.status in ("planned", "sent", "failed", "dead")]
 
 
 def mark_all(conn: sa.Connection, entry_ids: list[int], status: str) -> None:

@@ -1,7 +1,7 @@
 """The follow-ups page: open tasks the actions with ``follow_up:`` set, per owner.
 
-Reading customers' rows needs the customer-reading right; a manager sees the follow-ups they own
-and those of their customers (:func:`tierwise.services.tasks.open_tasks`).
+Reading customers' rows needs the customer-reading right; a manager sees the follow-ups of their
+own customers (:func:`tierwise.services.tasks.open_tasks`).
 """
 
 from __future__ import annotations
@@ -34,7 +34,6 @@ def tasks_page(request: Request, who: Page) -> Response:
     except ValueError:
         message = _("{value} is not a date like 2026-06-30; due dates are judged on today").format(
             value=repr(q["on"][:40]))
-    visible: set[str] | None = None
     try:
         access.require(user, access.READ_CUSTOMERS)
         project, store = project_of(request), store_of(request)
@@ -45,15 +44,12 @@ def tasks_page(request: Request, who: Page) -> Response:
         if actions:
             visible = access.visible_customers(store, user)
             found = tasks.open_tasks(project, store, scheme=scheme, owner=owner,
-                                     today=on,
-                                     seen_by=None if visible is None else (user.username,
-                                                                           visible))
+                                     today=on, visible=visible)
     except TierwiseError as exc:
         return error_page(request, exc, user=user, csrf=csrf)
     owners = list(dict.fromkeys(t.owner for t in found.tasks)) if found else []
     by_owner = {o: [t for t in found.tasks if t.owner == o] for o in owners} if found else {}
-    # A manager's follow-ups may name customers not assigned to them: listed, not linked.
     return render(request, "tasks.html", user=user, csrf=csrf, found=found, owners=owners,
-                  by_owner=by_owner, schemes=schemes, linkable=visible,
+                  by_owner=by_owner, schemes=schemes,
                   asked={"owner": owner or "", "scheme": scheme or "", "on": on.isoformat()},
                   per_owner=PER_OWNER, message=message)
