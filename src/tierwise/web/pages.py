@@ -75,9 +75,12 @@ def render(request: Request, template: str, *, user: User | None = None, csrf: s
     switch = {code: switch_url(request, code) for code in words.LANGUAGE_NAMES}
     # The navigation's approvals badge: one COUNT query per page for a logged-in user.
     waiting = override_service.pending_count(store_of(request), user) if user else 0
+    # The Follow-ups item shows when the project's actions set any (the bar has little room).
+    follow_ups = bool(user) and any(a.follow_up is not None
+                                    for a in project_of(request).spec.actions.values())
     html = environment().get_template(template).render(
         lang=lang, user=user, csrf=csrf, switch=switch, path=request.url.path,
-        waiting=waiting, scheme_title=_SchemeTitles(request), **context)
+        waiting=waiting, follow_ups=follow_ups, scheme_title=_SchemeTitles(request), **context)
     response = HTMLResponse(html, status_code=status)
     if picked_language(request) is not None:
         set_cookie(response, request, LANG_COOKIE, lang, max_age=365 * 24 * 3600)
