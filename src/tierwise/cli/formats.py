@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from tierwise import i18n
-from tierwise.i18n import N_, _
+from tierwise.i18n import N_, _, ngettext
 
 if TYPE_CHECKING:
     from tierwise.i18n import Labelled
@@ -37,6 +37,15 @@ def day(value: date | None) -> str:
     if isinstance(value, datetime):
         value = value.date()
     return value.isoformat() if i18n.current() == "en" else i18n.date(value)
+
+
+def when_due(days: int) -> str:
+    """How far a due date is from the day asked: ``days`` overdue (positive) or left."""
+    if days > 0:
+        return ngettext("{days} day overdue", "{days} days overdue", days).format(days=days)
+    if days < 0:
+        return ngettext("in {days} day", "in {days} days", -days).format(days=-days)
+    return _("today")
 
 
 def moment(value: datetime | None, *, seconds: bool = False) -> str:

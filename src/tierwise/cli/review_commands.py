@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from tierwise.cli.common import console, open_project, reported, store_of
-from tierwise.cli.formats import day
+from tierwise.cli.formats import day, when_due
 from tierwise.cli.options import ProjectOpt
 from tierwise.cli.render import listing_table
 from tierwise.i18n import _
@@ -84,10 +84,8 @@ def print_reviews(found: ReviewList, *, limit: int) -> None:
                                _("customer"), _("level"), _("last review"), _("due"),
                                _("when"), _("due diligence"))
         for r in found.reviews:
-            when = (_("{days} days overdue").format(days=r.days) if r.days > 0
-                    else _("in {days} days").format(days=-r.days) if r.days < 0 else _("today"))
             listed.add_row(r.customer_id, names.get(r.level, r.level), day(r.reviewed_on),
-                           day(r.review_due), when,
+                           day(r.review_due), when_due(r.days),
                            _(DILIGENCE_SHORT[r.due_diligence]) if r.due_diligence else "")
         console.print(listed)
     else:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from tierwise.cli.common import console, open_project, reported, store_of
-from tierwise.cli.formats import day
+from tierwise.cli.formats import day, when_due
 from tierwise.cli.options import ProjectOpt
 from tierwise.cli.render import listing_table
 from tierwise.cli.review_commands import parse_day
@@ -66,9 +66,7 @@ def print_tasks(found: TaskList, *, limit: int) -> None:
             owner=owner or _("(unassigned)"), n=len(mine), shown=min(len(mine), limit)),
             _("due"), _("when"), _("customer"), _("tier"), _("task"))
         for t in mine[:limit]:
-            when = (_("{days} days overdue").format(days=t.days) if t.days > 0
-                    else _("in {days} days").format(days=-t.days) if t.days < 0 else _("today"))
-            listed.add_row(day(t.due_on), when, t.customer_id, t.tier_label, t.task)
+            listed.add_row(day(t.due_on), when_due(t.days), t.customer_id, t.tier_label, t.task)
         console.print(listed)
     if found.closed:
         console.print(_("{n} earlier follow-ups are closed: their customers have moved to "
