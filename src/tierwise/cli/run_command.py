@@ -101,6 +101,8 @@ def run_schemes(request: RunRequest) -> None:
                 progress=lambda s: bar.update(task, description=s))
     done = [o for o in outcomes if o.status == "done"]
     if done and done[0].quality is not None:
+        for line in done[0].quality.state.values():
+            console.print(Text(line, style="dim"))
         for name, count in done[0].quality.dropped.items():
             console.print(Text(ngettext("dropped {count} bad row from {source}",
                                         "dropped {count} bad rows from {source}", count)

@@ -72,8 +72,12 @@ class Engine:
         frame.createOrReplaceTempView(unique)
         return self.backend.table(unique)
 
-    def read_parquet(self, name: str, path: str | Path | list[str]) -> ir.Table:
+    def read_parquet(self, name: str, path: str | Path | list[str], *,
+                     file_column: str | None = None) -> ir.Table:
         """A Parquet file or folder (or a list of files) as a table, read lazily by the engine.
+
+        ``file_column``: add a column of that name holding each row's file path (DuckDB only);
+        a filter on it skips whole files without reading them.
 
         Raises:
             EngineError: the engine cannot open the file (e.g. it is not Parquet, or damaged).
@@ -81,8 +85,14 @@ class Engine:
         """
         unique = f"tw_{name}_{uuid.uuid4().hex[:8]}"
         source = [str(p) for p in path] if isinstance(path, list) else str(path)
+        options: dict[str, Any] = {}
+        if file_column is not None:
+            if self.kind != "duckdb":
+                raise EngineError(_("only a DuckDB engine names the file of each row; this one "
+                                    "is {kind}").format(kind=self.kind))
+            options["filename"] = file_column
         try:
-            return self.backend.read_parquet(source, table_name=unique)
+            return self.backend.read_parquet(source, table_name=unique, **options)
         except Exception as exc:
             raise EngineError(_("{kind} could not read {source}: {driver_message}").format(
                 kind=self.kind,

@@ -17,7 +17,7 @@ size are capped, and the SQL it compiles to grows linearly with its text.
 
 from __future__ import annotations
 
-from tierwise.expr.analysis import Atom, atoms, names, unsatisfiable
+from tierwise.expr.analysis import Atom, atoms, functions, names, unsatisfiable
 from tierwise.expr.ast import Node
 from tierwise.expr.compile import compile_condition, compile_expr
 from tierwise.expr.parser import parse
@@ -32,6 +32,7 @@ __all__ = [
     "check_condition",
     "compile_condition",
     "compile_expr",
+    "functions",
     "names",
     "parse",
     "render",

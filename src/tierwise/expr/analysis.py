@@ -9,10 +9,12 @@ analysis give up (return ``None``) rather than guess.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from tierwise.expr.ast import (
     Between,
+    Call,
     Compare,
     InList,
     Logical,
@@ -62,14 +64,20 @@ def names(node: Node) -> set[str]:
     Returns:
         Every name referenced anywhere in the tree.
     """
-    found: set[str] = set()
+    return {n.name for n in _walk(node) if isinstance(n, Name)}
+
+
+def functions(node: Node) -> set[str]:
+    """Return the functions an expression calls (lower case), e.g. ``{"days_since"}``."""
+    return {n.func for n in _walk(node) if isinstance(n, Call)}
+
+
+def _walk(node: Node) -> Iterator[Node]:
     stack = [node]
     while stack:
         current = stack.pop()
-        if isinstance(current, Name):
-            found.add(current.name)
+        yield current
         stack.extend(children(current))
-    return found
 
 
 def atoms(node: Node) -> list[list[Atom]] | None:

@@ -12,7 +12,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from tierwise.errors import DataError
-from tierwise.indicators import feature_table, required_indicators
+from tierwise.indicators import feature_table, increments, required_indicators
 from tierwise.indicators import features as feature_module
 from tierwise.services.project import Project, open_engine
 from tierwise.sources.checks import (
@@ -48,16 +48,20 @@ class FeaturePlan:
     """Which sources and aggregates a set of indicators needs, planned once per run.
 
     ``dates``: the as-of dates computed side by side from one scan (one date for a run; a
-    backfill's batch or an evaluation's two dates for several).
+    backfill's batch or an evaluation's two dates for several). ``kept``: per event source
+    whose indicators are kept as state (one date only), the indicators the state holds: its
+    scan computes their state columns (:mod:`tierwise.indicators.increments`) instead.
     """
 
     project: Project
     indicators: list[str]
     dates: list[date]
+    kept: dict[str, list[str]] = field(default_factory=dict)
     members: dict[str, list[str]] = field(init=False)
     sources: list[str] = field(init=False)
     _plans: dict[tuple[str, date], feature_module.AggregatePlan] = field(
         init=False, default_factory=dict)
+    _scales: dict[str, dict[str, float]] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.dates = sorted(set(self.dates))
@@ -81,6 +85,12 @@ class FeaturePlan:
             planned = feature_module.plan(self.project.spec, source, table,
                                           self.members[source], as_of=day)
             self._plans[(source, day)] = planned
+            if source in self.kept:
+                assert len(self.dates) == 1
+                self._scales[source] = increments.scales(self.project.spec, self.kept[source],
+                                                         table)
+                return increments.state_metrics(self.project.spec, source, table,
+                                                self.kept[source], as_of=day)
             suffix = f"__d{i}" if len(self.dates) > 1 else ""
             out.update({f"{k}{suffix}": v for k, v in planned.metrics.items()})
         return out
@@ -98,6 +108,9 @@ class FeaturePlan:
         for source in self.members:
             planned = self._plans[(source, day)]
             g = grouped[source]
+            if source in self.kept:
+                g = g.mutate(**increments.finished(spec, self.members[source], g,
+                                                   self._scales[source]))
             if len(self.dates) > 1:
                 g = g.select("_key", **{k: g[f"{k}__d{i}"] for k in planned.metrics})
             keep = [c for c in g.columns if c.startswith("__")] if outer else ()
@@ -130,8 +143,12 @@ def prepare_features(
     as_of: date,
     indicators: list[str],
     drop_bad_rows: bool = False,
+    keep_state: bool = False,
 ) -> Features:
     """Load and check the sources the indicators need, and build the feature table.
+
+    ``keep_state``: a run's features, which use and keep per-customer state when the project
+    says ``incremental: true`` (:mod:`tierwise.services.state`).
 
     Without ``drop_bad_rows`` the checks, the indicators of each event source and the join to
     the customers are one statement (:func:`~tierwise.sources.checks.check_and_build`), and the
@@ -139,6 +156,10 @@ def prepare_features(
     which rows are bad before aggregating, so it checks first and aggregates the clean rows after.
     """
     plan = FeaturePlan(project, indicators, [as_of])
+    if keep_state and project.spec.incremental and not drop_bad_rows:
+        from tierwise.services import state
+
+        return state.prepare(project, engine, plan, as_of=as_of)
     if drop_bad_rows:
         tables, quality = load_inputs(project, engine, as_of=as_of, drop_bad_rows=True,
                                       sources=plan.sources)

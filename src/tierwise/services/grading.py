@@ -141,7 +141,7 @@ class _Scratch:
 
     def features(self, engine: Engine, indicators: list[str]) -> Features:
         return prepare_features(self.project, engine, as_of=self.day, indicators=indicators,
-                                drop_bad_rows=self.drop_bad_rows)
+                                drop_bad_rows=self.drop_bad_rows, keep_state=True)
 
     def folder(self, scheme: ResolvedScheme) -> Path:
         return self.project.output_dir(scheme.name, self.day)

@@ -273,7 +273,7 @@ def _run(project: Project, request: _Request, st: Store, step: Progress,
 
     def single(project: Project, engine: Engine, day: date, indicators: list[str]) -> Features:
         return prepare_features(project, engine, as_of=day, indicators=indicators,
-                                drop_bad_rows=request.drop_bad_rows)
+                                drop_bad_rows=request.drop_bad_rows, keep_state=True)
 
     target = Recorded(_project_for(project, todo), {p.name: p for p in todo}, st, request.day,
                       request.who, list(request.export), features or single, step, engine)

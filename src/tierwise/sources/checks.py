@@ -71,6 +71,8 @@ class QualityReport:
     encodings: dict[str, str] = field(default_factory=dict)
     #: Per source, the checks its Parquet footer answered ("missing: amount"): no row read.
     by_statistics: dict[str, list[str]] = field(default_factory=dict)
+    #: Per event source, how its rows were read when the project keeps state (one line each).
+    state: dict[str, str] = field(default_factory=dict)
 
     @property
     def errors(self) -> list[Finding]:
@@ -209,6 +211,8 @@ def check_and_build(
     as_of: date,
     metrics: Mapping[str, Callable[[ir.Table], dict[str, Any]]],
     build: Callable[[dict[str, ir.Table], dict[str, ir.Table], bool], ir.Table],
+    extend: Mapping[str, Callable[[ir.Table, str], ir.Table]] | None = None,
+    checked: Callable[[ir.Table], None] | None = None,
 ) -> tuple[dict[str, ir.Table], ir.Table, QualityReport]:
     """:func:`check_and_aggregate` and the feature table in one statement over the sources.
 
@@ -222,6 +226,12 @@ def check_and_build(
     aggregate rows in the join) or an event source computes no metrics, this falls back to
     :func:`check_and_aggregate` and ``build(..., outer=False)``.
 
+    ``extend[name](grouped, prefix)``, where given, adds what an event source's scan did not
+    read to its per-customer result (kept state, see :mod:`tierwise.services.state`): it returns
+    the grouped table with the same columns, rows of customers the scan did not see included and
+    ``<prefix>rows`` counting every row of the source. ``checked(wide)`` is called with the
+    materialized result (its ``__``-columns included) once every check passed.
+
     Returns:
         The clean tables, the feature table (materialized in the engine), and the report.
 
@@ -231,6 +241,8 @@ def check_and_build(
     """
     clean, report = _check_customers(loaded, engine, as_of=as_of)
     events = [n for n in loaded if n != CUSTOMERS]
+    if extend and (not report.ok or any(n not in metrics for n in events)):
+        raise DataError(report.summary(), report)
     if not report.ok or any(n not in metrics for n in events):
         aggregates = _aggregate_checked(loaded, engine, as_of=as_of, metrics=metrics,
                                         clean=clean, report=report)
@@ -246,22 +258,15 @@ def check_and_build(
         table = scan.table
         named = {f"{prefix}{c}": v for c, v in {"rows": table.count(), **scan.checks}.items()}
         g = table.group_by(_key=table[loaded[name].spec.id]).aggregate(**named, **scan.own)
+        if extend and name in extend:
+            g = extend[name](g, prefix)
         grouped[name] = g.mutate(**{f"{prefix}keyed": g._key.notnull()})
         scans[name] = scan
         # Rows ignored by an info check fall outside every window (they are future events).
         tables[name] = strip_raw(table)
     wide = engine.materialize("features_checked", build(tables, grouped, True))
     matched = wide["__customer"].notnull()
-    sums: dict[str, Any] = {}
-    for i, name in enumerate(events):
-        prefix = f"__s{i}"
-        for c in ("rows", *scans[name].checks):
-            sums[f"{prefix}{c}"] = wide[f"{prefix}{c}"].sum()
-        sums[f"{prefix}unknown"] = wide[f"{prefix}rows"].sum(where=~matched
-                                                             & wide[f"{prefix}keyed"])
-    sums["__unmatched"] = wide.count(where=~matched)
-    row = engine.execute(wide.aggregate(**sums)).iloc[0]
-    counts = {c: 0 if row[c] is None or row[c] != row[c] else int(row[c]) for c in sums}
+    counts = _wide_counts(engine, wide, {n: scans[n].checks for n in events})
     ids = clean[CUSTOMERS].filter(clean[CUSTOMERS][loaded[CUSTOMERS].spec.id].notnull())[
         loaded[CUSTOMERS].spec.id]
     for i, name in enumerate(events):
@@ -271,11 +276,33 @@ def check_and_build(
                                    ids=ids, counts={f"__{c}": n for c, n in mine.items()})
     if not report.ok:
         raise DataError(report.summary(), report)
+    if checked is not None:
+        checked(wide)
     helpers = [c for c in wide.columns if c.startswith("__s") or c == "__customer"]
     features = wide.drop(*helpers)
     if counts["__unmatched"]:  # rows of transactions without a customer id
         features = wide.filter(matched).drop(*helpers)
     return clean, features, report
+
+
+def _wide_counts(engine: Engine, wide: ir.Table, checks: dict[str, dict[str, Any]]
+                 ) -> dict[str, int]:
+    """Each event source's check counts summed over ``wide``, with its unknown customers' rows.
+
+    Source ``i`` of ``checks`` has the columns ``__s<i>...``; ``__unmatched`` counts the rows
+    without a customer id.
+    """
+    matched = wide["__customer"].notnull()
+    sums: dict[str, Any] = {}
+    for i, name in enumerate(checks):
+        prefix = f"__s{i}"
+        for c in ("rows", *checks[name]):
+            sums[f"{prefix}{c}"] = wide[f"{prefix}{c}"].sum()
+        sums[f"{prefix}unknown"] = wide[f"{prefix}rows"].sum(where=~matched
+                                                             & wide[f"{prefix}keyed"])
+    sums["__unmatched"] = wide.count(where=~matched)
+    row = engine.execute(wide.aggregate(**sums)).iloc[0]
+    return {c: 0 if row[c] is None or row[c] != row[c] else int(row[c]) for c in sums}
 
 
 def _check_customers(loaded: dict[str, LoadedSource], engine: Engine, *, as_of: date

@@ -13,7 +13,7 @@ import codecs
 import csv
 import difflib
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     from tierwise.engine import Engine
 
 ROW = "_row"
+#: The column naming each row's file when a source is read file by file (``load_source(files=)``).
+FILE = "__tw_file"
 _IBIS_TYPES = {
     "string": "string",
     "int": "int64",
@@ -94,8 +96,20 @@ class LoadedSource:
             )
 
 
-def load_source(name: str, spec: SourceSpec, engine: Engine, *, base: Path) -> LoadedSource:
+def load_source(name: str, spec: SourceSpec, engine: Engine, *, base: Path,
+                files: list[Path] | None = None,
+                rows: Callable[[ir.Table], ir.Table] | None = None) -> LoadedSource:
     """Read one source into ``engine``.
+
+    Args:
+        name: the source's name in the project.
+        spec: its spec.
+        engine: the engine to read into.
+        base: the project folder, where relative paths start.
+        files: read these Parquet files of the source (its folder's files) with a column
+            :data:`FILE` naming each row's file, instead of its ``path``.
+        rows: which rows of the table as read to keep (e.g. by :data:`FILE`), before the
+            columns are renamed and typed.
 
     Raises:
         DataError: when the file is missing, unreadable, in another encoding, or lacks a declared
@@ -108,6 +122,10 @@ def load_source(name: str, spec: SourceSpec, engine: Engine, *, base: Path) -> L
     stamp = None
     if fmt == "csv":
         path = existing_file(base, spec, name)
+        if path.is_dir():
+            raise DataError(_("source {name}: {path} is a folder; a folder is read as Parquet "
+                              "files: add `format: parquet` to `sources.{source}`").format(
+                                  name=repr(name), path=path, source=name))
         encoding = detect_encoding(path, spec.encoding)
         table = engine.register_arrow(name, _read_csv(path, spec, encoding))
         location = path.name
@@ -115,8 +133,11 @@ def load_source(name: str, spec: SourceSpec, engine: Engine, *, base: Path) -> L
         path = existing_file(base, spec, name)
         location = path.name
         try:
-            table = engine.read_parquet(name, path)
-            if path.is_file():
+            if files is not None:
+                table = engine.read_parquet(name, [str(f) for f in files], file_column=FILE)
+            else:
+                table = engine.read_parquet(name, path)
+            if path.is_file() and files is None:
                 before = path.stat()
                 facts = parquet_facts(path, {n: c.from_ or n for n, c in spec.columns.items()})
                 stamp = (path, before.st_size, before.st_mtime_ns)
@@ -130,6 +151,10 @@ def load_source(name: str, spec: SourceSpec, engine: Engine, *, base: Path) -> L
         table = engine.register_arrow(name, read_database(name, spec, base))
         where = spec.path if fmt == "duckdb" else safe_url(str(spec.url))
         location = f"{where}:{spec.table}" if spec.table else f"{where} (query of {name!r})"
+    if rows is not None:
+        table = rows(table)
+    if FILE in table.columns:
+        table = table.drop(FILE)
     raw = _rename(table, spec, location)
     typed = _typed(raw, spec)
     _check_keys(typed, spec, name, location)

@@ -41,8 +41,8 @@ _SECTIONS: dict[str, TypeAdapter[Any]] = {
     "kpis": TypeAdapter(KpiSpec),
 }
 _INDICATOR_TAGS = {"aggregate", "attribute", "derived"}
-_TOP_KEYS = {"name", "description", "language", "engine", "as_of", "output", "security", "store",
-             "reporting", "sources", "indicators", "schemes", "actions", "smtp", "kpis"}
+_TOP_KEYS = {"name", "description", "language", "engine", "as_of", "output", "incremental",
+             "security", "store", "reporting", "sources", "indicators", "schemes", "actions", "smtp", "kpis"}
 
 
 @dataclass(frozen=True)
@@ -164,8 +164,8 @@ def parse_project(located: Located) -> ProjectSpec:
                 )
             )
     parsed: dict[str, Any] = {}
-    for key in ("name", "description", "language", "as_of", "output", "engine", "security", "store",
-                "reporting", "smtp"):
+    for key in ("name", "description", "language", "as_of", "output", "incremental", "engine",
+                "security", "store", "reporting", "smtp"):
         if key in doc:
             parsed[key] = _plain(doc[key])
     for section, adapter in _SECTIONS.items():

@@ -353,6 +353,11 @@ class ProjectSpec(Spec):
     engine: EngineSpec = Field(default_factory=EngineSpec)
     as_of: date | None = Field(default=None, description="default as-of date for runs")
     output: str = "output"
+    incremental: bool = Field(
+        default=False,
+        description="keep per-customer aggregates between runs (in <output>/.state), so a "
+        "re-grade reads only new Parquet files; the grades equal a full run's",
+    )
     store: str | None = Field(
         default=None,
         description="SQLAlchemy URL of the store (default: sqlite file .tierwise/store.db; "

@@ -1,0 +1,409 @@
+"""Per-customer state kept between runs, so a re-grade reads the new events only.
+
+With ``incremental: true`` in ``tierwise.yaml``, a run keeps, per event source, the state columns
+of its indicators (:mod:`tierwise.indicators.increments`) in ``<output>/.state/``, with a
+manifest naming the as-of date, each file the state was made from (path, size, modification time
+and a digest of its last 64 KiB, where a Parquet file keeps its footer) and a fingerprint of every
+definition. The next run as of the same or a later date uses the state only when everything still
+matches, and then reads the state, the files that are new since, and the rows of the old files
+that entered or left a window. Anything else rebuilds the state from every file, and the run says
+why: a file changed or removed, an event in a new file dated on or before the state's date, a
+changed definition of the source or an indicator, a new indicator, or events the state's files
+held after its date. The grades are the same either way; only the time differs.
+
+A source is kept as state when it is a Parquet file or a folder of Parquet files (a folder is
+what lets a daily export add a file), the engine is DuckDB, and every indicator it feeds can be
+brought forward (:func:`~tierwise.indicators.increments.unsupported` says why not otherwise).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tierwise.i18n import _, ngettext
+from tierwise.indicators import increments
+from tierwise.services.project import Project
+from tierwise.sources.checks import check_and_build
+from tierwise.sources.database import existing_file
+from tierwise.sources.read import FILE, LoadedSource, load_source
+from tierwise.spec.columns import CUSTOMER
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+    from tierwise.engine import Engine
+    from tierwise.services.features import FeaturePlan, Features
+
+MANIFEST = "manifest.json"
+_TAIL = 64 * 1024
+
+
+@dataclass
+class Decision:
+    """How one event source's indicators are computed in this run.
+
+    ``mode``: ``update`` (from the state), ``build`` (from every file, then kept) or ``cold``
+    (from every file, not kept). ``reason`` says why an existing state was not used.
+    """
+
+    source: str
+    mode: str
+    members: list[str]
+    files: list[Path] = field(default_factory=list)
+    new: list[Path] = field(default_factory=list)
+    entry: dict[str, Any] | None = None
+    reason: str | None = None
+
+    def describe(self) -> str:
+        """One line for the run's log, in the reader's language."""
+        if self.mode == "update":
+            assert self.entry is not None
+            files = ngettext("{n} new file", "{n} new files", len(self.new)).format(
+                n=len(self.new))
+            return _("{source}: brought forward from the state of {day} ({files})").format(
+                source=self.source, day=self.entry["as_of"], files=files)
+        if self.mode == "build":
+            return _("{source}: state rebuilt from every file ({reason})").format(
+                source=self.source, reason=self.reason)
+        return _("{source}: read in full ({reason})").format(source=self.source,
+                                                              reason=self.reason)
+
+
+def state_dir(project: Project) -> Path:
+    """Where the project's state lives."""
+    return project.root / project.spec.output / ".state"
+
+
+class _Mismatch(Exception):
+    """The rows read from a state and new files are not the rows the files hold."""
+
+    def __init__(self, source: str, seen: int, expected: int) -> None:
+        super().__init__(source)
+        self.source, self.seen, self.expected = source, seen, expected
+
+
+def prepare(project: Project, engine: Engine, plan: FeaturePlan, *, as_of: date) -> Features:
+    """The feature table of ``plan`` as of ``as_of``, from kept state where it still holds.
+
+    Before a state is written, the rows it stands for are counted against the files' own row
+    counts (their Parquet footers); a difference rebuilds that source from every file.
+    """
+    try:
+        return _prepare(project, engine, plan, as_of=as_of, rebuild={})
+    except _Mismatch as exc:
+        why = _("{seen} rows read where the files hold {expected}").format(
+            seen=exc.seen, expected=exc.expected)
+        return _prepare(project, engine, plan, as_of=as_of, rebuild={exc.source: why})
+
+
+def _prepare(project: Project, engine: Engine, plan: FeaturePlan, *, as_of: date,
+             rebuild: dict[str, str]) -> Features:
+    from tierwise.services.features import Features
+
+    manifest = _read_manifest(project)
+    decisions = {s: _decide(project, engine, plan, s, manifest, as_of=as_of)
+                 for s in plan.members}
+    for source, why in rebuild.items():
+        decisions[source] = Decision(source, "build", decisions[source].members,
+                                     decisions[source].files, reason=why)
+    plan.kept = {s: d.members for s, d in decisions.items() if d.mode != "cold"}
+    loaded: dict[str, LoadedSource] = {}
+    spec = project.spec
+    loaded["customers"] = load_source("customers", spec.sources["customers"], engine,
+                                      base=project.root)
+    for name, decision in decisions.items():
+        if decision.mode == "cold":
+            loaded[name] = load_source(name, spec.sources[name], engine, base=project.root)
+        else:
+            pending = None
+            if decision.mode == "update":  # the rows not in the state: the new files'
+                new = sorted(str(p) for p in decision.new)
+                pending = lambda t, new=new: t.filter(t[FILE].isin(new))  # noqa: E731
+            loaded[name] = load_source(name, spec.sources[name], engine, base=project.root,
+                                       files=decision.files, rows=pending)
+    extend = {s: _extender(project, engine, plan, d, as_of=as_of)
+              for s, d in decisions.items() if d.mode == "update"}
+    prefixes: dict[str, str] = {}
+
+    def build(tables: dict[str, ir.Table], grouped: dict[str, ir.Table], outer: bool
+              ) -> ir.Table:
+        return plan.features(tables, grouped, day=as_of, outer=outer)
+
+    def remember(name: str, hook: Any) -> Any:
+        def extended(g: ir.Table, prefix: str) -> ir.Table:
+            prefixes[name] = prefix
+            return hook(g, prefix) if hook is not None else g
+        return extended
+
+    hooks = {s: remember(s, extend.get(s)) for s in decisions if decisions[s].mode != "cold"}
+    def keep(wide: ir.Table) -> None:
+        kept = {s: d for s, d in decisions.items() if d.mode != "cold"}
+        totals = _totals(engine, wide, {s: prefixes[s] for s in kept})
+        for name, decision in kept.items():
+            expected = sum(_rows_in(p) for p in (
+                decision.new if decision.mode == "update" else decision.files))
+            if decision.mode == "update":
+                assert decision.entry is not None
+                expected += int(decision.entry.get("rows", -1))
+            if totals[name][0] != expected:
+                raise _Mismatch(name, totals[name][0], expected)
+        _write(project, engine, wide, kept, prefixes, totals, as_of=as_of)
+
+    _, table, quality = check_and_build(loaded, engine, as_of=as_of,
+                                        metrics=plan.metric_builders(), build=build,
+                                        extend=hooks, checked=keep)
+    quality.state.update({s: d.describe() for s, d in decisions.items()})
+    return Features(table, quality, held=True)
+
+
+def _decide(project: Project, engine: Engine, plan: FeaturePlan, source: str,
+            manifest: dict[str, Any], *, as_of: date) -> Decision:
+    spec = project.spec
+    wanted = plan.members[source]
+    source_spec = spec.sources[source]
+    if engine.kind != "duckdb":
+        return Decision(source, "cold", wanted, reason=_("state is kept on DuckDB only"))
+    if source_spec.resolved_format() != "parquet":
+        return Decision(source, "cold", wanted, reason=_(
+            "state is kept for Parquet files only; export a folder of Parquet files"))
+    problems = [p for p in (increments.unsupported(spec, m) for m in wanted) if p]
+    if problems:
+        return Decision(source, "cold", wanted, reason="; ".join(problems))
+    files = _files(existing_file(project.root, source_spec, source))
+    entry = manifest.get("sources", {}).get(source)
+    if entry is None:
+        return Decision(source, "build", wanted, files, reason=_("no state yet"))
+    now = increments.definition(spec, source, [m for m in entry["members"]
+                                               if m in spec.indicators])
+    held = [m for m in entry["members"] if now.get(m) == entry["definition"].get(m)]
+    members = sorted(set(wanted) | {m for m in held if not increments.unsupported(spec, m)})
+    day = date.fromisoformat(entry["as_of"])
+    reason = _why_rebuild(project, source, entry, now, wanted, held, files, as_of=as_of)
+    if reason is None and day > as_of:
+        return Decision(source, "cold", wanted, reason=_(
+            "the state is of a later date, {day}").format(day=day))
+    if reason is not None:
+        return Decision(source, "build", members, files, reason=reason)
+    old = {f["path"] for f in entry["files"]}
+    new = [p for p in files if _relative(project, p) not in old]
+    late = _dated_before(project, engine, source, new, day) if new else 0
+    if late:
+        return Decision(source, "build", members, files, reason=ngettext(
+            "{count} event in new files is dated on or before {day}, the state's date",
+            "{count} events in new files are dated on or before {day}, the state's date", late,
+        ).format(count=late, day=day))
+    return Decision(source, "update", members, files, new, entry)
+
+
+def _why_rebuild(project: Project, source: str, entry: dict[str, Any], now: dict[str, str],
+                 wanted: list[str], held: list[str], files: list[Path], *, as_of: date
+                 ) -> str | None:
+    """Why the state of ``source`` cannot be brought forward, or None when it can."""
+    if entry.get("format") != increments.STATE_FORMAT or now[""] != entry["definition"][""]:
+        return _("the source's definition changed")
+    changed = [m for m in wanted if m in entry["members"] and m not in held]
+    if changed:
+        return _("indicator {name} changed").format(name=changed[0])
+    missing = [m for m in wanted if m not in entry["members"]]
+    if missing:
+        return _("indicator {name} is not in the state").format(name=missing[0])
+    if entry.get("ignored"):
+        return _("its files held events after {day}").format(day=entry["as_of"])
+    if not (state_dir(project) / entry["file"]).is_file():
+        return _("the state file is missing")
+    present = {_relative(project, p): p for p in files}
+    for stamp in entry["files"]:
+        path = present.get(stamp["path"])
+        if path is None:
+            return _("file {path} was removed").format(path=stamp["path"])
+        if _stamp(project, path) != stamp:
+            return _("file {path} changed").format(path=stamp["path"])
+    return None
+
+
+def _dated_before(project: Project, engine: Engine, source: str, new: list[Path], day: date
+                  ) -> int:
+    """How many rows of the ``new`` files are dated on or before ``day``."""
+    from tierwise.indicators.features import _within
+
+    spec = project.spec.sources[source]
+    assert spec.time is not None
+    rows = load_source(source, spec, engine, base=project.root, files=new).typed
+    return int(engine.execute(rows.count(where=_within(rows[spec.time], None, day))))
+
+
+def _extender(project: Project, engine: Engine, plan: FeaturePlan, decision: Decision, *,
+              as_of: date) -> Any:
+    """The hook adding the kept state and the moving rows to the pending rows' aggregate."""
+    import ibis
+
+    from tierwise.indicators.features import _within
+
+    assert decision.entry is not None
+    spec = project.spec
+    source = decision.source
+    members = decision.members
+    before = date.fromisoformat(decision.entry["as_of"])
+    cols = [increments.column(m, p) for m in members
+            for p in increments.parts(increments._spec(spec, m))]
+    state = engine.read_parquet(f"{source}_state", state_dir(project) / decision.entry["file"])
+    state = state.select(_k1=state._key, _rows1=state.__rows,
+                         **{f"{c}__1": state[c] for c in cols})
+    ranges = increments.moving_ranges(spec, members, before=before, after=as_of)
+    if ranges:
+        new = {str(p) for p in decision.new}
+        old_files = [p for p in decision.files if str(p) not in new]
+        old = load_source(source, spec.sources[source], engine, base=project.root,
+                          files=old_files).typed
+        time_column = spec.sources[source].time
+        assert time_column is not None
+        inside = ibis.or_(*(_within(old[time_column], lo, hi) for lo, hi in ranges))
+        old = old.filter(inside)
+        moving = old.group_by(_k2=old[spec.sources[source].id]).aggregate(
+            **increments.moving_metrics(spec, source, old, members, before=before, after=as_of))
+        moving = moving.select("_k2", **{f"{c}__2": moving[c] for c in moving.columns
+                                         if c != "_k2"})
+        state = state.left_join(moving, state._k1 == moving._k2).drop("_k2")
+
+    def extend(g: ir.Table, prefix: str) -> ir.Table:
+        j = g.outer_join(state, g._key == state._k1)
+        parts_of = [{c: j[c] for c in cols if c in g.columns},
+                    {c: j[f"{c}__1"] for c in cols},
+                    {c: j[f"{c}__2"] for c in cols if f"{c}__2" in j.columns}]
+        checks = {c: j[c].fill_null(0) for c in g.columns
+                  if c.startswith(prefix) and c != f"{prefix}rows"}
+        return j.select(
+            _key=ibis.coalesce(j._key, j._k1),
+            **{f"{prefix}rows": j[f"{prefix}rows"].fill_null(0) + j._rows1.fill_null(0)},
+            **checks,
+            **increments.combined(spec, members, parts_of),
+        )
+
+    return extend
+
+
+def _totals(engine: Engine, wide: ir.Table, prefixes: dict[str, str]
+            ) -> dict[str, tuple[int, int]]:
+    """Per source: its rows, and the rows ignored as after the as-of date."""
+    import ibis
+
+    sums: dict[str, Any] = {}
+    for name, prefix in prefixes.items():
+        sums[f"{name}__rows"] = wide[f"{prefix}rows"].sum()
+        infos = [wide[c].sum() for c in wide.columns if c.startswith(f"{prefix}info")]
+        sums[f"{name}__ignored"] = sum(infos[1:], infos[0]) if infos else ibis.literal(0)
+    row = engine.execute(wide.aggregate(**sums)).iloc[0] if sums else {}
+    count = {k: 0 if row[k] is None or row[k] != row[k] else int(row[k]) for k in sums}
+    return {n: (count[f"{n}__rows"], count[f"{n}__ignored"]) for n in prefixes}
+
+
+def _rows_in(path: Path) -> int:
+    import pyarrow.parquet as pq
+
+    return int(pq.ParquetFile(path).metadata.num_rows)
+
+
+def _write(project: Project, engine: Engine, wide: ir.Table, keep: dict[str, Decision],
+           prefixes: dict[str, str], totals: dict[str, tuple[int, int]], *, as_of: date) -> None:
+    """Write the new state of every source kept as state, then the manifest."""
+    if not keep:
+        return
+    folder = state_dir(project)
+    folder.mkdir(parents=True, exist_ok=True)
+    with _locked(folder):
+        current = _read_manifest(project)
+        sources = dict(current.get("sources", {}))
+        for name, decision in keep.items():
+            before = sources.get(name)
+            if before is not None and date.fromisoformat(before["as_of"]) > as_of:
+                continue  # a later state was written meanwhile: keep it
+            spec = project.spec
+            cols = [increments.column(m, p) for m in decision.members
+                    for p in increments.parts(increments._spec(spec, m))]
+            prefix = prefixes[name]
+            rows = wide.filter(wide[CUSTOMER].notnull()).select(
+                _key=wide[CUSTOMER], __rows=wide[f"{prefix}rows"].fill_null(0),
+                **{c: wide[c] for c in cols})
+            file = f"{name}.{uuid.uuid4().hex[:12]}.parquet"
+            engine.write_parquet(rows, folder / file)
+            sources[name] = {
+                "format": increments.STATE_FORMAT,
+                "as_of": as_of.isoformat(),
+                "file": file,
+                "members": decision.members,
+                "definition": increments.definition(spec, name, decision.members),
+                "files": [_stamp(project, p) for p in decision.files],
+                "rows": totals[name][0],
+                "ignored": totals[name][1],
+            }
+        _replace(folder / MANIFEST, {"sources": sources})
+        used = {e["file"] for e in sources.values()}
+        for stale in folder.glob("*.parquet"):
+            if stale.name not in used:
+                stale.unlink(missing_ok=True)
+
+
+def _read_manifest(project: Project) -> dict[str, Any]:
+    path = state_dir(project) / MANIFEST
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError):
+        return {}  # unreadable: rebuilt, never trusted
+    return data if isinstance(data, dict) else {}
+
+
+def _replace(path: Path, data: dict[str, Any]) -> None:
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}")
+    tmp.write_text(json.dumps(data, indent=1, sort_keys=True), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+@contextlib.contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    with open(folder / ".lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _files(path: Path) -> list[Path]:
+    """The Parquet files of a source: the file, or a folder's ``*.parquet`` files, sorted.
+
+    The paths are normalised (``a/../b`` is ``b``), as DuckDB names the file of each row.
+    """
+    path = Path(os.path.normpath(path))
+    if path.is_file():
+        return [path]
+    return sorted(p for p in path.rglob("*.parquet")
+                  if p.is_file() and not p.name.startswith((".", "_")))
+
+
+def _relative(project: Project, path: Path) -> str:
+    try:
+        return path.resolve().relative_to(project.root.resolve()).as_posix()
+    except ValueError:
+        return path.resolve().as_posix()
+
+
+def _stamp(project: Project, path: Path) -> dict[str, Any]:
+    """What identifies a file's content cheaply: size, modification time and its tail."""
+    info = path.stat()
+    with open(path, "rb") as handle:
+        handle.seek(max(0, info.st_size - _TAIL))
+        tail = hashlib.sha256(handle.read()).hexdigest()[:32]
+    return {"path": _relative(project, path), "size": info.st_size,
+            "mtime_ns": info.st_mtime_ns, "tail": tail}
