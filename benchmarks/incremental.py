@@ -30,6 +30,7 @@ import json
 import re
 import shutil
 import statistics
+import subprocess
 import sys
 import time
 from datetime import date, timedelta
@@ -47,7 +48,10 @@ SCHEMES = ("value", "rfm")
 
 def layout(size: str) -> Path:
     """The incremental folder for ``size`` (made on first use); returns it."""
-    data = generate.generate(size, quiet=True)
+    if not generate.exists(size):  # in a child process too (see below)
+        subprocess.run([sys.executable, str(HERE / "generate.py"), "--transactions", size],
+                       check=True)
+    data = generate.size_dir(size)
     base = data / "incremental"
     day = date.fromisoformat(run.as_of_of(data))
     (base / "tx").mkdir(parents=True, exist_ok=True)
@@ -56,13 +60,14 @@ def layout(size: str) -> Path:
         part0.symlink_to(data / "transactions.parquet")
     new = base / "new-day.parquet"
     if not new.exists():
-        import duckdb
-
-        duckdb.sql(f"""
+        # In a child process: a child's peak RSS counts its parent's memory at the fork, so
+        # the parent must not have held 100M rows when the timed children start.
+        sql = f"""
             COPY (SELECT customer_id, DATE '{day + timedelta(days=1)}' AS order_date, amount, kind
                   FROM read_parquet('{data / "transactions.parquet"}')
                   USING SAMPLE 1 PERCENT (bernoulli, 42))
-            TO '{new}' (FORMAT parquet)""")
+            TO '{new}' (FORMAT parquet)"""
+        subprocess.run([sys.executable, "-c", f"import duckdb; duckdb.sql({sql!r})"], check=True)
     text = (HERE / "project" / "tierwise.yaml").read_text(encoding="utf-8")
     text = text.replace("../data/1M/customers.parquet", "../../customers.parquet")
     text = text.replace("../data/1M/transactions.parquet", "../tx\n    format: parquet")
@@ -164,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
                   + (f"; {res['report'].get('notes')}" if tool == "regrade" else ""))
     wall = {t: statistics.median(r["wall"] for r in rs) for t, rs in rounds.items()}
     peak = {t: max(r["peak_mib"] for r in rs) for t, rs in rounds.items()}
-    checks = compare(base, day + timedelta(days=1))
+    checks = compare(base, day + timedelta(days=1))  # after the timed children: see layout()
     print(f"\nmedians of {args.repeat} round(s) at {args.size}:")
     for tool in rounds:
         print(f"  {tool:10s} {wall[tool]:7.2f} s  peak {peak[tool]:7,.0f} MiB")

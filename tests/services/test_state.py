@@ -219,3 +219,34 @@ def test_indicators_that_cannot_be_brought_forward_read_everything(tmp_path: Pat
     cold, _ = _features(Project.open(tmp_path / "cold"), date(2026, 5, 20))
     assert inc == cold
     assert "read in full" in notes[0] and "top_12m" in notes[0]
+
+
+def test_recorded_runs_say_how_each_source_was_read(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.cli.running import flat, invoke
+
+    monkeypatch.delenv("TIERWISE_STORE_URL", raising=False)
+    monkeypatch.setenv("TIERWISE_USER", "analyst")
+    monkeypatch.setenv("COLUMNS", "200")
+    _setup(tmp_path)
+    _add(tmp_path, "history", _rows(13, date(2025, 1, 1), 500, 5_000, 300))
+    first = invoke("run", "value", "-p", tmp_path / "inc", "--as-of", "2026-05-20")
+    assert first.exit_code == 0, first.output
+    assert "state rebuilt from every file (no state yet)" in flat(first.output)
+    _add(tmp_path, "next", _rows(14, date(2026, 5, 21), 1, 80, 300))
+    second = invoke("run", "value", "-p", tmp_path / "inc", "--as-of", "2026-05-21",
+                    "--lang", "zh")
+    assert second.exit_code == 0, second.output
+    assert "transactions：由 2026-05-20 的保存状态增量更新（1 个新文件）" in flat(second.output)
+    runs = sorted((tmp_path / "inc" / "output" / "value" / "runs").iterdir(),
+                  key=lambda p: int(p.name))
+    info = json.loads((runs[-1] / "run.json").read_text(encoding="utf-8"))
+    assert info["sources_read"]["transactions"].startswith("transactions: brought forward")
+    # The recorded grades equal a full run's
+    cold = invoke("run", "value", "-p", tmp_path / "cold", "--as-of", "2026-05-21")
+    assert cold.exit_code == 0, cold.output
+    cold_runs = sorted((tmp_path / "cold" / "output" / "value" / "runs").iterdir(),
+                       key=lambda p: int(p.name))
+    mine, theirs = (pq.read_table(r[-1] / "grades.parquet").sort_by("customer_id")
+                    for r in (runs, cold_runs))
+    assert mine.select(["customer_id", "tier"]) == theirs.select(["customer_id", "tier"])

@@ -221,8 +221,8 @@ def _one(target: Target[OutcomeT], engine: Engine, scheme: ResolvedScheme, day: 
         columns = (CUSTOMER, *required_indicators(target.project.spec, list(scheme.indicators)),
                    *([PREVIOUS_TIER] if PREVIOUS_TIER in shared.features.columns else []))
         info = {**target.info(scheme), "customers": graded.facts.rows}
-        if shared.quality.state:  # how each source was read: from kept state, or in full
-            info["sources_read"] = dict(shared.quality.state)
+        if shared.quality.state_record:  # how each source was read: from kept state, or in full
+            info["sources_read"] = dict(shared.quality.state_record)
         if graded.model is not None:
             info["model"] = graded.model
         files = RunFiles(shared.features.select(*columns), target.export,

@@ -24,13 +24,13 @@ import hashlib
 import json
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tierwise.i18n import _, ngettext
+from tierwise.i18n import _, ngettext, use
 from tierwise.indicators import increments
 from tierwise.services.project import Project
 from tierwise.sources.checks import check_and_build
@@ -53,7 +53,8 @@ class Decision:
     """How one event source's indicators are computed in this run.
 
     ``mode``: ``update`` (from the state), ``build`` (from every file, then kept) or ``cold``
-    (from every file, not kept). ``reason`` says why an existing state was not used.
+    (from every file, not kept). ``reason`` says why an existing state was not used, in the
+    language current when it is called.
     """
 
     source: str
@@ -62,7 +63,7 @@ class Decision:
     files: list[Path] = field(default_factory=list)
     new: list[Path] = field(default_factory=list)
     entry: dict[str, Any] | None = None
-    reason: str | None = None
+    reason: Callable[[], str] | None = None
 
     def describe(self) -> str:
         """One line for the run's log, in the reader's language."""
@@ -72,11 +73,11 @@ class Decision:
                 n=len(self.new))
             return _("{source}: brought forward from the state of {day} ({files})").format(
                 source=self.source, day=self.entry["as_of"], files=files)
+        why = self.reason() if self.reason is not None else ""
         if self.mode == "build":
             return _("{source}: state rebuilt from every file ({reason})").format(
-                source=self.source, reason=self.reason)
-        return _("{source}: read in full ({reason})").format(source=self.source,
-                                                              reason=self.reason)
+                source=self.source, reason=why)
+        return _("{source}: read in full ({reason})").format(source=self.source, reason=why)
 
 
 def state_dir(project: Project) -> Path:
@@ -101,13 +102,17 @@ def prepare(project: Project, engine: Engine, plan: FeaturePlan, *, as_of: date)
     try:
         return _prepare(project, engine, plan, as_of=as_of, rebuild={})
     except _Mismatch as exc:
-        why = _("{seen} rows read where the files hold {expected}").format(
-            seen=exc.seen, expected=exc.expected)
-        return _prepare(project, engine, plan, as_of=as_of, rebuild={exc.source: why})
+        source, seen, expected = exc.source, exc.seen, exc.expected
+
+        def why() -> str:
+            return _("{seen} rows read where the files hold {expected}").format(
+                seen=seen, expected=expected)
+
+        return _prepare(project, engine, plan, as_of=as_of, rebuild={source: why})
 
 
 def _prepare(project: Project, engine: Engine, plan: FeaturePlan, *, as_of: date,
-             rebuild: dict[str, str]) -> Features:
+             rebuild: dict[str, Callable[[], str]]) -> Features:
     from tierwise.services.features import Features
 
     manifest = _read_manifest(project)
@@ -163,6 +168,8 @@ def _prepare(project: Project, engine: Engine, plan: FeaturePlan, *, as_of: date
                                         metrics=plan.metric_builders(), build=build,
                                         extend=hooks, checked=keep)
     quality.state.update({s: d.describe() for s, d in decisions.items()})
+    with use("en"):  # run.json is read by tools: one language
+        quality.state_record.update({s: d.describe() for s, d in decisions.items()})
     return Features(table, quality, held=True)
 
 
@@ -172,17 +179,19 @@ def _decide(project: Project, engine: Engine, plan: FeaturePlan, source: str,
     wanted = plan.members[source]
     source_spec = spec.sources[source]
     if engine.kind != "duckdb":
-        return Decision(source, "cold", wanted, reason=_("state is kept on DuckDB only"))
+        return Decision(source, "cold", wanted, reason=lambda: _("state is kept on DuckDB only"))
     if source_spec.resolved_format() != "parquet":
-        return Decision(source, "cold", wanted, reason=_(
+        return Decision(source, "cold", wanted, reason=lambda: _(
             "state is kept for Parquet files only; export a folder of Parquet files"))
-    problems = [p for p in (increments.unsupported(spec, m) for m in wanted) if p]
-    if problems:
-        return Decision(source, "cold", wanted, reason="; ".join(problems))
+    def problems() -> str:
+        return "; ".join(p for p in (increments.unsupported(spec, m) for m in wanted) if p)
+
+    if problems():
+        return Decision(source, "cold", wanted, reason=problems)
     files = _files(existing_file(project.root, source_spec, source))
     entry = manifest.get("sources", {}).get(source)
     if entry is None:
-        return Decision(source, "build", wanted, files, reason=_("no state yet"))
+        return Decision(source, "build", wanted, files, reason=lambda: _("no state yet"))
     now = increments.definition(spec, source, [m for m in entry["members"]
                                                if m in spec.indicators])
     held = [m for m in entry["members"] if now.get(m) == entry["definition"].get(m)]
@@ -190,7 +199,7 @@ def _decide(project: Project, engine: Engine, plan: FeaturePlan, source: str,
     day = date.fromisoformat(entry["as_of"])
     reason = _why_rebuild(project, source, entry, now, wanted, held, files, as_of=as_of)
     if reason is None and day > as_of:
-        return Decision(source, "cold", wanted, reason=_(
+        return Decision(source, "cold", wanted, reason=lambda: _(
             "the state is of a later date, {day}").format(day=day))
     if reason is not None:
         return Decision(source, "build", members, files, reason=reason)
@@ -198,7 +207,7 @@ def _decide(project: Project, engine: Engine, plan: FeaturePlan, source: str,
     new = [p for p in files if _relative(project, p) not in old]
     late = _dated_before(project, engine, source, new, day) if new else 0
     if late:
-        return Decision(source, "build", members, files, reason=ngettext(
+        return Decision(source, "build", members, files, reason=lambda: ngettext(
             "{count} event in new files is dated on or before {day}, the state's date",
             "{count} events in new files are dated on or before {day}, the state's date", late,
         ).format(count=late, day=day))
@@ -207,27 +216,29 @@ def _decide(project: Project, engine: Engine, plan: FeaturePlan, source: str,
 
 def _why_rebuild(project: Project, source: str, entry: dict[str, Any], now: dict[str, str],
                  wanted: list[str], held: list[str], files: list[Path], *, as_of: date
-                 ) -> str | None:
+                 ) -> Callable[[], str] | None:
     """Why the state of ``source`` cannot be brought forward, or None when it can."""
     if entry.get("format") != increments.STATE_FORMAT or now[""] != entry["definition"][""]:
-        return _("the source's definition changed")
+        return lambda: _("the source's definition changed")
     changed = [m for m in wanted if m in entry["members"] and m not in held]
     if changed:
-        return _("indicator {name} changed").format(name=changed[0])
+        return lambda: _("indicator {name} changed").format(name=changed[0])
     missing = [m for m in wanted if m not in entry["members"]]
     if missing:
-        return _("indicator {name} is not in the state").format(name=missing[0])
+        return lambda: _("indicator {name} is not in the state").format(name=missing[0])
     if entry.get("ignored"):
-        return _("its files held events after {day}").format(day=entry["as_of"])
+        return lambda: _("its files held events after {day}").format(day=entry["as_of"])
     if not (state_dir(project) / entry["file"]).is_file():
-        return _("the state file is missing")
+        return lambda: _("the state file is missing")
     present = {_relative(project, p): p for p in files}
     for stamp in entry["files"]:
         path = present.get(stamp["path"])
         if path is None:
-            return _("file {path} was removed").format(path=stamp["path"])
+            gone = stamp["path"]
+            return lambda: _("file {path} was removed").format(path=gone)
         if _stamp(project, path) != stamp:
-            return _("file {path} changed").format(path=stamp["path"])
+            changed_file = stamp["path"]
+            return lambda: _("file {path} changed").format(path=changed_file)
     return None
 
 

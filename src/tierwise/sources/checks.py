@@ -73,6 +73,8 @@ class QualityReport:
     by_statistics: dict[str, list[str]] = field(default_factory=dict)
     #: Per event source, how its rows were read when the project keeps state (one line each).
     state: dict[str, str] = field(default_factory=dict)
+    #: The same in English, for ``run.json``.
+    state_record: dict[str, str] = field(default_factory=dict)
 
     @property
     def errors(self) -> list[Finding]:
