@@ -62,6 +62,9 @@ class Decision:
     members: list[str]
     files: list[Path] = field(default_factory=list)
     new: list[Path] = field(default_factory=list)
+    #: The files' stamps taken before they were read: a file replaced during the run then no
+    #: longer matches the state made from it, and the next run rebuilds.
+    stamps: list[dict[str, Any]] = field(default_factory=list)
     entry: dict[str, Any] | None = None
     reason: Callable[[], str] | None = None
 
@@ -121,6 +124,8 @@ def _prepare(project: Project, engine: Engine, plan: FeaturePlan, *, as_of: date
     for source, why in rebuild.items():
         decisions[source] = Decision(source, "build", decisions[source].members,
                                      decisions[source].files, reason=why)
+    for decision in decisions.values():
+        decision.stamps = [_stamp(project, p) for p in decision.files]
     plan.kept = {s: d.members for s, d in decisions.items() if d.mode != "cold"}
     loaded: dict[str, LoadedSource] = {}
     spec = project.spec
@@ -211,7 +216,7 @@ def _decide(project: Project, engine: Engine, plan: FeaturePlan, source: str,
             "{count} event in new files is dated on or before {day}, the state's date",
             "{count} events in new files are dated on or before {day}, the state's date", late,
         ).format(count=late, day=day))
-    return Decision(source, "update", members, files, new, entry)
+    return Decision(source, "update", members, files, new, entry=entry)
 
 
 def _why_rebuild(project: Project, source: str, entry: dict[str, Any], now: dict[str, str],
@@ -353,7 +358,7 @@ def _write(project: Project, engine: Engine, wide: ir.Table, keep: dict[str, Dec
                 "file": file,
                 "members": decision.members,
                 "definition": increments.definition(spec, name, decision.members),
-                "files": [_stamp(project, p) for p in decision.files],
+                "files": decision.stamps,
                 "rows": totals[name][0],
                 "ignored": totals[name][1],
             }

@@ -106,10 +106,10 @@ def load_source(name: str, spec: SourceSpec, engine: Engine, *, base: Path,
         spec: its spec.
         engine: the engine to read into.
         base: the project folder, where relative paths start.
-        files: read these Parquet files of the source (its folder's files) with a column
-            :data:`FILE` naming each row's file, instead of its ``path``.
-        rows: which rows of the table as read to keep (e.g. by :data:`FILE`), before the
-            columns are renamed and typed.
+        files: read these Parquet files of the source (its folder's files) instead of its
+            ``path``.
+        rows: which rows of the files to keep, by the column :data:`FILE` naming each row's
+            file (given ``files``), before the columns are renamed and typed.
 
     Raises:
         DataError: when the file is missing, unreadable, in another encoding, or lacks a declared
@@ -134,7 +134,8 @@ def load_source(name: str, spec: SourceSpec, engine: Engine, *, base: Path,
         location = path.name
         try:
             if files is not None:
-                table = engine.read_parquet(name, [str(f) for f in files], file_column=FILE)
+                table = engine.read_parquet(name, [str(f) for f in files],
+                                            file_column=FILE if rows is not None else None)
             else:
                 table = engine.read_parquet(name, path)
             if path.is_file() and files is None:
