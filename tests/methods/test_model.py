@@ -85,6 +85,41 @@ def test_labels_are_learned_with_honest_metrics(run_grades: Grades) -> None:
     assert got["reasons"].str.contains("top factors: spend=").any()
 
 
+def test_a_stratified_sample_trains_and_everyone_is_graded(run_grades: Grades) -> None:
+    import ibis
+
+    features = labelled(n=3_000, seed=5)
+    labelled_rows = sum(v is not None for v in features["expert"])
+    fitted = model_method.fit(scheme(labels_scheme(sample=600)),
+                              ibis.memtable(pd.DataFrame(features)))
+    assert fitted.training["of"] == labelled_rows and 590 <= fitted.training["rows"] <= 600
+    # each class keeps its share of the labelled customers, within one row
+    y = np.array([v for v in features["expert"] if v is not None])
+    for key, n in fitted.training["classes"].items():
+        assert abs(n - np.sum(y == key) * 600 / labelled_rows) < 1
+    low, high = fitted.metrics["auc_95"]
+    assert low < fitted.metrics["auc"] < high and high - low < 0.1
+    described = dict(model_method.describe(fitted))
+    assert f"a stratified sample of {labelled_rows:,}" in described["trained on"]
+    assert f"(95% {low:.3f}-{high:.3f})" in described["3-fold CV"]
+    # the same data give the same sample, so the model is reused by the next run
+    again = model_method.fit(scheme(labels_scheme(sample=600)),
+                             ibis.memtable(pd.DataFrame(features)), previous_model=fitted)
+    assert again.reused
+    got = run_grades(labels_scheme(sample=600), features)
+    assert len(got) == 3_000 and got["tier"].notna().all()
+
+
+def test_a_rare_class_is_not_sampled_away() -> None:
+    x = np.arange(10_000, dtype=float).reshape(-1, 1)
+    y = np.array(["rare"] * 4 + ["common"] * 9_996)
+    xs, ys = model_method.stratified_sample(x, y, size=100, least=3, seed=1)
+    assert int(np.sum(ys == "rare")) == 3 and len(ys) == 102
+    assert list(xs[:, 0]) == sorted(xs[:, 0])  # in the rows' order
+    same = model_method.stratified_sample(x, y, size=100, least=3, seed=1)
+    assert np.array_equal(same[0], xs)
+
+
 def test_artifacts_round_trip_and_refuse_tampering() -> None:
     import ibis
 

@@ -189,9 +189,12 @@ def fit(scheme: ModelSchemeSpec, features: ir.Table, *, training: ir.Table | Non
     ``sha256`` and the rest in ``run.json``; a previous model comes back with its bytes.
     """
     x, y = _training(scheme, features, training)
+    available = len(y)
+    x, y = stratified_sample(x, y, size=scheme.sample, least=scheme.folds, seed=scheme.seed)
     fingerprint = training_fingerprint(x, y)
     settings = {"algorithm": scheme.algorithm, "calibration": scheme.calibration,
-                "folds": scheme.folds, "seed": scheme.seed, "features": list(scheme.features)}
+                "folds": scheme.folds, "seed": scheme.seed, "features": list(scheme.features),
+                "sample": scheme.sample}
     medians = [float(v) if np.isfinite(v) else 0.0 for v in np.nanmedian(
         np.where(np.isfinite(x), x, np.nan), axis=0)] if len(x) else []
     if (isinstance(previous_model, ClassifierModel)
@@ -211,7 +214,7 @@ def fit(scheme: ModelSchemeSpec, features: ir.Table, *, training: ir.Table | Non
         kind="labels" if scheme.target.labels else "outcome",
         settings=settings,
         classes=[str(c) for c in estimator.classes_],
-        training={"rows": len(y), "fingerprint": fingerprint,
+        training={"rows": len(y), "of": available, "fingerprint": fingerprint,
                   "classes": {str(c): int(n) for c, n in zip(classes, counts, strict=True)}},
         metrics=metrics,
         medians=medians,
@@ -219,6 +222,48 @@ def fit(scheme: ModelSchemeSpec, features: ir.Table, *, training: ir.Table | Non
         artifact_bytes=data,
         reused=False,
     )
+
+
+def stratified_sample(x: Floats, y: npt.NDArray[Any], *, size: int, least: int, seed: int
+                      ) -> tuple[Floats, npt.NDArray[Any]]:
+    """At most ``size`` rows (all when fewer), each class in its share, in the rows' order.
+
+    Every class keeps at least ``least`` rows (the cross-validation folds) or all it has, so a
+    rare tier is not sampled away; the draw is seeded, so the same data give the same sample.
+    """
+    if len(y) <= size:
+        return x, y
+    rng = np.random.default_rng(seed)
+    _classes, inverse, counts = np.unique(y, return_inverse=True, return_counts=True)
+    share = np.maximum(np.minimum(counts, least), np.floor(counts * size / len(y))).astype(int)
+    keep = np.concatenate([
+        rng.choice(np.flatnonzero(inverse == i), size=int(n), replace=False)
+        for i, n in enumerate(share)])
+    keep.sort()
+    return x[keep], y[keep]
+
+
+def _interval(y: npt.NDArray[Any], proba: Floats, classes: npt.NDArray[Any], *, seed: int,
+              rounds: int = 200) -> tuple[float, float]:
+    """The 95% bootstrap interval of the out-of-fold AUC (percentiles of ``rounds`` resamples).
+
+    A resample missing a class is drawn again (it has no AUC); each class is resampled within
+    itself, so every resample keeps the sample's class shares.
+    """
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(seed)
+    members = [np.flatnonzero(y == c) for c in classes]
+    values = []
+    for _round in range(rounds):
+        pick = np.concatenate([rng.choice(m, size=len(m), replace=True) for m in members])
+        if len(classes) == 2:
+            values.append(roc_auc_score(y[pick], proba[pick, 1]))
+        else:
+            values.append(roc_auc_score(y[pick], proba[pick], multi_class="ovr",
+                                        labels=classes))
+    low, high = np.percentile(values, [2.5, 97.5])
+    return float(low), float(high)
 
 
 def _cross_validated(scheme: ModelSchemeSpec, estimator: Any, x: Floats, y: npt.NDArray[Any]
@@ -254,6 +299,7 @@ def _cross_validated(scheme: ModelSchemeSpec, estimator: Any, x: Floats, y: npt.
         "f1_macro": float(f1_score(y, predicted, average="macro")),
         "log_loss": float(log_loss(y, proba, labels=classes)),
         "auc": auc,
+        "auc_95": list(_interval(y, proba, classes, seed=scheme.seed)),
         "per_class": {str(c): {"precision": float(p), "recall": float(r), "support": int(s)}
                       for c, p, r, s in zip(classes, precision, recall, support, strict=True)},
     }
@@ -377,12 +423,15 @@ def describe(model: ClassifierModel) -> list[tuple[str, str]]:
     """The trained model in a few lines: training data, cross-validated metrics, artifact."""
     m = model.metrics
     classes = ", ".join(f"{k} {v:,}" for k, v in model.training["classes"].items())
+    of = model.training.get("of", model.training["rows"])
+    sampled = (f", a stratified sample of {of:,}" if of > model.training["rows"] else "")
+    interval = (f" (95% {m['auc_95'][0]:.3f}-{m['auc_95'][1]:.3f})" if "auc_95" in m else "")
     return [
-        ("trained on", f"{model.training['rows']:,} customers ({classes})"
+        ("trained on", f"{model.training['rows']:,} customers{sampled} ({classes})"
                        + ("; reused from the previous run" if model.reused else "")),
         (f"{m['folds']}-fold CV", f"accuracy {m['accuracy']:.3f}, balanced accuracy "
-                                  f"{m['balanced_accuracy']:.3f}, AUC {m['auc']:.3f}, "
-                                  f"log loss {m['log_loss']:.3f}"),
+                                  f"{m['balanced_accuracy']:.3f}, AUC {m['auc']:.3f}"
+                                  f"{interval}, log loss {m['log_loss']:.3f}"),
         ("artifact", f"sha256 {model.sha256[:16]}..."),
     ]
 

@@ -262,6 +262,10 @@ class ModelSchemeSpec(SchemeBase):
     )
     folds: int = Field(default=5, ge=2, le=20, description="cross-validation folds")
     seed: int = Field(default=0, ge=0)
+    sample: int = Field(
+        default=200_000, ge=100,
+        description="most customers the model trains on: a sample stratified by class "
+        "(seeded); every customer is graded")
     tiers: list[TierSpec] = Field(min_length=2)
 
     def indicator_refs(self) -> list[IndicatorRef]:
