@@ -110,6 +110,19 @@ def test_a_stratified_sample_trains_and_everyone_is_graded(run_grades: Grades) -
     assert len(got) == 3_000 and got["tier"].notna().all()
 
 
+def test_the_bootstrap_auc_counts_drawn_rows_as_repeated_rows() -> None:
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(0)
+    positive = rng.random(4_000) < 0.3
+    scores = np.round(rng.random(4_000) + positive * 0.3, 2)  # with ties
+    weight = rng.integers(0, 3, 4_000).astype(float)
+    rank = np.unique(scores, return_inverse=True)[1]
+    repeated = np.repeat(np.arange(4_000), weight.astype(int))
+    assert model_method._weighted_auc(rank, positive, weight) == pytest.approx(
+        roc_auc_score(positive[repeated], scores[repeated]), abs=1e-12)
+
+
 def test_a_rare_class_is_not_sampled_away() -> None:
     x = np.arange(10_000, dtype=float).reshape(-1, 1)
     y = np.array(["rare"] * 4 + ["common"] * 9_996)

@@ -250,20 +250,36 @@ def _interval(y: npt.NDArray[Any], proba: Floats, classes: npt.NDArray[Any], *, 
     A resample missing a class is drawn again (it has no AUC); each class is resampled within
     itself, so every resample keeps the sample's class shares.
     """
-    from sklearn.metrics import roc_auc_score
-
     rng = np.random.default_rng(seed)
     members = [np.flatnonzero(y == c) for c in classes]
+    scored = [1] if len(classes) == 2 else list(range(len(classes)))
+    # Per scored class: its scores' ranks among distinct values, sorted once for every round.
+    ranks = [np.unique(proba[:, c], return_inverse=True)[1] for c in scored]
     values = []
     for _round in range(rounds):
-        pick = np.concatenate([rng.choice(m, size=len(m), replace=True) for m in members])
-        if len(classes) == 2:
-            values.append(roc_auc_score(y[pick], proba[pick, 1]))
-        else:
-            values.append(roc_auc_score(y[pick], proba[pick], multi_class="ovr",
-                                        labels=classes))
+        weight = np.zeros(len(y))
+        for m in members:  # how often each row is drawn, class by class
+            weight += np.bincount(rng.choice(m, size=len(m), replace=True), minlength=len(y))
+        aucs = [_weighted_auc(r, y == classes[c], weight) for r, c in zip(ranks, scored,
+                                                                           strict=True)]
+        values.append(float(np.mean(aucs)))
     low, high = np.percentile(values, [2.5, 97.5])
     return float(low), float(high)
+
+
+def _weighted_auc(rank: npt.NDArray[np.int64], positive: npt.NDArray[np.bool_],
+                  weight: Floats) -> float:
+    """The AUC of scores (given as ranks of distinct values) with rows counted ``weight`` times.
+
+    The Mann-Whitney form: the weighted share of (positive, negative) pairs ordered right, ties
+    counting a half; the same as ``roc_auc_score`` on the rows repeated.
+    """
+    size = int(rank.max()) + 1 if len(rank) else 0
+    pos = np.bincount(rank, weights=weight * positive, minlength=size)
+    neg = np.bincount(rank, weights=weight * ~positive, minlength=size)
+    below = np.cumsum(neg) - neg
+    total = pos.sum() * neg.sum()
+    return float((pos * (below + neg / 2)).sum() / total) if total else float("nan")
 
 
 def _cross_validated(scheme: ModelSchemeSpec, estimator: Any, x: Floats, y: npt.NDArray[Any]
@@ -334,8 +350,8 @@ def grade(scheme: ModelSchemeSpec, features: ir.Table, model: ClassifierModel) -
         columns = {"probability": pa.array(proba[:, target[0]] if len(x) else [], pa.float64())}
     names, deltas = _factors(estimator, x, proba, target, model.medians, scheme.features)
     for i in range(FACTORS):
-        columns[f"factor{i + 1}"] = pa.array(names[i], pa.string())
-        columns[f"factor{i + 1}_effect"] = pa.array(deltas[i], pa.float64())
+        columns[f"factor{i + 1}"] = names[i]
+        columns[f"factor{i + 1}_effect"] = deltas[i]
     predicted = ibis.memtable(pa.table({"_cid": ids, **columns}))
     table = features.join(predicted, features[CUSTOMER] == predicted._cid)
     details = {"probability": table.probability, "model_sha256": ibis.literal(model.sha256)}
@@ -358,13 +374,16 @@ def grade(scheme: ModelSchemeSpec, features: ir.Table, model: ClassifierModel) -
 
 
 def _factors(estimator: Any, x: Floats, proba: Floats, target: npt.NDArray[np.int64],
-             medians: list[float], names: list[str]) -> tuple[list[list[str | None]],
-                                                               list[list[float | None]]]:
+             medians: list[float], names: list[str]) -> tuple[list[Any], list[Any]]:
     """Per customer, the indicators whose value moves the probability of ``target`` most.
 
     Occlusion: each indicator in turn is set to its training median; the effect is the
-    probability now minus the probability then (positive: the value raises it).
+    probability now minus the probability then (positive: the value raises it). Returns, per
+    rank, the indicators' names and their effects as Arrow arrays (null where no effect).
     """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     n, k = x.shape
     rows = np.arange(n)
     base = proba[rows, target]
@@ -374,18 +393,20 @@ def _factors(estimator: Any, x: Floats, proba: Floats, target: npt.NDArray[np.in
         moved[:, j] = medians[j]
         effects[:, j] = base - estimator.predict_proba(moved)[rows, target]
     order = np.argsort(-np.abs(effects), axis=1, kind="stable")
-    out_names: list[list[str | None]] = []
-    out_effects: list[list[float | None]] = []
+    labels = pa.array(names, pa.string())
+    out_names: list[Any] = []
+    out_effects: list[Any] = []
     for i in range(FACTORS):
         if i < k:
             pick = order[:, i]
             effect = effects[rows, pick]
-            out_names.append([names[j] if abs(e) > 1e-9 else None
-                              for j, e in zip(pick, effect, strict=True)])
-            out_effects.append([float(e) if abs(e) > 1e-9 else None for e in effect])
+            none = np.abs(effect) <= 1e-9
+            out_names.append(pc.if_else(pa.array(none), pa.scalar(None, pa.string()),
+                                                labels.take(pa.array(pick))))
+            out_effects.append(pa.array(effect, pa.float64(), mask=none))
         else:
-            out_names.append([None] * n)
-            out_effects.append([None] * n)
+            out_names.append(pa.nulls(n, pa.string()))
+            out_effects.append(pa.nulls(n, pa.float64()))
     return out_names, out_effects
 
 
