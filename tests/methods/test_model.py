@@ -123,6 +123,19 @@ def test_the_bootstrap_auc_counts_drawn_rows_as_repeated_rows() -> None:
         roc_auc_score(positive[repeated], scores[repeated]), abs=1e-12)
 
 
+def test_factors_measured_in_chunks_are_the_same(run_grades: Grades,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    features = labelled()
+    whole = run_grades(labels_scheme(), features)
+    monkeypatch.setattr(model_method, "CHUNK", 97)
+    chunked = run_grades(labels_scheme(), features)
+    columns = ["tier", "probability", *(f"factor{i}" for i in (1, 2, 3)),
+               *(f"factor{i}_effect" for i in (1, 2, 3))]
+    pd.testing.assert_frame_equal(
+        whole[columns].reset_index(drop=True),
+        chunked[columns].reset_index(drop=True))
+
+
 def test_a_rare_class_is_not_sampled_away() -> None:
     x = np.arange(10_000, dtype=float).reshape(-1, 1)
     y = np.array(["rare"] * 4 + ["common"] * 9_996)

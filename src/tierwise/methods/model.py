@@ -54,6 +54,8 @@ if TYPE_CHECKING:
 Floats = npt.NDArray[np.float64]
 LABEL = "_label"
 FACTORS = 3
+#: Customers whose top factors are measured at a time (the occlusion copies stay this small).
+CHUNK = 500_000
 # Module prefixes of the types a model artifact may contain.
 TRUSTED = ("sklearn.", "numpy.", "builtins.", "scipy.")
 
@@ -342,7 +344,7 @@ def grade(scheme: ModelSchemeSpec, features: ir.Table, model: ClassifierModel) -
         chosen = proba[np.arange(len(x)), best]
         target = best
         columns: dict[str, Any] = {
-            "_tier": pa.array([classes[i] for i in best], pa.string()),
+            "_tier": pa.array(classes, pa.string()).take(pa.array(best)),
             "probability": pa.array(chosen, pa.float64()),
         }
     else:
@@ -380,7 +382,22 @@ def _factors(estimator: Any, x: Floats, proba: Floats, target: npt.NDArray[np.in
     Occlusion: each indicator in turn is set to its training median; the effect is the
     probability now minus the probability then (positive: the value raises it). Returns, per
     rank, the indicators' names and their effects as Arrow arrays (null where no effect).
+    Customers are taken :data:`CHUNK` at a time, so the moved copies stay small.
     """
+    import pyarrow as pa
+
+    got: list[tuple[list[Any], list[Any]]] = [
+        _chunk_factors(estimator, x[i:i + CHUNK], proba[i:i + CHUNK], target[i:i + CHUNK],
+                       medians, names)
+        for i in range(0, len(x), CHUNK)]
+    if not got:
+        return ([pa.nulls(0, pa.string())] * FACTORS, [pa.nulls(0, pa.float64())] * FACTORS)
+    return ([pa.concat_arrays([g[0][i] for g in got]) for i in range(FACTORS)],
+            [pa.concat_arrays([g[1][i] for g in got]) for i in range(FACTORS)])
+
+
+def _chunk_factors(estimator: Any, x: Floats, proba: Floats, target: npt.NDArray[np.int64],
+                   medians: list[float], names: list[str]) -> tuple[list[Any], list[Any]]:
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -402,7 +419,7 @@ def _factors(estimator: Any, x: Floats, proba: Floats, target: npt.NDArray[np.in
             effect = effects[rows, pick]
             none = np.abs(effect) <= 1e-9
             out_names.append(pc.if_else(pa.array(none), pa.scalar(None, pa.string()),
-                                                labels.take(pa.array(pick))))
+                                        labels.take(pa.array(pick))))
             out_effects.append(pa.array(effect, pa.float64(), mask=none))
         else:
             out_names.append(pa.nulls(n, pa.string()))

@@ -277,7 +277,9 @@ class EngineSpec(Spec):
     path: str | None = Field(default=None, description="DuckDB database file; in memory when unset")
     master: str = Field(default="local[2]", description="Spark master URL")
     threads: int | None = Field(default=None, ge=1)
-    memory_limit: str | None = Field(default=None, description="DuckDB memory limit, e.g. 8GB")
+    memory_limit: str | None = Field(
+        default=None, description="DuckDB memory limit, e.g. 8GB (default: a fifth of the "
+        "machine's memory, at least 2GB); beyond it DuckDB spills to the temporary folder")
 
 
 class RateSpec(Spec):
