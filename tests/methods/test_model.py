@@ -136,6 +136,23 @@ def test_factors_measured_in_chunks_are_the_same(run_grades: Grades,
         chunked[columns].reset_index(drop=True))
 
 
+def test_a_rare_class_sampled_down_still_trains() -> None:
+    import ibis
+
+    rng = np.random.default_rng(3)
+    n = 20_000
+    spend = rng.gamma(2.0, 800.0, n)
+    label = np.where(spend > 2500, "vip", "light").astype(object)
+    label[:60] = "rare"
+    frame = pd.DataFrame({"customer_id": [f"C{i:05d}" for i in range(n)], "spend": spend,
+                          "orders": rng.poisson(3, n).astype(float),
+                          "noise_feature": rng.normal(0, 1, n), "expert": label})
+    body = {**labels_scheme(sample=2_000), "folds": 5,
+            "tiers": [{"key": "vip"}, {"key": "light"}, {"key": "rare"}]}
+    fitted = model_method.fit(scheme(body), ibis.memtable(frame))
+    assert fitted.training["classes"]["rare"] == 7  # folds + 2: every outer split keeps 5
+
+
 def test_a_rare_class_is_not_sampled_away() -> None:
     x = np.arange(10_000, dtype=float).reshape(-1, 1)
     y = np.array(["rare"] * 4 + ["common"] * 9_996)
@@ -186,7 +203,8 @@ def test_refusals() -> None:
     with pytest.raises(DataError, match="not tier keys: gold"):
         model_method.fit(scheme(labels_scheme()), ibis.memtable(pd.DataFrame(features)))
     features["expert"] = ["vip"] * 58 + ["light"] * 2
-    with pytest.raises(MethodError, match="fewer than the 3 cross-validation folds"):
+    with pytest.raises(MethodError, match="has 2 training customers; 3-fold cross-validation "
+                                          "with calibration needs at least 5"):
         model_method.fit(scheme(labels_scheme()), ibis.memtable(pd.DataFrame(features)))
     with pytest.raises(ValueError, match="exactly one"):
         scheme(labels_scheme(target={"labels": "expert", "outcome": "spend"}))

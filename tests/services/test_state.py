@@ -250,3 +250,64 @@ def test_recorded_runs_say_how_each_source_was_read(tmp_path: Path,
     mine, theirs = (pq.read_table(r[-1] / "grades.parquet").sort_by("customer_id")
                     for r in (runs, cold_runs))
     assert mine.select(["customer_id", "tier"]) == theirs.select(["customer_id", "tier"])
+
+
+def test_customers_without_events_keep_the_default(tmp_path: Path) -> None:
+    _setup(tmp_path, customers=320,
+           extra="  n_default: {source: transactions, agg: count, window: 12m, default: -1}\n")
+    _add(tmp_path, "history", _rows(15, date(2025, 1, 1), 500, 5_000, 300))
+    _same(tmp_path, date(2026, 5, 20))
+    _add(tmp_path, "next", _rows(16, date(2026, 5, 21), 1, 50, 300))
+    assert "brought forward" in _same(tmp_path, date(2026, 5, 21))[0]
+    inc, _notes = _features(Project.open(tmp_path / "inc"), date(2026, 5, 21))
+    assert inc["C0310"]["n_default"] == -1
+
+
+def test_rows_without_a_customer_do_not_unsettle_the_state(tmp_path: Path) -> None:
+    _setup(tmp_path)
+    history = _rows(17, date(2025, 1, 1), 500, 3_000, 300)
+    ids = history["customer_id"].to_pylist()
+    ids[5] = None
+    _add(tmp_path, "history", history.set_column(0, "customer_id", pa.array(ids, pa.string())))
+    _same(tmp_path, date(2026, 5, 20))
+    later = _rows(18, date(2026, 5, 21), 1, 40, 300)
+    ids = later["customer_id"].to_pylist()
+    ids[0] = None
+    _add(tmp_path, "next", later.set_column(0, "customer_id", pa.array(ids, pa.string())))
+    assert "brought forward" in _same(tmp_path, date(2026, 5, 21))[0]
+
+
+def test_a_column_read_with_another_type_rebuilds(tmp_path: Path) -> None:
+    _setup(tmp_path)
+    _add(tmp_path, "history", _rows(19, date(2025, 1, 1), 500, 3_000, 300))
+    _same(tmp_path, date(2026, 5, 20))
+    # A new file sorting first, whose units are doubles: the files are now read with doubles
+    later = _rows(20, date(2026, 5, 21), 1, 40, 300)
+    later = later.set_column(4, "units", pa.array([float(u) + 0.5 for u in
+                                                    later["units"].to_pylist()]))
+    _add(tmp_path, "0-first", later)
+    assert "the source's definition changed" in _same(tmp_path, date(2026, 5, 21))[0]
+
+
+def test_files_a_folder_read_leaves_out_are_left_out_in_both_ways(tmp_path: Path) -> None:
+    _setup(tmp_path)
+    _add(tmp_path, "history", _rows(21, date(2025, 1, 1), 500, 3_000, 300))
+    _add(tmp_path, "_being_written", _rows(22, date(2025, 1, 1), 500, 3_000, 300))
+    (tmp_path / "tx" / "nested").mkdir()
+    pq.write_table(_rows(23, date(2025, 1, 1), 500, 100, 300),
+                   tmp_path / "tx" / "nested" / "part.parquet")
+    _same(tmp_path, date(2026, 5, 20))
+    inc, _notes = _features(Project.open(tmp_path / "inc"), date(2026, 5, 20))
+    assert sum(r["orders_12m"] for r in inc.values()) < 3_100 * 0.9  # not 6,100 rows' worth
+
+
+def test_a_manifest_of_another_layout_rebuilds(tmp_path: Path) -> None:
+    _setup(tmp_path)
+    _add(tmp_path, "history", _rows(24, date(2025, 1, 1), 500, 3_000, 300))
+    _same(tmp_path, date(2026, 5, 20))
+    folder = state_dir(Project.open(tmp_path / "inc"))
+    manifest = json.loads((folder / "manifest.json").read_text())
+    del manifest["sources"]["transactions"]["members"]
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    notes = _same(tmp_path, date(2026, 5, 21))
+    assert "unreadable or from another version" in notes[0]

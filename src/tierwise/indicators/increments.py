@@ -61,8 +61,13 @@ def unsupported(project: ProjectSpec, name: str) -> str | None:
     return _("{name}: a {agg} value").format(name=name, agg=spec.agg)
 
 
-def definition(project: ProjectSpec, source: str, members: list[str]) -> dict[str, str]:
-    """A fingerprint per member and one of the source (``""``): what the state was made from."""
+def definition(project: ProjectSpec, source: str, members: list[str], *,
+               schema: Mapping[str, str]) -> dict[str, str]:
+    """A fingerprint per member and one of the source (``""``): what the state was made from.
+
+    ``schema``: the types of the source's columns as read (an undeclared column's type comes
+    from the files, and a sum's unit from its type).
+    """
     def digest(value: Any) -> str:
         text = json.dumps(value, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
@@ -70,7 +75,7 @@ def definition(project: ProjectSpec, source: str, members: list[str]) -> dict[st
     spec = project.sources[source]
     # Where the rows come from is the manifest's business; what they mean is the state's.
     meaning = spec.model_dump(mode="json", exclude={"label", "path"})
-    out = {"": digest([STATE_FORMAT, meaning])}
+    out = {"": digest([STATE_FORMAT, meaning, dict(schema)])}
     for name in members:
         indicator = project.indicators[name]
         out[name] = digest(indicator.model_dump(

@@ -174,13 +174,25 @@ def _training(scheme: ModelSchemeSpec, features: ir.Table, training: ir.Table | 
         raise MethodError(_("model: the training data hold one class only ({classes}); a "
                             "classifier needs customers of at least two tiers. Use method: "
                             "rules").format(classes=classes.tolist()))
-    if counts.min() < scheme.folds:
+    if counts.min() < least_per_class(scheme.folds):
         small = classes[int(np.argmin(counts))]
         raise MethodError(
-            _("model: class {small!r} has {n} training customers, fewer than the {folds} "
-              "cross-validation folds; label more customers, lower `folds`, or use method: "
-              "rules").format(small=small, n=int(counts.min()), folds=scheme.folds))
+            _("model: class {small!r} has {n} training customers; {folds}-fold "
+              "cross-validation with calibration needs at least {need}: label more customers, "
+              "lower `folds`, or use method: rules").format(
+                  small=small, n=int(counts.min()), folds=scheme.folds,
+                  need=least_per_class(scheme.folds)))
     return x, y
+
+
+def least_per_class(folds: int) -> int:
+    """The fewest customers of a class that cross-validated calibration can train on.
+
+    Each of the ``folds`` outer training splits leaves out about a fold of every class, and the
+    calibration inside it splits that again into ``folds``: ``folds + 2`` keeps at least
+    ``folds`` of the class in every outer split.
+    """
+    return folds + 2
 
 
 def fit(scheme: ModelSchemeSpec, features: ir.Table, *, training: ir.Table | None = None,
@@ -192,7 +204,8 @@ def fit(scheme: ModelSchemeSpec, features: ir.Table, *, training: ir.Table | Non
     """
     x, y = _training(scheme, features, training)
     available = len(y)
-    x, y = stratified_sample(x, y, size=scheme.sample, least=scheme.folds, seed=scheme.seed)
+    x, y = stratified_sample(x, y, size=scheme.sample, least=least_per_class(scheme.folds),
+                             seed=scheme.seed)
     fingerprint = training_fingerprint(x, y)
     settings = {"algorithm": scheme.algorithm, "calibration": scheme.calibration,
                 "folds": scheme.folds, "seed": scheme.seed, "features": list(scheme.features),
@@ -230,7 +243,7 @@ def stratified_sample(x: Floats, y: npt.NDArray[Any], *, size: int, least: int, 
                       ) -> tuple[Floats, npt.NDArray[Any]]:
     """At most ``size`` rows (all when fewer), each class in its share, in the rows' order.
 
-    Every class keeps at least ``least`` rows (the cross-validation folds) or all it has, so a
+    Every class keeps at least ``least`` rows (:func:`least_per_class`) or all it has, so a
     rare tier is not sampled away; the draw is seeded, so the same data give the same sample.
     """
     if len(y) <= size:

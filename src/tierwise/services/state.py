@@ -30,12 +30,14 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tierwise import expr
+from tierwise.errors import DataError
 from tierwise.i18n import _, ngettext, use
 from tierwise.indicators import increments
 from tierwise.services.project import Project
 from tierwise.sources.checks import check_and_build
 from tierwise.sources.database import existing_file
-from tierwise.sources.read import FILE, LoadedSource, load_source
+from tierwise.sources.read import FILE, LoadedSource, load_source, parquet_files
 from tierwise.spec.columns import CUSTOMER
 
 if TYPE_CHECKING:
@@ -62,9 +64,13 @@ class Decision:
     members: list[str]
     files: list[Path] = field(default_factory=list)
     new: list[Path] = field(default_factory=list)
-    #: The files' stamps taken before they were read: a file replaced during the run then no
-    #: longer matches the state made from it, and the next run rebuilds.
+    #: The files' stamps, taken once before any is read: they are checked against the state's
+    #: and recorded with the new one, and a file that changes before the state is written
+    #: fails the run (it read a file in the middle of being replaced).
     stamps: list[dict[str, Any]] = field(default_factory=list)
+    #: The types of the source's columns as read from these files: part of the fingerprint, as
+    #: a column read as a double where it was an integer changes the unit of the kept sums.
+    schema: dict[str, str] = field(default_factory=dict)
     entry: dict[str, Any] | None = None
     reason: Callable[[], str] | None = None
 
@@ -102,16 +108,22 @@ def prepare(project: Project, engine: Engine, plan: FeaturePlan, *, as_of: date)
     Before a state is written, the rows it stands for are counted against the files' own row
     counts (their Parquet footers); a difference rebuilds that source from every file.
     """
-    try:
-        return _prepare(project, engine, plan, as_of=as_of, rebuild={})
-    except _Mismatch as exc:
-        source, seen, expected = exc.source, exc.seen, exc.expected
+    rebuild: dict[str, Callable[[], str]] = {}
+    while True:
+        try:
+            return _prepare(project, engine, plan, as_of=as_of, rebuild=rebuild)
+        except _Mismatch as exc:
+            if exc.source in rebuild:  # rebuilt from every file and still off: a bug, not data
+                raise
+            rebuild[exc.source] = _counted(exc.seen, exc.expected)
 
-        def why() -> str:
-            return _("{seen} rows read where the files hold {expected}").format(
-                seen=seen, expected=expected)
 
-        return _prepare(project, engine, plan, as_of=as_of, rebuild={source: why})
+def _counted(seen: int, expected: int) -> Callable[[], str]:
+    def why() -> str:
+        return _("{seen} rows read where the files hold {expected}").format(
+            seen=seen, expected=expected)
+
+    return why
 
 
 def _prepare(project: Project, engine: Engine, plan: FeaturePlan, *, as_of: date,
@@ -122,10 +134,9 @@ def _prepare(project: Project, engine: Engine, plan: FeaturePlan, *, as_of: date
     decisions = {s: _decide(project, engine, plan, s, manifest, as_of=as_of)
                  for s in plan.members}
     for source, why in rebuild.items():
-        decisions[source] = Decision(source, "build", decisions[source].members,
-                                     decisions[source].files, reason=why)
-    for decision in decisions.values():
-        decision.stamps = [_stamp(project, p) for p in decision.files]
+        before = decisions[source]
+        decisions[source] = Decision(source, "build", before.members, before.files,
+                                     reason=why, stamps=before.stamps, schema=before.schema)
     plan.kept = {s: d.members for s, d in decisions.items() if d.mode != "cold"}
     loaded: dict[str, LoadedSource] = {}
     spec = project.spec
@@ -182,32 +193,32 @@ def _decide(project: Project, engine: Engine, plan: FeaturePlan, source: str,
             manifest: dict[str, Any], *, as_of: date) -> Decision:
     spec = project.spec
     wanted = plan.members[source]
-    source_spec = spec.sources[source]
-    if engine.kind != "duckdb":
-        return Decision(source, "cold", wanted, reason=lambda: _("state is kept on DuckDB only"))
-    if source_spec.resolved_format() != "parquet":
-        return Decision(source, "cold", wanted, reason=lambda: _(
-            "state is kept for Parquet files only; export a folder of Parquet files"))
-    def problems() -> str:
-        return "; ".join(p for p in (increments.unsupported(spec, m) for m in wanted) if p)
-
-    if problems():
-        return Decision(source, "cold", wanted, reason=problems)
-    files = _files(existing_file(project.root, source_spec, source))
-    entry = manifest.get("sources", {}).get(source)
+    reason = _cold_reason(project, engine, source, wanted)
+    if reason is not None:
+        return Decision(source, "cold", wanted, reason=reason)
+    files = parquet_files(existing_file(project.root, spec.sources[source], source))
+    stamps = [_stamp(project, p) for p in files]  # once, before anything is read
+    typed = load_source(source, spec.sources[source], engine, base=project.root,
+                        files=files).typed
+    schema = {c: str(t) for c, t in typed.schema().items()}
+    entry = _entry(manifest, source)
     if entry is None:
-        return Decision(source, "build", wanted, files, reason=lambda: _("no state yet"))
+        why = (lambda: _("no state yet")) if source not in manifest.get("sources", {}) else (
+            lambda: _("the kept state is unreadable or from another version"))
+        return Decision(source, "build", wanted, files, reason=why, stamps=stamps,
+                        schema=schema)
     now = increments.definition(spec, source, [m for m in entry["members"]
-                                               if m in spec.indicators])
+                                               if m in spec.indicators], schema=schema)
     held = [m for m in entry["members"] if now.get(m) == entry["definition"].get(m)]
     members = sorted(set(wanted) | {m for m in held if not increments.unsupported(spec, m)})
     day = date.fromisoformat(entry["as_of"])
-    reason = _why_rebuild(project, source, entry, now, wanted, held, files, as_of=as_of)
+    reason = _why_rebuild(project, entry, now, wanted, held, stamps)
     if reason is None and day > as_of:
         return Decision(source, "cold", wanted, reason=lambda: _(
             "the state is of a later date, {day}").format(day=day))
     if reason is not None:
-        return Decision(source, "build", members, files, reason=reason)
+        return Decision(source, "build", members, files, reason=reason, stamps=stamps,
+                        schema=schema)
     old = {f["path"] for f in entry["files"]}
     new = [p for p in files if _relative(project, p) not in old]
     late = _dated_before(project, engine, source, new, day) if new else 0
@@ -215,15 +226,52 @@ def _decide(project: Project, engine: Engine, plan: FeaturePlan, source: str,
         return Decision(source, "build", members, files, reason=lambda: ngettext(
             "{count} event in new files is dated on or before {day}, the state's date",
             "{count} events in new files are dated on or before {day}, the state's date", late,
-        ).format(count=late, day=day))
-    return Decision(source, "update", members, files, new, entry=entry)
+        ).format(count=late, day=day), stamps=stamps, schema=schema)
+    return Decision(source, "update", members, files, new, entry=entry, stamps=stamps,
+                    schema=schema)
 
 
-def _why_rebuild(project: Project, source: str, entry: dict[str, Any], now: dict[str, str],
-                 wanted: list[str], held: list[str], files: list[Path], *, as_of: date
+def _cold_reason(project: Project, engine: Engine, source: str, wanted: list[str]
                  ) -> Callable[[], str] | None:
-    """Why the state of ``source`` cannot be brought forward, or None when it can."""
-    if entry.get("format") != increments.STATE_FORMAT or now[""] != entry["definition"][""]:
+    """Why ``source`` is read in full with no state kept, or None when state can be kept."""
+    spec = project.spec
+    source_spec = spec.sources[source]
+    if engine.kind != "duckdb":
+        return lambda: _("state is kept on DuckDB only")
+    if source_spec.resolved_format() != "parquet":
+        return lambda: _("state is kept for Parquet files only; export a folder of Parquet "
+                         "files")
+    if source_spec.refunds and "days_since" in expr.functions(expr.parse(source_spec.refunds)):
+        return lambda: _("its `refunds` condition counts days to the as-of date")
+
+    def problems() -> str:
+        return "; ".join(p for p in (increments.unsupported(spec, m) for m in wanted) if p)
+
+    return problems if problems() else None
+
+
+def _entry(manifest: dict[str, Any], source: str) -> dict[str, Any] | None:
+    """The manifest's entry for ``source`` when it is whole and of this format, else None."""
+    entry = manifest.get("sources", {}).get(source) if isinstance(
+        manifest.get("sources"), dict) else None
+    if not isinstance(entry, dict) or entry.get("format") != increments.STATE_FORMAT:
+        return None
+    try:
+        date.fromisoformat(entry["as_of"])
+        ok = (isinstance(entry["file"], str) and isinstance(entry["members"], list)
+              and isinstance(entry["definition"], dict) and isinstance(entry["files"], list)
+              and all(isinstance(f, dict) and "path" in f for f in entry["files"])
+              and isinstance(entry["rows"], int) and isinstance(entry["keys"], int))
+    except (KeyError, TypeError, ValueError):
+        return None
+    return entry if ok else None
+
+
+def _why_rebuild(project: Project, entry: dict[str, Any], now: dict[str, str],
+                 wanted: list[str], held: list[str], stamps: list[dict[str, Any]]
+                 ) -> Callable[[], str] | None:
+    """Why a state cannot be brought forward, or None when it can."""
+    if now[""] != entry["definition"].get(""):
         return lambda: _("the source's definition changed")
     changed = [m for m in wanted if m in entry["members"] and m not in held]
     if changed:
@@ -233,18 +281,26 @@ def _why_rebuild(project: Project, source: str, entry: dict[str, Any], now: dict
         return lambda: _("indicator {name} is not in the state").format(name=missing[0])
     if entry.get("ignored"):
         return lambda: _("its files held events after {day}").format(day=entry["as_of"])
-    if not (state_dir(project) / entry["file"]).is_file():
-        return lambda: _("the state file is missing")
-    present = {_relative(project, p): p for p in files}
+    if _keys_in(state_dir(project) / entry["file"]) != entry["keys"]:
+        return lambda: _("the state file is missing or damaged")
+    present = {s["path"]: s for s in stamps}
     for stamp in entry["files"]:
-        path = present.get(stamp["path"])
-        if path is None:
+        seen = present.get(stamp["path"])
+        if seen is None:
             gone = stamp["path"]
             return lambda: _("file {path} was removed").format(path=gone)
-        if _stamp(project, path) != stamp:
+        if seen != stamp:
             changed_file = stamp["path"]
             return lambda: _("file {path} changed").format(path=changed_file)
     return None
+
+
+def _keys_in(path: Path) -> int | None:
+    """The rows of a state file by its footer; None when it is missing or unreadable."""
+    try:
+        return _rows_in(path)
+    except (OSError, ValueError):
+        return None
 
 
 def _dated_before(project: Project, engine: Engine, source: str, new: list[Path], day: date
@@ -334,39 +390,72 @@ def _write(project: Project, engine: Engine, wide: ir.Table, keep: dict[str, Dec
     """Write the new state of every source kept as state, then the manifest."""
     if not keep:
         return
+    for decision in keep.values():  # a file replaced while it was read: no state from it
+        for path, stamp in zip(decision.files, decision.stamps, strict=True):
+            if _stamp(project, path) != stamp:
+                raise DataError(
+                    _("{location}: the file changed while it was being read; run again once it "
+                      "is written completely (write it under another name and rename it into "
+                      "place to avoid this)").format(location=stamp["path"]))
     folder = state_dir(project)
     folder.mkdir(parents=True, exist_ok=True)
     with _locked(folder):
         current = _read_manifest(project)
         sources = dict(current.get("sources", {}))
         for name, decision in keep.items():
-            before = sources.get(name)
+            before = _entry(current, name)
             if before is not None and date.fromisoformat(before["as_of"]) > as_of:
                 continue  # a later state was written meanwhile: keep it
-            spec = project.spec
-            cols = [increments.column(m, p) for m in decision.members
-                    for p in increments.parts(increments._spec(spec, m))]
-            prefix = prefixes[name]
-            rows = wide.filter(wide[CUSTOMER].notnull()).select(
-                _key=wide[CUSTOMER], __rows=wide[f"{prefix}rows"].fill_null(0),
-                **{c: wide[c] for c in cols})
-            file = f"{name}.{uuid.uuid4().hex[:12]}.parquet"
-            engine.write_parquet(rows, folder / file)
-            sources[name] = {
-                "format": increments.STATE_FORMAT,
-                "as_of": as_of.isoformat(),
-                "file": file,
-                "members": decision.members,
-                "definition": increments.definition(spec, name, decision.members),
-                "files": decision.stamps,
-                "rows": totals[name][0],
-                "ignored": totals[name][1],
-            }
+            sources[name] = _write_source(project, engine, wide, decision, prefixes[name],
+                                          totals[name][1], folder, as_of=as_of)
         _replace(folder / MANIFEST, {"sources": sources})
-        used = {e["file"] for e in sources.values()}
+        # The previous generation stays until the next write: a run that read the previous
+        # manifest a moment ago may still be reading its state files.
+        used = {e.get("file") for e in (*sources.values(),
+                                        *current.get("sources", {}).values())
+                if isinstance(e, dict)}
         for stale in folder.glob("*.parquet"):
             if stale.name not in used:
                 stale.unlink(missing_ok=True)
+
+
+def _write_source(project: Project, engine: Engine, wide: ir.Table, decision: Decision,
+                  prefix: str, ignored: int, folder: Path, *, as_of: date) -> dict[str, Any]:
+    """Write one source's state file (synced to disk); returns its manifest entry.
+
+    Only customers with rows in the source are kept: one without any gets the indicator's
+    default in every run, as in a full run.
+    """
+    spec = project.spec
+    name = decision.source
+    cols = [increments.column(m, p) for m in decision.members
+            for p in increments.parts(increments._spec(spec, m))]
+    rows = wide[f"{prefix}rows"].fill_null(0)
+    kept = wide.filter(wide[CUSTOMER].notnull() & (rows > 0))
+    state = kept.select(_key=kept[CUSTOMER], __rows=kept[f"{prefix}rows"],
+                        **{c: kept[c] for c in cols})
+    counted = engine.execute(state.aggregate(rows=state.__rows.sum(), keys=state.count()))
+    file = f"{name}.{uuid.uuid4().hex[:12]}.parquet"
+    engine.write_parquet(state, folder / file)
+    _sync(folder / file)
+    return {
+        "format": increments.STATE_FORMAT,
+        "as_of": as_of.isoformat(),
+        "file": file,
+        "members": decision.members,
+        "definition": increments.definition(spec, name, decision.members,
+                                            schema=decision.schema),
+        "files": decision.stamps,
+        # The rows the state stands for: rows without a customer id never reach it.
+        "rows": int(counted["rows"].iloc[0] or 0),
+        "keys": int(counted["keys"].iloc[0]),
+        "ignored": ignored,
+    }
+
+
+def _sync(path: Path) -> None:
+    with open(path, "rb") as handle:
+        os.fsync(handle.fileno())
 
 
 def _read_manifest(project: Project) -> dict[str, Any]:
@@ -381,9 +470,18 @@ def _read_manifest(project: Project) -> dict[str, Any]:
 
 
 def _replace(path: Path, data: dict[str, Any]) -> None:
+    """Write ``data`` as JSON to ``path`` atomically and durably (synced, then renamed)."""
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}")
-    tmp.write_text(json.dumps(data, indent=1, sort_keys=True), encoding="utf-8")
+    with open(tmp, "w", encoding="utf-8") as handle:
+        handle.write(json.dumps(data, indent=1, sort_keys=True))
+        handle.flush()
+        os.fsync(handle.fileno())
     os.replace(tmp, path)
+    folder = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(folder)
+    finally:
+        os.close(folder)
 
 
 @contextlib.contextmanager
@@ -394,18 +492,6 @@ def _locked(folder: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _files(path: Path) -> list[Path]:
-    """The Parquet files of a source: the file, or a folder's ``*.parquet`` files, sorted.
-
-    The paths are normalised (``a/../b`` is ``b``), as DuckDB names the file of each row.
-    """
-    path = Path(os.path.normpath(path))
-    if path.is_file():
-        return [path]
-    return sorted(p for p in path.rglob("*.parquet")
-                  if p.is_file() and not p.name.startswith((".", "_")))
 
 
 def _relative(project: Project, path: Path) -> str:

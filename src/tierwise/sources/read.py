@@ -12,6 +12,7 @@ from __future__ import annotations
 import codecs
 import csv
 import difflib
+import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -133,6 +134,13 @@ def load_source(name: str, spec: SourceSpec, engine: Engine, *, base: Path,
         path = existing_file(base, spec, name)
         location = path.name
         try:
+            if files is None and path.is_dir():
+                files = parquet_files(path)
+                if not files:
+                    raise DataError(_(
+                        "source {name}: folder {path} holds no .parquet file; export the data "
+                        "there, or fix `sources.{source}.path`").format(
+                            name=repr(name), path=path, source=name))
             if files is not None:
                 table = engine.read_parquet(name, [str(f) for f in files],
                                             file_column=FILE if rows is not None else None)
@@ -163,6 +171,22 @@ def load_source(name: str, spec: SourceSpec, engine: Engine, *, base: Path,
     facts = {n: f for n, f in facts.items() if _stored(raw[n], spec.columns[n], fmt)}
     return LoadedSource(name, spec, location, raw, typed, encoding, facts,
                         stamp if facts else None)
+
+
+def parquet_files(path: Path) -> list[Path]:
+    """The Parquet files a source reads: the file, or a folder's ``*.parquet`` files.
+
+    A folder's files are taken at any depth, sorted, leaving out names starting with ``.`` or
+    ``_`` (a file being written under a temporary name, a writer's ``_SUCCESS`` marker); paths
+    are normalised (``a/../b`` is ``b``), as DuckDB names the file of each row. Every read of a
+    folder (full or from kept state) reads exactly these files.
+    """
+    path = Path(os.path.normpath(path))
+    if path.is_file():
+        return [path]
+    return sorted(p for p in path.rglob("*.parquet")
+                  if p.is_file() and not any(part.startswith((".", "_"))
+                                             for part in p.relative_to(path).parts))
 
 
 def _check_keys(typed: ir.Table, spec: SourceSpec, name: str, location: str) -> None:
