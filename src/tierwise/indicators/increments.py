@@ -90,12 +90,17 @@ def parts(spec: AggregateIndicatorSpec) -> tuple[str, ...]:
     return ("c",) if spec.agg in ("count", "count_distinct") else ("v",)
 
 
+def columns(project: ProjectSpec, members: list[str]) -> list[str]:
+    """Every state column of ``members``, in order."""
+    return [column(m, p) for m in members for p in parts(_spec(project, m))]
+
+
 def column(name: str, part: str) -> str:
     """The state column holding ``part`` of indicator ``name``."""
     return f"__st_{name}__{part}"
 
 
-def state_metrics(project: ProjectSpec, source: str, table: ir.Table, members: list[str], *,
+def state_metrics(project: ProjectSpec, table: ir.Table, members: list[str], *,
                   as_of: date) -> dict[str, Any]:
     """The state columns of ``members`` over ``table``'s rows, windows as of ``as_of``."""
     out: dict[str, Any] = {}
@@ -107,7 +112,7 @@ def state_metrics(project: ProjectSpec, source: str, table: ir.Table, members: l
     return out
 
 
-def moving_metrics(project: ProjectSpec, source: str, table: ir.Table, members: list[str], *,
+def moving_metrics(project: ProjectSpec, table: ir.Table, members: list[str], *,
                    before: date, after: date) -> dict[str, Any]:
     """What the rows up to ``before`` add to the state when the as-of date moves to ``after``.
 

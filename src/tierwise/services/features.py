@@ -89,7 +89,7 @@ class FeaturePlan:
                 assert len(self.dates) == 1
                 self._scales[source] = increments.scales(self.project.spec, self.kept[source],
                                                          table)
-                return increments.state_metrics(self.project.spec, source, table,
+                return increments.state_metrics(self.project.spec, table,
                                                 self.kept[source], as_of=day)
             suffix = f"__d{i}" if len(self.dates) > 1 else ""
             out.update({f"{k}{suffix}": v for k, v in planned.metrics.items()})

@@ -167,6 +167,7 @@ def _prepare(project: Project, engine: Engine, plan: FeaturePlan, *, as_of: date
         return extended
 
     hooks = {s: remember(s, extend.get(s)) for s in decisions if decisions[s].mode != "cold"}
+
     def keep(wide: ir.Table) -> None:
         kept = {s: d for s, d in decisions.items() if d.mode != "cold"}
         totals = _totals(engine, wide, {s: prefixes[s] for s in kept})
@@ -326,8 +327,7 @@ def _extender(project: Project, engine: Engine, plan: FeaturePlan, decision: Dec
     source = decision.source
     members = decision.members
     before = date.fromisoformat(decision.entry["as_of"])
-    cols = [increments.column(m, p) for m in members
-            for p in increments.parts(increments._spec(spec, m))]
+    cols = increments.columns(spec, members)
     state = engine.read_parquet(f"{source}_state", state_dir(project) / decision.entry["file"])
     state = state.select(_k1=state._key, _rows1=state.__rows,
                          **{f"{c}__1": state[c] for c in cols})
@@ -342,7 +342,7 @@ def _extender(project: Project, engine: Engine, plan: FeaturePlan, decision: Dec
         inside = ibis.or_(*(_within(old[time_column], lo, hi) for lo, hi in ranges))
         old = old.filter(inside)
         moving = old.group_by(_k2=old[spec.sources[source].id]).aggregate(
-            **increments.moving_metrics(spec, source, old, members, before=before, after=as_of))
+            **increments.moving_metrics(spec, old, members, before=before, after=as_of))
         moving = moving.select("_k2", **{f"{c}__2": moving[c] for c in moving.columns
                                          if c != "_k2"})
         state = state.left_join(moving, state._k1 == moving._k2).drop("_k2")
@@ -428,8 +428,7 @@ def _write_source(project: Project, engine: Engine, wide: ir.Table, decision: De
     """
     spec = project.spec
     name = decision.source
-    cols = [increments.column(m, p) for m in decision.members
-            for p in increments.parts(increments._spec(spec, m))]
+    cols = increments.columns(spec, decision.members)
     rows = wide[f"{prefix}rows"].fill_null(0)
     kept = wide.filter(wide[CUSTOMER].notnull() & (rows > 0))
     state = kept.select(_key=kept[CUSTOMER], __rows=kept[f"{prefix}rows"],
