@@ -158,7 +158,7 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-def _project(tmp_path_factory: pytest.TempPathFactory, data: Path, engine: str) -> Project:
+def project_on(tmp_path_factory: pytest.TempPathFactory, data: Path, engine: str) -> Project:
     folder = tmp_path_factory.mktemp("parity-project")
     write_project(folder, data=data, engine=engine)
     return Project.open(folder)
@@ -166,7 +166,7 @@ def _project(tmp_path_factory: pytest.TempPathFactory, data: Path, engine: str) 
 
 @pytest.fixture(scope="module")
 def duckdb(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Outcome:
-    return grade_all(_project(tmp_path_factory, data_dir, "duckdb"))
+    return grade_all(project_on(tmp_path_factory, data_dir, "duckdb"))
 
 
 @pytest.fixture(scope="module")
@@ -181,7 +181,7 @@ def spark() -> Any:
 @pytest.fixture(scope="module")
 def spark_outcome(spark: Any, tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Outcome:
     # The mapping form of `engine:`; connect() picks up the module's running session.
-    return grade_all(_project(tmp_path_factory, data_dir, '{kind: spark, master: "local[2]"}'))
+    return grade_all(project_on(tmp_path_factory, data_dir, '{kind: spark, master: "local[2]"}'))
 
 
 # ----------------------------------------------------------------------------------- engine parity
@@ -199,17 +199,17 @@ def test_grades_identical_on_spark(scheme: str, duckdb: Outcome, spark_outcome: 
     assert differences(duckdb.grades[scheme], spark_outcome.grades[scheme]) == []
 
 
-def _same_model(a: Any, b: Any, path: str = "model") -> list[str]:
+def same_model(a: Any, b: Any, path: str = "model") -> list[str]:
     """Where two fitted models differ: floats beyond ``REL`` relative, anything else unequal."""
     if isinstance(a, dict) and isinstance(b, dict):
         if a.keys() != b.keys():
             return [f"{path}: keys {sorted(a)} != {sorted(b)}"]
-        return [d for k in a for d in _same_model(a[k], b[k], f"{path}.{k}")]
+        return [d for k in a for d in same_model(a[k], b[k], f"{path}.{k}")]
     if isinstance(a, list) and isinstance(b, list):
         if len(a) != len(b):
             return [f"{path}: {len(a)} items != {len(b)}"]
         return [d for i, (x, y) in enumerate(zip(a, b, strict=True))
-                for d in _same_model(x, y, f"{path}[{i}]")]
+                for d in same_model(x, y, f"{path}[{i}]")]
     if isinstance(a, float) and isinstance(b, float):
         return [] if math.isclose(a, b, rel_tol=REL, abs_tol=1e-12) else [f"{path}: {a} != {b}"]
     return [] if a == b else [f"{path}: {a!r} != {b!r}"]
@@ -219,7 +219,7 @@ def _same_model(a: Any, b: Any, path: str = "model") -> list[str]:
 @pytest.mark.parametrize("scheme", CLUSTER_SCHEMES)
 def test_cluster_models_alike_on_spark(scheme: str, duckdb: Outcome,
                                        spark_outcome: Outcome) -> None:
-    assert _same_model(duckdb.models[scheme], spark_outcome.models[scheme]) == []
+    assert same_model(duckdb.models[scheme], spark_outcome.models[scheme]) == []
 
 
 @pytest.mark.spark

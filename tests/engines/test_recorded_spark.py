@@ -22,7 +22,7 @@ DATES = [date(2025, 6, 30), date(2025, 7, 31), date(2025, 8, 31)]
 SCHEMES = ["tier", "steady"]
 
 
-def _record(folder: Path, engine: str) -> dict[str, Any]:
+def record_backfill(folder: Path, engine: str) -> dict[str, Any]:
     write_months(folder, PROJECT.replace("as_of: 2026-06-30", f"as_of: 2026-06-30\n{engine}"))
     project = Project.open(folder)
     # An override is for a customer a run graded: the first date first, then the override
@@ -55,8 +55,8 @@ def test_recorded_backfill_is_identical_on_spark(tmp_path: Path,
     pytest.importorskip("pyspark")
     spark_session("local[2]")
     monkeypatch.delenv("TIERWISE_STORE_URL", raising=False)
-    on_duckdb = _record(tmp_path / "duckdb", "")
-    on_spark = _record(tmp_path / "spark", 'engine: {kind: spark, master: "local[2]"}')
+    on_duckdb = record_backfill(tmp_path / "duckdb", "")
+    on_spark = record_backfill(tmp_path / "spark", 'engine: {kind: spark, master: "local[2]"}')
     assert on_spark["spells"] == on_duckdb["spells"]
     assert on_spark["counts"] == on_duckdb["counts"]
     for a, b in zip(on_duckdb["grades"], on_spark["grades"], strict=True):

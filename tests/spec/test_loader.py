@@ -113,3 +113,37 @@ def test_a_column_name_ending_in_a_newline_is_not_an_identifier(tmp_path: Path) 
                                                   '      "amount\\n": {type: float}'))
     with pytest.raises(SpecError, match=r"column name 'amount\\n' is not an identifier"):
         load_project(tmp_path)
+
+
+@pytest.mark.parametrize("master", ["local", "local[*]", "local[4]", "local[4,2]",
+                                    "spark://10.0.0.5:7077", "spark://a:7077,b.example:7077",
+                                    "yarn", "k8s://https://k8s.example:443"])
+def test_spark_masters_of_every_kind_are_taken(tmp_path: Path, master: str) -> None:
+    write(tmp_path, "tierwise.yaml", f'engine: {{kind: spark, master: "{master}"}}\n' + GOOD)
+    assert load_project(tmp_path)[0].engine.master == master
+
+
+@pytest.mark.parametrize("master", ["spark://host", "local[two]", "mesos://h:5050", ""])
+def test_an_unknown_spark_master_names_the_forms(tmp_path: Path, master: str) -> None:
+    write(tmp_path, "tierwise.yaml", f'engine: {{kind: spark, master: "{master}"}}\n' + GOOD)
+    with pytest.raises(SpecError, match=r"is not a Spark master; write local\[2\]"):
+        load_project(tmp_path)
+
+
+def test_spark_config_is_read_as_text(tmp_path: Path) -> None:
+    write(tmp_path, "tierwise.yaml", "engine:\n  kind: spark\n  config:\n"
+          "    spark.executor.memory: 4g\n    spark.executor.cores: 2\n"
+          "    spark.dynamicAllocation.enabled: true\n" + GOOD)
+    assert load_project(tmp_path)[0].engine.config == {
+        "spark.executor.memory": "4g", "spark.executor.cores": "2",
+        "spark.dynamicAllocation.enabled": "true"}
+
+
+@pytest.mark.parametrize(("engine", "message"), [
+    ("{kind: spark, config: {executor.memory: 4g}}", "'executor.memory' is not a Spark setting"),
+    ("{kind: duckdb, config: {spark.executor.memory: 4g}}", "this engine is duckdb"),
+])
+def test_spark_config_mistakes_say_the_fix(tmp_path: Path, engine: str, message: str) -> None:
+    write(tmp_path, "tierwise.yaml", f"engine: {engine}\n" + GOOD)
+    with pytest.raises(SpecError, match=message):
+        load_project(tmp_path)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import socket
 import tempfile
 import threading
 import uuid
@@ -425,39 +426,82 @@ def connect(spec: EngineSpec | None = None, *, base: Path | None = None) -> Engi
         if spec and spec.threads:
             config["threads"] = spec.threads
         return Engine("duckdb", ibis.duckdb.connect(path, **config))
-    session = spark_session(spec.master if spec else "local[2]")
+    session = spark_session(spec.master if spec else "local[2]", spec.config if spec else None)
     return Engine("spark", ibis.pyspark.connect(session), _session=session)
 
 
-def spark_session(master: str = "local[2]") -> Any:
-    """A Spark session configured for tierwise (Arrow on, UI off, loopback only).
+def spark_session(master: str = "local[2]", config: dict[str, str] | None = None) -> Any:
+    """A Spark session configured for tierwise (Arrow on, UI off; loopback only in local mode).
+
+    ``config`` holds the project's ``engine.config`` settings, applied after tierwise's own
+    (so ``spark.driver.memory`` or ``spark.sql.shuffle.partitions`` can be changed). A process
+    has one Spark session: asking for another master while one runs is refused, not ignored.
 
     Raises:
-        EngineError: when pyspark or Java is missing, with the command that installs it.
+        EngineError: when pyspark or Java is missing, with the command that installs it, when
+            the master cannot be reached, or when a session on another master is running.
     """
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    if master.startswith("local"):
+        # Local mode listens on loopback only; a cluster's executors must reach the driver,
+        # so there the machine's own address (or spark.driver.host) is used.
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     try:
+        from pyspark import SparkContext
         from pyspark.sql import SparkSession
     except ImportError:
         raise EngineError(
             _("engine: spark needs pyspark; install it with `pip install 'tierwise[spark]'` "
               "(and a Java 17 runtime)")
         ) from None
+    _check_reachable(master)
+    running = SparkContext._active_spark_context
+    if running is not None and running.master != master:
+        raise EngineError(_(
+            "a Spark session on {running} is already running in this process and a process "
+            "has one: run the project with master {master} in a process of its own"
+        ).format(running=running.master, master=master))
     warehouse = Path(tempfile.gettempdir()) / "tierwise-spark-warehouse"
+    settings = {
+        "spark.ui.enabled": "false",
+        "spark.sql.execution.arrow.pyspark.enabled": "true",
+        "spark.sql.session.timeZone": "UTC",
+        "spark.sql.shuffle.partitions": "4",
+        "spark.sql.warehouse.dir": str(warehouse),
+        "spark.driver.memory": "2g",
+        **(config or {}),
+    }
     try:
-        return (
-            SparkSession.builder.master(master)
-            .appName("tierwise")
-            .config("spark.ui.enabled", "false")
-            .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-            .config("spark.sql.session.timeZone", "UTC")
-            .config("spark.sql.shuffle.partitions", "4")
-            .config("spark.sql.warehouse.dir", str(warehouse))
-            .config("spark.driver.memory", "2g")
-            .getOrCreate()
-        )
-    except Exception as exc:  # Java missing or broken shows up here
-        raise EngineError(
-            _("could not start Spark ({exc}); install a Java 17 runtime (Debian: apt-get "
-              "install openjdk-17-jre-headless)").format(exc=exc)
-        ) from exc
+        builder = SparkSession.builder.master(master).appName("tierwise")
+        for key, value in settings.items():
+            builder = builder.config(key, value)
+        return builder.getOrCreate()
+    except Exception as exc:
+        if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+            raise EngineError(
+                _("could not start Spark ({exc}); install a Java 17 runtime (Debian: apt-get "
+                  "install openjdk-17-jre-headless)").format(exc=exc)
+            ) from exc
+        raise EngineError(_("could not start a Spark session on {master}: {exc}").format(
+            master=master, exc=driver_message(exc))) from exc
+
+
+def _check_reachable(master: str) -> None:
+    """Refuse a standalone master that does not answer, before Spark retries it for a minute.
+
+    Raises:
+        EngineError: none of the master's addresses accepts a connection.
+    """
+    if not master.startswith("spark://"):
+        return
+    seen = []
+    for address in master.removeprefix("spark://").split(","):
+        host, _sep, port = address.rpartition(":")
+        try:
+            with socket.create_connection((host, int(port)), timeout=5):
+                return
+        except OSError as exc:
+            seen.append(f"{address} ({exc.strerror or exc})")
+    raise EngineError(_(
+        "the Spark master {master} does not answer: {seen}; start the master (and a worker), "
+        "or correct `engine.master` in tierwise.yaml").format(master=master,
+                                                             seen="; ".join(seen)))

@@ -270,16 +270,59 @@ IndicatorSpec = Annotated[
 # ----------------------------------------------------------------------------------------- project
 
 
+# local, local[4], local[*], local[4,2]; spark://h:7077 (or h1:7077,h2:7077 for standby masters);
+# yarn; k8s://https://host:443.
+SPARK_MASTER_RE = re.compile(
+    r"local(\[(\*|\d+)(,\d+)?\])?|spark://[\w.-]+:\d+(,[\w.-]+:\d+)*|yarn|k8s://\S+")
+
+
 class EngineSpec(Spec):
     """Which engine computes: the embedded DuckDB (default) or Spark."""
 
     kind: Literal["duckdb", "spark"] = "duckdb"
     path: str | None = Field(default=None, description="DuckDB database file; in memory when unset")
-    master: str = Field(default="local[2]", description="Spark master URL")
+    master: str = Field(
+        default="local[2]", description="Spark master: local[N], spark://host:7077, yarn or "
+        "k8s://https://host:443")
+    config: dict[str, str] = Field(
+        default_factory=dict, description="Spark settings for the session, e.g. "
+        "spark.executor.memory: 4g (keys start with spark.)")
     threads: int | None = Field(default=None, ge=1)
     memory_limit: str | None = Field(
         default=None, description="DuckDB memory limit, e.g. 8GB (default: a fifth of the "
         "machine's memory, at least 2GB); beyond it DuckDB spills to the temporary folder")
+
+    @field_validator("master")
+    @classmethod
+    def _master_known(cls, value: str) -> str:
+        if not SPARK_MASTER_RE.fullmatch(value):
+            raise ValueError(_(
+                "master {value!r} is not a Spark master; write local[2] (this machine, two "
+                "cores), spark://host:7077 (a standalone cluster), yarn, or "
+                "k8s://https://host:443 (Kubernetes)").format(value=value))
+        return value
+
+    @field_validator("config", mode="before")
+    @classmethod
+    def _config_as_text(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        for key in value:
+            if not isinstance(key, str) or not key.startswith("spark."):
+                raise ValueError(_(
+                    "config key {key!r} is not a Spark setting; keys start with spark. (e.g. "
+                    "spark.executor.memory)").format(key=key))
+        # YAML reads `spark.executor.cores: 2` as a number and `true` as a boolean: Spark
+        # takes text, and its booleans are lower case.
+        return {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in value.items()
+                if v is not None}
+
+    @model_validator(mode="after")
+    def _config_for_spark(self) -> EngineSpec:
+        if self.config and self.kind != "spark":
+            raise ValueError(_("`config:` holds Spark settings; this engine is {kind}: remove "
+                               "`config:` or set `kind: spark`").format(kind=self.kind))
+        return self
 
 
 class RateSpec(Spec):
