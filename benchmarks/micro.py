@@ -3,7 +3,7 @@
     python benchmarks/micro.py --size 10M [--repeat 3] [--only F]
 
 First captures the SQL tierwise generates (by running both schemes on the 1M data with the engine
-adapter wrapped, as benchmarks/profile.py does), then runs that SQL and hand-written variants of it
+adapter wrapped, as benchmarks/profile_steps.py does), then runs that SQL and hand-written variants of it
 on the given size, in one DuckDB connection over the Parquet files, and prints wall and CPU seconds
 (CPU = all threads of this process) of each, best of ``--repeat``. Each variant is wrapped in
 ``CREATE OR REPLACE TEMP TABLE`` so results stay in DuckDB and no transfer to Python is timed.

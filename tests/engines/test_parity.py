@@ -27,6 +27,7 @@ from pydantic import TypeAdapter
 import tierwise.engine
 from tierwise import i18n, methods
 from tierwise.engine import connect, spark_session
+from tierwise.errors import EngineError
 from tierwise.indicators import CUSTOMER, feature_table
 from tierwise.methods.base import fmt, rounded
 from tierwise.services.grading import Project, check, load_inputs, run
@@ -299,6 +300,35 @@ def test_fmt_and_rounded_on_duckdb() -> None:
 @pytest.mark.spark
 def test_fmt_and_rounded_on_spark(spark: Any) -> None:
     _check_fmt(_fmt_rows(EngineSpec(kind="spark")))
+
+
+@pytest.mark.spark
+def test_master_session_uses_the_session_running_in_the_process(spark: Any) -> None:
+    # As on Databricks: the session exists before tierwise, with settings of its own.
+    spark.conf.set("spark.sql.session.timeZone", "Asia/Shanghai")
+    engine = connect(EngineSpec(kind="spark", master="session",
+                                config={"spark.sql.shuffle.partitions": "3"}))
+    try:
+        assert engine.execute(engine.register_arrow("x", pa.table({"x": [1, 2]})).count()) == 2
+        assert spark.conf.get("spark.sql.session.timeZone") == "UTC"  # dates read alike
+        assert spark.conf.get("spark.sql.shuffle.partitions") == "3"  # the project's config
+    finally:
+        engine.close()
+        spark.conf.set("spark.sql.shuffle.partitions", "4")
+    with pytest.raises(EngineError, match=r"spark\.executor\.memory cannot be changed in a "
+                                          "running Spark session"):
+        connect(EngineSpec(kind="spark", master="session",
+                           config={"spark.executor.memory": "3g"}))
+
+
+@pytest.mark.spark
+def test_master_session_without_a_session_says_so(spark: Any,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from pyspark import SparkContext
+
+    monkeypatch.setattr(SparkContext, "_active_spark_context", None)
+    with pytest.raises(EngineError, match="none is running; start one first"):
+        spark_session("session")
 
 
 TYPED = pa.table(

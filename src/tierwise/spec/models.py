@@ -271,9 +271,10 @@ IndicatorSpec = Annotated[
 
 
 # local, local[4], local[*], local[4,2]; spark://h:7077 (or h1:7077,h2:7077 for standby masters);
-# yarn; k8s://https://host:443.
+# yarn; k8s://https://host:443; session: the session already running in the process.
 SPARK_MASTER_RE = re.compile(
-    r"local(\[(\*|\d+)(,\d+)?\])?|spark://[\w.-]+:\d+(,[\w.-]+:\d+)*|yarn|k8s://\S+")
+    r"local(\[(\*|\d+)(,\d+)?\])?|spark://[\w.-]+:\d+(,[\w.-]+:\d+)*|yarn|k8s://\S+"
+    r"|session")
 
 
 class EngineSpec(Spec):
@@ -282,8 +283,8 @@ class EngineSpec(Spec):
     kind: Literal["duckdb", "spark"] = "duckdb"
     path: str | None = Field(default=None, description="DuckDB database file; in memory when unset")
     master: str = Field(
-        default="local[2]", description="Spark master: local[N], spark://host:7077, yarn or "
-        "k8s://https://host:443")
+        default="local[2]", description="Spark master: local[N], spark://host:7077, yarn, "
+        "k8s://https://host:443, or session (the session already running in the process)")
     config: dict[str, str] = Field(
         default_factory=dict, description="Spark settings for the session, e.g. "
         "spark.executor.memory: 4g (keys start with spark.)")
@@ -298,8 +299,9 @@ class EngineSpec(Spec):
         if not SPARK_MASTER_RE.fullmatch(value):
             raise ValueError(_(
                 "master {value!r} is not a Spark master; write local[2] (this machine, two "
-                "cores), spark://host:7077 (a standalone cluster), yarn, or "
-                "k8s://https://host:443 (Kubernetes)").format(value=value))
+                "cores), spark://host:7077 (a standalone cluster), yarn, "
+                "k8s://https://host:443 (Kubernetes), or session (the session already running "
+                "in this process, e.g. on Databricks)").format(value=value))
         return value
 
     @field_validator("config", mode="before")

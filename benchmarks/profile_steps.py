@@ -1,6 +1,6 @@
 """Where tierwise spends its time: every engine call of a run, timed, with its SQL.
 
-    python benchmarks/profile.py --size 10M [--scheme value] [--explain]
+    python benchmarks/profile_steps.py --size 10M [--scheme value] [--explain]
 
 Runs ``tierwise.services.grading.run`` for the schemes (default: value and rfm) with the engine
 adapter's ``execute``, ``to_arrow``, ``materialize`` and ``write_parquet`` wrapped to time each call, prints one line
