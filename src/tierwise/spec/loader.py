@@ -42,7 +42,8 @@ _SECTIONS: dict[str, TypeAdapter[Any]] = {
 }
 _INDICATOR_TAGS = {"aggregate", "attribute", "derived"}
 _TOP_KEYS = {"name", "description", "language", "engine", "as_of", "output", "incremental",
-             "security", "store", "reporting", "sources", "indicators", "schemes", "actions", "smtp", "kpis"}
+             "security", "store", "reporting", "sources", "indicators", "schemes", "actions", "smtp", "kpis",
+             "linkage"}
 
 
 @dataclass(frozen=True)
@@ -165,7 +166,7 @@ def parse_project(located: Located) -> ProjectSpec:
             )
     parsed: dict[str, Any] = {}
     for key in ("name", "description", "language", "as_of", "output", "incremental", "engine",
-                "security", "store", "reporting", "smtp"):
+                "security", "store", "reporting", "smtp", "linkage"):
         if key in doc:
             parsed[key] = _plain(doc[key])
     for section, adapter in _SECTIONS.items():

@@ -27,6 +27,7 @@ from tierwise.spec.learned import (
     ModelTargetSpec,
 )
 from tierwise.spec.limits import as_of_problem
+from tierwise.spec.linkage import LinkageSpec
 from tierwise.spec.names import table_name_problem
 from tierwise.spec.risk import RiskLevelSpec, RiskSchemeSpec
 from tierwise.spec.schemes import (
@@ -420,6 +421,8 @@ class ProjectSpec(Spec):
     smtp: SmtpSpec | None = Field(default=None, description="the server email actions use")
     kpis: dict[str, KpiSpec] = Field(
         default_factory=dict, description="what each tier should achieve (spec/kpis.py)")
+    linkage: LinkageSpec | None = Field(
+        default=None, description="one customer across several systems (spec/linkage.py)")
 
     @field_validator("engine", mode="before")
     @classmethod

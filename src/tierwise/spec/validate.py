@@ -114,11 +114,12 @@ def _expr_problems(
 
 def _source_problems(project: ProjectSpec, located: Located,
                      problem: Callable[..., Problem]) -> Iterator[Problem]:
-    """The customers source exists; event sources are dated; refund conditions check."""
+    """Sources: customers exist, events are dated, refunds check, linked systems hold customers."""
     if CUSTOMERS not in (located.doc.get("sources") or {}):
         yield problem(_("a project needs a `customers` source (one row per customer)"), "sources")
+    systems = {s.source for s in project.linkage.systems.values()} if project.linkage else set()
     for name, source in project.sources.items():
-        if name != CUSTOMERS and source.time is None:
+        if name != CUSTOMERS and name not in systems and source.time is None:
             yield problem(
                 _("event source {name} needs `time:` (the column dating each row)").format(
                     name=repr(name)), "sources", name
@@ -128,7 +129,36 @@ def _source_problems(project: ProjectSpec, located: Located,
             yield from _expr_problems(
                 source.refunds, col_types, ("sources", name, "refunds"), located, condition=True
             )
+    yield from _linkage_problems(project, problem)
 
+
+
+def _linkage_problems(project: ProjectSpec, problem: Callable[..., Problem]
+                      ) -> Iterator[Problem]:
+    """Each system's source exists and holds customers; each field is in some system."""
+    if project.linkage is None:
+        return
+    sources = project.linkage.systems
+    for system, spec in sources.items():
+        at = ("linkage", "systems", system, "source")
+        found = project.sources.get(spec.source)
+        if found is None:
+            yield problem(_("unknown source {name}{suggestion}").format(
+                name=repr(spec.source), suggestion=_suggest(spec.source, project.sources)), *at)
+        elif found.time is not None:
+            yield problem(_(
+                "source {name} is an event source (it has `time:`); a system's source holds "
+                "its customers, one row each").format(name=repr(spec.source)), *at)
+    declared = [project.sources[s.source].columns for s in sources.values()
+                if s.source in project.sources]
+    if not declared or not all(declared):
+        return  # columns not declared: the data checks find a missing column
+    for name in project.linkage.fields:
+        if not any(name in columns for columns in declared):
+            yield problem(_(
+                "no system's source has a column {name}; declare it in a system's `columns:` "
+                "(`from:` renames a column)").format(name=repr(name)),
+                "linkage", "fields", name)
 
 
 def _problems(project: ProjectSpec, located: Located) -> Iterator[Problem]:

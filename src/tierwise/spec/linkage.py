@@ -1,0 +1,118 @@
+"""The ``linkage:`` section: one customer across several systems' customer tables.
+
+```yaml
+linkage:
+  systems:                         # each system's customer source, with its own ids
+    shop: {source: shop_members}
+    app: {source: app_users}
+    store: {source: store_members}
+  fields:                          # columns compared; each system names them the same
+    name: name                     # (`from:` in a source's columns renames one)
+    mobile: phone
+    email: email
+    id_card: id
+    address: address
+  match: 0.95                      # linked at or above this match probability
+  review: 0.5                      # between review and match: a person decides
+```
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from tierwise.i18n import _
+from tierwise.spec.base import IDENT, Label, Spec, as_label
+
+FieldKind = Literal["name", "phone", "email", "id", "address", "date", "text"]
+# Kinds on which two records that agree are likely one customer: each is blocked on by
+# default, and at least one must be compared.
+IDENTIFYING: tuple[str, ...] = ("name", "phone", "email", "id")
+
+
+class LinkFieldSpec(Spec):
+    """A compared column: its kind chooses the normal form and the comparison levels."""
+
+    kind: FieldKind
+    label: Label | None = None
+
+    _label_in = field_validator("label", mode="before")(lambda cls, v: as_label(v))
+
+
+class LinkSystemSpec(Spec):
+    """A system's customer table: a source of ``sources:`` with one row per customer."""
+
+    source: str = Field(description="the system's customer source (one row per customer)")
+    label: Label | None = None
+
+    _label_in = field_validator("label", mode="before")(lambda cls, v: as_label(v))
+
+
+class LinkageSpec(Spec):
+    """Probabilistic record linkage of the systems' customers (splink, Fellegi-Sunter)."""
+
+    systems: dict[str, LinkSystemSpec] = Field(min_length=1)
+    fields: dict[str, LinkFieldSpec] = Field(min_length=1)
+    blocking: list[list[str]] | None = Field(
+        default=None, description="pairs compared: those equal on every field of a rule "
+        "(default: one rule per name, phone, email and id field)")
+    match: float = Field(default=0.95, gt=0, lt=1,
+                         description="match probability at or above which records are linked")
+    review: float = Field(default=0.5, gt=0, lt=1,
+                          description="match probability from which a pair goes to review")
+    region: str = Field(default="CN", description="country of phone numbers written without "
+                        "a country code (ISO 3166 code, e.g. CN, HK, TW)")
+    seed: int = Field(default=1, description="seed of the training's random pairs")
+
+    @field_validator("fields", mode="before")
+    @classmethod
+    def _kind_alone(cls, value: object) -> object:
+        # `mobile: phone` for `mobile: {kind: phone}`.
+        if isinstance(value, dict):
+            return {k: {"kind": v} if isinstance(v, str) else v for k, v in value.items()}
+        return value
+
+    @field_validator("systems", "fields")
+    @classmethod
+    def _names(cls, value: dict[str, object]) -> dict[str, object]:
+        for name in value:
+            if not re.fullmatch(IDENT, name):
+                raise ValueError(_("{name!r} is not a name; use letters, digits and _").format(
+                    name=name))
+        return value
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z]{2}", value):
+            raise ValueError(_("region {value!r} is not a two-letter country code such as CN, "
+                               "HK or TW").format(value=value))
+        return value.upper()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> LinkageSpec:
+        if self.review >= self.match:
+            raise ValueError(_(
+                "review ({review}) must be below match ({match}): pairs from review up to "
+                "match go to a person").format(review=self.review, match=self.match))
+        if not any(f.kind in IDENTIFYING for f in self.fields.values()):
+            raise ValueError(_("compare at least one field of kind name, phone, email or id; "
+                               "addresses, dates and text alone do not identify a customer"))
+        for rule in self.blocking or []:
+            if not rule:
+                raise ValueError(_("a blocking rule lists at least one field"))
+            for name in rule:
+                if name not in self.fields:
+                    raise ValueError(_(
+                        "blocking field {name!r} is not among `fields:` ({known})").format(
+                        name=name, known=", ".join(self.fields)))
+        return self
+
+    def blocking_rules(self) -> list[list[str]]:
+        """The rules as given, or one rule per identifying field."""
+        if self.blocking is not None:
+            return self.blocking
+        return [[name] for name, f in self.fields.items() if f.kind in IDENTIFYING]
