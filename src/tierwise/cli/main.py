@@ -20,6 +20,7 @@ from tierwise.cli import (
     credit_commands,
     evaluate,
     kpi_commands,
+    link_commands,
     project_commands,
     review_commands,
     run_command,
@@ -70,7 +71,7 @@ for _group, _name in (
     (store_commands.scheme_app, "scheme"), (store_commands.runs_app, "runs"),
     (store_commands.override_app, "override"), (store_commands.audit_app, "audit"),
     (users.user_app, "user"), (schedule_commands.schedule_app, "schedule"),
-    (action_commands.actions_app, "actions"),
+    (action_commands.actions_app, "actions"), (link_commands.link_app, "link"),
 ):
     app.add_typer(_group, name=_name)
 # Every command takes --lang (and TIERWISE_LANG), whatever group it is in.

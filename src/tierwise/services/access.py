@@ -57,7 +57,7 @@ WORDS: dict[str, str] = {
     EDIT_SCHEMES: N_("edit or activate schemes"),
     RUN: N_("start runs"),
     OVERRIDE: N_("override grades"),
-    DECIDE: N_("approve, reject or revoke overrides"),
+    DECIDE: N_("approve, reject or revoke overrides; decide which records are one customer"),
     EXPORT: N_("export grades"),
     USERS: N_("manage users"),
     ASSIGN: N_("assign customers to account managers"),

@@ -297,3 +297,45 @@ action_ledger = sa.Table(
     sa.Index(None, "status", "next_try_at"),
     sa.Index(None, "action", "as_of"),
 )
+
+# Record linkage (issue 17): each linkage run is a version; its mapping (every system record's
+# customer), its review pairs and the records' compared values are Parquet files in its folder
+# (`<output>/linkage/v<number>/`), like a run's grades, and the row is committed after them.
+link_versions = sa.Table(
+    "link_versions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("number", sa.Integer, nullable=False, unique=True),
+    # sha256 of the linkage section as used (systems, fields, blocking, thresholds).
+    sa.Column("fingerprint", sa.String(64), nullable=False),
+    sa.Column("settings", sa.JSON, nullable=False),
+    # splink's trained model: settings with the m and u probabilities.
+    sa.Column("model", sa.JSON, nullable=False),
+    sa.Column("folder", sa.String(1000), nullable=False),
+    sa.Column("records", sa.Integer, nullable=False),
+    sa.Column("customers", sa.Integer, nullable=False),
+    sa.Column("review", sa.Integer, nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("created_by", sa.String(200), nullable=False),
+)
+
+# A person's decision on a pair of records: `link` (one customer) or `apart` (never linked
+# directly). The latest decision on a pair is in force; every linkage run applies them after
+# training, so they survive retraining. record_a < record_b.
+link_decisions = sa.Table(
+    "link_decisions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("record_a", sa.String(400), nullable=False),
+    sa.Column("record_b", sa.String(400), nullable=False),
+    sa.Column("decision", sa.String(10), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    # The model's match probability when the pair came from the review queue.
+    sa.Column("probability", sa.Float),
+    sa.Column("version_id", sa.ForeignKey("link_versions.id")),
+    sa.Column("decided_at", Timestamp, nullable=False),
+    sa.Column("decided_by", sa.String(200), nullable=False),
+    sa.CheckConstraint("decision IN ('link', 'apart')", name="decision"),
+    sa.CheckConstraint("record_a < record_b", name="ordered"),
+    sa.Index(None, "record_a", "record_b"),
+)
