@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
@@ -39,15 +40,19 @@ linkage:
 """
 
 
+def write_shops(folder: Path, people: int = 400) -> Path:
+    """The three systems' members of ``people`` people, and a project linking them."""
+    for name, table in build(people, seed=5).tables.items():
+        write_csv(table, folder / "data" / f"{name}_members.csv")
+    (folder / "tierwise.yaml").write_text(PROJECT, encoding="utf-8")
+    return folder
+
+
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("TIERWISE_STORE_URL", raising=False)
     monkeypatch.setenv("COLUMNS", "200")
-    folder = tmp_path / "shops"
-    for name, table in build(400, seed=5).tables.items():
-        write_csv(table, folder / "data" / f"{name}_members.csv")
-    (folder / "tierwise.yaml").write_text(PROJECT, encoding="utf-8")
-    return folder
+    return write_shops(tmp_path / "shops")
 
 
 def _version(folder: Path) -> stored.LinkVersion:
@@ -61,6 +66,16 @@ def _version(folder: Path) -> stored.LinkVersion:
     return found
 
 
+def _service(folder: Path, call: Any, *args: Any, **kwargs: Any) -> Any:
+    """A linkage service call on the project's own store."""
+    proj = Project.open(folder)
+    store = runs.open_store(proj)
+    try:
+        return call(proj, store, *args, **kwargs)
+    finally:
+        store.close()
+
+
 def test_link_run_review_decide_and_run_again(project: Path) -> None:
     done = invoke("link", "run", "-p", project)
     assert done.exit_code == 0, done.output
@@ -69,7 +84,7 @@ def test_link_run_review_decide_and_run_again(project: Path) -> None:
     assert first.records == pq.read_metadata(project / first.folder / "records.parquet").num_rows
     assert (project / first.folder / "mapping.parquet").exists()
 
-    count, pairs = service.review(Project.open(project), limit=100)
+    count, pairs = _service(project, service.review, limit=100)
     assert count == first.review and count > 0
     shown = invoke("link", "review", "--limit", "1", "--lang", "zh", "-p", project)
     assert shown.exit_code == 0, shown.output
@@ -91,11 +106,11 @@ def test_link_run_review_decide_and_run_again(project: Path) -> None:
     assert "2 decisions by people applied" in flat(again.output)
     second = _version(project)
     assert second.number == 2
-    _n, after = service.customer(Project.open(project), join.left.id)
+    _n, after = _service(project, service.customer, join.left.id)
     assert {r.id for r in after} >= {join.left.id, join.right.id}
-    _n, apart = service.customer(Project.open(project), other[0])
+    _n, apart = _service(project, service.customer, other[0])
     assert other[1] not in {r.id for r in apart}
-    remaining, _pairs = service.review(Project.open(project), limit=100)
+    remaining, _pairs = _service(project, service.review, limit=100)
     assert join.left.id not in {p.left.id for p in _pairs} | {p.right.id for p in _pairs} or \
         remaining < count
 

@@ -22,6 +22,7 @@ from tierwise.api import (
     customers,
     documents,
     errors,
+    linkage,
     login,
     overrides,
     results,
@@ -40,7 +41,7 @@ from tierwise.services.schedules import Scheduler
 
 api = APIRouter(prefix="/api/v1")
 for _resource in (login, users, schemes, scheme_admin, documents, runs, customers, overrides,
-                  audit, results, actions):
+                  audit, results, actions, linkage):
     api.include_router(_resource.router)
 
 

@@ -37,11 +37,13 @@ def link_run(project: ProjectOpt = Path(".")) -> None:
 
     with reported():
         proj, store, actor = acting(project, access.RUN)
-        store.close()
         if proj.spec.linkage is not None:
             console.print(_("linking the customers of {systems}...").format(
                 systems=", ".join(_system(proj, n) for n in proj.spec.linkage.systems)))
-        done = service.run(proj, actor=actor.name)
+        try:
+            done = service.run(proj, store, actor=actor.name)
+        finally:
+            store.close()
     total = sum(done.records.values())
     console.print(_("linkage version {number}: {records} records ({systems}) are {customers} "
                     "customers; {joined} customers have records in several places").format(
@@ -81,8 +83,10 @@ def link_review(
 
     with reported():
         proj, store, _actor = acting(project, access.READ_CUSTOMERS)
-        store.close()
-        count, pairs = service.review(proj, limit=limit)
+        try:
+            count, pairs = service.review(proj, store, limit=limit)
+        finally:
+            store.close()
     if not count:
         console.print(_("no pairs wait for review"))
         return
@@ -106,9 +110,11 @@ def _decide(project: Path, record_a: str, record_b: str, decision: str, reason: 
 
     with reported():
         proj, store, actor = acting(project, access.DECIDE)
-        store.close()
-        service.decide(proj, record_a, record_b, decision=decision, reason=reason,
-                       actor=actor.name)
+        try:
+            service.decide(proj, store, record_a, record_b, decision=decision, reason=reason,
+                           actor=actor.name)
+        finally:
+            store.close()
     message = (_("{a} and {b} are one customer from the next `tierwise link run` on")
                if decision == "link" else
                _("{a} and {b} stay two customers from the next `tierwise link run` on"))
@@ -137,8 +143,10 @@ def link_show(record: RecordArg, project: ProjectOpt = Path(".")) -> None:
 
     with reported():
         proj, store, _actor = acting(project, access.READ_CUSTOMERS)
-        store.close()
-        number, members = service.customer(proj, record)
+        try:
+            number, members = service.customer(proj, store, record)
+        finally:
+            store.close()
     table = listing_table(_("customer {customer} (linkage version {number})").format(
         customer=members[0].customer, number=number), _("system"), _("id"), _("values"))
     for member in members:

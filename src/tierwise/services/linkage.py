@@ -27,11 +27,14 @@ from tierwise.engine import connect
 from tierwise.errors import DataError, NotFoundError, SpecError
 from tierwise.i18n import _
 from tierwise.services.project import Project
-from tierwise.services.runs import open_store
 from tierwise.sources import linkage
 from tierwise.sources.read import load_source
 from tierwise.spec.linkage import LinkageSpec
 from tierwise.store import linkage as stored
+from tierwise.store.db import Store
+
+#: A person's decision on a pair, as the edges show it.
+Decision = stored.Decision
 
 MAPPING = "mapping.parquet"
 REVIEW = "review.parquet"
@@ -122,7 +125,7 @@ def fingerprint(spec: LinkageSpec) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def run(project: Project, *, actor: str) -> LinkRun:
+def run(project: Project, store: Store, *, actor: str) -> LinkRun:
     """Link the systems' customers into a new version, with people's decisions applied.
 
     Raises:
@@ -132,32 +135,28 @@ def run(project: Project, *, actor: str) -> LinkRun:
     spec = _spec(project)
     tables, ids = _read_systems(project, spec)
     records = linkage.records(spec, tables, ids)
-    store = open_store(project)
+    with store.connect() as conn:
+        decided = stored.decisions(conn)
+        number = stored.next_number(conn)
+    linked = linkage.link(
+        spec, records,
+        accepted=[(d.record_a, d.record_b) for d in decided if d.decision == "link"],
+        rejected=[(d.record_a, d.record_b) for d in decided if d.decision == "apart"])
+    folder = project.root / project.spec.output / "linkage" / f"v{number:04d}"
+    _write(folder, linked, _values(spec, tables, ids))
+    customers = linked.mapping["customer_id"]
+    distinct = pc.count_distinct(customers).as_py()
+    joined = pc.count_distinct(pc.filter(customers, pc.greater(
+        linked.mapping["records"], 1))).as_py()
     try:
-        with store.connect() as conn:
-            decided = stored.decisions(conn)
-            number = stored.next_number(conn)
-        linked = linkage.link(
-            spec, records,
-            accepted=[(d.record_a, d.record_b) for d in decided if d.decision == "link"],
-            rejected=[(d.record_a, d.record_b) for d in decided if d.decision == "apart"])
-        folder = project.root / project.spec.output / "linkage" / f"v{number:04d}"
-        _write(folder, linked, _values(spec, tables, ids))
-        customers = linked.mapping["customer_id"]
-        distinct = pc.count_distinct(customers).as_py()
-        joined = pc.count_distinct(pc.filter(customers, pc.greater(
-            linked.mapping["records"], 1))).as_py()
-        try:
-            with store.begin() as conn:
-                stored.add_version(conn, stored.NewVersion(
-                    number, fingerprint(spec), spec.model_dump(mode="json"), linked.model,
-                    str(folder.relative_to(project.root)), records.num_rows, distinct,
-                    linked.review.num_rows), actor=actor)
-        except Exception:
-            shutil.rmtree(folder, ignore_errors=True)
-            raise
-    finally:
-        store.close()
+        with store.begin() as conn:
+            stored.add_version(conn, stored.NewVersion(
+                number, fingerprint(spec), spec.model_dump(mode="json"), linked.model,
+                str(folder.relative_to(project.root)), records.num_rows, distinct,
+                linked.review.num_rows), actor=actor)
+    except Exception:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
     per_system = {s: t.num_rows for s, t in tables.items()}
     return LinkRun(number, per_system, distinct, joined, linked.review.num_rows, len(decided),
                    linked.seconds, folder)
@@ -195,13 +194,9 @@ def _write(folder: Path, linked: linkage.Linked, values: pa.Table) -> None:
         raise
 
 
-def _latest(project: Project) -> tuple[stored.LinkVersion, Path]:
-    store = open_store(project)
-    try:
-        with store.connect() as conn:
-            found = stored.version(conn)
-    finally:
-        store.close()
+def _latest(project: Project, store: Store) -> tuple[stored.LinkVersion, Path]:
+    with store.connect() as conn:
+        found = stored.version(conn)
     if found is None:
         raise NotFoundError(_("no linkage has run yet; `tierwise link run` links the systems' "
                               "customers"))
@@ -227,19 +222,16 @@ class _Records:
         return [self.record(r) for r, c in sorted(self.customer.items()) if c == customer]
 
 
-def review(project: Project, *, limit: int = 50) -> tuple[int, list[ReviewPair]]:
+def review(project: Project, store: Store, *, limit: int = 50
+           ) -> tuple[int, list[ReviewPair]]:
     """The latest version's undecided uncertain pairs, most likely first.
 
     Returns:
         The number of undecided pairs, and up to ``limit`` of them.
     """
-    _version, folder = _latest(project)
-    store = open_store(project)
-    try:
-        with store.connect() as conn:
-            decided = {(d.record_a, d.record_b) for d in stored.decisions(conn)}
-    finally:
-        store.close()
+    _version, folder = _latest(project, store)
+    with store.connect() as conn:
+        decided = {(d.record_a, d.record_b) for d in stored.decisions(conn)}
     pairs = pq.read_table(folder / REVIEW).to_pylist()
     open_pairs = [p for p in pairs if tuple(sorted((p["unique_id_l"], p["unique_id_r"])))
                   not in decided]
@@ -249,8 +241,8 @@ def review(project: Project, *, limit: int = 50) -> tuple[int, list[ReviewPair]]
                    p["match_probability"]) for p in open_pairs[:limit]]
 
 
-def decide(project: Project, record_a: str, record_b: str, *, decision: str, reason: str,
-           actor: str) -> stored.Decision:
+def decide(project: Project, store: Store, record_a: str, record_b: str, *, decision: str,
+           reason: str, actor: str) -> stored.Decision:
     """Record that two records are one customer (``link``) or not (``apart``).
 
     The next ``run`` applies it; the current version's mapping is not changed.
@@ -259,7 +251,7 @@ def decide(project: Project, record_a: str, record_b: str, *, decision: str, rea
         NotFoundError: a record is not in the latest version.
         StoreError: the decision, the pair or the reason is not valid.
     """
-    version, folder = _latest(project)
+    version, folder = _latest(project, store)
     records = _Records(folder)
     for record in (record_a, record_b):
         if record not in records.customer:
@@ -271,22 +263,19 @@ def decide(project: Project, record_a: str, record_b: str, *, decision: str, rea
     key = frozenset((record_a, record_b))
     probability = next((p["match_probability"] for p in pairs
                         if frozenset((p["unique_id_l"], p["unique_id_r"])) == key), None)
-    store = open_store(project)
-    try:
-        with store.begin() as conn:
-            return stored.decide(conn, record_a, record_b, decision=decision, reason=reason,
-                                 actor=actor, probability=probability, version_id=version.id)
-    finally:
-        store.close()
+    with store.begin() as conn:
+        return stored.decide(conn, record_a, record_b, decision=decision, reason=reason,
+                             actor=actor, probability=probability, version_id=version.id)
 
 
-def customer(project: Project, record_or_customer: str) -> tuple[int, list[Record]]:
+def customer(project: Project, store: Store, record_or_customer: str
+             ) -> tuple[int, list[Record]]:
     """The records that are one customer with ``record_or_customer`` in the latest version.
 
     Raises:
         NotFoundError: no such record.
     """
-    version, folder = _latest(project)
+    version, folder = _latest(project, store)
     records = _Records(folder)
     found = records.customer.get(record_or_customer)
     if found is None:
@@ -296,14 +285,10 @@ def customer(project: Project, record_or_customer: str) -> tuple[int, list[Recor
     return version.number, records.members(found)
 
 
-def latest_version(project: Project) -> stored.LinkVersion | None:
+def latest_version(store: Store) -> stored.LinkVersion | None:
     """The latest version, or None before the first run."""
-    store = open_store(project)
-    try:
-        with store.connect() as conn:
-            return stored.version(conn)
-    finally:
-        store.close()
+    with store.connect() as conn:
+        return stored.version(conn)
 
 
 def as_dict(record: Record) -> dict[str, Any]:

@@ -78,9 +78,13 @@ def render(request: Request, template: str, *, user: User | None = None, csrf: s
     # The Follow-ups item shows when the project's actions set any (the bar has little room).
     follow_ups = bool(user) and any(a.follow_up is not None
                                     for a in project_of(request).spec.actions.values())
+    # Linked customers shows when the project links systems and the user may read customers.
+    linked = (user is not None and project_of(request).spec.linkage is not None
+              and access.allowed(user, access.READ_CUSTOMERS))
     html = environment().get_template(template).render(
         lang=lang, user=user, csrf=csrf, switch=switch, path=request.url.path,
-        waiting=waiting, follow_ups=follow_ups, scheme_title=_SchemeTitles(request), **context)
+        waiting=waiting, follow_ups=follow_ups, linked=linked, scheme_title=_SchemeTitles(request),
+        **context)
     response = HTMLResponse(html, status_code=status)
     if picked_language(request) is not None:
         set_cookie(response, request, LANG_COOKIE, lang, max_age=365 * 24 * 3600)

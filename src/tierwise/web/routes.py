@@ -28,6 +28,7 @@ from tierwise.web import (
     customer_list,
     customer_pages,
     editor,
+    linkage_pages,
     runs,
     schedules,
     scheme_admin,
@@ -70,6 +71,7 @@ router.include_router(runs.router)  # Run now and its jobs: /runs
 router.include_router(schedules.router)  # scheduled runs: /schedules
 router.include_router(action_pages.router)  # actions, their effect, KPIs: /actions
 router.include_router(task_pages.router)  # open follow-ups per owner: /tasks
+router.include_router(linkage_pages.router)  # linked customers and their review queue: /linkage
 Id = Annotated[int, FastPath(ge=1, le=2**31 - 1)]
 
 
