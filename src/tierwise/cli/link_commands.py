@@ -15,7 +15,7 @@ import typer
 from tierwise.cli.common import acting, console, reported
 from tierwise.cli.options import ProjectOpt
 from tierwise.cli.render import listing_table
-from tierwise.i18n import _, label_of
+from tierwise.i18n import _
 
 if TYPE_CHECKING:
     from tierwise.services.linkage import Record
@@ -58,14 +58,12 @@ def link_run(project: ProjectOpt = Path(".")) -> None:
 
 def _system(project: Project, name: str) -> str:
     """A system as people call it (its label in the reader's language)."""
-    found = project.spec.linkage.systems.get(name) if project.spec.linkage else None
-    return label_of(found.label if found else None, name)
+    return project.spec.linkage.system_title(name) if project.spec.linkage else name
 
 
 def _field(project: Project, name: str) -> str:
-    """A compared field as people call it (its label in the reader's language)."""
-    found = project.spec.linkage.fields.get(name) if project.spec.linkage else None
-    return label_of(found.label if found else None, name)
+    """A compared field as people call it (its label, else its kind, in the reader's language)."""
+    return project.spec.linkage.field_title(name) if project.spec.linkage else name
 
 
 def _values(record: Record) -> str:
@@ -97,8 +95,9 @@ def link_review(
         table = listing_table(_("match probability {probability}").format(
             probability=f"{pair.probability:.1%}"), "", pair.left.id, pair.right.id)
         for name in pair.left.values:
-            table.add_row(_field(proj, name), pair.left.values.get(name) or "",
-                          pair.right.values.get(name) or "")
+            left, right = pair.left.values.get(name), pair.right.values.get(name)
+            if left or right:  # a field neither record has says nothing
+                table.add_row(_field(proj, name), left or "", right or "")
         console.print(table)
     console.print(_("decide with `tierwise link accept A B --reason ...` (one customer) or "
                     "`tierwise link reject A B --reason ...` (two customers)"))

@@ -24,13 +24,17 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from tierwise.i18n import _
+from tierwise.i18n import N_, _, label_of
 from tierwise.spec.base import IDENT, Label, Spec, as_label
 
 FieldKind = Literal["name", "phone", "email", "id", "address", "date", "text"]
 # Kinds on which two records that agree are likely one customer: each is blocked on by
 # default, and at least one must be compared.
 IDENTIFYING: tuple[str, ...] = ("name", "phone", "email", "id")
+#: What people call each kind, for a field without a label.
+KIND_WORDS = {"name": N_("full name"), "phone": N_("phone number"),
+              "email": N_("email address"), "id": N_("ID number"),
+              "address": N_("postal address"), "date": N_("date"), "text": N_("text")}
 
 
 class LinkFieldSpec(Spec):
@@ -110,6 +114,21 @@ class LinkageSpec(Spec):
                         "blocking field {name!r} is not among `fields:` ({known})").format(
                         name=name, known=", ".join(self.fields)))
         return self
+
+    def field_title(self, name: str) -> str:
+        """What people call a compared field: its label, else its kind (and its column)."""
+        found = self.fields.get(name)
+        if found is None:
+            return name
+        if found.label is not None:
+            return label_of(found.label, name)
+        kind = _(KIND_WORDS[found.kind])
+        return kind if name == found.kind else f"{kind} ({name})"
+
+    def system_title(self, name: str) -> str:
+        """What people call a system: its label, else its name."""
+        found = self.systems.get(name)
+        return label_of(found.label if found else None, name)
 
     def blocking_rules(self) -> list[list[str]]:
         """The rules as given, or one rule per identifying field."""

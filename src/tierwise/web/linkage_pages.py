@@ -11,7 +11,6 @@ from fastapi.responses import RedirectResponse
 
 from tierwise.errors import TierwiseError
 from tierwise.http.clients import project_of, store_of
-from tierwise.i18n import label_of
 from tierwise.services import access
 from tierwise.services import linkage as service
 from tierwise.web.pages import bad_form, error_page, message_of, refusal, render, status_of
@@ -32,8 +31,8 @@ def _page(request: Request, who: Viewer, *, message: str | None = None, status: 
                         else (0, []))
     except TierwiseError as exc:
         return error_page(request, exc, user=who.user, csrf=who.csrf)
-    fields = ({n: label_of(f.label, n) for n, f in spec.fields.items()} if spec else {})
-    systems = ({n: label_of(s.label, n) for n, s in spec.systems.items()} if spec else {})
+    fields = {n: spec.field_title(n) for n in spec.fields} if spec else {}
+    systems = {n: spec.system_title(n) for n in spec.systems} if spec else {}
     return render(request, "linkage.html", user=who.user, csrf=who.csrf, status=status,
                   configured=spec is not None, latest=latest, count=count, pairs=pairs,
                   fields=fields, systems=systems, message=message, failed=failed,
