@@ -39,6 +39,11 @@ class Engine:
     _tmp: list[str] = field(default_factory=list)
     _made: list[str] = field(default_factory=list)
 
+    @property
+    def spark(self) -> Any:
+        """The Spark session of a Spark engine (for libraries that take one); None on DuckDB."""
+        return self._session if self.kind == "spark" else None
+
     def register_arrow(self, name: str, table: pa.Table) -> ir.Table:
         """Make an Arrow table available to the engine under a unique name derived from ``name``.
 
@@ -501,6 +506,7 @@ def spark_session(master: str = "local[2]", config: dict[str, str] | None = None
         "spark.sql.shuffle.partitions": "4",
         "spark.sql.warehouse.dir": str(warehouse),
         "spark.driver.memory": "2g",
+        **_linkage_jar(),
         **(config or {}),
     }
     try:
@@ -549,6 +555,22 @@ def _running_session(running: Any, config: dict[str, str]) -> Any:
                 "Spark configuration)").format(key=key, driver_message=driver_message(exc))
             ) from exc
     return session
+
+
+def _linkage_jar() -> dict[str, str]:
+    """``spark.jars`` with splink's similarity functions, when the ``[linkage]`` extra is in.
+
+    Record linkage on Spark compares names with Jaro-Winkler and phones with
+    Damerau-Levenshtein, which Spark SQL has not: splink ships them as a jar, which must be on
+    the classpath when the session starts (it cannot be added later).
+    """
+    import importlib.util
+
+    if importlib.util.find_spec("splink") is None:
+        return {}
+    from splink.backends.spark import similarity_jar_location
+
+    return {"spark.jars": str(similarity_jar_location())}
 
 
 def _check_reachable(master: str) -> None:

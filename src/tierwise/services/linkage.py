@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from tierwise.engine import connect
+from tierwise.engine import Engine, connect
 from tierwise.errors import DataError, NotFoundError, SpecError
 from tierwise.i18n import _
 from tierwise.services.project import Project
@@ -83,23 +83,19 @@ def _spec(project: Project) -> LinkageSpec:
     return project.spec.linkage
 
 
-def _read_systems(project: Project, spec: LinkageSpec) -> tuple[dict[str, pa.Table],
-                                                                  dict[str, str]]:
+def _read_systems(project: Project, spec: LinkageSpec, engine: Engine
+                  ) -> tuple[dict[str, pa.Table], dict[str, str]]:
     """Each system's customers: the id and the compared columns, as text."""
-    engine = connect(project.spec.engine, base=project.root)
     tables, ids = {}, {}
-    try:
-        for system, system_spec in spec.systems.items():
-            source = project.spec.sources[system_spec.source]
-            loaded = load_source(system_spec.source, source, engine, base=project.root)
-            present = [c for c in spec.fields if c in loaded.typed.columns]
-            wanted = [source.id, *[c for c in present if c != source.id]]
-            table = engine.to_arrow(loaded.typed.select(*wanted))
-            tables[system] = pa.table({c: pc.cast(table[c], pa.string()) for c in wanted})
-            ids[system] = source.id
-            _check_ids(system_spec.source, source.id, tables[system])
-    finally:
-        engine.close()
+    for system, system_spec in spec.systems.items():
+        source = project.spec.sources[system_spec.source]
+        loaded = load_source(system_spec.source, source, engine, base=project.root)
+        present = [c for c in spec.fields if c in loaded.typed.columns]
+        wanted = [source.id, *[c for c in present if c != source.id]]
+        table = engine.to_arrow(loaded.typed.select(*wanted))
+        tables[system] = pa.table({c: pc.cast(table[c], pa.string()) for c in wanted})
+        ids[system] = source.id
+        _check_ids(system_spec.source, source.id, tables[system])
     return tables, ids
 
 
@@ -133,15 +129,22 @@ def run(project: Project, store: Store, *, actor: str) -> LinkRun:
         DataError: a system's source is unreadable, or its ids are missing or repeated.
     """
     spec = _spec(project)
-    tables, ids = _read_systems(project, spec)
-    records = linkage.records(spec, tables, ids)
     with store.connect() as conn:
         decided = stored.decisions(conn)
         number = stored.next_number(conn)
-    linked = linkage.link(
-        spec, records,
-        accepted=[(d.record_a, d.record_b) for d in decided if d.decision == "link"],
-        rejected=[(d.record_a, d.record_b) for d in decided if d.decision == "apart"])
+    # The project's engine reads the systems and, on Spark, trains and scores (splink's Spark
+    # backend); on DuckDB splink uses an embedded DuckDB of its own.
+    engine = connect(project.spec.engine, base=project.root)
+    try:
+        tables, ids = _read_systems(project, spec, engine)
+        records = linkage.records(spec, tables, ids)
+        linked = linkage.link(
+            spec, records,
+            accepted=[(d.record_a, d.record_b) for d in decided if d.decision == "link"],
+            rejected=[(d.record_a, d.record_b) for d in decided if d.decision == "apart"],
+            spark=engine.spark)
+    finally:
+        engine.close()
     folder = project.root / project.spec.output / "linkage" / f"v{number:04d}"
     _write(folder, linked, _values(spec, tables, ids))
     customers = linked.mapping["customer_id"]

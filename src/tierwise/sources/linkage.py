@@ -154,7 +154,7 @@ class Linked:
 
 
 def link(spec: LinkageSpec, table: pa.Table, *, accepted: Iterable[tuple[str, str]] = (),
-         rejected: Iterable[tuple[str, str]] = ()) -> Linked:
+         rejected: Iterable[tuple[str, str]] = (), spark: Any = None) -> Linked:
     """Train the model on ``table`` (from :func:`records`), score pairs, cluster customers.
 
     Args:
@@ -162,6 +162,9 @@ def link(spec: LinkageSpec, table: pa.Table, *, accepted: Iterable[tuple[str, st
         table: the records.
         accepted: pairs of record ids a person linked (linked whatever the model says).
         rejected: pairs a person kept apart (never linked directly).
+        spark: a Spark session to train and score on (splink's Spark backend; the session
+            needs splink's similarity jar, which :func:`tierwise.engine.spark_session` adds);
+            None: an embedded DuckDB.
 
     Raises:
         SpecError: splink is missing, or there are fewer than two records.
@@ -178,7 +181,14 @@ def link(spec: LinkageSpec, table: pa.Table, *, accepted: Iterable[tuple[str, st
     clock = {"start": time.perf_counter()}
     con = duckdb.connect()
     try:
-        db = DuckDBAPI(connection=con)
+        if spark is not None:
+            from splink.backends.spark import SparkAPI
+
+            # Persisted, not checkpointed: a checkpoint needs a folder every worker shares.
+            db: Any = SparkAPI(  # type: ignore[no-untyped-call]
+                spark_session=spark, break_lineage_method="persist")
+        else:
+            db = DuckDBAPI(connection=con)
         settings = SettingsCreator(
             link_type="dedupe_only", unique_id_column_name=RECORD,
             comparisons=[_comparison(n, f.kind) for n, f in spec.fields.items()],
