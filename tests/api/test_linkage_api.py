@@ -41,7 +41,11 @@ def test_review_and_decide_through_the_api(client: TestClient) -> None:
     _run(client)
     latest = client.get("/api/v1/linkage", headers=aud).json()
     assert latest["version"] == 1 and latest["created_by"] == "setup"
-    queue = client.get("/api/v1/linkage/review", params={"limit": 2}, headers=mgr).json()
+    # A manager sees only their own customers: not every system's records.
+    barred = client.get("/api/v1/linkage/review", headers=mgr)
+    assert barred.status_code == 403 and "sees only the customers assigned" in barred.text
+    assert client.get("/api/v1/linkage/customers/shop:S0000001", headers=mgr).status_code == 403
+    queue = client.get("/api/v1/linkage/review", params={"limit": 2}, headers=aud).json()
     assert queue["pending"] == latest["review"] > 0 and len(queue["pairs"]) <= 2
     pair = queue["pairs"][0]
     assert pair["left"]["values"]["name"] and 0.5 <= pair["probability"] < 0.95

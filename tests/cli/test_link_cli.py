@@ -110,9 +110,9 @@ def test_link_run_review_decide_and_run_again(project: Path) -> None:
     assert {r.id for r in after} >= {join.left.id, join.right.id}
     _n, apart = _service(project, service.customer, other[0])
     assert other[1] not in {r.id for r in apart}
-    remaining, _pairs = _service(project, service.review, limit=100)
-    assert join.left.id not in {p.left.id for p in _pairs} | {p.right.id for p in _pairs} or \
-        remaining < count
+    remaining, waiting = _service(project, service.review, limit=1000)
+    assert (join.left.id, join.right.id) not in {(p.left.id, p.right.id) for p in waiting}
+    assert len(waiting) == remaining
 
     show = invoke("link", "show", join.left.id, "--lang", "zh", "-p", project)
     assert show.exit_code == 0, show.output
@@ -142,6 +142,19 @@ def test_link_mistakes_say_the_fix(project: Path) -> None:
     same = invoke("link", "accept", "shop:S0000001", "shop:S0000001", "--reason", "x",
                   "-p", project)
     assert same.exit_code == 1 and "the same record twice" in flat(same.output)
+
+
+def test_a_second_run_at_once_is_refused(project: Path) -> None:
+    import fcntl
+
+    folder = project / "output" / "linkage"
+    folder.mkdir(parents=True)
+    with open(folder / ".lock", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # as a run in another process holds it
+        done = invoke("link", "run", "-p", project)
+    assert done.exit_code == 1
+    assert "another `tierwise link run` is linking this project's customers" in flat(done.output)
+    assert invoke("link", "run", "-p", project).exit_code == 0  # once it is let go
 
 
 def test_repeated_ids_in_a_system_are_refused(project: Path) -> None:

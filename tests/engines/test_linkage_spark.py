@@ -33,8 +33,11 @@ def test_linkage_on_spark_equals_duckdb(monkeypatch: pytest.MonkeyPatch) -> None
                                 on_spark.mapping["customer_id"].to_pylist(), strict=True)
               if customers[r] != c]
     assert differ == []
-    assert sorted(on_spark.review["unique_id_l"].to_pylist()) == sorted(
-        on_duckdb.review["unique_id_l"].to_pylist())
+    def pairs(review: object) -> set[tuple[str, str]]:
+        return set(zip(review["unique_id_l"].to_pylist(),  # type: ignore[index]
+                       review["unique_id_r"].to_pylist(), strict=True))  # type: ignore[index]
+
+    assert pairs(on_spark.review) == pairs(on_duckdb.review)
     probability = dict(zip(zip(on_duckdb.review["unique_id_l"].to_pylist(),
                                on_duckdb.review["unique_id_r"].to_pylist(), strict=True),
                            on_duckdb.review["match_probability"].to_pylist(), strict=True))

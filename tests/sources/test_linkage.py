@@ -149,6 +149,16 @@ def test_accuracy_counts_pairs() -> None:
     assert found.precision == pytest.approx(1 / 3) and found.recall == pytest.approx(1 / 2)
 
 
+def test_too_few_agreeing_pairs_say_what_linkage_learns_from() -> None:
+    table = pa.table({"member_id": ["1", "2", "3"], "name": ["张伟", "張偉", "李娜"],
+                      "mobile": ["13800138000", "+86 138 0013 8000", "13900139000"]})
+    empty = pa.table({"member_id": pa.array([], pa.string())})
+    few = linkage.records(SPEC, {"shop": table, "app": empty, "store": empty},
+                          {s: "member_id" for s in SYSTEMS})
+    with pytest.raises(SpecError, match="needs at least 20 such pairs on one of them"):
+        linkage.link(SPEC, few)
+
+
 def test_too_few_records_is_an_error() -> None:
     one = linkage.records(SPEC, {s: pa.table({"member_id": ["X1"] if s == "shop" else []},
                                              schema=pa.schema([("member_id", pa.string())]))
@@ -199,6 +209,10 @@ def test_a_linkage_section_loads(tmp_path: Path) -> None:
      "no system's source has a column 'email'"),
     ("  fields: {name: name, mobile: phone}\n  region: China\n",
      "region 'China' is not a two-letter country code"),
+    ("  fields: {name: name, mobile: phone, system: text}\n",
+     "field 'system' would take the place of a column linkage adds"),
+    ("  fields: {name: name, mobile: phone, name_keys: text}\n",
+     "field 'name_keys' would take the place of a column linkage adds"),
 ])
 def test_linkage_mistakes_say_the_fix(tmp_path: Path, change: str, message: str) -> None:
     write(tmp_path, "tierwise.yaml",

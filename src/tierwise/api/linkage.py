@@ -53,6 +53,7 @@ def latest(request: Request, user: Reader) -> dict[str, Any]:
 def review(request: Request, user: CustomerReader,
            limit: Annotated[int, Query(ge=1, le=500)] = 50) -> dict[str, Any]:
     """The undecided uncertain pairs of the latest version, most likely first."""
+    service.require_reader(user)
     count, pairs = service.review(project_of(request), store_of(request), limit=limit)
     return {"pending": count, "pairs": [
         {"probability": p.probability, "left": service.as_dict(p.left),
@@ -70,6 +71,7 @@ def decide(body: DecisionIn, request: Request, user: Decider) -> dict[str, Any]:
 @router.get("/linkage/customers/{record}")
 def customer(record: RecordId, request: Request, user: CustomerReader) -> dict[str, Any]:
     """The records that are one customer with ``record`` in the latest version."""
+    service.require_reader(user)
     number, members = service.customer(project_of(request), store_of(request), record)
     return {"version": number, "customer": members[0].customer,
             "records": [service.as_dict(m) for m in members]}

@@ -80,8 +80,9 @@ def link_review(
     from tierwise.services import linkage as service
 
     with reported():
-        proj, store, _actor = acting(project, access.READ_CUSTOMERS)
+        proj, store, actor = acting(project, access.READ_CUSTOMERS)
         try:
+            service.require_reader(actor.user)
             count, pairs = service.review(proj, store, limit=limit)
         finally:
             store.close()
@@ -141,8 +142,9 @@ def link_show(record: RecordArg, project: ProjectOpt = Path(".")) -> None:
     from tierwise.services import linkage as service
 
     with reported():
-        proj, store, _actor = acting(project, access.READ_CUSTOMERS)
+        proj, store, actor = acting(project, access.READ_CUSTOMERS)
         try:
+            service.require_reader(actor.user)
             number, members = service.customer(proj, store, record)
         finally:
             store.close()

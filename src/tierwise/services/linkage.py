@@ -10,11 +10,14 @@ applies; ``customer`` shows which records are one customer.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import shutil
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,9 +27,17 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from tierwise.engine import Engine, connect
-from tierwise.errors import DataError, NotFoundError, SpecError
+from tierwise.errors import (
+    ConflictError,
+    DataError,
+    NotFoundError,
+    PermissionDenied,
+    SpecError,
+)
 from tierwise.i18n import _
+from tierwise.services import access
 from tierwise.services.project import Project
+from tierwise.services.records import User
 from tierwise.sources import linkage
 from tierwise.sources.read import load_source
 from tierwise.spec.linkage import LinkageSpec
@@ -73,6 +84,22 @@ class ReviewPair:
     left: Record
     right: Record
     probability: float
+
+
+def require_reader(user: User | None) -> None:
+    """Refuse a user who sees only some customers (a manager).
+
+    The review queue and a linked customer's records show every system's personal data,
+    whoever the customer is assigned to. ``user`` None: the store's local operator, who sees everything.
+
+    Raises:
+        PermissionDenied: the user's role sees only the customers assigned to them.
+    """
+    if user is not None and not access.sees_all_customers(user):
+        raise PermissionDenied(_(
+            "linked records show every system's customers, and the role {role} sees only the "
+            "customers assigned to it; ask a supervisor or an administrator").format(
+            role=access.role_name(user.role)))
 
 
 def _spec(project: Project) -> LinkageSpec:
@@ -129,6 +156,30 @@ def run(project: Project, store: Store, *, actor: str) -> LinkRun:
         DataError: a system's source is unreadable, or its ids are missing or repeated.
     """
     spec = _spec(project)
+    with _only_run(project.root / project.spec.output / "linkage"):
+        return _run(project, store, spec, actor)
+
+
+@contextmanager
+def _only_run(folder: Path) -> Iterator[None]:
+    """Hold the project's linkage lock for a run; refuse at once while another run holds it.
+
+    Two runs would take the same version number and the second fail after all its training.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ConflictError(_("another `tierwise link run` is linking this project's "
+                                  "customers; wait for it to finish")) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _run(project: Project, store: Store, spec: LinkageSpec, actor: str) -> LinkRun:
     with store.connect() as conn:
         decided = stored.decisions(conn)
         number = stored.next_number(conn)
@@ -161,7 +212,9 @@ def run(project: Project, store: Store, *, actor: str) -> LinkRun:
         shutil.rmtree(folder, ignore_errors=True)
         raise
     per_system = {s: t.num_rows for s, t in tables.items()}
-    return LinkRun(number, per_system, distinct, joined, linked.review.num_rows, len(decided),
+    present = set(records[linkage.RECORD].to_pylist())
+    applied = sum(1 for d in decided if d.record_a in present and d.record_b in present)
+    return LinkRun(number, per_system, distinct, joined, linked.review.num_rows, applied,
                    linked.seconds, folder)
 
 
@@ -234,9 +287,9 @@ def review(project: Project, store: Store, *, limit: int = 50
     """
     _version, folder = _latest(project, store)
     with store.connect() as conn:
-        decided = {(d.record_a, d.record_b) for d in stored.decisions(conn)}
+        decided = {frozenset((d.record_a, d.record_b)) for d in stored.decisions(conn)}
     pairs = pq.read_table(folder / REVIEW).to_pylist()
-    open_pairs = [p for p in pairs if tuple(sorted((p["unique_id_l"], p["unique_id_r"])))
+    open_pairs = [p for p in pairs if frozenset((p["unique_id_l"], p["unique_id_r"]))
                   not in decided]
     records = _Records(folder)
     return len(open_pairs), [

@@ -251,10 +251,11 @@ def _train(spec: LinkageSpec, linker: Any, table: pa.Table) -> None:
         trained += 1
     if not trained:
         raise SpecError(_(
-            "record linkage found no pairs of records agreeing on any blocking field ({rules}), "
-            "so there is nothing to learn from; check that the systems' compared columns hold "
-            "values, or add a blocking rule on a field they share").format(
-            rules="; ".join(" + ".join(r) for r in spec.blocking_rules())))
+            "record linkage learns from pairs of records that agree on a phone, an email or an "
+            "id, and needs at least {minimum} such pairs on one of them ({rules}); these "
+            "records have fewer: check that the systems' compared columns hold values, or "
+            "link more records at once").format(
+            minimum=EM_MIN_PAIRS, rules="; ".join(" + ".join(r) for r in unique or rules)))
 
 
 def _customers(spec: LinkageSpec, table: pa.Table, pairs: pa.Table,

@@ -31,6 +31,9 @@ FieldKind = Literal["name", "phone", "email", "id", "address", "date", "text"]
 # Kinds on which two records that agree are likely one customer: each is blocked on by
 # default, and at least one must be compared.
 IDENTIFYING: tuple[str, ...] = ("name", "phone", "email", "id")
+#: Columns every record has beside its fields (sources/linkage.py), so no field may be named so.
+RESERVED = frozenset({"unique_id", "system", "source_id", "customer_id", "records",
+                      "match_probability"})
 #: What people call each kind, for a field without a label.
 KIND_WORDS = {"name": N_("full name"), "phone": N_("phone number"),
               "email": N_("email address"), "id": N_("ID number"),
@@ -86,6 +89,17 @@ class LinkageSpec(Spec):
             if not re.fullmatch(IDENT, name):
                 raise ValueError(_("{name!r} is not a name; use letters, digits and _").format(
                     name=name))
+        return value
+
+    @field_validator("fields")
+    @classmethod
+    def _not_reserved(cls, value: dict[str, object]) -> dict[str, object]:
+        for name in value:
+            if name in RESERVED or name.endswith(("_pinyin", "_keys")):
+                raise ValueError(_(
+                    "field {name!r} would take the place of a column linkage adds ({reserved}, "
+                    "or a name ending in _pinyin or _keys); rename the column with `from:` in "
+                    "the source").format(name=name, reserved=", ".join(sorted(RESERVED))))
         return value
 
     @field_validator("region")

@@ -135,7 +135,7 @@ def decide(conn: sa.Connection, record_a: str, record_b: str, *, decision: str, 
     if not reason.strip():
         raise StoreError(_("give a reason for the decision (what showed the records are, or "
                            "are not, one customer)"))
-    first, second = sorted((record_a, record_b))
+    first, second = _ordered(conn, record_a, record_b)
     before = in_force(conn, first, second)
     done = conn.execute(sa.insert(link_decisions).values(
         record_a=first, record_b=second, decision=decision, reason=reason.strip(),
@@ -152,6 +152,16 @@ def decide(conn: sa.Connection, record_a: str, record_b: str, *, decision: str, 
     return found[0]
 
 
+def _ordered(conn: sa.Connection, record_a: str, record_b: str) -> tuple[str, str]:
+    """The pair in the order the database sorts text (its collation).
+
+    That is the order its check ``record_a < record_b`` holds rows to; Python's code-point
+    order differs from a PostgreSQL locale's for mixed case (``app:B1`` and ``app:a1``).
+    """
+    first = conn.execute(sa.select(sa.literal(record_a) < sa.literal(record_b))).scalar()
+    return (record_a, record_b) if first else (record_b, record_a)
+
+
 def _decisions(conn: sa.Connection, query: sa.Select[Any]) -> list[Decision]:
     numbers = dict(conn.execute(sa.select(link_versions.c.id, link_versions.c.number)).all())
     return [Decision(r.id, r.record_a, r.record_b, r.decision, r.reason, r.probability,
@@ -161,7 +171,7 @@ def _decisions(conn: sa.Connection, query: sa.Select[Any]) -> list[Decision]:
 
 def in_force(conn: sa.Connection, record_a: str, record_b: str) -> Decision | None:
     """The latest decision on a pair, if any."""
-    first, second = sorted((record_a, record_b))
+    first, second = _ordered(conn, record_a, record_b)
     found = _decisions(conn, sa.select(link_decisions).where(
         link_decisions.c.record_a == first, link_decisions.c.record_b == second)
         .order_by(link_decisions.c.id.desc()).limit(1))

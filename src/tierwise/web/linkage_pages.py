@@ -45,6 +45,10 @@ def linkage_page(request: Request, who: Page) -> Response:
     """The latest version's counts and the pairs waiting for a person's decision."""
     if (refused := refusal(request, who, access.READ_CUSTOMERS)) is not None:
         return refused
+    try:
+        service.require_reader(who.user)
+    except TierwiseError as exc:
+        return error_page(request, exc, user=who.user, csrf=who.csrf)
     return _page(request, who)
 
 
