@@ -221,6 +221,13 @@ def test_linkage_mistakes_say_the_fix(tmp_path: Path, change: str, message: str)
         load_project(tmp_path)
 
 
+def test_one_source_for_two_systems_is_refused(tmp_path: Path) -> None:
+    write(tmp_path, "tierwise.yaml", PROJECT.replace("shop: {source: shop_members}",
+                                                     "shop: {source: app_users}"))
+    with pytest.raises(SpecError, match="source 'app_users' is named by several systems"):
+        load_project(tmp_path)
+
+
 def test_an_event_source_is_no_system(tmp_path: Path) -> None:
     write(tmp_path, "tierwise.yaml", PROJECT.replace("app: {source: app_users}",
                                                      "app: {source: orders}"))

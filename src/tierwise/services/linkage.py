@@ -62,7 +62,6 @@ class LinkRun:
     joined: int  # customers with records in more than one row (several ids, one customer)
     review: int
     decisions: int
-    seconds: dict[str, float]
     folder: Path
 
 
@@ -215,7 +214,7 @@ def _run(project: Project, store: Store, spec: LinkageSpec, actor: str) -> LinkR
     present = set(records[linkage.RECORD].to_pylist())
     applied = sum(1 for d in decided if d.record_a in present and d.record_b in present)
     return LinkRun(number, per_system, distinct, joined, linked.review.num_rows, applied,
-                   linked.seconds, folder)
+                   folder)
 
 
 def _values(spec: LinkageSpec, tables: dict[str, pa.Table], ids: dict[str, str]) -> pa.Table:

@@ -116,6 +116,13 @@ class LinkageSpec(Spec):
             raise ValueError(_(
                 "review ({review}) must be below match ({match}): pairs from review up to "
                 "match go to a person").format(review=self.review, match=self.match))
+        sources = [s.source for s in self.systems.values()]
+        twice = sorted({s for s in sources if sources.count(s) > 1})
+        if twice:
+            raise ValueError(_(
+                "source {source!r} is named by several systems; each system has its own "
+                "customer source, or its records would be linked to themselves").format(
+                source=twice[0]))
         if not any(f.kind in IDENTIFYING for f in self.fields.values()):
             raise ValueError(_("compare at least one field of kind name, phone, email or id; "
                                "addresses, dates and text alone do not identify a customer"))

@@ -24,10 +24,9 @@ DECISIONS = ("link", "apart")
 
 
 @dataclass(frozen=True)
-class LinkVersion:
-    """One linkage run's result."""
+class NewVersion:
+    """What a linkage run made, for :func:`add_version`."""
 
-    id: int
     number: int
     fingerprint: str
     settings: dict[str, Any]
@@ -36,8 +35,6 @@ class LinkVersion:
     records: int
     customers: int
     review: int
-    created_at: datetime
-    created_by: str
 
 
 @dataclass(frozen=True)
@@ -56,8 +53,9 @@ class Decision:
 
 
 def _version(row: Any) -> LinkVersion:
-    return LinkVersion(row.id, row.number, row.fingerprint, row.settings, row.model, row.folder,
-                       row.records, row.customers, row.review, row.created_at, row.created_by)
+    return LinkVersion(row.number, row.fingerprint, row.settings, row.model, row.folder,
+                       row.records, row.customers, row.review, row.id, row.created_at,
+                       row.created_by)
 
 
 def next_number(conn: sa.Connection) -> int:
@@ -67,17 +65,12 @@ def next_number(conn: sa.Connection) -> int:
 
 
 @dataclass(frozen=True)
-class NewVersion:
-    """What a linkage run made, for :func:`add_version`."""
+class LinkVersion(NewVersion):
+    """One linkage run's result, as recorded."""
 
-    number: int
-    fingerprint: str
-    settings: dict[str, Any]
-    model: dict[str, Any]
-    folder: str
-    records: int
-    customers: int
-    review: int
+    id: int
+    created_at: datetime
+    created_by: str
 
 
 def add_version(conn: sa.Connection, made: NewVersion, *, actor: str) -> LinkVersion:
@@ -110,12 +103,6 @@ def version(conn: sa.Connection, number: int | None = None) -> LinkVersion | Non
              else query.order_by(link_versions.c.number.desc()).limit(1))
     row = conn.execute(query).first()
     return _version(row) if row is not None else None
-
-
-def versions(conn: sa.Connection) -> list[LinkVersion]:
-    """Every version, newest first."""
-    rows = conn.execute(sa.select(link_versions).order_by(link_versions.c.number.desc())).all()
-    return [_version(r) for r in rows]
 
 
 def decide(conn: sa.Connection, record_a: str, record_b: str, *, decision: str, reason: str,
