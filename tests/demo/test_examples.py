@@ -22,7 +22,7 @@ from tierwise.spec import (
 from .conftest import read
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-NAMES = ["retail", "bank", "b2b"]
+NAMES = ["retail", "bank", "b2b", "linked"]
 WRITERS = {"retail": write_retail, "bank": write_bank, "b2b": write_b2b}
 
 
@@ -127,7 +127,7 @@ def test_b2b_schemes_match_the_brief() -> None:
         "VIP客户", "重要客户", "潜力客户", "普通客户", "低价值客户"]
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", list(WRITERS))  # linked: test_linked_grading.py
 def test_sources_point_at_the_generated_files(name: str, tmp_path: Path) -> None:
     project, _ = load_project(EXAMPLES / name)
     WRITERS[name](tmp_path / "data", **({"accounts": 300} if name == "b2b" else
@@ -140,7 +140,7 @@ def test_sources_point_at_the_generated_files(name: str, tmp_path: Path) -> None
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", list(WRITERS))  # linked: test_linked_grading.py
 def test_example_grades_the_demo_data(name: str, tmp_path: Path) -> None:
     """Examples are tests: every scheme runs on the generated data and fills its tiers."""
     from tierwise.services.demo import copy_example

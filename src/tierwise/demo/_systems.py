@@ -20,6 +20,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -180,3 +181,52 @@ def build(people: int, *, seed: int = 7, twice: float = 0.03) -> Systems:
     return Systems(tables, pa.table({"system": [t[0] for t in truth],
                                      "source_id": [t[1] for t in truth],
                                      "person": [t[2] for t in truth]}))
+
+
+#: The event file each system keeps, and its id column.
+ORDER_FILES = {"shop": "shop_orders.csv", "app": "app_orders.csv", "store": "store_sales.csv"}
+ORDER_PREFIX = {"shop": "SO", "app": "AO", "store": "MO"}
+MEMBER_FILES = {"shop": "shop_members.csv", "app": "app_users.csv", "store": "store_members.csv"}
+
+
+def orders(systems: Systems, *, as_of: date, seed: int = 7) -> dict[str, pa.Table]:
+    """A year of each system's orders, a person's buying spread over the systems they use.
+
+    A person buys at a rate and an order size of their own (so a person's value shows only
+    when their systems' orders are added up); each order goes to one of their records.
+    Per system: order_id, member_id, order_date, amount (CNY), sorted by date.
+    """
+    rng = random.Random(seed)
+    records: dict[str, list[tuple[str, str]]] = {}
+    for system, source_id, person in zip(*(systems.truth[c].to_pylist() for c in
+                                           ("system", "source_id", "person")), strict=True):
+        records.setdefault(person, []).append((system, source_id))
+    rows: dict[str, list[tuple[str, date, float]]] = {s: [] for s in SYSTEMS}
+    for person in sorted(records):
+        count = int(rng.expovariate(1 / 6))  # orders in the year: many few, some many
+        size = rng.lognormvariate(5.5, 0.6)  # about 250 CNY a typical order
+        for _ in range(count):
+            system, source_id = rng.choice(records[person])
+            day = as_of - timedelta(days=rng.randrange(365))
+            rows[system].append((source_id, day, round(size * rng.uniform(0.5, 1.5), 2)))
+    out = {}
+    for system, found in rows.items():
+        found.sort(key=lambda r: (r[1], r[0]))
+        out[system] = pa.table({
+            "order_id": [f"{ORDER_PREFIX[system]}{i + 1:07d}" for i in range(len(found))],
+            "member_id": [r[0] for r in found], "order_date": [r[1] for r in found],
+            "amount": pa.array([r[2] for r in found], pa.float64())})
+    return out
+
+
+def write_linked(folder: Path, *, people: int = 2000, as_of: date, seed: int = 7) -> Systems:
+    """Write the three systems' members and orders as CSV files (:data:`MEMBER_FILES`,
+    :data:`ORDER_FILES`), and return the tables with their planted truth."""
+    from tierwise.demo._common import write_csvs
+
+    found = build(people, seed=seed)
+    sold = orders(found, as_of=as_of, seed=seed)
+    write_csvs(folder, {**{MEMBER_FILES[s]: t for s, t in found.tables.items()},
+                        **{ORDER_FILES[s]: t for s, t in sold.items()}})
+    return found
+

@@ -14,8 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tierwise.i18n import _
+
+if TYPE_CHECKING:
+    from tierwise.demo._systems import Systems
 
 AS_OF = date(2026, 6, 30)
 #: The retail demo's win-back email (``winback_email`` in examples/retail): its control group,
@@ -179,3 +183,19 @@ def write_b2b(folder: Path, *, accounts: int = 600, as_of: date = AS_OF, seed: i
     _common.write_csvs(Path(folder), {"accounts.csv": acc, "invoices.csv": invoices,
                                       "referrals.csv": referrals,
                                       "interactions.csv": contacts})
+
+
+def write_linked(folder: Path, *, people: int = 2000, as_of: date = AS_OF,
+                 seed: int = 7) -> Systems:
+    """Write three systems' members and a year of their orders, with planted duplicates.
+
+    Files: ``shop_members.csv``, ``app_users.csv``, ``store_members.csv`` (member_id, name,
+    mobile, email, id_card, address, birth_date: one person written differently in each
+    system) and ``shop_orders.csv``, ``app_orders.csv``, ``store_sales.csv`` (order_id,
+    member_id, order_date, amount). Returns the tables with the planted truth (each record's
+    person), against which linkage is scored.
+    """
+    from tierwise.demo import _systems
+
+    return _systems.write_linked(Path(folder), people=people, as_of=as_of, seed=seed)
+

@@ -11,6 +11,7 @@ from tierwise.engine import lookup_parquet
 from tierwise.errors import NotFoundError
 from tierwise.i18n import _
 from tierwise.indicators import CUSTOMER
+from tierwise.services import reading
 from tierwise.services.history import latest_run
 from tierwise.services.overlay import overlay
 from tierwise.services.project import Project
@@ -24,7 +25,10 @@ def explain(project: Project, scheme_name: str, customer_id: str, *, as_of: date
     """Explain ``customer_id``'s grade in the official run of ``scheme_name`` (latest or as of).
 
     The scheme may be tierwise.yaml's or one kept in the store only (made in the dashboard).
+    In a project graded over linked customers, ``customer_id`` may also be one of the
+    customer's records in a system (``shop:S0000017``, or ``S0000017`` alone).
     """
+    customer_id = reading.customer_of(project, customer_id)
     own = store is None
     store = store or open_store(project)
     try:

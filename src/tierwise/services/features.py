@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from tierwise.errors import DataError
 from tierwise.indicators import feature_table, increments, required_indicators
 from tierwise.indicators import features as feature_module
+from tierwise.services import reading
 from tierwise.services.project import Project, open_engine
 from tierwise.sources.checks import (
     QualityReport,
@@ -21,8 +22,8 @@ from tierwise.sources.checks import (
     check_and_build,
     check_sources,
 )
-from tierwise.sources.read import LoadedSource, load_source
-from tierwise.spec.models import AggregateIndicatorSpec
+from tierwise.sources.read import LoadedSource
+from tierwise.spec.models import LINKED_RECORDS, AggregateIndicatorSpec
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -65,6 +66,9 @@ class FeaturePlan:
 
     def __post_init__(self) -> None:
         self.dates = sorted(set(self.dates))
+        linkage = self.project.spec.linkage
+        if linkage is not None and linkage.grades_linked:  # every grade names its records
+            self.indicators = list(dict.fromkeys([*self.indicators, LINKED_RECORDS]))
         self.members = {}
         for name in required_indicators(self.project.spec, self.indicators):
             spec = self.project.spec.indicators[name]
@@ -75,8 +79,7 @@ class FeaturePlan:
     def load(self, engine: Engine) -> dict[str, LoadedSource]:
         """The customers and the event sources the indicators read, loaded into ``engine``."""
         names = ["customers", *[n for n in self.sources if n != "customers"]]
-        spec, root = self.project.spec, self.project.root
-        return {n: load_source(n, spec.sources[n], engine, base=root) for n in names}
+        return {n: reading.read(self.project, n, engine) for n in names}
 
     def metrics(self, source: str, table: ir.Table) -> dict[str, Any]:
         """The aggregates of ``source`` for every date, named ``<metric>__d<i>`` past one date."""
@@ -132,7 +135,7 @@ def load_inputs(
     names = sources or list(project.spec.sources)
     if "customers" not in names:
         names = ["customers", *names]
-    loaded = {n: load_source(n, project.spec.sources[n], engine, base=project.root) for n in names}
+    loaded = {n: reading.read(project, n, engine) for n in names}
     return check_sources(loaded, engine, as_of=as_of, drop_bad_rows=drop_bad_rows)
 
 

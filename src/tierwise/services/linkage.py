@@ -39,15 +39,15 @@ from tierwise.services import access
 from tierwise.services.project import Project
 from tierwise.services.records import User
 from tierwise.sources import linkage
-from tierwise.sources.read import load_source
-from tierwise.spec.linkage import LinkageSpec
+from tierwise.sources.read import load_source, strip_raw
+from tierwise.spec.linkage import CURRENT, CUSTOMERS_FILE, MAPPING_FILE, LinkageSpec
 from tierwise.store import linkage as stored
 from tierwise.store.db import Store
 
 #: A person's decision on a pair, as the edges show it.
 Decision = stored.Decision
 
-MAPPING = "mapping.parquet"
+MAPPING = MAPPING_FILE
 REVIEW = "review.parquet"
 VALUES = "records.parquet"
 
@@ -110,19 +110,25 @@ def _spec(project: Project) -> LinkageSpec:
 
 
 def _read_systems(project: Project, spec: LinkageSpec, engine: Engine
-                  ) -> tuple[dict[str, pa.Table], dict[str, str]]:
-    """Each system's customers: the id and the compared columns, as text."""
-    tables, ids = {}, {}
+                  ) -> tuple[dict[str, pa.Table], dict[str, str], dict[str, pa.Table]]:
+    """Each system's customers: the id and the compared columns as text, and every column.
+
+    Every column (typed) is read only for a project graded over linked customers.
+    """
+    tables, ids, whole = {}, {}, {}
     for system, system_spec in spec.systems.items():
         source = project.spec.sources[system_spec.source]
         loaded = load_source(system_spec.source, source, engine, base=project.root)
         present = [c for c in spec.fields if c in loaded.typed.columns]
         wanted = [source.id, *[c for c in present if c != source.id]]
-        table = engine.to_arrow(loaded.typed.select(*wanted))
+        typed = strip_raw(loaded.typed)
+        table = engine.to_arrow(typed if spec.grades_linked else typed.select(*wanted))
+        if spec.grades_linked:
+            whole[system] = table
         tables[system] = pa.table({c: pc.cast(table[c], pa.string()) for c in wanted})
         ids[system] = source.id
         _check_ids(system_spec.source, source.id, tables[system])
-    return tables, ids
+    return tables, ids, whole
 
 
 def _check_ids(source: str, column: str, table: pa.Table) -> None:
@@ -186,7 +192,7 @@ def _run(project: Project, store: Store, spec: LinkageSpec, actor: str) -> LinkR
     # backend); on DuckDB splink uses an embedded DuckDB of its own.
     engine = connect(project.spec.engine, base=project.root)
     try:
-        tables, ids = _read_systems(project, spec, engine)
+        tables, ids, whole = _read_systems(project, spec, engine)
         records = linkage.records(spec, tables, ids)
         linked = linkage.link(
             spec, records,
@@ -196,7 +202,9 @@ def _run(project: Project, store: Store, spec: LinkageSpec, actor: str) -> LinkR
     finally:
         engine.close()
     folder = project.root / project.spec.output / "linkage" / f"v{number:04d}"
-    _write(folder, linked, _values(spec, tables, ids))
+    people = (linkage.linked_customers(spec, whole, ids, linked.mapping)
+              if spec.grades_linked else None)
+    _write(folder, linked, _values(spec, tables, ids), people)
     customers = linked.mapping["customer_id"]
     distinct = pc.count_distinct(customers).as_py()
     joined = pc.count_distinct(pc.filter(customers, pc.greater(
@@ -210,6 +218,7 @@ def _run(project: Project, store: Store, spec: LinkageSpec, actor: str) -> LinkR
     except Exception:
         shutil.rmtree(folder, ignore_errors=True)
         raise
+    _point_current(folder)
     per_system = {s: t.num_rows for s, t in tables.items()}
     present = set(records[linkage.RECORD].to_pylist())
     applied = sum(1 for d in decided if d.record_a in present and d.record_b in present)
@@ -230,7 +239,19 @@ def _values(spec: LinkageSpec, tables: dict[str, pa.Table], ids: dict[str, str])
     return pa.concat_tables(parts)
 
 
-def _write(folder: Path, linked: linkage.Linked, values: pa.Table) -> None:
+def _point_current(folder: Path) -> None:
+    """Point ``current`` at the version just recorded: runs grade its customers from now on.
+
+    A new link renamed over the old one: a run reading the customers sees one version whole.
+    """
+    link = folder.parent / CURRENT
+    tmp = folder.parent / f".{CURRENT}.{uuid.uuid4().hex[:8]}"
+    os.symlink(folder.name, tmp)
+    os.replace(tmp, link)
+
+
+def _write(folder: Path, linked: linkage.Linked, values: pa.Table,
+           customers: pa.Table | None) -> None:
     """The version's files, written whole into a temporary folder and renamed into place."""
     folder.parent.mkdir(parents=True, exist_ok=True)
     if folder.exists():
@@ -243,6 +264,8 @@ def _write(folder: Path, linked: linkage.Linked, values: pa.Table) -> None:
         pq.write_table(linked.mapping, tmp / MAPPING)
         pq.write_table(linked.review, tmp / REVIEW)
         pq.write_table(values, tmp / VALUES)
+        if customers is not None:
+            pq.write_table(customers, tmp / CUSTOMERS_FILE)
         os.replace(tmp, folder)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

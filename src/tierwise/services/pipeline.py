@@ -46,7 +46,7 @@ from tierwise.services.run_files import (
 from tierwise.services.training import outcome_training
 from tierwise.sources.checks import QualityReport
 from tierwise.spec.columns import PREVIOUS_TIER
-from tierwise.spec.models import SchemeSpec
+from tierwise.spec.models import LINKED_RECORDS, SchemeSpec
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -219,7 +219,8 @@ def _one(target: Target[OutcomeT], engine: Engine, scheme: ResolvedScheme, day: 
         graded.extra = target.extra(engine, scheme, graded.grades)
         step(_("writing {scheme}").format(scheme=scheme.name))
         columns = (CUSTOMER, *required_indicators(target.project.spec, list(scheme.indicators)),
-                   *([PREVIOUS_TIER] if PREVIOUS_TIER in shared.features.columns else []))
+                   *([PREVIOUS_TIER] if PREVIOUS_TIER in shared.features.columns else []),
+                   *_linked_records(target.project, shared.features))
         info = {**target.info(scheme), "customers": graded.facts.rows}
         if shared.quality.state_record:  # how each source was read: from kept state, or in full
             info["sources_read"] = dict(shared.quality.state_record)
@@ -235,6 +236,13 @@ def _one(target: Target[OutcomeT], engine: Engine, scheme: ResolvedScheme, day: 
     target.fault(f"after_write:{scheme.name}")
     clock.lap(graded.timings, "write")
     return target.record(graded, shared)
+
+
+def _linked_records(project: Project, features: ir.Table) -> list[str]:
+    """The column naming a linked customer's records, for a project graded over them."""
+    linkage = project.spec.linkage
+    return ([LINKED_RECORDS] if linkage is not None and linkage.grades_linked
+            and LINKED_RECORDS in features.columns else [])
 
 
 def _shared_key(scheme: ResolvedScheme, columns: tuple[str, ...]) -> tuple[str, ...]:

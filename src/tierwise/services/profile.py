@@ -13,10 +13,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+import pyarrow as pa
+
 from tierwise.engine import Engine, connect
 from tierwise.errors import NotFoundError, TierwiseError
 from tierwise.i18n import N_, _, label_of
 from tierwise.services import history as history_service
+from tierwise.services import reading
 from tierwise.services.explain_run import explain
 from tierwise.services.project import Project
 from tierwise.services.texts import Explanation
@@ -125,6 +128,10 @@ def _kind(arrow_type: Any) -> str:
     return "bool" if pa.types.is_boolean(arrow_type) else "string"
 
 
+#: The linked customer a person means by an id (see :func:`reading.customer_of`).
+customer_of = reading.customer_of
+
+
 def attributes(project: Project, customer_id: str, *, engine: Engine | None = None
                ) -> list[Attribute]:
     """The customer's row of the customers source, one attribute per column (the id left out).
@@ -166,8 +173,7 @@ def recent_events(project: Project, customer_id: str, *, limit: int = EVENT_ROWS
                 continue
             label = label_of(spec.label, name)
             try:
-                found = customer_rows(name, spec, engine, customer_id, base=project.root,
-                                      limit=limit)
+                found = _rows(project, name, engine, customer_id, limit=limit)
             except TierwiseError as exc:
                 out.append(Events(name, label, [], [], limit, str(exc)))
                 continue
@@ -179,6 +185,28 @@ def recent_events(project: Project, customer_id: str, *, limit: int = EVENT_ROWS
         if own:
             engine.close()
     return out
+
+
+def _rows(project: Project, name: str, engine: Engine, customer_id: str, *, limit: int
+          ) -> pa.Table:
+    """The customer's latest rows of event source ``name``.
+
+    A linked system's events carry that system's ids: the rows of each of the customer's
+    records there, newest first.
+    """
+    spec = project.spec.sources[name]
+    linkage = project.spec.linkage
+    system = linkage.system_of(name) if linkage is not None else None
+    if system is None:
+        return customer_rows(name, spec, engine, customer_id, base=project.root, limit=limit)
+    ids = reading.records_of(project, customer_id).get(system, [])
+    parts = [customer_rows(name, spec, engine, i, base=project.root, limit=limit) for i in ids]
+    if not parts:
+        return customer_rows(name, spec, engine, "", base=project.root, limit=1).slice(0, 0)
+    found = pa.concat_tables(parts)
+    if spec.time is not None and spec.time in found.column_names:
+        found = found.sort_by([(spec.time, "descending")])
+    return found.slice(0, limit)
 
 
 def scheme_class(project: Project, store: Store, scheme: str, customer_id: str) -> SchemeClass:

@@ -34,6 +34,7 @@ from tierwise import expr
 from tierwise.errors import DataError
 from tierwise.i18n import _, ngettext, use
 from tierwise.indicators import increments
+from tierwise.services import reading
 from tierwise.services.project import Project
 from tierwise.sources.checks import check_and_build
 from tierwise.sources.database import existing_file
@@ -89,6 +90,10 @@ class Decision:
         return _("{source}: read in full ({reason})").format(source=self.source, reason=why)
 
 
+#: The schema entry naming the linkage version a linked system's state was kept under.
+LINKAGE = "(linkage version)"
+
+
 def state_dir(project: Project) -> Path:
     """Where the project's state lives."""
     return project.root / project.spec.output / ".state"
@@ -139,19 +144,17 @@ def _prepare(project: Project, engine: Engine, plan: FeaturePlan, *, as_of: date
                                      reason=why, stamps=before.stamps, schema=before.schema)
     plan.kept = {s: d.members for s, d in decisions.items() if d.mode != "cold"}
     loaded: dict[str, LoadedSource] = {}
-    spec = project.spec
-    loaded["customers"] = load_source("customers", spec.sources["customers"], engine,
-                                      base=project.root)
+    loaded["customers"] = reading.read(project, "customers", engine)
     for name, decision in decisions.items():
         if decision.mode == "cold":
-            loaded[name] = load_source(name, spec.sources[name], engine, base=project.root)
+            loaded[name] = reading.read(project, name, engine)
         else:
             pending = None
             if decision.mode == "update":  # the rows not in the state: the new files'
                 new = sorted(str(p) for p in decision.new)
                 pending = lambda t, new=new: t.filter(t[FILE].isin(new))  # noqa: E731
-            loaded[name] = load_source(name, spec.sources[name], engine, base=project.root,
-                                       files=decision.files, rows=pending)
+            loaded[name] = reading.read(project, name, engine, files=decision.files,
+                                        rows=pending)
     extend = {s: _extender(project, engine, plan, d, as_of=as_of)
               for s, d in decisions.items() if d.mode == "update"}
     prefixes: dict[str, str] = {}
@@ -199,9 +202,11 @@ def _decide(project: Project, engine: Engine, plan: FeaturePlan, source: str,
         return Decision(source, "cold", wanted, reason=reason)
     files = parquet_files(existing_file(project.root, spec.sources[source], source))
     stamps = [_stamp(project, p) for p in files]  # once, before anything is read
-    typed = load_source(source, spec.sources[source], engine, base=project.root,
-                        files=files).typed
+    typed = reading.read(project, source, engine, files=files).typed
     schema = {c: str(t) for c, t in typed.schema().items()}
+    if spec.linkage is not None and spec.linkage.system_of(source) is not None:
+        # Another linkage version maps the ids to other customers: the state is rebuilt.
+        schema[LINKAGE] = reading.linked_version(project) or ""
     entry = _entry(manifest, source)
     if entry is None:
         why = (lambda: _("no state yet")) if source not in manifest.get("sources", {}) else (
@@ -214,6 +219,11 @@ def _decide(project: Project, engine: Engine, plan: FeaturePlan, source: str,
     members = sorted(set(wanted) | {m for m in held if not increments.unsupported(spec, m)})
     day = date.fromisoformat(entry["as_of"])
     reason = _why_rebuild(project, entry, now, wanted, held, stamps)
+    if LINKAGE in schema and entry.get("linkage") != schema[LINKAGE]:
+        old_version, new_version = entry.get("linkage") or "-", schema[LINKAGE]
+        reason = lambda: _(  # noqa: E731
+            "the customers were linked anew (linkage {old} is now {new})").format(
+            old=old_version, new=new_version)
     if reason is None and day > as_of:
         return Decision(source, "cold", wanted, reason=lambda: _(
             "the state is of a later date, {day}").format(day=day))
@@ -335,8 +345,7 @@ def _extender(project: Project, engine: Engine, plan: FeaturePlan, decision: Dec
     if ranges:
         new = {str(p) for p in decision.new}
         old_files = [p for p in decision.files if str(p) not in new]
-        old = load_source(source, spec.sources[source], engine, base=project.root,
-                          files=old_files).typed
+        old = reading.read(project, source, engine, files=old_files).typed
         time_column = spec.sources[source].time
         assert time_column is not None
         inside = ibis.or_(*(_within(old[time_column], lo, hi) for lo, hi in ranges))
@@ -449,6 +458,7 @@ def _write_source(project: Project, engine: Engine, wide: ir.Table, decision: De
         "rows": int(counted["rows"].iloc[0] or 0),
         "keys": int(counted["keys"].iloc[0]),
         "ignored": ignored,
+        "linkage": decision.schema.get(LINKAGE),
     }
 
 

@@ -147,11 +147,20 @@ def _id_flags(source: LoadedSource, customer_ids: ir.Column | None) -> list[Flag
                 typed[id_col].notnull() & ~typed[id_col].isin(customer_ids),
                 lambda r, c=id_col: _("{column} {value} is not in customers").format(
                     column=c, value=repr(r[c])),
-                _("{column}: rows of customers missing from the customers source; add those "
-                  "customers or remove the rows").format(column=id_col),
+                _unknown_fix(source),
             )
         )
     return flags
+
+
+def _unknown_fix(source: LoadedSource) -> str:
+    """How to fix rows of unknown customers: add them, or link the system's new members."""
+    if source.system is not None:
+        return _("{column}: members of system {system} that the latest linkage version does "
+                 "not hold (they joined after it ran); run `tierwise link run`, then grade "
+                 "again").format(column=source.spec.id, system=source.system)
+    return _("{column}: rows of customers missing from the customers source; add those "
+             "customers or remove the rows").format(column=source.spec.id)
 
 
 def _future_flag(source: LoadedSource, *, as_of: date) -> Flag | None:

@@ -340,3 +340,69 @@ def accuracy(mapping: pa.Table, truth: Mapping[str, str]) -> Accuracy:
     return Accuracy(precision=both / linked if linked else 1.0,
                     recall=both / true if true else 1.0,
                     linked_pairs=linked, true_pairs=true, correct_pairs=both)
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def linked_customers(spec: LinkageSpec, tables: Mapping[str, pa.Table], ids: Mapping[str, str],
+                     mapping: pa.Table) -> pa.Table:
+    """One row per linked customer, as the grading reads its customers.
+
+    ``customer_id``; ``source_ids``, every record id of the customer (``shop:S01, app:A07``,
+    in the systems' order); ``systems``; and each column of the systems' tables: dates and
+    times the earliest (a customer since their first registration anywhere), other values
+    the first system's that has one. A column typed differently by two systems is text.
+
+    Args:
+        spec: the ``linkage:`` section (its systems' order decides whose value comes first).
+        tables: per system, its customer table with its own types.
+        ids: per system, the name of its id column.
+        mapping: every record's customer (:attr:`Linked.mapping`).
+    """
+    import duckdb
+
+    types: dict[str, pa.DataType] = {}
+    for system in spec.systems:
+        for fld in tables[system].schema:
+            if fld.name == ids[system] or fld.name in (CUSTOMER, "source_ids", "systems"):
+                continue
+            seen = types.get(fld.name)
+            types[fld.name] = fld.type if seen is None or seen == fld.type else pa.string()
+    parts = []
+    for order, system in enumerate(spec.systems):
+        table = tables[system]
+        columns: dict[str, pa.Array] = {
+            RECORD: pa.array([record_id(system, str(v)) for v in
+                              table[ids[system]].to_pylist()], pa.string()),
+            "__order": pa.array([order] * table.num_rows, pa.int32())}
+        for name, kind in types.items():
+            columns[name] = (table[name].cast(kind) if name in table.column_names
+                             else pa.nulls(table.num_rows, kind))
+        parts.append(pa.table(columns))
+    picks = []
+    for name, kind in types.items():
+        q = _quoted(name)
+        if pa.types.is_temporal(kind):
+            picks.append(f"min(r.{q}) AS {q}")
+        else:
+            picks.append(f"first(r.{q} ORDER BY r.__order, r.{RECORD}) FILTER "
+                         f"(WHERE r.{q} IS NOT NULL) AS {q}")
+    sql = (f"SELECT m.{CUSTOMER}, string_agg(r.{RECORD}, ', ' ORDER BY r.__order, "
+           f"r.{RECORD}) AS source_ids, string_agg(DISTINCT m.{SYSTEM}, ', ' ORDER BY "
+           f"m.{SYSTEM}) AS systems{''.join(', ' + p for p in picks)} "
+           f"FROM records_table r JOIN links m USING ({RECORD}) "
+           f"GROUP BY m.{CUSTOMER} ORDER BY m.{CUSTOMER}")
+    con = duckdb.connect()
+    try:
+        con.register("records_table", pa.concat_tables(parts))
+        con.register("links", mapping.select([RECORD, SYSTEM, CUSTOMER]))
+        out = con.execute(sql).fetch_arrow_table()
+    finally:
+        con.close()
+    return out.cast(pa.schema([pa.field(CUSTOMER, pa.string()),
+                               pa.field("source_ids", pa.string()),
+                               pa.field("systems", pa.string()),
+                               *[pa.field(n, k) for n, k in types.items()]]))
+

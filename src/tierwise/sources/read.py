@@ -60,6 +60,8 @@ class LoadedSource:
         facts: what a Parquet file's footer proves about the typed columns that hold the
             stored values unchanged (see :mod:`tierwise.sources.facts`).
         stamp: the file's (path, size, modification time) when the facts were read.
+        system: the linked system whose ids the rows carried, mapped to linked customers
+            (:mod:`tierwise.sources.linked`); None for a source read as it is.
 
     """
 
@@ -71,6 +73,7 @@ class LoadedSource:
     encoding: str | None = None
     facts: Mapping[str, ColumnFacts] = field(default_factory=dict)
     stamp: tuple[Path, int, int] | None = None
+    system: str | None = None
 
     def check_facts_hold(self) -> None:
         """Fail when the file changed after its footer was read: its facts may not hold.

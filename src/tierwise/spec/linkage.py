@@ -3,9 +3,9 @@
 ```yaml
 linkage:
   systems:                         # each system's customer source, with its own ids
-    shop: {source: shop_members}
-    app: {source: app_users}
-    store: {source: store_members}
+    shop: {source: shop_members, events: [shop_orders]}   # events: graded over linked
+    app: {source: app_users, events: [app_orders]}        # customers (see below)
+    store: {source: store_members, events: [store_sales]}
   fields:                          # columns compared; each system names them the same
     name: name                     # (`from:` in a source's columns renames one)
     mobile: phone
@@ -15,6 +15,11 @@ linkage:
   match: 0.95                      # linked at or above this match probability
   review: 0.5                      # between review and match: a person decides
 ```
+
+When systems list their ``events:``, the project grades linked customers: ``sources.customers``
+is left out and is the latest linkage version's customers (``<output>/linkage/current/
+customers.parquet``, one row per linked customer with every record id in ``source_ids``), and
+each event source's ids are mapped to the linked customer at read time.
 """
 
 from __future__ import annotations
@@ -34,6 +39,14 @@ IDENTIFYING: tuple[str, ...] = ("name", "phone", "email", "id")
 #: Columns every record has beside its fields (sources/linkage.py), so no field may be named so.
 RESERVED = frozenset({"unique_id", "system", "source_id", "customer_id", "records",
                       "match_probability"})
+#: The folder (a link to the latest version's folder) of the linked customers and the mapping.
+CURRENT = "current"
+#: The linked customers' file in a version's folder, and the id column of it.
+CUSTOMERS_FILE = "customers.parquet"
+MAPPING_FILE = "mapping.parquet"
+LINKED_ID = "customer_id"
+#: Columns of the linked customers file beside the systems' own columns.
+LINKED_COLUMNS = ("customer_id", "source_ids", "systems")
 #: What people call each kind, for a field without a label.
 KIND_WORDS = {"name": N_("full name"), "phone": N_("phone number"),
               "email": N_("email address"), "id": N_("ID number"),
@@ -53,6 +66,9 @@ class LinkSystemSpec(Spec):
     """A system's customer table: a source of ``sources:`` with one row per customer."""
 
     source: str = Field(description="the system's customer source (one row per customer)")
+    events: list[str] = Field(
+        default_factory=list, description="the system's event sources, whose customer ids are "
+        "this system's ids: graded over the linked customers")
     label: Label | None = None
 
     _label_in = field_validator("label", mode="before")(lambda cls, v: as_label(v))
@@ -123,6 +139,13 @@ class LinkageSpec(Spec):
                 "source {source!r} is named by several systems; each system has its own "
                 "customer source, or its records would be linked to themselves").format(
                 source=twice[0]))
+        events = [e for s in self.systems.values() for e in s.events]
+        shared = sorted({e for e in events if events.count(e) > 1} | (set(events) & set(sources)))
+        if shared:
+            raise ValueError(_(
+                "source {source!r} is listed twice among the systems' sources and events; an "
+                "event source belongs to one system, whose ids its rows carry").format(
+                source=shared[0]))
         if not any(f.kind in IDENTIFYING for f in self.fields.values()):
             raise ValueError(_("compare at least one field of kind name, phone, email or id; "
                                "addresses, dates and text alone do not identify a customer"))
@@ -150,6 +173,15 @@ class LinkageSpec(Spec):
         """What people call a system: its label, else its name."""
         found = self.systems.get(name)
         return label_of(found.label if found else None, name)
+
+    @property
+    def grades_linked(self) -> bool:
+        """Whether the project grades linked customers: some system lists its events."""
+        return any(s.events for s in self.systems.values())
+
+    def system_of(self, source: str) -> str | None:
+        """The system whose ``events:`` lists ``source``, or None."""
+        return next((name for name, s in self.systems.items() if source in s.events), None)
 
     def blocking_rules(self) -> list[list[str]]:
         """The rules as given, or one rule per identifying field."""

@@ -27,7 +27,7 @@ from tierwise.spec.learned import (
     ModelTargetSpec,
 )
 from tierwise.spec.limits import as_of_problem
-from tierwise.spec.linkage import LinkageSpec
+from tierwise.spec.linkage import CURRENT, CUSTOMERS_FILE, LINKED_ID, LinkageSpec
 from tierwise.spec.names import table_name_problem
 from tierwise.spec.risk import RiskLevelSpec, RiskSchemeSpec
 from tierwise.spec.schemes import (
@@ -446,9 +446,72 @@ class ProjectSpec(Spec):
             raise ValueError(problem)
         return value
 
+    @model_validator(mode="after")
+    def _linked_customers(self) -> ProjectSpec:
+        # Graded over linked customers: the customers are the latest linkage version's.
+        if (self.linkage is not None and self.linkage.grades_linked
+                and "customers" not in self.sources):
+            given = dict(self.sources)
+            self.sources.clear()
+            self.sources.update({"customers": linked_customers(self), **given})
+            # Every grade names its records: the features of every run carry them.
+            self.indicators.setdefault(LINKED_RECORDS, AttributeIndicatorSpec(
+                attribute=LINKED_RECORDS, label=_LINKED_LABELS[LINKED_RECORDS],
+                description=_LINKED_DESCRIPTION))
+        return self
+
+
+#: The indicator (and linked customers' column) naming every record of a linked customer.
+LINKED_RECORDS = "source_ids"
+_LINKED_DESCRIPTION = {
+    "en": "The customer's member ids in each system, as system:id (record linkage)",
+    "zh": "该客户在各系统中的会员编号（系统:编号，由记录关联得出）",
+    "zh-Hant": "該客戶在各系統中的會員編號（系統:編號，由記錄關聯得出）"}
+
+
+_LINKED_LABELS: dict[str, dict[str, str]] = {
+    "customers": {"en": "Linked customers", "zh": "关联客户", "zh-Hant": "關聯客戶"},
+    "customer_id": {"en": "Customer", "zh": "客户", "zh-Hant": "客戶"},
+    "source_ids": {"en": "Records in the systems", "zh": "各系统中的记录",
+                   "zh-Hant": "各系統中的記錄"},
+    "systems": {"en": "Systems", "zh": "系统", "zh-Hant": "系統"},
+}
+
+
+def linked_customers(project: ProjectSpec) -> SourceSpec:
+    """The customers source of a project graded over linked customers.
+
+    The latest linkage version's file: one row per linked customer, its record ids
+    (``shop:S01, app:A07``) in ``source_ids``, the systems in ``systems``, and the systems'
+    own columns (dates the earliest, other values the first system's that has one). Its
+    columns are declared when every system's source declares its own.
+    """
+    assert project.linkage is not None
+    path = f"{project.output}/linkage/{CURRENT}/{CUSTOMERS_FILE}"
+    columns: dict[str, ColumnSpec] = {
+        name: ColumnSpec(type="string", required=name == LINKED_ID,
+                         label=_LINKED_LABELS[name])
+        for name in ("customer_id", "source_ids", "systems")}
+    systems = [project.sources.get(s.source) for s in project.linkage.systems.values()]
+    if not all(s is not None and s.columns for s in systems):
+        return SourceSpec(path=path, format="parquet", id=LINKED_ID,
+                          label=_LINKED_LABELS["customers"])
+    for source in systems:
+        assert source is not None
+        for name, column in source.columns.items():
+            if name == source.id or name in _LINKED_LABELS:
+                continue
+            seen = columns.get(name)
+            kind = column.type if seen is None or seen.type == column.type else "string"
+            label = column.label if seen is None else seen.label
+            columns[name] = ColumnSpec(type=kind, required=False, label=label)
+    return SourceSpec(path=path, format="parquet", id=LINKED_ID,
+                      label=_LINKED_LABELS["customers"], columns=columns)
+
 
 __all__ = [
     "IDENT",
+    "LINKED_RECORDS",
     "MAX_CLUSTERS",
     "WINDOW_RE",
     "AbcSchemeSpec",

@@ -115,8 +115,15 @@ def _expr_problems(
 def _source_problems(project: ProjectSpec, located: Located,
                      problem: Callable[..., Problem]) -> Iterator[Problem]:
     """Sources: customers exist, events are dated, refunds check, linked systems hold customers."""
-    if CUSTOMERS not in (located.doc.get("sources") or {}):
+    linked = project.linkage is not None and project.linkage.grades_linked
+    given = CUSTOMERS in (located.doc.get("sources") or {})
+    if not given and not linked:
         yield problem(_("a project needs a `customers` source (one row per customer)"), "sources")
+    if given and linked:
+        yield problem(_(
+            "the systems list their `events:`, so the customers are the linked customers "
+            "(built by `tierwise link run`); remove `sources.customers`, or remove the "
+            "systems' `events:` to grade this source's customers"), "sources", CUSTOMERS)
     systems = {s.source for s in project.linkage.systems.values()} if project.linkage else set()
     for name, source in project.sources.items():
         if name != CUSTOMERS and name not in systems and source.time is None:
@@ -149,6 +156,7 @@ def _linkage_problems(project: ProjectSpec, problem: Callable[..., Problem]
             yield problem(_(
                 "source {name} is an event source (it has `time:`); a system's source holds "
                 "its customers, one row each").format(name=repr(spec.source)), *at)
+    yield from _linked_event_problems(project, problem)
     declared = [project.sources[s.source].columns for s in sources.values()
                 if s.source in project.sources]
     if not declared or not all(declared):
@@ -159,6 +167,31 @@ def _linkage_problems(project: ProjectSpec, problem: Callable[..., Problem]
                 "no system's source has a column {name}; declare it in a system's `columns:` "
                 "(`from:` renames a column)").format(name=repr(name)),
                 "linkage", "fields", name)
+
+
+def _linked_event_problems(project: ProjectSpec, problem: Callable[..., Problem]
+                           ) -> Iterator[Problem]:
+    """Each system's events are event sources; every event source belongs to a system."""
+    linkage = project.linkage
+    if linkage is None or not linkage.grades_linked:
+        return
+    systems = {s.source for s in linkage.systems.values()}
+    for system, spec in linkage.systems.items():
+        for i, name in enumerate(spec.events):
+            found = project.sources.get(name)
+            at = ("linkage", "systems", system, "events", i)
+            if found is None:
+                yield problem(_("unknown source {name}{suggestion}").format(
+                    name=repr(name), suggestion=_suggest(name, project.sources)), *at)
+            elif found.time is None:
+                yield problem(_("source {name} has no `time:`; a system's events are dated "
+                                "rows").format(name=repr(name)), *at)
+    for name in project.sources:
+        if name != CUSTOMERS and name not in systems and linkage.system_of(name) is None:
+            yield problem(_(
+                "event source {name} belongs to no system; list it under the `events:` of "
+                "the system whose customer ids its rows carry").format(name=repr(name)),
+                "sources", name)
 
 
 def _problems(project: ProjectSpec, located: Located) -> Iterator[Problem]:

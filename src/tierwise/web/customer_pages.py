@@ -50,6 +50,7 @@ def _profile(request: Request, user: User, csrf: str, customer_id: str, *,
     store, project = store_of(request), project_of(request)
     try:
         access.require(user, access.READ_CUSTOMERS)
+        customer_id = profile.customer_of(project, customer_id)  # or one of its records
         access.require_customer(store, user, customer_id)
         names = catalog.scheme_names(store)
         scheme = scheme or (names[0] if names else None)
