@@ -18,7 +18,7 @@ from tierwise.cli.render import listing_table
 from tierwise.i18n import _
 
 if TYPE_CHECKING:
-    from tierwise.services.linkage import Record
+    from tierwise.services.linkage import LinkRun, Record
     from tierwise.services.project import Project
 
 link_app = typer.Typer(
@@ -44,6 +44,11 @@ def link_run(project: ProjectOpt = Path(".")) -> None:
             done = service.run(proj, store, actor=actor.name)
         finally:
             store.close()
+    print_link_run(proj, done)
+
+
+def print_link_run(proj: Project, done: LinkRun) -> None:
+    """What a linkage run made: records, customers, pairs waiting for a person, the files."""
     total = sum(done.records.values())
     console.print(_("linkage version {number}: {records} records ({systems}) are {customers} "
                     "customers; {joined} customers have records in several places").format(

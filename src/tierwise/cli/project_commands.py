@@ -16,7 +16,7 @@ from tierwise.cli.run_command import print_fitted, print_summary
 from tierwise.i18n import _, ngettext
 
 if TYPE_CHECKING:
-    from tierwise.services.demo import NeedsML
+    from tierwise.services.demo import LinkedExample, NeedsML
 
 
 def init(
@@ -120,6 +120,8 @@ def demo(
                 print_reviews(item.payload, limit=10)
             elif item.kind == "tasks":
                 print_tasks(item.payload, limit=3)
+            elif item.kind == "linked":
+                print_linked(item.payload, folder / "linked")
             elif item.kind == "needs_ml":
                 left_out.append(item.payload)
                 console.print(needs_ml_text(item.payload), soft_wrap=True)
@@ -127,17 +129,38 @@ def demo(
                 result, spec, indicators = item.payload
                 print_summary(result, spec, lang=i18n.current(), indicators=indicators)
                 print_fitted(result)
-    if left_out:
-        console.print(Text(_("Some steps need the [ml] extra (scipy, scikit-learn, matplotlib), "
-                             "which is not installed; install it with {command}, then run "
-                             "`tierwise demo` again.").format(command=left_out[0].install),
-                           style="yellow"), soft_wrap=True)
+    for install in dict.fromkeys(n.install for n in left_out):
+        console.print(Text(_("Some steps need packages that are not installed; install them "
+                             "with {command}, then run `tierwise demo` again.").format(
+            command=install), style="yellow"), soft_wrap=True)
     console.print(_("demo projects in {folder}; try: {command}").format(
         folder=folder, command=f"tierwise explain C000001 -s value -p {folder / 'retail'}"),
         soft_wrap=True, highlight=False)
     console.print(_("the retail tiers' actions and what the win-back email changed: {command}")
                   .format(command=f"tierwise kpi value -p {folder / 'retail'}"),
                   soft_wrap=True, highlight=False)
+
+
+def print_linked(linked: LinkedExample, folder: Path) -> None:
+    """The linked example: how many records became customers, and one customer's grade."""
+    from tierwise.cli.link_commands import print_link_run
+    from tierwise.cli.render import explanation_table
+    from tierwise.services.grading import Project
+
+    project = Project.open(folder)
+    print_link_run(project, linked.link)
+    console.print(_("against the people planted in the data: precision {precision:.3f}, "
+                    "recall {recall:.3f} (pairs of records)").format(
+        precision=linked.accuracy.precision, recall=linked.accuracy.recall), highlight=False)
+    exp = linked.explanation
+    console.print(_("{customer} is one customer with records in three systems ({records}), "
+                    "graded once on all their orders:").format(
+        customer=exp.customer_id, records=exp.indicators.get("source_ids")),
+        soft_wrap=True, highlight=False)
+    tier = next((t for t in tiers_of(project.spec.schemes["value"])
+                 if t.key == exp.grade["tier"]), None)
+    names = {n: indicator(project.spec.indicators, n) for n in exp.indicators}
+    console.print(explanation_table(exp, tier, names, lang=i18n.current()))
 
 
 def needs_ml_text(needs: NeedsML) -> Text:

@@ -22,6 +22,11 @@ _METHOD_NEEDS = {"clv": ("scipy",), "cluster": ("sklearn", "scipy"), "model": ("
 #: The evaluation ranks with scipy; its PNG chart is drawn with matplotlib.
 _EVALUATION_NEEDS = ("scipy",)
 _CHART_NEEDS = ("matplotlib",)
+#: What record linkage imports (the ``[linkage]`` extra).
+_LINKAGE_NEEDS = ("splink", "pypinyin", "phonenumbers", "opencc")
+LINKAGE_INSTALL = "pip install 'tierwise[linkage]'"
+#: The people of the linked example's three systems.
+LINKED_PEOPLE = 2000
 #: The names people install, for modules whose import name differs.
 _PACKAGE = {"sklearn": "scikit-learn"}
 
@@ -221,6 +226,7 @@ def run_demo(folder: Path, *, customers: int = 5000) -> Iterator[DemoItem]:
             graded = {o.scheme for o in outcomes}
             yield _evaluation(project, [s for s in project.spec.schemes if s in graded], day,
                               target / "evaluation")
+    yield from _linked(folder / "linked")
     dirty = folder / "retail-dirty"
     copy_example("retail", dirty)
     write_dirty_retail(dirty / "data", customers=min(customers, 500))
@@ -229,3 +235,75 @@ def run_demo(folder: Path, *, customers: int = 5000) -> Iterator[DemoItem]:
         _("retail with dirty rows: what `tierwise check` reports"),
         check(Project.open(dirty)),
     )
+
+
+@dataclass(frozen=True)
+class LinkedExample:
+    """One customer of the linked example: its grade, from its records in three systems."""
+
+    link: Any  # the linkage run (services.linkage.LinkRun)
+    explanation: Any  # the customer's grade (services.texts.Explanation)
+    accuracy: Any  # the linkage against the planted truth (sources.linkage.Accuracy)
+
+
+def _linked(target: Path) -> Iterator[DemoItem]:
+    """Three systems' members linked into customers, each graded once on every system's orders.
+
+    Shows a customer whose records in the shop, the app and the stores together make a VIP,
+    where each system's orders alone would not.
+    """
+    lacking = missing_packages(_LINKAGE_NEEDS)
+    if lacking:
+        yield DemoItem("needs_ml", _("linked: left out, needs the [linkage] extra"), NeedsML(
+            "linked", ["tierwise link run", "value"], lacking, LINKAGE_INSTALL))
+        return
+    from tierwise.demo import AS_OF, write_linked
+    from tierwise.services import linkage
+    from tierwise.services.explain_run import explain
+    from tierwise.services.grading import Project
+    from tierwise.services.runs import open_store, run
+
+    copy_example("linked", target)
+    planted = write_linked(target / "data", people=LINKED_PEOPLE, as_of=AS_OF)
+    project = Project.open(target)
+    store = open_store(project)
+    try:
+        done = linkage.run(project, store, actor="demo")
+        outcome = run(project, ["value"], force=True, actor="demo")[0]
+        yield DemoItem("run", "linked: value", (outcome, project.spec.schemes["value"],
+                                                project.spec.indicators))
+        chosen = _three_systems_vip(Path(outcome.folder or ""))
+        if chosen is not None:
+            yield DemoItem("linked", _("linked: one customer across three systems"),
+                           LinkedExample(done, explain(project, "value", chosen, store=store),
+                                         _accuracy(done.folder, planted.truth)))
+    finally:
+        store.close()
+
+
+def _accuracy(folder: Path, truth: Any) -> Any:
+    """The linkage's pairwise precision and recall against the people planted in the data."""
+    import pyarrow.parquet as pq
+
+    from tierwise.sources.linkage import accuracy, record_id
+
+    people = {record_id(s, i): p for s, i, p in zip(
+        *(truth[c].to_pylist() for c in ("system", "source_id", "person")), strict=True)}
+    return accuracy(pq.read_table(folder / "mapping.parquet"), people)
+
+
+def _three_systems_vip(folder: Path) -> str | None:
+    """The first VIP whose records are in all three systems and who no system alone makes VIP."""
+    import pyarrow.parquet as pq
+
+    grades = {r["customer_id"]: r["tier"] for r in
+              pq.read_table(folder / "grades.parquet", columns=["customer_id", "tier"]).to_pylist()}
+    rows = pq.read_table(folder / "features.parquet").to_pylist()
+    for row in sorted(rows, key=lambda r: r["customer_id"]):
+        if grades.get(row["customer_id"]) != "vip" or str(row["source_ids"]).count(",") != 2:
+            continue
+        if all(row[f"{s}_orders_12m"] < 12 or row[f"{s}_spend_12m"] < 3000
+               for s in ("shop", "app", "store")):
+            return str(row["customer_id"])
+    return None
+
