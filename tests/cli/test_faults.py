@@ -209,10 +209,11 @@ import sys
 
 
 class _WithoutML:
-    """Imports of the [ml] extra's packages fail, as after a plain `pip install tierwise`."""
+    """Imports of the [ml] extra's packages (and splink, of [linkage]) fail, as after a plain
+    `pip install tierwise`."""
 
     def find_spec(self, name, path=None, target=None):
-        if name.partition(".")[0] in ("scipy", "sklearn", "matplotlib", "skops"):
+        if name.partition(".")[0] in ("scipy", "sklearn", "matplotlib", "skops", "splink"):
             raise ModuleNotFoundError(f"No module named {name!r}", name=name)
         return None
 
@@ -243,5 +244,8 @@ def test_demo_without_the_ml_extra_runs_what_it_can(tmp_path: Path) -> None:
         assert ran in out, ran
     assert ("retail: not run, they need scipy, scikit-learn: clv (method clv), clusters (method "
             "cluster), evaluation; install with pip install 'tierwise[ml]'") in out
-    assert "install it with pip install 'tierwise[ml]', then run `tierwise demo` again" in out
+    assert "install them with pip install 'tierwise[ml]', then run `tierwise demo` again" in out
+    assert ("linked: not run, they need splink: tierwise link run, value; install with pip "
+            "install 'tierwise[linkage]'") in out
+    assert "install them with pip install 'tierwise[linkage]', then run" in out
     assert "clv (clv) as of" not in out and "clusters (cluster) as of" not in out

@@ -18,10 +18,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from tierwise.demo import write_linked
-from tierwise.errors import DataError
+from tierwise.errors import DataError, SpecError
 from tierwise.services import linkage
 from tierwise.services.explain_run import explain
-from tierwise.services.grading import Project
+from tierwise.services.grading import Project, check
 from tierwise.services.runs import open_store, run
 from tierwise.spec import load_project
 
@@ -30,6 +30,7 @@ pytest.importorskip("splink")
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "linked"
 AS_OF = date(2026, 6, 30)
 ORDERS = {"shop": "shop_orders.csv", "app": "app_orders.csv", "store": "store_sales.csv"}
+ORDERS_SOURCES = ("shop_orders", "app_orders", "store_sales")
 
 
 def _link(folder: Path) -> None:
@@ -53,12 +54,16 @@ def linked_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def project(linked_once: Path, tmp_path: Path) -> Path:
     folder = tmp_path / "linked"
-    shutil.copytree(linked_once, folder, symlinks=True)
+    shutil.copytree(linked_once, folder)
     return folder
 
 
+def _version(folder: Path) -> str:
+    return (folder / "output" / "linkage" / "CURRENT").read_text(encoding="utf-8").strip()
+
+
 def _mapping(folder: Path) -> dict[str, str]:
-    table = pq.read_table(folder / "output" / "linkage" / "current" / "mapping.parquet")
+    table = pq.read_table(folder / "output" / "linkage" / _version(folder) / "mapping.parquet")
     return dict(zip(table["unique_id"].to_pylist(), table["customer_id"].to_pylist(),
                     strict=True))
 
@@ -93,6 +98,14 @@ def test_each_person_is_graded_once_on_every_systems_orders(project: Path) -> No
     for f in features:
         want = sorted(records[f["customer_id"]], key=lambda r: (order[r.split(":")[0]], r))
         assert f["source_ids"] == ", ".join(want)
+    # The linked customers' file names the systems in the same order; the run names the
+    # version it graded.
+    people = pq.read_table(project / "output" / "linkage" / "v0001" / "customers.parquet")
+    for row in people.select(["source_ids", "systems"]).to_pylist():
+        systems = list(dict.fromkeys(r.split(":")[0] for r in row["source_ids"].split(", ")))
+        assert row["systems"] == ", ".join(systems)
+    info = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+    assert info["linkage_version"] == _version(project) == "v0001"
     # Some customers have records in all three systems, and their orders add up.
     three = [f for f in features if f["source_ids"].count(",") == 2]
     assert three and any(f["shop_orders_12m"] and f["app_orders_12m"] and f["store_orders_12m"]
@@ -120,12 +133,28 @@ def test_a_member_the_linkage_has_not_seen_is_named_with_the_fix(project: Path) 
     assert [f.source for f in found] == ["shop_orders"]
     assert "S9999999" in found[0].samples[0]
     assert "system shop" in found[0].message and "tierwise link run" in found[0].message
+    # Grading without the row until the next linkage run keeps every grade's records.
+    outcome = run(Project.open(project), ["value"], actor="test", drop_bad_rows=True)[0]
+    features = pq.read_table(Path(outcome.folder or "") / "features.parquet")
+    assert "source_ids" in features.column_names
+    assert features.num_rows == len(set(_mapping(project).values()))
+
+
+def test_the_linked_customers_are_declared_and_checked(project: Path) -> None:
+    spec = Project.open(project).spec
+    columns = spec.sources["customers"].columns
+    assert columns["birth_date"].type == "date" and columns["source_ids"].type == "string"
+    assert columns["name"].label is not None and columns["name"].label.zh == "姓名"
+    report = check(Project.open(project))
+    # The members' tables are no customers' events: only the customers and the orders.
+    assert report.ok, report.findings
+    assert set(report.rows) == {"customers", *ORDERS_SOURCES}
 
 
 def test_grading_before_any_linkage_says_to_link_first(tmp_path: Path) -> None:
     shutil.copyfile(EXAMPLE / "tierwise.yaml", tmp_path / "tierwise.yaml")
     write_linked(tmp_path / "data", people=20, as_of=AS_OF, seed=3)
-    with pytest.raises(DataError, match="run `tierwise link run` first"):
+    with pytest.raises(DataError, match=r"no linkage version is in .*run `tierwise link run`"):
         run(Project.open(tmp_path), ["value"], actor="test")
 
 
@@ -180,7 +209,7 @@ def test_linked_projects_are_checked_at_load(tmp_path: Path) -> None:
     }
     for old, (new, message) in cases.items():
         (tmp_path / "tierwise.yaml").write_text(text.replace(old, new, 1), encoding="utf-8")
-        with pytest.raises(Exception, match=message.replace("`", ".")):
+        with pytest.raises(SpecError, match=message.replace("`", ".")):
             load_project(tmp_path)
 
 

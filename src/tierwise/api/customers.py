@@ -15,6 +15,7 @@ from tierwise.http.clients import client_of, project_of, security_of, store_of
 from tierwise.services import access, catalog
 from tierwise.services import actions as action_service
 from tierwise.services.customers import CustomerQuery, detail, search
+from tierwise.services.profile import customer_of
 
 router = APIRouter(tags=["customers"])
 
@@ -25,11 +26,13 @@ def customer(customer_id: str, scheme: str, request: Request, user: CustomerRead
     """One customer: grade, reasons, gap to the next tier, indicators, history, overrides.
 
     ``tier`` explains the tier held: its label, description and strategy in the request's
-    language (``Accept-Language``).
+    language (``Accept-Language``). In a project graded over linked customers, ``customer_id``
+    may be one of the customer's records in a system (``shop:S0000017``).
     """
-    store = store_of(request)
+    store, project = store_of(request), project_of(request)
+    customer_id = customer_of(project, customer_id)  # or one of a linked customer's records
     access.require_customer(store, user, customer_id)
-    found = detail(project_of(request), store, scheme, customer_id, as_of=as_of)
+    found = detail(project, store, scheme, customer_id, as_of=as_of)
     access.log_read(store, user, "customer.read", "customer", customer_id,
                     client=client_of(request), detail={"scheme": scheme})
     held = found.explanation.grade.get("tier")

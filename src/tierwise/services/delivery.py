@@ -33,7 +33,7 @@ from typing import Any
 from tierwise import i18n
 from tierwise.errors import SpecError, TierwiseError
 from tierwise.i18n import _
-from tierwise.services import mail, sheets
+from tierwise.services import mail, reading, sheets
 from tierwise.services.assigning import deliver_assignments
 from tierwise.services.project import Project
 from tierwise.services.recording import fault_point
@@ -225,9 +225,9 @@ def _attributes(project: Project, ids: list[str]) -> dict[str, dict[str, Any]]:
     from tierwise.engine import connect
     from tierwise.sources.read import customer_rows
 
-    source = project.spec.sources.get("customers")
-    if source is None:
+    if "customers" not in project.spec.sources:
         return {}
+    source = reading.customers_source(project)
     engine = connect()
     try:
         rows = customer_rows("customers", source, engine, base=project.root)

@@ -25,7 +25,7 @@ _CHART_NEEDS = ("matplotlib",)
 #: What record linkage imports (the ``[linkage]`` extra).
 _LINKAGE_NEEDS = ("splink", "pypinyin", "phonenumbers", "opencc")
 LINKAGE_INSTALL = "pip install 'tierwise[linkage]'"
-#: The people of the linked example's three systems.
+#: The people of the linked example's three systems (fewer when the demo has fewer customers).
 LINKED_PEOPLE = 2000
 #: The names people install, for modules whose import name differs.
 _PACKAGE = {"sklearn": "scikit-learn"}
@@ -226,7 +226,7 @@ def run_demo(folder: Path, *, customers: int = 5000) -> Iterator[DemoItem]:
             graded = {o.scheme for o in outcomes}
             yield _evaluation(project, [s for s in project.spec.schemes if s in graded], day,
                               target / "evaluation")
-    yield from _linked(folder / "linked")
+    yield from _linked(folder / "linked", people=max(200, min(LINKED_PEOPLE, customers)))
     dirty = folder / "retail-dirty"
     copy_example("retail", dirty)
     write_dirty_retail(dirty / "data", customers=min(customers, 500))
@@ -246,7 +246,7 @@ class LinkedExample:
     accuracy: Any  # the linkage against the planted truth (sources.linkage.Accuracy)
 
 
-def _linked(target: Path) -> Iterator[DemoItem]:
+def _linked(target: Path, *, people: int) -> Iterator[DemoItem]:
     """Three systems' members linked into customers, each graded once on every system's orders.
 
     Shows a customer whose records in the shop, the app and the stores together make a VIP,
@@ -264,7 +264,7 @@ def _linked(target: Path) -> Iterator[DemoItem]:
     from tierwise.services.runs import open_store, run
 
     copy_example("linked", target)
-    planted = write_linked(target / "data", people=LINKED_PEOPLE, as_of=AS_OF)
+    planted = write_linked(target / "data", people=people, as_of=AS_OF)
     project = Project.open(target)
     store = open_store(project)
     try:

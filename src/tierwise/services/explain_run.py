@@ -28,7 +28,6 @@ def explain(project: Project, scheme_name: str, customer_id: str, *, as_of: date
     In a project graded over linked customers, ``customer_id`` may also be one of the
     customer's records in a system (``shop:S0000017``, or ``S0000017`` alone).
     """
-    customer_id = reading.customer_of(project, customer_id)
     own = store is None
     store = store or open_store(project)
     try:
@@ -45,6 +44,10 @@ def explain(project: Project, scheme_name: str, customer_id: str, *, as_of: date
             )
         # One shared DuckDB reads the row groups in parallel and caches the files' footers.
         grades = lookup_parquet([str(folder / "grades.parquet")], CUSTOMER, customer_id)
+        if grades.num_rows == 0 and (linked := reading.customer_of(project, customer_id)
+                                     ) != customer_id:  # one of a linked customer's records
+            customer_id = linked
+            grades = lookup_parquet([str(folder / "grades.parquet")], CUSTOMER, customer_id)
         if grades.num_rows == 0:
             raise NotFoundError(
                 _("customer {customer_id!r} has no grade in {scheme_name!r} as of {as_of}; "

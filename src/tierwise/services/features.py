@@ -131,8 +131,14 @@ def load_inputs(
     drop_bad_rows: bool = False,
     sources: list[str] | None = None,
 ) -> tuple[dict[str, ir.Table], QualityReport]:
-    """Read and check the sources (all, or the named ones plus customers) into ``engine``."""
-    names = sources or list(project.spec.sources)
+    """Read and check the sources (all, or the named ones plus customers) into ``engine``.
+
+    All: every source but the linkage systems' member tables, whose ids are no customer's
+    (``tierwise link run`` checks them).
+    """
+    linkage = project.spec.linkage
+    members = {s.source for s in linkage.systems.values()} if linkage else set()
+    names = sources or [n for n in project.spec.sources if n not in members]
     if "customers" not in names:
         names = ["customers", *names]
     loaded = {n: reading.read(project, n, engine) for n in names}
@@ -167,7 +173,7 @@ def prepare_features(
         tables, quality = load_inputs(project, engine, as_of=as_of, drop_bad_rows=True,
                                       sources=plan.sources)
         return Features(feature_table(project.spec, tables, as_of=as_of,
-                                      indicators=indicators), quality)
+                                      indicators=plan.indicators), quality)
 
     def build(tables: dict[str, ir.Table], grouped: dict[str, ir.Table], outer: bool
               ) -> ir.Table:

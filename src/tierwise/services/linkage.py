@@ -40,7 +40,7 @@ from tierwise.services.project import Project
 from tierwise.services.records import User
 from tierwise.sources import linkage
 from tierwise.sources.read import load_source, strip_raw
-from tierwise.spec.linkage import CURRENT, CUSTOMERS_FILE, MAPPING_FILE, LinkageSpec
+from tierwise.spec.linkage import CUSTOMERS_FILE, MAPPING_FILE, POINTER, LinkageSpec
 from tierwise.store import linkage as stored
 from tierwise.store.db import Store
 
@@ -240,14 +240,14 @@ def _values(spec: LinkageSpec, tables: dict[str, pa.Table], ids: dict[str, str])
 
 
 def _point_current(folder: Path) -> None:
-    """Point ``current`` at the version just recorded: runs grade its customers from now on.
+    """Name the version just recorded in ``CURRENT``: runs grade its customers from now on.
 
-    A new link renamed over the old one: a run reading the customers sees one version whole.
+    A text file renamed into place: a run reads one version or the next, never half of one,
+    and a copy of the project (which may not keep links) keeps it.
     """
-    link = folder.parent / CURRENT
-    tmp = folder.parent / f".{CURRENT}.{uuid.uuid4().hex[:8]}"
-    os.symlink(folder.name, tmp)
-    os.replace(tmp, link)
+    tmp = folder.parent / f".{POINTER}.{uuid.uuid4().hex[:8]}"
+    tmp.write_text(folder.name + "\n", encoding="utf-8")
+    os.replace(tmp, folder.parent / POINTER)
 
 
 def _write(folder: Path, linked: linkage.Linked, values: pa.Table,

@@ -29,9 +29,9 @@ from typing import TYPE_CHECKING, Any
 
 from tierwise import methods
 from tierwise.engine import Engine, connect
-from tierwise.errors import TierwiseError
+from tierwise.errors import DataError, TierwiseError
 from tierwise.services import history as history_service
-from tierwise.services import overlay
+from tierwise.services import overlay, reading
 from tierwise.services import versions as version_service
 from tierwise.services.history_files import history_files
 from tierwise.services.list_columns import (
@@ -148,8 +148,11 @@ def forget() -> None:
 
 
 def _source_stamp(project: Project) -> tuple[Any, ...]:
-    source = project.spec.sources.get(CUSTOMERS)
-    if source is None:
+    if CUSTOMERS not in project.spec.sources:
+        return ()
+    try:
+        source = reading.customers_source(project)
+    except DataError:  # linked customers not linked yet: no attributes to stamp
         return ()
     spec = source.model_dump_json()
     if source.path and source.resolved_format() != "sql":
@@ -259,9 +262,9 @@ def _with_since(engine: Engine, table: ir.Table, run: Run, history: list[Run]) -
 def _with_attributes(engine: Engine, project: Project, table: ir.Table
                      ) -> tuple[ir.Table, dict[str, str]]:
     """The customers source's columns beside each customer (the first row of a repeated id)."""
-    source = project.spec.sources.get(CUSTOMERS)
-    if source is None:
+    if CUSTOMERS not in project.spec.sources:
         return table, {}
+    source = reading.customers_source(project)
     rows = customer_rows(CUSTOMERS, source, engine, base=project.root)
     names = [c for c in rows.columns if c not in (source.id, "_aid")]
     one = rows.select("_aid", **{ATTRIBUTE + n: rows[n] for n in names})

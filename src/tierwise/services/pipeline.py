@@ -32,6 +32,7 @@ from tierwise import methods
 from tierwise.i18n import _
 from tierwise.indicators import CUSTOMER, required_indicators
 from tierwise.methods.fitted import FittedModel
+from tierwise.services import reading
 from tierwise.services.features import Features
 from tierwise.services.project import Project
 from tierwise.services.resolved import ResolvedScheme, indicators_of
@@ -224,6 +225,8 @@ def _one(target: Target[OutcomeT], engine: Engine, scheme: ResolvedScheme, day: 
         info = {**target.info(scheme), "customers": graded.facts.rows}
         if shared.quality.state_record:  # how each source was read: from kept state, or in full
             info["sources_read"] = dict(shared.quality.state_record)
+        if reading.grades_linked(target.project):  # whose linked customers were graded
+            info["linkage_version"] = reading.linked_version(target.project)
         if graded.model is not None:
             info["model"] = graded.model
         files = RunFiles(shared.features.select(*columns), target.export,
@@ -240,8 +243,7 @@ def _one(target: Target[OutcomeT], engine: Engine, scheme: ResolvedScheme, day: 
 
 def _linked_records(project: Project, features: ir.Table) -> list[str]:
     """The column naming a linked customer's records, for a project graded over them."""
-    linkage = project.spec.linkage
-    return ([LINKED_RECORDS] if linkage is not None and linkage.grades_linked
+    return ([LINKED_RECORDS] if reading.grades_linked(project)
             and LINKED_RECORDS in features.columns else [])
 
 

@@ -140,7 +140,7 @@ def attributes(project: Project, customer_id: str, *, engine: Engine | None = No
         NotFoundError: the customers source has no row with this id.
         DataError: the source cannot be read.
     """
-    spec = project.spec.sources["customers"]
+    spec = reading.customers_source(project)
     own = engine is None
     engine = engine or connect()
     try:

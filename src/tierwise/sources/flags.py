@@ -156,9 +156,11 @@ def _id_flags(source: LoadedSource, customer_ids: ir.Column | None) -> list[Flag
 def _unknown_fix(source: LoadedSource) -> str:
     """How to fix rows of unknown customers: add them, or link the system's new members."""
     if source.system is not None:
-        return _("{column}: members of system {system} that the latest linkage version does "
-                 "not hold (they joined after it ran); run `tierwise link run`, then grade "
-                 "again").format(column=source.spec.id, system=source.system)
+        return _("{column}: ids that no record of system {system} in the latest linkage "
+                 "version has: members who joined after it ran (run `tierwise link run`, then "
+                 "grade again), or ids written otherwise than in the system's member table, "
+                 "or a source listed under the wrong system's `events:`").format(
+            column=source.spec.id, system=source.system)
     return _("{column}: rows of customers missing from the customers source; add those "
              "customers or remove the rows").format(column=source.spec.id)
 

@@ -373,10 +373,11 @@ def linked_customers(spec: LinkageSpec, tables: Mapping[str, pa.Table], ids: Map
     parts = []
     for order, system in enumerate(spec.systems):
         table = tables[system]
+        # Helper columns named apart from any column a member table may have.
         columns: dict[str, pa.Array] = {
-            RECORD: pa.array([record_id(system, str(v)) for v in
-                              table[ids[system]].to_pylist()], pa.string()),
-            "__order": pa.array([order] * table.num_rows, pa.int32())}
+            "__tw_record": pa.array([record_id(system, str(v)) for v in
+                                     table[ids[system]].to_pylist()], pa.string()),
+            "__tw_order": pa.array([order] * table.num_rows, pa.int32())}
         for name, kind in types.items():
             columns[name] = (table[name].cast(kind) if name in table.column_names
                              else pa.nulls(table.num_rows, kind))
@@ -387,17 +388,25 @@ def linked_customers(spec: LinkageSpec, tables: Mapping[str, pa.Table], ids: Map
         if pa.types.is_temporal(kind):
             picks.append(f"min(r.{q}) AS {q}")
         else:
-            picks.append(f"first(r.{q} ORDER BY r.__order, r.{RECORD}) FILTER "
+            picks.append(f"first(r.{q} ORDER BY r.__tw_order, r.__tw_record) FILTER "
                          f"(WHERE r.{q} IS NOT NULL) AS {q}")
-    sql = (f"SELECT m.{CUSTOMER}, string_agg(r.{RECORD}, ', ' ORDER BY r.__order, "
-           f"r.{RECORD}) AS source_ids, string_agg(DISTINCT m.{SYSTEM}, ', ' ORDER BY "
-           f"m.{SYSTEM}) AS systems{''.join(', ' + p for p in picks)} "
-           f"FROM records_table r JOIN links m USING ({RECORD}) "
-           f"GROUP BY m.{CUSTOMER} ORDER BY m.{CUSTOMER}")
+    # Records and systems both in the systems' order (the order of `linkage.systems`).
+    sql = ("WITH r AS (SELECT r.*, m.__tw_customer, m.__tw_system FROM records_table r "
+           "JOIN links m ON r.__tw_record = m.__tw_link), "
+           "s AS (SELECT __tw_customer, string_agg(__tw_system, ', ' ORDER BY o) AS systems "
+           "FROM (SELECT __tw_customer, __tw_system, min(__tw_order) AS o FROM r "
+           "GROUP BY ALL) GROUP BY __tw_customer) "
+           f"SELECT r.__tw_customer AS {CUSTOMER}, string_agg(r.__tw_record, ', ' ORDER BY "
+           "r.__tw_order, r.__tw_record) AS source_ids, any_value(s.systems) AS systems"
+           f"{''.join(', ' + p for p in picks)} "
+           "FROM r JOIN s USING (__tw_customer) GROUP BY r.__tw_customer "
+           "ORDER BY r.__tw_customer")
     con = duckdb.connect()
     try:
         con.register("records_table", pa.concat_tables(parts))
-        con.register("links", mapping.select([RECORD, SYSTEM, CUSTOMER]))
+        con.register("links", pa.table({
+            "__tw_link": mapping[RECORD], "__tw_system": mapping[SYSTEM],
+            "__tw_customer": mapping[CUSTOMER]}))
         out = con.execute(sql).fetch_arrow_table()
     finally:
         con.close()

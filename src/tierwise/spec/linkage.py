@@ -17,9 +17,10 @@ linkage:
 ```
 
 When systems list their ``events:``, the project grades linked customers: ``sources.customers``
-is left out and is the latest linkage version's customers (``<output>/linkage/current/
-customers.parquet``, one row per linked customer with every record id in ``source_ids``), and
-each event source's ids are mapped to the linked customer at read time.
+is left out and is the latest linkage version's customers (``<output>/linkage/v0003/
+customers.parquet``, the version named in ``<output>/linkage/CURRENT``; one row per linked
+customer with every record id in ``source_ids``), and each event source's ids are mapped to
+the linked customer at read time.
 """
 
 from __future__ import annotations
@@ -39,8 +40,11 @@ IDENTIFYING: tuple[str, ...] = ("name", "phone", "email", "id")
 #: Columns every record has beside its fields (sources/linkage.py), so no field may be named so.
 RESERVED = frozenset({"unique_id", "system", "source_id", "customer_id", "records",
                       "match_probability"})
-#: The folder (a link to the latest version's folder) of the linked customers and the mapping.
+#: The folder of the version graded, in the linked customers' path: reads put the version's
+#: folder (named in the file :data:`POINTER`) in its place.
 CURRENT = "current"
+#: The file naming the linkage version graded (``v0003``), written once the store has it.
+POINTER = "CURRENT"
 #: The linked customers' file in a version's folder, and the id column of it.
 CUSTOMERS_FILE = "customers.parquet"
 MAPPING_FILE = "mapping.parquet"

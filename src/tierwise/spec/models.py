@@ -451,9 +451,10 @@ class ProjectSpec(Spec):
         # Graded over linked customers: the customers are the latest linkage version's.
         if (self.linkage is not None and self.linkage.grades_linked
                 and "customers" not in self.sources):
+            customers = linked_customers(self)  # from the systems' sources: before clearing
             given = dict(self.sources)
             self.sources.clear()
-            self.sources.update({"customers": linked_customers(self), **given})
+            self.sources.update({"customers": customers, **given})
             # Every grade names its records: the features of every run carry them.
             self.indicators.setdefault(LINKED_RECORDS, AttributeIndicatorSpec(
                 attribute=LINKED_RECORDS, label=_LINKED_LABELS[LINKED_RECORDS],
@@ -487,6 +488,8 @@ def linked_customers(project: ProjectSpec) -> SourceSpec:
     columns are declared when every system's source declares its own.
     """
     assert project.linkage is not None
+    # The version graded is named in <output>/linkage/CURRENT; reads put its folder in the
+    # place of `current` (services/reading.py).
     path = f"{project.output}/linkage/{CURRENT}/{CUSTOMERS_FILE}"
     columns: dict[str, ColumnSpec] = {
         name: ColumnSpec(type="string", required=name == LINKED_ID,

@@ -178,14 +178,10 @@ def _linked_event_problems(project: ProjectSpec, problem: Callable[..., Problem]
     systems = {s.source for s in linkage.systems.values()}
     for system, spec in linkage.systems.items():
         for i, name in enumerate(spec.events):
-            found = project.sources.get(name)
             at = ("linkage", "systems", system, "events", i)
-            if found is None:
+            if name not in project.sources:  # (an undated one is named among the sources)
                 yield problem(_("unknown source {name}{suggestion}").format(
                     name=repr(name), suggestion=_suggest(name, project.sources)), *at)
-            elif found.time is None:
-                yield problem(_("source {name} has no `time:`; a system's events are dated "
-                                "rows").format(name=repr(name)), *at)
     for name in project.sources:
         if name != CUSTOMERS and name not in systems and linkage.system_of(name) is None:
             yield problem(_(
