@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Iterator
 from datetime import date
@@ -19,7 +20,9 @@ from tierwise.services.grading import Project
 from tierwise.store import users as store_users
 
 TOKEN: dict[str, str] = {}
-CASES = 200  # generated requests per operation
+# Generated requests per operation: 200 until CI's 45-minute budget tightened (every such run
+# passed); TIERWISE_SCHEMATHESIS_CASES sets another count for a longer search.
+CASES = int(os.environ.get("TIERWISE_SCHEMATHESIS_CASES", "120"))
 # Random names would only ever meet 404s: most cases are steered to objects that exist, so the
 # generated conditions, dates, tiers and bodies reach the code behind the lookups.
 KNOWN: dict[str, list[Any]] = {
@@ -63,7 +66,7 @@ def api_schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
 @pytest.mark.slow
 def test_no_server_errors(api_schema: Any, capsys: pytest.CaptureFixture[str]) -> None:
-    """Every operation, 200 generated requests each, as the admin (who may call all).
+    """Every operation, :data:`CASES` generated requests each, as the admin (who may call all).
 
     Driven through Hypothesis directly: schemathesis' pytest plugin does not run on pytest 9.
     The counts per operation are printed to the terminal, so CI's log shows them.
