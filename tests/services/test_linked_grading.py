@@ -217,7 +217,7 @@ def test_the_dashboard_shows_a_linked_customer_with_every_systems_orders(
         project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from tests.web.clients import dashboard, login
 
-    monkeypatch.setenv("TIERWISE_STORE_URL", f"sqlite:///{project / 'dash.db'}")
+    monkeypatch.delenv("TIERWISE_STORE_URL", raising=False)  # the project's own, linked store
     run(Project.open(project), ["value"], actor="test")
     features = pq.read_table(next((project / "output" / "value" / "runs").glob(
         "*/features.parquet"))).to_pylist()
@@ -231,6 +231,9 @@ def test_the_dashboard_shows_a_linked_customer_with_every_systems_orders(
         assert person["customer_id"] in page.text and person["source_ids"] in page.text
         for label in ("Online shop orders", "App orders", "Store sales"):
             assert label in page.text
+        # The review queue links each record of a pair to the customer it belongs to now.
+        queue = client.get("/linkage").text
+        assert 'href="/customers/' in queue and "link-pair" in queue
         # Each system's orders of the person are listed under it (newest first).
         mine = {r.split(":")[1] for r in person["source_ids"].split(", ")}
         for name in ORDERS.values():

@@ -45,6 +45,9 @@ def link_run(project: ProjectOpt = Path(".")) -> None:
         finally:
             store.close()
     print_link_run(proj, done)
+    if proj.spec.linkage is not None and proj.spec.linkage.grades_linked:
+        console.print(_("the next `tierwise run` grades these customers, each on its orders in "
+                        "every system"), highlight=False)
 
 
 def print_link_run(proj: Project, done: LinkRun) -> None:

@@ -37,6 +37,7 @@ def _page(request: Request, who: Viewer, *, message: str | None = None, status: 
                   configured=spec is not None, latest=latest, count=count, pairs=pairs,
                   fields=fields, systems=systems, message=message, failed=failed,
                   can_decide=access.allowed(who.user, access.DECIDE),
+                  graded=spec is not None and spec.grades_linked,
                   done=request.query_params.get("done"))
 
 
