@@ -108,6 +108,7 @@ def demo(
     from tierwise.services.demo import run_demo
 
     left_out = []
+    linked_record: str | None = None
     with reported():
         for item in run_demo(folder, customers=customers):
             console.rule(Text(item.title, style="bold"))
@@ -122,6 +123,8 @@ def demo(
                 print_tasks(item.payload, limit=3)
             elif item.kind == "linked":
                 print_linked(item.payload, folder / "linked")
+                records = str(item.payload.explanation.indicators.get("source_ids") or "")
+                linked_record = records.split(", ")[0] or None
             elif item.kind == "needs_ml":
                 left_out.append(item.payload)
                 console.print(needs_ml_text(item.payload), soft_wrap=True)
@@ -139,6 +142,11 @@ def demo(
     console.print(_("the retail tiers' actions and what the win-back email changed: {command}")
                   .format(command=f"tierwise kpi value -p {folder / 'retail'}"),
                   soft_wrap=True, highlight=False)
+    if linked_record is not None:
+        console.print(_("one customer across three systems, found by one of its records: "
+                        "{command}").format(command=f"tierwise explain {linked_record} -s value "
+                                                    f"-p {folder / 'linked'}"),
+                      soft_wrap=True, highlight=False)
 
 
 def print_linked(linked: LinkedExample, folder: Path) -> None:
