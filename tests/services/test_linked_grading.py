@@ -231,6 +231,8 @@ def test_the_dashboard_shows_a_linked_customer_with_every_systems_orders(
         assert person["customer_id"] in page.text and person["source_ids"] in page.text
         for label in ("Online shop orders", "App orders", "Store sales"):
             assert label in page.text
+        for label in ("Online shop members", "App users", "Store members"):  # not events
+            assert label not in page.text
         # The review queue links each record of a pair to the customer it belongs to now.
         queue = client.get("/linkage").text
         assert 'href="/customers/' in queue and "link-pair" in queue

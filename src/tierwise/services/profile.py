@@ -168,8 +168,10 @@ def recent_events(project: Project, customer_id: str, *, limit: int = EVENT_ROWS
     engine = engine or connect()
     out = []
     try:
+        linkage = project.spec.linkage
+        members = {s.source for s in linkage.systems.values()} if linkage else set()
         for name, spec in project.spec.sources.items():
-            if name == "customers":
+            if name == "customers" or name in members:  # the systems' member tables: no events
                 continue
             label = label_of(spec.label, name)
             try:
