@@ -233,3 +233,30 @@ def test_an_event_source_is_no_system(tmp_path: Path) -> None:
                                                      "app: {source: orders}"))
     with pytest.raises(SpecError, match="source 'orders' is an event source"):
         load_project(tmp_path)
+
+
+def test_customers_keep_their_ids_from_the_previous_version() -> None:
+    def mapping(pairs: dict[str, str]) -> pa.Table:
+        return pa.table({linkage.RECORD: list(pairs), linkage.CUSTOMER: list(pairs.values())})
+
+    previous = {"shop:S2": "shop:S2", "app:A9": "shop:S2", "store:M5": "store:M5",
+                "store:M7": "store:M5", "app:A3": "app:A3", "app:A4": "app:A3"}
+    now = mapping({
+        # A record with a smaller id joins: the customer stays shop:S2.
+        "app:A1": "app:A1", "shop:S2": "app:A1", "app:A9": "app:A1",
+        # Two previous customers are now one: the smaller id goes on.
+        "app:A3": "app:A3", "app:A4": "app:A3", "store:M5": "app:A3", "store:M7": "app:A3",
+        # A new member alone, and a record that left its customer (store:M7's id was never
+        # a customer's): they keep their own smallest ids.
+        "shop:S8": "shop:S8"})
+    kept = linkage.keep_ids(now, previous)
+    assert dict(zip(kept[linkage.RECORD].to_pylist(), kept[linkage.CUSTOMER].to_pylist(),
+                    strict=True)) == {
+        "app:A1": "shop:S2", "shop:S2": "shop:S2", "app:A9": "shop:S2",
+        "app:A3": "app:A3", "app:A4": "app:A3", "store:M5": "app:A3", "store:M7": "app:A3",
+        "shop:S8": "shop:S8"}
+    # A previous customer split in two: only the part holding the record of its id keeps it.
+    split = linkage.keep_ids(mapping({"app:A3": "app:A3", "app:A4": "app:A4"}), previous)
+    assert split[linkage.CUSTOMER].to_pylist() == ["app:A3", "app:A4"]
+    # Before any version, nothing changes.
+    assert linkage.keep_ids(now, {}).equals(now)

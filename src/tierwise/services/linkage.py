@@ -10,6 +10,7 @@ applies; ``customer`` shows which records are one customer.
 
 from __future__ import annotations
 
+import dataclasses
 import fcntl
 import hashlib
 import json
@@ -201,6 +202,9 @@ def _run(project: Project, store: Store, spec: LinkageSpec, actor: str) -> LinkR
             spark=engine.spark)
     finally:
         engine.close()
+    # Customers keep their ids (and so their grade histories) from the previous version.
+    linked = dataclasses.replace(linked, mapping=linkage.keep_ids(
+        linked.mapping, _previous_customers(project, store)))
     folder = project.root / project.spec.output / "linkage" / f"v{number:04d}"
     people = (linkage.linked_customers(spec, whole, ids, linked.mapping)
               if spec.grades_linked else None)
@@ -237,6 +241,18 @@ def _values(spec: LinkageSpec, tables: dict[str, pa.Table], ids: dict[str, str])
                              else pa.nulls(table.num_rows, pa.string()))
         parts.append(pa.table(columns))
     return pa.concat_tables(parts)
+
+
+def _previous_customers(project: Project, store: Store) -> dict[str, str]:
+    """Per record id, its customer in the latest version (empty before the first)."""
+    with store.connect() as conn:
+        found = stored.version(conn)
+    path = None if found is None else project.root / found.folder / MAPPING
+    if path is None or not path.is_file():
+        return {}
+    table = pq.read_table(path, columns=[linkage.RECORD, linkage.CUSTOMER])
+    return dict(zip(table[linkage.RECORD].to_pylist(), table[linkage.CUSTOMER].to_pylist(),
+                    strict=True))
 
 
 def _point_current(folder: Path) -> None:

@@ -30,7 +30,8 @@ from tierwise.spec.linkage import IDENTIFYING, LinkageSpec
 RECORD = "unique_id"  # splink's name for a record's id: "system:source id"
 SYSTEM = "system"
 SOURCE_ID = "source_id"
-CUSTOMER = "customer_id"  # the linked customer: the smallest record id of its cluster
+CUSTOMER = "customer_id"  # the linked customer: the smallest record id of its cluster (kept
+# from version to version by :func:`keep_ids`)
 U_PAIRS = 5e6  # random pairs the u probabilities are counted on
 EM_MIN_PAIRS = 20  # pairs a blocking rule must give for the m probabilities to be learnt on it
 
@@ -304,6 +305,32 @@ def _customers(spec: LinkageSpec, table: pa.Table, pairs: pa.Table,
         f"{RECORD}_r": pa.array([r[1] for r in review], pa.string()),
         "match_probability": pa.array([r[2] for r in review], pa.float64()),
     })
+
+
+def keep_ids(mapping: pa.Table, previous: Mapping[str, str]) -> pa.Table:
+    """``mapping`` with each customer keeping its id from the previous version where it can.
+
+    A new customer takes the smallest of the previous customer ids that are records of its own
+    (a previous customer's id is one of its records, so no two new customers can take the same
+    one); a customer without such a record keeps the smallest of its records' ids. A customer
+    who gains a record with a smaller id, or whose records another customer joined, keeps its
+    id and its grade history; of two previous customers now one, the smaller id goes on.
+
+    Args:
+        mapping: every record's customer (:attr:`Linked.mapping`).
+        previous: per record id, its customer in the previous version.
+    """
+    records = mapping[RECORD].to_pylist()
+    customers = mapping[CUSTOMER].to_pylist()
+    ids_of: dict[str, set[str]] = {}
+    for record, customer in zip(records, customers, strict=True):
+        ids_of.setdefault(customer, set()).add(record)
+    renamed = {}
+    for customer, members in ids_of.items():
+        kept = [previous[r] for r in members if previous.get(r) in members]
+        renamed[customer] = min(kept) if kept else customer
+    return mapping.set_column(mapping.schema.get_field_index(CUSTOMER), CUSTOMER,
+                              pa.array([renamed[c] for c in customers], pa.string()))
 
 
 @dataclass(frozen=True)
