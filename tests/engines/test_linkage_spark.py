@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import shutil
+from datetime import date
+from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 
 from tierwise.demo._systems import SYSTEMS, build
@@ -56,3 +59,40 @@ def test_linkage_on_spark_equals_duckdb(monkeypatch: pytest.MonkeyPatch) -> None
         systems.truth["person"].to_pylist(), strict=True)}
     found = linkage.accuracy(on_spark.mapping, truth)
     assert found.precision >= 0.95 and found.recall >= 0.95
+
+
+def test_linked_customers_grade_alike_on_spark(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """One linkage version graded on DuckDB and on Spark: the same grades and indicators, each
+    system's orders mapped to the linked customer by the engine's own join."""
+    pytest.importorskip("splink")
+    pytest.importorskip("pyspark")
+    if shutil.which("java") is None:
+        pytest.skip("Spark needs a Java 17 runtime")
+    from tests.services.test_linked_grading import EXAMPLE, _link
+    from tierwise.demo import write_linked
+    from tierwise.services.grading import Project
+    from tierwise.services.runs import run
+
+    monkeypatch.delenv("TIERWISE_STORE_URL", raising=False)
+    duck = tmp_path / "duckdb"
+    duck.mkdir()
+    shutil.copyfile(EXAMPLE / "tierwise.yaml", duck / "tierwise.yaml")
+    write_linked(duck / "data", people=200, as_of=date(2026, 6, 30), seed=5)
+    _link(duck)
+    spark = tmp_path / "spark"
+    shutil.copytree(duck, spark)
+    text = (spark / "tierwise.yaml").read_text(encoding="utf-8")
+    (spark / "tierwise.yaml").write_text(text.replace(
+        "as_of: 2026-06-30", 'as_of: 2026-06-30\nengine: {kind: spark, master: "local[2]"}'),
+        encoding="utf-8")
+    spark_session("local[2]")
+    found = {}
+    for name, folder in (("duckdb", duck), ("spark", spark)):
+        outcome = run(Project.open(folder), ["value"], actor="test")[0]
+        files = Path(outcome.folder or "")
+        found[name] = [pq.read_table(files / f).sort_by("customer_id").to_pylist()
+                       for f in ("grades.parquet", "features.parquet")]
+    assert found["spark"][1] == found["duckdb"][1]
+    assert [(g["customer_id"], g["tier"]) for g in found["spark"][0]] == [
+        (g["customer_id"], g["tier"]) for g in found["duckdb"][0]]
