@@ -25,7 +25,7 @@ import pyarrow as pa
 from tierwise.errors import SpecError
 from tierwise.i18n import _
 from tierwise.sources import normalise
-from tierwise.spec.linkage import IDENTIFYING, LinkageSpec
+from tierwise.spec.linkage import IDENTIFYING, LINKED_COLUMNS, LinkageSpec
 
 RECORD = "unique_id"  # splink's name for a record's id: "system:source id"
 SYSTEM = "system"
@@ -393,7 +393,7 @@ def linked_customers(spec: LinkageSpec, tables: Mapping[str, pa.Table], ids: Map
     types: dict[str, pa.DataType] = {}
     for system in spec.systems:
         for fld in tables[system].schema:
-            if fld.name == ids[system] or fld.name in (CUSTOMER, "source_ids", "systems"):
+            if fld.name == ids[system] or fld.name in LINKED_COLUMNS:
                 continue
             seen = types.get(fld.name)
             types[fld.name] = fld.type if seen is None or seen == fld.type else pa.string()

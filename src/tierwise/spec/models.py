@@ -27,7 +27,13 @@ from tierwise.spec.learned import (
     ModelTargetSpec,
 )
 from tierwise.spec.limits import as_of_problem
-from tierwise.spec.linkage import CURRENT, CUSTOMERS_FILE, LINKED_ID, LinkageSpec
+from tierwise.spec.linkage import (
+    CURRENT,
+    CUSTOMERS_FILE,
+    LINKED_COLUMNS,
+    LINKED_ID,
+    LinkageSpec,
+)
 from tierwise.spec.names import table_name_problem
 from tierwise.spec.risk import RiskLevelSpec, RiskSchemeSpec
 from tierwise.spec.schemes import (
@@ -494,7 +500,7 @@ def linked_customers(project: ProjectSpec) -> SourceSpec:
     columns: dict[str, ColumnSpec] = {
         name: ColumnSpec(type="string", required=name == LINKED_ID,
                          label=_LINKED_LABELS[name])
-        for name in ("customer_id", "source_ids", "systems")}
+        for name in LINKED_COLUMNS}
     systems = [project.sources.get(s.source) for s in project.linkage.systems.values()]
     if not all(s is not None and s.columns for s in systems):
         return SourceSpec(path=path, format="parquet", id=LINKED_ID,
@@ -502,7 +508,7 @@ def linked_customers(project: ProjectSpec) -> SourceSpec:
     for source in systems:
         assert source is not None
         for name, column in source.columns.items():
-            if name == source.id or name in _LINKED_LABELS:
+            if name == source.id or name in LINKED_COLUMNS:
                 continue
             seen = columns.get(name)
             kind = column.type if seen is None or seen.type == column.type else "string"
