@@ -16,6 +16,7 @@ from tierwise.errors import ExprError, Problem
 from tierwise.i18n import N_, _
 from tierwise.spec.actions import ActionSpec, FollowUpSpec
 from tierwise.spec.columns import PREVIOUS_TIER
+from tierwise.spec.linkage import LINKED_COLUMNS
 from tierwise.spec.loader import Located, dotted
 from tierwise.spec.models import (
     AggregateIndicatorSpec,
@@ -182,6 +183,16 @@ def _linked_event_problems(project: ProjectSpec, problem: Callable[..., Problem]
             if name not in project.sources:  # (an undated one is named among the sources)
                 yield problem(_("unknown source {name}{suggestion}").format(
                     name=repr(name), suggestion=_suggest(name, project.sources)), *at)
+    for spec in linkage.systems.values():
+        found = project.sources.get(spec.source)
+        taken = [c for c in found.columns if c in LINKED_COLUMNS and c != found.id
+                 ] if found else []
+        if taken:
+            yield problem(_(
+                "column {column} of source {source} has a name the linked customers give their "
+                "own column ({names}); rename it with `from:`").format(
+                column=repr(taken[0]), source=repr(spec.source),
+                names=", ".join(LINKED_COLUMNS)), "sources", spec.source, "columns", taken[0])
     for name in project.sources:
         if name != CUSTOMERS and name not in systems and linkage.system_of(name) is None:
             yield problem(_(
