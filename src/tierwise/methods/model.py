@@ -15,8 +15,11 @@ Two kinds of target:
 Gradient boosting (scikit-learn's histogram gradient boosting, which takes missing values as
 they are) or logistic regression (median imputation, standard scaling). One model is fitted on
 all training rows; its probabilities are calibrated (sigmoid or isotonic) on cross-validated
-predictions. Cross-validated metrics come from out-of-fold predictions. Each customer's top factors are measured by occlusion: how much the
-probability of their tier falls when one indicator is set to the training median.
+predictions. Cross-validated metrics come from out-of-fold predictions. Each customer's top
+factors are measured by occlusion: how much the probability of their tier falls when one
+indicator is set to the training median. Gradient boosting predicts once per cell of customers
+it cannot tell apart (:mod:`tierwise.methods.tree_cells`): the same figures, five to ten times
+fewer predictions.
 
 The fitted model is a versioned artifact: serialised with skops (no pickle), identified by its
 SHA-256, saved beside the run, with the fingerprint of its training data. Loading checks the hash
@@ -43,6 +46,7 @@ from tierwise.methods.criteria import Criteria
 from tierwise.methods.families import LearningMethod
 from tierwise.methods.fitted import ClassifierModel, FittedModel
 from tierwise.methods.protocol import OutcomeTraining
+from tierwise.methods.tree_cells import CellPredictor
 from tierwise.spec.columns import CUSTOMER
 from tierwise.spec.models import ModelSchemeSpec
 
@@ -54,7 +58,7 @@ if TYPE_CHECKING:
 Floats = npt.NDArray[np.float64]
 LABEL = "_label"
 FACTORS = 3
-#: Customers whose top factors are measured at a time (the occlusion copies stay this small).
+#: Customers whose top factors are ranked at a time (the effects stay this small).
 CHUNK = 500_000
 # Module prefixes of the types a model artifact may contain.
 TRUSTED = ("sklearn.", "numpy.", "builtins.", "scipy.")
@@ -350,7 +354,9 @@ def grade(scheme: ModelSchemeSpec, features: ir.Table, model: ClassifierModel) -
     estimator = _estimator_of(model)
     ids, x, _ = _matrix(features, scheme.features, [])
     classes = [str(c) for c in estimator.classes_]
-    proba = estimator.predict_proba(x) if len(x) else np.zeros((0, len(classes)))
+    predictor = CellPredictor(estimator, x)
+    distinct, codes = predictor.proba()
+    proba = distinct[codes] if len(x) else np.zeros((0, len(classes)))
     keys = [t.key for t in scheme.tiers]
     if model.kind == "labels":
         best = np.argmax(proba, axis=1)
@@ -363,7 +369,7 @@ def grade(scheme: ModelSchemeSpec, features: ir.Table, model: ClassifierModel) -
     else:
         target = np.full(len(x), classes.index("1"))
         columns = {"probability": pa.array(proba[:, target[0]] if len(x) else [], pa.float64())}
-    names, deltas = _factors(estimator, x, proba, target, model.medians, scheme.features)
+    names, deltas = _factors(predictor, proba, target, model.medians, scheme.features)
     for i in range(FACTORS):
         columns[f"factor{i + 1}"] = names[i]
         columns[f"factor{i + 1}_effect"] = deltas[i]
@@ -388,40 +394,43 @@ def grade(scheme: ModelSchemeSpec, features: ir.Table, model: ClassifierModel) -
                          details=details, value=scheme.value)
 
 
-def _factors(estimator: Any, x: Floats, proba: Floats, target: npt.NDArray[np.int64],
+def _factors(predictor: CellPredictor, proba: Floats, target: npt.NDArray[np.int64],
              medians: list[float], names: list[str]) -> tuple[list[Any], list[Any]]:
     """Per customer, the indicators whose value moves the probability of ``target`` most.
 
     Occlusion: each indicator in turn is set to its training median; the effect is the
     probability now minus the probability then (positive: the value raises it). Returns, per
     rank, the indicators' names and their effects as Arrow arrays (null where no effect).
-    Customers are taken :data:`CHUNK` at a time, so the moved copies stay small.
+    The moved probabilities are predicted once per cell (:mod:`tierwise.methods.tree_cells`);
+    customers are ranked :data:`CHUNK` at a time, so the effects stay small.
     """
     import pyarrow as pa
 
-    got: list[tuple[list[Any], list[Any]]] = [
-        _chunk_factors(estimator, x[i:i + CHUNK], proba[i:i + CHUNK], target[i:i + CHUNK],
-                       medians, names)
-        for i in range(0, len(x), CHUNK)]
+    moved: list[tuple[Floats, npt.NDArray[np.int32]]] = []
+    for j in range(len(names)):
+        distinct, groups = predictor.proba(column=j, value=medians[j])
+        moved.append((distinct, groups.astype(np.int32)))
+    got: list[tuple[list[Any], list[Any]]] = []
+    for i in range(0, len(proba), CHUNK):
+        rows = np.arange(i, min(i + CHUNK, len(proba)))
+        base = proba[rows, target[rows]]
+        effects = np.zeros((len(rows), len(names)))
+        for j, (distinct, codes) in enumerate(moved):
+            effects[:, j] = base - distinct[codes[rows], target[rows]]
+        got.append(_ranked(effects, names))
     if not got:
         return ([pa.nulls(0, pa.string())] * FACTORS, [pa.nulls(0, pa.float64())] * FACTORS)
     return ([pa.concat_arrays([g[0][i] for g in got]) for i in range(FACTORS)],
             [pa.concat_arrays([g[1][i] for g in got]) for i in range(FACTORS)])
 
 
-def _chunk_factors(estimator: Any, x: Floats, proba: Floats, target: npt.NDArray[np.int64],
-                   medians: list[float], names: list[str]) -> tuple[list[Any], list[Any]]:
+def _ranked(effects: Floats, names: list[str]) -> tuple[list[Any], list[Any]]:
+    """The :data:`FACTORS` largest effects of each row (by size) and their indicators' names."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    n, k = x.shape
+    n, k = effects.shape
     rows = np.arange(n)
-    base = proba[rows, target]
-    effects = np.zeros((n, k))
-    for j in range(k):
-        moved = x.copy()
-        moved[:, j] = medians[j]
-        effects[:, j] = base - estimator.predict_proba(moved)[rows, target]
     order = np.argsort(-np.abs(effects), axis=1, kind="stable")
     labels = pa.array(names, pa.string())
     out_names: list[Any] = []

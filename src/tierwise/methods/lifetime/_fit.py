@@ -227,7 +227,7 @@ def distinct_rows(
 
 
 def factorize_rows(
-    columns: Sequence[Floats],
+    columns: Sequence[npt.NDArray[Any]],
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """Each row's group of equal ``columns`` values, and the first row of every group.
 
