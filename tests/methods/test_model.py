@@ -266,3 +266,29 @@ def test_churn_is_no_purchase_in_the_window(tmp_path: Path) -> None:
     # The likely churners order far less in the next 6 months than the safe ones.
     assert by_tier["likely_churn"].customers > 0 and by_tier["safe"].customers > 0
     assert by_tier["likely_churn"].mean < 0.5 * by_tier["safe"].mean
+
+
+def test_training_takes_the_outcome_from_the_runs_own_features(tmp_path: Path) -> None:
+    """When the outcome is also a feature, the training table reads it from the run's features
+    instead of aggregating the as-of date again: the same rows, labels and values."""
+    from datetime import date
+
+    from tierwise.methods.protocol import OutcomeTraining
+    from tierwise.services.features import prepare_features
+    from tierwise.services.project import open_engine
+    from tierwise.services.training import outcome_training
+
+    project = retail_with(tmp_path, "")
+    need = OutcomeTraining(outcome="spend_12m", features=("orders_12m", "spend_12m", "tenure_days"),
+                           top_share=0.2, event="top")
+    day = date(2025, 12, 31)
+    with open_engine(project) as engine:
+        current = prepare_features(project.for_past_dates(), engine, as_of=day,
+                                   indicators=["orders_12m", "spend_12m", "tenure_days"]).table
+        alone = outcome_training(project, engine, need, day).to_pandas()
+        shared = outcome_training(project, engine, need, day, current=current).to_pandas()
+    key = "customer_id"
+    alone = alone.sort_values(key).reset_index(drop=True)
+    shared = shared.sort_values(key).reset_index(drop=True)
+    assert len(alone) == 800 and alone["_label"].sum() > 0
+    pd.testing.assert_frame_equal(alone, shared[alone.columns])

@@ -48,12 +48,12 @@ def on_thresholds(x: np.ndarray, model: Any) -> np.ndarray:
     return moved
 
 
-@pytest.mark.parametrize("classes", [2, 3])
-def test_cells_give_the_probabilities_of_every_row_bit_for_bit(classes: int) -> None:
+@pytest.mark.parametrize(("classes", "pack"), [(2, True), (3, True), (2, False)])
+def test_cells_give_the_probabilities_of_every_row_bit_for_bit(classes: int, pack: bool) -> None:
     x, y = data()
     model = boosted(x, y, classes)
     x = on_thresholds(x, model)
-    predictor = CellPredictor(model, x)
+    predictor = CellPredictor(model, x, pack=pack)
     assert predictor.exact
     distinct, codes = predictor.proba()
     assert len(distinct) < len(x)

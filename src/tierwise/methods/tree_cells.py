@@ -97,19 +97,44 @@ class CellPredictor:
     the model predicts one row per cell instead.
     """
 
-    def __init__(self, estimator: Any, x: Floats) -> None:
+    def __init__(self, estimator: Any, x: Floats, *, pack: bool = True) -> None:
+        """``pack=False`` keeps the cells as columns even when they fit in one integer."""
         self.estimator = estimator
         self.x = x
         cuts = thresholds(estimator, x.shape[1]) if x.shape[0] else None
         self._cells = cells(x, cuts) if cuts is not None else None
+        self._key: npt.NDArray[np.int64] | None = None
+        self._fields: list[tuple[int, int]] = []
+        if cuts is not None and pack:
+            self._pack([len(c) + 2 for c in cuts])
+
+    def _pack(self, sizes: list[int]) -> None:
+        """Every row's cells as one integer when they fit in 63 bits (one hash per grouping)."""
+        assert self._cells is not None
+        widths = [max(1, int(size - 1).bit_length()) for size in sizes]
+        if sum(widths) > 63:
+            return
+        key = np.zeros(self._cells.shape[0], dtype=np.int64)
+        offset = 0
+        for j, width in enumerate(widths):
+            key |= self._cells[:, j].astype(np.int64) << offset
+            self._fields.append((offset, width))
+            offset += width
+        self._key, self._cells = key, None
 
     @property
     def exact(self) -> bool:
         """Whether the model's cells are read (False: every row is predicted)."""
-        return self._cells is not None
+        return self._cells is not None or self._key is not None
 
     def groups(self, without: int | None = None) -> tuple[Codes, Codes] | None:
         """Each row's cell group and the first row of each (ignoring feature ``without``)."""
+        if self._key is not None:
+            key = self._key
+            if without is not None:
+                offset, width = self._fields[without]
+                key = key & ~np.int64(((1 << width) - 1) << offset)
+            return factorize_rows([key])
         if self._cells is None:
             return None
         k = self._cells.shape[1]

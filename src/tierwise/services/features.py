@@ -191,17 +191,20 @@ def prepare_features_many(
     *,
     dates: list[date],
     indicators: list[str],
+    checked: date | None = None,
 ) -> dict[date, Features]:
     """The feature tables of several as-of dates from one read, one check and one scan.
 
     Each event source is grouped by customer once, with every date's windowed aggregates side by
     side (a backfill of eight month-ends costs about a third per date of eight separate scans).
-    The checks run as of the latest date; events after an earlier date simply fall outside its
-    windows, as they would in a run of that date with ``future_events: ignore``.
+    The checks run as of ``checked`` (default: the latest date); events after an earlier date
+    simply fall outside its windows, as they would in a run of that date with
+    ``future_events: ignore``.
     """
     plan = FeaturePlan(project, indicators, dates)
     tables, grouped, quality = check_and_aggregate(
-        plan.load(engine), engine, as_of=plan.dates[-1], metrics=plan.metric_builders())
+        plan.load(engine), engine, as_of=max([*plan.dates, checked or plan.dates[-1]]),
+        metrics=plan.metric_builders())
     return {day: Features(plan.features(tables, grouped, day=day), quality)
             for day in plan.dates}
 

@@ -318,7 +318,8 @@ def grade_scheme(project: Project, engine: Engine, scheme: SchemeSpec, features:
     Returns the grades and the fitted model (None for methods that learn nothing).
     """
     need = methods.method_of(scheme).training_need(scheme)
-    training = outcome_training(project, engine, need, as_of) if need is not None else None
+    training = (outcome_training(project, engine, need, as_of, current=features)
+                if need is not None else None)
     model = methods.fit(scheme, features, as_of=as_of, previous_model=previous_model,
                         training=training)
     return methods.grade(scheme, features, as_of=as_of, model=model), model

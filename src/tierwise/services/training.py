@@ -17,12 +17,13 @@ if TYPE_CHECKING:
     from tierwise.engine import Engine
 
 
-def outcome_training(project: Project, engine: Engine, need: OutcomeTraining, as_of: date
-                     ) -> ir.Table:
+def outcome_training(project: Project, engine: Engine, need: OutcomeTraining, as_of: date,
+                     *, current: ir.Table | None = None) -> ir.Table:
     """Features as of T - horizon with ``_label``, the outcome by T in 1 or 0.
 
     1: the customer reached the outcome's top share (or, for ``event: none``, had none of the
-    outcome over the window: a churn).
+    outcome over the window: a churn). ``current``: the run's own features as of T; when they
+    hold the outcome (it is also a feature), only the features of T - horizon are computed.
     """
     import ibis
     import numpy as np
@@ -35,10 +36,15 @@ def outcome_training(project: Project, engine: Engine, need: OutcomeTraining, as
     assert isinstance(spec, AggregateIndicatorSpec) and spec.window is not None  # validated
     start, _ = window_bounds(spec.window, as_of)
     assert start is not None
-    tables = prepare_features_many(project.for_past_dates(), engine, dates=[start, as_of],
-                                   indicators=list(dict.fromkeys([*need.features, outcome])))
+    shared = current is not None and outcome in current.columns
+    dates = [start] if shared else [start, as_of]
+    indicators = list(need.features) if shared else [*dict.fromkeys([*need.features, outcome])]
+    # Checked as of T, as the run is: the customers are the run's, events to T are not errors.
+    tables = prepare_features_many(project.for_past_dates(), engine, dates=dates,
+                                   indicators=indicators, checked=as_of)
     then = tables[start].table
-    now = engine.to_arrow(tables[as_of].table.select(CUSTOMER, outcome).order_by(CUSTOMER))
+    ending = current if shared and current is not None else tables[as_of].table
+    now = engine.to_arrow(ending.select(CUSTOMER, outcome))
     values = np.nan_to_num(now.column(outcome).to_numpy(zero_copy_only=False)
                            .astype(np.float64), nan=0.0)
     if need.event == "none":  # churn: nothing at all over the window
