@@ -192,6 +192,7 @@ def prepare_features_many(
     dates: list[date],
     indicators: list[str],
     checked: date | None = None,
+    events_upto: date | None = None,
 ) -> dict[date, Features]:
     """The feature tables of several as-of dates from one read, one check and one scan.
 
@@ -199,14 +200,42 @@ def prepare_features_many(
     side (a backfill of eight month-ends costs about a third per date of eight separate scans).
     The checks run as of ``checked`` (default: the latest date); events after an earlier date
     simply fall outside its windows, as they would in a run of that date with
-    ``future_events: ignore``.
+    ``future_events: ignore``. ``events_upto``: read only the events on or before this date
+    (see :func:`events_until`).
     """
     plan = FeaturePlan(project, indicators, dates)
+    loaded = plan.load(engine)
+    if events_upto is not None:
+        loaded = events_until(loaded, events_upto)
     tables, grouped, quality = check_and_aggregate(
-        plan.load(engine), engine, as_of=max([*plan.dates, checked or plan.dates[-1]]),
+        loaded, engine, as_of=max([*plan.dates, checked or plan.dates[-1]]),
         metrics=plan.metric_builders())
     return {day: Features(plan.features(tables, grouped, day=day), quality)
             for day in plan.dates}
+
+
+def events_until(loaded: dict[str, LoadedSource], day: date) -> dict[str, LoadedSource]:
+    """Every timed event source cut to its events on or before ``day``.
+
+    For features that need nothing later (a model's training date a horizon back): a Parquet
+    file sorted by time is then read up to ``day`` only, its later row groups skipped. The
+    rows cut are not checked here; the run that asks has checked every row already.
+    """
+    import dataclasses
+    from datetime import datetime, time, timedelta
+
+    import ibis
+
+    out: dict[str, LoadedSource] = {}
+    for name, source in loaded.items():
+        column = source.spec.time
+        if name != "customers" and column and column in source.typed.columns:
+            when = source.typed[column]
+            keep = (when <= ibis.date(day) if when.type().is_date() else
+                    when < ibis.timestamp(datetime.combine(day + timedelta(days=1), time())))
+            source = dataclasses.replace(source, typed=source.typed.filter(keep))
+        out[name] = source
+    return out
 
 
 def check(project: Project, *, as_of: date | None = None) -> QualityReport:

@@ -40,8 +40,10 @@ def outcome_training(project: Project, engine: Engine, need: OutcomeTraining, as
     dates = [start] if shared else [start, as_of]
     indicators = list(need.features) if shared else [*dict.fromkeys([*need.features, outcome])]
     # Checked as of T, as the run is: the customers are the run's, events to T are not errors.
+    # With the outcome from the run, only the events up to T - horizon are read.
     tables = prepare_features_many(project.for_past_dates(), engine, dates=dates,
-                                   indicators=indicators, checked=as_of)
+                                   indicators=indicators, checked=as_of,
+                                   events_upto=start if shared else None)
     then = tables[start].table
     ending = current if shared and current is not None else tables[as_of].table
     now = engine.to_arrow(ending.select(CUSTOMER, outcome))
