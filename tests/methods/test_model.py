@@ -83,6 +83,12 @@ def test_labels_are_learned_with_honest_metrics(run_grades: Grades) -> None:
     assert (got["factor1"] == "spend").mean() > 0.6
     assert (got["factor1"] == "noise_feature").mean() < 0.2
     assert got["reasons"].str.contains("top factors: spend=").any()
+    assert got["reasons"].str.startswith("gradient boosting model: P(tier) ").all()
+    from tierwise.i18n import use
+
+    with use("zh-Hant"):  # reasons are worded when they are read, in the reader's language
+        worded = run_grades(labels_scheme(), features)
+    assert worded["reasons"].str.startswith("梯度提升模型：P(tier) ").all()
 
 
 def test_a_stratified_sample_trains_and_everyone_is_graded(run_grades: Grades) -> None:

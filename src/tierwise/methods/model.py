@@ -39,7 +39,7 @@ import numpy as np
 import numpy.typing as npt
 
 from tierwise.errors import DataError, MethodError
-from tierwise.i18n import _
+from tierwise.i18n import N_, _
 from tierwise.methods import criteria, wording
 from tierwise.methods.base import concat, cut_by_score, drop_lead, fmt, select_grades
 from tierwise.methods.criteria import Criteria
@@ -58,6 +58,8 @@ if TYPE_CHECKING:
 Floats = npt.NDArray[np.float64]
 LABEL = "_label"
 FACTORS = 3
+#: The algorithms' names in reasons (translated when the reason is read).
+ALGORITHMS = {"gradient_boosting": N_("gradient boosting"), "logistic": N_("logistic regression")}
 #: Customers whose top factors are ranked at a time (the effects stay this small).
 CHUNK = 500_000
 # Module prefixes of the types a model artifact may contain.
@@ -467,7 +469,7 @@ def texts(scheme: ModelSchemeSpec, table: ir.Table) -> tuple[ir.StringValue, ir.
                                  value=value, effect=concat([sign, fmt(effect, 3)]))
         factors.append(ibis.ifelse(name.isnull(), "", concat([sep, piece])))
     head = wording.sentence(_("{algorithm} model: {figure} {probability}"),
-                            algorithm=scheme.algorithm.replace("_", " "), figure=what,
+                            algorithm=_(ALGORITHMS[scheme.algorithm]), figure=what,
                             probability=fmt(table.probability, 3))
     listed = wording.sentence(_("; top factors: {factors}"),
                               factors=drop_lead(concat(factors), sep))
