@@ -212,3 +212,21 @@ def test_one_command_language_does_not_stay_for_the_next(project: Path) -> None:
     assert "检查通过" in zh.output
     en = runner.invoke(main.app, ["validate", "-p", str(project)])
     assert en.output.startswith("ok: 2 sources, 4 indicators, 1 scheme"), en.output
+
+
+def test_a_tier_labelled_by_its_key_is_named_once_in_the_summary() -> None:
+    """A tier without labels (its labels are its key) reads `likely`, not `likely  likely`;
+    a labelled tier keeps its key beside its label in the reader's language."""
+    from rich.console import Console
+
+    from tierwise.cli.render import summary_table
+    from tierwise.reports.summary import TierRow
+
+    rows = [TierRow(1, "likely", "likely", "likely", 6, 0.6, None, None, None),
+            TierRow(2, "vip", "VIP", "贵宾", 4, 0.4, None, None, None, "貴賓")]
+    for lang, vip in (("en", "vip  VIP / 贵宾"), ("zh-Hant", "vip  貴賓")):
+        console = Console(width=80, record=True)
+        console.print(summary_table("t", rows, value=None, lang=lang))
+        text = console.export_text()
+        assert "likely  likely" not in text and "│ likely " in text, text
+        assert vip in text, text

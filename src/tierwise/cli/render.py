@@ -60,7 +60,9 @@ def summary_table(title: str, rows: list[TierRow], *, value: str | None, lang: s
             cells += [num(row.value_sum), num(row.value_mean), pct(row.value_share)]
         # A status tier (rank 0) stands outside the value ladder.
         rank = str(row.rank) if row.rank else "-"
-        table.add_row(rank, Text.assemble((row.key, "bold"), "  ", label), *cells)
+        # A tier without a label is labelled by its key: shown once.
+        named = ("  ", label) if label != row.key else ()
+        table.add_row(rank, Text.assemble((row.key, "bold"), *named), *cells)
     return table
 
 
