@@ -64,6 +64,11 @@ def test_profile_shows_attributes_orders_and_every_scheme(client: TestClient) ->
     # Both schemes' classes, each with its own card.
     assert text.count('class="card h-100 scheme-class"') == 2
     assert 'data-scheme="tier"' in text and 'data-scheme="steady"' in text
+    # A labelled tier shows its label and key; a tier labelled by its key (steady's) once.
+    cards = {s: text.split(f'data-scheme="{s}"', 1)[1].split("</section>", 1)[0]
+             for s in ("tier", "steady")}
+    assert ">Gold</span> <code>gold</code>" in cards["tier"]
+    assert ">gold</span>" in cards["steady"] and "<code>gold</code>" not in cards["steady"]
     # The latest orders, newest first (C1 ordered on the 15th of every month until June 2026),
     # amounts in the reader's locale, the id column left out.
     orders = text.split('data-source="transactions"', 1)[1].split("</section>", 1)[0]
