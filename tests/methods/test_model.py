@@ -133,7 +133,9 @@ def test_factors_measured_in_chunks_are_the_same(run_grades: Grades,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     features = labelled()
     whole = run_grades(labels_scheme(), features)
-    monkeypatch.setattr(model_method, "CHUNK", 97)
+    from tierwise.methods import tree_cells
+
+    monkeypatch.setattr(tree_cells, "CHUNK", 97)  # predictions 97 rows at a time
     chunked = run_grades(labels_scheme(), features)
     columns = ["tier", "probability", *(f"factor{i}" for i in (1, 2, 3)),
                *(f"factor{i}_effect" for i in (1, 2, 3))]
@@ -298,3 +300,30 @@ def test_training_takes_the_outcome_from_the_runs_own_features(tmp_path: Path) -
     shared = shared.sort_values(key).reset_index(drop=True)
     assert len(alone) == 800 and alone["_label"].sum() > 0
     pd.testing.assert_frame_equal(alone, shared[alone.columns])
+
+
+@pytest.mark.parametrize("k", [2, 3, 7])
+def test_top_effects_rank_as_a_stable_sort_of_every_effect(k: int) -> None:
+    """The largest effects kept as indicators are added equal a stable sort of all of them by
+    size: ties keep the earlier indicator first, NaN comes last, near-zero effects are no
+    factor, and fewer indicators than places leave the rest empty."""
+    rng = np.random.default_rng(k)
+    n = 5_000
+    effects = rng.choice([0.0, 1e-12, 0.1, -0.1, 0.2, -0.3, np.nan], size=(n, k))
+    effects[: n // 2] = rng.normal(0, 0.1, (n // 2, k))
+    names = [f"f{j}" for j in range(k)]
+    top = model_method.TopEffects(n)
+    for j in range(k):
+        top.add(j, effects[:, j].copy())
+    got_names, got_effects = top.arrays(names)
+    order = np.argsort(-np.abs(effects), axis=1, kind="stable")
+    for place in range(model_method.FACTORS):
+        if place >= k:
+            assert got_names[place].null_count == n
+            continue
+        effect = effects[np.arange(n), order[:, place]]
+        none = np.abs(effect) <= 1e-9
+        want = [None if z else names[j] for z, j in zip(none, order[:, place], strict=True)]
+        assert got_names[place].to_pylist() == want
+        kept = got_effects[place].to_numpy(zero_copy_only=False)
+        assert np.array_equal(kept[~none], effect[~none], equal_nan=True)

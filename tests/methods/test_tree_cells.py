@@ -87,12 +87,33 @@ def test_a_model_without_readable_cells_predicts_every_row() -> None:
     assert np.array_equal(distinct[codes], model.predict_proba(moved))
 
 
-def test_categorical_splits_are_not_read_as_cells() -> None:
+def test_categorical_splits_and_bare_models_are_not_read_as_cells() -> None:
     x, y = data(600)
     x[:, 0] = np.minimum(x[:, 0], 5)
-    model = HistGradientBoostingClassifier(categorical_features=[0], max_iter=10).fit(x, y)
+    base = HistGradientBoostingClassifier(categorical_features=[0], max_iter=10)
+    model = CalibratedClassifierCV(base, cv=3, ensemble=False).fit(x, y)
     assert thresholds(model, x.shape[1]) is None
     assert not CellPredictor(model, x).exact
+    # Outside the calibration a softmax of many classes is not row by row to the last bit.
+    bare = HistGradientBoostingClassifier(max_iter=10).fit(np.nan_to_num(x), y)
+    assert thresholds(bare, x.shape[1]) is None
+
+
+@pytest.mark.parametrize("readable", [True, False])
+def test_each_rows_target_probability_is_its_own(readable: bool) -> None:
+    x, y = data()
+    model = boosted(x, y, 3)
+    if not readable:
+        x = np.nan_to_num(x)
+        classes = np.digitize(x[:, 2], [130, 260])
+        model = CalibratedClassifierCV(LogisticRegression(max_iter=500), cv=3).fit(x, classes)
+    target = np.random.default_rng(3).integers(0, 3, len(x))
+    predictor = CellPredictor(model, x)
+    assert predictor.exact is readable
+    moved = x.copy()
+    moved[:, 2] = 100.0
+    want = model.predict_proba(moved)[np.arange(len(x)), target]
+    assert np.array_equal(predictor.target_proba(target, column=2, value=100.0), want)
 
 
 def test_no_rows_predict_nothing() -> None:

@@ -260,7 +260,7 @@ def model(spec: ModelSchemeSpec) -> Criteria:
         learns = _("reaching the top {share} of {outcome} over the next period").format(
             share=i18n.percent(target.top_share, 0), outcome=wording.name(target.outcome or ""))
     lines = (_("A trained model ({algorithm}) predicts {learns}, from {names}.").format(
-        algorithm=spec.algorithm.replace("_", " "), learns=learns,
+        algorithm=wording.algorithm_name(spec.algorithm), learns=learns,
         names=_(", ").join(wording.name(n) for n in spec.features)),)
     return Criteria(lines, cuts(spec.tiers, _("predicted probability")))
 

@@ -39,7 +39,7 @@ import numpy as np
 import numpy.typing as npt
 
 from tierwise.errors import DataError, MethodError
-from tierwise.i18n import N_, _
+from tierwise.i18n import _
 from tierwise.methods import criteria, wording
 from tierwise.methods.base import concat, cut_by_score, drop_lead, fmt, select_grades
 from tierwise.methods.criteria import Criteria
@@ -58,10 +58,6 @@ if TYPE_CHECKING:
 Floats = npt.NDArray[np.float64]
 LABEL = "_label"
 FACTORS = 3
-#: The algorithms' names in reasons (translated when the reason is read).
-ALGORITHMS = {"gradient_boosting": N_("gradient boosting"), "logistic": N_("logistic regression")}
-#: Customers whose top factors are ranked at a time (the effects stay this small).
-CHUNK = 500_000
 # Module prefixes of the types a model artifact may contain.
 TRUSTED = ("sklearn.", "numpy.", "builtins.", "scipy.")
 
@@ -404,51 +400,66 @@ def _factors(predictor: CellPredictor, proba: Floats, target: npt.NDArray[np.int
     probability now minus the probability then (positive: the value raises it). Returns, per
     rank, the indicators' names and their effects as Arrow arrays (null where no effect).
     The moved probabilities are predicted once per cell (:mod:`tierwise.methods.tree_cells`);
-    customers are ranked :data:`CHUNK` at a time, so the effects stay small.
+    only the :data:`FACTORS` largest effects per customer are kept, so memory does not grow
+    with the number of indicators.
     """
-    import pyarrow as pa
-
-    moved: list[tuple[Floats, npt.NDArray[np.int32]]] = []
+    top = TopEffects(len(proba))
+    base = proba[np.arange(len(proba)), target]
     for j in range(len(names)):
-        distinct, groups = predictor.proba(column=j, value=medians[j])
-        moved.append((distinct, groups.astype(np.int32)))
-    got: list[tuple[list[Any], list[Any]]] = []
-    for i in range(0, len(proba), CHUNK):
-        rows = np.arange(i, min(i + CHUNK, len(proba)))
-        base = proba[rows, target[rows]]
-        effects = np.zeros((len(rows), len(names)))
-        for j, (distinct, codes) in enumerate(moved):
-            effects[:, j] = base - distinct[codes[rows], target[rows]]
-        got.append(_ranked(effects, names))
-    if not got:
-        return ([pa.nulls(0, pa.string())] * FACTORS, [pa.nulls(0, pa.float64())] * FACTORS)
-    return ([pa.concat_arrays([g[0][i] for g in got]) for i in range(FACTORS)],
-            [pa.concat_arrays([g[1][i] for g in got]) for i in range(FACTORS)])
+        top.add(j, base - predictor.target_proba(target, column=j, value=medians[j]))
+    return top.arrays(names)
 
 
-def _ranked(effects: Floats, names: list[str]) -> tuple[list[Any], list[Any]]:
-    """The :data:`FACTORS` largest effects of each row (by size) and their indicators' names."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
+class TopEffects:
+    """The :data:`FACTORS` largest effects of each row by size, kept as indicators are added.
 
-    n, k = effects.shape
-    rows = np.arange(n)
-    order = np.argsort(-np.abs(effects), axis=1, kind="stable")
-    labels = pa.array(names, pa.string())
-    out_names: list[Any] = []
-    out_effects: list[Any] = []
-    for i in range(FACTORS):
-        if i < k:
-            pick = order[:, i]
-            effect = effects[rows, pick]
-            none = np.abs(effect) <= 1e-9
-            out_names.append(pc.if_else(pa.array(none), pa.scalar(None, pa.string()),
-                                        labels.take(pa.array(pick))))
+    The order is a stable sort of all effects by size, largest first: on equal sizes the
+    indicator added first stays ahead, and NaN comes after every number.
+    """
+
+    def __init__(self, n: int) -> None:
+        self.index = np.full((n, FACTORS), -1, dtype=np.int32)
+        self.effect = np.zeros((n, FACTORS))
+
+    def add(self, j: int, effect: Floats) -> None:
+        """Indicator ``j``'s effect on every row, placed among the rows' largest so far."""
+        size = _size(effect)
+        held = _size(self.effect)
+        held[self.index < 0] = -2.0  # an empty place ranks after everything
+        ahead = (held >= size[:, None]).sum(axis=1)
+        for place in reversed(range(FACTORS)):
+            new = ahead == place
+            kept_e, kept_i = self.effect[:, place], self.index[:, place]
+            if place > 0:
+                moved = ahead < place
+                kept_e = np.where(moved, self.effect[:, place - 1], kept_e)
+                kept_i = np.where(moved, self.index[:, place - 1], kept_i)
+            self.effect[:, place] = np.where(new, effect, kept_e)
+            self.index[:, place] = np.where(new, j, kept_i)
+
+    def arrays(self, names: list[str]) -> tuple[list[Any], list[Any]]:
+        """Per place, the indicators' names and effects as Arrow arrays (null: no effect)."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        labels = pa.array(names, pa.string())
+        out_names: list[Any] = []
+        out_effects: list[Any] = []
+        for place in range(FACTORS):
+            pick, effect = self.index[:, place], self.effect[:, place]
+            none = (pick < 0) | (np.abs(effect) <= 1e-9)
+            taken = labels.take(pa.array(np.maximum(pick, 0))) if len(names) else \
+                pa.nulls(len(pick), pa.string())
+            out_names.append(pc.if_else(pa.array(none), pa.scalar(None, pa.string()), taken))
             out_effects.append(pa.array(effect, pa.float64(), mask=none))
-        else:
-            out_names.append(pa.nulls(n, pa.string()))
-            out_effects.append(pa.nulls(n, pa.float64()))
-    return out_names, out_effects
+        return out_names, out_effects
+
+
+def _size(effect: Floats) -> Floats:
+    """An effect's size for ranking: its absolute value, -1 for NaN (after every number)."""
+    size = np.abs(effect)
+    size[np.isnan(size)] = -1.0
+    return size
 
 
 def texts(scheme: ModelSchemeSpec, table: ir.Table) -> tuple[ir.StringValue, ir.Value]:
@@ -469,7 +480,7 @@ def texts(scheme: ModelSchemeSpec, table: ir.Table) -> tuple[ir.StringValue, ir.
                                  value=value, effect=concat([sign, fmt(effect, 3)]))
         factors.append(ibis.ifelse(name.isnull(), "", concat([sep, piece])))
     head = wording.sentence(_("{algorithm} model: {figure} {probability}"),
-                            algorithm=_(ALGORITHMS[scheme.algorithm]), figure=what,
+                            algorithm=wording.algorithm_name(scheme.algorithm), figure=what,
                             probability=fmt(table.probability, 3))
     listed = wording.sentence(_("; top factors: {factors}"),
                               factors=drop_lead(concat(factors), sep))

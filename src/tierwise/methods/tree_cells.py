@@ -11,15 +11,16 @@ every row of the cell gives exactly what predicting every row gives, in a fracti
 The occlusion factors of :mod:`tierwise.methods.model` (one feature set to its median) are
 cells as well: the rows that agree on every other feature's cell.
 
-Only scikit-learn's ``HistGradientBoostingClassifier`` (alone or inside
-``CalibratedClassifierCV``) on numeric features has cells read here: its trees are read from
-the fitted model's ``_predictors``. For any other estimator (the logistic regression pipeline,
+Only scikit-learn's ``HistGradientBoostingClassifier`` inside ``CalibratedClassifierCV`` (the
+model the ``model`` method fits) on numeric features has cells read here: its trees are read
+from the fitted model's ``_predictors``. For any other estimator (the logistic regression pipeline,
 categorical splits, a scikit-learn whose trees look different) :class:`CellPredictor` predicts
 every row, as :meth:`CellPredictor.exact` tells.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -39,10 +40,11 @@ def _trees(estimator: Any) -> list[Any] | None:
     from sklearn.calibration import CalibratedClassifierCV
     from sklearn.ensemble import HistGradientBoostingClassifier
 
-    if isinstance(estimator, CalibratedClassifierCV):
-        inner = [c.estimator for c in getattr(estimator, "calibrated_classifiers_", [])]
-    else:
-        inner = [estimator]
+    # Only inside the calibration: a bare multi-class model's softmax of 9 classes or more
+    # rounds a batch of one row differently from the same row in a larger batch.
+    if not isinstance(estimator, CalibratedClassifierCV):
+        return None
+    inner = [c.estimator for c in getattr(estimator, "calibrated_classifiers_", [])]
     if not inner or not all(isinstance(e, HistGradientBoostingClassifier) for e in inner):
         return None
     return inner
@@ -151,22 +153,41 @@ class CellPredictor:
         """
         grouped = self.groups(without=column)
         if grouped is None:
-            codes = np.arange(self.x.shape[0], dtype=np.int64)
-            rows: Codes | None = None
-        else:
-            codes, rows = grouped
+            return (self._predict(None, column, value),
+                    np.arange(self.x.shape[0], dtype=np.int64))
+        codes, rows = grouped
         return self._predict(rows, column, value), codes
 
+    def target_proba(self, target: npt.NDArray[np.int64], *, column: int | None = None,
+                     value: float = 0.0) -> Floats:
+        """Each row's probability of its ``target`` class, ``column`` moved as in :meth:`proba`.
+
+        Holds one probability per row, never every class of every row at once.
+        """
+        grouped = self.groups(without=column)
+        if grouped is not None:
+            codes, rows = grouped
+            return self._predict(rows, column, value)[codes, target]
+        out = np.empty(self.x.shape[0])
+        for start, part in self._chunks(None, column, value):
+            stop = start + len(part)
+            out[start:stop] = part[np.arange(len(part)), target[start:stop]]
+        return out
+
     def _predict(self, rows: Codes | None, column: int | None, value: float) -> Floats:
+        parts = [part for _, part in self._chunks(rows, column, value)]
+        if not parts:
+            return np.zeros((0, len(self.estimator.classes_)))
+        return np.concatenate(parts)
+
+    def _chunks(self, rows: Codes | None, column: int | None, value: float
+                ) -> Iterator[tuple[int, Floats]]:
+        """The probabilities of ``rows`` (every row: None), :data:`CHUNK` rows at a time."""
         n = self.x.shape[0] if rows is None else len(rows)
-        parts: list[Floats] = []
         for start in range(0, n, CHUNK):
             stop = min(start + CHUNK, n)
             part = self.x[start:stop] if rows is None else self.x[rows[start:stop]]
             if column is not None:
                 part = part.copy()
                 part[:, column] = value
-            parts.append(np.asarray(self.estimator.predict_proba(part), dtype=np.float64))
-        if not parts:
-            return np.zeros((0, len(self.estimator.classes_)))
-        return np.concatenate(parts)
+            yield start, np.asarray(self.estimator.predict_proba(part), dtype=np.float64)

@@ -34,6 +34,16 @@ def method_name(method: str) -> str:
     return _(METHOD_NAMES[method]) if method in METHOD_NAMES else method
 
 
+#: The ``model`` method's algorithms, named for people.
+ALGORITHM_NAMES = {"gradient_boosting": N_("gradient boosting"),
+                   "logistic": N_("logistic regression")}
+
+
+def algorithm_name(algorithm: str) -> str:
+    """A ``model`` scheme's algorithm in the reader's language; an unknown one keeps its code."""
+    return _(ALGORITHM_NAMES[algorithm]) if algorithm in ALGORITHM_NAMES else algorithm
+
+
 _SYMBOLS = {">=": "≥", "<=": "≤", "==": "=", "!=": "≠", ">": ">", "<": "<"}
 
 

@@ -289,7 +289,8 @@ def _grade(target: Target[OutcomeT], engine: Engine, graded: Graded, shared: Sha
     """
     scheme = graded.scheme
     raw, graded.model = grade_scheme(target.project, engine, scheme.spec, shared.features,
-                                     as_of=day, previous_model=target.previous_model(scheme))
+                                     as_of=day, previous_model=target.previous_model(scheme),
+                                     outcome_from=shared.features)
     settled = target.settle(engine, scheme, raw, shared.features)
     engine.write_parquet(labelled_expr(settled.table, scheme.tiers), path)
     graded.grades = engine.read_parquet(f"grades_{id(graded)}", path)
@@ -308,17 +309,19 @@ def _computed_wins(engine: Engine, grades: ir.Table, facts: GradeFacts) -> dict[
 
 
 def grade_scheme(project: Project, engine: Engine, scheme: SchemeSpec, features: ir.Table, *,
-                 as_of: date, previous_model: FittedModel | None = None
-                 ) -> tuple[ir.Table, FittedModel | None]:
+                 as_of: date, previous_model: FittedModel | None = None,
+                 outcome_from: ir.Table | None = None) -> tuple[ir.Table, FittedModel | None]:
     """Fit what the scheme's method learns, then grade: how every service grades a scheme.
 
     A method that asks for outcome training (a ``model`` scheme with an outcome target) is
     trained on the features as of T - horizon (the outcome's window) labelled with who reached
-    the outcome's top share by T.
+    the outcome's top share by T. ``outcome_from``: the run's own feature table of every
+    customer as of T; when it holds the outcome, the training reads it from there instead of
+    aggregating T again (a filtered table, such as an evaluation's, must not be given).
     Returns the grades and the fitted model (None for methods that learn nothing).
     """
     need = methods.method_of(scheme).training_need(scheme)
-    training = (outcome_training(project, engine, need, as_of, current=features)
+    training = (outcome_training(project, engine, need, as_of, current=outcome_from)
                 if need is not None else None)
     model = methods.fit(scheme, features, as_of=as_of, previous_model=previous_model,
                         training=training)
