@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from pydantic import ValidationError
 
-from tierwise import methods
+from tierwise import i18n, methods
 from tierwise.errors import MethodError
 from tierwise.methods import cluster, cluster_fit
 from tierwise.methods.fitted import ClusterModel
@@ -97,7 +97,14 @@ def test_k_is_chosen_as_three_on_three_blobs(algorithm: str, criterion: str) -> 
         best = min(chosen["tried"], key=lambda t: t["bic"])
     assert best["k"] == 3
     described = dict(cluster.describe(model))
-    assert described["clusters"].startswith(f"{algorithm}, k = 3 chosen by {criterion} (k=2: ")
+    named = {"kmeans": "k-means", "gmm": "Gaussian mixture"}[algorithm]
+    said = {"silhouette": "silhouette", "bic": "BIC"}[criterion]
+    assert described["clusters"].startswith(f"{named}, k = 3 chosen by {said} (k=2: ")
+    with i18n.use("zh-Hans"):
+        described = dict(cluster.describe(model))
+    named = {"kmeans": "k 均值", "gmm": "高斯混合"}[algorithm]
+    said = {"silhouette": "轮廓系数", "bic": "BIC"}[criterion]
+    assert described["聚类"].startswith(f"{named}，k = 3，按{said}选定（k=2: ")
     # Every blob is one cluster, whole.
     graded = grades(spec(algorithm=algorithm), blobs(), model)
     assert graded.groupby("blob").tier.nunique().max() == 1

@@ -63,7 +63,7 @@ def test_describe_model_takes_a_model_or_its_json() -> None:
         "method": "cluster", "indicators": ["spend"], "k": 2, "value": "spend"})
     lines = methods.describe_model(scheme, CLUSTER)
     assert lines == methods.describe_model(scheme, CLUSTER.to_json())
-    assert lines[0] == ("clusters", "kmeans, k = 2 given")
+    assert lines[0] == ("clusters", "k-means, k = 2 given")
     # A model of another method describes nothing rather than failing.
     clv_scheme = ClvSchemeSpec.model_validate({
         "method": "clv", "purchases": "p", "first": "f", "last": "l", "spend": "s",

@@ -70,7 +70,7 @@ def test_labels_are_learned_with_honest_metrics(run_grades: Grades) -> None:
     assert 0.75 < metrics["balanced_accuracy"] < 1.0 and metrics["auc"] > 0.9
     assert set(metrics["per_class"]) == {"vip", "regular", "light"}
     described = dict(model_method.describe(fitted))
-    assert described["3-fold CV"].startswith(f"accuracy {metrics['accuracy']:.3f}")
+    assert described["3-fold cross-validation"].startswith(f"accuracy {metrics['accuracy']:.3f}")
     got = run_grades(labels_scheme(), features)
     assert set(got["tier"]) <= {"vip", "regular", "light"}
     rank = {"vip": 1, "regular": 2, "light": 3}
@@ -107,7 +107,7 @@ def test_a_stratified_sample_trains_and_everyone_is_graded(run_grades: Grades) -
     assert low < fitted.metrics["auc"] < high and high - low < 0.1
     described = dict(model_method.describe(fitted))
     assert f"a stratified sample of {labelled_rows:,}" in described["trained on"]
-    assert f"(95% {low:.3f}-{high:.3f})" in described["3-fold CV"]
+    assert f"(95% interval {low:.3f}-{high:.3f})" in described["3-fold cross-validation"]
     # the same data give the same sample, so the model is reused by the next run
     again = model_method.fit(scheme(labels_scheme(sample=600)),
                              ibis.memtable(pd.DataFrame(features)), previous_model=fitted)
@@ -327,3 +327,32 @@ def test_top_effects_rank_as_a_stable_sort_of_every_effect(k: int) -> None:
         assert got_names[place].to_pylist() == want
         kept = got_effects[place].to_numpy(zero_copy_only=False)
         assert np.array_equal(kept[~none], effect[~none], equal_nan=True)
+
+
+def test_the_fitted_model_is_described_in_the_readers_language() -> None:
+    """The run summary and the dashboard's model section: the sample, the classes of an outcome
+    in words and the AUC's interval, in English and in Chinese."""
+    from tierwise import i18n
+    from tierwise.methods.fitted import ClassifierModel
+
+    fitted = ClassifierModel(
+        kind="outcome", settings={}, classes=["0", "1"],
+        training={"rows": 200_000, "of": 10_000_000, "classes": {"0": 150_000, "1": 50_000}},
+        metrics={"folds": 5, "accuracy": 0.8, "balanced_accuracy": 0.7, "auc": 0.728,
+                 "auc_95": [0.725, 0.731], "log_loss": 0.4},
+        medians=[], sha256="ab" * 32, artifact_bytes=None)
+    trained, scores, _artifact = model_method.describe(fitted)
+    assert trained == ("trained on", "200,000 customers, a stratified sample of 10,000,000 "
+                                     "(50,000 with the outcome, 150,000 without)")
+    assert scores == ("5-fold cross-validation", "accuracy 0.800, balanced accuracy 0.700, "
+                      "AUC 0.728 (95% interval 0.725-0.731), log loss 0.400")
+    with i18n.use("zh-Hans"):
+        trained, scores, _artifact = model_method.describe(fitted)
+    assert trained == ("训练数据", "200,000 位客户，为 10,000,000 位客户的分层抽样"
+                                 "（发生目标结果 50,000 位，未发生 150,000 位）")
+    assert scores[0] == "5 折交叉验证" and "AUC 0.728（95% 区间 0.725-0.731）" in scores[1]
+    with i18n.use("zh-Hant"):
+        assert model_method.describe(fitted)[0][0] == "訓練資料"
+    labelled = dataclasses.replace(fitted, kind="labels",
+                                   training={"rows": 90, "classes": {"gold": 30, "silver": 60}})
+    assert model_method.describe(labelled)[0] == ("trained on", "90 customers (gold 30, silver 60)")

@@ -253,13 +253,17 @@ def describe(model: ClusterModel) -> list[tuple[str, str]]:
     """The fitted clusters in a few lines: k and how it was chosen, sizes, the previous run."""
     chosen = model.chosen_by
     how = chosen["criterion"]
+    algorithm = wording.algorithm_name(model.algorithm)
     if how in ("silhouette", "bic"):
-        scores = ", ".join(f"k={t['k']}: {t[how]:.3g}" for t in chosen["tried"])
-        how = f"{how} ({scores})"
-    sizes = ", ".join(f"{c['key']} {c['size']:,}" for c in model.clusters)
-    chosen_how = "given" if how == "fixed" else f"chosen by {how}"
-    return [("clusters", f"{model.algorithm}, k = {model.k} {chosen_how}"),
-            ("sizes", sizes), ("identity", model.previous["note"])]
+        scores = _(", ").join(f"k={t['k']}: {t[how]:.3g}" for t in chosen["tried"])
+        criterion = _("silhouette") if how == "silhouette" else "BIC"
+        clusters = _("{algorithm}, k = {k} chosen by {criterion} ({scores})").format(
+            algorithm=algorithm, k=model.k, criterion=criterion, scores=scores)
+    else:
+        clusters = _("{algorithm}, k = {k} given").format(algorithm=algorithm, k=model.k)
+    sizes = _(", ").join(f"{c['key']} {c['size']:,}" for c in model.clusters)
+    return [(_("clusters"), clusters), (_("sizes"), sizes),
+            (_("identity"), model.previous["note"])]
 
 
 class ClusterMethod(LearningMethod[ClusterSchemeSpec]):

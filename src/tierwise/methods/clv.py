@@ -318,14 +318,15 @@ def describe(model: ClvModel) -> list[tuple[str, str]]:
     """The fitted model in a few lines for people: estimates with standard errors, notes."""
     def params(part: LifetimeFit) -> str:
         se = part.standard_errors
-        return ", ".join(f"{k} {v:.4g} (se {se[k]:.2g})" for k, v in part.params.items())
+        return _(", ").join(_("{name} {value} (se {se})").format(
+            name=k, value=f"{v:.4g}", se=f"{se[k]:.2g}") for k, v in part.params.items())
 
     name = "BG/NBD" if model.model == "bgnbd" else "Pareto/NBD"
-    lines = [("customers", f"{model.customers:,} with a purchase, "
-                           f"{model.repeat_buyers:,} repeat buyers"),
+    lines = [(_("customers"), _("{buyers} with a purchase, {repeat} repeat buyers").format(
+                 buyers=f"{model.customers:,}", repeat=f"{model.repeat_buyers:,}")),
              (name, params(model.transactions)),
              ("Gamma-Gamma", params(model.spend))]
-    return lines + [("note", note) for note in model.notes]
+    return lines + [(_("note"), note) for note in model.notes]
 
 
 class ClvMethod(LearningMethod[ClvSchemeSpec]):

@@ -495,17 +495,31 @@ def texts(scheme: ModelSchemeSpec, table: ir.Table) -> tuple[ir.StringValue, ir.
 def describe(model: ClassifierModel) -> list[tuple[str, str]]:
     """The trained model in a few lines: training data, cross-validated metrics, artifact."""
     m = model.metrics
-    classes = ", ".join(f"{k} {v:,}" for k, v in model.training["classes"].items())
+    counts = model.training["classes"]
+    if model.kind == "outcome":  # class 1: reached the outcome (or, with event none, had none)
+        classes = _("{yes} with the outcome, {no} without").format(
+            yes=f"{counts.get('1', 0):,}", no=f"{counts.get('0', 0):,}")
+    else:
+        classes = _(", ").join(f"{k} {v:,}" for k, v in counts.items())
     of = model.training.get("of", model.training["rows"])
-    sampled = (f", a stratified sample of {of:,}" if of > model.training["rows"] else "")
-    interval = (f" (95% {m['auc_95'][0]:.3f}-{m['auc_95'][1]:.3f})" if "auc_95" in m else "")
+    rows = f"{model.training['rows']:,}"
+    trained = (_("{rows} customers, a stratified sample of {of} ({classes})").format(
+                   rows=rows, of=f"{of:,}", classes=classes)
+               if of > model.training["rows"]
+               else _("{rows} customers ({classes})").format(rows=rows, classes=classes))
+    if model.reused:
+        trained += _("; reused from the previous run")
+    metrics = _("accuracy {accuracy}, balanced accuracy {balanced}, AUC {auc}").format(
+        accuracy=f"{m['accuracy']:.3f}", balanced=f"{m['balanced_accuracy']:.3f}",
+        auc=f"{m['auc']:.3f}")
+    if "auc_95" in m:
+        metrics += _(" (95% interval {low}-{high})").format(low=f"{m['auc_95'][0]:.3f}",
+                                                            high=f"{m['auc_95'][1]:.3f}")
+    metrics += _(", log loss {loss}").format(loss=f"{m['log_loss']:.3f}")
     return [
-        ("trained on", f"{model.training['rows']:,} customers{sampled} ({classes})"
-                       + ("; reused from the previous run" if model.reused else "")),
-        (f"{m['folds']}-fold CV", f"accuracy {m['accuracy']:.3f}, balanced accuracy "
-                                  f"{m['balanced_accuracy']:.3f}, AUC {m['auc']:.3f}"
-                                  f"{interval}, log loss {m['log_loss']:.3f}"),
-        ("artifact", f"sha256 {model.sha256[:16]}..."),
+        (_("trained on"), trained),
+        (_("{folds}-fold cross-validation").format(folds=m["folds"]), metrics),
+        (_("artifact"), f"sha256 {model.sha256[:16]}..."),
     ]
 
 

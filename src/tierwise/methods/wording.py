@@ -34,13 +34,14 @@ def method_name(method: str) -> str:
     return _(METHOD_NAMES[method]) if method in METHOD_NAMES else method
 
 
-#: The ``model`` method's algorithms, named for people.
+#: The ``model`` and ``cluster`` methods' algorithms, named for people.
 ALGORITHM_NAMES = {"gradient_boosting": N_("gradient boosting"),
-                   "logistic": N_("logistic regression")}
+                   "logistic": N_("logistic regression"),
+                   "kmeans": N_("k-means"), "gmm": N_("Gaussian mixture")}
 
 
 def algorithm_name(algorithm: str) -> str:
-    """A ``model`` scheme's algorithm in the reader's language; an unknown one keeps its code."""
+    """A ``model`` or ``cluster`` scheme's algorithm in the reader's language (else its code)."""
     return _(ALGORITHM_NAMES[algorithm]) if algorithm in ALGORITHM_NAMES else algorithm
 
 
