@@ -38,8 +38,8 @@ def scheme_templates(project: ProjectOpt = Path(".")) -> None:
 @scheme_app.command("new")
 def scheme_new(
     name: NameArg,
-    template: Annotated[str, typer.Option(help="blank, retail_value, rfm11, rfm_cn8, abc, "
-                                               "scorecard, clv or lifecycle")] = "blank",
+    template: Annotated[str, typer.Option(help="the template to start from; `tierwise scheme "
+                                               "templates` lists them")] = "blank",
     title: TitleOpt = None,
     project: ProjectOpt = Path("."),
 ) -> None:

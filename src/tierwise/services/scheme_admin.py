@@ -37,7 +37,8 @@ from tierwise.store.schemes import SchemeInfo, Version
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "scheme_templates"
 #: The templates a new scheme may start from, in the order they are offered.
-TEMPLATES = ("blank", "retail_value", "rfm11", "rfm_cn8", "abc", "scorecard", "clv", "lifecycle")
+TEMPLATES = ("blank", "retail_value", "rfm11", "rfm_cn8", "abc", "scorecard", "clv", "lifecycle",
+             "churn_model")
 MAX_TITLE = 200
 
 _BLANK: dict[str, Any] = {
