@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from datetime import date
@@ -601,3 +602,20 @@ def test_a_plain_run_writes_the_model_too(tmp_path: Path) -> None:
     info = json.loads((result.folder / "run.json").read_text(encoding="utf-8"))
     assert info["model"]["k"] == 3 and info["spec"]["method"] == "cluster"
     assert {t.key: t.customers for t in result.tiers} == {"big": 15, "regular": 15, "small": 15}
+
+
+def test_why_the_previous_clusters_were_matched_is_said_in_the_readers_language() -> None:
+    """The identity note is kept as a message and its values, so the dashboard's model section
+    says it in Chinese too; a model saved before that keeps its English text."""
+    first = fit(spec(k=3), blobs())
+    assert dict(cluster.describe(first))["identity"] == (
+        "no previous model: clusters keyed by value order")
+    with i18n.use("zh-Hans"):
+        assert dict(cluster.describe(first))["聚类的延续"] == "没有上次的模型：按价值高低为各聚类对应等级"
+    other = fit(spec(k=3, algorithm="gmm"), blobs(), previous=first)
+    with i18n.use("zh-Hant"):
+        said = dict(cluster.describe(other))["分群的延續"]
+    assert said == "上次的模型使用「k 均值」演算法：重新為各分群對應等級"
+    older = dataclasses.replace(first, previous={"used": False, "note": "as saved before"})
+    with i18n.use("zh-Hans"):
+        assert dict(cluster.describe(older))["聚类的延续"] == "as saved before"

@@ -263,7 +263,19 @@ def describe(model: ClusterModel) -> list[tuple[str, str]]:
         clusters = _("{algorithm}, k = {k} given").format(algorithm=algorithm, k=model.k)
     sizes = _(", ").join(f"{c['key']} {c['size']:,}" for c in model.clusters)
     return [(_("clusters"), clusters), (_("sizes"), sizes),
-            (_("identity"), model.previous["note"])]
+            (_("identity"), _note(model.previous))]
+
+
+def _note(previous: dict[str, Any]) -> str:
+    """Why the previous run's clusters were (not) matched, in the reader's language.
+
+    A model saved before the note kept its message has the English text only.
+    """
+    if "note_id" not in previous:
+        return str(previous["note"])
+    args = {k: wording.algorithm_name(v) if k == "algorithm" else v
+            for k, v in previous["note_args"].items()}
+    return _(previous["note_id"]).format(**args)
 
 
 class ClusterMethod(LearningMethod[ClusterSchemeSpec]):

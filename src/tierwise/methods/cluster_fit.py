@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tierwise.errors import MethodError
-from tierwise.i18n import _
+from tierwise.i18n import N_, _
 from tierwise.methods.fitted import CLUSTER_MODEL_VERSION, ClusterModel, FittedModel
 from tierwise.spec.columns import CUSTOMER
 from tierwise.spec.models import ClusterSchemeSpec, Label, TierSpec
@@ -63,6 +63,10 @@ _BATCH = 262_144
 # How much better another k must score to replace the previous run's k (see fit).
 SILHOUETTE_MARGIN = 0.02
 BIC_MARGIN = 10.0
+
+#: Why the previous run's clusters were or were not matched: a message and its values, kept in
+#: the model so that each reader sees it in their language.
+Note = tuple[str, dict[str, Any]]
 
 
 def ordinal(n: int) -> str:
@@ -144,9 +148,8 @@ def fit(
     clusters = _profiles(scheme, names, raw, value, labels, k)
     keyed, matched = _keys(scheme, clusters, fitted, previous, libraries[3], k)
     if previous is not None and not matched:
-        note = (
-            f"k changed from {len(previous['keys'])} to {k}: clusters keyed by value order afresh"
-        )
+        note = (N_("k changed from {before} to {after}: clusters keyed by value order afresh"),
+                {"before": len(previous["keys"]), "after": k})
     order = sorted(range(k), key=lambda j: keyed[j]["tier_rank"])
     chosen_by = {"criterion": search.criterion, "tried": search.tried,
                  **({"silhouette_rows": search.sil_rows}
@@ -157,7 +160,8 @@ def fit(
         k=k, seed=scheme.seed, scale=scheme.scale, value=scheme.value, chosen_by=chosen_by,
         init=fitted["init"], rows={"customers": total, "fitted": len(value)}, features=columns,
         clusters=[_described(scheme, {**keyed[j], **clusters[j]}, fitted, j) for j in order],
-        previous={"used": bool(previous is not None and matched), "note": note},
+        previous={"used": bool(previous is not None and matched),
+                  "note": note[0].format(**note[1]), "note_id": note[0], "note_args": note[1]},
     )
 
 
@@ -249,7 +253,7 @@ def _search(scheme: ClusterSchemeSpec, z: Array, low: int, high: int,
 
 
 def _settled(search: _Search, previous: dict[str, Any] | None
-             ) -> tuple[int, dict[str, Any], str | None]:
+             ) -> tuple[int, dict[str, Any], Note | None]:
     """The k and fit kept, and a note when the previous run's k stayed despite a better one."""
     k, fitted = search.best, search.by_k[search.best][1]
     kept = len(previous["keys"]) if previous else None
@@ -260,7 +264,8 @@ def _settled(search: _Search, previous: dict[str, Any] | None
         margin = SILHOUETTE_MARGIN if search.criterion == "silhouette" else BIC_MARGIN
         if search.by_k[kept][0] - search.by_k[k][0] <= margin:
             return kept, search.by_k[kept][1], (
-                f"kept k = {kept} from the previous run: k = {k} scored within {margin:g} of it")
+                N_("kept k = {kept} from the previous run: k = {k} scored within {margin} of it"),
+                {"kept": kept, "k": k, "margin": f"{margin:g}"})
     return k, fitted, None
 
 
@@ -363,24 +368,27 @@ def _prepare(
 
 def _usable_previous(
     scheme: ClusterSchemeSpec, model: FittedModel | None, columns: list[dict[str, Any]]
-) -> tuple[dict[str, Any] | None, str]:
+) -> tuple[dict[str, Any] | None, Note]:
     """The previous clusters' keys and centres in this fit's scaled space, or why not."""
     import numpy as np
 
     if model is None:
-        return None, "no previous model: clusters keyed by value order"
+        return None, (N_("no previous model: clusters keyed by value order"), {})
     if not isinstance(model, ClusterModel) or model.version != MODEL_VERSION:
-        return None, "the previous model is not a cluster model of this version"
+        return None, (N_("the previous model is not a cluster model of this version"), {})
     if model.algorithm != scheme.algorithm:
-        return None, f"the previous model used {model.algorithm}: keyed afresh"
+        return None, (N_("the previous model used {algorithm}: keyed afresh"),
+                       {"algorithm": model.algorithm})
     before = [(c["indicator"], c["transform"]) for c in model.features]
     now = [(c["indicator"], c["transform"]) for c in columns]
     if before != now:
-        return None, "indicators or transforms changed since the previous model: keyed afresh"
+        return None, (N_("indicators or transforms changed since the previous model: keyed afresh"),
+                       {})
     keys = [c["key"] for c in model.clusters]
     known = {t.key for t in tiers(scheme)}
     if not set(keys) <= known:
-        return None, "the previous model's tiers are not this scheme's tiers: keyed afresh"
+        return None, (N_("the previous model's tiers are not this scheme's tiers: keyed afresh"),
+                       {})
     field = "centroid" if scheme.algorithm == "kmeans" else "mean"
     centres = np.array([c[field] for c in model.clusters], dtype="float64")
     old_centre = np.array([c["centre"] for c in model.features])
@@ -388,7 +396,7 @@ def _usable_previous(
     centre = np.array([c["centre"] for c in columns])
     scale = np.array([c["scale"] for c in columns])
     moved = ((centres * old_scale + old_centre) - centre) / scale
-    return {"keys": keys, "centres": moved}, "matched to the previous model's clusters"
+    return {"keys": keys, "centres": moved}, (N_("matched to the previous model's clusters"), {})
 
 
 def _fit_kmeans(cls: Any, z: Array, k: int, seed: int, start: Array | None) -> dict[str, Any]:

@@ -58,7 +58,8 @@ class ClusterModel(FittedModel):
         clusters: Per cluster, best first: ``key``, ``tier_rank``, ``value_rank``, the
             profile, size and the centre (``centroid``; a mixture's ``mean``, ``weight``,
             ``covariance`` and ``precision_cholesky``).
-        previous: Whether the previous run's clusters were matched (``used``) and a ``note``.
+        previous: Whether the previous run's clusters were matched (``used``) and why
+            (``note``, in English; ``note_id`` and ``note_args``, its message and values).
         version: Version of this form (:data:`CLUSTER_MODEL_VERSION` when fitted here).
 
     """
