@@ -107,7 +107,7 @@ def test_a_stratified_sample_trains_and_everyone_is_graded(run_grades: Grades) -
     assert low < fitted.metrics["auc"] < high and high - low < 0.1
     described = dict(model_method.describe(fitted))
     assert f"a stratified sample of {labelled_rows:,}" in described["trained on"]
-    assert f"(95% interval {low:.3f}-{high:.3f})" in described["3-fold cross-validation"]
+    assert f"(95% {low:.3f}-{high:.3f})" in described["3-fold cross-validation"]
     # the same data give the same sample, so the model is reused by the next run
     again = model_method.fit(scheme(labels_scheme(sample=600)),
                              ibis.memtable(pd.DataFrame(features)), previous_model=fitted)
@@ -333,26 +333,39 @@ def test_the_fitted_model_is_described_in_the_readers_language() -> None:
     """The run summary and the dashboard's model section: the sample, the classes of an outcome
     in words and the AUC's interval, in English and in Chinese."""
     from tierwise import i18n
+    from tierwise.methods import wording
     from tierwise.methods.fitted import ClassifierModel
 
+    target = {"outcome": "spend_12m", "event": "top", "top_share": 0.2}
     fitted = ClassifierModel(
         kind="outcome", settings={}, classes=["0", "1"],
-        training={"rows": 200_000, "of": 10_000_000, "classes": {"0": 150_000, "1": 50_000}},
+        training={"rows": 200_000, "of": 10_000_000, "classes": {"0": 150_000, "1": 50_000},
+                  "target": target},
         metrics={"folds": 5, "accuracy": 0.8, "balanced_accuracy": 0.7, "auc": 0.728,
                  "auc_95": [0.725, 0.731], "log_loss": 0.4},
         medians=[], sha256="ab" * 32, artifact_bytes=None)
     trained, scores, _artifact = model_method.describe(fitted)
     assert trained == ("trained on", "200,000 customers, a stratified sample of 10,000,000 "
-                                     "(50,000 with the outcome, 150,000 without)")
+                                     "(50,000 reached the top 20% of spend_12m in the window "
+                                     "that followed, 150,000 did not)")
     assert scores == ("5-fold cross-validation", "accuracy 0.800, balanced accuracy 0.700, "
-                      "AUC 0.728 (95% interval 0.725-0.731), log loss 0.400")
+                      "AUC 0.728 (95% 0.725-0.731), log loss 0.400")
     with i18n.use("zh-Hans"):
         trained, scores, _artifact = model_method.describe(fitted)
     assert trained == ("训练数据", "200,000 位客户，为 10,000,000 位客户的分层抽样"
-                                 "（发生目标结果 50,000 位，未发生 150,000 位）")
+                                 "（其后的时间窗内spend_12m进入前 20% 的 50,000 位，未进入的 150,000 位）")
     assert scores[0] == "5 折交叉验证" and "AUC 0.728（95% 区间 0.725-0.731）" in scores[1]
     with i18n.use("zh-Hant"):
         assert model_method.describe(fitted)[0][0] == "訓練資料"
+    churn = dataclasses.replace(fitted, training={
+        **fitted.training, "target": {**target, "outcome": "orders_6m", "event": "none"}})
+    with wording.indicator_labels({"orders_6m": "orders, 6 months"}):
+        assert model_method.describe(churn)[0][1].endswith(
+            "(50,000 with orders, 6 months = 0 over the window that followed, 150,000 above 0)")
+    saved_before = dataclasses.replace(fitted, training={
+        k: v for k, v in fitted.training.items() if k != "target"})
+    assert model_method.describe(saved_before)[0][1].endswith(
+        "(50,000 with the outcome, 150,000 without)")
     labelled = dataclasses.replace(fitted, kind="labels",
                                    training={"rows": 90, "classes": {"gold": 30, "silver": 60}})
     assert model_method.describe(labelled)[0] == ("trained on", "90 customers (gold 30, silver 60)")

@@ -232,7 +232,10 @@ def fit(scheme: ModelSchemeSpec, features: ir.Table, *, training: ir.Table | Non
         settings=settings,
         classes=[str(c) for c in estimator.classes_],
         training={"rows": len(y), "of": available, "fingerprint": fingerprint,
-                  "classes": {str(c): int(n) for c, n in zip(classes, counts, strict=True)}},
+                  "classes": {str(c): int(n) for c, n in zip(classes, counts, strict=True)},
+                  **({"target": {"outcome": scheme.target.outcome, "event": scheme.target.event,
+                                 "top_share": scheme.target.top_share}}
+                     if scheme.target.outcome else {})},
         metrics=metrics,
         medians=medians,
         sha256=digest,
@@ -495,12 +498,7 @@ def texts(scheme: ModelSchemeSpec, table: ir.Table) -> tuple[ir.StringValue, ir.
 def describe(model: ClassifierModel) -> list[tuple[str, str]]:
     """The trained model in a few lines: training data, cross-validated metrics, artifact."""
     m = model.metrics
-    counts = model.training["classes"]
-    if model.kind == "outcome":  # class 1: reached the outcome (or, with event none, had none)
-        classes = _("{yes} with the outcome, {no} without").format(
-            yes=f"{counts.get('1', 0):,}", no=f"{counts.get('0', 0):,}")
-    else:
-        classes = _(", ").join(f"{k} {v:,}" for k, v in counts.items())
+    classes = _classes(model)
     of = model.training.get("of", model.training["rows"])
     rows = f"{model.training['rows']:,}"
     trained = (_("{rows} customers, a stratified sample of {of} ({classes})").format(
@@ -513,7 +511,7 @@ def describe(model: ClassifierModel) -> list[tuple[str, str]]:
         accuracy=f"{m['accuracy']:.3f}", balanced=f"{m['balanced_accuracy']:.3f}",
         auc=f"{m['auc']:.3f}")
     if "auc_95" in m:
-        metrics += _(" (95% interval {low}-{high})").format(low=f"{m['auc_95'][0]:.3f}",
+        metrics += _(" (95% {low}-{high})").format(low=f"{m['auc_95'][0]:.3f}",
                                                             high=f"{m['auc_95'][1]:.3f}")
     metrics += _(", log loss {loss}").format(loss=f"{m['log_loss']:.3f}")
     return [
@@ -521,6 +519,24 @@ def describe(model: ClassifierModel) -> list[tuple[str, str]]:
         (_("{folds}-fold cross-validation").format(folds=m["folds"]), metrics),
         (_("artifact"), f"sha256 {model.sha256[:16]}..."),
     ]
+
+
+def _classes(model: ClassifierModel) -> str:
+    """The training rows per class; an outcome's two classes said in words."""
+    counts = model.training["classes"]
+    if model.kind != "outcome":
+        return _(", ").join(f"{k} {v:,}" for k, v in counts.items())
+    yes, no = f"{counts.get('1', 0):,}", f"{counts.get('0', 0):,}"  # class 1: the event
+    target = model.training.get("target")
+    if target is None:  # a model trained before the target was kept with it
+        return _("{yes} with the outcome, {no} without").format(yes=yes, no=no)
+    outcome = wording.name(target["outcome"])
+    if target["event"] == "none":
+        return _("{yes} with {outcome} = 0 over the window that followed, {no} above 0").format(
+            yes=yes, no=no, outcome=outcome)
+    return _("{yes} reached the top {share} of {outcome} in the window that followed, {no} "
+             "did not").format(yes=yes, no=no, outcome=outcome,
+                               share=f"{target['top_share']:.0%}")
 
 
 class ModelMethod(LearningMethod[ModelSchemeSpec]):

@@ -12,12 +12,13 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import Any
 
 from tierwise import expr
 from tierwise.expr.ast import Between, Compare, InList, IsNull, Logical, Name, Node, Not
 from tierwise.expr.render import precedence
 from tierwise.expr.text import sentence
-from tierwise.i18n import N_, _, current
+from tierwise.i18n import N_, _, current, label_of
 
 _LABELS: ContextVar[Mapping[str, str] | None] = ContextVar("tierwise_indicator_labels",
                                                           default=None)
@@ -61,6 +62,11 @@ def indicator_labels(labels: Mapping[str, str]) -> Iterator[None]:
 def labels_in_use() -> dict[str, str]:
     """The indicator labels texts use now (a cache of rendered texts keys on them)."""
     return dict(_LABELS.get() or {})
+
+
+def labels_of(indicators: Mapping[str, Any]) -> dict[str, str]:
+    """Indicator name -> its label in the current language, from a project's ``indicators``."""
+    return {n: label_of(getattr(spec, "label", None), n) for n, spec in indicators.items()}
 
 
 def name(indicator: str) -> str:

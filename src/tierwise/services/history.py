@@ -19,6 +19,7 @@ from tierwise.engine import connect, lookup_parquet
 from tierwise.errors import NotFoundError, TierwiseError
 from tierwise.i18n import _
 from tierwise.indicators import CUSTOMER
+from tierwise.methods import wording
 from tierwise.reports.transitions import Grading, Transitions, transitions
 from tierwise.services import versions as version_service
 from tierwise.services.features import prepare_features
@@ -27,7 +28,7 @@ from tierwise.services.pipeline import grade_scheme
 from tierwise.services.project import Project, open_engine
 from tierwise.services.runs import actor_name, open_store
 from tierwise.services.runs import run as recorded_run
-from tierwise.spec.models import SchemeSpec
+from tierwise.spec.models import ProjectSpec, SchemeSpec
 from tierwise.spec.names import check_scheme_name
 from tierwise.store import Store
 from tierwise.store import runs as store_runs
@@ -133,11 +134,12 @@ def summary(store: Store, run_id: int) -> RunSummary:
         return RunSummary(tx.runs.get(run_id), tx.runs.tier_counts(run_id))
 
 
-def fitted_model(run: Run) -> list[tuple[str, str]]:
+def fitted_model(run: Run, project: ProjectSpec | None = None) -> list[tuple[str, str]]:
     """What the run's method fitted, as (label, text) lines; none for methods that learn nothing.
 
     Read from the run's ``run.json`` (the spec as graded and the model); a run whose file is
-    missing or unreadable has nothing to show.
+    missing or unreadable has nothing to show. With the ``project``, indicators are named by
+    their labels in the current language.
     """
     import json
 
@@ -150,7 +152,8 @@ def fitted_model(run: Run) -> list[tuple[str, str]]:
         model = info.get("model")
         if not isinstance(model, dict):
             return []
-        return methods.describe_model(SCHEME_ADAPTER.validate_python(info["spec"]), model)
+        with wording.indicator_labels(wording.labels_of(project.indicators if project else {})):
+            return methods.describe_model(SCHEME_ADAPTER.validate_python(info["spec"]), model)
     except (OSError, ValueError, KeyError):
         return []
 

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from tierwise import methods
 from tierwise.i18n import _
 from tierwise.indicators import CUSTOMER
+from tierwise.methods import wording
 from tierwise.methods.fitted import FittedModel
 from tierwise.policies.overrides import apply_overrides
 from tierwise.policies.reviews import with_reviews
@@ -272,7 +273,14 @@ class Recorded:
             plan.name, self.day, "done", finished, plan.version.number, graded.folder,
             summary_from_counts(facts.by_tier, list(scheme.tiers), value=scheme.spec.value),
             graded.tally, shared.quality, graded.analysis, plan.notes, timings, graded.exports,
-            methods.describe_model(scheme.spec, graded.model))
+            _described(self.project, scheme.spec, graded.model))
+
+
+def _described(project: Project, spec: SchemeSpec, model: FittedModel | None
+               ) -> list[tuple[str, str]]:
+    """The fitted model's lines for the run summary, indicators named by their labels."""
+    with wording.indicator_labels(wording.labels_of(project.spec.indicators)):
+        return methods.describe_model(spec, model)
 
 
 def previous_model(previous: Run | None, spec: SchemeSpec) -> FittedModel | None:

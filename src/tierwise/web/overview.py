@@ -65,7 +65,7 @@ def overview(store: Store, scheme: str, *, project: ProjectSpec | None = None,
         found = results(store, scheme, project=project)
     except NotFoundError:
         return Overview()
-    out = Overview(results=found, model=history_service.fitted_model(found.run))
+    out = Overview(results=found, model=history_service.fitted_model(found.run, project))
     out.bars = charts.tier_bars(
         [charts.TierBar(
             label=t.label, colour=t.colour, share=t.share,
