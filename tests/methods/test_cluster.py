@@ -611,11 +611,11 @@ def test_why_the_previous_clusters_were_matched_is_said_in_the_readers_language(
     assert dict(cluster.describe(first))["identity"] == (
         "no previous model: clusters keyed by value order")
     with i18n.use("zh-Hans"):
-        assert dict(cluster.describe(first))["聚类的延续"] == "没有上次的模型：按价值高低为各聚类对应等级"
+        assert dict(cluster.describe(first))["与上次运行的对应"] == "没有上次的模型：按价值高低为各聚类对应等级"
     other = fit(spec(k=3, algorithm="gmm"), blobs(), previous=first)
     with i18n.use("zh-Hant"):
-        said = dict(cluster.describe(other))["分群的延續"]
+        said = dict(cluster.describe(other))["與上次執行的對應"]
     assert said == "上次的模型使用「k 均值」演算法：重新為各分群對應等級"
     older = dataclasses.replace(first, previous={"used": False, "note": "as saved before"})
     with i18n.use("zh-Hans"):
-        assert dict(cluster.describe(older))["聚类的延续"] == "as saved before"
+        assert dict(cluster.describe(older))["与上次运行的对应"] == "as saved before"

@@ -34,7 +34,7 @@ def test_the_json_forms_keep_the_historic_keys_in_order() -> None:
     clv = ClvModel(model="bgnbd", unit_days=7, customers=50, repeat_buyers=20,
                    transactions=FIT, spend=FIT, notes=("a note",))
     assert list(clv.to_json()) == ["model", "unit_days", "customers", "repeat_buyers",
-                                   "transactions", "spend", "notes"]
+                                   "transactions", "spend", "notes", "one_time"]
     assert list(clv.to_json()["spend"]) == ["params", "standard_errors", "covariance_log",
                                             "log_likelihood"]
     saved = CLASSIFIER.to_json(artifact_file="model.artifact")
@@ -69,3 +69,25 @@ def test_describe_model_takes_a_model_or_its_json() -> None:
         "method": "clv", "purchases": "p", "first": "f", "last": "l", "spend": "s",
         "tiers": [{"key": "a", "min_score": 1}, {"key": "b"}]})
     assert methods.describe_model(clv_scheme, CLUSTER) == []
+
+
+def test_a_clv_note_is_said_in_the_readers_language_and_an_old_one_as_saved() -> None:
+    """New fits keep the share of one-time buyers and say the note when read; a model saved
+    before kept its note as text, which is shown as it is."""
+    from tierwise import i18n
+    from tierwise.methods import clv as clv_method
+
+    fitted = ClvModel(model="bgnbd", unit_days=7, customers=50, repeat_buyers=20,
+                      transactions=FIT, spend=FIT, one_time=0.19)
+    back = ClvModel.from_json(fitted.to_json())
+    assert back == fitted
+    assert dict(clv_method.describe(fitted))["note"].startswith(
+        "19% of buyers have no repeat purchase")
+    with i18n.use("zh-Hant"):
+        lines = dict(clv_method.describe(fitted))
+    assert lines["備註"].startswith("19% 的購買客戶沒有回購")
+    assert lines["客戶數"] == "50 位有購買，20 位回購"
+    older = ClvModel(model="bgnbd", unit_days=7, customers=50, repeat_buyers=20,
+                     transactions=FIT, spend=FIT, notes=("as saved before",))
+    with i18n.use("zh-Hans"):
+        assert dict(clv_method.describe(older))["备注"] == "as saved before"

@@ -126,14 +126,11 @@ def fit(scheme: ClvSchemeSpec, features: ir.Table) -> ClvModel:
     transactions.fit(x[bought], t_x[bought], age[bought])
     repeat = bought & (x > 0) & (m > 0)
     spend = gamma(penalizer=scheme.penalizer).fit(x[repeat], m[repeat])
-    notes = []
     lone = float(((x == 0) & bought).sum()) / n
-    if scheme.model == "bgnbd" and lone > 0:
-        notes.append(_("{lone:.0%} of buyers have no repeat purchase: BG/NBD gives them "
-                       "P(alive) = 1, which says nothing about them").format(lone=lone))
     return ClvModel(model=scheme.model, unit_days=scheme.unit_days, customers=n,
                     repeat_buyers=int(repeat.sum()), transactions=_described(transactions),
-                    spend=_described(spend), notes=tuple(notes))
+                    spend=_described(spend),
+                    one_time=lone if scheme.model == "bgnbd" and lone > 0 else None)
 
 
 def _described(fitted: Any) -> LifetimeFit:
@@ -326,7 +323,12 @@ def describe(model: ClvModel) -> list[tuple[str, str]]:
                  buyers=f"{model.customers:,}", repeat=f"{model.repeat_buyers:,}")),
              (name, params(model.transactions)),
              ("Gamma-Gamma", params(model.spend))]
-    return lines + [(_("note"), note) for note in model.notes]
+    notes = list(model.notes)
+    if model.one_time is not None:
+        notes.insert(0, _("{lone:.0%} of buyers have no repeat purchase: BG/NBD gives them "
+                          "P(alive) = 1, which says nothing about them").format(
+                              lone=model.one_time))
+    return lines + [(_("note"), note) for note in notes]
 
 
 class ClvMethod(LearningMethod[ClvSchemeSpec]):

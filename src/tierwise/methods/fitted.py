@@ -146,7 +146,9 @@ class ClvModel(FittedModel):
         repeat_buyers: Customers with a repeat purchase and spend (Gamma-Gamma's data).
         transactions: The transaction model's fit.
         spend: The Gamma-Gamma fit.
-        notes: What the reader should know about the fit.
+        notes: What the reader should know about the fit, as text (models saved before
+            ``one_time``; new fits keep facts, said in the reader's language).
+        one_time: BG/NBD: the share of buyers with no repeat purchase (None when none).
 
     """
 
@@ -157,6 +159,7 @@ class ClvModel(FittedModel):
     transactions: LifetimeFit
     spend: LifetimeFit
     notes: tuple[str, ...] = ()
+    one_time: float | None = None
 
     def to_json(self, *, artifact_file: str | None = None) -> dict[str, Any]:
         """The model as ``run.json`` holds it."""
@@ -164,7 +167,7 @@ class ClvModel(FittedModel):
         return {"model": self.model, "unit_days": self.unit_days, "customers": self.customers,
                 "repeat_buyers": self.repeat_buyers,
                 "transactions": self.transactions.to_json(), "spend": self.spend.to_json(),
-                "notes": list(self.notes)}
+                "notes": list(self.notes), "one_time": self.one_time}
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any], artifact: bytes | None = None
@@ -177,7 +180,9 @@ class ClvModel(FittedModel):
                        repeat_buyers=int(data["repeat_buyers"]),
                        transactions=LifetimeFit.from_json(data["transactions"]),
                        spend=LifetimeFit.from_json(data["spend"]),
-                       notes=tuple(data.get("notes", ())))
+                       notes=tuple(data.get("notes", ())),
+                       one_time=(None if data.get("one_time") is None
+                                 else float(data["one_time"])))
         except (KeyError, TypeError, ValueError):
             return None
 
