@@ -188,7 +188,7 @@ def _band(bands: list[Any], score: ir.FloatingValue) -> ir.IntegerValue:
 
 def describe(model: CreditModel) -> list[tuple[str, str]]:
     """The table's information values, the development power and this run's stability."""
-    lines = [(_("information value"), ", ".join(
+    lines = [(_("information value"), _(", ").join(
         f"{c.indicator} {c.iv:.3f}" for c in sorted(model.table.characteristics,
                                                     key=lambda c: -(c.iv or 0))
         if c.iv is not None) or "-")]
@@ -211,7 +211,7 @@ def criteria_of(spec: CreditSchemeSpec) -> Criteria:
                "good:bad odds of {odds}:1, {pdo} more points each time the odds double.").format(
                    points=f"{s.points:g}", odds=f"{s.odds:g}", pdo=f"{s.pdo:g}"),
              _("Characteristics: {names}.").format(
-                 names=", ".join(wording.name(c) for c in spec.characteristics))]
+                 names=_(", ").join(wording.name(c) for c in spec.characteristics))]
     return Criteria(tuple(lines), cuts(list(spec.tiers), _("points")))
 
 
