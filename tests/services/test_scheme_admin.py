@@ -178,3 +178,24 @@ def test_a_dashboard_edit_newer_than_the_file_is_said_to_grade(months: Path) -> 
     text = " ".join(outcome.notes)
     assert "version 2" in text and "tierwise scheme show tier" in text
     assert "scheme activate tier 1" not in text
+
+
+def test_a_fitted_model_names_indicators_by_their_labels(retail: Project) -> None:
+    """The run summary, the dashboard and the API describe a model through one service, which
+    names the outcome by the project's label in the reader's language."""
+    from tierwise.methods.fitted import ClassifierModel
+    from tierwise.services.recording import described
+    from tierwise.services.texts import SCHEME_ADAPTER
+
+    spec = SCHEME_ADAPTER.validate_python(scheme_admin.template("churn_model").scheme)
+    fitted = ClassifierModel(
+        kind="outcome", settings={}, classes=["0", "1"],
+        training={"rows": 90, "classes": {"0": 60, "1": 30},
+                  "target": {"outcome": "orders_6m", "event": "none", "top_share": 0.2}},
+        metrics={"folds": 3, "accuracy": 0.8, "balanced_accuracy": 0.7, "auc": 0.75,
+                 "log_loss": 0.5},
+        medians=[], sha256="ab" * 32, artifact_bytes=None)
+    with i18n.use("zh-Hans"):
+        trained = described(retail.spec, spec, fitted)[0]
+    assert trained == ("训练数据", "90 位客户（其后的时间窗内近6个月订单数为 0 的 30 位，大于 0 的 60 位）")
+    assert "orders_6m = 0" in described(None, spec, fitted)[0][1]  # no project: the name

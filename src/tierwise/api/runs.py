@@ -66,7 +66,8 @@ def run_summary(run_id: Id, request: Request, user: Reader) -> RunOut:
     """A run's summary: customers per tier, by how they got it, and any fitted model."""
     s = history_service.summary(store_of(request), run_id)
     out = _run_out(s.run, s.tiers)
-    out.model = [ModelLineOut(label=a, text=b) for a, b in history_service.fitted_model(s.run)]
+    out.model = [ModelLineOut(label=a, text=b) for a, b in history_service.fitted_model(
+        s.run, project_of(request).spec)]
     return out
 
 

@@ -19,13 +19,13 @@ from tierwise.engine import connect, lookup_parquet
 from tierwise.errors import NotFoundError, TierwiseError
 from tierwise.i18n import _
 from tierwise.indicators import CUSTOMER
-from tierwise.methods import wording
 from tierwise.reports.transitions import Grading, Transitions, transitions
 from tierwise.services import versions as version_service
 from tierwise.services.features import prepare_features
 from tierwise.services.history_files import history_files
 from tierwise.services.pipeline import grade_scheme
 from tierwise.services.project import Project, open_engine
+from tierwise.services.recording import described
 from tierwise.services.runs import actor_name, open_store
 from tierwise.services.runs import run as recorded_run
 from tierwise.spec.models import ProjectSpec, SchemeSpec
@@ -152,8 +152,7 @@ def fitted_model(run: Run, project: ProjectSpec | None = None) -> list[tuple[str
         model = info.get("model")
         if not isinstance(model, dict):
             return []
-        with wording.indicator_labels(wording.labels_of(project.indicators if project else {})):
-            return methods.describe_model(SCHEME_ADAPTER.validate_python(info["spec"]), model)
+        return described(project, SCHEME_ADAPTER.validate_python(info["spec"]), model)
     except (OSError, ValueError, KeyError):
         return []
 

@@ -11,7 +11,7 @@ import hashlib
 import json
 import os
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date
@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 
     from tierwise.engine import Engine
     from tierwise.methods.rules import RuleAnalysis
-    from tierwise.spec.models import SchemeSpec
+    from tierwise.spec.models import ProjectSpec, SchemeSpec
 
 FAULT_ENV = "TIERWISE_FAULT_POINT"
 
@@ -273,13 +273,16 @@ class Recorded:
             plan.name, self.day, "done", finished, plan.version.number, graded.folder,
             summary_from_counts(facts.by_tier, list(scheme.tiers), value=scheme.spec.value),
             graded.tally, shared.quality, graded.analysis, plan.notes, timings, graded.exports,
-            _described(self.project, scheme.spec, graded.model))
+            described(self.project.spec, scheme.spec, graded.model))
 
 
-def _described(project: Project, spec: SchemeSpec, model: FittedModel | None
-               ) -> list[tuple[str, str]]:
-    """The fitted model's lines for the run summary, indicators named by their labels."""
-    with wording.indicator_labels(wording.labels_of(project.spec.indicators)):
+def described(project: ProjectSpec | None, spec: SchemeSpec,
+              model: FittedModel | Mapping[str, Any] | None) -> list[tuple[str, str]]:
+    """A fitted model's lines for people (a run's summary, the dashboard, the API).
+
+    Indicators are named by their labels in the current language when the project is given.
+    """
+    with wording.indicator_labels(wording.labels_of(project.indicators if project else {})):
         return methods.describe_model(spec, model)
 
 
