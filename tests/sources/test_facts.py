@@ -161,14 +161,8 @@ def _report_lines(folder: Path) -> list[str]:
     return [*found, str(sorted(report.rows.items()))]
 
 
-@settings(max_examples=25, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(orders=st.lists(_ORDER, min_size=1, max_size=12), group=st.integers(1, 4))
-def test_footer_facts_never_change_the_report(
-    orders: list[tuple[object, ...]], group: int, tmp_path_factory: pytest.TempPathFactory,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    folder = shop(tmp_path_factory.mktemp("facts"), yaml=PARQUET_YAML, orders=None)
+def _write_orders(folder: Path, orders: list[tuple[object, ...]], group: int) -> None:
+    """The orders as the shop's Parquet source, ``group`` rows per row group."""
     columns = list(zip(*orders, strict=True))
     pq.write_table(pa.table({
         "order_id": pa.array([f"o{i}" for i in range(len(orders))]),
@@ -177,6 +171,17 @@ def test_footer_facts_never_change_the_report(
         "amount": pa.array(columns[2], pa.float64()),
         "kind": pa.array(columns[3], pa.string()),
     }), folder / "orders.parquet", row_group_size=group)
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(orders=st.lists(_ORDER, min_size=1, max_size=12), group=st.integers(1, 4))
+def test_footer_facts_never_change_the_report(
+    orders: list[tuple[object, ...]], group: int, tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    folder = shop(tmp_path_factory.mktemp("facts"), yaml=PARQUET_YAML, orders=None)
+    _write_orders(folder, orders, group)
     with_facts = _report_lines(folder)
     with monkeypatch.context() as patched:
         patched.setattr("tierwise.sources.read.parquet_facts", lambda *a, **k: {})
@@ -218,3 +223,72 @@ def test_the_report_says_which_checks_the_statistics_answered(tmp_path: Path) ->
     printed = CliRunner().invoke(main.app, ["check", "-p", str(folder)]).output
     assert "transactions: answered by the Parquet file's statistics, no row read:" in printed
     assert "future_event: order_date" in " ".join(printed.split())
+
+
+# ------------------------------------------------------- windows that end after the last event
+
+_WINDOWED = PARQUET_YAML.replace(
+    "  spend_12m: {source: transactions, agg: sum, column: amount, window: 12m}\n",
+    "  spend_12m: {source: transactions, agg: sum, column: amount, window: 12m}\n"
+    "  last_days: {source: transactions, agg: days_since_last}\n"
+    "  avg_3m: {source: transactions, agg: avg, column: amount, window: 3m}\n"
+    "  sales_6m_before: {source: transactions, agg: count, where: \"kind == 'sale'\",\n"
+    "                    window: {length: 6m, offset: 6m}}\n",
+)
+_ALL = ["orders_12m", "spend_12m", "last_days", "avg_3m", "sales_6m_before"]
+
+
+def _features(folder: Path) -> tuple[list[dict[str, object]], str]:
+    """Every indicator's value per customer, and the SQL of the transactions' aggregates."""
+    from tierwise.services.features import FeaturePlan, prepare_features
+
+    project = Project.open(folder)
+    engine = connect()
+    try:
+        built = prepare_features(project, engine, as_of=AS_OF, indicators=_ALL)
+        rows = sorted(engine.to_arrow(built.table.select("customer_id", *_ALL)).to_pylist(),
+                      key=lambda r: str(r["customer_id"]))
+        plan = FeaturePlan(project, _ALL, [AS_OF])
+        table = plan.load(engine)["transactions"].typed
+        sql = engine.sql(table.aggregate(**plan.metrics("transactions", table)))
+        return rows, sql
+    finally:
+        engine.close()
+
+
+def test_a_window_ending_after_the_files_last_event_tests_no_end_per_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The footer proves no order after 2026-03-10, so the windows ending on the as-of date
+    test only their start; the one ending 6 months back (2025-12-30) still tests its end."""
+    folder = _parquet(shop(tmp_path, yaml=_WINDOWED, orders=None), ORDER_ROWS)
+    rows, sql = _features(folder)
+    assert "2026-06-30" not in sql and "2026, 6, 30" not in sql
+    assert "2025, 12, 30" in sql or "2025-12-30" in sql
+    with monkeypatch.context() as patched:
+        patched.setattr("tierwise.sources.read.parquet_facts", lambda *a, **k: {})
+        tested_rows, tested_sql = _features(folder)
+    assert "2026, 6, 30" in tested_sql or "2026-06-30" in tested_sql
+    assert rows == tested_rows
+    assert {r["customer_id"]: r["last_days"] for r in rows} == {"c1": 112, "c2": 130, "c3": 486}
+
+
+@settings(max_examples=20, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(orders=st.lists(st.tuples(
+    st.sampled_from(["c1", "c2", "c3"]),
+    st.sampled_from([date(2025, 1, 5), date(2025, 6, 30), date(2025, 7, 1), date(2025, 12, 30),
+                     date(2025, 12, 31), date(2026, 3, 31), date(2026, 4, 1), date(2026, 6, 30)]),
+    st.sampled_from([10.0, 0.0, 0.125, 250.0]),
+    st.sampled_from(["sale", "refund"]),
+), min_size=1, max_size=12), group=st.integers(1, 4))
+def test_footer_facts_never_change_an_indicator(
+    orders: list[tuple[object, ...]], group: int, tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    folder = shop(tmp_path_factory.mktemp("windows"), yaml=_WINDOWED, orders=None)
+    _write_orders(folder, orders, group)
+    with_facts, _ = _features(folder)
+    with monkeypatch.context() as patched:
+        patched.setattr("tierwise.sources.read.parquet_facts", lambda *a, **k: {})
+        assert _features(folder)[0] == with_facts

@@ -7,8 +7,9 @@ back while they scan (one scan computes the checks and the indicators).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from tierwise.errors import DataError
@@ -22,6 +23,7 @@ from tierwise.sources.checks import (
     check_and_build,
     check_sources,
 )
+from tierwise.sources.facts import ColumnFacts
 from tierwise.sources.read import LoadedSource
 from tierwise.spec.models import LINKED_RECORDS, AggregateIndicatorSpec
 
@@ -63,6 +65,7 @@ class FeaturePlan:
     _plans: dict[tuple[str, date], feature_module.AggregatePlan] = field(
         init=False, default_factory=dict)
     _scales: dict[str, dict[str, float]] = field(init=False, default_factory=dict)
+    _times: dict[str, ColumnFacts] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.dates = sorted(set(self.dates))
@@ -79,14 +82,39 @@ class FeaturePlan:
     def load(self, engine: Engine) -> dict[str, LoadedSource]:
         """The customers and the event sources the indicators read, loaded into ``engine``."""
         names = ["customers", *[n for n in self.sources if n != "customers"]]
-        return {n: reading.read(self.project, n, engine) for n in names}
+        loaded = {n: reading.read(self.project, n, engine) for n in names}
+        self.know(loaded)
+        return loaded
+
+    def know(self, loaded: Mapping[str, LoadedSource]) -> None:
+        """Keep what each event source's file footer proves about its time column.
+
+        A source whose every event is on or before a window's end needs no per-row test of
+        that end (:func:`~tierwise.indicators.features.plan`). The facts hold for any subset of
+        the file's rows, and the read fails if the file changes during the run.
+        """
+        for name, source in loaded.items():
+            column = source.spec.time
+            fact = source.facts.get(column) if column else None
+            if fact is not None and fact.no_nulls():  # a null time is in no window
+                self._times[name] = fact
+
+    def _none_after(self, source: str) -> Callable[[date], bool] | None:
+        """Whether ``source`` is proven to hold no event after a given day."""
+        fact = self._times.get(source)
+        if fact is None:
+            return None
+        if isinstance(fact.high, datetime):  # a timestamp on the day itself is within it
+            return lambda day: fact.never_after(datetime.combine(day + timedelta(days=1), time()))
+        return fact.never_after
 
     def metrics(self, source: str, table: ir.Table) -> dict[str, Any]:
         """The aggregates of ``source`` for every date, named ``<metric>__d<i>`` past one date."""
         out: dict[str, Any] = {}
         for i, day in enumerate(self.dates):
             planned = feature_module.plan(self.project.spec, source, table,
-                                          self.members[source], as_of=day)
+                                          self.members[source], as_of=day,
+                                          none_after=self._none_after(source))
             self._plans[(source, day)] = planned
             if source in self.kept:
                 assert len(self.dates) == 1

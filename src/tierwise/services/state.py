@@ -155,6 +155,7 @@ def _prepare(project: Project, engine: Engine, plan: FeaturePlan, *, as_of: date
                 pending = lambda t, new=new: t.filter(t[FILE].isin(new))  # noqa: E731
             loaded[name] = reading.read(project, name, engine, files=decision.files,
                                         rows=pending)
+    plan.know(loaded)
     extend = {s: _extender(project, engine, plan, d, as_of=as_of)
               for s, d in decisions.items() if d.mode == "update"}
     prefixes: dict[str, str] = {}
