@@ -230,3 +230,31 @@ def test_a_tier_labelled_by_its_key_is_named_once_in_the_summary() -> None:
         text = console.export_text()
         assert "likely  likely" not in text and "│ likely " in text, text
         assert vip in text, text
+
+
+def test_the_rule_analysis_names_tiers_by_their_labels_in_chinese() -> None:
+    """The rules and their overlaps read as the tier summary does: the key beside the label in
+    the reader's language, and the overlap by the tiers' labels; English keeps the keys."""
+    from rich.console import Console
+
+    from tierwise.cli.render import analysis_table
+    from tierwise.methods.rules import RuleAnalysis
+
+    analysis = RuleAnalysis(10, {"low": 6, "churn_risk": 5}, {"low": 6, "churn_risk": 3,
+                                                             "other": 1},
+                            [("low", "churn_risk", 2)], 1, [], [])
+    labels = {"low": "低價值客戶", "churn_risk": "流失風險客戶", "other": "other"}
+
+    def shown(lang: str, names: dict[str, str] | None) -> str:
+        console = Console(width=120, record=True)
+        with i18n.use(lang):
+            console.print(analysis_table(analysis, names))
+        return console.export_text()
+
+    text = shown("zh-Hant", labels)
+    assert "│ low  低價值客戶 " in text and "│ churn_risk  流失風險客戶 " in text, text
+    assert "│ other " in text and "other  other" not in text, text
+    assert "│ 低價值客戶 與 流失風險客戶 " in text, text
+    assert "條件重疊：按規則順序歸入 低價值客戶" in text, text
+    english = shown("en", None)
+    assert "│ low & churn_risk " in english and "overlap: resolved to low by rule order" in english

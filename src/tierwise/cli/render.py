@@ -13,6 +13,8 @@ from tierwise.cli.formats import day, num, pct
 from tierwise.i18n import N_, _, ngettext
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from tierwise.reports.evaluation import Evaluation
     from tierwise.reports.summary import TierRow
     from tierwise.services.grading import Explanation
@@ -77,8 +79,13 @@ def strategies(tiers: list[TierSpec], lang: str) -> list[Text]:
     return lines
 
 
-def analysis_table(analysis: RuleAnalysis) -> Table:
-    """What each rule catches, overlaps, gaps and dead rules."""
+def analysis_table(analysis: RuleAnalysis, labels: Mapping[str, str] | None = None) -> Table:
+    """What each rule catches, overlaps, gaps and dead rules.
+
+    ``labels``: each tier's label in the reader's language, shown beside its key as in the tier
+    summary, and naming the tiers of an overlap (empty in English: the keys).
+    """
+    names = labels or {}
     table = Table(title=_("Rule-set analysis"), title_justify="left")
     headers = (_("rule"), _("condition holds"), _("graded (first match)"), _("note"))
     for i, col in enumerate(headers):
@@ -96,11 +103,14 @@ def analysis_table(analysis: RuleAnalysis) -> Table:
             note.append(ngettext("fallback: {n} customer matches no rule (gap)",
                                  "fallback: {n} customers match no rule (gap)",
                                  analysis.fallback_only).format(n=num(analysis.fallback_only)))
-        table.add_row(key, "-" if matches is None else num(matches), num(wins),
+        label = names.get(key, key)
+        rule = Text.assemble((key, "bold"), *(("  ", label) if label != key else ()))
+        table.add_row(rule, "-" if matches is None else num(matches), num(wins),
                       _("; ").join(note))
     for a, b, count in analysis.overlaps:
-        table.add_row(_("{a} & {b}").format(a=a, b=b), num(count), "",
-                      _("overlap: resolved to {tier} by rule order").format(tier=a))
+        first, second = names.get(a, a), names.get(b, b)
+        table.add_row(Text(_("{a} & {b}").format(a=first, b=second)), num(count), "",
+                      _("overlap: resolved to {tier} by rule order").format(tier=first))
     return table
 
 
