@@ -190,3 +190,13 @@ def test_init_refuses_to_overwrite_without_force(tmp_path: Path) -> None:
     forced = invoke("init", tmp_path, "--force")
     assert forced.exit_code == 0, forced.output
     assert yaml.read_text(encoding="utf-8") != "# edited by hand\n"
+
+
+def test_a_commands_help_paragraphs_wrap_to_the_terminal() -> None:
+    """A docstring's later paragraphs are wrapped by the terminal, not at the source's 100
+    columns (typer keeps their line breaks: ragged lines in an 80-column terminal)."""
+    wide = runner.invoke(main.app, ["run", "--help"], env={"COLUMNS": "200"})
+    assert wide.exit_code == 0, wide.output
+    assert "(skipped), 1 when the run failed, 2 for a bad spec or usage." in wide.output
+    served = runner.invoke(main.app, ["serve", "--help"], env={"COLUMNS": "200"}).output
+    assert "in English, 简体中文 and 繁體中文. Log in there" in served

@@ -10,6 +10,7 @@ This module only wires the app: the commands live in their modules, which import
 
 from __future__ import annotations
 
+import inspect
 import sys
 from typing import Annotated
 
@@ -74,10 +75,28 @@ for _group, _name in (
     (action_commands.actions_app, "actions"), (link_commands.link_app, "link"),
 ):
     app.add_typer(_group, name=_name)
+
+
+def _reflowed(doc: str | None) -> str | None:
+    """``doc`` with each paragraph on one line, for the terminal to wrap.
+
+    Typer keeps the line breaks of a help text's later paragraphs, so a docstring wrapped at
+    100 columns printed as ragged lines in an 80-column terminal. Paragraphs holding a list or
+    an indented block keep their lines.
+    """
+    if not doc:
+        return doc
+    paragraphs = inspect.cleandoc(doc).split("\n\n")
+    return "\n\n".join(
+        p if any(line[:1] in ("-", "*", " ") for line in p.splitlines()[1:])
+        else " ".join(p.split("\n")) for p in paragraphs)
+
+
 # Every command takes --lang (and TIERWISE_LANG), whatever group it is in.
 for _typer in (app, *(g.typer_instance for g in app.registered_groups if g.typer_instance)):
     for _info in _typer.registered_commands:
         if _info.callback is not None:
+            _info.help = _reflowed(_info.help or inspect.getdoc(_info.callback))
             _info.callback = localized(_info.callback)
 
 
