@@ -258,3 +258,14 @@ def test_the_rule_analysis_names_tiers_by_their_labels_in_chinese() -> None:
     assert "條件重疊：按規則順序歸入 低價值客戶" in text, text
     english = shown("en", None)
     assert "│ low & churn_risk " in english and "overlap: resolved to low by rule order" in english
+
+
+def test_a_run_names_its_rule_overlaps_by_the_graded_tiers_labels(project: Path) -> None:
+    ran = runner.invoke(main.app, ["run", "tier", "-p", str(project), "--lang", "zh-Hant"],
+                        env={"COLUMNS": "160"})
+    assert ran.exit_code == 0, ran.output
+    analysis = ran.output[ran.output.index("規則集分析"):]
+    assert "│ gold  金卡 " in analysis and "│ 金卡 與 銀卡 " in analysis, analysis
+    english = runner.invoke(main.app, ["run", "tier", "-p", str(project), "--force"],
+                            env={"COLUMNS": "160"}).output
+    assert "│ gold & silver " in english[english.index("Rule-set analysis"):], english

@@ -292,3 +292,34 @@ def test_footer_facts_never_change_an_indicator(
     with monkeypatch.context() as patched:
         patched.setattr("tierwise.sources.read.parquet_facts", lambda *a, **k: {})
         assert _features(folder)[0] == with_facts
+
+
+@pytest.mark.parametrize("last", [datetime(2026, 6, 30, 15, 0), datetime(2026, 7, 1, 0, 0)])
+def test_timestamps_on_the_as_of_date_need_no_end_test_and_later_ones_keep_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, last: datetime
+) -> None:
+    """An order at 15:00 on the as-of date is inside the windows: the footer proves none is
+    later, so no end test. One at midnight after it (ignored as a future event) is outside:
+    the end test stays and leaves it out."""
+    yaml = _WINDOWED.replace("order_date: {type: date}", "order_date: {type: timestamp}")
+    yaml = yaml.replace("    refunds: \"kind == 'refund'\"\n",
+                        "    refunds: \"kind == 'refund'\"\n    future_events: ignore\n")
+    assert "future_events: ignore" in yaml and "{type: timestamp}" in yaml
+    folder = shop(tmp_path, yaml=yaml, orders=None)
+    pq.write_table(pa.table({
+        "order_id": pa.array(["o1", "o2", "o3"]),
+        "customer_id": pa.array(["c1", "c1", "c2"]),
+        "order_date": pa.array([datetime(2026, 1, 5, 9, 30), last, datetime(2026, 2, 11)],
+                               pa.timestamp("us")),
+        "amount": pa.array([80.0, 50.0, 30.0]),
+        "kind": pa.array(["sale", "sale", "sale"]),
+    }), folder / "orders.parquet")
+    rows, sql = _features(folder)
+    inside = last.date() == AS_OF
+    assert ("2026-07-01" in sql or "2026, 7, 1" in sql) is not inside, sql
+    with monkeypatch.context() as patched:
+        patched.setattr("tierwise.sources.read.parquet_facts", lambda *a, **k: {})
+        assert _features(folder)[0] == rows
+    c1 = next(r for r in rows if r["customer_id"] == "c1")
+    assert c1["orders_12m"] == (2 if inside else 1)
+    assert c1["last_days"] == (0 if inside else 176)

@@ -11,6 +11,7 @@ This module only wires the app: the commands live in their modules, which import
 from __future__ import annotations
 
 import inspect
+import re
 import sys
 from typing import Annotated
 
@@ -88,8 +89,12 @@ def _reflowed(doc: str | None) -> str | None:
         return doc
     paragraphs = inspect.cleandoc(doc).split("\n\n")
     return "\n\n".join(
-        p if any(line[:1] in ("-", "*", " ") for line in p.splitlines()[1:])
+        p if p.startswith("\b") or any(_LISTED.match(line) for line in p.splitlines())
         else " ".join(p.split("\n")) for p in paragraphs)
+
+
+#: A line of a list (``- item``, ``* item``, ``1. item``) or of an indented block.
+_LISTED = re.compile(r"^(\s+|\s*([-*]|\d+[.)])\s)")
 
 
 # Every command takes --lang (and TIERWISE_LANG), whatever group it is in.

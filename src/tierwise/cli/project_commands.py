@@ -131,7 +131,7 @@ def demo(
             else:
                 result, spec, indicators = item.payload
                 print_summary(result, spec, lang=i18n.current(), indicators=indicators)
-                print_fitted(result, spec)
+                print_fitted(result)
     for install in dict.fromkeys(n.install for n in left_out):
         console.print(Text(_("Some steps need packages that are not installed; install them "
                              "with {command}, then run `tierwise demo` again.").format(

@@ -91,7 +91,7 @@ def analysis_table(analysis: RuleAnalysis, labels: Mapping[str, str] | None = No
     for i, col in enumerate(headers):
         # Notes fold rather than end in "…": Chinese text has no spaces to wrap at.
         table.add_column(col, justify="left" if i in (0, 3) else "right",
-                         overflow="fold" if i == 3 else "ellipsis")
+                         overflow="fold" if i in (0, 3) else "ellipsis")
     for key, wins in analysis.wins.items():
         matches = analysis.matches.get(key)
         note = []

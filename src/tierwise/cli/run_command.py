@@ -24,7 +24,7 @@ from tierwise.cli.common import (
     reported,
     speak,
 )
-from tierwise.cli.formats import day, indicator, num, tier_names, tiers_of
+from tierwise.cli.formats import day, indicator, num, tiers_of
 from tierwise.cli.options import AsOfOpt, LangOpt, ProjectOpt
 from tierwise.errors import SpecError
 from tierwise.i18n import _, ngettext
@@ -122,7 +122,7 @@ def run_schemes(request: RunRequest) -> None:
         if held or overridden:
             console.print(_("held by the stability policy: {held}; overridden: {overridden}")
                           .format(held=num(held), overridden=num(overridden)))
-        print_fitted(outcome, spec)
+        print_fitted(outcome)
         if outcome.folder:
             console.print(_("grades: {path}").format(path=outcome.folder / "grades.parquet"),
                           soft_wrap=True)
@@ -170,15 +170,17 @@ def print_strategies(spec: Any) -> None:
         console.print(Text("  ").append_text(line))
 
 
-def print_fitted(outcome: Any, spec: Any = None) -> None:
+def print_fitted(outcome: Any) -> None:
     """What a run's method analysed or fitted (rule coverage, a model's estimates), if any.
 
-    ``spec``: the scheme, whose tier labels name the rules in the reader's language.
+    The rules are named by the graded version's tier labels in the reader's language, as the
+    summary above names the tiers (the keys in English, which --tier and scripts use).
     """
     from tierwise.cli.render import analysis_table, model_table
 
     if outcome.analysis:
-        console.print(analysis_table(outcome.analysis,
-                                     tier_names(spec) if spec is not None else None))
+        lang = i18n.current()
+        labels = {} if lang == "en" else {row.key: row.label(lang) for row in outcome.tiers}
+        console.print(analysis_table(outcome.analysis, labels))
     if outcome.model:
         console.print(model_table(outcome.model))

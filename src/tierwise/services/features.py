@@ -98,6 +98,8 @@ class FeaturePlan:
             fact = source.facts.get(column) if column else None
             if fact is not None and fact.no_nulls():  # a null time is in no window
                 self._times[name] = fact
+            else:  # a read again (a retried state build) proves nothing of the file before
+                self._times.pop(name, None)
 
     def _none_after(self, source: str) -> Callable[[date], bool] | None:
         """Whether ``source`` is proven to hold no event after a given day."""
