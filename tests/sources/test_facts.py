@@ -323,3 +323,73 @@ def test_timestamps_on_the_as_of_date_need_no_end_test_and_later_ones_keep_it(
     c1 = next(r for r in rows if r["customer_id"] == "c1")
     assert c1["orders_12m"] == (2 if inside else 1)
     assert c1["last_days"] == (0 if inside else 176)
+
+
+# ------------------------------------------------------------------- a folder of Parquet files
+
+_FOLDER_YAML = _WINDOWED.replace("path: orders.parquet", "path: orders\n    format: parquet")
+
+
+def _folder(tmp_path: Path, parts: list[list[tuple[str, str, str, float, str]]]) -> Path:
+    """The shop with its orders as a folder of files, one per list of rows."""
+    folder = shop(tmp_path, yaml=_FOLDER_YAML, orders=None)
+    (folder / "orders").mkdir()
+    for i, rows in enumerate(parts):
+        _parquet(folder, rows)
+        (folder / "orders.parquet").rename(folder / "orders" / f"part-{i}.parquet")
+    return folder
+
+
+def test_a_folders_files_state_facts_together(tmp_path: Path) -> None:
+    """Every file's row groups count: a bound is the widest, and a column one file says nothing
+    about (no statistics, or not in it) has no fact."""
+    one = _write(tmp_path / "a.parquet", {"amount": pa.array([5.0, 7.0]),
+                                          "day": pa.array([date(2026, 1, 1)] * 2)})
+    two = _write(tmp_path / "b.parquet", {"amount": pa.array([-1.0, None, 2.0])})
+    mute = _write(tmp_path / "c.parquet", {"amount": pa.array([1.0]),
+                                           "day": pa.array([date(2026, 2, 1)])},
+                  write_statistics=["day"])
+    columns = {"amount": "amount", "when": "day"}
+    assert parquet_facts([one, two], columns) == {"amount": ColumnFacts(1, -1.0, 7.0)}
+    assert parquet_facts([one, mute], columns) == {"when": ColumnFacts(0, date(2026, 1, 1),
+                                                                       date(2026, 2, 1))}
+    assert parquet_facts([], columns) == {}
+    assert parquet_facts([one, tmp_path / "gone.parquet"], columns) == {}
+
+
+def test_a_folder_source_is_checked_by_its_footers_and_grades_as_one_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = _folder(tmp_path, [ORDER_ROWS[:3], ORDER_ROWS[3:]])
+    from tierwise.services.grading import check
+
+    report = check(Project.open(folder))
+    assert report.ok
+    assert "future_event: order_date" in report.by_statistics["transactions"]
+    rows, sql = _features(folder)
+    assert "2026, 6, 30" not in sql and "2026-06-30" not in sql
+    single, _ = _features(_parquet(shop(tmp_path / "one", yaml=_WINDOWED, orders=None),
+                                   ORDER_ROWS))
+    assert rows == single
+    assert tiers(run(Project.open(folder), "value")) == GRADES
+
+
+def test_a_folders_file_replaced_after_its_footer_was_read_fails_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = _folder(tmp_path, [ORDER_ROWS[:3], ORDER_ROWS[3:]])
+    import tierwise.sources.read as read
+
+    original = read.parquet_facts
+
+    def then_replaced(paths: list[Path], columns: dict[str, str]) -> dict[str, ColumnFacts]:
+        facts = original(paths, columns)
+        late = shop(tmp_path / "late", yaml=PARQUET_YAML, orders=None)
+        _parquet(late, [*ORDER_ROWS[3:], ("o9", "c1", "2026-07-15", 5.0, "sale")])
+        (late / "orders.parquet").replace(folder / "orders" / "part-1.parquet")
+        return facts
+
+    monkeypatch.setattr(read, "parquet_facts", then_replaced)
+    error = run_fails(folder)
+    assert ("orders/part-1.parquet: the file changed while it was being read; run again"
+            in str(error)), str(error)

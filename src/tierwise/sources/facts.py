@@ -5,13 +5,16 @@ value. When those numbers rule a check out (no null in a required column, no val
 a nonnegative one, no date after the as-of date), the check need not be evaluated on every row:
 at 100M transactions the per-row checks cost about a second of the one scan that grading makes.
 
-A fact is only known when every row group states it; a footer that leaves anything out (an old
-writer, statistics switched off) gives no fact, and the check runs on the rows as before.
+A fact is only known when every row group states it, of every file when a source is a folder
+of files; a footer that leaves anything out (an old writer, statistics switched off, a file
+without the column) gives no fact, and the check runs on the rows as before. The same facts let
+a window that ends after a source's last event skip the per-row test of its end
+(:func:`tierwise.indicators.features.plan`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -51,32 +54,48 @@ class ColumnFacts:
         return _compare(high, bound, lambda a, b: a <= b)
 
 
-def parquet_facts(path: Path, columns: Mapping[str, str]) -> dict[str, ColumnFacts]:
-    """Facts about ``columns`` (declared name -> name in the file) of one Parquet file.
+def parquet_facts(paths: Path | Sequence[Path], columns: Mapping[str, str]
+                  ) -> dict[str, ColumnFacts]:
+    """Facts about ``columns`` (declared name -> name in the file) of one or more Parquet files.
 
-    Columns the footer cannot speak for (nested, missing, without statistics) are left out. A
-    file pyarrow cannot read gets no facts: the engine's own read reports it properly.
+    Several files (a folder's) are one table: a column's fact is known only when every row
+    group of every file states it. Columns the footers cannot speak for (nested, missing in a
+    file, without statistics) are left out. A file pyarrow cannot read gives no facts at all:
+    the engine's own read reports it properly.
     """
     import pyarrow.parquet as pq
 
-    try:
-        meta = pq.read_metadata(path)
-    except (OSError, ValueError):
-        return {}
-    index = {meta.schema.column(i).path: i for i in range(meta.num_columns)}
+    metas = []
+    for path in [paths] if isinstance(paths, Path) else paths:
+        try:
+            metas.append(pq.read_metadata(path))
+        except (OSError, ValueError):
+            return {}
+    indexes = [{meta.schema.column(i).path: i for i in range(meta.num_columns)}
+               for meta in metas]
     facts: dict[str, ColumnFacts] = {}
     for declared, stored in columns.items():
+        fact = _column_facts(metas, indexes, stored) if metas else None
+        if fact is not None:
+            facts[declared] = fact
+    return facts
+
+
+def _column_facts(metas: list[Any], indexes: list[dict[str, int]], stored: str
+                  ) -> ColumnFacts | None:
+    """What every row group of ``metas`` states about the column ``stored``; None if one is mute."""
+    nulls = 0
+    lows: list[Any] = []
+    highs: list[Any] = []
+    bounded = True
+    for meta, index in zip(metas, indexes, strict=True):
         if stored not in index:
-            continue
-        nulls = 0
-        lows: list[Any] = []
-        highs: list[Any] = []
-        bounded = True
+            return None
         for group in range(meta.num_row_groups):
             chunk = meta.row_group(group).column(index[stored])
             stats = chunk.statistics
             if stats is None or not stats.has_null_count:
-                break
+                return None
             nulls += stats.null_count
             if stats.null_count == chunk.num_values:  # all null: no bounds to state
                 continue
@@ -85,10 +104,8 @@ def parquet_facts(path: Path, columns: Mapping[str, str]) -> dict[str, ColumnFac
                 highs.append(stats.max)
             else:
                 bounded = False
-        else:
-            low, high = (_edge(lows, min), _edge(highs, max)) if bounded else (None, None)
-            facts[declared] = ColumnFacts(nulls, low, high)
-    return facts
+    low, high = (_edge(lows, min), _edge(highs, max)) if bounded else (None, None)
+    return ColumnFacts(nulls, low, high)
 
 
 def _edge(values: list[Any], pick: Any) -> Any:

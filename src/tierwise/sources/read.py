@@ -57,9 +57,9 @@ class LoadedSource:
         raw: the table as read, columns renamed to their declared names, values uncast.
         typed: the same rows with declared types applied (unparseable values are null).
         encoding: the text encoding used to read a CSV file, if any.
-        facts: what a Parquet file's footer proves about the typed columns that hold the
+        facts: what the Parquet files' footers prove about the typed columns that hold the
             stored values unchanged (see :mod:`tierwise.sources.facts`).
-        stamp: the file's (path, size, modification time) when the facts were read.
+        stamp: each file's (path, size, modification time) when the facts were read.
         system: the linked system whose ids the rows carried, mapped to linked customers
             (:mod:`tierwise.sources.linked`); None for a source read as it is.
 
@@ -72,11 +72,11 @@ class LoadedSource:
     typed: ir.Table
     encoding: str | None = None
     facts: Mapping[str, ColumnFacts] = field(default_factory=dict)
-    stamp: tuple[Path, int, int] | None = None
+    stamp: tuple[tuple[Path, int, int], ...] | None = None
     system: str | None = None
 
     def check_facts_hold(self) -> None:
-        """Fail when the file changed after its footer was read: its facts may not hold.
+        """Fail when a file changed after its footer was read: its facts may not hold.
 
         Called once the rows were scanned, so a file replaced in between (an export landing
         during the run) is not graded with checks skipped on the old file's statistics.
@@ -85,19 +85,19 @@ class LoadedSource:
             DataError: naming the file, when its size or modification time changed.
 
         """
-        if self.stamp is None:
-            return
-        path, size, mtime = self.stamp
-        try:
-            now = path.stat()
-        except OSError:
-            now = None
-        if now is None or (now.st_size, now.st_mtime_ns) != (size, mtime):
-            raise DataError(
-                _("{location}: the file changed while it was being read; run again once it is "
-                  "written completely (write it under another name and rename it into place to "
-                  "avoid this)").format(location=self.location)
-            )
+        for path, size, mtime in self.stamp or ():
+            try:
+                now = path.stat()
+            except OSError:
+                now = None
+            if now is None or (now.st_size, now.st_mtime_ns) != (size, mtime):
+                where = (self.location if path.name == self.location
+                         else f"{self.location}/{path.name}")
+                raise DataError(
+                    _("{location}: the file changed while it was being read; run again once "
+                      "it is written completely (write it under another name and rename it "
+                      "into place to avoid this)").format(location=where)
+                )
 
 
 def load_source(name: str, spec: SourceSpec, engine: Engine, *, base: Path,
@@ -149,10 +149,10 @@ def load_source(name: str, spec: SourceSpec, engine: Engine, *, base: Path,
                                             file_column=FILE if rows is not None else None)
             else:
                 table = engine.read_parquet(name, path)
-            if path.is_file() and files is None:
-                before = path.stat()
-                facts = parquet_facts(path, {n: c.from_ or n for n, c in spec.columns.items()})
-                stamp = (path, before.st_size, before.st_mtime_ns)
+            read = files if files is not None else [path]
+            before = [(f, f.stat()) for f in read]
+            facts = parquet_facts(read, {n: c.from_ or n for n, c in spec.columns.items()})
+            stamp = tuple((f, st.st_size, st.st_mtime_ns) for f, st in before)
         except (EngineError, OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
             raise DataError(
                 _("source {name}: {file} is not a readable Parquet file ({detail}); export it "
