@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from tests.sources.shop import GRADES, YAML, run_fails, shop, tiers
 from tests.sources.test_databases import ORDER_ROWS, PARQUET_YAML, _parquet
 from tierwise.engine import connect
+from tierwise.errors import DataError
 from tierwise.services.grading import Project, run
 from tierwise.sources.facts import ColumnFacts, parquet_facts
 from tierwise.sources.flags import row_flags
@@ -393,3 +394,31 @@ def test_a_folders_file_replaced_after_its_footer_was_read_fails_the_run(
     error = run_fails(folder)
     assert ("orders/part-1.parquet: the file changed while it was being read; run again"
             in str(error)), str(error)
+
+
+def test_a_hive_partition_column_gets_no_facts_from_the_files(tmp_path: Path) -> None:
+    """DuckDB takes `order_date` from an `order_date=...` folder, not from the file: the file's
+    footer (2026-03-10 at most) says nothing of the dates read (2026-07-05), so the future
+    date is still found on the rows."""
+    folder = shop(tmp_path, yaml=_FOLDER_YAML, orders=None)
+    _parquet(folder, ORDER_ROWS)
+    (folder / "orders" / "order_date=2026-07-05").mkdir(parents=True)
+    (folder / "orders.parquet").rename(folder / "orders" / "order_date=2026-07-05" / "p.parquet")
+    paths = [folder / "orders" / "order_date=2026-07-05" / "p.parquet"]
+    assert set(parquet_facts(paths, {"day": "order_date", "amount": "amount"})) == {"amount"}
+    assert "order_date: events after the as-of date" in str(run_fails(folder))
+
+
+def test_a_replaced_file_in_a_subfolder_is_named_from_the_folder_down(tmp_path: Path) -> None:
+    from tierwise.sources.read import LoadedSource
+
+    path = tmp_path / "orders" / "2026" / "part-0.parquet"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"x")
+    loaded = LoadedSource("transactions", Project.open(
+        _parquet(shop(tmp_path / "p", yaml=PARQUET_YAML, orders=None), ORDER_ROWS)
+    ).spec.sources["transactions"], "orders", None, None,  # type: ignore[arg-type]
+        stamp=((path, 0, 0),))
+    with pytest.raises(DataError) as failed:
+        loaded.check_facts_hold()
+    assert str(failed.value).startswith("orders/2026/part-0.parquet: the file changed")

@@ -83,7 +83,8 @@ def customers_source(project: Project) -> SourceSpec:
 def read(project: Project, name: str, engine: Engine, **options: Any) -> LoadedSource:
     """Source ``name`` read into ``engine``, with a system's ids mapped to linked customers.
 
-    ``options`` go to :func:`~tierwise.sources.read.load_source` (``files``, ``rows``).
+    ``options`` go to :func:`~tierwise.sources.read.load_source` (``files``, ``rows``,
+    ``facts``).
 
     Raises:
         DataError: the source cannot be read, or the project grades linked customers and

@@ -203,7 +203,7 @@ def _decide(project: Project, engine: Engine, plan: FeaturePlan, source: str,
         return Decision(source, "cold", wanted, reason=reason)
     files = parquet_files(existing_file(project.root, spec.sources[source], source))
     stamps = [_stamp(project, p) for p in files]  # once, before anything is read
-    typed = reading.read(project, source, engine, files=files).typed
+    typed = reading.read(project, source, engine, files=files, facts=False).typed
     schema = {c: str(t) for c, t in typed.schema().items()}
     if spec.linkage is not None and spec.linkage.system_of(source) is not None:
         # Another linkage version maps the ids to other customers: the state is rebuilt.

@@ -65,8 +65,13 @@ def parquet_facts(paths: Path | Sequence[Path], columns: Mapping[str, str]
     """
     import pyarrow.parquet as pq
 
+    files = [paths] if isinstance(paths, Path) else list(paths)
+    # An engine reading `key=value` folders (hive partitions) takes `key` from the path, not
+    # from the file: what the footer says of such a column is not what is read.
+    named = {part.split("=", 1)[0].casefold() for f in files for part in f.parent.parts
+             if "=" in part}
     metas = []
-    for path in [paths] if isinstance(paths, Path) else paths:
+    for path in files:
         try:
             metas.append(pq.read_metadata(path))
         except (OSError, ValueError):
@@ -75,7 +80,8 @@ def parquet_facts(paths: Path | Sequence[Path], columns: Mapping[str, str]
                for meta in metas]
     facts: dict[str, ColumnFacts] = {}
     for declared, stored in columns.items():
-        fact = _column_facts(metas, indexes, stored) if metas else None
+        fact = (_column_facts(metas, indexes, stored)
+                if metas and stored.casefold() not in named else None)
         if fact is not None:
             facts[declared] = fact
     return facts
