@@ -418,7 +418,7 @@ def test_a_replaced_file_in_a_subfolder_is_named_from_the_folder_down(tmp_path: 
     loaded = LoadedSource("transactions", Project.open(
         _parquet(shop(tmp_path / "p", yaml=PARQUET_YAML, orders=None), ORDER_ROWS)
     ).spec.sources["transactions"], "orders", None, None,  # type: ignore[arg-type]
-        stamp=((path, 0, 0),))
+        stamp=((path, "orders/2026/part-0.parquet", 0, 0),))
     with pytest.raises(DataError) as failed:
         loaded.check_facts_hold()
     assert str(failed.value).startswith("orders/2026/part-0.parquet: the file changed")

@@ -59,7 +59,8 @@ class LoadedSource:
         encoding: the text encoding used to read a CSV file, if any.
         facts: what the Parquet files' footers prove about the typed columns that hold the
             stored values unchanged (see :mod:`tierwise.sources.facts`).
-        stamp: each file's (path, size, modification time) when the facts were read.
+        stamp: each file's (path, name in messages, size, modification time) when the facts
+            were read.
         system: the linked system whose ids the rows carried, mapped to linked customers
             (:mod:`tierwise.sources.linked`); None for a source read as it is.
 
@@ -72,7 +73,7 @@ class LoadedSource:
     typed: ir.Table
     encoding: str | None = None
     facts: Mapping[str, ColumnFacts] = field(default_factory=dict)
-    stamp: tuple[tuple[Path, int, int], ...] | None = None
+    stamp: tuple[tuple[Path, str, int, int], ...] | None = None
     system: str | None = None
 
     def check_facts_hold(self) -> None:
@@ -85,17 +86,12 @@ class LoadedSource:
             DataError: naming the file, when its size or modification time changed.
 
         """
-        for path, size, mtime in self.stamp or ():
+        for path, where, size, mtime in self.stamp or ():
             try:
                 now = path.stat()
             except OSError:
                 now = None
             if now is None or (now.st_size, now.st_mtime_ns) != (size, mtime):
-                # A folder's file, named from the folder down (files may sit in subfolders).
-                parts = path.parts
-                top = max((i for i, part in enumerate(parts[:-1]) if part == self.location),
-                          default=len(parts) - 1)
-                where = "/".join(parts[top:])
                 raise DataError(
                     _("{location}: the file changed while it was being read; run again once "
                       "it is written completely (write it under another name and rename it "
@@ -158,7 +154,8 @@ def load_source(name: str, spec: SourceSpec, engine: Engine, *, base: Path,
             read = (files if files is not None else [path]) if facts else []
             before = [(f, f.stat()) for f in read]
             proven = parquet_facts(read, {n: c.from_ or n for n, c in spec.columns.items()})
-            stamp = tuple((f, st.st_size, st.st_mtime_ns) for f, st in before)
+            stamp = tuple((f, _shown(f, path, location), st.st_size, st.st_mtime_ns)
+                          for f, st in before)
         except (EngineError, OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
             raise DataError(
                 _("source {name}: {file} is not a readable Parquet file ({detail}); export it "
@@ -180,6 +177,14 @@ def load_source(name: str, spec: SourceSpec, engine: Engine, *, base: Path,
     proven = {n: f for n, f in proven.items() if _stored(raw[n], spec.columns[n], fmt)}
     return LoadedSource(name, spec, location, raw, typed, encoding, proven,
                         stamp if proven else None)
+
+
+def _shown(file: Path, path: Path, location: str) -> str:
+    """``file`` as messages name it: a folder's file from the folder down (at any depth)."""
+    folder = Path(os.path.normpath(path))
+    if file == path or not file.is_relative_to(folder):
+        return location if file == path else f"{location}/{file.name}"
+    return f"{location}/{file.relative_to(folder).as_posix()}"
 
 
 def parquet_files(path: Path) -> list[Path]:
