@@ -73,3 +73,39 @@ def test_driver_messages_lose_the_sql_they_quote() -> None:
                        "SELECT x FROM t\n-------^^^")
     assert driver_message(spark) == "[UNRESOLVED_COLUMN] A column `x` cannot be resolved."
     assert driver_message(KeyError()) == "KeyError"
+
+
+def test_closed_columns_are_written_as_the_same_plain_strings(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    labels = ["Champions", "Can't lose them", "高价值客户", 'say "hi"']
+    values = [*labels, None] * 2_000
+    engine = connect()
+    try:
+        table = engine.register_arrow("grades", pa.table({
+            "customer id": [f"c{i}" for i in range(len(values))], 'label"x': values,
+            "n": list(range(len(values)))}))
+        path = tmp_path / "it's here.parquet"
+        engine.write_parquet(table, path, row_group_size=4_096, closed={'label"x': labels})
+        engine.write_parquet(table, tmp_path / "plain.parquet", row_group_size=4_096)
+    finally:
+        engine.close()
+    written, plain = pq.read_table(path), pq.read_table(tmp_path / "plain.parquet")
+    assert written.schema == plain.schema  # plain strings, not a dictionary type
+    assert written.equals(plain)
+    assert written.column('label"x').to_pylist() == values
+    assert pq.ParquetFile(path).metadata.num_row_groups == 3  # the row group size is kept
+
+
+def test_a_value_outside_a_closed_list_fails_the_write_and_leaves_no_file(
+        tmp_path: Path) -> None:
+    from tierwise.errors import EngineError
+
+    engine = connect()
+    try:
+        table = engine.register_arrow("grades", pa.table({"label": ["gold", "bronze"]}))
+        with pytest.raises(EngineError, match="bronze"):
+            engine.write_parquet(table, tmp_path / "g.parquet", closed={"label": ["gold"]})
+    finally:
+        engine.close()
+    assert not (tmp_path / "g.parquet").exists()

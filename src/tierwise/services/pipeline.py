@@ -40,6 +40,7 @@ from tierwise.services.run_files import (
     GradeFacts,
     RunFiles,
     grade_facts,
+    label_values,
     labelled_expr,
     staged,
     write_files,
@@ -292,7 +293,8 @@ def _grade(target: Target[OutcomeT], engine: Engine, graded: Graded, shared: Sha
                                      as_of=day, previous_model=target.previous_model(scheme),
                                      outcome_from=shared.features)
     settled = target.settle(engine, scheme, raw, shared.features)
-    engine.write_parquet(labelled_expr(settled.table, scheme.tiers), path)
+    engine.write_parquet(labelled_expr(settled.table, scheme.tiers), path,
+                         closed=label_values(scheme.tiers))
     graded.grades = engine.read_parquet(f"grades_{id(graded)}", path)
     target.fault(f"after_policy:{scheme.name}")
     graded.facts = grade_facts(engine, graded.grades, value=scheme.has_value)

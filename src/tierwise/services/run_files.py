@@ -106,7 +106,7 @@ def labelled_expr(grades: ir.Table, tiers: tuple[TierSpec, ...] | list[TierSpec]
     import ibis
 
     def label(lang: str) -> ir.Value:
-        if all(t.label_text(lang) == t.key for t in tiers):  # no labels given: the keys
+        if _keys_only(tiers, lang):
             return grades.tier.cast("string")
         return grades.tier.cases(*((t.key, t.label_text(lang)) for t in tiers),
                                  else_=ibis.null("string"))
@@ -117,6 +117,21 @@ def labelled_expr(grades: ir.Table, tiers: tuple[TierSpec, ...] | list[TierSpec]
         if name == "tier":
             columns += [label("en").name("tier_label_en"), label("zh").name("tier_label_zh")]
     return grades.select(*columns)
+
+
+def label_values(tiers: tuple[TierSpec, ...] | list[TierSpec]) -> dict[str, list[str]]:
+    """The label columns of :func:`labelled_expr` that hold only their tiers' labels (or null).
+
+    A column of keys (no labels given) is left out: a tier kept from an earlier version of the
+    scheme may not be among the current version's keys.
+    """
+    return {f"tier_label_{lang}": [t.label_text(lang) for t in tiers]
+            for lang in ("en", "zh") if not _keys_only(tiers, lang)}
+
+
+def _keys_only(tiers: tuple[TierSpec, ...] | list[TierSpec], lang: str) -> bool:
+    """Whether no tier has a label in ``lang``, so its label column repeats the keys."""
+    return all(t.label_text(lang) == t.key for t in tiers)
 
 
 @contextmanager
