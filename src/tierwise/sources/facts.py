@@ -29,12 +29,17 @@ class ColumnFacts:
         nulls: the number of nulls, or None when a row group does not say.
         low: the smallest non-null value, or None when unknown (or when every value is null).
         high: the largest non-null value, or None likewise.
+        ascending: each row group's values all lie above the previous group's, in the order
+            the files are listed. Not a proof that the column is sorted (a row group's own
+            order is not stated), only a sign worth testing: see
+            :func:`tierwise.sources.checks.rises`.
 
     """
 
     nulls: int | None
     low: Any = None
     high: Any = None
+    ascending: bool = False
 
     def no_nulls(self) -> bool:
         """True when the footer proves the column holds no null."""
@@ -111,7 +116,15 @@ def _column_facts(metas: list[Any], indexes: list[dict[str, int]], stored: str
             else:
                 bounded = False
     low, high = (_edge(lows, min), _edge(highs, max)) if bounded else (None, None)
-    return ColumnFacts(nulls, low, high)
+    return ColumnFacts(nulls, low, high, bounded and _rising(lows, highs))
+
+
+def _rising(lows: list[Any], highs: list[Any]) -> bool:
+    """Whether each row group's smallest value is above the previous group's largest."""
+    try:
+        return all(low > high for low, high in zip(lows[1:], highs, strict=False))
+    except TypeError:
+        return False
 
 
 def _edge(values: list[Any], pick: Any) -> Any:
