@@ -222,9 +222,16 @@ def test_the_report_says_which_checks_the_statistics_answered(tmp_path: Path) ->
     assert report.by_statistics == {"transactions": [
         "missing: order_id", "missing: customer_id", "missing: order_date", "missing: amount",
         "missing: kind", "future_event: order_date"]}
-    printed = CliRunner().invoke(main.app, ["check", "-p", str(folder)]).output
+    printed = " ".join(CliRunner().invoke(main.app, ["check", "-p", str(folder)]).output.split())
     assert "transactions: answered by the Parquet file's statistics, no row read:" in printed
-    assert "future_event: order_date" in " ".join(printed.split())
+    assert "order_date: events after the as-of date" in printed
+    assert "amount: empty values" in printed and "missing:" not in printed
+    # The checks are named in the reader's language, not by their keys.
+    zh = "".join(CliRunner().invoke(main.app, ["check", "-p", str(folder), "--lang", "zh-Hant"]
+                                    ).output.split())
+    assert "transactions：以下檢查由Parquet檔案的統計資訊直接得出" in zh
+    assert "order_date：晚於基準日的記錄" in zh and "amount：空值" in zh
+    assert "future_event" not in zh and "missing" not in zh
 
 
 # ------------------------------------------------------- windows that end after the last event

@@ -92,6 +92,8 @@ def test_a_repeated_id_in_a_sorted_looking_file_is_still_found(tmp_path: Path,
     error = str(run_fails(folder))
     assert "customers.parquet: customer_id: the same customer id on several rows" in error
     assert "customer_id 'c2' appears more than once" in error
+    # A row without a row number is named by its id, which the text already says once.
+    assert "customer_id 'c2': customer_id 'c2'" not in error
     assert "(2 rows)" in error
 
 

@@ -61,9 +61,10 @@ def check(project: ProjectOpt = Path("."), as_of: AsOfOpt = None) -> None:
     if report.encodings:
         console.print(Text(_("encodings: {list}").format(
             list=_(", ").join(f"{k} {v}" for k, v in report.encodings.items()))))
-    for name, answered in report.by_statistics.items():
+    for name in report.by_statistics:
         console.print(Text(_("{source}: answered by the Parquet file's statistics, no row read: "
-                             "{checks}").format(source=name, checks=_(", ").join(answered))))
+                             "{checks}").format(source=name,
+                                                checks=_(", ").join(report.answered(name)))))
     if not report.ok:
         raise typer.Exit(1)
 

@@ -86,6 +86,16 @@ class QualityReport:
         """True when no check found an error."""
         return not self.errors
 
+    def answered(self, source: str) -> list[str]:
+        """The checks of ``source`` its footer answered, for people ("amount: empty values")."""
+        named = []
+        for entry in self.by_statistics.get(source, []):
+            check, _sep, column = entry.partition(": ")
+            named.append(_("{column}: {check}").format(
+                column=column, check=_(CHECK_NAMES.get(check, check))) if column
+                else _(CHECK_NAMES.get(check, check)))
+        return named
+
     @property
     def droppable(self) -> bool:
         """True when dropping bad rows resolves every error (an empty source has none to drop)."""
@@ -527,6 +537,9 @@ def _samples(
     for record in rows.to_dict("records"):
         if ROW in record:
             where = _("row {row}").format(row=int(record[ROW]))
+        elif keys == [flag.column]:  # the text names the row already: "customer_id 'C1' ..."
+            out.append(flag.describe(record))
+            continue
         else:
             where = ", ".join(f"{k} {show(record[k])}" for k in keys)
         out.append(f"{where}: {flag.describe(record)}")
