@@ -35,7 +35,7 @@ def _edge(spec: object, tiers: dict[str, str]) -> str:
     from tierwise.services.actions import EDGE_NAMES
 
     on = str(getattr(spec, "on", ""))
-    named = ", ".join(tiers.get(t, t) for t in getattr(spec, "tiers", []) or []) \
+    named = _(", ").join(tiers.get(t, t) for t in getattr(spec, "tiers", []) or []) \
         or _("any tier")
     edge = f"{_(EDGE_NAMES.get(on, on))} {named}"
     return edge if on != "stay" else f"{edge} ({getattr(spec, 'runs', '')})"

@@ -31,7 +31,7 @@ def scheme_document(
     with reported():
         if fmt not in standard.FORMATS:
             raise SpecError(_("--format {fmt!r} is not a document format; use one of "
-                              "{formats}").format(fmt=fmt, formats=", ".join(standard.FORMATS)))
+                              "{formats}").format(fmt=fmt, formats=_(", ").join(standard.FORMATS)))
         opened = open_project(project)
         doc = standard.document(store_of(opened), name, version=version, project=opened)
         rendered = standard.render(doc, fmt)

@@ -39,7 +39,7 @@ def link_run(project: ProjectOpt = Path(".")) -> None:
         proj, store, actor = acting(project, access.RUN)
         if proj.spec.linkage is not None:
             console.print(_("linking the customers of {systems}...").format(
-                systems=", ".join(_system(proj, n) for n in proj.spec.linkage.systems)))
+                systems=_(", ").join(_system(proj, n) for n in proj.spec.linkage.systems)))
         try:
             done = service.run(proj, store, actor=actor.name)
         finally:
@@ -56,7 +56,7 @@ def print_link_run(proj: Project, done: LinkRun) -> None:
     console.print(_("linkage version {number}: {records} records ({systems}) are {customers} "
                     "customers; {joined} customers have records in several places").format(
         number=done.version, records=f"{total:,}",
-        systems=", ".join(f"{_system(proj, s)} {n:,}" for s, n in done.records.items()),
+        systems=_(", ").join(f"{_system(proj, s)} {n:,}" for s, n in done.records.items()),
         customers=f"{done.customers:,}", joined=f"{done.joined:,}"))
     console.print(_("{review} uncertain pairs wait for review (`tierwise link review`); "
                     "{decisions} decisions by people applied").format(

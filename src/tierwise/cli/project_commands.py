@@ -175,6 +175,6 @@ def print_linked(linked: LinkedExample, folder: Path) -> None:
 def needs_ml_text(needs: NeedsML) -> Text:
     """What a demo project left out, what is missing and how to install it."""
     return Text(_("{project}: not run, they need {packages}: {steps}; install with "
-                  "{command}").format(project=needs.project, packages=", ".join(needs.missing),
-                                      steps=", ".join(needs.steps), command=needs.install),
+                  "{command}").format(project=needs.project, packages=_(", ").join(needs.missing),
+                                      steps=_(", ").join(needs.steps), command=needs.install),
                 style="yellow")

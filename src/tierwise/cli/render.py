@@ -283,10 +283,10 @@ def backfill_summary(outcomes: list[RunOutcome]) -> list[str]:
             lines.append(ngettext("{scheme}: {n} date graded: {dates}",
                                   "{scheme}: {n} dates graded: {dates}", len(graded)).format(
                 scheme=name, n=len(graded),
-                dates=", ".join(days) if len(days) <= 4 else _("{first} to {last}").format(
+                dates=_(", ").join(days) if len(days) <= 4 else _("{first} to {last}").format(
                     first=days[0], last=days[-1])))
         if skipped:
-            runs = ", ".join(_("{date} (run {id})").format(date=o.as_of.isoformat(), id=o.run.id)
+            runs = _(", ").join(_("{date} (run {id})").format(date=o.as_of.isoformat(), id=o.run.id)
                              for o in skipped)
             lines.append(ngettext(
                 "{scheme}: {n} date skipped, already done: {runs}; --force runs it again",

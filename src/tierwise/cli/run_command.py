@@ -90,7 +90,7 @@ def run_schemes(request: RunRequest) -> None:
         names = runnable_schemes(proj) if request.all_schemes else request.schemes
         if not names:
             raise SpecError(_("name the scheme(s) to run, or pass --all; schemes: {schemes}")
-                            .format(schemes=", ".join(proj.spec.schemes) or _("none")))
+                            .format(schemes=_(", ").join(proj.spec.schemes) or _("none")))
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                       console=err, transient=True) as bar:
             task = bar.add_task(_("starting"), total=None)

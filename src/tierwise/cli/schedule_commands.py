@@ -50,7 +50,7 @@ def schedule_list(project: ProjectOpt = Path(".")) -> None:
         last = (_("{status} as of {day}").format(status=word(s.last_status),
                                                  day=day(s.last_as_of))
                 if s.last_status else "")
-        table.add_row(s.name, ", ".join(s.schemes), _cadence(s.cadence), s.at_time,
+        table.add_row(s.name, _(", ").join(s.schemes), _cadence(s.cadence), s.at_time,
                       _("on") if s.enabled else _("paused"),
                       moment(s.next_due_at) if s.enabled else "", last, s.last_error or "")
     console.print(table)
@@ -76,7 +76,7 @@ def schedule_add(
                              schedules.Settings(scheme, every, at, enabled=not paused),
                              actor=actor.name)
     console.print(_("schedule {name}: {schemes} {every} at {at} UTC; next run {next}").format(
-        name=made.name, schemes=", ".join(made.schemes), every=_cadence(made.cadence), at=made.at_time,
+        name=made.name, schemes=_(", ").join(made.schemes), every=_cadence(made.cadence), at=made.at_time,
         next=moment(made.next_due_at)) if made.enabled else
         _("schedule {name} added, paused").format(name=made.name))
 

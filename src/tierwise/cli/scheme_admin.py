@@ -31,7 +31,7 @@ def scheme_templates(project: ProjectOpt = Path(".")) -> None:
     table = Table(_("template"), _("method"), _("title"), _("missing indicators"))
     for fit in fits:
         table.add_row(fit.template.key, fit.template.method(),
-                      fit.template.title_text(), ", ".join(fit.missing) or "-")
+                      fit.template.title_text(), _(", ").join(fit.missing) or "-")
     console.print(table)
 
 
