@@ -128,20 +128,24 @@ def files_only(base: Path, day: date) -> dict[str, Any]:
     import tempfile
 
     from tierwise.engine import connect
+    from tierwise.services.grading import Project
+    from tierwise.services.resolved import ResolvedScheme
+    from tierwise.services.run_files import label_values
 
+    spec = Project.open(base / "cold").spec
     engine = connect()
     timed: dict[str, float] = {}
-    with tempfile.TemporaryDirectory(prefix="tw-files-") as tmp:
+    # Beside the runs' output, on the same disk.
+    with tempfile.TemporaryDirectory(prefix="files-only-", dir=base) as tmp:
         for scheme in SCHEMES:
+            # The columns a run writes from their list: the labels a scheme gives, not keys.
+            closed = label_values(ResolvedScheme.of(scheme, spec.schemes[scheme]).tiers)
             for kind in ("grades", "features"):
                 path = base / "cold" / "output" / scheme / day.isoformat() / f"{kind}.parquet"
                 table = engine.materialize(kind, engine.read_parquet(kind, path))
-                closed = {c: engine.to_arrow(table.select(c).distinct().drop_null())
-                          .column(0).to_pylist()
-                          for c in table.columns if c.startswith("tier_label_")}
                 clock = time.perf_counter()
                 engine.write_parquet(table, Path(tmp) / f"{scheme}-{kind}.parquet",
-                                     closed=closed)
+                                     closed=closed if kind == "grades" else None)
                 timed[f"{scheme} {kind}"] = time.perf_counter() - clock
     engine.close()
     return {"files": timed, "writes": sum(timed.values())}
