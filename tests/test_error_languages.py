@@ -145,7 +145,8 @@ def test_expression_errors_speak_chinese(text: str, seen: str, lang: str) -> Non
         expr.check_condition(expr.parse(text), {"orders_12m": "number"})
     message = str(info.value)
     assert seen in message
-    assert "列" in message  # the column where it went wrong
+    # The column where it went wrong: 列 in Simplified, 欄 in Traditional Chinese.
+    assert ("列" if lang == "zh-Hans" else "欄") in message
     assert_translated(message)
 
 
@@ -207,12 +208,13 @@ def test_the_keys_export_is_refused_when_misspelt() -> None:
         check_columns("key")
 
 
-@pytest.mark.parametrize(("lang", "head", "row", "check"), [
-    ("zh-Hans", "发现 1 个数据问题；未定级", "第 2 行", "无法识别的值"),
-    ("zh-Hant", "發現 1 個資料問題；未定級", "第 2 行", "無法識別的值"),
+@pytest.mark.parametrize(("lang", "head", "row", "rows", "check"), [
+    ("zh-Hans", "发现 1 个数据问题；未定级", "第 2 行", "（1 行）", "无法识别的值"),
+    # Traditional Chinese says 列 for a row (and 欄 for a column).
+    ("zh-Hant", "發現 1 個資料問題；未定級", "第 2 列", "（1 列）", "無法識別的值"),
 ])
 def test_the_data_quality_report_speaks_chinese(tmp_path: Path, lang: str, head: str, row: str,
-                                                check: str) -> None:
+                                                rows: str, check: str) -> None:
     from tests.sources.shop import ORDERS, run_fails, shop
 
     orders = ORDERS.replace("o2,c1,2026-03-10,50.00", "o2,c1,2026-03-10,12;5")
@@ -223,7 +225,7 @@ def test_the_data_quality_report_speaks_chinese(tmp_path: Path, lang: str, head:
     lines = str(error).splitlines()
     assert lines[0] == head
     # File, column and value stay as they are; the words around them are Chinese.
-    assert lines[1].startswith("orders.csv: amount：") and lines[1].endswith("（1 行）")
+    assert lines[1].startswith("orders.csv: amount：") and lines[1].endswith(rows)
     assert any(line.startswith(f"    {row}: amount '12;5' ") for line in lines)
     for line in lines:
         assert_translated(line)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from datetime import date
 
@@ -158,6 +159,36 @@ def test_catalogues_keep_to_the_glossary(lang: str) -> None:
                 for text in strings or ():
                     found += [f"{po.name}: {text!r} says {bad!r}; write {good!r}"
                               for bad, good in GLOSSARY[lang].items() if bad in (text or "")]
+    assert found == []
+
+
+#: Words holding 列 or 行 that mean neither a row nor a column (list, print, run, bank...).
+_NOT_ROWS = re.compile("列表|列出|排列|序列|系列|列入|下列|命令列|前列|列印|佇列|陣列|列在|列舉|並列|"
+                       "列為|所列|只列|執行|行動|銀行|進行|行為|行銷|運行|並行|自行|例行|可行|現行|"
+                       "發行|行業")
+
+
+def test_traditional_chinese_says_列_for_a_row_and_欄_for_a_column() -> None:
+    """In Taiwan and Hong Kong a row is 列 and a column 欄; 行 is a line of a file. Simplified
+    Chinese says 行 and 列 for row and column, and a character-by-character conversion keeps
+    them: "ID 列" then reads "the ID row" to a reader of Traditional Chinese."""
+    from babel.messages.pofile import read_po
+
+    found = []
+    folder = i18n.LOCALES / i18n.CATALOGUE_DIRS["zh-Hant"] / "LC_MESSAGES"
+    for po in sorted(folder.glob("*.po")):
+        with po.open("rb") as fh:
+            for message in read_po(fh):
+                ids = (message.id,) if isinstance(message.id, str) else message.id
+                strings = (message.string,) if isinstance(message.string, str) else message.string
+                english = " ".join(ids)
+                text = _NOT_ROWS.sub("", " ".join(s for s in strings or () if s))
+                rows, columns = (re.search(rf"\b{w}s?\b", english, re.IGNORECASE)
+                                 for w in ("row", "column"))
+                if columns and not rows and "列" in text:
+                    found.append(f"{po.name}: {english!r} -> {text!r} says 列 for a column")
+                if rows and not re.search(r"\blines?\b", english) and "行" in text:
+                    found.append(f"{po.name}: {english!r} -> {text!r} says 行 for a row")
     assert found == []
 
 
