@@ -91,9 +91,9 @@ class QualityReport:
         named = []
         for entry in self.by_statistics.get(source, []):
             check, _sep, column = entry.partition(": ")
-            named.append(_("{column}: {check}").format(
-                column=column, check=_(CHECK_NAMES.get(check, check))) if column
-                else _(CHECK_NAMES.get(check, check)))
+            words = _(CHECK_NAMES.get(check, check))
+            named.append(_("{column}: {check}").format(column=column, check=words)
+                         if column else words)
         return named
 
     @property

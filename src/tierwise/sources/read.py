@@ -181,9 +181,11 @@ def load_source(name: str, spec: SourceSpec, engine: Engine, *, base: Path,
 
 def _shown(file: Path, path: Path, location: str) -> str:
     """``file`` as messages name it: a folder's file from the folder down (at any depth)."""
+    if file == path:
+        return location
     folder = Path(os.path.normpath(path))
-    if file == path or not file.is_relative_to(folder):
-        return location if file == path else f"{location}/{file.name}"
+    if not file.is_relative_to(folder):
+        return f"{location}/{file.name}"
     return f"{location}/{file.relative_to(folder).as_posix()}"
 
 
