@@ -130,7 +130,7 @@ def files_only(base: Path, day: date) -> dict[str, Any]:
     from tierwise.engine import connect
     from tierwise.services.grading import Project
     from tierwise.services.resolved import ResolvedScheme
-    from tierwise.services.run_files import label_values
+    from tierwise.services.run_files import closed_columns
 
     spec = Project.open(base / "cold").spec
     engine = connect()
@@ -138,8 +138,8 @@ def files_only(base: Path, day: date) -> dict[str, Any]:
     # Beside the runs' output, on the same disk.
     with tempfile.TemporaryDirectory(prefix="files-only-", dir=base) as tmp:
         for scheme in SCHEMES:
-            # The columns a run writes from their list: the labels a scheme gives, not keys.
-            closed = label_values(ResolvedScheme.of(scheme, spec.schemes[scheme]).tiers)
+            # The columns a run writes from their lists, as the pipeline names them.
+            closed = closed_columns(ResolvedScheme.of(scheme, spec.schemes[scheme]))
             for kind in ("grades", "features"):
                 path = base / "cold" / "output" / scheme / day.isoformat() / f"{kind}.parquet"
                 table = engine.materialize(kind, engine.read_parquet(kind, path))

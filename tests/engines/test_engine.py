@@ -97,15 +97,34 @@ def test_closed_columns_are_written_as_the_same_plain_strings(tmp_path: Path) ->
     assert pq.ParquetFile(path).metadata.num_row_groups == 3  # the row group size is kept
 
 
-def test_a_value_outside_a_closed_list_fails_the_write_and_leaves_no_file(
-        tmp_path: Path) -> None:
+def test_a_value_outside_a_closed_list_writes_the_file_again_plain(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    values = ["gold", None, "bronze"] * 3_000
+    engine = connect()
+    try:
+        table = engine.register_arrow("grades", pa.table({"label": values, "n": range(9_000)}))
+        held = engine.write_parquet(table, tmp_path / "g.parquet", row_group_size=4_096,
+                                    closed={"label": ["gold"], "absent": ["x"]})
+        assert engine.write_parquet(table, tmp_path / "ok.parquet",
+                                    closed={"label": ["gold", "bronze"]})
+    finally:
+        engine.close()
+    assert held is False
+    written = pq.read_table(tmp_path / "g.parquet")
+    assert written.column("label").to_pylist() == values
+    assert pq.ParquetFile(tmp_path / "g.parquet").metadata.num_row_groups == 3
+
+
+def test_a_failing_query_with_closed_columns_fails_and_leaves_no_file(tmp_path: Path) -> None:
     from tierwise.errors import EngineError
 
     engine = connect()
     try:
-        table = engine.register_arrow("grades", pa.table({"label": ["gold", "bronze"]}))
-        with pytest.raises(EngineError, match="bronze"):
-            engine.write_parquet(table, tmp_path / "g.parquet", closed={"label": ["gold"]})
+        table = engine.register_arrow("grades", pa.table({"label": ["gold", "12x"]}))
+        broken = table.mutate(n=table.label.cast("int64"))  # a conversion error of the query
+        with pytest.raises(EngineError, match=r"Could not convert string 'gold' to INT64"):
+            engine.write_parquet(broken, tmp_path / "g.parquet", closed={"label": ["gold"]})
     finally:
         engine.close()
     assert not (tmp_path / "g.parquet").exists()

@@ -118,6 +118,11 @@ def scheme_tiers(scheme: SchemeSpec) -> list[TierSpec]:
     return method_of(scheme).tiers(scheme)
 
 
+def closed_details(scheme: SchemeSpec) -> dict[str, list[str]]:
+    """String detail columns of the scheme's grades that hold only listed values (or null)."""
+    return method_of(scheme).closed_details(scheme)
+
+
 def scheme_indicators(scheme: SchemeSpec) -> list[str]:
     """Indicators a scheme reads directly (dependencies are added by the feature compiler)."""
     return method_of(scheme).indicators(scheme)

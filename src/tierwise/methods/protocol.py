@@ -25,6 +25,7 @@ member                 what it gives
 ``training_need``      training data the service must build first (an outcome), or None
 ``analysis``           a post-grade analysis (one count query, then ``finish``), or None
 ``within_margin``      the downgrade-margin test; methods without fixed thresholds refuse
+``closed_details``     string detail columns whose every value is known before grading
 =====================  ========================================================================
 """
 
@@ -148,6 +149,16 @@ class Method(ABC, Generic[S]):
         """A fitted model from its JSON form (``run.json``) and artifact; None if unreadable."""
         del data, artifact
         return None
+
+    def closed_details(self, spec: S) -> dict[str, list[str]]:
+        """String detail columns of :meth:`grade` that hold only listed values (or null).
+
+        The run writes such a column from its list, not by hashing every row's string (see
+        :meth:`~tierwise.engine.Engine.write_parquet`). A list that misses a value costs a
+        second write, never a wrong file. The default lists none.
+        """
+        del spec
+        return {}
 
     def training_need(self, spec: S) -> OutcomeTraining | None:
         """Outcome training data the service must build before :meth:`fit`, or None."""

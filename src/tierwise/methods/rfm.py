@@ -240,7 +240,8 @@ def grade(scheme: RfmSchemeSpec, features: ir.Table) -> ir.Table:
         # The raw value reaching the next score: days at most this for R, at least this else.
         details[f"{dim}_next_at"] = -nkey if dim == "r" else nkey
     # Single-digit scores make the code one number written out (0.4 s less than three strings
-    # joined, at 10M customers); with 10 scores a "10" takes two characters.
+    # joined, at 10M customers); with 10 scores a "10" takes two characters. ``codes`` lists
+    # the same strings.
     rfm_code = (
         (r * 100 + f * 10 + m).cast("string")
         if n <= 9
@@ -311,6 +312,15 @@ def _gap(scheme: RfmSchemeSpec, table: ir.Table) -> ir.StringValue:
     return drop_lead(concat(parts), sep)
 
 
+def codes(scheme: RfmSchemeSpec) -> list[str]:
+    """Every RFM code :func:`grade` can give, as it spells them (scores 1..n each)."""
+    n = scheme.scores
+    scores = range(1, n + 1)
+    if n <= 9:
+        return [str(r * 100 + f * 10 + m) for r in scores for f in scores for m in scores]
+    return [f"{r}{f}{m}" for r in scores for f in scores for m in scores]
+
+
 class RfmMethod(DirectMethod[RfmSchemeSpec]):
     """``method: rfm``: recency, frequency and monetary scores mapped to named segments."""
 
@@ -330,3 +340,7 @@ class RfmMethod(DirectMethod[RfmSchemeSpec]):
     def criteria(self, spec: RfmSchemeSpec) -> Criteria:
         """The scheme in words (:mod:`tierwise.methods.criteria`)."""
         return criteria.rfm(spec)
+
+    def closed_details(self, spec: RfmSchemeSpec) -> dict[str, list[str]]:
+        """The RFM code: one of the n * n * n combinations of scores."""
+        return {"rfm_code": codes(spec)}

@@ -39,8 +39,8 @@ from tierwise.services.resolved import ResolvedScheme, indicators_of
 from tierwise.services.run_files import (
     GradeFacts,
     RunFiles,
+    closed_columns,
     grade_facts,
-    label_values,
     labelled_expr,
     staged,
     write_files,
@@ -294,7 +294,7 @@ def _grade(target: Target[OutcomeT], engine: Engine, graded: Graded, shared: Sha
                                      outcome_from=shared.features)
     settled = target.settle(engine, scheme, raw, shared.features)
     engine.write_parquet(labelled_expr(settled.table, scheme.tiers), path,
-                         closed=label_values(scheme.tiers))
+                         closed=closed_columns(scheme))
     graded.grades = engine.read_parquet(f"grades_{id(graded)}", path)
     target.fault(f"after_policy:{scheme.name}")
     graded.facts = grade_facts(engine, graded.grades, value=scheme.has_value)

@@ -16,6 +16,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tierwise import methods
 from tierwise.errors import DataError
 from tierwise.i18n import _
 from tierwise.indicators import CUSTOMER
@@ -119,14 +120,21 @@ def labelled_expr(grades: ir.Table, tiers: tuple[TierSpec, ...] | list[TierSpec]
     return grades.select(*columns)
 
 
-def label_values(tiers: tuple[TierSpec, ...] | list[TierSpec]) -> dict[str, list[str]]:
-    """The label columns of :func:`labelled_expr` that hold only their tiers' labels (or null).
+def closed_columns(scheme: ResolvedScheme) -> dict[str, list[str]]:
+    """The string columns of a grade file that hold only values known before grading.
 
-    A column of keys (no labels given) is left out: a tier kept from an earlier version of the
-    scheme may not be among the current version's keys.
+    The tier and its label columns (:func:`labelled_expr`: a ``CASE`` over the tier keys, or
+    the keys again), and the method's :meth:`~tierwise.methods.protocol.Method.closed_details`.
+    The engine writes them from these lists (0.04 s a column at 10M rows, against 0.2-0.3 s).
+    A tier held from an earlier version of the scheme, under a stability policy, may be none
+    of the current keys: the engine then writes the file again without the lists, so such a
+    run costs a second write, not a wrong file.
     """
-    return {f"tier_label_{lang}": [t.label_text(lang) for t in tiers]
-            for lang in ("en", "zh") if not _keys_only(tiers, lang)}
+    keys = [t.key for t in scheme.tiers]
+    labels = {f"tier_label_{lang}": (keys if _keys_only(scheme.tiers, lang)
+                                     else [t.label_text(lang) for t in scheme.tiers])
+              for lang in ("en", "zh")}
+    return {"tier": keys, **labels, **methods.closed_details(scheme.spec)}
 
 
 def _keys_only(tiers: tuple[TierSpec, ...] | list[TierSpec], lang: str) -> bool:
