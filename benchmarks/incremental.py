@@ -11,7 +11,8 @@ Uses the data of ``benchmarks/generate.py`` (generated when missing) and lays ou
 
 First ``build`` grades ``value`` and ``rfm`` as of ``D`` with only ``part-0`` present, which reads
 everything and keeps the state (timed once). Then ``part-1`` is added and each round, one after
-another in fresh processes:
+another in fresh processes (odd rounds in this order, even rounds in the reverse, so that a
+machine whose speed drifts favours no run; the ratios are also given round by round):
 
 * ``regrade``: the incremental project as of ``D + 1`` from the state of ``D`` (restored before
   each round), reading the state, the new file and the rows that left a window;
@@ -199,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     rounds: dict[str, list[dict[str, Any]]] = {
         "regrade": [], "cold": [], "files-only": [], "hand-tied": []}
     for i in range(args.repeat):
-        for tool in rounds:
+        for tool in run.in_turn(list(rounds), i):
             if tool == "regrade":
                 shutil.rmtree(base / "inc" / "output" / ".state")
                 shutil.copytree(saved, base / "inc" / "output" / ".state")
@@ -223,6 +224,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  cold / hand-tied     = {wall['cold'] / wall['hand-tied']:.3f} (target <= 1.2)")
     print(f"  files only / cold    = {wall['files-only'] / wall['cold']:.3f} (writing a run's "
           f"four files from memory: no re-grade that writes complete files takes less)")
+    for a, b in (("regrade", "cold"), ("regrade", "hand-tied"), ("cold", "hand-tied")):
+        by_round = run.paired(rounds[a], rounds[b])
+        print(f"  {a} / {b} by round = {', '.join(f'{r:.3f}' for r in by_round)}; median "
+              f"{statistics.median(by_round):.3f}")
     for key, value in checks.items():
         print(f"  {key}: {value:,}")
     steps = {t: rounds[t][-1]["report"] for t in ("regrade", "cold")}

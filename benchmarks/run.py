@@ -22,7 +22,9 @@ Wall time, CPU time and peak RSS are those of the child process (``os.wait4``), 
 start-up and imports are included. The files are read once before timing so every round reads
 from the page cache. The machine may be shared: each child starts when the cores have been idle
 for two seconds, and a round during which other processes used more than 10% of the child's CPU
-time is run again (up to three times).
+time is run again (up to three times). Odd rounds run the tools in the order above, even rounds
+in the reverse, so a machine whose speed drifts over minutes favours none; the tierwise /
+hand-tied ratio is also printed round by round (each round's pair timed minutes apart at most).
 
 Then the outputs are compared: indicator values and value tiers must be identical per customer;
 tierwise's R/F/M scores must equal the tie-aware rule ``1 + floor(5 * below / N)`` recomputed with
@@ -486,6 +488,20 @@ def print_steps(tool: str, runs: list[dict[str, object]], median: float) -> None
         print(f"({', '.join(shared)}: shared by both schemes, spent once)")
 
 
+def in_turn(tools: list[str], round_: int) -> list[str]:
+    """The tools in the order of round ``round_``: forward, then backward, and so on.
+
+    The machine's speed drifts over minutes (by a third on some evenings); alternating the
+    order puts each tool as often before the others as after them, so a drift favours none.
+    """
+    return list(tools) if round_ % 2 == 0 else list(reversed(tools))
+
+
+def paired(runs: list[dict[str, Any]], against: list[dict[str, Any]]) -> list[float]:
+    """Each round's wall time of ``runs`` over the same round's ``against``."""
+    return [float(a["wall"]) / float(b["wall"]) for a, b in zip(runs, against, strict=True)]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", choices=list(generate.SIZES), required=True)
@@ -527,7 +543,7 @@ def main(argv: list[str] | None = None) -> int:
     runs: dict[str, list[dict[str, object]]] = {tool: [] for tool in tools}
     discarded: list[dict[str, object]] = []
     for round_ in range(args.repeat):
-        for tool in tools:
+        for tool in in_turn(tools, round_):
             for attempt in range(RETRIES + 1):
                 res = spawn(tool, args.size)
                 contaminated = float(res["other_cpu"]) > 0.1 * float(res["cpu"]) + 1.0  # type: ignore[arg-type]
@@ -579,6 +595,9 @@ def main(argv: list[str] | None = None) -> int:
             f"{cpu['tierwise'] / cpu['hand-tied']:.2f} CPU (the hand query with tierwise's "
             "tie-aware RFM scores)"
         )
+        by_round = paired(runs["tierwise"], runs["hand-tied"])
+        print(f"ratio tierwise/hand-tied by round = {', '.join(f'{r:.3f}' for r in by_round)}; "
+              f"median {statistics.median(by_round):.3f}")
 
     for tool in tools[1:]:
         if tool.startswith("tierwise"):
