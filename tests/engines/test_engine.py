@@ -128,3 +128,30 @@ def test_a_failing_query_with_closed_columns_fails_and_leaves_no_file(tmp_path: 
     finally:
         engine.close()
     assert not (tmp_path / "g.parquet").exists()
+
+
+@pytest.mark.parametrize("query_fails", [False, True])
+def test_replacing_a_file_with_closed_columns_keeps_it_whole(tmp_path: Path,
+                                                            query_fails: bool) -> None:
+    import pyarrow.parquet as pq
+
+    from tierwise.errors import EngineError
+
+    path = tmp_path / "g.parquet"
+    engine = connect()
+    try:
+        table = engine.register_arrow("grades", pa.table({"label": ["gold", "bronze", "12x"]}))
+        engine.write_parquet(table, path)
+        before = pq.read_table(path)
+        if query_fails:  # the old file stays as it was
+            with pytest.raises(EngineError):
+                engine.write_parquet(table.mutate(n=table.label.cast("int64")), path,
+                                     closed={"label": ["gold"]})
+        else:  # written again plain, over the old file
+            assert engine.write_parquet(table.mutate(n=1), path,
+                                        closed={"label": ["gold"], "n": ["1"]}) is False
+    finally:
+        engine.close()
+    after = pq.read_table(path)
+    assert after.equals(before) if query_fails else after.column_names == ["label", "n"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["g.parquet"]

@@ -52,6 +52,7 @@ def test_every_example_scheme_writes_its_grades_from_the_lists(
         closed = run_files.closed_columns(
             ResolvedScheme.of(result.scheme, project.spec.schemes[result.scheme]))
         grades = pq.read_table(result.folder / "grades.parquet")
+        assert set(closed) <= set(grades.column_names)  # a misspelt name would be skipped
         for column, values in closed.items():
             if column in grades.column_names:
                 found = set(grades.column(column).drop_null().to_pylist())
