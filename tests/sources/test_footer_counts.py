@@ -72,8 +72,51 @@ def test_rows_without_a_customer_id_are_counted_and_grade_no_one(
 
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])
 def test_a_negative_sale_is_found_without_a_row_count_per_customer(
-        tmp_path: Path, fmt: str) -> None:
+        tmp_path: Path, fmt: str, apart: list[int]) -> None:
     error = run_fails(_project(tmp_path, fmt, ORDERS + "o6,c1,2026-04-01,-15.00,sale\n"))
     assert {(f.source, f.check): f.count for f in error.report.findings} == {
         ("transactions", "negative"): 1}
     assert error.report.rows == {"customers": 3, "transactions": 6}
+    assert apart == ([0] if fmt == "parquet" else [])
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_a_future_order_ignored_is_counted_and_reported_as_info(
+        tmp_path: Path, fmt: str, apart: list[int]) -> None:
+    yaml = YAML.replace("    refunds:", "    future_events: ignore\n    refunds:", 1)
+    folder = _project(tmp_path, fmt, ORDERS + "o6,c3,2026-07-01,5000.00,sale\n", yaml=yaml)
+    result = run(Project.open(folder), "value")
+    assert tiers(result) == GRADES  # c3's 5000 after the as-of date is not counted
+    [finding] = result.quality.findings
+    assert (finding.check, finding.severity, finding.count) == ("future_event", "info", 1)
+    assert result.quality.rows == {"customers": 3, "transactions": 6}
+    assert apart == ([0] if fmt == "parquet" else [])
+
+
+def test_two_parquet_sources_keep_their_counts_apart(tmp_path: Path, apart: list[int]) -> None:
+    yaml = YAML.replace("indicators:", """  visits:
+    path: visits.parquet
+    time: visit_date
+    columns:
+      customer_id: {type: string}
+      visit_date: {type: date}
+indicators:
+  visits_12m: {source: visits, agg: count, window: 12m}""").replace(
+        "      - {key: other}", "      - {key: browser, when: \"visits_12m >= 2\"}\n"
+        "      - {key: other}")
+    folder = _project(tmp_path, "parquet", ORDERS, yaml=yaml)
+    visits = "customer_id,visit_date\nc3,2026-05-01\nc3,2026-05-02\nc9,2026-05-03\n"
+    pq.write_table(pv.read_csv(io.BytesIO(visits.encode()), convert_options=pv.ConvertOptions(
+        column_types={"customer_id": "string", "visit_date": "date32"})),
+        folder / "visits.parquet")
+    error = run_fails(folder)
+    assert {(f.source, f.check): f.count for f in error.report.findings} == {
+        ("visits", "unknown_customer"): 1}
+    assert error.report.rows == {"customers": 3, "transactions": 5, "visits": 3}
+    assert sorted(apart) == [0, 1]  # the orders: no unknown customer; the visits: c9
+    (folder / "visits.parquet").unlink()
+    visits = "customer_id,visit_date\nc3,2026-05-01\nc3,2026-05-02\n"
+    pq.write_table(pv.read_csv(io.BytesIO(visits.encode()), convert_options=pv.ConvertOptions(
+        column_types={"customer_id": "string", "visit_date": "date32"})),
+        folder / "visits.parquet")
+    assert tiers(run(Project.open(folder), "value")) == {**GRADES, "c3": "browser"}

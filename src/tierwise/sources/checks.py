@@ -298,9 +298,10 @@ def check_and_build(
 def _record_wide(report: QualityReport, loaded: dict[str, LoadedSource], engine: Engine,
                  wide: ir.Table, scans: dict[str, _Scan], clean: dict[str, ir.Table],
                  lean: set[str], *, as_of: date) -> int:
-    """Record each scanned event source's findings from ``wide``; returns its rows without a customer.
+    """Record each scanned event source's findings from ``wide``, its clean table in ``clean``.
 
-    Each source's clean table is added to ``clean``.
+    Returns how many rows of ``wide`` have no customer (unknown ids and the group of rows
+    without an id): the features leave those rows out.
     """
     counts = _wide_counts(engine, wide, {n: s.checks for n, s in scans.items()}, lean)
     key = loaded[CUSTOMERS].spec.id
@@ -339,7 +340,11 @@ def _wide_counts(engine: Engine, wide: ir.Table, checks: dict[str, dict[str, Any
 
 
 def _footer_counted(engine: Engine, source: LoadedSource) -> bool:
-    """Whether DuckDB counts the source's rows from its Parquet footers, reading none."""
+    """Whether DuckDB counts the source's rows from its Parquet footers, reading none.
+
+    Parquet read with its footers (they proved some fact, so the source has a ``stamp``), on
+    DuckDB, and not mapped to linked customers.
+    """
     return engine.kind == "duckdb" and source.stamp is not None and source.system is None
 
 
