@@ -224,3 +224,13 @@ def test_a_message_in_several_domains_has_one_translation(lang: str) -> None:
                     seen.setdefault(message.id, {})[po.stem] = str(message.string)
     clashes = {k: v for k, v in seen.items() if len(set(v.values())) > 1}
     assert clashes == {}
+
+
+def test_lists_inside_messages_use_the_readers_separator() -> None:
+    from tierwise.store.users import _unknown_role
+
+    with i18n.use("zh"):
+        assert "admin、supervisor、manager" in str(_unknown_role("boss"))
+    with i18n.use("zh-Hant"):
+        assert "admin、supervisor、manager" in str(_unknown_role("boss"))
+    assert "admin, supervisor, manager" in str(_unknown_role("boss"))

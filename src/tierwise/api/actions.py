@@ -44,7 +44,7 @@ def ledger(name: str, request: Request, user: CustomerReader, status: Status | N
     project = project_of(request)
     if name not in project.spec.actions:
         raise NotFoundError(_("no action {name} in tierwise.yaml; its actions are {known}").format(
-            name=repr(name), known=", ".join(project.spec.actions) or "-"))
+            name=repr(name), known=_(", ").join(project.spec.actions) or "-"))
     store = store_of(request)
     visible = access.visible_customers(store, user)
     rows = action_service.ledger(store, name, run_id=run, status=status, limit=limit)

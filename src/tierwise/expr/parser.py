@@ -249,7 +249,7 @@ class _Parser:
             return self.date_literal(name)
         if func not in FUNCTIONS:
             close = difflib.get_close_matches(func, [*FUNCTIONS, "date"], n=1)
-            known = ", ".join(sorted([*FUNCTIONS, "date"]))
+            known = _(", ").join(sorted([*FUNCTIONS, "date"]))
             hint = (_("did you mean '{name}'? functions: {known}").format(name=close[0], known=known)
                     if close else _("functions: {known}").format(known=known))
             fail(self.text, name.pos,

@@ -164,7 +164,7 @@ class _Checker:
             return
         names = [type_name(k) for k in kinds]
         wanted = names[0] if len(names) == 1 else _("{some} or {last}").format(
-            some=", ".join(names[:-1]), last=names[-1])
+            some=_(", ").join(names[:-1]), last=names[-1])
         hint = ""
         if kind == NUMBER and BOOL in kinds:
             hint = _("; compare it, e.g. '{example} > 0'").format(example=render(node))
@@ -295,9 +295,9 @@ class _Checker:
             elif len(self.types) > 10:
                 known = sorted(self.types)
                 hint = _("known names: {names} and {n} more").format(
-                    names=", ".join(known[:10]), n=len(known) - 10)
+                    names=_(", ").join(known[:10]), n=len(known) - 10)
             elif self.types:
-                hint = _("known names: {names}").format(names=", ".join(sorted(self.types)))
+                hint = _("known names: {names}").format(names=_(", ").join(sorted(self.types)))
             else:
                 hint = _("no names are defined here")
             self.report(_("unknown name '{name}' {at}; {hint}").format(

@@ -182,7 +182,7 @@ def _most_clusters(scheme: ClusterSchemeSpec, z: Array, low: int) -> int:
     """The most clusters the fitted customers' distinct points allow within the range."""
     import numpy as np
 
-    names = ", ".join(scheme.indicators)
+    names = _(", ").join(scheme.indicators)
     rows, high = len(z), scheme.clusters_range()[1]
     distinct = len(np.unique(z, axis=0))
     if scheme.k is not None and scheme.k > distinct:

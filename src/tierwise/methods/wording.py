@@ -112,7 +112,7 @@ def _words(node: Node, outer: int) -> str:
     elif isinstance(node, InList):
         message = _("{value} not in ({items})") if node.negated else _("{value} in ({items})")
         text = message.format(value=_words(node.operand, 5),
-                              items=", ".join(_words(i, 0) for i in node.items))
+                              items=_(", ").join(_words(i, 0) for i in node.items))
     elif isinstance(node, IsNull):
         message = _("{value} has a value") if node.negated else _("{value} has no value")
         text = message.format(value=_words(node.operand, 5))

@@ -132,8 +132,8 @@ def _check_tiers(name: str, action: ActionSpec, spec: SchemeSpec) -> None:
     if unknown:
         raise SpecError(_("action {action} names tiers {unknown} that scheme {scheme} does not "
                           "have; its tiers are {keys}").format(
-            action=repr(name), unknown=", ".join(map(repr, unknown)),
-            scheme=repr(action.scheme), keys=", ".join(keys)))
+            action=repr(name), unknown=_(", ").join(map(repr, unknown)),
+            scheme=repr(action.scheme), keys=_(", ").join(keys)))
 
 
 def _stayed(history: list[Run], runs: int) -> pa.Array:
@@ -170,8 +170,8 @@ def _rows(folder: Path, run: Run, name: str, action: ActionSpec, spec: SchemeSpe
             raise SpecError(_("action {action} reads {names}, which the run of scheme {scheme} "
                               "does not compute (it keeps the indicators the scheme reads: "
                               "{known}); use those, or make the scheme read them").format(
-                action=repr(name), names=", ".join(missing), scheme=repr(run.scheme),
-                known=", ".join(c for c in features.columns if c != CUSTOMER)))
+                action=repr(name), names=_(", ").join(missing), scheme=repr(run.scheme),
+                known=_(", ").join(c for c in features.columns if c != CUSTOMER)))
         ids = engine.register_arrow("fired", picked)
         table = ids.left_join(features, ids[CUSTOMER] == features[CUSTOMER])
         if action.where:

@@ -118,10 +118,10 @@ def check_query(query: ListQuery) -> None:
     """Refuse a change kind, page size or text the list does not take, saying which it takes."""
     if query.change is not None and query.change not in CHANGES:
         raise SpecError(_("unknown change {change}; use one of {known}").format(
-            change=repr(query.change), known=", ".join(CHANGES)))
+            change=repr(query.change), known=_(", ").join(CHANGES)))
     if query.per_page not in PAGE_SIZES:
         raise SpecError(_("{n} rows a page is not offered; use one of {known}").format(
-            n=query.per_page, known=", ".join(str(n) for n in PAGE_SIZES)))
+            n=query.per_page, known=_(", ").join(str(n) for n in PAGE_SIZES)))
     if len(query.q or "") > MAX_SEARCH or len(query.where or "") > MAX_WHERE:
         raise SpecError(_("the search text is limited to {search} characters and the condition "
                           "to {where}; shorten it").format(search=MAX_SEARCH, where=MAX_WHERE))

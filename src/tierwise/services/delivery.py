@@ -101,7 +101,7 @@ def deliver(project: Project, store: Store, name: str, *, now: Callable[[], date
     action = project.spec.actions.get(name)
     if action is None:
         raise SpecError(_("no action {name} in tierwise.yaml; its actions are {known}").format(
-            name=repr(name), known=", ".join(project.spec.actions) or "-"))
+            name=repr(name), known=_(", ").join(project.spec.actions) or "-"))
     settings = action.settings()
     clock = now or (lambda: datetime.now(UTC))
     done = Delivered(name)

@@ -100,7 +100,7 @@ def effect(project: Project, store: Store, name: str, outcome: str | None = None
     action = project.spec.actions.get(name)
     if action is None:
         raise SpecError(_("no action {name} in tierwise.yaml; its actions are {known}").format(
-            name=repr(name), known=", ".join(project.spec.actions) or "-"))
+            name=repr(name), known=_(", ").join(project.spec.actions) or "-"))
     if outcome is None:
         if action.effect is None:
             raise SpecError(_("say which indicator to measure action {name} on (--outcome, or "
@@ -111,7 +111,7 @@ def effect(project: Project, store: Store, name: str, outcome: str | None = None
     rate = bool(rate)
     if outcome not in project.spec.indicators:
         raise SpecError(_("unknown indicator {name}; the project's indicators are {known}").format(
-            name=repr(outcome), known=", ".join(project.spec.indicators)))
+            name=repr(outcome), known=_(", ").join(project.spec.indicators)))
     kind = indicator_types(project.spec).get(outcome, "number")
     if kind != "number":
         raise SpecError(_("indicator {name} is a {kind}, not a number: an effect compares "

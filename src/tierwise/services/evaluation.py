@@ -157,7 +157,7 @@ def _check_outcome(project: Project, outcome: str, horizon: str, as_of: date, en
     """
     spec = project.spec.indicators.get(outcome)
     if spec is None:
-        known = ", ".join(sorted(project.spec.indicators))
+        known = _(", ").join(sorted(project.spec.indicators))
         raise SpecError(_("--outcome {outcome!r} is not an indicator of the project; "
                           "indicators: {known}").format(outcome=outcome, known=known))
     if not isinstance(spec, AggregateIndicatorSpec):

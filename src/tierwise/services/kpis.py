@@ -55,7 +55,7 @@ def series(project: Project, store: Store, name: str) -> list[KpiPoint]:
     kpi = project.spec.kpis.get(name)
     if kpi is None:
         raise SpecError(_("no KPI {name} in tierwise.yaml; its KPIs are {known}").format(
-            name=repr(name), known=", ".join(project.spec.kpis) or "-"))
+            name=repr(name), known=_(", ").join(project.spec.kpis) or "-"))
     with store.read() as tx:
         history = tx.runs.history_runs(kpi.scheme)
     if len(history) < 2:

@@ -80,7 +80,7 @@ class Project:
                 raise KeyError(name)
             return self.spec.schemes[name]
         except KeyError:
-            known = ", ".join(s for s in self.spec.schemes if s not in hidden) or "none"
+            known = _(", ").join(s for s in self.spec.schemes if s not in hidden) or "none"
             raise NotFoundError(
                 _("no scheme {name!r} in {path}; schemes: {known}").format(name=name,
                     path=self.root / 'tierwise.yaml', known=known)

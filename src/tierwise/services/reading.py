@@ -136,7 +136,7 @@ def customer_of(project: Project, given: str) -> str:
     if len({r["customer_id"] for r in records}) > 1:
         raise NotFoundError(_(
             "{id!r} is a member id in several systems ({records}); write the record as "
-            "system:id").format(id=given, records=", ".join(sorted(
+            "system:id").format(id=given, records=_(", ").join(sorted(
                 r["unique_id"] for r in records))))
     return records[0]["customer_id"] if records else given
 

@@ -52,7 +52,7 @@ def reviewed_action(project: Project, name: str) -> tuple[ActionSpec, AssignSpec
     action = project.spec.actions.get(name)
     if action is None:
         raise NotFoundError(_("no action {name} in tierwise.yaml; its actions are {known}").format(
-            name=repr(name), known=", ".join(project.spec.actions) or "-"))
+            name=repr(name), known=_(", ").join(project.spec.actions) or "-"))
     settings = action.settings()
     if not isinstance(settings, AssignSpec):
         raise SpecError(_("action {name} does not ask for approval: only an assign action with "
@@ -129,7 +129,7 @@ def _check_waiting(name: str, ids: list[int], rows: list[Entry]) -> None:
         raise ConflictError(_("reassignment #{ids} was already decided ({status}); nothing was "
                               "changed, decide the others again without it").format(
             ids=", #".join(str(e.id) for e in done),
-            status=", ".join(sorted({e.status for e in done}))))
+            status=_(", ").join(sorted({e.status for e in done}))))
 
 
 def _check_current(tx: Tx, rows: list[Entry]) -> None:

@@ -87,7 +87,7 @@ def due(project: Project, store: Store, scheme: str, *, today: date | None = Non
     wrong = [s for s in states if s not in STATES]
     if wrong:
         raise TierwiseError(_("unknown review state {state}; use {states}").format(
-            state=repr(wrong[0]), states=", ".join(STATES)))
+            state=repr(wrong[0]), states=_(", ").join(STATES)))
     run = history_service.latest_run(store, scheme)
     today = today or date.today()
     soon = plan.due_soon_days if soon_days is None else soon_days

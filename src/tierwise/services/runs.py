@@ -212,7 +212,7 @@ def _check_stored(st: Store, project: Project, name: str) -> None:
         raise NotFoundError(
             _("no scheme {name!r} in {path} or in the store; schemes: {known}").format(
                 name=name, path=project.root / "tierwise.yaml",
-                known=", ".join(dict.fromkeys([*project.spec.schemes, *stored])) or _("none")))
+                known=_(", ").join(dict.fromkeys([*project.spec.schemes, *stored])) or _("none")))
 
 
 def _save_file_copy(project: Project, st: Store, name: str, request: _Request

@@ -99,7 +99,7 @@ def template(key: str) -> Template:
     """
     if key not in TEMPLATES:
         raise NotFoundError(_("no scheme template {key}; templates: {known}").format(
-            key=repr(key), known=", ".join(TEMPLATES)))
+            key=repr(key), known=_(", ").join(TEMPLATES)))
     return _load(key)
 
 
@@ -115,7 +115,7 @@ def missing_problem(chosen: Template, missing: list[str]) -> SpecError:
         _("template {template} needs the indicators {names}, which tierwise.yaml does not "
           "declare; add them under `indicators:` (for example {lines}, with your own source and "
           "column names), or start from a template that fits").format(
-              template=chosen.title_text(), names=", ".join(missing), lines=lines),
+              template=chosen.title_text(), names=_(", ").join(missing), lines=lines),
         path="template"))
 
 

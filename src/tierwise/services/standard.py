@@ -75,7 +75,7 @@ def document(store: Store, name: str, *, version: int | None = None,
 
 def _pick(versions: list[Version], active: Version | None, name: str,
           number: int | None) -> Version:
-    known = ", ".join(str(v.number) for v in versions)
+    known = _(", ").join(str(v.number) for v in versions)
     if number is None:
         if active is None:
             raise NotFoundError(_("scheme {name!r} has no active version; name one with "
@@ -112,7 +112,7 @@ def _render(doc: standard.Standard, fmt: str) -> Rendered:
         content = standard_files.pdf(doc)
     else:
         raise SpecError(_("format {fmt!r} is not a document format; use one of {formats}").format(
-            fmt=fmt, formats=", ".join(FORMATS)))
+            fmt=fmt, formats=_(", ").join(FORMATS)))
     return Rendered(content, MEDIA_TYPES[fmt], f"{doc.scheme}-v{doc.facts.number}-standard.{fmt}")
 
 

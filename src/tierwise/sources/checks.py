@@ -585,6 +585,6 @@ def _samples(
             out.append(flag.describe(record))
             continue
         else:
-            where = ", ".join(f"{k} {show(record[k])}" for k in keys)
+            where = _(", ").join(f"{k} {show(record[k])}" for k in keys)
         out.append(f"{where}: {flag.describe(record)}")
     return tuple(out)

@@ -220,7 +220,7 @@ def _check_keys(typed: ir.Table, spec: SourceSpec, name: str, location: str) -> 
                 _("{location}: no column {column}{hint}, which `sources.{source}.{role}` names; "
                   "the columns there are {columns}").format(
                       location=location, column=repr(column), hint=hint, source=name, role=role,
-                      columns=", ".join(have) or _("none"))
+                      columns=_(", ").join(have) or _("none"))
             )
     if spec.time is None:
         return
@@ -305,7 +305,7 @@ def _read_csv(path: Path, spec: SourceSpec, encoding: str) -> pa.Table:
         dupes = sorted({h for h in header if header.count(h) > 1})
         raise DataError(
             _("{file}: header repeats column(s) {columns}; give every column a distinct "
-              "name").format(file=path.name, columns=", ".join(dupes))
+              "name").format(file=path.name, columns=_(", ").join(dupes))
         )
     try:
         table = pacsv.read_csv(
@@ -364,7 +364,7 @@ def _rename(table: ir.Table, spec: SourceSpec, location: str) -> ir.Table:
                                                                hint=hint))
         raise DataError(
             _("{location}: missing column(s) {parts}; the columns there are {columns}").format(
-                location=location, parts="; ".join(parts), columns=", ".join(have))
+                location=location, parts="; ".join(parts), columns=_(", ").join(have))
         )
     keep = {name: table[col.from_ or name] for name, col in spec.columns.items()}
     if ROW in table.columns:

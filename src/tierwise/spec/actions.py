@@ -241,7 +241,7 @@ class ActionSpec(Spec):
         others = [k for k in given if k != self.kind]
         if others:
             raise ValueError(_("a {kind} action has settings for {others}; remove them or "
-                               "change `kind:`").format(kind=self.kind, others=", ".join(others)))
+                               "change `kind:`").format(kind=self.kind, others=_(", ").join(others)))
         return self
 
     def settings(self) -> WebhookSpec | EmailSpec | FileSpec | AssignSpec | TagSpec:

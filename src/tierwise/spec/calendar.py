@@ -39,7 +39,7 @@ class CalendarSpec(Spec):
         wrong = [d for d in value if d.lower() not in DAY_NAMES]
         if wrong:
             raise ValueError(_("weekend day {day} is not one of {days}").format(
-                day=repr(wrong[0]), days=", ".join(DAY_NAMES)))
+                day=repr(wrong[0]), days=_(", ").join(DAY_NAMES)))
         if len(set(value)) >= len(DAY_NAMES):
             raise ValueError(_("a calendar needs at least one working weekday"))
         return [d.lower() for d in value]
@@ -78,8 +78,8 @@ def read_pairs(path: Path, columns: tuple[str, str]
             header = [h.strip() for h in reader.fieldnames or []]
             if any(c not in header for c in columns):
                 return [], _("{path}: the header must name the columns {columns}; it has "
-                             "{header}").format(path=path, columns=", ".join(columns),
-                                                header=", ".join(header) or "-")
+                             "{header}").format(path=path, columns=_(", ").join(columns),
+                                                header=_(", ").join(header) or "-")
             reader.fieldnames = header
             return [(reader.line_num, (row[columns[0]] or "").strip(),
                      (row[columns[1]] or "").strip()) for row in reader], None

@@ -160,8 +160,8 @@ class CreditSchemeSpec(SchemeBase):
             if sorted(tabled) != sorted(self.characteristics):
                 yield (("points_table",),
                        _("the points table scores {tabled}, the scheme lists {listed}; make "
-                         "them the same").format(tabled=", ".join(tabled),
-                                                 listed=", ".join(self.characteristics)))
+                         "them the same").format(tabled=_(", ").join(tabled),
+                                                 listed=_(", ").join(self.characteristics)))
 
     def margin_refusal(self) -> str | None:
         """Points cut-offs can be loosened."""

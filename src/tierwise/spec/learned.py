@@ -99,7 +99,7 @@ class ClusterSchemeSpec(SchemeBase):
                 raise ValueError(
                     _("transform names {name}, which is not among the clustered `indicators` "
                       "({indicators}); add it there or remove the transform").format(
-                          name=repr(name), indicators=", ".join(self.indicators))
+                          name=repr(name), indicators=_(", ").join(self.indicators))
                 )
         if self.covariance is not None and self.algorithm != "gmm":
             raise ValueError(_("`covariance` applies to algorithm gmm only; remove it for kmeans"))

@@ -119,7 +119,7 @@ class LinkageSpec(Spec):
                 raise ValueError(_(
                     "field {name!r} would take the place of a column linkage adds ({reserved}, "
                     "or a name ending in _pinyin or _keys); rename the column with `from:` in "
-                    "the source").format(name=name, reserved=", ".join(sorted(RESERVED))))
+                    "the source").format(name=name, reserved=_(", ").join(sorted(RESERVED))))
         return value
 
     @field_validator("region")
@@ -160,7 +160,7 @@ class LinkageSpec(Spec):
                 if name not in self.fields:
                     raise ValueError(_(
                         "blocking field {name!r} is not among `fields:` ({known})").format(
-                        name=name, known=", ".join(self.fields)))
+                        name=name, known=_(", ").join(self.fields)))
         return self
 
     def field_title(self, name: str) -> str:

@@ -159,7 +159,7 @@ def parse_project(located: Located) -> ProjectSpec:
             problems.append(
                 Problem(
                     _("unknown top-level field {field}; expected one of {fields}").format(
-                        field=repr(key), fields=", ".join(sorted(_TOP_KEYS))),
+                        field=repr(key), fields=_(", ").join(sorted(_TOP_KEYS))),
                     where=located.where((key,)),
                     path=str(key),
                 )

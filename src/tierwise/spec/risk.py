@@ -220,7 +220,7 @@ class RiskSchemeSpec(SchemeBase):
                 elif level not in keys:
                     yield (*at, field), _("level {level} is not a level of this scheme; levels "
                                           "are {keys}").format(level=repr(level),
-                                                               keys=", ".join(keys))
+                                                               keys=_(", ").join(keys))
                 yield from condition_problems(limit.when, context.types, (*at, "when"))
 
     def _review_problems(self, context: SchemeContext) -> Iterator[SchemeProblem]:
@@ -238,7 +238,7 @@ class RiskSchemeSpec(SchemeBase):
 
 def _unknown(name: str, context: SchemeContext) -> str:
     return _("unknown indicator {name}; declare it under `indicators:` (known: {known})").format(
-        name=repr(name), known=", ".join(sorted(context.indicators)) or "-")
+        name=repr(name), known=_(", ").join(sorted(context.indicators)) or "-")
 
 
 __all__ = ["CalendarSpec", "FactorSpec", "LimitSpec", "ReviewSpec", "RiskLevelSpec",

@@ -227,7 +227,7 @@ class RulesSchemeSpec(SchemeBase):
         if self.fallback not in keys:
             yield (("fallback",),
                    _("fallback {fallback} is not a tier key; tiers are {keys}").format(
-                       fallback=repr(self.fallback), keys=", ".join(keys)))
+                       fallback=repr(self.fallback), keys=_(", ").join(keys)))
         for i, tier in enumerate(self.tiers):
             at: Path = ("tiers", i, "when")
             if self.fallback in keys and tier.key == self.fallback:

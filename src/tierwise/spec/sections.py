@@ -106,7 +106,7 @@ def _error(kind: str, message: str, loc: tuple[str, ...], value: Any) -> Validat
 
 
 def _validate(value: Any) -> SchemeBase:
-    known = ", ".join(known_methods())
+    known = _(", ").join(known_methods())
     if isinstance(value, SchemeBase):
         if _SECTIONS.get(value.method) is not type(value):
             raise _error("unknown_method", _("method {method} has no registered scheme section "
@@ -125,7 +125,7 @@ def _validate(value: Any) -> SchemeBase:
     method = value["method"]
     if isinstance(method, str) and method not in _SECTIONS:
         _discover()
-        known = ", ".join(known_methods())
+        known = _(", ").join(known_methods())
     model = _SECTIONS.get(method) if isinstance(method, str) else None
     if model is None:
         raise _error("unknown_method", _("unknown method {method}; the known methods are "

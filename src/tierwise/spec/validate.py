@@ -192,7 +192,7 @@ def _linked_event_problems(project: ProjectSpec, problem: Callable[..., Problem]
                 "column {column} of source {source} has a name the linked customers give their "
                 "own column ({names}); rename it with `from:`").format(
                 column=repr(taken[0]), source=repr(spec.source),
-                names=", ".join(LINKED_COLUMNS)), "sources", spec.source, "columns", taken[0])
+                names=_(", ").join(LINKED_COLUMNS)), "sources", spec.source, "columns", taken[0])
     for name in project.sources:
         if name != CUSTOMERS and name not in systems and linkage.system_of(name) is None:
             yield problem(_(
@@ -344,7 +344,7 @@ def _action_problems(name: str, action: ActionSpec, project: ProjectSpec, locate
             yield problem(_("unknown customer column {name}{suggestion}; the customers source "
                             "declares {known}").format(
                 name=repr(column), suggestion=_suggest(column, columns),
-                known=", ".join(sorted(columns)) or "-"), *at, *path)
+                known=_(", ").join(sorted(columns)) or "-"), *at, *path)
 
 
 def _follow_up_problems(follow: FollowUpSpec, at: tuple[str, ...], context: SchemeContext,

@@ -145,14 +145,14 @@ def _check(request: OverrideRequest, tiers: list[str], start: date) -> None:
                            "changed"))
     if kind not in KINDS:
         raise StoreError(_("override kind {kind} is unknown; use one of {kinds}").format(
-            kind=repr(kind), kinds=", ".join(KINDS)))
+            kind=repr(kind), kinds=_(", ").join(KINDS)))
     if kind == "exclude":
         if tier is not None:
             raise StoreError(_("an exclude override takes no tier; leave the tier out"))
     elif tier not in tiers:
         raise StoreError(
             _("tier {tier} is not a tier of {scheme}; tiers: {tiers}").format(
-                tier=repr(tier), scheme=repr(request.scheme), tiers=", ".join(tiers))
+                tier=repr(tier), scheme=repr(request.scheme), tiers=_(", ").join(tiers))
         )
     if request.expires is not None and request.expires <= start:
         raise StoreError(

@@ -173,7 +173,7 @@ def version(conn: sa.Connection, scheme: str, number: int) -> Version:
                                          scheme_versions.c.number == number)
     ).first()
     if row is None:
-        known = ", ".join(str(v.number) for v in versions(conn, scheme)) or _("none")
+        known = _(", ").join(str(v.number) for v in versions(conn, scheme)) or _("none")
         raise NotFoundError(_("scheme {scheme} has no version {number}; versions: {known}").format(
             scheme=repr(scheme), number=number, known=known))
     return _version(row, scheme)

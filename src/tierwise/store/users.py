@@ -398,7 +398,7 @@ def has_users(conn: sa.Connection) -> bool:
 
 def _unknown_role(role: str) -> StoreError:
     return StoreError(_("role {role} is unknown; use one of {roles}").format(
-        role=repr(role), roles=", ".join(ROLES)))
+        role=repr(role), roles=_(", ").join(ROLES)))
 
 
 def _keep_an_admin(conn: sa.Connection, user: User, what: str) -> None:

@@ -69,7 +69,7 @@ def document_file(name: str, request: Request, who: Page) -> Response:
         if fmt not in standard.FORMATS:
             raise SpecError(_("format {fmt!r} is not a document format; use one of "
                               "{formats}").format(fmt=fmt[:20],
-                                                  formats=", ".join(standard.FORMATS)))
+                                                  formats=_(", ").join(standard.FORMATS)))
         doc = standard.document(store_of(request), name, version=_version(request),
                                 project=project_of(request))
         rendered = standard.render(doc, fmt)
