@@ -549,4 +549,3 @@ def _remove_partial(path: Path, *, new: bool) -> None:
 from tierwise.engine.spark import spark_session  # noqa: E402
 
 __all__ = ["Engine", "connect", "driver_message", "spark_session"]
-
