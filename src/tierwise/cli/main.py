@@ -36,11 +36,13 @@ from tierwise.cli import document as _document  # noqa: F401  (registers `scheme
 from tierwise.cli import scheme_admin as _scheme_admin  # noqa: F401  (adds to `tierwise scheme`)
 from tierwise.cli.common import EXIT_SKIPPED, console, err, localized, settings, speak
 from tierwise.cli.options import LangOpt
+from tierwise.cli.usage import LocalizedGroup
 from tierwise.i18n import DEFAULT, _, set_language
 
 __all__ = ["EXIT_SKIPPED", "app", "console", "err", "main"]
 
 app = typer.Typer(
+    cls=LocalizedGroup,
     help="Customer tiering: grade, explain and report customer tiers.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
