@@ -7,11 +7,14 @@ the same services as the REST API. Refusals become pages with the status of thei
 
 from __future__ import annotations
 
+import inspect
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi import Path as FastPath
 from fastapi.responses import RedirectResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.staticfiles import StaticFiles
 
 from tierwise.errors import NotFoundError, PermissionDenied, TierwiseError
@@ -108,6 +111,31 @@ def install(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_exception_handler(LoginRequired, to_login)
     app.add_exception_handler(CsrfRefused, refused)
+    _pages_not_found(app)
+
+
+def _pages_not_found(app: FastAPI) -> None:
+    """A browser asking for a page that does not exist gets the dashboard's page, not JSON.
+
+    The API's handler (installed before) still answers API paths, other methods and clients
+    that do not ask for HTML, with its JSON.
+    """
+    answer_json = app.exception_handlers[StarletteHTTPException]
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        path = request.url.path
+        if (isinstance(exc, StarletteHTTPException) and exc.status_code == 404
+                and request.method in ("GET", "HEAD") and not path.startswith(("/api/", "/static/"))
+                and "text/html" in request.headers.get("accept", "")):
+            found = await run_in_threadpool(page_user, request)
+            user, csrf = found if found is not None else (None, None)
+            return error_page(request, NotFoundError(
+                _("there is no page at {path}; the menu lists the pages").format(path=path)),
+                user=user, csrf=csrf)
+        answered = answer_json(request, exc)
+        return await answered if inspect.isawaitable(answered) else answered
+
+    app.add_exception_handler(StarletteHTTPException, not_found)
 
 
 def _schemes(request: Request) -> list[str]:
