@@ -252,3 +252,30 @@ def test_unknown_format_is_refused(shop: tuple[Project, Store]) -> None:
 
     with pytest.raises(SpecError, match="'docx' is not a document format; use one of md, html"):
         standard.render(_doc(shop, "value"), "docx")
+
+
+def test_the_schemes_description_is_in_the_readers_language(shop: tuple[Project, Store]
+                                                            ) -> None:
+    assert _doc(shop, "value").description == (
+        "The business's own value rules. The first matching tier wins, top to bottom.")
+    assert _doc(shop, "value", "zh").description == "企业自定的价值规则。自上而下，命中的第一个等级生效。"
+    assert _doc(shop, "value", "zh-Hant").description == (
+        "企業自定的價值規則。自上而下，命中的第一個等級生效。")
+
+
+def test_a_description_in_english_alone_is_kept_as_written() -> None:
+    """Stored versions hold a plain description as a string: saving it again changes no text."""
+    from pydantic import TypeAdapter
+
+    from tierwise.services.versions import dump_scheme
+    from tierwise.spec.models import SchemeSpec
+
+    schemes: TypeAdapter[SchemeSpec] = TypeAdapter(SchemeSpec)
+    plain = schemes.validate_python({"method": "rules", "fallback": "a", "tiers": [{"key": "a"}],
+                                     "description": "Only English."})
+    assert dump_scheme(plain)["description"] == "Only English."
+    assert plain.description_text("zh") == "Only English."
+    both = schemes.validate_python({"method": "rules", "fallback": "a", "tiers": [{"key": "a"}],
+                                    "description": {"en": "E", "zh-CN": "中文"}})
+    assert dump_scheme(both)["description"] == {"en": "E", "zh": "中文"}
+    assert both.description_text("zh-Hant") == "中文"

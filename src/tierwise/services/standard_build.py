@@ -44,7 +44,7 @@ def build(scheme: str, spec: SchemeSpec, indicators: Mapping[str, IndicatorSpec]
     label = spec.label.text(lang) if spec.label else scheme
     return Standard(
         lang=lang, title=_("Customer classification standard: {scheme}").format(scheme=label),
-        scheme=scheme, scheme_label=label, description=spec.description,
+        scheme=scheme, scheme_label=label, description=spec.description_text(lang),
         method=(_("Method: {method}.").format(method=wording.method_name(spec.method)),
                 *criteria.method),
         classes=_classes(spec, criteria.tiers, facts.counts), policy=policy,

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, field_serializer, field_validator, model_validator
 
 from tierwise import expr
 from tierwise.errors import ExprError
@@ -168,7 +168,8 @@ class SchemeBase(Spec):
     """Fields every scheme has, whatever its method."""
 
     label: Label | None = None
-    description: str | None = None
+    description: Label | None = Field(
+        default=None, description="what the scheme is for: text or {en, zh, zh-Hant}")
     value: str | None = Field(
         default=None, description="value indicator summed per tier in reports"
     )
@@ -180,7 +181,20 @@ class SchemeBase(Spec):
         default=None, description="visible only to the roles named (e.g. an AML risk rating)")
     method: str = Field(description="the grading method; each method has its own fields")
 
-    _label_in = field_validator("label", mode="before")(lambda cls, v: as_label(v))
+    _label_in = field_validator("label", "description", mode="before")(
+        lambda cls, v: as_label(v))
+
+    @field_serializer("description")
+    def _description_out(self, description: Label | None) -> Label | str | None:
+        # Written back as it was given: a text in English alone stays a plain string, as
+        # stored scheme versions hold it, so reading and saving the YAML changes no text.
+        if description is not None and not description.zh and not description.zh_hant:
+            return description.en
+        return description
+
+    def description_text(self, lang: str = "en") -> str | None:
+        """What the scheme is for, in ``lang``; None when it does not say."""
+        return self.description.text(lang) if self.description else None
 
     def indicator_refs(self) -> list[IndicatorRef]:
         """The indicators this scheme reads as numbers, with their field paths (value first)."""
