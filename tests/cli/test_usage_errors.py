@@ -26,6 +26,7 @@ def said(*args: str) -> tuple[int, str]:
     (["serve", "--port", "abc"], ["Invalid value for '--port': 'abc' is not an integer."]),
     (["credit", "s", "--run", "0"], ["Invalid value for '--run': '0' is less than 1."]),
     (["run", "--as-of"], ["Option '--as-of' requires a value."]),
+    (["runn"], ["No such command 'runn'. Did you mean 'run', 'runs'?"]),
 ])
 def test_english_says_what_went_wrong(args: list[str], words: list[str]) -> None:
     code, text = said(*args)
@@ -46,6 +47,8 @@ def test_english_says_what_went_wrong(args: list[str], words: list[str]) -> None
     (["run", "--bogus", "--lang", "zh-TW"], ["執行 'tierwise run --help' 查看說明。", "錯誤",
                                               "沒有選項：--bogus"]),
     (["run", "--bogus", "--lang=zh"], ["没有选项：--bogus"]),
+    (["--lang", "zh", "runn"], ["没有命令 'runn'。您是不是要用 'run'、'runs'？"]),
+    (["--lang", "zh", "explain", "a", "b", "c", "-s", "x"], ["多出了无法识别的参数（b c）。"]),
 ])
 def test_chinese_says_it_in_chinese(args: list[str], words: list[str]) -> None:
     code, text = said(*args)
@@ -83,3 +86,29 @@ def test_a_wrong_command_name_is_said_in_the_environment_language(
     monkeypatch.setenv("TIERWISE_LANG", "zh")
     code, text = said("nosuch")
     assert code == 2 and "没有命令 'nosuch'。" in text
+
+
+def test_a_lang_after_a_double_dash_is_an_argument_not_a_language() -> None:
+    code, text = said("run", "--bogus", "--", "--lang", "zh")
+    assert code == 2 and "No such option: --bogus" in text
+
+
+def test_exit_codes_stay_typers() -> None:
+    """A command's return value never becomes the exit code; typer.Exit(n) still does."""
+    import typer
+
+    from tierwise.cli.usage import LocalizedGroup
+
+    app = typer.Typer(cls=LocalizedGroup)
+
+    @app.command()
+    def five() -> int:
+        return 5
+
+    @app.command()
+    def three() -> None:
+        raise typer.Exit(3)
+
+    assert runner.invoke(app, ["five"]).exit_code == 0
+    assert runner.invoke(app, ["three"]).exit_code == 3
+    assert runner.invoke(app, ["four"]).exit_code == 2

@@ -53,3 +53,27 @@ def test_everything_else_still_gets_the_apis_json(client: TestClient, method: st
     assert answer.status_code == status
     assert answer.headers["content-type"].startswith("application/json")
     assert answer.json()["code"] in ("not_found", "method_not_allowed")
+
+
+def test_a_routes_own_not_found_keeps_its_words(client: TestClient) -> None:
+    from fastapi import HTTPException
+
+    def own() -> None:
+        raise HTTPException(404, "customer 42 is not in this run")
+
+    client.app.add_api_route("/own-missing", own)  # type: ignore[attr-defined]
+    answer = client.get("/own-missing", headers=HTML)
+    assert answer.status_code == 404 and answer.json()["message"] == "customer 42 is not in this run"
+
+
+def test_the_page_is_shown_when_the_store_cannot_say_who_asks(
+        client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tierwise.errors import StoreError
+    from tierwise.web import routes
+
+    def down(request: object) -> None:
+        raise StoreError("the store is down")
+
+    monkeypatch.setattr(routes, "page_user", down)
+    page = client.get("/overveiw", headers=HTML)
+    assert page.status_code == 404 and "there is no page at /overveiw" in page.text

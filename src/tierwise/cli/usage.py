@@ -14,7 +14,7 @@ import contextlib
 import os
 import re
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import typer
@@ -23,9 +23,9 @@ from rich.panel import Panel
 from rich.text import Text
 
 # Typer vendors click and raises its own classes; only BadParameter is exported under typer.
+from typer._click.core import Context
 from typer._click.exceptions import (
     BadParameter,
-    ClickException,
     MissingParameter,
     NoArgsIsHelpError,
     NoSuchOption,
@@ -42,38 +42,48 @@ __all__ = ["LocalizedGroup", "message_of", "show"]
 
 
 class LocalizedGroup(TyperGroup):
-    """The root command group: Typer's, with its usage errors in the reader's language."""
+    """The root command group: Typer's, with its usage errors in the reader's language.
+
+    A usage error raised while the command line is read (by this group or a command below it)
+    or while a command runs is printed here and ends the command as ``typer.Exit(2)``: Typer
+    still runs the command line in its own standalone mode, so every other exit (success,
+    ``Exit(n)``, aborts, broken pipes, other click errors) stays exactly Typer's.
+    """
+
+    _args: Sequence[str] | None = None
 
     def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
              complete_var: str | None = None, standalone_mode: bool = True,
              windows_expand_args: bool = True, **extra: Any) -> Any:
-        """Run the command line; a usage error prints in the reader's language and exits 2."""
-        def run(standalone: bool) -> Any:
-            return super(LocalizedGroup, self).main(
-                args, prog_name, complete_var, standalone, windows_expand_args, **extra)
-
-        if not standalone_mode:
-            return run(False)
+        """Run the command line in the default language (``--lang`` then changes it)."""
         # As the root callback does, which a mistake in the command's name never reaches.
         settings.lang_given = False
         i18n.set_language(i18n.DEFAULT)
+        self._args = args
+        return super().main(args, prog_name, complete_var, standalone_mode,
+                            windows_expand_args, **extra)
+
+    def make_context(self, info_name: str | None, args: list[str],
+                     parent: Context | None = None, **extra: Any) -> Context:
+        """Read the root's options; a usage error in them is said in the reader's language."""
+        with self._said():
+            return super().make_context(info_name, args, parent, **extra)
+
+    def invoke(self, ctx: Context) -> Any:
+        """Run the command named; a usage error below the root is said likewise."""
+        with self._said():
+            return super().invoke(ctx)
+
+    @contextlib.contextmanager
+    def _said(self) -> Iterator[None]:
         try:
-            # Typer prints the error itself unless it may raise it; everything else (exit codes,
-            # broken pipes) it still handles as in standalone mode.
-            done = run(False)
-        except NoArgsIsHelpError as exc:  # the help is already printed
-            sys.exit(exc.exit_code)
+            yield
+        except NoArgsIsHelpError:  # the help, printed already: Typer exits 2
+            raise
         except UsageError as exc:
-            _speak_from(args)
+            _speak_from(self._args)
             show(exc)
-            sys.exit(exc.exit_code)
-        except ClickException as exc:
-            exc.show()
-            sys.exit(exc.exit_code)
-        except typer.Abort:
-            err.print(_("Aborted."), style="red", highlight=False)
-            sys.exit(1)
-        sys.exit(done if isinstance(done, int) else 0)
+            raise typer.Exit(exc.exit_code) from None
 
 
 def show(exc: UsageError) -> None:
@@ -106,11 +116,10 @@ def message_of(exc: UsageError) -> str:
 def _unknown_option(exc: NoSuchOption) -> str:
     if exc.message != f"No such option: {exc.option_name}":
         return exc.format_message()
-    text = _("No such option: {option}").format(option=exc.option_name)
-    if exc.possibilities:
-        text += " " + _("(possible options: {options})").format(
-            options=_(", ").join(sorted(exc.possibilities)))
-    return text
+    if not exc.possibilities:
+        return _("No such option: {option}").format(option=exc.option_name)
+    return _("No such option: {option} (possible options: {options})").format(
+        option=exc.option_name, options=_(", ").join(sorted(exc.possibilities)))
 
 
 def _missing(exc: MissingParameter) -> str:
@@ -118,6 +127,11 @@ def _missing(exc: MissingParameter) -> str:
         return exc.format_message()
     hint = _hint(exc)
     kind = exc.param_type or exc.param.param_type_name
+    extra = getattr(exc.param, "get_missing_message", lambda ctx: "")(exc.ctx) or ""
+    if extra.startswith("Choose from:"):
+        choices = _(", ").join(c.strip() for c in extra.removeprefix("Choose from:").split(",")
+                               if c.strip())
+        return _("Missing {name}; choose from: {choices}").format(name=hint, choices=choices)
     if kind == "argument":
         return _("Missing argument {name}.").format(name=hint)
     if kind == "option":
@@ -126,7 +140,8 @@ def _missing(exc: MissingParameter) -> str:
 
 
 def _bad_value(exc: BadParameter) -> str:
-    detail = _checked(exc.__cause__) or _worded(exc.message, _VALUES) or exc.message
+    said = exc.message.removeprefix("Value error, ")  # how pydantic passes on a ValueError
+    detail = _checked(exc.__cause__) or _worded(said, _VALUES) or said
     hint = _hint(exc)
     if not hint:
         return _("Invalid value: {detail}").format(detail=detail)
@@ -181,15 +196,24 @@ def _kind(label: str) -> str:
 
 
 def _path(label: str) -> str:
-    return {"File": _("file"), "Directory": _("folder"), "Path": _("path")}.get(label, label)
+    return {"file": _("file"), "dir": _("folder"), "directory": _("folder"),
+            "path": _("path")}.get(label.lower(), label)
+
+
+def _no_command(name: str, close: str | None) -> str:
+    if not close:
+        return _("No such command {name}.").format(name=repr(name))
+    names = re.findall(r"'([^']*)'", close) or [close]
+    return _("No such command {name}. Did you mean {names}?").format(
+        name=repr(name), names=_(", ").join(repr(n) for n in names))
 
 
 #: The English forms of Typer's other usage errors, and how to say them.
 _USAGE: list[tuple[re.Pattern[str], Callable[..., str]]] = [
-    (re.compile(r"No such command '(.*)'\."),
-     lambda name: _("No such command {name}.").format(name=repr(name))),
+    (re.compile(r"No such command '(.*?)'\.(?: Did you mean (.*)\?)?", re.DOTALL),
+     lambda name, close: _no_command(name, close)),
     (re.compile(r"Missing command\."), lambda: _("Missing command.")),
-    (re.compile(r"Got unexpected extra arguments? \((.*)\)"),
+    (re.compile(r"Got unexpected extra argument\(s\) \((.*)\)", re.DOTALL),
      lambda extra: _("Got unexpected extra arguments ({arguments}).").format(arguments=extra)),
     (re.compile(r"Option '(.*)' requires an argument\."),
      lambda name: _("Option {name} requires a value.").format(name=repr(name))),
@@ -212,7 +236,7 @@ _VALUES: list[tuple[re.Pattern[str], Callable[..., str]]] = [
     (re.compile(r"(.*) does not match the formats? (.*)\.", re.DOTALL),
      lambda value, formats: _("{value} does not match the format {formats}.").format(
          value=value, formats=formats)),
-    (re.compile(r"(File|Directory|Path) (.*) does not exist\.", re.DOTALL),
+    (re.compile(r"(file|dir|directory|path) (.*) does not exist\.", re.DOTALL | re.IGNORECASE),
      lambda label, path: _("The {kind} {path} does not exist.").format(kind=_path(label),
                                                                        path=path)),
 ]
@@ -228,6 +252,7 @@ def _speak_from(args: Sequence[str] | None) -> None:
     if settings.lang_given:
         return
     words = list(sys.argv[1:] if args is None else args)
+    words = words[:words.index("--")] if "--" in words else words  # then only arguments
     wanted = os.environ.get("TIERWISE_LANG")
     for i, word in enumerate(words):
         if word.startswith("--lang="):

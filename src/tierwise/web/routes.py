@@ -8,6 +8,7 @@ the same services as the REST API. Refusals become pages with the status of thei
 from __future__ import annotations
 
 import inspect
+from http import HTTPStatus
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
@@ -125,9 +126,14 @@ def _pages_not_found(app: FastAPI) -> None:
     async def not_found(request: Request, exc: Exception) -> Response:
         path = request.url.path
         if (isinstance(exc, StarletteHTTPException) and exc.status_code == 404
-                and request.method in ("GET", "HEAD") and not path.startswith(("/api/", "/static/"))
+                and exc.detail == HTTPStatus.NOT_FOUND.phrase  # no route, not a route's own 404
+                and request.method in ("GET", "HEAD")
+                and path != "/api" and not path.startswith(("/api/", "/static/"))
                 and "text/html" in request.headers.get("accept", "")):
-            found = await run_in_threadpool(page_user, request)
+            try:
+                found = await run_in_threadpool(page_user, request)
+            except TierwiseError:  # the store unreachable: the page still says what is missing
+                found = None
             user, csrf = found if found is not None else (None, None)
             return error_page(request, NotFoundError(
                 _("there is no page at {path}; the menu lists the pages").format(path=path)),
