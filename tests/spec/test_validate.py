@@ -160,3 +160,26 @@ def test_conditions_must_be_true_or_false(tmp_path: Path) -> None:
         "a condition must be true or false, but 'sku' at column 1 is a string; compare it, "
         "e.g. \"sku == 'web'\""
     )
+
+
+@pytest.mark.parametrize(("description", "path", "words"), [
+    ("[a, b]", "schemes.pareto.description", "is not a mapping"),
+    ("{en: Shares, fr: Parts}", "schemes.pareto.description.fr", "'fr'"),
+])
+def test_a_bad_scheme_description_is_located(tmp_path: Path, description: str, path: str,
+                                             words: str) -> None:
+    text = _project(tmp_path, value="spend_12m", dim1="skus", dim2="aov")
+    text = text.replace("  pareto:\n", f"  pareto:\n    description: {description}\n", 1)
+    write(tmp_path, "tierwise.yaml", text)
+    with pytest.raises(SpecError) as info:
+        load_project(tmp_path)
+    found = {p.path: p.message for p in info.value.problems}
+    assert path in found and words in found[path]
+
+
+def test_a_scheme_description_in_three_languages_loads(tmp_path: Path) -> None:
+    text = _project(tmp_path, value="spend_12m", dim1="skus", dim2="aov")
+    write(tmp_path, "tierwise.yaml", text.replace(
+        "  pareto:\n", "  pareto:\n    description: {en: Shares, zh: 份额, zh-Hant: 份額}\n", 1))
+    spec, _ = load_project(tmp_path)
+    assert spec.schemes["pareto"].description_text("zh-Hant") == "份額"

@@ -37,7 +37,7 @@ from tierwise.cli import scheme_admin as _scheme_admin  # noqa: F401  (adds to `
 from tierwise.cli.common import EXIT_SKIPPED, console, err, localized, settings, speak
 from tierwise.cli.options import LangOpt
 from tierwise.cli.usage import LocalizedGroup
-from tierwise.i18n import DEFAULT, _, set_language
+from tierwise.i18n import _
 
 __all__ = ["EXIT_SKIPPED", "app", "console", "err", "main"]
 
@@ -54,10 +54,7 @@ app = typer.Typer(
 def _root(debug: Annotated[bool, typer.Option("--debug", help="show tracebacks")] = False,
           lang: LangOpt = None) -> None:
     settings.debug = debug
-    # Each command starts in the default language: a command run before in the same process
-    # (a test's CliRunner, a script calling main()) must not leave its language behind.
-    settings.lang_given = False
-    set_language(DEFAULT)
+    # Each command starts in the default language: LocalizedGroup.main sets it before parsing.
     speak(lang)
 
 

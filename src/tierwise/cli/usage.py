@@ -110,7 +110,7 @@ def message_of(exc: UsageError) -> str:
         return _missing(exc)
     if isinstance(exc, BadParameter):
         return _bad_value(exc)
-    return _worded(exc.message, _USAGE) or exc.format_message()
+    return _worded(exc.message, _USAGE) or _worded(exc.message, _VALUES) or exc.format_message()
 
 
 def _unknown_option(exc: NoSuchOption) -> str:
@@ -222,8 +222,6 @@ _USAGE: list[tuple[re.Pattern[str], Callable[..., str]]] = [
                                                                         count=n)),
     (re.compile(r"Option '(.*)' does not take a value\."),
      lambda name: _("Option {name} does not take a value.").format(name=repr(name))),
-    (re.compile(r"Value (.*) is not a valid (\w+)\."),
-     lambda value, label: _("{value} is not {kind}.").format(value=value, kind=_kind(label))),
 ]
 
 #: The English forms of the reasons Typer gives for a value of the wrong kind.
